@@ -1,0 +1,86 @@
+/**
+ * The store: one small interface, two backends (store/pglite, store/postgres),
+ * one schema and one set of queries. A write is acknowledged only once durable.
+ * Every committed batch bumps the global revision by one and appends one entry
+ * to the change log, in the same transaction as the resource rows and audit row.
+ */
+import type { Document, Kind, Meta } from '../model/types.js';
+
+/** A stored resource: the document plus server-set metadata. */
+export type StoredDocument = Document & Meta;
+
+/** One change inside a committed batch. `before`/`after` are absent for create/delete. */
+export interface ChangeEntry {
+  op: 'put' | 'delete';
+  kind: Kind;
+  name: string;
+  before?: StoredDocument;
+  after?: StoredDocument;
+}
+
+/** One committed batch, as in the change log. */
+export interface ChangeRecord {
+  revision: number;
+  at: string;
+  actor: string;
+  /** `apply`, `tag`, `attach`, `reaction:<name>`, `rollback:<rev>`, … */
+  action: string;
+  changes: ChangeEntry[];
+}
+
+export interface CommitRequest {
+  /** The revision the caller's in-memory model is at; the commit fails with
+   *  VNP_ERR_CONFLICT if the store has moved past it (another manager wrote). */
+  baseRevision: number;
+  actor: string;
+  action: string;
+  /** Puts carry the full document (no metadata); deletes name kind and name. */
+  puts: Document[];
+  deletes: { kind: Kind; name: string }[];
+  /** ISO time of the change (injected, for tests). */
+  at: string;
+}
+
+export interface TokenRecord {
+  id: string;
+  role: 'admin' | 'operator' | 'viewer' | 'agent';
+  host?: string;
+  /** scrypt hash: `scrypt$N$r$p$salt$hash` (base64). Never the secret. */
+  hash: string;
+  createdAt: string;
+  createdBy: string;
+  revokedAt?: string;
+}
+
+export interface AuditQuery {
+  sinceRevision?: number;
+  limit?: number;
+  kind?: Kind;
+  name?: string;
+}
+
+export interface Store {
+  /** `pglite` or `postgres`. */
+  readonly backend: string;
+  /** Run pending migrations (idempotent; safe with several managers). */
+  migrate(): Promise<void>;
+  /** Current global revision (0 when empty). */
+  revision(): Promise<number>;
+  /** Every resource and the revision they are consistent at. */
+  loadAll(): Promise<{ revision: number; documents: StoredDocument[] }>;
+  /** Atomically write a batch; returns the committed record (revision, stamped documents). */
+  commit(req: CommitRequest): Promise<ChangeRecord>;
+  /** Change log entries with revision > since, ascending, at most `limit`. */
+  changesSince(since: number, limit?: number): Promise<ChangeRecord[]>;
+  /** Oldest revision still in the change log (history before it is compacted). */
+  oldestRevision(): Promise<number>;
+  /** The audit log: the change log seen by actor/time (newest first). */
+  audit(q: AuditQuery): Promise<ChangeRecord[]>;
+  putToken(t: TokenRecord): Promise<void>;
+  getToken(id: string): Promise<TokenRecord | undefined>;
+  listTokens(): Promise<TokenRecord[]>;
+  revokeToken(id: string, at: string): Promise<boolean>;
+  /** Called with each revision committed by anyone (other managers included); returns unsubscribe. */
+  onCommit(listener: (revision: number) => void): Promise<() => void>;
+  close(): Promise<void>;
+}
