@@ -1,0 +1,44 @@
+/**
+ * SqlClient over one PGlite instance, with every statement and transaction
+ * serialized (see SerialQueue for why).
+ */
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+import type { SqlClient, SqlResult } from '../sql/sql-client.js';
+import { SerialQueue } from './serial-queue.js';
+
+/** A handle bound to an open PGlite transaction; it does not take the queue again. */
+function txClient(tx: Transaction): SqlClient {
+  const client: SqlClient = {
+    async query<Row>(text: string, params?: unknown[]): Promise<SqlResult<Row>> {
+      const r = await tx.query<Row>(text, params ?? []);
+      return { rows: r.rows };
+    },
+    transaction<T>(fn: (inner: SqlClient) => Promise<T>): Promise<T> {
+      // Already inside the one transaction PGlite can have: join it.
+      return fn(client);
+    },
+  };
+  return client;
+}
+
+/**
+ * Wrap a PGlite instance as a SqlClient.
+ *
+ * @example
+ *   const client = pgliteClient(await PGlite.create({ dataDir }));
+ *   await client.query('SELECT 1');
+ */
+export function pgliteClient(db: PGlite): SqlClient {
+  const queue = new SerialQueue();
+  return {
+    query<Row>(text: string, params?: unknown[]): Promise<SqlResult<Row>> {
+      return queue.run(async () => {
+        const r = await db.query<Row>(text, params ?? []);
+        return { rows: r.rows };
+      });
+    },
+    transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+      return queue.run(() => db.transaction((tx) => fn(txClient(tx))));
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The embedded store: PGlite (PostgreSQL compiled to WebAssembly) in a data
+ * directory, no server needed. One process owns the directory (lock file);
+ * PGlite is one connection, so statements and transactions are serialized.
+ * onCommit reports this process's own commits: nobody else can write here.
+ */
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { SqlStore } from '../sql/sql-store.js';
+import type { Store } from '../types.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { pgliteClient } from './pglite-client.js';
+import { walSyncer } from './wal-sync.js';
+
+export interface PgliteStoreSettings {
+  /** Directory of the database files (created if missing). */
+  dataDir: string;
+  /** fsync the WAL after every commit (default true). Turning it off keeps
+   *  commits safe from a manager crash but not from an OS crash or power loss. */
+  syncCommits?: boolean;
+}
+
+/**
+ * Open (creating if needed) and migrate the embedded store.
+ *
+ * @example
+ *   const store = await openPgliteStore({ dataDir: './.vnp/pg' });
+ *   const { revision, documents } = await store.loadAll();
+ */
+export async function openPgliteStore(settings: PgliteStoreSettings): Promise<Store> {
+  await mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
+  const release = await lockDataDir(settings.dataDir);
+  let db: PGlite | undefined;
+  try {
+    // relaxedDurability false: a query resolves only after PGlite has handed its
+    // writes to the filesystem (it matters for buffered filesystems; Node's writes through).
+    db = await PGlite.create({ dataDir: settings.dataDir, relaxedDurability: false });
+    const client = pgliteClient(db);
+    const syncWal =
+      settings.syncCommits === false ? undefined : await walSyncer(client, settings.dataDir);
+    const open = db;
+    const store = new SqlStore({
+      name: 'pglite',
+      client,
+      notify: false,
+      ...(syncWal ? { afterCommit: syncWal } : {}),
+      close: async () => {
+        try {
+          await open.close();
+        } finally {
+          await release();
+        }
+      },
+    });
+    await store.migrate();
+    return store;
+  } catch (e) {
+    await db?.close().catch(() => undefined);
+    await release();
+    throw e;
+  }
+}

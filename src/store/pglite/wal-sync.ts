@@ -1,0 +1,55 @@
+/**
+ * Makes a PGlite commit survive an OS crash, not just a process crash.
+ *
+ * PGlite's Node filesystem writes straight through to the data directory with
+ * write(2), so a COMMIT that returned is in the kernel's page cache and
+ * survives SIGKILL of the manager. But PGlite runs PostgreSQL with fsync off
+ * (`-F`) and its Emscripten file layer has no fsync, so nothing forces the WAL
+ * to disk. After each commit we fsync the WAL segment(s) written since the last
+ * sync ourselves (and pg_wal when a segment appears), the same guarantee
+ * PostgreSQL's synchronous_commit gives for the commit record.
+ */
+import { open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SqlClient } from '../sql/sql-client.js';
+
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function currentSegment(client: SqlClient): Promise<string | undefined> {
+  const r = await client.query<{ f: string }>('SELECT pg_walfile_name(pg_current_wal_lsn()) AS f');
+  return r.rows[0]?.f;
+}
+
+/**
+ * A function that fsyncs the WAL up to the current write position.
+ *
+ * @example
+ *   const syncWal = await walSyncer(client, dataDir); await store.commit(…); await syncWal();
+ */
+export async function walSyncer(client: SqlClient, dataDir: string): Promise<() => Promise<void>> {
+  const walDir = join(dataDir, 'pg_wal');
+  // Start from the segment in use at open, so a first commit that crosses
+  // into a new segment also syncs the tail of the old one.
+  let lastSegment: string | undefined = await currentSegment(client);
+  return async () => {
+    const segment = await currentSegment(client);
+    if (!segment) return;
+    let segments = [segment];
+    if (lastSegment !== undefined && lastSegment !== segment) {
+      // Segment names are fixed-width hex: lexical order is WAL order.
+      const from = lastSegment;
+      const names = await readdir(walDir);
+      segments = names.filter((n) => /^[0-9A-F]{24}$/.test(n) && n >= from && n <= segment);
+    }
+    for (const name of segments) await fsyncPath(join(walDir, name));
+    if (lastSegment !== segment) await fsyncPath(walDir);
+    lastSegment = segment;
+  };
+}

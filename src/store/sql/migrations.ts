@@ -1,0 +1,98 @@
+/**
+ * Versioned schema migrations. Each migration has a number, a name and a list of
+ * single statements (PGlite's parameterized `query` takes one statement at a time).
+ * `migrate()` applies every pending one in ONE transaction while holding a
+ * transaction-scoped advisory lock, so two managers starting at once on the
+ * same database serialize: the second waits, then sees everything applied.
+ * To extend the schema, append a migration with the next number; never edit
+ * an applied one.
+ */
+import type { SqlClient } from './sql-client.js';
+
+/** One schema step. */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+/** Advisory lock key for migrations: ASCII "vnp" (0x766e70); any fixed number works. */
+export const MIGRATION_LOCK_KEY = 7761520;
+
+/** The schema, in order. Append only. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'revision, resources, change log, tokens',
+    statements: [
+      // One row holds the global revision. Every commit bumps it with
+      // UPDATE … RETURNING: the row lock serializes writers, so change-log
+      // order equals revision order and revisions have no gaps.
+      `CREATE TABLE vnp_revision (
+         id boolean PRIMARY KEY DEFAULT true CHECK (id),
+         rev bigint NOT NULL
+       )`,
+      `INSERT INTO vnp_revision (id, rev) VALUES (true, 0)`,
+      `CREATE TABLE vnp_resources (
+         kind text NOT NULL,
+         name text NOT NULL,
+         doc jsonb NOT NULL,
+         revision bigint NOT NULL,
+         created_at timestamptz NOT NULL,
+         updated_at timestamptz NOT NULL,
+         PRIMARY KEY (kind, name)
+       )`,
+      `CREATE TABLE vnp_changes (
+         revision bigint PRIMARY KEY,
+         at timestamptz NOT NULL,
+         actor text NOT NULL,
+         action text NOT NULL,
+         changes jsonb NOT NULL
+       )`,
+      // Audit filters by kind/name use jsonb containment on the changes array.
+      `CREATE INDEX vnp_changes_changes_idx ON vnp_changes USING gin (changes jsonb_path_ops)`,
+      `CREATE TABLE vnp_tokens (
+         id text PRIMARY KEY,
+         role text NOT NULL,
+         host text,
+         hash text NOT NULL,
+         created_at timestamptz NOT NULL,
+         created_by text NOT NULL,
+         revoked_at timestamptz
+       )`,
+    ],
+  },
+];
+
+/**
+ * Apply pending migrations; idempotent and safe to call concurrently.
+ *
+ * @example
+ *   await migrate(client); // creates vnp_* tables on a fresh database, no-op after
+ */
+export async function migrate(
+  client: SqlClient,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
+  return client.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS vnp_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const done = await tx.query<{ version: number }>('SELECT version FROM vnp_migrations');
+    const applied = new Set(done.rows.map((r) => Number(r.version)));
+    const ran: number[] = [];
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (applied.has(m.version)) continue;
+      for (const statement of m.statements) await tx.query(statement);
+      await tx.query('INSERT INTO vnp_migrations (version, name) VALUES ($1, $2)', [
+        m.version,
+        m.name,
+      ]);
+      ran.push(m.version);
+    }
+    return ran;
+  });
+}

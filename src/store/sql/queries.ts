@@ -1,0 +1,77 @@
+/**
+ * Every SQL statement the store runs, written once for both backends.
+ * Parameters only: batches travel as one JSON parameter expanded with
+ * jsonb_to_recordset, so no statement text ever depends on a value.
+ */
+
+/** Check-and-bump: succeeds (one row) only when the revision is still $1. */
+export const BUMP_REVISION =
+  'UPDATE vnp_revision SET rev = rev + 1 WHERE id AND rev = $1 RETURNING rev';
+
+export const CURRENT_REVISION = 'SELECT rev FROM vnp_revision WHERE id';
+
+const RESOURCE_COLUMNS = 'r.kind, r.name, r.doc, r.revision, r.created_at, r.updated_at';
+
+/** $1: JSON array of {kind, name}. */
+export const SELECT_RESOURCES_BY_KEY = `SELECT ${RESOURCE_COLUMNS}
+  FROM vnp_resources r
+  JOIN jsonb_to_recordset($1::jsonb) AS t(kind text, name text) ON r.kind = t.kind AND r.name = t.name`;
+
+/** $1: JSON array of {kind, name, doc}; $2: revision; $3: time. Keeps created_at of existing rows. */
+export const UPSERT_RESOURCES = `INSERT INTO vnp_resources AS r (kind, name, doc, revision, created_at, updated_at)
+  SELECT t.kind, t.name, t.doc, $2::bigint, $3::timestamptz, $3::timestamptz
+  FROM jsonb_to_recordset($1::jsonb) AS t(kind text, name text, doc jsonb)
+  ON CONFLICT (kind, name) DO UPDATE
+    SET doc = EXCLUDED.doc, revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at
+  RETURNING ${RESOURCE_COLUMNS}`;
+
+/** $1: JSON array of {kind, name}. Returns the deleted rows (the "before" images). */
+export const DELETE_RESOURCES = `DELETE FROM vnp_resources r
+  USING jsonb_to_recordset($1::jsonb) AS t(kind text, name text)
+  WHERE r.kind = t.kind AND r.name = t.name
+  RETURNING ${RESOURCE_COLUMNS}`;
+
+export const INSERT_CHANGE = `INSERT INTO vnp_changes (revision, at, actor, action, changes)
+  VALUES ($1::bigint, $2::timestamptz, $3, $4, $5::jsonb)`;
+
+export const NOTIFY_CHANGE = 'SELECT pg_notify($1, $2)';
+
+/**
+ * One statement, so one snapshot: the revision and the rows agree even while
+ * other managers write. An empty table yields one row with null resource columns.
+ */
+export const LOAD_ALL = `SELECT v.rev, ${RESOURCE_COLUMNS}
+  FROM vnp_revision v LEFT JOIN vnp_resources r ON true
+  WHERE v.id
+  ORDER BY r.kind, r.name`;
+
+const CHANGE_COLUMNS = 'revision, at, actor, action, changes';
+
+/** $1: exclusive lower bound; $2: limit (null = all). */
+export const CHANGES_SINCE = `SELECT ${CHANGE_COLUMNS} FROM vnp_changes
+  WHERE revision > $1::bigint ORDER BY revision LIMIT $2::bigint`;
+
+/** Oldest revision in the log, or the next revision when the log is empty. */
+export const OLDEST_REVISION = `SELECT coalesce((SELECT min(revision) FROM vnp_changes),
+  (SELECT rev + 1 FROM vnp_revision WHERE id)) AS oldest`;
+
+/** $1: exclusive lower bound or null; $2: containment filter (JSON array) or null; $3: limit. */
+export const AUDIT = `SELECT ${CHANGE_COLUMNS} FROM vnp_changes
+  WHERE ($1::bigint IS NULL OR revision > $1::bigint)
+    AND ($2::jsonb IS NULL OR changes @> $2::jsonb)
+  ORDER BY revision DESC LIMIT $3::bigint`;
+
+const TOKEN_COLUMNS = 'id, role, host, hash, created_at, created_by, revoked_at';
+
+export const PUT_TOKEN = `INSERT INTO vnp_tokens (${TOKEN_COLUMNS})
+  VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7::timestamptz)
+  ON CONFLICT (id) DO UPDATE SET role = EXCLUDED.role, host = EXCLUDED.host, hash = EXCLUDED.hash,
+    created_at = EXCLUDED.created_at, created_by = EXCLUDED.created_by, revoked_at = EXCLUDED.revoked_at`;
+
+export const GET_TOKEN = `SELECT ${TOKEN_COLUMNS} FROM vnp_tokens WHERE id = $1`;
+
+export const LIST_TOKENS = `SELECT ${TOKEN_COLUMNS} FROM vnp_tokens ORDER BY created_at, id`;
+
+/** Revokes once: a second revoke (or an unknown id) returns no row. */
+export const REVOKE_TOKEN = `UPDATE vnp_tokens SET revoked_at = $2::timestamptz
+  WHERE id = $1 AND revoked_at IS NULL RETURNING id`;

@@ -1,0 +1,27 @@
+/**
+ * The tiny SQL surface the shared store code is written against. Both backends
+ * (PGlite in-process, `pg` Pool for PostgreSQL) adapt to it, so the schema and
+ * every query exist once. Values travel only as parameters (`$1`, `$2`, …):
+ * never build SQL text from values.
+ */
+
+/** Rows of one statement, as plain objects keyed by column name. */
+export interface SqlResult<Row> {
+  rows: Row[];
+}
+
+/**
+ * A connection-like handle. Inside `transaction(fn)` the `tx` handed to `fn`
+ * runs every statement in that one transaction; it commits when `fn` resolves
+ * and rolls back when it throws (the error is rethrown unchanged).
+ *
+ * @example
+ *   const n = await client.transaction(async (tx) => {
+ *     const r = await tx.query<{ rev: string }>('UPDATE vnp_revision SET rev = rev + 1 RETURNING rev', []);
+ *     return r.rows[0]?.rev;
+ *   });
+ */
+export interface SqlClient {
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<Row>>;
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+}

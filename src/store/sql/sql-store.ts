@@ -1,0 +1,257 @@
+/**
+ * The Store written once over a SqlClient. Backends supply the client, a
+ * durability step after COMMIT and, for PostgreSQL, a follower that hears
+ * other managers' commits; everything else (schema, queries, commit protocol)
+ * lives here.
+ *
+ * Commit protocol, in one transaction: bump the revision row only if it still
+ * equals baseRevision (else VNP_ERR_CONFLICT), read before-images, upsert puts,
+ * delete deletes (a missing row is VNP_ERR_NOT_FOUND and rolls everything
+ * back), append the change-log row, optionally pg_notify; COMMIT; then make it
+ * durable; then report to listeners.
+ */
+import { VnpError, fieldError } from '../../model/errors.js';
+import type {
+  AuditQuery,
+  ChangeEntry,
+  ChangeRecord,
+  CommitRequest,
+  Store,
+  StoredDocument,
+  TokenRecord,
+} from '../types.js';
+import { CommitListeners, type CommitListener } from './commit-listeners.js';
+import { prepareCommit, type PreparedCommit } from './commit-request.js';
+import { migrate } from './migrations.js';
+import * as Q from './queries.js';
+import {
+  toChangeRecord,
+  toRevision,
+  toStored,
+  toTokenRecord,
+  type ChangeRow,
+  type ResourceRow,
+  type TokenRow,
+} from './rows.js';
+import type { SqlClient } from './sql-client.js';
+
+/** The channel commits are announced on (PostgreSQL LISTEN/NOTIFY). */
+export const CHANGES_CHANNEL = 'vnp_changes';
+
+export const AUDIT_DEFAULT_LIMIT = 100;
+export const AUDIT_MAX_LIMIT = 1000;
+
+/** What a backend plugs into the shared store. */
+export interface SqlStoreBackend {
+  name: string;
+  client: SqlClient;
+  /** Announce each commit with pg_notify inside its transaction. */
+  notify: boolean;
+  /** Runs after COMMIT and before commit() resolves (e.g. fsync the WAL). */
+  afterCommit?: () => Promise<void>;
+  /** Start hearing other writers' commits; resolves once listening; returns stop. */
+  follow?: (report: (revision: number) => void) => Promise<() => Promise<void>>;
+  /** Release the client (pool, PGlite instance). */
+  close: () => Promise<void>;
+}
+
+type KeyedRow = ResourceRow & { kind: string; name: string };
+
+/**
+ * A Store over any SqlClient.
+ *
+ * @example
+ *   const store = new SqlStore({ name: 'pglite', client, notify: false, close: () => db.close() });
+ *   await store.migrate();
+ */
+export class SqlStore implements Store {
+  readonly backend: string;
+  private readonly client: SqlClient;
+  private readonly listeners = new CommitListeners();
+  private following: Promise<() => Promise<void>> | undefined;
+  private closed = false;
+
+  constructor(private readonly impl: SqlStoreBackend) {
+    this.backend = impl.name;
+    this.client = impl.client;
+  }
+
+  async migrate(): Promise<void> {
+    await migrate(this.client);
+  }
+
+  async revision(): Promise<number> {
+    const r = await this.client.query<{ rev: unknown }>(Q.CURRENT_REVISION);
+    return toRevision(r.rows[0]?.rev);
+  }
+
+  async loadAll(): Promise<{ revision: number; documents: StoredDocument[] }> {
+    const r = await this.client.query<KeyedRow & { rev: unknown }>(Q.LOAD_ALL);
+    const first = r.rows[0];
+    if (!first) throw new VnpError('VNP_ERR_UNAVAILABLE', 'store: not migrated (no revision row)');
+    const documents = r.rows.filter((row) => row.kind !== null).map(toStored);
+    return { revision: toRevision(first.rev), documents };
+  }
+
+  async commit(req: CommitRequest): Promise<ChangeRecord> {
+    const prepared = prepareCommit(req);
+    const record = await this.client.transaction((tx) => this.commitIn(tx, prepared));
+    if (this.impl.afterCommit) await this.impl.afterCommit();
+    this.listeners.report(record.revision);
+    return record;
+  }
+
+  private async commitIn(tx: SqlClient, c: PreparedCommit): Promise<ChangeRecord> {
+    const revision = await bumpRevision(tx, c.baseRevision);
+    const changes: ChangeEntry[] = [];
+    if (c.puts.length > 0) changes.push(...(await upsert(tx, c, revision)));
+    if (c.deletes.length > 0) changes.push(...(await remove(tx, c)));
+    const record: ChangeRecord = { revision, at: c.at, actor: c.actor, action: c.action, changes };
+    await tx.query(Q.INSERT_CHANGE, [revision, c.at, c.actor, c.action, JSON.stringify(changes)]);
+    if (this.impl.notify) await tx.query(Q.NOTIFY_CHANGE, [CHANGES_CHANNEL, String(revision)]);
+    return record;
+  }
+
+  async changesSince(since: number, limit?: number): Promise<ChangeRecord[]> {
+    if (!Number.isSafeInteger(since)) throw fieldError('since', 'an integer revision', since);
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
+      throw fieldError('limit', 'a non-negative integer', limit);
+    }
+    const r = await this.client.query<ChangeRow>(Q.CHANGES_SINCE, [since, limit ?? null]);
+    return r.rows.map(toChangeRecord);
+  }
+
+  async oldestRevision(): Promise<number> {
+    const r = await this.client.query<{ oldest: unknown }>(Q.OLDEST_REVISION);
+    return toRevision(r.rows[0]?.oldest);
+  }
+
+  async audit(q: AuditQuery): Promise<ChangeRecord[]> {
+    const limit = auditLimit(q.limit);
+    const since = q.sinceRevision ?? null;
+    if (since !== null && !Number.isSafeInteger(since)) {
+      throw fieldError('sinceRevision', 'an integer revision', since);
+    }
+    const filter =
+      q.kind === undefined && q.name === undefined
+        ? null
+        : JSON.stringify([
+            { ...(q.kind ? { kind: q.kind } : {}), ...(q.name ? { name: q.name } : {}) },
+          ]);
+    const r = await this.client.query<ChangeRow>(Q.AUDIT, [since, filter, limit]);
+    return r.rows.map(toChangeRecord);
+  }
+
+  async putToken(t: TokenRecord): Promise<void> {
+    await this.client.query(Q.PUT_TOKEN, [
+      t.id,
+      t.role,
+      t.host ?? null,
+      t.hash,
+      t.createdAt,
+      t.createdBy,
+      t.revokedAt ?? null,
+    ]);
+  }
+
+  async getToken(id: string): Promise<TokenRecord | undefined> {
+    const r = await this.client.query<TokenRow>(Q.GET_TOKEN, [id]);
+    const row = r.rows[0];
+    return row ? toTokenRecord(row) : undefined;
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    const r = await this.client.query<TokenRow>(Q.LIST_TOKENS);
+    return r.rows.map(toTokenRecord);
+  }
+
+  async revokeToken(id: string, at: string): Promise<boolean> {
+    const r = await this.client.query(Q.REVOKE_TOKEN, [id, at]);
+    return r.rows.length > 0;
+  }
+
+  async onCommit(listener: CommitListener): Promise<() => void> {
+    const off = this.listeners.add(listener);
+    if (this.impl.follow && !this.following) {
+      this.following = this.impl.follow((rev) => this.listeners.report(rev));
+    }
+    // Resolve only once the follower listens, so no commit after this is missed.
+    if (this.following) await this.following;
+    return off;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.following) {
+      const stop = await this.following.catch(() => undefined);
+      if (stop) await stop();
+    }
+    await this.impl.close();
+  }
+}
+
+/** The check-and-bump; on mismatch reports the actual revision. */
+async function bumpRevision(tx: SqlClient, base: number): Promise<number> {
+  const bumped = await tx.query<{ rev: unknown }>(Q.BUMP_REVISION, [base]);
+  const row = bumped.rows[0];
+  if (row) return toRevision(row.rev);
+  const current = await tx.query<{ rev: unknown }>(Q.CURRENT_REVISION);
+  const actual = toRevision(current.rows[0]?.rev);
+  throw new VnpError(
+    'VNP_ERR_CONFLICT',
+    `store moved: expected revision ${base}, store is at ${actual}`,
+    { field: 'baseRevision', expected: String(base), actual },
+  );
+}
+
+const keyOf = (kind: string, name: string): string => `${kind}\u0000${name}`;
+
+/** Upsert the puts; returns their change entries in request order. */
+async function upsert(tx: SqlClient, c: PreparedCommit, revision: number): Promise<ChangeEntry[]> {
+  const keys = JSON.stringify(c.puts.map((d) => ({ kind: d.kind, name: d.name })));
+  const before = await tx.query<KeyedRow>(Q.SELECT_RESOURCES_BY_KEY, [keys]);
+  const beforeByKey = new Map(before.rows.map((r) => [keyOf(r.kind, r.name), toStored(r)]));
+  const rows = JSON.stringify(c.puts.map((d) => ({ kind: d.kind, name: d.name, doc: d })));
+  const after = await tx.query<KeyedRow>(Q.UPSERT_RESOURCES, [rows, revision, c.at]);
+  const afterByKey = new Map(after.rows.map((r) => [keyOf(r.kind, r.name), toStored(r)]));
+  return c.puts.map((d) => {
+    const key = keyOf(d.kind, d.name);
+    const prior = beforeByKey.get(key);
+    const next = afterByKey.get(key);
+    return {
+      op: 'put' as const,
+      kind: d.kind,
+      name: d.name,
+      ...(prior ? { before: prior } : {}),
+      ...(next ? { after: next } : {}),
+    };
+  });
+}
+
+/** Delete the deletes; a missing row throws (rolling back the whole batch). */
+async function remove(tx: SqlClient, c: PreparedCommit): Promise<ChangeEntry[]> {
+  const keys = JSON.stringify(c.deletes);
+  const gone = await tx.query<KeyedRow>(Q.DELETE_RESOURCES, [keys]);
+  const goneByKey = new Map(gone.rows.map((r) => [keyOf(r.kind, r.name), toStored(r)]));
+  return c.deletes.map((d, i) => {
+    const prior = goneByKey.get(keyOf(d.kind, d.name));
+    if (!prior) {
+      throw new VnpError('VNP_ERR_NOT_FOUND', `${d.kind} ${d.name} does not exist`, {
+        field: `deletes[${i}]`,
+        kind: d.kind,
+        name: d.name,
+      });
+    }
+    return { op: 'delete' as const, kind: d.kind, name: d.name, before: prior };
+  });
+}
+
+/** Audit page size: default 100, clamped to 1..1000. */
+function auditLimit(limit: number | undefined): number {
+  if (limit === undefined) return AUDIT_DEFAULT_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw fieldError('limit', 'a positive integer', limit);
+  }
+  return Math.min(limit, AUDIT_MAX_LIMIT);
+}
