@@ -27,7 +27,8 @@ function bad(field: string, text: unknown, why: string): VnpError {
 
 function port(s: string, field: string, text: string): number {
   const n = Number(s);
-  if (!PORT.test(s) || n > 65535) throw bad(field, text, `expected a port 1..65535 in ${EXPECTED}`);
+  if (!PORT.test(s) || n > 65535)
+    throw bad(field, text, 'expected ports 1..65535, as in tcp/443 or tcp/8000-8099');
   return n;
 }
 
@@ -43,7 +44,7 @@ export function parsePortSpec(text: string, field: string): PortSpec {
   const slash = text.indexOf('/');
   const proto = (slash < 0 ? text : text.slice(0, slash)).toLowerCase() as Protocol;
   if (!PROTOCOLS.includes(proto)) {
-    throw bad(field, text, `expected a protocol (${PROTOCOLS.join(', ')}) in ${EXPECTED}`);
+    throw bad(field, text, `expected ${EXPECTED}`);
   }
   if (slash < 0) return { proto, lo: 0, hi: 65535 };
   if (proto === 'icmp') throw bad(field, text, 'icmp takes no port: expected plain "icmp"');
@@ -51,7 +52,7 @@ export function parsePortSpec(text: string, field: string): PortSpec {
   const dash = range.indexOf('-');
   const lo = port(dash < 0 ? range : range.slice(0, dash), field, text);
   const hi = dash < 0 ? lo : port(range.slice(dash + 1), field, text);
-  if (lo > hi) throw bad(field, text, `expected a range with low port <= high port`);
+  if (lo > hi) throw bad(field, text, 'expected a range with low port <= high port');
   return { proto, lo, hi };
 }
 
