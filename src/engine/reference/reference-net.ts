@@ -1,0 +1,73 @@
+/**
+ * The few address and port questions the reference evaluator asks, answered by the
+ * shared parsers of src/model (net.ts, ports.ts) with no caching.
+ */
+import { cidrContains, formatIp, parseCidr, parseIp, type Ip } from '../../model/net.js';
+import { parsePortSpec, type PortSpec } from '../../model/ports.js';
+import { VnpError } from '../../model/errors.js';
+import type { Protocol } from '../../model/types.js';
+
+/** A port spec as an inclusive range of one protocol (a bare protocol: 0..65535). */
+export interface PortSpecRange {
+  protocol: Protocol;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * The parsed address, or undefined when the text is not one.
+ *
+ * @example parseAddress('fd00::1')?.family // 6
+ */
+export function parseAddress(text: string): Ip | undefined {
+  return parseIp(text);
+}
+
+/**
+ * Canonical text of an address (as given when it does not parse).
+ *
+ * @example canonicalAddress('FD00:0::1') // 'fd00::1'
+ */
+export function canonicalAddress(text: string): string {
+  const ip = parseIp(text);
+  return ip ? formatIp(ip) : text;
+}
+
+/**
+ * Whether two texts spell the same address.
+ *
+ * @example sameAddress('fd00::1', 'fd00:0::1') // true
+ */
+export function sameAddress(a: string, b: string): boolean {
+  const x = parseIp(a);
+  const y = parseIp(b);
+  return x !== undefined && y !== undefined && x.family === y.family && x.value === y.value;
+}
+
+/**
+ * Whether the address lies in the range (`a.b.c.d/n` or a bare address); false
+ * across families.
+ *
+ * @example addressInCidr('10.1.0.5', '10.1.0.0/24') // true
+ */
+export function addressInCidr(address: string, range: string): boolean {
+  const ip = parseIp(address);
+  const cidr = parseCidr(range);
+  if (cidr === undefined)
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      `cidr: expected a prefix, got ${JSON.stringify(range)}`,
+      { field: 'cidr' },
+    );
+  return ip !== undefined && cidrContains(cidr, ip);
+}
+
+/**
+ * A rule's port spec as a range.
+ *
+ * @example portSpecRanges('tcp/8000-8099') // { protocol: 'tcp', lo: 8000, hi: 8099 }
+ */
+export function portSpecRanges(spec: string): PortSpecRange {
+  const p: PortSpec = parsePortSpec(spec, 'ports');
+  return { protocol: p.proto, lo: p.lo, hi: p.hi };
+}
