@@ -1,0 +1,40 @@
+/**
+ * What the differential test holds the compiled engine to: the flow verdict and, per
+ * side, the deciding policy and rule (or the default's verdict), the `logged` flag
+ * and whether the side was evaluated. Reasons, identities and loser lists are free.
+ */
+import type { CheckResult, SideResult } from '../../src/engine/types.js';
+
+/**
+ * Differences between the reference result and the engine's (empty when they agree).
+ *
+ * @example expect(compareResults(referenceCheck(m, req), engine.check(req))).toEqual([]);
+ */
+export function compareResults(reference: CheckResult, engine: CheckResult): string[] {
+  const out: string[] = [];
+  if (reference.verdict !== engine.verdict)
+    out.push(`verdict: reference ${reference.verdict}, engine ${engine.verdict}`);
+  const self = reference.reason === 'same record';
+  out.push(...compareSides('egress', reference.egress, engine.egress, self));
+  out.push(...compareSides('ingress', reference.ingress, engine.ingress, self));
+  return out;
+}
+
+function compareSides(name: string, ref: SideResult, eng: SideResult, self: boolean): string[] {
+  const out: string[] = [];
+  const say = (what: string): number => out.push(`${name}: ${what}`);
+  if (ref.verdict !== eng.verdict) say(`verdict: reference ${ref.verdict}, engine ${eng.verdict}`);
+  if ((ref.logged ?? false) !== (eng.logged ?? false))
+    say(`logged: reference ${ref.logged ?? false}, engine ${eng.logged ?? false}`);
+  if (self) return out;
+  if (ref.evaluated !== eng.evaluated)
+    say(`evaluated: reference ${ref.evaluated}, engine ${eng.evaluated}`);
+  if (!ref.evaluated) return out;
+  const refRule = ref.rule ? `${ref.rule.policy}/${ref.rule.rule}` : 'default';
+  const engRule = eng.rule ? `${eng.rule.policy}/${eng.rule.rule}` : 'default';
+  if (refRule !== engRule) say(`decided by: reference ${refRule}, engine ${engRule}`);
+  if (!ref.rule && ref.default?.verdict !== eng.default?.verdict) {
+    say(`default: reference ${ref.default?.verdict}, engine ${eng.default?.verdict}`);
+  }
+  return out;
+}
