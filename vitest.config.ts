@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // one at a time in CI to keep namespaces, nft tables and ports from colliding.
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'bench/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],
