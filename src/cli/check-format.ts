@@ -1,0 +1,64 @@
+/**
+ * `vnp check` for people: the verdict, then each side's deciding policy and rule
+ * (or the default taken and why), the rules that matched but lost, and audit-mode
+ * rules that would have decided.
+ */
+import type { CheckResult, EndpointInfo, RuleRef, SideResult } from '../client/api-types.js';
+
+function ruleText(r: RuleRef): string {
+  const audit = r.mode === 'audit' ? ', audit' : '';
+  return `policy ${r.policy} ${r.rule} (priority ${r.priority}, ${r.action}${audit})`;
+}
+
+function endpointText(e: EndpointInfo | undefined): string {
+  if (e === undefined) return '?';
+  const name = e.record ?? e.address ?? '?';
+  const addr = e.record !== undefined && e.address !== undefined ? ` ${e.address}` : '';
+  const parts = e.partitions?.length ? `partitions ${e.partitions.join(',')}` : 'no partition';
+  return `${name}${addr} (identity ${e.identity}, ${parts})`;
+}
+
+function sideLines(name: string, s: SideResult | undefined): string[] {
+  if (s === undefined) return [`${name}: (not reported)`];
+  if (s.evaluated === false) return [`${name}: not evaluated (an address outside every record)`];
+  const logged = s.logged ? ', logged' : '';
+  const head = s.rule
+    ? `${name}: ${s.verdict}${logged} by ${ruleText(s.rule)}`
+    : s.default
+      ? `${name}: ${s.verdict} by default — ${s.default.reason}`
+      : `${name}: ${s.verdict}${s.policy ? ` by policy ${s.policy}` : ''}`;
+  const lines = [head];
+  for (const r of s.overridden ?? []) lines.push(`    overridden: ${ruleText(r)}`);
+  if (s.audit && s.audit.rules.length > 0) {
+    lines.push(
+      `    audit mode would ${s.audit.wouldBe}: ${s.audit.rules.map(ruleText).join('; ')}`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * The explanation of a verdict as text.
+ *
+ * @example
+ *   formatCheck(result)
+ *   // 'ALLOW  web-1 → app-1 tcp/8080: both sides allow\n  src: …\n  egress: allow by policy …\n'
+ */
+export function formatCheck(
+  r: CheckResult,
+  flow: { protocol?: string; port?: number } = {},
+): string {
+  const what = flow.protocol
+    ? ` ${flow.protocol}${flow.port !== undefined ? '/' + flow.port : ''}`
+    : '';
+  const src = r.src?.record ?? r.src?.address ?? '?';
+  const dst = r.dst?.record ?? r.dst?.address ?? '?';
+  const lines = [
+    `${r.verdict.toUpperCase()}  ${src} → ${dst}${what}${r.reason ? ': ' + r.reason : ''}`,
+    `  src: ${endpointText(r.src)}`,
+    `  dst: ${endpointText(r.dst)}`,
+    ...sideLines('egress', r.egress).map((l) => '  ' + l),
+    ...sideLines('ingress', r.ingress).map((l) => '  ' + l),
+  ];
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,111 @@
+/** `vnp apply -f FILE|DIR [--dry-run]`: one all-or-nothing batch. */
+import type { Command } from 'commander';
+import type { Document, TestDocument } from '../../model/types.js';
+import { collect, outputArg } from '../arguments.js';
+import type { CliContext } from '../context.js';
+import { formatApplyResult } from '../diff-format.js';
+import { loadDocuments } from '../load-documents.js';
+import { toJson, toYaml, type OutputFormat } from '../output.js';
+import { ProgressBar } from '../progress.js';
+
+/** Batches above this many documents show a progress bar (on a TTY). */
+export const PROGRESS_THRESHOLD = 1000;
+
+interface ApplyFlags {
+  filename?: string[];
+  dryRun?: boolean;
+  output: OutputFormat;
+  verbose?: boolean;
+}
+
+/**
+ * Register `apply`.
+ *
+ * @example
+ *   registerApply(program, ctx) // vnp apply -f examples/three-tier --dry-run
+ */
+export function registerApply(program: Command, ctx: CliContext): void {
+  program
+    .command('apply')
+    .description('Create or replace resources from YAML/JSON files, all or nothing')
+    .option(
+      '-f, --filename <path>',
+      'file, directory (recursive, sorted) or - for stdin; repeatable',
+      collect,
+    )
+    .option('--dry-run', 'show what would change and run the tests, change nothing')
+    .option(
+      '-o, --output <format>',
+      'json | yaml | table (the result)',
+      outputArg,
+      'table' as OutputFormat,
+    )
+    .option('-v, --verbose', 'also list unchanged resources')
+    .addHelpText(
+      'after',
+      `
+Documents carry kind and name beside their fields; YAML files may hold several
+documents separated by ---. kind: Test documents ({name, src, dst, proto?, port?,
+expect: allow|deny}) are checked against the state the apply would produce: one
+failing test refuses the whole apply. Resources not named are left alone.
+
+Examples:
+  vnp apply -f examples/three-tier
+  vnp apply -f policy.yaml --dry-run
+  vnp get iface -o yaml | vnp apply -f -`,
+    )
+    .action(async (opts: ApplyFlags, cmd: Command) => {
+      if (opts.filename === undefined || opts.filename.length === 0) {
+        cmd.error('error: required option -f, --filename <path> not specified', { exitCode: 1 });
+      }
+      await runApply(ctx, cmd, opts.filename, opts);
+    });
+}
+
+async function runApply(
+  ctx: CliContext,
+  cmd: Command,
+  paths: string[],
+  opts: ApplyFlags,
+): Promise<void> {
+  const bar = new ProgressBar(ctx.io.stderr, 'parsing');
+  let showBar = false;
+  const loaded = loadDocuments(paths, {
+    cwd: ctx.io.cwd,
+    ...(ctx.io.readStdin ? { readStdin: ctx.io.readStdin } : {}),
+    onProgress: (done, total, docs) => {
+      // The count is only known as files are read: start drawing once it is big.
+      if (docs > PROGRESS_THRESHOLD) showBar = true;
+      if (showBar) bar.update(done, total, ` ${docs} documents`);
+    },
+  });
+  if (loaded.length === 0) {
+    ctx.err('nothing to apply: no documents found\n');
+    return;
+  }
+  showBar = loaded.length > PROGRESS_THRESHOLD;
+  const documents = loaded.map((l) => l.doc as unknown as Document | TestDocument);
+  if (showBar) bar.phase(`uploading ${documents.length} documents`);
+  const result = await ctx.client(cmd).apply(
+    { documents, dryRun: opts.dryRun === true },
+    showBar
+      ? {
+          onUploadProgress: (sent, total) => {
+            bar.update(sent, total);
+            if (sent >= total)
+              bar.done(`uploaded ${documents.length} documents; waiting for the manager…`);
+          },
+        }
+      : {},
+  );
+  if (showBar) bar.done();
+  if (opts.output === 'json') ctx.out(toJson(result));
+  else if (opts.output === 'yaml') ctx.out(toYaml(result));
+  else
+    ctx.out(
+      formatApplyResult(
+        { ...result, dryRun: result.dryRun ?? opts.dryRun === true },
+        { verbose: opts.verbose === true },
+      ),
+    );
+}

@@ -1,0 +1,66 @@
+/** `vnp check SRC DST [--proto P] [--port N] [-o json]`: judge and explain a flow. */
+import type { Command } from 'commander';
+import type { Protocol } from '../../model/types.js';
+import type { CheckRequest } from '../../client/api-types.js';
+import { intArg, outputArg, protocolArg } from '../arguments.js';
+import { formatCheck } from '../check-format.js';
+import type { CliContext } from '../context.js';
+import { toJson, toYaml, type OutputFormat } from '../output.js';
+
+/** Exit code of `check --exit-code` for a denied flow. */
+export const DENIED_EXIT_CODE = 3;
+
+interface CheckFlags {
+  proto?: Protocol;
+  port?: number;
+  output: OutputFormat;
+  exitCode?: boolean;
+}
+
+/**
+ * Register `check`.
+ *
+ * @example
+ *   registerCheck(program, ctx) // vnp check web-1 db-1 --proto tcp --port 5432
+ */
+export function registerCheck(
+  program: Command,
+  ctx: CliContext,
+  setExitCode: (code: number) => void,
+): void {
+  program
+    .command('check')
+    .description(
+      "Judge a flow from SRC to DST and explain the verdict (each side's deciding rule or default)",
+    )
+    .argument('<src>', 'source: interface record name or IP address')
+    .argument('<dst>', 'destination: interface record name or IP address')
+    .option(
+      '-p, --proto <protocol>',
+      'tcp | udp | sctp | icmp (default tcp when --port is given)',
+      protocolArg,
+    )
+    .option('--port <port>', 'destination port', intArg(0, 65535))
+    .option('-o, --output <format>', 'json | yaml | table', outputArg, 'table' as OutputFormat)
+    .option('--exit-code', `exit ${DENIED_EXIT_CODE} when the flow is denied (for scripts)`)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vnp check web-1 app-1 --proto tcp --port 8080
+  vnp check app-1 db-1 --port 5432 -o json
+  vnp check 203.0.113.9 web-1 --port 443
+  vnp check web-1 db-1 --port 5432 --exit-code || echo denied`,
+    )
+    .action(async (src: string, dst: string, opts: CheckFlags, cmd: Command) => {
+      const protocol = opts.proto ?? (opts.port !== undefined ? 'tcp' : undefined);
+      const req: CheckRequest = { src, dst };
+      if (protocol !== undefined) req.protocol = protocol;
+      if (opts.port !== undefined && protocol !== 'icmp') req.port = opts.port;
+      const result = await ctx.client(cmd).check(req);
+      if (opts.output === 'json') ctx.out(toJson(result));
+      else if (opts.output === 'yaml') ctx.out(toYaml(result));
+      else ctx.out(formatCheck(result, req));
+      if (opts.exitCode && result.verdict !== 'allow') setExitCode(DENIED_EXIT_CODE);
+    });
+}

@@ -1,0 +1,116 @@
+/** `vnp status`: is the manager up, at which revision, with how many objects and PEPs. */
+import type { Command } from 'commander';
+import type { VnpClient } from '../../client/client.js';
+import type { PepInfo } from '../../client/api-types.js';
+import { KINDS, KIND_PLURAL, type Kind } from '../../model/types.js';
+import { outputArg } from '../arguments.js';
+import type { CliContext } from '../context.js';
+import { cell, formatTable, toJson, toYaml, type OutputFormat } from '../output.js';
+
+/** What `vnp status -o json` prints. */
+export interface StatusReport {
+  server: string;
+  healthy: boolean;
+  ready: boolean;
+  readiness?: unknown;
+  revision?: number;
+  counts: Partial<Record<string, number>>;
+  peps: PepInfo[];
+}
+
+const COUNTED: readonly Kind[] = KINDS.filter((k) => k !== 'Settings');
+
+/**
+ * Gather the status report (reads only).
+ *
+ * @example
+ *   const report = await gatherStatus(client); // report.counts.interfaces === 6
+ */
+export async function gatherStatus(client: VnpClient): Promise<StatusReport> {
+  const health = await client.health();
+  const ready = await client.ready();
+  const report: StatusReport = {
+    server: client.server,
+    healthy: health.ok,
+    ready: ready.ok,
+    counts: {},
+    peps: [],
+  };
+  if (!ready.ok) report.readiness = ready.body;
+  const readyRev = (ready.body as { revision?: unknown } | undefined)?.revision;
+  if (typeof readyRev === 'number') report.revision = readyRev;
+  if (!ready.ok) return report;
+  const [counts, peps, audit] = await Promise.all([
+    Promise.all(COUNTED.map(async (k) => [KIND_PLURAL[k], (await client.list(k)).length] as const)),
+    client.peps(),
+    report.revision === undefined ? client.audit({ limit: 1 }) : Promise.resolve([]),
+  ]);
+  report.counts = Object.fromEntries(counts);
+  report.peps = peps;
+  if (report.revision === undefined) report.revision = audit[0]?.revision ?? 0;
+  return report;
+}
+
+/** The report for people. */
+export function formatStatus(r: StatusReport): string {
+  const lines = [
+    `server:    ${r.server}`,
+    `health:    ${r.healthy ? 'ok' : 'failing'}`,
+    `ready:     ${r.ready ? 'yes' : `no${r.readiness !== undefined ? ' — ' + JSON.stringify(r.readiness) : ''}`}`,
+  ];
+  if (r.revision !== undefined) lines.push(`revision:  ${r.revision}`);
+  if (Object.keys(r.counts).length > 0) {
+    lines.push(
+      `objects:   ${Object.entries(r.counts)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ')}`,
+    );
+  }
+  let out = lines.join('\n') + '\n';
+  if (r.ready) {
+    out += `PEPs:      ${r.peps.length === 0 ? 'none connected' : r.peps.length}\n`;
+    if (r.peps.length > 0) out += '\n' + pepTable(r.peps);
+  }
+  return out;
+}
+
+function pepTable(peps: readonly PepInfo[]): string {
+  const rows = peps.map((p) => [
+    p.host,
+    p.connected === undefined ? '' : p.connected ? 'yes' : 'no',
+    cell(p.ackedRevision ?? p.revision),
+    cell(p.lastSeen ?? p.lastAckAt ?? p.connectedAt),
+  ]);
+  return formatTable(['HOST', 'CONNECTED', 'ACKED-REVISION', 'LAST-SEEN'], rows);
+}
+
+/**
+ * Register `status`.
+ *
+ * @example
+ *   registerStatus(program, ctx, setExitCode) // vnp status -o json
+ */
+export function registerStatus(
+  program: Command,
+  ctx: CliContext,
+  setExitCode: (code: number) => void,
+): void {
+  program
+    .command('status')
+    .description('Manager health, revision, object counts and PEPs (exit 1 when not ready)')
+    .option('-o, --output <format>', 'json | yaml | table', outputArg, 'table' as OutputFormat)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vnp status
+  vnp --server http://10.0.0.5:7400 status -o json`,
+    )
+    .action(async (opts: { output: OutputFormat }, cmd: Command) => {
+      const report = await gatherStatus(ctx.client(cmd));
+      if (opts.output === 'json') ctx.out(toJson(report));
+      else if (opts.output === 'yaml') ctx.out(toYaml(report));
+      else ctx.out(formatStatus(report));
+      if (!report.healthy || !report.ready) setExitCode(1);
+    });
+}

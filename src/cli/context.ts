@@ -1,0 +1,59 @@
+/**
+ * What every command receives: the injected process surface (env, streams, cwd)
+ * and a lazily built client. Commands never touch `process` directly, so the whole
+ * CLI runs in-process in tests.
+ */
+import type { Command } from 'commander';
+import { VnpClient } from '../client/client.js';
+import { resolveCredentials } from '../client/credentials.js';
+
+export interface OutStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+/** The process surface the CLI runs against. */
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  stdout: OutStream;
+  stderr: OutStream;
+  cwd: string;
+  /** Reads all of stdin (for `apply -f -`). */
+  readStdin?: () => string;
+}
+
+/** Global options (`--server`, `--token`) merged with the command's own. */
+export type GlobalOptions = { server?: string; token?: string };
+
+/** Per-invocation context. */
+export interface CliContext {
+  io: CliIo;
+  /** A client for the resolved server and token. */
+  client(cmd: Command): VnpClient;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/**
+ * Build the context of one CLI run.
+ *
+ * @example
+ *   const ctx = createContext({ env: {}, stdout: process.stdout, stderr: process.stderr, cwd: '/' });
+ */
+export function createContext(io: CliIo): CliContext {
+  return {
+    io,
+    client(cmd: Command): VnpClient {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const creds = resolveCredentials({
+        server: g.server,
+        token: g.token,
+        env: io.env,
+        cwd: io.cwd,
+      });
+      return new VnpClient({ server: creds.server, token: creds.token });
+    },
+    out: (text) => void io.stdout.write(text),
+    err: (text) => void io.stderr.write(text),
+  };
+}

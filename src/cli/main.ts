@@ -1,0 +1,17 @@
+/**
+ * The `vnp` entry point (bin/vnp.js imports this file). The only CLI module that
+ * reads `process`: it hands env, streams and cwd to the program and sets the exit
+ * code — long-running commands (`server`, `agent`) keep the process alive by
+ * their open handles, so nothing here calls process.exit.
+ */
+import { readFileSync } from 'node:fs';
+import { runCli } from './program.js';
+
+const code = await runCli(process.argv.slice(2), {
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  cwd: process.cwd(),
+  readStdin: () => readFileSync(0, 'utf8'),
+});
+process.exitCode = code;

@@ -1,0 +1,120 @@
+/**
+ * The `vnp` program: every verb of design.md §5 on one commander tree, and the
+ * one place errors become a one-line message and an exit code.
+ */
+import { Command, CommanderError } from 'commander';
+import { VnpError } from '../model/errors.js';
+import { registerApply } from './commands/apply.js';
+import { registerAudit } from './commands/audit.js';
+import { registerCheck } from './commands/check.js';
+import { registerDaemons } from './commands/daemons.js';
+import { registerEvent } from './commands/event.js';
+import { registerGet } from './commands/get.js';
+import { registerInterfaceOps } from './commands/interface-ops.js';
+import { registerStatus } from './commands/status.js';
+import { registerToken } from './commands/token.js';
+import { registerWatch } from './commands/watch.js';
+import { createContext, type CliIo } from './context.js';
+
+export const VERSION = '0.1.0';
+
+/**
+ * Build a fresh program (commander keeps parse state: one program per run).
+ *
+ * @example
+ *   const program = buildProgram(io, (c) => (exitCode = c));
+ */
+export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const ctx = createContext(io);
+  const program = new Command('vnp')
+    .description('vnp: software-defined network partitioning — tags, partitions, policies, PEPs')
+    .version(VERSION, '-V, --version')
+    .option('-s, --server <url>', 'manager URL (default $VNP_SERVER, else http://127.0.0.1:7400)')
+    .option('--token <token>', 'API token (default $VNP_TOKEN, else $VNP_DATA_DIR/admin.token)')
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      // Usage errors read like every other error: `error: VNP_ERR_VALIDATION: …`.
+      outputError: (s, write) => write(usageErrorLine(s)),
+    })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vnp server                                  # run the manager (embedded store in ./.vnp)
+  vnp apply -f examples/three-tier            # create the example, all or nothing
+  vnp get iface --selector 'tier == 2'
+  vnp tag web-1 env=prod tier=2
+  vnp check web-1 db-1 --proto tcp --port 5432
+  vnp status`,
+    );
+  registerDaemons(program, ctx);
+  registerApply(program, ctx);
+  registerGet(program, ctx);
+  registerInterfaceOps(program, ctx);
+  registerCheck(program, ctx, setExitCode);
+  registerEvent(program, ctx);
+  registerStatus(program, ctx, setExitCode);
+  registerToken(program, ctx);
+  registerAudit(program, ctx);
+  registerWatch(program, ctx);
+  applyToAll(program, (cmd) => cmd.exitOverride().configureOutput(program.configureOutput()));
+  return program;
+}
+
+function applyToAll(cmd: Command, f: (c: Command) => void): void {
+  f(cmd);
+  for (const sub of cmd.commands) applyToAll(sub, f);
+}
+
+/**
+ * The one-line message of an error: `error: VNP_ERR_…: message`.
+ *
+ * @example
+ *   errorLine(new VnpError('VNP_ERR_NOT_FOUND', 'no Interface named x')) // 'error: VNP_ERR_NOT_FOUND: no Interface named x'
+ */
+export function errorLine(e: unknown): string {
+  if (e instanceof VnpError) return `error: ${e.code}: ${oneLine(e.message)}`;
+  const msg = e instanceof Error ? e.message : String(e);
+  return `error: VNP_ERR_INTERNAL: ${oneLine(msg)}`;
+}
+
+/**
+ * Commander's usage message in the CLI's error form.
+ *
+ * @example
+ *   usageErrorLine("error: unknown option '--x'\n") // "error: VNP_ERR_VALIDATION: unknown option '--x'\n"
+ */
+export function usageErrorLine(s: string): string {
+  return `error: VNP_ERR_VALIDATION: ${oneLine(s.replace(/^error:\s*/, ''))}\n`;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * Run the CLI on `argv` (user arguments only, without node and script) and return
+ * the exit code. Never throws; never calls process.exit.
+ *
+ * @example
+ *   const code = await runCli(['get', 'iface', '-o', 'json'], io);
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, (c) => (exitCode = c));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander printed its own one-line message (or the help/version) already.
+      return e.exitCode;
+    }
+    io.stderr.write(errorLine(e) + '\n');
+    if (!(e instanceof VnpError) && io.env.VNP_DEBUG)
+      io.stderr.write(String((e as Error).stack) + '\n');
+    return 1;
+  }
+}

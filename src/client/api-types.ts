@@ -1,0 +1,167 @@
+/**
+ * Wire types of the REST API (design.md §5) as the client sees them. They mirror
+ * the server's responses structurally; the client layer imports only src/model,
+ * so the shapes the engine defines (CheckResult, diff entries) are restated here —
+ * the wire form is the contract, not the engine's module.
+ */
+import type { Action, Document, Kind, Meta, Protocol, Tags, TestDocument } from '../model/types.js';
+
+/** A stored resource as returned by the API: the document fields plus metadata (and `kind`). */
+export type ApiResource = Document & Partial<Meta>;
+
+/** One page of a list route. `next` is the cursor of the following page, if any. */
+export interface ListPage<T> {
+  items: T[];
+  next?: string;
+}
+
+/** One entry of an apply's diff. */
+export interface DiffEntry {
+  op: 'create' | 'replace' | 'delete' | 'unchanged';
+  kind: Kind;
+  name: string;
+  before?: ApiResource;
+  after?: ApiResource;
+}
+
+/** The outcome of one `kind: Test` document. Fields beyond `name` are read defensively. */
+export interface TestOutcome {
+  name: string;
+  /** True when the verdict matched `expect`. */
+  passed?: boolean;
+  ok?: boolean;
+  expect?: 'allow' | 'deny';
+  /** The verdict the state produced. */
+  verdict?: 'allow' | 'deny';
+  actual?: 'allow' | 'deny';
+  reason?: string;
+  message?: string;
+  src?: string;
+  dst?: string;
+  proto?: Protocol;
+  protocol?: Protocol;
+  port?: number;
+}
+
+/** `POST /v1/apply` request. */
+export interface ApplyRequest {
+  documents: (Document | TestDocument)[];
+  dryRun?: boolean;
+}
+
+/** `POST /v1/apply` response. `revision` is absent on a dry run. */
+export interface ApplyResult {
+  revision?: number;
+  dryRun?: boolean;
+  diff: DiffEntry[];
+  tests: TestOutcome[];
+}
+
+/** `POST /v1/check` request. */
+export interface CheckRequest {
+  src: string;
+  dst: string;
+  protocol?: Protocol;
+  port?: number;
+}
+
+/** A rule as named in explanations. */
+export interface RuleRef {
+  policy: string;
+  priority: number;
+  rule: string;
+  action: Action;
+  mode: 'enforce' | 'audit';
+}
+
+/** How one side of a flow was decided (design.md §2.5). */
+export interface SideResult {
+  verdict: 'allow' | 'deny';
+  logged?: boolean;
+  policy?: string;
+  rule?: RuleRef;
+  default?: { verdict: 'allow' | 'deny'; reason: string };
+  overridden: RuleRef[];
+  audit?: { rules: RuleRef[]; wouldBe: 'allow' | 'deny' };
+  evaluated: boolean;
+}
+
+export interface EndpointInfo {
+  record?: string;
+  address?: string;
+  identity: number;
+  partitions: string[];
+}
+
+/** `POST /v1/check` response. */
+export interface CheckResult {
+  verdict: 'allow' | 'deny';
+  reason: string;
+  src: EndpointInfo;
+  dst: EndpointInfo;
+  egress: SideResult;
+  ingress: SideResult;
+}
+
+/** `PATCH /v1/interfaces/{name}/tags` request. */
+export interface TagPatch {
+  set?: Tags;
+  remove?: string[];
+}
+
+export type TokenRole = 'admin' | 'operator' | 'viewer' | 'agent';
+export const TOKEN_ROLES: readonly TokenRole[] = ['admin', 'operator', 'viewer', 'agent'];
+
+/** `POST /v1/tokens` response: the secret is shown once. */
+export interface CreatedToken {
+  id: string;
+  token: string;
+  role?: TokenRole;
+  host?: string;
+}
+
+/** A token as listed (never the secret). */
+export interface TokenInfo {
+  id: string;
+  role: TokenRole;
+  host?: string;
+  createdAt?: string;
+  createdBy?: string;
+  revokedAt?: string;
+}
+
+/** One change inside an audit entry. */
+export interface AuditChange {
+  op: 'put' | 'delete';
+  kind: Kind;
+  name: string;
+}
+
+/** One audit entry: a committed batch seen by actor and time. */
+export interface AuditEntry {
+  revision: number;
+  at: string;
+  actor: string;
+  action: string;
+  changes: AuditChange[];
+}
+
+/** A policy enforcement point as the manager sees it. Fields beyond `host` are optional. */
+export interface PepInfo {
+  host: string;
+  connected?: boolean;
+  revision?: number;
+  ackedRevision?: number;
+  lastSeen?: string;
+  [k: string]: unknown;
+}
+
+/** `GET /healthz` / `GET /readyz` bodies, read defensively. */
+export interface HealthInfo {
+  ok: boolean;
+  status: number;
+  body: unknown;
+}
+
+/** One line of `GET /v1/watch`: a committed change record or a keep-alive. */
+export type WatchEvent = Record<string, unknown> & { revision?: number };

@@ -1,0 +1,398 @@
+/**
+ * The typed HTTP client of the manager's REST API (design.md §5). fetch-based, no
+ * state beyond the base URL and token; every method maps to one route (lists
+ * follow `next` cursors). Failures throw VnpError: the server's own error rebuilt,
+ * or VNP_ERR_UNAVAILABLE "cannot reach the manager at URL: …".
+ */
+import { KIND_PLURAL, type Kind, type Settings } from '../model/types.js';
+import type {
+  ApiResource,
+  ApplyRequest,
+  ApplyResult,
+  AuditEntry,
+  CheckRequest,
+  CheckResult,
+  CreatedToken,
+  HealthInfo,
+  ListPage,
+  PepInfo,
+  TagPatch,
+  TokenInfo,
+  TokenRole,
+  WatchEvent,
+} from './api-types.js';
+import { connectionError, errorFromResponse } from './errors.js';
+
+export interface VnpClientOptions {
+  /** Base URL of the manager, e.g. `http://127.0.0.1:7400` (a bare `host:port` gets `http://`). */
+  server: string;
+  /** Bearer token; requests go unauthenticated without one. */
+  token?: string;
+  /** Per-request timeout in milliseconds (default 120 s; watch streams have none). */
+  timeoutMs?: number;
+  /** Injected fetch, for tests. */
+  fetch?: typeof fetch;
+}
+
+export interface ListOptions {
+  /** `?selector=` filter (design.md §1 Selectors; interfaces only). */
+  selector?: string;
+  /** Page size hint. */
+  limit?: number;
+}
+
+export interface ApplyOptions {
+  /** Called while the request body is sent: bytes sent so far and the total. */
+  onUploadProgress?: (sent: number, total: number) => void;
+}
+
+interface RequestOptions {
+  body?: unknown;
+  query?: Record<string, string | number | undefined>;
+  /** Pre-encoded body with upload progress (apply of big batches). */
+  upload?: { bytes: Uint8Array; onProgress: (sent: number, total: number) => void };
+  timeoutMs?: number | null;
+}
+
+/** Normalise a server address: add `http://`, drop trailing slashes. */
+export function normaliseServer(server: string): string {
+  const s = server.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(s) ? s : `http://${s}`;
+  return withScheme.replace(/\/+$/, '');
+}
+
+/** The path of a kind's collection (`/v1/interfaces`) or of one resource of it. */
+export function resourcePath(kind: Kind, name?: string): string {
+  // Settings is a singleton: `/v1/settings`, never `/v1/settings/default`.
+  if (kind === 'Settings') return '/v1/settings';
+  const base = `/v1/${KIND_PLURAL[kind]}`;
+  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+}
+
+const UPLOAD_CHUNK = 64 * 1024;
+/** The server's largest page. */
+const MAX_PAGE = 1000;
+
+/**
+ * A client of one manager.
+ *
+ * @example
+ *   const client = new VnpClient({ server: 'http://127.0.0.1:7400', token });
+ *   const ifaces = await client.list('Interface', { selector: 'env == "prod"' });
+ *   const verdict = await client.check({ src: 'web-1', dst: 'db-1', protocol: 'tcp', port: 5432 });
+ */
+export class VnpClient {
+  readonly server: string;
+  private readonly token: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(opts: VnpClientOptions) {
+    this.server = normaliseServer(opts.server);
+    this.token = opts.token;
+    this.timeoutMs = opts.timeoutMs ?? 120_000;
+    this.fetchImpl = opts.fetch ?? fetch;
+  }
+
+  // ---- resources -------------------------------------------------------
+
+  /** One page of a kind's collection (names after `after`). */
+  async listPage<K extends Kind>(
+    kind: K,
+    opts: ListOptions & { after?: string } = {},
+  ): Promise<ListPage<ApiResource>> {
+    if (kind === 'Settings') return { items: [await this.get('Settings', 'default')] };
+    return this.request<ListPage<ApiResource>>('GET', resourcePath(kind), {
+      query: { selector: opts.selector, limit: opts.limit, after: opts.after },
+    });
+  }
+
+  /** Every resource of a kind (following `next`), sorted as the server sends them. */
+  async list(kind: Kind, opts: ListOptions = {}): Promise<ApiResource[]> {
+    const out: ApiResource[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.listPage(kind, { limit: MAX_PAGE, ...opts, after });
+      out.push(...page.items.map((item) => withKind(kind, item)));
+      // `next` is the last name of the page: the following page starts after it.
+      if (page.next === undefined || page.next === null || page.next === '' || page.next === after)
+        return out;
+      after = String(page.next);
+    }
+  }
+
+  /** One resource by kind and name; VNP_ERR_NOT_FOUND when absent. */
+  async get(kind: Kind, name: string): Promise<ApiResource> {
+    return withKind(kind, await this.request<ApiResource>('GET', resourcePath(kind, name)));
+  }
+
+  /** Create a resource (VNP_ERR_ALREADY_EXISTS when the name is taken). */
+  async create(kind: Kind, doc: Record<string, unknown>): Promise<ApiResource> {
+    return withKind(
+      kind,
+      await this.request<ApiResource>('POST', resourcePath(kind), { body: stripKind(doc) }),
+    );
+  }
+
+  /** Create or replace a resource by name. */
+  async put(kind: Kind, name: string, doc: Record<string, unknown>): Promise<ApiResource> {
+    return withKind(
+      kind,
+      await this.request<ApiResource>('PUT', resourcePath(kind, name), { body: stripKind(doc) }),
+    );
+  }
+
+  /** Change some fields of a resource. */
+  async patch(kind: Kind, name: string, fields: Record<string, unknown>): Promise<ApiResource> {
+    return withKind(
+      kind,
+      await this.request<ApiResource>('PATCH', resourcePath(kind, name), { body: fields }),
+    );
+  }
+
+  /** Delete a resource by kind and name. */
+  async delete(kind: Kind, name: string): Promise<void> {
+    await this.request<unknown>('DELETE', resourcePath(kind, name));
+  }
+
+  /** The global settings (`GET /v1/settings`). */
+  async getSettings(): Promise<Settings> {
+    return this.request<Settings>('GET', '/v1/settings');
+  }
+
+  /** Replace the global settings. */
+  async putSettings(settings: Omit<Settings, 'name'> & { name?: 'default' }): Promise<Settings> {
+    return this.request<Settings>('PUT', '/v1/settings', {
+      body: { name: 'default', ...settings },
+    });
+  }
+
+  // ---- interface records ----------------------------------------------
+
+  /** Attach an interface record to an instance (moves it if attached elsewhere). */
+  async attach(iface: string, instance: string): Promise<ApiResource> {
+    const path = `${resourcePath('Interface', iface)}/attach`;
+    return withKind(
+      'Interface',
+      await this.request<ApiResource>('POST', path, { body: { instance } }),
+    );
+  }
+
+  /** Detach an interface record from its instance. */
+  async detach(iface: string): Promise<ApiResource> {
+    const path = `${resourcePath('Interface', iface)}/detach`;
+    return withKind('Interface', await this.request<ApiResource>('POST', path, { body: {} }));
+  }
+
+  /** Set and/or remove tags of an interface record in one change. */
+  async patchTags(iface: string, patch: TagPatch): Promise<ApiResource> {
+    const path = `${resourcePath('Interface', iface)}/tags`;
+    return withKind('Interface', await this.request<ApiResource>('PATCH', path, { body: patch }));
+  }
+
+  // ---- batches, verdicts, events --------------------------------------
+
+  /** All-or-nothing apply of documents (and `kind: Test` documents). */
+  async apply(req: ApplyRequest, opts: ApplyOptions = {}): Promise<ApplyResult> {
+    const body = { documents: req.documents, ...(req.dryRun ? { dryRun: true } : {}) };
+    if (opts.onUploadProgress === undefined)
+      return this.request<ApplyResult>('POST', '/v1/apply', { body });
+    const bytes = new TextEncoder().encode(JSON.stringify(body));
+    return this.request<ApplyResult>('POST', '/v1/apply', {
+      upload: { bytes, onProgress: opts.onUploadProgress },
+    });
+  }
+
+  /** Judge a flow and explain the verdict. */
+  async check(req: CheckRequest): Promise<CheckResult> {
+    return this.request<CheckResult>('POST', '/v1/check', { body: req });
+  }
+
+  /** Post an event (reactions fire on it). */
+  async event(type: string, target: string): Promise<unknown> {
+    return this.request<unknown>('POST', '/v1/events', { body: { type, target } });
+  }
+
+  // ---- operations ------------------------------------------------------
+
+  /** Policy enforcement points known to this manager. */
+  async peps(): Promise<PepInfo[]> {
+    return itemsOf<PepInfo>(await this.request<unknown>('GET', '/v1/peps'));
+  }
+
+  /** The audit log, newest first. */
+  async audit(
+    opts: { limit?: number; since?: number; kind?: Kind; name?: string } = {},
+  ): Promise<AuditEntry[]> {
+    const query = { limit: opts.limit, since: opts.since, kind: opts.kind, name: opts.name };
+    return itemsOf<AuditEntry>(await this.request<unknown>('GET', '/v1/audit', { query }));
+  }
+
+  /** Create a token; the secret is in the answer and nowhere else. */
+  async createToken(role: TokenRole, host?: string): Promise<CreatedToken> {
+    return this.request<CreatedToken>('POST', '/v1/tokens', {
+      body: { role, ...(host ? { host } : {}) },
+    });
+  }
+
+  /** Tokens (never their secrets). */
+  async listTokens(): Promise<TokenInfo[]> {
+    return itemsOf<TokenInfo>(await this.request<unknown>('GET', '/v1/tokens'));
+  }
+
+  /** Revoke a token by id. */
+  async revokeToken(id: string): Promise<void> {
+    await this.request<unknown>('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+  }
+
+  /** `GET /healthz`: never throws on a non-2xx, only when unreachable. */
+  async health(): Promise<HealthInfo> {
+    return this.probe('/healthz');
+  }
+
+  /** `GET /readyz`: never throws on a non-2xx, only when unreachable. */
+  async ready(): Promise<HealthInfo> {
+    return this.probe('/readyz');
+  }
+
+  /** The OpenAPI description of the API. */
+  async openapi(): Promise<Record<string, unknown>> {
+    return this.request<Record<string, unknown>>('GET', '/openapi.json');
+  }
+
+  /**
+   * Stream committed changes after `since` (NDJSON). Ends when the server closes
+   * the stream or `signal` aborts.
+   *
+   * @example
+   *   for await (const change of client.watch(0, { signal })) console.log(change.revision);
+   */
+  async *watch(since: number, opts: { signal?: AbortSignal } = {}): AsyncGenerator<WatchEvent> {
+    const res = await this.send(
+      'GET',
+      '/v1/watch',
+      { query: { since }, timeoutMs: null },
+      opts.signal,
+    );
+    if (!res.ok) throw errorFromResponse(res.status, await readBody(res), res.statusText);
+    if (res.body === null) return;
+    const decoder = new TextDecoder();
+    let buffered = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (line !== '') yield JSON.parse(line) as WatchEvent;
+      }
+    }
+    if (buffered.trim() !== '') yield JSON.parse(buffered) as WatchEvent;
+  }
+
+  // ---- transport -------------------------------------------------------
+
+  /** Send one request and decode its JSON answer; throws VnpError on any failure. */
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, opts);
+    const body = await readBody(res);
+    if (!res.ok) throw errorFromResponse(res.status, body, res.statusText);
+    return body as T;
+  }
+
+  private async probe(path: string): Promise<HealthInfo> {
+    const res = await this.send('GET', path, { timeoutMs: 10_000 });
+    return { ok: res.ok, status: res.status, body: await readBody(res) };
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    opts: RequestOptions,
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(opts.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.token !== undefined && this.token !== '')
+      headers.authorization = `Bearer ${this.token}`;
+    const init: RequestInit & { duplex?: 'half' } = { method, headers };
+    if (opts.upload !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(opts.upload.bytes.byteLength);
+      init.body = progressStream(opts.upload.bytes, opts.upload.onProgress);
+      init.duplex = 'half';
+    } else if (opts.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(opts.body);
+    }
+    const timeoutMs = opts.timeoutMs === undefined ? this.timeoutMs : opts.timeoutMs;
+    const signals = [
+      signal,
+      timeoutMs === null ? undefined : AbortSignal.timeout(timeoutMs),
+    ].filter((s): s is AbortSignal => s !== undefined);
+    if (signals.length > 0)
+      init.signal = signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+    try {
+      return await this.fetchImpl(url, init);
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw connectionError(this.server, e);
+    }
+  }
+}
+
+/** A body stream that reports how much of it was read (i.e. sent). */
+function progressStream(
+  bytes: Uint8Array,
+  onProgress: (sent: number, total: number) => void,
+): ReadableStream {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= bytes.byteLength) {
+        controller.close();
+        return;
+      }
+      const end = Math.min(offset + UPLOAD_CHUNK, bytes.byteLength);
+      controller.enqueue(bytes.subarray(offset, end));
+      offset = end;
+      onProgress(offset, bytes.byteLength);
+    },
+  });
+}
+
+async function readBody(res: Response): Promise<unknown> {
+  const text = await res.text();
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** Accept `{items: [...]}` or a bare array. */
+function itemsOf<T>(body: unknown): T[] {
+  if (Array.isArray(body)) return body as T[];
+  if (
+    typeof body === 'object' &&
+    body !== null &&
+    Array.isArray((body as { items?: unknown }).items)
+  ) {
+    return (body as { items: T[] }).items;
+  }
+  return [];
+}
+
+/** Documents carry `kind`; the API's resource bodies may not. */
+function withKind(kind: Kind, item: ApiResource): ApiResource {
+  if (typeof item !== 'object' || item === null) return item;
+  return { kind, ...(item as object) } as ApiResource;
+}
+
+function stripKind(doc: Record<string, unknown>): Record<string, unknown> {
+  const { kind: _kind, ...rest } = doc;
+  return rest;
+}
