@@ -79,6 +79,8 @@ export interface RemoteRecord {
   vni?: number;
   /** PEP host that runs it (the manager maps it to the host's underlay address). */
   host: string;
+  /** Underlay address of that host (VXLAN destination), when the manager knows it. */
+  underlay?: string;
 }
 
 export interface IpcacheEntry {
