@@ -173,10 +173,20 @@ export class SqlStore implements Store {
   async onCommit(listener: CommitListener): Promise<() => void> {
     const off = this.listeners.add(listener);
     if (this.impl.follow && !this.following) {
-      this.following = this.impl.follow((rev) => this.listeners.report(rev));
+      const started = this.impl.follow((rev) => this.listeners.report(rev));
+      this.following = started;
+      // A follower that failed to start is retried by the next subscriber.
+      started.catch(() => {
+        if (this.following === started) this.following = undefined;
+      });
     }
-    // Resolve only once the follower listens, so no commit after this is missed.
-    if (this.following) await this.following;
+    try {
+      // Resolve only once the follower listens, so no commit after this is missed.
+      if (this.following) await this.following;
+    } catch (e) {
+      off();
+      throw e;
+    }
     return off;
   }
 

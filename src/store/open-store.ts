@@ -1,0 +1,35 @@
+/**
+ * Chooses the store backend from the manager settings (design.md §4–5):
+ * PostgreSQL when a database URL is given, else embedded PGlite under the
+ * data directory.
+ */
+import { join } from 'node:path';
+import { openPgliteStore } from './pglite/pglite-store.js';
+import { openPostgresStore } from './postgres/postgres-store.js';
+import type { Store } from './types.js';
+
+export interface StoreSettings {
+  /** VNP_DATA_DIR: PGlite keeps its database in `<dataDir>/pg`. */
+  dataDir: string;
+  /** VNP_DATABASE_URL: when set, PostgreSQL is used and dataDir holds no database. */
+  databaseUrl?: string;
+}
+
+/** Where the embedded database lives inside the data directory. */
+export function pgliteDir(dataDir: string): string {
+  return join(dataDir, 'pg');
+}
+
+/**
+ * Open and migrate the configured store.
+ *
+ * @example
+ *   const store = await openStore({ dataDir: './.vnp' });                 // embedded
+ *   const shared = await openStore({ dataDir: './.vnp', databaseUrl: 'postgres://…' });
+ */
+export async function openStore(settings: StoreSettings): Promise<Store> {
+  if (settings.databaseUrl !== undefined && settings.databaseUrl !== '') {
+    return openPostgresStore({ url: settings.databaseUrl });
+  }
+  return openPgliteStore({ dataDir: pgliteDir(settings.dataDir) });
+}

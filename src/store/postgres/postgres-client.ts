@@ -1,0 +1,59 @@
+/**
+ * SqlClient over a `pg` Pool: a query borrows any pooled connection; a
+ * transaction holds one connection from BEGIN to COMMIT/ROLLBACK.
+ */
+import type pg from 'pg';
+import type { SqlClient, SqlResult } from '../sql/sql-client.js';
+
+function connectionClient(conn: pg.PoolClient): SqlClient {
+  const client: SqlClient = {
+    async query<Row>(text: string, params?: unknown[]): Promise<SqlResult<Row>> {
+      const r = await conn.query(text, params ?? []);
+      return { rows: r.rows as Row[] };
+    },
+    transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+      // Nested use joins the open transaction.
+      return fn(client);
+    },
+  };
+  return client;
+}
+
+/**
+ * Wrap a Pool as a SqlClient.
+ *
+ * @example
+ *   const client = poolClient(new pg.Pool({ connectionString: url }));
+ *   await client.transaction(async (tx) => tx.query('SELECT 1'));
+ */
+export function poolClient(pool: pg.Pool): SqlClient {
+  return {
+    async query<Row>(text: string, params?: unknown[]): Promise<SqlResult<Row>> {
+      const r = await pool.query(text, params ?? []);
+      return { rows: r.rows as Row[] };
+    },
+    async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+      const conn = await pool.connect();
+      try {
+        await conn.query('BEGIN');
+      } catch (e) {
+        conn.release(e as Error);
+        throw e;
+      }
+      try {
+        const result = await fn(connectionClient(conn));
+        await conn.query('COMMIT');
+        conn.release();
+        return result;
+      } catch (e) {
+        // A failed ROLLBACK means the connection is unusable: the pool drops it.
+        const broken = await conn.query('ROLLBACK').then(
+          () => undefined,
+          (rollbackError: Error) => rollbackError,
+        );
+        conn.release(broken);
+        throw e;
+      }
+    },
+  };
+}
