@@ -210,7 +210,7 @@ describe('format/parse round trip', () => {
       fc.bigInt({ min: 0n, max: 2n ** 128n - 1n }).map((value) => ({ family: 6 as const, value })),
       // many zero groups, to exercise '::' placement
       fc
-        .array(fc.constantFrom(0n, 0n, 0n, 1n, 0xffffn), { minLength: 8, maxLength: 8 })
+        .array(fc.constantFrom<bigint>(0n, 0n, 0n, 1n, 0xffffn), { minLength: 8, maxLength: 8 })
         .map((g) => ({ family: 6 as const, value: g.reduce((a, x) => (a << 16n) | x, 0n) })),
     );
     fc.assert(

@@ -30,8 +30,8 @@ const reaction = {
   addTags: { quarantine: true },
 };
 const instance = { kind: 'Instance', name: 'vm-1', host: 'node-a' };
-const egress = (rule: object) => ({ ...policy, egress: [rule] });
-const ingress = (rule: object) => ({ ...policy, ingress: [rule] });
+const egress = (rule: unknown) => ({ ...policy, egress: [rule] });
+const ingress = (rule: unknown) => ({ ...policy, ingress: [rule] });
 
 describe('validateDocument: good documents are normalized', () => {
   const cases: [string, object, object][] = [

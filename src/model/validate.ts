@@ -50,7 +50,7 @@ import {
   invalid,
   missing,
 } from './validate-primitives.js';
-import { indexField, joinField } from './validate-fields.js';
+import { indexField, isPlainObject, joinField } from './validate-fields.js';
 
 /** Server-set metadata: accepted on input (round-tripping `get -o yaml`) and dropped. */
 const META = ['revision', 'createdAt', 'updatedAt'] as const;
@@ -393,10 +393,11 @@ export function validateResource<K extends Kind>(
   body: unknown,
   field = '',
 ): Extract<Document, { kind: K }> {
-  const o = expectObject(body, field, KIND_FIELDS[kind], META);
-  const k = fieldOf(o, 'kind');
+  // A mismatched kind explains the body better than its "unknown" fields would.
+  const k = isPlainObject(body) ? fieldOf(body, 'kind') : undefined;
   if (k !== undefined && k !== kind)
     throw invalid(joinField(field, 'kind'), JSON.stringify(kind), k);
+  const o = expectObject(body, field, KIND_FIELDS[kind], META);
   const built = BUILDERS[kind](o, field);
   return { kind, ...built } as Extract<Document, { kind: K }>;
 }
