@@ -1,0 +1,222 @@
+/**
+ * The differential runs, parameterized by the engine under test so the harness
+ * itself can be tested against deliberately broken engines.
+ */
+import {
+  referenceCheck,
+  referenceGetPolicyForTags,
+} from '../../src/engine/reference/reference-evaluator.js';
+import type { ReferenceModel } from '../../src/engine/reference/reference-model.js';
+import { referenceModelToDocuments } from '../../src/engine/reference/reference-model.js';
+import type { Change, CheckRequest, CheckResult, ResolvedPolicy } from '../../src/engine/types.js';
+import { modelToYaml } from '../support/model-yaml.js';
+import {
+  randomChange,
+  randomFlows,
+  randomModel,
+  type RandomModelOptions,
+} from '../support/random-model.js';
+import type { EngineLike } from '../support/reference-engine.js';
+import { makeRng, type Rng } from '../support/rng.js';
+import { shrinkModel } from '../support/shrink-model.js';
+import { compareResults } from './compare-results.js';
+
+export interface DifferentialOptions {
+  baseSeed: number;
+  models: number;
+  flowsPerModel?: number;
+  changesPerModel?: number;
+  flowsPerChange?: number;
+}
+
+/** Result of a run: how many flows were compared, and the first failure's report. */
+export interface DifferentialRun {
+  compared: number;
+  failure?: string;
+}
+
+/**
+ * Fresh loads: each seed's random model is loaded, then random flows compared.
+ *
+ * @example const run = differentialFresh(() => new Engine(), { baseSeed: 1, models: 100 });
+ */
+export function differentialFresh(make: () => EngineLike, o: DifferentialOptions): DifferentialRun {
+  let compared = 0;
+  for (let i = 0; i < o.models; i++) {
+    const seed = o.baseSeed + i;
+    const rng = makeRng(seed);
+    const model = randomModel(rng, sizes(rng));
+    const engine = loaded(make, model);
+    for (const flow of randomFlows(rng, model, o.flowsPerModel ?? 40)) {
+      compared++;
+      const failure = compareOne(engine, model, flow);
+      if (failure)
+        return { compared, failure: report(make, { seed, model, flow, failure, shrink: true }) };
+    }
+  }
+  return { compared };
+}
+
+/**
+ * Incremental: after each random change applied with `engine.apply`, random flows
+ * are compared against the reference on the new model.
+ *
+ * @example const run = differentialIncremental(() => new Engine(), { baseSeed: 1, models: 100 });
+ */
+export function differentialIncremental(
+  make: () => EngineLike,
+  o: DifferentialOptions,
+): DifferentialRun {
+  let compared = 0;
+  for (let i = 0; i < o.models; i++) {
+    const seed = o.baseSeed + i;
+    const rng = makeRng(seed);
+    let model = randomModel(rng, sizes(rng));
+    const engine = loaded(make, model);
+    for (let step = 1; step <= (o.changesPerModel ?? 6); step++) {
+      const before = model;
+      const next = randomChange(rng, model);
+      model = next.model;
+      engine.apply([next.change], step);
+      for (const flow of randomFlows(rng, model, o.flowsPerChange ?? 15)) {
+        compared++;
+        const failure = compareOne(engine, model, flow);
+        if (!failure) continue;
+        // A fresh load of the same model tells an incremental bug from a semantic one.
+        const fresh = compareOne(loaded(make, model), model, flow);
+        const detail = {
+          seed,
+          model,
+          flow,
+          failure,
+          step,
+          change: next.change,
+          before,
+          freshAgrees: !fresh,
+        };
+        return { compared, failure: report(make, { ...detail, shrink: fresh !== undefined }) };
+      }
+    }
+  }
+  return { compared };
+}
+
+/**
+ * getPolicyForTags for every record's tags: same policies, partitions, and per
+ * direction the same rules in the same order with the same shadowed flags.
+ *
+ * @example const run = differentialPolicyForTags(() => new Engine(), { baseSeed: 1, models: 50 });
+ */
+export function differentialPolicyForTags(
+  make: () => EngineLike,
+  o: DifferentialOptions,
+): DifferentialRun {
+  let compared = 0;
+  for (let i = 0; i < o.models; i++) {
+    const seed = o.baseSeed + i;
+    const rng = makeRng(seed);
+    const model = randomModel(rng, sizes(rng));
+    const engine = loaded(make, model);
+    for (const record of model.interfaces) {
+      compared++;
+      const want = summarize(referenceGetPolicyForTags(model, record.tags));
+      const got = summarize(engine.getPolicyForTags(record.tags));
+      if (JSON.stringify(want) !== JSON.stringify(got)) {
+        const failure =
+          `seed ${seed}: getPolicyForTags(${JSON.stringify(record.tags)}) differs\n` +
+          `reference: ${JSON.stringify(want, null, 1)}\nengine: ${JSON.stringify(got, null, 1)}\n` +
+          `model:\n${modelToYaml(model)}`;
+        return { compared, failure };
+      }
+    }
+  }
+  return { compared };
+}
+
+/** Mostly small models (readable failures), some bigger ones. */
+function sizes(rng: Rng): RandomModelOptions {
+  if (rng.chance(0.1)) return { records: rng.int(10, 25), policies: rng.int(8, 20), partitions: 4 };
+  return { records: rng.int(1, 10), policies: rng.int(0, 8), partitions: 3 };
+}
+
+function loaded(make: () => EngineLike, model: ReferenceModel): EngineLike {
+  const engine = make();
+  engine.load(referenceModelToDocuments(model), 0);
+  return engine;
+}
+
+interface Failure {
+  diffs: string[];
+  reference: CheckResult;
+  engine: CheckResult | string;
+}
+
+function compareOne(
+  engine: EngineLike,
+  model: ReferenceModel,
+  flow: CheckRequest,
+): Failure | undefined {
+  const reference = referenceCheck(model, flow);
+  let result: CheckResult;
+  try {
+    result = engine.check(flow);
+  } catch (e) {
+    return { diffs: [`engine threw: ${String(e)}`], reference, engine: String(e) };
+  }
+  const diffs = compareResults(reference, result);
+  return diffs.length > 0 ? { diffs, reference, engine: result } : undefined;
+}
+
+function report(
+  make: () => EngineLike,
+  r: {
+    seed: number;
+    model: ReferenceModel;
+    flow: CheckRequest;
+    failure: Failure;
+    shrink: boolean;
+    step?: number;
+    change?: Change;
+    before?: ReferenceModel;
+    freshAgrees?: boolean;
+  },
+): string {
+  const stillFails = (m: ReferenceModel): boolean =>
+    compareOne(loaded(make, m), m, r.flow) !== undefined;
+  const shown = r.shrink ? shrinkModel(r.model, r.flow, stillFails) : (r.before ?? r.model);
+  // Show the disagreement as it is on the model printed (the shrunken one when shrunk).
+  const failure =
+    (r.shrink ? compareOne(loaded(make, shown), shown, r.flow) : undefined) ?? r.failure;
+  const lines = [
+    `engine and reference disagree (seed ${r.seed}${r.step ? `, after change ${r.step}` : ''})`,
+    `flow: ${JSON.stringify(r.flow)}`,
+    ...failure.diffs.map((d) => `  ${d}`),
+  ];
+  if (r.change) {
+    lines.push(`change: ${JSON.stringify(r.change)}`);
+    lines.push(
+      r.freshAgrees
+        ? 'a fresh load of the new model agrees: the incremental path is wrong. Model BEFORE the change:'
+        : 'a fresh load disagrees too. Minimal model:',
+    );
+  } else {
+    lines.push('minimal model:');
+  }
+  lines.push(modelToYaml(shown));
+  lines.push(`reference: ${JSON.stringify(failure.reference, null, 1)}`);
+  lines.push(
+    `engine: ${typeof failure.engine === 'string' ? failure.engine : JSON.stringify(failure.engine, null, 1)}`,
+  );
+  return lines.join('\n');
+}
+
+function summarize(p: ResolvedPolicy): unknown {
+  const rule = (r: ResolvedPolicy['egress'][number]): string =>
+    `${r.policy}/${r.rule} ${r.action} ${r.mode} p${r.priority}${r.shadowed ? ' shadowed' : ''}`;
+  return {
+    policies: [...p.policies].sort(),
+    partitions: [...p.partitions].sort(),
+    ingress: p.ingress.map(rule),
+    egress: p.egress.map(rule),
+  };
+}
