@@ -24,6 +24,8 @@ export interface EngineDelta {
   defaults: number[];
   /** Records (names) whose attachment, addresses or identity changed. */
   records: string[];
+  /** Hosts whose instances were created, changed or deleted. */
+  hosts: string[];
 }
 
 /** A flow to judge. `src`/`dst` are record names or IP addresses. */

@@ -1,0 +1,135 @@
+/**
+ * Rules of a policy compiled once: peers bound to selector-cache entries or parsed
+ * address ranges, ports parsed into spans, and a total precedence order.
+ *
+ * Precedence (design.md §2.1, then deterministic tie-breaks for explanations):
+ * priority descending; then deny > log > allow; then policy name; then rule index.
+ */
+import type { Action, Peer, Policy, PolicyMode, Rule } from '../model/types.js';
+import type { Direction } from '../model/host-state.js';
+import { cidrLast, parseCidr } from '../model/net.js';
+import { parsePortSpec } from '../model/ports.js';
+import type { AddressRange } from './address-table.js';
+import { subtractRanges } from './address-table.js';
+import { ALL_TRAFFIC, PROTO_INDEX, type PortSpan } from './port-table.js';
+import type { SelectorCache, SelectorEntry } from './selector-cache.js';
+import type { RuleRef } from './types.js';
+
+export type CompiledPeer =
+  | { kind: 'any' }
+  | { kind: 'selector'; entry: SelectorEntry }
+  | { kind: 'partition'; name: string }
+  | { kind: 'cidr'; ranges: AddressRange[] };
+
+export interface CompiledRule {
+  readonly policy: string;
+  readonly priority: number;
+  readonly mode: PolicyMode;
+  readonly action: Action;
+  readonly direction: Direction;
+  readonly index: number;
+  /** deny 2, log 1, allow 0: the stricter wins on equal priority. */
+  readonly strictness: number;
+  readonly peer: CompiledPeer;
+  readonly spans: readonly PortSpan[];
+  readonly source: Rule;
+  readonly ref: RuleRef;
+}
+
+export interface CompiledPolicy {
+  readonly doc: Policy;
+  readonly appliesTo: SelectorEntry;
+  readonly rules: readonly CompiledRule[];
+  /** Partition names its rule peers name (to invalidate on partition changes). */
+  readonly partitionPeers: ReadonlySet<string>;
+}
+
+const STRICTNESS: Record<Action, number> = { deny: 2, log: 1, allow: 0 };
+
+/** Total precedence order: negative when `a` decides before `b`. */
+export function comparePrecedence(a: CompiledRule, b: CompiledRule): number {
+  return (
+    b.priority - a.priority ||
+    b.strictness - a.strictness ||
+    (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0) ||
+    (a.direction === b.direction ? 0 : a.direction === 'egress' ? -1 : 1) ||
+    a.index - b.index
+  );
+}
+
+/** Compiles a (validated) policy, retaining its selectors in `cache`. */
+export function compilePolicy(doc: Policy, cache: SelectorCache): CompiledPolicy {
+  const appliesTo = cache.retain(doc.appliesTo);
+  const partitionPeers = new Set<string>();
+  const rules: CompiledRule[] = [];
+  const add = (direction: Direction, list: readonly Rule[]) =>
+    list.forEach((rule, index) => {
+      const peer = compilePeer(direction === 'egress' ? rule.to : rule.from, cache);
+      if (peer.kind === 'partition') partitionPeers.add(peer.name);
+      const ref: RuleRef = {
+        policy: doc.name,
+        priority: doc.priority,
+        rule: `${direction}[${index}]`,
+        action: rule.action,
+        mode: doc.mode,
+      };
+      rules.push({
+        policy: doc.name,
+        priority: doc.priority,
+        mode: doc.mode,
+        action: rule.action,
+        direction,
+        index,
+        strictness: STRICTNESS[rule.action],
+        peer,
+        spans: compilePorts(rule.ports, `${direction}[${index}].ports`),
+        source: rule,
+        ref,
+      });
+    });
+  add('egress', doc.egress ?? []);
+  add('ingress', doc.ingress ?? []);
+  return { doc, appliesTo, rules, partitionPeers };
+}
+
+/** Releases the selector-cache entries a compiled policy holds. */
+export function releasePolicy(p: CompiledPolicy, cache: SelectorCache): void {
+  cache.release(p.appliesTo);
+  for (const r of p.rules) if (r.peer.kind === 'selector') cache.release(r.peer.entry);
+}
+
+export function compilePeer(peer: Peer | undefined, cache: SelectorCache): CompiledPeer {
+  if (
+    !peer ||
+    (peer.selector === undefined && peer.partition === undefined && peer.cidr === undefined)
+  )
+    return { kind: 'any' };
+  if (peer.selector !== undefined) return { kind: 'selector', entry: cache.retain(peer.selector) };
+  if (peer.partition !== undefined) return { kind: 'partition', name: peer.partition };
+  return { kind: 'cidr', ranges: cidrRanges(peer.cidr!, peer.except ?? []) };
+}
+
+/** A cidr less its exceptions, as disjoint ranges. */
+export function cidrRanges(cidr: string, except: readonly string[]): AddressRange[] {
+  const toRange = (text: string): AddressRange => {
+    const c = parseCidr(text);
+    if (!c) throw new Error(`invalid cidr reached the compiler: ${text}`);
+    return { family: c.family, lo: c.base, hi: cidrLast(c) };
+  };
+  return subtractRanges(toRange(cidr), except.map(toRange));
+}
+
+/** Port specs → spans; absent means all traffic. */
+export function compilePorts(ports: readonly string[] | undefined, field: string): PortSpan[] {
+  if (!ports || ports.length === 0) return [...ALL_TRAFFIC];
+  return ports.map((p, i) => {
+    const s = parsePortSpec(p, `${field}[${i}]`);
+    return { proto: PROTO_INDEX[s.proto], lo: s.lo, hi: s.hi };
+  });
+}
+
+/** True when the spans cover (proto, port). */
+export function spansCover(spans: readonly PortSpan[], proto: number, port: number): boolean {
+  for (const s of spans) if (s.proto === proto && s.lo <= port && port <= s.hi) return true;
+  return false;
+}

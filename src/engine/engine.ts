@@ -1,0 +1,834 @@
+/**
+ * The policy engine: a pure, incremental compiler from resources to identities,
+ * resolved per-identity policy and verdicts (design.md §1–§3). No I/O; time is passed in.
+ *
+ * Pipeline of one `apply(changes, now)`:
+ *   1. validate the whole batch against the state it would produce (throws, changes nothing);
+ *   2. update documents; (un)register policies and partitions in the selector cache;
+ *   3. derive identities of the touched records (all records only when the set of
+ *      identity-relevant keys changed);
+ *   4. evaluate new identities against existing selectors and new selectors against all
+ *      identities — through guard indexes, not the full cross product;
+ *   5. turn membership changes into invalidations: a side is dropped only when its own
+ *      rules changed; a peer's table inside a side is dropped when that peer's
+ *      membership changed. Everything is rebuilt lazily on the next lookup.
+ *
+ * @example
+ *   const e = new Engine();
+ *   e.load(docs, Date.now());
+ *   e.check({ src: 'web-1', dst: 'db-1', protocol: 'tcp', port: 5432 }).verdict; // 'allow' | 'deny'
+ */
+import { VnpError } from '../model/errors.js';
+import type { Direction } from '../model/host-state.js';
+import { IDENTITY_WORLD, type HostState } from '../model/host-state.js';
+import { formatIp, ipKey, parseIp, type Ip } from '../model/net.js';
+import { canonicalTagsJson } from '../model/tags.js';
+import {
+  DEFAULT_SETTINGS,
+  PROTOCOLS,
+  type Document,
+  type Interface,
+  type Kind,
+  type Partition,
+  type Policy,
+  type Protocol,
+  type Settings,
+  type Tags,
+} from '../model/types.js';
+import { compileSelector, parseSelectorCached } from '../selector/index.js';
+import {
+  comparePrecedence,
+  compilePolicy,
+  releasePolicy,
+  type CompiledPolicy,
+  type CompiledRule,
+} from './compiled-rule.js';
+import { DeltaBuilder } from './delta-builder.js';
+import { explainSide, notEvaluated, sameRecordSide, type PeerEndpoint } from './explain.js';
+import { buildHostState } from './host-state-builder.js';
+import { IdentityAllocator } from './identity-allocator.js';
+import { IdentityRegistry, type IdentityInfo } from './identity-registry.js';
+import { ModelState, type HeldDocument } from './model-state.js';
+import { resolvePolicyForTags } from './policy-for-tags.js';
+import { PROTO_INDEX } from './port-table.js';
+import { ResolvedSide } from './resolved-side.js';
+import type { SelectorCache, SelectorEntry } from './selector-cache.js';
+import { SelectorCache as Cache } from './selector-cache.js';
+import type {
+  Change,
+  CheckRequest,
+  CheckResult,
+  EndpointInfo,
+  EngineDelta,
+  ResolvedPolicy,
+} from './types.js';
+import { checkCompilable } from './compilable.js';
+
+export interface EngineOptions {
+  /** How long a released identity keeps its number before reuse (ms). */
+  identityGraceMs?: number;
+}
+
+/** A record as compiled: its addresses and identity. */
+export interface RecordState {
+  readonly name: string;
+  doc: Interface & Partial<HeldDocument>;
+  ips: Ip[];
+  identity: number;
+}
+
+/** A resolved flow endpoint. */
+interface Endpoint extends PeerEndpoint {
+  record?: RecordState;
+  info?: IdentityInfo;
+}
+
+interface PartitionState {
+  doc: Partition;
+  entry: SelectorEntry;
+}
+
+const sideKey = (id: number, dir: Direction) => id * 2 + (dir === 'egress' ? 0 : 1);
+
+export class Engine {
+  private readonly opts: EngineOptions;
+  private readonly model = new ModelState();
+  private readonly cache: SelectorCache = new Cache();
+  private readonly alloc: IdentityAllocator;
+  private readonly ids = new IdentityRegistry();
+  private readonly records = new Map<string, RecordState>();
+  private readonly policies = new Map<string, CompiledPolicy>();
+  private readonly partitions = new Map<string, PartitionState>();
+  private settings: Settings = DEFAULT_SETTINGS;
+  /** Entry → policies using it as appliesTo / as a rule peer; partitions using it. */
+  private readonly appliesUsers = new Map<SelectorEntry, Set<string>>();
+  private readonly peerUsers = new Map<SelectorEntry, Set<string>>();
+  private readonly partitionUsers = new Map<SelectorEntry, Set<string>>();
+  /** Partition name → policies naming it as a rule peer. */
+  private readonly partitionPeerUsers = new Map<string, Set<string>>();
+  private readonly sides = new Map<number, ResolvedSide>();
+  private readonly defaultsCache = new Map<number, 'allow' | 'deny'>();
+  private lastNow = 0;
+
+  constructor(opts: EngineOptions = {}) {
+    this.opts = opts;
+    this.alloc = new IdentityAllocator({ graceMs: opts.identityGraceMs ?? 30_000 });
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** Initial full compile from a document list (any order). */
+  load(docs: readonly Document[], now: number): void {
+    this.apply(
+      docs.map((doc) => ({ op: 'put' as const, doc })),
+      now,
+    );
+  }
+
+  /** Throws the first problem of the batch (references, addresses, compilability); changes nothing. */
+  validate(changes: readonly Change[]): void {
+    for (const c of changes) if (c.op === 'put') checkCompilable(c.doc);
+    this.model.validate(changes);
+  }
+
+  /** Validates, then applies a batch atomically; returns what changed for PEPs. */
+  apply(changes: readonly Change[], now: number): EngineDelta {
+    this.validate(changes);
+    this.lastNow = now;
+    const d = new DeltaBuilder();
+    const touched = new Set<string>();
+    const droppedAppliesMembers: number[] = [];
+    const newPolicies: CompiledPolicy[] = [];
+    const changedPartitions = new Set<string>();
+    const partitionOldMembers: number[] = [];
+    let settingsChanged = false;
+    for (const c of changes) {
+      const kind: Kind = c.op === 'put' ? c.doc.kind : c.kind;
+      const name = c.op === 'put' ? c.doc.name : c.name;
+      const prev = c.op === 'put' ? this.model.put(c.doc) : this.model.remove(kind, name);
+      const next = c.op === 'put' ? c.doc : undefined;
+      switch (kind) {
+        case 'Interface':
+          touched.add(name);
+          break;
+        case 'Instance':
+        case 'Subnet':
+          for (const r of (kind === 'Instance' ? this.model.byInstance : this.model.bySubnet).get(
+            name,
+          ) ?? [])
+            d.records.add(r);
+          if (kind === 'Instance') this.noteHostChange(prev, next, d);
+          break;
+        case 'Policy':
+          if (prev) droppedAppliesMembers.push(...this.unregisterPolicy(name));
+          if (next) newPolicies.push(this.registerPolicy(next as Policy));
+          break;
+        case 'Partition':
+          if (prev) partitionOldMembers.push(...this.unregisterPartition(name));
+          if (next) this.registerPartition(next as Partition);
+          changedPartitions.add(name);
+          break;
+        case 'Settings':
+          this.settings = (next as Settings | undefined) ?? DEFAULT_SETTINGS;
+          settingsChanged = true;
+          break;
+        case 'Reaction':
+          break;
+      }
+    }
+    const newIds: number[] = [];
+    if (this.cache.takeKeysChanged()) this.rederiveAll(touched, now, d, newIds);
+    else for (const name of [...touched].sort()) this.rederive(name, now, d, newIds);
+    this.evaluateNewIdentities(newIds, d);
+    this.evaluatePendingSelectors();
+    for (const id of this.alloc.sweep(now)) this.releaseIdentity(id, d);
+    for (const id of droppedAppliesMembers) this.dropSides(id, d);
+    for (const p of newPolicies) for (const id of p.appliesTo.members) this.dropSides(id, d);
+    for (const id of partitionOldMembers) this.partitionMembershipChanged(id, d);
+    for (const name of changedPartitions) this.partitionChanged(name, d);
+    if (settingsChanged) {
+      this.defaultsCache.clear();
+      for (const id of this.ids.ids()) d.defaults.add(id);
+    }
+    return d.build();
+  }
+
+  /** An independent copy (for dry runs and `kind: Test` documents). */
+  fork(): Engine {
+    const e = new Engine(this.opts);
+    e.load(this.allDocuments(), this.lastNow);
+    return e;
+  }
+
+  /** What a batch would do to each document, without doing it. */
+  diff(
+    changes: readonly Change[],
+  ): {
+    op: 'create' | 'replace' | 'delete' | 'unchanged';
+    kind: Kind;
+    name: string;
+    before?: Document;
+    after?: Document;
+  }[] {
+    return changes.map((c) => {
+      const kind = c.op === 'put' ? c.doc.kind : c.kind;
+      const name = c.op === 'put' ? c.doc.name : c.name;
+      const before = this.model.get(kind, name);
+      if (c.op === 'delete')
+        return {
+          op: 'delete' as const,
+          kind,
+          name,
+          ...(before ? { before: stripMeta(before) } : {}),
+        };
+      if (!before) return { op: 'create' as const, kind, name, after: c.doc };
+      const b = stripMeta(before);
+      const same = canonicalTagsJson(b as never) === canonicalTagsJson(stripMeta(c.doc) as never);
+      return {
+        op: same ? ('unchanged' as const) : ('replace' as const),
+        kind,
+        name,
+        before: b,
+        after: c.doc,
+      };
+    });
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  get(kind: Kind, name: string): HeldDocument | undefined {
+    if (kind === 'Settings' && name === 'default')
+      return this.model.get('Settings', 'default') ?? { kind: 'Settings', ...DEFAULT_SETTINGS };
+    return this.model.get(kind, name);
+  }
+
+  /** Documents of a kind, sorted by name. */
+  list(kind: Kind): HeldDocument[] {
+    if (kind === 'Settings') return [this.get('Settings', 'default')!];
+    return [...this.model.docs[kind].values()].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+  }
+
+  /** Every stored document (Settings only when set). */
+  allDocuments(): HeldDocument[] {
+    return Object.values(this.model.docs).flatMap((m) => [...m.values()]);
+  }
+
+  /** Names of interface records whose tags match the selector, sorted. */
+  select(selector: string): string[] {
+    const pred = compileSelector(parseSelectorCached(selector));
+    const out: string[] = [];
+    for (const r of this.records.values()) if (pred(r.doc.tags)) out.push(r.name);
+    return out.sort();
+  }
+
+  identityOf(recordName: string): number | undefined {
+    return this.records.get(recordName)?.identity;
+  }
+
+  /** An identity's relevant tags and record count (undefined for unknown ids). */
+  identity(
+    id: number,
+  ): { id: number; tags: Tags; records: number; partitions: string[] } | undefined {
+    const info = this.ids.get(id);
+    return info && { id, tags: info.tags, records: info.records.size, partitions: info.partitions };
+  }
+
+  stats(): {
+    records: number;
+    identities: number;
+    policies: number;
+    partitions: number;
+    selectors: number;
+    sides: number;
+  } {
+    return {
+      records: this.records.size,
+      identities: this.ids.size,
+      policies: this.policies.size,
+      partitions: this.partitions.size,
+      selectors: this.cache.size,
+      sides: this.sides.size,
+    };
+  }
+
+  /** Judges a flow and explains both sides (design.md §2). */
+  check(req: CheckRequest): CheckResult {
+    const { proto, port } = flowPorts(req);
+    const s = this.endpoint(req.src, 'src');
+    const t = this.endpoint(req.dst, 'dst');
+    const src = this.endpointInfo(s);
+    const dst = this.endpointInfo(t);
+    if (s.record && s.record === t.record) {
+      return {
+        verdict: 'allow',
+        reason: 'a record talking to itself is allowed',
+        src,
+        dst,
+        egress: sameRecordSide(),
+        ingress: sameRecordSide(),
+      };
+    }
+    const def = this.pairDefault(s.info, t.info);
+    const egress = s.record
+      ? explainSide(this.side(s.identity, 'egress'), t, proto, port, def, this.memberTest)
+      : notEvaluated('the source is an address outside every record');
+    const ingress = t.record
+      ? explainSide(this.side(t.identity, 'ingress'), s, proto, port, def, this.memberTest)
+      : notEvaluated('the destination is an address outside every record');
+    const verdict = egress.verdict === 'allow' && ingress.verdict === 'allow' ? 'allow' : 'deny';
+    return { verdict, reason: flowReason(verdict, egress, ingress), src, dst, egress, ingress };
+  }
+
+  /**
+   * The fast path: the verdict only, no explanation. Same tables as `check`.
+   *
+   * @example engine.verdict('web-1', 'db-1', 'tcp', 5432) // true when allowed
+   */
+  verdict(src: string, dst: string, protocol: Protocol, port: number): boolean {
+    const s = this.records.get(src);
+    const t = this.records.get(dst);
+    if (s === undefined || t === undefined) {
+      return this.check({ src, dst, protocol, port }).verdict === 'allow';
+    }
+    if (s === t) return true;
+    const proto = PROTO_INDEX[protocol];
+    const p = proto === 3 ? 0 : port;
+    return (
+      this.sideAllows(s.identity, 'egress', t.identity, t.ips[0]!, proto, p) &&
+      this.sideAllows(t.identity, 'ingress', s.identity, s.ips[0]!, proto, p)
+    );
+  }
+
+  /** The seed's `get_policy_for_traffic`: merged, ordered rules for a record with these tags. */
+  getPolicyForTags(tags: Tags): ResolvedPolicy {
+    return resolvePolicyForTags(
+      tags,
+      [...this.policies.values()],
+      [...this.partitions.values()].map((p) => p.doc),
+    );
+  }
+
+  /** Everything one host's PEP needs (design.md §3–§4). */
+  hostState(host: string, revision: number): HostState {
+    return buildHostState(host, revision, {
+      records: this.records,
+      instanceHost: (name) => this.model.get('Instance', name)?.host,
+      instanceNetns: (name) => this.model.get('Instance', name)?.netns,
+      subnet: (name) => this.model.get('Subnet', name),
+      side: (id, dir) => this.side(id, dir),
+      identity: (id) => this.ids.get(id),
+      identities: () => this.ids.values(),
+      partitionMembers: (name) => this.partitions.get(name)?.entry.members,
+      pairDefault: (a, b) => this.pairDefault(a, b).verdict,
+      settings: this.settings,
+    });
+  }
+
+  /**
+   * Hosts a delta concerns: every host when addresses or identities moved (each PEP
+   * holds the whole ipcache), else the hosts running the affected identities.
+   */
+  hostsOf(delta: EngineDelta): Set<string> {
+    if (
+      delta.ipcacheUpsert.length ||
+      delta.ipcacheRemove.length ||
+      delta.identitiesReleased.length
+    ) {
+      const all = new Set<string>(delta.hosts);
+      for (const inst of this.model.docs.Instance.values())
+        if (inst.kind === 'Instance') all.add(inst.host);
+      return all;
+    }
+    const ids = new Set<number>([...delta.sides.map((s) => s.identity), ...delta.defaults]);
+    const out = new Set<string>(delta.hosts);
+    for (const r of this.records.values()) {
+      if (!ids.has(r.identity) && !delta.records.includes(r.name)) continue;
+      const h =
+        r.doc.instance === undefined ? undefined : this.model.get('Instance', r.doc.instance)?.host;
+      if (h !== undefined) out.add(h);
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- verdict internals
+
+  private readonly memberTest = (rule: CompiledRule, peer: number): boolean => {
+    if (rule.peer.kind === 'selector') return rule.peer.entry.members.has(peer);
+    if (rule.peer.kind === 'partition')
+      return this.partitions.get(rule.peer.name)?.entry.members.has(peer) ?? false;
+    return rule.peer.kind === 'any';
+  };
+
+  private sideAllows(
+    local: number,
+    dir: Direction,
+    peer: number,
+    peerIp: Ip,
+    proto: number,
+    port: number,
+  ): boolean {
+    const side = this.side(local, dir);
+    const pos = side.decide(peer, peerIp.family, peerIp.value, proto, port);
+    if (pos >= 0) return side.rules[pos]!.action !== 'deny';
+    return this.cachedDefault(local, peer) === 'allow';
+  }
+
+  private side(id: number, dir: Direction): ResolvedSide {
+    const k = sideKey(id, dir);
+    let s = this.sides.get(k);
+    if (s === undefined) {
+      s = this.buildSide(id, dir);
+      this.sides.set(k, s);
+    }
+    return s;
+  }
+
+  private buildSide(id: number, dir: Direction): ResolvedSide {
+    const info = this.ids.get(id);
+    const rules: CompiledRule[] = [];
+    const audit: CompiledRule[] = [];
+    if (info) {
+      for (const e of this.cache.candidates(info.tags)) {
+        const users = this.appliesUsers.get(e);
+        if (!users || !e.members.has(id)) continue;
+        for (const name of users) {
+          for (const r of this.policies.get(name)!.rules) {
+            if (r.direction !== dir) continue;
+            (r.mode === 'audit' ? audit : rules).push(r);
+          }
+        }
+      }
+    }
+    rules.sort(comparePrecedence);
+    audit.sort(comparePrecedence);
+    return new ResolvedSide(id, dir, rules, audit, (r) =>
+      r.peer.kind === 'selector'
+        ? r.peer.entry.members
+        : r.peer.kind === 'partition'
+          ? this.partitions.get(r.peer.name)?.entry.members
+          : undefined,
+    );
+  }
+
+  private cachedDefault(a: number, b: number): 'allow' | 'deny' {
+    const k = a * 65536 + b;
+    let v = this.defaultsCache.get(k);
+    if (v === undefined) {
+      v = this.pairDefault(
+        this.ids.get(a),
+        b === IDENTITY_WORLD ? undefined : this.ids.get(b),
+      ).verdict;
+      this.defaultsCache.set(k, v);
+    }
+    return v;
+  }
+
+  /** §2.2: the default of a flow between two endpoints (undefined = outside every record). */
+  private pairDefault(
+    a: IdentityInfo | undefined,
+    b: IdentityInfo | undefined,
+  ): { verdict: 'allow' | 'deny'; reason: string } {
+    const pa = a?.partitions ?? [];
+    const pb = b?.partitions ?? [];
+    const shared = pa.filter((p) => pb.includes(p));
+    if (shared.length) {
+      const denying = shared.filter((p) => this.partitions.get(p)?.doc.intra === 'deny');
+      const list = shared.map((p) => `"${p}"`).join(', ');
+      if (denying.length)
+        return {
+          verdict: 'deny',
+          reason: `no rule matched; source and destination share partition ${list} and "${denying[0]}" has intra deny`,
+        };
+      return {
+        verdict: 'allow',
+        reason: `no rule matched; source and destination share partition ${list} (intra allow)`,
+      };
+    }
+    if (pa.length === 0 && pb.length === 0) {
+      const v = this.settings.defaults.unpartitioned;
+      return {
+        verdict: v,
+        reason: `no rule matched; neither endpoint is in any partition: defaults.unpartitioned is ${v}`,
+      };
+    }
+    const v = this.settings.defaults.crossPartition;
+    return {
+      verdict: v,
+      reason: `no rule matched; the endpoints share no partition: defaults.crossPartition is ${v}`,
+    };
+  }
+
+  private endpoint(text: string, field: 'src' | 'dst'): Endpoint {
+    const rec = this.records.get(text);
+    if (rec)
+      return {
+        record: rec,
+        info: this.ids.get(rec.identity),
+        identity: rec.identity,
+        ip: rec.ips[0]!,
+      };
+    const ip = parseIp(text);
+    if (!ip) {
+      throw new VnpError(
+        'VNP_ERR_UNKNOWN_ENDPOINT',
+        `${field}: "${text}" is neither an interface record nor an IP address`,
+        { field, expected: 'a record name or an IP address' },
+      );
+    }
+    const owner = this.model.addrOwner.get(ipKey(ip));
+    const r = owner === undefined ? undefined : this.records.get(owner);
+    if (r) return { record: r, info: this.ids.get(r.identity), identity: r.identity, ip };
+    return { identity: IDENTITY_WORLD, ip };
+  }
+
+  private endpointInfo(e: Endpoint): EndpointInfo {
+    const addr = e.ip ? formatAddress(e.ip, e.record) : undefined;
+    return {
+      ...(e.record ? { record: e.record.name } : {}),
+      ...(addr !== undefined ? { address: addr } : {}),
+      identity: e.identity,
+      partitions: e.info?.partitions ?? [],
+    };
+  }
+
+  // ---------------------------------------------------------------- registration
+
+  private registerPolicy(doc: Policy): CompiledPolicy {
+    const p = compilePolicy(doc, this.cache);
+    this.policies.set(doc.name, p);
+    addUser(this.appliesUsers, p.appliesTo, doc.name);
+    for (const r of p.rules)
+      if (r.peer.kind === 'selector') addUser(this.peerUsers, r.peer.entry, doc.name);
+    for (const name of p.partitionPeers) addUser(this.partitionPeerUsers, name, doc.name);
+    return p;
+  }
+
+  /** Unregisters a policy; returns the identities whose sides it touched. */
+  private unregisterPolicy(name: string): number[] {
+    const p = this.policies.get(name);
+    if (!p) return [];
+    const members = [...p.appliesTo.members];
+    this.policies.delete(name);
+    removeUser(this.appliesUsers, p.appliesTo, name);
+    for (const r of p.rules)
+      if (r.peer.kind === 'selector') removeUser(this.peerUsers, r.peer.entry, name);
+    for (const part of p.partitionPeers) removeUser(this.partitionPeerUsers, part, name);
+    releasePolicy(p, this.cache);
+    return members;
+  }
+
+  private registerPartition(doc: Partition): void {
+    const entry = this.cache.retain(doc.selector);
+    this.partitions.set(doc.name, { doc, entry });
+    addUser(this.partitionUsers, entry, doc.name);
+  }
+
+  /** Unregisters a partition; returns its members (their defaults change). */
+  private unregisterPartition(name: string): number[] {
+    const p = this.partitions.get(name);
+    if (!p) return [];
+    const members = [...p.entry.members];
+    this.partitions.delete(name);
+    removeUser(this.partitionUsers, p.entry, name);
+    this.cache.release(p.entry);
+    return members;
+  }
+
+  /** After a partition was put or deleted: membership, defaults and partition peers. */
+  private partitionChanged(name: string, d: DeltaBuilder): void {
+    const p = this.partitions.get(name);
+    if (p) for (const id of p.entry.members) this.partitionMembershipChanged(id, d);
+    for (const pol of this.partitionPeerUsers.get(name) ?? []) {
+      const cp = this.policies.get(pol);
+      if (cp) for (const id of cp.appliesTo.members) this.dropSides(id, d);
+    }
+    this.defaultsCache.clear();
+  }
+
+  private partitionMembershipChanged(id: number, d: DeltaBuilder): void {
+    const info = this.ids.get(id);
+    if (!info) return;
+    const before = info.partitions;
+    info.partitions = [...this.partitions.values()]
+      .filter((p) => p.entry.members.has(id))
+      .map((p) => p.doc.name)
+      .sort();
+    d.defaults.add(id);
+    for (const name of new Set([...before, ...info.partitions]))
+      for (const m of this.partitions.get(name)?.entry.members ?? []) d.defaults.add(m);
+    this.defaultsCache.clear();
+  }
+
+  // ---------------------------------------------------------------- identities
+
+  private rederive(name: string, now: number, d: DeltaBuilder, newIds: number[]): void {
+    const doc = this.model.get('Interface', name);
+    const rec = this.records.get(name);
+    d.records.add(name);
+    if (!doc) {
+      if (rec) {
+        for (const ip of rec.ips)
+          if (!this.model.addrOwner.has(ipKey(ip))) d.ipRemove(ipKey(ip), ip);
+        this.alloc.release(rec.identity, now);
+        this.ids.get(rec.identity)?.records.delete(name);
+        this.records.delete(name);
+      }
+      return;
+    }
+    const tags = this.cache.project(doc.tags);
+    const key = canonicalTagsJson(tags);
+    let identity = rec?.identity;
+    if (rec === undefined || this.ids.get(rec.identity)?.key !== key) {
+      identity = this.acquire(key, tags, name, newIds, d);
+      if (rec) {
+        this.alloc.release(rec.identity, now);
+        this.ids.get(rec.identity)?.records.delete(name);
+      }
+    }
+    const ips = doc.ips.map((t) => parseIp(t)!);
+    const keep = new Set(ips.map(ipKey));
+    // An address this record gave up may already belong to another record of the batch.
+    if (rec)
+      for (const ip of rec.ips)
+        if (!keep.has(ipKey(ip)) && !this.model.addrOwner.has(ipKey(ip))) d.ipRemove(ipKey(ip), ip);
+    const changedId = rec?.identity !== identity;
+    const had = new Set(rec?.ips.map(ipKey) ?? []);
+    for (const ip of ips) if (changedId || !had.has(ipKey(ip))) d.ipUpsert(ip, identity!);
+    this.records.set(name, { name, doc: doc as RecordState['doc'], ips, identity: identity! });
+  }
+
+  /** The relevant key set changed: re-key identities in place where their records agree, else re-derive. */
+  private rederiveAll(touched: Set<string>, now: number, d: DeltaBuilder, newIds: number[]): void {
+    const byIdentity = new Map<number, string[]>();
+    for (const r of this.records.values())
+      if (!touched.has(r.name)) pushTo(byIdentity, r.identity, r.name);
+    const perRecord: string[] = [...touched];
+    for (const [id, names] of byIdentity) {
+      const keys = new Map<string, Tags>();
+      for (const n of names) {
+        const tags = this.cache.project(this.records.get(n)!.doc.tags);
+        keys.set(canonicalTagsJson(tags), tags);
+      }
+      const info = this.ids.get(id)!;
+      if (keys.size === 1) {
+        const [key, tags] = [...keys][0]!;
+        if (key === info.key) continue;
+        if (this.alloc.idOf(key) === undefined) {
+          this.alloc.rekey(id, key);
+          this.ids.retag(info, key, tags);
+          d.identitiesAdded.set(id, tags);
+          continue;
+        }
+      }
+      perRecord.push(...names);
+    }
+    for (const n of perRecord.sort()) this.rederive(n, now, d, newIds);
+  }
+
+  private acquire(
+    key: string,
+    tags: Tags,
+    record: string,
+    newIds: number[],
+    d: DeltaBuilder,
+  ): number {
+    const { id } = this.alloc.retain(key);
+    let info = this.ids.get(id);
+    if (!info) {
+      info = { id, key, tags, records: new Set(), partitions: [] };
+      this.ids.add(info);
+      newIds.push(id);
+      d.identitiesAdded.set(id, tags);
+    }
+    info.records.add(record);
+    return id;
+  }
+
+  /** New identities against the already-evaluated selectors (through guard indexes). */
+  private evaluateNewIdentities(newIds: number[], d: DeltaBuilder): void {
+    for (const id of newIds) {
+      const info = this.ids.get(id)!;
+      let partitionsChanged = false;
+      for (const e of this.cache.candidates(info.tags)) {
+        if (e.pending || !e.matches(info.tags)) continue;
+        e.members.add(id);
+        this.membershipChanged(e, id, d);
+        if (this.partitionUsers.has(e)) partitionsChanged = true;
+      }
+      if (partitionsChanged) this.partitionMembershipChanged(id, d);
+    }
+  }
+
+  /** New selectors against every identity their guard admits. */
+  private evaluatePendingSelectors(): void {
+    for (const e of this.cache.all()) {
+      if (!e.pending) continue;
+      e.pending = false;
+      for (const id of this.ids.candidates(e.guard)) {
+        const info = this.ids.get(id)!;
+        if (e.matches(info.tags)) e.members.add(id);
+      }
+    }
+  }
+
+  /** A peer identity joined or left selector `e`: drop its table in every side using `e`. */
+  private membershipChanged(e: SelectorEntry, id: number, d: DeltaBuilder): void {
+    if (this.appliesUsers.has(e)) this.dropSides(id, d);
+    for (const pol of this.peerUsers.get(e) ?? []) this.dropPeerIn(pol, id, d);
+    for (const part of this.partitionUsers.get(e) ?? [])
+      for (const pol of this.partitionPeerUsers.get(part) ?? []) this.dropPeerIn(pol, id, d);
+  }
+
+  private dropPeerIn(policy: string, peer: number, d: DeltaBuilder): void {
+    const p = this.policies.get(policy);
+    if (!p) return;
+    const dirs = new Set(p.rules.map((r) => r.direction));
+    for (const local of p.appliesTo.members) {
+      for (const dir of dirs) {
+        this.sides.get(sideKey(local, dir))?.dropPeer(peer);
+        d.side(local, dir);
+      }
+    }
+  }
+
+  private dropSides(id: number, d: DeltaBuilder): void {
+    for (const dir of ['egress', 'ingress'] as const) {
+      this.sides.delete(sideKey(id, dir));
+      d.side(id, dir);
+    }
+  }
+
+  /** An identity's grace period ended: forget it everywhere. */
+  private releaseIdentity(id: number, d: DeltaBuilder): void {
+    const info = this.ids.get(id);
+    if (!info) return;
+    for (const e of this.cache.candidates(info.tags)) {
+      if (!e.members.delete(id)) continue;
+      this.membershipChanged(e, id, d);
+    }
+    this.ids.remove(id);
+    for (const dir of ['egress', 'ingress'] as const) this.sides.delete(sideKey(id, dir));
+    this.defaultsCache.clear();
+    d.identitiesReleased.push(id);
+  }
+
+  private noteHostChange(
+    prev: HeldDocument | undefined,
+    next: Document | undefined,
+    d: DeltaBuilder,
+  ): void {
+    if (prev?.kind === 'Instance') d.hosts.add(prev.host);
+    if (next?.kind === 'Instance') d.hosts.add(next.host);
+  }
+}
+
+function flowPorts(req: CheckRequest): { proto: number; port: number } {
+  const protocol = req.protocol ?? 'tcp';
+  if (!PROTOCOLS.includes(protocol)) {
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      `protocol: expected one of ${PROTOCOLS.join(', ')}, got ${JSON.stringify(protocol)}`,
+      { field: 'protocol', expected: PROTOCOLS.join('|') },
+    );
+  }
+  if (protocol === 'icmp') return { proto: PROTO_INDEX.icmp, port: 0 };
+  const port = req.port;
+  if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      `port: expected an integer 1..65535 for ${protocol}${port === undefined ? '' : `, got ${JSON.stringify(port)}`}`,
+      {
+        field: 'port',
+        expected: 'an integer 1..65535',
+      },
+    );
+  }
+  return { proto: PROTO_INDEX[protocol], port };
+}
+
+function flowReason(
+  verdict: 'allow' | 'deny',
+  egress: CheckResult['egress'],
+  ingress: CheckResult['ingress'],
+): string {
+  const why = (side: string, s: CheckResult['egress']) =>
+    s.rule
+      ? `${side} ${s.verdict === 'deny' ? 'denied' : s.logged ? 'logged' : 'allowed'} by policy "${s.rule.policy}" ${s.rule.rule}`
+      : `${side} ${s.verdict === 'deny' ? 'denied' : 'allowed'} by default`;
+  if (verdict === 'allow') return `allowed: ${why('egress', egress)}; ${why('ingress', ingress)}`;
+  const denying = [
+    egress.verdict === 'deny' ? why('egress', egress) : '',
+    ingress.verdict === 'deny' ? why('ingress', ingress) : '',
+  ].filter(Boolean);
+  return `denied: ${denying.join('; ')}`;
+}
+
+function formatAddress(ip: Ip, _rec: RecordState | undefined): string {
+  return formatIp(ip);
+}
+
+function stripMeta(d: HeldDocument): Document {
+  const { revision: _r, createdAt: _c, updatedAt: _u, ...rest } = d;
+  return rest as Document;
+}
+
+function addUser<K>(map: Map<K, Set<string>>, k: K, user: string): void {
+  let s = map.get(k);
+  if (!s) map.set(k, (s = new Set()));
+  s.add(user);
+}
+
+function removeUser<K>(map: Map<K, Set<string>>, k: K, user: string): void {
+  const s = map.get(k);
+  if (!s) return;
+  s.delete(user);
+  if (s.size === 0) map.delete(k);
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, k: K, v: V): void {
+  const a = map.get(k);
+  if (a) a.push(v);
+  else map.set(k, [v]);
+}

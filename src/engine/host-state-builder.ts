@@ -1,0 +1,192 @@
+/**
+ * Builds one host's HostState (src/model/host-state.ts) from the compiled sides: the
+ * disjoint, precedence-resolved entries a PEP renders without knowing §2.
+ *
+ * CIDR entries are final, so each is resolved together with the identity rules of the
+ * peer that can sit at those addresses: outside addresses (world) combine CIDR rules
+ * with any-peer rules; a record's address inside a CIDR range gets its own entry that
+ * also includes the rules selecting that record's identity.
+ */
+import type {
+  CidrEntry,
+  DefaultState,
+  Direction,
+  HostState,
+  LocalRecord,
+  PeerEntry,
+  RemoteRecord,
+  SideEntry,
+  SideState,
+} from '../model/host-state.js';
+import { formatIp, type Ip } from '../model/net.js';
+import type { Settings, Subnet } from '../model/types.js';
+import type { AddressSegment } from './address-table.js';
+import type { RecordState } from './engine.js';
+import type { IdentityInfo } from './identity-registry.js';
+import { paintPorts, PROTO_NAMES, type PortTable } from './port-table.js';
+import type { ResolvedSide } from './resolved-side.js';
+
+export interface HostStateContext {
+  records: ReadonlyMap<string, RecordState>;
+  instanceHost(name: string): string | undefined;
+  instanceNetns(name: string): string | undefined;
+  subnet(name: string): (Subnet & { kind: 'Subnet' }) | undefined;
+  side(id: number, dir: Direction): ResolvedSide;
+  identity(id: number): IdentityInfo | undefined;
+  identities(): Iterable<IdentityInfo>;
+  partitionMembers(name: string): ReadonlySet<number> | undefined;
+  pairDefault(a: IdentityInfo | undefined, b: IdentityInfo | undefined): 'allow' | 'deny';
+  settings: Settings;
+}
+
+export function buildHostState(host: string, revision: number, ctx: HostStateContext): HostState {
+  const locals: LocalRecord[] = [];
+  const remotes: RemoteRecord[] = [];
+  const ipcache: HostState['ipcache'] = [];
+  const sorted = [...ctx.records.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const r of sorted) {
+    for (const ip of r.ips) ipcache.push({ ip: formatIp(ip), identity: r.identity });
+    const inst = r.doc.instance;
+    const h = inst === undefined ? undefined : ctx.instanceHost(inst);
+    if (h === undefined || inst === undefined) continue;
+    const subnet = ctx.subnet(r.doc.subnet);
+    const base = {
+      name: r.name,
+      identity: r.identity,
+      ips: r.ips.map(formatIp),
+      mac: r.doc.mac ?? '',
+      subnet: r.doc.subnet,
+      ...(subnet?.vni !== undefined ? { vni: subnet.vni } : {}),
+    };
+    if (h === host) {
+      const netns = ctx.instanceNetns(inst);
+      locals.push({
+        ...base,
+        cidr: subnet?.cidr ?? '',
+        instance: inst,
+        ...(netns !== undefined ? { netns } : {}),
+      });
+    } else {
+      remotes.push({ ...base, host: h });
+    }
+  }
+  const localIds = [...new Set(locals.map((l) => l.identity))].sort((a, b) => a - b);
+  const addressBook = sortedAddresses(sorted);
+  const sides: SideState[] = [];
+  for (const id of localIds)
+    for (const dir of ['egress', 'ingress'] as const)
+      sides.push(sideState(ctx.side(id, dir), addressBook));
+  return {
+    host,
+    revision,
+    locals,
+    remotes,
+    ipcache,
+    sides,
+    defaults: localIds.map((id) => defaultState(id, ctx)),
+  };
+}
+
+interface AddressOwner {
+  ip: Ip;
+  identity: number;
+}
+
+function sortedAddresses(records: readonly RecordState[]): AddressOwner[] {
+  const out: AddressOwner[] = [];
+  for (const r of records) for (const ip of r.ips) out.push({ ip, identity: r.identity });
+  return out.sort(
+    (a, b) =>
+      a.ip.family - b.ip.family || (a.ip.value < b.ip.value ? -1 : a.ip.value > b.ip.value ? 1 : 0),
+  );
+}
+
+function sideState(side: ResolvedSide, book: readonly AddressOwner[]): SideState {
+  const entries = (t: PortTable): SideEntry[] =>
+    t.segments().map((s) => {
+      const r = side.rules[s.value]!;
+      return {
+        proto: PROTO_NAMES[s.proto]!,
+        ports: [s.lo, s.hi] as const,
+        verdict: r.action,
+        policy: r.policy,
+        rule: `${r.direction}[${r.index}]`,
+      };
+    });
+  const peers: PeerEntry[] = [];
+  for (const p of [...side.peerIdentities()].sort((a, b) => a - b)) {
+    const t = side.peerTable(p);
+    if (t === side.anyTable) continue;
+    for (const e of entries(t)) peers.push({ ...e, peer: p });
+  }
+  const cidr: CidrEntry[] = [];
+  for (const seg of side.cidrTable?.segments() ?? [])
+    cidr.push(...cidrEntries(side, seg, book, entries));
+  return {
+    identity: side.identity,
+    direction: side.direction,
+    cidr,
+    peers,
+    any: entries(side.anyTable),
+  };
+}
+
+/** One address segment split at record addresses; each piece fully resolved. */
+function cidrEntries(
+  side: ResolvedSide,
+  seg: AddressSegment,
+  book: readonly AddressOwner[],
+  entries: (t: PortTable) => SideEntry[],
+): CidrEntry[] {
+  const out: CidrEntry[] = [];
+  const anyRules = side.rules.map((r, i) => (r.peer.kind === 'any' ? i : -1)).filter((i) => i >= 0);
+  const paint = (positions: number[]) => {
+    const sorted = [...new Set(positions)].sort((a, b) => a - b);
+    return paintPorts(
+      sorted.map((i) => side.rules[i]!.spans),
+      sorted,
+    );
+  };
+  const outside = paint([...seg.rules, ...anyRules]);
+  const push = (lo: bigint, hi: bigint, t: PortTable) => {
+    const range =
+      lo === hi
+        ? formatIp({ family: seg.family, value: lo })
+        : `${formatIp({ family: seg.family, value: lo })}-${formatIp({ family: seg.family, value: hi })}`;
+    for (const e of entries(t)) out.push({ ...e, range });
+  };
+  let cur = seg.lo;
+  for (const a of book) {
+    if (a.ip.family !== seg.family || a.ip.value < seg.lo || a.ip.value > seg.hi) continue;
+    if (a.ip.value > cur) push(cur, a.ip.value - 1n, outside);
+    const peerRules = side.rules
+      .map((_, i) =>
+        side.peerMatches(i, a.identity) && side.rules[i]!.peer.kind !== 'any' ? i : -1,
+      )
+      .filter((i) => i >= 0);
+    push(a.ip.value, a.ip.value, paint([...seg.rules, ...anyRules, ...peerRules]));
+    cur = a.ip.value + 1n;
+  }
+  if (cur <= seg.hi) push(cur, seg.hi, outside);
+  return out;
+}
+
+/** §2.2 defaults of a local identity towards every peer, as `other` plus exceptions. */
+function defaultState(id: number, ctx: HostStateContext): DefaultState {
+  const me = ctx.identity(id);
+  const parts = me?.partitions ?? [];
+  const other =
+    parts.length === 0 ? ctx.settings.defaults.unpartitioned : ctx.settings.defaults.crossPartition;
+  const peers: DefaultState['peers'] = [];
+  const candidates = new Set<number>();
+  if (parts.length === 0) {
+    for (const info of ctx.identities()) if (info.partitions.length > 0) candidates.add(info.id);
+  } else {
+    for (const p of parts) for (const m of ctx.partitionMembers(p) ?? []) candidates.add(m);
+  }
+  for (const peer of [...candidates].sort((a, b) => a - b)) {
+    const v = ctx.pairDefault(me, ctx.identity(peer));
+    if (v !== other) peers.push({ peer, verdict: v });
+  }
+  return { identity: id, other, peers };
+}

@@ -1,0 +1,92 @@
+/**
+ * Live identities: id → identity-relevant tags, the records holding it, and indexes by
+ * key and by (key, scalar value) so a new selector is evaluated only against the
+ * identities its guard admits (see selector-guard.ts).
+ */
+import type { Tags } from '../model/types.js';
+import { eqKey, type Guard } from './selector-guard.js';
+
+export interface IdentityInfo {
+  readonly id: number;
+  /** Canonical JSON of `tags` (the allocator key). */
+  key: string;
+  /** Identity-relevant tags only. */
+  tags: Tags;
+  /** Names of the records holding this identity. */
+  readonly records: Set<string>;
+  /** Partitions (names, sorted) whose selector matches; maintained by the engine. */
+  partitions: string[];
+}
+
+export class IdentityRegistry {
+  private readonly byId = new Map<number, IdentityInfo>();
+  private readonly byKey = new Map<string, Set<number>>();
+  private readonly byEq = new Map<string, Set<number>>();
+
+  add(info: IdentityInfo): void {
+    this.byId.set(info.id, info);
+    this.index(info, +1);
+  }
+
+  remove(id: number): IdentityInfo | undefined {
+    const info = this.byId.get(id);
+    if (!info) return undefined;
+    this.index(info, -1);
+    this.byId.delete(id);
+    return info;
+  }
+
+  /** Replaces an identity's tags (re-keyed in place), keeping indexes right. */
+  retag(info: IdentityInfo, key: string, tags: Tags): void {
+    this.index(info, -1);
+    info.key = key;
+    info.tags = tags;
+    this.index(info, +1);
+  }
+
+  get(id: number): IdentityInfo | undefined {
+    return this.byId.get(id);
+  }
+
+  has(id: number): boolean {
+    return this.byId.has(id);
+  }
+
+  values(): IterableIterator<IdentityInfo> {
+    return this.byId.values();
+  }
+
+  ids(): IterableIterator<number> {
+    return this.byId.keys();
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Identities that may satisfy a guard (a superset of the matching ones). */
+  candidates(g: Guard): Iterable<number> {
+    if (g.kind === 'always') return this.byId.keys();
+    const set = g.kind === 'eq' ? this.byEq.get(eqKey(g.key, g.value)!) : this.byKey.get(g.key);
+    return set ?? [];
+  }
+
+  private index(info: IdentityInfo, d: 1 | -1): void {
+    for (const k of Object.keys(info.tags)) {
+      bump(this.byKey, k, info.id, d);
+      const ek = eqKey(k, info.tags[k]!);
+      if (ek !== undefined) bump(this.byEq, ek, info.id, d);
+    }
+  }
+}
+
+function bump(map: Map<string, Set<number>>, k: string, id: number, d: 1 | -1): void {
+  let set = map.get(k);
+  if (d > 0) {
+    if (!set) map.set(k, (set = new Set()));
+    set.add(id);
+  } else if (set) {
+    set.delete(id);
+    if (set.size === 0) map.delete(k);
+  }
+}

@@ -1,0 +1,356 @@
+/**
+ * The resources the engine holds, by kind and name, plus the indexes that cross-resource
+ * validation needs (address owners, records by subnet and by instance).
+ *
+ * `validate(changes)` checks a whole batch against the state it would produce (an
+ * overlay over the current maps) and throws the first problem as a VnpError naming the
+ * document and field; it never changes anything. Shapes are assumed valid
+ * (src/model/validate.ts runs first).
+ */
+import { VnpError } from '../model/errors.js';
+import { cidrContains, ipKey, parseCidr, parseIp } from '../model/net.js';
+import {
+  KINDS,
+  type Document,
+  type Interface,
+  type Kind,
+  type Meta,
+  type Policy,
+  type Subnet,
+} from '../model/types.js';
+import type { Change } from './types.js';
+
+/** A document as held: the resource, with metadata when the server gave it. */
+export type HeldDocument = Document & Partial<Meta>;
+
+export class ModelState {
+  readonly docs: Record<Kind, Map<string, HeldDocument>>;
+  /** ipKey → record name. Addresses are unique across all records (see docs/adr). */
+  readonly addrOwner = new Map<string, string>();
+  readonly bySubnet = new Map<string, Set<string>>();
+  readonly byInstance = new Map<string, Set<string>>();
+
+  constructor() {
+    this.docs = Object.fromEntries(KINDS.map((k) => [k, new Map()])) as unknown as Record<
+      Kind,
+      Map<string, HeldDocument>
+    >;
+  }
+
+  get<K extends Kind>(
+    kind: K,
+    name: string,
+  ): (Extract<Document, { kind: K }> & Partial<Meta>) | undefined {
+    return this.docs[kind].get(name) as
+      (Extract<Document, { kind: K }> & Partial<Meta>) | undefined;
+  }
+
+  /** Puts a document, keeping indexes; returns the previous one. */
+  put(doc: HeldDocument): HeldDocument | undefined {
+    const prev = this.docs[doc.kind].get(doc.name);
+    if (prev?.kind === 'Interface') this.unindex(prev);
+    this.docs[doc.kind].set(doc.name, doc);
+    if (doc.kind === 'Interface') this.index(doc);
+    return prev;
+  }
+
+  remove(kind: Kind, name: string): HeldDocument | undefined {
+    const prev = this.docs[kind].get(name);
+    if (!prev) return undefined;
+    if (prev.kind === 'Interface') this.unindex(prev);
+    this.docs[kind].delete(name);
+    return prev;
+  }
+
+  /** Throws the first cross-resource problem of the batch; changes nothing. */
+  validate(changes: readonly Change[]): void {
+    const overlay = new Map<string, HeldDocument | null>();
+    changes.forEach((c, i) => {
+      const kind = c.op === 'put' ? c.doc.kind : c.kind;
+      const name = c.op === 'put' ? c.doc.name : c.name;
+      const id = `${kind}/${name}`;
+      if (overlay.has(id))
+        throw new VnpError(
+          'VNP_ERR_VALIDATION',
+          `documents[${i}]: ${kind} "${name}" appears more than once in the batch`,
+          { field: `documents[${i}]`, kind, name },
+        );
+      overlay.set(id, c.op === 'put' ? c.doc : null);
+    });
+    const view = <K extends Kind>(kind: K, name: string) => {
+      const id = `${kind}/${name}`;
+      if (overlay.has(id))
+        return (overlay.get(id) ?? undefined) as
+          (Extract<Document, { kind: K }> & Partial<Meta>) | undefined;
+      return this.get(kind, name);
+    };
+    const overlayAddr = overlayAddresses(overlay);
+    for (const c of changes) {
+      if (c.op === 'delete') this.checkDelete(c.kind, c.name, view, overlay);
+      else this.checkPut(c.doc, view, overlay, overlayAddr);
+    }
+  }
+
+  private checkPut(
+    doc: Document,
+    view: ViewFn,
+    overlay: Map<string, HeldDocument | null>,
+    overlayAddr: Map<string, string>,
+  ): void {
+    const where = `${doc.kind} "${doc.name}"`;
+    switch (doc.kind) {
+      case 'Interface':
+        return this.checkInterface(doc, view, overlayAddr);
+      case 'Policy':
+        return checkPolicyRefs(doc, view);
+      case 'Subnet':
+        return this.checkSubnetKeepsRecords(doc, view, overlay);
+      case 'Settings':
+        if (doc.name !== 'default')
+          throw new VnpError(
+            'VNP_ERR_VALIDATION',
+            `${where}: name: expected "default" (there is one Settings resource)`,
+            { field: 'name', expected: 'default' },
+          );
+        return;
+      default:
+        return;
+    }
+  }
+
+  private checkInterface(doc: Interface, view: ViewFn, overlayAddr: Map<string, string>): void {
+    const where = `Interface "${doc.name}"`;
+    const subnet = view('Subnet', doc.subnet);
+    if (!subnet)
+      throw new VnpError('VNP_ERR_REFERENCE', `${where}: subnet: no Subnet named "${doc.subnet}"`, {
+        field: 'subnet',
+        kind: 'Subnet',
+        name: doc.subnet,
+      });
+    if (doc.instance !== undefined && !view('Instance', doc.instance)) {
+      throw new VnpError(
+        'VNP_ERR_REFERENCE',
+        `${where}: instance: no Instance named "${doc.instance}"`,
+        { field: 'instance', kind: 'Instance', name: doc.instance },
+      );
+    }
+    const cidr = parseCidr(subnet.cidr);
+    const seen = new Set<string>();
+    doc.ips.forEach((text, i) => {
+      const ip = parseIp(text);
+      const field = `ips[${i}]`;
+      if (!ip || !cidr || !cidrContains(cidr, ip)) {
+        throw new VnpError(
+          'VNP_ERR_ADDRESS',
+          `${where}: ${field}: ${text} is not inside subnet "${subnet.name}" (${subnet.cidr})`,
+          { field, expected: `an address in ${subnet.cidr}` },
+        );
+      }
+      const k = ipKey(ip);
+      if (seen.has(k))
+        throw new VnpError('VNP_ERR_ADDRESS', `${where}: ${field}: ${text} is listed twice`, {
+          field,
+        });
+      seen.add(k);
+      const owner = this.addrOwner.get(k);
+      if (owner !== undefined && owner !== doc.name) {
+        const ownerNow = view('Interface', owner);
+        if (ownerNow && ownerNow.ips.some((x) => sameIp(x, k))) {
+          throw new VnpError(
+            'VNP_ERR_ADDRESS',
+            `${where}: ${field}: ${text} is already used by interface "${owner}"`,
+            { field, owner },
+          );
+        }
+      }
+      const other = overlayAddr.get(k);
+      if (other !== undefined && other !== doc.name) {
+        throw new VnpError(
+          'VNP_ERR_ADDRESS',
+          `${where}: ${field}: ${text} is also given to interface "${other}" in this batch`,
+          { field, owner: other },
+        );
+      }
+    });
+  }
+
+  private checkSubnetKeepsRecords(
+    doc: Subnet,
+    view: ViewFn,
+    overlay: Map<string, HeldDocument | null>,
+  ): void {
+    const cidr = parseCidr(doc.cidr);
+    for (const name of this.bySubnet.get(doc.name) ?? []) {
+      if (overlay.has(`Interface/${name}`)) continue; // checked as its own put, or deleted
+      const iface = this.get('Interface', name)!;
+      const outside = iface.ips.find((t) => {
+        const ip = parseIp(t);
+        return !ip || !cidr || !cidrContains(cidr, ip);
+      });
+      if (outside) {
+        throw new VnpError(
+          'VNP_ERR_CONFLICT',
+          `Subnet "${doc.name}": cidr: ${doc.cidr} would leave address ${outside} of interface "${name}" outside the subnet`,
+          { field: 'cidr', referrers: [name] },
+        );
+      }
+    }
+    void view;
+  }
+
+  private checkDelete(
+    kind: Kind,
+    name: string,
+    view: ViewFn,
+    overlay: Map<string, HeldDocument | null>,
+  ): void {
+    if (!this.get(kind, name) && !overlay.get(`${kind}/${name}`))
+      throw new VnpError('VNP_ERR_NOT_FOUND', `${kind} "${name}" does not exist`, { kind, name });
+    if (kind === 'Settings')
+      throw new VnpError(
+        'VNP_ERR_CONFLICT',
+        'Settings "default" cannot be deleted; replace it with the defaults instead',
+        { kind, name },
+      );
+    const stillReferenced = (referrers: string[], what: string) => {
+      if (referrers.length)
+        throw new VnpError(
+          'VNP_ERR_CONFLICT',
+          `${kind} "${name}" is still used by ${what} ${referrers.map((r) => `"${r}"`).join(', ')}`,
+          { kind, name, referrers },
+        );
+    };
+    const liveInterfaces = (names: Iterable<string>) =>
+      [...names].filter((n) => view('Interface', n) !== undefined);
+    if (kind === 'Subnet') {
+      const users = liveInterfaces(this.bySubnet.get(name) ?? []).filter(
+        (n) => view('Interface', n)!.subnet === name,
+      );
+      users.push(
+        ...overlayInterfaces(overlay)
+          .filter((i) => i.subnet === name && !users.includes(i.name))
+          .map((i) => i.name),
+      );
+      stillReferenced(users.sort(), 'interfaces');
+    } else if (kind === 'Instance') {
+      const users = liveInterfaces(this.byInstance.get(name) ?? []).filter(
+        (n) => view('Interface', n)!.instance === name,
+      );
+      users.push(
+        ...overlayInterfaces(overlay)
+          .filter((i) => i.instance === name && !users.includes(i.name))
+          .map((i) => i.name),
+      );
+      stillReferenced(users.sort(), 'attached interfaces');
+    } else if (kind === 'Partition' || kind === 'Interface') {
+      const users: string[] = [];
+      const policies = new Map(this.docs.Policy);
+      for (const [id, d] of overlay) {
+        if (!id.startsWith('Policy/')) continue;
+        if (d) policies.set(d.name, d);
+        else policies.delete(id.slice(7));
+      }
+      for (const p of policies.values())
+        if (
+          kind === 'Partition'
+            ? policyNamesPartition(p as Policy, name)
+            : (p as Policy).routes?.some((r) => r.via === name)
+        )
+          users.push(p.name);
+      stillReferenced(users.sort(), 'policies');
+    }
+  }
+
+  private index(doc: Interface): void {
+    for (const t of doc.ips) {
+      const ip = parseIp(t);
+      if (ip) this.addrOwner.set(ipKey(ip), doc.name);
+    }
+    addTo(this.bySubnet, doc.subnet, doc.name);
+    if (doc.instance !== undefined) addTo(this.byInstance, doc.instance, doc.name);
+  }
+
+  private unindex(doc: Interface): void {
+    for (const t of doc.ips) {
+      const ip = parseIp(t);
+      if (ip && this.addrOwner.get(ipKey(ip)) === doc.name) this.addrOwner.delete(ipKey(ip));
+    }
+    this.bySubnet.get(doc.subnet)?.delete(doc.name);
+    if (doc.instance !== undefined) this.byInstance.get(doc.instance)?.delete(doc.name);
+  }
+}
+
+type ViewFn = <K extends Kind>(
+  kind: K,
+  name: string,
+) => (Extract<Document, { kind: K }> & Partial<Meta>) | undefined;
+
+function checkPolicyRefs(doc: Policy, view: ViewFn): void {
+  const where = `Policy "${doc.name}"`;
+  const check = (dir: 'ingress' | 'egress', key: 'from' | 'to') =>
+    (doc[dir] ?? []).forEach((r, i) => {
+      const p = r[key]?.partition;
+      if (p !== undefined && !view('Partition', p)) {
+        throw new VnpError(
+          'VNP_ERR_REFERENCE',
+          `${where}: ${dir}[${i}].${key}.partition: no Partition named "${p}"`,
+          { field: `${dir}[${i}].${key}.partition`, kind: 'Partition', name: p },
+        );
+      }
+    });
+  check('ingress', 'from');
+  check('egress', 'to');
+  (doc.routes ?? []).forEach((r, i) => {
+    if (!view('Interface', r.via))
+      throw new VnpError(
+        'VNP_ERR_REFERENCE',
+        `${where}: routes[${i}].via: no Interface named "${r.via}"`,
+        { field: `routes[${i}].via`, kind: 'Interface', name: r.via },
+      );
+    const p = r.to?.partition;
+    if (p !== undefined && !view('Partition', p))
+      throw new VnpError(
+        'VNP_ERR_REFERENCE',
+        `${where}: routes[${i}].to.partition: no Partition named "${p}"`,
+        { field: `routes[${i}].to.partition`, kind: 'Partition', name: p },
+      );
+  });
+}
+
+function policyNamesPartition(p: Policy, name: string): boolean {
+  return (
+    (p.ingress ?? []).some((r) => r.from?.partition === name) ||
+    (p.egress ?? []).some((r) => r.to?.partition === name) ||
+    (p.routes ?? []).some((r) => r.to?.partition === name)
+  );
+}
+
+/** Address → interface for the batch's interface puts (the first claimant of each address). */
+function overlayAddresses(overlay: Map<string, HeldDocument | null>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const d of overlay.values()) {
+    if (d?.kind !== 'Interface') continue;
+    for (const t of d.ips) {
+      const ip = parseIp(t);
+      if (ip && !out.has(ipKey(ip))) out.set(ipKey(ip), d.name);
+    }
+  }
+  return out;
+}
+
+function overlayInterfaces(overlay: Map<string, HeldDocument | null>): Interface[] {
+  const out: Interface[] = [];
+  for (const d of overlay.values()) if (d?.kind === 'Interface') out.push(d);
+  return out;
+}
+
+function sameIp(text: string, key: string): boolean {
+  const ip = parseIp(text);
+  return ip !== undefined && ipKey(ip) === key;
+}
+
+function addTo(map: Map<string, Set<string>>, k: string, v: string): void {
+  let s = map.get(k);
+  if (!s) map.set(k, (s = new Set()));
+  s.add(v);
+}
