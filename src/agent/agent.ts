@@ -1,0 +1,161 @@
+/**
+ * The Linux PEP agent's kernel-facing half: turns HostStates into links and one
+ * nftables table. Fail-static: nothing is ever removed because the manager is
+ * gone; the last applied state stays enforced until a new one arrives.
+ */
+import type { HostState } from '../model/host-state.js';
+import { killDeniedFlows } from './conntrack.js';
+import { makeExec, type Exec } from './exec.js';
+import { LinkReconciler } from './link/reconcile.js';
+import { KernelNft, type NftBackend } from './nft/apply.js';
+import { renderDelta, renderRuleset } from './nft/render.js';
+
+/** Agent settings. */
+export interface AgentOptions {
+  host: string;
+  /** This host's underlay address: VXLAN source, and what the manager is told. */
+  underlayIp: string;
+  /** Runs commands (default: in the current namespace). */
+  exec?: Exec;
+  /** nft backend (default: the kernel via `exec`). */
+  nft?: NftBackend;
+  /** Link reconciler; `false` to manage no links (nft only). */
+  links?: LinkReconciler | false;
+  defaultVni?: number;
+  mtu?: number;
+  /** Delete conntrack entries of flows a new state denies (default true). */
+  killDeniedFlows?: boolean;
+  log?: (msg: string) => void;
+}
+
+/** Counters and timings of the agent. */
+export interface AgentStats {
+  applies: number;
+  fullApplies: number;
+  deltaApplies: number;
+  failures: number;
+  killedFlows: number;
+  lastRevision?: number;
+  /** Milliseconds of the last applyState: links, nft, total. */
+  lastLinksMs?: number;
+  lastNftMs?: number;
+  lastApplyMs?: number;
+  /** True when a table from a previous run was found and kept enforcing. */
+  adopted: boolean;
+}
+
+/**
+ * Applies HostStates to the kernel, serialised (one at a time, the newest wins).
+ *
+ * @example
+ *   const agent = new Agent({ host: 'h1', underlayIp: '192.0.2.1' });
+ *   await agent.start();
+ *   await agent.applyState(state);
+ */
+export class Agent {
+  readonly stats: AgentStats = {
+    applies: 0,
+    fullApplies: 0,
+    deltaApplies: 0,
+    failures: 0,
+    killedFlows: 0,
+    adopted: false,
+  };
+  private readonly exec: Exec;
+  private readonly nft: NftBackend;
+  private readonly links: LinkReconciler | undefined;
+  private current: HostState | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private pending: HostState | undefined;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.exec = opts.exec ?? makeExec();
+    this.nft = opts.nft ?? new KernelNft(this.exec);
+    this.links =
+      opts.links === false
+        ? undefined
+        : (opts.links ??
+          new LinkReconciler({
+            exec: this.exec,
+            underlayIp: opts.underlayIp,
+            ...(opts.defaultVni !== undefined ? { defaultVni: opts.defaultVni } : {}),
+            ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}),
+          }));
+  }
+
+  /** The last state applied successfully. */
+  get state(): HostState | undefined {
+    return this.current;
+  }
+
+  /**
+   * Adopts a table left by a previous run: it keeps enforcing (no flush, no gap)
+   * until the first state replaces it in one transaction.
+   */
+  async start(): Promise<void> {
+    const table = await this.nft.list();
+    this.stats.adopted = table !== undefined;
+    if (table)
+      this.opts.log?.(
+        `adopted existing table inet vnp (${table.nftables.length} objects); enforcing it until the first state`,
+      );
+  }
+
+  /**
+   * Reconciles links, then renders and applies nftables (a delta when the previous
+   * state is known, else a full replace; a refused delta is retried as a full
+   * replace). Calls are serialised; a state superseded while waiting is skipped.
+   */
+  applyState(state: HostState): Promise<void> {
+    this.pending = state;
+    const run = this.queue.then(async () => {
+      if (this.pending !== state) return;
+      this.pending = undefined;
+      await this.applyNow(state);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(state: HostState): Promise<void> {
+    const t0 = performance.now();
+    const ropts = this.opts.defaultVni !== undefined ? { defaultVni: this.opts.defaultVni } : {};
+    try {
+      if (this.links) await this.links.reconcile(state);
+      const t1 = performance.now();
+      const prev = this.current;
+      if (prev) {
+        try {
+          const doc = renderDelta(prev, state, ropts);
+          await this.nft.apply(doc);
+          this.stats.deltaApplies++;
+        } catch (err) {
+          this.opts.log?.(`delta refused, replacing the table: ${(err as Error).message}`);
+          await this.nft.apply(renderRuleset(state, ropts));
+          this.stats.fullApplies++;
+        }
+      } else {
+        await this.nft.apply(renderRuleset(state, ropts));
+        this.stats.fullApplies++;
+      }
+      const t2 = performance.now();
+      this.current = state;
+      this.stats.applies++;
+      this.stats.lastRevision = state.revision;
+      this.stats.lastLinksMs = t1 - t0;
+      this.stats.lastNftMs = t2 - t1;
+      if (prev && this.opts.killDeniedFlows !== false)
+        this.stats.killedFlows += await killDeniedFlows(this.exec, state);
+      this.stats.lastApplyMs = performance.now() - t0;
+    } catch (err) {
+      this.stats.failures++;
+      throw err;
+    }
+  }
+
+  /** Removes the agent's table (not done on disconnect: fail-static). */
+  async removePolicy(): Promise<void> {
+    await this.nft.flush();
+    this.current = undefined;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The verdict the rendered ruleset gives a new flow, computed from the HostState
+ * with the same lookup order (host-state.ts) and the same overlap tie-break as
+ * the renderer. Pure. The agent uses it to find established flows a new state
+ * denies (and delete their conntrack entries); tests use it as an oracle.
+ */
+import type { Direction, HostState, SideEntry, SideVerdict } from '../model/host-state.js';
+import { IDENTITY_WORLD } from '../model/host-state.js';
+import type { Protocol } from '../model/types.js';
+import { familyBits, formatIp, parseIp, parsePrefix } from '../model/net.js';
+
+/** A flow as the datapath sees it. */
+export interface Flow {
+  src: string;
+  dst: string;
+  proto: Protocol;
+  /** Destination port; 0 for icmp. */
+  port: number;
+}
+
+/** The host's verdict: `unrelated` when neither end is a local record. */
+export type FlowVerdict = 'allow' | 'deny' | 'unrelated';
+
+const STRICT: Record<SideVerdict, number> = { allow: 0, log: 1, deny: 2 };
+
+function canon(ip: string): string | undefined {
+  const p = parseIp(ip);
+  return p ? formatIp(p) : undefined;
+}
+
+function inRange(range: string, ip: string): boolean {
+  const a = parseIp(ip);
+  if (!a) return false;
+  const dash = range.indexOf('-');
+  if (dash > 0) {
+    const lo = parseIp(range.slice(0, dash));
+    const hi = parseIp(range.slice(dash + 1));
+    return !!lo && !!hi && lo.family === a.family && a.value >= lo.value && a.value <= hi.value;
+  }
+  const p = parsePrefix(range);
+  if (!p || p.ip.family !== a.family) return false;
+  const shift = BigInt(familyBits(a.family) - p.prefix);
+  return a.value >> shift === p.ip.value >> shift;
+}
+
+function holds(e: SideEntry, flow: Flow): boolean {
+  if (e.proto !== flow.proto) return false;
+  const port = flow.proto === 'icmp' ? 0 : flow.port;
+  return port >= e.ports[0] && port <= e.ports[1];
+}
+
+function strictest(entries: SideEntry[]): SideVerdict | undefined {
+  if (entries.length === 0) return undefined;
+  return entries.map((e) => e.verdict).reduce((a, b) => (STRICT[b] > STRICT[a] ? b : a));
+}
+
+/**
+ * Verdict of one side (local identity `local`, peer identity `peer` at `peerAddr`).
+ *
+ * @example sideVerdict(state, 256, 'egress', 257, '10.0.1.2', flow) // 'allow'
+ */
+export function sideVerdict(
+  state: HostState,
+  local: number,
+  direction: Direction,
+  peer: number,
+  peerAddr: string,
+  flow: Flow,
+): 'allow' | 'deny' {
+  const side = state.sides.find((s) => s.identity === local && s.direction === direction);
+  const found =
+    strictest((side?.cidr ?? []).filter((e) => holds(e, flow) && inRange(e.range, peerAddr))) ??
+    strictest((side?.peers ?? []).filter((e) => e.peer === peer && holds(e, flow))) ??
+    strictest((side?.any ?? []).filter((e) => holds(e, flow)));
+  if (found) return found === 'deny' ? 'deny' : 'allow';
+  const def = state.defaults.find((d) => d.identity === local);
+  const listed = def?.peers.find((p) => p.peer === peer);
+  return listed ? listed.verdict : def?.other === 'allow' ? 'allow' : 'deny';
+}
+
+/**
+ * What this host's ruleset does with a new flow.
+ *
+ * @example judgeFlow(state, { src: '10.0.0.1', dst: '10.0.1.2', proto: 'tcp', port: 80 })
+ */
+export function judgeFlow(state: HostState, flow: Flow): FlowVerdict {
+  const ids = new Map<string, number>();
+  for (const e of state.ipcache) {
+    const k = canon(e.ip);
+    if (k) ids.set(k, e.identity);
+  }
+  const locals = new Map<string, number>();
+  for (const r of state.locals) {
+    for (const ip of r.ips) {
+      const k = canon(ip);
+      if (k) {
+        locals.set(k, r.identity);
+        ids.set(k, r.identity);
+      }
+    }
+  }
+  const src = canon(flow.src) ?? flow.src;
+  const dst = canon(flow.dst) ?? flow.dst;
+  const srcLocal = locals.get(src);
+  const dstLocal = locals.get(dst);
+  if (srcLocal === undefined && dstLocal === undefined) return 'unrelated';
+  const srcId = ids.get(src) ?? IDENTITY_WORLD;
+  const dstId = ids.get(dst) ?? IDENTITY_WORLD;
+  if (srcLocal !== undefined && sideVerdict(state, srcLocal, 'egress', dstId, dst, flow) === 'deny')
+    return 'deny';
+  if (
+    dstLocal !== undefined &&
+    sideVerdict(state, dstLocal, 'ingress', srcId, src, flow) === 'deny'
+  )
+    return 'deny';
+  return 'allow';
+}

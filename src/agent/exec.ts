@@ -1,0 +1,63 @@
+/**
+ * Running the kernel tools (`nft`, `ip`, `bridge`, `conntrack`), optionally inside
+ * a network namespace (`ip netns exec NS …`): the agent runs against a host's
+ * root namespace in production and against test namespaces in tests.
+ */
+import { spawn } from 'node:child_process';
+import { VnpError } from '../model/errors.js';
+
+/** Result of one command. */
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs argv, with stdin text; never throws for a non-zero exit. */
+export type Exec = (argv: string[], input?: string) => Promise<ExecResult>;
+
+/**
+ * An Exec running commands directly, or inside namespace `netns` when given.
+ *
+ * @example const exec = makeExec('vnpt-ab12-h1'); await exec(['ip', '-j', 'link']);
+ */
+export function makeExec(netns?: string): Exec {
+  return (argv, input) =>
+    new Promise((resolve, reject) => {
+      // Node's stdio "pipes" are socketpairs and `nft -f -` opens /dev/stdin, which
+      // fails on a socket (ENXIO): feed input through a real pipe.
+      const piped = input === undefined ? argv : ['sh', '-c', 'cat | "$@"', 'sh', ...argv];
+      const full = netns ? ['ip', 'netns', 'exec', netns, ...piped] : piped;
+      const child = spawn(full[0]!, full.slice(1), {
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      if (child.stdin) {
+        // A command that exits before reading its input must not crash the agent.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(input);
+      }
+    });
+}
+
+/**
+ * Runs argv and throws when it fails (VNP_ERR_INTERNAL naming the command).
+ *
+ * @example const out = await mustRun(exec, ['ip', '-j', 'addr']);
+ */
+export async function mustRun(exec: Exec, argv: string[], input?: string): Promise<string> {
+  const r = await exec(argv, input);
+  if (r.code !== 0) {
+    throw new VnpError(
+      'VNP_ERR_INTERNAL',
+      `${argv.join(' ')} failed (${r.code}): ${r.stderr.trim().slice(0, 2000)}`,
+      { field: 'exec', command: argv.join(' ') },
+    );
+  }
+  return r.stdout;
+}

@@ -1,0 +1,371 @@
+/**
+ * Brings the host's links in line with a HostState through `ip`/`bridge`
+ * (reading with `-j`). Idempotent: creates what is missing, fixes what differs,
+ * removes what is ours (a `vnp` name, or a route with protocol {@link ROUTE_PROTO})
+ * and no longer desired, and never touches anything else.
+ */
+import type { HostState } from '../../model/host-state.js';
+import { makeExec, mustRun, type Exec } from '../exec.js';
+import { GATEWAY_MAC, GATEWAY_V4, GATEWAY_V6, isOwnedLink } from '../names.js';
+import { desiredLinks, type DesiredLinks, type DesiredVeth } from './desired.js';
+
+/** Routing protocol number tagging the agent's routes (`ip route … proto 118`). */
+export const ROUTE_PROTO = 118;
+const VXLAN_PORT = 4789;
+
+/** Link reconciler options. */
+export interface LinkOptions {
+  /** Runs commands in the host's namespace. */
+  exec: Exec;
+  /** This host's underlay address (VXLAN source). */
+  underlayIp: string;
+  defaultVni?: number;
+  /** MTU of VXLAN devices and veths (underlay MTU minus 50). */
+  mtu?: number;
+  /**
+   * Runs `ip netns add|list` (default: the current namespace). Must not run under
+   * `ip netns exec`: a namespace created there is mounted in a private mount
+   * namespace only and is unusable by name afterwards.
+   */
+  nsExec?: Exec;
+}
+
+interface LinkInfo {
+  ifname: string;
+  address?: string;
+  ifalias?: string;
+  linkinfo?: { info_kind?: string; info_data?: { id?: number } };
+}
+
+interface RouteInfo {
+  dst: string;
+  dev?: string;
+}
+
+interface NeighInfo {
+  dst: string;
+  lladdr?: string;
+  state?: string[];
+}
+
+interface FdbInfo {
+  mac: string;
+  dst?: string;
+}
+
+/** What a reconcile did, for logs and tests. */
+export interface LinkReport {
+  created: string[];
+  removed: string[];
+  unreachable: string[];
+}
+
+/**
+ * Reconciles links. `ip -n NS` reaches instance namespaces by their global name.
+ *
+ * @example await new LinkReconciler({ exec: makeExec(), underlayIp: '192.0.2.1' }).reconcile(state);
+ */
+export class LinkReconciler {
+  private readonly mtu: number;
+  constructor(private readonly opts: LinkOptions) {
+    this.mtu = opts.mtu ?? 1450;
+  }
+
+  private run(argv: string[]): Promise<string> {
+    return mustRun(this.opts.exec, argv);
+  }
+
+  private async json<T>(argv: string[]): Promise<T[]> {
+    const out = await this.run(argv);
+    return out.trim() === '' ? [] : (JSON.parse(out) as T[]);
+  }
+
+  /** Applies the desired links of `state`. */
+  async reconcile(state: HostState): Promise<LinkReport> {
+    const want = desiredLinks(
+      state,
+      this.opts.defaultVni === undefined ? {} : { defaultVni: this.opts.defaultVni },
+    );
+    const report: LinkReport = { created: [], removed: [], unreachable: want.unreachable };
+    await this.sysctls();
+    const links = (await this.json<LinkInfo>(['ip', '-j', '-d', 'link', 'show'])).filter((l) =>
+      isOwnedLink(l.ifname),
+    );
+    await this.vxlans(want, links, report);
+    await this.veths(want, links, report);
+    await this.remotes(want);
+    return report;
+  }
+
+  private async sysctls(): Promise<void> {
+    await this.run(['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
+  }
+
+  private async vxlans(want: DesiredLinks, links: LinkInfo[], report: LinkReport): Promise<void> {
+    const wanted = new Map(want.vxlans.map((v) => [v.name, v]));
+    for (const l of links) {
+      if (l.linkinfo?.info_kind !== 'vxlan') continue;
+      const w = wanted.get(l.ifname);
+      if (w && l.address === w.mac && l.linkinfo.info_data?.id === w.vni) {
+        wanted.delete(l.ifname);
+        continue;
+      }
+      await this.run(['ip', 'link', 'del', l.ifname]);
+      report.removed.push(l.ifname);
+    }
+    for (const v of wanted.values()) {
+      await this.run([
+        'ip',
+        'link',
+        'add',
+        v.name,
+        'address',
+        v.mac,
+        'mtu',
+        String(this.mtu),
+        'type',
+        'vxlan',
+        'id',
+        String(v.vni),
+        'local',
+        this.opts.underlayIp,
+        'dstport',
+        String(VXLAN_PORT),
+        'gbp',
+        'nolearning',
+      ]);
+      await this.run(['ip', 'link', 'set', v.name, 'up']);
+      report.created.push(v.name);
+    }
+  }
+
+  private async veths(want: DesiredLinks, links: LinkInfo[], report: LinkReport): Promise<void> {
+    const wanted = new Map(want.veths.map((v) => [v.name, v]));
+    for (const l of links) {
+      if (l.linkinfo?.info_kind !== 'veth') continue;
+      const w = wanted.get(l.ifname);
+      if (w && l.ifalias === w.alias) {
+        wanted.delete(l.ifname);
+        continue;
+      }
+      // Not desired, or moved/changed: the peer end goes with it.
+      await this.run(['ip', 'link', 'del', l.ifname]);
+      report.removed.push(l.ifname);
+    }
+    for (const v of wanted.values()) {
+      await this.plumb(v);
+      report.created.push(v.name);
+    }
+  }
+
+  /** Creates a veth pair into the instance's namespace (Calico style gateway). */
+  private async plumb(v: DesiredVeth): Promise<void> {
+    const nsExec = this.opts.nsExec ?? makeExec();
+    const nsList = await nsExec(['ip', 'netns', 'list']);
+    if (!nsList.stdout.split('\n').some((line) => line.split(' ')[0] === v.netns))
+      await mustRun(nsExec, ['ip', 'netns', 'add', v.netns]);
+    const inNs = (argv: string[]) => this.run(['ip', '-n', v.netns, ...argv]);
+    // The instance end may be left over from a crashed agent.
+    await this.opts.exec(['ip', '-n', v.netns, 'link', 'del', v.name]);
+    await this.run([
+      'ip',
+      'link',
+      'add',
+      v.name,
+      'mtu',
+      String(this.mtu),
+      'address',
+      GATEWAY_MAC,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      v.name,
+      'mtu',
+      String(this.mtu),
+      'address',
+      v.mac,
+      'netns',
+      v.netns,
+    ]);
+    await this.run(['ip', 'link', 'set', v.name, 'alias', v.alias]);
+    await this.run(['sysctl', '-qw', `net.ipv4.conf.${v.name}.proxy_arp=1`]);
+    await this.run(['ip', 'link', 'set', v.name, 'up']);
+    await inNs(['link', 'set', 'lo', 'up']);
+    await inNs(['link', 'set', v.name, 'up']);
+    const has6 = v.ips.some((i) => i.family === 6);
+    for (const a of v.ips) {
+      await inNs([
+        'addr',
+        'replace',
+        `${a.ip}/${a.family === 4 ? 32 : 128}`,
+        'dev',
+        v.name,
+        ...(a.family === 6 ? ['nodad'] : []),
+      ]);
+      await this.run([
+        'ip',
+        'route',
+        'replace',
+        `${a.ip}/${a.family === 4 ? 32 : 128}`,
+        'dev',
+        v.name,
+        'proto',
+        String(ROUTE_PROTO),
+      ]);
+      await this.run([
+        'ip',
+        'neigh',
+        'replace',
+        a.ip,
+        'lladdr',
+        v.mac,
+        'dev',
+        v.name,
+        'nud',
+        'permanent',
+      ]);
+    }
+    if (v.ips.some((i) => i.family === 4)) {
+      await inNs([
+        'neigh',
+        'replace',
+        GATEWAY_V4,
+        'lladdr',
+        GATEWAY_MAC,
+        'dev',
+        v.name,
+        'nud',
+        'permanent',
+      ]);
+      await inNs(['route', 'replace', GATEWAY_V4, 'dev', v.name, 'scope', 'link']);
+      await inNs(['route', 'replace', 'default', 'via', GATEWAY_V4, 'dev', v.name]);
+    }
+    if (has6) {
+      await this.run(['ip', 'addr', 'replace', `${GATEWAY_V6}/64`, 'dev', v.name, 'nodad']);
+      await inNs([
+        '-6',
+        'neigh',
+        'replace',
+        GATEWAY_V6,
+        'lladdr',
+        GATEWAY_MAC,
+        'dev',
+        v.name,
+        'nud',
+        'permanent',
+      ]);
+      await inNs(['-6', 'route', 'replace', 'default', 'via', GATEWAY_V6, 'dev', v.name]);
+    }
+  }
+
+  /** Routes, neighbours and FDB entries for remote records, on our VXLAN devices only. */
+  private async remotes(want: DesiredLinks): Promise<void> {
+    for (const vx of want.vxlans) {
+      const mine = want.remotes.filter((r) => r.dev === vx.name);
+      const wantRoutes = new Set(mine.map((r) => `${r.ip}/${r.family === 4 ? 32 : 128}`));
+      for (const fam of ['-4', '-6']) {
+        const routes = await this.json<RouteInfo>([
+          'ip',
+          '-j',
+          fam,
+          'route',
+          'show',
+          'dev',
+          vx.name,
+          'proto',
+          String(ROUTE_PROTO),
+        ]);
+        for (const r of routes) {
+          const dst = r.dst.includes('/') ? r.dst : `${r.dst}/${fam === '-4' ? 32 : 128}`;
+          if (!wantRoutes.has(dst))
+            await this.run([
+              'ip',
+              fam,
+              'route',
+              'del',
+              dst,
+              'dev',
+              vx.name,
+              'proto',
+              String(ROUTE_PROTO),
+            ]);
+        }
+        const neighs = await this.json<NeighInfo>([
+          'ip',
+          '-j',
+          fam,
+          'neigh',
+          'show',
+          'dev',
+          vx.name,
+        ]);
+        const wantNeigh = new Set(mine.map((r) => r.ip));
+        for (const n of neighs)
+          if (!wantNeigh.has(n.dst))
+            await this.opts.exec(['ip', fam, 'neigh', 'del', n.dst, 'dev', vx.name]);
+      }
+      const fdb = await this.json<FdbInfo>(['bridge', '-j', 'fdb', 'show', 'dev', vx.name]);
+      const wantFdb = new Map(mine.map((r) => [r.vtepMac, r.underlay]));
+      for (const f of fdb) {
+        if (f.dst === undefined) continue;
+        if (wantFdb.get(f.mac) !== f.dst)
+          await this.opts.exec([
+            'bridge',
+            'fdb',
+            'del',
+            f.mac,
+            'dev',
+            vx.name,
+            'dst',
+            f.dst,
+            'self',
+          ]);
+      }
+      for (const [mac, underlay] of wantFdb)
+        await this.run([
+          'bridge',
+          'fdb',
+          'replace',
+          mac,
+          'dev',
+          vx.name,
+          'dst',
+          underlay,
+          'self',
+          'permanent',
+        ]);
+      for (const r of mine) {
+        await this.run([
+          'ip',
+          'neigh',
+          'replace',
+          r.ip,
+          'lladdr',
+          r.vtepMac,
+          'dev',
+          vx.name,
+          'nud',
+          'permanent',
+        ]);
+        await this.run([
+          'ip',
+          'route',
+          'replace',
+          `${r.ip}/${r.family === 4 ? 32 : 128}`,
+          'dev',
+          vx.name,
+          'proto',
+          String(ROUTE_PROTO),
+          'scope',
+          'link',
+        ]);
+      }
+    }
+  }
+}
+
+/** A reconciler for the current namespace; convenience for the CLI. */
+export function localLinks(underlayIp: string): LinkReconciler {
+  return new LinkReconciler({ exec: makeExec(), underlayIp });
+}

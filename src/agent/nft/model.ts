@@ -1,0 +1,379 @@
+/**
+ * HostState → a declarative model of the `inet vnp` table: named sets/maps with
+ * their elements keyed by a canonical string, and chains with their rules. Both
+ * the full render and the delta are derived from two such models, so they can
+ * never disagree. Pure.
+ *
+ * Layout (see docs/adr/0005-datapath.md):
+ *   fwd-egress  (forward, prio -5): packets from local records; peer = ipcache[daddr] | world,
+ *               held in meta mark while `eg-<L>` decides.
+ *   fwd-ingress (forward, prio 5):  sets meta mark = source identity for packets from local
+ *               records (it leaves in the VXLAN-GBP header); for packets to local records the
+ *               source identity is the mark (GBP on receipt) | ipcache[saddr] | world, and
+ *               `in-<L>` decides.
+ * Per local identity L and direction: one chain and seven maps; the rule count never grows
+ * with the number of policy entries.
+ */
+import type { Direction, HostState, SideEntry, SideState } from '../../model/host-state.js';
+import { IDENTITY_WORLD } from '../../model/host-state.js';
+import { familyBits, formatIp, parseIp, parsePrefix, type Family } from '../../model/net.js';
+import { DEFAULT_VNI, vethName, vxlanName } from '../names.js';
+import {
+  resolveCells,
+  resolveIntervals,
+  resolvePorts,
+  sameVerdict,
+  stricter,
+  type Cell,
+  type Interval,
+  type Verdict,
+} from './disjoint.js';
+import type { NftValue } from './types.js';
+
+/** A set or map of the table. */
+export interface SetDecl {
+  name: string;
+  type: string | string[];
+  /** Value type for maps (`verdict`, `mark`). */
+  map?: string;
+  flags?: string[];
+  /** Canonical key → element JSON (a key, or `[key, value]` for maps). */
+  elems: Map<string, NftValue>;
+}
+
+/** A chain; `hook` for base chains. */
+export interface ChainDecl {
+  name: string;
+  hook?: { type: 'filter'; hook: 'forward'; prio: number; policy: 'accept' };
+  rules: NftValue[][];
+}
+
+/** The whole table as data. */
+export interface TableModel {
+  sets: Map<string, SetDecl>;
+  chains: Map<string, ChainDecl>;
+}
+
+/** Renderer options. */
+export interface RenderOptions {
+  /** VNI for records whose subnet has none (default 1). */
+  defaultVni?: number;
+}
+
+const ACCEPT = { accept: null };
+const DROP = { drop: null };
+const mark = { meta: { key: 'mark' } };
+const l4proto = { meta: { key: 'l4proto' } };
+const dport = { payload: { protocol: 'th', field: 'dport' } };
+const ICMP_PROTOS = { set: ['icmp', 'ipv6-icmp'] };
+
+const addr = (family: Family, field: 'saddr' | 'daddr'): NftValue => ({
+  payload: { protocol: family === 4 ? 'ip' : 'ip6', field },
+});
+const match = (left: NftValue, right: NftValue, op = '=='): NftValue => ({
+  match: { op, left, right },
+});
+const vmap = (key: NftValue, name: string): NftValue => ({ vmap: { key, data: `@${name}` } });
+const setMark = (value: NftValue): NftValue => ({ mangle: { key: mark, value } });
+const lookup = (key: NftValue, name: string): NftValue => ({ map: { key, data: `@${name}` } });
+
+/** Chain deciding a direction for local identity L. */
+export function sideChainName(direction: Direction, identity: number): string {
+  return `${direction === 'egress' ? 'eg' : 'in'}-${identity}`;
+}
+
+/** Chain that logs then accepts for one deciding rule. */
+export function logChainName(policy: string, rule: string): string {
+  return `lg-${policy}-${rule.replace(/[^A-Za-z0-9]+/g, '-').replace(/-$/, '')}`;
+}
+
+/** nft verdict JSON for a resolved verdict. */
+function verdictJson(v: Verdict): NftValue {
+  if (v.kind === 'allow') return ACCEPT;
+  if (v.kind === 'deny') return DROP;
+  return { jump: { target: logChainName(v.policy, v.rule) } };
+}
+
+/** Interval element value: a single value or a range. */
+function span(lo: NftValue, hi: NftValue, single: boolean): NftValue {
+  return single ? lo : { range: [lo, hi] };
+}
+
+function portSpan(lo: bigint, hi: bigint): NftValue {
+  return span(Number(lo), Number(hi), lo === hi);
+}
+
+function addrSpan(family: Family, lo: bigint, hi: bigint): NftValue {
+  return span(formatIp({ family, value: lo }), formatIp({ family, value: hi }), lo === hi);
+}
+
+/** Parses a cidr entry's range (`a-b` or a prefix) into an inclusive bigint range. */
+function parseRange(text: string): { family: Family; lo: bigint; hi: bigint } | undefined {
+  const dash = text.indexOf('-');
+  if (dash > 0) {
+    const a = parseIp(text.slice(0, dash));
+    const b = parseIp(text.slice(dash + 1));
+    if (!a || !b || a.family !== b.family || a.value > b.value) return undefined;
+    return { family: a.family, lo: a.value, hi: b.value };
+  }
+  const p = parsePrefix(text);
+  if (!p) return undefined;
+  const host = (1n << BigInt(familyBits(p.ip.family) - p.prefix)) - 1n;
+  return { family: p.ip.family, lo: p.ip.value & ~host, hi: (p.ip.value & ~host) | host };
+}
+
+const verdictOf = (e: SideEntry): Verdict => ({ kind: e.verdict, policy: e.policy, rule: e.rule });
+/** ICMP entries carry port 0: they apply when their range holds 0. */
+const icmpApplies = (e: SideEntry): boolean => e.proto === 'icmp' && e.ports[0] === 0;
+
+function newSet(name: string, type: string | string[], map?: string, interval = false): SetDecl {
+  return {
+    name,
+    type,
+    ...(map ? { map } : {}),
+    ...(interval ? { flags: ['interval'] } : {}),
+    elems: new Map(),
+  };
+}
+
+function put(set: SetDecl, key: NftValue, value?: NftValue): void {
+  set.elems.set(JSON.stringify(key), value === undefined ? key : [key, value]);
+}
+
+/** Everything one (L, direction) needs: its chain, its maps, the log chains it jumps to. */
+function renderSide(
+  model: TableModel,
+  identity: number,
+  direction: Direction,
+  side: SideState | undefined,
+  other: Verdict,
+  logs: Map<string, Verdict>,
+): void {
+  const c = sideChainName(direction, identity);
+  const field = direction === 'egress' ? 'daddr' : 'saddr';
+  const sets = {
+    c4: newSet(`${c}-c4`, ['ipv4_addr', 'inet_proto', 'inet_service'], 'verdict', true),
+    c6: newSet(`${c}-c6`, ['ipv6_addr', 'inet_proto', 'inet_service'], 'verdict', true),
+    c4i: newSet(`${c}-c4i`, 'ipv4_addr', 'verdict', true),
+    c6i: newSet(`${c}-c6i`, 'ipv6_addr', 'verdict', true),
+    p: newSet(`${c}-p`, ['mark', 'inet_proto', 'inet_service'], 'verdict', true),
+    pi: newSet(`${c}-pi`, 'mark', 'verdict'),
+    a: newSet(`${c}-a`, ['inet_proto', 'inet_service'], 'verdict', true),
+  };
+  const note = (v: Verdict): NftValue => {
+    if (v.kind === 'log') logs.set(logChainName(v.policy, v.rule), v);
+    return verdictJson(v);
+  };
+  let anyIcmp: Verdict | undefined;
+  if (side) {
+    // cidr: per family and protocol, (address × port) cells made disjoint.
+    const cells = new Map<string, { family: Family; proto: string; cells: Cell[] }>();
+    for (const e of side.cidr) {
+      const r = parseRange(e.range);
+      if (!r) continue;
+      const proto = e.proto === 'icmp' ? 'icmp' : e.proto;
+      if (e.proto === 'icmp' && !icmpApplies(e)) continue;
+      const k = `${r.family}/${proto}`;
+      const g = cells.get(k) ?? { family: r.family, proto, cells: [] };
+      const [plo, phi] = e.proto === 'icmp' ? [0n, 0n] : [BigInt(e.ports[0]), BigInt(e.ports[1])];
+      g.cells.push({ alo: r.lo, ahi: r.hi, plo, phi, v: verdictOf(e) });
+      cells.set(k, g);
+    }
+    for (const g of cells.values()) {
+      for (const cell of resolveCells(g.cells)) {
+        const a = addrSpan(g.family, cell.alo, cell.ahi);
+        if (g.proto === 'icmp') put(g.family === 4 ? sets.c4i : sets.c6i, a, note(cell.v));
+        else
+          put(
+            g.family === 4 ? sets.c4 : sets.c6,
+            { concat: [a, g.proto, portSpan(cell.plo, cell.phi)] },
+            note(cell.v),
+          );
+      }
+    }
+    // peers: per peer and protocol, port intervals made disjoint.
+    const byPeer = new Map<string, { peer: number; proto: string; items: Interval<Verdict>[] }>();
+    for (const e of side.peers) {
+      if (e.proto === 'icmp' && !icmpApplies(e)) continue;
+      const k = `${e.peer}/${e.proto}`;
+      const g = byPeer.get(k) ?? { peer: e.peer, proto: e.proto, items: [] };
+      g.items.push({ lo: BigInt(e.ports[0]), hi: BigInt(e.ports[1]), v: verdictOf(e) });
+      byPeer.set(k, g);
+    }
+    for (const g of byPeer.values()) {
+      if (g.proto === 'icmp') {
+        put(sets.pi, g.peer, note(g.items.map((i) => i.v).reduce(stricter)));
+        continue;
+      }
+      for (const i of resolvePorts(g.items))
+        put(sets.p, { concat: [g.peer, g.proto, portSpan(i.lo, i.hi)] }, note(i.v));
+    }
+    const byProto = new Map<string, Interval<Verdict>[]>();
+    for (const e of side.any) {
+      if (e.proto === 'icmp') {
+        if (icmpApplies(e)) anyIcmp = anyIcmp ? stricter(anyIcmp, verdictOf(e)) : verdictOf(e);
+        continue;
+      }
+      const items = byProto.get(e.proto) ?? [];
+      items.push({ lo: BigInt(e.ports[0]), hi: BigInt(e.ports[1]), v: verdictOf(e) });
+      byProto.set(e.proto, items);
+    }
+    for (const [proto, items] of byProto) {
+      for (const i of resolveIntervals(items, stricter, sameVerdict))
+        put(sets.a, { concat: [proto, portSpan(i.lo, i.hi)] }, note(i.v));
+    }
+  }
+  for (const s of Object.values(sets)) model.sets.set(s.name, s);
+  const rules: NftValue[][] = [
+    [vmap({ concat: [addr(4, field), l4proto, dport] }, sets.c4.name)],
+    [vmap({ concat: [addr(6, field), l4proto, dport] }, sets.c6.name)],
+    [match(l4proto, 'icmp'), vmap(addr(4, field), sets.c4i.name)],
+    [match(l4proto, 'ipv6-icmp'), vmap(addr(6, field), sets.c6i.name)],
+    [vmap({ concat: [mark, l4proto, dport] }, sets.p.name)],
+    [match(l4proto, ICMP_PROTOS), vmap(mark, sets.pi.name)],
+    [vmap({ concat: [l4proto, dport] }, sets.a.name)],
+    ...(anyIcmp ? [[match(l4proto, ICMP_PROTOS), note(anyIcmp)]] : []),
+    [vmap(mark, `def-${identity}`)],
+    [note(other)],
+  ];
+  model.chains.set(c, { name: c, rules });
+}
+
+/** Global sets: interfaces, identities of interfaces, anti-spoofing, ipcache, dispatch. */
+function globalSets(): Record<string, SetDecl> {
+  return {
+    locals: newSet('locals', 'ifname'),
+    trusted: newSet('trusted', 'ifname'),
+    ifid: newSet('ifid', 'ifname', 'mark'),
+    spoof4: newSet('spoof4', ['ifname', 'ipv4_addr']),
+    spoof6: newSet('spoof6', ['ifname', 'ipv6_addr']),
+    ipcache4: newSet('ipcache4', 'ipv4_addr', 'mark'),
+    ipcache6: newSet('ipcache6', 'ipv6_addr', 'mark'),
+    egressDispatch: newSet('egress-dispatch', 'ifname', 'verdict'),
+    ingressDispatch: newSet('ingress-dispatch', 'ifname', 'verdict'),
+  };
+}
+
+function baseChains(): ChainDecl[] {
+  const iif = { meta: { key: 'iifname' } };
+  const oif = { meta: { key: 'oifname' } };
+  const ctState = { ct: { key: 'state' } };
+  const hook = (prio: number) => ({
+    type: 'filter' as const,
+    hook: 'forward' as const,
+    prio,
+    policy: 'accept' as const,
+  });
+  return [
+    {
+      name: 'fwd-egress',
+      hook: hook(-5),
+      rules: [
+        [match(iif, '@locals', '!='), ACCEPT],
+        [match(ctState, ['established', 'related'], 'in'), ACCEPT],
+        [match(ctState, 'invalid', 'in'), DROP],
+        // Anti-spoofing: a record sends only from its own addresses.
+        [
+          match({ meta: { key: 'nfproto' } }, 'ipv4'),
+          match({ concat: [iif, addr(4, 'saddr')] }, '@spoof4', '!='),
+          DROP,
+        ],
+        [
+          match({ meta: { key: 'nfproto' } }, 'ipv6'),
+          match({ concat: [iif, addr(6, 'saddr')] }, '@spoof6', '!='),
+          DROP,
+        ],
+        // The peer identity (destination), held in the mark while eg-<L> decides.
+        [setMark(IDENTITY_WORLD)],
+        [setMark(lookup(addr(4, 'daddr'), 'ipcache4'))],
+        [setMark(lookup(addr(6, 'daddr'), 'ipcache6'))],
+        [vmap(iif, 'egress-dispatch')],
+      ],
+    },
+    {
+      name: 'fwd-ingress',
+      hook: hook(5),
+      rules: [
+        // Source identity of local records, on every packet: it leaves in the GBP header.
+        [setMark(lookup(iif, 'ifid'))],
+        [match(oif, '@locals', '!='), ACCEPT],
+        [match(ctState, ['established', 'related'], 'in'), ACCEPT],
+        [match(ctState, 'invalid', 'in'), DROP],
+        // Only marks from our VXLAN devices (GBP) or local records are identities.
+        [match(iif, '@trusted', '!='), setMark(0)],
+        [setMark({ '&': [mark, 0xffff] })],
+        [match(mark, 0), setMark(lookup(addr(4, 'saddr'), 'ipcache4'))],
+        [match(mark, 0), setMark(lookup(addr(6, 'saddr'), 'ipcache6'))],
+        [match(mark, 0), setMark(IDENTITY_WORLD)],
+        [vmap(oif, 'ingress-dispatch')],
+      ],
+    },
+  ];
+}
+
+/**
+ * Builds the table model of a host state.
+ *
+ * @example buildModel(state).chains.has('eg-256') // when 256 is a local identity
+ */
+export function buildModel(state: HostState, opts: RenderOptions = {}): TableModel {
+  const model: TableModel = { sets: new Map(), chains: new Map() };
+  const g = globalSets();
+  const defaultVni = opts.defaultVni ?? 1;
+  const localIds = new Set<number>();
+  const ipcache = new Map<string, number>();
+  for (const e of state.ipcache) ipcache.set(e.ip, e.identity);
+  for (const r of state.remotes) for (const ip of r.ips) ipcache.set(ip, r.identity);
+  for (const r of state.locals) for (const ip of r.ips) ipcache.set(ip, r.identity);
+  for (const [ip, id] of ipcache) {
+    const p = parseIp(ip);
+    if (p) put(p.family === 4 ? g.ipcache4! : g.ipcache6!, formatIp(p), id);
+  }
+  const vnis = new Set<number>(
+    [...state.locals, ...state.remotes].map((r) => r.vni ?? defaultVni ?? DEFAULT_VNI),
+  );
+  for (const vni of vnis) put(g.trusted!, vxlanName(vni));
+  for (const r of state.locals) {
+    const ifn = vethName(r.name);
+    localIds.add(r.identity);
+    put(g.locals!, ifn);
+    put(g.trusted!, ifn);
+    put(g.ifid!, ifn, r.identity);
+    for (const ip of r.ips) {
+      const p = parseIp(ip);
+      if (p) put(p.family === 4 ? g.spoof4! : g.spoof6!, { concat: [ifn, formatIp(p)] });
+    }
+    put(g.egressDispatch!, ifn, { jump: { target: sideChainName('egress', r.identity) } });
+    put(g.ingressDispatch!, ifn, { jump: { target: sideChainName('ingress', r.identity) } });
+  }
+  for (const s of Object.values(g)) model.sets.set(s.name, s);
+  const logs = new Map<string, Verdict>();
+  for (const id of [...localIds].sort((a, b) => a - b)) {
+    const def = state.defaults.find((d) => d.identity === id);
+    const defSet = newSet(`def-${id}`, 'mark', 'verdict');
+    for (const p of def?.peers ?? []) put(defSet, p.peer, p.verdict === 'allow' ? ACCEPT : DROP);
+    model.sets.set(defSet.name, defSet);
+    // No default sent for a local identity: fail closed.
+    const other: Verdict = {
+      kind: def?.other === 'allow' ? 'allow' : 'deny',
+      policy: '',
+      rule: '',
+    };
+    for (const dir of ['egress', 'ingress'] as const) {
+      renderSide(
+        model,
+        id,
+        dir,
+        state.sides.find((s) => s.identity === id && s.direction === dir),
+        other,
+        logs,
+      );
+    }
+  }
+  for (const [name, v] of [...logs].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const prefix = `vnp:${v.policy}:${v.rule} `.slice(0, 127);
+    model.chains.set(name, { name, rules: [[{ log: { prefix } }, ACCEPT]] });
+  }
+  for (const c of baseChains()) model.chains.set(c.name, c);
+  return model;
+}

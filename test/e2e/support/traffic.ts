@@ -1,0 +1,202 @@
+/**
+ * Real traffic between namespaces: TCP connects (bash /dev/tcp under timeout),
+ * ICMP echo (a few lines of python with a raw socket: no ping binary needed),
+ * a TCP sink that reports what it receives, and a client that keeps sending.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** Result of a command run to completion. */
+function run(argv: string[], timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 2000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(code ?? -1);
+    });
+  });
+}
+
+/**
+ * Whether a TCP connection from namespace `ns` to ip:port is established within `timeoutMs`.
+ *
+ * @example await tcpConnects('vnpt-ab-i-a', '10.10.0.2', 8080) // true
+ */
+export async function tcpConnects(
+  ns: string,
+  ip: string,
+  port: number,
+  timeoutMs = 800,
+): Promise<boolean> {
+  const code = await run(
+    [
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      'timeout',
+      String(timeoutMs / 1000),
+      'bash',
+      '-c',
+      `exec 3<>/dev/tcp/${ip}/${port}`,
+    ],
+    timeoutMs,
+  );
+  return code === 0;
+}
+
+const PING_PY = `
+import socket, struct, sys, time
+dst = sys.argv[1]; v6 = ':' in dst
+s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
+s.settimeout(float(sys.argv[2]))
+def csum(b):
+    if len(b) % 2: b += b'\\0'
+    t = sum(struct.unpack('!%dH' % (len(b)//2), b)); t = (t >> 16) + (t & 0xffff); t += t >> 16
+    return ~t & 0xffff
+ident = 0x4242; body = b'vnp-probe'
+typ = 128 if v6 else 8
+hdr = struct.pack('!BBHHH', typ, 0, 0, ident, 1)
+pkt = hdr if v6 else struct.pack('!BBHHH', typ, 0, csum(hdr + body), ident, 1)
+s.sendto(pkt + body, (dst, 0))
+end = time.time() + float(sys.argv[2])
+while time.time() < end:
+    try: data, _ = s.recvfrom(2048)
+    except socket.timeout: break
+    icmp = data if v6 else data[(data[0] & 15) * 4:]
+    if icmp[0] == (129 if v6 else 0): sys.exit(0)
+sys.exit(1)
+`;
+
+/**
+ * Whether an ICMP echo from namespace `ns` to `ip` is answered.
+ *
+ * @example await pings('vnpt-ab-i-a', '10.10.0.2') // true
+ */
+export async function pings(ns: string, ip: string, timeoutMs = 800): Promise<boolean> {
+  const code = await run(
+    ['ip', 'netns', 'exec', ns, 'python3', '-c', PING_PY, ip, String(timeoutMs / 1000)],
+    timeoutMs,
+  );
+  return code === 0;
+}
+
+/** A long-running process with its stdout lines. */
+export interface Proc {
+  child: ChildProcess;
+  lines: string[];
+  waitFor(pred: (line: string) => boolean, timeoutMs?: number): Promise<void>;
+  stop(): void;
+}
+
+function spawnProc(argv: string[]): Proc {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters: (() => void)[] = [];
+  let buf = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts);
+    waiters.splice(0).forEach((w) => w());
+  });
+  child.stderr!.resume();
+  return {
+    child,
+    lines,
+    waitFor(pred, timeoutMs = 3000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`timeout waiting; got: ${lines.slice(-5).join(' | ')}`)),
+          timeoutMs,
+        );
+        const check = () => {
+          if (lines.some(pred)) {
+            clearTimeout(timer);
+            resolve();
+          } else waiters.push(check);
+        };
+        check();
+      });
+    },
+    stop() {
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+const SERVER_JS = `
+const net = require('node:net'); const [host, ...ports] = process.argv.slice(1);
+for (const p of ports) net.createServer((s) => { s.on('data', (d) => console.log('data ' + p + ' ' + d.length)); s.on('error', () => {}); })
+  .listen(Number(p), host, () => console.log('listening ' + p));
+`;
+
+/**
+ * TCP servers on `ports` at `ip` inside `ns`; prints `data PORT N` per chunk.
+ *
+ * @example const srv = await tcpServer(ns, '10.10.0.2', [8080, 9090]);
+ */
+export async function tcpServer(ns: string, ip: string, ports: number[]): Promise<Proc> {
+  const p = spawnProc([
+    'ip',
+    'netns',
+    'exec',
+    ns,
+    'node',
+    '-e',
+    SERVER_JS,
+    ip,
+    ...ports.map(String),
+  ]);
+  for (const port of ports) await p.waitFor((l) => l === `listening ${port}`, 10_000);
+  return p;
+}
+
+const CLIENT_JS = `
+const net = require('node:net'); const [host, port] = process.argv.slice(1);
+const s = net.connect(Number(port), host, () => { console.log('connected'); setInterval(() => s.write('x'), 100); });
+s.on('error', (e) => console.log('error ' + e.code));
+`;
+
+/**
+ * A client in `ns` that connects to ip:port and sends a byte every 100 ms.
+ *
+ * @example const c = await steadyClient(ns, '10.10.0.2', 8080);
+ */
+export async function steadyClient(ns: string, ip: string, port: number): Promise<Proc> {
+  const p = spawnProc(['ip', 'netns', 'exec', ns, 'node', '-e', CLIENT_JS, ip, String(port)]);
+  await p.waitFor((l) => l === 'connected', 5000);
+  return p;
+}
+
+/**
+ * Starts tcpdump in `ns` on `dev` writing a pcap; stop() ends it (after flush).
+ *
+ * @example const cap = await capture(ul, 'br0', '/tmp/x.pcap', 'udp port 4789');
+ */
+export async function capture(
+  ns: string,
+  dev: string,
+  file: string,
+  filter: string,
+): Promise<{ stop(): Promise<void> }> {
+  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-w', file, filter], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  await new Promise<void>((resolve) => {
+    let err = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      if (err.includes('listening on')) resolve();
+    });
+    setTimeout(resolve, 3000);
+  });
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        child.on('close', () => resolve());
+        child.kill('SIGINT');
+      }),
+  };
+}
