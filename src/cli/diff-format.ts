@@ -93,7 +93,7 @@ const OP_WORD: Record<DiffEntry['op'], string> = {
 export function testPassed(t: TestOutcome): boolean {
   if (typeof t.passed === 'boolean') return t.passed;
   if (typeof t.ok === 'boolean') return t.ok;
-  const got = t.verdict ?? t.actual;
+  const got = t.got ?? t.verdict ?? t.actual;
   return got !== undefined && got === t.expect;
 }
 
@@ -109,7 +109,7 @@ export function formatTests(tests: readonly TestOutcome[]): string {
   return tests
     .map((t) => {
       const ok = testPassed(t);
-      const got = t.verdict ?? t.actual;
+      const got = t.got ?? t.verdict ?? t.actual;
       const why = t.reason ?? t.message;
       const result = ok
         ? `${got ?? t.expect ?? ''}`

@@ -9,6 +9,7 @@ import { extname, join, relative, resolve } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { VnpError } from '../model/errors.js';
 import { KINDS } from '../model/types.js';
+import { jsonSyntaxError, lineColumn } from './json-position.js';
 
 /** A document read from a file, with where it came from (for error messages). */
 export interface LoadedDocument {
@@ -143,12 +144,11 @@ function parseYaml(text: string, file: string): { value: unknown; line: number }
       const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
       throw positionedError(file, pos.line, pos.col, firstLine(err.message));
     }
-    if (doc.contents === null) continue; // an empty document (a trailing `---`, comments only)
-    const start = doc.contents.range?.[0] ?? doc.range[0];
-    out.push({
-      value: doc.toJS({ maxAliasCount: 100 }) as unknown,
-      line: lineCounter.linePos(start).line,
-    });
+    const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    // An empty document (a trailing `---`, comments only) holds nothing to apply.
+    if (value === null || value === undefined) continue;
+    const start = doc.contents?.range?.[0] ?? doc.range[0];
+    out.push({ value, line: lineCounter.linePos(start).line });
   }
   return out;
 }
@@ -157,23 +157,16 @@ function parseJson(text: string, file: string): { value: unknown; line: number }
   try {
     return [{ value: JSON.parse(text) as unknown, line: 1 }];
   } catch (e) {
-    const msg = (e as Error).message;
-    const { line, col } = jsonErrorPosition(text, msg);
-    const what = msg
-      .replace(/\s*(in JSON )?at position \d+.*$/, '')
-      .replace(/\s*\(line \d+ column \d+\)$/, '');
-    throw positionedError(file, line, col, `invalid JSON: ${what}`);
+    // JSON.parse's message rarely has a usable position: find it ourselves.
+    const found = jsonSyntaxError(text);
+    const { line, col } = lineColumn(text, found?.offset ?? text.length);
+    throw positionedError(
+      file,
+      line,
+      col,
+      `invalid JSON: ${found?.message ?? (e as Error).message}`,
+    );
   }
-}
-
-/** Node 20 says "at position N", Node 22 "(line L column C)": accept both. */
-function jsonErrorPosition(text: string, msg: string): { line: number; col: number } {
-  const lc = /line (\d+) column (\d+)/.exec(msg);
-  if (lc) return { line: Number(lc[1]), col: Number(lc[2]) };
-  const at = /at position (\d+)/.exec(msg);
-  const offset = at ? Number(at[1]) : text.length;
-  const before = text.slice(0, offset).split('\n');
-  return { line: before.length, col: (before[before.length - 1]?.length ?? 0) + 1 };
 }
 
 /** `{items: [...]}` and arrays hold several documents. */

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { VnpError } from '../model/errors.js';
+import type { TestOutcome } from '../client/api-types.js';
 import { registerApply } from './commands/apply.js';
 import { registerAudit } from './commands/audit.js';
 import { registerCheck } from './commands/check.js';
@@ -75,7 +76,7 @@ function applyToAll(cmd: Command, f: (c: Command) => void): void {
  *   errorLine(new VnpError('VNP_ERR_NOT_FOUND', 'no Interface named x')) // 'error: VNP_ERR_NOT_FOUND: no Interface named x'
  */
 export function errorLine(e: unknown): string {
-  if (e instanceof VnpError) return `error: ${e.code}: ${oneLine(e.message)}`;
+  if (e instanceof VnpError) return `error: ${e.code}: ${oneLine(e.message)}${failedTests(e)}`;
   const msg = e instanceof Error ? e.message : String(e);
   return `error: VNP_ERR_INTERNAL: ${oneLine(msg)}`;
 }
@@ -88,6 +89,20 @@ export function errorLine(e: unknown): string {
  */
 export function usageErrorLine(s: string): string {
   return `error: VNP_ERR_VALIDATION: ${oneLine(s.replace(/^error:\s*/, ''))}\n`;
+}
+
+/** A refused apply names its failing tests on the same line (at most three). */
+function failedTests(e: VnpError): string {
+  const failed = e.details?.failed;
+  if (e.code !== 'VNP_ERR_TEST_FAILED' || !Array.isArray(failed) || failed.length === 0) return '';
+  const shown = (failed as TestOutcome[]).slice(0, 3).map((t) => {
+    const got = t.got ?? t.verdict ?? t.actual;
+    return got === undefined
+      ? `${t.name} (${t.reason ?? 'check failed'})`
+      : `${t.name} (expected ${t.expect}, got ${got})`;
+  });
+  const more = failed.length > 3 ? `, and ${failed.length - 3} more` : '';
+  return ` — ${shown.join(', ')}${more}`;
 }
 
 function oneLine(s: string): string {

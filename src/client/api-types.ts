@@ -31,7 +31,8 @@ export interface TestOutcome {
   passed?: boolean;
   ok?: boolean;
   expect?: 'allow' | 'deny';
-  /** The verdict the state produced. */
+  /** The verdict the state produced (the manager says `got`). */
+  got?: 'allow' | 'deny';
   verdict?: 'allow' | 'deny';
   actual?: 'allow' | 'deny';
   reason?: string;
@@ -146,14 +147,16 @@ export interface AuditEntry {
   changes: AuditChange[];
 }
 
-/** A policy enforcement point as the manager sees it. Fields beyond `host` are optional. */
+/** A policy enforcement point as the manager sees it. */
 export interface PepInfo {
   host: string;
-  connected?: boolean;
-  revision?: number;
-  ackedRevision?: number;
-  lastSeen?: string;
-  [k: string]: unknown;
+  connected: boolean;
+  /** The last revision the PEP acknowledged as enforced. */
+  appliedRevision: number;
+  /** Manager revision minus appliedRevision. */
+  lag: number;
+  /** ISO time of the last message from the PEP. */
+  lastContact: string;
 }
 
 /** `GET /healthz` / `GET /readyz` bodies, read defensively. */

@@ -261,13 +261,13 @@ export class VnpClient {
   }
 
   /**
-   * Stream committed changes after `since` (NDJSON). Ends when the server closes
+   * Stream committed changes after `since` (default: now; NDJSON). Ends when the server closes
    * the stream or `signal` aborts.
    *
    * @example
    *   for await (const change of client.watch(0, { signal })) console.log(change.revision);
    */
-  async *watch(since: number, opts: { signal?: AbortSignal } = {}): AsyncGenerator<WatchEvent> {
+  async *watch(since?: number, opts: { signal?: AbortSignal } = {}): AsyncGenerator<WatchEvent> {
     const res = await this.send(
       'GET',
       '/v1/watch',

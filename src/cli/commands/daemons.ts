@@ -78,13 +78,11 @@ Examples:
   VNP_LISTEN=0.0.0.0:7400 VNP_DATA_DIR=/var/lib/vnp vnp server`,
     )
     .action(async () => {
-      const { parseSettings } = await importPart<{
-        parseSettings: (env: Record<string, string | undefined>) => unknown;
-      }>('../../config/settings.js', 'the manager');
-      const { runServer } = await importPart<{
-        runServer: (settings: unknown) => Promise<unknown>;
-      }>('../../server/run-server.js', 'the manager');
-      await runServer(parseSettings(ctx.io.env));
+      // Static specifiers: the manager is part of every build; lazy so that the
+      // other verbs do not load Fastify, the store and the engine.
+      const { parseSettings } = await import('../../config/settings.js');
+      const { runServer } = await import('../../server/run-server.js');
+      await runServer(parseSettings(ctx.io.env), { print: (line) => ctx.out(line + '\n') });
     });
 
   program

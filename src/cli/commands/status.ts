@@ -77,11 +77,12 @@ export function formatStatus(r: StatusReport): string {
 function pepTable(peps: readonly PepInfo[]): string {
   const rows = peps.map((p) => [
     p.host,
-    p.connected === undefined ? '' : p.connected ? 'yes' : 'no',
-    cell(p.ackedRevision ?? p.revision),
-    cell(p.lastSeen ?? p.lastAckAt ?? p.connectedAt),
+    p.connected ? 'yes' : 'no',
+    cell(p.appliedRevision),
+    cell(p.lag),
+    cell(p.lastContact),
   ]);
-  return formatTable(['HOST', 'CONNECTED', 'ACKED-REVISION', 'LAST-SEEN'], rows);
+  return formatTable(['HOST', 'CONNECTED', 'APPLIED-REVISION', 'LAG', 'LAST-CONTACT'], rows);
 }
 
 /**

@@ -27,8 +27,6 @@ Examples:
     )
     .action(async (opts: { since?: number }, cmd: Command) => {
       const client = ctx.client(cmd);
-      let since = opts.since;
-      if (since === undefined) since = (await client.audit({ limit: 1 }))[0]?.revision ?? 0;
-      for await (const change of client.watch(since)) ctx.out(JSON.stringify(change) + '\n');
+      for await (const change of client.watch(opts.since)) ctx.out(JSON.stringify(change) + '\n');
     });
 }
