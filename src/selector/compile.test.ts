@@ -159,6 +159,26 @@ describe('compileSelector: every semantic rule', () => {
     expect(run(sel, { env: 'prod', tier: 1, owner: { team: 'ops' } })).toBe(false);
   });
 
+  it('inherited members are never paths, own tags with those names are', () => {
+    const own = JSON.parse(
+      '{"constructor": "c", "toString": 1, "o": {"__proto__": "p", "valueOf": true}}',
+    ) as Tags;
+    const cases: [string, Tags, boolean][] = [
+      ['has(__proto__)', tags, false],
+      ['has(toString)', tags, false],
+      ['has(owner.__proto__)', tags, false],
+      ['has(owner.toString)', tags, false],
+      ['has(owner.sub.valueOf)', tags, false],
+      ['constructor == "c"', own, true],
+      ['toString >= 1', own, true],
+      ['has(o.__proto__)', own, true],
+      ['o.__proto__ == "p"', own, true],
+      ['o.valueOf == true', own, true],
+      ['has(o.toString)', own, false],
+    ];
+    for (const [sel, t, want] of cases) expect([sel, run(sel, t)]).toEqual([sel, want]);
+  });
+
   it('compileSelectorCached memoizes by text', () => {
     const p = compileSelectorCached('tier == 2 && has(pci)');
     expect(compileSelectorCached('tier == 2 && has(pci)')).toBe(p);

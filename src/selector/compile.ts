@@ -33,18 +33,36 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Whether a plain read `obj[k]` could see an inherited member (`constructor`,
+ * `__proto__`, ...): such keys take the slower own-property check, every other
+ * key a plain read (tag values are never `undefined`, so undefined = missing).
+ */
+function inherited(k: string): boolean {
+  return k in Object.prototype;
+}
+
 /** A getter for a path: the value there, or MISSING. */
 function compilePath(path: Path): Getter {
   const key = path[0]!;
-  if (path.length === 1) return (t) => (hasOwn.call(t, key) ? t[key] : MISSING);
   const segs = path.slice(1);
+  if (segs.length === 0) {
+    if (inherited(key)) return (t) => (hasOwn.call(t, key) ? t[key] : MISSING);
+    return (t) => {
+      const v = t[key];
+      return v === undefined ? MISSING : v;
+    };
+  }
+  const careful = path.some(inherited);
   return (t) => {
-    if (!hasOwn.call(t, key)) return MISSING;
+    if (careful && !hasOwn.call(t, key)) return MISSING;
     let v: unknown = t[key];
+    if (v === undefined) return MISSING;
     for (let i = 0; i < segs.length; i++) {
       const s = segs[i]!;
-      if (!isObject(v) || !hasOwn.call(v, s)) return MISSING;
+      if (!isObject(v) || (careful && !hasOwn.call(v, s))) return MISSING;
       v = v[s];
+      if (v === undefined) return MISSING;
     }
     return v;
   };

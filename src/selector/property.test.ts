@@ -193,7 +193,7 @@ describe('selector properties', () => {
     }
   }
 
-  const keys = ['a', 'b', 'o', 'x.y'];
+  const keys = ['a', 'b', 'o', 'x.y', 'constructor', 'toString'];
   const smallLiteral = fc.oneof(
     fc.constantFrom('p', 'q', '', 'P'),
     fc.integer({ min: -2, max: 2 }),
