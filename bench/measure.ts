@@ -70,6 +70,31 @@ function runFor(
 }
 
 /**
+ * Warm-up: at least `warmupMs`, and at least one full pass over the pool (so caches a
+ * judge fills lazily — vnp's per-identity tables, Cedar's parsed policies — are warm
+ * for every flow), but never longer than 4 × `warmupMs`.
+ */
+function warmUp(
+  loop: Loop,
+  fn: (f: BenchFlow) => boolean,
+  pool: readonly BenchFlow[],
+  ms: number,
+): void {
+  const t0 = process.hrtime.bigint();
+  const min = BigInt(Math.round(ms * 1e6));
+  const max = 4n * min;
+  let done = 0;
+  let batch = 1;
+  for (;;) {
+    loop(fn, pool, batch, done % pool.length);
+    done += batch;
+    const elapsed = process.hrtime.bigint() - t0;
+    if (elapsed >= max || (elapsed >= min && done >= pool.length)) return;
+    batch = Math.min(batch * 2, pool.length);
+  }
+}
+
+/**
  * Measures verdicts per second of `fn` over the flow pool (cycling through it).
  *
  * @example
@@ -82,7 +107,7 @@ export function measure(
   opts: MeasureOptions,
 ): Measurement {
   const loop = freshLoop();
-  runFor(loop, fn, pool, opts.warmupMs);
+  warmUp(loop, fn, pool, opts.warmupMs);
   return runFor(loop, fn, pool, opts.runMs);
 }
 

@@ -71,3 +71,18 @@ export function formatMs(ms: number): string {
 export function formatMiB(bytes: number): string {
   return Number.isFinite(bytes) ? `${(bytes / 1048576).toFixed(1)} MiB` : 'n/a';
 }
+
+/**
+ * A duration in nanoseconds with a readable unit.
+ *
+ * @example
+ *   formatNs(467) // '467 ns'
+ *   formatNs(1_485_549) // '1.49 ms'
+ */
+export function formatNs(ns: number): string {
+  if (!Number.isFinite(ns)) return 'n/a';
+  if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(2)} µs`;
+  return `${ns.toFixed(0)} ns`;
+}

@@ -99,12 +99,13 @@ function portsToCedar(ports: string[] | undefined): string {
 }
 
 /**
- * The Cedar policy text of a model's policies.
+ * The Cedar policies of a model, by id (`<policy>.ingress[<i>]`). A record of
+ * policies pre-parses about twice as fast as one text with cedar-wasm 4.
  *
  * @example
- *   policiesToCedar(docs) // 'permit (principal, action == Action::"ingress", resource) when { ... };\n...'
+ *   policiesToCedar(docs)['p1.ingress[0]'] // 'permit (principal, action == Action::"ingress", resource) when { ... };'
  */
-export function policiesToCedar(docs: readonly Document[]): string {
+export function policiesToCedar(docs: readonly Document[]): Record<string, string> {
   const partitions = new Map(
     docs
       .filter((d): d is Partition & { kind: 'Partition' } => d.kind === 'Partition')
@@ -118,7 +119,7 @@ export function policiesToCedar(docs: readonly Document[]): string {
     if (text === undefined) throw new Error(`cedar: unknown partition ${peer.partition}`);
     return selectorToCedar(parseSelector(text), v);
   };
-  const out: string[] = [];
+  const out: Record<string, string> = {};
   const policyText = (p: Policy, r: Rule, dir: 'ingress' | 'egress'): string => {
     const self: Var = dir === 'ingress' ? 'resource' : 'principal';
     const other: Var = dir === 'ingress' ? 'principal' : 'resource';
@@ -129,10 +130,10 @@ export function policiesToCedar(docs: readonly Document[]): string {
   };
   for (const d of docs) {
     if (d.kind !== 'Policy' || d.mode === 'audit') continue;
-    for (const r of d.ingress) out.push(policyText(d, r, 'ingress'));
-    for (const r of d.egress) out.push(policyText(d, r, 'egress'));
+    d.ingress.forEach((r, i) => (out[`${d.name}.ingress[${i}]`] = policyText(d, r, 'ingress')));
+    d.egress.forEach((r, i) => (out[`${d.name}.egress[${i}]`] = policyText(d, r, 'egress')));
   }
-  return out.join('\n');
+  return out;
 }
 
 function entityOf(name: string, tags: Tags): cedar.EntityJson {
@@ -159,10 +160,10 @@ export class CedarJudge implements FlowJudge {
 
   constructor(docs: readonly Document[]) {
     assertZeroTrust(docs, 'cedar');
-    const text = policiesToCedar(docs);
-    this.policyCount = text === '' ? 0 : text.split('\n').length;
+    const policies = policiesToCedar(docs);
+    this.policyCount = Object.keys(policies).length;
     this.setId = `vnp-bench-${nextSetId++}`;
-    const parsed = cedar.preparsePolicySet(this.setId, { staticPolicies: text });
+    const parsed = cedar.preparsePolicySet(this.setId, { staticPolicies: policies });
     if (parsed.type !== 'success') {
       throw new Error(
         `cedar: policy set does not parse: ${parsed.errors.map((e) => e.message).join('; ')}`,
