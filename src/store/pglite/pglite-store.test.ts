@@ -1,7 +1,7 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { VnpError } from '../../model/errors.js';
 import { defineStoreConformance } from '../conformance.js';
 import { openPgliteStore } from './pglite-store.js';
@@ -14,20 +14,17 @@ let n = 0;
 const template = join(root, 'template');
 await (await openPgliteStore({ dataDir: template })).close();
 
-defineStoreConformance(
-  'pglite',
-  {
-    blank: async () => {
-      const dataDir = join(root, `db-${n++}`);
-      await cp(template, dataDir, { recursive: true });
-      return dataDir;
-    },
-    open: (dataDir) => openPgliteStore({ dataDir }),
-    shared: false,
-    crashBackend: 'pglite',
+defineStoreConformance('pglite', {
+  blank: async () => {
+    const dataDir = join(root, `db-${n++}`);
+    await cp(template, dataDir, { recursive: true });
+    return dataDir;
   },
-  () => rm(root, { recursive: true, force: true }),
-);
+  open: (dataDir) => openPgliteStore({ dataDir }),
+  shared: false,
+  crashBackend: 'pglite',
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
 
 describe('pglite data directory', () => {
   it('refuses a second store on a directory in use, and allows it after close', async () => {
