@@ -120,8 +120,9 @@ function deltaOfModels(a: TableModel, b: TableModel): NftJson | undefined {
   const flushChains: NftCommand[] = [];
   const addElems: NftCommand[] = [];
   const rules: NftCommand[] = [];
-  const dropChains: NftCommand[] = [];
+  const emptyChains: NftCommand[] = [];
   const dropSets: NftCommand[] = [];
+  const dropChains: NftCommand[] = [];
   for (const [name, cb] of b.chains) {
     const ca = a.chains.get(name);
     if (ca && sameJson(ca.hook, cb.hook) && sameJson(ca.rules, cb.rules)) continue;
@@ -133,10 +134,8 @@ function deltaOfModels(a: TableModel, b: TableModel): NftJson | undefined {
   for (const [name, ca] of a.chains) {
     if (b.chains.has(name)) continue;
     if (ca.hook) return undefined;
-    dropChains.push(
-      { flush: { chain: { ...table, name } } },
-      { delete: { chain: { ...table, name } } },
-    );
+    emptyChains.push({ flush: { chain: { ...table, name } } });
+    dropChains.push({ delete: { chain: { ...table, name } } });
   }
   for (const [name, sb] of b.sets) {
     const sa = a.sets.get(name);
@@ -157,7 +156,9 @@ function deltaOfModels(a: TableModel, b: TableModel): NftJson | undefined {
   }
   for (const [name, sa] of a.sets)
     if (!b.sets.has(name)) dropSets.push({ delete: { [setKind(sa)]: { ...table, name } } });
-  // Order: create before use, stop using before delete.
+  // Order: create before use, stop using before delete. Removed chains are emptied
+  // before removed maps go (their rules use the maps) and deleted after (the maps'
+  // elements may jump to them).
   const cmds = [
     ...addSets,
     ...addChains,
@@ -165,8 +166,9 @@ function deltaOfModels(a: TableModel, b: TableModel): NftJson | undefined {
     ...flushChains,
     ...addElems,
     ...rules,
-    ...dropChains,
+    ...emptyChains,
     ...dropSets,
+    ...dropChains,
   ];
   return { nftables: cmds.length === 0 ? [] : [{ metainfo: { json_schema_version: 1 } }, ...cmds] };
 }

@@ -1,0 +1,77 @@
+/**
+ * The renderer against the real nft: every random state loads, and applying a
+ * delta on top of the previous table yields exactly the table a full render of
+ * the new state yields. Needs root and `ip netns`.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeRng } from '../../../test/support/rng.js';
+import { mutateHostState, randomHostState } from '../../../test/e2e/support/random-state.js';
+import { privilegedProblem, sh } from '../../../test/e2e/support/topology.js';
+import { makeExec } from '../exec.js';
+import { KernelNft } from './apply.js';
+import { renderDelta, renderRuleset } from './render.js';
+import type { NftJson } from './types.js';
+
+const problem = privilegedProblem();
+if (problem && process.env.CI !== 'true')
+  console.warn(`\n!!! SKIPPING privileged nft renderer tests: ${problem}\n`);
+
+/** A listing without handles, elements sorted: equal tables give equal values. */
+function normalize(doc: NftJson | undefined): unknown[] {
+  if (!doc) return [];
+  return doc.nftables
+    .filter((c) => !('metainfo' in c))
+    .map((c) => {
+      const [kind, body] = Object.entries(c)[0] as [string, Record<string, unknown>];
+      const { handle: _h, ...rest } = body;
+      if (Array.isArray(rest.elem))
+        rest.elem = (rest.elem as unknown[]).map((e) => JSON.stringify(e)).sort();
+      return JSON.stringify({ [kind]: rest });
+    })
+    .sort();
+}
+
+describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
+  'renderer on the real nft',
+  () => {
+    const ns = `vnpt-${randomBytes(3).toString('hex')}-nft`;
+    const nft = new KernelNft(makeExec(ns));
+
+    beforeAll(() => {
+      sh(['ip', 'netns', 'add', ns]);
+    });
+    afterAll(() => {
+      sh(['ip', 'netns', 'del', ns]);
+    });
+
+    it('delta on top of the previous table equals the full table of the new state', async () => {
+      for (let seed = 1; seed <= 8; seed++) {
+        const rng = makeRng(seed);
+        let prev = randomHostState(rng, rng.int(1, 4));
+        await nft.apply(renderRuleset(prev));
+        for (let step = 0; step < 3; step++) {
+          const next = mutateHostState(rng, prev);
+          await nft.apply(renderDelta(prev, next));
+          const viaDelta = normalize(await nft.list());
+          await nft.flush();
+          await nft.apply(renderRuleset(next));
+          const viaFull = normalize(await nft.list());
+          expect(viaFull.length).toBeGreaterThan(20);
+          expect({ seed, step, table: viaDelta }).toEqual({ seed, step, table: viaFull });
+          prev = next;
+        }
+      }
+    });
+
+    it('an empty delta changes nothing and flush removes the table', async () => {
+      const s = randomHostState(makeRng(99), 2);
+      await nft.apply(renderRuleset(s));
+      const before = normalize(await nft.list());
+      await nft.apply(renderDelta(s, s));
+      expect(normalize(await nft.list())).toEqual(before);
+      await nft.flush();
+      expect(await nft.list()).toBeUndefined();
+    });
+  },
+);
