@@ -160,3 +160,13 @@ describe('canonicalTagsJson', () => {
     expect(JSON.parse(canonicalTagsJson(t))).toEqual(t);
   });
 });
+
+describe('validateTagKey', () => {
+  it('names the given field verbatim', () => {
+    const e = errorOf(() => validateTagKey('bad key', 'remove[0]'));
+    expect(e.code).toBe('VNP_ERR_TAG_INVALID');
+    expect(e.details?.field).toBe('remove[0]');
+    expect(e.message).toMatch(/^remove\[0\]: invalid tag key "bad key"/);
+    expect(errorOf(() => validateTagKey(5)).details?.field).toBe('key');
+  });
+});

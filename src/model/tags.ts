@@ -32,15 +32,16 @@ function tagError(field: string, message: string, extra: Record<string, unknown>
 const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
 
 /**
- * Checks a tag key; returns it.
+ * Checks a tag key; returns it. `field` names where the key sits (the error's
+ * `details.field`): `tags["bad key"]` inside a tags map, `removeTags[1]` in a list.
  *
  * @example validateTagKey('app.kubernetes.io/name') // 'app.kubernetes.io/name'
+ * @example validateTagKey('bad key', 'remove[0]') // throws VNP_ERR_TAG_INVALID, field 'remove[0]'
  */
-export function validateTagKey(key: unknown, field = 'tags'): string {
+export function validateTagKey(key: unknown, field = 'key'): string {
   if (typeof key !== 'string' || !TAG_KEY_RE.test(key)) {
-    const f = typeof key === 'string' ? joinField(field, key) : field;
     throw tagError(
-      f,
+      field,
       `invalid tag key ${describeValue(key)}: expected 1..127 characters [A-Za-z0-9._/:-] starting with a letter or digit`,
       { key, expected: 'a tag key matching [A-Za-z0-9][A-Za-z0-9._/:-]{0,126}' },
     );
@@ -124,7 +125,7 @@ export function validateTags(tags: unknown, field = 'tags'): Tags {
   }
   const out: Tags = {};
   for (const [k, v] of entries) {
-    validateTagKey(k, field);
+    validateTagKey(k, joinField(field, k));
     defineField(out, k, validateTagValue(v, joinField(field, k)));
   }
   return out;
@@ -147,7 +148,7 @@ export function parseTagAssignment(text: string): { key: string; value: TagValue
       expected: 'key=value',
     });
   }
-  const key = validateTagKey(text.slice(0, eq), '');
+  const key = validateTagKey(text.slice(0, eq), 'key');
   const raw = text.slice(eq + 1);
   let value: unknown = raw;
   if (raw === 'true' || raw === 'false') value = raw === 'true';
