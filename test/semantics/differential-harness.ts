@@ -14,6 +14,7 @@ import {
   randomChange,
   randomFlows,
   randomModel,
+  randomTags,
   type RandomModelOptions,
 } from '../support/random-model.js';
 import type { EngineLike } from '../support/reference-engine.js';
@@ -75,9 +76,22 @@ export function differentialIncremental(
     const engine = loaded(make, model);
     for (let step = 1; step <= (o.changesPerModel ?? 6); step++) {
       const before = model;
-      const next = randomChange(rng, model);
-      model = next.model;
-      engine.apply([next.change], step);
+      // Mostly one change per batch, sometimes several applied as one.
+      const changes: Change[] = [];
+      // A batch names each resource at most once (the engine refuses duplicates).
+      const touched = new Set<string>();
+      for (let k = rng.chance(0.25) ? rng.int(2, 4) : 1; k > 0; k--) {
+        const next = randomChange(rng, model);
+        const id =
+          next.change.op === 'put'
+            ? `${next.change.doc.kind}/${next.change.doc.name}`
+            : `${next.change.kind}/${next.change.name}`;
+        if (touched.has(id)) continue;
+        touched.add(id);
+        model = next.model;
+        changes.push(next.change);
+      }
+      engine.apply(changes, step);
       for (const flow of randomFlows(rng, model, o.flowsPerChange ?? 15)) {
         compared++;
         const failure = compareOne(engine, model, flow);
@@ -90,7 +104,7 @@ export function differentialIncremental(
           flow,
           failure,
           step,
-          change: next.change,
+          changes,
           before,
           freshAgrees: !fresh,
         };
@@ -117,13 +131,15 @@ export function differentialPolicyForTags(
     const rng = makeRng(seed);
     const model = randomModel(rng, sizes(rng));
     const engine = loaded(make, model);
-    for (const record of model.interfaces) {
+    // Every record's tags, and tag sets no record carries.
+    const tagSets = [...model.interfaces.map((r) => r.tags), randomTags(rng), randomTags(rng), {}];
+    for (const tags of tagSets) {
       compared++;
-      const want = summarize(referenceGetPolicyForTags(model, record.tags));
-      const got = summarize(engine.getPolicyForTags(record.tags));
+      const want = summarize(referenceGetPolicyForTags(model, tags));
+      const got = summarize(engine.getPolicyForTags(tags));
       if (JSON.stringify(want) !== JSON.stringify(got)) {
         const failure =
-          `seed ${seed}: getPolicyForTags(${JSON.stringify(record.tags)}) differs\n` +
+          `seed ${seed}: getPolicyForTags(${JSON.stringify(tags)}) differs\n` +
           `reference: ${JSON.stringify(want, null, 1)}\nengine: ${JSON.stringify(got, null, 1)}\n` +
           `model:\n${modelToYaml(model)}`;
         return { compared, failure };
@@ -176,7 +192,7 @@ function report(
     failure: Failure;
     shrink: boolean;
     step?: number;
-    change?: Change;
+    changes?: Change[];
     before?: ReferenceModel;
     freshAgrees?: boolean;
   },
@@ -192,8 +208,8 @@ function report(
     `flow: ${JSON.stringify(r.flow)}`,
     ...failure.diffs.map((d) => `  ${d}`),
   ];
-  if (r.change) {
-    lines.push(`change: ${JSON.stringify(r.change)}`);
+  if (r.changes) {
+    lines.push(`changes (one batch): ${JSON.stringify(r.changes)}`);
     lines.push(
       r.freshAgrees
         ? 'a fresh load of the new model agrees: the incremental path is wrong. Model BEFORE the change:'

@@ -327,7 +327,12 @@ function usedAddresses(model: ReferenceModel): Set<string> {
   return new Set(model.interfaces.flatMap((r) => r.ips));
 }
 
-function randomTags(rng: Rng): Tags {
+/**
+ * Random tags from the generators' vocabulary (typed values, JSON objects, arrays).
+ *
+ * @example engine.getPolicyForTags(randomTags(rng));
+ */
+export function randomTags(rng: Rng): Tags {
   const tags: Tags = {};
   for (const vocab of TAG_VOCAB) {
     const p = vocab.key === 'quarantine' ? 0.1 : 0.6;
@@ -404,7 +409,11 @@ function randomSettings(rng: Rng): Settings {
 
 function randomEndpoints(rng: Rng, model: ReferenceModel): { src: string; dst: string } {
   const records = model.interfaces;
-  const outside = (): string => rng.pick(OUTSIDE_ADDRESSES);
+  // Sometimes any host address of a subnet: held by a record, or freed by a change.
+  const outside = (): string =>
+    rng.chance(0.8)
+      ? rng.pick(OUTSIDE_ADDRESSES)
+      : hostAddress(rng.pick(RANDOM_SUBNETS), rng.int(1, 40));
   if (records.length === 0) return { src: outside(), dst: outside() };
   const byName = (): string => rng.pick(records).name;
   const byAddress = (): string => rng.pick(rng.pick(records).ips);
