@@ -1,0 +1,144 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HostState } from '../model/host-state.js';
+import { Agent } from './agent.js';
+import type { NftBackend } from './nft/apply.js';
+import type { NftJson } from './nft/types.js';
+import { runAgent, type AgentHandle } from './run-agent.js';
+
+const state = (revision: number): HostState => ({
+  host: 'h1',
+  revision,
+  locals: [],
+  remotes: [],
+  ipcache: [],
+  sides: [],
+  defaults: [],
+});
+
+class FakeNft implements NftBackend {
+  docs: NftJson[] = [];
+  async apply(doc: NftJson) {
+    this.docs.push(doc);
+  }
+  async list() {
+    return undefined;
+  }
+  async flush() {}
+}
+
+interface FakeManager {
+  url: string;
+  server: Server;
+  requests: { url: string; auth: string | undefined }[];
+  watchers: ServerResponse[];
+  push(s: HostState): void;
+  close(): Promise<void>;
+}
+
+async function manager(initial: number): Promise<FakeManager> {
+  const m: Partial<FakeManager> & {
+    requests: FakeManager['requests'];
+    watchers: ServerResponse[];
+  } = { requests: [], watchers: [] };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    m.requests.push({ url: req.url ?? '', auth: req.headers.authorization });
+    if (req.url?.startsWith('/v1/hosts/h1/state')) {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(state(initial)));
+    } else if (req.url?.startsWith('/v1/hosts/h1/watch')) {
+      res.setHeader('content-type', 'application/x-ndjson');
+      res.flushHeaders();
+      m.watchers.push(res);
+    } else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return Object.assign(m, {
+    server,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    push: (s: HostState) => m.watchers.forEach((w) => w.write(JSON.stringify(s) + '\n')),
+    close: () =>
+      new Promise<void>((r) => {
+        m.watchers.forEach((w) => w.destroy());
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  }) as FakeManager;
+}
+
+const until = async (pred: () => boolean, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('runAgent', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  function start(servers: string[]): { handle: AgentHandle; nft: FakeNft } {
+    const nft = new FakeNft();
+    const agent = new Agent({
+      host: 'h1',
+      underlayIp: '192.0.2.1',
+      nft,
+      links: false,
+      killDeniedFlows: false,
+    });
+    const handle = runAgent({
+      servers,
+      host: 'h1',
+      token: 'tok',
+      underlayIp: '192.0.2.1',
+      agent,
+      minBackoffMs: 10,
+      maxBackoffMs: 50,
+    });
+    cleanup.push(() => handle.stop());
+    return { handle, nft };
+  }
+
+  it('fetches the state, follows the watch stream, sends token and underlay', async () => {
+    const m = await manager(5);
+    cleanup.push(() => m.close());
+    const { handle } = start([m.url]);
+    await handle.ready;
+    expect(handle.agent.state?.revision).toBe(5);
+    await until(() => m.watchers.length === 1);
+    m.push(state(6));
+    m.push(state(7));
+    await until(() => handle.agent.state?.revision === 7);
+    expect(m.requests.map((r) => r.url)).toEqual([
+      '/v1/hosts/h1/state?underlay=192.0.2.1',
+      '/v1/hosts/h1/watch?underlay=192.0.2.1',
+    ]);
+    expect(m.requests.every((r) => r.auth === 'Bearer tok')).toBe(true);
+  });
+
+  it('keeps the last state when the manager goes away, fails over and resyncs', async () => {
+    const a = await manager(10);
+    const b = await manager(20);
+    cleanup.push(() => b.close());
+    const { handle, nft } = start([a.url, b.url]);
+    await handle.ready;
+    expect(handle.connectedTo).toBe(a.url);
+    await a.close();
+    // Fail-static: nothing is flushed while disconnected.
+    await until(() => handle.agent.state?.revision === 20);
+    expect(handle.connectedTo).toBe(b.url);
+    expect(handle.syncs).toBe(2);
+    expect(
+      nft.docs.some(
+        (d) => JSON.stringify(d).includes('"delete":{"table"') && d.nftables.length <= 3,
+      ),
+    ).toBe(false);
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * The agent's manager-facing loop: fetch the host's state, then follow the watch
+ * stream (NDJSON, one HostState per line), applying each. On any failure it
+ * moves to the next manager URL with exponential backoff and resyncs with a full
+ * state fetch. The last applied state stays enforced meanwhile (fail-static).
+ */
+import type { HostState } from '../model/host-state.js';
+import { Agent, type AgentOptions } from './agent.js';
+
+/** Settings of {@link runAgent}. */
+export interface RunAgentOptions {
+  /** Manager base URLs (`http://10.0.0.1:7400`), tried in turn. */
+  servers: string[];
+  host: string;
+  token: string;
+  underlayIp: string;
+  /** An agent to drive (default: a new kernel Agent). */
+  agent?: Agent;
+  /** Options for the default agent. */
+  agentOptions?: Partial<AgentOptions>;
+  /** Backoff bounds in ms (default 100 … 5000). */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  log?: (msg: string) => void;
+}
+
+/** A running agent loop. */
+export interface AgentHandle {
+  agent: Agent;
+  /** Resolves when the first state has been applied. */
+  ready: Promise<void>;
+  /** Number of (re)connections that delivered a state. */
+  readonly syncs: number;
+  /** The URL currently in use, if connected. */
+  readonly connectedTo: string | undefined;
+  stop(): Promise<void>;
+}
+
+function endpoint(base: string, host: string, what: 'state' | 'watch', underlay: string): string {
+  return `${base.replace(/\/+$/, '')}/v1/hosts/${encodeURIComponent(host)}/${what}?underlay=${encodeURIComponent(underlay)}`;
+}
+
+/** Reads an NDJSON body line by line. */
+async function* ndjson(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+  const decoder = new TextDecoder();
+  let buf = '';
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buf += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (line) yield JSON.parse(line);
+    }
+  }
+}
+
+/**
+ * Connects to the manager(s) and keeps the host's kernel state in sync.
+ *
+ * @example
+ *   const h = runAgent({ servers: ['http://127.0.0.1:7400'], host: 'h1', token, underlayIp: '192.0.2.1' });
+ *   await h.ready; … await h.stop();
+ */
+export function runAgent(opts: RunAgentOptions): AgentHandle {
+  const agent =
+    opts.agent ??
+    new Agent({
+      host: opts.host,
+      underlayIp: opts.underlayIp,
+      ...(opts.log ? { log: opts.log } : {}),
+      ...opts.agentOptions,
+    });
+  const minB = opts.minBackoffMs ?? 100;
+  const maxB = opts.maxBackoffMs ?? 5000;
+  const abort = new AbortController();
+  let stopped = false;
+  let syncs = 0;
+  let connectedTo: string | undefined;
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (markReady = r));
+  const headers = { authorization: `Bearer ${opts.token}`, accept: 'application/json' };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      abort.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+    });
+
+  async function session(base: string): Promise<void> {
+    const res = await fetch(endpoint(base, opts.host, 'state', opts.underlayIp), {
+      headers,
+      signal: abort.signal,
+    });
+    if (!res.ok) throw new Error(`GET state: HTTP ${res.status}`);
+    await agent.applyState((await res.json()) as HostState);
+    syncs++;
+    connectedTo = base;
+    markReady();
+    const watch = await fetch(endpoint(base, opts.host, 'watch', opts.underlayIp), {
+      headers,
+      signal: abort.signal,
+    });
+    if (!watch.ok || !watch.body) throw new Error(`GET watch: HTTP ${watch.status}`);
+    for await (const state of ndjson(watch.body)) {
+      if (stopped) return;
+      await agent.applyState(state as HostState);
+    }
+    throw new Error('watch stream ended');
+  }
+
+  const loop = (async () => {
+    await agent.start();
+    let i = 0;
+    let backoff = minB;
+    while (!stopped) {
+      const base = opts.servers[i % opts.servers.length]!;
+      const before = syncs;
+      try {
+        await session(base);
+      } catch (err) {
+        if (stopped) break;
+        opts.log?.(
+          `manager ${base}: ${(err as Error).message}; keeping the last state (revision ${agent.state?.revision ?? 'none'})`,
+        );
+      }
+      connectedTo = undefined;
+      if (syncs > before) backoff = minB;
+      i++;
+      await sleep(backoff);
+      backoff = Math.min(backoff * 2, maxB);
+    }
+  })();
+
+  return {
+    agent,
+    ready,
+    get syncs() {
+      return syncs;
+    },
+    get connectedTo() {
+      return connectedTo;
+    },
+    async stop() {
+      stopped = true;
+      abort.abort();
+      await loop.catch(() => undefined);
+    },
+  };
+}
