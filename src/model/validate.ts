@@ -57,7 +57,8 @@ const META = ['revision', 'createdAt', 'updatedAt'] as const;
 
 const HOST_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 const NETNS_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
-const EVENT_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
+/** Event types (`Reaction.on`, `POST /v1/events {type}`). */
+export const EVENT_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 const TARGET_RE = /^\S{1,255}$/;
 /** Reaction TTLs: one second to one year. */
 export const MAX_TTL_SECONDS = 31_536_000;
@@ -315,7 +316,7 @@ function reaction(o: Record<string, unknown>, f: string): Reaction {
       on: checkString(
         fieldOf(o, 'on'),
         at(f, 'on'),
-        EVENT_RE,
+        EVENT_TYPE_RE,
         'an event type ([A-Za-z0-9._:/-], 1..128)',
       ),
     },

@@ -94,6 +94,12 @@ describe('parseSelector: errors name the column, what was expected and what was 
     expect(parseSelector('('.repeat(64) + 'all()' + ')'.repeat(64))).toEqual({ type: 'all' });
   });
 
+  it('refuses non-strings from untyped callers', () => {
+    const e = syntaxErrorOf(undefined as unknown as string);
+    expect(e.code).toBe('VNP_ERR_SELECTOR_SYNTAX');
+    expect(e.details?.column).toBe(1);
+  });
+
   it('reports the first error in reading order', () => {
     // the bad operator comes before the unterminated string
     expect(syntaxErrorOf('env = "x').details?.column).toBe(5);

@@ -17,6 +17,7 @@
  */
 import type { CmpOp, Literal, Path, Selector } from './ast.js';
 import { MAX_SELECTOR_DEPTH } from './ast.js';
+import { describeValue } from '../model/errors.js';
 import { describeToken, lex, syntaxError, type Token } from './lexer.js';
 
 const CMP_OPS = new Set<string>(['==', '!=', '<', '<=', '>', '>=']);
@@ -199,5 +200,8 @@ function flatten(type: 'and' | 'or', exprs: Selector[]): Selector[] {
  *   //   { type: 'not', expr: { type: 'has', path: ['quarantine'] } }] }
  */
 export function parseSelector(text: string): Selector {
+  if (typeof text !== 'string') {
+    throw syntaxError('', 0, 'selector text (a string)', describeValue(text));
+  }
   return new Parser(text).parse();
 }
