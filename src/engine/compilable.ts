@@ -11,6 +11,7 @@ import type { Document, Peer } from '../model/types.js';
 import { parseSelectorCached } from '../selector/index.js';
 
 export function checkCompilable(doc: Document): void {
+  if (doc.kind !== 'Policy' && doc.kind !== 'Partition') return;
   const sel = (text: string, field: string) => {
     try {
       parseSelectorCached(text);

@@ -201,9 +201,7 @@ export class Engine {
   }
 
   /** What a batch would do to each document, without doing it. */
-  diff(
-    changes: readonly Change[],
-  ): {
+  diff(changes: readonly Change[]): {
     op: 'create' | 'replace' | 'delete' | 'unchanged';
     kind: Kind;
     name: string;
@@ -645,24 +643,30 @@ export class Engine {
     for (const r of this.records.values())
       if (!touched.has(r.name)) pushTo(byIdentity, r.identity, r.name);
     const perRecord: string[] = [...touched];
+    const recordKeys = new Map<string, string>();
     for (const [id, names] of byIdentity) {
       const keys = new Map<string, Tags>();
       for (const n of names) {
         const tags = this.cache.project(this.records.get(n)!.doc.tags);
-        keys.set(canonicalTagsJson(tags), tags);
+        const key = canonicalTagsJson(tags);
+        keys.set(key, tags);
+        recordKeys.set(n, key);
       }
       const info = this.ids.get(id)!;
-      if (keys.size === 1) {
-        const [key, tags] = [...keys][0]!;
-        if (key === info.key) continue;
-        if (this.alloc.idOf(key) === undefined) {
-          this.alloc.rekey(id, key);
-          this.ids.retag(info, key, tags);
-          d.identitiesAdded.set(id, tags);
-          continue;
-        }
+      // The largest group (ties: smallest key) keeps the number; the others re-derive.
+      const groups = [...keys.entries()].map(([key, tags]) => ({
+        key,
+        tags,
+        n: names.filter((x) => recordKeys.get(x) === key).length,
+      }));
+      groups.sort((a, b) => b.n - a.n || (a.key < b.key ? -1 : 1));
+      const main = groups[0]!;
+      if (main.key !== info.key && this.alloc.idOf(main.key) === undefined) {
+        this.alloc.rekey(id, main.key);
+        this.ids.retag(info, main.key, main.tags);
+        d.identitiesAdded.set(id, main.tags);
       }
-      perRecord.push(...names);
+      for (const n of names) if (recordKeys.get(n) !== info.key) perRecord.push(n);
     }
     for (const n of perRecord.sort()) this.rederive(n, now, d, newIds);
   }

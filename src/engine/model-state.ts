@@ -204,14 +204,14 @@ export class ModelState {
     view: ViewFn,
     overlay: Map<string, HeldDocument | null>,
   ): void {
-    if (!this.get(kind, name) && !overlay.get(`${kind}/${name}`))
-      throw new VnpError('VNP_ERR_NOT_FOUND', `${kind} "${name}" does not exist`, { kind, name });
     if (kind === 'Settings')
       throw new VnpError(
         'VNP_ERR_CONFLICT',
         'Settings "default" cannot be deleted; replace it with the defaults instead',
         { kind, name },
       );
+    if (!this.get(kind, name) && !overlay.get(`${kind}/${name}`))
+      throw new VnpError('VNP_ERR_NOT_FOUND', `${kind} "${name}" does not exist`, { kind, name });
     const stillReferenced = (referrers: string[], what: string) => {
       if (referrers.length)
         throw new VnpError(
