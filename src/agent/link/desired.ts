@@ -4,6 +4,7 @@
  * veths. The reconciler compares this with what `ip -j` reports.
  */
 import type { HostState } from '../../model/host-state.js';
+import { generateMac } from '../../model/mac.js';
 import { parseIp, formatIp } from '../../model/net.js';
 import { DEFAULT_VNI, vethName, vtepMac, vxlanName } from '../names.js';
 
@@ -80,7 +81,8 @@ export function desiredLinks(state: HostState, opts: { defaultVni?: number } = {
   const veths: DesiredVeth[] = state.locals.map((l) => {
     vnis.add(l.vni ?? dv);
     const netns = l.netns ?? `vnp-${l.instance}`;
-    const mac = l.mac.toLowerCase();
+    // A record without a MAC gets the model's deterministic one for its name.
+    const mac = (l.mac || generateMac(l.name)).toLowerCase();
     const ips = ipsOf(l.ips);
     return {
       record: l.name,
