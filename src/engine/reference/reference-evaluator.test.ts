@@ -155,6 +155,39 @@ describe('referenceGetPolicyForTags', () => {
   });
 });
 
+describe('shadowing by cidr peers compares address sets', () => {
+  it('a wider range covers a narrower one, exceptions included', () => {
+    const m = model({
+      records: [web],
+      policies: [
+        pol('a', 100, 'all()', {
+          egress: [{ action: 'deny', to: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }],
+        }),
+        pol('b', 50, 'all()', {
+          egress: [
+            { action: 'allow', to: { cidr: '10.2.0.0/16' } },
+            { action: 'allow', to: { cidr: '10.1.2.0/24' } },
+            {
+              action: 'allow',
+              to: { cidr: '10.0.0.0/8', except: ['10.1.0.0/17', '10.1.128.0/17'] },
+            },
+            { action: 'allow', to: { cidr: 'fd00::/8' } },
+          ],
+        }),
+      ],
+    });
+    expect(
+      referenceGetPolicyForTags(m, {}).egress.map((r) => `${r.policy}/${r.rule} ${r.shadowed}`),
+    ).toEqual([
+      'a/egress[0] false',
+      'b/egress[0] true',
+      'b/egress[1] false',
+      'b/egress[2] true',
+      'b/egress[3] false',
+    ]);
+  });
+});
+
 describe('reference model', () => {
   it('round-trips documents and applies puts and deletes without touching the input', () => {
     const m = model({ records: [web, db], policies: [pol('p', 1, 'all()', {})] });

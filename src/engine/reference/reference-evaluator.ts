@@ -36,6 +36,8 @@ import type {
 import type { ReferenceModel } from './reference-model.js';
 import {
   addressInCidr,
+  addressSetCovers,
+  cidrPeerSet,
   canonicalAddress,
   parseAddress,
   portSpecRanges,
@@ -108,8 +110,10 @@ export function referenceCheck(model: ReferenceModel, req: CheckRequest): CheckR
 /**
  * The merged, precedence-ordered rules for a record with these tags (§2, the seed's
  * `get_policy_for_traffic`). Order: priority desc, deny > log > allow, policy name,
- * rule index. `shadowed` marks an enforce rule that an earlier enforce rule with the
- * same (or any) peer and covering ports always beats; audit rules are never shadowed.
+ * rule index. `shadowed` marks an enforce rule that an earlier enforce rule always
+ * beats: its peer covers this rule's peer (any peer; a cidr whose range less
+ * exceptions contains this one's; the same selector or partition) and its ports
+ * cover this rule's ports. Audit rules are never shadowed and shadow nothing.
  *
  * @example
  *   referenceGetPolicyForTags(model, { app: 'web' }).egress[0]; // the rule that wins first
@@ -401,24 +405,31 @@ function toRef(m: Match): RuleRef {
 
 // ---------------------------------------------------------------- shadowing
 
-/** An earlier enforce rule whose peer is the same (or any) and whose ports cover this one's. */
+/** An earlier enforce rule whose peer covers this one's and whose ports cover this one's. */
 function isShadowed(rule: ResolvedRule, earlier: readonly ResolvedRule[]): boolean {
   return earlier.some(
-    (e) =>
-      e.mode === 'enforce' &&
-      (e.peer === 'any' || peerKey(e.peer) === peerKey(rule.peer)) &&
-      portsCover(e.ports, rule.ports),
+    (e) => e.mode === 'enforce' && peerCovers(e.peer, rule.peer) && portsCover(e.ports, rule.ports),
   );
 }
 
-function peerKey(peer: ResolvedRule['peer']): string {
-  if (peer === 'any') return 'any';
-  return JSON.stringify({
-    selector: peer.selector === undefined ? undefined : canonicalSelector(peer.selector),
-    partition: peer.partition,
-    cidr: peer.cidr,
-    except: peer.except ? [...peer.except].sort() : undefined,
-  });
+/**
+ * Whether every peer `inner` matches is matched by `outer`: any covers everything;
+ * cidr peers by their address sets (range less exceptions); selectors when they are
+ * the same expression (canonical text); partitions when they are the same one.
+ */
+function peerCovers(outer: ResolvedRule['peer'], inner: ResolvedRule['peer']): boolean {
+  if (outer === 'any') return true;
+  if (inner === 'any') return false;
+  if (outer.cidr !== undefined && inner.cidr !== undefined) {
+    return addressSetCovers(
+      cidrPeerSet(outer.cidr, outer.except),
+      cidrPeerSet(inner.cidr, inner.except),
+    );
+  }
+  if (outer.selector !== undefined && inner.selector !== undefined) {
+    return canonicalSelector(outer.selector) === canonicalSelector(inner.selector);
+  }
+  return outer.partition !== undefined && outer.partition === inner.partition;
 }
 
 /** True when every (protocol, port) of `inner` is in `outer`. */

@@ -2,7 +2,7 @@
  * The few address and port questions the reference evaluator asks, answered by the
  * shared parsers of src/model (net.ts, ports.ts) with no caching.
  */
-import { cidrContains, formatIp, parseCidr, parseIp, type Ip } from '../../model/net.js';
+import { cidrContains, cidrLast, formatIp, parseCidr, parseIp, type Ip } from '../../model/net.js';
 import { parsePortSpec, type PortSpec } from '../../model/ports.js';
 import { VnpError } from '../../model/errors.js';
 import type { Protocol } from '../../model/types.js';
@@ -70,4 +70,51 @@ export function addressInCidr(address: string, range: string): boolean {
 export function portSpecRanges(spec: string): PortSpecRange {
   const p: PortSpec = parsePortSpec(spec, 'ports');
   return { protocol: p.proto, lo: p.lo, hi: p.hi };
+}
+
+/** A set of addresses of one family as sorted, disjoint inclusive ranges. */
+export interface AddressSet {
+  family: 4 | 6;
+  ranges: [bigint, bigint][];
+}
+
+/**
+ * The addresses a cidr peer matches: the range less its exceptions.
+ *
+ * @example cidrPeerSet('10.0.0.0/30', ['10.0.0.1/32']).ranges // [[10.0.0.0, 10.0.0.0], [10.0.0.2, 10.0.0.3]] as bigints
+ */
+export function cidrPeerSet(range: string, except: readonly string[] = []): AddressSet {
+  const c = parseCidr(range);
+  if (c === undefined)
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      `cidr: expected a prefix, got ${JSON.stringify(range)}`,
+      { field: 'cidr' },
+    );
+  let ranges: [bigint, bigint][] = [[c.base, cidrLast(c)]];
+  for (const text of except) {
+    const x = parseCidr(text);
+    if (x === undefined || x.family !== c.family) continue;
+    const lo = x.base;
+    const hi = cidrLast(x);
+    ranges = ranges.flatMap(([a, b]): [bigint, bigint][] => {
+      if (hi < a || lo > b) return [[a, b]];
+      const keep: [bigint, bigint][] = [];
+      if (a < lo) keep.push([a, lo - 1n]);
+      if (hi < b) keep.push([hi + 1n, b]);
+      return keep;
+    });
+  }
+  return { family: c.family, ranges };
+}
+
+/**
+ * Whether every address of `inner` is in `outer` (false across families unless inner is empty).
+ *
+ * @example addressSetCovers(cidrPeerSet('10.0.0.0/8'), cidrPeerSet('10.1.0.0/16')) // true
+ */
+export function addressSetCovers(outer: AddressSet, inner: AddressSet): boolean {
+  if (inner.ranges.length === 0) return true;
+  if (outer.family !== inner.family) return false;
+  return inner.ranges.every(([lo, hi]) => outer.ranges.some(([a, b]) => a <= lo && hi <= b));
 }
