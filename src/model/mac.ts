@@ -4,11 +4,21 @@
  * restarts, so a re-created record keeps its MAC).
  */
 
-/** FNV-1a, 32-bit, over UTF-8 bytes, from a given offset basis. */
-function fnv1a32(bytes: Uint8Array, basis: number): number {
+const encoder = new TextEncoder();
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** FNV-1a, 32-bit, over the UTF-8 bytes of s, from a given offset basis. */
+function fnv1a32(s: string, basis: number): number {
   let h = basis >>> 0;
-  for (const b of bytes) {
-    h ^= b;
+  // ASCII (every resource name) is its own UTF-8: hash the code units, skip the encoder.
+  const bytes: ArrayLike<number> = isAscii(s) ? { length: s.length } : encoder.encode(s);
+  const ascii = !(bytes instanceof Uint8Array);
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= ascii ? s.charCodeAt(i) : bytes[i]!;
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h >>> 0;
@@ -21,9 +31,8 @@ function fnv1a32(bytes: Uint8Array, basis: number): number {
  * @example generateMac('web-1') // e.g. '6e:3f:...' — always the same for 'web-1'
  */
 export function generateMac(name: string): string {
-  const bytes = new TextEncoder().encode(name);
-  const a = fnv1a32(bytes, 0x811c9dc5);
-  const b = fnv1a32(bytes, a ^ 0x9e3779b9); // a second pass, chained, for 48 bits
+  const a = fnv1a32(name, 0x811c9dc5);
+  const b = fnv1a32(name, a ^ 0x9e3779b9); // a second pass, chained, for 48 bits
   const octets = [
     (a >>> 24) & 0xff,
     (a >>> 16) & 0xff,

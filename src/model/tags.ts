@@ -29,7 +29,12 @@ function tagError(field: string, message: string, extra: Record<string, unknown>
   });
 }
 
-const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
+const encoder = new TextEncoder();
+const utf8Length = (s: string): number => encoder.encode(s).length;
+/** Whether s exceeds the byte limit; skips encoding when it cannot (≤ 3 bytes per UTF-16 unit). */
+const tooLong = (s: string): boolean =>
+  s.length * 3 > MAX_TAG_VALUE_BYTES &&
+  (s.length > MAX_TAG_VALUE_BYTES || utf8Length(s) > MAX_TAG_VALUE_BYTES);
 
 /**
  * Checks a tag key; returns it. `field` names where the key sits (the error's
@@ -78,7 +83,7 @@ function copyJson(v: unknown, field: string, depth: number): JsonValue {
 export function validateTagValue(v: unknown, field: string): TagValue {
   if (typeof v === 'boolean') return v;
   if (typeof v === 'string') {
-    if (utf8Length(v) > MAX_TAG_VALUE_BYTES) {
+    if (tooLong(v)) {
       throw tagError(field, `string values are at most ${MAX_TAG_VALUE_BYTES} bytes`);
     }
     return v;
@@ -95,8 +100,9 @@ export function validateTagValue(v: unknown, field: string): TagValue {
   }
   if (Array.isArray(v) || isPlainObject(v)) {
     const copy = copyJson(v, field, 0) as TagValue;
-    const size = utf8Length(JSON.stringify(copy));
-    if (size > MAX_TAG_VALUE_BYTES) {
+    const json = JSON.stringify(copy);
+    if (tooLong(json)) {
+      const size = utf8Length(json);
       throw tagError(
         field,
         `JSON values are at most ${MAX_TAG_VALUE_BYTES} bytes encoded, found ${size}`,

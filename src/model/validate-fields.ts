@@ -41,5 +41,15 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** Sets an own enumerable property even for keys like `__proto__` (no prototype games). */
 export function defineField(obj: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  // defineProperty is slow (it can push objects into dictionary mode): only where needed.
+  if (key === '__proto__') {
+    Object.defineProperty(obj, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    obj[key] = value;
+  }
 }
