@@ -351,6 +351,9 @@ function describeTokens(fresh: Fresh): void {
     expect(await store.revokeToken('tok-b', T2)).toBe(false);
     expect(await store.revokeToken('nope', T2)).toBe(false);
     expect(await store.getToken('tok-b')).toEqual({ ...agent, revokedAt: T2 });
+    const bad = await rejection(store.putToken({ ...admin, id: 'tok-c', createdAt: 'soon' }));
+    expect(bad.code).toBe('VNP_ERR_VALIDATION');
+    expect(bad.details?.field).toBe('createdAt');
     // Tokens are not resources: they leave the revision alone.
     expect(await store.revision()).toBe(0);
   });

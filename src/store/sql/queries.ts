@@ -37,13 +37,13 @@ export const INSERT_CHANGE = `INSERT INTO vnp_changes (revision, at, actor, acti
 export const NOTIFY_CHANGE = 'SELECT pg_notify($1, $2)';
 
 /**
- * One statement, so one snapshot: the revision and the rows agree even while
+ * One statement, so one snapshot (byte order, the same on every server collation): the revision and the rows agree even while
  * other managers write. An empty table yields one row with null resource columns.
  */
 export const LOAD_ALL = `SELECT v.rev, ${RESOURCE_COLUMNS}
   FROM vnp_revision v LEFT JOIN vnp_resources r ON true
   WHERE v.id
-  ORDER BY r.kind, r.name`;
+  ORDER BY r.kind COLLATE "C", r.name COLLATE "C"`;
 
 const CHANGE_COLUMNS = 'revision, at, actor, action, changes';
 
@@ -70,7 +70,7 @@ export const PUT_TOKEN = `INSERT INTO vnp_tokens (${TOKEN_COLUMNS})
 
 export const GET_TOKEN = `SELECT ${TOKEN_COLUMNS} FROM vnp_tokens WHERE id = $1`;
 
-export const LIST_TOKENS = `SELECT ${TOKEN_COLUMNS} FROM vnp_tokens ORDER BY created_at, id`;
+export const LIST_TOKENS = `SELECT ${TOKEN_COLUMNS} FROM vnp_tokens ORDER BY created_at, id COLLATE "C"`;
 
 /** Revokes once: a second revoke (or an unknown id) returns no row. */
 export const REVOKE_TOKEN = `UPDATE vnp_tokens SET revoked_at = $2::timestamptz

@@ -34,6 +34,7 @@ import {
   type TokenRow,
 } from './rows.js';
 import type { SqlClient } from './sql-client.js';
+import { guardClient } from './store-errors.js';
 
 /** The channel commits are announced on (PostgreSQL LISTEN/NOTIFY). */
 export const CHANGES_CHANNEL = 'vnp_changes';
@@ -73,7 +74,7 @@ export class SqlStore implements Store {
 
   constructor(private readonly impl: SqlStoreBackend) {
     this.backend = impl.name;
-    this.client = impl.client;
+    this.client = guardClient(impl.client);
   }
 
   async migrate(): Promise<void> {
@@ -96,7 +97,20 @@ export class SqlStore implements Store {
   async commit(req: CommitRequest): Promise<ChangeRecord> {
     const prepared = prepareCommit(req);
     const record = await this.client.transaction((tx) => this.commitIn(tx, prepared));
-    if (this.impl.afterCommit) await this.impl.afterCommit();
+    try {
+      if (this.impl.afterCommit) await this.impl.afterCommit();
+    } catch (e) {
+      // Committed (others may read it) but not confirmed durable: say so, and
+      // still wake listeners, since the change log now holds this revision.
+      this.listeners.report(record.revision);
+      throw new VnpError(
+        'VNP_ERR_UNAVAILABLE',
+        `store: revision ${record.revision} committed but not flushed: ${String(e)}`,
+        {
+          revision: record.revision,
+        },
+      );
+    }
     this.listeners.report(record.revision);
     return record;
   }
@@ -143,6 +157,8 @@ export class SqlStore implements Store {
   }
 
   async putToken(t: TokenRecord): Promise<void> {
+    checkTime('createdAt', t.createdAt);
+    if (t.revokedAt !== undefined) checkTime('revokedAt', t.revokedAt);
     await this.client.query(Q.PUT_TOKEN, [
       t.id,
       t.role,
@@ -166,6 +182,7 @@ export class SqlStore implements Store {
   }
 
   async revokeToken(id: string, at: string): Promise<boolean> {
+    checkTime('at', at);
     const r = await this.client.query(Q.REVOKE_TOKEN, [id, at]);
     return r.rows.length > 0;
   }
@@ -255,6 +272,13 @@ async function remove(tx: SqlClient, c: PreparedCommit): Promise<ChangeEntry[]> 
     }
     return { op: 'delete' as const, kind: d.kind, name: d.name, before: prior };
   });
+}
+
+/** Times go to timestamptz columns: refuse what PostgreSQL would reject with a raw error. */
+function checkTime(field: string, v: string): void {
+  if (typeof v !== 'string' || Number.isNaN(new Date(v).getTime())) {
+    throw fieldError(field, 'an ISO-8601 time', v);
+  }
 }
 
 /** Audit page size: default 100, clamped to 1..1000. */
