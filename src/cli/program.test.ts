@@ -124,6 +124,22 @@ describe('the vnp program', () => {
       ['agent', '--host', 'h'],
       /^error: VNP_ERR_VALIDATION: --server is required \(or set VNP_SERVER\)\n$/,
     ],
+    [
+      ['agent', '--host', 'h', '--server', 'http://127.0.0.1:9', '--underlay-ip', '192.0.2.1'],
+      /^error: VNP_ERR_VALIDATION: an agent token is required: --token-file F .*\n$/,
+    ],
+    [
+      [
+        'agent',
+        '--host',
+        'h',
+        '--server',
+        'http://127.0.0.1:9',
+        '--token-file',
+        '/nonexistent/agent.token',
+      ],
+      /^error: VNP_ERR_VALIDATION: --token-file \/nonexistent\/agent\.token: ENOENT.*\n$/,
+    ],
   ])('%j fails with one line', async (argv, pattern) => {
     const io = memoryIo();
     if (argv[0] === 'agent') io.env = {};

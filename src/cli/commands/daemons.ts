@@ -4,18 +4,11 @@
  */
 import type { Command } from 'commander';
 import { VnpError } from '../../model/errors.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { normaliseServer } from '../../client/client.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-
-/** Options handed to `runAgent` (src/agent/run-agent.ts). */
-export interface AgentCliOptions {
-  /** Managers to connect to, in order of preference. */
-  servers: string[];
-  host: string;
-  tokenFile?: string;
-  /** A token given with --token or VNP_TOKEN (the token file wins when both are given). */
-  token?: string;
-  underlayIp?: string;
-}
+import { guessUnderlayIp } from '../underlay.js';
 
 /**
  * Import a module of this build by path, or explain in one line that it is missing.
@@ -96,7 +89,10 @@ Examples:
       '--token-file <file>',
       "file holding this host's agent token (vnp token create --role agent --host NAME)",
     )
-    .option('--underlay-ip <ip>', "this host's address on the underlay network (VXLAN endpoint)")
+    .option(
+      '--underlay-ip <ip>',
+      "this host's address on the underlay network (VXLAN endpoint; default: the address that reaches the first manager)",
+    )
     .addHelpText(
       'after',
       `
@@ -105,28 +101,104 @@ Examples:
   vnp agent --server http://10.0.0.5:7400,http://10.0.0.6:7400 --host host-a \\
             --token-file /etc/vnp/agent.token --underlay-ip 10.0.0.21`,
     )
-    .action(
-      async (opts: { host: string; tokenFile?: string; underlayIp?: string }, cmd: Command) => {
-        // The global --server takes the value wherever it is written (see main's note).
-        const g = cmd.optsWithGlobals<GlobalOptions>();
-        const serverList = g.server ?? ctx.io.env.VNP_SERVER;
-        if (serverList === undefined || splitServers(serverList).length === 0) {
-          throw new VnpError('VNP_ERR_VALIDATION', '--server is required (or set VNP_SERVER)', {
-            field: 'server',
-          });
-        }
-        const token = g.token ?? ctx.io.env.VNP_TOKEN;
-        const options: AgentCliOptions = {
-          servers: splitServers(serverList),
-          host: opts.host,
-          ...(opts.tokenFile !== undefined ? { tokenFile: opts.tokenFile } : {}),
-          ...(token !== undefined && token !== '' ? { token } : {}),
-          ...(opts.underlayIp !== undefined ? { underlayIp: opts.underlayIp } : {}),
-        };
-        const { runAgent } = await importPart<{
-          runAgent: (o: AgentCliOptions) => Promise<unknown>;
-        }>('../../agent/run-agent.js', 'the agent');
-        await runAgent(options);
+    .action(async (opts: AgentFlags, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const resolved = await resolveAgentOptions(opts, g, ctx);
+      const { runAgent } = await importPart<typeof import('../../agent/run-agent.js')>(
+        '../../agent/run-agent.js',
+        'the agent',
+      );
+      ctx.err(
+        `vnp agent: host ${resolved.host}, underlay ${resolved.underlayIp}, managers ${resolved.servers.join(', ')}\n`,
+      );
+      const handle = runAgent({ ...resolved, log: (msg) => ctx.err(`vnp agent: ${msg}\n`) });
+      // Stop cleanly on a signal: the kernel state stays (fail-static), the loop ends.
+      const stop = (): void => {
+        void handle.stop().finally(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await handle.ready;
+      ctx.err(`vnp agent: enforcing (connected to ${handle.connectedTo ?? '?'})\n`);
+    });
+}
+
+interface AgentFlags {
+  host: string;
+  tokenFile?: string;
+  underlayIp?: string;
+}
+
+/** What `runAgent` needs, resolved from flags and environment. */
+export interface ResolvedAgentOptions {
+  servers: string[];
+  host: string;
+  token: string;
+  underlayIp: string;
+}
+
+/**
+ * Resolve the agent's managers, token and underlay address. The global --server
+ * takes the value wherever it is written, so the list arrives through it.
+ *
+ * @example
+ *   await resolveAgentOptions({ host: 'h', tokenFile: '/etc/vnp/agent.token' }, { server: 'http://m:7400' }, ctx)
+ */
+export async function resolveAgentOptions(
+  opts: AgentFlags,
+  g: GlobalOptions,
+  ctx: CliContext,
+): Promise<ResolvedAgentOptions> {
+  const serverList = g.server ?? ctx.io.env.VNP_SERVER;
+  const servers = serverList === undefined ? [] : splitServers(serverList).map(normaliseServer);
+  if (servers.length === 0) {
+    throw new VnpError('VNP_ERR_VALIDATION', '--server is required (or set VNP_SERVER)', {
+      field: 'server',
+    });
+  }
+  const token = readAgentToken(opts.tokenFile, g.token ?? ctx.io.env.VNP_TOKEN, ctx.io.cwd);
+  const underlayIp = opts.underlayIp ?? (await guessUnderlayIp(servers[0]!));
+  if (underlayIp === undefined) {
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      '--underlay-ip is required: no address of this host was found',
+      {
+        field: 'underlay-ip',
       },
     );
+  }
+  return { servers, host: opts.host, token, underlayIp };
+}
+
+function readAgentToken(
+  tokenFile: string | undefined,
+  given: string | undefined,
+  cwd: string,
+): string {
+  if (tokenFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(resolve(cwd, tokenFile), 'utf8');
+    } catch (e) {
+      throw new VnpError(
+        'VNP_ERR_VALIDATION',
+        `--token-file ${tokenFile}: ${(e as Error).message}`,
+        {
+          field: 'token-file',
+        },
+      );
+    }
+    if (text.trim() === '') {
+      throw new VnpError('VNP_ERR_VALIDATION', `--token-file ${tokenFile} is empty`, {
+        field: 'token-file',
+      });
+    }
+    return text.trim();
+  }
+  if (given !== undefined && given.trim() !== '') return given.trim();
+  throw new VnpError(
+    'VNP_ERR_VALIDATION',
+    'an agent token is required: --token-file F (vnp token create --role agent --host NAME), --token or VNP_TOKEN',
+    { field: 'token-file' },
+  );
 }

@@ -42,8 +42,9 @@ Examples:
       ) => {
         const kind = parseKind(kindArg);
         const client = ctx.client(cmd);
-        if (name !== undefined) {
-          const item = await client.get(kind, name);
+        // Settings is a singleton: `vnp get settings` shows the one object.
+        if (name !== undefined || kind === 'Settings') {
+          const item = await client.get(kind, name ?? 'default');
           ctx.out(
             opts.output === 'json'
               ? toJson(item)

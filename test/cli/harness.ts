@@ -1,0 +1,153 @@
+/**
+ * End-to-end harness: a real manager in a child process (embedded store in a temp
+ * dir, a free port) and the real `vnp` binary run as a child process per command.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO = resolve(import.meta.dirname, '..', '..');
+const BIN = join(REPO, 'bin', 'vnp.js');
+
+/** A port the kernel just handed out and released. */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** The environment without any VNP_* variable of the developer's shell. */
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('VNP_') && v !== undefined) env[k] = v;
+  return env;
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Manager {
+  url: string;
+  dataDir: string;
+  adminToken: string;
+  /** Run `vnp ARGS` against this manager (VNP_SERVER and VNP_DATA_DIR set). */
+  vnp(args: string[], opts?: { env?: Record<string, string>; input?: string }): Promise<RunResult>;
+  stop(): Promise<void>;
+}
+
+/** Run a command to completion, collecting its output. */
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env: Record<string, string>; input?: string; cwd?: string },
+): Promise<RunResult> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd ?? REPO,
+      env: opts.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Run the `vnp` binary with a given environment. */
+export function vnpWith(
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+): Promise<RunResult> {
+  return run(process.execPath, [BIN, ...args], {
+    env: { ...cleanEnv(), ...env },
+    ...(input !== undefined ? { input } : {}),
+  });
+}
+
+async function waitReady(
+  url: string,
+  child: ChildProcess,
+  log: () => string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`manager exited with ${child.exitCode}:\n${log()}`);
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`manager not ready after ${timeoutMs} ms:\n${log()}`);
+}
+
+/**
+ * Start `vnp server` (tsx src/cli/main.ts server) on a free port in a temp data dir.
+ *
+ * @example
+ *   const m = await startManager(); await m.vnp(['status']); await m.stop();
+ */
+export async function startManager(timeoutMs = 90_000): Promise<Manager> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vnp-cli-e2e-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'server'],
+    {
+      cwd: REPO,
+      env: {
+        ...cleanEnv(),
+        VNP_DATA_DIR: dataDir,
+        VNP_LISTEN: `127.0.0.1:${port}`,
+        VNP_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let log = '';
+  child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  try {
+    await waitReady(url, child, () => log, timeoutMs);
+  } catch (e) {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+  const adminToken = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  return {
+    url,
+    dataDir,
+    adminToken,
+    vnp: (args, opts = {}) =>
+      vnpWith(args, { VNP_SERVER: url, VNP_DATA_DIR: dataDir, ...opts.env }, opts.input),
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
