@@ -11,6 +11,7 @@ import type { FlowJudge } from './baselines/judge.js';
 import { ReferenceJudge } from './baselines/reference.js';
 import { SeedJudge } from './baselines/seed.js';
 import { generateModel } from './generate.js';
+import { loadVnp } from './vnp.js';
 
 async function judgesOf(
   policies: number,
@@ -20,8 +21,9 @@ async function judgesOf(
   judges: FlowJudge[];
   model: ReturnType<typeof generateModel>;
 }> {
-  const model = generateModel({ policies, records, flows: 300, seed });
+  const model = generateModel({ policies, records, flows: 200, seed });
   const judges: FlowJudge[] = [
+    ...loadVnp(model.documents).judges,
     new ReferenceJudge(model.documents),
     new SeedJudge(model.documents),
     new CedarJudge(model.documents),

@@ -7,7 +7,7 @@
  * Usage: node --import tsx bench/compile-child.ts --records 100000 --policies 10000 --changes 200
  */
 import { parseArgs } from 'node:util';
-import { Engine } from '../src/engine/engine.js';
+import { Engine } from '../src/engine/index.js';
 import type { Interface } from '../src/model/types.js';
 import { generateModel } from './generate.js';
 import { percentile } from './measure.js';

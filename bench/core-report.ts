@@ -169,20 +169,33 @@ export function targetsOf(r: CoreResults, ratios: Ratio[]): TargetRow[] {
   return rows;
 }
 
+function verdictNote(v: VerdictRow): string {
+  const notes: string[] = [];
+  if (v.disagreements > 0) notes.push('!!! DISAGREES with the reference');
+  if (v.firstPassMs !== undefined)
+    notes.push(`first pass (cold tables) ${formatMs(v.firstPassMs)}`);
+  notes.push(`median ${formatRate(v.medianOpsPerSec)}/s`);
+  return notes.join('; ');
+}
+
 function verdictTable(r: CoreResults): string {
   const rows = r.verdicts.map((v) =>
     v.skipped !== undefined
-      ? [String(v.policies), v.judge, 'skipped', '', '', v.skipped]
+      ? [String(v.policies), v.judge, 'skipped', '', '', '', v.skipped]
       : [
           String(v.policies),
-          v.judge + (v.disagreements > 0 ? '  !!! DISAGREES' : ''),
+          v.judge,
           formatRate(v.opsPerSec),
           formatNs(1e9 / v.opsPerSec),
           `${v.compared - v.disagreements}/${v.compared}`,
           formatMs(v.buildMs),
+          verdictNote(v),
         ],
   );
-  return formatTable(['policies', 'judge', 'verdicts/s', 'per verdict', 'agree', 'build'], rows);
+  return formatTable(
+    ['policies', 'judge', 'verdicts/s', 'per verdict', 'agree', 'build', 'notes'],
+    rows,
+  );
 }
 
 function compileTable(r: CoreResults): string {

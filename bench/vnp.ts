@@ -3,7 +3,7 @@
  * explained verdict every API and CLI call uses) and, when the engine exposes one,
  * its lower-level verdict fast path.
  */
-import { Engine } from '../src/engine/engine.js';
+import { Engine } from '../src/engine/index.js';
 import type { Document } from '../src/model/types.js';
 import type { FlowJudge } from './baselines/judge.js';
 import type { BenchFlow } from './generate.js';
