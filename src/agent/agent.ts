@@ -124,9 +124,11 @@ export class Agent {
       if (this.links) await this.links.reconcile(state);
       const t1 = performance.now();
       const prev = this.current;
+      let changed = true;
       if (prev) {
         try {
           const doc = renderDelta(prev, state, ropts);
+          changed = doc.nftables.length > 0;
           await this.nft.apply(doc);
           this.stats.deltaApplies++;
         } catch (err) {
@@ -144,7 +146,9 @@ export class Agent {
       this.stats.lastRevision = state.revision;
       this.stats.lastLinksMs = t1 - t0;
       this.stats.lastNftMs = t2 - t1;
-      if (prev && this.opts.killDeniedFlows !== false)
+      // Only a changed ruleset can deny an established flow (the first one included:
+      // an adopted table may be older than this state).
+      if (changed && this.opts.killDeniedFlows !== false)
         this.stats.killedFlows += await killDeniedFlows(this.exec, state);
       this.stats.lastApplyMs = performance.now() - t0;
     } catch (err) {

@@ -67,8 +67,13 @@ export function parseConntrack(text: string, family: 'ipv4' | 'ipv6'): CtEntry[]
  */
 export async function killDeniedFlows(exec: Exec, state: HostState): Promise<number> {
   let killed = 0;
-  for (const family of ['ipv4', 'ipv6'] as const) {
-    const r = await exec(['conntrack', '-L', '-f', family]);
+  const lists = await Promise.all(
+    (['ipv4', 'ipv6'] as const).map(async (family) => ({
+      family,
+      r: await exec(['conntrack', '-L', '-f', family]),
+    })),
+  );
+  for (const { family, r } of lists) {
     if (r.code !== 0) continue;
     for (const e of parseConntrack(r.stdout, family)) {
       const proto = PROTOS[e.proto]!;

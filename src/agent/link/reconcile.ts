@@ -97,7 +97,12 @@ export class LinkReconciler {
     return report;
   }
 
+  private forwarding = false;
+
+  /** IP forwarding on the host (once per agent run). */
   private async sysctls(): Promise<void> {
+    if (this.forwarding) return;
+    this.forwarding = true;
     await this.run(['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
   }
 
@@ -259,109 +264,54 @@ export class LinkReconciler {
     }
   }
 
-  /** Routes, neighbours and FDB entries for remote records, on our VXLAN devices only. */
+  /**
+   * Routes, neighbours and FDB entries for remote records, on our VXLAN devices
+   * only: read everything once, then send only the differences in one `ip -batch`
+   * and one `bridge -batch` (a steady state costs four reads and no writes).
+   */
   private async remotes(want: DesiredLinks): Promise<void> {
-    for (const vx of want.vxlans) {
-      const mine = want.remotes.filter((r) => r.dev === vx.name);
-      const wantRoutes = new Set(mine.map((r) => `${r.ip}/${r.family === 4 ? 32 : 128}`));
-      for (const fam of ['-4', '-6']) {
-        const routes = await this.json<RouteInfo>([
-          'ip',
-          '-j',
-          fam,
-          'route',
-          'show',
-          'dev',
-          vx.name,
-          'proto',
-          String(ROUTE_PROTO),
-        ]);
-        for (const r of routes) {
-          const dst = r.dst.includes('/') ? r.dst : `${r.dst}/${fam === '-4' ? 32 : 128}`;
-          if (!wantRoutes.has(dst))
-            await this.run([
-              'ip',
-              fam,
-              'route',
-              'del',
-              dst,
-              'dev',
-              vx.name,
-              'proto',
-              String(ROUTE_PROTO),
-            ]);
-        }
-        const neighs = await this.json<NeighInfo>([
-          'ip',
-          '-j',
-          fam,
-          'neigh',
-          'show',
-          'dev',
-          vx.name,
-        ]);
-        const wantNeigh = new Set(mine.map((r) => r.ip));
-        for (const n of neighs)
-          if (!wantNeigh.has(n.dst))
-            await this.opts.exec(['ip', fam, 'neigh', 'del', n.dst, 'dev', vx.name]);
-      }
-      const fdb = await this.json<FdbInfo>(['bridge', '-j', 'fdb', 'show', 'dev', vx.name]);
-      const wantFdb = new Map(mine.map((r) => [r.vtepMac, r.underlay]));
-      for (const f of fdb) {
-        if (f.dst === undefined) continue;
-        if (wantFdb.get(f.mac) !== f.dst)
-          await this.opts.exec([
-            'bridge',
-            'fdb',
-            'del',
-            f.mac,
-            'dev',
-            vx.name,
-            'dst',
-            f.dst,
-            'self',
-          ]);
-      }
-      for (const [mac, underlay] of wantFdb)
-        await this.run([
-          'bridge',
-          'fdb',
-          'replace',
-          mac,
-          'dev',
-          vx.name,
-          'dst',
-          underlay,
-          'self',
-          'permanent',
-        ]);
-      for (const r of mine) {
-        await this.run([
-          'ip',
-          'neigh',
-          'replace',
-          r.ip,
-          'lladdr',
-          r.vtepMac,
-          'dev',
-          vx.name,
-          'nud',
-          'permanent',
-        ]);
-        await this.run([
-          'ip',
-          'route',
-          'replace',
-          `${r.ip}/${r.family === 4 ? 32 : 128}`,
-          'dev',
-          vx.name,
-          'proto',
-          String(ROUTE_PROTO),
-          'scope',
-          'link',
-        ]);
-      }
+    const ours = new Set(want.vxlans.map((v) => v.name));
+    const [r4, r6, neighs, fdb] = await Promise.all([
+      this.json<RouteInfo>(['ip', '-j', '-4', 'route', 'show', 'proto', String(ROUTE_PROTO)]),
+      this.json<RouteInfo>(['ip', '-j', '-6', 'route', 'show', 'proto', String(ROUTE_PROTO)]),
+      this.json<NeighInfo & { dev?: string }>(['ip', '-j', 'neigh', 'show']),
+      this.json<FdbInfo & { ifname?: string }>(['bridge', '-j', 'fdb', 'show']),
+    ]);
+    const ip: string[] = [];
+    const br: string[] = [];
+    const hostLen = (ipText: string) => (ipText.includes(':') ? 128 : 32);
+    const wantRoute = new Map(want.remotes.map((r) => [`${r.ip}/${hostLen(r.ip)}|${r.dev}`, r]));
+    for (const r of [...r4, ...r6]) {
+      if (!r.dev || !ours.has(r.dev)) continue;
+      const dst = r.dst.includes('/') ? r.dst : `${r.dst}/${hostLen(r.dst)}`;
+      if (!wantRoute.delete(`${dst}|${r.dev}`))
+        ip.push(`route del ${dst} dev ${r.dev} proto ${ROUTE_PROTO}`);
     }
+    for (const [key, r] of wantRoute)
+      ip.push(`route replace ${key.split('|')[0]} dev ${r.dev} proto ${ROUTE_PROTO} scope link`);
+    const wantNeigh = new Map(want.remotes.map((r) => [`${r.ip}|${r.dev}`, r]));
+    for (const n of neighs) {
+      if (!n.dev || !ours.has(n.dev)) continue;
+      const w = wantNeigh.get(`${n.dst}|${n.dev}`);
+      if (w && n.lladdr === w.vtepMac && n.state?.includes('PERMANENT'))
+        wantNeigh.delete(`${n.dst}|${n.dev}`);
+      else if (!w) ip.push(`neigh del ${n.dst} dev ${n.dev}`);
+    }
+    for (const r of wantNeigh.values())
+      ip.push(`neigh replace ${r.ip} lladdr ${r.vtepMac} dev ${r.dev} nud permanent`);
+    const wantFdb = new Map(want.remotes.map((r) => [`${r.vtepMac}|${r.dev}`, r]));
+    for (const f of fdb) {
+      if (!f.ifname || !ours.has(f.ifname) || f.dst === undefined) continue;
+      const w = wantFdb.get(`${f.mac}|${f.ifname}`);
+      if (w && w.underlay === f.dst) wantFdb.delete(`${f.mac}|${f.ifname}`);
+      else br.push(`fdb del ${f.mac} dev ${f.ifname} dst ${f.dst} self`);
+    }
+    for (const r of wantFdb.values())
+      br.push(`fdb replace ${r.vtepMac} dev ${r.dev} dst ${r.underlay} self permanent`);
+    // FDB first: a route is usable as soon as it exists.
+    if (br.length > 0)
+      await mustRun(this.opts.exec, ['bridge', '-batch', '-'], br.join('\n') + '\n');
+    if (ip.length > 0) await mustRun(this.opts.exec, ['ip', '-batch', '-'], ip.join('\n') + '\n');
   }
 }
 
