@@ -416,7 +416,10 @@ function randomEndpoints(rng: Rng, model: ReferenceModel): { src: string; dst: s
       : hostAddress(rng.pick(RANDOM_SUBNETS), rng.int(1, 40));
   if (records.length === 0) return { src: outside(), dst: outside() };
   const byName = (): string => rng.pick(records).name;
-  const byAddress = (): string => rng.pick(rng.pick(records).ips);
+  // Addresses are sometimes spelled non-canonically (upper-case IPv6): same address.
+  const spell = (ip: string): string =>
+    ip.includes(':') && rng.chance(0.2) ? ip.toUpperCase() : ip;
+  const byAddress = (): string => spell(rng.pick(rng.pick(records).ips));
   const any = (): string => (rng.chance(0.6) ? byName() : byAddress());
   const roll = rng.int(0, 99);
   if (roll < 30) return { src: byName(), dst: byName() };
