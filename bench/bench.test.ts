@@ -21,7 +21,7 @@ async function judgesOf(
   judges: FlowJudge[];
   model: ReturnType<typeof generateModel>;
 }> {
-  const model = generateModel({ policies, records, flows: 200, seed });
+  const model = generateModel({ policies, records, flows: 120, seed });
   const judges: FlowJudge[] = [
     ...loadVnp(model.documents).judges,
     new ReferenceJudge(model.documents),

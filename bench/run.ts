@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatCoreReport, ratiosOf, targetsOf } from './core-report.js';
 import { FULL_CORE, QUICK_CORE, runCore } from './core.js';
-import { formatMachine, machineInfo, type MachineInfo } from './machine.js';
+import { busyWarning, formatMachine, machineInfo, type MachineInfo } from './machine.js';
 
 /** Command-line switches every suite receives. */
 export interface RunOptions {
@@ -71,6 +71,8 @@ async function main(): Promise<void> {
   console.log(
     `vnp bench — ${formatMachine(machine)}${values.quick ? ' — QUICK (not at target scale)' : ''}`,
   );
+  const busy = busyWarning(machine);
+  if (busy) console.warn(busy);
   for (const name of names) {
     console.log(`\n== ${name}`);
     const out = await SUITES[name]!.run({
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
       log: (l) => console.log(l),
     });
     console.log(`\n${out.report}`);
+    if (busy) console.warn(`\n${busy}`);
     console.log(`\nresults: ${save(name, machine, out.json)}`);
     if (!out.ok) {
       console.error(
