@@ -49,6 +49,7 @@ import { buildHostState } from './host-state-builder.js';
 import { IdentityAllocator } from './identity-allocator.js';
 import { IdentityRegistry, type IdentityInfo } from './identity-registry.js';
 import { ModelState, type HeldDocument } from './model-state.js';
+import { addressesOf } from './parsed-addresses.js';
 import { resolvePolicyForTags } from './policy-for-tags.js';
 import { PROTO_INDEX } from './port-table.js';
 import { ResolvedSide } from './resolved-side.js';
@@ -625,7 +626,7 @@ export class Engine {
         this.ids.get(rec.identity)?.records.delete(name);
       }
     }
-    const ips = doc.ips.map((t) => parseIp(t)!);
+    const ips = addressesOf(doc).map((a) => a.ip!);
     const keep = new Set(ips.map(ipKey));
     // An address this record gave up may already belong to another record of the batch.
     if (rec)

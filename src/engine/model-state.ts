@@ -8,7 +8,8 @@
  * (src/model/validate.ts runs first).
  */
 import { VnpError } from '../model/errors.js';
-import { cidrContains, ipKey, parseCidr, parseIp } from '../model/net.js';
+import { cidrContains, parseCidr, parseIp } from '../model/net.js';
+import { addressesOf } from './parsed-addresses.js';
 import {
   KINDS,
   type Document,
@@ -64,23 +65,22 @@ export class ModelState {
 
   /** Throws the first cross-resource problem of the batch; changes nothing. */
   validate(changes: readonly Change[]): void {
-    const overlay = new Map<string, HeldDocument | null>();
+    const overlay = emptyOverlay();
     changes.forEach((c, i) => {
       const kind = c.op === 'put' ? c.doc.kind : c.kind;
       const name = c.op === 'put' ? c.doc.name : c.name;
-      const id = `${kind}/${name}`;
-      if (overlay.has(id))
+      if (overlay[kind].has(name))
         throw new VnpError(
           'VNP_ERR_VALIDATION',
           `documents[${i}]: ${kind} "${name}" appears more than once in the batch`,
           { field: `documents[${i}]`, kind, name },
         );
-      overlay.set(id, c.op === 'put' ? c.doc : null);
+      overlay[kind].set(name, c.op === 'put' ? c.doc : null);
     });
     const view = <K extends Kind>(kind: K, name: string) => {
-      const id = `${kind}/${name}`;
-      if (overlay.has(id))
-        return (overlay.get(id) ?? undefined) as
+      const o = overlay[kind];
+      if (o.has(name))
+        return (o.get(name) ?? undefined) as
           (Extract<Document, { kind: K }> & Partial<Meta>) | undefined;
       return this.get(kind, name);
     };
@@ -94,7 +94,7 @@ export class ModelState {
   private checkPut(
     doc: Document,
     view: ViewFn,
-    overlay: Map<string, HeldDocument | null>,
+    overlay: Overlay,
     overlayAddr: Map<string, string>,
   ): void {
     const where = `${doc.kind} "${doc.name}"`;
@@ -134,10 +134,9 @@ export class ModelState {
         { field: 'instance', kind: 'Instance', name: doc.instance },
       );
     }
-    const cidr = parseCidr(subnet.cidr);
+    const cidr = parseCidrCached(subnet.cidr);
     const seen = new Set<string>();
-    doc.ips.forEach((text, i) => {
-      const ip = parseIp(text);
+    addressesOf(doc).forEach(({ text, ip, key }, i) => {
       const field = `ips[${i}]`;
       if (!ip || !cidr || !cidrContains(cidr, ip)) {
         throw new VnpError(
@@ -146,7 +145,7 @@ export class ModelState {
           { field, expected: `an address in ${subnet.cidr}` },
         );
       }
-      const k = ipKey(ip);
+      const k = key!;
       if (seen.has(k))
         throw new VnpError('VNP_ERR_ADDRESS', `${where}: ${field}: ${text} is listed twice`, {
           field,
@@ -155,7 +154,7 @@ export class ModelState {
       const owner = this.addrOwner.get(k);
       if (owner !== undefined && owner !== doc.name) {
         const ownerNow = view('Interface', owner);
-        if (ownerNow && ownerNow.ips.some((x) => sameIp(x, k))) {
+        if (ownerNow && addressesOf(ownerNow).some((a) => a.key === k)) {
           throw new VnpError(
             'VNP_ERR_ADDRESS',
             `${where}: ${field}: ${text} is already used by interface "${owner}"`,
@@ -174,14 +173,10 @@ export class ModelState {
     });
   }
 
-  private checkSubnetKeepsRecords(
-    doc: Subnet,
-    view: ViewFn,
-    overlay: Map<string, HeldDocument | null>,
-  ): void {
+  private checkSubnetKeepsRecords(doc: Subnet, view: ViewFn, overlay: Overlay): void {
     const cidr = parseCidr(doc.cidr);
     for (const name of this.bySubnet.get(doc.name) ?? []) {
-      if (overlay.has(`Interface/${name}`)) continue; // checked as its own put, or deleted
+      if (overlay.Interface.has(name)) continue; // checked as its own put, or deleted
       const iface = this.get('Interface', name)!;
       const outside = iface.ips.find((t) => {
         const ip = parseIp(t);
@@ -198,19 +193,14 @@ export class ModelState {
     void view;
   }
 
-  private checkDelete(
-    kind: Kind,
-    name: string,
-    view: ViewFn,
-    overlay: Map<string, HeldDocument | null>,
-  ): void {
+  private checkDelete(kind: Kind, name: string, view: ViewFn, overlay: Overlay): void {
     if (kind === 'Settings')
       throw new VnpError(
         'VNP_ERR_CONFLICT',
         'Settings "default" cannot be deleted; replace it with the defaults instead',
         { kind, name },
       );
-    if (!this.get(kind, name) && !overlay.get(`${kind}/${name}`))
+    if (!this.get(kind, name) && !overlay[kind].get(name))
       throw new VnpError('VNP_ERR_NOT_FOUND', `${kind} "${name}" does not exist`, { kind, name });
     const stillReferenced = (referrers: string[], what: string) => {
       if (referrers.length)
@@ -245,10 +235,9 @@ export class ModelState {
     } else if (kind === 'Partition' || kind === 'Interface') {
       const users: string[] = [];
       const policies = new Map(this.docs.Policy);
-      for (const [id, d] of overlay) {
-        if (!id.startsWith('Policy/')) continue;
-        if (d) policies.set(d.name, d);
-        else policies.delete(id.slice(7));
+      for (const [n, d] of overlay.Policy) {
+        if (d) policies.set(n, d);
+        else policies.delete(n);
       }
       for (const p of policies.values())
         if (
@@ -262,22 +251,38 @@ export class ModelState {
   }
 
   private index(doc: Interface): void {
-    for (const t of doc.ips) {
-      const ip = parseIp(t);
-      if (ip) this.addrOwner.set(ipKey(ip), doc.name);
-    }
+    for (const { key } of addressesOf(doc))
+      if (key !== undefined) this.addrOwner.set(key, doc.name);
     addTo(this.bySubnet, doc.subnet, doc.name);
     if (doc.instance !== undefined) addTo(this.byInstance, doc.instance, doc.name);
   }
 
   private unindex(doc: Interface): void {
-    for (const t of doc.ips) {
-      const ip = parseIp(t);
-      if (ip && this.addrOwner.get(ipKey(ip)) === doc.name) this.addrOwner.delete(ipKey(ip));
+    for (const { key } of addressesOf(doc)) {
+      if (key !== undefined && this.addrOwner.get(key) === doc.name) this.addrOwner.delete(key);
     }
     this.bySubnet.get(doc.subnet)?.delete(doc.name);
     if (doc.instance !== undefined) this.byInstance.get(doc.instance)?.delete(doc.name);
   }
+}
+
+const cidrMemo = new Map<string, ReturnType<typeof parseCidr>>();
+/** Subnet prefixes are few and re-read for every record: parse each once. */
+function parseCidrCached(text: string): ReturnType<typeof parseCidr> {
+  let c = cidrMemo.get(text);
+  if (c === undefined && !cidrMemo.has(text)) {
+    if (cidrMemo.size > 10_000) cidrMemo.clear();
+    c = parseCidr(text);
+    cidrMemo.set(text, c);
+  }
+  return c;
+}
+
+/** The batch's documents by kind and name (null = deleted). */
+type Overlay = Record<Kind, Map<string, HeldDocument | null>>;
+
+function emptyOverlay(): Overlay {
+  return Object.fromEntries(KINDS.map((k) => [k, new Map()])) as unknown as Overlay;
 }
 
 type ViewFn = <K extends Kind>(
@@ -326,27 +331,20 @@ function policyNamesPartition(p: Policy, name: string): boolean {
 }
 
 /** Address → interface for the batch's interface puts (the first claimant of each address). */
-function overlayAddresses(overlay: Map<string, HeldDocument | null>): Map<string, string> {
+function overlayAddresses(overlay: Overlay): Map<string, string> {
   const out = new Map<string, string>();
-  for (const d of overlay.values()) {
+  for (const d of overlay.Interface.values()) {
     if (d?.kind !== 'Interface') continue;
-    for (const t of d.ips) {
-      const ip = parseIp(t);
-      if (ip && !out.has(ipKey(ip))) out.set(ipKey(ip), d.name);
-    }
+    for (const { key } of addressesOf(d))
+      if (key !== undefined && !out.has(key)) out.set(key, d.name);
   }
   return out;
 }
 
-function overlayInterfaces(overlay: Map<string, HeldDocument | null>): Interface[] {
+function overlayInterfaces(overlay: Overlay): Interface[] {
   const out: Interface[] = [];
-  for (const d of overlay.values()) if (d?.kind === 'Interface') out.push(d);
+  for (const d of overlay.Interface.values()) if (d?.kind === 'Interface') out.push(d);
   return out;
-}
-
-function sameIp(text: string, key: string): boolean {
-  const ip = parseIp(text);
-  return ip !== undefined && ipKey(ip) === key;
 }
 
 function addTo(map: Map<string, Set<string>>, k: string, v: string): void {

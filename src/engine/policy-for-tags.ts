@@ -7,6 +7,7 @@
 import type { Partition, Tags } from '../model/types.js';
 import { comparePrecedence, type CompiledPolicy, type CompiledRule } from './compiled-rule.js';
 import type { PortSpan } from './port-table.js';
+import type { AddressRange } from './address-table.js';
 import type { ResolvedPolicy, ResolvedRule } from './types.js';
 
 export function resolvePolicyForTags(
@@ -58,16 +59,28 @@ function toResolved(r: CompiledRule, earlier: readonly CompiledRule[]): Resolved
   };
 }
 
+/** Whether every peer `b` matches is matched by `a` (any ⊇ all; CIDR sets by containment). */
 function samePeer(a: CompiledRule, b: CompiledRule): boolean {
-  return a.peer.kind === 'any' || peerKey(a) === peerKey(b);
+  if (a.peer.kind === 'any') return true;
+  if (a.peer.kind === 'cidr' && b.peer.kind === 'cidr')
+    return rangesCover(a.peer.ranges, b.peer.ranges);
+  if (a.peer.kind === 'selector' && b.peer.kind === 'selector')
+    return a.peer.entry.text === b.peer.entry.text;
+  return a.peer.kind === 'partition' && b.peer.kind === 'partition' && a.peer.name === b.peer.name;
 }
 
-function peerKey(r: CompiledRule): string {
-  const p = r.direction === 'egress' ? r.source.to : r.source.from;
-  if (!p || r.peer.kind === 'any') return 'any';
-  if (r.peer.kind === 'selector') return `s:${r.peer.entry.text}`;
-  if (r.peer.kind === 'partition') return `p:${r.peer.name}`;
-  return `c:${JSON.stringify(r.peer.ranges.map((x) => [x.family, String(x.lo), String(x.hi)]))}`;
+function rangesCover(outer: readonly AddressRange[], inner: readonly AddressRange[]): boolean {
+  return inner.every((r) => {
+    let next = r.lo;
+    for (const o of outer
+      .filter((x) => x.family === r.family)
+      .sort((x, y) => (x.lo < y.lo ? -1 : 1))) {
+      if (o.lo > next) break;
+      if (o.hi >= next) next = o.hi + 1n;
+      if (next > r.hi) return true;
+    }
+    return next > r.hi;
+  });
 }
 
 /** True when the union of `outer` covers every span of `inner`. */
