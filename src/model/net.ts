@@ -57,18 +57,20 @@ function parseV4(text: string): bigint | undefined {
   return BigInt(value * 256 + octet);
 }
 
-function parseGroups(text: string): bigint[] | undefined {
+/** Hex groups (and a trailing dotted quad as two groups) → numbers, or undefined. */
+function parseGroups(text: string): number[] | undefined {
   if (text === '') return [];
-  const out: bigint[] = [];
+  const out: number[] = [];
   const parts = text.split(':');
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
     if (i === parts.length - 1 && p.includes('.')) {
       const v4 = parseV4(p);
       if (v4 === undefined) return undefined;
-      out.push(v4 >> 16n, v4 & 0xffffn);
+      const n = Number(v4);
+      out.push(n >>> 16, n & 0xffff);
     } else if (V6_GROUP.test(p)) {
-      out.push(BigInt(parseInt(p, 16)));
+      out.push(parseInt(p, 16));
     } else {
       return undefined;
     }
@@ -76,24 +78,31 @@ function parseGroups(text: string): bigint[] | undefined {
   return out;
 }
 
+/** Eight 16-bit groups → a 128-bit value: four BigInt steps instead of eight. */
+function groupsToBigint(g: readonly number[]): bigint {
+  let v = 0n;
+  for (let i = 0; i < 8; i += 2) v = (v << 32n) | BigInt(g[i]! * 65536 + g[i + 1]!);
+  return v;
+}
+
 function parseV6(text: string): bigint | undefined {
   const halves = text.split('::');
   if (halves.length > 2) return undefined;
   const head = parseGroups(halves[0]!);
   if (head === undefined) return undefined;
-  let groups: bigint[];
+  let groups: number[];
   if (halves.length === 2) {
     const tail = parseGroups(halves[1]!);
     // An embedded IPv4 may only end the address, never precede '::'.
     if (tail === undefined || halves[0]!.includes('.')) return undefined;
     const fill = 8 - head.length - tail.length;
     if (fill < 1) return undefined; // '::' stands for one or more zero groups
-    groups = [...head, ...Array<bigint>(fill).fill(0n), ...tail];
+    groups = [...head, ...Array<number>(fill).fill(0), ...tail];
   } else {
     groups = head;
   }
   if (groups.length !== 8) return undefined;
-  return groups.reduce((acc, g) => (acc << 16n) | g, 0n);
+  return groupsToBigint(groups);
 }
 
 /**
@@ -164,7 +173,10 @@ function formatV4(v: bigint): string {
 
 function formatV6(v: bigint): string {
   const groups: number[] = [];
-  for (let s = 112n; s >= 0n; s -= 16n) groups.push(Number((v >> s) & 0xffffn));
+  for (let sh = 96n; sh >= 0n; sh -= 32n) {
+    const w = Number((v >> sh) & 0xffffffffn);
+    groups.push(w >>> 16, w & 0xffff);
+  }
   // IPv4-mapped (::ffff:0:0/96): RFC 5952 §5 recommends the dotted quad.
   if (v >> 32n === 0xffffn) return '::ffff:' + formatV4(v & 0xffffffffn);
   // Longest run of 2+ zero groups, the first on a tie (RFC 5952 §4.2).
