@@ -1,0 +1,242 @@
+/**
+ * The Manager: owns the engine (the in-memory, compiled model), the store (the
+ * durable truth) and the single write lock (docs/adr/0004-server.md).
+ *
+ * Invariants:
+ * - `revision` is the store revision the engine reflects; reads are served from
+ *   the engine and never touch the store.
+ * - Every write runs under the lock as plan → engine.validate → store.commit →
+ *   engine.apply(stamped documents). A write rejected before the commit changes
+ *   nothing; once the commit returns the write is durable and acknowledged.
+ * - Changes by other managers sharing the database are applied from the change
+ *   log (`changesSince`), never from a notification payload, in revision order.
+ */
+import { performance } from 'node:perf_hooks';
+import { Engine } from '../engine/index.js';
+import type { Change } from '../engine/types.js';
+import { VnpError } from '../model/errors.js';
+import type { ChangeEntry, ChangeRecord, Store } from '../store/types.js';
+import { Mutex } from './mutex.js';
+
+/** Who writes and why, as recorded in the audit log. */
+export interface WriteContext {
+  actor: string;
+  action: string;
+}
+
+/** What a write plan decided, computed under the lock from the current model. */
+export interface Plan<T> {
+  changes: Change[];
+  /** Returned to the caller beside the committed record. */
+  result: T;
+  /** False: nothing to commit (dry run, nothing changed). Default true. */
+  commit?: boolean;
+}
+
+/** Minimal logger the manager reports to (Fastify's pino logger fits). */
+export interface ManagerLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ManagerOptions {
+  store: Store;
+  now?: () => number;
+  log?: ManagerLog;
+  /** Identity reuse grace period handed to the engine. */
+  identityGraceMs?: number;
+}
+
+const silentLog: ManagerLog = { info() {}, warn() {}, error() {} };
+
+/** Convert a change-log entry back to the engine change it records. */
+function toEngineChange(e: ChangeEntry): Change {
+  if (e.op === 'delete') return { op: 'delete', kind: e.kind, name: e.name };
+  if (!e.after)
+    throw new VnpError('VNP_ERR_INTERNAL', `change log entry ${e.kind}/${e.name} has no document`);
+  return { op: 'put', doc: e.after };
+}
+
+/** Owns engine + store + write lock; see the file comment for the invariants. */
+export class Manager {
+  engine: Engine;
+  /** The store revision the engine reflects. */
+  revision = 0;
+  /** True once the initial load finished. */
+  loaded = false;
+  /** Seconds the last compile (load or apply) took, for /metrics. */
+  lastCompileSeconds = 0;
+  readonly store: Store;
+  /** The manager's clock (injected in tests). */
+  readonly now: () => number;
+  private readonly log: ManagerLog;
+  private readonly identityGraceMs: number;
+  private readonly lock = new Mutex();
+  private readonly listeners = new Set<(r: ChangeRecord) => void>();
+  private unsubscribe: (() => void) | undefined;
+  private catchUpQueued = false;
+  private closed = false;
+
+  /**
+   * @example
+   *   const manager = new Manager({ store });
+   *   await manager.start();
+   */
+  constructor(opts: ManagerOptions) {
+    this.store = opts.store;
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? silentLog;
+    this.identityGraceMs = opts.identityGraceMs ?? 30_000;
+    this.engine = new Engine({ identityGraceMs: this.identityGraceMs });
+  }
+
+  /** Migrate, load the whole model, then follow commits of other managers. */
+  async start(): Promise<void> {
+    await this.store.migrate();
+    await this.lock.run(() => this.reload());
+    this.loaded = true;
+    this.unsubscribe = await this.store.onCommit((rev) => this.onStoreCommit(rev));
+    // A commit may have landed between loadAll and the subscription.
+    this.onStoreCommit(Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Stop following the store; the caller closes the store. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.unsubscribe?.();
+    this.listeners.clear();
+    await this.lock.run(() => undefined);
+  }
+
+  /**
+   * Subscribe to every change record the engine applies (own and others', in
+   * revision order). Returns the unsubscribe function.
+   *
+   * @example
+   *   const off = manager.onRecord((r) => stream.write(JSON.stringify(r) + '\n'));
+   */
+  onRecord(listener: (r: ChangeRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Run one write: `plan` computes the changes from the current model under the
+   * lock; they are validated, committed and applied. On a revision conflict
+   * (another manager wrote) the manager catches up and plans again, once.
+   *
+   * @example
+   *   const { record } = await manager.write({ actor: 'admin:ab12', action: 'create' },
+   *     () => ({ changes: [{ op: 'put', doc }], result: undefined }));
+   */
+  write<T>(
+    ctx: WriteContext,
+    plan: (engine: Engine) => Plan<T>,
+  ): Promise<{ record?: ChangeRecord; result: T }> {
+    return this.lock.run(async () => {
+      for (let attempt = 0; ; attempt++) {
+        const planned = plan(this.engine);
+        if (planned.commit === false) return { result: planned.result };
+        if (planned.changes.length > 0) this.engine.validate(planned.changes);
+        let record: ChangeRecord;
+        try {
+          record = await this.store.commit({
+            baseRevision: this.revision,
+            actor: ctx.actor,
+            action: ctx.action,
+            puts: planned.changes.flatMap((c) => (c.op === 'put' ? [c.doc] : [])),
+            deletes: planned.changes.flatMap((c) =>
+              c.op === 'delete' ? [{ kind: c.kind, name: c.name }] : [],
+            ),
+            at: new Date(this.now()).toISOString(),
+          });
+        } catch (err) {
+          if (attempt === 0 && err instanceof VnpError && err.code === 'VNP_ERR_CONFLICT') {
+            await this.catchUpLocked();
+            continue;
+          }
+          throw err;
+        }
+        await this.applyRecord(record);
+        return { record, result: planned.result };
+      }
+    });
+  }
+
+  /**
+   * Record an event that changes no resource (token creation, revocation) in the
+   * audit log as an empty batch.
+   *
+   * @example
+   *   await manager.audit({ actor: 'admin:ab12', action: 'token.create id=cd34 role=viewer' });
+   */
+  async audit(ctx: WriteContext): Promise<ChangeRecord | undefined> {
+    const { record } = await this.write(ctx, () => ({ changes: [], result: undefined }));
+    return record;
+  }
+
+  /** Apply every change-log entry past `revision` (under the lock). */
+  catchUp(): Promise<void> {
+    return this.lock.run(() => this.catchUpLocked());
+  }
+
+  private onStoreCommit(rev: number): void {
+    if (this.closed || rev <= this.revision || this.catchUpQueued) return;
+    this.catchUpQueued = true;
+    void this.lock
+      .run(async () => {
+        this.catchUpQueued = false;
+        if (!this.closed) await this.catchUpLocked();
+      })
+      .catch((err: unknown) => this.log.error({ err }, 'following the change log failed'));
+  }
+
+  private async catchUpLocked(): Promise<void> {
+    for (;;) {
+      const records = await this.store.changesSince(this.revision, 500);
+      if (records.length === 0) return;
+      for (const record of records) await this.applyRecord(record);
+    }
+  }
+
+  /** Apply a committed record to the engine and tell the watchers. */
+  private async applyRecord(record: ChangeRecord): Promise<void> {
+    if (record.revision <= this.revision) return;
+    const changes = record.changes.map(toEngineChange);
+    try {
+      if (changes.length > 0) this.timed(() => this.engine.apply(changes, this.now()));
+      this.revision = record.revision;
+    } catch (err) {
+      // The store is the truth: if the model cannot follow (a bug, or a writer that
+      // skipped validation), rebuild it from the store rather than diverge.
+      this.log.error(
+        { err, revision: record.revision },
+        'applying a committed change failed; reloading',
+      );
+      await this.reload();
+    }
+    for (const listener of this.listeners) {
+      try {
+        listener(record);
+      } catch (err) {
+        this.log.warn({ err }, 'a change listener failed');
+      }
+    }
+  }
+
+  private async reload(): Promise<void> {
+    const { revision, documents } = await this.store.loadAll();
+    const engine = new Engine({ identityGraceMs: this.identityGraceMs });
+    this.timed(() => engine.load(documents, this.now()));
+    this.engine = engine;
+    this.revision = revision;
+  }
+
+  private timed<T>(fn: () => T): T {
+    const t0 = performance.now();
+    const out = fn();
+    this.lastCompileSeconds = (performance.now() - t0) / 1000;
+    return out;
+  }
+}

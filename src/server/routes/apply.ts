@@ -1,0 +1,148 @@
+/**
+ * `POST /v1/apply {documents, dryRun?}`: create or replace every document as one
+ * batch, all or nothing (design.md §5). `kind: Test` documents are checked on a
+ * fork of the model with the batch applied; one failing test refuses the apply.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Engine } from '../../engine/index.js';
+import type { Change } from '../../engine/types.js';
+import { VnpError } from '../../model/errors.js';
+import type { Document, TestDocument } from '../../model/types.js';
+import { actorOf } from '../auth.js';
+import { documentFromApply } from '../documents.js';
+import { ApplyBody } from '../schemas.js';
+import type { ManagerPluginOptions } from './resources.js';
+
+/** The outcome of one Test document. */
+export interface TestOutcome {
+  name: string;
+  src: string;
+  dst: string;
+  proto?: string;
+  port?: number;
+  expect: 'allow' | 'deny';
+  /** The verdict on the would-be state; absent when the check itself failed. */
+  got?: 'allow' | 'deny';
+  passed: boolean;
+  reason: string;
+}
+
+/** Split and validate the batch; a document named twice is refused. */
+function parseBatch(raw: unknown[]): { docs: Document[]; tests: TestDocument[] } {
+  const docs: Document[] = [];
+  const tests: TestDocument[] = [];
+  const seen = new Map<string, number>();
+  raw.forEach((r, i) => {
+    const { doc, test } = documentFromApply(r, i);
+    const item = doc ?? test!;
+    const key = `${item.kind}/${item.name}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new VnpError(
+        'VNP_ERR_VALIDATION',
+        `documents[${i}]: ${key} appears twice (also documents[${first}])`,
+        {
+          field: `documents[${i}].name`,
+        },
+      );
+    }
+    seen.set(key, i);
+    if (doc) docs.push(doc);
+    else tests.push(test!);
+  });
+  return { docs, tests };
+}
+
+/**
+ * Run Test documents against a model (a fork with the batch applied).
+ *
+ * @example
+ *   runTests(fork, [{ kind: 'Test', name: 't', src: 'a', dst: 'b', expect: 'deny' }])
+ */
+export function runTests(engine: Engine, tests: TestDocument[]): TestOutcome[] {
+  return tests.map((t) => {
+    const base = {
+      name: t.name,
+      src: t.src,
+      dst: t.dst,
+      ...(t.proto ? { proto: t.proto } : {}),
+      ...(t.port !== undefined ? { port: t.port } : {}),
+      expect: t.expect,
+    };
+    try {
+      const r = engine.check({
+        src: t.src,
+        dst: t.dst,
+        ...(t.proto ? { protocol: t.proto } : {}),
+        ...(t.port !== undefined ? { port: t.port } : {}),
+      });
+      return { ...base, got: r.verdict, passed: r.verdict === t.expect, reason: r.reason };
+    } catch (err) {
+      if (!(err instanceof VnpError)) throw err;
+      return { ...base, passed: false, reason: `${err.code}: ${err.message}` };
+    }
+  });
+}
+
+/**
+ * The apply plugin.
+ *
+ * @example
+ *   await app.register(applyRoutes, { manager });
+ */
+export const applyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app, { manager }) => {
+  app.post(
+    '/v1/apply',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['apply'],
+        summary: 'Create or replace documents, all or nothing',
+        body: ApplyBody,
+      },
+    },
+    async (request) => {
+      const body = request.body as { documents: unknown[]; dryRun?: boolean };
+      const dryRun = body.dryRun === true;
+      const { docs, tests } = parseBatch(body.documents);
+      const puts: Change[] = docs.map((doc) => ({ op: 'put', doc }));
+      const { record, result } = await manager.write(
+        { actor: actorOf(request.principal), action: `apply ${docs.length} document(s)` },
+        (engine) => {
+          const diff = engine.diff(puts);
+          const unchanged = new Set(
+            diff.filter((d) => d.op === 'unchanged').map((d) => `${d.kind}/${d.name}`),
+          );
+          const changed = docs
+            .filter((d) => !unchanged.has(`${d.kind}/${d.name}`))
+            .map((doc): Change => ({ op: 'put', doc }));
+          let outcomes: TestOutcome[] = [];
+          if (tests.length > 0) {
+            const fork = engine.fork();
+            fork.apply(puts, manager.now());
+            outcomes = runTests(fork, tests);
+            const failed = outcomes.filter((o) => !o.passed);
+            if (failed.length > 0) {
+              throw new VnpError(
+                'VNP_ERR_TEST_FAILED',
+                `${failed.length} of ${tests.length} test(s) failed; nothing changed`,
+                {
+                  failed,
+                },
+              );
+            }
+          } else {
+            engine.validate(puts);
+          }
+          return {
+            changes: changed,
+            result: { diff, tests: outcomes },
+            commit: !dryRun && changed.length > 0,
+          };
+        },
+      );
+      if (dryRun) return { dryRun: true, revision: manager.revision, ...result };
+      return { revision: record?.revision ?? manager.revision, ...result };
+    },
+  );
+};

@@ -1,0 +1,254 @@
+/**
+ * CRUD routes of the six named kinds: `GET|POST /v1/<plural>` and
+ * `GET|PUT|PATCH|DELETE /v1/<plural>/{name}` (design.md §5).
+ */
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Engine } from '../../engine/index.js';
+import { VnpError } from '../../model/errors.js';
+import { KIND_PLURAL, type Document, type Kind, type Meta } from '../../model/types.js';
+import type { ChangeRecord, StoredDocument } from '../../store/types.js';
+import { actorOf } from '../auth.js';
+import { resourceFromBody, stripMeta } from '../documents.js';
+import type { Manager } from '../manager.js';
+import { mergePatch } from '../merge-patch.js';
+import { ListQuery, MergePatch, NameParams, queryInt, resourceBody } from '../schemas.js';
+
+/** The kinds with collection routes (Settings is a singleton: see settings.ts). */
+export const COLLECTION_KINDS = [
+  'Subnet',
+  'Instance',
+  'Interface',
+  'Partition',
+  'Policy',
+  'Reaction',
+] as const;
+
+/** A document as the engine holds it (metadata present once stored). */
+export type HeldDocument = Document & Partial<Meta>;
+
+export interface ManagerPluginOptions {
+  manager: Manager;
+}
+
+/**
+ * The stored document a committed record wrote for kind/name.
+ *
+ * @example
+ *   storedOf(record, 'Subnet', 'net1') // { kind: 'Subnet', name: 'net1', revision: 7, … }
+ */
+export function storedOf(
+  record: ChangeRecord | undefined,
+  kind: Kind,
+  name: string,
+): StoredDocument | undefined {
+  return record?.changes.find((c) => c.kind === kind && c.name === name)?.after;
+}
+
+/** A not-found error for kind/name. */
+export function notFound(kind: Kind, name: string): VnpError {
+  return new VnpError('VNP_ERR_NOT_FOUND', `no ${kind} named ${name}`, { kind, name });
+}
+
+/** The current document of kind/name or a 404. */
+export function mustGet(engine: Engine, kind: Kind, name: string): HeldDocument {
+  const doc = engine.get(kind, name);
+  if (!doc) throw notFound(kind, name);
+  return doc;
+}
+
+/**
+ * One page of a sorted list: items after `after`, at most `limit`; `next` when more remain.
+ *
+ * @example
+ *   page([{ name: 'a' }, { name: 'b' }], 1) // { items: [{ name: 'a' }], next: 'a' }
+ */
+export function page<T extends { name: string }>(
+  all: T[],
+  limit: number,
+  after?: string,
+): { items: T[]; next?: string } {
+  const start = after === undefined ? 0 : all.findIndex((d) => d.name > after);
+  const rest = start < 0 ? [] : all.slice(start);
+  const items = rest.slice(0, limit);
+  return rest.length > limit ? { items, next: items[items.length - 1]!.name } : { items };
+}
+
+/** Write one put or delete of kind/name, planned under the manager's lock. */
+export async function writeOne(
+  manager: Manager,
+  actor: string,
+  action: string,
+  kind: Kind,
+  name: string,
+  build: (current: HeldDocument | undefined, engine: Engine) => Document | null,
+): Promise<{ record?: ChangeRecord; created: boolean }> {
+  const { record, result } = await manager.write(
+    { actor, action: `${action} ${kind}/${name}` },
+    (engine) => {
+      const current = engine.get(kind, name);
+      const doc = build(current, engine);
+      const changes =
+        doc === null ? [{ op: 'delete' as const, kind, name }] : [{ op: 'put' as const, doc }];
+      return { changes, result: current === undefined };
+    },
+  );
+  return { record, created: result };
+}
+
+function registerKind(
+  app: FastifyInstance,
+  manager: Manager,
+  kind: (typeof COLLECTION_KINDS)[number],
+): void {
+  const base = `/v1/${KIND_PLURAL[kind]}`;
+  const tags = [KIND_PLURAL[kind]];
+  const body = resourceBody(kind);
+
+  app.get(
+    base,
+    {
+      config: { access: 'read' },
+      schema: { tags, summary: `List ${kind} resources`, querystring: ListQuery },
+    },
+    async (request) => {
+      const q = request.query as { limit?: string; after?: string; selector?: string };
+      let all = manager.engine.list(kind);
+      if (q.selector !== undefined) {
+        if (kind !== 'Interface') {
+          throw new VnpError(
+            'VNP_ERR_VALIDATION',
+            'selector: only interfaces can be filtered by selector',
+            {
+              field: 'selector',
+              in: 'querystring',
+            },
+          );
+        }
+        const names = new Set(manager.engine.select(q.selector));
+        all = all.filter((d) => names.has(d.name));
+      }
+      return page(all, queryInt(q.limit, 100, 1000) || 1, q.after);
+    },
+  );
+
+  app.post(
+    base,
+    { config: { access: 'admin' }, schema: { tags, summary: `Create a ${kind}`, body } },
+    async (request, reply) => {
+      const doc = resourceFromBody(kind, request.body);
+      const { record } = await writeOne(
+        manager,
+        actorOf(request.principal),
+        'create',
+        kind,
+        doc.name,
+        (current) => {
+          if (current) {
+            throw new VnpError(
+              'VNP_ERR_ALREADY_EXISTS',
+              `${kind} ${doc.name} exists already (PUT replaces)`,
+              {
+                kind,
+                name: doc.name,
+              },
+            );
+          }
+          return doc;
+        },
+      );
+      return reply.status(201).send(storedOf(record, kind, doc.name));
+    },
+  );
+
+  app.get(
+    `${base}/:name`,
+    { config: { access: 'read' }, schema: { tags, summary: `Get a ${kind}`, params: NameParams } },
+    async (request) => mustGet(manager.engine, kind, (request.params as { name: string }).name),
+  );
+
+  app.put(
+    `${base}/:name`,
+    {
+      config: { access: 'admin' },
+      schema: { tags, summary: `Create or replace a ${kind}`, params: NameParams, body },
+    },
+    async (request, reply) => {
+      const { name } = request.params as { name: string };
+      const doc = resourceFromBody(kind, request.body, name);
+      const { record, created } = await writeOne(
+        manager,
+        actorOf(request.principal),
+        'put',
+        kind,
+        name,
+        () => doc,
+      );
+      return reply.status(created ? 201 : 200).send(storedOf(record, kind, name));
+    },
+  );
+
+  app.patch(
+    `${base}/:name`,
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        summary: `Patch a ${kind} (JSON merge patch)`,
+        params: NameParams,
+        body: MergePatch,
+      },
+    },
+    async (request) => {
+      const { name } = request.params as { name: string };
+      const { record } = await writeOne(
+        manager,
+        actorOf(request.principal),
+        'patch',
+        kind,
+        name,
+        (current) => {
+          if (!current) throw notFound(kind, name);
+          const merged = mergePatch(stripMeta({ ...current }), request.body);
+          return resourceFromBody(kind, merged, name);
+        },
+      );
+      return storedOf(record, kind, name);
+    },
+  );
+
+  app.delete(
+    `${base}/:name`,
+    {
+      config: { access: 'admin' },
+      schema: { tags, summary: `Delete a ${kind}`, params: NameParams },
+    },
+    async (request) => {
+      const { name } = request.params as { name: string };
+      const { record } = await writeOne(
+        manager,
+        actorOf(request.principal),
+        'delete',
+        kind,
+        name,
+        (current) => {
+          if (!current) throw notFound(kind, name);
+          return null;
+        },
+      );
+      return { revision: record?.revision ?? manager.revision, deleted: { kind, name } };
+    },
+  );
+}
+
+/**
+ * The CRUD plugin for every collection kind.
+ *
+ * @example
+ *   await app.register(resourceRoutes, { manager });
+ */
+export const resourceRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
+  app,
+  { manager },
+) => {
+  for (const kind of COLLECTION_KINDS) registerKind(app, manager, kind);
+};

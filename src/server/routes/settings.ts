@@ -1,0 +1,49 @@
+/**
+ * `GET|PUT /v1/settings`: the singleton Settings document `default`.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { DEFAULT_SETTINGS } from '../../model/types.js';
+import { actorOf } from '../auth.js';
+import { resourceFromBody } from '../documents.js';
+import { resourceBody } from '../schemas.js';
+import { storedOf, writeOne, type ManagerPluginOptions } from './resources.js';
+
+/**
+ * Settings routes.
+ *
+ * @example
+ *   await app.register(settingsRoutes, { manager });
+ */
+export const settingsRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
+  app,
+  { manager },
+) => {
+  const tags = ['settings'];
+  app.get(
+    '/v1/settings',
+    { config: { access: 'read' }, schema: { tags, summary: 'The manager-wide defaults' } },
+    async () => {
+      return manager.engine.get('Settings', 'default') ?? { kind: 'Settings', ...DEFAULT_SETTINGS };
+    },
+  );
+
+  app.put(
+    '/v1/settings',
+    {
+      config: { access: 'admin' },
+      schema: { tags, summary: 'Replace the defaults', body: resourceBody('Settings') },
+    },
+    async (request) => {
+      const doc = resourceFromBody('Settings', request.body, 'default');
+      const { record } = await writeOne(
+        manager,
+        actorOf(request.principal),
+        'put',
+        'Settings',
+        'default',
+        () => doc,
+      );
+      return storedOf(record, 'Settings', 'default');
+    },
+  );
+};

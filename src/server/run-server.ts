@@ -1,0 +1,91 @@
+/**
+ * `vnp server`: open the store, build the app, listen, and on first start create
+ * the admin token (written to `$VNP_DATA_DIR/admin.token`, mode 0600, and
+ * printed once). SIGINT/SIGTERM close gracefully: stop accepting, finish
+ * in-flight writes, close the store.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ServerSettings } from '../config/settings.js';
+import { openStore } from '../store/open-store.js';
+import { buildServer, type BuiltServer } from './app.js';
+import { ensureAdminToken } from './tokens.js';
+
+export interface RunningServer extends BuiltServer {
+  /** The URL the manager listens on (port resolved when 0 was asked). */
+  url: string;
+  /** Close app, manager and store (what the signal handlers call). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Write the bootstrap admin token: data dir 0700, file 0600, never overwritten.
+ *
+ * @example
+ *   await writeAdminToken('./.vnp', 'vnp_ab12_…'); // ./.vnp/admin.token
+ */
+export async function writeAdminToken(dataDir: string, token: string): Promise<string> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, 'admin.token');
+  await writeFile(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  return file;
+}
+
+/**
+ * Run the manager until a signal arrives.
+ *
+ * @example
+ *   await runServer(parseSettings(process.env)); // in src/cli/main.ts
+ */
+export async function runServer(
+  settings: ServerSettings,
+  opts: { handleSignals?: boolean; print?: (line: string) => void } = {},
+): Promise<RunningServer> {
+  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  await mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore({
+    dataDir: settings.dataDir,
+    ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}),
+  });
+  let built: BuiltServer;
+  try {
+    built = await buildServer({ settings, store });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const { app, manager } = built;
+  const first = await ensureAdminToken(manager);
+  if (first) {
+    const file = await writeAdminToken(settings.dataDir, first.token);
+    print(`vnp: first start: admin token written to ${file} (shown once):`);
+    print(first.token);
+  }
+  const address = await app.listen({ host: settings.listen.host, port: settings.listen.port });
+  app.log.info(
+    { address, backend: store.backend, revision: manager.revision },
+    'vnp manager listening',
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await built.close();
+      await store.close();
+    })());
+  if (opts.handleSignals !== false) {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      app.log.info({ signal }, 'shutting down');
+      stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          app.log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  return { ...built, url: address, stop };
+}

@@ -1,0 +1,229 @@
+/**
+ * JSON schemas (TypeBox) of every request body and query: Fastify validates with
+ * them and @fastify/swagger publishes them at /openapi.json. They check shapes
+ * only; the deep rules (name pattern, CIDR, tags, selectors, ports) are
+ * src/model/validate.ts's, and cross-resource rules the engine's.
+ */
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { Kind } from '../model/types.js';
+
+const Name = Type.String({
+  minLength: 1,
+  maxLength: 63,
+  description: 'Resource name: [a-z0-9]([a-z0-9._-]{0,62})',
+});
+const Selector = Type.String({ description: 'A selector expression (design.md §1)' });
+const Tags = Type.Object(
+  {},
+  { additionalProperties: true, description: 'key → string | integer | boolean | JSON' },
+);
+
+/** Server-set metadata: accepted (and ignored) so a GET body can be PUT back. */
+const meta = {
+  revision: Type.Optional(Type.Integer()),
+  createdAt: Type.Optional(Type.String()),
+  updatedAt: Type.Optional(Type.String()),
+};
+
+const Peer = Type.Object(
+  {
+    selector: Type.Optional(Selector),
+    partition: Type.Optional(Type.String()),
+    cidr: Type.Optional(Type.String()),
+    except: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: false },
+);
+
+const Ports = Type.Array(Type.String({ description: 'tcp/443, udp/53, tcp/8000-8099, icmp, udp' }));
+
+const Rule = Type.Object(
+  {
+    action: Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('log')]),
+    from: Type.Optional(Peer),
+    to: Type.Optional(Peer),
+    ports: Type.Optional(Ports),
+    description: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+const Route = Type.Object(
+  { to: Type.Optional(Peer), ports: Type.Optional(Ports), via: Type.String() },
+  { additionalProperties: false },
+);
+
+const IntraDefault = Type.Union([Type.Literal('allow'), Type.Literal('deny')]);
+
+/** The fields of each kind (besides `name`, metadata and `kind`). */
+const FIELDS: Record<Kind, Record<string, TSchema>> = {
+  Subnet: {
+    cidr: Type.String(),
+    vni: Type.Optional(Type.Integer({ minimum: 1, maximum: 16777215 })),
+  },
+  Instance: { host: Type.String(), netns: Type.Optional(Type.String()) },
+  Interface: {
+    subnet: Type.String(),
+    ips: Type.Array(Type.String(), { minItems: 1 }),
+    mac: Type.Optional(Type.String()),
+    securityGroups: Type.Optional(Type.Array(Type.String())),
+    tags: Type.Optional(Tags),
+    instance: Type.Optional(Type.String()),
+  },
+  Partition: {
+    selector: Selector,
+    intra: Type.Optional(IntraDefault),
+    description: Type.Optional(Type.String()),
+  },
+  Policy: {
+    priority: Type.Integer({ minimum: 0, maximum: 65535 }),
+    appliesTo: Selector,
+    ingress: Type.Optional(Type.Array(Rule)),
+    egress: Type.Optional(Type.Array(Rule)),
+    routes: Type.Optional(Type.Array(Route)),
+    mode: Type.Optional(Type.Union([Type.Literal('enforce'), Type.Literal('audit')])),
+    description: Type.Optional(Type.String()),
+  },
+  Reaction: {
+    on: Type.String({ minLength: 1 }),
+    match: Type.Optional(Selector),
+    addTags: Type.Optional(Tags),
+    removeTags: Type.Optional(Type.Array(Type.String())),
+    ttl: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  Settings: {
+    defaults: Type.Object(
+      { unpartitioned: Type.Optional(IntraDefault), crossPartition: Type.Optional(IntraDefault) },
+      { additionalProperties: false },
+    ),
+  },
+};
+
+/**
+ * The body schema of a resource of `kind` (PUT/POST). `name` is optional: PUT
+ * takes it from the path.
+ *
+ * @example
+ *   resourceBody('Subnet') // { type: 'object', properties: { cidr, vni?, name?, … } }
+ */
+export function resourceBody(kind: Kind): TSchema {
+  return Type.Object(
+    {
+      kind: Type.Optional(Type.Literal(kind)),
+      name: Type.Optional(Name),
+      ...FIELDS[kind],
+      ...meta,
+    },
+    { additionalProperties: false, $id: `${kind}Body` },
+  );
+}
+
+/** A JSON merge patch (RFC 7396) of a resource: any object; checked after merging. */
+export const MergePatch = Type.Object(
+  {},
+  { additionalProperties: true, description: 'RFC 7396 JSON merge patch' },
+);
+
+export const NameParams = Type.Object({ name: Type.String() });
+export const IdParams = Type.Object({ id: Type.String() });
+
+/** Query integers arrive as strings (type coercion is off so bodies stay strict). */
+const QueryInt = Type.String({ pattern: '^[0-9]{1,15}$' });
+
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Optional(QueryInt),
+    after: Type.Optional(
+      Type.String({ description: "return names after this one (the previous page's `next`)" }),
+    ),
+    selector: Type.Optional(
+      Type.String({ description: "interfaces only: a selector on the records' tags" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const AttachBody = Type.Object({ instance: Name }, { additionalProperties: false });
+
+export const TagsPatchBody = Type.Object(
+  {
+    set: Type.Optional(Tags),
+    remove: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: false },
+);
+
+export const ApplyBody = Type.Object(
+  {
+    documents: Type.Array(
+      Type.Object({ kind: Type.String(), name: Type.String() }, { additionalProperties: true }),
+      {
+        description: 'documents with kind and name; kind: Test documents are checked, never stored',
+      },
+    ),
+    dryRun: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const CheckBody = Type.Object(
+  {
+    src: Type.String({ minLength: 1, description: 'record name or address' }),
+    dst: Type.String({ minLength: 1, description: 'record name or address' }),
+    protocol: Type.Optional(
+      Type.Union([
+        Type.Literal('tcp'),
+        Type.Literal('udp'),
+        Type.Literal('sctp'),
+        Type.Literal('icmp'),
+      ]),
+    ),
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  },
+  { additionalProperties: false },
+);
+
+export const PolicyForTagsBody = Type.Object({ tags: Tags }, { additionalProperties: false });
+
+export const TokenCreateBody = Type.Object(
+  {
+    role: Type.Union([
+      Type.Literal('admin'),
+      Type.Literal('operator'),
+      Type.Literal('viewer'),
+      Type.Literal('agent'),
+    ]),
+    host: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+  },
+  { additionalProperties: false },
+);
+
+export const AuditQuery = Type.Object(
+  {
+    limit: Type.Optional(QueryInt),
+    kind: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String()),
+    since: Type.Optional(QueryInt),
+  },
+  { additionalProperties: false },
+);
+
+export const WatchQuery = Type.Object(
+  { since: Type.Optional(QueryInt) },
+  { additionalProperties: false },
+);
+
+/**
+ * Parse a validated query integer, bounded.
+ *
+ * @example
+ *   queryInt('25', 100, 1000) // 25
+ */
+export function queryInt(
+  raw: string | undefined,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (raw === undefined) return fallback;
+  return Math.min(Number(raw), max);
+}
