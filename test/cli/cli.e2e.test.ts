@@ -4,11 +4,12 @@
  * the three-tier example, all-or-nothing applies with tests, dry runs, round trips
  * of tag/untag/attach/detach/check, and token roles.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { runCli } from '../../src/cli/program.js';
 import { freePort, startManager, vnpWith, type Manager, type RunResult } from './harness.js';
 
 let m: Manager;
@@ -324,6 +325,34 @@ describe('vnp against a running manager', () => {
     expect(line).toContain(
       `cannot reach the manager at http://127.0.0.1:${port}: connection refused`,
     );
+  });
+
+  it('applies over 1,000 documents in one request with a progress bar on a TTY', async () => {
+    const dir = join(scratch, 'bulk');
+    mkdirSync(dir);
+    const docs = Array.from(
+      { length: 1100 },
+      (_, i) =>
+        `kind: Subnet\nname: bulk-${String(i).padStart(4, '0')}\ncidr: 10.${100 + Math.floor(i / 256)}.${i % 256}.0/24\n`,
+    );
+    writeFileSync(join(dir, 'a.yaml'), docs.slice(0, 600).join('---\n'));
+    writeFileSync(join(dir, 'b.yaml'), docs.slice(600).join('---\n'));
+    const stdout = { text: '', write: (t: string) => (stdout.text += t) };
+    const stderr = { text: '', isTTY: true, write: (t: string) => (stderr.text += t) };
+    const code = await runCli(['apply', '-f', dir], {
+      env: { VNP_SERVER: m.url, VNP_TOKEN: m.adminToken },
+      stdout,
+      stderr,
+      cwd: scratch,
+    });
+    expect(code, stderr.text).toBe(0);
+    expect(stdout.text).toMatch(/applied at revision \d+: 1100 created/);
+    expect(stderr.text).toContain('uploading 1100 documents [');
+    expect(stderr.text).toContain('uploaded 1100 documents; waiting for the manager');
+    const audit = json<{ action: string }[]>(await m.vnp(['audit', '--limit', '1', '-o', 'json']));
+    expect(audit[0]!.action).toBe('apply 1100 document(s)');
+    const subnets = json<Named[]>(await m.vnp(['get', 'subnets', '-o', 'json']));
+    expect(subnets.filter((n) => n.name.startsWith('bulk-'))).toHaveLength(1100);
   });
 
   it('--help works from the installed binary', async () => {
