@@ -1,6 +1,8 @@
 /** docs/semantics.md quotes verdict-table rows in italics (`_…_`): each quote must name a real row. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { validateDocument } from '../../src/model/validate.js';
 import { VERDICT_CASES } from './verdict-cases.js';
 
 describe('docs/semantics.md', () => {
@@ -20,5 +22,17 @@ describe('docs/semantics.md', () => {
       return !names.some((n) => parts.every((p) => n.includes(p)));
     });
     expect(unknown).toEqual([]);
+  });
+
+  it('every YAML example is a valid document', () => {
+    const md = readFileSync(new URL('../../docs/semantics.md', import.meta.url), 'utf8');
+    const blocks = [...md.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const block of blocks) {
+      for (const doc of parseAllDocuments(block)) {
+        expect(doc.errors).toEqual([]);
+        expect(() => validateDocument(doc.toJS())).not.toThrow();
+      }
+    }
   });
 });
