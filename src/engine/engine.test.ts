@@ -295,3 +295,22 @@ describe('Engine reads', () => {
     expect(e.check({ src: 'web-1', dst: 'db-1', protocol: 'icmp' }).verdict).toBe('deny');
   });
 });
+
+describe('Engine.flowTable', () => {
+  it('matches check on every port boundary', () => {
+    const e = engine();
+    const [web, db] = [e.identityOf('web-1')!, e.identityOf('db-1')!];
+    const table = e.flowTable({ identity: web }, { identity: db });
+    expect(table.filter((s) => s.proto === 'tcp')).toEqual([
+      { proto: 'tcp', lo: 0, hi: 5431, verdict: 'deny' },
+      { proto: 'tcp', lo: 5432, hi: 5432, verdict: 'allow' },
+      { proto: 'tcp', lo: 5433, hi: 65535, verdict: 'deny' },
+    ]);
+    for (const port of [1, 5431, 5432, 5433, 65535]) {
+      const seg = table.find((s) => s.proto === 'tcp' && s.lo <= port && port <= s.hi)!;
+      expect(seg.verdict).toBe(
+        e.check({ src: 'web-1', dst: 'db-1', protocol: 'tcp', port }).verdict,
+      );
+    }
+  });
+});

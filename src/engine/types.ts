@@ -99,3 +99,11 @@ export interface ResolvedPolicy {
   ingress: ResolvedRule[];
   egress: ResolvedRule[];
 }
+
+/** A disjoint port range of one protocol with the flow verdict for it. */
+export interface FlowSegment {
+  proto: Protocol;
+  lo: number;
+  hi: number;
+  verdict: 'allow' | 'deny';
+}
