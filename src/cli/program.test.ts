@@ -88,8 +88,16 @@ describe('the vnp program', () => {
     ],
     [['bogus'], /^error: VNP_ERR_VALIDATION: unknown command 'bogus'\n$/],
     [
+      ['check', 'a', 'b'],
+      /^error: VNP_ERR_VALIDATION: --port is required for tcp \(or use --proto icmp\)\n$/,
+    ],
+    [
+      ['check', 'a', 'b', '--proto', 'udp', '--port', '0'],
+      /^error: VNP_ERR_VALIDATION: .*expected an integer 1\.\.65535\n$/,
+    ],
+    [
       ['check', 'a', 'b', '--port', '70000'],
-      /^error: VNP_ERR_VALIDATION: option '--port <port>' argument '70000' is invalid\. expected an integer 0\.\.65535\n$/,
+      /^error: VNP_ERR_VALIDATION: option '--port <port>' argument '70000' is invalid\. expected an integer 1\.\.65535\n$/,
     ],
     [
       ['check', 'a', 'b', '--proto', 'gre'],

@@ -1,5 +1,6 @@
 /** `vnp check SRC DST [--proto P] [--port N] [-o json]`: judge and explain a flow. */
 import type { Command } from 'commander';
+import { VnpError } from '../../model/errors.js';
 import type { Protocol } from '../../model/types.js';
 import type { CheckRequest } from '../../client/api-types.js';
 import { intArg, outputArg, protocolArg } from '../arguments.js';
@@ -35,12 +36,8 @@ export function registerCheck(
     )
     .argument('<src>', 'source: interface record name or IP address')
     .argument('<dst>', 'destination: interface record name or IP address')
-    .option(
-      '-p, --proto <protocol>',
-      'tcp | udp | sctp | icmp (default tcp when --port is given)',
-      protocolArg,
-    )
-    .option('--port <port>', 'destination port', intArg(0, 65535))
+    .option('-p, --proto <protocol>', 'tcp | udp | sctp | icmp (default tcp)', protocolArg)
+    .option('--port <port>', 'destination port', intArg(1, 65535))
     .option('-o, --output <format>', 'json | yaml | table', outputArg, 'table' as OutputFormat)
     .option('--exit-code', `exit ${DENIED_EXIT_CODE} when the flow is denied (for scripts)`)
     .addHelpText(
@@ -53,7 +50,18 @@ Examples:
   vnp check web-1 db-1 --port 5432 --exit-code || echo denied`,
     )
     .action(async (src: string, dst: string, opts: CheckFlags, cmd: Command) => {
-      const protocol = opts.proto ?? (opts.port !== undefined ? 'tcp' : undefined);
+      const protocol = opts.proto ?? 'tcp';
+      // A flow has one destination port (icmp has none): say so before asking.
+      if (protocol !== 'icmp' && opts.port === undefined) {
+        throw new VnpError(
+          'VNP_ERR_VALIDATION',
+          `--port is required for ${protocol} (or use --proto icmp)`,
+          {
+            field: 'port',
+            expected: 'an integer 1..65535',
+          },
+        );
+      }
       const req: CheckRequest = { src, dst };
       if (protocol !== undefined) req.protocol = protocol;
       if (opts.port !== undefined && protocol !== 'icmp') req.port = opts.port;
