@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { makeExec } from '../../src/agent/exec.js';
+import { LinkReconciler } from '../../src/agent/link/reconcile.js';
 import { vethName } from '../../src/agent/names.js';
 import { decodeVxlanPcap } from './support/gbp.js';
+import { peerEntry } from './support/host-states.js';
 import { baselineSides, ID, PORT_OK, PORT_OTHER, records, statesFor } from './support/scenario.js';
 import { buildTopology, privilegedProblem, sh, type Topology } from './support/topology.js';
 import {
@@ -110,6 +112,58 @@ describe.skipIf(problem !== undefined)('datapath (real kernel, three hosts)', ()
     expect(fromB.length).toBeGreaterThan(0);
     for (const p of fromA) expect(p).toMatchObject({ gbp: true, groupPolicyId: ID.a, vni: 1 });
     for (const p of fromB) expect(p).toMatchObject({ gbp: true, groupPolicyId: ID.b });
+  });
+
+  it('trusts the GBP mark over the ipcache for traffic from the overlay', async () => {
+    // h3 believes (stale ipcache) that 10.10.0.1 is identity 999, and c accepts only 256.
+    // The connection works only if h3 takes a's identity from the VXLAN header.
+    const sides = [
+      ...baselineSides(),
+      {
+        identity: ID.c,
+        direction: 'ingress' as const,
+        cidr: [],
+        any: [],
+        peers: [peerEntry(ID.a, 'tcp', PORT_OK, PORT_OK, 'allow')],
+      },
+    ];
+    const states = statesFor(topo, 100, records(topo), sides);
+    const h3 = states.get('h3')!;
+    const stale = {
+      ...h3,
+      remotes: h3.remotes.map((r) => (r.name === 'a' ? { ...r, identity: 999 } : r)),
+      ipcache: h3.ipcache.map((e) => (e.ip === '10.10.0.1' ? { ...e, identity: 999 } : e)),
+    };
+    await agents.get('h3')!.applyState(stale);
+    try {
+      expect(await tcpConnects(ns('a'), '10.10.0.3', PORT_OK)).toBe(true);
+      // From h1's other record d (identity 259, not allowed by c) it stays denied.
+      expect(await tcpConnects(ns('d'), '10.10.0.3', PORT_OK, 500)).toBe(false);
+    } finally {
+      await agents
+        .get('h3')!
+        .applyState(statesFor(topo, 101, records(topo), baselineSides()).get('h3')!);
+    }
+    expect(await tcpConnects(ns('a'), '10.10.0.3', PORT_OK, 500)).toBe(false);
+  });
+
+  it('reconciles idempotently and leaves links and routes it does not own alone', async () => {
+    const h2 = topo.hosts.find((h) => h.name === 'h2')!;
+    // A veth (the kind the agent deletes) with a name the agent does not own.
+    sh(['ip', '-n', h2.netns, 'link', 'add', 'keep0', 'type', 'veth', 'peer', 'name', 'keep1']);
+    sh(['ip', '-n', h2.netns, 'link', 'set', 'keep0', 'up']);
+    sh(['ip', '-n', h2.netns, 'route', 'add', '10.10.0.200/32', 'dev', 'keep0']);
+    const links = new LinkReconciler({ exec: makeExec(h2.netns), underlayIp: h2.underlayIp });
+    const st = statesFor(topo, 102, records(topo), baselineSides()).get('h2')!;
+    expect(await links.reconcile(st)).toMatchObject({ created: [], removed: [] });
+    // A state without b removes b's veth, and nothing of ours remains for it; keep0 stays.
+    const without = statesFor(topo, 103, records(topo, { b: null }), baselineSides()).get('h2')!;
+    expect((await links.reconcile(without)).removed).toEqual([vethName('b')]);
+    const after = sh(['ip', '-n', h2.netns, '-j', 'link', 'show']);
+    expect(after).toContain('keep0');
+    expect(sh(['ip', '-n', h2.netns, 'route', 'show'])).toContain('10.10.0.200 dev keep0');
+    expect((await links.reconcile(st)).created).toEqual([vethName('b')]);
+    sh(['ip', '-n', h2.netns, 'link', 'del', 'keep0']);
   });
 
   it('a quarantine (new identity, deny all) kills an established TCP connection', async () => {
