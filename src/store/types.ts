@@ -4,7 +4,7 @@
  * Every committed batch bumps the global revision by one and appends one entry
  * to the change log, in the same transaction as the resource rows and audit row.
  */
-import type { Document, Kind, Meta } from '../model/types.js';
+import type { Document, JsonValue, Kind, Meta, Tags } from '../model/types.js';
 
 /** A stored resource: the document plus server-set metadata. */
 export type StoredDocument = Document & Meta;
@@ -59,6 +59,43 @@ export interface AuditQuery {
   name?: string;
 }
 
+/** An event received by the manager (design.md §1 Reaction), as stored. */
+export interface StoredEvent {
+  /** Assigned by the store, increasing. */
+  id: number;
+  at: string;
+  /** Event type, e.g. `ids.alert`, `suricata.alert`. */
+  type: string;
+  /** As given: a record name or an address. */
+  target: string;
+  /** The interface record the target resolved to, if any. */
+  record?: string;
+  severity?: number;
+  details?: JsonValue;
+  actor: string;
+  /** Names of the reactions that fired. */
+  reactions: string[];
+}
+
+/**
+ * A pending undo of a reaction with a `ttl` on one record: at `expiresAt` the
+ * tags the reaction set are removed (or their prior values restored) and the
+ * tags it removed are restored. One row per (record, reaction): a repeated
+ * event moves `expiresAt` and keeps the original prior values.
+ */
+export interface ReactionExpiry {
+  record: string;
+  reaction: string;
+  expiresAt: string;
+  /** Tags the reaction set, with the values it set. */
+  set: Tags;
+  /** Tags the reaction removed (keys). */
+  removed: string[];
+  /** Values before the reaction of keys it set or removed (only keys that were present). */
+  prior: Tags;
+  eventId?: number;
+}
+
 export interface Store {
   /** `pglite` or `postgres`. */
   readonly backend: string;
@@ -83,4 +120,14 @@ export interface Store {
   /** Called with each revision committed by anyone (other managers included); returns unsubscribe. */
   onCommit(listener: (revision: number) => void): Promise<() => void>;
   close(): Promise<void>;
+  /** Reactions: store an event (without id); returns it with its id. */
+  insertEvent(e: Omit<StoredEvent, 'id'>): Promise<StoredEvent>;
+  /** Reactions: the newest events first, at most `limit`. */
+  listEvents(limit: number): Promise<StoredEvent[]>;
+  /** Reactions: create or replace the expiry of (record, reaction). */
+  putExpiry(x: ReactionExpiry): Promise<void>;
+  /** Reactions: every pending expiry, soonest first. */
+  listExpiries(): Promise<ReactionExpiry[]>;
+  /** Reactions: drop the expiry of (record, reaction); false when there was none. */
+  deleteExpiry(record: string, reaction: string): Promise<boolean>;
 }

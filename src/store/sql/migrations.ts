@@ -7,6 +7,7 @@
  * To extend the schema, append a migration with the next number; never edit
  * an applied one.
  */
+import { MIGRATION_002_REACTIONS } from './migration-002-reactions.js';
 import type { SqlClient } from './sql-client.js';
 
 /** One schema step. */
@@ -62,6 +63,7 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  MIGRATION_002_REACTIONS,
 ];
 
 /**

@@ -13,6 +13,8 @@
 import { VnpError, fieldError } from '../../model/errors.js';
 import type {
   AuditQuery,
+  ReactionExpiry,
+  StoredEvent,
   ChangeEntry,
   ChangeRecord,
   CommitRequest,
@@ -23,6 +25,7 @@ import type {
 import { CommitListeners, type CommitListener } from './commit-listeners.js';
 import { prepareCommit, type PreparedCommit } from './commit-request.js';
 import { migrate } from './migrations.js';
+import * as R from './reaction-store.js';
 import * as Q from './queries.js';
 import {
   toChangeRecord,
@@ -185,6 +188,26 @@ export class SqlStore implements Store {
     checkTime('at', at);
     const r = await this.client.query(Q.REVOKE_TOKEN, [id, at]);
     return r.rows.length > 0;
+  }
+
+  insertEvent(e: Omit<StoredEvent, 'id'>): Promise<StoredEvent> {
+    return R.insertEvent(this.client, e);
+  }
+
+  listEvents(limit: number): Promise<StoredEvent[]> {
+    return R.listEvents(this.client, limit);
+  }
+
+  putExpiry(x: ReactionExpiry): Promise<void> {
+    return R.putExpiry(this.client, x);
+  }
+
+  listExpiries(): Promise<ReactionExpiry[]> {
+    return R.listExpiries(this.client);
+  }
+
+  deleteExpiry(record: string, reaction: string): Promise<boolean> {
+    return R.deleteExpiry(this.client, record, reaction);
   }
 
   async onCommit(listener: CommitListener): Promise<() => void> {
