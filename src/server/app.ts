@@ -85,6 +85,10 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   const auth = new TokenAuthenticator(opts.store, now);
 
   installErrorHandling(app);
+  // Every answer names its request, so a report of any error can be found in the log.
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
   // RFC 7396 bodies are JSON too.
   app.addContentTypeParser(
     'application/merge-patch+json',

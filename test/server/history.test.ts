@@ -145,3 +145,39 @@ describe('GET /v1/watch', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe('watch history bounds', () => {
+  it('answers 410 VNP_ERR_HISTORY_GONE when since is older than the retained log', async () => {
+    const orig = s.store.oldestRevision.bind(s.store);
+    const oldest = s.manager.revision;
+    s.store.oldestRevision = async () => oldest;
+    try {
+      const r = await s.call('GET', `/v1/watch?since=${oldest - 2}`);
+      expect(r.status).toBe(410);
+      expect(r.body.error).toMatchObject({
+        code: 'VNP_ERR_HISTORY_GONE',
+        details: { field: 'since', oldest },
+      });
+    } finally {
+      s.store.oldestRevision = orig;
+    }
+  });
+});
+
+describe('write serialization', () => {
+  it('loses no concurrent tag change', async () => {
+    const rev = s.manager.revision;
+    const writes = Array.from({ length: 20 }, (_, i) =>
+      s.call('PATCH', '/v1/interfaces/web1/tags', {
+        as: 'operator',
+        body: { set: { [`c${i}`]: i } },
+      }),
+    );
+    const results = await Promise.all(writes);
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect(new Set(results.map((r) => r.body.revision)).size).toBe(20);
+    expect(s.manager.revision).toBe(rev + 20);
+    const tags = (await s.call('GET', '/v1/interfaces/web1')).body.tags;
+    for (let i = 0; i < 20; i++) expect(tags[`c${i}`]).toBe(i);
+  });
+});

@@ -83,6 +83,7 @@ describe('probes, metrics, OpenAPI, PEPs', () => {
       expect(r.status).toBe(500);
       expect(r.body.error.code).toBe('VNP_ERR_INTERNAL');
       expect(typeof r.body.error.details.requestId).toBe('string');
+      expect(r.headers['x-request-id']).toBe(r.body.error.details.requestId);
       expect(r.text).not.toContain('boom');
     } finally {
       s.manager.engine.list = orig;
