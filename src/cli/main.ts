@@ -7,6 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { runCli } from './program.js';
 
+// `vnp get iface | head`: a closed pipe ends output quietly, as in other tools.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const code = await runCli(process.argv.slice(2), {
   env: process.env,
   stdout: process.stdout,

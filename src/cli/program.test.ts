@@ -192,6 +192,18 @@ describe('errorLine', () => {
     );
   });
 
+  it('explains a manager that cannot bind', () => {
+    const e = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:7400'), {
+      syscall: 'listen',
+      code: 'EADDRINUSE',
+      address: '127.0.0.1',
+      port: 7400,
+    });
+    expect(errorLine(e)).toBe(
+      'error: VNP_ERR_UNAVAILABLE: cannot listen on 127.0.0.1:7400: address already in use (EADDRINUSE); set VNP_LISTEN',
+    );
+  });
+
   it('rewrites commander messages', () => {
     expect(usageErrorLine("error: unknown option '--x'\n")).toBe(
       "error: VNP_ERR_VALIDATION: unknown option '--x'\n",

@@ -77,6 +77,12 @@ function applyToAll(cmd: Command, f: (c: Command) => void): void {
  */
 export function errorLine(e: unknown): string {
   if (e instanceof VnpError) return `error: ${e.code}: ${oneLine(e.message)}${failedTests(e)}`;
+  const sys = e as { syscall?: unknown; code?: unknown; address?: unknown; port?: unknown };
+  // The manager cannot bind: an operator's problem (port taken, privileged port), not a bug.
+  if (e instanceof Error && sys.syscall === 'listen' && typeof sys.code === 'string') {
+    const what = LISTEN_ERRORS[sys.code] ?? sys.code;
+    return `error: VNP_ERR_UNAVAILABLE: cannot listen on ${String(sys.address)}:${String(sys.port)}: ${what} (${sys.code}); set VNP_LISTEN`;
+  }
   const msg = e instanceof Error ? e.message : String(e);
   return `error: VNP_ERR_INTERNAL: ${oneLine(msg)}`;
 }
@@ -90,6 +96,12 @@ export function errorLine(e: unknown): string {
 export function usageErrorLine(s: string): string {
   return `error: VNP_ERR_VALIDATION: ${oneLine(s.replace(/^error:\s*/, ''))}\n`;
 }
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available on this host',
+};
 
 /** A refused apply names its failing tests on the same line (at most three). */
 function failedTests(e: VnpError): string {
