@@ -2,6 +2,7 @@
  * Turns core results into the ratios and the targets table of design.md §6, and
  * prints them. Pure apart from the returned text.
  */
+import type { CompileChildResult } from './compile-child.js';
 import type { CoreResults, VerdictRow } from './core.js';
 import { formatMiB, formatMs, formatNs, formatRate, formatRatio, formatTable } from './table.js';
 
@@ -126,27 +127,28 @@ function compileTargets(r: CoreResults): TargetRow[] {
   const c = r.compile;
   const note = isFullScale(r).compile ? undefined : 'quick run: not at the target scale';
   const scale = c ? ` (${c.records} records, ${c.policies} policies)` : '';
-  const rows: TargetRow[] = [
-    {
-      what: `full compile time${scale}`,
-      target: '≤ 2 s',
-      measured: c ? formatMs(c.loadMs) : 'n/a',
-      met: c ? c.loadMs <= 2000 : undefined,
-    },
-    {
-      what: 'full compile peak RSS (whole process)',
-      target: '≤ 1 GiB',
-      measured: c ? formatMiB(c.peakRss) : 'n/a',
-      met: c ? c.peakRss <= GIB : undefined,
-    },
-    {
-      what: 'one tag change → deltas ready (p99)',
-      target: '≤ 5 ms',
-      measured: c ? formatMs(c.applyP99Ms) : 'n/a',
-      met: c ? c.applyP99Ms <= 5 : undefined,
-    },
+  // A failed child is a miss, not an absence: the engine could not do it.
+  const row = (
+    what: string,
+    target: string,
+    value: (c: CompileChildResult) => [string, boolean],
+  ): TargetRow => {
+    const [measured, met] = c
+      ? value(c)
+      : [r.compileError ? 'child failed' : 'n/a', r.compileError ? false : undefined];
+    return { what, target, measured, met, ...(note ? { note } : {}) };
+  };
+  return [
+    row(`full compile time${scale}`, '≤ 2 s', (x) => [formatMs(x.loadMs), x.loadMs <= 2000]),
+    row('full compile peak RSS (whole process)', '≤ 1 GiB', (x) => [
+      formatMiB(x.peakRss),
+      x.peakRss <= GIB,
+    ]),
+    row('one tag change → deltas ready (p99)', '≤ 5 ms', (x) => [
+      formatMs(x.applyP99Ms),
+      x.applyP99Ms <= 5,
+    ]),
   ];
-  return rows.map((row) => (note ? { ...row, note } : row));
 }
 
 /**
@@ -200,6 +202,7 @@ function verdictTable(r: CoreResults): string {
 
 function compileTable(r: CoreResults): string {
   const c = r.compile;
+  if (r.compileError !== undefined) return `!!! compile child failed: ${r.compileError}`;
   if (!c) return '(compile suite skipped)';
   const stats = Object.entries(c.stats)
     .map(([k, v]) => `${k} ${v}`)

@@ -88,6 +88,8 @@ export interface CoreResults {
   options: CoreOptions;
   verdicts: VerdictRow[];
   compile?: CompileChildResult;
+  /** Why the compile child produced no result (its stderr tail). */
+  compileError?: string;
 }
 
 type Log = (line: string) => void;
@@ -257,5 +259,12 @@ export async function runCore(opts: CoreOptions, log: Log): Promise<CoreResults>
   log(
     `full compile at ${opts.compile.records} records, ${opts.compile.policies} policies (fresh process) ...`,
   );
-  return { options: opts, verdicts, compile: runCompileChild(opts.compile) };
+  try {
+    return { options: opts, verdicts, compile: runCompileChild(opts.compile) };
+  } catch (e) {
+    // The verdict rows are still worth printing; the compile targets show as failed.
+    const compileError = e instanceof Error ? e.message : String(e);
+    log(`!!! ${compileError}`);
+    return { options: opts, verdicts, compileError };
+  }
 }

@@ -16,7 +16,11 @@
  * Fairness: the policy set is pre-parsed once (`preparsePolicySet`) and every call
  * object (entities of both records, context) is built once per flow and reused, so
  * the timing measures Cedar's `statefulIsAuthorized` itself.
+ *
+ * Importing this module turns off V8's JS→Wasm call inlining (v8-wasm-workaround.ts):
+ * without it Node 20 aborts after a few thousand Cedar calls.
  */
+import './v8-wasm-workaround.js';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { Document, Partition, Policy, Rule, Tags } from '../../src/model/types.js';
 import type { Path, Literal, Selector } from '../../src/selector/ast.js';
@@ -136,6 +140,11 @@ export function policiesToCedar(docs: readonly Document[]): Record<string, strin
   return out;
 }
 
+/** Kept out of the hot path: see the note on `CedarJudge.allows`. */
+function cedarFailure(errors: readonly cedar.DetailedError[]): Error {
+  return new Error(`cedar: ${errors.map((e) => e.message).join('; ')}`);
+}
+
 function entityOf(name: string, tags: Tags): cedar.EntityJson {
   return {
     uid: { type: 'Iface', id: name },
@@ -175,8 +184,8 @@ export class CedarJudge implements FlowJudge {
 
   allows(flow: BenchFlow): boolean {
     if (flow.src === flow.dst) return true;
-    const [egress, ingress] = this.callsOf(flow);
-    return this.decide(egress) && this.decide(ingress);
+    const pair = this.callsOf(flow);
+    return this.decide(pair[0]) && this.decide(pair[1]);
   }
 
   /** Policy-evaluation errors Cedar reported for this flow (empty when the translation is clean). */
@@ -190,8 +199,7 @@ export class CedarJudge implements FlowJudge {
 
   private decide(call: Call): boolean {
     const a = cedar.statefulIsAuthorized(call);
-    if (a.type !== 'success')
-      throw new Error(`cedar: ${a.errors.map((e) => e.message).join('; ')}`);
+    if (a.type !== 'success') throw cedarFailure(a.errors);
     return a.response.decision === 'allow';
   }
 
