@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createContext } from '../context.js';
+import { resolveAgentOptions, splitServers } from './daemons.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vnp-agent-opts-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const ctx = (env: Record<string, string> = {}) =>
+  createContext({ env, stdout: { write: () => true }, stderr: { write: () => true }, cwd: dir });
+
+describe('splitServers', () => {
+  it('splits on commas and drops blanks', () => {
+    expect(splitServers('http://a:1, http://b:2,,')).toEqual(['http://a:1', 'http://b:2']);
+  });
+});
+
+describe('resolveAgentOptions', () => {
+  it('reads the token file (relative to cwd), normalises managers, keeps the underlay given', async () => {
+    writeFileSync(join(dir, 'agent.token'), 'vnp_abc_secret\n');
+    const r = await resolveAgentOptions(
+      { host: 'host-a', tokenFile: 'agent.token', underlayIp: '192.0.2.10' },
+      { server: 'm1:7400,https://m2:7400/' },
+      ctx(),
+    );
+    expect(r).toEqual({
+      servers: ['http://m1:7400', 'https://m2:7400'],
+      host: 'host-a',
+      token: 'vnp_abc_secret',
+      underlayIp: '192.0.2.10',
+    });
+  });
+
+  it('takes managers and token from the environment', async () => {
+    const r = await resolveAgentOptions(
+      { host: 'h', underlayIp: '192.0.2.1' },
+      {},
+      ctx({ VNP_SERVER: 'http://m:7400', VNP_TOKEN: 't0k' }),
+    );
+    expect(r.servers).toEqual(['http://m:7400']);
+    expect(r.token).toBe('t0k');
+  });
+
+  it('guesses an underlay address when none is given, or says it needs one', async () => {
+    // A host with no non-loopback interface has nothing to guess from.
+    const r = await resolveAgentOptions(
+      { host: 'h' },
+      { server: 'http://127.0.0.1:7400', token: 't' },
+      ctx(),
+    ).catch((e: Error) => e);
+    if (r instanceof Error) expect(r.message).toContain('--underlay-ip is required');
+    else expect(r.underlayIp).toMatch(/^[0-9a-f.:]+$/i);
+  });
+
+  it('refuses an empty token file', async () => {
+    writeFileSync(join(dir, 'empty.token'), '\n');
+    await expect(
+      resolveAgentOptions(
+        { host: 'h', tokenFile: 'empty.token', underlayIp: '192.0.2.1' },
+        { server: 'http://m' },
+        ctx(),
+      ),
+    ).rejects.toThrow('--token-file empty.token is empty');
+  });
+});
