@@ -8,7 +8,8 @@ import { killDeniedFlows } from './conntrack.js';
 import { makeExec, type Exec } from './exec.js';
 import { LinkReconciler } from './link/reconcile.js';
 import { KernelNft, type NftBackend } from './nft/apply.js';
-import { renderDelta, renderRuleset } from './nft/render.js';
+import { buildModel, type TableModel } from './nft/model.js';
+import { renderModel, renderModelDelta } from './nft/render.js';
 
 /** Agent settings. */
 export interface AgentOptions {
@@ -65,6 +66,7 @@ export class Agent {
   private readonly nft: NftBackend;
   private readonly links: LinkReconciler | undefined;
   private current: HostState | undefined;
+  private currentModel: TableModel | undefined;
   private queue: Promise<void> = Promise.resolve();
   private pending: HostState | undefined;
 
@@ -123,25 +125,27 @@ export class Agent {
     try {
       if (this.links) await this.links.reconcile(state);
       const t1 = performance.now();
-      const prev = this.current;
+      const prevModel = this.currentModel;
+      const model = buildModel(state, ropts);
       let changed = true;
-      if (prev) {
+      if (prevModel) {
         try {
-          const doc = renderDelta(prev, state, ropts);
+          const doc = renderModelDelta(prevModel, model);
           changed = doc.nftables.length > 0;
           await this.nft.apply(doc);
           this.stats.deltaApplies++;
         } catch (err) {
           this.opts.log?.(`delta refused, replacing the table: ${(err as Error).message}`);
-          await this.nft.apply(renderRuleset(state, ropts));
+          await this.nft.apply(renderModel(model));
           this.stats.fullApplies++;
         }
       } else {
-        await this.nft.apply(renderRuleset(state, ropts));
+        await this.nft.apply(renderModel(model));
         this.stats.fullApplies++;
       }
       const t2 = performance.now();
       this.current = state;
+      this.currentModel = model;
       this.stats.applies++;
       this.stats.lastRevision = state.revision;
       this.stats.lastLinksMs = t1 - t0;
@@ -161,5 +165,6 @@ export class Agent {
   async removePolicy(): Promise<void> {
     await this.nft.flush();
     this.current = undefined;
+    this.currentModel = undefined;
   }
 }

@@ -212,11 +212,14 @@ describe.skipIf(problem !== undefined)('datapath (real kernel, three hosts)', ()
       rule: 'egress[2]',
     });
     const deltas = agents.get('h1')!.stats.deltaApplies;
+    const fulls = [...agents.values()].map((a) => a.stats.fullApplies);
     await applyAll(statesFor(topo, 4, records(topo), opened));
     expect(await tcpConnects(ns('a'), '10.10.0.2', PORT_OTHER)).toBe(true);
     await applyAll(statesFor(topo, 5, records(topo), baselineSides()));
     expect(await tcpConnects(ns('a'), '10.10.0.2', PORT_OTHER)).toBe(false);
     expect(agents.get('h1')!.stats.deltaApplies).toBeGreaterThan(deltas);
+    // Every update went in as a delta: none was refused and replaced by a full ruleset.
+    expect([...agents.values()].map((a) => a.stats.fullApplies)).toEqual(fulls);
   });
 
   it('detaches and moves a record to another host', async () => {

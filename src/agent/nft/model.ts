@@ -39,6 +39,8 @@ export interface SetDecl {
   flags?: string[];
   /** Canonical key → element JSON (a key, or `[key, value]` for maps). */
   elems: Map<string, NftValue>;
+  /** Canonical key → canonical element (key and value): equal strings, equal elements. */
+  sigs: Map<string, string>;
 }
 
 /** A chain; `hook` for base chains. */
@@ -99,8 +101,13 @@ function span(lo: NftValue, hi: NftValue, single: boolean): NftValue {
   return single ? lo : { range: [lo, hi] };
 }
 
+/**
+ * Ports are the last field of every concatenated key, and always a range: nft 1.0.6
+ * cannot delete a concatenated interval element whose last field is a single value
+ * ("No such file or directory"), while `80-80` adds and deletes fine.
+ */
 function portSpan(lo: bigint, hi: bigint): NftValue {
-  return span(Number(lo), Number(hi), lo === hi);
+  return { range: [Number(lo), Number(hi)] };
 }
 
 function addrSpan(family: Family, lo: bigint, hi: bigint): NftValue {
@@ -133,11 +140,14 @@ function newSet(name: string, type: string | string[], map?: string, interval = 
     ...(map ? { map } : {}),
     ...(interval ? { flags: ['interval'] } : {}),
     elems: new Map(),
+    sigs: new Map(),
   };
 }
 
 function put(set: SetDecl, key: NftValue, value?: NftValue): void {
-  set.elems.set(JSON.stringify(key), value === undefined ? key : [key, value]);
+  const k = JSON.stringify(key);
+  set.elems.set(k, value === undefined ? key : [key, value]);
+  set.sigs.set(k, value === undefined ? k : `${k}=>${JSON.stringify(value)}`);
 }
 
 /** Everything one (L, direction) needs: its chain, its maps, the log chains it jumps to. */

@@ -64,6 +64,55 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
       }
     });
 
+    it('deletes and changes single-port and single-address elements by delta', async () => {
+      const base = randomHostState(makeRng(5), 2);
+      const side = base.sides[0]!;
+      side.peers = [
+        {
+          peer: 400,
+          proto: 'tcp',
+          ports: [80, 80],
+          verdict: 'allow',
+          policy: 'p',
+          rule: 'egress[0]',
+        },
+        {
+          peer: 401,
+          proto: 'udp',
+          ports: [53, 53],
+          verdict: 'deny',
+          policy: 'p',
+          rule: 'egress[1]',
+        },
+      ];
+      side.cidr = [
+        {
+          range: '192.0.2.7',
+          proto: 'tcp',
+          ports: [22, 22],
+          verdict: 'deny',
+          policy: 'p',
+          rule: 'egress[2]',
+        },
+      ];
+      side.any = [{ proto: 'sctp', ports: [9, 9], verdict: 'log', policy: 'p', rule: 'egress[3]' }];
+      const next = structuredClone(base);
+      const ns2 = next.sides[0]!;
+      ns2.peers = [{ ...ns2.peers[0]!, verdict: 'deny' }];
+      ns2.cidr = [];
+      ns2.any = [];
+      next.ipcache = next.ipcache.slice(1);
+      await nft.apply(renderRuleset(base));
+      const delta = renderDelta(base, next);
+      expect(delta.nftables.some((c) => 'delete' in c && 'table' in (c.delete as object))).toBe(
+        false,
+      );
+      await nft.apply(delta); // throws if the kernel refuses
+      const viaDelta = normalize(await nft.list());
+      await nft.apply(renderRuleset(next));
+      expect(viaDelta).toEqual(normalize(await nft.list()));
+    });
+
     it('an empty delta changes nothing and flush removes the table', async () => {
       const s = randomHostState(makeRng(99), 2);
       await nft.apply(renderRuleset(s));

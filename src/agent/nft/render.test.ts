@@ -54,7 +54,7 @@ describe('renderRuleset', () => {
     );
     expect(elems(m.sets.get('eg-256-p'))).toEqual([
       [{ concat: [257, 'tcp', { range: [80, 90] }] }, { accept: null }],
-      [{ concat: [257, 'udp', 53] }, { jump: { target: 'lg-dns-egress-1' } }],
+      [{ concat: [257, 'udp', { range: [53, 53] }] }, { jump: { target: 'lg-dns-egress-1' } }],
     ]);
     expect(m.chains.get('lg-dns-egress-1')!.rules).toEqual([
       [{ log: { prefix: 'vnp:dns:egress[1] ' } }, { accept: null }],
@@ -100,7 +100,10 @@ describe('renderRuleset', () => {
     });
     const m = buildModel(state([side]));
     expect(elems(m.sets.get('eg-256-c4'))).toEqual([
-      [{ concat: [{ range: ['192.0.2.0', '192.0.2.255'] }, 'tcp', 443] }, { drop: null }],
+      [
+        { concat: [{ range: ['192.0.2.0', '192.0.2.255'] }, 'tcp', { range: [443, 443] }] },
+        { drop: null },
+      ],
     ]);
     expect(elems(m.sets.get('eg-256-c6'))).toHaveLength(1);
     expect(elems(m.sets.get('eg-256-c4i'))).toEqual([

@@ -104,11 +104,35 @@ function sameSetShape(a: SetDecl, b: SetDecl): boolean {
  *   if (doc.nftables.length > 0) await backend.apply(doc);
  */
 export function renderDelta(prev: HostState, next: HostState, opts: RenderOptions = {}): NftJson {
-  const a = buildModel(prev, opts);
-  const b = buildModel(next, opts);
-  const full = fullFromModel(b);
+  return renderModelDelta(buildModel(prev, opts), buildModel(next, opts));
+}
+
+/**
+ * The full transaction of a table model (see {@link buildModel}).
+ *
+ * @example renderModel(buildModel(state)) // same as renderRuleset(state)
+ */
+export function renderModel(m: TableModel): NftJson {
+  return fullFromModel(m);
+}
+
+/** Commands of the full render of a model, without building it. */
+function fullCount(m: TableModel): number {
+  let n = 3 + m.chains.size + m.sets.size;
+  for (const s of m.sets.values()) if (s.elems.size > 0) n++;
+  for (const c of m.chains.values()) n += c.rules.length;
+  return n;
+}
+
+/**
+ * {@link renderDelta} on models: the agent keeps the model of the applied state, so
+ * an update builds one model, not two.
+ *
+ * @example renderModelDelta(appliedModel, buildModel(next))
+ */
+export function renderModelDelta(a: TableModel, b: TableModel): NftJson {
   const delta = deltaOfModels(a, b);
-  if (delta === undefined || commandCount(delta) >= commandCount(full)) return full;
+  if (delta === undefined || commandCount(delta) >= fullCount(b)) return fullFromModel(b);
   return delta;
 }
 
@@ -147,10 +171,8 @@ function deltaOfModels(a: TableModel, b: TableModel): NftJson | undefined {
     }
     const gone: NftValue[] = [];
     const come: NftValue[] = [];
-    for (const [k, e] of sa.elems)
-      if (!sb.elems.has(k) || !sameJson(sb.elems.get(k), e)) gone.push(e);
-    for (const [k, e] of sb.elems)
-      if (!sa.elems.has(k) || !sameJson(sa.elems.get(k), e)) come.push(e);
+    for (const [k, sig] of sa.sigs) if (sb.sigs.get(k) !== sig) gone.push(sa.elems.get(k));
+    for (const [k, sig] of sb.sigs) if (sa.sigs.get(k) !== sig) come.push(sb.elems.get(k));
     delElems.push(...elements('delete', sa, gone));
     addElems.push(...elements('add', sb, come));
   }
