@@ -10,26 +10,39 @@ export const BUMP_REVISION =
 
 export const CURRENT_REVISION = 'SELECT rev FROM vnp_revision WHERE id';
 
-const RESOURCE_COLUMNS = 'r.kind, r.name, r.doc, r.revision, r.created_at, r.updated_at';
+/**
+ * Resource rows travel out as ONE row holding a JSON array (`j`), not one
+ * protocol row each: for tens of thousands of rows this is several times
+ * faster (PGlite especially), and JSON.parse is the only decoding.
+ * Element: {kind, name, doc, revision, created_at, updated_at}.
+ */
+const AGG_RESOURCES = (from: string): string => `coalesce(json_agg(json_build_object(
+    'kind', ${from}.kind, 'name', ${from}.name, 'doc', ${from}.doc, 'revision', ${from}.revision,
+    'created_at', ${from}.created_at, 'updated_at', ${from}.updated_at)
+    ORDER BY ${from}.kind COLLATE "C", ${from}.name COLLATE "C"), '[]')::text`;
 
 /** $1: JSON array of {kind, name}. */
-export const SELECT_RESOURCES_BY_KEY = `SELECT ${RESOURCE_COLUMNS}
+export const SELECT_RESOURCES_BY_KEY = `SELECT ${AGG_RESOURCES('r')} AS j
   FROM vnp_resources r
   JOIN jsonb_to_recordset($1::jsonb) AS t(kind text, name text) ON r.kind = t.kind AND r.name = t.name`;
 
 /** $1: JSON array of {kind, name, doc}; $2: revision; $3: time. Keeps created_at of existing rows. */
-export const UPSERT_RESOURCES = `INSERT INTO vnp_resources AS r (kind, name, doc, revision, created_at, updated_at)
+export const UPSERT_RESOURCES = `WITH up AS (
+  INSERT INTO vnp_resources AS r (kind, name, doc, revision, created_at, updated_at)
   SELECT t.kind, t.name, t.doc, $2::bigint, $3::timestamptz, $3::timestamptz
   FROM jsonb_to_recordset($1::jsonb) AS t(kind text, name text, doc jsonb)
   ON CONFLICT (kind, name) DO UPDATE
     SET doc = EXCLUDED.doc, revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at
-  RETURNING ${RESOURCE_COLUMNS}`;
+  RETURNING r.*)
+  SELECT ${AGG_RESOURCES('up')} AS j FROM up`;
 
 /** $1: JSON array of {kind, name}. Returns the deleted rows (the "before" images). */
-export const DELETE_RESOURCES = `DELETE FROM vnp_resources r
+export const DELETE_RESOURCES = `WITH gone AS (
+  DELETE FROM vnp_resources r
   USING jsonb_to_recordset($1::jsonb) AS t(kind text, name text)
   WHERE r.kind = t.kind AND r.name = t.name
-  RETURNING ${RESOURCE_COLUMNS}`;
+  RETURNING r.*)
+  SELECT ${AGG_RESOURCES('gone')} AS j FROM gone`;
 
 export const INSERT_CHANGE = `INSERT INTO vnp_changes (revision, at, actor, action, changes)
   VALUES ($1::bigint, $2::timestamptz, $3, $4, $5::jsonb)`;
@@ -37,13 +50,11 @@ export const INSERT_CHANGE = `INSERT INTO vnp_changes (revision, at, actor, acti
 export const NOTIFY_CHANGE = 'SELECT pg_notify($1, $2)';
 
 /**
- * One statement, so one snapshot (byte order, the same on every server collation): the revision and the rows agree even while
- * other managers write. An empty table yields one row with null resource columns.
+ * One statement, so one snapshot: the revision and the rows agree even while
+ * other managers write. Sorted in byte order, the same on every server collation.
  */
-export const LOAD_ALL = `SELECT v.rev, ${RESOURCE_COLUMNS}
-  FROM vnp_revision v LEFT JOIN vnp_resources r ON true
-  WHERE v.id
-  ORDER BY r.kind COLLATE "C", r.name COLLATE "C"`;
+export const LOAD_ALL = `SELECT v.rev, (SELECT ${AGG_RESOURCES('r')} FROM vnp_resources r) AS j
+  FROM vnp_revision v WHERE v.id`;
 
 const CHANGE_COLUMNS = 'revision, at, actor, action, changes';
 

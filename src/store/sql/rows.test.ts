@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { toChangeRecord, toIso, toRevision, toStored, toTokenRecord } from './rows.js';
+import {
+  parseResourceRows,
+  toChangeRecord,
+  toIso,
+  toRevision,
+  toStored,
+  toTokenRecord,
+} from './rows.js';
 
 describe('row conversions', () => {
   it('reads bigint revisions from either driver, refusing unsafe ones', () => {
@@ -17,10 +24,31 @@ describe('row conversions', () => {
     expect(() => toIso('nope')).toThrow();
   });
 
+  it('parses aggregated resource rows, with offsets in timestamps', () => {
+    const rows = parseResourceRows(
+      '[{"kind":"Subnet","name":"a","doc":{"kind":"Subnet","name":"a","cidr":"10.0.0.0/8"},"revision":4,' +
+        '"created_at":"2026-01-01T02:00:00.5+02:00","updated_at":"2026-01-01T00:00:01+00:00"}]',
+    );
+    expect(rows.map(toStored)).toEqual([
+      {
+        kind: 'Subnet',
+        name: 'a',
+        cidr: '10.0.0.0/8',
+        revision: 4,
+        createdAt: '2026-01-01T00:00:00.500Z',
+        updatedAt: '2026-01-01T00:00:01.000Z',
+      },
+    ]);
+    expect(parseResourceRows(null)).toEqual([]);
+    expect(parseResourceRows('[]')).toEqual([]);
+  });
+
   it('builds stored documents, change records and tokens', () => {
     const d = new Date('2026-01-01T00:00:00Z');
     expect(
       toStored({
+        kind: 'Subnet',
+        name: 'a',
         doc: '{"kind":"Subnet","name":"a","cidr":"10.0.0.0/8"}',
         revision: '2',
         created_at: d,

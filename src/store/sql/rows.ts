@@ -41,12 +41,24 @@ export function toJson<T>(v: unknown): T {
   return (typeof v === 'string' ? JSON.parse(v) : v) as T;
 }
 
-/** Row shape of vnp_resources as selected by the queries. */
+/** One element of the JSON arrays the resource queries return (see queries.ts). */
 export interface ResourceRow {
+  kind: string;
+  name: string;
   doc: unknown;
   revision: unknown;
   created_at: unknown;
   updated_at: unknown;
+}
+
+/**
+ * The `j` column of an aggregated resource query as rows.
+ *
+ * @example
+ *   parseResourceRows('[{"kind":"Subnet","name":"a","doc":{…},"revision":1,…}]')
+ */
+export function parseResourceRows(j: unknown): ResourceRow[] {
+  return toJson<ResourceRow[] | null>(j) ?? [];
 }
 
 /**

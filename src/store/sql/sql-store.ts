@@ -28,12 +28,12 @@ import { migrate } from './migrations.js';
 import * as R from './reaction-store.js';
 import * as Q from './queries.js';
 import {
+  parseResourceRows,
   toChangeRecord,
   toRevision,
   toStored,
   toTokenRecord,
   type ChangeRow,
-  type ResourceRow,
   type TokenRow,
 } from './rows.js';
 import type { SqlClient } from './sql-client.js';
@@ -59,7 +59,14 @@ export interface SqlStoreBackend {
   close: () => Promise<void>;
 }
 
-type KeyedRow = ResourceRow & { kind: string; name: string };
+/** Result of an aggregated resource query: one row, `j` a JSON array. */
+type AggRow = { j: unknown };
+
+/** Rows of an aggregated resource query. */
+async function resourceRows(tx: SqlClient, text: string, params: unknown[]) {
+  const r = await tx.query<AggRow>(text, params);
+  return parseResourceRows(r.rows[0]?.j);
+}
 
 /**
  * A Store over any SqlClient.
@@ -90,11 +97,10 @@ export class SqlStore implements Store {
   }
 
   async loadAll(): Promise<{ revision: number; documents: StoredDocument[] }> {
-    const r = await this.client.query<KeyedRow & { rev: unknown }>(Q.LOAD_ALL);
+    const r = await this.client.query<AggRow & { rev: unknown }>(Q.LOAD_ALL);
     const first = r.rows[0];
     if (!first) throw new VnpError('VNP_ERR_UNAVAILABLE', 'store: not migrated (no revision row)');
-    const documents = r.rows.filter((row) => row.kind !== null).map(toStored);
-    return { revision: toRevision(first.rev), documents };
+    return { revision: toRevision(first.rev), documents: parseResourceRows(first.j).map(toStored) };
   }
 
   async commit(req: CommitRequest): Promise<ChangeRecord> {
@@ -260,11 +266,11 @@ const keyOf = (kind: string, name: string): string => `${kind}\u0000${name}`;
 /** Upsert the puts; returns their change entries in request order. */
 async function upsert(tx: SqlClient, c: PreparedCommit, revision: number): Promise<ChangeEntry[]> {
   const keys = JSON.stringify(c.puts.map((d) => ({ kind: d.kind, name: d.name })));
-  const before = await tx.query<KeyedRow>(Q.SELECT_RESOURCES_BY_KEY, [keys]);
-  const beforeByKey = new Map(before.rows.map((r) => [keyOf(r.kind, r.name), toStored(r)]));
+  const before = await resourceRows(tx, Q.SELECT_RESOURCES_BY_KEY, [keys]);
+  const beforeByKey = new Map(before.map((r) => [keyOf(r.kind, r.name), toStored(r)]));
   const rows = JSON.stringify(c.puts.map((d) => ({ kind: d.kind, name: d.name, doc: d })));
-  const after = await tx.query<KeyedRow>(Q.UPSERT_RESOURCES, [rows, revision, c.at]);
-  const afterByKey = new Map(after.rows.map((r) => [keyOf(r.kind, r.name), toStored(r)]));
+  const after = await resourceRows(tx, Q.UPSERT_RESOURCES, [rows, revision, c.at]);
+  const afterByKey = new Map(after.map((r) => [keyOf(r.kind, r.name), toStored(r)]));
   return c.puts.map((d) => {
     const key = keyOf(d.kind, d.name);
     const prior = beforeByKey.get(key);
@@ -282,8 +288,8 @@ async function upsert(tx: SqlClient, c: PreparedCommit, revision: number): Promi
 /** Delete the deletes; a missing row throws (rolling back the whole batch). */
 async function remove(tx: SqlClient, c: PreparedCommit): Promise<ChangeEntry[]> {
   const keys = JSON.stringify(c.deletes);
-  const gone = await tx.query<KeyedRow>(Q.DELETE_RESOURCES, [keys]);
-  const goneByKey = new Map(gone.rows.map((r) => [keyOf(r.kind, r.name), toStored(r)]));
+  const gone = await resourceRows(tx, Q.DELETE_RESOURCES, [keys]);
+  const goneByKey = new Map(gone.map((r) => [keyOf(r.kind, r.name), toStored(r)]));
   return c.deletes.map((d, i) => {
     const prior = goneByKey.get(keyOf(d.kind, d.name));
     if (!prior) {
