@@ -155,6 +155,14 @@ describe('errorFromResponse', () => {
     expect(e.status).toBe(418);
   });
 
+  it('names the request id of a server bug (5xx) only', () => {
+    const body = { error: { code: 'VNP_ERR_INTERNAL', message: 'boom' } };
+    const e = errorFromResponse(500, body, '', 'r-42');
+    expect(e.message).toBe('boom (request id r-42)');
+    expect(e.details?.requestId).toBe('r-42');
+    expect(errorFromResponse(404, body, '', 'r-43').message).toBe('boom');
+  });
+
   it('maps bodies not in the error form by status', () => {
     expect(errorFromResponse(401, undefined).code).toBe('VNP_ERR_UNAUTHENTICATED');
     expect(errorFromResponse(502, '<html>bad gateway</html>').message).toBe(

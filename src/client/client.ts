@@ -274,7 +274,7 @@ export class VnpClient {
       { query: { since }, timeoutMs: null },
       opts.signal,
     );
-    if (!res.ok) throw errorFromResponse(res.status, await readBody(res), res.statusText);
+    if (!res.ok) throw responseError(res, await readBody(res));
     if (res.body === null) return;
     const decoder = new TextDecoder();
     let buffered = '';
@@ -296,7 +296,7 @@ export class VnpClient {
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const res = await this.send(method, path, opts);
     const body = await readBody(res);
-    if (!res.ok) throw errorFromResponse(res.status, body, res.statusText);
+    if (!res.ok) throw responseError(res, body);
     return body as T;
   }
 
@@ -361,6 +361,15 @@ function progressStream(
       onProgress(offset, bytes.byteLength);
     },
   });
+}
+
+function responseError(res: Response, body: unknown): Error {
+  return errorFromResponse(
+    res.status,
+    body,
+    res.statusText,
+    res.headers.get('x-request-id') ?? undefined,
+  );
 }
 
 async function readBody(res: Response): Promise<unknown> {

@@ -69,8 +69,24 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * @example
  *   errorFromResponse(404, { error: { code: 'VNP_ERR_NOT_FOUND', message: 'no Interface "x"' } })
  *   // → RemoteVnpError { code: 'VNP_ERR_NOT_FOUND', status: 404 }
+ *   errorFromResponse(500, {...}, '', 'req-7') // message ends with "(request id req-7)"
  */
-export function errorFromResponse(status: number, body: unknown, statusText = ''): RemoteVnpError {
+export function errorFromResponse(
+  status: number,
+  body: unknown,
+  statusText = '',
+  requestId?: string,
+): RemoteVnpError {
+  const e = rebuild(status, body, statusText);
+  if (requestId === undefined || requestId === '' || status < 500) return e;
+  // A 5xx is a bug: the request id is what lets someone find it in the manager's log.
+  return new RemoteVnpError(e.code, `${e.message} (request id ${requestId})`, status, {
+    ...e.details,
+    requestId,
+  });
+}
+
+function rebuild(status: number, body: unknown, statusText: string): RemoteVnpError {
   const err = isRecord(body) ? body.error : undefined;
   if (isRecord(err) && typeof err.code === 'string' && typeof err.message === 'string') {
     const details = isRecord(err.details) ? (err.details as ErrorDetails) : undefined;
