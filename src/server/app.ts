@@ -13,6 +13,7 @@ import { installErrorHandling } from './error-handler.js';
 import { Manager } from './manager.js';
 import { installMetrics } from './metrics.js';
 import { applyRoutes } from './routes/apply.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { interfaceOpsRoutes } from './routes/interface-ops.js';
@@ -114,6 +115,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   await app.register(queryRoutes, { manager });
   await app.register(historyRoutes, { manager });
   await app.register(tokenRoutes, { manager, auth });
+  await app.register(eventRoutes, { manager });
   await app.register(pepRoutes);
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),

@@ -99,6 +99,28 @@ export function toVnpError(err: unknown, requestId: string): VnpError {
   });
 }
 
+/** Which methods each registered path pattern takes (to tell 405 from 404). */
+class RouteMethods {
+  private readonly patterns: { re: RegExp; methods: Set<string> }[] = [];
+
+  add(url: string, method: string | string[]): void {
+    const source = url
+      .split('/')
+      .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    const re = new RegExp(`^${source}/?$`);
+    let entry = this.patterns.find((p) => p.re.source === re.source);
+    if (!entry) this.patterns.push((entry = { re, methods: new Set() }));
+    for (const m of Array.isArray(method) ? method : [method]) entry.methods.add(m);
+  }
+
+  methodsFor(path: string): string[] {
+    const out = new Set<string>();
+    for (const p of this.patterns) if (p.re.test(path)) p.methods.forEach((m) => out.add(m));
+    return [...out].sort();
+  }
+}
+
 /**
  * Install the error handler and the not-found handler on the root instance.
  *
@@ -115,15 +137,23 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     return reply.status(vnp.status).type('application/json').send(vnp.toJSON());
   });
+  const routes = new RouteMethods();
+  app.addHook('onRoute', (route) => routes.add(route.url, route.method));
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
-    const err = new VnpError(
-      'VNP_ERR_ROUTE_NOT_FOUND',
-      `no route ${request.method} ${request.url.split('?')[0]}`,
-      {
-        method: request.method,
-        path: request.url.split('?')[0],
-      },
-    );
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = routes.methodsFor(path);
+    const err =
+      allowed.length > 0
+        ? new VnpError('VNP_ERR_METHOD_NOT_ALLOWED', `${path} does not take ${request.method}`, {
+            method: request.method,
+            path,
+            allowed,
+          })
+        : new VnpError('VNP_ERR_ROUTE_NOT_FOUND', `no route ${request.method} ${path}`, {
+            method: request.method,
+            path,
+          });
+    if (allowed.length > 0) void reply.header('allow', allowed.join(', '));
     return reply.status(err.status).send(err.toJSON());
   });
 }

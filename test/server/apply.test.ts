@@ -25,6 +25,7 @@ describe('POST /v1/apply', () => {
     });
     expect(r.status, r.text).toBe(200);
     expect(r.body.dryRun).toBe(true);
+    expect(r.body).not.toHaveProperty('revision');
     expect(r.body.diff).toHaveLength(MODEL.length);
     expect(r.body.diff.every((d: { op: string }) => d.op === 'create')).toBe(true);
     expect(r.body.tests.map((t: { passed: boolean }) => t.passed)).toEqual([true, true]);

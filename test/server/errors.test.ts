@@ -106,9 +106,21 @@ describe('error mapping', () => {
       expect(r.status).toBe(404);
       expect(r.body.error.code).toBe('VNP_ERR_ROUTE_NOT_FOUND');
     }
-    const r = await s.call('DELETE', '/v1/settings');
+    const r = await s.call('GET', '/v1/subnets/a/b');
     expect(r.status).toBe(404);
     expect(r.body.error.code).toBe('VNP_ERR_ROUTE_NOT_FOUND');
+  });
+
+  it('known path, wrong method → 405 VNP_ERR_METHOD_NOT_ALLOWED with Allow', async () => {
+    const r = await s.call('DELETE', '/v1/settings');
+    expect(r.status).toBe(405);
+    expect(r.body.error).toMatchObject({
+      code: 'VNP_ERR_METHOD_NOT_ALLOWED',
+      details: { allowed: ['GET', 'HEAD', 'PUT'] },
+    });
+    expect(r.headers.allow).toBe('GET, HEAD, PUT');
+    const post = await s.call('POST', '/v1/subnets/lan');
+    expect(post.status).toBe(405);
   });
 
   it('every error has the wire shape {error:{code,message,details?}}', async () => {

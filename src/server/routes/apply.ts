@@ -141,7 +141,7 @@ export const applyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app,
           };
         },
       );
-      if (dryRun) return { dryRun: true, revision: manager.revision, ...result };
+      if (dryRun) return { dryRun: true, ...result };
       return { revision: record?.revision ?? manager.revision, ...result };
     },
   );

@@ -14,6 +14,8 @@ import type { ManagerPluginOptions } from './resources.js';
 
 /** How many log entries a watch replays per store query. */
 const REPLAY_PAGE = 500;
+/** Blank keep-alive lines on a quiet watch stream (NDJSON readers skip them). */
+const KEEPALIVE_MS = 25_000;
 
 /**
  * Open a watch: replay the log after `since`, then follow live records. Records
@@ -113,7 +115,12 @@ export const historyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (ap
       stream.flushHeaders();
       streams.add(stream);
       const off = openWatch(manager, since, stream);
+      // A blank line now and then: proxies keep the stream open, and a vanished
+      // client is noticed (the write fails) even when the model is quiet.
+      const keepAlive = setInterval(() => stream.write('\n'), KEEPALIVE_MS);
+      keepAlive.unref();
       stream.on('close', () => {
+        clearInterval(keepAlive);
         off();
         streams.delete(stream);
       });
