@@ -14,6 +14,8 @@ export interface StatusReport {
   ready: boolean;
   readiness?: unknown;
   revision?: number;
+  /** Store backend: `pglite` or `postgres`. */
+  backend?: string;
   counts: Partial<Record<string, number>>;
   peps: PepInfo[];
 }
@@ -37,8 +39,9 @@ export async function gatherStatus(client: VnpClient): Promise<StatusReport> {
     peps: [],
   };
   if (!ready.ok) report.readiness = ready.body;
-  const readyRev = (ready.body as { revision?: unknown } | undefined)?.revision;
-  if (typeof readyRev === 'number') report.revision = readyRev;
+  const readyBody = ready.body as { revision?: unknown; backend?: unknown } | undefined;
+  if (typeof readyBody?.revision === 'number') report.revision = readyBody.revision;
+  if (typeof readyBody?.backend === 'string') report.backend = readyBody.backend;
   if (!ready.ok) return report;
   const [counts, peps, audit] = await Promise.all([
     Promise.all(COUNTED.map(async (k) => [KIND_PLURAL[k], (await client.list(k)).length] as const)),
@@ -58,6 +61,7 @@ export function formatStatus(r: StatusReport): string {
     `health:    ${r.healthy ? 'ok' : 'failing'}`,
     `ready:     ${r.ready ? 'yes' : `no${r.readiness !== undefined ? ' — ' + JSON.stringify(r.readiness) : ''}`}`,
   ];
+  if (r.backend !== undefined) lines.push(`store:     ${r.backend}`);
   if (r.revision !== undefined) lines.push(`revision:  ${r.revision}`);
   if (Object.keys(r.counts).length > 0) {
     lines.push(
