@@ -28,6 +28,8 @@ export interface DifferentialOptions {
   flowsPerModel?: number;
   changesPerModel?: number;
   flowsPerChange?: number;
+  /** Fixed model sizes instead of the default mix (e.g. big models on BIG_SUBNETS). */
+  sizes?: RandomModelOptions;
 }
 
 /** Result of a run: how many flows were compared, and the first failure's report. */
@@ -46,7 +48,7 @@ export function differentialFresh(make: () => EngineLike, o: DifferentialOptions
   for (let i = 0; i < o.models; i++) {
     const seed = o.baseSeed + i;
     const rng = makeRng(seed);
-    const model = randomModel(rng, sizes(rng));
+    const model = randomModel(rng, o.sizes ?? sizes(rng));
     const engine = loaded(make, model);
     for (const flow of randomFlows(rng, model, o.flowsPerModel ?? 40)) {
       compared++;
@@ -72,7 +74,7 @@ export function differentialIncremental(
   for (let i = 0; i < o.models; i++) {
     const seed = o.baseSeed + i;
     const rng = makeRng(seed);
-    let model = randomModel(rng, sizes(rng));
+    let model = randomModel(rng, o.sizes ?? sizes(rng));
     const engine = loaded(make, model);
     for (let step = 1; step <= (o.changesPerModel ?? 6); step++) {
       const before = model;
@@ -129,7 +131,7 @@ export function differentialPolicyForTags(
   for (let i = 0; i < o.models; i++) {
     const seed = o.baseSeed + i;
     const rng = makeRng(seed);
-    const model = randomModel(rng, sizes(rng));
+    const model = randomModel(rng, o.sizes ?? sizes(rng));
     const engine = loaded(make, model);
     // Every record's tags, and tag sets no record carries.
     const tagSets = [...model.interfaces.map((r) => r.tags), randomTags(rng), randomTags(rng), {}];

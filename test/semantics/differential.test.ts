@@ -55,4 +55,23 @@ describe('differential: compiled engine vs reference evaluator', () => {
       expect(run.compared).toBeGreaterThan(0);
     },
   );
+
+  it('agrees on large models (big subnets, many overlapping policies)', () => {
+    const sizes = { records: 300, policies: 60, partitions: 5 };
+    const fresh = differentialFresh(make, {
+      baseSeed: BASE_SEED + 3_000_000,
+      models: 3,
+      flowsPerModel: 400,
+      sizes,
+    });
+    if (fresh.failure) expect.fail(fresh.failure);
+    const inc = differentialIncremental(make, {
+      baseSeed: BASE_SEED + 4_000_000,
+      models: 2,
+      changesPerModel: 20,
+      flowsPerChange: 40,
+      sizes,
+    });
+    if (inc.failure) expect.fail(inc.failure);
+  });
 });

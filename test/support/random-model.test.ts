@@ -94,4 +94,20 @@ describe('random model generators', () => {
   it('the verdict table models are valid documents', () => {
     for (const c of VERDICT_CASES) expectValid(c.model, 0);
   });
+
+  it('big models use the big subnets with unique addresses, and stay valid under changes', () => {
+    const rng = makeRng(3);
+    let model = randomModel(rng, { records: 2000, policies: 20 });
+    expect(model.subnets.map((s) => s.name)).toContain('net-big4');
+    expectValid(model, 3);
+    for (let i = 0; i < 30; i++) model = randomChange(rng, model).model;
+    expectValid(model, 3);
+  });
+
+  it('small models never hang when their subnets fill up', () => {
+    const rng = makeRng(11);
+    let model = randomModel(rng, { records: 30 });
+    for (let i = 0; i < 400; i++) model = randomChange(rng, model).model;
+    expectValid(model, 11);
+  });
 });

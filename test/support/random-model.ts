@@ -19,6 +19,7 @@ import type { Change, CheckRequest } from '../../src/engine/types.js';
 import type { ReferenceModel } from '../../src/engine/reference/reference-model.js';
 import { applyReferenceChanges } from '../../src/engine/reference/reference-model.js';
 import type { Rng } from './rng.js';
+import { formatIp, parseCidr } from '../../src/model/net.js';
 
 /** Sizes of a random model. */
 export interface RandomModelOptions {
@@ -38,6 +39,18 @@ export const RANDOM_SUBNETS: readonly Subnet[] = [
   { name: 'net-b', cidr: '10.2.0.0/24', vni: 102 },
   { name: 'net-6', cidr: 'fd00:1::/64' },
 ];
+
+/**
+ * Subnets for big models (benchmarks): records beyond SMALL_CAPACITY get sequential
+ * addresses here, room for millions.
+ */
+export const BIG_SUBNETS: readonly Subnet[] = [
+  { name: 'net-big4', cidr: '10.128.0.0/9', vni: 128 },
+  { name: 'net-big6', cidr: 'fd00:2::/64' },
+];
+
+/** Models with more records than this use BIG_SUBNETS (the small subnets hold 40 hosts each). */
+export const SMALL_CAPACITY = 30;
 
 /** Addresses held by no random record: some inside the subnets, some far outside. */
 export const OUTSIDE_ADDRESSES: readonly string[] = [
@@ -151,7 +164,10 @@ export function randomModel(rng: Rng, opts: RandomModelOptions = {}): ReferenceM
   const rulesPerSide = opts.rulesPerSide ?? 3;
   const used = new Set<string>();
   const interfaces: Interface[] = [];
-  for (let i = 0; i < nRecords; i++) interfaces.push(randomRecord(rng, `r${i}`, used));
+  const big = nRecords > SMALL_CAPACITY;
+  for (let i = 0; i < nRecords; i++) {
+    interfaces.push(big ? bigRecord(rng, `r${i}`, used) : randomRecord(rng, `r${i}`, used));
+  }
   const partitions: Partition[] = [];
   const nPartitions = rng.int(0, maxPartitions);
   for (let i = 0; i < nPartitions; i++) partitions.push(randomPartition(rng, `part${i}`));
@@ -160,7 +176,7 @@ export function randomModel(rng: Rng, opts: RandomModelOptions = {}): ReferenceM
   for (let i = 0; i < nPolicies; i++)
     policies.push(randomPolicy(rng, `p${i}`, partitionNames, rulesPerSide));
   return {
-    subnets: RANDOM_SUBNETS.map((s) => ({ ...s })),
+    subnets: [...RANDOM_SUBNETS, ...(big ? BIG_SUBNETS : [])].map((s) => ({ ...s })),
     instances: [],
     interfaces,
     partitions,
@@ -243,17 +259,29 @@ function addRecord(rng: Rng, model: ReferenceModel): Change {
     'r',
     model.interfaces.map((r) => r.name),
   );
-  return putDoc({ kind: 'Interface', ...randomRecord(rng, name, usedAddresses(model)) });
+  const used = usedAddresses(model);
+  const big = model.subnets.some((s) => s.name === BIG_SUBNETS[0]!.name);
+  return putDoc({
+    kind: 'Interface',
+    ...(big ? bigRecord(rng, name, used) : randomRecord(rng, name, used)),
+  });
 }
 
 /** Moves a record to fresh addresses (same subnet), sometimes adding a secondary one. */
 function readdressRecord(rng: Rng, model: ReferenceModel): Change {
   const record = structuredClone(rng.pick(model.interfaces));
   const used = usedAddresses(model);
-  const subnet = RANDOM_SUBNETS.find((s) => s.name === record.subnet) ?? RANDOM_SUBNETS[0]!;
+  const subnet =
+    [...RANDOM_SUBNETS, ...BIG_SUBNETS].find((s) => s.name === record.subnet) ?? RANDOM_SUBNETS[0]!;
   const count = rng.int(1, 3);
   record.ips = [];
-  for (let i = 0; i < count; i++) record.ips.push(freshAddress(rng, subnet, used));
+  for (let i = 0; i < count; i++) {
+    const address = isBig(subnet) ? bigAddress(rng, subnet, used) : freshAddress(rng, subnet, used);
+    if (address === undefined) break;
+    record.ips.push(address);
+  }
+  // A full subnet: keep the old addresses, change the tags instead.
+  if (record.ips.length === 0) return retagRecord(rng, model);
   return putDoc({ kind: 'Interface', ...record });
 }
 
@@ -299,18 +327,60 @@ function partitionReferenced(model: ReferenceModel, name: string): boolean {
 }
 
 function randomRecord(rng: Rng, name: string, used: Set<string>): Interface {
-  const subnet = rng.pick(RANDOM_SUBNETS);
+  const withRoom = RANDOM_SUBNETS.filter((s) => hostsUsed(s, used) < SMALL_HOSTS);
+  if (withRoom.length === 0)
+    throw new Error(
+      'random-model: small subnets full; use more than SMALL_CAPACITY records for big subnets',
+    );
+  const subnet = rng.pick(withRoom);
   const count = rng.chance(0.7) ? 1 : rng.int(2, 3);
   const ips: string[] = [];
-  for (let i = 0; i < count; i++) ips.push(freshAddress(rng, subnet, used));
+  for (let i = 0; i < count; i++) {
+    const address = freshAddress(rng, subnet, used);
+    if (address !== undefined) ips.push(address);
+  }
   return { name, subnet: subnet.name, ips, tags: randomTags(rng) };
 }
 
-/** An address in the subnet, host part 1..40, not yet used (and then marked used). */
-function freshAddress(rng: Rng, subnet: Subnet, used: Set<string>): string {
+/** Host numbers 1..SMALL_HOSTS of the small subnets hold records. */
+const SMALL_HOSTS = 40;
+
+function hostsUsed(subnet: Subnet, used: Set<string>): number {
+  let n = 0;
+  for (let host = 1; host <= SMALL_HOSTS; host++) if (used.has(hostAddress(subnet, host))) n++;
+  return n;
+}
+
+/** An address in the subnet, host part 1..40, not yet used (and then marked used); undefined when full. */
+function freshAddress(rng: Rng, subnet: Subnet, used: Set<string>): string | undefined {
+  if (hostsUsed(subnet, used) >= SMALL_HOSTS) return undefined;
   for (;;) {
-    const host = rng.int(1, 40);
+    const host = rng.int(1, SMALL_HOSTS);
     const address = hostAddress(subnet, host);
+    if (!used.has(address)) {
+      used.add(address);
+      return address;
+    }
+  }
+}
+
+function isBig(subnet: Subnet): boolean {
+  return BIG_SUBNETS.some((b) => b.name === subnet.name);
+}
+
+/** A record of a big model: 70% IPv4, 20% with a secondary address. */
+function bigRecord(rng: Rng, name: string, used: Set<string>): Interface {
+  const subnet = rng.chance(0.7) ? BIG_SUBNETS[0]! : BIG_SUBNETS[1]!;
+  const ips = [bigAddress(rng, subnet, used)];
+  if (rng.chance(0.2)) ips.push(bigAddress(rng, subnet, used));
+  return { name, subnet: subnet.name, ips, tags: randomTags(rng) };
+}
+
+/** The next free sequential address of a big subnet (never its network address). */
+function bigAddress(_rng: Rng, subnet: Subnet, used: Set<string>): string {
+  const base = parseCidr(subnet.cidr)!;
+  for (let n = used.size + 1; ; n++) {
+    const address = formatIp({ family: base.family, value: base.base + BigInt(n) });
     if (!used.has(address)) {
       used.add(address);
       return address;
