@@ -159,29 +159,34 @@ describe('renderRuleset', () => {
     ]);
   });
 
-  it('agrees with the lookup order for random states (peer and any maps)', () => {
+  it('agrees with the lookup order for random states (cidr, peer, any and default maps)', () => {
     for (let seed = 1; seed <= 40; seed++) {
       const rng = makeRng(seed);
       const s = randomHostState(rng, 2);
       const m = buildModel(s);
       for (const side of s.sides) {
-        if (side.cidr.length > 0) continue;
         const c = `${side.direction === 'egress' ? 'eg' : 'in'}-${side.identity}`;
         for (let k = 0; k < 50; k++) {
           const peer = rng.pick([1, 256, 257, 400, 401]);
           const proto = rng.pick(['tcp', 'udp'] as const);
           const port = rng.int(1, 240);
-          const expected = sideVerdict(s, side.identity, side.direction, peer, '10.200.0.1', {
+          const addr = rng.pick([
+            '10.200.0.1',
+            `10.${rng.int(0, 3)}.0.${rng.int(0, 45)}`,
+            `fd00:${rng.int(0, 3).toString(16)}::${rng.int(0, 9)}`,
+          ]);
+          const expected = sideVerdict(s, side.identity, side.direction, peer, addr, {
             src: '',
             dst: '',
             proto,
             port,
           });
           const other = s.defaults.find((d) => d.identity === side.identity)!.other;
-          const got = lookupModel(m.sets, c, side.identity, peer, proto, port, other);
-          expect({ seed, peer, proto, port, v: got }).toEqual({
+          const got = lookupModel(m.sets, c, side.identity, peer, addr, proto, port, other);
+          expect({ seed, peer, addr, proto, port, v: got }).toEqual({
             seed,
             peer,
+            addr,
             proto,
             port,
             v: expected,
@@ -268,6 +273,7 @@ function lookupModel(
   chain: string,
   identity: number,
   peer: number,
+  addr: string,
   proto: string,
   port: number,
   other: 'allow' | 'deny',
@@ -280,10 +286,18 @@ function lookupModel(
       ? p === port
       : (p as { range: number[] }).range[0]! <= port &&
         port <= (p as { range: number[] }).range[1]!;
+  const a0 = scalar(addr);
+  const inAddr = (k: unknown) => {
+    const [[lo, hi]] = box(k);
+    return lo! <= a0 && a0 <= hi!;
+  };
+  const cidrMap = addr.includes(':') ? `${chain}-c6` : `${chain}-c4`;
+  const c = hit(cidrMap, (k) => inAddr(k[0]) && k[1] === proto && inPort(k[2]));
+  if (c) return verdict((c as unknown[])[1]);
   const p = hit(`${chain}-p`, (k) => k[0] === peer && k[1] === proto && inPort(k[2]));
   if (p) return verdict((p as unknown[])[1]);
-  const a = hit(`${chain}-a`, (k) => k[0] === proto && inPort(k[1]));
-  if (a) return verdict((a as unknown[])[1]);
+  const any = hit(`${chain}-a`, (k) => k[0] === proto && inPort(k[1]));
+  if (any) return verdict((any as unknown[])[1]);
   const d = elems(sets.get(`def-${identity}`)).find((e) => (e as unknown[])[0] === peer);
   if (d) return verdict((d as unknown[])[1]);
   // The `other` default is the chain's last rule, not a map element.
