@@ -1,0 +1,280 @@
+/**
+ * The reactions runtime inside a manager: turns events into ONE normal write
+ * each (validated, committed, audited as `reaction:<name>`, distributed like any
+ * change) and undoes expired TTLs from a timer. It holds no state that matters
+ * across restarts: expiries live in the store, and `start()` undoes every one
+ * already past due at once.
+ *
+ * It talks to the manager through `ReactorHost` (the Manager satisfies it), so
+ * this file needs no server import. Time comes only from `host.now()`.
+ *
+ * Invariants:
+ * - Events and expiries are handled one at a time (own FIFO queue); the write
+ *   itself runs under the manager's lock like every other write.
+ * - The expiry row is stored BEFORE the tag change is committed. A crash in
+ *   between leaves an expiry whose undo is a no-op (undo only touches tags that
+ *   still hold what the reaction set, and restores prior values), never a
+ *   reaction tag that nobody will undo.
+ * - Undo is idempotent, so a crash after the undo commit but before the expiry
+ *   row is deleted only repeats a no-op.
+ */
+import type { Engine } from '../engine/index.js';
+import type { Change } from '../engine/types.js';
+import { VnpError } from '../model/errors.js';
+import { formatIp, parseIp } from '../model/net.js';
+import { canonicalTagsJson } from '../model/tags.js';
+import type { Document, Interface, Reaction, Tags } from '../model/types.js';
+import { validateResource } from '../model/validate.js';
+import type { ChangeRecord, ReactionExpiry, Store, StoredEvent } from '../store/types.js';
+import type { EventInput } from './event-input.js';
+import { planReactions, undoExpiry } from './plan.js';
+
+/** The manager as the reactor sees it. */
+export interface ReactorHost {
+  readonly engine: Engine;
+  readonly store: Pick<
+    Store,
+    'insertEvent' | 'listEvents' | 'putExpiry' | 'listExpiries' | 'deleteExpiry'
+  >;
+  now(): number;
+  write<T>(
+    ctx: { actor: string; action: string },
+    plan: (engine: Engine) => { changes: Change[]; result: T; commit?: boolean },
+  ): Promise<{ record?: ChangeRecord; result: T }>;
+  onRecord(listener: (r: ChangeRecord) => void): () => void;
+}
+
+/** What handling one event did. */
+export interface EventOutcome {
+  event: StoredEvent;
+  /** Revision of the tag change, when the tags changed. */
+  revision?: number;
+  /** Expiries created or extended. */
+  expiries: ReactionExpiry[];
+}
+
+/** Longest the timer sleeps before looking again (a safety net for clock jumps). */
+const MAX_SLEEP_MS = 60_000;
+
+/** Run async jobs one at a time, in order. */
+class Queue {
+  private tail: Promise<void> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const out = this.tail.then(fn);
+    this.tail = out.then(
+      () => undefined,
+      () => undefined,
+    );
+    return out;
+  }
+}
+
+/** The record document with new tags, validated, metadata dropped. */
+function withTags(doc: Interface, tags: Tags): Document {
+  const {
+    revision: _r,
+    createdAt: _c,
+    updatedAt: _u,
+    ...rest
+  } = doc as Interface & {
+    revision?: number;
+    createdAt?: string;
+    updatedAt?: string;
+    kind?: string;
+  };
+  const { kind: _k, ...fields } = rest as typeof rest & { kind?: string };
+  return validateResource('Interface', { ...fields, tags }) as Document;
+}
+
+/**
+ * One reactor per manager.
+ *
+ * @example
+ *   const reactor = new Reactor(manager);
+ *   await reactor.start();
+ *   await reactor.handleEvent({ type: 'ids.alert', target: 'web-1' }, 'operator:ab12');
+ */
+export class Reactor {
+  private readonly queue = new Queue();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the timer fires, on the host clock. */
+  private timerAt = 0;
+  private stopped = false;
+  private addressIndex: Map<string, string> | undefined;
+  private readonly off: () => void;
+
+  constructor(private readonly host: ReactorHost) {
+    // Any committed change may move addresses: rebuild the index lazily.
+    this.off = host.onRecord(() => (this.addressIndex = undefined));
+  }
+
+  /** Undo every expiry already past due, then keep a timer for the next one. */
+  async start(): Promise<void> {
+    await this.runDue();
+  }
+
+  /** Stop the timer (pending jobs finish). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.off();
+    if (this.timer) clearTimeout(this.timer);
+    await this.queue.run(async () => undefined);
+  }
+
+  /**
+   * The record a target names: a record name, or an address one of its records holds.
+   *
+   * @example reactor.resolveTarget('10.0.0.5') // 'web-1'
+   */
+  resolveTarget(target: string): string | undefined {
+    if (this.host.engine.get('Interface', target)) return target;
+    const ip = parseIp(target);
+    if (!ip) return undefined;
+    if (!this.addressIndex) {
+      const index = new Map<string, string>();
+      for (const d of this.host.engine.list('Interface')) {
+        for (const a of (d as Interface).ips) {
+          const p = parseIp(a);
+          if (p) index.set(formatIp(p), d.name);
+        }
+      }
+      this.addressIndex = index;
+    }
+    return this.addressIndex.get(formatIp(ip));
+  }
+
+  /**
+   * Store an event and apply the reactions it fires as one write.
+   * An unknown target is stored too (with no record and no reaction).
+   *
+   * @example
+   *   const { event, revision } = await reactor.handleEvent({ type: 'ids.alert', target: 'web-1' }, 'operator:ab12');
+   */
+  handleEvent(input: EventInput, actor: string): Promise<EventOutcome> {
+    return this.queue.run(async () => {
+      const out = await this.handleLocked(input, actor);
+      const now = this.host.now();
+      for (const x of out.expiries) this.scheduleBy(Date.parse(x.expiresAt) - now);
+      return out;
+    });
+  }
+
+  private reactions(engine: Engine): Reaction[] {
+    return engine.list('Reaction') as unknown as Reaction[];
+  }
+
+  private async handleLocked(input: EventInput, actor: string): Promise<EventOutcome> {
+    const now = this.host.now();
+    const record = this.resolveTarget(input.target);
+    const doc = record ? (this.host.engine.get('Interface', record) as Interface) : undefined;
+    const plan =
+      record && doc
+        ? planReactions({
+            type: input.type,
+            record,
+            tags: doc.tags,
+            reactions: this.reactions(this.host.engine),
+            pending: (await this.host.store.listExpiries()).filter((x) => x.record === record),
+            now,
+          })
+        : undefined;
+    const event = await this.host.store.insertEvent({
+      at: new Date(now).toISOString(),
+      type: input.type,
+      target: input.target,
+      ...(record ? { record } : {}),
+      ...(input.severity !== undefined ? { severity: input.severity } : {}),
+      ...(input.details !== undefined ? { details: input.details } : {}),
+      actor,
+      reactions: plan?.fired ?? [],
+    });
+    if (!record || !plan || plan.fired.length === 0) return { event, expiries: [] };
+    const expiries = plan.expiries.map((x) => ({ ...x, eventId: event.id }));
+    for (const x of expiries) await this.host.store.putExpiry(x);
+    const { record: committed } = await this.host.write(
+      {
+        actor: `reaction:${plan.fired.join(',')}`,
+        action: `event ${input.type} id=${event.id} record=${record}`,
+      },
+      (engine) => this.replan(engine, input.type, record, now),
+    );
+    return { event, expiries, ...(committed ? { revision: committed.revision } : {}) };
+  }
+
+  /** Under the manager's lock: the tag change against the current record. */
+  private replan(engine: Engine, type: string, record: string, now: number) {
+    const doc = engine.get('Interface', record) as Interface | undefined;
+    if (!doc) return { changes: [], result: undefined, commit: false };
+    const plan = planReactions({
+      type,
+      record,
+      tags: doc.tags,
+      reactions: this.reactions(engine),
+      pending: [],
+      now,
+    });
+    if (!plan.changed) return { changes: [], result: undefined, commit: false };
+    return {
+      changes: [{ op: 'put' as const, doc: withTags(doc, plan.tags) }],
+      result: undefined,
+    };
+  }
+
+  /**
+   * Undo every expiry due at `host.now()`; returns how many were handled.
+   * Tests with an injected clock call this after moving the clock.
+   *
+   * @example await reactor.runDue() // 1
+   */
+  runDue(): Promise<number> {
+    return this.queue.run(async () => {
+      const now = this.host.now();
+      const all = await this.host.store.listExpiries();
+      const due = all.filter((x) => Date.parse(x.expiresAt) <= now);
+      for (const x of due) await this.expire(x);
+      const next = all.find((x) => Date.parse(x.expiresAt) > now);
+      this.schedule(next ? Date.parse(next.expiresAt) - now : MAX_SLEEP_MS);
+      return due.length;
+    });
+  }
+
+  private async expire(x: ReactionExpiry): Promise<void> {
+    try {
+      await this.host.write(
+        { actor: `reaction:${x.reaction}`, action: `expire ${x.reaction} record=${x.record}` },
+        (engine) => {
+          const doc = engine.get('Interface', x.record) as Interface | undefined;
+          if (!doc) return { changes: [], result: undefined, commit: false };
+          const tags = undoExpiry(doc.tags, x);
+          if (canonicalTagsJson(tags) === canonicalTagsJson(doc.tags)) {
+            return { changes: [], result: undefined, commit: false };
+          }
+          return { changes: [{ op: 'put' as const, doc: withTags(doc, tags) }], result: undefined };
+        },
+      );
+    } catch (err) {
+      // An undo the model refuses (e.g. the record now breaks a rule) must not
+      // block the others; the row is dropped so it is not retried forever.
+      if (!(err instanceof VnpError)) throw err;
+    }
+    await this.host.store.deleteExpiry(x.record, x.reaction);
+  }
+
+  /** Wake up no later than `delayMs` from now (keeps an earlier timer). */
+  private scheduleBy(delayMs: number): void {
+    if (this.timer && this.timerAt <= this.host.now() + delayMs) return;
+    this.schedule(delayMs);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    const delay = Math.min(Math.max(delayMs, 0), MAX_SLEEP_MS);
+    this.timerAt = this.host.now() + delay;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.runDue().catch(() => this.schedule(1000));
+    }, delay);
+    this.timer.unref?.();
+  }
+}
