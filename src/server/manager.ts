@@ -196,6 +196,15 @@ export class Manager {
     for (;;) {
       const records = await this.store.changesSince(this.revision, 500);
       if (records.length === 0) return;
+      if (records[0]!.revision !== this.revision + 1) {
+        // The log was compacted past our revision: replaying it would skip changes.
+        this.log.warn(
+          { at: this.revision, next: records[0]!.revision },
+          'change log gap; reloading the model',
+        );
+        await this.reload();
+        continue;
+      }
       for (const record of records) await this.applyRecord(record);
     }
   }

@@ -4,7 +4,7 @@
  * printed once). SIGINT/SIGTERM close gracefully: stop accepting, finish
  * in-flight writes, close the store.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerSettings } from '../config/settings.js';
 import { openStore } from '../store/open-store.js';
@@ -19,7 +19,7 @@ export interface RunningServer extends BuiltServer {
 }
 
 /**
- * Write the bootstrap admin token: data dir 0700, file 0600, never overwritten.
+ * Write the bootstrap admin token: data dir 0700, file 0600.
  *
  * @example
  *   await writeAdminToken('./.vnp', 'vnp_ab12_…'); // ./.vnp/admin.token
@@ -27,6 +27,9 @@ export interface RunningServer extends BuiltServer {
 export async function writeAdminToken(dataDir: string, token: string): Promise<string> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, 'admin.token');
+  // A leftover file (the database was reset) holds a dead token: replace it. Remove
+  // first so the new file is created with mode 0600 rather than inheriting a mode.
+  await rm(file, { force: true });
   await writeFile(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
   return file;
 }

@@ -22,6 +22,21 @@ describe('probes, metrics, OpenAPI, PEPs', () => {
     });
   });
 
+  it('/readyz answers 503 VNP_ERR_UNAVAILABLE when the store does not', async () => {
+    const orig = s.store.revision.bind(s.store);
+    s.store.revision = async () => {
+      throw new Error('connection refused');
+    };
+    try {
+      const r = await s.call('GET', '/readyz', { as: null });
+      expect(r.status).toBe(503);
+      expect(r.body.error.code).toBe('VNP_ERR_UNAVAILABLE');
+      expect((await s.call('GET', '/healthz', { as: null })).status).toBe(200);
+    } finally {
+      s.store.revision = orig;
+    }
+  });
+
   it('/metrics exposes latency, revision, compile time, objects and identities', async () => {
     await s.call('POST', '/v1/subnets', { body: body(SUBNET) });
     await s.call('GET', '/v1/subnets');

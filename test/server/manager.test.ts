@@ -1,0 +1,174 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VnpError } from '../../src/model/errors.js';
+import { Manager } from '../../src/server/manager.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { ChangeRecord, CommitRequest, Store } from '../../src/store/types.js';
+
+let dir: string;
+let store: Store;
+/** The store as the manager sees it: deaf to commits, so staleness is ours to arrange. */
+let deaf: Store;
+let commits: CommitRequest[];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vnp-manager-'));
+  store = await openStore({ dataDir: dir });
+  commits = [];
+  deaf = Object.assign(Object.create(store) as Store, {
+    onCommit: async () => () => {},
+    commit: (req: CommitRequest) => {
+      commits.push(req);
+      return store.commit(req);
+    },
+  });
+});
+afterAll(async () => {
+  await store?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const at = (): string => new Date().toISOString();
+
+describe('Manager', () => {
+  it('catches up and retries once when another writer moved the store', async () => {
+    const m = new Manager({ store: deaf });
+    await m.start();
+    const base = m.revision;
+    // Another manager writes: ours does not hear of it.
+    await store.commit({
+      baseRevision: base,
+      actor: 'other',
+      action: 'x',
+      puts: [{ kind: 'Instance', name: 'theirs', host: 'h' }],
+      deletes: [],
+      at: at(),
+    });
+    commits = [];
+    const { record } = await m.write({ actor: 'me', action: 'y' }, () => ({
+      changes: [{ op: 'put', doc: { kind: 'Instance', name: 'mine', host: 'h' } }],
+      result: undefined,
+    }));
+    expect(commits.map((c) => c.baseRevision)).toEqual([base, base + 1]);
+    expect(record!.revision).toBe(base + 2);
+    expect(m.revision).toBe(base + 2);
+    expect(m.engine.get('Instance', 'theirs')).toBeDefined();
+    expect(m.engine.get('Instance', 'mine')).toMatchObject({ revision: base + 2 });
+    await m.close();
+  });
+
+  it('gives up after one retry with VNP_ERR_CONFLICT, leaving memory unchanged', async () => {
+    const busy = Object.assign(Object.create(deaf) as Store, {
+      commit: async () => {
+        throw new VnpError('VNP_ERR_CONFLICT', 'revision moved');
+      },
+    });
+    const m = new Manager({ store: busy });
+    await m.start();
+    const rev = m.revision;
+    let plans = 0;
+    const write = m.write({ actor: 'me', action: 'z' }, () => {
+      plans++;
+      return {
+        changes: [{ op: 'put', doc: { kind: 'Instance', name: 'race', host: 'h' } }],
+        result: undefined,
+      };
+    });
+    await expect(write).rejects.toMatchObject({ code: 'VNP_ERR_CONFLICT' });
+    expect(plans).toBe(2);
+    expect(m.revision).toBe(rev);
+    expect(m.engine.get('Instance', 'race')).toBeUndefined();
+    await m.close();
+  });
+
+  it('changes nothing when a plan or validation refuses', async () => {
+    const m = new Manager({ store: deaf });
+    await m.start();
+    const rev = m.revision;
+    const storeRev = await store.revision();
+    const refused = m.write({ actor: 'me', action: 'bad' }, () => ({
+      changes: [
+        {
+          op: 'put',
+          doc: { kind: 'Interface', name: 'x', subnet: 'nosuch', ips: ['10.0.0.1'], tags: {} },
+        },
+      ],
+      result: undefined,
+    }));
+    await expect(refused).rejects.toBeInstanceOf(VnpError);
+    await expect(
+      m.write({ actor: 'me', action: 'bad' }, () => {
+        throw new VnpError('VNP_ERR_NOT_FOUND', 'nope');
+      }),
+    ).rejects.toMatchObject({ code: 'VNP_ERR_NOT_FOUND' });
+    expect(m.revision).toBe(rev);
+    expect(await store.revision()).toBe(storeRev);
+    expect(m.engine.get('Interface', 'x')).toBeUndefined();
+    await m.close();
+  });
+
+  it('follows commits it hears about, in order, and tells listeners', async () => {
+    const m = new Manager({ store });
+    await m.start();
+    const seen: number[] = [];
+    m.onRecord((r: ChangeRecord) => seen.push(r.revision));
+    const base = m.revision;
+    await store.commit({
+      baseRevision: base,
+      actor: 'other',
+      action: 'a',
+      puts: [{ kind: 'Instance', name: 'f1', host: 'h' }],
+      deletes: [],
+      at: at(),
+    });
+    await store.commit({
+      baseRevision: base + 1,
+      actor: 'other',
+      action: 'b',
+      puts: [],
+      deletes: [{ kind: 'Instance', name: 'f1' }],
+      at: at(),
+    });
+    for (let i = 0; i < 200 && m.revision < base + 2; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(m.revision).toBe(base + 2);
+    expect(seen).toEqual([base + 1, base + 2]);
+    expect(m.engine.get('Instance', 'f1')).toBeUndefined();
+    await m.close();
+  });
+
+  it('reloads from the store when the change log has a gap', async () => {
+    const m = new Manager({ store: deaf });
+    await m.start();
+    const base = m.revision;
+    await store.commit({
+      baseRevision: base,
+      actor: 'other',
+      action: 'a',
+      puts: [{ kind: 'Instance', name: 'g1', host: 'h' }],
+      deletes: [],
+      at: at(),
+    });
+    await store.commit({
+      baseRevision: base + 1,
+      actor: 'other',
+      action: 'b',
+      puts: [{ kind: 'Instance', name: 'g2', host: 'h' }],
+      deletes: [],
+      at: at(),
+    });
+    // Pretend revision base+1 was compacted away.
+    const gappy = Object.assign(Object.create(deaf) as Store, {
+      changesSince: async (since: number, limit?: number) =>
+        (await store.changesSince(since, limit)).filter((r) => r.revision !== base + 1),
+    });
+    (m as unknown as { store: Store }).store = gappy;
+    await m.catchUp();
+    expect(m.revision).toBe(base + 2);
+    expect(m.engine.get('Instance', 'g1')).toBeDefined();
+    expect(m.engine.get('Instance', 'g2')).toBeDefined();
+    await m.close();
+  });
+});
