@@ -19,7 +19,7 @@ describe('compareResults', () => {
     }
   });
 
-  it('flags a different flow verdict, side verdict, logged flag, decider, default and evaluated', () => {
+  it('flags a different flow verdict, side verdict, logged flag, decider, default, evaluated, losers and audit', () => {
     const logged = byName('log beats allow');
     const mutants: [string, (r: CheckResult) => void][] = [
       ['verdict', (r) => (r.verdict = 'deny')],
@@ -29,6 +29,11 @@ describe('compareResults', () => {
       ['ingress: evaluated', (r) => (r.ingress.evaluated = false)],
       ['ingress: default', (r) => (r.ingress.default = { verdict: 'deny', reason: 'x' })],
       ['ingress: decided by', (r) => (r.ingress.rule = { ...logged.egress.rule! })],
+      ['egress: overridden', (r) => (r.egress.overridden = [])],
+      [
+        'egress: audit',
+        (r) => (r.egress.audit = { rules: [logged.egress.rule!], wouldBe: 'allow' }),
+      ],
     ];
     for (const [what, mutate] of mutants) {
       const copy = structuredClone(logged);

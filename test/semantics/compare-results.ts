@@ -1,7 +1,8 @@
 /**
  * What the differential test holds the compiled engine to: the flow verdict and, per
- * side, the deciding policy and rule (or the default's verdict), the `logged` flag
- * and whether the side was evaluated. Reasons, identities and loser lists are free.
+ * side, the deciding policy and rule (or the default's verdict), the `logged` flag,
+ * whether the side was evaluated, the overridden rules and the audit rules with
+ * their would-be verdict (as sets: order is free). Reasons and identities are free.
  */
 import type { CheckResult, SideResult } from '../../src/engine/types.js';
 
@@ -36,5 +37,20 @@ function compareSides(name: string, ref: SideResult, eng: SideResult, self: bool
   if (!ref.rule && ref.default?.verdict !== eng.default?.verdict) {
     say(`default: reference ${ref.default?.verdict}, engine ${eng.default?.verdict}`);
   }
+  // §2.5: the rules that matched but lost, and what audit rules would have done.
+  const refLosers = ruleSet(ref.overridden);
+  const engLosers = ruleSet(eng.overridden);
+  if (refLosers !== engLosers) say(`overridden: reference [${refLosers}], engine [${engLosers}]`);
+  const refAudit = `${ref.audit?.wouldBe ?? 'none'} [${ruleSet(ref.audit?.rules ?? [])}]`;
+  const engAudit = `${eng.audit?.wouldBe ?? 'none'} [${ruleSet(eng.audit?.rules ?? [])}]`;
+  if (refAudit !== engAudit) say(`audit: reference ${refAudit}, engine ${engAudit}`);
   return out;
+}
+
+/** Rules as a sorted, comparable list (order inside the lists is not part of §2.5). */
+function ruleSet(rules: readonly { policy: string; rule: string }[]): string {
+  return rules
+    .map((r) => `${r.policy}/${r.rule}`)
+    .sort()
+    .join(', ');
 }
