@@ -79,6 +79,7 @@ export function defineStoreConformance(
     describeCommits(fresh);
     describeReads(fresh);
     describeTokens(fresh);
+    describeReactionState(fresh);
     describeDurability(fresh, open, harness);
     if (harness.shared) describeSharedDatabase(fresh, open);
   });
@@ -359,6 +360,74 @@ function describeTokens(fresh: Fresh): void {
   });
 }
 
+function describeReactionState(fresh: Fresh): void {
+  it('stores events with increasing ids, newest first', async () => {
+    const { store } = await fresh();
+    const a = await store.insertEvent({
+      at: T0,
+      type: 'ids.alert',
+      target: 'web-1',
+      record: 'web-1',
+      severity: 3,
+      details: { sig: 42 },
+      actor: 'op',
+      reactions: ['quarantine'],
+    });
+    const b = await store.insertEvent({
+      at: T1,
+      type: 'scan',
+      target: '203.0.113.9',
+      actor: 'op',
+      reactions: [],
+    });
+    expect(b.id).toBeGreaterThan(a.id);
+    expect(a).toMatchObject({
+      at: T0,
+      type: 'ids.alert',
+      record: 'web-1',
+      severity: 3,
+      details: { sig: 42 },
+      reactions: ['quarantine'],
+    });
+    expect(b.record).toBeUndefined();
+    expect(await store.listEvents(10)).toEqual([b, a]);
+    expect(await store.listEvents(1)).toEqual([b]);
+    expect(await store.revision()).toBe(0);
+  });
+
+  it('puts, replaces, lists and deletes reaction expiries', async () => {
+    const { store } = await fresh();
+    const x = {
+      record: 'web-1',
+      reaction: 'quarantine',
+      expiresAt: T2,
+      set: { quarantine: true },
+      removed: [],
+      prior: {},
+    };
+    const y = {
+      record: 'web-2',
+      reaction: 'quarantine',
+      expiresAt: T1,
+      set: { q: 'x' },
+      removed: ['env'],
+      prior: { env: 'prod' },
+      eventId: 7,
+    };
+    await store.putExpiry(x);
+    await store.putExpiry(y);
+    expect(await store.listExpiries()).toEqual([y, x]);
+    await store.putExpiry({ ...x, expiresAt: T0 });
+    expect((await store.listExpiries()).map((e) => [e.record, e.expiresAt])).toEqual([
+      ['web-1', T0],
+      ['web-2', T1],
+    ]);
+    expect(await store.deleteExpiry('web-1', 'quarantine')).toBe(true);
+    expect(await store.deleteExpiry('web-1', 'quarantine')).toBe(false);
+    expect(await store.listExpiries()).toEqual([y]);
+  });
+}
+
 function describeDurability(fresh: Fresh, open: Open, harness: StoreHarness): void {
   it('keeps everything across close and reopen', async () => {
     const { store, location } = await fresh();
@@ -367,6 +436,22 @@ function describeDurability(fresh: Fresh, open: Open, harness: StoreHarness): vo
       req(1, { at: T1, puts: [iface('i1', { a: 2 })], deletes: [{ kind: 'Subnet', name: 'net' }] }),
     );
     await store.putToken({ id: 't', role: 'viewer', hash: 'h', createdAt: T0, createdBy: 'x' });
+    const event = await store.insertEvent({
+      at: T0,
+      type: 'e',
+      target: 'i1',
+      actor: 'x',
+      reactions: [],
+    });
+    const expiry = {
+      record: 'i1',
+      reaction: 'r',
+      expiresAt: T2,
+      set: { a: 3 },
+      removed: [],
+      prior: { a: 2 },
+    };
+    await store.putExpiry(expiry);
     const snapshot = await store.loadAll();
     const log = await store.changesSince(0);
     await store.close();
@@ -374,6 +459,8 @@ function describeDurability(fresh: Fresh, open: Open, harness: StoreHarness): vo
     expect(await again.loadAll()).toEqual(snapshot);
     expect(await again.changesSince(0)).toEqual(log);
     expect(await again.getToken('t')).toMatchObject({ role: 'viewer' });
+    expect(await again.listEvents(10)).toEqual([event]);
+    expect(await again.listExpiries()).toEqual([expiry]);
     expect((await again.commit(req(2))).revision).toBe(3);
   });
 
