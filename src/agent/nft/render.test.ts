@@ -288,8 +288,8 @@ function lookupModel(
         port <= (p as { range: number[] }).range[1]!;
   const a0 = scalar(addr);
   const inAddr = (k: unknown) => {
-    const [[lo, hi]] = box(k);
-    return lo! <= a0 && a0 <= hi!;
+    const [lo, hi] = box(k)[0]!;
+    return lo <= a0 && a0 <= hi;
   };
   const cidrMap = addr.includes(':') ? `${chain}-c6` : `${chain}-c4`;
   const c = hit(cidrMap, (k) => inAddr(k[0]) && k[1] === proto && inPort(k[2]));
