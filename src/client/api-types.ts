@@ -168,3 +168,20 @@ export interface HealthInfo {
 
 /** One line of `GET /v1/watch`: a committed change record or a keep-alive. */
 export type WatchEvent = Record<string, unknown> & { revision?: number };
+
+/** One resolved rule of `POST /v1/policy-for-tags`, in precedence order. */
+export interface ResolvedRule extends RuleRef {
+  direction: 'ingress' | 'egress';
+  peer: { selector?: string; partition?: string; cidr?: string; except?: string[] } | 'any';
+  ports: string[] | 'all';
+  /** True when a higher-precedence rule fully covers it (it can never decide). */
+  shadowed: boolean;
+}
+
+/** `POST /v1/policy-for-tags` response: the merged, ordered rule set for these tags. */
+export interface ResolvedPolicy {
+  policies: string[];
+  partitions: string[];
+  ingress: ResolvedRule[];
+  egress: ResolvedRule[];
+}

@@ -4,7 +4,7 @@
  * follow `next` cursors). Failures throw VnpError: the server's own error rebuilt,
  * or VNP_ERR_UNAVAILABLE "cannot reach the manager at URL: …".
  */
-import { KIND_PLURAL, type Kind, type Settings } from '../model/types.js';
+import { KIND_PLURAL, type Kind, type Settings, type Tags } from '../model/types.js';
 import type {
   ApiResource,
   ApplyRequest,
@@ -16,6 +16,7 @@ import type {
   HealthInfo,
   ListPage,
   PepInfo,
+  ResolvedPolicy,
   TagPatch,
   TokenInfo,
   TokenRole,
@@ -206,6 +207,14 @@ export class VnpClient {
   /** Judge a flow and explain the verdict. */
   async check(req: CheckRequest): Promise<CheckResult> {
     return this.request<CheckResult>('POST', '/v1/check', { body: req });
+  }
+
+  /**
+   * The merged, ordered rule set a record with these tags would get (the seed's
+   * `get_policy_for_traffic`).
+   */
+  async policyForTags(tags: Tags): Promise<ResolvedPolicy> {
+    return this.request<ResolvedPolicy>('POST', '/v1/policy-for-tags', { body: { tags } });
   }
 
   /** Post an event (reactions fire on it). */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { VnpClient } from '../../src/client/client.js';
 import { runCli } from '../../src/cli/program.js';
 import { freePort, startManager, vnpWith, type Manager, type RunResult } from './harness.js';
 
@@ -202,6 +203,14 @@ describe('vnp against a running manager', () => {
       0,
     );
     failed(await m.vnp(['check', 'nobody', 'db-1', '--port', '80']), 'VNP_ERR_UNKNOWN_ENDPOINT');
+  });
+
+  it('the client resolves the policy for a tag set', async () => {
+    const client = new VnpClient({ server: m.url, token: m.adminToken });
+    const p = await client.policyForTags({ app: 'shop', tier: 2, pci: true });
+    expect(p.policies).toEqual(expect.arrayContaining(['app', 'use-shared-services']));
+    expect(p.partitions).toEqual(['pci']);
+    expect(p.egress.length).toBeGreaterThan(0);
   });
 
   it('tag and untag change verdicts', async () => {
