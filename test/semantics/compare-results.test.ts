@@ -30,6 +30,8 @@ describe('compareResults', () => {
       ['ingress: default', (r) => (r.ingress.default = { verdict: 'deny', reason: 'x' })],
       ['ingress: decided by', (r) => (r.ingress.rule = { ...logged.egress.rule! })],
       ['egress: overridden', (r) => (r.egress.overridden = [])],
+      ['src: reference', (r) => (r.src.partitions = ['nope'])],
+      ['dst: reference', (r) => (r.dst.address = '10.9.9.9')],
       [
         'egress: audit',
         (r) => (r.egress.audit = { rules: [logged.egress.rule!], wouldBe: 'allow' }),

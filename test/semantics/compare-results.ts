@@ -2,9 +2,10 @@
  * What the differential test holds the compiled engine to: the flow verdict and, per
  * side, the deciding policy and rule (or the default's verdict), the `logged` flag,
  * whether the side was evaluated, the overridden rules and the audit rules with
- * their would-be verdict (as sets: order is free). Reasons and identities are free.
+ * their would-be verdict (as sets: order is free), and the endpoints (record,
+ * canonical address, partitions; identity only for outside). Reasons are free.
  */
-import type { CheckResult, SideResult } from '../../src/engine/types.js';
+import type { CheckResult, EndpointInfo, SideResult } from '../../src/engine/types.js';
 
 /**
  * Differences between the reference result and the engine's (empty when they agree).
@@ -15,6 +16,8 @@ export function compareResults(reference: CheckResult, engine: CheckResult): str
   const out: string[] = [];
   if (reference.verdict !== engine.verdict)
     out.push(`verdict: reference ${reference.verdict}, engine ${engine.verdict}`);
+  out.push(...compareEndpoints('src', reference.src, engine.src));
+  out.push(...compareEndpoints('dst', reference.dst, engine.dst));
   const self = reference.reason === 'same record';
   out.push(...compareSides('egress', reference.egress, engine.egress, self));
   out.push(...compareSides('ingress', reference.ingress, engine.ingress, self));
@@ -53,4 +56,11 @@ function ruleSet(rules: readonly { policy: string; rule: string }[]): string {
     .map((r) => `${r.policy}/${r.rule}`)
     .sort()
     .join(', ');
+}
+
+/** Record, canonical address and partitions; identities only for outside (world = 1). */
+function compareEndpoints(name: string, ref: EndpointInfo, eng: EndpointInfo): string[] {
+  const show = (e: EndpointInfo): string =>
+    `${e.record ?? '(outside)'} ${e.address ?? ''} [${[...e.partitions].sort().join(', ')}]${e.record ? '' : ` identity ${e.identity}`}`;
+  return show(ref) === show(eng) ? [] : [`${name}: reference ${show(ref)}, engine ${show(eng)}`];
 }
