@@ -24,6 +24,9 @@ export interface Suite {
   run(opts: RunOptions): Promise<{ json: unknown; report: string; ok: boolean }>;
 }
 
+/** A mistake on the command line (not a bug). */
+class UsageError extends Error {}
+
 const SUITES: Record<string, Suite> = {
   core: {
     description: 'policy core: flow verdicts vs baselines, full compile, tag change → deltas',
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
   const names = positionals.length > 0 ? positionals : Object.keys(SUITES);
   const unknown = names.filter((n) => !(n in SUITES));
   if (unknown.length > 0)
-    throw new Error(
+    throw new UsageError(
       `unknown suite(s): ${unknown.join(', ')}; known: ${Object.keys(SUITES).join(', ')}`,
     );
   const machine = machineInfo();
@@ -92,4 +95,10 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+try {
+  await main();
+} catch (e) {
+  // A usage mistake gets one line; anything else is a bug and keeps its stack.
+  console.error(e instanceof UsageError ? `bench: ${e.message}` : e);
+  process.exitCode = 2;
+}
