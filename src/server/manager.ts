@@ -13,7 +13,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Engine } from '../engine/index.js';
-import type { Change } from '../engine/types.js';
+import type { Change, EngineDelta } from '../engine/types.js';
 import { VnpError } from '../model/errors.js';
 import type { ChangeEntry, ChangeRecord, Store } from '../store/types.js';
 import { Mutex } from './mutex.js';
@@ -58,6 +58,23 @@ function toEngineChange(e: ChangeEntry): Change {
   return { op: 'put', doc: e.after };
 }
 
+/**
+ * Told of every applied change record with the engine's delta for it (undefined when
+ * the model was reloaded and anything may have changed).
+ */
+export type RecordListener = (record: ChangeRecord, delta: EngineDelta | undefined) => void;
+
+const EMPTY_DELTA: EngineDelta = {
+  ipcacheUpsert: [],
+  ipcacheRemove: [],
+  identitiesAdded: [],
+  identitiesReleased: [],
+  sides: [],
+  defaults: [],
+  records: [],
+  hosts: [],
+};
+
 /** Owns engine + store + write lock; see the file comment for the invariants. */
 export class Manager {
   engine: Engine;
@@ -73,7 +90,7 @@ export class Manager {
   private readonly log: ManagerLog;
   private readonly identityGraceMs: number;
   private readonly lock = new Mutex();
-  private readonly listeners = new Set<(r: ChangeRecord) => void>();
+  private readonly listeners = new Set<RecordListener>();
   private unsubscribe: (() => void) | undefined;
   private catchUpQueued = false;
   private closed = false;
@@ -116,7 +133,7 @@ export class Manager {
    * @example
    *   const off = manager.onRecord((r) => stream.write(JSON.stringify(r) + '\n'));
    */
-  onRecord(listener: (r: ChangeRecord) => void): () => void {
+  onRecord(listener: RecordListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -213,8 +230,10 @@ export class Manager {
   private async applyRecord(record: ChangeRecord): Promise<void> {
     if (record.revision <= this.revision) return;
     const changes = record.changes.map(toEngineChange);
+    // undefined after a reload: the whole model may have changed.
+    let delta: EngineDelta | undefined = EMPTY_DELTA;
     try {
-      if (changes.length > 0) this.timed(() => this.engine.apply(changes, this.now()));
+      if (changes.length > 0) delta = this.timed(() => this.engine.apply(changes, this.now()));
       this.revision = record.revision;
     } catch (err) {
       // The store is the truth: if the model cannot follow (a bug, or a writer that
@@ -224,10 +243,11 @@ export class Manager {
         'applying a committed change failed; reloading',
       );
       await this.reload();
+      delta = undefined;
     }
     for (const listener of this.listeners) {
       try {
-        listener(record);
+        listener(record, delta);
       } catch (err) {
         this.log.warn({ err }, 'a change listener failed');
       }
