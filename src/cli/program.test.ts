@@ -88,6 +88,10 @@ describe('the vnp program', () => {
     ],
     [['bogus'], /^error: VNP_ERR_VALIDATION: unknown command 'bogus'\n$/],
     [
+      ['delete', 'settings', 'default'],
+      /^error: VNP_ERR_VALIDATION: Settings cannot be deleted: .*\n$/,
+    ],
+    [
       ['check', 'a', 'b'],
       /^error: VNP_ERR_VALIDATION: --port is required for tcp \(or use --proto icmp\)\n$/,
     ],

@@ -1,6 +1,7 @@
 /** `vnp get KIND [NAME] [-o json|yaml] [--selector S]` and `vnp delete KIND NAME`. */
 import type { Command } from 'commander';
 import { outputArg } from '../arguments.js';
+import { VnpError } from '../../model/errors.js';
 import type { CliContext } from '../context.js';
 import { kindHelp, parseKind } from '../kinds.js';
 import { toJson, toYaml, type OutputFormat } from '../output.js';
@@ -81,6 +82,15 @@ Examples:
     )
     .action(async (kindArg: string, name: string, _opts: unknown, cmd: Command) => {
       const kind = parseKind(kindArg);
+      if (kind === 'Settings') {
+        throw new VnpError(
+          'VNP_ERR_VALIDATION',
+          'Settings cannot be deleted: apply a Settings document to change the defaults',
+          {
+            field: 'kind',
+          },
+        );
+      }
       await ctx.client(cmd).delete(kind, name);
       ctx.out(`${kind}/${name} deleted\n`);
     });
