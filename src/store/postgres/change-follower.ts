@@ -8,6 +8,7 @@
  */
 import pg from 'pg';
 import { toRevision } from '../sql/rows.js';
+import { rethrowStoreError } from '../sql/store-errors.js';
 
 export interface FollowerSettings {
   url: string;
@@ -32,6 +33,7 @@ export async function followChanges(
   let stopped = false;
   let current: pg.Client | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let catchUpTimer: ReturnType<typeof setTimeout> | undefined;
   let delay = retry.min;
 
   const safeReport = (v: unknown): void => {
@@ -85,13 +87,23 @@ export async function followChanges(
     }
     current = client;
     // Catch up on whatever was committed while we were not listening.
-    safeReport(await settings.currentRevision());
+    catchUp();
   };
 
-  await connect();
+  // Report the current revision; retried until the pool can answer, because a
+  // commit made while we were deaf may never be followed by another notification.
+  const catchUp = (): void => {
+    if (stopped) return;
+    settings.currentRevision().then(safeReport, () => {
+      catchUpTimer = setTimeout(catchUp, retry.max);
+    });
+  };
+
+  await connect().catch(rethrowStoreError);
   return async () => {
     stopped = true;
     if (timer) clearTimeout(timer);
+    if (catchUpTimer) clearTimeout(catchUpTimer);
     const client = current;
     current = undefined;
     await client?.end().catch(() => undefined);
