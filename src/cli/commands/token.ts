@@ -74,6 +74,10 @@ Examples:
   token
     .command('list')
     .description('List tokens (never their secrets)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  vnp token list\n  vnp token list -o json | jq -r \'.[] | select(.role == "agent") | .id\'',
+    )
     .option('-o, --output <format>', 'json | yaml | table', outputArg, 'table' as OutputFormat)
     .action(async (opts: { output: OutputFormat }, cmd: Command) => {
       const tokens = await ctx.client(cmd).listTokens();
@@ -99,6 +103,7 @@ Examples:
     .command('revoke')
     .description('Revoke a token by id')
     .argument('<id>', 'token id (from token list)')
+    .addHelpText('after', '\nExamples:\n  vnp token revoke 05c465780300cca6')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       await ctx.client(cmd).revokeToken(id);
       ctx.out(`token ${id} revoked\n`);
