@@ -36,6 +36,8 @@ export interface AgentStats {
   deltaApplies: number;
   failures: number;
   killedFlows: number;
+  /** Link operations that failed (records not plumbed, …); the policy was applied regardless. */
+  linkFailures: number;
   lastRevision?: number;
   /** Milliseconds of the last applyState: links, nft, total. */
   lastLinksMs?: number;
@@ -60,6 +62,7 @@ export class Agent {
     deltaApplies: 0,
     failures: 0,
     killedFlows: 0,
+    linkFailures: 0,
     adopted: false,
   };
   private readonly exec: Exec;
@@ -123,7 +126,7 @@ export class Agent {
     const t0 = performance.now();
     const ropts = this.opts.defaultVni !== undefined ? { defaultVni: this.opts.defaultVni } : {};
     try {
-      if (this.links) await this.links.reconcile(state);
+      if (this.links) await this.reconcileLinks(state);
       const t1 = performance.now();
       const prevModel = this.currentModel;
       const model = buildModel(state, ropts);
@@ -158,6 +161,23 @@ export class Agent {
     } catch (err) {
       this.stats.failures++;
       throw err;
+    }
+  }
+
+  /**
+   * Links first (a record's veth must exist before traffic is expected), but a link
+   * failure never blocks the policy: it is logged and counted, the nft update goes on.
+   */
+  private async reconcileLinks(state: HostState): Promise<void> {
+    try {
+      const report = await this.links!.reconcile(state);
+      for (const f of report.failed) this.opts.log?.(`record ${f.record}: not plumbed: ${f.error}`);
+      if (report.unreachable.length > 0)
+        this.opts.log?.(`no underlay address for the hosts of: ${report.unreachable.join(', ')}`);
+      this.stats.linkFailures += report.failed.length;
+    } catch (err) {
+      this.stats.linkFailures++;
+      this.opts.log?.(`links: ${(err as Error).message}`);
     }
   }
 

@@ -166,6 +166,31 @@ describe.skipIf(problem !== undefined)('datapath (real kernel, three hosts)', ()
     sh(['ip', '-n', h2.netns, 'link', 'del', 'keep0']);
   });
 
+  it('a record that cannot be plumbed does not block the policy of the others', async () => {
+    const agent = agents.get('h2')!;
+    const failures = agent.stats.linkFailures;
+    const bad = {
+      name: 'e',
+      identity: 270,
+      ips: ['10.10.0.9'],
+      host: 'h2',
+      netns: `${topo.prefix}-bad/name`,
+    };
+    const opened = baselineSides();
+    opened[1]!.peers.push(
+      peerEntry(ID.a, 'tcp', PORT_OTHER, PORT_OTHER, 'allow', 'api', 'ingress[2]'),
+    );
+    opened[0]!.peers.push(
+      peerEntry(ID.b, 'tcp', PORT_OTHER, PORT_OTHER, 'allow', 'web', 'egress[2]'),
+    );
+    const states = statesFor(topo, 110, [...records(topo), bad], opened);
+    await Promise.all([...states].map(([host, st]) => agents.get(host)!.applyState(st)));
+    expect(agent.stats.linkFailures).toBe(failures + 1);
+    expect(agent.stats.lastRevision).toBe(110);
+    expect(await tcpConnects(ns('a'), '10.10.0.2', PORT_OTHER)).toBe(true);
+    await applyAll(statesFor(topo, 111, records(topo), baselineSides()));
+  });
+
   it('a quarantine (new identity, deny all) kills an established TCP connection', async () => {
     const client = await steadyClient(ns('a'), '10.10.0.2', PORT_OK);
     const server = servers[0]!;

@@ -58,6 +58,8 @@ export interface LinkReport {
   created: string[];
   removed: string[];
   unreachable: string[];
+  /** Records whose veth could not be plumbed (retried on the next reconcile), with why. */
+  failed: { record: string; error: string }[];
 }
 
 /**
@@ -86,7 +88,12 @@ export class LinkReconciler {
       state,
       this.opts.defaultVni === undefined ? {} : { defaultVni: this.opts.defaultVni },
     );
-    const report: LinkReport = { created: [], removed: [], unreachable: want.unreachable };
+    const report: LinkReport = {
+      created: [],
+      removed: [],
+      unreachable: want.unreachable,
+      failed: [],
+    };
     await this.sysctls();
     const links = (await this.json<LinkInfo>(['ip', '-j', '-d', 'link', 'show'])).filter((l) =>
       isOwnedLink(l.ifname),
@@ -157,9 +164,17 @@ export class LinkReconciler {
       await this.run(['ip', 'link', 'del', l.ifname]);
       report.removed.push(l.ifname);
     }
+    // One record that cannot be plumbed (its namespace is gone, …) must not keep the
+    // others, or the policy, from being applied: the host end is removed so the next
+    // reconcile retries from scratch.
     for (const v of wanted.values()) {
-      await this.plumb(v);
-      report.created.push(v.name);
+      try {
+        await this.plumb(v);
+        report.created.push(v.name);
+      } catch (err) {
+        report.failed.push({ record: v.record, error: (err as Error).message });
+        await this.opts.exec(['ip', 'link', 'del', v.name]);
+      }
     }
   }
 
