@@ -69,6 +69,8 @@ export interface VerdictRow {
   opsPerSec: number;
   ops: number;
   seconds: number;
+  /** Timed verdicts that came out allow. */
+  allowed: number;
   /** Flows compared with the reference before timing, and how many disagreed. */
   compared: number;
   disagreements: number;
