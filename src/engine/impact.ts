@@ -1,0 +1,380 @@
+/**
+ * Impact preview: which flows a change would flip, computed by comparing two
+ * engines (before, after) — pure, no I/O.
+ *
+ * Records are grouped into classes that behave identically in BOTH engines:
+ * same identity-relevant tags before and after, the same set of CIDR peers
+ * (of either engine's rules) holding their primary address, and — for a record
+ * that appeared, disappeared or changed address — a class of its own. Flows
+ * between two classes that are both *untouched* cannot change: their tags,
+ * resolved rules, partitions and CIDR matches are equal in both engines, and so
+ * are partition defaults unless a partition's `intra` or the settings changed
+ * (which touches every class concerned). So only pairs with a touched class are
+ * compared, by `flowTable` segments in each engine.
+ *
+ * A class touched only on its egress rules is compared as a source only, and
+ * one touched only on ingress as a destination only. Addresses outside every
+ * record ("world") matter only through CIDR peers: one representative address
+ * per distinct CIDR-peer signature is compared against touched classes.
+ *
+ * A record absent from one engine has no flows there: its verdicts count as
+ * `deny` on that side (so a new record shows what it may now reach).
+ */
+import { IDENTITY_WORLD } from '../model/host-state.js';
+import {
+  cidrContains,
+  cidrLast,
+  formatIp,
+  parseCidr,
+  parseIp,
+  type Cidr,
+  type Ip,
+} from '../model/net.js';
+import { canonicalTagsJson } from '../model/tags.js';
+import type { Interface, Policy, Protocol, Tags } from '../model/types.js';
+import type { Engine } from './engine.js';
+import type { FlowSegment } from './types.js';
+
+/** One side of an impact row. */
+export interface ImpactEndpoint {
+  /** Identity in the after-state (before-state for a removed record; 1 = world). */
+  identity: number;
+  tags: Tags;
+  /** How many records behave this way (0 for world). */
+  records: number;
+  /** The first record names (sorted; `examples` of them, default 5). */
+  examples: string[];
+  /** For world: the representative outside address. */
+  address?: string;
+  /** `added`/`removed` records, `changed` (rules, tags, partitions or address), `same`. */
+  status: 'added' | 'removed' | 'changed' | 'same';
+}
+
+/** A port range whose verdict the change flips. */
+export interface ImpactRow {
+  src: ImpactEndpoint;
+  dst: ImpactEndpoint;
+  proto: Protocol;
+  ports: [number, number];
+  before: 'allow' | 'deny';
+  after: 'allow' | 'deny';
+}
+
+export interface ImpactPreview {
+  rows: ImpactRow[];
+  /** Rows left out past the limit. */
+  truncated: number;
+  /** Class pairs compared (a measure of the work done). */
+  pairs: number;
+}
+
+export interface ImpactOptions {
+  /** Most rows returned (default 1000). */
+  limit?: number;
+  /** Record names listed per endpoint (default 5). */
+  examples?: number;
+}
+
+interface Side {
+  engine: Engine;
+  identity: number;
+  ip: Ip;
+}
+
+interface Klass {
+  key: string;
+  before?: Side;
+  after?: Side;
+  names: string[];
+  world: boolean;
+  /** Compare as source / as destination. */
+  asSrc: boolean;
+  asDst: boolean;
+  status: ImpactEndpoint['status'];
+}
+
+interface CidrPeer {
+  cidr: Cidr;
+  except: Cidr[];
+}
+
+/** CIDR peers of every rule of both engines. */
+function cidrPeers(engines: Engine[]): CidrPeer[] {
+  const seen = new Map<string, CidrPeer>();
+  for (const e of engines)
+    for (const p of e.list('Policy') as unknown as Policy[])
+      for (const r of [...p.ingress, ...p.egress, ...(p.routes ?? [])]) {
+        const peer = 'action' in r ? (r.from ?? r.to) : r.to;
+        if (!peer?.cidr) continue;
+        const key = `${peer.cidr}|${(peer.except ?? []).join(',')}`;
+        const cidr = parseCidr(peer.cidr);
+        if (!cidr || seen.has(key)) continue;
+        seen.set(key, {
+          cidr,
+          except: (peer.except ?? []).map(parseCidr).filter((c): c is Cidr => !!c),
+        });
+      }
+  return [...seen.values()];
+}
+
+function signature(peers: CidrPeer[], ip: Ip): string {
+  let s = '';
+  peers.forEach((p, i) => {
+    if (cidrContains(p.cidr, ip) && !p.except.some((x) => cidrContains(x, ip))) s += `${i},`;
+  });
+  return s;
+}
+
+const policyJson = (e: Engine, tags: Tags) => {
+  const r = e.getPolicyForTags(tags);
+  return {
+    eg: JSON.stringify(r.egress),
+    ing: JSON.stringify(r.ingress),
+    parts: r.partitions.join(','),
+  };
+};
+
+/** Documents of a kind as name → canonical JSON. */
+function docMap(e: Engine, kind: 'Partition' | 'Settings'): Map<string, string> {
+  return new Map(
+    e.list(kind).map((d) => {
+      const {
+        revision: _r,
+        createdAt: _c,
+        updatedAt: _u,
+        ...rest
+      } = d as typeof d & {
+        revision?: number;
+        createdAt?: string;
+        updatedAt?: string;
+      };
+      return [d.name, canonicalTagsJson(rest as unknown as Tags)];
+    }),
+  );
+}
+
+/** Partition names whose document differs between the engines. */
+function changedPartitions(before: Engine, after: Engine): Set<string> {
+  const a = docMap(before, 'Partition');
+  const b = docMap(after, 'Partition');
+  const out = new Set<string>();
+  for (const n of new Set([...a.keys(), ...b.keys()])) if (a.get(n) !== b.get(n)) out.add(n);
+  return out;
+}
+
+/** Group records into classes (see the file comment). */
+function recordClasses(before: Engine, after: Engine, peers: CidrPeer[]): Klass[] {
+  const classes = new Map<string, Klass>();
+  const settingsChanged =
+    docMap(before, 'Settings').get('default') !== docMap(after, 'Settings').get('default');
+  const partsChanged = changedPartitions(before, after);
+  const recs = new Map<string, { b?: Interface; a?: Interface }>();
+  for (const d of before.list('Interface')) recs.set(d.name, { b: d as unknown as Interface });
+  for (const d of after.list('Interface'))
+    recs.set(d.name, { ...recs.get(d.name), a: d as unknown as Interface });
+  const polCache = new Map<string, ReturnType<typeof policyJson>>();
+  const cachedPolicy = (e: Engine, tag: string, tags: Tags) => {
+    const k = `${tag}|${canonicalTagsJson(tags)}`;
+    let v = polCache.get(k);
+    if (!v) polCache.set(k, (v = policyJson(e, tags)));
+    return v;
+  };
+  for (const [name, { b, a }] of recs) {
+    const side = (e: Engine, d: Interface | undefined): Side | undefined => {
+      if (!d) return undefined;
+      const identity = e.identityOf(name);
+      const ip = parseIp(d.ips[0]!);
+      return identity === undefined || !ip ? undefined : { engine: e, identity, ip };
+    };
+    const sb = side(before, b);
+    const sa = side(after, a);
+    const tb = sb && before.identity(sb.identity)!;
+    const ta = sa && after.identity(sa.identity)!;
+    const moved = !!sb && !!sa && formatIp(sb.ip) !== formatIp(sa.ip);
+    const status: Klass['status'] = !sb ? 'added' : !sa ? 'removed' : moved ? 'changed' : 'same';
+    const sig = signature(peers, (sa ?? sb)!.ip);
+    const key = [
+      tb ? canonicalTagsJson(tb.tags) : '-',
+      ta ? canonicalTagsJson(ta.tags) : '-',
+      sig,
+      status === 'same' ? '' : `${status}:${name}`,
+    ].join('|');
+    let k = classes.get(key);
+    if (!k) {
+      k = { key, names: [], world: false, asSrc: false, asDst: false, status };
+      if (sb) k.before = sb;
+      if (sa) k.after = sa;
+      if (status !== 'same' || settingsChanged) {
+        k.asSrc = k.asDst = true;
+      } else {
+        const pb = cachedPolicy(before, 'b', tb!.tags);
+        const pa = cachedPolicy(after, 'a', ta!.tags);
+        const partTouched = [...tb!.partitions, ...ta!.partitions].some((p) => partsChanged.has(p));
+        const retagged = canonicalTagsJson(tb!.tags) !== canonicalTagsJson(ta!.tags);
+        const both = retagged || partTouched || pb.parts !== pa.parts;
+        k.asSrc = both || pb.eg !== pa.eg;
+        k.asDst = both || pb.ing !== pa.ing;
+        if (k.asSrc || k.asDst) k.status = 'changed';
+      }
+      classes.set(key, k);
+    }
+    k.names.push(name);
+  }
+  return [...classes.values()];
+}
+
+/** Representative outside addresses, one per CIDR-peer signature. */
+function worldClasses(before: Engine, after: Engine, peers: CidrPeer[]): Klass[] {
+  const held = new Set<string>();
+  for (const e of [before, after])
+    for (const d of e.list('Interface'))
+      for (const a of (d as unknown as Interface).ips) {
+        const ip = parseIp(a);
+        if (ip) held.add(formatIp(ip));
+      }
+  const candidates: Ip[] = [];
+  const push = (family: Ip['family'], value: bigint) => {
+    const bits = family === 4 ? 32n : 128n;
+    if (value >= 0n && value < 1n << bits) candidates.push({ family, value } as Ip);
+  };
+  for (const p of peers)
+    for (const c of [p.cidr, ...p.except]) {
+      push(c.family, c.base);
+      push(c.family, cidrLast(c) + 1n);
+    }
+  const bySig = new Map<string, Klass>();
+  for (const ip of candidates) {
+    const text = formatIp(ip);
+    if (held.has(text)) continue;
+    const sig = `${ip.family}:${signature(peers, ip)}`;
+    if (bySig.has(sig)) continue;
+    const side: Side = { engine: before, identity: IDENTITY_WORLD, ip };
+    bySig.set(sig, {
+      key: `world|${sig}`,
+      before: side,
+      after: { ...side, engine: after },
+      names: [text],
+      world: true,
+      asSrc: false,
+      asDst: false,
+      status: 'same',
+    });
+  }
+  return [...bySig.values()];
+}
+
+function table(s: Side | undefined, d: Side | undefined): FlowSegment[] | undefined {
+  if (!s || !d) return undefined;
+  return s.engine.flowTable({ identity: s.identity, ip: s.ip }, { identity: d.identity, ip: d.ip });
+}
+
+/** Segments where two verdict tables differ (undefined = deny everywhere). */
+function flips(
+  b: FlowSegment[] | undefined,
+  a: FlowSegment[] | undefined,
+): {
+  proto: Protocol;
+  lo: number;
+  hi: number;
+  before: 'allow' | 'deny';
+  after: 'allow' | 'deny';
+}[] {
+  const out: ReturnType<typeof flips> = [];
+  const protos: Protocol[] = ['tcp', 'udp', 'sctp', 'icmp'];
+  for (const proto of protos) {
+    const sb = (b ?? []).filter((s) => s.proto === proto);
+    const sa = (a ?? []).filter((s) => s.proto === proto);
+    const at = (segs: FlowSegment[], p: number) =>
+      segs.find((s) => s.lo <= p && p <= s.hi)?.verdict ?? 'deny';
+    const cuts = new Set<number>([0]);
+    for (const s of [...sb, ...sa]) cuts.add(s.lo).add(s.hi + 1);
+    const points = [...cuts].filter((c) => c <= 65535).sort((x, y) => x - y);
+    points.forEach((lo, i) => {
+      const hi = i + 1 < points.length ? points[i + 1]! - 1 : 65535;
+      const vb = at(sb, lo);
+      const va = at(sa, lo);
+      if (vb === va) return;
+      const last = out[out.length - 1];
+      if (
+        last &&
+        last.proto === proto &&
+        last.hi + 1 === lo &&
+        last.before === vb &&
+        last.after === va
+      )
+        last.hi = hi;
+      else out.push({ proto, lo, hi, before: vb, after: va });
+    });
+  }
+  return out;
+}
+
+function endpoint(k: Klass, examples: number): ImpactEndpoint {
+  const s = (k.after ?? k.before)!;
+  const info = k.world ? undefined : s.engine.identity(s.identity);
+  return {
+    identity: s.identity,
+    tags: info?.tags ?? {},
+    records: k.world ? 0 : k.names.length,
+    examples: k.world ? [] : [...k.names].sort().slice(0, examples),
+    ...(k.world ? { address: k.names[0]! } : {}),
+    status: k.status,
+  };
+}
+
+/**
+ * Flows whose verdict differs between two engines.
+ *
+ * @example
+ *   const after = engine.fork(); after.apply(changes, now);
+ *   previewImpact(engine, after).rows
+ *   // [{ src: { identity: 300, tags: { app: 'web' }, records: 12, … }, dst: {…}, proto: 'tcp', ports: [5432, 5432], before: 'allow', after: 'deny' }]
+ */
+export function previewImpact(
+  before: Engine,
+  after: Engine,
+  opts: ImpactOptions = {},
+): ImpactPreview {
+  const limit = opts.limit ?? 1000;
+  const examples = opts.examples ?? 5;
+  const peers = cidrPeers([before, after]);
+  const records = recordClasses(before, after, peers);
+  const world = peers.length > 0 ? worldClasses(before, after, peers) : [];
+  const all = [...records, ...world];
+  const rows: ImpactRow[] = [];
+  let pairs = 0;
+  const compare = (s: Klass, d: Klass) => {
+    if (s.world && d.world) return;
+    // A record talking to itself is always allowed: a one-record class has no pair with itself.
+    if (s === d && s.names.length === 1) return;
+    pairs++;
+    const f = flips(table(s.before, d.before), table(s.after, d.after));
+    if (f.length === 0) return;
+    const src = endpoint(s, examples);
+    const dst = endpoint(d, examples);
+    for (const x of f)
+      rows.push({
+        src,
+        dst,
+        proto: x.proto,
+        ports: [x.lo, x.hi],
+        before: x.before,
+        after: x.after,
+      });
+  };
+  for (const s of all)
+    for (const d of all) {
+      if ((s.asSrc && !s.world) || (d.asDst && !d.world)) compare(s, d);
+    }
+  const weight = (r: ImpactRow) => Math.max(r.src.records, 1) * Math.max(r.dst.records, 1);
+  rows.sort(
+    (x, y) =>
+      weight(y) - weight(x) ||
+      x.src.identity - y.src.identity ||
+      x.dst.identity - y.dst.identity ||
+      (x.proto < y.proto ? -1 : x.proto > y.proto ? 1 : 0) ||
+      x.ports[0] - y.ports[0],
+  );
+  const truncated = Math.max(0, rows.length - limit);
+  return { rows: rows.slice(0, limit), truncated, pairs };
+}
