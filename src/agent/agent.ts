@@ -38,6 +38,8 @@ export interface AgentStats {
   killedFlows: number;
   /** Link operations that failed (records not plumbed, …); the policy was applied regardless. */
   linkFailures: number;
+  /** States skipped because they equal the applied one (resyncs). */
+  unchanged: number;
   lastRevision?: number;
   /** Milliseconds of the last applyState: links, nft, total. */
   lastLinksMs?: number;
@@ -63,6 +65,7 @@ export class Agent {
     failures: 0,
     killedFlows: 0,
     linkFailures: 0,
+    unchanged: 0,
     adopted: false,
   };
   private readonly exec: Exec;
@@ -116,6 +119,11 @@ export class Agent {
     const run = this.queue.then(async () => {
       if (this.pending !== state) return;
       this.pending = undefined;
+      // A resync delivers the state already applied: nothing to do.
+      if (this.current && JSON.stringify(this.current) === JSON.stringify(state)) {
+        this.stats.unchanged++;
+        return;
+      }
       await this.applyNow(state);
     });
     this.queue = run.catch(() => undefined);
