@@ -22,6 +22,8 @@ export interface CrashRunSettings {
 }
 
 const WRITER = fileURLToPath(new URL('./crash-writer.ts', import.meta.url));
+/** The repository root, where `--import tsx` resolves from node_modules. */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * Run the writer, kill it with SIGKILL, collect acknowledgements.
@@ -34,6 +36,7 @@ export function runAndKill(settings: CrashRunSettings): Promise<AckedWrite[]> {
     process.execPath,
     ['--import', 'tsx', WRITER, settings.backend, settings.target],
     {
+      cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
