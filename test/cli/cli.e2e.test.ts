@@ -53,7 +53,8 @@ function writeDoc(name: string, text: string): string {
   return file;
 }
 
-describe('vnp against a running manager', () => {
+// Each command is a process start (about a second); a loaded CI machine needs headroom.
+describe('vnp against a running manager', { timeout: 120_000 }, () => {
   it('status reports a ready manager', async () => {
     const out = ok(await m.vnp(['status']));
     expect(out).toMatch(/ready:\s+yes/);
