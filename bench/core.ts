@@ -13,7 +13,7 @@ import { ReferenceJudge } from './baselines/reference.js';
 import { SeedJudge } from './baselines/seed.js';
 import type { CompileChildResult } from './compile-child.js';
 import { generateModel, type BenchFlow, type BenchModel } from './generate.js';
-import { firstPassMs, measure, type MeasureOptions } from './measure.js';
+import { firstPassMs, measureInterleaved, type MeasureOptions } from './measure.js';
 import { loadVnp } from './vnp.js';
 
 /** Knobs of one core run. */
@@ -183,31 +183,35 @@ function rate(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-/** Agreement check, then (for vnp) one cold pass, then the timed rounds. */
-function rowOf(
+type Agreement = ReturnType<typeof agreement>;
+
+function checked(
   built: BuiltJudge,
   policies: number,
-  model: BenchModel,
   oracle: readonly boolean[],
+  model: BenchModel,
   opts: CoreOptions,
   log: Log,
-): VerdictRow {
-  const { judge, vnp, buildMs } = built;
-  const agree = agreement(judge, model.flows.slice(0, oracle.length), oracle, opts.agreement.ms);
+): Agreement {
+  const name = built.judge.name;
+  const agree = agreement(
+    built.judge,
+    model.flows.slice(0, oracle.length),
+    oracle,
+    opts.agreement.ms,
+  );
   if (agree.disagreements > 0) {
-    log(`!!! DISAGREEMENT: ${judge.name} @${policies} policies differs from the reference on`);
+    log(`!!! DISAGREEMENT: ${name} @${policies} policies differs from the reference on`);
     log(`!!!   ${agree.disagreements}/${agree.compared} flows, e.g. ${agree.examples[0]}`);
   }
-  const fn = judge.allows.bind(judge);
-  // vnp builds per-identity tables lazily: pay that once, outside the timed rounds, and report it.
-  const cold = vnp ? { firstPassMs: firstPassMs(fn, model.flows) } : {};
-  const m = measure(fn, model.flows, opts.timing);
-  log(
-    `  ${policies} policies  ${judge.name}: ${rate(m.opsPerSec)} verdicts/s best round, ${rate(m.medianOpsPerSec)} median`,
-  );
-  return { policies, judge: judge.name, vnp, buildMs, ...m, ...agree, ...cold };
+  return agree;
 }
 
+/**
+ * Agreement with the reference first, then vnp's cold pass (its per-identity tables
+ * are built lazily: paid once, outside the timed rounds, and reported), then every
+ * judge's rounds interleaved so load drift hits them all alike.
+ */
 async function verdictRows(policies: number, opts: CoreOptions, log: Log): Promise<VerdictRow[]> {
   const model = generateModel({ policies, records: opts.records, flows: opts.flows });
   const withSlow = policies <= opts.slowBaselinesUpTo;
@@ -217,7 +221,27 @@ async function verdictRows(policies: number, opts: CoreOptions, log: Log): Promi
   const genMiss = oracle.filter((v, i) => v !== model.expected[i]).length;
   if (genMiss > 0)
     log(`!!! the generator's expectation differs from the reference on ${genMiss} flows`);
-  const rows = judges.map((built) => rowOf(built, policies, model, oracle, opts, log));
+  const agreements = judges.map((b) => checked(b, policies, oracle, model, opts, log));
+  const fns = judges.map((b) => b.judge.allows.bind(b.judge));
+  const cold = judges.map((b, i) =>
+    b.vnp ? { firstPassMs: firstPassMs(fns[i]!, model.flows) } : {},
+  );
+  const measured = measureInterleaved(fns, model.flows, opts.timing);
+  const rows = judges.map((b, i): VerdictRow => {
+    const m = measured[i]!;
+    log(
+      `  ${policies} policies  ${b.judge.name}: ${rate(m.opsPerSec)} verdicts/s best round, ${rate(m.medianOpsPerSec)} median`,
+    );
+    return {
+      policies,
+      judge: b.judge.name,
+      vnp: b.vnp,
+      buildMs: b.buildMs,
+      ...m,
+      ...agreements[i]!,
+      ...cold[i]!,
+    };
+  });
   return withSlow ? rows : [...rows, ...skippedRows(policies, opts.slowBaselinesUpTo)];
 }
 

@@ -15,11 +15,13 @@ import { installMetrics } from './metrics.js';
 import { applyRoutes } from './routes/apply.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { impactRoutes } from './routes/impact.js';
 import { historyRoutes } from './routes/history.js';
 import { interfaceOpsRoutes } from './routes/interface-ops.js';
 import { pepRoutes } from './routes/peps.js';
 import { queryRoutes } from './routes/queries.js';
 import { resourceRoutes } from './routes/resources.js';
+import { revisionRoutes } from './routes/revisions.js';
 import { settingsRoutes } from './routes/settings.js';
 import { tokenRoutes } from './routes/tokens.js';
 
@@ -116,6 +118,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   await app.register(historyRoutes, { manager });
   await app.register(tokenRoutes, { manager, auth });
   await app.register(eventRoutes, { manager });
+  await app.register(impactRoutes, { manager });
+  await app.register(revisionRoutes, { manager });
   await app.register(pepRoutes);
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
