@@ -32,6 +32,7 @@ interface FakeManager {
   url: string;
   server: Server;
   requests: { url: string; auth: string | undefined }[];
+  acks: number[];
   watchers: ServerResponse[];
   push(s: HostState): void;
   close(): Promise<void>;
@@ -41,12 +42,20 @@ async function manager(initial: number): Promise<FakeManager> {
   const m: Partial<FakeManager> & {
     requests: FakeManager['requests'];
     watchers: ServerResponse[];
-  } = { requests: [], watchers: [] };
+    acks: number[];
+  } = { requests: [], watchers: [], acks: [] };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     m.requests.push({ url: req.url ?? '', auth: req.headers.authorization });
     if (req.url?.startsWith('/v1/hosts/h1/state')) {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(state(initial)));
+    } else if (req.url === '/v1/hosts/h1/ack' && req.method === 'POST') {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        m.acks.push((JSON.parse(body) as { revision: number }).revision);
+        res.end('{"ok":true}');
+      });
     } else if (req.url?.startsWith('/v1/hosts/h1/watch')) {
       res.setHeader('content-type', 'application/x-ndjson');
       res.flushHeaders();
@@ -84,7 +93,7 @@ describe('runAgent', () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  function start(servers: string[]): { handle: AgentHandle; nft: FakeNft } {
+  function start(servers: string[], idleTimeoutMs?: number): { handle: AgentHandle; nft: FakeNft } {
     const nft = new FakeNft();
     const agent = new Agent({
       host: 'h1',
@@ -101,6 +110,7 @@ describe('runAgent', () => {
       agent,
       minBackoffMs: 10,
       maxBackoffMs: 50,
+      ...(idleTimeoutMs ? { idleTimeoutMs } : {}),
     });
     cleanup.push(() => handle.stop());
     return { handle, nft };
@@ -116,7 +126,7 @@ describe('runAgent', () => {
     m.push(state(6));
     m.push(state(7));
     await until(() => handle.agent.state?.revision === 7);
-    expect(m.requests.map((r) => r.url)).toEqual([
+    expect(m.requests.map((r) => r.url).filter((u) => !u.endsWith('/ack'))).toEqual([
       '/v1/hosts/h1/state?underlay=192.0.2.1',
       '/v1/hosts/h1/watch?underlay=192.0.2.1',
     ]);
@@ -140,5 +150,14 @@ describe('runAgent', () => {
         (d) => JSON.stringify(d).includes('"delete":{"table"') && d.nftables.length <= 3,
       ),
     ).toBe(false);
+  });
+
+  it('reconnects when the watch stream goes silent (no keep-alives)', async () => {
+    const m = await manager(3);
+    cleanup.push(() => m.close());
+    const { handle } = start([m.url], 150);
+    await handle.ready;
+    await until(() => handle.syncs >= 2, 3000);
+    expect(m.requests.filter((r) => r.url.includes('/watch')).length).toBeGreaterThanOrEqual(2);
   });
 });

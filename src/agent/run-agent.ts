@@ -1,6 +1,8 @@
 /**
  * The agent's manager-facing loop: fetch the host's state, then follow the watch
- * stream (NDJSON, one HostState per line), applying each. On any failure it
+ * stream (NDJSON, one HostState per line; blank keep-alive lines), applying each
+ * and acknowledging it (`POST /v1/hosts/{host}/ack {revision}`). On any failure, or
+ * a stream silent for longer than the idle timeout, it
  * moves to the next manager URL with exponential backoff and resyncs with a full
  * state fetch. The last applied state stays enforced meanwhile (fail-static).
  */
@@ -18,6 +20,11 @@ export interface RunAgentOptions {
   agent?: Agent;
   /** Options for the default agent. */
   agentOptions?: Partial<AgentOptions>;
+  /**
+   * A watch stream silent this long is considered dead (default 45 s: the manager
+   * sends a keep-alive line every 15 s).
+   */
+  idleTimeoutMs?: number;
   /** Backoff bounds in ms (default 100 … 5000). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -40,11 +47,15 @@ function endpoint(base: string, host: string, what: 'state' | 'watch', underlay:
   return `${base.replace(/\/+$/, '')}/v1/hosts/${encodeURIComponent(host)}/${what}?underlay=${encodeURIComponent(underlay)}`;
 }
 
-/** Reads an NDJSON body line by line. */
-async function* ndjson(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+/** Reads an NDJSON body line by line; `onData` sees every chunk (keep-alives too). */
+async function* ndjson(
+  body: ReadableStream<Uint8Array>,
+  onData: () => void,
+): AsyncGenerator<unknown> {
   const decoder = new TextDecoder();
   let buf = '';
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    onData();
     buf += decoder.decode(chunk, { stream: true });
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
@@ -73,6 +84,7 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
     });
   const minB = opts.minBackoffMs ?? 100;
   const maxB = opts.maxBackoffMs ?? 5000;
+  const idleMs = opts.idleTimeoutMs ?? 45_000;
   const abort = new AbortController();
   let stopped = false;
   let syncs = 0;
@@ -87,26 +99,67 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
       abort.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
     });
 
-  async function session(base: string): Promise<void> {
-    const res = await fetch(endpoint(base, opts.host, 'state', opts.underlayIp), {
-      headers,
-      signal: abort.signal,
-    });
-    if (!res.ok) throw new Error(`GET state: HTTP ${res.status}`);
-    await agent.applyState((await res.json()) as HostState);
-    syncs++;
-    connectedTo = base;
-    markReady();
-    const watch = await fetch(endpoint(base, opts.host, 'watch', opts.underlayIp), {
-      headers,
-      signal: abort.signal,
-    });
-    if (!watch.ok || !watch.body) throw new Error(`GET watch: HTTP ${watch.status}`);
-    for await (const state of ndjson(watch.body)) {
-      if (stopped) return;
-      await agent.applyState(state as HostState);
+  /** Tells the manager which revision is enforced (best effort: it is only progress). */
+  async function ack(base: string, signal: AbortSignal): Promise<void> {
+    const revision = agent.state?.revision;
+    if (revision === undefined) return;
+    try {
+      const url = `${base.replace(/\/+$/, '')}/v1/hosts/${encodeURIComponent(opts.host)}/ack`;
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ revision }),
+        signal,
+      });
+      await res.arrayBuffer();
+    } catch {
+      /* the next state acknowledges again */
     }
-    throw new Error('watch stream ended');
+  }
+
+  async function session(base: string): Promise<void> {
+    // One controller per session: stop() aborts it, and so does a silent stream.
+    const ctl = new AbortController();
+    const onStop = () => ctl.abort();
+    abort.signal.addEventListener('abort', onStop, { once: true });
+    let idle: ReturnType<typeof setTimeout> | undefined;
+    const alive = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => ctl.abort(), idleMs);
+    };
+    try {
+      const res = await fetch(endpoint(base, opts.host, 'state', opts.underlayIp), {
+        headers,
+        signal: ctl.signal,
+      });
+      if (!res.ok) throw new Error(`GET state: HTTP ${res.status}`);
+      await agent.applyState((await res.json()) as HostState);
+      syncs++;
+      connectedTo = base;
+      markReady();
+      await ack(base, ctl.signal);
+      const watch = await fetch(endpoint(base, opts.host, 'watch', opts.underlayIp), {
+        headers,
+        signal: ctl.signal,
+      });
+      if (!watch.ok || !watch.body) throw new Error(`GET watch: HTTP ${watch.status}`);
+      alive();
+      for await (const item of ndjson(watch.body, alive)) {
+        if (stopped) return;
+        const state = item as HostState;
+        await agent.applyState(state);
+        await ack(base, ctl.signal);
+      }
+      throw new Error('watch stream ended');
+    } catch (err) {
+      if (ctl.signal.aborted && !stopped)
+        throw new Error(`no data for ${idleMs} ms (the manager sends keep-alives): reconnecting`);
+      throw err;
+    } finally {
+      clearTimeout(idle);
+      abort.signal.removeEventListener('abort', onStop);
+      ctl.abort();
+    }
   }
 
   const loop = (async () => {
