@@ -153,7 +153,9 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
       throw new Error('watch stream ended');
     } catch (err) {
       if (ctl.signal.aborted && !stopped)
-        throw new Error(`no data for ${idleMs} ms (the manager sends keep-alives): reconnecting`);
+        throw new Error(`no data for ${idleMs} ms (the manager sends keep-alives): reconnecting`, {
+          cause: err,
+        });
       throw err;
     } finally {
       clearTimeout(idle);
