@@ -19,6 +19,8 @@ import { impactRoutes } from './routes/impact.js';
 import { historyRoutes } from './routes/history.js';
 import { interfaceOpsRoutes } from './routes/interface-ops.js';
 import { pepRoutes } from './routes/peps.js';
+import { hostRoutes } from './routes/hosts.js';
+import { PepRegistry } from './distribution/pep-registry.js';
 import { queryRoutes } from './routes/queries.js';
 import { resourceRoutes } from './routes/resources.js';
 import { revisionRoutes } from './routes/revisions.js';
@@ -86,6 +88,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   const app = Fastify(fastifyOptions(opts)) as unknown as FastifyInstance;
   const manager = new Manager({ store: opts.store, now, log: app.log });
   const auth = new TokenAuthenticator(opts.store, now);
+  const peps = new PepRegistry(now);
 
   installErrorHandling(app);
   // Every answer names its request, so a report of any error can be found in the log.
@@ -120,7 +123,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   await app.register(eventRoutes, { manager });
   await app.register(impactRoutes, { manager });
   await app.register(revisionRoutes, { manager });
-  await app.register(pepRoutes);
+  await app.register(pepRoutes, { manager, peps });
+  await app.register(hostRoutes, { manager, peps });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );

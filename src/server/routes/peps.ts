@@ -1,9 +1,10 @@
 /**
- * `GET /v1/peps`: enforcement points and how far behind they are. The agent
- * protocol lands in a later issue; until then the list is empty but has its
- * final shape `{items: [{host, connected, appliedRevision, lag, lastContact}]}`.
+ * `GET /v1/peps`: enforcement points and how far behind they are:
+ * `{items: [{host, connected, appliedRevision, sentRevision, lag, lastContact, underlay}]}`.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import type { PepRegistry } from '../distribution/pep-registry.js';
+import type { Manager } from '../manager.js';
 
 /** One PEP as reported. */
 export interface PepStatus {
@@ -14,21 +15,28 @@ export interface PepStatus {
   lag: number;
   /** ISO time of the last message from the PEP. */
   lastContact: string;
+  /** Last revision streamed to it. */
+  sentRevision?: number;
+  /** Its underlay address, as it reported. */
+  underlay?: string;
 }
 
 /**
  * PEP status routes.
  *
  * @example
- *   await app.register(pepRoutes);
+ *   await app.register(pepRoutes, { manager, peps });
  */
-export const pepRoutes: FastifyPluginAsync = async (app) => {
+export const pepRoutes: FastifyPluginAsync<{ manager: Manager; peps: PepRegistry }> = async (
+  app,
+  { manager, peps },
+) => {
   app.get(
     '/v1/peps',
     {
       config: { access: 'agent' },
       schema: { tags: ['peps'], summary: 'Enforcement points and their lag' },
     },
-    async (): Promise<{ items: PepStatus[] }> => ({ items: [] }),
+    async (): Promise<{ items: PepStatus[] }> => ({ items: peps.list(manager.revision) }),
   );
 };
