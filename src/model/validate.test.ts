@@ -444,12 +444,7 @@ describe('validateDocument: every field rule names the field', () => {
     ['reaction bad on', { ...reaction, on: 'has space' }, V, 'on'],
     ['reaction bad match', { ...reaction, match: '!' }, S, 'match'],
     ['reaction bad addTags', { ...reaction, addTags: { x: 1.5 } }, T, 'addTags.x'],
-    [
-      'reaction bad removeTags',
-      { ...reaction, removeTags: ['ok', 'bad key'] },
-      T,
-      'removeTags[1]',
-    ],
+    ['reaction bad removeTags', { ...reaction, removeTags: ['ok', 'bad key'] }, T, 'removeTags[1]'],
     [
       'reaction does nothing',
       { kind: 'Reaction', name: 'r', on: 'x' },
