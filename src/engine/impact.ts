@@ -20,6 +20,7 @@
  * A record absent from one engine has no flows there: its verdicts count as
  * `deny` on that side (so a new record shows what it may now reach).
  */
+import { VnpError } from '../model/errors.js';
 import { IDENTITY_WORLD } from '../model/host-state.js';
 import {
   cidrContains,
@@ -377,4 +378,113 @@ export function previewImpact(
   );
   const truncated = Math.max(0, rows.length - limit);
   return { rows: rows.slice(0, limit), truncated, pairs };
+}
+
+/** Who may reach a destination: one entry per behaviour class with its allowed ports. */
+export interface ReachEntry {
+  identity: number;
+  tags: Tags;
+  records: number;
+  examples: string[];
+  /** For outside addresses: the representative address and the CIDR peers holding it. */
+  address?: string;
+  cidrs?: string[];
+  /** Allowed port ranges (after the proto/port filter). */
+  allowed: { proto: Protocol; ports: [number, number] }[];
+}
+
+/**
+ * The identities (with their records) and outside-address classes allowed to
+ * reach record `dst` (a name or an address it holds), optionally for one
+ * protocol/port. Sorted by records, most first.
+ *
+ * @example
+ *   whoCanReach(engine, 'db-1', { proto: 'tcp', port: 5432 })
+ *   // [{ identity: 300, tags: { app: 'web' }, records: 12, examples: ['web-1', …], allowed: [{ proto: 'tcp', ports: [5432, 5432] }] }]
+ */
+export function whoCanReach(
+  engine: Engine,
+  dst: string,
+  opts: { proto?: Protocol; port?: number; examples?: number } = {},
+): ReachEntry[] {
+  const check = engine.check({ src: dst, dst, protocol: 'tcp', port: 1 });
+  const recordName = check.dst.record;
+  const doc = recordName
+    ? (engine.get('Interface', recordName) as unknown as Interface)
+    : undefined;
+  if (!recordName || !doc) {
+    throw new VnpError(
+      'VNP_ERR_UNKNOWN_ENDPOINT',
+      `dst: "${dst}" is an address outside every record`,
+      {
+        field: 'dst',
+        expected: 'a record name or an address a record holds',
+      },
+    );
+  }
+  const target: Side = {
+    engine,
+    identity: engine.identityOf(recordName)!,
+    ip: parseIp(doc.ips[0]!)!,
+  };
+  const peers = cidrPeers([engine]);
+  const classes = recordClasses(engine, engine, peers).filter(
+    (k) => !(k.names.length === 1 && k.names[0] === recordName),
+  );
+  const world = worldClasses(engine, engine, peers);
+  for (const text of ['203.0.113.254', '2001:db8::fffe']) {
+    const ip = parseIp(text)!;
+    const side: Side = { engine, identity: IDENTITY_WORLD, ip };
+    if (signature(peers, ip) === '')
+      world.push({
+        key: `other|${text}`,
+        before: side,
+        after: side,
+        names: [text],
+        world: true,
+        asSrc: false,
+        asDst: false,
+        status: 'same',
+      });
+  }
+  const out: ReachEntry[] = [];
+  for (const k of [...classes, ...world]) {
+    const segs = table(k.after, target) ?? [];
+    const allowed = segs
+      .filter((s) => s.verdict === 'allow')
+      .filter((s) => opts.proto === undefined || s.proto === opts.proto)
+      .filter(
+        (s) =>
+          opts.port === undefined || s.proto === 'icmp' || (s.lo <= opts.port && opts.port <= s.hi),
+      )
+      .map((s) => ({ proto: s.proto, ports: [s.lo, s.hi] as [number, number] }));
+    if (allowed.length === 0) continue;
+    const ep = endpoint(k, opts.examples ?? 5);
+    out.push({
+      identity: ep.identity,
+      tags: ep.tags,
+      records: ep.records,
+      examples: ep.examples,
+      ...(ep.address !== undefined
+        ? {
+            address: ep.address,
+            cidrs: peers
+              .filter((p) => signature([p], k.after!.ip) !== '')
+              .map((p) =>
+                [
+                  formatCidrText(p.cidr),
+                  ...p.except.map((x) => `except ${formatCidrText(x)}`),
+                ].join(' '),
+              ),
+          }
+        : {}),
+      allowed,
+    });
+  }
+  // Same-class records other than the destination reach it like their class.
+  return out.sort((a, b) => b.records - a.records || a.identity - b.identity);
+}
+
+function formatCidrText(c: Cidr): string {
+  return `${formatIp({ family: c.family, value: c.base })}/${c.prefix}`;
 }

@@ -1,0 +1,123 @@
+/**
+ * Impact questions (design.md §5 extension, docs/reactions.md):
+ * `POST /v1/impact {documents, deletes?}` — the flows a batch would flip, without
+ * applying it — and `GET /v1/who-can-reach?dst=&proto=&port=` — the identities and
+ * outside-address classes allowed to reach a record.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Engine } from '../../engine/index.js';
+import { previewImpact, whoCanReach, type ImpactPreview } from '../../engine/impact.js';
+import type { Change } from '../../engine/types.js';
+import { fieldError } from '../../model/errors.js';
+import { KINDS, PROTOCOLS, type Kind, type Protocol } from '../../model/types.js';
+import { documentFromApply } from '../documents.js';
+import type { ManagerPluginOptions } from './resources.js';
+
+/**
+ * The impact of changes on a model, on a fork (the model is untouched).
+ *
+ * @example impactOfChanges(manager.engine, [{ op: 'put', doc }], manager.now())
+ */
+export function impactOfChanges(
+  engine: Engine,
+  changes: Change[],
+  now: number,
+  limit = 1000,
+): ImpactPreview {
+  const after = engine.fork();
+  after.apply(changes, now);
+  return previewImpact(engine, after, { limit });
+}
+
+const ImpactBody = Type.Object(
+  {
+    documents: Type.Array(Type.Unknown()),
+    deletes: Type.Optional(
+      Type.Array(
+        Type.Object({ kind: Type.String(), name: Type.String() }, { additionalProperties: false }),
+      ),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+  },
+  { additionalProperties: false },
+);
+
+const ReachQuery = Type.Object(
+  {
+    dst: Type.String({ minLength: 1 }),
+    proto: Type.Optional(Type.String()),
+    port: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The impact plugin.
+ *
+ * @example await app.register(impactRoutes, { manager });
+ */
+export const impactRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app, { manager }) => {
+  app.post(
+    '/v1/impact',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['check'],
+        summary: 'Flows a batch (puts and deletes) would flip, without applying it',
+        body: ImpactBody,
+      },
+    },
+    async (request) => {
+      const body = request.body as {
+        documents: unknown[];
+        deletes?: { kind: string; name: string }[];
+        limit?: number;
+      };
+      const changes: Change[] = [];
+      body.documents.forEach((raw, i) => {
+        const { doc } = documentFromApply(raw, i);
+        if (doc) changes.push({ op: 'put', doc });
+      });
+      (body.deletes ?? []).forEach((d, i) => {
+        if (!KINDS.includes(d.kind as Kind)) {
+          throw fieldError(`deletes[${i}].kind`, `one of ${KINDS.join(', ')}`, d.kind);
+        }
+        changes.push({ op: 'delete', kind: d.kind as Kind, name: d.name });
+      });
+      const engine = manager.engine;
+      return {
+        revision: manager.revision,
+        diff: engine.diff(changes).filter((d) => d.op !== 'unchanged'),
+        impact: impactOfChanges(engine, changes, manager.now(), body.limit),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/who-can-reach',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['check'],
+        summary: 'Identities and outside-address classes allowed to reach a record',
+        querystring: ReachQuery,
+      },
+    },
+    async (request) => {
+      const q = request.query as { dst: string; proto?: string; port?: string };
+      if (q.proto !== undefined && !PROTOCOLS.includes(q.proto as Protocol)) {
+        throw fieldError('proto', `one of ${PROTOCOLS.join(', ')}`, q.proto);
+      }
+      const port = q.port === undefined ? undefined : Number(q.port);
+      if (port !== undefined && (port < 1 || port > 65535)) {
+        throw fieldError('port', 'a port 1..65535', port);
+      }
+      const sources = whoCanReach(manager.engine, q.dst, {
+        ...(q.proto ? { proto: q.proto as Protocol } : {}),
+        ...(port !== undefined ? { port } : {}),
+      });
+      return { dst: q.dst, sources };
+    },
+  );
+};

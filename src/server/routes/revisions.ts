@@ -1,0 +1,189 @@
+/**
+ * History, diff and rollback over the change log (docs/reactions.md):
+ * `GET /v1/history?limit=`, `GET /v1/diff?from=&to=`, `POST /v1/rollback
+ * {revision, dryRun?}`. A rollback restores the POLICY state (policies,
+ * partitions, reactions, settings — never records) of a past revision as a NEW
+ * revision, audited as `rollback:<rev>`; with dryRun it only previews (diff + impact).
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Change } from '../../engine/types.js';
+import { VnpError, fieldError } from '../../model/errors.js';
+import { DEFAULT_SETTINGS, type Document, type Kind } from '../../model/types.js';
+import {
+  POLICY_KINDS,
+  diffStates,
+  stateAt,
+  stateOf,
+  summarize,
+  type ModelState,
+} from '../../reactions/history.js';
+import type { ChangeRecord } from '../../store/types.js';
+import { actorOf } from '../auth.js';
+import type { Manager } from '../manager.js';
+import { queryInt } from '../schemas.js';
+import { impactOfChanges } from './impact.js';
+import type { ManagerPluginOptions } from './resources.js';
+
+const Rev = Type.String({ pattern: '^[0-9]{1,15}$' });
+
+/** Change records after `rev` up to the manager's revision. */
+async function recordsAfter(manager: Manager, rev: number, field: string): Promise<ChangeRecord[]> {
+  if (rev > manager.revision) {
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      `${field}: revision ${rev} is in the future (now ${manager.revision})`,
+      {
+        field,
+      },
+    );
+  }
+  const oldest = await manager.store.oldestRevision();
+  if (rev < oldest - 1) {
+    throw new VnpError(
+      'VNP_ERR_HISTORY_GONE',
+      `revision ${rev} is older than the change log (oldest ${oldest})`,
+      {
+        field,
+        oldest,
+      },
+    );
+  }
+  const out: ChangeRecord[] = [];
+  for (let since = rev; ;) {
+    const page = (await manager.store.changesSince(since, 500)).filter(
+      (r) => r.revision <= manager.revision,
+    );
+    if (page.length === 0) return out;
+    out.push(...page);
+    since = page[page.length - 1]!.revision;
+  }
+}
+
+/** The state (of `kinds`) at `rev`. */
+async function stateAtRevision(
+  manager: Manager,
+  rev: number,
+  field: string,
+  kinds?: readonly Kind[],
+): Promise<ModelState> {
+  const current = stateOf(manager.engine.allDocuments(), kinds);
+  return stateAt(current, await recordsAfter(manager, rev, field), kinds);
+}
+
+/** The changes that turn the current policy state into `target`. */
+function rollbackChanges(current: ModelState, target: ModelState): Change[] {
+  const changes: Change[] = [];
+  for (const d of diffStates(current, target)) {
+    if (d.after) changes.push({ op: 'put', doc: d.after });
+    else if (d.kind === 'Settings') {
+      changes.push({ op: 'put', doc: { kind: 'Settings', ...DEFAULT_SETTINGS } as Document });
+    } else changes.push({ op: 'delete', kind: d.kind, name: d.name });
+  }
+  return changes;
+}
+
+/**
+ * The revisions plugin.
+ *
+ * @example await app.register(revisionRoutes, { manager });
+ */
+export const revisionRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
+  app,
+  { manager },
+) => {
+  app.get(
+    '/v1/history',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['audit'],
+        summary: 'Revisions, newest first: time, actor, action, summary',
+        querystring: Type.Object(
+          { limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const q = request.query as { limit?: string };
+      const items = await manager.store.audit({ limit: queryInt(q.limit, 50, 1000) });
+      return {
+        revision: manager.revision,
+        items: items.map((r) => ({
+          revision: r.revision,
+          at: r.at,
+          actor: r.actor,
+          action: r.action,
+          summary: summarize(r),
+          changes: r.changes.length,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/diff',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['audit'],
+        summary: 'Resources that differ between two revisions',
+        querystring: Type.Object({ from: Rev, to: Rev }, { additionalProperties: false }),
+      },
+    },
+    async (request) => {
+      const q = request.query as { from: string; to: string };
+      const from = Number(q.from);
+      const to = Number(q.to);
+      const a = await stateAtRevision(manager, from, 'from');
+      const b = await stateAtRevision(manager, to, 'to');
+      return { from, to, changes: diffStates(a, b) };
+    },
+  );
+
+  app.post(
+    '/v1/rollback',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['apply'],
+        summary:
+          'Restore the policy state (policies, partitions, reactions, settings) of a revision as a new revision',
+        body: Type.Object(
+          { revision: Type.Integer({ minimum: 0 }), dryRun: Type.Optional(Type.Boolean()) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const body = request.body as { revision: number; dryRun?: boolean };
+      if (!Number.isSafeInteger(body.revision))
+        throw fieldError('revision', 'a revision', body.revision);
+      const target = await stateAtRevision(manager, body.revision, 'revision', POLICY_KINDS);
+      const { record, result } = await manager.write(
+        { actor: actorOf(request.principal), action: `rollback:${body.revision}` },
+        (engine) => {
+          const current = stateOf(engine.allDocuments(), POLICY_KINDS);
+          const changes = rollbackChanges(current, target);
+          const diff = diffStates(current, target);
+          const impact =
+            changes.length > 0
+              ? impactOfChanges(engine, changes, manager.now())
+              : { rows: [], truncated: 0, pairs: 0 };
+          return {
+            changes,
+            result: { diff, impact },
+            commit: body.dryRun !== true && changes.length > 0,
+          };
+        },
+      );
+      return {
+        ...(body.dryRun === true ? { dryRun: true } : {}),
+        revision: record?.revision ?? manager.revision,
+        rolledBackTo: body.revision,
+        ...result,
+      };
+    },
+  );
+};
