@@ -233,7 +233,10 @@ export class Manager {
     // undefined after a reload: the whole model may have changed.
     let delta: EngineDelta | undefined = EMPTY_DELTA;
     try {
-      if (changes.length > 0) delta = this.timed(() => this.engine.apply(changes, this.now()));
+      // The commit time, not the local clock: every manager replaying the log derives the
+      // same identity grace periods, hence the same identity numbers.
+      if (changes.length > 0)
+        delta = this.timed(() => this.engine.apply(changes, Date.parse(record.at)));
       this.revision = record.revision;
     } catch (err) {
       // The store is the truth: if the model cannot follow (a bug, or a writer that
