@@ -186,6 +186,30 @@ function describeCommits(fresh: Fresh): void {
     expect((await store.loadAll()).documents.map((d) => d.name)).toEqual(['i1']);
   });
 
+  it('commits, replaces and deletes a large batch in one revision each', async () => {
+    const { store } = await fresh();
+    const many = Array.from({ length: 5000 }, (_, i) =>
+      iface(`i${String(i).padStart(5, '0')}`, { n: i }),
+    );
+    const created = await store.commit(req(0, { puts: many }));
+    expect(created.changes.length).toBe(5000);
+    const replaced = await store.commit(
+      req(1, { at: T1, puts: many.map((d) => ({ ...d, tags: { n: -1 } }) as Document) }),
+    );
+    expect(replaced.changes[4999]).toMatchObject({
+      before: { revision: 1 },
+      after: { revision: 2, createdAt: T0, updatedAt: T1 },
+    });
+    const all = await store.loadAll();
+    expect(all.documents.length).toBe(5000);
+    expect(all.documents[0]).toMatchObject({ name: 'i00000', tags: { n: -1 } });
+    const gone = await store.commit(
+      req(2, { deletes: many.map((d) => ({ kind: d.kind, name: d.name })) }),
+    );
+    expect(gone.changes.every((c) => c.op === 'delete' && c.before?.revision === 2)).toBe(true);
+    expect((await store.loadAll()).documents).toEqual([]);
+  });
+
   it('bumps the revision by exactly one per commit, empty batches included', async () => {
     const { store } = await fresh();
     for (let i = 0; i < 5; i++) {

@@ -34,6 +34,7 @@ import {
   toStored,
   toTokenRecord,
   type ChangeRow,
+  type ResourceRow,
   type TokenRow,
 } from './rows.js';
 import type { SqlClient } from './sql-client.js';
@@ -63,7 +64,11 @@ export interface SqlStoreBackend {
 type AggRow = { j: unknown };
 
 /** Rows of an aggregated resource query. */
-async function resourceRows(tx: SqlClient, text: string, params: unknown[]) {
+async function resourceRows(
+  tx: SqlClient,
+  text: string,
+  params: unknown[],
+): Promise<ResourceRow[]> {
   const r = await tx.query<AggRow>(text, params);
   return parseResourceRows(r.rows[0]?.j);
 }
@@ -126,9 +131,11 @@ export class SqlStore implements Store {
 
   private async commitIn(tx: SqlClient, c: PreparedCommit): Promise<ChangeRecord> {
     const revision = await bumpRevision(tx, c.baseRevision);
-    const changes: ChangeEntry[] = [];
-    if (c.puts.length > 0) changes.push(...(await upsert(tx, c, revision)));
-    if (c.deletes.length > 0) changes.push(...(await remove(tx, c)));
+    // Array literals, not push(...x): a 100k-entry batch would overflow call arguments.
+    const changes: ChangeEntry[] = [
+      ...(c.puts.length > 0 ? await upsert(tx, c, revision) : []),
+      ...(c.deletes.length > 0 ? await remove(tx, c) : []),
+    ];
     const record: ChangeRecord = { revision, at: c.at, actor: c.actor, action: c.action, changes };
     await tx.query(Q.INSERT_CHANGE, [revision, c.at, c.actor, c.action, JSON.stringify(changes)]);
     if (this.impl.notify) await tx.query(Q.NOTIFY_CHANGE, [CHANGES_CHANNEL, String(revision)]);
