@@ -11,10 +11,13 @@ import { registerCheck } from './commands/check.js';
 import { registerDaemons } from './commands/daemons.js';
 import { registerEvent } from './commands/event.js';
 import { registerGet } from './commands/get.js';
+import { registerHistory } from './commands/history.js';
 import { registerInterfaceOps } from './commands/interface-ops.js';
+import { registerRollback } from './commands/rollback.js';
 import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
 import { registerWatch } from './commands/watch.js';
+import { registerWhoCanReach } from './commands/who-can-reach.js';
 import { createContext, type CliIo } from './context.js';
 
 export const VERSION = '0.1.0';
@@ -60,6 +63,9 @@ Examples:
   registerToken(program, ctx);
   registerAudit(program, ctx);
   registerWatch(program, ctx);
+  registerHistory(program, ctx);
+  registerRollback(program, ctx);
+  registerWhoCanReach(program, ctx);
   applyToAll(program, (cmd) => cmd.exitOverride().configureOutput(program.configureOutput()));
   return program;
 }
