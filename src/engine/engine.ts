@@ -51,7 +51,7 @@ import { IdentityRegistry, type IdentityInfo } from './identity-registry.js';
 import { ModelState, type HeldDocument } from './model-state.js';
 import { addressesOf } from './parsed-addresses.js';
 import { resolvePolicyForTags } from './policy-for-tags.js';
-import { PROTO_INDEX, PROTO_NAMES } from './port-table.js';
+import { PortTable, PROTO_INDEX, PROTO_NAMES } from './port-table.js';
 import { ResolvedSide } from './resolved-side.js';
 import type { SelectorCache, SelectorEntry } from './selector-cache.js';
 import { SelectorCache as Cache } from './selector-cache.js';
@@ -90,6 +90,11 @@ interface PartitionState {
   entry: SelectorEntry;
 }
 
+/** Pair-cache sentinel: CIDR rules make the verdict depend on addresses, not just identities. */
+const ADDRESS_DEPENDENT = new PortTable([]);
+/** Past this many cached pairs the cache starts over (memory stays bounded). */
+const PAIR_CACHE_LIMIT = 1_000_000;
+
 const sideKey = (id: number, dir: Direction) => id * 2 + (dir === 'egress' ? 0 : 1);
 
 export class Engine {
@@ -111,6 +116,9 @@ export class Engine {
   private readonly sides = new Map<number, ResolvedSide>();
   private readonly defaultsCache = new Map<number, 'allow' | 'deny'>();
   private lastNow = 0;
+  /** src identity → dst identity → final verdict table (see pairTable). */
+  private pairCache: (Map<number, PortTable> | undefined)[] = [];
+  private pairCount = 0;
 
   constructor(opts: EngineOptions = {}) {
     this.opts = opts;
@@ -192,6 +200,7 @@ export class Engine {
       this.defaultsCache.clear();
       for (const id of this.ids.ids()) d.defaults.add(id);
     }
+    this.clearPairs();
     return d.build();
   }
 
@@ -388,6 +397,8 @@ export class Engine {
     if (s === t) return true;
     const proto = PROTO_INDEX[protocol];
     const p = proto === 3 ? 0 : port;
+    const pair = this.pairTable(s.identity, t.identity);
+    if (pair !== ADDRESS_DEPENDENT) return pair.lookup(proto, p) === 1;
     return (
       this.sideAllows(s.identity, 'egress', t.identity, t.ips[0]!, proto, p) &&
       this.sideAllows(t.identity, 'ingress', s.identity, s.ips[0]!, proto, p)
@@ -453,6 +464,42 @@ export class Engine {
       return this.partitions.get(rule.peer.name)?.entry.members.has(peer) ?? false;
     return rule.peer.kind === 'any';
   };
+
+  /**
+   * The final verdict table of an identity pair (both sides and defaults folded in,
+   * value 1 = allow), or ADDRESS_DEPENDENT when a side has CIDR rules and the
+   * addresses matter. Cleared by every apply; bounded in size.
+   */
+  private pairTable(src: number, dst: number): PortTable {
+    let row = this.pairCache[src];
+    if (row === undefined) row = this.pairCache[src] = new Map();
+    let t = row.get(dst);
+    if (t === undefined) {
+      if (++this.pairCount > PAIR_CACHE_LIMIT) this.clearPairs();
+      t = this.buildPairTable(src, dst);
+      (this.pairCache[src] ??= new Map()).set(dst, t);
+    }
+    return t;
+  }
+
+  private buildPairTable(src: number, dst: number): PortTable {
+    if (
+      this.side(src, 'egress').cidrTable !== undefined ||
+      this.side(dst, 'ingress').cidrTable !== undefined
+    ) {
+      return ADDRESS_DEPENDENT;
+    }
+    const rows: number[][] = PROTO_NAMES.map(() => []);
+    for (const seg of this.flowTable({ identity: src }, { identity: dst })) {
+      rows[PROTO_INDEX[seg.proto]]!.push(seg.lo, seg.hi, seg.verdict === 'allow' ? 1 : 0);
+    }
+    return new PortTable(rows.map((r) => Int32Array.from(r)));
+  }
+
+  private clearPairs(): void {
+    this.pairCache = [];
+    this.pairCount = 0;
+  }
 
   private sideAllowsAt(
     side: ResolvedSide,
