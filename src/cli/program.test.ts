@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { VnpError } from '../model/errors.js';
 import type { CliIo } from './context.js';
+import { eventSummary } from './commands/event.js';
 import { buildProgram, errorLine, runCli, usageErrorLine } from './program.js';
 
 function memoryIo(
@@ -209,5 +210,34 @@ describe('errorLine', () => {
     expect(usageErrorLine("error: unknown option '--x'\n")).toBe(
       "error: VNP_ERR_VALIDATION: unknown option '--x'\n",
     );
+  });
+});
+
+describe('eventSummary', () => {
+  it('names the reactions fired, the revision and when they undo themselves', () => {
+    expect(
+      eventSummary('ids-alert', 'web-2', {
+        event: {
+          id: 1,
+          type: 'ids-alert',
+          target: 'web-2',
+          record: 'web-2',
+          reactions: ['quarantine-on-ids-alert'],
+        },
+        revision: 12,
+        expiries: [
+          {
+            record: 'web-2',
+            reaction: 'quarantine-on-ids-alert',
+            expiresAt: '2026-11-24T02:00:00.000Z',
+          },
+        ],
+      }),
+    ).toBe(
+      'event ids-alert on web-2: reactions fired: quarantine-on-ids-alert (revision 12); quarantine-on-ids-alert undoes itself at 2026-11-24T02:00:00.000Z\n',
+    );
+    expect(
+      eventSummary('scan', '10.0.0.5', { event: { record: 'web-1', reactions: [] }, expiries: [] }),
+    ).toBe('event scan on 10.0.0.5 (record web-1): no reaction matched\n');
   });
 });

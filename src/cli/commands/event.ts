@@ -61,9 +61,14 @@ export function eventSummary(type: string, target: string, result: unknown): str
   const r = asRecord(result);
   const event = asRecord(r.event);
   const fired = Array.isArray(event.reactions) ? event.reactions.map(String) : undefined;
-  const record = typeof event.record === 'string' && event.record !== target ? ` (record ${event.record})` : '';
+  const record =
+    typeof event.record === 'string' && event.record !== target ? ` (record ${event.record})` : '';
   const what =
-    fired === undefined ? 'accepted' : fired.length === 0 ? 'no reaction matched' : `reactions fired: ${fired.join(', ')}`;
+    fired === undefined
+      ? 'accepted'
+      : fired.length === 0
+        ? 'no reaction matched'
+        : `reactions fired: ${fired.join(', ')}`;
   const rev = typeof r.revision === 'number' ? ` (revision ${r.revision})` : '';
   const until = (Array.isArray(r.expiries) ? r.expiries : [])
     .map(asRecord)
@@ -74,5 +79,7 @@ export function eventSummary(type: string, target: string, result: unknown): str
 }
 
 function asRecord(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : {};
 }
