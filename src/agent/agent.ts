@@ -6,10 +6,14 @@
 import type { HostState } from '../model/host-state.js';
 import { killDeniedFlows } from './conntrack.js';
 import { makeExec, type Exec } from './exec.js';
+import { desiredLinks } from './link/desired.js';
 import { LinkReconciler } from './link/reconcile.js';
 import { KernelNft, type NftBackend } from './nft/apply.js';
 import { buildModel, type TableModel } from './nft/model.js';
 import { renderModel, renderModelDelta } from './nft/render.js';
+
+/** Wanted links unchanged: reconcile anyway after this long (drift repair). */
+const LINK_RECHECK_MS = 60_000;
 
 /** Agent settings. */
 export interface AgentOptions {
@@ -73,6 +77,8 @@ export class Agent {
   private readonly links: LinkReconciler | undefined;
   private current: HostState | undefined;
   private currentModel: TableModel | undefined;
+  private linksWanted: string | undefined;
+  private linksCheckedAt = 0;
   private queue: Promise<void> = Promise.resolve();
   private pending: HostState | undefined;
 
@@ -130,12 +136,15 @@ export class Agent {
     return run;
   }
 
+  /**
+   * Policy first: the nft transaction is what a tag change waits for, and it does
+   * not need the links (interface names match as strings; a record whose veth is
+   * not there yet simply has no traffic). Then links, then the conntrack sweep.
+   */
   private async applyNow(state: HostState): Promise<void> {
     const t0 = performance.now();
     const ropts = this.opts.defaultVni !== undefined ? { defaultVni: this.opts.defaultVni } : {};
     try {
-      if (this.links) await this.reconcileLinks(state);
-      const t1 = performance.now();
       const prevModel = this.currentModel;
       const model = buildModel(state, ropts);
       let changed = true;
@@ -154,13 +163,15 @@ export class Agent {
         await this.nft.apply(renderModel(model));
         this.stats.fullApplies++;
       }
-      const t2 = performance.now();
+      const t1 = performance.now();
       this.current = state;
       this.currentModel = model;
+      if (this.links) await this.reconcileLinks(state);
+      const t2 = performance.now();
       this.stats.applies++;
       this.stats.lastRevision = state.revision;
-      this.stats.lastLinksMs = t1 - t0;
-      this.stats.lastNftMs = t2 - t1;
+      this.stats.lastNftMs = t1 - t0;
+      this.stats.lastLinksMs = t2 - t1;
       // Only a changed ruleset can deny an established flow (the first one included:
       // an adopted table may be older than this state).
       if (changed && this.opts.killDeniedFlows !== false)
@@ -173,18 +184,31 @@ export class Agent {
   }
 
   /**
-   * Links first (a record's veth must exist before traffic is expected), but a link
-   * failure never blocks the policy: it is logged and counted, the nft update goes on.
+   * Links after policy; a link failure never blocks anything: it is logged, counted
+   * and retried with the next state.
    */
   private async reconcileLinks(state: HostState): Promise<void> {
+    // Unchanged wanted links: skip the reads, but re-check once a minute so drift
+    // (a route deleted by hand) is repaired.
+    const want = JSON.stringify(
+      desiredLinks(
+        state,
+        this.opts.defaultVni !== undefined ? { defaultVni: this.opts.defaultVni } : {},
+      ),
+    );
+    const now = performance.now();
+    if (want === this.linksWanted && now - this.linksCheckedAt < LINK_RECHECK_MS) return;
     try {
       const report = await this.links!.reconcile(state);
       for (const f of report.failed) this.opts.log?.(`record ${f.record}: not plumbed: ${f.error}`);
       if (report.unreachable.length > 0)
         this.opts.log?.(`no underlay address for the hosts of: ${report.unreachable.join(', ')}`);
       this.stats.linkFailures += report.failed.length;
+      this.linksWanted = report.failed.length === 0 ? want : undefined;
+      this.linksCheckedAt = now;
     } catch (err) {
       this.stats.linkFailures++;
+      this.linksWanted = undefined;
       this.opts.log?.(`links: ${(err as Error).message}`);
     }
   }
