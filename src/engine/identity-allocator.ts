@@ -32,6 +32,9 @@ export class IdentityAllocator {
   /** Freed ids, kept sorted ascending so the lowest is reused first. */
   private readonly free: number[] = [];
   private next = IDENTITY_FIRST_ALLOCATED;
+  /** Slots in release order (time is non-decreasing in practice); stale entries are skipped. */
+  private graceQueue: { slot: Slot; releasedAt: number }[] = [];
+  private graceHead = 0;
   private readonly graceMs: number;
 
   constructor(opts: { graceMs?: number } = {}) {
@@ -59,14 +62,27 @@ export class IdentityAllocator {
     if (!slot || slot.refs === 0)
       throw new Error(`identity ${id} released more often than retained`);
     slot.refs--;
-    if (slot.refs === 0) slot.releasedAt = now;
+    if (slot.refs === 0) {
+      slot.releasedAt = now;
+      this.graceQueue.push({ slot, releasedAt: now });
+    }
   }
 
   /** Frees ids whose grace period has ended; returns them (ascending). */
   sweep(now: number): number[] {
     const freed: number[] = [];
-    for (const slot of this.byId.values()) {
-      if (slot.refs === 0 && now - slot.releasedAt >= this.graceMs) freed.push(slot.id);
+    // O(expired): only the head of the release queue can be due.
+    while (this.graceHead < this.graceQueue.length) {
+      const { slot, releasedAt } = this.graceQueue[this.graceHead]!;
+      if (now - releasedAt < this.graceMs) break;
+      this.graceHead++;
+      // Skip entries whose slot was retained again (or re-released later, queued anew).
+      if (slot.refs === 0 && slot.releasedAt === releasedAt && this.byId.get(slot.id) === slot)
+        freed.push(slot.id);
+    }
+    if (this.graceHead > 1024 && this.graceHead * 2 > this.graceQueue.length) {
+      this.graceQueue = this.graceQueue.slice(this.graceHead);
+      this.graceHead = 0;
     }
     freed.sort((a, b) => a - b);
     for (const id of freed) {
@@ -115,6 +131,8 @@ export class IdentityAllocator {
     }
     c.free.push(...this.free);
     c.next = this.next;
+    for (const q of this.graceQueue.slice(this.graceHead))
+      c.graceQueue.push({ slot: c.byId.get(q.slot.id) ?? q.slot, releasedAt: q.releasedAt });
     return c;
   }
 
