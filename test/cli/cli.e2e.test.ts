@@ -320,10 +320,20 @@ describe('vnp against a running manager', { timeout: 120_000 }, () => {
     );
   });
 
-  it('event posts to the manager and reports the answer (or its error) in one line', async () => {
-    const r = await m.vnp(['event', 'ids-alert', '--target', 'web-2']);
-    if (r.code === 0) expect(r.stdout).toMatch(/^event ids-alert on web-2: /);
-    else failed(r, 'VNP_ERR_[A-Z_]+');
+  it('event fires the reaction on its target', async () => {
+    const out = ok(await m.vnp(['event', 'ids-alert', '--target', 'web-2']));
+    expect(out).toMatch(
+      /^event ids-alert on web-2: reactions fired: quarantine-on-ids-alert \(revision \d+\); quarantine-on-ids-alert undoes itself at \S+\n$/,
+    );
+    const rec = json<{ tags: Record<string, unknown> }>(
+      await m.vnp(['get', 'iface', 'web-2', '-o', 'json']),
+    );
+    expect(rec.tags.quarantine).toBe(true);
+    // Already quarantined: the reaction's match excludes it.
+    expect(ok(await m.vnp(['event', 'ids-alert', '--target', 'web-2']))).toMatch(
+      /no reaction matched/,
+    );
+    failed(await m.vnp(['event', 'bad type!', '--target', 'web-2']), 'VNP_ERR_VALIDATION');
   });
 
   it('reads the admin token from $VNP_DATA_DIR/admin.token when none is given', async () => {
