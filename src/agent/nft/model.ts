@@ -329,7 +329,7 @@ function baseChains(): ChainDecl[] {
 export function buildModel(state: HostState, opts: RenderOptions = {}): TableModel {
   const model: TableModel = { sets: new Map(), chains: new Map() };
   const g = globalSets();
-  const defaultVni = opts.defaultVni ?? 1;
+  const defaultVni = opts.defaultVni ?? DEFAULT_VNI;
   const localIds = new Set<number>();
   const ipcache = new Map<string, number>();
   for (const e of state.ipcache) ipcache.set(e.ip, e.identity);
@@ -340,7 +340,7 @@ export function buildModel(state: HostState, opts: RenderOptions = {}): TableMod
     if (p) put(p.family === 4 ? g.ipcache4! : g.ipcache6!, formatIp(p), id);
   }
   const vnis = new Set<number>(
-    [...state.locals, ...state.remotes].map((r) => r.vni ?? defaultVni ?? DEFAULT_VNI),
+    [...state.locals, ...state.remotes].map((r) => r.vni ?? defaultVni),
   );
   for (const vni of vnis) put(g.trusted!, vxlanName(vni));
   for (const r of state.locals) {
