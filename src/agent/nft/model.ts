@@ -339,9 +339,7 @@ export function buildModel(state: HostState, opts: RenderOptions = {}): TableMod
     const p = parseIp(ip);
     if (p) put(p.family === 4 ? g.ipcache4! : g.ipcache6!, formatIp(p), id);
   }
-  const vnis = new Set<number>(
-    [...state.locals, ...state.remotes].map((r) => r.vni ?? defaultVni),
-  );
+  const vnis = new Set<number>([...state.locals, ...state.remotes].map((r) => r.vni ?? defaultVni));
   for (const vni of vnis) put(g.trusted!, vxlanName(vni));
   for (const r of state.locals) {
     const ifn = vethName(r.name);
