@@ -185,3 +185,16 @@ export interface ResolvedPolicy {
   ingress: ResolvedRule[];
   egress: ResolvedRule[];
 }
+
+/**
+ * Answers of the model-history and impact routes (`/v1/impact`, `/v1/who-can-reach`,
+ * `/v1/history`, `/v1/diff`, `/v1/rollback`). Their rows are described at
+ * /openapi.json; the client passes them through as JSON objects.
+ */
+export type JsonObject = Record<string, unknown>;
+
+/** `POST /v1/impact` response: the flows a batch would flip. */
+export interface ImpactResult extends JsonObject {
+  rows: JsonObject[];
+  truncated: number;
+}

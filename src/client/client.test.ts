@@ -136,6 +136,24 @@ describe('VnpClient', () => {
     expect(calls[0]!.url).toBe('http://m/v1/settings');
   });
 
+  it('maps the history and impact methods to their routes', async () => {
+    const { f, calls } = fakeFetch(() => ({ body: { rows: [], truncated: 0 } }));
+    const c = new VnpClient({ server: 'http://m', fetch: f });
+    await c.impact({ documents: [], deletes: [{ kind: 'Policy', name: 'p' }] });
+    await c.whoCanReach('db-1', { proto: 'tcp', port: 5432 });
+    await c.history(5);
+    await c.diff(3, 7);
+    await c.rollback(4, true);
+    expect(calls.map((x) => `${x.method} ${x.url.replace('http://m', '')}`)).toEqual([
+      'POST /v1/impact',
+      'GET /v1/who-can-reach?dst=db-1&proto=tcp&port=5432',
+      'GET /v1/history?limit=5',
+      'GET /v1/diff?from=3&to=7',
+      'POST /v1/rollback',
+    ]);
+    expect(calls[4]!.body).toEqual({ revision: 4, dryRun: true });
+  });
+
   it('reads watch streams line by line', async () => {
     const { f } = fakeFetch(() => ({ text: '{"revision":1}\n\n{"revision":2}\n{"revision":3}' }));
     const seen: unknown[] = [];

@@ -4,7 +4,14 @@
  * follow `next` cursors). Failures throw VnpError: the server's own error rebuilt,
  * or VNP_ERR_UNAVAILABLE "cannot reach the manager at URL: …".
  */
-import { KIND_PLURAL, type Kind, type Settings, type Tags } from '../model/types.js';
+import {
+  KIND_PLURAL,
+  type Document,
+  type Kind,
+  type Protocol,
+  type Settings,
+  type Tags,
+} from '../model/types.js';
 import type {
   ApiResource,
   ApplyRequest,
@@ -14,6 +21,8 @@ import type {
   CheckResult,
   CreatedToken,
   HealthInfo,
+  ImpactResult,
+  JsonObject,
   ListPage,
   PepInfo,
   ResolvedPolicy,
@@ -215,6 +224,42 @@ export class VnpClient {
    */
   async policyForTags(tags: Tags): Promise<ResolvedPolicy> {
     return this.request<ResolvedPolicy>('POST', '/v1/policy-for-tags', { body: { tags } });
+  }
+
+  /** The flows a batch would flip, without applying it. */
+  async impact(req: {
+    documents: Document[];
+    deletes?: { kind: Kind; name: string }[];
+    limit?: number;
+  }): Promise<ImpactResult> {
+    return this.request<ImpactResult>('POST', '/v1/impact', { body: req });
+  }
+
+  /** Identities and outside-address classes allowed to reach `dst`. */
+  async whoCanReach(
+    dst: string,
+    opts: { proto?: Protocol; port?: number } = {},
+  ): Promise<JsonObject> {
+    return this.request<JsonObject>('GET', '/v1/who-can-reach', {
+      query: { dst, proto: opts.proto, port: opts.port },
+    });
+  }
+
+  /** Recent revisions with a summary of each. */
+  async history(limit?: number): Promise<JsonObject> {
+    return this.request<JsonObject>('GET', '/v1/history', { query: { limit } });
+  }
+
+  /** Resources that differ between two revisions. */
+  async diff(from: number, to: number): Promise<JsonObject> {
+    return this.request<JsonObject>('GET', '/v1/diff', { query: { from, to } });
+  }
+
+  /** Restore the policy state of a past revision as a new revision (or preview it). */
+  async rollback(revision: number, dryRun = false): Promise<JsonObject> {
+    return this.request<JsonObject>('POST', '/v1/rollback', {
+      body: { revision, ...(dryRun ? { dryRun: true } : {}) },
+    });
   }
 
   /** Post an event (reactions fire on it). */
