@@ -4,42 +4,140 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const io = ['node:fs', 'node:fs/promises', 'node:net', 'node:http', 'node:https', 'node:child_process', 'node:dgram', 'node:os', 'node:worker_threads', 'fs', 'net', 'http', 'child_process', 'os'];
+const io = [
+  'node:fs',
+  'node:fs/promises',
+  'node:net',
+  'node:http',
+  'node:https',
+  'node:child_process',
+  'node:dgram',
+  'node:os',
+  'node:worker_threads',
+  'fs',
+  'net',
+  'http',
+  'child_process',
+  'os',
+];
 const forbid = (...groups) => ({
-  'no-restricted-imports': ['error', { patterns: groups.map((g) => ({ group: g.group, message: g.message })) }],
+  'no-restricted-imports': [
+    'error',
+    { patterns: groups.map((g) => ({ group: g.group, message: g.message })) },
+  ],
 });
-const layer = (dir) => ({ group: [`**/${dir}/*`, `**/${dir}`], message: `this layer may not import ${dir}/ (see docs/adr/0002-layering.md)` });
+const layer = (dir) => ({
+  group: [`**/${dir}/*`, `**/${dir}`],
+  message: `this layer may not import ${dir}/ (see docs/adr/0002-layering.md)`,
+});
 const ioGroup = { group: io, message: 'pure layer: no I/O (see docs/adr/0002-layering.md)' };
 const pkg = (...names) => ({ group: names, message: 'pure layer: no I/O packages' });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.vnp/**', 'bench/results/**', 'coverage/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      '.vnp/**',
+      '.tmp/**',
+      'bench/results/**',
+      'coverage/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly', performance: 'readonly', AbortController: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', queueMicrotask: 'readonly', setImmediate: 'readonly' } },
-    rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'use named exports' }],
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        fetch: 'readonly',
+        performance: 'readonly',
+        AbortController: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        queueMicrotask: 'readonly',
+        setImmediate: 'readonly',
+      },
     },
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportDefaultDeclaration', message: 'use named exports' },
+      ],
+    },
+  },
+  {
+    // Tool configuration files must default-export.
+    files: ['eslint.config.js', 'vitest.config.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
   },
   {
     files: ['src/**/*.ts'],
     ignores: ['src/config/**', 'src/cli/main.ts', '**/*.test.ts'],
-    rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'configuration is parsed once in src/config; receive typed settings' }] },
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'configuration is parsed once in src/config; receive typed settings',
+        },
+      ],
+    },
   },
   {
     files: ['src/model/**/*.ts', 'src/selector/**/*.ts'],
     ignores: ['**/*.test.ts'],
-    rules: forbid(ioGroup, pkg('pg', '@electric-sql/pglite', 'fastify', 'ws'), layer('engine'), layer('store'), layer('server'), layer('client'), layer('cli'), layer('agent')),
+    rules: forbid(
+      ioGroup,
+      pkg('pg', '@electric-sql/pglite', 'fastify', 'ws'),
+      layer('engine'),
+      layer('store'),
+      layer('server'),
+      layer('client'),
+      layer('cli'),
+      layer('agent'),
+    ),
   },
   {
     files: ['src/engine/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      ...forbid(ioGroup, pkg('pg', '@electric-sql/pglite', 'fastify', 'ws'), layer('store'), layer('server'), layer('client'), layer('cli'), layer('agent')),
+      ...forbid(
+        ioGroup,
+        pkg('pg', '@electric-sql/pglite', 'fastify', 'ws'),
+        layer('store'),
+        layer('server'),
+        layer('client'),
+        layer('cli'),
+        layer('agent'),
+      ),
       // The engine reads no clock it is not given: time arrives as an argument.
-      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'engine is pure: take the time as an argument' }, { object: 'performance', property: 'now', message: 'engine is pure: take the time as an argument' }, { object: 'process', property: 'env', message: 'modules receive typed settings' }],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'Date',
+          property: 'now',
+          message: 'engine is pure: take the time as an argument',
+        },
+        {
+          object: 'performance',
+          property: 'now',
+          message: 'engine is pure: take the time as an argument',
+        },
+        { object: 'process', property: 'env', message: 'modules receive typed settings' },
+      ],
     },
   },
   {

@@ -8,26 +8,58 @@
  */
 export const ERROR_CODES = {
   VNP_ERR_VALIDATION: { status: 400, summary: 'A field of the request or document is malformed.' },
-  VNP_ERR_SELECTOR_SYNTAX: { status: 400, summary: 'A selector does not parse; details name the column and what was expected.' },
-  VNP_ERR_TAG_INVALID: { status: 400, summary: 'A tag key or value breaks the tag rules (key pattern, type, size, depth, count).' },
+  VNP_ERR_SELECTOR_SYNTAX: {
+    status: 400,
+    summary: 'A selector does not parse; details name the column and what was expected.',
+  },
+  VNP_ERR_TAG_INVALID: {
+    status: 400,
+    summary: 'A tag key or value breaks the tag rules (key pattern, type, size, depth, count).',
+  },
   VNP_ERR_BODY_TOO_LARGE: { status: 413, summary: 'The request body exceeds the size limit.' },
   VNP_ERR_BAD_JSON: { status: 400, summary: 'The request body is not valid JSON.' },
   VNP_ERR_UNAUTHENTICATED: { status: 401, summary: 'No bearer token, or an unknown one.' },
-  VNP_ERR_FORBIDDEN: { status: 403, summary: 'The token\'s role may not do this.' },
+  VNP_ERR_FORBIDDEN: { status: 403, summary: "The token's role may not do this." },
   VNP_ERR_NOT_FOUND: { status: 404, summary: 'No resource of that kind and name.' },
   VNP_ERR_ROUTE_NOT_FOUND: { status: 404, summary: 'No such API route.' },
-  VNP_ERR_ALREADY_EXISTS: { status: 409, summary: 'A resource of that kind and name exists already.' },
-  VNP_ERR_CONFLICT: { status: 409, summary: 'The change conflicts with the current state (revision mismatch, address in use, in use by another resource).' },
-  VNP_ERR_REFERENCE: { status: 422, summary: 'The resource names another resource that does not exist.' },
-  VNP_ERR_ADDRESS: { status: 422, summary: 'An address is malformed, outside its subnet, or already taken.' },
-  VNP_ERR_TEST_FAILED: { status: 422, summary: 'A kind: Test document failed against the state the apply would produce; nothing changed.' },
-  VNP_ERR_UNKNOWN_ENDPOINT: { status: 422, summary: 'A check names a source or destination that is neither a record nor an address.' },
+  VNP_ERR_ALREADY_EXISTS: {
+    status: 409,
+    summary: 'A resource of that kind and name exists already.',
+  },
+  VNP_ERR_CONFLICT: {
+    status: 409,
+    summary:
+      'The change conflicts with the current state (revision mismatch, address in use, in use by another resource).',
+  },
+  VNP_ERR_REFERENCE: {
+    status: 422,
+    summary: 'The resource names another resource that does not exist.',
+  },
+  VNP_ERR_ADDRESS: {
+    status: 422,
+    summary: 'An address is malformed, outside its subnet, or already taken.',
+  },
+  VNP_ERR_TEST_FAILED: {
+    status: 422,
+    summary:
+      'A kind: Test document failed against the state the apply would produce; nothing changed.',
+  },
+  VNP_ERR_UNKNOWN_ENDPOINT: {
+    status: 422,
+    summary: 'A check names a source or destination that is neither a record nor an address.',
+  },
   VNP_ERR_METHOD_NOT_ALLOWED: { status: 405, summary: 'The route does not take that method.' },
   VNP_ERR_UNSUPPORTED_MEDIA: { status: 415, summary: 'The body is not JSON.' },
   VNP_ERR_RATE_LIMITED: { status: 429, summary: 'Too many requests.' },
-  VNP_ERR_HISTORY_GONE: { status: 410, summary: 'The requested revision is older than the retained change log; take a snapshot.' },
+  VNP_ERR_HISTORY_GONE: {
+    status: 410,
+    summary: 'The requested revision is older than the retained change log; take a snapshot.',
+  },
   VNP_ERR_TIMEOUT: { status: 504, summary: 'Waiting for acknowledgements timed out.' },
-  VNP_ERR_UNAVAILABLE: { status: 503, summary: 'The manager is not ready (store unreachable or still loading).' },
+  VNP_ERR_UNAVAILABLE: {
+    status: 503,
+    summary: 'The manager is not ready (store unreachable or still loading).',
+  },
   VNP_ERR_INTERNAL: { status: 500, summary: 'A bug: report it with the request id.' },
 } as const;
 
@@ -72,7 +104,10 @@ export class VnpError extends Error {
 /** Shorthand for a validation error on one field. */
 export function fieldError(field: string, expected: string, got?: unknown): VnpError {
   const shown = got === undefined ? '' : `, got ${describeValue(got)}`;
-  return new VnpError('VNP_ERR_VALIDATION', `${field}: expected ${expected}${shown}`, { field, expected });
+  return new VnpError('VNP_ERR_VALIDATION', `${field}: expected ${expected}${shown}`, {
+    field,
+    expected,
+  });
 }
 
 /** A short, safe rendering of a bad value for error messages. */

@@ -13,7 +13,15 @@ export type TagValue = string | number | boolean | JsonValue[] | { [k: string]: 
 /** Tags of a record: key → typed value. */
 export type Tags = Record<string, TagValue>;
 
-export const KINDS = ['Subnet', 'Instance', 'Interface', 'Partition', 'Policy', 'Reaction', 'Settings'] as const;
+export const KINDS = [
+  'Subnet',
+  'Instance',
+  'Interface',
+  'Partition',
+  'Policy',
+  'Reaction',
+  'Settings',
+] as const;
 export type Kind = (typeof KINDS)[number];
 
 /** Server-set metadata present on every stored resource. */
