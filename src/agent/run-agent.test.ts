@@ -160,4 +160,45 @@ describe('runAgent', () => {
     await until(() => handle.syncs >= 2, 3000);
     expect(m.requests.filter((r) => r.url.includes('/watch')).length).toBeGreaterThanOrEqual(2);
   });
+
+  it('understands the message envelope: snapshot, heartbeat, delta (folded), resync on a gap', async () => {
+    const m = await manager(1);
+    cleanup.push(() => m.close());
+    const nft = new FakeNft();
+    const agent = new Agent({
+      host: 'h1',
+      underlayIp: '192.0.2.1',
+      nft,
+      links: false,
+      killDeniedFlows: false,
+    });
+    const folded: number[] = [];
+    const handle = runAgent({
+      servers: [m.url],
+      host: 'h1',
+      token: 'tok',
+      underlayIp: '192.0.2.1',
+      agent,
+      minBackoffMs: 10,
+      maxBackoffMs: 20,
+      applyDelta: (s, d) => {
+        const to = (d as { to: number }).to;
+        folded.push(to);
+        return { ...s, revision: to };
+      },
+    });
+    cleanup.push(() => handle.stop());
+    await handle.ready;
+    await until(() => m.watchers.length === 1);
+    const send = (msg: unknown) => m.watchers.forEach((w) => w.write(JSON.stringify(msg) + '\n'));
+    send({ type: 'snapshot', state: state(2) });
+    send({ type: 'heartbeat', revision: 2 });
+    send({ type: 'delta', from: 2, to: 3 });
+    await until(() => handle.agent.state?.revision === 3);
+    expect(folded).toEqual([3]);
+    // A delta that does not start at the applied revision: reconnect and resync.
+    send({ type: 'delta', from: 7, to: 8 });
+    await until(() => m.watchers.length === 2);
+    expect(handle.syncs).toBe(2);
+  });
 });

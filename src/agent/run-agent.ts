@@ -29,6 +29,8 @@ export interface RunAgentOptions {
   minBackoffMs?: number;
   maxBackoffMs?: number;
   log?: (msg: string) => void;
+  /** Folds a `{type: 'delta'}` watch message onto the applied state (the protocol's pure fold). */
+  applyDelta?: (state: HostState, delta: unknown) => HostState;
 }
 
 /** A running agent loop. */
@@ -99,6 +101,29 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
       abort.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
     });
 
+  /**
+   * A watch line → the state to apply. Plain HostState lines, and the envelope
+   * `{type: 'snapshot', state}` / `{type: 'heartbeat'}` / `{type: 'delta', from, …}`;
+   * a delta is folded onto the applied state with `opts.applyDelta`, and one that
+   * does not fit (`from` is not the applied revision, or no folder) forces a resync.
+   */
+  function nextState(item: unknown): HostState | undefined {
+    const msg = item as { type?: string; state?: HostState; from?: number };
+    if (msg.type === undefined) return item as HostState;
+    if (msg.type === 'snapshot') return msg.state;
+    if (msg.type === 'heartbeat') return undefined;
+    if (msg.type === 'delta') {
+      const current = agent.state;
+      if (!opts.applyDelta || !current || current.revision !== msg.from) {
+        throw new Error(
+          `delta from revision ${msg.from} does not apply to ${current?.revision ?? 'nothing'}: resyncing`,
+        );
+      }
+      return opts.applyDelta(current, item);
+    }
+    throw new Error(`unknown watch message type ${JSON.stringify(msg.type)}`);
+  }
+
   /** Tells the manager which revision is enforced (best effort: it is only progress). */
   async function ack(base: string, signal: AbortSignal): Promise<void> {
     const revision = agent.state?.revision;
@@ -146,7 +171,8 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
       alive();
       for await (const item of ndjson(watch.body, alive)) {
         if (stopped) return;
-        const state = item as HostState;
+        const state = nextState(item);
+        if (state === undefined) continue;
         await agent.applyState(state);
         await ack(base, ctl.signal);
       }
