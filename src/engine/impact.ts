@@ -281,34 +281,42 @@ function flips(
   after: 'allow' | 'deny';
 }[] {
   const out: ReturnType<typeof flips> = [];
-  const protos: Protocol[] = ['tcp', 'udp', 'sctp', 'icmp'];
-  for (const proto of protos) {
-    const sb = (b ?? []).filter((s) => s.proto === proto);
-    const sa = (a ?? []).filter((s) => s.proto === proto);
-    const at = (segs: FlowSegment[], p: number) =>
-      segs.find((s) => s.lo <= p && p <= s.hi)?.verdict ?? 'deny';
-    const cuts = new Set<number>([0]);
-    for (const s of [...sb, ...sa]) cuts.add(s.lo).add(s.hi + 1);
-    const points = [...cuts].filter((c) => c <= 65535).sort((x, y) => x - y);
-    points.forEach((lo, i) => {
-      const hi = i + 1 < points.length ? points[i + 1]! - 1 : 65535;
-      const vb = at(sb, lo);
-      const va = at(sa, lo);
-      if (vb === va) return;
-      const last = out[out.length - 1];
-      if (
-        last &&
-        last.proto === proto &&
-        last.hi + 1 === lo &&
-        last.before === vb &&
-        last.after === va
-      )
-        last.hi = hi;
-      else out.push({ proto, lo, hi, before: vb, after: va });
-    });
+  const none: FlowSegment[] = [];
+  const sb = b ?? none;
+  const sa = a ?? none;
+  // Both tables are sorted by protocol then port and cover each protocol they
+  // mention: walk them together (a missing protocol or table is deny).
+  for (const proto of PROTOS) {
+    let i = sb.findIndex((x) => x.proto === proto);
+    let j = sa.findIndex((x) => x.proto === proto);
+    let lo = 0;
+    while (lo <= 65535) {
+      const x = i >= 0 && i < sb.length && sb[i]!.proto === proto ? sb[i]! : undefined;
+      const y = j >= 0 && j < sa.length && sa[j]!.proto === proto ? sa[j]! : undefined;
+      const hi = Math.min(x?.hi ?? 65535, y?.hi ?? 65535);
+      const vb = x?.verdict ?? 'deny';
+      const va = y?.verdict ?? 'deny';
+      if (vb !== va) {
+        const last = out[out.length - 1];
+        if (
+          last &&
+          last.proto === proto &&
+          last.hi + 1 === lo &&
+          last.before === vb &&
+          last.after === va
+        )
+          last.hi = hi;
+        else out.push({ proto, lo, hi, before: vb, after: va });
+      }
+      if (x && x.hi === hi) i++;
+      if (y && y.hi === hi) j++;
+      lo = hi + 1;
+    }
   }
   return out;
 }
+
+const PROTOS: Protocol[] = ['tcp', 'udp', 'sctp', 'icmp'];
 
 function endpoint(k: Klass, examples: number): ImpactEndpoint {
   const s = (k.after ?? k.before)!;
@@ -344,6 +352,12 @@ export function previewImpact(
   const all = [...records, ...world];
   const rows: ImpactRow[] = [];
   let pairs = 0;
+  const endpoints = new Map<Klass, ImpactEndpoint>();
+  const endpointOf = (k: Klass) => {
+    let e = endpoints.get(k);
+    if (!e) endpoints.set(k, (e = endpoint(k, examples)));
+    return e;
+  };
   const compare = (s: Klass, d: Klass) => {
     if (s.world && d.world) return;
     // A record talking to itself is always allowed: a one-record class has no pair with itself.
@@ -351,8 +365,8 @@ export function previewImpact(
     pairs++;
     const f = flips(table(s.before, d.before), table(s.after, d.after));
     if (f.length === 0) return;
-    const src = endpoint(s, examples);
-    const dst = endpoint(d, examples);
+    const src = endpointOf(s);
+    const dst = endpointOf(d);
     for (const x of f)
       rows.push({
         src,

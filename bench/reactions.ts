@@ -1,0 +1,171 @@
+/**
+ * Reactions suite: (1) event received → reaction applied → deltas ready, p99,
+ * in-process on a real manager with the PGlite store (design §6: ≤ 10 ms);
+ * (2) impact preview of a change touching 1,000 identities (≤ 1 s).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseSettings } from '../src/config/settings.js';
+import { Engine } from '../src/engine/index.js';
+import { previewImpact } from '../src/engine/impact.js';
+import type { Document } from '../src/model/types.js';
+import { buildServer } from '../src/server/app.js';
+import { reactorOf } from '../src/server/routes/events.js';
+import { openStore } from '../src/store/open-store.js';
+import { percentile } from './measure.js';
+import type { RunOptions, Suite } from './run.js';
+
+/** A model of `n` records in `teams` teams, a quarantine reaction and policies per team. */
+export function reactionsModel(n: number, teams: number): Document[] {
+  const docs: Document[] = [{ kind: 'Subnet', name: 'big', cidr: '10.64.0.0/12' }];
+  for (let i = 0; i < n; i++) {
+    const a = i + 2; // skip the network address and .1
+    docs.push({
+      kind: 'Interface',
+      name: `r${i}`,
+      subnet: 'big',
+      ips: [`10.${64 + (a >> 16)}.${(a >> 8) & 255}.${a & 255}`],
+      tags: { team: `t${i % teams}`, env: i % 2 ? 'prod' : 'dev' },
+    });
+  }
+  for (let t = 0; t < Math.min(teams, 200); t++) {
+    docs.push({
+      kind: 'Policy',
+      name: `team-${t}`,
+      priority: 100,
+      appliesTo: `team == "t${t}"`,
+      ingress: [
+        {
+          action: 'allow',
+          from: { selector: `team == "t${(t + 1) % teams}"` },
+          ports: ['tcp/443'],
+        },
+      ],
+      egress: [],
+      routes: [],
+      mode: 'enforce',
+    });
+  }
+  docs.push(
+    {
+      kind: 'Reaction',
+      name: 'quarantine',
+      on: 'ids.alert',
+      addTags: { quarantine: true },
+      ttl: 300,
+    },
+    {
+      kind: 'Policy',
+      name: 'quarantine-isolate',
+      priority: 65000,
+      appliesTo: 'has(quarantine)',
+      ingress: [{ action: 'deny' }],
+      egress: [{ action: 'deny' }],
+      routes: [],
+      mode: 'enforce',
+    },
+  );
+  return docs;
+}
+
+async function eventLatency(opts: RunOptions, records: number, events: number) {
+  const dir = await mkdtemp(join(tmpdir(), 'vnp-bench-reactions-'));
+  const store = await openStore({ dataDir: dir });
+  const server = await buildServer({
+    settings: parseSettings({ VNP_DATA_DIR: dir }),
+    store,
+    logger: false,
+  });
+  try {
+    await server.manager.write({ actor: 'bench', action: 'load' }, () => ({
+      changes: reactionsModel(records, 100).map((doc) => ({ op: 'put' as const, doc })),
+      result: undefined,
+    }));
+    const reactor = reactorOf(server.manager)!;
+    const samples: number[] = [];
+    for (let i = 0; i < events + 10; i++) {
+      const t0 = performance.now();
+      const out = await reactor.handleEvent(
+        { type: 'ids.alert', target: `r${i % records}` },
+        'bench',
+      );
+      const ms = performance.now() - t0;
+      if (out.revision === undefined) throw new Error(`event ${i} changed nothing`);
+      if (i >= 10) samples.push(ms); // warm-up
+    }
+    opts.log(`  ${events} events on ${records} records`);
+    return {
+      records,
+      events,
+      p50: percentile(samples, 50),
+      p99: percentile(samples, 99),
+      max: Math.max(...samples),
+    };
+  } finally {
+    await server.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function impactTiming(opts: RunOptions, identities: number) {
+  const docs = reactionsModel(identities, identities);
+  const before = new Engine();
+  before.load(docs, 0);
+  const after = before.fork();
+  // Every identity's ingress changes: a new all() policy denying tcp/22.
+  after.apply(
+    [
+      {
+        op: 'put',
+        doc: {
+          kind: 'Policy',
+          name: 'no-ssh',
+          priority: 500,
+          appliesTo: 'all()',
+          ingress: [{ action: 'deny', ports: ['tcp/22'] }],
+          egress: [],
+          routes: [],
+          mode: 'enforce',
+        },
+      },
+    ],
+    1,
+  );
+  const t0 = performance.now();
+  const impact = previewImpact(before, after);
+  const ms = performance.now() - t0;
+  opts.log(
+    `  impact: ${impact.pairs} class pairs compared, ${impact.rows.length} rows (+${impact.truncated})`,
+  );
+  return {
+    identities: before.identities().length,
+    ms,
+    pairs: impact.pairs,
+    rows: impact.rows.length + impact.truncated,
+  };
+}
+
+/** The suite registered in bench/run.ts. */
+export const reactionsSuite: Suite = {
+  description:
+    'reactions: event → reaction → deltas ready (p99, PGlite), impact preview of 1,000 identities',
+  async run(opts) {
+    const ev = await eventLatency(opts, opts.quick ? 200 : 1000, opts.quick ? 50 : 300);
+    const im = impactTiming(opts, opts.quick ? 200 : 1000);
+    const okEvent = ev.p99 <= 10;
+    const okImpact = im.ms <= 1000;
+    const report = [
+      `event → reaction → deltas ready (${ev.records} records, ${ev.events} events, PGlite):`,
+      `  p50 ${ev.p50.toFixed(2)} ms, p99 ${ev.p99.toFixed(2)} ms, max ${ev.max.toFixed(2)} ms — target p99 ≤ 10 ms: ${okEvent ? 'MET' : 'MISSED'}`,
+      `impact preview, change touching ${im.identities} identities: ${im.ms.toFixed(0)} ms (${im.pairs} pairs, ${im.rows} rows) — target ≤ 1000 ms: ${okImpact ? 'MET' : 'MISSED'}`,
+    ].join('\n');
+    return {
+      json: { event: ev, impact: im, targets: { event: okEvent, impact: okImpact } },
+      report,
+      ok: true,
+    };
+  },
+};
