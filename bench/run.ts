@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { formatCoreReport, ratiosOf, targetsOf } from './core-report.js';
 import { FULL_CORE, QUICK_CORE, runCore } from './core.js';
 import { busyWarning, formatMachine, machineInfo, type MachineInfo } from './machine.js';
+import { reactionsSuite } from './reactions.js';
 
 /** Command-line switches every suite receives. */
 export interface RunOptions {
@@ -40,6 +41,7 @@ const SUITES: Record<string, Suite> = {
       return { json: { ...results, ratios, targets }, report: formatCoreReport(results), ok };
     },
   },
+  reactions: reactionsSuite,
 };
 
 function save(suite: string, machine: MachineInfo, json: unknown): string {
