@@ -97,7 +97,7 @@ export class Agent {
           }));
   }
 
-  /** The last state applied successfully. */
+  /** The last state whose policy is in the kernel. */
   get state(): HostState | undefined {
     return this.current;
   }
@@ -116,9 +116,11 @@ export class Agent {
   }
 
   /**
-   * Reconciles links, then renders and applies nftables (a delta when the previous
-   * state is known, else a full replace; a refused delta is retried as a full
-   * replace). Calls are serialised; a state superseded while waiting is skipped.
+   * Renders and applies nftables (a delta when the previous state is known, else a
+   * full replace; a refused delta is retried as a full replace), then reconciles
+   * links and deletes conntrack entries of flows the new state denies. Calls are
+   * serialised; a state superseded while waiting is skipped, and so is a state
+   * equal to the applied one. `state` (the getter) changes once nft has applied.
    */
   applyState(state: HostState): Promise<void> {
     this.pending = state;
