@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runCore, type CoreOptions } from './core.js';
+import type { JudgeRun } from './judge-run.js';
+import { spawnJson } from './spawn-child.js';
 
 const TOY: CoreOptions = {
   sizes: [4, 8],
@@ -13,6 +15,7 @@ const TOY: CoreOptions = {
   timing: { warmupMs: 5, runMs: 20 },
   agreement: { flows: 32, ms: 500 },
   slowBaselinesUpTo: 4,
+  isolate: false,
   compile: { records: 200, policies: 20, changes: 5 },
 };
 
@@ -42,5 +45,14 @@ describe('core suite', () => {
     expect(r.compile).toMatchObject({ records: 200, policies: 20, changes: 5 });
     expect(r.compile!.loadMs).toBeGreaterThan(0);
     expect(r.compile!.peakRss).toBeGreaterThan(r.compile!.rssBeforeLoad / 2);
+  });
+
+  it('measures one judge in a child process', () => {
+    const args = ['--judge', 'seed', '--policies', '4', '--records', '24', '--flows', '32'];
+    const timing = ['--warmup-ms', '5', '--run-ms', '20', '--sample', '32', '--sample-ms', '500'];
+    const run = spawnJson<JudgeRun>('judge-child.ts', [...args, ...timing]);
+    expect(run).toMatchObject({ id: 'seed', vnp: false });
+    expect(run.sample).toHaveLength(32);
+    expect(run.measurement.opsPerSec).toBeGreaterThan(0);
   });
 });

@@ -4,17 +4,12 @@
  * tag change → deltas ready. Everything in one run, so the ratios compare like with
  * like on this machine.
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { CasbinJudge } from './baselines/casbin.js';
-import { CedarJudge } from './baselines/cedar.js';
-import type { FlowJudge } from './baselines/judge.js';
-import { ReferenceJudge } from './baselines/reference.js';
-import { SeedJudge } from './baselines/seed.js';
 import type { CompileChildResult } from './compile-child.js';
-import { generateModel, type BenchFlow, type BenchModel } from './generate.js';
-import { firstPassMs, measureInterleaved, type MeasureOptions } from './measure.js';
-import { loadVnp } from './vnp.js';
+import { generateModel, type BenchModel } from './generate.js';
+import { runJudge, type JudgeRun, type JudgeRunOptions } from './judge-run.js';
+import { JUDGE_IDS, SLOW_JUDGES, type JudgeId } from './judges.js';
+import type { MeasureOptions } from './measure.js';
+import { spawnJson } from './spawn-child.js';
 
 /** Knobs of one core run. */
 export interface CoreOptions {
@@ -33,6 +28,12 @@ export interface CoreOptions {
    * the §6 ratios only need them at 1,000. `--exhaustive` lifts the limit.
    */
   slowBaselinesUpTo: number;
+  /**
+   * Measure each judge in a fresh process (the default). In one shared process the
+   * judges pollute each other's JIT state: vnp's fast path ran 3–5× slower after
+   * `engine.check` and the baselines had run. In-process is for the toy-scale test.
+   */
+  isolate: boolean;
   /** Scale of the compile / tag-change child; absent: skipped. */
   compile?: { records: number; policies: number; changes: number };
 }
@@ -45,6 +46,7 @@ export const FULL_CORE: CoreOptions = {
   timing: { warmupMs: 300, runMs: 1500 },
   agreement: { flows: 128, ms: 3000 },
   slowBaselinesUpTo: 1_000,
+  isolate: true,
   compile: { records: 100_000, policies: 10_000, changes: 200 },
 };
 
@@ -56,6 +58,7 @@ export const QUICK_CORE: CoreOptions = {
   timing: { warmupMs: 100, runMs: 300 },
   agreement: { flows: 64, ms: 1000 },
   slowBaselinesUpTo: 1_000,
+  isolate: true,
   compile: { records: 10_000, policies: 1_000, changes: 50 },
 };
 
@@ -96,44 +99,6 @@ export interface CoreResults {
 
 type Log = (line: string) => void;
 
-interface BuiltJudge {
-  judge: FlowJudge;
-  vnp: boolean;
-  buildMs: number;
-}
-
-function timed<T>(build: () => T): [T, number] {
-  const t0 = process.hrtime.bigint();
-  const value = build();
-  return [value, Number(process.hrtime.bigint() - t0) / 1e6];
-}
-
-async function timedAsync<T>(build: () => Promise<T>): Promise<[T, number]> {
-  const t0 = process.hrtime.bigint();
-  const value = await build();
-  return [value, Number(process.hrtime.bigint() - t0) / 1e6];
-}
-
-/** vnp first (the cleanest heap), then the baselines; Cedar and Casbin only up to the limit. */
-async function buildJudges(model: BenchModel, withSlow: boolean): Promise<BuiltJudge[]> {
-  const [vnp, vnpMs] = timed(() => loadVnp(model.documents));
-  const [ref, refMs] = timed(() => new ReferenceJudge(model.documents));
-  const [seed, seedMs] = timed(() => new SeedJudge(model.documents));
-  const built: BuiltJudge[] = [
-    ...vnp.judges.map((judge) => ({ judge, vnp: true, buildMs: vnpMs })),
-    { judge: ref, vnp: false, buildMs: refMs },
-    { judge: seed, vnp: false, buildMs: seedMs },
-  ];
-  if (!withSlow) return built;
-  const [cedar, cedarMs] = timed(() => new CedarJudge(model.documents));
-  const [casbin, casbinMs] = await timedAsync(() => CasbinJudge.create(model.documents));
-  built.push(
-    { judge: cedar, vnp: false, buildMs: cedarMs },
-    { judge: casbin, vnp: false, buildMs: casbinMs },
-  );
-  return built;
-}
-
 function skippedRows(policies: number, limit: number): VerdictRow[] {
   const skipped = `not built above ${limit} policies (minutes to build; --exhaustive runs it)`;
   return ['Cedar (wasm)', 'Casbin'].map((judge) => ({
@@ -154,119 +119,104 @@ function skippedRows(policies: number, limit: number): VerdictRow[] {
   }));
 }
 
-/** Compares a judge with the oracle's verdicts on up to `flows` flows within the time box. */
-function agreement(
-  judge: FlowJudge,
-  sample: readonly BenchFlow[],
-  oracle: readonly boolean[],
-  ms: number,
-): { compared: number; examples: string[]; disagreements: number } {
-  const deadline = process.hrtime.bigint() + BigInt(ms) * 1_000_000n;
-  const examples: string[] = [];
-  let compared = 0;
-  let disagreements = 0;
-  for (let i = 0; i < sample.length; i++) {
-    if (compared >= 16 && process.hrtime.bigint() > deadline) break;
-    const flow = sample[i]!;
-    const got = judge.allows(flow);
-    compared++;
-    if (got !== oracle[i]) {
-      disagreements++;
-      if (examples.length < 3)
-        examples.push(`${JSON.stringify(flow)}: reference ${oracle[i]}, got ${got}`);
-    }
-  }
-  return { compared, examples, disagreements };
-}
-
 function rate(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-type Agreement = ReturnType<typeof agreement>;
+function runOptions(opts: CoreOptions): JudgeRunOptions {
+  return { timing: opts.timing, sample: opts.agreement };
+}
 
-function checked(
-  built: BuiltJudge,
+function childArgs(id: JudgeId, policies: number, opts: CoreOptions): string[] {
+  const a = {
+    judge: id,
+    policies,
+    records: opts.records,
+    flows: opts.flows,
+    'warmup-ms': opts.timing.warmupMs,
+    'run-ms': opts.timing.runMs,
+    sample: opts.agreement.flows,
+    'sample-ms': opts.agreement.ms,
+  };
+  return Object.entries(a).flatMap(([k, v]) => [`--${k}`, String(v)]);
+}
+
+/** Each judge in turn, each in its own process unless `isolate` is off. */
+async function judgeRuns(
   policies: number,
-  oracle: readonly boolean[],
+  ids: readonly JudgeId[],
   model: BenchModel,
   opts: CoreOptions,
   log: Log,
-): Agreement {
-  const name = built.judge.name;
-  const agree = agreement(
-    built.judge,
-    model.flows.slice(0, oracle.length),
-    oracle,
-    opts.agreement.ms,
-  );
-  if (agree.disagreements > 0) {
-    log(`!!! DISAGREEMENT: ${name} @${policies} policies differs from the reference on`);
-    log(`!!!   ${agree.disagreements}/${agree.compared} flows, e.g. ${agree.examples[0]}`);
+): Promise<JudgeRun[]> {
+  const runs: JudgeRun[] = [];
+  for (const id of ids) {
+    const run = opts.isolate
+      ? spawnJson<JudgeRun>('judge-child.ts', childArgs(id, policies, opts))
+      : await runJudge(id, model, runOptions(opts));
+    const m = run.measurement;
+    log(
+      `  ${policies} policies  ${run.judge}: ${rate(m.opsPerSec)} verdicts/s best round, ${rate(m.medianOpsPerSec)} median`,
+    );
+    runs.push(run);
   }
-  return agree;
+  return runs;
 }
 
-/**
- * Agreement with the reference first, then vnp's cold pass (its per-identity tables
- * are built lazily: paid once, outside the timed rounds, and reported), then every
- * judge's rounds interleaved so load drift hits them all alike.
- */
+/** A run's sample against the reference's, loudly. */
+function rowOf(
+  run: JudgeRun,
+  policies: number,
+  oracle: readonly boolean[],
+  model: BenchModel,
+  log: Log,
+): VerdictRow {
+  const examples: string[] = [];
+  let disagreements = 0;
+  run.sample.forEach((got, i) => {
+    if (got === oracle[i]) return;
+    disagreements++;
+    if (examples.length < 3)
+      examples.push(`${JSON.stringify(model.flows[i])}: reference ${oracle[i]}, got ${got}`);
+  });
+  if (disagreements > 0) {
+    log(`!!! DISAGREEMENT: ${run.judge} @${policies} policies differs from the reference on`);
+    log(`!!!   ${disagreements}/${run.sample.length} flows, e.g. ${examples[0]}`);
+  }
+  const { measurement, firstPassMs } = run;
+  return {
+    policies,
+    judge: run.judge,
+    vnp: run.vnp,
+    buildMs: run.buildMs,
+    ...measurement,
+    compared: run.sample.length,
+    disagreements,
+    examples,
+    ...(firstPassMs !== undefined ? { firstPassMs } : {}),
+  };
+}
+
 async function verdictRows(policies: number, opts: CoreOptions, log: Log): Promise<VerdictRow[]> {
   const model = generateModel({ policies, records: opts.records, flows: opts.flows });
   const withSlow = policies <= opts.slowBaselinesUpTo;
-  const judges = await buildJudges(model, withSlow);
-  const reference = judges.find((j) => j.judge instanceof ReferenceJudge)!.judge;
-  const oracle = model.flows.slice(0, opts.agreement.flows).map((f) => reference.allows(f));
+  const ids = JUDGE_IDS.filter((id) => withSlow || !SLOW_JUDGES.includes(id));
+  const runs = await judgeRuns(policies, ids, model, opts, log);
+  const oracle = runs.find((r) => r.id === 'reference')!.sample;
   const genMiss = oracle.filter((v, i) => v !== model.expected[i]).length;
   if (genMiss > 0)
     log(`!!! the generator's expectation differs from the reference on ${genMiss} flows`);
-  const agreements = judges.map((b) => checked(b, policies, oracle, model, opts, log));
-  const fns = judges.map((b) => b.judge.allows.bind(b.judge));
-  const cold = judges.map((b, i) =>
-    b.vnp ? { firstPassMs: firstPassMs(fns[i]!, model.flows) } : {},
-  );
-  const measured = measureInterleaved(fns, model.flows, opts.timing);
-  const rows = judges.map((b, i): VerdictRow => {
-    const m = measured[i]!;
-    log(
-      `  ${policies} policies  ${b.judge.name}: ${rate(m.opsPerSec)} verdicts/s best round, ${rate(m.medianOpsPerSec)} median`,
-    );
-    return {
-      policies,
-      judge: b.judge.name,
-      vnp: b.vnp,
-      buildMs: b.buildMs,
-      ...m,
-      ...agreements[i]!,
-      ...cold[i]!,
-    };
-  });
+  const rows = runs.map((run) => rowOf(run, policies, oracle, model, log));
   return withSlow ? rows : [...rows, ...skippedRows(policies, opts.slowBaselinesUpTo)];
 }
 
-/** Runs bench/compile-child.ts in a fresh Node process and parses its JSON line. */
+/** Runs bench/compile-child.ts in a fresh Node process. */
 function runCompileChild(c: NonNullable<CoreOptions['compile']>): CompileChildResult {
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const child = fileURLToPath(new URL('./compile-child.ts', import.meta.url));
-  const args = [
-    '--records',
-    String(c.records),
-    '--policies',
-    String(c.policies),
-    '--changes',
-    String(c.changes),
-  ];
-  const out = spawnSync(process.execPath, ['--import', 'tsx', child, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  if (out.status !== 0) {
-    throw new Error(`compile child failed (status ${out.status}): ${out.stderr.slice(-2000)}`);
-  }
-  const last = out.stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(last) as CompileChildResult;
+  const args = { records: c.records, policies: c.policies, changes: c.changes };
+  return spawnJson<CompileChildResult>(
+    'compile-child.ts',
+    Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]),
+  );
 }
 
 /**

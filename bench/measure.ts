@@ -122,31 +122,6 @@ function summarize(rounds: readonly Round[]): Measurement {
 }
 
 /**
- * Measures several functions over the same pool with their rounds **interleaved**
- * (round 1 of each, then round 2 of each, ...): when the machine's load drifts, every
- * function sees the same drift, so the ratios between them stay meaningful. Each is
- * warmed up first, in order, with its own hot loop.
- *
- * @example
- *   const [a, b] = measureInterleaved([fa, fb], model.flows, { warmupMs: 300, runMs: 1500 });
- *   a!.opsPerSec / b!.opsPerSec // the ratio
- */
-export function measureInterleaved(
-  fns: readonly ((f: BenchFlow) => boolean)[],
-  pool: readonly BenchFlow[],
-  opts: MeasureOptions,
-): Measurement[] {
-  const loops = fns.map(() => freshLoop());
-  fns.forEach((fn, i) => warmUp(loops[i]!, fn, pool, opts.warmupMs));
-  const n = opts.rounds ?? 5;
-  const rounds: Round[][] = fns.map(() => []);
-  for (let k = 0; k < n; k++) {
-    fns.forEach((fn, i) => rounds[i]!.push(runFor(loops[i]!, fn, pool, opts.runMs / n)));
-  }
-  return rounds.map(summarize);
-}
-
-/**
  * Measures verdicts per second of `fn` over the flow pool (cycling through it).
  *
  * @example
@@ -158,7 +133,10 @@ export function measure(
   pool: readonly BenchFlow[],
   opts: MeasureOptions,
 ): Measurement {
-  return measureInterleaved([fn], pool, opts)[0]!;
+  const loop = freshLoop();
+  warmUp(loop, fn, pool, opts.warmupMs);
+  const n = opts.rounds ?? 5;
+  return summarize(Array.from({ length: n }, () => runFor(loop, fn, pool, opts.runMs / n)));
 }
 
 /**
