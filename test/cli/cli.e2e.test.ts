@@ -383,6 +383,43 @@ describe('vnp against a running manager', { timeout: 120_000 }, () => {
     expect(subnets.filter((n) => n.name.startsWith('bulk-'))).toHaveLength(1100);
   });
 
+  it('every route the client calls is described at /openapi.json', async () => {
+    const spec = await new VnpClient({ server: m.url, token: m.adminToken }).openapi();
+    const paths = spec.paths as Record<string, Record<string, unknown>>;
+    const used: [string, string][] = [
+      ['get', '/v1/interfaces'],
+      ['post', '/v1/interfaces'],
+      ['get', '/v1/interfaces/{name}'],
+      ['put', '/v1/interfaces/{name}'],
+      ['patch', '/v1/interfaces/{name}'],
+      ['delete', '/v1/interfaces/{name}'],
+      ['post', '/v1/interfaces/{name}/attach'],
+      ['post', '/v1/interfaces/{name}/detach'],
+      ['patch', '/v1/interfaces/{name}/tags'],
+      ['get', '/v1/policies'],
+      ['get', '/v1/subnets/{name}'],
+      ['get', '/v1/settings'],
+      ['put', '/v1/settings'],
+      ['post', '/v1/apply'],
+      ['post', '/v1/check'],
+      ['post', '/v1/policy-for-tags'],
+      ['post', '/v1/events'],
+      ['get', '/v1/peps'],
+      ['get', '/v1/audit'],
+      ['post', '/v1/tokens'],
+      ['get', '/v1/tokens'],
+      ['delete', '/v1/tokens/{id}'],
+      ['get', '/v1/watch'],
+      ['post', '/v1/impact'],
+      ['get', '/v1/who-can-reach'],
+      ['get', '/v1/history'],
+      ['get', '/v1/diff'],
+      ['post', '/v1/rollback'],
+    ];
+    const missing = used.filter(([method, path]) => paths[path]?.[method] === undefined);
+    expect(missing).toEqual([]);
+  });
+
   it('--help works from the installed binary', async () => {
     const r = await vnpWith(['apply', '--help'], {});
     expect(r.code).toBe(0);
