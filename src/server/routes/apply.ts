@@ -11,6 +11,7 @@ import type { Document, TestDocument } from '../../model/types.js';
 import { actorOf } from '../auth.js';
 import { documentFromApply } from '../documents.js';
 import { ApplyBody } from '../schemas.js';
+import { impactOfChanges } from './impact.js';
 import type { ManagerPluginOptions } from './resources.js';
 
 /** The outcome of one Test document. */
@@ -136,7 +137,14 @@ export const applyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app,
           }
           return {
             changes: changed,
-            result: { diff, tests: outcomes },
+            result: {
+              diff,
+              tests: outcomes,
+              // A dry run also previews which flows the batch would flip (src/engine/impact.ts).
+              ...(dryRun && changed.length > 0
+                ? { impact: impactOfChanges(engine, changed, manager.now()) }
+                : {}),
+            },
             commit: !dryRun && changed.length > 0,
           };
         },
