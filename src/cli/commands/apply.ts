@@ -7,6 +7,7 @@ import { formatApplyResult } from '../diff-format.js';
 import { loadDocuments } from '../load-documents.js';
 import { toJson, toYaml, type OutputFormat } from '../output.js';
 import { ProgressBar } from '../progress.js';
+import { formatImpact, type ImpactAnswer } from './rollback.js';
 
 /** Batches above this many documents show a progress bar (on a TTY). */
 export const PROGRESS_THRESHOLD = 1000;
@@ -108,4 +109,7 @@ async function runApply(
         { verbose: opts.verbose === true },
       ),
     );
+  // A dry run answers with an impact preview: which flows would flip.
+  const impact = (result as { impact?: ImpactAnswer }).impact;
+  if (opts.output === 'table' && impact) ctx.out(formatImpact(impact));
 }
