@@ -46,7 +46,7 @@ export interface TestServer {
   call(method: string, url: string, opts?: CallOptions): Promise<CallResult>;
   /** Close the app and store, reopen both on the same data (the restart test). */
   restart(): Promise<TestServer>;
-  /** A second manager on the same database (PostgreSQL only). */
+  /** Close app and store; remove the data dir if this server created it. */
   close(): Promise<void>;
 }
 
@@ -184,9 +184,12 @@ export async function startTestServer(opts: StartOptions = {}): Promise<TestServ
       return startTestServer({ ...opts, dataDir, owner, tokens: finalTokens, tokenIds: tokenIds! });
     },
     async close() {
-      await built.close();
-      await store.close();
-      if (owner) await rm(dataDir, { recursive: true, force: true });
+      try {
+        await built.close();
+        await store.close();
+      } finally {
+        if (owner) await rm(dataDir, { recursive: true, force: true, maxRetries: 3 });
+      }
     },
   };
   return server;
