@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { VnpError } from '../model/errors.js';
 import type { CliIo } from './context.js';
 import { eventSummary } from './commands/event.js';
+import { parseObjectCounts } from './commands/status.js';
 import { buildProgram, errorLine, runCli, usageErrorLine } from './program.js';
 
 function memoryIo(
@@ -239,5 +240,19 @@ describe('eventSummary', () => {
     expect(
       eventSummary('scan', '10.0.0.5', { event: { record: 'web-1', reactions: [] }, expiries: [] }),
     ).toBe('event scan on 10.0.0.5 (record web-1): no reaction matched\n');
+  });
+});
+
+describe('parseObjectCounts', () => {
+  it('reads the vnp_objects gauge', () => {
+    const text = [
+      '# HELP vnp_objects Resources in the model by kind',
+      '# TYPE vnp_objects gauge',
+      'vnp_objects{kind="Subnet"} 4',
+      'vnp_objects{kind="Interface"} 100000',
+      'vnp_objects{kind="Bogus"} 1',
+      'vnp_identities 12',
+    ].join('\n');
+    expect(parseObjectCounts(text)).toEqual({ Subnet: 4, Interface: 100000 });
   });
 });

@@ -309,6 +309,12 @@ export class VnpClient {
     return this.probe('/readyz');
   }
 
+  /** The Prometheus exposition text of `/metrics`. */
+  async metrics(): Promise<string> {
+    const body = await this.request<unknown>('GET', '/metrics');
+    return typeof body === 'string' ? body : '';
+  }
+
   /** The OpenAPI description of the API. */
   async openapi(): Promise<Record<string, unknown>> {
     return this.request<Record<string, unknown>>('GET', '/openapi.json');

@@ -44,14 +44,43 @@ export async function gatherStatus(client: VnpClient): Promise<StatusReport> {
   if (typeof readyBody?.backend === 'string') report.backend = readyBody.backend;
   if (!ready.ok) return report;
   const [counts, peps, audit] = await Promise.all([
-    Promise.all(COUNTED.map(async (k) => [KIND_PLURAL[k], (await client.list(k)).length] as const)),
+    countObjects(client),
     client.peps(),
     report.revision === undefined ? client.audit({ limit: 1 }) : Promise.resolve([]),
   ]);
-  report.counts = Object.fromEntries(counts);
+  report.counts = counts;
   report.peps = peps;
   if (report.revision === undefined) report.revision = audit[0]?.revision ?? 0;
   return report;
+}
+
+/**
+ * Object counts from the manager's `vnp_objects` gauge (one small request at any
+ * scale); listing every kind is the fallback when /metrics says nothing.
+ */
+async function countObjects(client: VnpClient): Promise<Partial<Record<string, number>>> {
+  const fromMetrics = parseObjectCounts(await client.metrics().catch(() => ''));
+  if (COUNTED.every((k) => fromMetrics[k] !== undefined)) {
+    return Object.fromEntries(COUNTED.map((k) => [KIND_PLURAL[k], fromMetrics[k]!]));
+  }
+  const listed = await Promise.all(
+    COUNTED.map(async (k) => [KIND_PLURAL[k], (await client.list(k)).length] as const),
+  );
+  return Object.fromEntries(listed);
+}
+
+/**
+ * `vnp_objects{kind="Interface"} 9` lines → `{ Interface: 9 }`.
+ *
+ * @example
+ *   parseObjectCounts('vnp_objects{kind="Subnet"} 4\n') // { Subnet: 4 }
+ */
+export function parseObjectCounts(metrics: string): Partial<Record<Kind, number>> {
+  const out: Partial<Record<Kind, number>> = {};
+  for (const m of metrics.matchAll(/^vnp_objects\{kind="([A-Za-z]+)"\}\s+([0-9.e+]+)\s*$/gm)) {
+    if ((KINDS as readonly string[]).includes(m[1]!)) out[m[1] as Kind] = Number(m[2]);
+  }
+  return out;
 }
 
 /** The report for people. */
