@@ -6,6 +6,7 @@
  * moves to the next manager URL with exponential backoff and resyncs with a full
  * state fetch. The last applied state stays enforced meanwhile (fail-static).
  */
+import { applyHostDelta, type HostDelta } from '../model/host-delta.js';
 import type { HostState } from '../model/host-state.js';
 import { Agent, type AgentOptions } from './agent.js';
 
@@ -21,15 +22,15 @@ export interface RunAgentOptions {
   /** Options for the default agent. */
   agentOptions?: Partial<AgentOptions>;
   /**
-   * A watch stream silent this long is considered dead (default 45 s: the manager
-   * sends a keep-alive line every 15 s).
+   * A watch stream silent this long is considered dead (default 15 s: the manager
+   * sends a heartbeat every 5 s).
    */
   idleTimeoutMs?: number;
   /** Backoff bounds in ms (default 100 … 5000). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
   log?: (msg: string) => void;
-  /** Folds a `{type: 'delta'}` watch message onto the applied state (the protocol's pure fold). */
+  /** Folds a `{type: 'delta'}` watch message onto the applied state (default: applyHostDelta). */
   applyDelta?: (state: HostState, delta: unknown) => HostState;
 }
 
@@ -86,7 +87,7 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
     });
   const minB = opts.minBackoffMs ?? 100;
   const maxB = opts.maxBackoffMs ?? 5000;
-  const idleMs = opts.idleTimeoutMs ?? 45_000;
+  const idleMs = opts.idleTimeoutMs ?? 15_000;
   const abort = new AbortController();
   let stopped = false;
   let syncs = 0;
@@ -114,12 +115,13 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
     if (msg.type === 'heartbeat') return undefined;
     if (msg.type === 'delta') {
       const current = agent.state;
-      if (!opts.applyDelta || !current || current.revision !== msg.from) {
+      const fold = opts.applyDelta ?? ((st, d) => applyHostDelta(st, d as HostDelta));
+      if (!current || current.revision !== msg.from) {
         throw new Error(
           `delta from revision ${msg.from} does not apply to ${current?.revision ?? 'nothing'}: resyncing`,
         );
       }
-      return opts.applyDelta(current, item);
+      return fold(current, item);
     }
     throw new Error(`unknown watch message type ${JSON.stringify(msg.type)}`);
   }
@@ -153,17 +155,22 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
       idle = setTimeout(() => ctl.abort(), idleMs);
     };
     try {
-      const res = await fetch(endpoint(base, opts.host, 'state', opts.underlayIp), {
-        headers,
-        signal: ctl.signal,
-      });
-      if (!res.ok) throw new Error(`GET state: HTTP ${res.status}`);
-      await agent.applyState((await res.json()) as HostState);
+      // First contact fetches a full state; later sessions resume the watch from the
+      // applied revision (`since`): deltas if the manager still has them, else a snapshot.
+      if (!agent.state) {
+        const res = await fetch(endpoint(base, opts.host, 'state', opts.underlayIp), {
+          headers,
+          signal: ctl.signal,
+        });
+        if (!res.ok) throw new Error(`GET state: HTTP ${res.status}`);
+        await agent.applyState((await res.json()) as HostState);
+      }
       syncs++;
       connectedTo = base;
       markReady();
       await ack(base, ctl.signal);
-      const watch = await fetch(endpoint(base, opts.host, 'watch', opts.underlayIp), {
+      const since = agent.state ? `&since=${agent.state.revision}` : '';
+      const watch = await fetch(endpoint(base, opts.host, 'watch', opts.underlayIp) + since, {
         headers,
         signal: ctl.signal,
       });

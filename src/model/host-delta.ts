@@ -1,0 +1,276 @@
+/**
+ * The agent protocol's wire types (docs/protocol.md): what a watch stream carries
+ * after the first snapshot, and the pure functions both sides use to fold it.
+ *
+ * Invariants:
+ * - a delta applies to exactly one state: `state.revision === delta.from`; the result
+ *   has `revision === delta.to` (`from === to` for an underlay-only update);
+ * - the `ipcache` and `records` parts are identical for every host (the manager
+ *   serialises them once); a record lands in `locals` when its host is the receiving
+ *   host, else in `remotes`; sides and defaults are the receiving host's own;
+ * - {@link canonicalHostState} is the order both a snapshot and a folded state use,
+ *   so `applyHostDelta(snapshot(R), deltas R→R')` deep-equals `snapshot(R')`.
+ */
+import { VnpError } from './errors.js';
+import type {
+  DefaultState,
+  Direction,
+  HostState,
+  IpcacheEntry,
+  LocalRecord,
+  RemoteRecord,
+  SideState,
+} from './host-state.js';
+
+/** A record in a delta: the local form plus the host that runs it (and its underlay). */
+export interface DeltaRecord extends RemoteRecord {
+  cidr: string;
+  instance: string;
+  netns?: string;
+}
+
+/** What changed for one host between two revisions. Absent parts did not change. */
+export interface HostDelta {
+  from: number;
+  to: number;
+  ipcache?: { upsert: IpcacheEntry[]; remove: string[] };
+  /** Records attached to some host; removals name records no longer attached anywhere. */
+  records?: { upsert: DeltaRecord[]; remove: string[] };
+  /** Replaced sides of identities local to the host. */
+  sides?: SideState[];
+  sidesRemoved?: { identity: number; direction: Direction }[];
+  defaults?: DefaultState[];
+  defaultsRemoved?: number[];
+}
+
+/** The first message of a stream (and a resync when history is gone). */
+export interface SnapshotMessage {
+  type: 'snapshot';
+  state: HostState;
+}
+
+export interface DeltaMessage extends HostDelta {
+  type: 'delta';
+}
+
+/** Sent every few seconds: the connection is alive and the manager is at `revision`. */
+export interface HeartbeatMessage {
+  type: 'heartbeat';
+  revision: number;
+}
+
+export type HostMessage = SnapshotMessage | DeltaMessage | HeartbeatMessage;
+
+const byName = <T extends { name: string }>(a: T, b: T) =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+const byIp = (a: IpcacheEntry, b: IpcacheEntry) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
+const sideKey = (s: { identity: number; direction: Direction }) => `${s.identity}/${s.direction}`;
+const bySide = (a: SideState, b: SideState) =>
+  a.identity - b.identity || (a.direction < b.direction ? -1 : a.direction > b.direction ? 1 : 0);
+
+/**
+ * The one order of a HostState's lists: records by name, ipcache by address text,
+ * sides by (identity, direction), defaults by identity. Returns a new object.
+ *
+ * @example canonicalHostState(engine.hostState('h1', 7))
+ */
+export function canonicalHostState(s: HostState): HostState {
+  return {
+    host: s.host,
+    revision: s.revision,
+    locals: [...s.locals].sort(byName),
+    remotes: [...s.remotes].sort(byName),
+    ipcache: [...s.ipcache].sort(byIp),
+    sides: [...s.sides].sort(bySide),
+    defaults: [...s.defaults].sort((a, b) => a.identity - b.identity),
+  };
+}
+
+/** The local form of a delta record (what `locals` holds). */
+export function toLocalRecord(r: DeltaRecord): LocalRecord {
+  return {
+    name: r.name,
+    identity: r.identity,
+    ips: r.ips,
+    mac: r.mac,
+    subnet: r.subnet,
+    ...(r.vni !== undefined ? { vni: r.vni } : {}),
+    cidr: r.cidr,
+    instance: r.instance,
+    ...(r.netns !== undefined ? { netns: r.netns } : {}),
+  };
+}
+
+/** The remote form of a delta record (what `remotes` holds). */
+export function toRemoteRecord(r: DeltaRecord): RemoteRecord {
+  return {
+    name: r.name,
+    identity: r.identity,
+    ips: r.ips,
+    mac: r.mac,
+    subnet: r.subnet,
+    ...(r.vni !== undefined ? { vni: r.vni } : {}),
+    host: r.host,
+    ...(r.underlay !== undefined ? { underlay: r.underlay } : {}),
+  };
+}
+
+/**
+ * Fold a delta into the state it was computed from; pure (the input is untouched).
+ * Throws VNP_ERR_CONFLICT when `state.revision !== delta.from` (the caller resyncs).
+ *
+ * @example
+ *   state = applyHostDelta(state, { from: 7, to: 8, ipcache: { upsert: [{ ip: '10.0.0.1', identity: 300 }], remove: [] } });
+ */
+export function applyHostDelta(state: HostState, delta: HostDelta): HostState {
+  if (state.revision !== delta.from) {
+    throw new VnpError(
+      'VNP_ERR_CONFLICT',
+      `delta from revision ${delta.from} does not apply to a state at revision ${state.revision}`,
+      { field: 'from', from: delta.from, revision: state.revision },
+    );
+  }
+  const out: HostState = { ...state, revision: delta.to };
+  if (delta.ipcache) {
+    const m = new Map(state.ipcache.map((e) => [e.ip, e]));
+    for (const ip of delta.ipcache.remove) m.delete(ip);
+    for (const e of delta.ipcache.upsert) m.set(e.ip, e);
+    out.ipcache = [...m.values()].sort(byIp);
+  }
+  if (delta.records) {
+    const locals = new Map(state.locals.map((r) => [r.name, r]));
+    const remotes = new Map(state.remotes.map((r) => [r.name, r]));
+    for (const name of delta.records.remove) {
+      locals.delete(name);
+      remotes.delete(name);
+    }
+    for (const r of delta.records.upsert) {
+      locals.delete(r.name);
+      remotes.delete(r.name);
+      if (r.host === state.host) locals.set(r.name, toLocalRecord(r));
+      else remotes.set(r.name, toRemoteRecord(r));
+    }
+    out.locals = [...locals.values()].sort(byName);
+    out.remotes = [...remotes.values()].sort(byName);
+  }
+  if (delta.sides || delta.sidesRemoved) {
+    const m = new Map(state.sides.map((s) => [sideKey(s), s]));
+    for (const s of delta.sidesRemoved ?? []) m.delete(sideKey(s));
+    for (const s of delta.sides ?? []) m.set(sideKey(s), s);
+    out.sides = [...m.values()].sort(bySide);
+  }
+  if (delta.defaults || delta.defaultsRemoved) {
+    const m = new Map(state.defaults.map((d) => [d.identity, d]));
+    for (const id of delta.defaultsRemoved ?? []) m.delete(id);
+    for (const d of delta.defaults ?? []) m.set(d.identity, d);
+    out.defaults = [...m.values()].sort((a, b) => a.identity - b.identity);
+  }
+  return out;
+}
+
+/** True when a delta changes nothing but the revision. */
+export function isEmptyDelta(d: HostDelta): boolean {
+  return (
+    !d.ipcache?.upsert.length &&
+    !d.ipcache?.remove.length &&
+    !d.records?.upsert.length &&
+    !d.records?.remove.length &&
+    !d.sides?.length &&
+    !d.sidesRemoved?.length &&
+    !d.defaults?.length &&
+    !d.defaultsRemoved?.length
+  );
+}
+
+/** Number of entries a delta carries (the manager turns a huge one into a snapshot). */
+export function deltaSize(d: HostDelta): number {
+  return (
+    (d.ipcache?.upsert.length ?? 0) +
+    (d.ipcache?.remove.length ?? 0) +
+    (d.records?.upsert.length ?? 0) +
+    (d.records?.remove.length ?? 0) +
+    (d.sides?.length ?? 0) +
+    (d.sidesRemoved?.length ?? 0) +
+    (d.defaults?.length ?? 0) +
+    (d.defaultsRemoved?.length ?? 0)
+  );
+}
+
+/**
+ * One delta equivalent to `a` then `b` (`a.to === b.from`): later entries win, an
+ * upsert cancels an earlier removal and vice versa. This is how a slow reader's
+ * pending changes coalesce.
+ *
+ * @example composeHostDeltas({ from: 1, to: 2, … }, { from: 2, to: 3, … }) // { from: 1, to: 3, … }
+ */
+export function composeHostDeltas(a: HostDelta, b: HostDelta): HostDelta {
+  if (a.to !== b.from) {
+    throw new VnpError(
+      'VNP_ERR_INTERNAL',
+      `cannot compose deltas ${a.from}→${a.to}, ${b.from}→${b.to}`,
+    );
+  }
+  const out: HostDelta = { from: a.from, to: b.to };
+  const ipcache = composeKeyed(
+    a.ipcache,
+    b.ipcache,
+    (e) => e.ip,
+    (k) => k,
+  );
+  if (ipcache) out.ipcache = ipcache;
+  const records = composeKeyed(
+    a.records,
+    b.records,
+    (r) => r.name,
+    (k) => k,
+  );
+  if (records) out.records = records;
+  const sides = composeKeyed(
+    a.sides || a.sidesRemoved ? { upsert: a.sides ?? [], remove: a.sidesRemoved ?? [] } : undefined,
+    b.sides || b.sidesRemoved ? { upsert: b.sides ?? [], remove: b.sidesRemoved ?? [] } : undefined,
+    sideKey,
+    sideKey,
+  );
+  if (sides) {
+    out.sides = sides.upsert;
+    out.sidesRemoved = sides.remove;
+  }
+  const defaults = composeKeyed(
+    a.defaults || a.defaultsRemoved
+      ? { upsert: a.defaults ?? [], remove: a.defaultsRemoved ?? [] }
+      : undefined,
+    b.defaults || b.defaultsRemoved
+      ? { upsert: b.defaults ?? [], remove: b.defaultsRemoved ?? [] }
+      : undefined,
+    (d) => String(d.identity),
+    (id) => String(id),
+  );
+  if (defaults) {
+    out.defaults = defaults.upsert;
+    out.defaultsRemoved = defaults.remove;
+  }
+  return out;
+}
+
+function composeKeyed<T, R>(
+  a: { upsert: T[]; remove: R[] } | undefined,
+  b: { upsert: T[]; remove: R[] } | undefined,
+  keyOf: (t: T) => string,
+  keyOfRemoved: (r: R) => string,
+): { upsert: T[]; remove: R[] } | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  const upsert = new Map(a.upsert.map((t) => [keyOf(t), t]));
+  const remove = new Map(a.remove.map((r) => [keyOfRemoved(r), r]));
+  for (const r of b.remove) {
+    const k = keyOfRemoved(r);
+    upsert.delete(k);
+    remove.set(k, r);
+  }
+  for (const t of b.upsert) {
+    const k = keyOf(t);
+    remove.delete(k);
+    upsert.set(k, t);
+  }
+  return { upsert: [...upsert.values()], remove: [...remove.values()] };
+}
