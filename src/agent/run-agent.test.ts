@@ -58,7 +58,8 @@ async function manager(initial: number): Promise<FakeManager> {
       });
     } else if (req.url?.startsWith('/v1/hosts/h1/watch')) {
       res.setHeader('content-type', 'application/x-ndjson');
-      res.flushHeaders();
+      // Like the real manager: the current state at once, then changes.
+      res.write(JSON.stringify(state(initial)) + '\n');
       m.watchers.push(res);
     } else {
       res.statusCode = 404;
@@ -126,7 +127,11 @@ describe('runAgent', () => {
     m.push(state(6));
     m.push(state(7));
     await until(() => handle.agent.state?.revision === 7);
-    expect(m.requests.map((r) => r.url).filter((u) => !u.endsWith('/ack'))).toEqual([
+    // (A resumed watch may carry `&since=REV`.)
+    const paths = m.requests
+      .map((r) => r.url.replace(/&since=\d+$/, ''))
+      .filter((u) => !u.endsWith('/ack'));
+    expect(paths).toEqual([
       '/v1/hosts/h1/state?underlay=192.0.2.1',
       '/v1/hosts/h1/watch?underlay=192.0.2.1',
     ]);
@@ -157,8 +162,8 @@ describe('runAgent', () => {
     cleanup.push(() => m.close());
     const { handle } = start([m.url], 150);
     await handle.ready;
-    await until(() => handle.syncs >= 2, 3000);
-    expect(m.requests.filter((r) => r.url.includes('/watch')).length).toBeGreaterThanOrEqual(2);
+    await until(() => m.requests.filter((r) => r.url.includes('/watch')).length >= 2, 3000);
+    expect(handle.syncs).toBeGreaterThanOrEqual(2);
   });
 
   it('understands the message envelope: snapshot, heartbeat, delta (folded), resync on a gap', async () => {
