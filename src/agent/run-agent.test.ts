@@ -127,6 +127,9 @@ describe('runAgent', () => {
     m.push(state(6));
     m.push(state(7));
     await until(() => handle.agent.state?.revision === 7);
+    // Every applied revision is acknowledged (a resync of the same one may repeat it).
+    await until(() => m.acks.includes(7));
+    expect([...new Set(m.acks)]).toEqual([5, 6, 7]);
     // (A resumed watch may carry `&since=REV`.)
     const paths = m.requests
       .map((r) => r.url.replace(/&since=\d+$/, ''))
