@@ -262,9 +262,13 @@ export class VnpClient {
     });
   }
 
-  /** Post an event (reactions fire on it). */
-  async event(type: string, target: string): Promise<unknown> {
-    return this.request<unknown>('POST', '/v1/events', { body: { type, target } });
+  /** Post an event about a record or address (reactions fire on it). */
+  async event(
+    type: string,
+    target: string,
+    opts: { severity?: number; details?: unknown } = {},
+  ): Promise<unknown> {
+    return this.request<unknown>('POST', '/v1/events', { body: { type, target, ...opts } });
   }
 
   // ---- operations ------------------------------------------------------

@@ -35,13 +35,9 @@ Examples:
         opts: { target: string; severity?: number; output: OutputFormat },
         cmd: Command,
       ) => {
-        const result = await ctx.client(cmd).request<unknown>('POST', '/v1/events', {
-          body: {
-            type,
-            target: opts.target,
-            ...(opts.severity !== undefined ? { severity: opts.severity } : {}),
-          },
-        });
+        const result = await ctx
+          .client(cmd)
+          .event(type, opts.target, opts.severity !== undefined ? { severity: opts.severity } : {});
         if (opts.output === 'json') ctx.out(toJson(result ?? {}));
         else if (opts.output === 'yaml') ctx.out(toYaml(result ?? {}));
         else ctx.out(eventSummary(type, opts.target, result));
