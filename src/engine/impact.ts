@@ -32,7 +32,8 @@ import {
   type Ip,
 } from '../model/net.js';
 import { canonicalTagsJson } from '../model/tags.js';
-import type { Interface, Policy, Protocol, Tags } from '../model/types.js';
+import type { Interface, Policy, Protocol, Settings, Tags } from '../model/types.js';
+import { compileSelectorCached } from '../selector/index.js';
 import type { Engine } from './engine.js';
 import type { FlowSegment } from './types.js';
 
@@ -318,6 +319,135 @@ function flips(
 
 const PROTOS: Protocol[] = ['tcp', 'udp', 'sctp', 'icmp'];
 
+/**
+ * Memo keys for pair tables. A pair's `flowTable` is determined by: the source's
+ * egress rules, which of them match the destination, the destination's ingress
+ * rules, which of them match the source, and the pair default. Pairs with equal
+ * keys have equal tables, so only one representative per key is computed — the
+ * difference between quadratic `flowTable` calls and a few thousand.
+ */
+class PairKeyer {
+  private readonly sigIds = new Map<string, number>();
+  private readonly sideSig = new Map<string, number>();
+  private readonly matchers: ((k: Klass, side: Side) => boolean)[][] = [];
+  private readonly masks = new Map<string, string>();
+  private readonly classIds = new Map<Klass, number>();
+
+  private classId(k: Klass): number {
+    let id = this.classIds.get(k);
+    if (id === undefined) this.classIds.set(k, (id = this.classIds.size));
+    return id;
+  }
+
+  private readonly sideCache = new Map<string, number>();
+  private readonly maskIds = new Map<string, number>();
+  private readonly maskCache = new Map<number, number>();
+  /** Per class and engine: [egress sig, ingress sig, partitions id]. */
+  private readonly classSigs = new Map<Klass, number[]>();
+  private readonly partIds = new Map<string, number>();
+  private readonly defaults = new Map<number, string>();
+
+  /** Interned id of a side's rule list. */
+  private sig(side: Side, dir: 'egress' | 'ingress', tag: string): number {
+    const key = `${tag}|${side.identity}|${dir}`;
+    let id = this.sideCache.get(key);
+    if (id !== undefined) return id;
+    const info = side.engine.identity(side.identity)!;
+    const rules = side.engine.getPolicyForTags(info.tags)[dir];
+    const json = JSON.stringify(rules);
+    id = this.sigIds.get(json);
+    if (id === undefined) {
+      id = this.sigIds.size;
+      this.sigIds.set(json, id);
+      this.matchers[id] = rules.map((r) => {
+        const peer = r.peer;
+        if (peer === 'any') return () => true;
+        if (peer.selector !== undefined) {
+          const pred = compileSelectorCached(peer.selector);
+          return (_k: Klass, s: Side) => pred(s.engine.identity(s.identity)!.tags);
+        }
+        if (peer.partition !== undefined) {
+          const name = peer.partition;
+          return (_k: Klass, s: Side) => s.engine.identity(s.identity)!.partitions.includes(name);
+        }
+        const c = peer.cidr !== undefined ? parseCidr(peer.cidr) : undefined;
+        const ex = (peer.except ?? []).map(parseCidr).filter((x): x is Cidr => !!x);
+        return (_k: Klass, s: Side) =>
+          !!c && cidrContains(c, s.ip) && !ex.some((x) => cidrContains(x, s.ip));
+      });
+    }
+    this.sideCache.set(key, id);
+    return id;
+  }
+
+  /** [egress, ingress, partitions] ids of a class: before at 0..2, after at 3..5. */
+  private sigs(k: Klass, side: Side, which: 'before' | 'after'): number[] {
+    const slot = which === 'before' ? 0 : 3;
+    let v = this.classSigs.get(k);
+    if (!v) this.classSigs.set(k, (v = [-1, -1, -1, -1, -1, -1]));
+    if (v[slot]! < 0) {
+      v[slot] = this.sig(side, 'egress', which);
+      v[slot + 1] = this.sig(side, 'ingress', which);
+      const parts = `${which}|${side.engine.identity(side.identity)!.partitions.join(',')}`;
+      let pid = this.partIds.get(parts);
+      if (pid === undefined) this.partIds.set(parts, (pid = this.partIds.size));
+      v[slot + 2] = pid;
+    }
+    return v;
+  }
+
+  /** Interned id of which rules of side `sig` match peer class `k`. */
+  private mask(sig: number, k: Klass, side: Side): number {
+    const key = sig * 1_048_576 + this.classId(k) * 2 + (side === k.before ? 0 : 1);
+    let id = this.maskCache.get(key);
+    if (id === undefined) {
+      let m = `${sig}:`;
+      for (const f of this.matchers[sig]!) m += f(k, side) ? '1' : '0';
+      id = this.maskIds.get(m);
+      if (id === undefined) this.maskIds.set(m, (id = this.maskIds.size));
+      this.maskCache.set(key, id);
+    }
+    return id;
+  }
+
+  /** The key of pair (s, d) in one engine (a number), or -1 when an endpoint is absent. */
+  key(s: Klass, d: Klass, which: 'before' | 'after'): number {
+    const ss = s[which];
+    const ds = d[which];
+    if (!ss || !ds) return -1;
+    const o = which === 'before' ? 0 : 3;
+    const sv = this.sigs(s, ss, which);
+    const dv = this.sigs(d, ds, which);
+    const eg = sv[o]!;
+    const pa = sv[o + 2]!;
+    const ing = dv[o + 1]!;
+    const pb = dv[o + 2]!;
+    const dk = pa * 65536 + pb;
+    let def = this.defaults.get(dk);
+    if (def === undefined) this.defaults.set(dk, (def = pairDefault(ss, ds)));
+    // Mask ids stay far below 2^25: the key is an exact integer.
+    return (
+      (this.mask(eg, d, ds) * 33_554_432 + this.mask(ing, s, ss)) * 2 + (def === 'deny' ? 1 : 0)
+    );
+  }
+}
+
+/** §2.2 default of a pair of record sides. */
+function pairDefault(a: Side, b: Side): 'allow' | 'deny' {
+  const e = a.engine;
+  const pa = e.identity(a.identity)!.partitions;
+  const pb = e.identity(b.identity)!.partitions;
+  const shared = pa.filter((p) => pb.includes(p));
+  if (shared.length > 0)
+    return shared.some(
+      (p) => (e.get('Partition', p) as unknown as { intra?: string })?.intra === 'deny',
+    )
+      ? 'deny'
+      : 'allow';
+  const d = (e.get('Settings', 'default') as unknown as Settings).defaults;
+  return pa.length === 0 && pb.length === 0 ? d.unpartitioned : d.crossPartition;
+}
+
 function endpoint(k: Klass, examples: number): ImpactEndpoint {
   const s = (k.after ?? k.before)!;
   const info = k.world ? undefined : s.engine.identity(s.identity);
@@ -352,6 +482,10 @@ export function previewImpact(
   const all = [...records, ...world];
   const rows: ImpactRow[] = [];
   let pairs = 0;
+  const keyer = new PairKeyer();
+  let total = 0;
+  const hits = new Map<number, { s: Klass; d: Klass; f: ReturnType<typeof flips> }[]>();
+  const memo = new Map<number, Map<number, ReturnType<typeof flips>>>();
   const endpoints = new Map<Klass, ImpactEndpoint>();
   const endpointOf = (k: Klass) => {
     let e = endpoints.get(k);
@@ -363,35 +497,58 @@ export function previewImpact(
     // A record talking to itself is always allowed: a one-record class has no pair with itself.
     if (s === d && s.names.length === 1) return;
     pairs++;
-    const f = flips(table(s.before, d.before), table(s.after, d.after));
+    let f: ReturnType<typeof flips> | undefined;
+    if (s.world || d.world) {
+      f = flips(table(s.before, d.before), table(s.after, d.after));
+    } else {
+      const kb = keyer.key(s, d, 'before');
+      let inner = memo.get(kb);
+      if (!inner) memo.set(kb, (inner = new Map()));
+      const ka = keyer.key(s, d, 'after');
+      f = inner.get(ka);
+      if (!f) inner.set(ka, (f = flips(table(s.before, d.before), table(s.after, d.after))));
+    }
     if (f.length === 0) return;
-    const src = endpointOf(s);
-    const dst = endpointOf(d);
-    for (const x of f)
-      rows.push({
-        src,
-        dst,
-        proto: x.proto,
-        ports: [x.lo, x.hi],
-        before: x.before,
-        after: x.after,
-      });
+    total += f.length;
+    const w =
+      Math.max(s.names.length * (s.world ? 0 : 1), 1) * Math.max(d.world ? 1 : d.names.length, 1);
+    let bucket = hits.get(w);
+    if (!bucket) hits.set(w, (bucket = []));
+    bucket.push({ s, d, f });
   };
   for (const s of all)
     for (const d of all) {
       if ((s.asSrc && !s.world) || (d.asDst && !d.world)) compare(s, d);
     }
-  const weight = (r: ImpactRow) => Math.max(r.src.records, 1) * Math.max(r.dst.records, 1);
-  rows.sort(
-    (x, y) =>
-      weight(y) - weight(x) ||
-      x.src.identity - y.src.identity ||
-      x.dst.identity - y.dst.identity ||
-      (x.proto < y.proto ? -1 : x.proto > y.proto ? 1 : 0) ||
-      x.ports[0] - y.ports[0],
-  );
-  const truncated = Math.max(0, rows.length - limit);
-  return { rows: rows.slice(0, limit), truncated, pairs };
+  // Only the heaviest `limit` rows become objects: walk the weight buckets down.
+  for (const w of [...hits.keys()].sort((a, b) => b - a)) {
+    const bucket = hits.get(w)!;
+    const part: ImpactRow[] = [];
+    for (const { s, d, f } of bucket) {
+      const src = endpointOf(s);
+      const dst = endpointOf(d);
+      for (const x of f)
+        part.push({
+          src,
+          dst,
+          proto: x.proto,
+          ports: [x.lo, x.hi],
+          before: x.before,
+          after: x.after,
+        });
+    }
+    part.sort(
+      (x, y) =>
+        x.src.identity - y.src.identity ||
+        x.dst.identity - y.dst.identity ||
+        (x.proto < y.proto ? -1 : x.proto > y.proto ? 1 : 0) ||
+        x.ports[0] - y.ports[0],
+    );
+    rows.push(...part.slice(0, limit - rows.length));
+    if (rows.length >= limit) break;
+  }
+  const truncated = total - rows.length;
+  return { rows, truncated, pairs };
 }
 
 /** Who may reach a destination: one entry per behaviour class with its allowed ports. */
