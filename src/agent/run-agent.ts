@@ -96,10 +96,16 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
   const ready = new Promise<void>((r) => (markReady = r));
   const headers = { authorization: `Bearer ${opts.token}`, accept: 'application/json' };
 
+  // Each sleep removes its abort listener again: reconnect loops must not pile them up.
   const sleep = (ms: number) =>
     new Promise<void>((r) => {
-      const t = setTimeout(r, ms);
-      abort.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+      const wake = () => {
+        clearTimeout(t);
+        abort.signal.removeEventListener('abort', wake);
+        r();
+      };
+      const t = setTimeout(wake, ms);
+      abort.signal.addEventListener('abort', wake, { once: true });
     });
 
   /**
