@@ -314,3 +314,21 @@ describe('Engine.flowTable', () => {
     }
   });
 });
+
+describe('Engine.diff of Settings', () => {
+  it('compares against the defaults when Settings was never set', () => {
+    const e = engine();
+    const same = {
+      kind: 'Settings',
+      name: 'default',
+      defaults: { unpartitioned: 'allow', crossPartition: 'deny' },
+    } as Document;
+    expect(e.diff([{ op: 'put', doc: same }])[0]!.op).toBe('unchanged');
+    const other = {
+      kind: 'Settings',
+      name: 'default',
+      defaults: { unpartitioned: 'deny', crossPartition: 'deny' },
+    } as Document;
+    expect(e.diff([{ op: 'put', doc: other }])[0]!.op).toBe('replace');
+  });
+});

@@ -222,7 +222,7 @@ export class Engine {
     return changes.map((c) => {
       const kind = c.op === 'put' ? c.doc.kind : c.kind;
       const name = c.op === 'put' ? c.doc.name : c.name;
-      const before = this.model.get(kind, name);
+      const before = this.get(kind, name);
       if (c.op === 'delete')
         return {
           op: 'delete' as const,
