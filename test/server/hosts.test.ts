@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostState } from '../../src/model/host-state.js';
+import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
 import { DB, MODEL, WEB } from './support/fixtures.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
@@ -23,7 +24,7 @@ afterAll(async () => {
 
 const auth = (role: keyof TestServer['tokens']) => ({ authorization: `Bearer ${s.tokens[role]}` });
 
-/** Reads NDJSON HostStates from a watch until `until` holds. */
+/** Reads a watch (snapshot, deltas folded into states) until `until` holds. */
 async function watchUntil(
   path: string,
   until: (states: HostState[]) => boolean,
@@ -46,7 +47,10 @@ async function watchUntil(
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl).trim();
         buf = buf.slice(nl + 1);
-        if (line) states.push(JSON.parse(line) as HostState);
+        if (!line) continue;
+        const msg = JSON.parse(line) as HostMessage;
+        if (msg.type === 'snapshot') states.push(msg.state);
+        else if (msg.type === 'delta') states.push(applyHostDelta(states[states.length - 1]!, msg));
       }
       if (until(states)) return states;
       if (!acted && states.length > 0 && act) {

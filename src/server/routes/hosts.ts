@@ -1,17 +1,17 @@
 /**
- * The agent-facing stream (design.md §3–§4): each PEP fetches its host's desired
- * state and follows it.
+ * The agent-facing stream (design.md §3–§4, docs/protocol.md): each PEP fetches its
+ * host's desired state and follows it.
  *
- * - `GET /v1/hosts/{host}/state?underlay=IP` → HostState (src/model/host-state.ts);
- * - `GET /v1/hosts/{host}/watch?underlay=IP` → NDJSON: the current HostState at once,
- *   then a new one whenever a committed change concerns the host (blank keep-alive
- *   lines in between);
+ * - `GET /v1/hosts/{host}/state?underlay=IP` → HostState (src/model/host-state.ts), for
+ *   debugging and tests;
+ * - `GET /v1/hosts/{host}/watch?since=REV&underlay=IP` → NDJSON messages
+ *   (src/model/host-delta.ts): a snapshot (or, with `since`, the deltas from REV when
+ *   the manager still holds them), then one delta per change, heartbeats in between;
  * - `POST /v1/hosts/{host}/ack {revision}` → the PEP applied that revision.
  *
- * Slow agents never block anyone and never make the manager buffer without bound:
- * each stream holds at most one pending state, and a state is only rendered when
- * the socket can take it (later changes coalesce into the next snapshot).
- * An agent token may only read its own host; people (viewer and up) may read any.
+ * Slow agents never block anyone and never make the manager buffer without bound
+ * (src/server/distribution/host-stream.ts). An agent token may only read its own
+ * host; people (viewer and up) may read any.
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -19,23 +19,21 @@ import type { HostState } from '../../model/host-state.js';
 import { VnpError } from '../../model/errors.js';
 import type { Manager } from '../manager.js';
 import type { PepRegistry } from '../distribution/pep-registry.js';
+import { distributionFor, installDistributionHooks } from '../distribution/distribution.js';
+import { serveHostStream } from '../distribution/host-stream.js';
 
-const KEEPALIVE_MS = 15_000;
 const HOST_RE = /^[a-z0-9]([a-z0-9._-]{0,62})$/;
 
 export interface HostRoutesOptions {
   manager: Manager;
   peps: PepRegistry;
+  /** Watch heartbeat period (default 5000 ms). */
+  heartbeatMs?: number;
 }
 
-/** The host's state with each remote record's underlay address filled in. */
+/** The host's canonical state with each remote record's underlay address filled in. */
 export function hostStateFor(manager: Manager, peps: PepRegistry, host: string): HostState {
-  const state = manager.engine.hostState(host, manager.revision);
-  for (const r of state.remotes) {
-    const underlay = peps.underlayOf(r.host);
-    if (underlay !== undefined) r.underlay = underlay;
-  }
-  return state;
+  return distributionFor(manager, peps).feed.snapshot(host);
 }
 
 function hostParam(request: FastifyRequest): string {
@@ -73,14 +71,22 @@ const UnderlayQuery = {
   properties: { underlay: { type: 'string', maxLength: 45 } },
   additionalProperties: false,
 } as const;
+const WatchQuery = {
+  type: 'object',
+  properties: {
+    underlay: { type: 'string', maxLength: 45 },
+    since: { type: 'integer', minimum: 0 },
+  },
+  additionalProperties: false,
+} as const;
 
-/**
- * Host state, watch and ack routes.
- *
- * @example
- *   await app.register(hostRoutes, { manager, peps });
- */
-export const hostRoutes: FastifyPluginAsync<HostRoutesOptions> = async (app, { manager, peps }) => {
+/** The routes; see {@link hostRoutes}. */
+const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
+  app,
+  { manager, peps, heartbeatMs },
+) => {
+  const dist = distributionFor(manager, peps);
+  installDistributionHooks(app, dist);
   const streams = new Set<ServerResponse>();
   app.addHook('onClose', async () => {
     for (const s of streams) s.end();
@@ -133,57 +139,52 @@ export const hostRoutes: FastifyPluginAsync<HostRoutesOptions> = async (app, { m
       config: { access: 'agent' },
       schema: {
         tags: ['hosts'],
-        summary: "Stream a host's state (NDJSON), then every change",
+        summary:
+          "Stream a host's state as snapshot, deltas and heartbeats (NDJSON; docs/protocol.md)",
         params: HostParams,
-        querystring: UnderlayQuery,
+        querystring: WatchQuery,
       },
     },
     async (request, reply) => {
       const host = hostParam(request);
       const isAgent = request.principal?.role === 'agent';
+      const since = (request.query as { since?: number }).since;
       reply.hijack();
       const stream = reply.raw;
       stream.writeHead(200, {
         'content-type': 'application/x-ndjson',
         'cache-control': 'no-store',
       });
+      // Headers out now: a resuming agent may wait a while for its first message.
+      stream.flushHeaders();
       streams.add(stream);
       const disconnect = isAgent ? peps.connect(host, underlayParam(request)) : () => undefined;
-      let dirty = true;
-      let waiting = false;
-      const flush = () => {
-        if (!dirty || waiting || stream.destroyed) return;
-        dirty = false;
-        const state = hostStateFor(manager, peps, host);
-        const ok = stream.write(JSON.stringify(state) + '\n');
-        if (isAgent) peps.sent(host, state.revision);
-        if (!ok) {
-          // Backpressure: render the next snapshot only once this one is out.
-          waiting = true;
-          stream.once('drain', () => {
-            waiting = false;
-            flush();
-          });
-        }
-      };
-      const mark = () => {
-        dirty = true;
-        setImmediate(flush); // coalesce a burst of records into one snapshot
-      };
-      const offRecord = manager.onRecord((_record, delta) => {
-        if (!delta || manager.engine.hostsOf(delta).has(host)) mark();
+      serveHostStream({
+        feed: dist.feed,
+        host,
+        out: stream,
+        ...(since !== undefined ? { since } : {}),
+        ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
+        onSent: (revision) => {
+          if (isAgent) peps.sent(host, revision);
+        },
+        onClose: () => {
+          disconnect();
+          streams.delete(stream);
+        },
       });
-      const offUnderlay = peps.onUnderlayChange(mark);
-      const keepAlive = setInterval(() => stream.write('\n'), KEEPALIVE_MS);
-      keepAlive.unref();
-      stream.on('close', () => {
-        clearInterval(keepAlive);
-        offRecord();
-        offUnderlay();
-        disconnect();
-        streams.delete(stream);
-      });
-      flush();
     },
   );
 };
+
+/**
+ * Host state, watch and ack routes, plus the protocol's global hooks (`?wait=` on
+ * writes, protocol metrics): registered without encapsulation so the hooks reach
+ * every route.
+ *
+ * @example
+ *   await app.register(hostRoutes, { manager, peps });
+ */
+export const hostRoutes: FastifyPluginAsync<HostRoutesOptions> = Object.assign(hostRoutesPlugin, {
+  [Symbol.for('skip-override')]: true,
+});

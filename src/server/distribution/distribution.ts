@@ -1,0 +1,179 @@
+/**
+ * Wires the agent protocol into a manager app: the shared {@link HostFeed}, the
+ * convergence metrics and the `?wait=` hook on writes (docs/protocol.md).
+ *
+ * Invariants:
+ * - one Distribution per PepRegistry (hence per app), created on first use;
+ * - the feed follows every record the manager applies, in order, synchronously;
+ * - `?wait=` only ever delays a successful write's answer: the write is durable
+ *   before the wait starts, and a timeout answers 504 VNP_ERR_TIMEOUT naming the laggards.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Gauge, Histogram, Registry } from 'prom-client';
+import { VnpError } from '../../model/errors.js';
+import type { Manager } from '../manager.js';
+import { HostFeed } from './host-feed.js';
+import type { PepRegistry } from './pep-registry.js';
+
+/** The protocol's shared parts for one manager. */
+export class Distribution {
+  readonly feed: HostFeed;
+  readonly registry = new Registry();
+  private started = false;
+
+  constructor(
+    readonly manager: Manager,
+    readonly peps: PepRegistry,
+  ) {
+    this.feed = new HostFeed(() => manager.engine, { underlayOf: (h) => peps.underlayOf(h) });
+    const ackSeconds = new Histogram({
+      name: 'vnp_change_ack_seconds',
+      help: 'Time from a change commit to its acknowledgement by a PEP it concerns (one observation per PEP and revision)',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'vnp_peps_connected',
+      help: 'PEPs with an open watch stream on this manager',
+      registers: [this.registry],
+      collect: function (this: Gauge) {
+        this.set(peps.connected().length);
+      },
+    });
+    const oldest = (): number => {
+      let min = 0;
+      for (const h of peps.connected()) {
+        const applied = peps.appliedOf(h);
+        if (applied < manager.revision && (min === 0 || applied + 1 < min)) min = applied + 1;
+      }
+      return min;
+    };
+    new Gauge({
+      name: 'vnp_pep_oldest_unacked_revision',
+      help: 'Oldest revision some connected PEP has not acknowledged (0: every connected PEP is current)',
+      registers: [this.registry],
+      collect: function (this: Gauge) {
+        this.set(oldest());
+      },
+    });
+    const feed = this.feed;
+    new Gauge({
+      name: 'vnp_pep_oldest_unacked_seconds',
+      help: 'Age of the oldest unacknowledged revision (0 when every connected PEP is current)',
+      registers: [this.registry],
+      collect: function (this: Gauge) {
+        const rev = oldest();
+        const at = rev === 0 ? undefined : feed.stepOf(rev)?.at;
+        this.set(at === undefined || Number.isNaN(at) ? 0 : Math.max(0, Date.now() - at) / 1000);
+      },
+    });
+    peps.onAck((host, from, to) => {
+      const now = Date.now();
+      for (let rev = Math.max(from + 1, to - 64); rev <= to; rev++) {
+        const step = this.feed.stepOf(rev);
+        if (!step || Number.isNaN(step.at)) continue;
+        if (step.hosts !== 'all' && !step.hosts.has(host)) continue;
+        ackSeconds.observe(Math.max(0, now - step.at) / 1000);
+      }
+    });
+    peps.onUnderlayChange((host) => {
+      if (this.started) this.feed.onUnderlayChange(host);
+    });
+    manager.onRecord((record, delta) => {
+      if (this.started) this.feed.onRecord(record, delta);
+    });
+  }
+
+  /** Build the feed from the loaded model (after Manager.start). */
+  start(): void {
+    if (this.started) return;
+    this.feed.reset(this.manager.revision);
+    this.started = true;
+  }
+}
+
+const byPeps = new WeakMap<PepRegistry, Distribution>();
+
+/**
+ * The app's Distribution (created on first call).
+ *
+ * @example const { feed } = distributionFor(manager, peps);
+ */
+export function distributionFor(manager: Manager, peps: PepRegistry): Distribution {
+  let d = byPeps.get(peps);
+  if (!d) byPeps.set(peps, (d = new Distribution(manager, peps)));
+  return d;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+const MAX_WAIT_MS = 300_000;
+
+/**
+ * Parse a wait duration: `5s`, `500ms`, `1m`, or a bare number of seconds.
+ *
+ * @example parseWait('5s') // 5000
+ */
+export function parseWait(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * UNITS[m[2] ?? 's']! : Number.NaN;
+  if (!m || !Number.isFinite(ms) || ms < 0 || ms > MAX_WAIT_MS) {
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      `wait: expected a duration like 5s, 500ms or 1m (at most 5m), got ${JSON.stringify(text)}`,
+      { field: 'wait' },
+    );
+  }
+  return ms;
+}
+
+const kWait = Symbol('vnp.wait');
+interface WaitState {
+  ms: number;
+  startRevision: number;
+}
+type WithWait = FastifyRequest & { [kWait]?: WaitState };
+
+/**
+ * Global hooks: `?wait=DURATION` on any write (POST/PUT/PATCH/DELETE) waits for the
+ * acknowledgements of the PEPs the write concerns and adds `waited: {ms, hosts}` to
+ * a JSON object answer; and the protocol metrics appended to `/metrics`.
+ *
+ * @example installDistributionHooks(app, distributionFor(manager, peps));
+ */
+export function installDistributionHooks(app: FastifyInstance, d: Distribution): void {
+  app.addHook('onReady', async () => d.start());
+  app.addHook('preHandler', async (request) => {
+    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(request.method)) return;
+    const wait = (request.query as Record<string, unknown> | undefined)?.wait;
+    if (typeof wait !== 'string') return;
+    (request as WithWait)[kWait] = { ms: parseWait(wait), startRevision: d.manager.revision };
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.routeOptions.url === '/metrics' && typeof payload === 'string')
+      return payload + (await d.registry.metrics());
+    const w = (request as WithWait)[kWait];
+    if (!w || reply.statusCode >= 300 || typeof payload !== 'string') return payload;
+    const end = d.manager.revision;
+    const hosts =
+      end > w.startRevision ? d.feed.hostsBetween(w.startRevision, end) : new Set<string>();
+    const r = await d.peps.waitFor(end, hosts, w.ms);
+    if (r.laggards.length > 0) {
+      void reply.code(504);
+      const err = new VnpError(
+        'VNP_ERR_TIMEOUT',
+        `${r.laggards.length} of ${r.hosts.length} PEPs did not acknowledge revision ${end} within ${w.ms} ms: ${r.laggards.slice(0, 20).join(', ')}`,
+        { revision: end, laggards: r.laggards, waited: { ms: r.ms, hosts: r.hosts.length } },
+      );
+      return JSON.stringify(err.toJSON());
+    }
+    try {
+      const body = JSON.parse(payload) as unknown;
+      if (body && typeof body === 'object' && !Array.isArray(body)) {
+        return JSON.stringify({ ...body, waited: { ms: r.ms, hosts: r.hosts.length } });
+      }
+    } catch {
+      /* not JSON: leave it */
+    }
+    return payload;
+  });
+}

@@ -1,0 +1,510 @@
+/**
+ * The manager's side of the agent protocol (docs/protocol.md): turns every applied
+ * change record into one shared "step" and renders, for any host, a snapshot or the
+ * delta between two positions of a bounded ring of steps.
+ *
+ * Invariants:
+ * - the feed mirrors the engine at `manager.revision` (it is updated synchronously by
+ *   the manager's record listener); steps are contiguous: `steps[i+1].from === steps[i].to`;
+ * - the `ipcache` and `records` parts of a step are the same for every host and are
+ *   serialised once; only the sides and defaults of the host's local identities are
+ *   rendered per host (from a per-identity cache of their serialised form);
+ * - memory is bounded: at most `ringSize` steps; a stream keeps only its position, so
+ *   a slow reader's pending changes coalesce at render time (or become a snapshot);
+ * - an underlay change (a PEP reported a new address) is a step with `from === to`:
+ *   re-applying its upserts is harmless, so a resume replays it.
+ */
+import type { EngineDelta } from '../../engine/types.js';
+import type { Engine } from '../../engine/index.js';
+import {
+  canonicalHostState,
+  composeHostDeltas,
+  type DeltaRecord,
+  type HostDelta,
+} from '../../model/host-delta.js';
+import type { DefaultState, HostState, IpcacheEntry, SideState } from '../../model/host-state.js';
+import type { ChangeRecord } from '../../store/types.js';
+
+/** A host name no PEP can have: its hostState lists every record as remote. */
+const NO_HOST = '';
+
+/** Identity-local state cached once for all hosts. */
+interface IdentityState {
+  sides: SideState[];
+  defaults: DefaultState;
+  /** JSON of `sides` items and `defaults`, comma-free fragments. */
+  sidesJson: string[];
+  defaultsJson: string;
+}
+
+/** One change as every stream sees it. */
+export interface FeedStep {
+  seq: number;
+  from: number;
+  to: number;
+  /** Commit time (ms since the epoch) for the change → ACK histogram; NaN for underlay steps. */
+  at: number;
+  ipcache?: { upsert: IpcacheEntry[]; remove: string[] };
+  records?: { upsert: DeltaRecord[]; remove: string[] };
+  /** `,"ipcache":…,"records":…` — the shared bytes of the step's message. */
+  sharedJson: string;
+  /** Identities whose sides or defaults changed in this step. */
+  changedIds: Set<number>;
+  /** Per host: local identities gained and lost in this step. */
+  hostIds: Map<string, { added: number[]; removed: number[] }>;
+  /** Hosts the step concerns (engine.hostsOf, plus hosts whose local set changed). */
+  hosts: Set<string> | 'all';
+}
+
+/** What a stream at a position should send next. */
+export type Rendered =
+  | { kind: 'none' }
+  | { kind: 'snapshot'; state: HostState; seq: number }
+  | { kind: 'delta'; json: string; to: number; seq: number };
+
+export interface HostFeedOptions {
+  /** Steps kept for resume and slow readers (default 1024). */
+  ringSize?: number;
+  /** A coalesced delta with more entries than this is sent as a snapshot (default 5000). */
+  maxDeltaEntries?: number;
+  /** Underlay address of a host, if known (fills remote records). */
+  underlayOf?: (host: string) => string | undefined;
+}
+
+/**
+ * Shared, incremental host-state distribution for all streams of one manager.
+ *
+ * @example
+ *   const feed = new HostFeed(() => manager.engine, { underlayOf: (h) => peps.underlayOf(h) });
+ *   feed.reset(manager.revision);
+ *   manager.onRecord((record, delta) => feed.onRecord(record, delta));
+ */
+export class HostFeed {
+  /** Revision the feed reflects. */
+  revision = 0;
+  private seq = 0;
+  private readonly steps: FeedStep[] = [];
+  private records = new Map<string, { rec: DeltaRecord; json: string }>();
+  private ipcache = new Map<string, number>();
+  private readonly hostLocal = new Map<string, Map<number, number>>();
+  private readonly ids = new Map<number, IdentityState>();
+  private readonly listeners = new Set<(step: FeedStep) => void>();
+  private readonly ringSize: number;
+  private readonly maxDeltaEntries: number;
+  private readonly underlayOf: (host: string) => string | undefined;
+
+  constructor(
+    private readonly engine: () => Engine,
+    opts: HostFeedOptions = {},
+  ) {
+    this.ringSize = opts.ringSize ?? 1024;
+    this.maxDeltaEntries = opts.maxDeltaEntries ?? 5000;
+    this.underlayOf = opts.underlayOf ?? (() => undefined);
+  }
+
+  /** Rebuild everything from the engine at `revision` (start, reload); history is dropped. */
+  reset(revision: number): void {
+    this.steps.length = 0;
+    this.records.clear();
+    this.ipcache.clear();
+    this.hostLocal.clear();
+    this.ids.clear();
+    this.revision = revision;
+    this.rebuildWorld();
+    this.refreshIds(new Set(this.localIdsEverywhere()));
+  }
+
+  /** Called for every applied change record (Manager.onRecord). */
+  onRecord(record: ChangeRecord, delta: EngineDelta | undefined): void {
+    const from = this.revision;
+    const engine = this.engine();
+    const before = this.snapshotHostIds();
+    let worldChange: ReturnType<HostFeed['rebuildWorld']> | undefined;
+    if (
+      delta === undefined ||
+      delta.records.length > 0 ||
+      delta.hosts.length > 0 ||
+      delta.ipcacheUpsert.length > 0 ||
+      delta.ipcacheRemove.length > 0
+    )
+      worldChange = this.rebuildWorld();
+    const hostIds = this.diffHostIds(before);
+    const candidates = new Set<number>();
+    if (delta === undefined) for (const id of this.localIdsEverywhere()) candidates.add(id);
+    else {
+      for (const s of delta.sides) candidates.add(s.identity);
+      for (const id of delta.defaults) candidates.add(id);
+      // A DefaultState lists peers by identity: when partition membership moves or an
+      // identity comes or goes, any local identity's list may change (not only those
+      // the engine names), so all are re-rendered (one hostState per covering host).
+      if (delta.defaults.length || delta.identitiesAdded.length || delta.identitiesReleased.length)
+        for (const id of this.ids.keys()) candidates.add(id);
+      // CIDR entries are split at record addresses: an address move can change them.
+      if (worldChange?.ipcache)
+        for (const [id, st] of this.ids)
+          if (st.sides.some((s) => s.cidr.length > 0)) candidates.add(id);
+    }
+    for (const { added } of hostIds.values()) for (const id of added) candidates.add(id);
+    const changedIds = this.refreshIds(candidates);
+    this.revision = record.revision;
+    let hosts: Set<string> | 'all' = 'all';
+    if (delta !== undefined && !worldChange?.ipcache && !worldChange?.records) {
+      hosts = engine.hostsOf(delta);
+      for (const h of hostIds.keys()) hosts.add(h);
+    }
+    this.push({
+      from,
+      to: record.revision,
+      at: Date.parse(record.at),
+      ...(worldChange?.ipcache ? { ipcache: worldChange.ipcache } : {}),
+      ...(worldChange?.records ? { records: worldChange.records } : {}),
+      changedIds,
+      hostIds,
+      hosts,
+    });
+  }
+
+  /** A host's underlay address changed: every other host's copy of its records changes. */
+  onUnderlayChange(host: string): void {
+    const upsert = [...this.records.values()]
+      .filter((r) => r.rec.host === host)
+      .map((r) => this.withUnderlay(r.rec));
+    if (upsert.length === 0) return;
+    this.push({
+      from: this.revision,
+      to: this.revision,
+      at: Number.NaN,
+      records: { upsert, remove: [] },
+      changedIds: new Set(),
+      hostIds: new Map(),
+      hosts: 'all',
+    });
+  }
+
+  /** Subscribe to new steps (streams mark themselves dirty). */
+  onStep(listener: (step: FeedStep) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Sequence number of the newest step (a new stream starts here after a snapshot). */
+  get head(): number {
+    return this.seq;
+  }
+
+  /** The step that produced `revision`, while the ring holds it. */
+  stepOf(revision: number): FeedStep | undefined {
+    for (let i = this.steps.length - 1; i >= 0; i--) {
+      const s = this.steps[i]!;
+      if (s.to === revision && s.from !== s.to) return s;
+      if (s.to < revision) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Hosts concerned by any step in (fromRevision, toRevision]; 'all' when unknown. */
+  hostsBetween(fromRevision: number, toRevision: number): Set<string> | 'all' {
+    const out = new Set<string>();
+    let covered = fromRevision;
+    for (const s of this.steps) {
+      if (s.to <= fromRevision || s.from >= toRevision || s.from === s.to) continue;
+      if (s.from > covered) return 'all';
+      if (s.hosts === 'all') return 'all';
+      for (const h of s.hosts) out.add(h);
+      covered = s.to;
+    }
+    return covered >= toRevision ? out : 'all';
+  }
+
+  /**
+   * Where a stream resuming from `since` stands: the sequence number after which its
+   * steps start, 'snapshot' when the ring lost them, 'future' when this manager has
+   * not reached `since` yet (the stream waits for it).
+   */
+  positionFor(since: number): number | 'snapshot' | 'future' {
+    if (since > this.revision) return 'future';
+    // Underlay steps at `since` are replayed (idempotent upserts).
+    const first = this.steps.findIndex((s) => s.from >= since);
+    if (first < 0) return since === this.revision ? this.seq : 'snapshot';
+    const step = this.steps[first]!;
+    if (step.from !== since) return 'snapshot';
+    return step.seq - 1;
+  }
+
+  /** Sequence number after which the steps from `since` start, once this manager has them. */
+  futurePosition(since: number): number | undefined {
+    const step = this.steps.find((s) => s.from >= since);
+    if (step && step.from === since) return step.seq - 1;
+    return since === this.revision ? this.seq : undefined;
+  }
+
+  /** The full canonical state of a host now. */
+  snapshot(host: string): HostState {
+    const state = this.engine().hostState(host, this.revision);
+    for (const r of state.remotes) {
+      const u = this.underlayOf(r.host);
+      if (u !== undefined) r.underlay = u;
+    }
+    return canonicalHostState(state);
+  }
+
+  /**
+   * What a stream of `host` positioned after step `seq` must receive to be current:
+   * nothing, one delta (shared bytes plus the host's sides), or a snapshot when the
+   * ring no longer holds its steps or the coalesced delta grew too large.
+   */
+  render(host: string, seq: number): Rendered {
+    if (seq >= this.seq) return { kind: 'none' };
+    const firstIdx = this.steps.length - (this.seq - seq);
+    if (firstIdx < 0) return { kind: 'snapshot', state: this.snapshot(host), seq: this.seq };
+    const steps = this.steps.slice(firstIdx);
+    const { sides, sidesRemoved, defaults, defaultsRemoved } = this.hostPart(host, steps);
+    const last = steps[steps.length - 1]!;
+    const hostJson =
+      (sides.length ? `,"sides":[${sides.join(',')}]` : '') +
+      (sidesRemoved.length ? `,"sidesRemoved":${JSON.stringify(sidesRemoved)}` : '') +
+      (defaults.length ? `,"defaults":[${defaults.join(',')}]` : '') +
+      (defaultsRemoved.length ? `,"defaultsRemoved":${JSON.stringify(defaultsRemoved)}` : '');
+    if (steps.length === 1) {
+      const s = steps[0]!;
+      return {
+        kind: 'delta',
+        json: `{"type":"delta","from":${s.from},"to":${s.to}${s.sharedJson}${hostJson}}\n`,
+        to: s.to,
+        seq: this.seq,
+      };
+    }
+    let shared: HostDelta = { from: steps[0]!.from, to: steps[0]!.to };
+    if (steps[0]!.ipcache) shared.ipcache = steps[0]!.ipcache;
+    if (steps[0]!.records) shared.records = steps[0]!.records;
+    for (const s of steps.slice(1)) {
+      shared = composeHostDeltas(shared, {
+        from: s.from,
+        to: s.to,
+        ...(s.ipcache ? { ipcache: s.ipcache } : {}),
+        ...(s.records ? { records: s.records } : {}),
+      });
+    }
+    const size =
+      (shared.ipcache?.upsert.length ?? 0) +
+      (shared.ipcache?.remove.length ?? 0) +
+      (shared.records?.upsert.length ?? 0) +
+      (shared.records?.remove.length ?? 0) +
+      sides.length +
+      defaults.length;
+    if (size > this.maxDeltaEntries)
+      return { kind: 'snapshot', state: this.snapshot(host), seq: this.seq };
+    return {
+      kind: 'delta',
+      json: `{"type":"delta","from":${shared.from},"to":${last.to}${sharedJsonOf(shared.ipcache, shared.records)}${hostJson}}\n`,
+      to: last.to,
+      seq: this.seq,
+    };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private push(step: Omit<FeedStep, 'seq' | 'sharedJson'>): void {
+    const full: FeedStep = {
+      ...step,
+      seq: ++this.seq,
+      sharedJson: sharedJsonOf(step.ipcache, step.records),
+    };
+    this.steps.push(full);
+    if (this.steps.length > this.ringSize) this.steps.shift();
+    for (const l of this.listeners) l(full);
+  }
+
+  /** The host's sides/defaults changes over `steps` (its local set now vs before them). */
+  private hostPart(
+    host: string,
+    steps: readonly FeedStep[],
+  ): {
+    sides: string[];
+    sidesRemoved: { identity: number; direction: 'egress' | 'ingress' }[];
+    defaults: string[];
+    defaultsRemoved: number[];
+  } {
+    const now = new Set(this.hostLocal.get(host)?.keys() ?? []);
+    const then = new Set(now);
+    const changed = new Set<number>();
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const s = steps[i]!;
+      const h = s.hostIds.get(host);
+      if (h) {
+        for (const id of h.added) then.delete(id);
+        for (const id of h.removed) then.add(id);
+      }
+      for (const id of s.changedIds) changed.add(id);
+    }
+    const sides: string[] = [];
+    const defaults: string[] = [];
+    for (const id of [...now].sort((a, b) => a - b)) {
+      if (then.has(id) && !changed.has(id)) continue;
+      const st = this.ids.get(id);
+      if (!st) continue;
+      sides.push(...st.sidesJson);
+      defaults.push(st.defaultsJson);
+    }
+    const gone = [...then].filter((id) => !now.has(id)).sort((a, b) => a - b);
+    return {
+      sides,
+      sidesRemoved: gone.flatMap((identity) => [
+        { identity, direction: 'egress' as const },
+        { identity, direction: 'ingress' as const },
+      ]),
+      defaults,
+      defaultsRemoved: gone,
+    };
+  }
+
+  private withUnderlay(r: DeltaRecord): DeltaRecord {
+    const u = this.underlayOf(r.host);
+    return u === undefined ? r : { ...r, underlay: u };
+  }
+
+  /** Recompute records and ipcache from the engine; returns what changed. */
+  private rebuildWorld(): {
+    ipcache?: { upsert: IpcacheEntry[]; remove: string[] };
+    records?: { upsert: DeltaRecord[]; remove: string[] };
+  } {
+    const engine = this.engine();
+    const all = engine.hostState(NO_HOST, this.revision);
+    const records = new Map<string, { rec: DeltaRecord; json: string }>();
+    const upsert: DeltaRecord[] = [];
+    for (const r of all.remotes) {
+      const doc = engine.get('Interface', r.name) as { instance?: string } | undefined;
+      const instance = doc?.instance ?? '';
+      const subnet = engine.get('Subnet', r.subnet) as { cidr?: string } | undefined;
+      const inst = engine.get('Instance', instance) as { netns?: string } | undefined;
+      const rec: DeltaRecord = {
+        name: r.name,
+        identity: r.identity,
+        ips: r.ips,
+        mac: r.mac,
+        subnet: r.subnet,
+        ...(r.vni !== undefined ? { vni: r.vni } : {}),
+        host: r.host,
+        cidr: subnet?.cidr ?? '',
+        instance,
+        ...(inst?.netns !== undefined ? { netns: inst.netns } : {}),
+      };
+      const json = JSON.stringify(rec);
+      records.set(r.name, { rec, json });
+      if (this.records.get(r.name)?.json !== json) upsert.push(this.withUnderlay(rec));
+    }
+    const removed = [...this.records.keys()].filter((n) => !records.has(n)).sort();
+    for (const name of removed) this.unindex(this.records.get(name)!.rec);
+    for (const r of upsert) {
+      const old = this.records.get(r.name);
+      if (old) this.unindex(old.rec);
+      this.index(r);
+    }
+    this.records = records;
+    const ipcache = new Map<string, number>();
+    const ipUpsert: IpcacheEntry[] = [];
+    for (const e of all.ipcache) {
+      ipcache.set(e.ip, e.identity);
+      if (this.ipcache.get(e.ip) !== e.identity) ipUpsert.push({ ip: e.ip, identity: e.identity });
+    }
+    const ipRemove = [...this.ipcache.keys()].filter((ip) => !ipcache.has(ip)).sort();
+    this.ipcache = ipcache;
+    return {
+      ...(ipUpsert.length || ipRemove.length
+        ? { ipcache: { upsert: ipUpsert.sort((a, b) => (a.ip < b.ip ? -1 : 1)), remove: ipRemove } }
+        : {}),
+      ...(upsert.length || removed.length ? { records: { upsert, remove: removed } } : {}),
+    };
+  }
+
+  private index(r: DeltaRecord): void {
+    let m = this.hostLocal.get(r.host);
+    if (!m) this.hostLocal.set(r.host, (m = new Map()));
+    m.set(r.identity, (m.get(r.identity) ?? 0) + 1);
+  }
+
+  private unindex(r: DeltaRecord): void {
+    const m = this.hostLocal.get(r.host);
+    if (!m) return;
+    const n = (m.get(r.identity) ?? 0) - 1;
+    if (n > 0) m.set(r.identity, n);
+    else m.delete(r.identity);
+    if (m.size === 0) this.hostLocal.delete(r.host);
+  }
+
+  private snapshotHostIds(): Map<string, Set<number>> {
+    const out = new Map<string, Set<number>>();
+    for (const [h, m] of this.hostLocal) out.set(h, new Set(m.keys()));
+    return out;
+  }
+
+  private diffHostIds(
+    before: Map<string, Set<number>>,
+  ): Map<string, { added: number[]; removed: number[] }> {
+    const out = new Map<string, { added: number[]; removed: number[] }>();
+    for (const h of new Set([...before.keys(), ...this.hostLocal.keys()])) {
+      const b = before.get(h) ?? new Set<number>();
+      const a = new Set(this.hostLocal.get(h)?.keys() ?? []);
+      const added = [...a].filter((id) => !b.has(id));
+      const removed = [...b].filter((id) => !a.has(id));
+      if (added.length || removed.length) out.set(h, { added, removed });
+    }
+    return out;
+  }
+
+  private localIdsEverywhere(): Set<number> {
+    const out = new Set<number>();
+    for (const m of this.hostLocal.values()) for (const id of m.keys()) out.add(id);
+    return out;
+  }
+
+  /**
+   * Recompute the cached sides/defaults of `candidates` that are local somewhere
+   * (one hostState per representative host); forget identities local nowhere.
+   * Returns those whose serialised form changed.
+   */
+  private refreshIds(candidates: Set<number>): Set<number> {
+    const local = new Map<number, string>();
+    for (const [h, m] of this.hostLocal)
+      for (const id of m.keys()) if (!local.has(id)) local.set(id, h);
+    for (const id of [...this.ids.keys()]) if (!local.has(id)) this.ids.delete(id);
+    const changed = new Set<number>();
+    const todo = new Set([...candidates].filter((id) => local.has(id)));
+    const engine = this.engine();
+    while (todo.size > 0) {
+      const id = todo.values().next().value as number;
+      const host = local.get(id)!;
+      const hs = engine.hostState(host, this.revision);
+      const mine = new Set(hs.defaults.map((d) => d.identity));
+      for (const def of hs.defaults) {
+        if (!todo.has(def.identity)) continue;
+        todo.delete(def.identity);
+        const sides = hs.sides.filter((s) => s.identity === def.identity);
+        const next: IdentityState = {
+          sides,
+          defaults: def,
+          sidesJson: sides.map((s) => JSON.stringify(s)),
+          defaultsJson: JSON.stringify(def),
+        };
+        const prev = this.ids.get(def.identity);
+        if (
+          !prev ||
+          prev.defaultsJson !== next.defaultsJson ||
+          prev.sidesJson.join(',') !== next.sidesJson.join(',')
+        )
+          changed.add(def.identity);
+        this.ids.set(def.identity, next);
+      }
+      // Should not happen (the index says the host holds it); never loop forever.
+      if (!mine.has(id)) todo.delete(id);
+    }
+    return changed;
+  }
+}
+
+function sharedJsonOf(ipcache: HostDelta['ipcache'], records: HostDelta['records']): string {
+  return (
+    (ipcache ? `,"ipcache":${JSON.stringify(ipcache)}` : '') +
+    (records ? `,"records":${JSON.stringify(records)}` : '')
+  );
+}

@@ -1,0 +1,192 @@
+/**
+ * The delta protocol against the engine's own snapshots: for random models with
+ * instances on hosts and random changes (records, tags, attachments, instance moves,
+ * policies, partitions, settings), snapshot(R) folded with the rendered deltas equals
+ * snapshot(R'); resume from a revision; snapshot fallback when the ring lost it;
+ * coalescing of several steps into one delta.
+ */
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/index.js';
+import type { Change, EngineDelta } from '../../src/engine/types.js';
+import {
+  referenceModelToDocuments,
+  applyReferenceChanges,
+  type ReferenceModel,
+} from '../../src/engine/reference/reference-model.js';
+import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
+import type { HostState } from '../../src/model/host-state.js';
+import { HostFeed } from '../../src/server/distribution/host-feed.js';
+import type { ChangeRecord } from '../../src/store/types.js';
+import { randomChange, randomModel } from '../support/random-model.js';
+import { makeRng, type Rng } from '../support/rng.js';
+
+const HOSTS = ['h0', 'h1', 'h2'];
+
+function withInstances(rng: Rng, model: ReferenceModel): ReferenceModel {
+  const m = structuredClone(model);
+  m.instances = [0, 1, 2, 3].map((i) => ({
+    name: `i${i}`,
+    host: rng.pick(HOSTS),
+    ...(rng.chance(0.3) ? { netns: `ns${i}` } : {}),
+  }));
+  for (const r of m.interfaces) if (rng.chance(0.8)) r.instance = `i${rng.int(0, 3)}`;
+  return m;
+}
+
+/** A random change, a third of them about attachments and instances. */
+function change(rng: Rng, model: ReferenceModel): Change {
+  const roll = rng.int(0, 8);
+  if (roll === 0 && model.interfaces.length > 0) {
+    const r = structuredClone(rng.pick(model.interfaces));
+    if (r.instance !== undefined && rng.chance(0.3)) delete r.instance;
+    else r.instance = `i${rng.int(0, 3)}`;
+    return { op: 'put', doc: { kind: 'Interface', ...r } };
+  }
+  if (roll === 1) {
+    const inst = structuredClone(rng.pick(model.instances));
+    inst.host = rng.pick(HOSTS);
+    if (rng.chance(0.3)) inst.netns = `ns-${rng.int(0, 9)}`;
+    return { op: 'put', doc: { kind: 'Instance', ...inst } };
+  }
+  return randomChange(rng, model).change;
+}
+
+interface Harness {
+  engine: Engine;
+  feed: HostFeed;
+  model: ReferenceModel;
+  revision: number;
+  step(c: Change): EngineDelta | undefined;
+}
+
+function harness(seed: number, ringSize = 1024, maxDeltaEntries = 5000): Harness {
+  const rng = makeRng(seed);
+  const model = withInstances(rng, randomModel(rng, { records: 10, policies: 5 }));
+  const engine = new Engine({ identityGraceMs: 0 });
+  engine.load(referenceModelToDocuments(model), 1000);
+  const feed = new HostFeed(() => engine, { ringSize, maxDeltaEntries });
+  feed.reset(1);
+  const h: Harness = {
+    engine,
+    feed,
+    model,
+    revision: 1,
+    step(c) {
+      let delta: EngineDelta;
+      try {
+        delta = engine.apply([c], 1000 + h.revision);
+      } catch {
+        return undefined; // an invalid random change: nothing committed
+      }
+      h.model = applyReferenceChanges(h.model, [c]);
+      h.revision++;
+      const record = {
+        revision: h.revision,
+        at: new Date(1000 + h.revision).toISOString(),
+        actor: 't',
+        action: 't',
+        changes: [],
+      } as unknown as ChangeRecord;
+      feed.onRecord(record, delta);
+      return delta;
+    },
+  };
+  return h;
+}
+
+/** Fold what a stream at `seq` would receive onto `state`. */
+function follow(feed: HostFeed, host: string, state: HostState, seq: number) {
+  const r = feed.render(host, seq);
+  if (r.kind === 'none') return { state, seq, kind: 'none' as const };
+  if (r.kind === 'snapshot') return { state: r.state, seq: r.seq, kind: 'snapshot' as const };
+  const msg = JSON.parse(r.json) as HostMessage;
+  expect(msg.type).toBe('delta');
+  if (msg.type !== 'delta') throw new Error('unreachable');
+  return { state: applyHostDelta(state, msg), seq: r.seq, kind: 'delta' as const };
+}
+
+describe('HostFeed', () => {
+  it('snapshot(R) + deltas == snapshot(R′) on random changes, step by step', () => {
+    for (let seed = 1; seed <= 25; seed++) {
+      const h = harness(seed);
+      const states = new Map(HOSTS.map((host) => [host, h.feed.snapshot(host)]));
+      const seqs = new Map(HOSTS.map((host) => [host, h.feed.head]));
+      const rng = makeRng(seed * 7919);
+      for (let i = 0; i < 40; i++) {
+        h.step(change(rng, h.model));
+        for (const host of HOSTS) {
+          const f = follow(h.feed, host, states.get(host)!, seqs.get(host)!);
+          expect(f.kind, `seed ${seed} change ${i}`).not.toBe('snapshot');
+          states.set(host, f.state);
+          seqs.set(host, f.seq);
+          expect(f.state, `seed ${seed} change ${i} host ${host}`).toEqual(h.feed.snapshot(host));
+        }
+      }
+    }
+  });
+
+  it('coalesces many steps into one delta for a slow reader, equal to the snapshot', () => {
+    for (let seed = 100; seed < 110; seed++) {
+      const h = harness(seed);
+      const start = new Map(HOSTS.map((host) => [host, h.feed.snapshot(host)]));
+      const seq0 = h.feed.head;
+      const rng = makeRng(seed);
+      for (let i = 0; i < 30; i++) h.step(change(rng, h.model));
+      for (const host of HOSTS) {
+        const f = follow(h.feed, host, start.get(host)!, seq0);
+        expect(f.kind).toBe('delta');
+        expect(f.state).toEqual(h.feed.snapshot(host));
+        expect(h.feed.render(host, f.seq).kind).toBe('none');
+      }
+    }
+  });
+
+  it('resumes from a revision it still holds, and falls back to a snapshot once the ring lost it', () => {
+    const h = harness(5, 8);
+    const rng = makeRng(55);
+    const at = h.feed.revision;
+    const before = h.feed.snapshot('h0');
+    while (h.feed.revision < at + 3) h.step(change(rng, h.model));
+    const pos = h.feed.positionFor(at);
+    expect(typeof pos).toBe('number');
+    const f = follow(h.feed, 'h0', before, pos as number);
+    expect(f.state).toEqual(h.feed.snapshot('h0'));
+    expect(h.feed.positionFor(h.feed.revision)).toBe(h.feed.head);
+    expect(h.feed.positionFor(h.feed.revision + 5)).toBe('future');
+    while (h.feed.revision < at + 20) h.step(change(rng, h.model));
+    expect(h.feed.positionFor(at)).toBe('snapshot');
+    // A stream positioned before the ring's start is sent a snapshot too.
+    expect(h.feed.render('h0', 0).kind).toBe('snapshot');
+  });
+
+  it('turns a coalesced delta larger than the limit into a snapshot', () => {
+    const h = harness(9, 1024, 0);
+    const rng = makeRng(99);
+    const seq0 = h.feed.head;
+    let n = 0;
+    while (n < 3) if (h.step(change(rng, h.model))) n++;
+    const r = h.feed.render('h1', seq0);
+    expect(r.kind).toBe('snapshot');
+  });
+
+  it('shares the ipcache and records bytes of a step between hosts', () => {
+    const h = harness(3);
+    const rng = makeRng(33);
+    const seq = h.feed.head;
+    // Find a change that moves addresses.
+    for (let i = 0; i < 100; i++) {
+      const d = h.step(change(rng, h.model));
+      if (d && d.ipcacheUpsert.length > 0) break;
+    }
+    const texts = HOSTS.map((host) => {
+      const r = h.feed.render(host, h.feed.head - 1);
+      return r.kind === 'delta' ? r.json : '';
+    });
+    const shared = (t: string) =>
+      t.slice(0, t.search(/,"(sides|defaults|sidesRemoved|defaultsRemoved)"|}\n$/));
+    expect(texts[0]).toContain('"ipcache"');
+    expect(shared(texts[0]!)).toBe(shared(texts[1]!));
+    expect(shared(texts[1]!)).toBe(shared(texts[2]!));
+    void seq;
+  });
+});
