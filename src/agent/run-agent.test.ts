@@ -38,7 +38,7 @@ interface FakeManager {
   close(): Promise<void>;
 }
 
-async function manager(initial: number): Promise<FakeManager> {
+async function manager(initial: number, refuseSince = false): Promise<FakeManager> {
   const m: Partial<FakeManager> & {
     requests: FakeManager['requests'];
     watchers: ServerResponse[];
@@ -56,6 +56,13 @@ async function manager(initial: number): Promise<FakeManager> {
         m.acks.push((JSON.parse(body) as { revision: number }).revision);
         res.end('{"ok":true}');
       });
+    } else if (
+      refuseSince &&
+      req.url?.startsWith('/v1/hosts/h1/watch') &&
+      req.url.includes('since=')
+    ) {
+      res.statusCode = 400;
+      res.end('{"error":{"code":"VNP_ERR_VALIDATION","message":"querystring since: unknown"}}');
     } else if (req.url?.startsWith('/v1/hosts/h1/watch')) {
       res.setHeader('content-type', 'application/x-ndjson');
       // Like the real manager: the current state at once, then changes.
@@ -208,5 +215,18 @@ describe('runAgent', () => {
     send({ type: 'delta', from: 7, to: 8 });
     await until(() => m.watchers.length === 2);
     expect(handle.syncs).toBe(2);
+  });
+
+  it('follows a manager that refuses since= without resuming', async () => {
+    const m = await manager(4, true);
+    cleanup.push(() => m.close());
+    const { handle } = start([m.url]);
+    await handle.ready;
+    await until(() => m.watchers.length === 1);
+    m.push(state(5));
+    await until(() => handle.agent.state?.revision === 5);
+    expect(
+      m.requests.filter((r) => r.url.includes('/watch')).map((r) => r.url.includes('since=')),
+    ).toEqual([true, false]);
   });
 });

@@ -176,10 +176,15 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
       markReady();
       await ack(base, ctl.signal);
       const since = agent.state ? `&since=${agent.state.revision}` : '';
-      const watch = await fetch(endpoint(base, opts.host, 'watch', opts.underlayIp) + since, {
-        headers,
-        signal: ctl.signal,
-      });
+      const watchUrl = endpoint(base, opts.host, 'watch', opts.underlayIp);
+      let watch = await fetch(watchUrl + since, { headers, signal: ctl.signal });
+      if (watch.status === 400 && since) {
+        // A manager that refuses `since` (an older one, during a rolling upgrade):
+        // follow it without resuming; its first message is the full state.
+        await watch.arrayBuffer();
+        opts.log?.(`manager ${base} refused since= (${watch.status}); watching without it`);
+        watch = await fetch(watchUrl, { headers, signal: ctl.signal });
+      }
       if (!watch.ok || !watch.body) throw new Error(`GET watch: HTTP ${watch.status}`);
       alive();
       for await (const item of ndjson(watch.body, alive)) {
