@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { referenceModelToDocuments } from './reference/reference-model.js';
 import { Engine } from './engine.js';
-import { previewImpact, type ImpactRow } from './impact.js';
+import { previewImpact, whoCanReach, type ImpactRow } from './impact.js';
 import type { Protocol } from '../model/types.js';
 import { randomChange, randomModel } from '../../test/support/random-model.js';
 import { makeRng } from '../../test/support/rng.js';
@@ -119,6 +119,33 @@ describe('previewImpact', () => {
       const few = previewImpact(e, after, { limit: 3 });
       expect(few.rows).toHaveLength(3);
       expect(few.truncated).toBe(all.rows.length - 3);
+    }
+  });
+
+  it('whoCanReach agrees with check for every record and port (random models)', () => {
+    for (let seed = 200; seed < 230; seed++) {
+      const rng = makeRng(seed);
+      const model = randomModel(rng, { records: 7, policies: 5 });
+      const e = new Engine();
+      e.load(referenceModelToDocuments(model), 0);
+      const names = e.list('Interface').map((d) => d.name);
+      for (const dst of names) {
+        const who = whoCanReach(e, dst, { examples: 1000 });
+        for (const src of names) {
+          if (src === dst) continue;
+          for (const proto of PROTOS)
+            for (const port of proto === 'icmp' ? [1] : PORTS) {
+              const want = e.check({ src, dst, protocol: proto, port }).verdict === 'allow';
+              const p = proto === 'icmp' ? 0 : port;
+              const got = who.some(
+                (w) =>
+                  w.examples.includes(src) &&
+                  w.allowed.some((a) => a.proto === proto && a.ports[0] <= p && p <= a.ports[1]),
+              );
+              expect(got, `seed ${seed}: ${src}→${dst} ${proto}/${port}`).toBe(want);
+            }
+        }
+      }
     }
   });
 });
