@@ -75,7 +75,8 @@ const WatchQuery = {
   type: 'object',
   properties: {
     underlay: { type: 'string', maxLength: 45 },
-    since: { type: 'integer', minimum: 0 },
+    // Query strings are not coerced (app.ts): a decimal revision.
+    since: { type: 'string', pattern: '^[0-9]{1,15}$' },
   },
   additionalProperties: false,
 } as const;
@@ -148,7 +149,8 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
     async (request, reply) => {
       const host = hostParam(request);
       const isAgent = request.principal?.role === 'agent';
-      const since = (request.query as { since?: number }).since;
+      const sinceText = (request.query as { since?: string }).since;
+      const since = sinceText === undefined ? undefined : Number(sinceText);
       reply.hijack();
       const stream = reply.raw;
       stream.writeHead(200, {
