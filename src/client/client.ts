@@ -194,9 +194,18 @@ export class VnpClient {
     return withKind('Interface', await this.request<ApiResource>('POST', path, { body: {} }));
   }
 
-  /** Set and/or remove tags of an interface record in one change. */
-  async patchTags(iface: string, patch: TagPatch): Promise<ApiResource> {
-    const path = `${resourcePath('Interface', iface)}/tags`;
+  /**
+   * Set and/or remove tags of an interface record in one change. With `wait` (`5s`),
+   * the answer comes once every connected PEP the change concerns acknowledged it
+   * (`waited: {ms, hosts}` in the answer), or VNP_ERR_TIMEOUT names the laggards.
+   */
+  async patchTags(
+    iface: string,
+    patch: TagPatch,
+    opts: { wait?: string } = {},
+  ): Promise<ApiResource> {
+    const wait = opts.wait !== undefined ? `?wait=${encodeURIComponent(opts.wait)}` : '';
+    const path = `${resourcePath('Interface', iface)}/tags${wait}`;
     return withKind('Interface', await this.request<ApiResource>('PATCH', path, { body: patch }));
   }
 

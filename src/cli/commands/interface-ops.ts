@@ -68,13 +68,34 @@ export function registerInterfaceOps(program: Command, ctx: CliContext): void {
 Examples:
   vnp tag web-1 env=prod tier=2 pci=true
   vnp tag db-1 'owner={"team":"pay","cc":41}'
-  vnp tag web-3 quarantine=true`,
+  vnp tag web-3 quarantine=true
+  vnp tag web-3 quarantine=true --wait --timeout 5s`,
     )
-    .action(async (iface: string, assignments: string[], opts: OutFlags, cmd: Command) => {
-      const set = parseTagArgs(assignments);
-      const rec = await ctx.client(cmd).patchTags(iface, { set });
-      printRecord(ctx, opts, rec, `${iface} tagged ${formatTags(set)}${revisionText(rec)}`);
-    });
+    .option('--wait', 'return once every connected PEP the change concerns enforces it')
+    .option('--timeout <duration>', 'how long --wait waits (5s, 500ms, 1m)', '5s')
+    .action(
+      async (
+        iface: string,
+        assignments: string[],
+        opts: OutFlags & { wait?: boolean; timeout: string },
+        cmd: Command,
+      ) => {
+        const set = parseTagArgs(assignments);
+        const rec = await ctx
+          .client(cmd)
+          .patchTags(iface, { set }, opts.wait ? { wait: opts.timeout } : {});
+        const waited = (rec as { waited?: { ms: number; hosts: number } }).waited;
+        const waitText = waited
+          ? `; enforced by ${waited.hosts} PEP${waited.hosts === 1 ? '' : 's'} after ${waited.ms} ms`
+          : '';
+        printRecord(
+          ctx,
+          opts,
+          rec,
+          `${iface} tagged ${formatTags(set)}${revisionText(rec)}${waitText}`,
+        );
+      },
+    );
 
   program
     .command('untag')
