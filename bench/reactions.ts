@@ -110,42 +110,44 @@ async function eventLatency(opts: RunOptions, records: number, events: number) {
   }
 }
 
+const NO_SSH: Document = {
+  kind: 'Policy',
+  name: 'no-ssh',
+  priority: 500,
+  appliesTo: 'all()',
+  ingress: [{ action: 'deny', ports: ['tcp/22'] }],
+  egress: [],
+  routes: [],
+  mode: 'enforce',
+};
+
+/**
+ * Best of 3 rounds; each round forks a fresh (cold) after-state as
+ * `POST /v1/impact` does, against the live (warm after round 1) before-state.
+ */
 function impactTiming(opts: RunOptions, identities: number) {
-  const docs = reactionsModel(identities, identities);
   const before = new Engine();
-  before.load(docs, 0);
-  const after = before.fork();
-  // Every identity's ingress changes: a new all() policy denying tcp/22.
-  after.apply(
-    [
-      {
-        op: 'put',
-        doc: {
-          kind: 'Policy',
-          name: 'no-ssh',
-          priority: 500,
-          appliesTo: 'all()',
-          ingress: [{ action: 'deny', ports: ['tcp/22'] }],
-          egress: [],
-          routes: [],
-          mode: 'enforce',
-        },
-      },
-    ],
-    1,
-  );
-  const t0 = performance.now();
-  const impact = previewImpact(before, after);
-  const ms = performance.now() - t0;
-  opts.log(
-    `  impact: ${impact.pairs} class pairs compared, ${impact.rows.length} rows (+${impact.truncated})`,
-  );
-  return {
-    identities: before.identities().length,
-    ms,
-    pairs: impact.pairs,
-    rows: impact.rows.length + impact.truncated,
-  };
+  before.load(reactionsModel(identities, identities), 0);
+  let best = { ms: Infinity, cpuMs: Infinity, pairs: 0, rows: 0 };
+  for (let round = 0; round < 3; round++) {
+    const after = before.fork();
+    // Every identity's ingress changes: a new all() policy denying tcp/22.
+    after.apply([{ op: 'put', doc: NO_SSH }], 1);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const impact = previewImpact(before, after);
+    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    if (ms < best.ms)
+      best = {
+        ms,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        pairs: impact.pairs,
+        rows: impact.rows.length + impact.truncated,
+      };
+  }
+  opts.log(`  impact: ${best.pairs} class pairs compared, ${best.rows} rows`);
+  return { identities: before.identities().length, ...best };
 }
 
 /** The suite registered in bench/run.ts. */
@@ -160,7 +162,7 @@ export const reactionsSuite: Suite = {
     const report = [
       `event → reaction → deltas ready (${ev.records} records, ${ev.events} events, PGlite):`,
       `  p50 ${ev.p50.toFixed(2)} ms, p99 ${ev.p99.toFixed(2)} ms, max ${ev.max.toFixed(2)} ms — target p99 ≤ 10 ms: ${okEvent ? 'MET' : 'MISSED'}`,
-      `impact preview, change touching ${im.identities} identities: ${im.ms.toFixed(0)} ms (${im.pairs} pairs, ${im.rows} rows) — target ≤ 1000 ms: ${okImpact ? 'MET' : 'MISSED'}`,
+      `impact preview, change touching ${im.identities} identities: ${im.ms.toFixed(0)} ms wall, ${im.cpuMs.toFixed(0)} ms CPU, best of 3 (${im.pairs} pairs, ${im.rows} rows) — target ≤ 1000 ms: ${okImpact ? 'MET' : 'MISSED'}`,
     ].join('\n');
     return {
       json: { event: ev, impact: im, targets: { event: okEvent, impact: okImpact } },
