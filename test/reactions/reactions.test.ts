@@ -106,6 +106,23 @@ describe('event → reaction → verdict → expiry', () => {
     expect(await s.store.listExpiries()).toEqual([]);
   });
 
+  it('a restart in the middle of a ttl keeps the expiry, which the new manager undoes when due', async () => {
+    const clock = manualClock();
+    let s = await quarantineServer(clock);
+    await s.call('POST', '/v1/events', { body: { type: 'ids.alert', target: 'web-1' } });
+    clock.advance(100_000);
+    s = await s.restart();
+    servers.push(s);
+    expect(await verdict(s, 'web-1', 'db-1')).toBe('deny');
+    expect(await s.store.listExpiries()).toHaveLength(1);
+    const reactor = reactorOf(s.manager)!;
+    clock.advance(150_000);
+    expect(await reactor.runDue()).toBe(0);
+    clock.advance(50_000);
+    expect(await reactor.runDue()).toBe(1);
+    expect(await verdict(s, 'web-1', 'db-1')).toBe('allow');
+  });
+
   it('stores events, including ones whose target is unknown, and lists them newest first', async () => {
     const clock = manualClock();
     const s = await quarantineServer(clock);
