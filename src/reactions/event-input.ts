@@ -12,6 +12,8 @@ export interface EventInput {
   target: string;
   severity?: number;
   details?: JsonValue;
+  /** More types reactions may fire on (set by ingesters, never by the HTTP body). */
+  aliases?: string[];
 }
 
 const MAX_DETAILS_BYTES = 16 * 1024;

@@ -4,7 +4,8 @@
  * tags, the pending expiries of the target and the time.
  *
  * Invariants:
- * - A reaction fires when its `on` equals the event type and its `match`
+ * - A reaction fires when its `on` equals the event type (or one of the event's
+ *   aliases, e.g. `suricata:<category>` beside `suricata.alert`) and its `match`
  *   selector (absent = any record) matches the target's tags *before* the event.
  * - Reactions are applied in name order; a later one sees the tags the earlier
  *   ones produced, so the result does not depend on the order they were listed.
@@ -42,8 +43,12 @@ export function sameTagValue(a: TagValue | undefined, b: TagValue | undefined): 
  * @example
  *   reactionFires({ name: 'q', on: 'ids.alert', match: 'env == "prod"' }, 'ids.alert', { env: 'prod' }) // true
  */
-export function reactionFires(reaction: Reaction, type: string, tags: Tags): boolean {
-  if (reaction.on !== type) return false;
+export function reactionFires(
+  reaction: Reaction,
+  type: string | readonly string[],
+  tags: Tags,
+): boolean {
+  if (typeof type === 'string' ? reaction.on !== type : !type.includes(reaction.on)) return false;
   return reaction.match === undefined || compileSelectorCached(reaction.match)(tags);
 }
 
@@ -78,7 +83,8 @@ function undoOf(r: Reaction, before: Tags): Pick<ReactionExpiry, 'set' | 'remove
  *   //   expiries: [{ record: 'web-1', reaction: 'q', expiresAt: '1970-01-01T00:05:00.000Z', set: { quarantine: true }, removed: [], prior: {} }] }
  */
 export function planReactions(input: {
-  type: string;
+  /** The event type, or the type and its aliases. */
+  type: string | readonly string[];
   record: string;
   tags: Tags;
   reactions: readonly Reaction[];

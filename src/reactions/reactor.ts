@@ -165,12 +165,13 @@ export class Reactor {
 
   private async handleLocked(input: EventInput, actor: string): Promise<EventOutcome> {
     const now = this.host.now();
+    const types = [input.type, ...(input.aliases ?? [])];
     const record = this.resolveTarget(input.target);
     const doc = record ? (this.host.engine.get('Interface', record) as Interface) : undefined;
     const plan =
       record && doc
         ? planReactions({
-            type: input.type,
+            type: types,
             record,
             tags: doc.tags,
             reactions: this.reactions(this.host.engine),
@@ -196,13 +197,13 @@ export class Reactor {
         actor: `reaction:${plan.fired.join(',')}`,
         action: `event ${input.type} id=${event.id} record=${record}`,
       },
-      (engine) => this.replan(engine, input.type, record, now),
+      (engine) => this.replan(engine, types, record, now),
     );
     return { event, expiries, ...(committed ? { revision: committed.revision } : {}) };
   }
 
   /** Under the manager's lock: the tag change against the current record. */
-  private replan(engine: Engine, type: string, record: string, now: number) {
+  private replan(engine: Engine, type: readonly string[], record: string, now: number) {
     const doc = engine.get('Interface', record) as Interface | undefined;
     if (!doc) return { changes: [], result: undefined, commit: false };
     const plan = planReactions({

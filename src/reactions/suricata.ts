@@ -3,7 +3,8 @@
  * line (`eve.json`); we accept one object, an array, or NDJSON text.
  *
  * Mapping (documented in docs/reactions.md): each `event_type: "alert"` becomes
- * one event of type `suricata.alert` whose target is the alert's `src_ip` —
+ * one event of type `suricata.alert` (reactions may also select the alert's
+ * category with `on: suricata:<category slug>`, an alias) whose target is the alert's `src_ip` —
  * the host that sent the offending traffic is the one to quarantine. When
  * `src_ip` belongs to no record the caller may retry with `dest_ip` (see
  * `candidates`). `alert.severity` (1 = high … 3 = low, Suricata's scale) is kept
@@ -19,6 +20,8 @@ export const SURICATA_ALERT_TYPE = 'suricata.alert';
 /** One alert turned into an event body. */
 export interface SuricataEvent {
   type: string;
+  /** `suricata:<category slug>` when the alert has a category. */
+  aliases: string[];
   /** Targets to try, in order: src_ip then dest_ip. */
   candidates: string[];
   severity?: number;
@@ -100,8 +103,10 @@ function alertEvent(o: Obj, index: number): SuricataEvent {
   copy('flowId', o.flow_id);
   copy('timestamp', o.timestamp);
   const sev = alert.severity;
+  const slug = typeof details.categorySlug === 'string' ? details.categorySlug : '';
   return {
     type: SURICATA_ALERT_TYPE,
+    aliases: slug ? [`suricata:${slug}`] : [],
     candidates,
     ...(typeof sev === 'number' && Number.isInteger(sev) ? { severity: sev } : {}),
     details,

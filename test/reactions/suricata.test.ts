@@ -14,6 +14,7 @@ describe('parseSuricataEve', () => {
     expect(events).toHaveLength(2);
     expect(events[0]).toMatchObject({
       type: 'suricata.alert',
+      aliases: ['suricata:a-network-trojan-was-detected'],
       candidates: ['10.20.0.10', '203.0.113.45'],
       severity: 1,
       details: {
@@ -42,6 +43,20 @@ describe('POST /v1/events/suricata', () => {
   let s: TestServer;
   beforeAll(async () => {
     s = await quarantineServer(manualClock());
+    // A reaction on one alert category (the alias suricata:<category slug>).
+    const r = await s.call('POST', '/v1/apply', {
+      body: {
+        documents: [
+          {
+            kind: 'Reaction',
+            name: 'mark-scanned',
+            on: 'suricata:potentially-bad-traffic',
+            addTags: { scanned: true },
+          },
+        ],
+      },
+    });
+    expect(r.status).toBe(200);
   });
   afterAll(async () => {
     await s.close();
@@ -66,6 +81,10 @@ describe('POST /v1/events/suricata', () => {
     expect(first.event.reactions).toEqual(['quarantine-suricata']);
     // src_ip is outside every record: dest_ip (db-1) is the target.
     expect(second.event).toMatchObject({ target: '10.20.0.20', record: 'db-1' });
+    expect(second.event.reactions).toEqual(['mark-scanned', 'quarantine-suricata']);
+    expect(s.manager.engine.get('Interface', 'db-1')).toMatchObject({
+      tags: { scanned: true, quarantine: true },
+    });
     const check = await s.call('POST', '/v1/check', {
       body: { src: 'web-1', dst: 'db-1', protocol: 'tcp', port: 5432 },
     });

@@ -115,6 +115,7 @@ export const eventRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app,
             await reactor.handleEvent(
               {
                 type: e.type,
+                aliases: e.aliases,
                 target,
                 ...(e.severity !== undefined ? { severity: e.severity } : {}),
                 details: e.details,
