@@ -16,6 +16,8 @@ export class DeltaBuilder {
   readonly defaults = new Set<number>();
   readonly records = new Set<string>();
   readonly hosts = new Set<string>();
+  /** Partitions whose membership changed (their members' default rows change). */
+  readonly dirtyPartitions = new Set<string>();
 
   ipUpsert(ip: Ip, identity: number): void {
     const text = formatIp(ip);

@@ -119,6 +119,8 @@ export class Engine {
   /** src identity → dst identity → final verdict table (see pairTable). */
   private pairCache: (Map<number, PortTable> | undefined)[] = [];
   private pairCount = 0;
+  /** Shared part of every host's state; rebuilt after a change. */
+  private hostIndex: HostIndex | undefined;
 
   constructor(opts: EngineOptions = {}) {
     this.opts = opts;
@@ -200,7 +202,9 @@ export class Engine {
       this.defaultsCache.clear();
       for (const id of this.ids.ids()) d.defaults.add(id);
     }
+    this.finishDefaults(d);
     this.clearPairs();
+    this.hostIndex = undefined;
     return d.build();
   }
 
@@ -416,7 +420,13 @@ export class Engine {
 
   /** Everything one host's PEP needs (design.md §3–§4). */
   hostState(host: string, revision: number): HostState {
-    return buildHostState(host, revision, {
+    const ctx = this.hostContext();
+    this.hostIndex ??= buildHostIndex(ctx);
+    return buildHostState(host, revision, this.hostIndex, ctx);
+  }
+
+  private hostContext(): HostStateContext {
+    return {
       records: this.records,
       instanceHost: (name) => this.model.get('Instance', name)?.host,
       instanceNetns: (name) => this.model.get('Instance', name)?.netns,
@@ -427,7 +437,7 @@ export class Engine {
       partitionMembers: (name) => this.partitions.get(name)?.entry.members,
       pairDefault: (a, b) => this.pairDefault(a, b).verdict,
       settings: this.settings,
-    });
+    };
   }
 
   /**
@@ -707,9 +717,17 @@ export class Engine {
       .map((p) => p.doc.name)
       .sort();
     d.defaults.add(id);
-    for (const name of new Set([...before, ...info.partitions]))
-      for (const m of this.partitions.get(name)?.entry.members ?? []) d.defaults.add(m);
+    // Every member of these partitions gains or loses `id` as a partition mate; they
+    // are listed once per batch in finishDefaults (listing them here is quadratic).
+    for (const name of before) d.dirtyPartitions.add(name);
+    for (const name of info.partitions) d.dirtyPartitions.add(name);
     this.defaultsCache.clear();
+  }
+
+  /** Adds the members of every partition whose membership changed to the defaults delta. */
+  private finishDefaults(d: DeltaBuilder): void {
+    for (const name of d.dirtyPartitions)
+      for (const m of this.partitions.get(name)?.entry.members ?? []) d.defaults.add(m);
   }
 
   // ---------------------------------------------------------------- identities

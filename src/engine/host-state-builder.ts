@@ -39,13 +39,24 @@ export interface HostStateContext {
   settings: Settings;
 }
 
-export function buildHostState(host: string, revision: number, ctx: HostStateContext): HostState {
-  const locals: LocalRecord[] = [];
-  const remotes: RemoteRecord[] = [];
+/**
+ * What every host's state shares at one model version: the ipcache, the attached
+ * records (as local and remote entries) and the sorted address book. Built once per
+ * engine change, not once per host.
+ */
+export interface HostIndex {
+  ipcache: HostState['ipcache'];
+  attached: { host: string; local: LocalRecord; remote: RemoteRecord }[];
+  addressBook: AddressOwner[];
+}
+
+export function buildHostIndex(ctx: HostStateContext): HostIndex {
   const ipcache: HostState['ipcache'] = [];
+  const attached: HostIndex['attached'] = [];
   const sorted = [...ctx.records.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const r of sorted) {
-    for (const ip of r.ips) ipcache.push({ ip: formatIp(ip), identity: r.identity });
+    const ips = r.ips.map(formatIp);
+    for (const ip of ips) ipcache.push({ ip, identity: r.identity });
     const inst = r.doc.instance;
     const h = inst === undefined ? undefined : ctx.instanceHost(inst);
     if (h === undefined || inst === undefined) continue;
@@ -53,35 +64,53 @@ export function buildHostState(host: string, revision: number, ctx: HostStateCon
     const base = {
       name: r.name,
       identity: r.identity,
-      ips: r.ips.map(formatIp),
+      ips,
       mac: r.doc.mac ?? '',
       subnet: r.doc.subnet,
       ...(subnet?.vni !== undefined ? { vni: subnet.vni } : {}),
     };
-    if (h === host) {
-      const netns = ctx.instanceNetns(inst);
-      locals.push({
+    const netns = ctx.instanceNetns(inst);
+    attached.push({
+      host: h,
+      local: {
         ...base,
         cidr: subnet?.cidr ?? '',
         instance: inst,
         ...(netns !== undefined ? { netns } : {}),
-      });
-    } else {
-      remotes.push({ ...base, host: h });
-    }
+      },
+      remote: { ...base, host: h },
+    });
+  }
+  return { ipcache, attached, addressBook: sortedAddresses(sorted) };
+}
+
+/**
+ * One host's state from the shared index. The ipcache array and the record objects
+ * are shared between hosts: treat them as read-only.
+ */
+export function buildHostState(
+  host: string,
+  revision: number,
+  index: HostIndex,
+  ctx: HostStateContext,
+): HostState {
+  const locals: LocalRecord[] = [];
+  const remotes: RemoteRecord[] = [];
+  for (const a of index.attached) {
+    if (a.host === host) locals.push(a.local);
+    else remotes.push(a.remote);
   }
   const localIds = [...new Set(locals.map((l) => l.identity))].sort((a, b) => a - b);
-  const addressBook = sortedAddresses(sorted);
   const sides: SideState[] = [];
   for (const id of localIds)
     for (const dir of ['egress', 'ingress'] as const)
-      sides.push(sideState(ctx.side(id, dir), addressBook));
+      sides.push(sideState(ctx.side(id, dir), index.addressBook));
   return {
     host,
     revision,
     locals,
     remotes,
-    ipcache,
+    ipcache: index.ipcache,
     sides,
     defaults: localIds.map((id) => defaultState(id, ctx)),
   };
