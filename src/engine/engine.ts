@@ -45,7 +45,12 @@ import {
 } from './compiled-rule.js';
 import { DeltaBuilder } from './delta-builder.js';
 import { explainSide, notEvaluated, sameRecordSide, type PeerEndpoint } from './explain.js';
-import { buildHostState } from './host-state-builder.js';
+import {
+  buildHostIndex,
+  buildHostState,
+  type HostIndex,
+  type HostStateContext,
+} from './host-state-builder.js';
 import { IdentityAllocator } from './identity-allocator.js';
 import { IdentityRegistry, type IdentityInfo } from './identity-registry.js';
 import { ModelState, type HeldDocument } from './model-state.js';
