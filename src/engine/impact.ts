@@ -398,7 +398,7 @@ class PairKeyer {
 
   /** Interned id of which rules of side `sig` match peer class `k`. */
   private mask(sig: number, k: Klass, side: Side): number {
-    const key = sig * 1_048_576 + this.classId(k) * 2 + (side === k.before ? 0 : 1);
+    const key = sig * 4_194_304 + this.classId(k) * 2 + (side === k.before ? 0 : 1);
     let id = this.maskCache.get(key);
     if (id === undefined) {
       let m = `${sig}:`;
@@ -422,7 +422,7 @@ class PairKeyer {
     const pa = sv[o + 2]!;
     const ing = dv[o + 1]!;
     const pb = dv[o + 2]!;
-    const dk = pa * 65536 + pb;
+    const dk = pa * 67_108_864 + pb;
     let def = this.defaults.get(dk);
     if (def === undefined) this.defaults.set(dk, (def = pairDefault(ss, ds)));
     // Mask ids stay far below 2^25: the key is an exact integer.
