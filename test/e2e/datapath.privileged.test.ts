@@ -93,23 +93,53 @@ describe.skipIf(problem !== undefined)('datapath (real kernel, three hosts)', ()
       pingAb: true, // icmp allowed, logged at b
       pingBa: false,
     });
+    // b's ingress logs a's ping: the log chain counted it (the kernel log itself is
+    // not visible from a test namespace).
+    const h2 = topo.hosts.find((h) => h.name === 'h2')!;
+    const logChain = JSON.parse(
+      sh([
+        'ip',
+        'netns',
+        'exec',
+        h2.netns,
+        'nft',
+        '-j',
+        'list',
+        'chain',
+        'inet',
+        'vnp',
+        'lg-api-ingress-1',
+      ]),
+    ) as {
+      nftables: {
+        rule?: { expr: { counter?: { packets: number }; log?: { prefix: string } }[] };
+      }[];
+    };
+    const rule = logChain.nftables.find((x) => x.rule)!.rule!;
+    expect(rule.expr.find((e) => e.log)?.log?.prefix).toBe('vnp:api:ingress[1] ');
+    expect(rule.expr.find((e) => e.counter)?.counter?.packets).toBeGreaterThan(0);
   });
 
   it('carries the source identity in the VXLAN Group Policy ID', async () => {
     const file = join(tmpdir(), `${topo.prefix}-gbp.pcap`);
     const cap = await capture(topo.underlayNs, 'br0', file, 'udp port 4789');
+    let tcpdumpSaid = '';
     try {
       expect(await tcpConnects(ns('a'), '10.10.0.2', PORT_OK)).toBe(true);
       expect(await pings(ns('a'), '10.10.0.3')).toBe(false);
     } finally {
-      await cap.stop();
+      tcpdumpSaid = await cap.stop();
     }
     const pkts = decodeVxlanPcap(readFileSync(file));
     rmSync(file, { force: true });
     const fromA = pkts.filter((p) => p.innerSrc === '10.10.0.1');
     const fromB = pkts.filter((p) => p.innerSrc === '10.10.0.2');
-    expect(fromA.length).toBeGreaterThan(0);
-    expect(fromB.length).toBeGreaterThan(0);
+    const seen = [
+      ...pkts.map((p) => `${p.innerSrc}->${p.innerDst} gbp=${p.groupPolicyId}`),
+      `tcpdump: ${tcpdumpSaid}`,
+    ];
+    expect(fromA.length, seen.join(', ')).toBeGreaterThan(0);
+    expect(fromB.length, seen.join(', ')).toBeGreaterThan(0);
     for (const p of fromA) expect(p).toMatchObject({ gbp: true, groupPolicyId: ID.a, vni: 1 });
     for (const p of fromB) expect(p).toMatchObject({ gbp: true, groupPolicyId: ID.b });
   });

@@ -63,6 +63,7 @@ export interface RenderOptions {
 }
 
 const ACCEPT = { accept: null };
+const COUNTER = { counter: { packets: 0, bytes: 0 } };
 const DROP = { drop: null };
 const mark = { meta: { key: 'mark' } };
 const l4proto = { meta: { key: 'l4proto' } };
@@ -244,7 +245,8 @@ function renderSide(
     [vmap({ concat: [l4proto, dport] }, sets.a.name)],
     ...(anyIcmp ? [[match(l4proto, ICMP_PROTOS), note(anyIcmp)]] : []),
     [vmap(mark, `def-${identity}`)],
-    [note(other)],
+    // Counted, so `nft list chain` shows how much traffic the default decided.
+    [COUNTER, note(other)],
   ];
   model.chains.set(c, { name: c, rules });
 }
@@ -380,7 +382,7 @@ export function buildModel(state: HostState, opts: RenderOptions = {}): TableMod
   }
   for (const [name, v] of [...logs].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const prefix = `vnp:${v.policy}:${v.rule} `.slice(0, 127);
-    model.chains.set(name, { name, rules: [[{ log: { prefix } }, ACCEPT]] });
+    model.chains.set(name, { name, rules: [[COUNTER, { log: { prefix } }, ACCEPT]] });
   }
   for (const c of baseChains()) model.chains.set(c.name, c);
   return model;

@@ -57,7 +57,11 @@ describe('renderRuleset', () => {
       [{ concat: [257, 'udp', { range: [53, 53] }] }, { jump: { target: 'lg-dns-egress-1' } }],
     ]);
     expect(m.chains.get('lg-dns-egress-1')!.rules).toEqual([
-      [{ log: { prefix: 'vnp:dns:egress[1] ' } }, { accept: null }],
+      [
+        { counter: { packets: 0, bytes: 0 } },
+        { log: { prefix: 'vnp:dns:egress[1] ' } },
+        { accept: null },
+      ],
     ]);
     expect(elems(m.sets.get('ifid'))).toEqual([[vethName('a'), 256]]);
     expect(elems(m.sets.get('egress-dispatch'))).toEqual([

@@ -180,22 +180,33 @@ export async function capture(
   dev: string,
   file: string,
   filter: string,
-): Promise<{ stop(): Promise<void> }> {
-  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-w', file, filter], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+): Promise<{ stop(): Promise<string> }> {
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', ns, 'tcpdump', '-Z', 'root', '-i', dev, '-U', '-w', file, filter],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let err = '';
+  let exited = false;
+  child.on('close', () => (exited = true));
   await new Promise<void>((resolve) => {
-    let err = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       err += d;
       if (err.includes('listening on')) resolve();
     });
-    setTimeout(resolve, 3000);
+    child.on('close', () => resolve());
+    setTimeout(resolve, 5000);
   });
+  // "listening on" comes right after the socket is bound; give the ring a moment.
+  await new Promise((r) => setTimeout(r, 200));
   return {
+    /** Stops the capture (flushing the file); resolves with tcpdump's messages. */
     stop: () =>
       new Promise((resolve) => {
-        child.on('close', () => resolve());
+        if (exited) return resolve(err);
+        child.on('close', () => resolve(err));
         child.kill('SIGINT');
       }),
   };
