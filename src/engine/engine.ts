@@ -51,7 +51,7 @@ import {
   type HostIndex,
   type HostStateContext,
 } from './host-state-builder.js';
-import { IdentityAllocator } from './identity-allocator.js';
+import { IdentityAllocator, type IdentitySeed } from './identity-allocator.js';
 import { IdentityRegistry, type IdentityInfo } from './identity-registry.js';
 import { ModelState, type HeldDocument } from './model-state.js';
 import { addressesOf } from './parsed-addresses.js';
@@ -134,8 +134,17 @@ export class Engine {
 
   // ---------------------------------------------------------------- writes
 
-  /** Initial full compile from a document list (any order). */
-  load(docs: readonly Document[], now: number): void {
+  /**
+   * Initial full compile from a document list (any order). `identities` (persisted
+   * allocations, see IdentityAllocator.seed) makes the numbers those of the database
+   * rather than of the load order.
+   */
+  load(
+    docs: readonly Document[],
+    now: number,
+    opts: { identities?: readonly IdentitySeed[] } = {},
+  ): void {
+    if (opts.identities?.length) this.alloc.seed(opts.identities, now);
     this.apply(
       docs.map((doc) => ({ op: 'put' as const, doc })),
       now,
@@ -211,6 +220,11 @@ export class Engine {
     this.clearPairs();
     this.hostIndex = undefined;
     return d.build();
+  }
+
+  /** Bound identity allocations (in use or in grace), for persisting them. */
+  identityAllocations(): IdentitySeed[] {
+    return this.alloc.entries();
   }
 
   /** An independent copy (for dry runs and `kind: Test` documents). */

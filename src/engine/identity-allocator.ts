@@ -18,6 +18,18 @@
 import { VnpError } from '../model/errors.js';
 import { IDENTITY_FIRST_ALLOCATED, IDENTITY_MAX } from '../model/host-state.js';
 
+/**
+ * One allocation as persisted, so that every manager sharing a database gives the same
+ * number to the same tag set (the database decides; see docs/adr/0007-distribution.md).
+ */
+export interface IdentitySeed {
+  id: number;
+  /** Canonical identity-relevant tags JSON. */
+  key: string;
+  /** When its last user left (ms), while in its grace period; absent while in use. */
+  releasedAt?: number;
+}
+
 interface Slot {
   id: number;
   key: string;
@@ -66,6 +78,48 @@ export class IdentityAllocator {
       slot.releasedAt = now;
       this.graceQueue.push({ slot, releasedAt: now });
     }
+  }
+
+  /**
+   * Pre-binds persisted allocations before any retain (a load): a seeded key gets its
+   * seeded id back; a seeded id nobody retains stays bound for a grace period (from its
+   * `releasedAt`, else from `now`). Other ids go lowest-unbound-first, as always.
+   * Inconsistent entries (out of range, duplicate id or key) are ignored.
+   *
+   * @example
+   *   a.seed([{ id: 300, key: '{"app":"web"}' }], now); a.retain('{"app":"web"}').id // 300
+   */
+  seed(entries: readonly IdentitySeed[], now: number): void {
+    if (this.byId.size > 0 || this.next !== IDENTITY_FIRST_ALLOCATED)
+      throw new Error('identities can only be seeded before any allocation');
+    let max = IDENTITY_FIRST_ALLOCATED - 1;
+    const slots: Slot[] = [];
+    for (const e of [...entries].sort((a, b) => a.id - b.id)) {
+      if (!Number.isInteger(e.id) || e.id < IDENTITY_FIRST_ALLOCATED || e.id > IDENTITY_MAX)
+        continue;
+      if (this.byId.has(e.id) || this.byKey.has(e.key)) continue;
+      const slot: Slot = { id: e.id, key: e.key, refs: 0, releasedAt: e.releasedAt ?? now };
+      this.byId.set(e.id, slot);
+      this.byKey.set(e.key, slot);
+      slots.push(slot);
+      max = Math.max(max, e.id);
+    }
+    this.next = max + 1;
+    for (let id = IDENTITY_FIRST_ALLOCATED; id < this.next; id++)
+      if (!this.byId.has(id)) this.free.push(id);
+    slots.sort((a, b) => a.releasedAt - b.releasedAt || a.id - b.id);
+    for (const slot of slots) this.graceQueue.push({ slot, releasedAt: slot.releasedAt });
+  }
+
+  /** Every bound allocation, ascending by id (what {@link seed} takes back). */
+  entries(): IdentitySeed[] {
+    return [...this.byId.values()]
+      .sort((a, b) => a.id - b.id)
+      .map((s) => ({
+        id: s.id,
+        key: s.key,
+        ...(s.refs === 0 ? { releasedAt: s.releasedAt } : {}),
+      }));
   }
 
   /** Frees ids whose grace period has ended; returns them (ascending). */

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { Engine } from '../engine/index.js';
 import type { Change, EngineDelta } from '../engine/types.js';
 import { VnpError } from '../model/errors.js';
-import type { ChangeEntry, ChangeRecord, Store } from '../store/types.js';
+import type { ChangeEntry, ChangeRecord, IdentityRow, Store } from '../store/types.js';
 import { Mutex } from './mutex.js';
 
 /** Who writes and why, as recorded in the audit log. */
@@ -94,6 +94,12 @@ export class Manager {
   private unsubscribe: (() => void) | undefined;
   private catchUpQueued = false;
   private closed = false;
+  private readonly reloadListeners = new Set<() => void>();
+  /** Identity allocations as last recorded or checked against the database (JSON). */
+  private identitiesJson = '';
+  private identitySync: Promise<void> = Promise.resolve();
+  /** The revision an identity resync last ran at (never loop on one revision). */
+  private identityResyncAt = -1;
 
   /**
    * @example
@@ -113,6 +119,7 @@ export class Manager {
     await this.store.migrate();
     await this.lock.run(() => this.reload());
     this.loaded = true;
+    this.syncIdentities();
     this.unsubscribe = await this.store.onCommit((rev) => this.onStoreCommit(rev));
     // A commit may have landed between loadAll and the subscription.
     this.onStoreCommit(Number.MAX_SAFE_INTEGER);
@@ -123,6 +130,7 @@ export class Manager {
     this.closed = true;
     this.unsubscribe?.();
     this.listeners.clear();
+    await this.identitySync;
     await this.lock.run(() => undefined);
   }
 
@@ -136,6 +144,22 @@ export class Manager {
   onRecord(listener: RecordListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Told when the model was rebuilt outside the change log (identity resync): anything
+   * derived from it must be rebuilt too. Returns the unsubscribe function.
+   *
+   * @example manager.onReload(() => feed.reset(manager.revision));
+   */
+  onReload(listener: () => void): () => void {
+    this.reloadListeners.add(listener);
+    return () => this.reloadListeners.delete(listener);
+  }
+
+  /** Resolves once the identity allocations of the current revision were recorded or checked. */
+  identitiesSettled(): Promise<void> {
+    return this.identitySync;
   }
 
   /**
@@ -255,12 +279,65 @@ export class Manager {
         this.log.warn({ err }, 'a change listener failed');
       }
     }
+    this.syncIdentities();
+  }
+
+  /**
+   * The database decides identity numbers (docs/adr/0007-distribution.md): record this
+   * revision's allocations first-writer-wins; if another manager recorded this revision
+   * with different numbers, rebuild the model seeded from the database.
+   */
+  private syncIdentities(): void {
+    const store = this.store;
+    if (!store.claimIdentities) return;
+    const revision = this.revision;
+    const mine = this.engine.identityAllocations();
+    const json = JSON.stringify(mine);
+    const changed = json !== this.identitiesJson;
+    this.identitySync = this.identitySync
+      .then(async () => {
+        if (this.closed) return;
+        const table = await store.claimIdentities!(revision, changed ? mine : []);
+        if (table.claimed) {
+          if (changed) this.identitiesJson = json;
+          else if (this.identitiesJson === '') this.identitiesJson = json;
+          return;
+        }
+        if (table.revision !== revision) return; // the table is ahead: checked at a later revision
+        const theirs = JSON.stringify(table.identities);
+        this.identitiesJson = theirs;
+        if (theirs === json || this.identityResyncAt === revision) return;
+        this.identityResyncAt = revision;
+        this.log.warn(
+          { revision },
+          'identity numbers differ from the database; reloading seeded from it',
+        );
+        await this.lock.run(async () => {
+          if (this.closed) return;
+          await this.reload();
+          for (const l of this.reloadListeners) l();
+        });
+      })
+      .catch((err: unknown) => this.log.warn({ err }, 'recording identity allocations failed'));
+  }
+
+  /** The persisted allocations to seed a load with (none when the store has no table). */
+  private async identitySeed(): Promise<IdentityRow[] | undefined> {
+    if (!this.store.loadIdentities) return undefined;
+    try {
+      const t = await this.store.loadIdentities();
+      return t.revision > 0 ? t.identities : undefined;
+    } catch (err) {
+      this.log.warn({ err }, 'reading identity allocations failed; numbering by load order');
+      return undefined;
+    }
   }
 
   private async reload(): Promise<void> {
     const { revision, documents } = await this.store.loadAll();
+    const identities = await this.identitySeed();
     const engine = new Engine({ identityGraceMs: this.identityGraceMs });
-    this.timed(() => engine.load(documents, this.now()));
+    this.timed(() => engine.load(documents, this.now(), identities ? { identities } : {}));
     this.engine = engine;
     this.revision = revision;
   }

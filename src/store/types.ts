@@ -96,6 +96,21 @@ export interface ReactionExpiry {
   eventId?: number;
 }
 
+/** One identity allocation as persisted (docs/adr/0007-distribution.md). */
+export interface IdentityRow {
+  id: number;
+  /** Canonical identity-relevant tags JSON. */
+  key: string;
+  /** Set while the identity is in its grace period (ms since the epoch). */
+  releasedAt?: number;
+}
+
+/** The persisted allocations and the revision they are those of. */
+export interface IdentityTable {
+  revision: number;
+  identities: IdentityRow[];
+}
+
 export interface Store {
   /** `pglite` or `postgres`. */
   readonly backend: string;
@@ -130,4 +145,15 @@ export interface Store {
   listExpiries(): Promise<ReactionExpiry[]>;
   /** Reactions: drop the expiry of (record, reaction); false when there was none. */
   deleteExpiry(record: string, reaction: string): Promise<boolean>;
+  /** Identities: the persisted allocations (optional: stores without it never seed). */
+  loadIdentities?(): Promise<IdentityTable>;
+  /**
+   * Identities: record the allocations of `revision` unless that revision (or a later
+   * one) was recorded first; `claimed` says whether these were written. Returns the
+   * table as it stands after.
+   */
+  claimIdentities?(
+    revision: number,
+    identities: IdentityRow[],
+  ): Promise<IdentityTable & { claimed: boolean }>;
 }

@@ -82,6 +82,10 @@ export class Distribution {
     manager.onRecord((record, delta) => {
       if (this.started) this.feed.onRecord(record, delta);
     });
+    // The model was rebuilt (identity resync): streams get snapshots.
+    manager.onReload(() => {
+      if (this.started) this.feed.reset(manager.revision);
+    });
   }
 
   /** Build the feed from the loaded model (after Manager.start). */

@@ -8,6 +8,7 @@
  * an applied one.
  */
 import { MIGRATION_002_REACTIONS } from './migration-002-reactions.js';
+import { MIGRATION_003_IDENTITIES } from './migration-003-identities.js';
 import type { SqlClient } from './sql-client.js';
 
 /** One schema step. */
@@ -64,6 +65,7 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   MIGRATION_002_REACTIONS,
+  MIGRATION_003_IDENTITIES,
 ];
 
 /**

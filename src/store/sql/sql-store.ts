@@ -18,6 +18,8 @@ import type {
   ChangeEntry,
   ChangeRecord,
   CommitRequest,
+  IdentityRow,
+  IdentityTable,
   Store,
   StoredDocument,
   TokenRecord,
@@ -25,6 +27,7 @@ import type {
 import { CommitListeners, type CommitListener } from './commit-listeners.js';
 import { prepareCommit, type PreparedCommit } from './commit-request.js';
 import { migrate } from './migrations.js';
+import * as I from './identity-queries.js';
 import * as R from './reaction-store.js';
 import * as Q from './queries.js';
 import {
@@ -221,6 +224,17 @@ export class SqlStore implements Store {
 
   deleteExpiry(record: string, reaction: string): Promise<boolean> {
     return R.deleteExpiry(this.client, record, reaction);
+  }
+
+  loadIdentities(): Promise<IdentityTable> {
+    return I.loadIdentities(this.client);
+  }
+
+  claimIdentities(
+    revision: number,
+    identities: IdentityRow[],
+  ): Promise<IdentityTable & { claimed: boolean }> {
+    return I.claimIdentities(this.client, revision, identities);
   }
 
   async onCommit(listener: CommitListener): Promise<() => void> {
