@@ -38,47 +38,67 @@ export interface PortSegment {
 }
 
 export class PortTable {
-  /** Per protocol: flat [lo0, hi0, v0, lo1, hi1, v1, …] sorted by lo. */
-  private readonly rows: Int32Array[];
+  /**
+   * One packed array (one object per table keeps lookups cache-friendly):
+   * [start(proto 0..3), end, …] — `PROTO_COUNT + 1` offsets — then per protocol flat
+   * [lo0, hi0, v0, lo1, hi1, v1, …] sorted by lo.
+   */
+  private readonly data: Int32Array;
 
-  constructor(rows: Int32Array[]) {
-    this.rows = rows;
+  /** `rows[proto]` is that protocol's flat [lo, hi, value, …] list, sorted and disjoint. */
+  constructor(rows: readonly Int32Array[]) {
+    let n = PROTO_COUNT + 1;
+    for (let p = 0; p < PROTO_COUNT; p++) n += rows[p]?.length ?? 0;
+    const data = new Int32Array(n);
+    let at = PROTO_COUNT + 1;
+    for (let p = 0; p < PROTO_COUNT; p++) {
+      data[p] = at;
+      const r = rows[p];
+      if (r) {
+        data.set(r, at);
+        at += r.length;
+      }
+    }
+    data[PROTO_COUNT] = at;
+    this.data = data;
   }
 
   /** The deciding value for (proto, port), or -1 when no rule covers it. */
   lookup(proto: number, port: number): number {
-    const r = this.rows[proto]!;
-    const n = r.length;
-    if (n <= 24) {
-      for (let i = 0; i < n; i += 3) {
-        if (port < r[i]!) return -1;
-        if (port <= r[i + 1]!) return r[i + 2]!;
+    const d = this.data;
+    const start = d[proto]!;
+    const end = d[proto + 1]!;
+    if (end - start <= 24) {
+      for (let i = start; i < end; i += 3) {
+        if (port < d[i]!) return -1;
+        if (port <= d[i + 1]!) return d[i + 2]!;
       }
       return -1;
     }
     let lo = 0;
-    let hi = n / 3 - 1;
+    let hi = (end - start) / 3 - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const at = mid * 3;
-      if (port < r[at]!) hi = mid - 1;
-      else if (port > r[at + 1]!) lo = mid + 1;
-      else return r[at + 2]!;
+      const at = start + mid * 3;
+      if (port < d[at]!) hi = mid - 1;
+      else if (port > d[at + 1]!) lo = mid + 1;
+      else return d[at + 2]!;
     }
     return -1;
   }
 
   isEmpty(): boolean {
-    return this.rows.every((r) => r.length === 0);
+    return this.data[0] === this.data[PROTO_COUNT];
   }
 
   /** Every segment, protocol by protocol, ascending. */
   segments(): PortSegment[] {
     const out: PortSegment[] = [];
-    this.rows.forEach((r, proto) => {
-      for (let i = 0; i < r.length; i += 3)
-        out.push({ proto, lo: r[i]!, hi: r[i + 1]!, value: r[i + 2]! });
-    });
+    const d = this.data;
+    for (let proto = 0; proto < PROTO_COUNT; proto++) {
+      for (let i = d[proto]!; i < d[proto + 1]!; i += 3)
+        out.push({ proto, lo: d[i]!, hi: d[i + 1]!, value: d[i + 2]! });
+    }
     return out;
   }
 }
