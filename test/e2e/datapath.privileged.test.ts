@@ -123,7 +123,7 @@ describe.skipIf(problem !== undefined)('datapath (real kernel, three hosts)', ()
   it('carries the source identity in the VXLAN Group Policy ID', async () => {
     const file = join(tmpdir(), `${topo.prefix}-gbp.pcap`);
     const cap = await capture(topo.underlayNs, 'br0', file, 'udp port 4789');
-    let tcpdumpSaid = '';
+    let tcpdumpSaid: string;
     try {
       expect(await tcpConnects(ns('a'), '10.10.0.2', PORT_OK)).toBe(true);
       expect(await pings(ns('a'), '10.10.0.3')).toBe(false);
