@@ -52,6 +52,11 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
     description: 'policy core: flow verdicts vs baselines, full compile, tag change → deltas',
     load: coreSuite,
   },
+  server: {
+    description:
+      'manager over HTTP: tag-change writes/s and p99 on PGlite and PostgreSQL, check requests/s',
+    load: async () => (await import('./server.js')).serverSuite,
+  },
   reactions: {
     description:
       'reactions: event → reaction → deltas ready (p99, PGlite), impact preview of 1,000 identities',

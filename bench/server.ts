@@ -1,0 +1,222 @@
+/**
+ * Server suite (issue "The manager", Performance): over real HTTP on loopback,
+ * against a real manager,
+ *  - single-tag-change writes (`PATCH /v1/interfaces/{name}/tags`) per second and their
+ *    latency percentiles, one client writing back to back (each write is durable before
+ *    it is answered), on PGlite and on PostgreSQL;
+ *  - `POST /v1/check` requests per second with several concurrent keep-alive clients.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { parseSettings } from '../src/config/settings.js';
+import type { Document } from '../src/model/types.js';
+import { buildServer } from '../src/server/app.js';
+import { createToken } from '../src/server/tokens.js';
+import { openStore } from '../src/store/open-store.js';
+import type { Store } from '../src/store/types.js';
+import { percentile } from './measure.js';
+import type { RunOptions, Suite } from './run.js';
+
+interface StoreResult {
+  store: string;
+  records: number;
+  writes: number;
+  writesPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  checks: number;
+  checkConcurrency: number;
+  checksPerSec: number;
+  checkP99Ms: number;
+}
+
+function model(records: number): Document[] {
+  const docs: Document[] = [
+    { kind: 'Subnet', name: 'lan', cidr: '10.32.0.0/16' },
+    { kind: 'Partition', name: 'prod', selector: 'env == "prod"', intra: 'allow' },
+  ];
+  for (let i = 0; i < records; i++) {
+    const a = i + 2;
+    docs.push({
+      kind: 'Interface',
+      name: `r${i}`,
+      subnet: 'lan',
+      ips: [`10.32.${a >> 8}.${a & 255}`],
+      tags: { app: `a${i % 50}`, env: 'prod' },
+    });
+  }
+  for (let p = 0; p < 50; p++) {
+    docs.push({
+      kind: 'Policy',
+      name: `p${p}`,
+      priority: 100,
+      appliesTo: `app == "a${p}"`,
+      ingress: [
+        { action: 'allow', from: { selector: `app == "a${(p + 1) % 50}"` }, ports: ['tcp/443'] },
+      ],
+      egress: [],
+      routes: [],
+      mode: 'enforce',
+    });
+  }
+  return docs;
+}
+
+async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
+  const base = process.env.VNP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const admin = new pg.Client({ connectionString: base.replace(/\/[^/]*$/, '/postgres') });
+  try {
+    await admin.connect();
+  } catch {
+    return undefined;
+  }
+  const name = `vnp_bench_${process.pid}_${Date.now()}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    url: base.replace(/\/[^/]*$/, `/${name}`),
+    async drop() {
+      const c = new pg.Client({ connectionString: base.replace(/\/[^/]*$/, '/postgres') });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+async function measure(
+  label: string,
+  store: Store,
+  opts: { records: number; writes: number; checks: number; concurrency: number },
+): Promise<StoreResult> {
+  const settings = parseSettings({ VNP_LISTEN: '127.0.0.1:0', VNP_LOG_LEVEL: 'silent' });
+  const server = await buildServer({ settings, store, logger: false });
+  try {
+    const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const { token } = await createToken(server.manager, { role: 'admin' }, 'bench');
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const applied = await fetch(`${base}/v1/apply`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ documents: model(opts.records) }),
+    });
+    if (!applied.ok) throw new Error(`apply failed: ${applied.status} ${await applied.text()}`);
+
+    const lat: number[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < opts.writes; i++) {
+      const t = performance.now();
+      const r = await fetch(`${base}/v1/interfaces/r${i % opts.records}/tags`, {
+        method: 'PATCH',
+        headers,
+        body: JSON.stringify({ set: { app: `a${(i * 7) % 50}` } }),
+      });
+      if (!r.ok) throw new Error(`tag write failed: ${r.status} ${await r.text()}`);
+      await r.arrayBuffer();
+      lat.push(performance.now() - t);
+    }
+    const writeSecs = (performance.now() - t0) / 1000;
+
+    const checkLat: number[] = [];
+    let next = 0;
+    const c0 = performance.now();
+    await Promise.all(
+      Array.from({ length: opts.concurrency }, async () => {
+        while (next < opts.checks) {
+          const i = next++;
+          const t = performance.now();
+          const r = await fetch(`${base}/v1/check`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({
+              src: `r${i % opts.records}`,
+              dst: `r${(i * 13 + 1) % opts.records}`,
+              protocol: 'tcp',
+              port: 443,
+            }),
+          });
+          if (!r.ok) throw new Error(`check failed: ${r.status}`);
+          await r.arrayBuffer();
+          checkLat.push(performance.now() - t);
+        }
+      }),
+    );
+    const checkSecs = (performance.now() - c0) / 1000;
+    return {
+      store: label,
+      records: opts.records,
+      writes: opts.writes,
+      writesPerSec: opts.writes / writeSecs,
+      p50Ms: percentile(lat, 50),
+      p99Ms: percentile(lat, 99),
+      maxMs: Math.max(...lat),
+      checks: opts.checks,
+      checkConcurrency: opts.concurrency,
+      checksPerSec: opts.checks / checkSecs,
+      checkP99Ms: percentile(checkLat, 99),
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+function report(rows: StoreResult[], skipped: string[]): string {
+  const lines = [
+    'server: single-tag-change writes over HTTP (durable before answered) and check requests over HTTP',
+    '',
+    'store      records  writes/s   p50 ms   p99 ms   max ms   checks/s (concurrency)  check p99 ms',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `${r.store.padEnd(10)} ${String(r.records).padStart(7)}  ${r.writesPerSec.toFixed(0).padStart(8)}  ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}  ${r.maxMs.toFixed(2).padStart(7)}   ${r.checksPerSec.toFixed(0).padStart(8)} (${r.checkConcurrency})          ${r.checkP99Ms.toFixed(2).padStart(7)}`,
+    );
+  }
+  for (const s of skipped) lines.push(`(${s})`);
+  return lines.join('\n');
+}
+
+/** The `server` suite. */
+export const serverSuite: Suite = {
+  description:
+    'manager over HTTP: tag-change writes/s and p99 on PGlite and PostgreSQL, check requests/s',
+  async run({ quick, log }: RunOptions) {
+    const opts = quick
+      ? { records: 200, writes: 100, checks: 2000, concurrency: 8 }
+      : { records: 2000, writes: 500, checks: 20000, concurrency: 16 };
+    const rows: StoreResult[] = [];
+    const skipped: string[] = [];
+    const dir = await mkdtemp(join(tmpdir(), 'vnp-bench-server-'));
+    try {
+      log('server: PGlite');
+      const store = await openStore({ dataDir: dir });
+      try {
+        rows.push(await measure('pglite', store, opts));
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const db = await freshPostgres();
+    if (db) {
+      try {
+        log('server: PostgreSQL');
+        const store = await openStore({ dataDir: '', databaseUrl: db.url });
+        try {
+          rows.push(await measure('postgres', store, opts));
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await db.drop();
+      }
+    } else {
+      skipped.push('PostgreSQL not reachable: its row is missing');
+    }
+    return { json: { rows, skipped }, report: report(rows, skipped), ok: true };
+  },
+};
