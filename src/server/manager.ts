@@ -297,10 +297,9 @@ export class Manager {
     this.identitySync = this.identitySync
       .then(async () => {
         if (this.closed) return;
-        const table = await store.claimIdentities!(revision, changed ? mine : []);
+        const table = await store.claimIdentities!(revision, changed ? mine : undefined);
         if (table.claimed) {
-          if (changed) this.identitiesJson = json;
-          else if (this.identitiesJson === '') this.identitiesJson = json;
+          this.identitiesJson = json;
           return;
         }
         if (table.revision !== revision) return; // the table is ahead: checked at a later revision

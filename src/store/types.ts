@@ -149,11 +149,12 @@ export interface Store {
   loadIdentities?(): Promise<IdentityTable>;
   /**
    * Identities: record the allocations of `revision` unless that revision (or a later
-   * one) was recorded first; `claimed` says whether these were written. Returns the
-   * table as it stands after.
+   * one) was recorded first; `claimed` says whether these were written (without
+   * `identities`: only the revision moves, the rows stay). Returns the table as it
+   * stands after.
    */
   claimIdentities?(
     revision: number,
-    identities: IdentityRow[],
+    identities: IdentityRow[] | undefined,
   ): Promise<IdentityTable & { claimed: boolean }>;
 }

@@ -38,13 +38,14 @@ export function loadIdentities(c: SqlClient): Promise<IdentityTable> {
 /**
  * Write `identities` as those of `revision` unless the table already holds that
  * revision or a later one; one transaction (the revision row lock orders claimers).
+ * Without `identities` (unchanged since the claimer's last claim) only the revision moves.
  *
  * @example await claimIdentities(client, 42, [{ id: 256, key: '{"app":"web"}' }]);
  */
 export function claimIdentities(
   c: SqlClient,
   revision: number,
-  identities: IdentityRow[],
+  identities: IdentityRow[] | undefined,
 ): Promise<IdentityTable & { claimed: boolean }> {
   return c.transaction(async (tx) => {
     const won = await tx.query(
@@ -52,6 +53,7 @@ export function claimIdentities(
       [revision],
     );
     if (won.rows.length === 0) return { ...(await read(tx)), claimed: false };
+    if (identities === undefined) return { ...(await read(tx)), claimed: true };
     await tx.query('DELETE FROM vnp_identities', []);
     if (identities.length > 0) {
       await tx.query(

@@ -232,7 +232,7 @@ export class SqlStore implements Store {
 
   claimIdentities(
     revision: number,
-    identities: IdentityRow[],
+    identities: IdentityRow[] | undefined,
   ): Promise<IdentityTable & { claimed: boolean }> {
     return I.claimIdentities(this.client, revision, identities);
   }
