@@ -1,10 +1,10 @@
 /**
  * Wire types of the REST API (design.md §5) as the client sees them. They mirror
  * the server's responses structurally; the client layer imports only src/model,
- * so the shapes the engine defines (CheckResult, diff entries) are restated here —
- * the wire form is the contract, not the engine's module.
+ * so shapes the engine defines (diff entries) are restated here — the wire form is
+ * the contract, not the engine's module. Check results come from src/model/check.ts.
  */
-import type { Action, Document, Kind, Meta, Protocol, Tags, TestDocument } from '../model/types.js';
+import type { Document, Kind, Meta, Protocol, Tags, TestDocument } from '../model/types.js';
 
 /** A stored resource as returned by the API: the document fields plus metadata (and `kind`). */
 export type ApiResource = Document & Partial<Meta>;
@@ -58,51 +58,14 @@ export interface ApplyResult {
   tests: TestOutcome[];
 }
 
-/** `POST /v1/check` request. */
-export interface CheckRequest {
-  src: string;
-  dst: string;
-  protocol?: Protocol;
-  port?: number;
-}
-
-/** A rule as named in explanations. */
-export interface RuleRef {
-  policy: string;
-  priority: number;
-  rule: string;
-  action: Action;
-  mode: 'enforce' | 'audit';
-}
-
-/** How one side of a flow was decided (design.md §2.5). */
-export interface SideResult {
-  verdict: 'allow' | 'deny';
-  logged?: boolean;
-  policy?: string;
-  rule?: RuleRef;
-  default?: { verdict: 'allow' | 'deny'; reason: string };
-  overridden: RuleRef[];
-  audit?: { rules: RuleRef[]; wouldBe: 'allow' | 'deny' };
-  evaluated: boolean;
-}
-
-export interface EndpointInfo {
-  record?: string;
-  address?: string;
-  identity: number;
-  partitions: string[];
-}
-
-/** `POST /v1/check` response. */
-export interface CheckResult {
-  verdict: 'allow' | 'deny';
-  reason: string;
-  src: EndpointInfo;
-  dst: EndpointInfo;
-  egress: SideResult;
-  ingress: SideResult;
-}
+export type {
+  CheckRequest,
+  CheckResult,
+  EndpointInfo,
+  RuleRef,
+  SideResult,
+} from '../model/check.js';
+import type { RuleRef } from '../model/check.js';
 
 /** `PATCH /v1/interfaces/{name}/tags` request. */
 export interface TagPatch {

@@ -2,7 +2,7 @@
  * Public types of the policy engine (pure: no I/O, time passed in).
  * The implementation lives beside this file; `src/engine/index.ts` exports it.
  */
-import type { Action, Document, Kind, Protocol, Tags } from '../model/types.js';
+import type { Document, Kind, Protocol, Tags } from '../model/types.js';
 import type { Direction, IpcacheEntry } from '../model/host-state.js';
 
 /** One change of a batch: create-or-replace a document, or delete by kind and name. */
@@ -28,60 +28,15 @@ export interface EngineDelta {
   hosts: string[];
 }
 
-/** A flow to judge. `src`/`dst` are record names or IP addresses. */
-export interface CheckRequest {
-  src: string;
-  dst: string;
-  protocol?: Protocol;
-  /** Destination port; ignored for icmp. */
-  port?: number;
-}
-
-/** A rule as named in explanations. */
-export interface RuleRef {
-  policy: string;
-  priority: number;
-  /** `egress[0]`, `ingress[3]`. */
-  rule: string;
-  action: Action;
-  mode: 'enforce' | 'audit';
-}
-
-/** How one side was decided (design.md §2.5). */
-export interface SideResult {
-  verdict: 'allow' | 'deny';
-  /** True when the deciding rule is a `log` rule. */
-  logged?: boolean;
-  /** Deciding policy name, when a rule decided. */
-  policy?: string;
-  rule?: RuleRef;
-  /** When no rule decided: the default taken and why. */
-  default?: { verdict: 'allow' | 'deny'; reason: string };
-  /** Rules that matched but lost (lower priority, or less strict at the same priority). */
-  overridden: RuleRef[];
-  /** Audit-mode rules that matched, and what the best of them would have done. */
-  audit?: { rules: RuleRef[]; wouldBe: 'allow' | 'deny' };
-  /** False when the side is an address outside every record (§2.3). */
-  evaluated: boolean;
-}
-
-export interface EndpointInfo {
-  /** Record name, absent for an outside address. */
-  record?: string;
-  address?: string;
-  identity: number;
-  partitions: string[];
-}
-
-export interface CheckResult {
-  verdict: 'allow' | 'deny';
-  /** Why, in one line (e.g. "same record", "egress denied by policy x"). */
-  reason: string;
-  src: EndpointInfo;
-  dst: EndpointInfo;
-  egress: SideResult;
-  ingress: SideResult;
-}
+// The wire forms of check results live in the model (clients use them too).
+export type {
+  CheckRequest,
+  CheckResult,
+  EndpointInfo,
+  RuleRef,
+  SideResult,
+} from '../model/check.js';
+import type { RuleRef } from '../model/check.js';
 
 /** One resolved rule of `getPolicyForTags`, in precedence order. */
 export interface ResolvedRule extends RuleRef {

@@ -1,0 +1,60 @@
+/**
+ * The wire form of `POST /v1/check` (design.md §2.5, §5): the request and the explained
+ * verdict. Shared by the engine that produces it and the clients that read it.
+ */
+import type { Action, Protocol } from './types.js';
+
+/** A flow to judge. `src`/`dst` are record names or IP addresses. */
+export interface CheckRequest {
+  src: string;
+  dst: string;
+  protocol?: Protocol;
+  /** Destination port; ignored for icmp. */
+  port?: number;
+}
+
+/** A rule as named in explanations. */
+export interface RuleRef {
+  policy: string;
+  priority: number;
+  /** `egress[0]`, `ingress[3]`. */
+  rule: string;
+  action: Action;
+  mode: 'enforce' | 'audit';
+}
+
+/** How one side was decided (design.md §2.5). */
+export interface SideResult {
+  verdict: 'allow' | 'deny';
+  /** True when the deciding rule is a `log` rule. */
+  logged?: boolean;
+  /** Deciding policy name, when a rule decided. */
+  policy?: string;
+  rule?: RuleRef;
+  /** When no rule decided: the default taken and why. */
+  default?: { verdict: 'allow' | 'deny'; reason: string };
+  /** Rules that matched but lost (lower priority, or less strict at the same priority). */
+  overridden: RuleRef[];
+  /** Audit-mode rules that matched, and what the best of them would have done. */
+  audit?: { rules: RuleRef[]; wouldBe: 'allow' | 'deny' };
+  /** False when the side is an address outside every record (§2.3). */
+  evaluated: boolean;
+}
+
+export interface EndpointInfo {
+  /** Record name, absent for an outside address. */
+  record?: string;
+  address?: string;
+  identity: number;
+  partitions: string[];
+}
+
+export interface CheckResult {
+  verdict: 'allow' | 'deny';
+  /** Why, in one line (e.g. "same record", "egress denied by policy x"). */
+  reason: string;
+  src: EndpointInfo;
+  dst: EndpointInfo;
+  egress: SideResult;
+  ingress: SideResult;
+}
