@@ -57,6 +57,10 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
       'manager over HTTP: tag-change writes/s and p99 on PGlite and PostgreSQL, check requests/s',
     load: async () => (await import('./server.js')).serverSuite,
   },
+  distribution: {
+    description: 'agent protocol: one tag change to 100/1,000/10,000 simulated agents, time to ACK',
+    load: async () => (await import('./distribution.js')).distributionSuite,
+  },
   reactions: {
     description:
       'reactions: event → reaction → deltas ready (p99, PGlite), impact preview of 1,000 identities',

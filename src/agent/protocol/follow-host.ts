@@ -30,6 +30,8 @@ export interface FollowHostOptions {
   heartbeatTimeoutMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Told of every acknowledgement the manager accepted (benchmarks time them). */
+  onAck?: (revision: number) => void;
   /** HTTP agent for acks (default: a keep-alive agent per follower). */
   httpAgent?: HttpAgent;
   log?: (msg: string) => void;
@@ -107,6 +109,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
         await post(`${trim(base)}/v1/hosts/${encodeURIComponent(opts.host)}/ack`, { revision });
         acked = Math.max(acked, revision);
         stats.acks++;
+        opts.onAck?.(revision);
       } catch {
         /* best effort: the next revision acknowledges again, and so does a reconnect */
       }

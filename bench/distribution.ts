@@ -1,0 +1,240 @@
+/**
+ * Distribution suite (issue "Distribution at scale"): a real manager (PGlite) in this
+ * process, N simulated agents in a separate process (bench/sim-agents.ts) holding real
+ * HTTP watch streams and acknowledging like the real agent. One tag change that
+ * concerns every agent (a record changes identity: the ipcache changes everywhere);
+ * per round: time from just before the write is sent to each agent's accepted ACK.
+ * Reports p50/p99/max over agents (all rounds), the time to the last ACK per round,
+ * manager CPU during the rounds, RSS, and RSS per connection.
+ *
+ * Tokens: agent tokens are minted straight into the store with a cheap scrypt cost
+ * (the manager verifies whatever cost the hash names, once per token, then caches):
+ * 10,000 default-cost verifications would measure scrypt, not distribution.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes, scryptSync } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseSettings } from '../src/config/settings.js';
+import type { Change } from '../src/engine/types.js';
+import type { Document } from '../src/model/types.js';
+import { buildServer } from '../src/server/app.js';
+import { createToken } from '../src/server/tokens.js';
+import { newToken } from '../src/server/token-secret.js';
+import { openStore } from '../src/store/open-store.js';
+import { percentile } from './measure.js';
+import type { Suite } from './run.js';
+
+interface Result {
+  agents: number;
+  records: number;
+  rounds: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Per round: the last agent's ACK (ms after the write was sent). */
+  lastAckMs: number[];
+  missing: number;
+  managerCpuMs: number;
+  managerRssMb: number;
+  rssPerConnectionKb: number;
+  simRssMb: number;
+  setupSeconds: number;
+}
+
+const epochMs = () => performance.timeOrigin + performance.now();
+
+function model(agents: number, records: number): Document[] {
+  const docs: Document[] = [
+    { kind: 'Subnet', name: 'lan', cidr: '10.64.0.0/16', vni: 64 },
+    {
+      kind: 'Policy',
+      name: 'web-to-db',
+      priority: 100,
+      appliesTo: 'role == "r0"',
+      ingress: [{ action: 'allow', from: { selector: 'role == "r1"' }, ports: ['tcp/5432'] }],
+    },
+  ] as Document[];
+  for (let i = 0; i < agents; i++)
+    docs.push({ kind: 'Instance', name: `vm${i}`, host: `h${i}` } as Document);
+  for (let i = 0; i < records; i++) {
+    docs.push({
+      kind: 'Interface',
+      name: `r${i}`,
+      subnet: 'lan',
+      ips: [`10.64.${Math.floor(i / 200)}.${(i % 200) + 1}`],
+      tags: { role: `r${i % 10}` },
+      instance: `vm${i}`,
+    } as Document);
+  }
+  return docs;
+}
+
+/** An agent token with a cheap hash (see the file comment). */
+function cheapAgentToken(host: string) {
+  const { id, secret, token } = newToken();
+  const salt = randomBytes(16);
+  const key = scryptSync(secret, salt, 32, { N: 2, r: 1, p: 1 });
+  const hash = ['scrypt', 2, 1, 1, salt.toString('base64'), key.toString('base64')].join('$');
+  return {
+    token,
+    record: {
+      id,
+      role: 'agent' as const,
+      host,
+      hash,
+      createdAt: new Date().toISOString(),
+      createdBy: 'bench',
+    },
+  };
+}
+
+function request(child: ChildProcess, msg: unknown, reply: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onMsg = (raw: unknown) => {
+      const m = raw as { type: string };
+      if (m.type !== reply) return;
+      child.off('message', onMsg);
+      child.off('exit', onExit);
+      resolve(m);
+    };
+    const onExit = (code: number) => reject(new Error(`sim-agents exited with ${code}`));
+    child.on('message', onMsg);
+    child.once('exit', onExit);
+    child.send(msg as object);
+  });
+}
+
+async function runOne(agents: number, rounds: number, log: (l: string) => void): Promise<Result> {
+  const t0 = performance.now();
+  const records = Math.min(agents, 1000);
+  const dataDir = await mkdtemp(join(tmpdir(), 'vnp-bench-dist-'));
+  const store = await openStore({ dataDir });
+  const built = await buildServer({
+    settings: parseSettings({ VNP_DATA_DIR: dataDir }),
+    store,
+    logger: false,
+  });
+  const child = fork(new URL('./sim-agents.ts', import.meta.url).pathname, [], {
+    execArgv: ['--import', 'tsx', '--max-old-space-size=12000'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    const url = await built.app.listen({ host: '127.0.0.1', port: 0 });
+    const changes: Change[] = model(agents, records).map((doc) => ({ op: 'put', doc }));
+    await built.manager.write({ actor: 'bench', action: 'model' }, () => ({
+      changes,
+      result: undefined,
+    }));
+    const tokens: { host: string; token: string }[] = [];
+    for (let i = 0; i < agents; i++) {
+      const t = cheapAgentToken(`h${i}`);
+      await store.putToken(t.record);
+      tokens.push({ host: `h${i}`, token: t.token });
+    }
+    const admin = (await createToken(built.manager, { role: 'admin' }, 'bench')).token;
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    log(`  ${agents} agents: connecting…`);
+    const ready = (await request(child, { type: 'start', url, agents: tokens }, 'ready')) as {
+      rssMb: number;
+    };
+    await new Promise((r) => setTimeout(r, 500));
+    global.gc?.();
+    const rssAfter = process.memoryUsage().rss;
+    const setupSeconds = (performance.now() - t0) / 1000;
+    const all: number[] = [];
+    const lastAckMs: number[] = [];
+    let missing = 0;
+    const cpu0 = process.cpuUsage();
+    for (let round = 0; round < rounds; round++) {
+      const sent = epochMs();
+      const res = await fetch(`${url}/v1/interfaces/r5/tags`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ set: { role: round % 2 === 0 ? 'special' : 'r5' } }),
+      });
+      const body = (await res.json()) as { revision?: number };
+      if (res.status !== 200 || body.revision === undefined)
+        throw new Error(`tag change: HTTP ${res.status} ${JSON.stringify(body)}`);
+      const acked = (await request(
+        child,
+        { type: 'expect', revision: body.revision, timeoutMs: 30_000 },
+        'acked',
+      )) as { times: number[]; missing: number };
+      missing += acked.missing;
+      const lat = acked.times.filter((t) => !Number.isNaN(t)).map((t) => t - sent);
+      all.push(...lat);
+      lastAckMs.push(Math.max(...lat));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const cpu = process.cpuUsage(cpu0);
+    all.sort((a, b) => a - b);
+    const result: Result = {
+      agents,
+      records,
+      rounds,
+      p50Ms: percentile(all, 50),
+      p99Ms: percentile(all, 99),
+      maxMs: all[all.length - 1] ?? Number.NaN,
+      lastAckMs,
+      missing,
+      managerCpuMs: (cpu.user + cpu.system) / 1000,
+      managerRssMb: rssAfter / 2 ** 20,
+      rssPerConnectionKb: Math.max(0, rssAfter - rssBefore) / agents / 1024,
+      simRssMb: ready.rssMb,
+      setupSeconds,
+    };
+    log(
+      `  ${agents} agents: p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, max ${result.maxMs.toFixed(1)} ms`,
+    );
+    return result;
+  } finally {
+    child.send({ type: 'stop' });
+    await new Promise((r) => {
+      const t = setTimeout(() => (child.kill('SIGKILL'), r(undefined)), 10_000);
+      child.once('exit', () => (clearTimeout(t), r(undefined)));
+    });
+    await built.close();
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+function report(results: Result[]): string {
+  const rows = results.map(
+    (r) =>
+      `${String(r.agents).padStart(6)}  ${r.p50Ms.toFixed(1).padStart(8)}  ${r.p99Ms.toFixed(1).padStart(8)}  ${r.maxMs.toFixed(1).padStart(8)}  ${(r.managerCpuMs / r.rounds).toFixed(0).padStart(12)}  ${r.managerRssMb.toFixed(0).padStart(8)}  ${r.rssPerConnectionKb.toFixed(1).padStart(10)}  ${r.missing}`,
+  );
+  const target = (n: number, ms: number) => {
+    const r = results.find((x) => x.agents === n);
+    return r
+      ? `${n} agents p99 ${r.p99Ms.toFixed(0)} ms (target ≤ ${ms}): ${r.p99Ms <= ms && r.missing === 0 ? 'met' : 'NOT met'}`
+      : `${n} agents: not run`;
+  };
+  return [
+    'agents  p50 (ms)  p99 (ms)  max (ms)  cpu/round ms  RSS (MB)  KB/conn   missing',
+    ...rows,
+    '',
+    target(1000, 250),
+    target(10_000, 2000),
+  ].join('\n');
+}
+
+/** The suite registered in bench/run.ts. */
+export const distributionSuite: Suite = {
+  description:
+    'agent protocol: one tag change to 100/1,000/10,000 simulated agents (separate process), time to ACK',
+  async run({ quick, log }) {
+    const sizes = quick ? [100, 1000] : [100, 1000, 10_000];
+    const results: Result[] = [];
+    for (const n of sizes) results.push(await runOne(n, quick ? 3 : 5, log));
+    return {
+      json: { results },
+      report: report(results),
+      ok: results.every((r) => r.missing === 0),
+    };
+  },
+};
