@@ -66,6 +66,10 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
       'reactions: event → reaction → deltas ready (p99, PGlite), impact preview of 1,000 identities',
     load: async () => (await import('./reactions.js')).reactionsSuite,
   },
+  datapath: {
+    description: 'data plane (root): iperf3 + connect rate, no policy / vnp / linear list; delta apply',
+    load: async () => (await import('./datapath.js')).datapathSuite,
+  },
 };
 
 function save(suite: string, machine: MachineInfo, json: unknown): string {
