@@ -67,7 +67,8 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
     load: async () => (await import('./reactions.js')).reactionsSuite,
   },
   datapath: {
-    description: 'data plane (root): iperf3 + connect rate, no policy / vnp / linear list; delta apply',
+    description:
+      'data plane (root): iperf3 + connect rate, no policy / vnp / linear list; delta apply',
     load: async () => (await import('./datapath.js')).datapathSuite,
   },
 };
