@@ -64,7 +64,9 @@ export type HostMessage = SnapshotMessage | DeltaMessage | HeartbeatMessage;
 const byName = <T extends { name: string }>(a: T, b: T) =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 const byIp = (a: IpcacheEntry, b: IpcacheEntry) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
-const sideKey = (s: { identity: number; direction: Direction }) => `${s.identity}/${s.direction}`;
+/** Sorts like {@link bySide}: zero-padded identity (16 bits), then direction. */
+const sideKey = (s: { identity: number; direction: Direction }) =>
+  `${String(s.identity).padStart(5, '0')}/${s.direction}`;
 const bySide = (a: SideState, b: SideState) =>
   a.identity - b.identity || (a.direction < b.direction ? -1 : a.direction > b.direction ? 1 : 0);
 
@@ -117,6 +119,7 @@ export function toRemoteRecord(r: DeltaRecord): RemoteRecord {
 
 /**
  * Fold a delta into the state it was computed from; pure (the input is untouched).
+ * The state must be in canonical order (a snapshot, or a fold of one).
  * Throws VNP_ERR_CONFLICT when `state.revision !== delta.from` (the caller resyncs).
  *
  * @example
@@ -130,42 +133,78 @@ export function applyHostDelta(state: HostState, delta: HostDelta): HostState {
       { field: 'from', from: delta.from, revision: state.revision },
     );
   }
+  // Patch the sorted lists in place of a copy (binary search), never re-sort: a PEP
+  // folds small deltas into large states.
   const out: HostState = { ...state, revision: delta.to };
   if (delta.ipcache) {
-    const m = new Map(state.ipcache.map((e) => [e.ip, e]));
-    for (const ip of delta.ipcache.remove) m.delete(ip);
-    for (const e of delta.ipcache.upsert) m.set(e.ip, e);
-    out.ipcache = [...m.values()].sort(byIp);
+    const list = state.ipcache.slice();
+    const key = (e: IpcacheEntry) => e.ip;
+    for (const ip of delta.ipcache.remove) removeSorted(list, ip, key);
+    for (const e of delta.ipcache.upsert) upsertSorted(list, e, key);
+    out.ipcache = list;
   }
   if (delta.records) {
-    const locals = new Map(state.locals.map((r) => [r.name, r]));
-    const remotes = new Map(state.remotes.map((r) => [r.name, r]));
-    for (const name of delta.records.remove) {
-      locals.delete(name);
-      remotes.delete(name);
+    const locals = state.locals.slice();
+    const remotes = state.remotes.slice();
+    const name = (r: { name: string }) => r.name;
+    for (const n of delta.records.remove) {
+      removeSorted(locals, n, name);
+      removeSorted(remotes, n, name);
     }
     for (const r of delta.records.upsert) {
-      locals.delete(r.name);
-      remotes.delete(r.name);
-      if (r.host === state.host) locals.set(r.name, toLocalRecord(r));
-      else remotes.set(r.name, toRemoteRecord(r));
+      if (r.host === state.host) {
+        removeSorted(remotes, r.name, name);
+        upsertSorted(locals, toLocalRecord(r), name);
+      } else {
+        removeSorted(locals, r.name, name);
+        upsertSorted(remotes, toRemoteRecord(r), name);
+      }
     }
-    out.locals = [...locals.values()].sort(byName);
-    out.remotes = [...remotes.values()].sort(byName);
+    out.locals = locals;
+    out.remotes = remotes;
   }
   if (delta.sides || delta.sidesRemoved) {
-    const m = new Map(state.sides.map((s) => [sideKey(s), s]));
-    for (const s of delta.sidesRemoved ?? []) m.delete(sideKey(s));
-    for (const s of delta.sides ?? []) m.set(sideKey(s), s);
-    out.sides = [...m.values()].sort(bySide);
+    const list = state.sides.slice();
+    for (const s of delta.sidesRemoved ?? []) removeSorted(list, sideKey(s), sideKey);
+    for (const s of delta.sides ?? []) upsertSorted(list, s, sideKey);
+    out.sides = list;
   }
   if (delta.defaults || delta.defaultsRemoved) {
-    const m = new Map(state.defaults.map((d) => [d.identity, d]));
-    for (const id of delta.defaultsRemoved ?? []) m.delete(id);
-    for (const d of delta.defaults ?? []) m.set(d.identity, d);
-    out.defaults = [...m.values()].sort((a, b) => a.identity - b.identity);
+    const list = state.defaults.slice();
+    const key = (d: { identity: number }) => d.identity;
+    for (const id of delta.defaultsRemoved ?? []) removeSorted(list, id, key);
+    for (const d of delta.defaults ?? []) upsertSorted(list, d, key);
+    out.defaults = list;
   }
   return out;
+}
+
+/** First index whose key is not below `k` in a list sorted by `key`. */
+function lowerBound<T, K extends string | number>(
+  list: readonly T[],
+  k: K,
+  key: (t: T) => K,
+): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (key(list[mid]!) < k) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function removeSorted<T, K extends string | number>(list: T[], k: K, key: (t: T) => K): void {
+  const i = lowerBound(list, k, key);
+  if (i < list.length && key(list[i]!) === k) list.splice(i, 1);
+}
+
+function upsertSorted<T, K extends string | number>(list: T[], item: T, key: (t: T) => K): void {
+  const k = key(item);
+  const i = lowerBound(list, k, key);
+  if (i < list.length && key(list[i]!) === k) list[i] = item;
+  else list.splice(i, 0, item);
 }
 
 /** True when a delta changes nothing but the revision. */

@@ -76,8 +76,18 @@ export class Distribution {
         ackSeconds.observe(Math.max(0, now - step.at) / 1000);
       }
     });
+    // Agents (re)connecting in a burst report their underlay addresses: one step for
+    // the burst rather than one message per agent to every stream.
+    const underlays = new Set<string>();
+    let underlayTimer: ReturnType<typeof setTimeout> | undefined;
     peps.onUnderlayChange((host) => {
-      if (this.started) this.feed.onUnderlayChange(host);
+      underlays.add(host);
+      underlayTimer ??= setTimeout(() => {
+        underlayTimer = undefined;
+        const hosts = [...underlays];
+        underlays.clear();
+        if (this.started) this.feed.onUnderlayChange(hosts);
+      }, 20);
     });
     manager.onRecord((record, delta) => {
       if (this.started) this.feed.onRecord(record, delta);

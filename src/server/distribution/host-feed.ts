@@ -164,10 +164,11 @@ export class HostFeed {
     });
   }
 
-  /** A host's underlay address changed: every other host's copy of its records changes. */
-  onUnderlayChange(host: string): void {
+  /** Hosts' underlay addresses changed: every other host's copy of their records changes (one step). */
+  onUnderlayChange(hosts: Iterable<string>): void {
+    const changed = new Set(hosts);
     const upsert = [...this.records.values()]
-      .filter((r) => r.rec.host === host)
+      .filter((r) => changed.has(r.rec.host))
       .map((r) => this.withUnderlay(r.rec));
     if (upsert.length === 0) return;
     this.push({
