@@ -100,6 +100,25 @@ export function changePort(k: number): number {
 export const LINEAR_TABLE = 'vnpbench';
 
 /**
+ * Conntrack without policy: a forward chain with only `ct state established,related
+ * accept` and policy accept. A namespace without any ct rule runs no conntrack at all,
+ * so this separates the price of being stateful from the price of the policy.
+ *
+ * @example conntrackOnlyRuleset() // "table inet vnpbench { … }"
+ */
+export function conntrackOnlyRuleset(): string {
+  return [
+    `table inet ${LINEAR_TABLE} {`,
+    '  chain linear {',
+    '    type filter hook forward priority 0; policy accept;',
+    '    ct state established,related accept',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/**
  * The naive baseline as an `nft -f` script: one stateful forward chain with one
  * `ip saddr … ip daddr … tcp dport … accept` rule per entry of the host's side
  * (the measured flows' rules last), policy drop.

@@ -44,7 +44,7 @@ export interface Server {
 export async function iperfServer(ns: string, ip: string, port: number): Promise<Server> {
   const child: ChildProcess = spawn(
     'ip',
-    ['netns', 'exec', ns, 'iperf3', '-s', '-B', ip, '-p', String(port)],
+    ['netns', 'exec', ns, 'iperf3', '-s', '--forceflush', '-B', ip, '-p', String(port)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stop = (): void => {

@@ -21,6 +21,7 @@ import {
   benchRecords,
   benchStates,
   changePort,
+  conntrackOnlyRuleset,
   IP_A,
   IP_B,
   LINEAR_TABLE,
@@ -66,7 +67,7 @@ export interface DatapathConfig {
 export const FULL_DATAPATH: DatapathConfig = {
   sizes: [10_000, 100_000],
   iperfSeconds: 3,
-  iperfRuns: 2,
+  iperfRuns: 3,
   conns: 2000,
   connMs: 4000,
   changes: 20,
@@ -87,7 +88,10 @@ export const QUICK_DATAPATH: DatapathConfig = {
 
 /** One measured configuration of the data plane. */
 export interface ScenarioResult {
-  kind: 'none' | 'vnp' | 'linear';
+  /** `conntrack`: a stateful forward chain without policy (see conntrackOnlyRuleset). */
+  kind: 'none' | 'conntrack' | 'vnp' | 'linear';
+  /** The no-policy baseline measured again at the end (drift check). */
+  again?: boolean;
   entries: number;
   /** Time to load the policy on both hosts (ms), when one was loaded. */
   loadMs?: number;
@@ -112,6 +116,8 @@ export interface ApplyTiming {
   applyP99Ms: number;
   nftP50Ms: number;
   nftP99Ms: number;
+  /** The conntrack sweep after each change (flows the new state denies). */
+  sweepP50Ms: number;
   /** renderRuleset and `nft -j -f` of the whole table (median of the repetitions). */
   fullRenderMs: number;
   fullApplyMs: number;
@@ -163,7 +169,8 @@ async function measureTraffic(
     retransmits: best.retransmits,
     conn,
   };
-  if (res.kind !== 'none') out.deniedBlocked = !(await tcpConnects(b.nsA, IP_B, PORT_DENIED));
+  if (res.kind === 'vnp' || res.kind === 'linear')
+    out.deniedBlocked = !(await tcpConnects(b.nsA, IP_B, PORT_DENIED));
   log(
     `  ${res.kind} ${res.entries}: ${(best.bps / 1e9).toFixed(2)} Gbit/s, ${conn.connPerSec.toFixed(0)} conn/s, ` +
       `connect p50 ${conn.p50Ms.toFixed(3)} ms p99 ${conn.p99Ms.toFixed(3)} ms` +
@@ -178,6 +185,7 @@ async function timeApplies(b: Bench, cfg: DatapathConfig, entries: number): Prom
   const recs = benchRecords(b.topo.instanceNs);
   const wall: number[] = [];
   const nft: number[] = [];
+  const sweep: number[] = [];
   const deltasBefore = agent.stats.deltaApplies;
   for (let k = 0; k < cfg.changes; k++) {
     // Even changes add one entry, odd ones remove it again: every step is one entry.
@@ -186,7 +194,9 @@ async function timeApplies(b: Bench, cfg: DatapathConfig, entries: number): Prom
     const t0 = performance.now();
     await agent.applyState(state);
     wall.push(performance.now() - t0);
-    nft.push(agent.stats.lastNftMs ?? NaN);
+    const st = agent.stats;
+    nft.push(st.lastNftMs ?? NaN);
+    sweep.push((st.lastApplyMs ?? NaN) - (st.lastNftMs ?? NaN) - (st.lastLinksMs ?? 0));
   }
   const deltas = agent.stats.deltaApplies - deltasBefore;
   const last = agent.state!;
@@ -210,22 +220,28 @@ async function timeApplies(b: Bench, cfg: DatapathConfig, entries: number): Prom
     applyP99Ms: percentile(wall, 99),
     nftP50Ms: percentile(nft, 50),
     nftP99Ms: percentile(nft, 99),
+    sweepP50Ms: percentile(sweep, 50),
     fullRenderMs: median(renders),
     fullApplyMs: median(applies),
   };
 }
 
-/** Loads the linear list on both hosts; undefined on success, else why it was not loaded. */
+/**
+ * Loads the linear list (or, with `entries` undefined, the conntrack-only chain) on both
+ * hosts; undefined on success, else why it was not loaded.
+ */
 async function loadLinear(
   b: Bench,
   cfg: DatapathConfig,
-  entries: number,
+  entries: number | undefined,
 ): Promise<string | undefined> {
   const results = await Promise.all(
     b.topo.hosts.map((h) =>
       makeExec(h.netns)(
         ['timeout', String(cfg.linearLoadTimeoutS), 'nft', '-f', '-'],
-        linearRuleset(h.name as 'h1' | 'h2', entries),
+        entries === undefined
+          ? conntrackOnlyRuleset()
+          : linearRuleset(h.name as 'h1' | 'h2', entries),
       ),
     ),
   );
@@ -255,6 +271,14 @@ async function measureAll(
   log('no policy (no inet vnp table, same overlay)');
   await removePolicy(b);
   scenarios.push(await measureTraffic(b, cfg, { kind: 'none', entries: 0 }, log));
+  log('conntrack only (stateful forward chain, no policy)');
+  const ctProblem = await loadLinear(b, cfg, undefined);
+  if (ctProblem) throw new Error(ctProblem);
+  try {
+    scenarios.push(await measureTraffic(b, cfg, { kind: 'conntrack', entries: 0 }, log));
+  } finally {
+    await dropLinear(b);
+  }
   for (const entries of [SMALL, ...cfg.sizes]) {
     log(`vnp, ${entries} entries per side`);
     const loadMs = await applyBoth(b, entries);
@@ -285,6 +309,8 @@ async function measureAll(
       await dropLinear(b);
     }
   }
+  log('no policy again (drift check)');
+  scenarios.push(await measureTraffic(b, cfg, { kind: 'none', entries: 0, again: true }, log));
   return { config: cfg, scenarios, applies };
 }
 
