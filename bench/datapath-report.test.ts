@@ -1,0 +1,68 @@
+/**
+ * The data-plane report's arithmetic on hand-made results: the conservative
+ * baseline, target verdicts, skipped rows, and a run whose flows failed is not ok.
+ */
+import { describe, expect, it } from 'vitest';
+import { QUICK_DATAPATH, type DatapathResults, type ScenarioResult } from './datapath.js';
+import { formatDatapathReport } from './datapath-report.js';
+
+function sc(
+  kind: ScenarioResult['kind'],
+  entries: number,
+  gbps: number,
+  p50Ms: number,
+  extra: Partial<ScenarioResult> = {},
+): ScenarioResult {
+  return {
+    kind,
+    entries,
+    bps: gbps * 1e9,
+    runsBps: [gbps * 1e9],
+    retransmits: 0,
+    conn: { connections: 100, failures: 0, connPerSec: 1000, p50Ms, p99Ms: p50Ms * 2 },
+    ...(kind === 'vnp' || kind === 'linear' ? { deniedBlocked: true } : {}),
+    ...extra,
+  };
+}
+
+function results(scenarios: ScenarioResult[]): DatapathResults {
+  return { config: { ...QUICK_DATAPATH, sizes: [10_000, 100_000] }, scenarios, applies: [] };
+}
+
+describe('datapath report', () => {
+  it('uses the best no-policy run as the baseline and judges the targets', () => {
+    const r = results([
+      sc('none', 0, 10, 0.1),
+      sc('vnp', 10, 9.8, 0.12),
+      sc('vnp', 10_000, 9.6, 0.12),
+      sc('vnp', 100_000, 9.5, 0.13),
+      sc('linear', 10_000, 9.9, 0.5),
+      { kind: 'linear', entries: 100_000, skipped: 'too slow' },
+      sc('none', 0, 12, 0.2, { again: true }),
+    ]);
+    const { report, targets, ok } = formatDatapathReport(r);
+    expect(ok).toBe(true);
+    // 9.6 / max(10, 12) = 0.8: missed, although 9.6 / 10 would have met it.
+    expect(targets[0]!.value).toBeCloseTo(0.8);
+    expect(targets[0]!.met).toBe(false);
+    expect(targets[1]!.value).toBeCloseTo(0.13 / 0.12);
+    expect(targets[1]!.met).toBe(true);
+    expect(report).toContain('skipped: too slow');
+    expect(report).toContain('MISSED');
+  });
+
+  it('is not ok when the allowed flow failed or a denied port was reachable', () => {
+    const failed = sc('vnp', 10, 9, 0.1);
+    failed.conn!.failures = 3;
+    expect(formatDatapathReport(results([sc('none', 0, 10, 0.1), failed])).ok).toBe(false);
+    const open = sc('linear', 10_000, 9, 0.1, { deniedBlocked: false });
+    const out = formatDatapathReport(results([sc('none', 0, 10, 0.1), open]));
+    expect(out.ok).toBe(false);
+    expect(out.report).toContain('a port nothing allows was reachable');
+  });
+
+  it('leaves a target undecided when its scenarios were not measured', () => {
+    const { targets } = formatDatapathReport(results([sc('none', 0, 10, 0.1)]));
+    expect(targets.every((t) => t.met === undefined)).toBe(true);
+  });
+});
