@@ -66,6 +66,13 @@ const ACCEPT = { accept: null };
 const COUNTER = { counter: { packets: 0, bytes: 0 } };
 const DROP = { drop: null };
 const mark = { meta: { key: 'mark' } };
+const ctMark = { ct: { key: 'mark' } };
+/**
+ * Connections vnp marked carry this tag in the top byte of their ct mark (identity in
+ * the low 16 bits), so the agent never reads or rewrites ct marks it did not set.
+ */
+export const CT_MARK_TAG = 0x56000000;
+const CT_TAG_MASK = 0xff000000;
 const l4proto = { meta: { key: 'l4proto' } };
 const dport = { payload: { protocol: 'th', field: 'dport' } };
 const ICMP_PROTOS = { set: ['icmp', 'ipv6-icmp'] };
@@ -257,6 +264,7 @@ function globalSets(): Record<string, SetDecl> {
     locals: newSet('locals', 'ifname'),
     trusted: newSet('trusted', 'ifname'),
     ifid: newSet('ifid', 'ifname', 'mark'),
+    ifct: newSet('ifct', 'ifname', 'mark'),
     spoof4: newSet('spoof4', ['ifname', 'ipv4_addr']),
     spoof6: newSet('spoof6', ['ifname', 'ipv6_addr']),
     ipcache4: newSet('ipcache4', 'ipv4_addr', 'mark'),
@@ -281,8 +289,9 @@ function baseChains(): ChainDecl[] {
       name: 'fwd-egress',
       hook: hook(-5),
       rules: [
-        [match(iif, '@locals', '!='), ACCEPT],
+        // Packets of accepted connections first: they pay one conntrack test and nothing else.
         [match(ctState, ['established', 'related'], 'in'), ACCEPT],
+        [match(iif, '@locals', '!='), ACCEPT],
         [match(ctState, 'invalid', 'in'), DROP],
         // Anti-spoofing: a record sends only from its own addresses.
         [
@@ -306,10 +315,28 @@ function baseChains(): ChainDecl[] {
       name: 'fwd-ingress',
       hook: hook(5),
       rules: [
-        // Source identity of local records, on every packet: it leaves in the GBP header.
-        [setMark(lookup(iif, 'ifid'))],
-        [match(oif, '@locals', '!='), ACCEPT],
+        // Packets of accepted connections: the source identity comes back from the ct
+        // mark (one expression, no map lookup) so every packet still leaves with its
+        // GBP Group Policy ID; connections vnp did not mark are left alone.
+        [
+          match(ctState, ['established', 'related'], 'in'),
+          match({ '&': [ctMark, CT_TAG_MASK] }, CT_MARK_TAG),
+          setMark({ '&': [ctMark, 0xffff] }),
+          ACCEPT,
+        ],
         [match(ctState, ['established', 'related'], 'in'), ACCEPT],
+        // Source identity of local records: it leaves in the GBP header.
+        [setMark(lookup(iif, 'ifid'))],
+        // Remember the local end's identity for the connection's later packets (see the
+        // first rule): the sender's when it is local, else the local receiver's, whose
+        // replies then leave with its identity.
+        [match(iif, '@locals'), { mangle: { key: ctMark, value: lookup(iif, 'ifct') } }],
+        [
+          match(iif, '@locals', '!='),
+          match(oif, '@locals'),
+          { mangle: { key: ctMark, value: lookup(oif, 'ifct') } },
+        ],
+        [match(oif, '@locals', '!='), ACCEPT],
         [match(ctState, 'invalid', 'in'), DROP],
         // Only marks from our VXLAN devices (GBP) or local records are identities.
         [match(iif, '@trusted', '!='), setMark(0)],
@@ -349,6 +376,7 @@ export function buildModel(state: HostState, opts: RenderOptions = {}): TableMod
     put(g.locals!, ifn);
     put(g.trusted!, ifn);
     put(g.ifid!, ifn, r.identity);
+    put(g.ifct!, ifn, (CT_MARK_TAG | r.identity) >>> 0);
     for (const ip of r.ips) {
       const p = parseIp(ip);
       if (p) put(p.family === 4 ? g.spoof4! : g.spoof6!, { concat: [ifn, formatIp(p)] });
