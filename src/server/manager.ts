@@ -294,6 +294,9 @@ export class Manager {
     const mine = this.engine.identityAllocations();
     const json = JSON.stringify(mine);
     const changed = json !== this.identitiesJson;
+    // One manager per PGlite data dir: only changes need recording (for restarts). With
+    // PostgreSQL every revision is claimed, so a manager that diverged is caught.
+    if (!changed && store.backend !== 'postgres') return;
     this.identitySync = this.identitySync
       .then(async () => {
         if (this.closed) return;
