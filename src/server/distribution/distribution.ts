@@ -8,7 +8,7 @@
  * - `?wait=` only ever delays a successful write's answer: the write is durable
  *   before the wait starts, and a timeout answers 504 VNP_ERR_TIMEOUT naming the laggards.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Gauge, Histogram, Registry } from 'prom-client';
 import { VnpError } from '../../model/errors.js';
 import type { Manager } from '../manager.js';
@@ -156,38 +156,61 @@ type WithWait = FastifyRequest & { [kWait]?: WaitState };
  */
 export function installDistributionHooks(app: FastifyInstance, d: Distribution): void {
   app.addHook('onReady', async () => d.start());
-  app.addHook('preHandler', async (request) => {
-    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(request.method)) return;
+  // Callback-style hooks: they run on every request, and most have nothing to do.
+  app.addHook('preHandler', (request, _reply, done) => {
+    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(request.method)) return done();
     const wait = (request.query as Record<string, unknown> | undefined)?.wait;
-    if (typeof wait !== 'string') return;
-    (request as WithWait)[kWait] = { ms: parseWait(wait), startRevision: d.manager.revision };
-  });
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.routeOptions.url === '/metrics' && typeof payload === 'string')
-      return payload + (await d.registry.metrics());
-    const w = (request as WithWait)[kWait];
-    if (!w || reply.statusCode >= 300 || typeof payload !== 'string') return payload;
-    const end = d.manager.revision;
-    const hosts =
-      end > w.startRevision ? d.feed.hostsBetween(w.startRevision, end) : new Set<string>();
-    const r = await d.peps.waitFor(end, hosts, w.ms);
-    if (r.laggards.length > 0) {
-      void reply.code(504);
-      const err = new VnpError(
-        'VNP_ERR_TIMEOUT',
-        `${r.laggards.length} of ${r.hosts.length} PEPs did not acknowledge revision ${end} within ${w.ms} ms: ${r.laggards.slice(0, 20).join(', ')}`,
-        { revision: end, laggards: r.laggards, waited: { ms: r.ms, hosts: r.hosts.length } },
-      );
-      return JSON.stringify(err.toJSON());
-    }
+    if (typeof wait !== 'string') return done();
     try {
-      const body = JSON.parse(payload) as unknown;
-      if (body && typeof body === 'object' && !Array.isArray(body)) {
-        return JSON.stringify({ ...body, waited: { ms: r.ms, hosts: r.hosts.length } });
-      }
-    } catch {
-      /* not JSON: leave it */
+      (request as WithWait)[kWait] = { ms: parseWait(wait), startRevision: d.manager.revision };
+    } catch (err) {
+      return done(err as Error);
     }
-    return payload;
+    done();
   });
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const w = (request as WithWait)[kWait];
+    if (request.routeOptions.url === '/metrics' && typeof payload === 'string') {
+      d.registry.metrics().then(
+        (text) => done(null, payload + text),
+        (err: unknown) => done(err as Error),
+      );
+      return;
+    }
+    if (!w || reply.statusCode >= 300 || typeof payload !== 'string') return done(null, payload);
+    waitAnswer(d, w, reply, payload).then(
+      (out) => done(null, out),
+      (err: unknown) => done(err as Error),
+    );
+  });
+}
+
+/** The answer of a write with `?wait=`: augmented with `waited`, or a 504. */
+async function waitAnswer(
+  d: Distribution,
+  w: WaitState,
+  reply: FastifyReply,
+  payload: string,
+): Promise<string> {
+  const end = d.manager.revision;
+  const hosts =
+    end > w.startRevision ? d.feed.hostsBetween(w.startRevision, end) : new Set<string>();
+  const r = await d.peps.waitFor(end, hosts, w.ms);
+  if (r.laggards.length > 0) {
+    void reply.code(504);
+    const err = new VnpError(
+      'VNP_ERR_TIMEOUT',
+      `${r.laggards.length} of ${r.hosts.length} PEPs did not acknowledge revision ${end} within ${w.ms} ms: ${r.laggards.slice(0, 20).join(', ')}`,
+      { revision: end, laggards: r.laggards, waited: { ms: r.ms, hosts: r.hosts.length } },
+    );
+    return JSON.stringify(err.toJSON());
+  }
+  try {
+    const body = JSON.parse(payload) as unknown;
+    if (body && typeof body === 'object' && !Array.isArray(body))
+      return JSON.stringify({ ...body, waited: { ms: r.ms, hosts: r.hosts.length } });
+  } catch {
+    /* not JSON: leave it */
+  }
+  return payload;
 }
