@@ -127,7 +127,7 @@ export class HostFeed {
       delta.ipcacheUpsert.length > 0 ||
       delta.ipcacheRemove.length > 0
     )
-      worldChange = this.rebuildWorld();
+      worldChange = this.rebuildWorld(delta === undefined ? undefined : new Set(delta.records));
     const hostIds = this.diffHostIds(before);
     const candidates = new Set<number>();
     if (delta === undefined) for (const id of this.localIdsEverywhere()) candidates.add(id);
@@ -364,8 +364,12 @@ export class HostFeed {
     return u === undefined ? r : { ...r, underlay: u };
   }
 
-  /** Recompute records and ipcache from the engine; returns what changed. */
-  private rebuildWorld(): {
+  /**
+   * Recompute records and ipcache from the engine; returns what changed. Only records
+   * in `candidates` (the engine's changed records) are re-serialised and compared;
+   * undefined: all.
+   */
+  private rebuildWorld(candidates?: ReadonlySet<string>): {
     ipcache?: { upsert: IpcacheEntry[]; remove: string[] };
     records?: { upsert: DeltaRecord[]; remove: string[] };
   } {
@@ -374,6 +378,11 @@ export class HostFeed {
     const records = new Map<string, { rec: DeltaRecord; json: string }>();
     const upsert: DeltaRecord[] = [];
     for (const r of all.remotes) {
+      const old = this.records.get(r.name);
+      if (old && candidates && !candidates.has(r.name)) {
+        records.set(r.name, old);
+        continue;
+      }
       const doc = engine.get('Interface', r.name) as { instance?: string } | undefined;
       const instance = doc?.instance ?? '';
       const subnet = engine.get('Subnet', r.subnet) as { cidr?: string } | undefined;
