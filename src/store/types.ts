@@ -145,6 +145,10 @@ export interface Store {
   listExpiries(): Promise<ReactionExpiry[]>;
   /** Reactions: drop the expiry of (record, reaction); false when there was none. */
   deleteExpiry(record: string, reaction: string): Promise<boolean>;
+  /** PEPs: record the underlay address a host reported (optional). */
+  putUnderlay?(host: string, underlay: string, at: string): Promise<void>;
+  /** PEPs: every host's last reported underlay address (optional). */
+  listUnderlays?(): Promise<{ host: string; underlay: string }[]>;
   /** Identities: the persisted allocations (optional: stores without it never seed). */
   loadIdentities?(): Promise<IdentityTable>;
   /**

@@ -1,7 +1,8 @@
 /**
  * Three managers on one PostgreSQL database: writes go to the first; protocol clients
  * connected to the other two converge to the same host states with the same identity
- * numbers (managers started later load seeded from the database); when a manager dies
+ * numbers (managers started later load seeded from the database) and the same underlay
+ * addresses (shared through the database); when a manager dies
  * its agent fails over to another and resumes from its applied revision.
  * Needs PostgreSQL (VNP_TEST_DATABASE_URL); skips loudly without it, fails in CI.
  */
@@ -14,7 +15,7 @@ import { freshDatabase, startTestServer, type TestServer } from '../server/suppo
 const db = await freshDatabase();
 const HOSTS = ['host-a', 'host-b', 'host-c'];
 
-/** Without underlay addresses: each manager only knows those of its own agents. */
+/** Without underlay addresses (learnt through the database within seconds). */
 function strip(s: HostState | undefined): unknown {
   if (!s) return s;
   return { ...s, remotes: s.remotes.map(({ underlay: _u, ...r }) => r) };
@@ -121,6 +122,18 @@ describe.skipIf(!db)('many managers on PostgreSQL', () => {
     for (const [i, host] of HOSTS.entries()) {
       const truth = await snapshotOn(managers[0]!, host);
       expect(strip(fs[i]!.state), host).toEqual(strip(truth));
+    }
+    // Underlay addresses reach every manager through the database: remote records on
+    // every manager carry them, including those of hosts connected elsewhere.
+    for (const [i, host] of HOSTS.entries()) {
+      await expect
+        .poll(async () => fs[i]!.state!.remotes.every((r) => r.underlay !== undefined), {
+          timeout: 10_000,
+        })
+        .toBe(true);
+      await expect
+        .poll(async () => ({ ...fs[i]!.state!, revision: 0 }), { timeout: 10_000 })
+        .toEqual({ ...(await snapshotOn(managers[0]!, host)), revision: 0 });
     }
     await Promise.all(fs.map((f) => f.stop()));
   }, 60_000);

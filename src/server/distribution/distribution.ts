@@ -20,6 +20,7 @@ export class Distribution {
   readonly feed: HostFeed;
   readonly registry = new Registry();
   private started = false;
+  private underlayTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     readonly manager: Manager,
@@ -80,7 +81,11 @@ export class Distribution {
     // the burst rather than one message per agent to every stream.
     const underlays = new Set<string>();
     let underlayTimer: ReturnType<typeof setTimeout> | undefined;
-    peps.onUnderlayChange((host) => {
+    peps.onUnderlayChange((host, reported) => {
+      // Other managers learn it from the database (see start()).
+      const ip = peps.underlayOf(host);
+      if (reported && ip !== undefined && manager.store.putUnderlay)
+        void manager.store.putUnderlay(host, ip, new Date().toISOString()).catch(() => undefined);
       underlays.add(host);
       underlayTimer ??= setTimeout(() => {
         underlayTimer = undefined;
@@ -98,11 +103,36 @@ export class Distribution {
     });
   }
 
-  /** Build the feed from the loaded model (after Manager.start). */
-  start(): void {
+  /**
+   * Build the feed from the loaded model (after Manager.start); learn the underlay
+   * addresses PEPs reported to any manager, and keep learning them when the database
+   * is shared (PostgreSQL) every `underlaySyncMs`.
+   */
+  async start(underlaySyncMs = 2000): Promise<void> {
     if (this.started) return;
     this.feed.reset(this.manager.revision);
     this.started = true;
+    await this.syncUnderlays();
+    if (this.manager.store.backend === 'postgres') {
+      this.underlayTimer = setInterval(() => void this.syncUnderlays(), underlaySyncMs);
+      this.underlayTimer.unref();
+    }
+  }
+
+  /** Stop following the database. */
+  stop(): void {
+    clearInterval(this.underlayTimer);
+  }
+
+  private async syncUnderlays(): Promise<void> {
+    const store = this.manager.store;
+    if (!store.listUnderlays) return;
+    try {
+      for (const { host, underlay } of await store.listUnderlays())
+        this.peps.learnUnderlay(host, underlay);
+    } catch {
+      /* the next round retries; remotes keep the addresses known so far */
+    }
   }
 }
 
@@ -156,6 +186,7 @@ type WithWait = FastifyRequest & { [kWait]?: WaitState };
  */
 export function installDistributionHooks(app: FastifyInstance, d: Distribution): void {
   app.addHook('onReady', async () => d.start());
+  app.addHook('onClose', async () => d.stop());
   // Callback-style hooks: they run on every request, and most have nothing to do.
   app.addHook('preHandler', (request, _reply, done) => {
     if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(request.method)) return done();

@@ -38,7 +38,7 @@ interface Waiter {
 
 export class PepRegistry {
   private readonly peps = new Map<string, Pep>();
-  private readonly underlayListeners = new Set<(host: string) => void>();
+  private readonly underlayListeners = new Set<(host: string, reported: boolean) => void>();
   private readonly ackListeners = new Set<(host: string, from: number, to: number) => void>();
   private readonly waiters = new Set<Waiter>();
   private readonly now: () => number;
@@ -54,8 +54,20 @@ export class PepRegistry {
     p.lastContact = this.now();
     if (underlay !== undefined && underlay !== '' && p.underlay !== underlay) {
       p.underlay = underlay;
-      for (const l of this.underlayListeners) l(host);
+      for (const l of this.underlayListeners) l(host, true);
     }
+  }
+
+  /**
+   * An underlay address learnt from elsewhere (another manager, through the database):
+   * no contact is recorded.
+   */
+  learnUnderlay(host: string, underlay: string): void {
+    const p = this.peps.get(host);
+    if (p?.underlay === underlay) return;
+    if (p && p.streams > 0) return; // connected here: its own report is authoritative
+    this.get(host).underlay = underlay;
+    for (const l of this.underlayListeners) l(host, false);
   }
 
   /** A watch stream opened; returns the function that closes it. */
@@ -94,8 +106,11 @@ export class PepRegistry {
     return this.peps.get(host)?.underlay;
   }
 
-  /** Called with the host whose underlay address changed (every other host's remotes change). */
-  onUnderlayChange(listener: (host: string) => void): () => void {
+  /**
+   * Called with the host whose underlay address changed (every other host's remotes
+   * change) and whether the PEP reported it to this manager (else: learnt).
+   */
+  onUnderlayChange(listener: (host: string, reported: boolean) => void): () => void {
     this.underlayListeners.add(listener);
     return () => this.underlayListeners.delete(listener);
   }

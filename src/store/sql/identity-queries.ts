@@ -1,6 +1,7 @@
 /**
  * The identity allocation table (migration 3): read it, or claim a revision's
- * allocations first-writer-wins (docs/adr/0007-distribution.md).
+ * allocations first-writer-wins; and the PEP underlay table (migration 4)
+ * (docs/adr/0007-distribution.md).
  */
 import type { IdentityRow, IdentityTable } from '../types.js';
 import type { SqlClient } from './sql-client.js';
@@ -69,4 +70,34 @@ export function claimIdentities(
     }
     return { revision, identities, claimed: true };
   });
+}
+
+/**
+ * Record the underlay address a host reported (latest wins).
+ *
+ * @example await putUnderlay(client, 'h1', '192.0.2.1', new Date().toISOString());
+ */
+export async function putUnderlay(
+  c: SqlClient,
+  host: string,
+  underlay: string,
+  at: string,
+): Promise<void> {
+  await c.query(
+    `INSERT INTO vnp_underlays (host, underlay, updated_at) VALUES ($1, $2, $3)
+     ON CONFLICT (host) DO UPDATE SET underlay = excluded.underlay, updated_at = excluded.updated_at`,
+    [host, underlay, at],
+  );
+}
+
+/**
+ * Every host's last reported underlay address.
+ *
+ * @example const rows = await listUnderlays(client); // [{ host: 'h1', underlay: '192.0.2.1' }]
+ */
+export async function listUnderlays(c: SqlClient): Promise<{ host: string; underlay: string }[]> {
+  const r = await c.query<{ host: string; underlay: string }>(
+    'SELECT host, underlay FROM vnp_underlays ORDER BY host',
+  );
+  return r.rows.map((x) => ({ host: x.host, underlay: x.underlay }));
 }

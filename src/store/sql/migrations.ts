@@ -9,6 +9,7 @@
  */
 import { MIGRATION_002_REACTIONS } from './migration-002-reactions.js';
 import { MIGRATION_003_IDENTITIES } from './migration-003-identities.js';
+import { MIGRATION_004_UNDERLAYS } from './migration-004-underlays.js';
 import type { SqlClient } from './sql-client.js';
 
 /** One schema step. */
@@ -66,6 +67,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   MIGRATION_002_REACTIONS,
   MIGRATION_003_IDENTITIES,
+  MIGRATION_004_UNDERLAYS,
 ];
 
 /**

@@ -226,6 +226,14 @@ export class SqlStore implements Store {
     return R.deleteExpiry(this.client, record, reaction);
   }
 
+  putUnderlay(host: string, underlay: string, at: string): Promise<void> {
+    return I.putUnderlay(this.client, host, underlay, at);
+  }
+
+  listUnderlays(): Promise<{ host: string; underlay: string }[]> {
+    return I.listUnderlays(this.client);
+  }
+
   loadIdentities(): Promise<IdentityTable> {
     return I.loadIdentities(this.client);
   }
