@@ -1,0 +1,108 @@
+/**
+ * The kernel agent's loop (src/agent/run-agent.ts) against a real manager speaking the
+ * delta protocol: it starts from a full state, folds deltas into the same states the
+ * manager computes, acknowledges them, and resumes with `since` after a reconnect.
+ * The kernel is a recording stand-in (no root needed).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from '../../src/agent/agent.js';
+import type { NftBackend } from '../../src/agent/nft/apply.js';
+import { runAgent } from '../../src/agent/run-agent.js';
+import type { HostState } from '../../src/model/host-state.js';
+import { DB, MODEL, WEB } from '../server/support/fixtures.js';
+import { startTestServer, type TestServer } from '../server/support/test-server.js';
+
+let s: TestServer;
+let url: string;
+
+beforeAll(async () => {
+  s = await startTestServer();
+  url = await s.app.listen({ host: '127.0.0.1', port: 0 });
+  const r = await s.call('POST', '/v1/apply', {
+    body: {
+      documents: [...MODEL, { ...WEB, instance: 'vm1' }, { ...DB, instance: 'vm2' }].filter(
+        (d, i, all) => all.findLastIndex((x) => x.kind === d.kind && x.name === d.name) === i,
+      ),
+    },
+  });
+  expect(r.status, r.text).toBe(200);
+}, 60_000);
+afterAll(async () => {
+  await s?.close();
+});
+
+class RecordingNft implements NftBackend {
+  applies = 0;
+  async apply(): Promise<void> {
+    this.applies++;
+  }
+  async list() {
+    return undefined;
+  }
+  async flush(): Promise<void> {}
+}
+
+describe('runAgent over the delta protocol', () => {
+  it('follows changes as deltas, acknowledges them and resumes after a reconnect', async () => {
+    const nft = new RecordingNft();
+    const agent = new Agent({
+      host: 'host-a',
+      underlayIp: '192.0.2.1',
+      nft,
+      links: false,
+      killDeniedFlows: false,
+    });
+    const handle = runAgent({
+      servers: [url],
+      host: 'host-a',
+      token: s.tokens.agent,
+      underlayIp: '192.0.2.1',
+      agent,
+      minBackoffMs: 20,
+      maxBackoffMs: 100,
+    });
+    try {
+      await handle.ready;
+      const truth = async () =>
+        (await s.call('GET', '/v1/hosts/host-a/state', { as: 'viewer' })).body as HostState;
+      for (const app of ['web-2', 'web']) {
+        const r = await s.call('PATCH', '/v1/interfaces/web1/tags?wait=5s', {
+          as: 'operator',
+          body: { set: { app } },
+        });
+        expect(r.status, r.text).toBe(200);
+        expect(r.body.waited.hosts).toBe(1);
+        expect(agent.state).toEqual(await truth());
+      }
+      // Drop every connection: the agent reconnects with since=<applied revision>.
+      s.app.server.closeAllConnections();
+      await s.call('PATCH', '/v1/interfaces/db1/tags', {
+        as: 'operator',
+        body: { set: { tier: 'x' } },
+      });
+      await expect
+        .poll(async () => agent.state?.revision, { timeout: 10_000 })
+        .toBe(s.manager.revision);
+      expect(agent.state).toEqual(await truth());
+      expect(handle.syncs).toBeGreaterThanOrEqual(2);
+      const peps = (await s.call('GET', '/v1/peps', { as: 'viewer' })).body.items as {
+        host: string;
+        appliedRevision: number;
+      }[];
+      await expect
+        .poll(
+          async () =>
+            (
+              (await s.call('GET', '/v1/peps', { as: 'viewer' })).body.items as {
+                host: string;
+                appliedRevision: number;
+              }[]
+            ).find((p) => p.host === 'host-a')?.appliedRevision,
+        )
+        .toBe(s.manager.revision);
+      void peps;
+    } finally {
+      await handle.stop();
+    }
+  }, 60_000);
+});
