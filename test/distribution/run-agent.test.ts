@@ -85,10 +85,6 @@ describe('runAgent over the delta protocol', () => {
         .toBe(s.manager.revision);
       expect(agent.state).toEqual(await truth());
       expect(handle.syncs).toBeGreaterThanOrEqual(2);
-      const peps = (await s.call('GET', '/v1/peps', { as: 'viewer' })).body.items as {
-        host: string;
-        appliedRevision: number;
-      }[];
       await expect
         .poll(
           async () =>
@@ -100,7 +96,6 @@ describe('runAgent over the delta protocol', () => {
             ).find((p) => p.host === 'host-a')?.appliedRevision,
         )
         .toBe(s.manager.revision);
-      void peps;
     } finally {
       await handle.stop();
     }
