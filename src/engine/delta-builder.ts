@@ -8,6 +8,12 @@ import type { Tags } from '../model/types.js';
 import type { EngineDelta } from './types.js';
 
 export class DeltaBuilder {
+  /**
+   * A quiet builder (a full load, whose delta nobody reads) skips the per-record
+   * bookkeeping: at 100k records it is most of the garbage a load makes.
+   */
+  constructor(private readonly quiet = false) {}
+
   private readonly upserts = new Map<string, { ip: string; identity: number }>();
   private readonly removes = new Map<string, string>();
   readonly identitiesAdded = new Map<number, Tags>();
@@ -20,19 +26,26 @@ export class DeltaBuilder {
   readonly dirtyPartitions = new Set<string>();
 
   ipUpsert(ip: Ip, identity: number): void {
+    if (this.quiet) return;
     const text = formatIp(ip);
     this.removes.delete(text);
     this.upserts.set(text, { ip: text, identity });
   }
 
   ipRemove(_key: string, ip: Ip): void {
+    if (this.quiet) return;
     const text = formatIp(ip);
     if (this.upserts.has(text)) this.upserts.delete(text);
     this.removes.set(text, text);
   }
 
   side(identity: number, direction: Direction): void {
+    if (this.quiet) return;
     this.sides.set(identity * 2 + (direction === 'egress' ? 0 : 1), { identity, direction });
+  }
+
+  record(name: string): void {
+    if (!this.quiet) this.records.add(name);
   }
 
   build(): EngineDelta {

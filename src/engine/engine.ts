@@ -145,9 +145,10 @@ export class Engine {
     opts: { identities?: readonly IdentitySeed[] } = {},
   ): void {
     if (opts.identities?.length) this.alloc.seed(opts.identities, now);
-    this.apply(
+    this.applyBatch(
       docs.map((doc) => ({ op: 'put' as const, doc })),
       now,
+      true,
     );
   }
 
@@ -159,9 +160,13 @@ export class Engine {
 
   /** Validates, then applies a batch atomically; returns what changed for PEPs. */
   apply(changes: readonly Change[], now: number): EngineDelta {
+    return this.applyBatch(changes, now, false);
+  }
+
+  private applyBatch(changes: readonly Change[], now: number, quiet: boolean): EngineDelta {
     this.validate(changes);
     this.lastNow = now;
-    const d = new DeltaBuilder();
+    const d = new DeltaBuilder(quiet);
     const touched = new Set<string>();
     const droppedAppliesMembers: number[] = [];
     const newPolicies: CompiledPolicy[] = [];
@@ -182,7 +187,7 @@ export class Engine {
           for (const r of (kind === 'Instance' ? this.model.byInstance : this.model.bySubnet).get(
             name,
           ) ?? [])
-            d.records.add(r);
+            d.record(r);
           if (kind === 'Instance') this.noteHostChange(prev, next, d);
           break;
         case 'Policy':
@@ -754,7 +759,7 @@ export class Engine {
   private rederive(name: string, now: number, d: DeltaBuilder, newIds: number[]): void {
     const doc = this.model.get('Interface', name);
     const rec = this.records.get(name);
-    d.records.add(name);
+    d.record(name);
     if (!doc) {
       if (rec) {
         for (const ip of rec.ips)
