@@ -72,6 +72,7 @@ interface CacheEntry {
 /** Authenticates presented bearer tokens against the store. */
 export class TokenAuthenticator {
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly refreshing = new Set<string>();
 
   /**
    * @example
@@ -101,15 +102,26 @@ export class TokenAuthenticator {
     for (const [k, e] of this.cache) if (e.record.id === id) this.cache.delete(k);
   }
 
+  /**
+   * Stale-while-revalidate: a cached verification older than `recheckMs` is still
+   * served while one background read (per token) checks the store for a revocation by
+   * another manager; the next request sees the result. Thousands of agents acking at
+   * once therefore never wait on the store, and never trigger a wave of reads.
+   */
   private async refresh(key: string, hit: CacheEntry): Promise<TokenRecord | undefined> {
-    if (this.now() - hit.checkedAt < this.recheckMs) return hit.record;
-    const record = await this.store.getToken(hit.record.id);
-    if (!record || record.revokedAt) {
-      this.cache.delete(key);
-      return undefined;
+    if (this.now() - hit.checkedAt >= this.recheckMs && !this.refreshing.has(key)) {
+      this.refreshing.add(key);
+      hit.checkedAt = this.now();
+      void this.store
+        .getToken(hit.record.id)
+        .then((record) => {
+          if (!record || record.revokedAt) this.cache.delete(key);
+          else this.cache.set(key, { record, checkedAt: this.now() });
+        })
+        .catch(() => undefined) // the store is unreachable: keep the last verdict
+        .finally(() => this.refreshing.delete(key));
     }
-    this.cache.set(key, { record, checkedAt: this.now() });
-    return record;
+    return hit.record;
   }
 
   private async verify(key: string, token: string): Promise<TokenRecord | undefined> {
@@ -118,12 +130,16 @@ export class TokenAuthenticator {
     const record = await this.store.getToken(parsed.id);
     if (!record || record.revokedAt) return undefined;
     if (!(await verifySecret(parsed.secret, record.hash))) return undefined;
-    // Bounded: a flood of distinct valid tokens cannot grow memory without limit.
-    if (this.cache.size >= 10_000) this.cache.clear();
+    // Bounded: a flood of distinct valid tokens cannot grow memory without limit. The
+    // oldest verification goes first (Map order), not the whole cache at once.
+    if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, { record, checkedAt: this.now() });
     return record;
   }
 }
+
+/** Verified tokens kept (one per PEP and person: 100k PEPs fit). */
+const CACHE_LIMIT = 100_000;
 
 function unauthenticated(message: string): VnpError {
   return new VnpError('VNP_ERR_UNAUTHENTICATED', message, { field: 'authorization' });
