@@ -24,6 +24,8 @@ export class DeltaBuilder {
   readonly hosts = new Set<string>();
   /** Partitions whose membership changed (their members' default rows change). */
   readonly dirtyPartitions = new Set<string>();
+  /** Some identity entered or left the set of partitioned identities. */
+  partitionedChanged = false;
 
   ipUpsert(ip: Ip, identity: number): void {
     if (this.quiet) return;

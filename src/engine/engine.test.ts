@@ -332,3 +332,33 @@ describe('Engine.diff of Settings', () => {
     expect(e.diff([{ op: 'put', doc: other }])[0]!.op).toBe('replace');
   });
 });
+
+describe('EngineDelta.defaults', () => {
+  it('lists unpartitioned identities when a peer becomes partitioned (their default rows list it)', () => {
+    const e = engine(iface('lonely', '10.0.0.40', { app: 'lonely' }));
+    const lonely = e.identityOf('lonely')!;
+    expect(e.identity(lonely)?.partitions).toEqual([]);
+    const d = e.apply(
+      [{ op: 'put', doc: iface('cache-1', '10.0.0.41', { app: 'db', tier: 9 }) }],
+      1,
+    );
+    // cache-1 shares db's identity: nothing became partitioned.
+    expect(d.defaults).not.toContain(lonely);
+    const d2 = e.apply(
+      [
+        {
+          op: 'put',
+          doc: {
+            kind: 'Partition',
+            name: 'more',
+            selector: 'app == "lonely2"',
+            intra: 'allow',
+          } as Document,
+        },
+        { op: 'put', doc: iface('l2', '10.0.0.42', { app: 'lonely2' }) },
+      ],
+      2,
+    );
+    expect(d2.defaults).toContain(lonely);
+  });
+});

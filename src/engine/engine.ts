@@ -745,11 +745,19 @@ export class Engine {
     // are listed once per batch in finishDefaults (listing them here is quadratic).
     for (const name of before) d.dirtyPartitions.add(name);
     for (const name of info.partitions) d.dirtyPartitions.add(name);
+    // An identity in no partition lists every partitioned peer whose default differs
+    // (unpartitioned vs crossPartition): joining or leaving "partitioned" changes them all.
+    if ((before.length === 0) !== (info.partitions.length === 0)) d.partitionedChanged = true;
     this.defaultsCache.clear();
   }
 
   /** Adds the members of every partition whose membership changed to the defaults delta. */
   private finishDefaults(d: DeltaBuilder): void {
+    const s = this.settings.defaults;
+    if (d.partitionedChanged && s.unpartitioned !== s.crossPartition) {
+      for (const info of this.ids.values())
+        if (info.partitions.length === 0) d.defaults.add(info.id);
+    }
     for (const name of d.dirtyPartitions)
       for (const m of this.partitions.get(name)?.entry.members ?? []) d.defaults.add(m);
   }
