@@ -15,7 +15,7 @@ import {
 } from './differential-harness.js';
 
 const BASE_SEED = Number(process.env.VNP_DIFF_SEED ?? 20261124);
-const MODELS = Number(process.env.VNP_DIFF_MODELS ?? 250);
+const MODELS = Number(process.env.VNP_DIFF_MODELS ?? 1000);
 /** Models per test case: long synchronous tests starve vitest's worker RPC. */
 const CHUNK = 50;
 const make = (): Engine => new Engine();
