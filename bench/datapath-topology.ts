@@ -6,23 +6,10 @@
  * support (`sh`, `destroyPrefix`).
  */
 import { randomBytes } from 'node:crypto';
-import { destroyPrefix, sh } from '../test/e2e/support/topology.js';
+import { buildTopology, sh, type Topology } from '../test/e2e/support/topology.js';
 
-/** One host namespace on the underlay. */
-export interface BenchHost {
-  name: string;
-  netns: string;
-  underlayIp: string;
-}
-
-/** The benchmark network; `destroy()` removes every namespace with its prefix. */
-export interface BenchTopology {
-  prefix: string;
-  hosts: BenchHost[];
-  /** Namespace of an instance (the agent creates it on attach). */
-  instanceNs(name: string): string;
-  destroy(): void;
-}
+/** The benchmark network: the e2e topology under the benchmark's own prefix. */
+export type BenchTopology = Topology;
 
 const TOOLS = [
   ['nft', '--version'],
@@ -78,51 +65,11 @@ export function benchProblem(): string | undefined {
 }
 
 /**
- * Builds the underlay bridge and host namespaces `h1`, `h2`, … (192.168.77.N/24).
+ * Builds the underlay bridge and host namespaces `h1`, `h2`, … (192.168.77.N/24),
+ * named `vnpb-<random>-…` so a run never touches the tests' namespaces.
  *
  * @example const topo = buildBenchTopology(['h1', 'h2']); try { … } finally { topo.destroy(); }
  */
 export function buildBenchTopology(hostNames: string[]): BenchTopology {
-  const prefix = `vnpb-${randomBytes(3).toString('hex')}`;
-  const ul = `${prefix}-ul`;
-  const topo: BenchTopology = {
-    prefix,
-    hosts: [],
-    instanceNs: (name) => `${prefix}-i-${name}`,
-    destroy: () => destroyPrefix(prefix),
-  };
-  try {
-    sh(['ip', 'netns', 'add', ul]);
-    sh(['ip', '-n', ul, 'link', 'add', 'br0', 'type', 'bridge']);
-    sh(['ip', '-n', ul, 'link', 'set', 'br0', 'up']);
-    hostNames.forEach((name, i) => {
-      const netns = `${prefix}-${name}`;
-      const underlayIp = `192.168.77.${i + 1}`;
-      sh(['ip', 'netns', 'add', netns]);
-      sh([
-        'ip',
-        '-n',
-        ul,
-        'link',
-        'add',
-        `ul${i}`,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        'uplink',
-        'netns',
-        netns,
-      ]);
-      sh(['ip', '-n', ul, 'link', 'set', `ul${i}`, 'master', 'br0', 'up']);
-      sh(['ip', '-n', netns, 'link', 'set', 'lo', 'up']);
-      sh(['ip', '-n', netns, 'addr', 'add', `${underlayIp}/24`, 'dev', 'uplink']);
-      sh(['ip', '-n', netns, 'link', 'set', 'uplink', 'up']);
-      topo.hosts.push({ name, netns, underlayIp });
-    });
-  } catch (err) {
-    topo.destroy();
-    throw err;
-  }
-  return topo;
+  return buildTopology(hostNames, 'vnpb');
 }

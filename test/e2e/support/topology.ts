@@ -81,12 +81,13 @@ export interface Topology {
 }
 
 /**
- * Builds the underlay bridge and `hostNames.length` host namespaces.
+ * Builds the underlay bridge and `hostNames.length` host namespaces, all named
+ * `<namePrefix>-<random>-…` (tests use `vnpt`, the data-plane benchmark `vnpb`).
  *
  * @example const topo = buildTopology(['h1', 'h2', 'h3']); try { … } finally { topo.destroy(); }
  */
-export function buildTopology(hostNames: string[]): Topology {
-  const prefix = `vnpt-${randomBytes(3).toString('hex')}`;
+export function buildTopology(hostNames: string[], namePrefix = 'vnpt'): Topology {
+  const prefix = `${namePrefix}-${randomBytes(3).toString('hex')}`;
   const underlayNs = `${prefix}-ul`;
   const topo: Topology = {
     prefix,
