@@ -62,10 +62,11 @@ export type {
   CheckRequest,
   CheckResult,
   EndpointInfo,
+  ResolvedPolicy,
+  ResolvedRule,
   RuleRef,
   SideResult,
 } from '../model/check.js';
-import type { RuleRef } from '../model/check.js';
 
 /** `PATCH /v1/interfaces/{name}/tags` request. */
 export interface TagPatch {
@@ -131,23 +132,6 @@ export interface HealthInfo {
 
 /** One line of `GET /v1/watch`: a committed change record or a keep-alive. */
 export type WatchEvent = Record<string, unknown> & { revision?: number };
-
-/** One resolved rule of `POST /v1/policy-for-tags`, in precedence order. */
-export interface ResolvedRule extends RuleRef {
-  direction: 'ingress' | 'egress';
-  peer: { selector?: string; partition?: string; cidr?: string; except?: string[] } | 'any';
-  ports: string[] | 'all';
-  /** True when a higher-precedence rule fully covers it (it can never decide). */
-  shadowed: boolean;
-}
-
-/** `POST /v1/policy-for-tags` response: the merged, ordered rule set for these tags. */
-export interface ResolvedPolicy {
-  policies: string[];
-  partitions: string[];
-  ingress: ResolvedRule[];
-  egress: ResolvedRule[];
-}
 
 /**
  * Answers of the model-history and impact routes (`/v1/impact`, `/v1/who-can-reach`,

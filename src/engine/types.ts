@@ -33,27 +33,11 @@ export type {
   CheckRequest,
   CheckResult,
   EndpointInfo,
+  ResolvedPolicy,
+  ResolvedRule,
   RuleRef,
   SideResult,
 } from '../model/check.js';
-import type { RuleRef } from '../model/check.js';
-
-/** One resolved rule of `getPolicyForTags`, in precedence order. */
-export interface ResolvedRule extends RuleRef {
-  direction: Direction;
-  peer: { selector?: string; partition?: string; cidr?: string; except?: string[] } | 'any';
-  ports: string[] | 'all';
-  /** True when a higher-precedence rule fully covers it (it can never decide). */
-  shadowed: boolean;
-}
-
-/** The seed's `get_policy_for_traffic`: the merged, ordered rule set for these tags. */
-export interface ResolvedPolicy {
-  policies: string[];
-  partitions: string[];
-  ingress: ResolvedRule[];
-  egress: ResolvedRule[];
-}
 
 /** A disjoint port range of one protocol with the flow verdict for it. */
 export interface FlowSegment {

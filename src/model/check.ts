@@ -2,6 +2,7 @@
  * The wire form of `POST /v1/check` (design.md §2.5, §5): the request and the explained
  * verdict. Shared by the engine that produces it and the clients that read it.
  */
+import type { Direction } from './host-state.js';
 import type { Action, Protocol } from './types.js';
 
 /** A flow to judge. `src`/`dst` are record names or IP addresses. */
@@ -57,4 +58,21 @@ export interface CheckResult {
   dst: EndpointInfo;
   egress: SideResult;
   ingress: SideResult;
+}
+
+/** One resolved rule of `getPolicyForTags`, in precedence order. */
+export interface ResolvedRule extends RuleRef {
+  direction: Direction;
+  peer: { selector?: string; partition?: string; cidr?: string; except?: string[] } | 'any';
+  ports: string[] | 'all';
+  /** True when a higher-precedence rule fully covers it (it can never decide). */
+  shadowed: boolean;
+}
+
+/** The seed's `get_policy_for_traffic`: the merged, ordered rule set for these tags. */
+export interface ResolvedPolicy {
+  policies: string[];
+  partitions: string[];
+  ingress: ResolvedRule[];
+  egress: ResolvedRule[];
 }
