@@ -5,8 +5,7 @@
  * root namespace is never touched. Command helpers and cleanup come from the e2e
  * support (`sh`, `destroyPrefix`).
  */
-import { randomBytes } from 'node:crypto';
-import { buildTopology, sh, type Topology } from '../test/e2e/support/topology.js';
+import { buildTopology, privilegedProblem, type Topology } from '../test/e2e/support/topology.js';
 
 /** The benchmark network: the e2e topology under the benchmark's own prefix. */
 export type BenchTopology = Topology;
@@ -25,43 +24,7 @@ const TOOLS = [
  * @example const why = benchProblem(); if (why) return skipped(why);
  */
 export function benchProblem(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root';
-  for (const tool of TOOLS) {
-    try {
-      sh(tool);
-    } catch {
-      return `${tool[0]} is not available`;
-    }
-  }
-  const probe = `vnpb-probe-${randomBytes(3).toString('hex')}`;
-  try {
-    sh(['ip', 'netns', 'add', probe]);
-    sh([
-      'ip',
-      '-n',
-      probe,
-      'link',
-      'add',
-      'vx0',
-      'type',
-      'vxlan',
-      'id',
-      '1',
-      'dstport',
-      '4789',
-      'gbp',
-    ]);
-    sh(['ip', 'netns', 'exec', probe, 'nft', 'list', 'ruleset']);
-  } catch (err) {
-    return `netns/vxlan-gbp/nft not usable: ${(err as Error).message.split('\n')[0]}`;
-  } finally {
-    try {
-      sh(['ip', 'netns', 'del', probe]);
-    } catch {
-      /* never created */
-    }
-  }
-  return undefined;
+  return privilegedProblem(TOOLS, 'vnpb');
 }
 
 /**

@@ -16,23 +16,32 @@ export function sh(argv: string[], input?: string): string {
   });
 }
 
-/** Whether the privileged datapath tests can run here, and why not. */
-export function privilegedProblem(): string | undefined {
+const TEST_TOOLS = [
+  ['nft', '--version'],
+  ['ip', '-V'],
+  ['conntrack', '--version'],
+  ['tcpdump', '--version'],
+  ['python3', '--version'],
+];
+
+/**
+ * Whether privileged datapath work can run here, and why not: root, the tools
+ * (default: what the tests use), and VXLAN-GBP + nft in a namespace named
+ * `<namePrefix>-probe-…`.
+ */
+export function privilegedProblem(
+  tools: string[][] = TEST_TOOLS,
+  namePrefix = 'vnpt',
+): string | undefined {
   if (process.getuid?.() !== 0) return 'not root';
-  for (const tool of [
-    ['nft', '--version'],
-    ['ip', '-V'],
-    ['conntrack', '--version'],
-    ['tcpdump', '--version'],
-    ['python3', '--version'],
-  ]) {
+  for (const tool of tools) {
     try {
       sh(tool);
     } catch {
       return `${tool[0]} is not available`;
     }
   }
-  const probe = `vnpt-probe-${randomBytes(3).toString('hex')}`;
+  const probe = `${namePrefix}-probe-${randomBytes(3).toString('hex')}`;
   try {
     sh(['ip', 'netns', 'add', probe]);
     sh([
