@@ -11,10 +11,10 @@
  * Invariants:
  * - Events and expiries are handled one at a time (own FIFO queue); the write
  *   itself runs under the manager's lock like every other write.
- * - The expiry row is stored BEFORE the tag change is committed. A crash in
- *   between leaves an expiry whose undo is a no-op (undo only touches tags that
- *   still hold what the reaction set, and restores prior values), never a
- *   reaction tag that nobody will undo.
+ * - An event is ONE store transaction (Store.commitEvent): the event row, its
+ *   expiries and the tag change with its audit row commit together or not at
+ *   all, so there is never a reaction tag without the expiry that undoes it,
+ *   nor an event stored without the change it caused; one durable commit each.
  * - Undo is idempotent, so a crash after the undo commit but before the expiry
  *   row is deleted only repeats a no-op.
  */
@@ -25,18 +25,31 @@ import { formatIp, parseIp } from '../model/net.js';
 import { canonicalTagsJson } from '../model/tags.js';
 import type { Document, Interface, Reaction, Tags } from '../model/types.js';
 import { validateResource } from '../model/validate.js';
-import type { ChangeRecord, ReactionExpiry, Store, StoredEvent } from '../store/types.js';
+import type {
+  ChangeRecord,
+  EventCommit,
+  EventCommitted,
+  ReactionExpiry,
+  Store,
+  StoredEvent,
+} from '../store/types.js';
 import type { EventInput } from './event-input.js';
 import { planReactions, undoExpiry } from './plan.js';
+
+/** An event write as the reactor plans it (the Manager's `EventPlan`). */
+export interface ReactorEventPlan extends Omit<EventCommit, 'change'> {
+  changes: Change[];
+  actor: string;
+  action: (eventId: number) => string;
+}
 
 /** The manager as the reactor sees it. */
 export interface ReactorHost {
   readonly engine: Engine;
-  readonly store: Pick<
-    Store,
-    'insertEvent' | 'listEvents' | 'putExpiry' | 'listExpiries' | 'deleteExpiry'
-  >;
+  readonly store: Pick<Store, 'listEvents' | 'listExpiries' | 'deleteExpiry'>;
   now(): number;
+  /** Plan under the write lock; commit event, expiries and changes in one transaction. */
+  writeEvent(plan: (engine: Engine) => ReactorEventPlan): Promise<EventCommitted>;
   write<T>(
     ctx: { actor: string; action: string },
     plan: (engine: Engine) => { changes: Change[]; result: T; commit?: boolean },
@@ -163,61 +176,51 @@ export class Reactor {
     return engine.list('Reaction') as unknown as Reaction[];
   }
 
+  /**
+   * Plan under the manager's lock against the current model, and commit the event,
+   * its expiries and the tag change as ONE store transaction (Store.commitEvent).
+   * The store extends a pending expiry of (record, reaction) itself, keeping its
+   * undo, so the plan needs no read of the pending expiries.
+   */
   private async handleLocked(input: EventInput, actor: string): Promise<EventOutcome> {
     const now = this.host.now();
     const types = [input.type, ...(input.aliases ?? [])];
-    const record = this.resolveTarget(input.target);
-    const doc = record ? (this.host.engine.get('Interface', record) as Interface) : undefined;
-    const plan =
-      record && doc
-        ? planReactions({
-            type: types,
-            record,
-            tags: doc.tags,
-            reactions: this.reactions(this.host.engine),
-            pending: (await this.host.store.listExpiries()).filter((x) => x.record === record),
-            now,
-          })
-        : undefined;
-    const event = await this.host.store.insertEvent({
-      at: new Date(now).toISOString(),
-      type: input.type,
-      target: input.target,
-      ...(record ? { record } : {}),
-      ...(input.severity !== undefined ? { severity: input.severity } : {}),
-      ...(input.details !== undefined ? { details: input.details } : {}),
-      actor,
-      reactions: plan?.fired ?? [],
+    const out = await this.host.writeEvent((engine) => {
+      const record = this.resolveTarget(input.target);
+      const doc = record ? (engine.get('Interface', record) as Interface | undefined) : undefined;
+      const plan =
+        record && doc
+          ? planReactions({
+              type: types,
+              record,
+              tags: doc.tags,
+              reactions: this.reactions(engine),
+              pending: [],
+              now,
+            })
+          : undefined;
+      return {
+        event: {
+          at: new Date(now).toISOString(),
+          type: input.type,
+          target: input.target,
+          ...(record ? { record } : {}),
+          ...(input.severity !== undefined ? { severity: input.severity } : {}),
+          ...(input.details !== undefined ? { details: input.details } : {}),
+          actor,
+          reactions: plan?.fired ?? [],
+        },
+        expiries: plan?.expiries ?? [],
+        changes:
+          doc && plan?.changed ? [{ op: 'put' as const, doc: withTags(doc, plan.tags) }] : [],
+        actor: `reaction:${plan?.fired.join(',') ?? ''}`,
+        action: (id: number) => `event ${input.type} id=${id} record=${record ?? ''}`,
+      };
     });
-    if (!record || !plan || plan.fired.length === 0) return { event, expiries: [] };
-    const expiries = plan.expiries.map((x) => ({ ...x, eventId: event.id }));
-    for (const x of expiries) await this.host.store.putExpiry(x);
-    const { record: committed } = await this.host.write(
-      {
-        actor: `reaction:${plan.fired.join(',')}`,
-        action: `event ${input.type} id=${event.id} record=${record}`,
-      },
-      (engine) => this.replan(engine, types, record, now),
-    );
-    return { event, expiries, ...(committed ? { revision: committed.revision } : {}) };
-  }
-
-  /** Under the manager's lock: the tag change against the current record. */
-  private replan(engine: Engine, type: readonly string[], record: string, now: number) {
-    const doc = engine.get('Interface', record) as Interface | undefined;
-    if (!doc) return { changes: [], result: undefined, commit: false };
-    const plan = planReactions({
-      type,
-      record,
-      tags: doc.tags,
-      reactions: this.reactions(engine),
-      pending: [],
-      now,
-    });
-    if (!plan.changed) return { changes: [], result: undefined, commit: false };
     return {
-      changes: [{ op: 'put' as const, doc: withTags(doc, plan.tags) }],
-      result: undefined,
+      event: out.event,
+      expiries: out.expiries,
+      ...(out.record ? { revision: out.record.revision } : {}),
     };
   }
 

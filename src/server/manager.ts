@@ -15,7 +15,15 @@ import { performance } from 'node:perf_hooks';
 import { Engine } from '../engine/index.js';
 import type { Change, EngineDelta } from '../engine/types.js';
 import { VnpError } from '../model/errors.js';
-import type { ChangeEntry, ChangeRecord, IdentityRow, Store } from '../store/types.js';
+import type {
+  ChangeEntry,
+  ChangeRecord,
+  CommitRequest,
+  EventCommit,
+  EventCommitted,
+  IdentityRow,
+  Store,
+} from '../store/types.js';
 import { Mutex } from './mutex.js';
 
 /** Who writes and why, as recorded in the audit log. */
@@ -31,6 +39,18 @@ export interface Plan<T> {
   result: T;
   /** False: nothing to commit (dry run, nothing changed). Default true. */
   commit?: boolean;
+}
+
+/**
+ * What an event write decided under the lock (see Manager.writeEvent): the event
+ * row, its expiries and the resource changes it causes (possibly none).
+ */
+export interface EventPlan extends Omit<EventCommit, 'change'> {
+  changes: Change[];
+  /** Who the change is audited as, e.g. `reaction:quarantine`. */
+  actor: string;
+  /** The audit action, given the id the store assigns the event. */
+  action: (eventId: number) => string;
 }
 
 /** Minimal logger the manager reports to (Fastify's pino logger fits). */
@@ -183,26 +203,72 @@ export class Manager {
         let record: ChangeRecord;
         try {
           record = await this.store.commit({
-            baseRevision: this.revision,
+            ...this.batch(planned.changes),
             actor: ctx.actor,
             action: ctx.action,
-            puts: planned.changes.flatMap((c) => (c.op === 'put' ? [c.doc] : [])),
-            deletes: planned.changes.flatMap((c) =>
-              c.op === 'delete' ? [{ kind: c.kind, name: c.name }] : [],
-            ),
             at: new Date(this.now()).toISOString(),
           });
         } catch (err) {
-          if (attempt === 0 && err instanceof VnpError && err.code === 'VNP_ERR_CONFLICT') {
-            await this.catchUpLocked();
-            continue;
-          }
+          if (await this.caughtUpAfterConflict(err, attempt)) continue;
           throw err;
         }
         await this.applyRecord(record);
         return { record, result: planned.result };
       }
     });
+  }
+
+  /**
+   * Run one event write: like `write`, but the event row and its expiries are
+   * committed in the same store transaction as the resource change
+   * (`Store.commitEvent`), so an event costs one durable commit and is never
+   * stored without the change it caused (or the reverse). With no changes only the
+   * event and expiries are committed (no revision).
+   *
+   * @example
+   *   const { event, record } = await manager.writeEvent((engine) => ({
+   *     event: { at, type: 'ids.alert', target: 'web-1', actor: 'operator:ab12', reactions: [] },
+   *     expiries: [], changes: [], actor: 'reaction:q', action: (id) => `event ids.alert id=${id}`,
+   *   }));
+   */
+  writeEvent(plan: (engine: Engine) => EventPlan): Promise<EventCommitted> {
+    return this.lock.run(async () => {
+      for (let attempt = 0; ; attempt++) {
+        const p = plan(this.engine);
+        if (p.changes.length > 0) this.engine.validate(p.changes);
+        let out: EventCommitted;
+        try {
+          out = await this.store.commitEvent({
+            event: p.event,
+            expiries: p.expiries,
+            ...(p.changes.length > 0
+              ? { change: { ...this.batch(p.changes), actor: p.actor, action: p.action } }
+              : {}),
+          });
+        } catch (err) {
+          if (await this.caughtUpAfterConflict(err, attempt)) continue;
+          throw err;
+        }
+        if (out.record) await this.applyRecord(out.record);
+        return out;
+      }
+    });
+  }
+
+  /** A first revision conflict (another manager wrote): catch up so the caller plans again. */
+  private async caughtUpAfterConflict(err: unknown, attempt: number): Promise<boolean> {
+    if (attempt > 0 || !(err instanceof VnpError) || err.code !== 'VNP_ERR_CONFLICT') return false;
+    await this.catchUpLocked();
+    return true;
+  }
+
+  /** The store batch of engine changes, at the engine's revision. */
+  private batch(changes: Change[]): Pick<CommitRequest, 'baseRevision' | 'puts' | 'deletes'> {
+    return {
+      baseRevision: this.revision,
+      puts: changes.flatMap((c) => (c.op === 'put' ? [c.doc] : [])),
+      deletes: changes.flatMap((c) => (c.op === 'delete' ? [{ kind: c.kind, name: c.name }] : [])),
+    };
   }
 
   /**

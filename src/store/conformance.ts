@@ -80,6 +80,7 @@ export function defineStoreConformance(
     describeReads(fresh);
     describeTokens(fresh);
     describeReactionState(fresh);
+    describeEventCommits(fresh, open);
     describeDurability(fresh, open, harness);
     if (harness.shared) describeSharedDatabase(fresh, open);
   });
@@ -452,6 +453,124 @@ function describeReactionState(fresh: Fresh): void {
   });
 }
 
+function describeEventCommits(fresh: Fresh, open: Open): void {
+  const quarantine = {
+    record: 'web-1',
+    reaction: 'quarantine',
+    expiresAt: T2,
+    set: { quarantine: true },
+    removed: [],
+    prior: {},
+  };
+  const alert = (at: string) => ({
+    at,
+    type: 'ids.alert',
+    target: '10.0.0.5',
+    record: 'web-1',
+    actor: 'op',
+    reactions: ['quarantine'],
+  });
+  const tagChange = (baseRevision: number, tags: Record<string, unknown>) => ({
+    baseRevision,
+    actor: 'reaction:quarantine',
+    action: (id: number) => `event ids.alert id=${id} record=web-1`,
+    puts: [iface('web-1', tags)],
+    deletes: [],
+  });
+
+  it('commits an event, its expiries and its change as one revision, durably', async () => {
+    const { store, location } = await fresh();
+    await store.commit(req(0, { puts: [subnet('net'), iface('web-1')] }));
+    const heard: number[] = [];
+    await store.onCommit((rev) => heard.push(rev));
+    const out = await store.commitEvent({
+      event: alert(T1),
+      expiries: [quarantine],
+      change: tagChange(1, { quarantine: true }),
+    });
+    expect(out.event).toMatchObject({ ...alert(T1), id: expect.any(Number) });
+    expect(out.expiries).toEqual([{ ...quarantine, eventId: out.event.id }]);
+    expect(out.record).toMatchObject({
+      revision: 2,
+      at: T1,
+      actor: 'reaction:quarantine',
+      action: `event ids.alert id=${out.event.id} record=web-1`,
+    });
+    expect(out.record?.changes[0]?.before).toMatchObject({ tags: {}, revision: 1 });
+    expect(out.record?.changes[0]?.after).toMatchObject({
+      tags: { quarantine: true },
+      revision: 2,
+    });
+    await expect.poll(() => heard).toEqual([2]);
+    expect((await store.changesSince(1))[0]).toEqual(out.record);
+    await store.close();
+    const again = await open(location);
+    expect(await again.listEvents(10)).toEqual([out.event]);
+    expect(await again.listExpiries()).toEqual(out.expiries);
+    expect(await again.changesSince(1)).toEqual([out.record]);
+  });
+
+  it('stores an event that changes nothing without a revision', async () => {
+    const { store } = await fresh();
+    const out = await store.commitEvent({
+      event: { at: T0, type: 'scan', target: '203.0.113.9', actor: 'op', reactions: [] },
+      expiries: [],
+    });
+    expect(out.record).toBeUndefined();
+    expect(out.expiries).toEqual([]);
+    expect(await store.listEvents(10)).toEqual([out.event]);
+    expect(await store.revision()).toBe(0);
+  });
+
+  it('extends a pending expiry, keeping its undo, never moving it earlier', async () => {
+    const { store } = await fresh();
+    const first = await store.commitEvent({ event: alert(T0), expiries: [quarantine] });
+    // The repeat sees the reaction's own tag as "before": its undo must not win.
+    const repeat = { ...quarantine, prior: { quarantine: true } };
+    const earlier = await store.commitEvent({
+      event: alert(T1),
+      expiries: [{ ...repeat, expiresAt: T1 }],
+    });
+    expect(earlier.expiries).toEqual([{ ...quarantine, eventId: earlier.event.id }]);
+    const later = '2026-01-01T00:05:00.000Z';
+    const moved = await store.commitEvent({
+      event: alert(T2),
+      expiries: [{ ...repeat, expiresAt: later }],
+    });
+    expect(moved.expiries).toEqual([{ ...quarantine, expiresAt: later, eventId: moved.event.id }]);
+    expect(await store.listExpiries()).toEqual(moved.expiries);
+    expect(first.event.id).toBeLessThan(moved.event.id);
+  });
+
+  it('rolls back the event and its expiries when the change fails', async () => {
+    const { store } = await fresh();
+    await store.commit(req(0, { puts: [subnet('net'), iface('web-1')] }));
+    const stale = await rejection(
+      store.commitEvent({
+        event: alert(T1),
+        expiries: [quarantine],
+        change: tagChange(0, { quarantine: true }),
+      }),
+    );
+    expect(stale.code).toBe('VNP_ERR_CONFLICT');
+    const missing = await rejection(
+      store.commitEvent({
+        event: alert(T1),
+        expiries: [quarantine],
+        change: { ...tagChange(1, {}), puts: [], deletes: [{ kind: 'Subnet', name: 'nope' }] },
+      }),
+    );
+    expect(missing.code).toBe('VNP_ERR_NOT_FOUND');
+    const twice = await rejection(
+      store.commitEvent({ event: alert(T1), expiries: [quarantine, quarantine] }),
+    );
+    expect(twice.code).toBe('VNP_ERR_VALIDATION');
+    expect(await store.listEvents(10)).toEqual([]);
+    expect(await store.listExpiries()).toEqual([]);
+    expect(await store.revision()).toBe(1);
+  });
+}
+
 function describeDurability(fresh: Fresh, open: Open, harness: StoreHarness): void {
   it('keeps everything across close and reopen', async () => {
     const { store, location } = await fresh();
@@ -507,6 +626,10 @@ function describeDurability(fresh: Fresh, open: Open, harness: StoreHarness): vo
     const last = acked[acked.length - 1]!;
     expect(revision).toBeGreaterThanOrEqual(last.revision);
     for (const w of acked) expect(names.has(w.name), `acknowledged ${w.name} lost`).toBe(true);
+    const events = new Set((await store.listEvents(1000)).map((e) => e.target));
+    const ackedEvents = acked.filter((w) => w.event);
+    expect(ackedEvents.length).toBeGreaterThan(0);
+    for (const w of ackedEvents) expect(events.has(w.name), `event ${w.name} lost`).toBe(true);
     const log = await store.changesSince(0);
     expect(log.map((c) => c.revision)).toEqual(Array.from({ length: revision }, (_, i) => i + 1));
     // The store is writable after recovery.

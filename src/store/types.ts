@@ -96,6 +96,38 @@ export interface ReactionExpiry {
   eventId?: number;
 }
 
+/**
+ * An event and everything it causes, committed in ONE transaction by
+ * `Store.commitEvent`: the event row, its expiries and (optionally) the resource
+ * change with its change-log/audit row. One durable commit per event, and no
+ * state where one part exists without the others.
+ */
+export interface EventCommit {
+  event: Omit<StoredEvent, 'id'>;
+  /**
+   * Expiries to create or extend (their `eventId` becomes the new event's id). A
+   * pending expiry of the same (record, reaction) keeps its undo (`set`, `removed`,
+   * `prior`, recorded at the first firing) and its `expiresAt` moves to the later
+   * of the two: a repeated event extends, it never stacks.
+   */
+  expiries: Omit<ReactionExpiry, 'eventId'>[];
+  /**
+   * The resource change the event causes, committed at `event.at` like
+   * `Store.commit` (same conflict check); absent when the event changes no resource.
+   * The audit action is built from the event id the store assigns.
+   */
+  change?: Omit<CommitRequest, 'at' | 'action'> & { action: (eventId: number) => string };
+}
+
+/** What `Store.commitEvent` committed. */
+export interface EventCommitted {
+  event: StoredEvent;
+  /** The expiries as stored (after extension), in request order. */
+  expiries: ReactionExpiry[];
+  /** The committed change record, when the request carried a change. */
+  record?: ChangeRecord;
+}
+
 /** One identity allocation as persisted (docs/adr/0007-distribution.md). */
 export interface IdentityRow {
   id: number;
@@ -137,6 +169,12 @@ export interface Store {
   close(): Promise<void>;
   /** Reactions: store an event (without id); returns it with its id. */
   insertEvent(e: Omit<StoredEvent, 'id'>): Promise<StoredEvent>;
+  /**
+   * Reactions: store an event, create or extend its expiries and commit the change
+   * it causes, in one durable transaction (see EventCommit). A revision conflict
+   * (VNP_ERR_CONFLICT) rolls back all of it, the event row included.
+   */
+  commitEvent(c: EventCommit): Promise<EventCommitted>;
   /** Reactions: the newest events first, at most `limit`. */
   listEvents(limit: number): Promise<StoredEvent[]>;
   /** Reactions: create or replace the expiry of (record, reaction). */

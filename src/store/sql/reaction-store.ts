@@ -2,7 +2,7 @@
  * The reactions part of the Store (events, expiries) over a SqlClient; SqlStore
  * delegates to these so both backends share them.
  */
-import { fieldError } from '../../model/errors.js';
+import { VnpError, fieldError } from '../../model/errors.js';
 import type { JsonValue, Tags } from '../../model/types.js';
 import type { ReactionExpiry, StoredEvent } from '../types.js';
 import * as Q from './reaction-queries.js';
@@ -75,7 +75,13 @@ export async function insertEvent(
   e: Omit<StoredEvent, 'id'>,
 ): Promise<StoredEvent> {
   checkTime('at', e.at);
-  const r = await client.query<EventRow>(Q.INSERT_EVENT, [
+  const r = await client.query<EventRow>(Q.INSERT_EVENT, eventParams(e));
+  return toEvent(r.rows[0]!);
+}
+
+/** $1..$8 of INSERT_EVENT and RECORD_EVENT. */
+function eventParams(e: Omit<StoredEvent, 'id'>): unknown[] {
+  return [
     e.at,
     e.type,
     e.target,
@@ -84,8 +90,59 @@ export async function insertEvent(
     e.details === undefined ? null : JSON.stringify(e.details),
     e.actor,
     JSON.stringify(e.reactions),
+  ];
+}
+
+/**
+ * The event part of `Store.commitEvent`, inside the caller's transaction: store
+ * the event, create or extend its expiries (see RECORD_EVENT). Expiries come back
+ * in request order, as stored.
+ *
+ * @example
+ *   await client.transaction((tx) => recordEvent(tx, event, [{ record: 'web-1', reaction: 'q', … }]))
+ */
+export async function recordEvent(
+  tx: SqlClient,
+  e: Omit<StoredEvent, 'id'>,
+  expiries: readonly Omit<ReactionExpiry, 'eventId'>[],
+): Promise<{ event: StoredEvent; expiries: ReactionExpiry[] }> {
+  checkTime('at', e.at);
+  const seen = new Set<string>();
+  expiries.forEach((x, i) => {
+    checkTime(`expiries[${i}].expiresAt`, x.expiresAt);
+    const key = `${x.record}\u0000${x.reaction}`;
+    if (seen.has(key)) {
+      throw new VnpError(
+        'VNP_ERR_VALIDATION',
+        `expiries[${i}]: ${x.record}/${x.reaction} appears twice in one event`,
+        { field: `expiries[${i}]` },
+      );
+    }
+    seen.add(key);
+  });
+  const rows = expiries.map((x) => ({
+    record: x.record,
+    reaction: x.reaction,
+    expires_at: x.expiresAt,
+    set_tags: x.set,
+    removed: x.removed,
+    prior: x.prior,
+  }));
+  const r = await tx.query<EventRow & { expiries: unknown }>(Q.RECORD_EVENT, [
+    ...eventParams(e),
+    JSON.stringify(rows),
   ]);
-  return toEvent(r.rows[0]!);
+  const row = r.rows[0]!;
+  const stored = new Map(
+    toJson<ExpiryRow[]>(row.expiries).map((x) => {
+      const expiry = toExpiry(x);
+      return [`${expiry.record}\u0000${expiry.reaction}`, expiry];
+    }),
+  );
+  return {
+    event: toEvent(row),
+    expiries: expiries.map((x) => stored.get(`${x.record}\u0000${x.reaction}`)!),
+  };
 }
 
 /** The newest events first. @example await listEvents(client, 50) */

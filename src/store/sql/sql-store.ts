@@ -8,7 +8,8 @@
  * equals baseRevision (else VNP_ERR_CONFLICT), read before-images, upsert puts,
  * delete deletes (a missing row is VNP_ERR_NOT_FOUND and rolls everything
  * back), append the change-log row, optionally pg_notify; COMMIT; then make it
- * durable; then report to listeners.
+ * durable; then report to listeners. `commitEvent` runs the same protocol with
+ * the event and expiry rows in the same transaction (one durable step per event).
  */
 import { VnpError, fieldError } from '../../model/errors.js';
 import type {
@@ -18,6 +19,8 @@ import type {
   ChangeEntry,
   ChangeRecord,
   CommitRequest,
+  EventCommit,
+  EventCommitted,
   IdentityRow,
   IdentityTable,
   Store,
@@ -113,27 +116,55 @@ export class SqlStore implements Store {
 
   async commit(req: CommitRequest): Promise<ChangeRecord> {
     const prepared = prepareCommit(req);
-    const record = await this.client.transaction((tx) => this.commitIn(tx, prepared));
+    const record = await this.client.transaction(async (tx) =>
+      this.commitIn(tx, prepared, await bumpRevision(tx, prepared.baseRevision)),
+    );
+    await this.makeDurable(record.revision);
+    return record;
+  }
+
+  async commitEvent(c: EventCommit): Promise<EventCommitted> {
+    // The change takes the event's time; its action is filled in once the id is known.
+    const prepared = c.change
+      ? prepareCommit({ ...c.change, action: '', at: c.event.at })
+      : undefined;
+    const out = await this.client.transaction(async (tx): Promise<EventCommitted> => {
+      // Bump first: a conflict fails before anything else is written.
+      const revision = prepared ? await bumpRevision(tx, prepared.baseRevision) : 0;
+      const stored = await R.recordEvent(tx, c.event, c.expiries);
+      if (!prepared || !c.change) return stored;
+      const action = c.change.action(stored.event.id);
+      const record = await this.commitIn(tx, { ...prepared, action }, revision);
+      return { ...stored, record };
+    });
+    await this.makeDurable(out.record?.revision);
+    return out;
+  }
+
+  /** After COMMIT: the backend's durability step, then tell listeners of the revision. */
+  private async makeDurable(revision: number | undefined): Promise<void> {
     try {
       if (this.impl.afterCommit) await this.impl.afterCommit();
     } catch (e) {
       // Committed (others may read it) but not confirmed durable: say so, and
       // still wake listeners, since the change log now holds this revision.
-      this.listeners.report(record.revision);
+      if (revision !== undefined) this.listeners.report(revision);
+      const what = revision !== undefined ? `revision ${revision}` : 'event';
       throw new VnpError(
         'VNP_ERR_UNAVAILABLE',
-        `store: revision ${record.revision} committed but not flushed: ${String(e)}`,
-        {
-          revision: record.revision,
-        },
+        `store: ${what} committed but not flushed: ${String(e)}`,
+        revision !== undefined ? { revision } : {},
       );
     }
-    this.listeners.report(record.revision);
-    return record;
+    if (revision !== undefined) this.listeners.report(revision);
   }
 
-  private async commitIn(tx: SqlClient, c: PreparedCommit): Promise<ChangeRecord> {
-    const revision = await bumpRevision(tx, c.baseRevision);
+  /** The resource rows and change-log row of a batch, at an already bumped revision. */
+  private async commitIn(
+    tx: SqlClient,
+    c: PreparedCommit,
+    revision: number,
+  ): Promise<ChangeRecord> {
     // Array literals, not push(...x): a 100k-entry batch would overflow call arguments.
     const changes: ChangeEntry[] = [
       ...(c.puts.length > 0 ? await upsert(tx, c, revision) : []),

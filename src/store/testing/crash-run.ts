@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 export interface AckedWrite {
   revision: number;
   name: string;
+  /** Committed as an event with its change (the event's target is `name`). */
+  event: boolean;
 }
 
 export interface CrashRunSettings {
@@ -55,9 +57,9 @@ export function runAndKill(settings: CrashRunSettings): Promise<AckedWrite[]> {
       const lines = buffer.split('\n');
       buffer = lines.pop() ?? '';
       for (const line of lines) {
-        const [rev, name] = line.split(' ');
+        const [rev, name, kind] = line.split(' ');
         if (name === undefined) continue; // "ready"
-        acked.push({ revision: Number(rev), name });
+        acked.push({ revision: Number(rev), name, event: kind === 'event' });
       }
       if (!killed && acked.length >= settings.killAfter) {
         killed = true;

@@ -1,6 +1,8 @@
 /**
  * Child process for the crash tests: commits an endless stream of writes and
- * prints `<revision> <name>` on stdout after each commit resolves (pipes are
+ * prints `<revision> <name>` on stdout after each commit resolves — every other
+ * write is an event committed with its change (`Store.commitEvent`), printed as
+ * `<revision> <name> event` (pipes are
  * synchronous on Linux, so a printed line is an acknowledged write). The
  * parent SIGKILLs it mid-stream and checks every acknowledged write survived.
  *
@@ -25,14 +27,24 @@ async function writeForever(store: Store): Promise<never> {
   process.stdout.write('ready\n');
   for (let i = 0; ; i++) {
     const name = `crash-${revision + 1}`;
-    const record = await store.commit({
+    const at = new Date().toISOString();
+    const batch = {
       baseRevision: revision,
       actor: 'crash-writer',
-      action: 'apply',
-      at: new Date().toISOString(),
-      puts: [{ kind: 'Instance', name, host: `host-${i}` }],
+      puts: [{ kind: 'Instance' as const, name, host: `host-${i}` }],
       deletes: [],
-    });
+    };
+    if (i % 2 === 1) {
+      const { record } = await store.commitEvent({
+        event: { at, type: 'crash', target: name, actor: 'crash-writer', reactions: [] },
+        expiries: [],
+        change: { ...batch, action: (id) => `event crash id=${id}` },
+      });
+      revision = record!.revision;
+      process.stdout.write(`${revision} ${name} event\n`);
+      continue;
+    }
+    const record = await store.commit({ ...batch, action: 'apply', at });
     revision = record.revision;
     process.stdout.write(`${revision} ${name}\n`);
   }
