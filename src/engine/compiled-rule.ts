@@ -36,10 +36,21 @@ export interface CompiledRule {
   readonly ref: RuleRef;
 }
 
+/**
+ * A route compiled like an egress rule (peer `to`, ports), so route resolution reuses the
+ * side machinery: same precedence (priority, then policy name, then index; every route
+ * has the same strictness). `ref.rule` is `routes[i]`.
+ */
+export interface CompiledRoute extends CompiledRule {
+  readonly via: string;
+}
+
 export interface CompiledPolicy {
   readonly doc: Policy;
   readonly appliesTo: SelectorEntry;
   readonly rules: readonly CompiledRule[];
+  /** Its routes (empty for an audit-mode policy: audit never changes the datapath). */
+  readonly routes: readonly CompiledRoute[];
   /** Partition names its rule peers name (to invalidate on partition changes). */
   readonly partitionPeers: ReadonlySet<string>;
 }
@@ -89,13 +100,35 @@ export function compilePolicy(doc: Policy, cache: SelectorCache): CompiledPolicy
     });
   add('egress', doc.egress ?? []);
   add('ingress', doc.ingress ?? []);
-  return { doc, appliesTo, rules, partitionPeers };
+  const routes: CompiledRoute[] = [];
+  if (doc.mode !== 'audit')
+    (doc.routes ?? []).forEach((route, index) => {
+      const peer = compilePeer(route.to, cache);
+      if (peer.kind === 'partition') partitionPeers.add(peer.name);
+      const rule = `routes[${index}]`;
+      routes.push({
+        policy: doc.name,
+        priority: doc.priority,
+        mode: doc.mode,
+        action: 'allow',
+        direction: 'egress',
+        index,
+        strictness: 0,
+        peer,
+        spans: compilePorts(route.ports, `${rule}.ports`),
+        source: { action: 'allow', ...(route.to ? { to: route.to } : {}) },
+        ref: { policy: doc.name, priority: doc.priority, rule, action: 'allow', mode: doc.mode },
+        via: route.via,
+      });
+    });
+  return { doc, appliesTo, rules, routes, partitionPeers };
 }
 
 /** Releases the selector-cache entries a compiled policy holds. */
 export function releasePolicy(p: CompiledPolicy, cache: SelectorCache): void {
   cache.release(p.appliesTo);
-  for (const r of p.rules) if (r.peer.kind === 'selector') cache.release(r.peer.entry);
+  for (const r of [...p.rules, ...p.routes])
+    if (r.peer.kind === 'selector') cache.release(r.peer.entry);
 }
 
 export function compilePeer(peer: Peer | undefined, cache: SelectorCache): CompiledPeer {

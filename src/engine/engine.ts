@@ -41,6 +41,7 @@ import {
   compilePolicy,
   releasePolicy,
   type CompiledPolicy,
+  type CompiledRoute,
   type CompiledRule,
 } from './compiled-rule.js';
 import { DeltaBuilder } from './delta-builder.js';
@@ -70,6 +71,14 @@ import type {
   ResolvedPolicy,
 } from './types.js';
 import { checkCompilable } from './compilable.js';
+import {
+  buildRouteSide,
+  explainRoute,
+  steerClasses,
+  steerTable,
+  type ViaStatus,
+} from './route-resolution.js';
+import type { SteerClass } from '../model/host-state.js';
 
 export interface EngineOptions {
   /** How long a released identity keeps its number before reuse (ms). */
@@ -119,6 +128,10 @@ export class Engine {
   /** Partition name → policies naming it as a rule peer. */
   private readonly partitionPeerUsers = new Map<string, Set<string>>();
   private readonly sides = new Map<number, ResolvedSide>();
+  /** Identity → its resolved routes (built lazily, dropped with its egress side). */
+  private readonly routeSides = new Map<number, ResolvedSide>();
+  /** Via record name → steer class; rebuilt after a policy change. */
+  private classes: Map<string, number> = new Map();
   private readonly defaultsCache = new Map<number, 'allow' | 'deny'>();
   private lastNow = 0;
   /** src identity → dst identity → final verdict table (see pairTable). */
@@ -207,6 +220,7 @@ export class Engine {
           break;
       }
     }
+    if (policiesChanged(changes)) this.refreshSteerClasses(d);
     const newIds: number[] = [];
     if (this.cache.takeKeysChanged()) this.rederiveAll(touched, now, d, newIds);
     else for (const name of [...touched].sort()) this.rederive(name, now, d, newIds);
@@ -408,7 +422,45 @@ export class Engine {
       ? explainSide(this.side(t.identity, 'ingress'), s, proto, port, def, this.memberTest)
       : notEvaluated('the destination is an address outside every record');
     const verdict = egress.verdict === 'allow' && ingress.verdict === 'allow' ? 'allow' : 'deny';
-    return { verdict, reason: flowReason(verdict, egress, ingress), src, dst, egress, ingress };
+    const route =
+      verdict === 'allow' && s.record
+        ? explainRoute(
+            this.routeSide(s.identity),
+            t,
+            proto,
+            port,
+            this.memberTest,
+            this.classes,
+            (via) => this.viaStatus(via, s.record!, t.record),
+          )
+        : undefined;
+    return {
+      verdict,
+      reason: flowReason(verdict, egress, ingress),
+      src,
+      dst,
+      egress,
+      ingress,
+      ...(route ? { route } : {}),
+    };
+  }
+
+  /** The steer classes of the via records routes name (design.md §1 `routes[]`). */
+  steering(): SteerClass[] {
+    return steerTable(this.classes);
+  }
+
+  /** Whether a via record can carry steered traffic of a flow between `src` and `dst`. */
+  private viaStatus(via: string, src: RecordState, dst: RecordState | undefined): ViaStatus {
+    if (via === src.name) return { ok: false, reason: 'the via record is the source' };
+    if (via === dst?.name) return { ok: false, reason: 'the via record is the destination' };
+    const rec = this.records.get(via);
+    if (!rec) return { ok: false, reason: `no interface record "${via}"` };
+    const inst = rec.doc.instance;
+    if (inst === undefined) return { ok: false, reason: `"${via}" is not attached to an instance` };
+    if (this.model.get('Instance', inst)?.host === undefined)
+      return { ok: false, reason: `instance "${inst}" of "${via}" does not exist` };
+    return { ok: true };
   }
 
   /**
@@ -456,6 +508,9 @@ export class Engine {
       instanceNetns: (name) => this.model.get('Instance', name)?.netns,
       subnet: (name) => this.model.get('Subnet', name),
       side: (id, dir) => this.side(id, dir),
+      routeSide: (id) => this.routeSide(id),
+      steering: () => steerTable(this.classes),
+      steerClass: (via) => this.classes.get(via),
       identity: (id) => this.ids.get(id),
       identities: () => this.ids.values(),
       partitionMembers: (name) => this.partitions.get(name)?.entry.members,
@@ -597,6 +652,49 @@ export class Engine {
     );
   }
 
+  /** The routes of the enforce-mode policies that apply to `id`, resolved. */
+  private routeSide(id: number): ResolvedSide {
+    let s = this.routeSides.get(id);
+    if (s === undefined) {
+      const info = this.ids.get(id);
+      const routes: CompiledRoute[] = [];
+      if (info) {
+        for (const e of this.cache.candidates(info.tags)) {
+          const users = this.appliesUsers.get(e);
+          if (!users || !e.members.has(id)) continue;
+          for (const name of users) routes.push(...this.policies.get(name)!.routes);
+        }
+      }
+      s = buildRouteSide(id, routes, (r) =>
+        r.peer.kind === 'selector'
+          ? r.peer.entry.members
+          : r.peer.kind === 'partition'
+            ? this.partitions.get(r.peer.name)?.entry.members
+            : undefined,
+      );
+      this.routeSides.set(id, s);
+    }
+    return s;
+  }
+
+  /**
+   * Recomputes the steer classes; when they changed, the route entries of every
+   * identity some route applies to change with them (their egress sides).
+   */
+  private refreshSteerClasses(d: DeltaBuilder): void {
+    const next = steerClasses(this.policies.values());
+    const same =
+      next.size === this.classes.size && [...next].every(([n, c]) => this.classes.get(n) === c);
+    if (same) return;
+    this.classes = next;
+    for (const p of this.policies.values())
+      if (p.routes.length > 0)
+        for (const id of p.appliesTo.members) {
+          this.routeSides.delete(id);
+          d.side(id, 'egress');
+        }
+  }
+
   private cachedDefault(a: number, b: number): 'allow' | 'deny' {
     const k = a * 65536 + b;
     let v = this.defaultsCache.get(k);
@@ -684,7 +782,7 @@ export class Engine {
     const p = compilePolicy(doc, this.cache);
     this.policies.set(doc.name, p);
     addUser(this.appliesUsers, p.appliesTo, doc.name);
-    for (const r of p.rules)
+    for (const r of [...p.rules, ...p.routes])
       if (r.peer.kind === 'selector') addUser(this.peerUsers, r.peer.entry, doc.name);
     for (const name of p.partitionPeers) addUser(this.partitionPeerUsers, name, doc.name);
     return p;
@@ -697,7 +795,7 @@ export class Engine {
     const members = [...p.appliesTo.members];
     this.policies.delete(name);
     removeUser(this.appliesUsers, p.appliesTo, name);
-    for (const r of p.rules)
+    for (const r of [...p.rules, ...p.routes])
       if (r.peer.kind === 'selector') removeUser(this.peerUsers, r.peer.entry, name);
     for (const part of p.partitionPeers) removeUser(this.partitionPeerUsers, part, name);
     releasePolicy(p, this.cache);
@@ -892,7 +990,9 @@ export class Engine {
     const p = this.policies.get(policy);
     if (!p) return;
     const dirs = new Set(p.rules.map((r) => r.direction));
+    if (p.routes.length > 0) dirs.add('egress');
     for (const local of p.appliesTo.members) {
+      this.routeSides.get(local)?.dropPeer(peer);
       for (const dir of dirs) {
         this.sides.get(sideKey(local, dir))?.dropPeer(peer);
         d.side(local, dir);
@@ -901,6 +1001,7 @@ export class Engine {
   }
 
   private dropSides(id: number, d: DeltaBuilder): void {
+    this.routeSides.delete(id);
     for (const dir of ['egress', 'ingress'] as const) {
       this.sides.delete(sideKey(id, dir));
       d.side(id, dir);
@@ -917,6 +1018,7 @@ export class Engine {
     }
     this.ids.remove(id);
     for (const dir of ['egress', 'ingress'] as const) this.sides.delete(sideKey(id, dir));
+    this.routeSides.delete(id);
     this.defaultsCache.clear();
     d.identitiesReleased.push(id);
   }
@@ -929,6 +1031,10 @@ export class Engine {
     if (prev?.kind === 'Instance') d.hosts.add(prev.host);
     if (next?.kind === 'Instance') d.hosts.add(next.host);
   }
+}
+
+function policiesChanged(changes: readonly Change[]): boolean {
+  return changes.some((c) => (c.op === 'put' ? c.doc.kind : c.kind) === 'Policy');
 }
 
 function flowPorts(req: CheckRequest): { proto: number; port: number } {

@@ -15,8 +15,11 @@ import type {
   LocalRecord,
   PeerEntry,
   RemoteRecord,
+  RouteEntries,
+  RouteEntry,
   SideEntry,
   SideState,
+  SteerClass,
 } from '../model/host-state.js';
 import { formatIp, type Ip } from '../model/net.js';
 import type { Settings, Subnet } from '../model/types.js';
@@ -24,6 +27,7 @@ import type { AddressSegment } from './address-table.js';
 import type { RecordState } from './engine.js';
 import type { IdentityInfo } from './identity-registry.js';
 import { paintPorts, PROTO_NAMES, type PortTable } from './port-table.js';
+import type { CompiledRoute, CompiledRule } from './compiled-rule.js';
 import type { ResolvedSide } from './resolved-side.js';
 
 export interface HostStateContext {
@@ -32,6 +36,10 @@ export interface HostStateContext {
   instanceNetns(name: string): string | undefined;
   subnet(name: string): (Subnet & { kind: 'Subnet' }) | undefined;
   side(id: number, dir: Direction): ResolvedSide;
+  /** The resolved routes of an identity (no rules: none apply). */
+  routeSide(id: number): ResolvedSide;
+  steering(): SteerClass[];
+  steerClass(via: string): number | undefined;
   identity(id: number): IdentityInfo | undefined;
   identities(): Iterable<IdentityInfo>;
   partitionMembers(name: string): ReadonlySet<number> | undefined;
@@ -103,8 +111,12 @@ export function buildHostState(
   const localIds = [...new Set(locals.map((l) => l.identity))].sort((a, b) => a - b);
   const sides: SideState[] = [];
   for (const id of localIds)
-    for (const dir of ['egress', 'ingress'] as const)
-      sides.push(sideState(ctx.side(id, dir), index.addressBook));
+    for (const dir of ['egress', 'ingress'] as const) {
+      const side = sideState(ctx.side(id, dir), index.addressBook);
+      const routes = dir === 'egress' ? routeEntries(ctx, id, index.addressBook) : undefined;
+      sides.push(routes ? { ...side, routes } : side);
+    }
+  const steering = ctx.steering();
   return {
     host,
     revision,
@@ -113,7 +125,25 @@ export function buildHostState(
     ipcache: index.ipcache,
     sides,
     defaults: localIds.map((id) => defaultState(id, ctx)),
+    ...(steering.length ? { steering } : {}),
   };
+}
+
+/** The disjoint route entries of an identity; undefined when no route applies to it. */
+function routeEntries(
+  ctx: HostStateContext,
+  id: number,
+  book: readonly AddressOwner[],
+): RouteEntries | undefined {
+  const side = ctx.routeSide(id);
+  if (!side.hasRules()) return undefined;
+  // A route without a class (past the limit) still decides: it steers nowhere (0).
+  const e = resolvedEntries(side, book, (r): Omit<RouteEntry, 'proto' | 'ports'> => ({
+    steer: ctx.steerClass((r as CompiledRoute).via) ?? 0,
+    policy: r.policy,
+    route: r.ref.rule,
+  }));
+  return { cidr: e.cidr, peers: e.peers, any: e.any };
 }
 
 interface AddressOwner {
@@ -131,43 +161,62 @@ function sortedAddresses(records: readonly RecordState[]): AddressOwner[] {
 }
 
 function sideState(side: ResolvedSide, book: readonly AddressOwner[]): SideState {
-  const entries = (t: PortTable): SideEntry[] =>
-    t.segments().map((s) => {
-      const r = side.rules[s.value]!;
-      return {
-        proto: PROTO_NAMES[s.proto]!,
-        ports: [s.lo, s.hi] as const,
-        verdict: r.action,
-        policy: r.policy,
-        rule: `${r.direction}[${r.index}]`,
-      };
+  const e = resolvedEntries(side, book, (r) => ({
+    verdict: r.action,
+    policy: r.policy,
+    rule: `${r.direction}[${r.index}]`,
+  }));
+  return {
+    identity: side.identity,
+    direction: side.direction,
+    cidr: e.cidr as CidrEntry[],
+    peers: e.peers as PeerEntry[],
+    any: e.any as SideEntry[],
+  };
+}
+
+type Ported<V> = V & Pick<SideEntry, 'proto' | 'ports'>;
+
+/**
+ * The disjoint cidr/peers/any entries of a resolved side, the value of each taken
+ * from its deciding rule (`undefined`: the piece gets no entry).
+ */
+function resolvedEntries<V extends object>(
+  side: ResolvedSide,
+  book: readonly AddressOwner[],
+  value: (rule: CompiledRule) => V | undefined,
+): {
+  cidr: Ported<V & { range: string }>[];
+  peers: Ported<V & { peer: number }>[];
+  any: Ported<V>[];
+} {
+  const entries = (t: PortTable): Ported<V>[] =>
+    t.segments().flatMap((s) => {
+      const v = value(side.rules[s.value]!);
+      return v === undefined
+        ? []
+        : [{ proto: PROTO_NAMES[s.proto]!, ports: [s.lo, s.hi] as const, ...v }];
     });
-  const peers: PeerEntry[] = [];
+  const peers: Ported<V & { peer: number }>[] = [];
   for (const p of [...side.peerIdentities()].sort((a, b) => a - b)) {
     const t = side.peerTable(p);
     if (t === side.anyTable) continue;
     for (const e of entries(t)) peers.push({ ...e, peer: p });
   }
-  const cidr: CidrEntry[] = [];
+  const cidr: Ported<V & { range: string }>[] = [];
   for (const seg of side.cidrTable?.segments() ?? [])
     cidr.push(...cidrEntries(side, seg, book, entries));
-  return {
-    identity: side.identity,
-    direction: side.direction,
-    cidr,
-    peers,
-    any: entries(side.anyTable),
-  };
+  return { cidr, peers, any: entries(side.anyTable) };
 }
 
 /** One address segment split at record addresses; each piece fully resolved. */
-function cidrEntries(
+function cidrEntries<E>(
   side: ResolvedSide,
   seg: AddressSegment,
   book: readonly AddressOwner[],
-  entries: (t: PortTable) => SideEntry[],
-): CidrEntry[] {
-  const out: CidrEntry[] = [];
+  entries: (t: PortTable) => E[],
+): (E & { range: string })[] {
+  const out: (E & { range: string })[] = [];
   const anyRules = side.rules.map((r, i) => (r.peer.kind === 'any' ? i : -1)).filter((i) => i >= 0);
   const paint = (positions: number[]) => {
     const sorted = [...new Set(positions)].sort((a, b) => a - b);

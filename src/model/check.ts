@@ -58,6 +58,27 @@ export interface CheckResult {
   dst: EndpointInfo;
   egress: SideResult;
   ingress: SideResult;
+  /** The route that steers this flow (design.md §1 `routes[]`), when one matches. */
+  route?: RouteResult;
+}
+
+/**
+ * How a flow is steered. Steering never changes the verdict; it is reported for an
+ * allowed flow from a record. `active` is false when the route is inert (the via record
+ * does not exist or is not attached to an instance on a known host): then `reason` says why.
+ */
+export interface RouteResult {
+  policy: string;
+  priority: number;
+  /** `routes[0]`. */
+  route: string;
+  via: string;
+  /** Steer class carried on the wire (absent when inert). */
+  steer?: number;
+  active: boolean;
+  reason?: string;
+  /** Routes that matched but lost (lower priority, or later policy name / index). */
+  overridden: { policy: string; route: string; via: string }[];
 }
 
 /** One resolved rule of `getPolicyForTags`, in precedence order. */

@@ -20,6 +20,7 @@ import type {
   LocalRecord,
   RemoteRecord,
   SideState,
+  SteerClass,
 } from './host-state.js';
 
 /** A record in a delta: the local form plus the host that runs it (and its underlay). */
@@ -41,6 +42,8 @@ export interface HostDelta {
   sidesRemoved?: { identity: number; direction: Direction }[];
   defaults?: DefaultState[];
   defaultsRemoved?: number[];
+  /** The whole steer-class table when it changed (the same for every host; `[]`: none). */
+  steering?: SteerClass[];
 }
 
 /** The first message of a stream (and a resync when history is gone). */
@@ -85,6 +88,7 @@ export function canonicalHostState(s: HostState): HostState {
     ipcache: [...s.ipcache].sort(byIp),
     sides: [...s.sides].sort(bySide),
     defaults: [...s.defaults].sort((a, b) => a.identity - b.identity),
+    ...(s.steering?.length ? { steering: [...s.steering].sort((a, b) => a.class - b.class) } : {}),
   };
 }
 
@@ -176,6 +180,11 @@ export function applyHostDelta(state: HostState, delta: HostDelta): HostState {
     for (const d of delta.defaults ?? []) upsertSorted(list, d, key);
     out.defaults = list;
   }
+  if (delta.steering) {
+    if (delta.steering.length > 0)
+      out.steering = [...delta.steering].sort((a, b) => a.class - b.class);
+    else delete out.steering;
+  }
   return out;
 }
 
@@ -217,7 +226,8 @@ export function isEmptyDelta(d: HostDelta): boolean {
     !d.sides?.length &&
     !d.sidesRemoved?.length &&
     !d.defaults?.length &&
-    !d.defaultsRemoved?.length
+    !d.defaultsRemoved?.length &&
+    d.steering === undefined
   );
 }
 
@@ -231,7 +241,8 @@ export function deltaSize(d: HostDelta): number {
     (d.sides?.length ?? 0) +
     (d.sidesRemoved?.length ?? 0) +
     (d.defaults?.length ?? 0) +
-    (d.defaultsRemoved?.length ?? 0)
+    (d.defaultsRemoved?.length ?? 0) +
+    (d.steering?.length ?? 0)
   );
 }
 
@@ -288,6 +299,9 @@ export function composeHostDeltas(a: HostDelta, b: HostDelta): HostDelta {
     out.defaults = defaults.upsert;
     out.defaultsRemoved = defaults.remove;
   }
+  // The table travels whole: the later one wins.
+  const steering = b.steering ?? a.steering;
+  if (steering) out.steering = steering;
   return out;
 }
 

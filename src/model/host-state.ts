@@ -47,6 +47,40 @@ export interface SideState {
   cidr: CidrEntry[];
   peers: PeerEntry[];
   any: SideEntry[];
+  /**
+   * Egress sides only, present when some route applies to the identity: where its
+   * new connections are steered (design.md §1 `routes[]`, docs/adr/0008-steering.md).
+   * Same lookup order as the verdict entries; no entry = not steered.
+   */
+  routes?: RouteEntries;
+}
+
+/** One disjoint, final steering entry: matching traffic goes through steer class `steer`. */
+export interface RouteEntry {
+  proto: Protocol;
+  ports: PortRange;
+  /** Steer class (see {@link SteerClass}); 0: the deciding route steers nowhere (inert). */
+  steer: number;
+  policy: string;
+  /** `routes[0]`. */
+  route: string;
+}
+
+/** Disjoint route entries of a local identity, looked up like a SideState. */
+export interface RouteEntries {
+  cidr: (RouteEntry & { range: string })[];
+  peers: (RouteEntry & { peer: number })[];
+  any: RouteEntry[];
+}
+
+/**
+ * A steer class: the number a steered packet carries as its mark (and VXLAN-GBP
+ * Group Policy ID) on its way to the via record. The same on every host and manager.
+ */
+export interface SteerClass {
+  class: number;
+  /** The via interface record (its addresses and host are in locals/remotes when attached). */
+  via: string;
 }
 
 /** Default verdict of a local identity towards its peers (§2.2), the same on both sides. */
@@ -97,10 +131,15 @@ export interface HostState {
   ipcache: IpcacheEntry[];
   sides: SideState[];
   defaults: DefaultState[];
+  /** Steer classes of every via record some route names, by class; absent when none. */
+  steering?: SteerClass[];
 }
 
 /** Reserved identities: 1..255. */
 export const IDENTITY_WORLD = 1;
 export const IDENTITY_FIRST_ALLOCATED = 256;
+/** Steer classes live in the reserved range: 2..255 (at most 254 via records). */
+export const STEER_CLASS_FIRST = 2;
+export const STEER_CLASS_LAST = 255;
 /** VXLAN-GBP carries 16 bits. */
 export const IDENTITY_MAX = 65535;

@@ -22,7 +22,13 @@ import {
   type DeltaRecord,
   type HostDelta,
 } from '../../model/host-delta.js';
-import type { DefaultState, HostState, IpcacheEntry, SideState } from '../../model/host-state.js';
+import type {
+  DefaultState,
+  HostState,
+  IpcacheEntry,
+  SideState,
+  SteerClass,
+} from '../../model/host-state.js';
 import type { ChangeRecord } from '../../store/types.js';
 
 /** A host name no PEP can have: its hostState lists every record as remote. */
@@ -46,6 +52,8 @@ export interface FeedStep {
   at: number;
   ipcache?: { upsert: IpcacheEntry[]; remove: string[] };
   records?: { upsert: DeltaRecord[]; remove: string[] };
+  /** The steer-class table, when it changed (shared by every host). */
+  steering?: SteerClass[];
   /** `,"ipcache":…,"records":…` — the shared bytes of the step's message. */
   sharedJson: string;
   /** Identities whose sides or defaults changed in this step. */
@@ -86,6 +94,7 @@ export class HostFeed {
   private readonly steps: FeedStep[] = [];
   private records = new Map<string, { rec: DeltaRecord; json: string }>();
   private ipcache = new Map<string, number>();
+  private steeringJson = '[]';
   private readonly hostLocal = new Map<string, Map<number, number>>();
   private readonly ids = new Map<number, IdentityState>();
   private readonly listeners = new Set<(step: FeedStep) => void>();
@@ -110,6 +119,7 @@ export class HostFeed {
     this.hostLocal.clear();
     this.ids.clear();
     this.revision = revision;
+    this.steeringJson = JSON.stringify(this.engine().steering());
     this.rebuildWorld();
     this.refreshIds(new Set(this.localIdsEverywhere()));
   }
@@ -147,8 +157,12 @@ export class HostFeed {
     for (const { added } of hostIds.values()) for (const id of added) candidates.add(id);
     const changedIds = this.refreshIds(candidates);
     this.revision = record.revision;
+    const steering = engine.steering();
+    const steeringJson = JSON.stringify(steering);
+    const steeringChanged = steeringJson !== this.steeringJson;
+    this.steeringJson = steeringJson;
     let hosts: Set<string> | 'all' = 'all';
-    if (delta !== undefined && !worldChange?.ipcache && !worldChange?.records) {
+    if (delta !== undefined && !worldChange?.ipcache && !worldChange?.records && !steeringChanged) {
       hosts = engine.hostsOf(delta);
       for (const h of hostIds.keys()) hosts.add(h);
     }
@@ -158,6 +172,7 @@ export class HostFeed {
       at: Date.parse(record.at),
       ...(worldChange?.ipcache ? { ipcache: worldChange.ipcache } : {}),
       ...(worldChange?.records ? { records: worldChange.records } : {}),
+      ...(steeringChanged ? { steering } : {}),
       changedIds,
       hostIds,
       hosts,
@@ -278,12 +293,14 @@ export class HostFeed {
     let shared: HostDelta = { from: steps[0]!.from, to: steps[0]!.to };
     if (steps[0]!.ipcache) shared.ipcache = steps[0]!.ipcache;
     if (steps[0]!.records) shared.records = steps[0]!.records;
+    if (steps[0]!.steering) shared.steering = steps[0]!.steering;
     for (const s of steps.slice(1)) {
       shared = composeHostDeltas(shared, {
         from: s.from,
         to: s.to,
         ...(s.ipcache ? { ipcache: s.ipcache } : {}),
         ...(s.records ? { records: s.records } : {}),
+        ...(s.steering ? { steering: s.steering } : {}),
       });
     }
     const size =
@@ -297,7 +314,7 @@ export class HostFeed {
       return { kind: 'snapshot', state: this.snapshot(host), seq: this.seq };
     return {
       kind: 'delta',
-      json: `{"type":"delta","from":${shared.from},"to":${last.to}${sharedJsonOf(shared.ipcache, shared.records)}${hostJson}}\n`,
+      json: `{"type":"delta","from":${shared.from},"to":${last.to}${sharedJsonOf(shared.ipcache, shared.records, shared.steering)}${hostJson}}\n`,
       to: last.to,
       seq: this.seq,
     };
@@ -309,7 +326,7 @@ export class HostFeed {
     const full: FeedStep = {
       ...step,
       seq: ++this.seq,
-      sharedJson: sharedJsonOf(step.ipcache, step.records),
+      sharedJson: sharedJsonOf(step.ipcache, step.records, step.steering),
     };
     this.steps.push(full);
     if (this.steps.length > this.ringSize) this.steps.shift();
@@ -512,9 +529,14 @@ export class HostFeed {
   }
 }
 
-function sharedJsonOf(ipcache: HostDelta['ipcache'], records: HostDelta['records']): string {
+function sharedJsonOf(
+  ipcache: HostDelta['ipcache'],
+  records: HostDelta['records'],
+  steering?: HostDelta['steering'],
+): string {
   return (
     (ipcache ? `,"ipcache":${JSON.stringify(ipcache)}` : '') +
-    (records ? `,"records":${JSON.stringify(records)}` : '')
+    (records ? `,"records":${JSON.stringify(records)}` : '') +
+    (steering ? `,"steering":${JSON.stringify(steering)}` : '')
   );
 }
