@@ -1,14 +1,16 @@
 /**
  * The agent's manager-facing loop: fetch the host's state, then follow the watch
- * stream (NDJSON, one HostState per line; blank keep-alive lines), applying each
- * and acknowledging it (`POST /v1/hosts/{host}/ack {revision}`). On any failure, or
- * a stream silent for longer than the idle timeout, it
+ * stream, applying each state and acknowledging it: on the WebSocket channel when the
+ * manager offers it (src/agent/protocol/open-watch.ts), else NDJSON (one message per
+ * line; blank keep-alive lines) acknowledged with `POST /v1/hosts/{host}/ack {revision}`.
+ * On any failure, or a stream silent for longer than the idle timeout, it
  * moves to the next manager URL with exponential backoff and resyncs with a full
  * state fetch. The last applied state stays enforced meanwhile (fail-static).
  */
 import { applyHostDelta, type HostDelta } from '../model/host-delta.js';
 import type { HostState } from '../model/host-state.js';
 import { Agent, type AgentOptions } from './agent.js';
+import { openWatch } from './protocol/open-watch.js';
 
 /** Settings of {@link runAgent}. */
 export interface RunAgentOptions {
@@ -48,25 +50,6 @@ export interface AgentHandle {
 
 function endpoint(base: string, host: string, what: 'state' | 'watch', underlay: string): string {
   return `${base.replace(/\/+$/, '')}/v1/hosts/${encodeURIComponent(host)}/${what}?underlay=${encodeURIComponent(underlay)}`;
-}
-
-/** Reads an NDJSON body line by line; `onData` sees every chunk (keep-alives too). */
-async function* ndjson(
-  body: ReadableStream<Uint8Array>,
-  onData: () => void,
-): AsyncGenerator<unknown> {
-  const decoder = new TextDecoder();
-  let buf = '';
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    onData();
-    buf += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      if (line) yield JSON.parse(line);
-    }
-  }
 }
 
 /**
@@ -174,25 +157,38 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
       syncs++;
       connectedTo = base;
       markReady();
-      await ack(base, ctl.signal);
       const since = agent.state ? `&since=${agent.state.revision}` : '';
       const watchUrl = endpoint(base, opts.host, 'watch', opts.underlayIp);
-      let watch = await fetch(watchUrl + since, { headers, signal: ctl.signal });
+      let watch = await openWatch(watchUrl + since, headers, ctl.signal);
       if (watch.status === 400 && since) {
         // A manager that refuses `since` (an older one, during a rolling upgrade):
         // follow it without resuming; its first message is the full state.
-        await watch.arrayBuffer();
+        watch.close();
         opts.log?.(`manager ${base} refused since= (${watch.status}); watching without it`);
-        watch = await fetch(watchUrl, { headers, signal: ctl.signal });
+        watch = await openWatch(watchUrl, headers, ctl.signal);
       }
-      if (!watch.ok || !watch.body) throw new Error(`GET watch: HTTP ${watch.status}`);
-      alive();
-      for await (const item of ndjson(watch.body, alive)) {
-        if (stopped) return;
-        const state = nextState(item);
-        if (state === undefined) continue;
-        await agent.applyState(state);
-        await ack(base, ctl.signal);
+      if (watch.status !== 200) {
+        watch.close();
+        throw new Error(`GET watch: HTTP ${watch.status}`);
+      }
+      // Acknowledge on the channel when there is one, else over HTTP.
+      const acknowledge = async () => {
+        if (!watch.ack) return ack(base, ctl.signal);
+        if (agent.state) watch.ack(agent.state.revision);
+      };
+      try {
+        // The manager learns what is applied here.
+        await acknowledge();
+        alive();
+        for await (const item of watch.messages(alive)) {
+          if (stopped) return;
+          const state = nextState(item);
+          if (state === undefined) continue;
+          await agent.applyState(state);
+          await acknowledge();
+        }
+      } finally {
+        watch.close();
       }
       throw new Error('watch stream ended');
     } catch (err) {

@@ -4,6 +4,8 @@
  * manager computes, acknowledges them, and resumes with `since` after a reconnect.
  * The kernel is a recording stand-in (no root needed).
  */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import type { NftBackend } from '../../src/agent/nft/apply.js';
@@ -14,6 +16,10 @@ import { startTestServer, type TestServer } from '../server/support/test-server.
 
 let s: TestServer;
 let url: string;
+/** A TCP relay in front of the manager: dropping its sockets is a network failure. */
+let relay: Server;
+let relayUrl: string;
+const relayed = new Set<Socket>();
 
 beforeAll(async () => {
   s = await startTestServer();
@@ -26,8 +32,28 @@ beforeAll(async () => {
     },
   });
   expect(r.status, r.text).toBe(200);
+  const port = Number(new URL(url).port);
+  relay = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      relayed.add(a);
+      a.pipe(b);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        relayed.delete(a);
+        b.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
 }, 60_000);
 afterAll(async () => {
+  for (const c of relayed) c.destroy();
+  await new Promise((resolve) => relay?.close(resolve));
   await s?.close();
 });
 
@@ -53,7 +79,7 @@ describe('runAgent over the delta protocol', () => {
       killDeniedFlows: false,
     });
     const handle = runAgent({
-      servers: [url],
+      servers: [relayUrl],
       host: 'host-a',
       token: s.tokens.agent,
       underlayIp: '192.0.2.1',
@@ -74,8 +100,9 @@ describe('runAgent over the delta protocol', () => {
         expect(r.body.waited.hosts).toBe(1);
         expect(agent.state).toEqual(await truth());
       }
-      // Drop every connection: the agent reconnects with since=<applied revision>.
-      s.app.server.closeAllConnections();
+      // Drop every connection (the watch channel included): the agent reconnects
+      // with since=<applied revision>.
+      for (const c of relayed) c.destroy();
       await s.call('PATCH', '/v1/interfaces/db1/tags', {
         as: 'operator',
         body: { set: { tier: 'x' } },

@@ -5,15 +5,21 @@
  * the last applied revision. Used by the simulated agents of the benchmark and by
  * the distribution tests; the real agent (src/agent/run-agent.ts) speaks the same.
  *
+ * Transport: a WebSocket on the watch URL (messages down, acks up the same
+ * connection); a manager that answers the upgrade with a plain NDJSON stream (one
+ * that predates the channel) is followed over NDJSON with `POST …/ack`, and so is
+ * every manager with `transport: 'ndjson'`.
+ *
  * Invariants:
  * - `state` only ever moves forward through a snapshot or a delta whose `from` is the
  *   applied revision; a delta that does not fit forces a resync (a reconnect without
  *   `since`, hence a snapshot);
  * - a revision is acknowledged only after `apply` resolved for it; acks never go
- *   backwards and at most one is in flight (a newer one replaces a queued one).
+ *   backwards; over HTTP at most one is in flight (a newer one replaces a queued one).
  */
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { WebSocket } from 'ws';
 import { applyHostDelta, isEmptyDelta, type HostMessage } from '../../model/host-delta.js';
 import type { HostState } from '../../model/host-state.js';
 
@@ -30,8 +36,13 @@ export interface FollowHostOptions {
   heartbeatTimeoutMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Told of every acknowledgement the manager accepted (benchmarks time them). */
+  /**
+   * Told of every acknowledgement: accepted by the manager (HTTP), or written to the
+   * channel (WebSocket).
+   */
   onAck?: (revision: number) => void;
+  /** `websocket` (default; falls back to NDJSON for a manager without it) or `ndjson`. */
+  transport?: 'websocket' | 'ndjson';
   /** HTTP agent for acks (default: a keep-alive agent per follower). */
   httpAgent?: HttpAgent;
   log?: (msg: string) => void;
@@ -40,6 +51,8 @@ export interface FollowHostOptions {
 /** Counters of a follower. */
 export interface FollowerStats {
   sessions: number;
+  /** Sessions that ran over a WebSocket channel. */
+  channels: number;
   snapshots: number;
   deltas: number;
   heartbeats: number;
@@ -75,6 +88,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
   const httpAgent = opts.httpAgent ?? new HttpAgent({ keepAlive: true, maxSockets: 2 });
   const stats: FollowerStats = {
     sessions: 0,
+    channels: 0,
     snapshots: 0,
     deltas: 0,
     heartbeats: 0,
@@ -91,11 +105,13 @@ export function followHost(opts: FollowHostOptions): HostFollower {
   const ready = new Promise<void>((r) => (markReady = r));
   const reached = new Set<() => void>();
 
-  // ---- acks: one in flight, the newest queued
+  // ---- acks: on the channel when there is one; else over HTTP, one in flight, the newest queued
   let acking = false;
   let queued: { base: string; revision: number } | undefined;
   let acked = -1;
+  let channel: { base: string; send(revision: number): void } | undefined;
   const ack = (base: string, revision: number): void => {
+    if (channel?.base === base) return channel.send(revision);
     queued = { base, revision };
     if (!acking) void pumpAcks();
   };
@@ -145,23 +161,29 @@ export function followHost(opts: FollowHostOptions): HostFollower {
     });
   }
 
-  const advance = async (base: string, next: HostState, changed: boolean): Promise<void> => {
-    if (changed) await opts.apply?.(next);
+  const commit = (base: string, next: HostState): void => {
     state = next;
     markReady();
     ack(base, next.revision);
-    for (const r of [...reached]) r();
+    if (reached.size > 0) for (const r of [...reached]) r();
   };
 
-  async function handle(base: string, msg: HostMessage): Promise<void> {
+  /** Apply then commit; synchronous unless `apply` returns a promise (no microtask per message). */
+  const advance = (base: string, next: HostState, changed: boolean): Promise<void> | undefined => {
+    const applying = changed ? opts.apply?.(next) : undefined;
+    if (applying instanceof Promise) return applying.then(() => commit(base, next));
+    commit(base, next);
+    return undefined;
+  };
+
+  function handle(base: string, msg: HostMessage): Promise<void> | undefined {
     if (msg.type === 'heartbeat') {
       stats.heartbeats++;
-      return;
+      return undefined;
     }
     if (msg.type === 'snapshot') {
       stats.snapshots++;
-      await advance(base, msg.state, true);
-      return;
+      return advance(base, msg.state, true);
     }
     if (!state || state.revision !== msg.from) {
       resync = true;
@@ -169,75 +191,154 @@ export function followHost(opts: FollowHostOptions): HostFollower {
       throw new Error(`delta from ${msg.from} does not apply to ${state?.revision ?? 'nothing'}`);
     }
     stats.deltas++;
-    await advance(base, applyHostDelta(state, msg), !isEmptyDelta(msg));
+    return advance(base, applyHostDelta(state, msg), !isEmptyDelta(msg));
   }
 
   function session(base: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<void>((_resolve, reject) => {
       const q = new URLSearchParams();
       if (opts.underlayIp) q.set('underlay', opts.underlayIp);
       if (state && !resync) q.set('since', String(state.revision));
       resync = false;
       const u = new URL(`${trim(base)}/v1/hosts/${encodeURIComponent(opts.host)}/watch?${q}`);
+      const headers = { authorization: `Bearer ${opts.token}` };
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let lastSeen = Date.now();
       let done = false;
+      let abort: () => void = () => undefined;
       const fail = (err: Error) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        req.destroy();
+        channel = undefined;
+        abort();
         reject(err);
       };
-      const alive = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => fail(new Error(`no message for ${hbMs} ms`)), hbMs);
+      // One timer per session, re-armed only when it fires (not per message).
+      const watchdog = () => {
+        const idle = Date.now() - lastSeen;
+        if (idle >= hbMs) fail(new Error(`no message for ${hbMs} ms`));
+        else timer = setTimeout(watchdog, hbMs - idle);
       };
-      const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
-        u,
-        { headers: { authorization: `Bearer ${opts.token}`, accept: 'application/x-ndjson' } },
-        (res: IncomingMessage) => {
-          if (res.statusCode !== 200) {
-            res.resume();
-            fail(new Error(`watch: HTTP ${res.statusCode}`));
+      const alive = () => {
+        lastSeen = Date.now();
+        timer ??= setTimeout(watchdog, hbMs);
+      };
+      // Messages are handled in order, synchronously while `apply` is; while an apply
+      // is pending, reading pauses (backpressure reaches the manager, whose stream then
+      // coalesces) and later messages queue behind it.
+      const queue: string[] = [];
+      let waiting = false;
+      const drain = (pause: () => void, resume: () => void): void => {
+        while (queue.length > 0 && !done) {
+          const p = handle(base, JSON.parse(queue.shift()!) as HostMessage);
+          if (p) {
+            waiting = true;
+            pause();
+            p.then(() => {
+              waiting = false;
+              if (done) return;
+              resume();
+              drain(pause, resume);
+            }).catch((err: unknown) => fail(err as Error));
             return;
           }
-          stats.sessions++;
-          connectedTo = base;
-          // The new manager learns what is applied here.
-          if (state) ack(base, state.revision);
+        }
+      };
+      const receive = (lines: string[], pause: () => void, resume: () => void) => {
+        queue.push(...lines);
+        if (waiting) return;
+        try {
+          drain(pause, resume);
+        } catch (err) {
+          fail(err as Error);
+        }
+      };
+      const opened = () => {
+        stats.sessions++;
+        connectedTo = base;
+        // The new manager learns what is applied here.
+        if (state) ack(base, state.revision);
+        alive();
+      };
+      /** Follow an NDJSON response (acks go over HTTP). */
+      const followNdjson = (res: IncomingMessage) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          fail(new Error(`watch: HTTP ${res.statusCode}`));
+          return;
+        }
+        opened();
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
           alive();
-          let buf = '';
-          let chain = Promise.resolve();
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            alive();
-            buf += chunk;
-            let nl: number;
-            const lines: string[] = [];
-            while ((nl = buf.indexOf('\n')) >= 0) {
-              const line = buf.slice(0, nl).trim();
-              buf = buf.slice(nl + 1);
-              if (line) lines.push(line);
-            }
-            if (lines.length === 0) return;
-            // Apply in order; reading pauses while applying (backpressure reaches the manager).
-            res.pause();
-            chain = chain
-              .then(async () => {
-                for (const line of lines)
-                  if (!done) await handle(base, JSON.parse(line) as HostMessage);
-                if (!done) res.resume();
-              })
-              .catch((err: unknown) => fail(err as Error));
-          });
-          res.on('end', () => fail(new Error('watch stream ended')));
-          res.on('error', (err) => fail(err));
-        },
-      );
+          buf += chunk;
+          let nl: number;
+          const lines: string[] = [];
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line) lines.push(line);
+          }
+          if (lines.length > 0)
+            receive(
+              lines,
+              () => res.pause(),
+              () => res.resume(),
+            );
+        });
+        res.on('end', () => fail(new Error('watch stream ended')));
+        res.on('error', (err) => fail(err));
+      };
       current = { destroy: (err) => fail(err ?? new Error('dropped')) };
-      req.on('error', (err) => fail(err));
-      req.end();
-      void resolve;
+      if ((opts.transport ?? 'websocket') === 'ndjson') {
+        const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
+          u,
+          { headers: { ...headers, accept: 'application/x-ndjson' } },
+          followNdjson,
+        );
+        abort = () => req.destroy();
+        req.on('error', (err) => fail(err));
+        req.end();
+        return;
+      }
+      u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+      const ws = new WebSocket(u, { headers, perMessageDeflate: false });
+      abort = () => ws.terminate();
+      alive(); // a connection attempt that hangs counts as silence
+      ws.on('unexpected-response', (req, res) => {
+        // A manager without the channel streams NDJSON on the same URL.
+        abort = () => req.destroy();
+        followNdjson(res);
+      });
+      ws.on('open', () => {
+        stats.channels++;
+        let sent = -1;
+        channel = {
+          base,
+          send: (revision) => {
+            if (revision <= sent || ws.readyState !== WebSocket.OPEN) return;
+            sent = revision;
+            ws.send(`{"type":"ack","revision":${revision}}`);
+            acked = Math.max(acked, revision);
+            stats.acks++;
+            opts.onAck?.(revision);
+          },
+        };
+        opened();
+      });
+      ws.on('message', (data: Buffer, isBinary) => {
+        alive();
+        if (isBinary) return fail(new Error('watch: unexpected binary frame'));
+        receive(
+          [data.toString()],
+          () => ws.pause(),
+          () => ws.resume(),
+        );
+      });
+      ws.on('close', (code) => fail(new Error(`watch channel closed (${code})`)));
+      ws.on('error', (err) => fail(err));
     });
   }
 

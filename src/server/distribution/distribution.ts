@@ -137,6 +137,7 @@ export class Distribution {
 }
 
 const byPeps = new WeakMap<PepRegistry, Distribution>();
+const byManager = new WeakMap<Manager, Distribution>();
 
 /**
  * The app's Distribution (created on first call).
@@ -145,8 +146,21 @@ const byPeps = new WeakMap<PepRegistry, Distribution>();
  */
 export function distributionFor(manager: Manager, peps: PepRegistry): Distribution {
   let d = byPeps.get(peps);
-  if (!d) byPeps.set(peps, (d = new Distribution(manager, peps)));
+  if (!d) {
+    byPeps.set(peps, (d = new Distribution(manager, peps)));
+    byManager.set(manager, d);
+  }
   return d;
+}
+
+/**
+ * The Distribution serving a manager's app, if its host routes are registered
+ * (benchmarks observe acknowledgements where the manager accepts them).
+ *
+ * @example distributionOf(built.manager)?.peps.onAck((host, from, to) => …);
+ */
+export function distributionOf(manager: Manager): Distribution | undefined {
+  return byManager.get(manager);
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };

@@ -68,7 +68,7 @@ export interface FeedStep {
 export type Rendered =
   | { kind: 'none' }
   | { kind: 'snapshot'; state: HostState; seq: number }
-  | { kind: 'delta'; json: string; to: number; seq: number };
+  | { kind: 'delta'; /** One message, no line end. */ json: string; to: number; seq: number };
 
 export interface HostFeedOptions {
   /** Steps kept for resume and slow readers (default 1024). */
@@ -285,7 +285,7 @@ export class HostFeed {
       const s = steps[0]!;
       return {
         kind: 'delta',
-        json: `{"type":"delta","from":${s.from},"to":${s.to}${s.sharedJson}${hostJson}}\n`,
+        json: `{"type":"delta","from":${s.from},"to":${s.to}${s.sharedJson}${hostJson}}`,
         to: s.to,
         seq: this.seq,
       };
@@ -314,7 +314,7 @@ export class HostFeed {
       return { kind: 'snapshot', state: this.snapshot(host), seq: this.seq };
     return {
       kind: 'delta',
-      json: `{"type":"delta","from":${shared.from},"to":${last.to}${sharedJsonOf(shared.ipcache, shared.records, shared.steering)}${hostJson}}\n`,
+      json: `{"type":"delta","from":${shared.from},"to":${last.to}${sharedJsonOf(shared.ipcache, shared.records, shared.steering)}${hostJson}}`,
       to: last.to,
       seq: this.seq,
     };

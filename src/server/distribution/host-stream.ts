@@ -1,24 +1,61 @@
 /**
  * One agent watch stream (docs/protocol.md): a snapshot or a resume position, then
- * a delta per step of the shared feed, heartbeats in between.
+ * a delta per step of the shared feed, heartbeats in between — over any transport
+ * that can say "backed up" (a {@link HostSink}: NDJSON on an HTTP response, or
+ * WebSocket text frames).
  *
  * Invariants:
  * - the stream holds no pending data of its own, only its feed position: a message is
- *   rendered when the socket can take it, so while it is backed up every new step
+ *   rendered when the sink can take it, so while it is backed up every new step
  *   coalesces into the next message (memory per connection is O(1) plus one message);
  * - a stream stuck behind backpressure for `stallMs` is a dead reader: it is closed;
- * - heartbeats are only written when the socket is not backed up and nothing else was
+ * - heartbeats are only written when the sink is not backed up and nothing else was
  *   written for half a period (at 10,000 streams they are a syscall each).
  */
 import type { Writable } from 'node:stream';
 import type { HostFeed } from './host-feed.js';
 
+/** Where a stream's messages go. */
+export interface HostSink {
+  /** Write one message (JSON text without line end); false: backed up, wait for onDrain. */
+  send(text: string): boolean;
+  /** Call `cb` once when a backed-up sink can take more. */
+  onceDrain(cb: () => void): void;
+  /** Call `cb` once when the connection ends (either side, or an error). */
+  onClose(cb: () => void): void;
+  readonly destroyed: boolean;
+  /** Drop the connection. */
+  destroy(): void;
+}
+
+/**
+ * An NDJSON sink over a writable (the raw HTTP response): one line per message.
+ *
+ * @example serveHostStream({ feed, host, sink: ndjsonSink(reply.raw) });
+ */
+export function ndjsonSink(out: Writable): HostSink {
+  return {
+    send: (text) => out.write(text + '\n'),
+    onceDrain: (cb) => void out.once('drain', cb),
+    onClose: (cb) => {
+      out.on('close', cb);
+      out.on('error', cb);
+    },
+    get destroyed() {
+      return out.destroyed;
+    },
+    destroy: () => void out.destroy(),
+  };
+}
+
 /** Settings of {@link serveHostStream}. */
 export interface HostStreamOptions {
   feed: HostFeed;
   host: string;
-  /** Where the output goes (the raw HTTP response). */
-  out: Writable;
+  /** Where the messages go. */
+  sink?: HostSink;
+  /** Shorthand for `sink: ndjsonSink(out)`. */
+  out?: Writable;
   /** The PEP's last applied revision (`?since=`); absent: start with a snapshot. */
   since?: number;
   /** Heartbeat period (default 5000 ms). */
@@ -38,7 +75,9 @@ export interface HostStreamOptions {
  *   serveHostStream({ feed, host: 'h1', out: reply.raw, since: 41, onSent: (r) => peps.sent('h1', r) });
  */
 export function serveHostStream(opts: HostStreamOptions): void {
-  const { feed, host, out } = opts;
+  const { feed, host } = opts;
+  const out = opts.sink ?? (opts.out ? ndjsonSink(opts.out) : undefined);
+  if (!out) throw new Error('serveHostStream: a sink or an output stream is required');
   const heartbeatMs = opts.heartbeatMs ?? 5000;
   const stallMs = opts.stallMs ?? 60_000;
   let seq = feed.head;
@@ -49,12 +88,12 @@ export function serveHostStream(opts: HostStreamOptions): void {
   let lastWriteAt = Date.now();
 
   const write = (text: string, revision?: number): void => {
-    const ok = out.write(text);
+    const ok = out.send(text);
     lastWriteAt = Date.now();
     if (revision !== undefined) opts.onSent?.(revision);
     if (!ok) {
-      blockedAt = Date.now();
-      out.once('drain', () => {
+      blockedAt = lastWriteAt;
+      out.onceDrain(() => {
         blockedAt = undefined;
         flush();
       });
@@ -64,12 +103,12 @@ export function serveHostStream(opts: HostStreamOptions): void {
   const sendSnapshot = (): void => {
     const state = feed.snapshot(host);
     seq = feed.head;
-    write(JSON.stringify({ type: 'snapshot', state }) + '\n', state.revision);
+    write(JSON.stringify({ type: 'snapshot', state }), state.revision);
   };
 
   function flush(): void {
     scheduled = false;
-    if (closed || blockedAt !== undefined || out.destroyed) return;
+    if (closed || blockedAt !== undefined || out!.destroyed) return;
     if (waitingSince !== undefined) {
       const p = feed.futurePosition(waitingSince);
       if (p === undefined) return;
@@ -80,7 +119,7 @@ export function serveHostStream(opts: HostStreamOptions): void {
     if (r.kind === 'none') return;
     if (r.kind === 'snapshot') {
       seq = r.seq;
-      write(JSON.stringify({ type: 'snapshot', state: r.state }) + '\n', r.state.revision);
+      write(JSON.stringify({ type: 'snapshot', state: r.state }), r.state.revision);
       return;
     }
     seq = r.seq;
@@ -101,7 +140,7 @@ export function serveHostStream(opts: HostStreamOptions): void {
     }
     // Any message proves the connection alive: heartbeats only fill silences.
     if (!out.destroyed && Date.now() - lastWriteAt >= heartbeatMs / 2)
-      write(`{"type":"heartbeat","revision":${feed.revision}}\n`);
+      write(`{"type":"heartbeat","revision":${feed.revision}}`);
   }, heartbeatMs);
   timer.unref();
   const close = () => {
@@ -111,8 +150,7 @@ export function serveHostStream(opts: HostStreamOptions): void {
     offStep();
     opts.onClose?.();
   };
-  out.on('close', close);
-  out.on('error', close);
+  out.onClose(close);
 
   if (opts.since === undefined) sendSnapshot();
   else {

@@ -7,7 +7,10 @@
  * - `GET /v1/hosts/{host}/watch?since=REV&underlay=IP` → NDJSON messages
  *   (src/model/host-delta.ts): a snapshot (or, with `since`, the deltas from REV when
  *   the manager still holds them), then one delta per change, heartbeats in between;
- * - `POST /v1/hosts/{host}/ack {revision}` → the PEP applied that revision.
+ *   with `Upgrade: websocket` the same messages as text frames, and the PEP's
+ *   acknowledgements come back up the same connection
+ *   (src/server/distribution/host-channel.ts);
+ * - `POST /v1/hosts/{host}/ack {revision}` → the PEP applied that revision (NDJSON watchers).
  *
  * Slow agents never block anyone and never make the manager buffer without bound
  * (src/server/distribution/host-stream.ts). An agent token may only read its own
@@ -20,7 +23,12 @@ import { VnpError } from '../../model/errors.js';
 import type { Manager } from '../manager.js';
 import type { PepRegistry } from '../distribution/pep-registry.js';
 import { distributionFor, installDistributionHooks } from '../distribution/distribution.js';
-import { serveHostStream } from '../distribution/host-stream.js';
+import {
+  acceptChannel,
+  installUpgradeRouting,
+  wantsChannel,
+} from '../distribution/host-channel.js';
+import { serveHostStream, type HostSink } from '../distribution/host-stream.js';
 
 const HOST_RE = /^[a-z0-9]([a-z0-9._-]{0,62})$/;
 
@@ -89,8 +97,11 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
   const dist = distributionFor(manager, peps);
   installDistributionHooks(app, dist);
   const streams = new Set<ServerResponse>();
+  const channels = new Set<HostSink>();
+  installUpgradeRouting(app);
   app.addHook('onClose', async () => {
     for (const s of streams) s.end();
+    for (const c of channels) c.destroy();
   });
 
   app.get(
@@ -152,6 +163,36 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
       const sinceText = (request.query as { since?: string }).since;
       const since = sinceText === undefined ? undefined : Number(sinceText);
       reply.hijack();
+      const serve = (
+        sink: HostSink | undefined,
+        out: ServerResponse | undefined,
+        end: () => void,
+      ) => {
+        const disconnect = isAgent ? peps.connect(host, underlayParam(request)) : () => undefined;
+        serveHostStream({
+          feed: dist.feed,
+          host,
+          ...(sink ? { sink } : { out }),
+          ...(since !== undefined ? { since } : {}),
+          ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
+          onSent: (revision) => {
+            if (isAgent) peps.sent(host, revision);
+          },
+          onClose: () => {
+            disconnect();
+            end();
+          },
+        });
+      };
+      if (wantsChannel(request)) {
+        acceptChannel(request, reply.raw, (channel) => {
+          channels.add(channel.sink);
+          // Same rights as POST …/ack: the connection was authenticated for this host.
+          channel.onAck((revision) => peps.ack(host, revision));
+          serve(channel.sink, undefined, () => channels.delete(channel.sink));
+        });
+        return;
+      }
       const stream = reply.raw;
       stream.writeHead(200, {
         'content-type': 'application/x-ndjson',
@@ -160,21 +201,7 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
       // Headers out now: a resuming agent may wait a while for its first message.
       stream.flushHeaders();
       streams.add(stream);
-      const disconnect = isAgent ? peps.connect(host, underlayParam(request)) : () => undefined;
-      serveHostStream({
-        feed: dist.feed,
-        host,
-        out: stream,
-        ...(since !== undefined ? { since } : {}),
-        ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
-        onSent: (revision) => {
-          if (isAgent) peps.sent(host, revision);
-        },
-        onClose: () => {
-          disconnect();
-          streams.delete(stream);
-        },
-      });
+      serve(undefined, stream, () => streams.delete(stream));
     },
   );
 };

@@ -1,0 +1,125 @@
+/**
+ * The WebSocket form of the agent protocol (docs/protocol.md, "WebSocket channel"):
+ * `GET /v1/hosts/{host}/watch` with `Upgrade: websocket` carries the same messages
+ * down (one text frame each) and the PEP's acknowledgements up
+ * (`{"type":"ack","revision":R}` frames) on one authenticated connection — instead of
+ * one authenticated HTTP request per acknowledgement.
+ *
+ * Invariants:
+ * - the upgrade request goes through the app's ordinary routing (authentication, host
+ *   binding, query validation, errors as JSON answers): only a route that accepts it
+ *   completes the handshake; any other answer ends the connection;
+ * - a channel is a {@link HostSink} like an NDJSON response: same backpressure
+ *   (the socket's own buffer), hence the same coalescing and dead-reader rules;
+ * - an upward frame that is not an acknowledgement closes the channel (1008).
+ */
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { HostSink } from './host-stream.js';
+
+const kUpgrade = Symbol('vnp.upgrade');
+type UpgradeRequest = IncomingMessage & { [kUpgrade]?: { socket: Duplex; head: Buffer } };
+
+/** Largest upward frame: acknowledgements are tiny. */
+const MAX_UP_FRAME = 1024;
+
+/**
+ * Route HTTP upgrade requests through the app (so they are authenticated and
+ * validated like any request); a route completes the upgrade with {@link acceptChannel}.
+ *
+ * @example installUpgradeRouting(app);
+ */
+export function installUpgradeRouting(app: FastifyInstance): void {
+  app.server.on('upgrade', (req: UpgradeRequest, socket: Duplex, head: Buffer) => {
+    req[kUpgrade] = { socket, head };
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Parameters<ServerResponse['assignSocket']>[0]);
+    // Answered without an upgrade (an error, another route): the HTTP parser no longer
+    // owns this socket, so the answer ends the connection.
+    res.once('finish', () => socket.end());
+    socket.on('error', () => socket.destroy());
+    app.routing(req, res);
+  });
+}
+
+/** Whether this request asks for a WebSocket (and came through the upgrade routing). */
+export function wantsChannel(request: FastifyRequest): boolean {
+  return (request.raw as UpgradeRequest)[kUpgrade] !== undefined;
+}
+
+/** An open channel: the sink for the stream and the acknowledgements coming up. */
+export interface HostChannel {
+  sink: HostSink;
+  /** Called with every acknowledged revision. */
+  onAck(cb: (revision: number) => void): void;
+}
+
+/** One server per app would do; the server holds no state of its own in noServer mode. */
+const wss = new WebSocketServer({
+  noServer: true,
+  perMessageDeflate: false,
+  maxPayload: MAX_UP_FRAME,
+  clientTracking: false,
+});
+
+/**
+ * Complete the WebSocket handshake of an upgrade request (the route decided to accept
+ * it) and hand over the channel; the Fastify reply is hijacked.
+ *
+ * @example
+ *   if (wantsChannel(request)) acceptChannel(request, reply.raw, (ch) => serveHostStream({ feed, host, sink: ch.sink }));
+ */
+export function acceptChannel(
+  request: FastifyRequest,
+  res: ServerResponse,
+  ready: (channel: HostChannel) => void,
+): void {
+  const up = (request.raw as UpgradeRequest)[kUpgrade]!;
+  res.removeAllListeners('finish');
+  res.detachSocket(up.socket as Parameters<ServerResponse['detachSocket']>[0]);
+  wss.handleUpgrade(request.raw, up.socket, up.head, (ws) => ready(channelOf(ws, up.socket)));
+}
+
+function channelOf(ws: WebSocket, socket: Duplex): HostChannel {
+  const acks = new Set<(revision: number) => void>();
+  ws.on('message', (data, isBinary) => {
+    const revision = isBinary ? undefined : ackRevision(data.toString());
+    if (revision === undefined) {
+      ws.close(1008, 'expected {"type":"ack","revision":N}');
+      return;
+    }
+    for (const cb of acks) cb(revision);
+  });
+  ws.on('error', () => ws.terminate());
+  const sink: HostSink = {
+    send(text) {
+      ws.send(text);
+      return !socket.writableNeedDrain;
+    },
+    onceDrain: (cb) => void socket.once('drain', cb),
+    onClose: (cb) => void ws.once('close', cb),
+    get destroyed() {
+      return ws.readyState !== WebSocket.OPEN;
+    },
+    destroy: () => ws.terminate(),
+  };
+  return { sink, onAck: (cb) => void acks.add(cb) };
+}
+
+/** The revision of an ack frame, or undefined when the frame is anything else. */
+export function ackRevision(text: string): number | undefined {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const m = msg as { type?: unknown; revision?: unknown };
+  if (!m || typeof m !== 'object' || m.type !== 'ack') return undefined;
+  return Number.isSafeInteger(m.revision) && (m.revision as number) >= 0
+    ? (m.revision as number)
+    : undefined;
+}

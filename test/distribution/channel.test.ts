@@ -1,0 +1,275 @@
+/**
+ * The WebSocket channel of the agent protocol against a real manager (PGlite): the same
+ * messages as the NDJSON watch, acknowledgements up the same connection (to /v1/peps and
+ * `?wait=`), resume with `since`, authentication and host binding at the upgrade, a
+ * malformed upward frame closes the channel, and both clients (followHost, openWatch)
+ * still speak NDJSON + POST …/ack to a manager without the channel.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { followHost, type HostFollower } from '../../src/agent/protocol/follow-host.js';
+import { openWatch } from '../../src/agent/protocol/open-watch.js';
+import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
+import type { HostState } from '../../src/model/host-state.js';
+import { ackRevision } from '../../src/server/distribution/host-channel.js';
+import { createToken } from '../../src/server/tokens.js';
+import { DB, MODEL, WEB } from '../server/support/fixtures.js';
+import { startTestServer, type TestServer } from '../server/support/test-server.js';
+
+let s: TestServer;
+let url: string;
+let wsUrl: string;
+let tokenB: string;
+const followers: HostFollower[] = [];
+
+beforeAll(async () => {
+  s = await startTestServer();
+  url = await s.app.listen({ host: '127.0.0.1', port: 0 });
+  wsUrl = url.replace(/^http/, 'ws');
+  const r = await s.call('POST', '/v1/apply', {
+    body: {
+      documents: [...MODEL, { ...WEB, instance: 'vm1' }, { ...DB, instance: 'vm2' }].filter(
+        (d, i, all) => all.findLastIndex((x) => x.kind === d.kind && x.name === d.name) === i,
+      ),
+    },
+  });
+  expect(r.status, r.text).toBe(200);
+  tokenB = (await createToken(s.manager, { role: 'agent', host: 'host-b' }, 'system:test')).token;
+}, 60_000);
+afterEach(async () => {
+  await Promise.all(followers.splice(0).map((f) => f.stop()));
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+function follow(
+  host: string,
+  token: string,
+  extra: Partial<Parameters<typeof followHost>[0]> = {},
+) {
+  const f = followHost({
+    servers: [url],
+    host,
+    token,
+    minBackoffMs: 20,
+    maxBackoffMs: 100,
+    ...extra,
+  });
+  followers.push(f);
+  return f;
+}
+
+async function stateOf(host: string): Promise<HostState> {
+  return (await s.call('GET', `/v1/hosts/${host}/state`, { as: 'viewer' })).body as HostState;
+}
+
+async function appliedOf(host: string): Promise<number | undefined> {
+  const items = (await s.call('GET', '/v1/peps', { as: 'viewer' })).body.items as {
+    host: string;
+    appliedRevision: number;
+  }[];
+  return items.find((p) => p.host === host)?.appliedRevision;
+}
+
+/** Open a raw channel; resolves with the socket once open, or the HTTP answer that refused it. */
+function channel(
+  path: string,
+  token: string | undefined,
+): Promise<
+  { ws: WebSocket; messages: HostMessage[] } | { status: number; body: { error: { code: string } } }
+> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl + path, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+    const messages: HostMessage[] = [];
+    ws.on('message', (d: Buffer) => messages.push(JSON.parse(d.toString()) as HostMessage));
+    ws.on('open', () => resolve({ ws, messages }));
+    ws.on('unexpected-response', (_req, res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    ws.on('error', reject);
+  });
+}
+
+describe('agent protocol over the WebSocket channel', () => {
+  it('follows snapshot and deltas, acknowledges on the channel (/v1/peps, ?wait=)', async () => {
+    const a = follow('host-a', s.tokens.agent, { underlayIp: '192.0.2.1' });
+    await a.ready;
+    for (let i = 0; i < 3; i++) {
+      const r = await s.call('PATCH', '/v1/interfaces/web1/tags?wait=5s', {
+        as: 'operator',
+        body: { set: { ch: String(i) } },
+      });
+      expect(r.status, r.text).toBe(200);
+      expect(r.body.waited.hosts).toBeGreaterThanOrEqual(1);
+    }
+    await a.reach(s.manager.revision);
+    expect(a.state).toEqual(await stateOf('host-a'));
+    expect(a.stats.channels).toBeGreaterThanOrEqual(1);
+    expect(a.stats.deltas).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => appliedOf('host-a')).toBe(s.manager.revision);
+  });
+
+  it('resumes from a revision with a delta, and starts with a snapshot without since', async () => {
+    const since = s.manager.revision;
+    const before = await stateOf('host-a');
+    const r = await s.call('PATCH', '/v1/interfaces/db1/tags', {
+      as: 'operator',
+      body: { set: { tier: 'ws' } },
+    });
+    expect(r.status, r.text).toBe(200);
+    const resumed = await channel(`/v1/hosts/host-a/watch?since=${since}`, s.tokens.agent);
+    if (!('ws' in resumed)) throw new Error(`refused: ${resumed.status}`);
+    await expect.poll(() => resumed.messages.length).toBeGreaterThanOrEqual(1);
+    const first = resumed.messages[0]!;
+    expect(first.type).toBe('delta');
+    if (first.type === 'delta')
+      expect(applyHostDelta(before, first)).toEqual(await stateOf('host-a'));
+    // An ack frame moves the PEP's applied revision.
+    resumed.ws.send(JSON.stringify({ type: 'ack', revision: s.manager.revision }));
+    await expect.poll(() => appliedOf('host-a')).toBe(s.manager.revision);
+    resumed.ws.terminate();
+    const fresh = await channel('/v1/hosts/host-a/watch', s.tokens.agent);
+    if (!('ws' in fresh)) throw new Error(`refused: ${fresh.status}`);
+    await expect.poll(() => fresh.messages.length).toBeGreaterThanOrEqual(1);
+    expect(fresh.messages[0]!.type).toBe('snapshot');
+    fresh.ws.terminate();
+  });
+
+  it('refuses the upgrade without a token, for another host, with a bad query, and elsewhere', async () => {
+    const none = await channel('/v1/hosts/host-a/watch', undefined);
+    expect('status' in none && none.status).toBe(401);
+    const other = await channel('/v1/hosts/host-b/watch', s.tokens.agent);
+    expect('status' in other && other.status).toBe(403);
+    expect('status' in other && other.body.error.code).toBe('VNP_ERR_FORBIDDEN');
+    const bad = await channel('/v1/hosts/host-a/watch?since=x', s.tokens.agent);
+    expect('status' in bad && bad.status).toBe(400);
+    const elsewhere = await channel('/v1/nothing-here', s.tokens.agent);
+    expect('status' in elsewhere && elsewhere.status).toBe(404);
+    // Its own host is fine.
+    const ok = await channel('/v1/hosts/host-b/watch', tokenB);
+    expect('ws' in ok).toBe(true);
+    if ('ws' in ok) ok.ws.terminate();
+  });
+
+  it('closes the channel on an upward frame that is not an acknowledgement', async () => {
+    const c = await channel('/v1/hosts/host-a/watch', s.tokens.agent);
+    if (!('ws' in c)) throw new Error(`refused: ${c.status}`);
+    const closed = new Promise<number>((r) => c.ws.once('close', (code) => r(code)));
+    c.ws.send('{"type":"ack","revision":-1}');
+    expect(await closed).toBe(1008);
+  });
+
+  it('still speaks NDJSON with POST …/ack when asked to', async () => {
+    const b = follow('host-b', tokenB, { underlayIp: '192.0.2.2', transport: 'ndjson' });
+    await b.ready;
+    const r = await s.call('PATCH', '/v1/interfaces/db1/tags?wait=5s', {
+      as: 'operator',
+      body: { set: { tier: 'nd' } },
+    });
+    expect(r.status, r.text).toBe(200);
+    await b.reach(s.manager.revision);
+    expect(b.stats.channels).toBe(0);
+    expect(b.state).toEqual(await stateOf('host-b'));
+    await expect.poll(() => appliedOf('host-b')).toBe(s.manager.revision);
+  });
+
+  it('openWatch: a channel (ack on it) on this manager', async () => {
+    const ac = new AbortController();
+    const w = await openWatch(
+      `${url}/v1/hosts/host-a/watch`,
+      { authorization: `Bearer ${s.tokens.agent}` },
+      ac.signal,
+    );
+    try {
+      expect(w.status).toBe(200);
+      expect(w.ack).toBeTypeOf('function');
+      const first = (await w.messages(() => undefined).next()).value as HostMessage;
+      expect(first.type).toBe('snapshot');
+    } finally {
+      ac.abort();
+      w.close();
+    }
+  });
+});
+
+describe('clients against a manager without the channel', () => {
+  let legacy: Server;
+  let legacyUrl: string;
+  const state = {
+    host: 'h1',
+    revision: 7,
+    locals: [],
+    remotes: [],
+    ipcache: [],
+    sides: [],
+    defaults: [],
+  };
+  beforeAll(async () => {
+    // Answers the upgrade request as the plain NDJSON watch it always was.
+    legacy = createServer((req, res) => {
+      if (req.method === 'POST') {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write(JSON.stringify({ type: 'snapshot', state }) + '\n');
+    });
+    await new Promise<void>((r) => legacy.listen(0, '127.0.0.1', r));
+    legacyUrl = `http://127.0.0.1:${(legacy.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    legacy.closeAllConnections();
+    await new Promise((r) => legacy.close(r));
+  });
+
+  it('followHost falls back to NDJSON and acknowledges over HTTP', async () => {
+    const acks: number[] = [];
+    const f = follow('h1', 't', { servers: [legacyUrl], onAck: (r) => acks.push(r) });
+    await f.ready;
+    expect(f.state).toEqual(state);
+    expect(f.stats.channels).toBe(0);
+    await expect.poll(() => acks).toContain(7);
+  });
+
+  it('openWatch yields the NDJSON messages and offers no channel ack', async () => {
+    const ac = new AbortController();
+    const w = await openWatch(`${legacyUrl}/v1/hosts/h1/watch`, {}, ac.signal);
+    try {
+      expect(w.status).toBe(200);
+      expect(w.ack).toBeUndefined();
+      const first = (await w.messages(() => undefined).next()).value as HostMessage;
+      expect(first).toEqual({ type: 'snapshot', state });
+    } finally {
+      ac.abort();
+      w.close();
+    }
+  });
+});
+
+describe('ackRevision', () => {
+  it('reads an ack frame and rejects anything else', () => {
+    expect(ackRevision('{"type":"ack","revision":42}')).toBe(42);
+    expect(ackRevision('{"type":"ack","revision":0}')).toBe(0);
+    for (const bad of [
+      '',
+      'x',
+      '[]',
+      'null',
+      '{"type":"ack"}',
+      '{"type":"ack","revision":-1}',
+      '{"type":"ack","revision":1.5}',
+      '{"type":"nack","revision":1}',
+      '{"type":"ack","revision":"1"}',
+    ])
+      expect(ackRevision(bad)).toBeUndefined();
+  });
+});
