@@ -1,9 +1,11 @@
 /**
  * Distribution suite (issue "Distribution at scale"): a real manager (PGlite) in this
  * process, N simulated agents in a separate process (bench/sim-agents.ts) holding real
- * HTTP watch streams and acknowledging like the real agent. One tag change that
- * concerns every agent (a record changes identity: the ipcache changes everywhere);
- * per round: time from just before the write is sent to each agent's accepted ACK.
+ * connections (the WebSocket channel) and acknowledging like the real agent. One tag
+ * change that concerns every agent (a record changes identity: the ipcache changes
+ * everywhere); per round: time from just before the write is sent to the moment the
+ * manager accepts each agent's ACK (its PEP registry records the revision as applied —
+ * what `?wait=` waits for).
  * One unmeasured warm-up round, then `rounds` measured ones.
  * Reports p50/p99/max over agents (all rounds), the time to the last ACK per round,
  * manager CPU during the rounds, RSS, and RSS per connection.
@@ -22,9 +24,11 @@ import { parseSettings } from '../src/config/settings.js';
 import type { Change } from '../src/engine/types.js';
 import type { Document } from '../src/model/types.js';
 import { buildServer } from '../src/server/app.js';
+import { distributionOf } from '../src/server/distribution/distribution.js';
 import { createToken } from '../src/server/tokens.js';
 import { newToken } from '../src/server/token-secret.js';
 import { openStore } from '../src/store/open-store.js';
+import { startCpuProfile } from './cpu-profile.js';
 import { percentile } from './measure.js';
 import type { Suite } from './run.js';
 
@@ -39,6 +43,8 @@ interface Result {
   lastAckMs: number[];
   /** Per round: the write's own answer (ms), included in the ACK times. */
   writeMs: number[];
+  /** Per round: when the change reached the distribution feed (ms after the write was sent). */
+  stepMs: number[];
   missing: number;
   managerCpuMs: number;
   managerRssMb: number;
@@ -132,7 +138,13 @@ export async function runDistribution(
     logger: false,
   });
   const child = fork(new URL('./sim-agents.ts', import.meta.url).pathname, [], {
-    execArgv: ['--import', 'tsx', '--max-old-space-size=12000'],
+    // VNP_BENCH_SIM_ARGS: extra node flags for the simulator (e.g. --cpu-prof for profiling).
+    execArgv: [
+      '--import',
+      'tsx',
+      '--max-old-space-size=12000',
+      ...(process.env.VNP_BENCH_SIM_ARGS?.split(' ').filter(Boolean) ?? []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
@@ -149,10 +161,24 @@ export async function runDistribution(
       tokens.push({ host: `h${i}`, token: t.token });
     }
     const admin = (await createToken(built.manager, { role: 'admin' }, 'bench')).token;
+    // ACK times as the manager accepts them (host → epoch ms) for the awaited revision.
+    let awaited = Number.POSITIVE_INFINITY;
+    let ackedAt = new Map<string, number>();
+    let allAcked: () => void = () => undefined;
+    distributionOf(built.manager)!.peps.onAck((host, _from, to) => {
+      if (to < awaited || ackedAt.has(host)) return;
+      ackedAt.set(host, epochMs());
+      if (ackedAt.size === agents) allAcked();
+    });
     global.gc?.();
     const rssBefore = process.memoryUsage().rss;
     log(`  ${agents} agents: connecting…`);
-    const ready = (await request(child, { type: 'start', url, agents: tokens }, 'ready')) as {
+    const transport = process.env.VNP_BENCH_TRANSPORT === 'ndjson' ? 'ndjson' : 'websocket';
+    const ready = (await request(
+      child,
+      { type: 'start', url, agents: tokens, transport },
+      'ready',
+    )) as {
       rssMb: number;
     };
     // Let the connection burst settle (snapshots out, underlay steps delivered).
@@ -163,10 +189,19 @@ export async function runDistribution(
     const all: number[] = [];
     const lastAckMs: number[] = [];
     const writeMs: number[] = [];
+    const stepMs: number[] = [];
+    let stepAt = Number.NaN;
+    distributionOf(built.manager)!.feed.onStep(() => (stepAt = epochMs()));
     let missing = 0;
+    const profileDir = process.env.VNP_BENCH_PROFILE;
+    const stopProfile = profileDir ? await startCpuProfile() : undefined;
+    if (profileDir) await request(child, { type: 'profile' }, 'profiling');
     const cpu0 = process.cpuUsage();
     // Round 0 warms up (JIT, first-use paths) and is not counted.
     for (let round = -1; round < rounds; round++) {
+      ackedAt = new Map();
+      // Nothing else writes: the tag change is the next revision.
+      awaited = built.manager.revision + 1;
       const sent = epochMs();
       const res = await fetch(`${url}/v1/interfaces/r5/tags`, {
         method: 'PATCH',
@@ -177,20 +212,31 @@ export async function runDistribution(
       const answeredMs = epochMs() - sent;
       if (res.status !== 200 || body.revision === undefined)
         throw new Error(`tag change: HTTP ${res.status} ${JSON.stringify(body)}`);
-      const acked = (await request(
-        child,
-        { type: 'expect', revision: body.revision, timeoutMs: 30_000 },
-        'acked',
-      )) as { times: number[]; missing: number };
+      if (body.revision !== awaited)
+        throw new Error(`tag change: revision ${body.revision}, expected ${awaited}`);
+      if (ackedAt.size < agents)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 30_000);
+          allAcked = () => (clearTimeout(timer), resolve());
+        });
       if (round < 0) continue;
-      missing += acked.missing;
-      const lat = acked.times.filter((t) => !Number.isNaN(t)).map((t) => t - sent);
+      missing += agents - ackedAt.size;
+      const lat = [...ackedAt.values()].map((t) => t - sent);
       all.push(...lat);
       lastAckMs.push(Math.max(...lat));
       writeMs.push(answeredMs);
+      stepMs.push(stepAt - sent);
       await new Promise((r) => setTimeout(r, 200));
     }
     const cpu = process.cpuUsage(cpu0);
+    if (profileDir) {
+      await stopProfile?.(join(profileDir, `manager-${agents}.cpuprofile`));
+      await request(
+        child,
+        { type: 'profile-stop', path: join(profileDir, `sim-${agents}.cpuprofile`) },
+        'profiled',
+      );
+    }
     all.sort((a, b) => a - b);
     const result: Result = {
       agents,
@@ -201,6 +247,7 @@ export async function runDistribution(
       maxMs: all[all.length - 1] ?? Number.NaN,
       lastAckMs,
       writeMs,
+      stepMs,
       missing,
       managerCpuMs: (cpu.user + cpu.system) / 1000,
       managerRssMb: rssAfter / 2 ** 20,
