@@ -10,7 +10,7 @@ import { SqlStore } from '../sql/sql-store.js';
 import type { Store } from '../types.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { pgliteClient } from './pglite-client.js';
-import { walSyncer } from './wal-sync.js';
+import { walSyncer, type WalSyncer } from './wal-sync.js';
 
 export interface PgliteStoreSettings {
   /** Directory of the database files (created if missing). */
@@ -31,21 +31,23 @@ export async function openPgliteStore(settings: PgliteStoreSettings): Promise<St
   await mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
   const release = await lockDataDir(settings.dataDir);
   let db: PGlite | undefined;
+  let wal: WalSyncer | undefined;
   try {
     // relaxedDurability false: a query resolves only after PGlite has handed its
     // writes to the filesystem (it matters for buffered filesystems; Node's writes through).
     db = await PGlite.create({ dataDir: settings.dataDir, relaxedDurability: false });
     const client = pgliteClient(db);
-    const syncWal =
-      settings.syncCommits === false ? undefined : await walSyncer(client, settings.dataDir);
+    if (settings.syncCommits !== false) wal = await walSyncer(client, settings.dataDir);
+    const walSync = wal;
     const open = db;
     const store = new SqlStore({
       name: 'pglite',
       client,
       notify: false,
-      ...(syncWal ? { afterCommit: syncWal } : {}),
+      ...(walSync ? { afterCommit: () => walSync.sync() } : {}),
       close: async () => {
         try {
+          await walSync?.close();
           await open.close();
         } finally {
           await release();
@@ -55,6 +57,7 @@ export async function openPgliteStore(settings: PgliteStoreSettings): Promise<St
     await store.migrate();
     return store;
   } catch (e) {
+    await wal?.close().catch(() => undefined);
     await db?.close().catch(() => undefined);
     await release();
     throw e;

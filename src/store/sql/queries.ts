@@ -21,20 +21,32 @@ const AGG_RESOURCES = (from: string): string => `coalesce(json_agg(json_build_ob
     'created_at', ${from}.created_at, 'updated_at', ${from}.updated_at)
     ORDER BY ${from}.kind COLLATE "C", ${from}.name COLLATE "C"), '[]')::text`;
 
-/** $1: JSON array of {kind, name}. */
-export const SELECT_RESOURCES_BY_KEY = `SELECT ${AGG_RESOURCES('r')} AS j
-  FROM vnp_resources r
-  JOIN jsonb_to_recordset($1::jsonb) AS t(kind text, name text) ON r.kind = t.kind AND r.name = t.name`;
-
-/** $1: JSON array of {kind, name, doc}; $2: revision; $3: time. Keeps created_at of existing rows. */
-export const UPSERT_RESOURCES = `WITH up AS (
-  INSERT INTO vnp_resources AS r (kind, name, doc, revision, created_at, updated_at)
-  SELECT t.kind, t.name, t.doc, $2::bigint, $3::timestamptz, $3::timestamptz
-  FROM jsonb_to_recordset($1::jsonb) AS t(kind text, name text, doc jsonb)
-  ON CONFLICT (kind, name) DO UPDATE
-    SET doc = EXCLUDED.doc, revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at
-  RETURNING r.*)
-  SELECT ${AGG_RESOURCES('up')} AS j FROM up`;
+/**
+ * Check-and-bump, before-images and upsert in ONE statement (one round trip):
+ * $1: JSON array of {kind, name, doc}; $2: time; $3: base revision. Every part
+ * runs on one snapshot, so `before` holds the rows as they were; when the
+ * revision is no longer $3 nothing is written and `rev` is null (a conflict).
+ * The before-images are one primary-key probe per put (LIMIT 1 keeps the planner
+ * from turning them into a hash join over a scan of every resource, which cost
+ * more than the rest of a one-record write at 1,000 records and grows with the model).
+ * Keeps created_at of existing rows. Returns rev, before and after (JSON arrays).
+ */
+export const BUMP_AND_UPSERT = `WITH bump AS (
+    UPDATE vnp_revision SET rev = rev + 1 WHERE id AND rev = $3::bigint RETURNING rev),
+  keys AS (
+    SELECT t.kind, t.name, t.doc FROM jsonb_to_recordset($1::jsonb) AS t(kind text, name text, doc jsonb)),
+  old AS (
+    SELECT r.* FROM keys t CROSS JOIN LATERAL (
+      SELECT * FROM vnp_resources r WHERE r.kind = t.kind AND r.name = t.name LIMIT 1) r),
+  up AS (
+    INSERT INTO vnp_resources AS r (kind, name, doc, revision, created_at, updated_at)
+    SELECT t.kind, t.name, t.doc, bump.rev, $2::timestamptz, $2::timestamptz FROM bump, keys t
+    ON CONFLICT (kind, name) DO UPDATE
+      SET doc = EXCLUDED.doc, revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at
+    RETURNING r.*)
+  SELECT (SELECT rev FROM bump) AS rev,
+    (SELECT ${AGG_RESOURCES('old')} FROM old) AS before,
+    (SELECT ${AGG_RESOURCES('up')} FROM up) AS after`;
 
 /** $1: JSON array of {kind, name}. Returns the deleted rows (the "before" images). */
 export const DELETE_RESOURCES = `WITH gone AS (

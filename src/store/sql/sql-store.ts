@@ -5,8 +5,8 @@
  * lives here.
  *
  * Commit protocol, in one transaction: bump the revision row only if it still
- * equals baseRevision (else VNP_ERR_CONFLICT), read before-images, upsert puts,
- * delete deletes (a missing row is VNP_ERR_NOT_FOUND and rolls everything
+ * equals baseRevision (else VNP_ERR_CONFLICT), read before-images and upsert puts
+ * (one statement with the bump), delete deletes (a missing row is VNP_ERR_NOT_FOUND and rolls everything
  * back), append the change-log row, optionally pg_notify; COMMIT; then make it
  * durable; then report to listeners. `commitEvent` runs the same protocol with
  * the event and expiry rows in the same transaction (one durable step per event).
@@ -117,7 +117,7 @@ export class SqlStore implements Store {
   async commit(req: CommitRequest): Promise<ChangeRecord> {
     const prepared = prepareCommit(req);
     const record = await this.client.transaction(async (tx) =>
-      this.commitIn(tx, prepared, await bumpRevision(tx, prepared.baseRevision)),
+      this.logChange(tx, prepared, await writeRows(tx, prepared)),
     );
     await this.makeDurable(record.revision);
     return record;
@@ -129,12 +129,12 @@ export class SqlStore implements Store {
       ? prepareCommit({ ...c.change, action: '', at: c.event.at })
       : undefined;
     const out = await this.client.transaction(async (tx): Promise<EventCommitted> => {
-      // Bump first: a conflict fails before anything else is written.
-      const revision = prepared ? await bumpRevision(tx, prepared.baseRevision) : 0;
+      // Rows first: a conflict fails before anything else is written.
+      const written = prepared ? await writeRows(tx, prepared) : undefined;
       const stored = await R.recordEvent(tx, c.event, c.expiries);
-      if (!prepared || !c.change) return stored;
+      if (!prepared || !written || !c.change) return stored;
       const action = c.change.action(stored.event.id);
-      const record = await this.commitIn(tx, { ...prepared, action }, revision);
+      const record = await this.logChange(tx, { ...prepared, action }, written);
       return { ...stored, record };
     });
     await this.makeDurable(out.record?.revision);
@@ -159,17 +159,12 @@ export class SqlStore implements Store {
     if (revision !== undefined) this.listeners.report(revision);
   }
 
-  /** The resource rows and change-log row of a batch, at an already bumped revision. */
-  private async commitIn(
+  /** The change-log row (and notification) of rows written by `writeRows`. */
+  private async logChange(
     tx: SqlClient,
     c: PreparedCommit,
-    revision: number,
+    { revision, changes }: { revision: number; changes: ChangeEntry[] },
   ): Promise<ChangeRecord> {
-    // Array literals, not push(...x): a 100k-entry batch would overflow call arguments.
-    const changes: ChangeEntry[] = [
-      ...(c.puts.length > 0 ? await upsert(tx, c, revision) : []),
-      ...(c.deletes.length > 0 ? await remove(tx, c) : []),
-    ];
     const record: ChangeRecord = { revision, at: c.at, actor: c.actor, action: c.action, changes };
     await tx.query(Q.INSERT_CHANGE, [revision, c.at, c.actor, c.action, JSON.stringify(changes)]);
     if (this.impl.notify) await tx.query(Q.NOTIFY_CHANGE, [CHANGES_CHANNEL, String(revision)]);
@@ -307,14 +302,37 @@ export class SqlStore implements Store {
   }
 }
 
-/** The check-and-bump; on mismatch reports the actual revision. */
+/**
+ * Bump the revision (checked against the base) and write the batch's rows; returns
+ * the new revision and the change entries (puts in request order, then deletes).
+ */
+async function writeRows(
+  tx: SqlClient,
+  c: PreparedCommit,
+): Promise<{ revision: number; changes: ChangeEntry[] }> {
+  const upserted = c.puts.length > 0 ? await bumpAndUpsert(tx, c) : undefined;
+  const revision = upserted?.revision ?? (await bumpRevision(tx, c.baseRevision));
+  // Array literals, not push(...x): a 100k-entry batch would overflow call arguments.
+  const changes: ChangeEntry[] = [
+    ...(upserted?.changes ?? []),
+    ...(c.deletes.length > 0 ? await remove(tx, c) : []),
+  ];
+  return { revision, changes };
+}
+
+/** The check-and-bump alone (a batch without puts). */
 async function bumpRevision(tx: SqlClient, base: number): Promise<number> {
   const bumped = await tx.query<{ rev: unknown }>(Q.BUMP_REVISION, [base]);
   const row = bumped.rows[0];
   if (row) return toRevision(row.rev);
+  throw await conflict(tx, base);
+}
+
+/** The store moved past `base`: the error, reporting the actual revision. */
+async function conflict(tx: SqlClient, base: number): Promise<VnpError> {
   const current = await tx.query<{ rev: unknown }>(Q.CURRENT_REVISION);
   const actual = toRevision(current.rows[0]?.rev);
-  throw new VnpError(
+  return new VnpError(
     'VNP_ERR_CONFLICT',
     `store moved: expected revision ${base}, store is at ${actual}`,
     { field: 'baseRevision', expected: String(base), actual },
@@ -323,15 +341,24 @@ async function bumpRevision(tx: SqlClient, base: number): Promise<number> {
 
 const keyOf = (kind: string, name: string): string => `${kind}\u0000${name}`;
 
-/** Upsert the puts; returns their change entries in request order. */
-async function upsert(tx: SqlClient, c: PreparedCommit, revision: number): Promise<ChangeEntry[]> {
-  const keys = JSON.stringify(c.puts.map((d) => ({ kind: d.kind, name: d.name })));
-  const before = await resourceRows(tx, Q.SELECT_RESOURCES_BY_KEY, [keys]);
-  const beforeByKey = new Map(before.map((r) => [keyOf(r.kind, r.name), toStored(r)]));
+/** Bump and upsert the puts in one statement; the change entries in request order. */
+async function bumpAndUpsert(
+  tx: SqlClient,
+  c: PreparedCommit,
+): Promise<{ revision: number; changes: ChangeEntry[] }> {
   const rows = JSON.stringify(c.puts.map((d) => ({ kind: d.kind, name: d.name, doc: d })));
-  const after = await resourceRows(tx, Q.UPSERT_RESOURCES, [rows, revision, c.at]);
-  const afterByKey = new Map(after.map((r) => [keyOf(r.kind, r.name), toStored(r)]));
-  return c.puts.map((d) => {
+  const r = await tx.query<{ rev: unknown; before: unknown; after: unknown }>(Q.BUMP_AND_UPSERT, [
+    rows,
+    c.at,
+    c.baseRevision,
+  ]);
+  const row = r.rows[0];
+  if (!row || row.rev === null || row.rev === undefined) throw await conflict(tx, c.baseRevision);
+  const byKey = (j: unknown) =>
+    new Map(parseResourceRows(j).map((x) => [keyOf(x.kind, x.name), toStored(x)]));
+  const beforeByKey = byKey(row.before);
+  const afterByKey = byKey(row.after);
+  const changes = c.puts.map((d) => {
     const key = keyOf(d.kind, d.name);
     const prior = beforeByKey.get(key);
     const next = afterByKey.get(key);
@@ -343,6 +370,7 @@ async function upsert(tx: SqlClient, c: PreparedCommit, revision: number): Promi
       ...(next ? { after: next } : {}),
     };
   });
+  return { revision: toRevision(row.rev), changes };
 }
 
 /** Delete the deletes; a missing row throws (rolling back the whole batch). */
