@@ -66,7 +66,10 @@ function model(records: number): Document[] {
   return docs;
 }
 
-async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
+/** A fresh database on the test PostgreSQL (undefined when unreachable); `drop` removes it. */
+export async function freshPostgres(): Promise<
+  { url: string; drop: () => Promise<void> } | undefined
+> {
   const base = process.env.VNP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const admin = new pg.Client({ connectionString: base.replace(/\/[^/]*$/, '/postgres') });
   try {
