@@ -20,6 +20,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parseSettings } from '../src/config/settings.js';
 import type { Change } from '../src/engine/types.js';
 import type { Document } from '../src/model/types.js';
@@ -49,9 +51,15 @@ interface Result {
   managerCpuMs: number;
   managerRssMb: number;
   rssPerConnectionKb: number;
+  /** Manager JS heap per connection (after full collections): what a connection's objects cost. */
+  heapPerConnectionKb: number;
   simRssMb: number;
   setupSeconds: number;
 }
+
+/** A full collection (the bench process is not started with --expose-gc). */
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const epochMs = () => performance.timeOrigin + performance.now();
 
@@ -143,6 +151,9 @@ export async function runDistribution(
       '--import',
       'tsx',
       '--max-old-space-size=12000',
+      // Real agents each have their own heap; one heap for 10,000 of them would collect
+      // its young generation every few hundred messages at the default semi-space size.
+      '--max-semi-space-size=64',
       ...(process.env.VNP_BENCH_SIM_ARGS?.split(' ').filter(Boolean) ?? []),
     ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -170,8 +181,9 @@ export async function runDistribution(
       ackedAt.set(host, epochMs());
       if (ackedAt.size === agents) allAcked();
     });
-    global.gc?.();
+    gc();
     const rssBefore = process.memoryUsage().rss;
+    const heapBefore = process.memoryUsage().heapUsed;
     log(`  ${agents} agents: connecting…`);
     const transport = process.env.VNP_BENCH_TRANSPORT === 'ndjson' ? 'ndjson' : 'websocket';
     const ready = (await request(
@@ -183,8 +195,9 @@ export async function runDistribution(
     };
     // Let the connection burst settle (snapshots out, underlay steps delivered).
     await new Promise((r) => setTimeout(r, 2000));
-    global.gc?.();
+    gc();
     const rssAfter = process.memoryUsage().rss;
+    const heapAfter = process.memoryUsage().heapUsed;
     const setupSeconds = (performance.now() - t0) / 1000;
     const all: number[] = [];
     const lastAckMs: number[] = [];
@@ -252,6 +265,7 @@ export async function runDistribution(
       managerCpuMs: (cpu.user + cpu.system) / 1000,
       managerRssMb: rssAfter / 2 ** 20,
       rssPerConnectionKb: Math.max(0, rssAfter - rssBefore) / agents / 1024,
+      heapPerConnectionKb: Math.max(0, heapAfter - heapBefore) / agents / 1024,
       simRssMb: ready.rssMb,
       setupSeconds,
     };
@@ -274,7 +288,7 @@ export async function runDistribution(
 function report(results: Result[]): string {
   const rows = results.map(
     (r) =>
-      `${String(r.agents).padStart(6)}  ${r.p50Ms.toFixed(1).padStart(8)}  ${r.p99Ms.toFixed(1).padStart(8)}  ${r.maxMs.toFixed(1).padStart(8)}  ${(r.managerCpuMs / r.rounds).toFixed(0).padStart(12)}  ${r.managerRssMb.toFixed(0).padStart(8)}  ${r.rssPerConnectionKb.toFixed(1).padStart(10)}  ${r.missing}`,
+      `${String(r.agents).padStart(6)}  ${r.p50Ms.toFixed(1).padStart(8)}  ${r.p99Ms.toFixed(1).padStart(8)}  ${r.maxMs.toFixed(1).padStart(8)}  ${(r.managerCpuMs / r.rounds).toFixed(0).padStart(12)}  ${r.managerRssMb.toFixed(0).padStart(8)}  ${r.rssPerConnectionKb.toFixed(1).padStart(11)}  ${r.heapPerConnectionKb.toFixed(1).padStart(12)}  ${r.missing}`,
   );
   const target = (n: number, ms: number) => {
     const r = results.find((x) => x.agents === n);
@@ -283,7 +297,7 @@ function report(results: Result[]): string {
       : `${n} agents: not run`;
   };
   return [
-    'agents  p50 (ms)  p99 (ms)  max (ms)  cpu/round ms  RSS (MB)  KB/conn   missing',
+    'agents  p50 (ms)  p99 (ms)  max (ms)  cpu/round ms  RSS (MB)  RSS KB/conn  heap KB/conn  missing',
     ...rows,
     '',
     target(1000, 250),
