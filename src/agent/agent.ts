@@ -203,6 +203,7 @@ export class Agent {
     try {
       const report = await this.links!.reconcile(state);
       for (const f of report.failed) this.opts.log?.(`record ${f.record}: not plumbed: ${f.error}`);
+      for (const w of report.warnings) this.opts.log?.(w);
       if (report.unreachable.length > 0)
         this.opts.log?.(`no underlay address for the hosts of: ${report.unreachable.join(', ')}`);
       this.stats.linkFailures += report.failed.length;

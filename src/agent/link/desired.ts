@@ -7,6 +7,8 @@ import type { HostState } from '../../model/host-state.js';
 import { generateMac } from '../../model/mac.js';
 import { parseIp, formatIp } from '../../model/net.js';
 import { DEFAULT_VNI, vethName, vtepMac, vxlanName } from '../names.js';
+import { steerCtMark } from '../nft/steer-model.js';
+import { activeSteering, STEER_TABLE_BASE } from '../steering.js';
 
 /** One VXLAN device. */
 export interface DesiredVxlan {
@@ -37,11 +39,28 @@ export interface DesiredVeth {
   alias: string;
 }
 
+/**
+ * Policy routing of one steer class k (docs/adr/0008-steering.md): `ip rule`s into
+ * table 7300+k — new and established steered connections of local sources (mark =
+ * their ct mark `TAG | k << 16 | k`), and packets arriving over VXLAN with Group Policy
+ * ID k for a local via record — per family with a next hop; in the table a default
+ * route to the via record (its veth when local, the VXLAN device when remote).
+ */
+export interface DesiredSteer {
+  class: number;
+  table: number;
+  rules: { mark: number; mask: number; iif?: string }[];
+  routes: { family: 4 | 6; via: string; dev: string }[];
+  /** The via record's veth when it is local (loose rp_filter: it forwards others' packets). */
+  localVeth?: string;
+}
+
 /** The whole desired link state of a host. */
 export interface DesiredLinks {
   vxlans: DesiredVxlan[];
   remotes: DesiredRemoteIp[];
   veths: DesiredVeth[];
+  steer: DesiredSteer[];
   /** Remote records that cannot be reached (no underlay address known). */
   unreachable: string[];
 }
@@ -96,5 +115,25 @@ export function desiredLinks(state: HostState, opts: { defaultVni?: number } = {
   const vxlans = [...vnis]
     .sort((a, b) => a - b)
     .map((vni) => ({ name: vxlanName(vni), vni, mac: vtepMac(state.host, vni) }));
-  return { vxlans, remotes, veths, unreachable };
+  const steer: DesiredSteer[] = [...activeSteering(state, { defaultVni: dv }).values()]
+    .sort((a, b) => a.class - b.class)
+    .map((a) => {
+      const routes: DesiredSteer['routes'] = [];
+      for (const fam of [4, 6] as const) {
+        const hop = a.ips.find((i) => i.family === fam);
+        if (hop) routes.push({ family: fam, via: hop.ip, dev: a.dev });
+      }
+      const rules: DesiredSteer['rules'] = [
+        { mark: steerCtMark(a.class), mask: 0xffffffff },
+        ...(a.arrival ? [{ mark: a.class, mask: 0xffff, iif: a.arrival }] : []),
+      ];
+      return {
+        class: a.class,
+        table: STEER_TABLE_BASE + a.class,
+        rules,
+        routes,
+        ...(a.local ? { localVeth: a.dev } : {}),
+      };
+    });
+  return { vxlans, remotes, veths, steer, unreachable };
 }

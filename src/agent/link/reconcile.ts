@@ -7,6 +7,7 @@
 import type { HostState } from '../../model/host-state.js';
 import { makeExec, mustRun, type Exec } from '../exec.js';
 import { GATEWAY_MAC, GATEWAY_V4, GATEWAY_V6, isOwnedLink } from '../names.js';
+import { STEER_RULE_PREF, STEER_TABLE_BASE } from '../steering.js';
 import { desiredLinks, type DesiredLinks, type DesiredVeth } from './desired.js';
 
 /** Routing protocol number tagging the agent's routes (`ip route … proto 118`). */
@@ -42,6 +43,23 @@ interface RouteInfo {
   dev?: string;
 }
 
+interface RuleInfo {
+  priority?: number;
+  iif?: string;
+  fwmark?: string;
+  fwmask?: string;
+  table?: string;
+  protocol?: string;
+}
+
+interface TableRouteInfo {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  table?: string;
+  flags?: string[];
+}
+
 interface NeighInfo {
   dst: string;
   lladdr?: string;
@@ -60,6 +78,8 @@ export interface LinkReport {
   unreachable: string[];
   /** Records whose veth could not be plumbed (retried on the next reconcile), with why. */
   failed: { record: string; error: string }[];
+  /** Host settings that keep something from working (logged by the agent). */
+  warnings: string[];
 }
 
 /**
@@ -93,6 +113,7 @@ export class LinkReconciler {
       removed: [],
       unreachable: want.unreachable,
       failed: [],
+      warnings: [],
     };
     await this.sysctls();
     const links = (await this.json<LinkInfo>(['ip', '-j', '-d', 'link', 'show'])).filter((l) =>
@@ -101,7 +122,86 @@ export class LinkReconciler {
     await this.vxlans(want, links, report);
     await this.veths(want, links, report);
     await this.remotes(want);
+    await this.steering(want, report);
     return report;
+  }
+
+  /**
+   * Policy routing of steer classes: our `ip rule`s (protocol {@link ROUTE_PROTO}) and
+   * the default routes of our tables (7302..7555), nothing else. Routes first, then
+   * rules, so a rule never points at an empty table; stale rules go before their routes.
+   */
+  private async steering(want: DesiredLinks, report: LinkReport): Promise<void> {
+    const ours = (t: string | undefined) => {
+      const n = Number(t);
+      return Number.isInteger(n) && n > STEER_TABLE_BASE && n <= STEER_TABLE_BASE + 255;
+    };
+    for (const fam of [4, 6] as const) {
+      const ip: string[] = [];
+      const after: string[] = [];
+      const [rules, routes] = await Promise.all([
+        this.json<RuleInfo>(['ip', '-j', `-${fam}`, 'rule', 'show']),
+        this.json<TableRouteInfo>([
+          'ip',
+          '-j',
+          `-${fam}`,
+          'route',
+          'show',
+          'table',
+          'all',
+          'proto',
+          String(ROUTE_PROTO),
+        ]),
+      ]);
+      const wantRules = new Set<string>();
+      const wantRoutes = new Map<string, string>();
+      for (const s of want.steer) {
+        const r = s.routes.find((x) => x.family === fam);
+        if (!r) continue;
+        for (const rule of s.rules) wantRules.add(ruleKey(rule.mark, rule.mask, rule.iif, s.table));
+        wantRoutes.set(String(s.table), `${r.via}|${r.dev}`);
+      }
+      for (const r of rules) {
+        if (r.protocol !== String(ROUTE_PROTO) || r.priority !== STEER_RULE_PREF) continue;
+        const mask = r.fwmask === undefined ? 0xffffffff : Number(r.fwmask);
+        const k = ruleKey(Number(r.fwmark ?? 0), mask, r.iif, Number(r.table));
+        if (wantRules.delete(k)) continue;
+        ip.push(`rule del ${k} proto ${ROUTE_PROTO}`);
+      }
+      for (const r of routes) {
+        if (!ours(r.table) || r.dst !== 'default') continue;
+        if (wantRoutes.get(r.table!) === `${r.gateway}|${r.dev}`) {
+          wantRoutes.delete(r.table!);
+          continue;
+        }
+        if (!wantRoutes.has(r.table!))
+          after.push(`route del default table ${r.table} proto ${ROUTE_PROTO}`);
+      }
+      for (const [table, hop] of wantRoutes) {
+        const [via, dev] = hop.split('|');
+        ip.push(
+          `route replace default via ${via} dev ${dev} onlink table ${table} proto ${ROUTE_PROTO}`,
+        );
+      }
+      for (const k of wantRules) ip.push(`rule add ${k} proto ${ROUTE_PROTO}`);
+      const cmds = [...ip, ...after];
+      if (cmds.length > 0)
+        await mustRun(this.opts.exec, ['ip', `-${fam}`, '-batch', '-'], cmds.join('\n') + '\n');
+    }
+    // A local via record forwards others' packets back out of its veth, whose host end
+    // has no IPv4 address: the kernel's reverse path filter (strict or loose) refuses
+    // any source not routed through it, so it is off there (nft's spoof sets keep
+    // checking the record's own traffic). The effective value is max(all, device).
+    const locals = want.steer.flatMap((s) => (s.localVeth ? [s.localVeth] : []));
+    for (const dev of locals)
+      await this.opts.exec(['sysctl', '-qw', `net.ipv4.conf.${dev}.rp_filter=0`]);
+    if (locals.length > 0) {
+      const all = await this.opts.exec(['sysctl', '-n', 'net.ipv4.conf.all.rp_filter']);
+      if (all.stdout.trim() !== '0')
+        report.warnings.push(
+          `net.ipv4.conf.all.rp_filter is ${all.stdout.trim()}: steered IPv4 traffic leaving a local via record is dropped; set it to 0 (vnp leaves it alone)`,
+        );
+    }
   }
 
   private forwarding = false;
@@ -328,6 +428,12 @@ export class LinkReconciler {
       await mustRun(this.opts.exec, ['bridge', '-batch', '-'], br.join('\n') + '\n');
     if (ip.length > 0) await mustRun(this.opts.exec, ['ip', '-batch', '-'], ip.join('\n') + '\n');
   }
+}
+
+/** An `ip rule` selector of ours, also its identity when comparing. */
+function ruleKey(mark: number, mask: number, iif: string | undefined, table: number): string {
+  const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
+  return `pref ${STEER_RULE_PREF}${iif ? ` iif ${iif}` : ''} fwmark ${hex(mark)}/${hex(mask)} table ${table}`;
 }
 
 /** A reconciler for the current namespace; convenience for the CLI. */

@@ -18,6 +18,8 @@ import type { Direction, HostState, SideEntry, SideState } from '../../model/hos
 import { IDENTITY_WORLD } from '../../model/host-state.js';
 import { familyBits, formatIp, parseIp, parsePrefix, type Family } from '../../model/net.js';
 import { DEFAULT_VNI, vethName, vxlanName } from '../names.js';
+import { activeSteering } from '../steering.js';
+import { addSteering } from './steer-model.js';
 import {
   resolveCells,
   resolveIntervals,
@@ -46,7 +48,7 @@ export interface SetDecl {
 /** A chain; `hook` for base chains. */
 export interface ChainDecl {
   name: string;
-  hook?: { type: 'filter'; hook: 'forward'; prio: number; policy: 'accept' };
+  hook?: { type: 'filter'; hook: 'forward' | 'prerouting'; prio: number; policy: 'accept' };
   rules: NftValue[][];
 }
 
@@ -62,30 +64,49 @@ export interface RenderOptions {
   defaultVni?: number;
 }
 
-const ACCEPT = { accept: null };
+export const ACCEPT = { accept: null };
 const COUNTER = { counter: { packets: 0, bytes: 0 } };
 const DROP = { drop: null };
-const mark = { meta: { key: 'mark' } };
-const ctMark = { ct: { key: 'mark' } };
+export const mark = { meta: { key: 'mark' } };
+export const ctMark = { ct: { key: 'mark' } };
 /**
  * Connections vnp marked carry this tag in the top byte of their ct mark (identity in
  * the low 16 bits), so the agent never reads or rewrites ct marks it did not set.
  */
 export const CT_MARK_TAG = 0x56000000;
-const CT_TAG_MASK = 0xff000000;
-const l4proto = { meta: { key: 'l4proto' } };
-const dport = { payload: { protocol: 'th', field: 'dport' } };
-const ICMP_PROTOS = { set: ['icmp', 'ipv6-icmp'] };
+export const CT_TAG_MASK = 0xff000000;
+/**
+ * Bits 16..23 of a vnp ct mark: the steer class of a steered connection (0: not
+ * steered). Such a connection's ct mark is `TAG | k << 16 | k`, so its packets leave
+ * with Group Policy ID k (docs/adr/0008-steering.md).
+ */
+export const CT_STEER_MASK = 0x00ff0000;
+export const l4proto = { meta: { key: 'l4proto' } };
+export const dport = { payload: { protocol: 'th', field: 'dport' } };
+export const ICMP_PROTOS = { set: ['icmp', 'ipv6-icmp'] };
+const iif = { meta: { key: 'iifname' } };
+const oif = { meta: { key: 'oifname' } };
+const ctState = { ct: { key: 'state' } };
+const nfproto = { meta: { key: 'nfproto' } };
 
-const addr = (family: Family, field: 'saddr' | 'daddr'): NftValue => ({
+export const addr = (family: Family, field: 'saddr' | 'daddr'): NftValue => ({
   payload: { protocol: family === 4 ? 'ip' : 'ip6', field },
 });
-const match = (left: NftValue, right: NftValue, op = '=='): NftValue => ({
+export const match = (left: NftValue, right: NftValue, op = '=='): NftValue => ({
   match: { op, left, right },
 });
-const vmap = (key: NftValue, name: string): NftValue => ({ vmap: { key, data: `@${name}` } });
-const setMark = (value: NftValue): NftValue => ({ mangle: { key: mark, value } });
-const lookup = (key: NftValue, name: string): NftValue => ({ map: { key, data: `@${name}` } });
+export const vmap = (key: NftValue, name: string): NftValue => ({
+  vmap: { key, data: `@${name}` },
+});
+export const setMark = (value: NftValue): NftValue => ({ mangle: { key: mark, value } });
+export const lookup = (key: NftValue, name: string): NftValue => ({
+  map: { key, data: `@${name}` },
+});
+/** The packet's source is not an address of the record behind its input veth. */
+const notOwnSource = (family: Family): NftValue[] => [
+  match(nfproto, family === 4 ? 'ipv4' : 'ipv6'),
+  match({ concat: [iif, addr(family, 'saddr')] }, family === 4 ? '@spoof4' : '@spoof6', '!='),
+];
 
 /** Chain deciding a direction for local identity L. */
 export function sideChainName(direction: Direction, identity: number): string {
@@ -114,16 +135,16 @@ function span(lo: NftValue, hi: NftValue, single: boolean): NftValue {
  * cannot delete a concatenated interval element whose last field is a single value
  * ("No such file or directory"), while `80-80` adds and deletes fine.
  */
-function portSpan(lo: bigint, hi: bigint): NftValue {
+export function portSpan(lo: bigint, hi: bigint): NftValue {
   return { range: [Number(lo), Number(hi)] };
 }
 
-function addrSpan(family: Family, lo: bigint, hi: bigint): NftValue {
+export function addrSpan(family: Family, lo: bigint, hi: bigint): NftValue {
   return span(formatIp({ family, value: lo }), formatIp({ family, value: hi }), lo === hi);
 }
 
 /** Parses a cidr entry's range (`a-b` or a prefix) into an inclusive bigint range. */
-function parseRange(text: string): { family: Family; lo: bigint; hi: bigint } | undefined {
+export function parseRange(text: string): { family: Family; lo: bigint; hi: bigint } | undefined {
   const dash = text.indexOf('-');
   if (dash > 0) {
     const a = parseIp(text.slice(0, dash));
@@ -141,7 +162,12 @@ const verdictOf = (e: SideEntry): Verdict => ({ kind: e.verdict, policy: e.polic
 /** ICMP entries carry port 0: they apply when their range holds 0. */
 const icmpApplies = (e: SideEntry): boolean => e.proto === 'icmp' && e.ports[0] === 0;
 
-function newSet(name: string, type: string | string[], map?: string, interval = false): SetDecl {
+export function newSet(
+  name: string,
+  type: string | string[],
+  map?: string,
+  interval = false,
+): SetDecl {
   return {
     name,
     type,
@@ -152,7 +178,7 @@ function newSet(name: string, type: string | string[], map?: string, interval = 
   };
 }
 
-function put(set: SetDecl, key: NftValue, value?: NftValue): void {
+export function put(set: SetDecl, key: NftValue, value?: NftValue): void {
   const k = JSON.stringify(key);
   set.elems.set(k, value === undefined ? key : [key, value]);
   set.sigs.set(k, value === undefined ? k : `${k}=>${JSON.stringify(value)}`);
@@ -271,20 +297,61 @@ function globalSets(): Record<string, SetDecl> {
     ipcache6: newSet('ipcache6', 'ipv6_addr', 'mark'),
     egressDispatch: newSet('egress-dispatch', 'ifname', 'verdict'),
     ingressDispatch: newSet('ingress-dispatch', 'ifname', 'verdict'),
+    // Steering (see steer-model.ts): veths of local via records, (steer class . via veth)
+    // for steered packets entering a local via record, and the per-source steer chains.
+    viaIfs: newSet('via-ifs', 'ifname'),
+    steerVia: newSet('steer-via', ['mark', 'ifname']),
+    steerDispatch: newSet('steer-dispatch', 'ifname', 'verdict'),
   };
 }
 
 function baseChains(): ChainDecl[] {
-  const iif = { meta: { key: 'iifname' } };
-  const oif = { meta: { key: 'oifname' } };
-  const ctState = { ct: { key: 'state' } };
   const hook = (prio: number) => ({
     type: 'filter' as const,
     hook: 'forward' as const,
     prio,
     policy: 'accept' as const,
   });
+  const steered = [
+    match({ '&': [ctMark, CT_TAG_MASK] }, CT_MARK_TAG),
+    match({ '&': [ctMark, CT_STEER_MASK] }, 0, '!='),
+  ];
   return [
+    {
+      // Before the routing decision: a new connection from a local record that a route
+      // matches gets its steer class as ct mark and mark (ip rule fwmark k → table
+      // 7300+k → the via record); its later original-direction packets get it back from
+      // the ct mark. Replies and transit traffic are never steered.
+      name: 'pre-steer',
+      hook: { type: 'filter', hook: 'prerouting', prio: -150, policy: 'accept' },
+      rules: [
+        [match(iif, '@locals', '!='), ACCEPT],
+        [match({ ct: { key: 'direction' } }, 'reply'), ACCEPT],
+        [...notOwnSource(4), ACCEPT],
+        [...notOwnSource(6), ACCEPT],
+        [match(ctState, ['established', 'related'], 'in'), ...steered, setMark(ctMark), ACCEPT],
+        [match(ctState, 'new', '!='), ACCEPT],
+        [vmap(iif, 'steer-dispatch')],
+        // Back from a steer chain without steering: the peer identity held in the mark
+        // must not reach the routing decision.
+        [setMark(0)],
+      ],
+    },
+    {
+      // Transit: a packet leaving a local via record (middlebox) with a source that is
+      // not its own was steered there and decided at the source's host. The mark it
+      // leaves with is the source's identity, so the destination's ingress sees the
+      // source, not the middlebox; a local destination decides its ingress as usual.
+      name: 'transit',
+      rules: [
+        [setMark(IDENTITY_WORLD)],
+        [setMark(lookup(addr(4, 'saddr'), 'ipcache4'))],
+        [setMark(lookup(addr(6, 'saddr'), 'ipcache6'))],
+        [match(oif, '@locals', '!='), ACCEPT],
+        [match(ctState, ['established', 'related'], 'in'), ACCEPT],
+        [vmap(oif, 'ingress-dispatch')],
+      ],
+    },
     {
       name: 'fwd-egress',
       hook: hook(-5),
@@ -292,6 +359,10 @@ function baseChains(): ChainDecl[] {
         // Packets of accepted connections first: they pay one conntrack test and nothing else.
         [match(ctState, ['established', 'related'], 'in'), ACCEPT],
         [match(iif, '@locals', '!='), ACCEPT],
+        // Transit out of a local via record: decided at the source's host (fwd-ingress
+        // marks it). Before the invalid test: this host may see one direction only.
+        [match(iif, '@via-ifs'), ...notOwnSource(4), ACCEPT],
+        [match(iif, '@via-ifs'), ...notOwnSource(6), ACCEPT],
         [match(ctState, 'invalid', 'in'), DROP],
         // Anti-spoofing: a record sends only from its own addresses.
         [
@@ -315,6 +386,8 @@ function baseChains(): ChainDecl[] {
       name: 'fwd-ingress',
       hook: hook(5),
       rules: [
+        [match(iif, '@via-ifs'), ...notOwnSource(4), { jump: { target: 'transit' } }],
+        [match(iif, '@via-ifs'), ...notOwnSource(6), { jump: { target: 'transit' } }],
         // Packets of accepted connections: the source identity comes back from the ct
         // mark (one expression, no map lookup) so every packet still leaves with its
         // GBP Group Policy ID; connections vnp did not mark are left alone.
@@ -327,10 +400,19 @@ function baseChains(): ChainDecl[] {
         [match(ctState, ['established', 'related'], 'in'), ACCEPT],
         // Source identity of local records: it leaves in the GBP header.
         [setMark(lookup(iif, 'ifid'))],
+        // A steered connection's packets leave with its steer class instead.
+        [match(iif, '@locals'), ...steered, setMark({ '&': [ctMark, 0xffff] })],
+        // Steered packets entering a local via record: nothing to decide here (the
+        // source's egress was decided at its host, the destination's ingress will be).
+        [match({ concat: [mark, oif] }, '@steer-via'), ACCEPT],
         // Remember the local end's identity for the connection's later packets (see the
         // first rule): the sender's when it is local, else the local receiver's, whose
-        // replies then leave with its identity.
-        [match(iif, '@locals'), { mangle: { key: ctMark, value: lookup(iif, 'ifct') } }],
+        // replies then leave with its identity. A steered connection keeps its ct mark.
+        [
+          match(iif, '@locals'),
+          match({ '&': [ctMark, CT_STEER_MASK] }, 0),
+          { mangle: { key: ctMark, value: lookup(iif, 'ifct') } },
+        ],
         [
           match(iif, '@locals', '!='),
           match(oif, '@locals'),
@@ -385,6 +467,7 @@ export function buildModel(state: HostState, opts: RenderOptions = {}): TableMod
     put(g.ingressDispatch!, ifn, { jump: { target: sideChainName('ingress', r.identity) } });
   }
   for (const s of Object.values(g)) model.sets.set(s.name, s);
+  addSteering(model, state, activeSteering(state, { defaultVni }));
   const logs = new Map<string, Verdict>();
   for (const id of [...localIds].sort((a, b) => a - b)) {
     const def = state.defaults.find((d) => d.identity === id);

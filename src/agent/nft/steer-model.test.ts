@@ -1,0 +1,178 @@
+/**
+ * Steering in the table model and the link plan (pure): which classes are active on
+ * a host, the per-source steer maps and their values, the per-class chains, the
+ * transit sets of a local via record, the policy routing wanted, and deltas.
+ */
+import { describe, expect, it } from 'vitest';
+import type { HostState, RouteEntries, SideState } from '../../model/host-state.js';
+import { hostStateOf } from '../../../test/e2e/support/host-states.js';
+import { desiredLinks } from '../link/desired.js';
+import { vethName } from '../names.js';
+import { activeSteering } from '../steering.js';
+import { buildModel, type SetDecl } from './model.js';
+import { renderDelta } from './render.js';
+import { steerCtMark } from './steer-model.js';
+
+const recs = [
+  { name: 'src', identity: 256, ips: ['10.0.0.1', 'fd00::1'], host: 'h1' },
+  { name: 'fwl', identity: 258, ips: ['10.0.0.11'], host: 'h1' },
+  { name: 'dst', identity: 257, ips: ['10.0.0.3'], host: 'h3' },
+  { name: 'fw', identity: 258, ips: ['10.0.0.10', 'fd00::10'], host: 'h2' },
+  { name: 'fw-loose', identity: 258, ips: ['10.0.0.12'], host: 'h4' },
+];
+
+const routes: RouteEntries = {
+  cidr: [
+    {
+      range: '192.0.2.0/24',
+      proto: 'udp',
+      ports: [53, 53],
+      steer: 3,
+      policy: 'p',
+      route: 'routes[1]',
+    },
+  ],
+  peers: [
+    { peer: 257, proto: 'tcp', ports: [8080, 8080], steer: 2, policy: 'p', route: 'routes[0]' },
+    { peer: 257, proto: 'icmp', ports: [0, 65535], steer: 2, policy: 'p', route: 'routes[0]' },
+  ],
+  any: [{ proto: 'tcp', ports: [9000, 9999], steer: 4, policy: 'q', route: 'routes[0]' }],
+};
+
+function state(withRoutes: RouteEntries | undefined, host = 'h1', revision = 1): HostState {
+  const sides: SideState[] = [
+    {
+      identity: 256,
+      direction: 'egress',
+      cidr: [],
+      peers: [],
+      any: [],
+      ...(withRoutes ? { routes: withRoutes } : {}),
+    },
+  ];
+  // h4 has no known underlay: fw-loose is unreachable, its class inert.
+  const s = hostStateOf(
+    host,
+    revision,
+    recs,
+    sides,
+    recs.map((r) => ({ identity: r.identity, other: 'allow' as const, peers: [] })),
+    { h1: '192.0.2.201', h2: '192.0.2.202', h3: '192.0.2.203' },
+  );
+  return {
+    ...s,
+    remotes: s.remotes.map((r) => (r.host === 'h4' ? { ...r, underlay: undefined } : r)),
+    steering: [
+      { class: 2, via: 'fw' },
+      { class: 3, via: 'fw-loose' },
+      { class: 4, via: 'fwl' },
+      { class: 5, via: 'unused' },
+    ],
+  } as HostState;
+}
+
+const elems = (set: SetDecl | undefined) => [...(set?.elems.values() ?? [])];
+
+describe('steering (pure)', () => {
+  it('activates the classes this host uses or hosts, with a reachable via record', () => {
+    const a = activeSteering(state(routes));
+    expect([...a.keys()]).toEqual([2, 4]);
+    expect(a.get(2)).toMatchObject({ via: 'fw', local: false, dev: 'vnpvx1' });
+    expect(a.get(4)).toMatchObject({ via: 'fwl', local: true, dev: vethName('fwl') });
+    // The via host activates its local via record's class with no local sources.
+    const h2 = activeSteering(state(undefined, 'h2'));
+    expect([...h2.keys()]).toEqual([2]);
+    expect(h2.get(2)).toMatchObject({ local: true, arrival: 'vnpvx1' });
+  });
+
+  it('renders steer maps: active classes goto their chain, inert ones return', () => {
+    const m = buildModel(state(routes));
+    expect(elems(m.sets.get('st-256-p'))).toEqual([
+      [{ concat: [257, 'tcp', { range: [8080, 8080] }] }, { goto: { target: 'steer-2' } }],
+    ]);
+    expect(elems(m.sets.get('st-256-pi'))).toEqual([[257, { goto: { target: 'steer-2' } }]]);
+    expect(elems(m.sets.get('st-256-c4'))).toEqual([
+      [
+        { concat: [{ range: ['192.0.2.0', '192.0.2.255'] }, 'udp', { range: [53, 53] }] },
+        { return: null },
+      ],
+    ]);
+    expect(elems(m.sets.get('st-256-a'))).toEqual([
+      [{ concat: ['tcp', { range: [9000, 9999] }] }, { goto: { target: 'steer-4' } }],
+    ]);
+    expect(elems(m.sets.get('steer-dispatch'))).toEqual([
+      [vethName('src'), { jump: { target: 'st-256' } }],
+    ]);
+    expect(m.chains.has('steer-3')).toBe(false);
+    expect(m.chains.get('steer-2')!.rules).toEqual([
+      [
+        {
+          match: {
+            op: '==',
+            left: { payload: { protocol: 'ip', field: 'daddr' } },
+            right: { set: ['10.0.0.10'] },
+          },
+        },
+        { return: null },
+      ],
+      [
+        {
+          match: {
+            op: '==',
+            left: { payload: { protocol: 'ip6', field: 'daddr' } },
+            right: { set: ['fd00::10'] },
+          },
+        },
+        { return: null },
+      ],
+      [{ mangle: { key: { ct: { key: 'mark' } }, value: steerCtMark(2) } }],
+      [{ mangle: { key: { meta: { key: 'mark' } }, value: steerCtMark(2) } }, { accept: null }],
+    ]);
+    expect(steerCtMark(2)).toBe(0x56020002);
+    // A local via record: its veth is a transit source and a steered destination.
+    expect(elems(m.sets.get('via-ifs'))).toEqual([vethName('fwl')]);
+    expect(elems(m.sets.get('steer-via'))).toEqual([{ concat: [4, vethName('fwl')] }]);
+    expect(m.chains.get('steer-4')!.rules).toContainEqual([
+      { match: { op: '==', left: { meta: { key: 'iifname' } }, right: vethName('fwl') } },
+      { return: null },
+    ]);
+  });
+
+  it('plans policy routing per active class and family', () => {
+    const d = desiredLinks(state(routes));
+    expect(d.steer).toEqual([
+      {
+        class: 2,
+        table: 7302,
+        rules: [{ mark: 0x56020002, mask: 0xffffffff }],
+        routes: [
+          { family: 4, via: '10.0.0.10', dev: 'vnpvx1' },
+          { family: 6, via: 'fd00::10', dev: 'vnpvx1' },
+        ],
+      },
+      {
+        class: 4,
+        table: 7304,
+        rules: [
+          { mark: 0x56040004, mask: 0xffffffff },
+          { mark: 4, mask: 0xffff, iif: 'vnpvx1' },
+        ],
+        routes: [{ family: 4, via: '10.0.0.11', dev: vethName('fwl') }],
+        localVeth: vethName('fwl'),
+      },
+    ]);
+    expect(desiredLinks(state(undefined, 'h3')).steer).toEqual([]);
+  });
+
+  it('a route change is an element delta; removing all routes drops the steer chains', () => {
+    const a = state(routes);
+    const b = state({ ...routes, any: [] }, 'h1', 2);
+    const delta = JSON.stringify(renderDelta(a, b));
+    expect(delta).toContain('"delete"');
+    expect(delta).not.toContain('"table":{');
+    const gone = renderDelta(a, state(undefined, 'h1', 3));
+    const text = JSON.stringify(gone);
+    expect(text).toContain('"name":"st-256"');
+    expect(buildModel(state(undefined)).chains.has('st-256')).toBe(false);
+  });
+});

@@ -1,0 +1,243 @@
+/**
+ * Steering in real namespaces (design.md §1 `routes[]`, docs/adr/0008-steering.md):
+ * the real Engine compiles a model with a policy route, the real Agent applies each
+ * host's state. A source on h1 reaches a destination on h3; a middlebox record on h2
+ * (and, later, one on h1 beside the source) forwards in its instance namespace and
+ * counts what it forwards. Steered traffic succeeds and is counted; other ports and
+ * replies are not steered; the destination's ingress sees the source's identity (it
+ * denies the middlebox); removing the route stops steering; every kernel verdict equals
+ * `engine.check`. Namespaces are prefixed `vnps-`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from '../../src/agent/agent.js';
+import { makeExec } from '../../src/agent/exec.js';
+import { Engine } from '../../src/engine/index.js';
+import type { HostState } from '../../src/model/host-state.js';
+import type { Document, Route } from '../../src/model/types.js';
+import { buildTopology, privilegedProblem, sh, type Topology } from './support/topology.js';
+import { pings, tcpConnects, tcpServer, type Proc } from './support/traffic.js';
+
+const PREFIX = 'vnps';
+const problem = privilegedProblem(undefined, PREFIX);
+if (problem && process.env.CI !== 'true')
+  console.warn(`\n!!! SKIPPING privileged steering tests: ${problem}\n`);
+
+const IP = { src: '10.20.0.1', dst: '10.20.0.3', fw: '10.20.0.10', fwl: '10.20.0.11' } as const;
+const STEERED = 8080;
+const DENIED = 7000;
+const OTHER = 9090;
+const PORTS = [STEERED, DENIED, OTHER];
+
+function docs(topo: Topology, routes: Route[]): Document[] {
+  const inst = (name: string, host: string): Document => ({
+    kind: 'Instance',
+    name: `i-${name}`,
+    host,
+    netns: topo.instanceNs(name),
+  });
+  const rec = (name: keyof typeof IP, app: string): Document => ({
+    kind: 'Interface',
+    name,
+    subnet: 'net',
+    ips: [IP[name]],
+    tags: { app },
+    instance: `i-${name}`,
+  });
+  return [
+    { kind: 'Subnet', name: 'net', cidr: '10.20.0.0/24' },
+    inst('src', 'h1'),
+    inst('fwl', 'h1'),
+    inst('fw', 'h2'),
+    inst('dst', 'h3'),
+    rec('src', 'src'),
+    rec('dst', 'dst'),
+    rec('fw', 'fw'),
+    rec('fwl', 'fw'),
+    {
+      // The destination refuses the middleboxes outright: steered traffic passes only
+      // if its ingress sees the source's identity, not the middlebox's.
+      kind: 'Policy',
+      name: 'dst-in',
+      priority: 100,
+      appliesTo: 'app == "dst"',
+      ingress: [
+        { action: 'deny', from: { selector: 'app == "fw"' } },
+        { action: 'deny', from: { selector: 'app == "src"' }, ports: [`tcp/${DENIED}`] },
+      ],
+      egress: [],
+      routes: [],
+      mode: 'enforce',
+    },
+    {
+      kind: 'Policy',
+      name: 'steer',
+      priority: 10,
+      appliesTo: 'app == "src"',
+      ingress: [],
+      egress: [],
+      routes,
+      mode: 'enforce',
+    },
+  ];
+}
+
+const viaRoute = (via: string): Route => ({
+  to: { selector: 'app == "dst"' },
+  ports: [`tcp/${STEERED}`, `tcp/${DENIED}`, 'icmp'],
+  via,
+});
+
+describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
+  'steering through a middlebox record',
+  () => {
+    let topo: Topology;
+    const engine = new Engine();
+    const agents = new Map<string, Agent>();
+    const servers: Proc[] = [];
+    let revision = 1;
+
+    function stateOf(host: string): HostState {
+      const s = engine.hostState(host, revision);
+      const underlay = new Map(topo.hosts.map((h) => [h.name, h.underlayIp]));
+      return { ...s, remotes: s.remotes.map((r) => ({ ...r, underlay: underlay.get(r.host)! })) };
+    }
+
+    async function sync(): Promise<void> {
+      await Promise.all([...agents].map(([host, a]) => a.applyState(stateOf(host))));
+    }
+
+    async function setRoutes(routes: Route[]): Promise<void> {
+      const steer = docs(topo, routes).find((d) => d.name === 'steer')!;
+      engine.apply([{ op: 'put', doc: steer }], revision);
+      revision++;
+      await sync();
+    }
+
+    /** Packets the middlebox forwarded (its own nft counter). */
+    function forwarded(name: 'fw' | 'fwl'): number {
+      const out = sh([
+        'ip',
+        'netns',
+        'exec',
+        topo.instanceNs(name),
+        'nft',
+        '-j',
+        'list',
+        'chain',
+        'ip',
+        'mb',
+        'pass',
+      ]);
+      const rule = (
+        JSON.parse(out) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] }
+      ).nftables.find((x) => x.rule)!.rule!;
+      return rule.expr.find((e) => e.counter)!.counter!.packets;
+    }
+
+    /** The user's part: a middlebox that forwards and counts. */
+    function middlebox(name: 'fw' | 'fwl'): void {
+      const ns = topo.instanceNs(name);
+      sh([
+        'ip',
+        'netns',
+        'exec',
+        ns,
+        'sysctl',
+        '-qw',
+        'net.ipv4.ip_forward=1',
+        'net.ipv4.conf.all.send_redirects=0',
+      ]);
+      for (const l of sh(['ip', '-n', ns, '-o', 'link', 'show']).split('\n')) {
+        const dev = l.split(': ')[1]?.split('@')[0];
+        if (dev && dev !== 'lo')
+          sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', `net.ipv4.conf.${dev}.send_redirects=0`]);
+      }
+      sh(
+        ['ip', 'netns', 'exec', ns, 'nft', '-f', '-'],
+        'table ip mb {\n chain pass {\n  type filter hook forward priority 0; policy accept;\n  counter\n }\n}\n',
+      );
+    }
+
+    async function verdictsEqualCheck(): Promise<void> {
+      const flows: { src: keyof typeof IP; dst: keyof typeof IP; port: number }[] = [
+        ...PORTS.map((port) => ({ src: 'src' as const, dst: 'dst' as const, port })),
+        { src: 'fw', dst: 'dst', port: STEERED },
+        { src: 'dst', dst: 'src', port: STEERED },
+      ];
+      const got = await Promise.all(
+        flows.map((f) => tcpConnects(topo.instanceNs(f.src), IP[f.dst], f.port, 1500)),
+      );
+      expect(
+        flows.map((f, i) => `${f.src}->${f.dst}:${f.port} ${got[i] ? 'allow' : 'deny'}`),
+      ).toEqual(
+        flows.map(
+          (f) =>
+            `${f.src}->${f.dst}:${f.port} ${engine.check({ src: f.src, dst: f.dst, protocol: 'tcp', port: f.port }).verdict}`,
+        ),
+      );
+    }
+
+    beforeAll(async () => {
+      topo = buildTopology(['h1', 'h2', 'h3'], PREFIX);
+      engine.load(docs(topo, [viaRoute('fw')]), 0);
+      for (const h of topo.hosts) {
+        const agent = new Agent({
+          host: h.name,
+          underlayIp: h.underlayIp,
+          exec: makeExec(h.netns),
+        });
+        await agent.start();
+        agents.set(h.name, agent);
+      }
+      await sync();
+      middlebox('fw');
+      middlebox('fwl');
+      servers.push(await tcpServer(topo.instanceNs('dst'), IP.dst, PORTS));
+      servers.push(await tcpServer(topo.instanceNs('src'), IP.src, PORTS));
+    }, 60_000);
+
+    afterAll(() => {
+      for (const s of servers) s.stop();
+      topo?.destroy();
+    });
+
+    it('steers the routed port through the middlebox on another host', async () => {
+      const route = engine.check({ src: 'src', dst: 'dst', protocol: 'tcp', port: STEERED }).route;
+      expect(route).toMatchObject({ policy: 'steer', route: 'routes[0]', via: 'fw', active: true });
+      const before = forwarded('fw');
+      expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
+      expect(forwarded('fw')).toBeGreaterThan(before);
+      expect(await pings(topo.instanceNs('src'), IP.dst, 1500)).toBe(true);
+    });
+
+    it('leaves other ports and replies alone', async () => {
+      const before = forwarded('fw');
+      expect(await tcpConnects(topo.instanceNs('src'), IP.dst, OTHER, 1500)).toBe(true);
+      expect(await tcpConnects(topo.instanceNs('dst'), IP.src, STEERED, 1500)).toBe(true);
+      expect(forwarded('fw')).toBe(before);
+    });
+
+    it('kernel verdicts equal engine.check while steering', async () => {
+      await verdictsEqualCheck();
+    });
+
+    it('steers through a middlebox on the source host', async () => {
+      await setRoutes([viaRoute('fwl')]);
+      const [fw, fwl] = [forwarded('fw'), forwarded('fwl')];
+      expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
+      expect(forwarded('fwl')).toBeGreaterThan(fwl);
+      expect(forwarded('fw')).toBe(fw);
+      await verdictsEqualCheck();
+    });
+
+    it('removing the route stops steering and removes the policy routing', async () => {
+      await setRoutes([]);
+      const [fw, fwl] = [forwarded('fw'), forwarded('fwl')];
+      expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
+      expect([forwarded('fw'), forwarded('fwl')]).toEqual([fw, fwl]);
+      for (const h of topo.hosts)
+        expect(sh(['ip', '-n', h.netns, 'rule', 'show'])).not.toMatch(/fwmark/);
+      await verdictsEqualCheck();
+    });
+  },
+);
