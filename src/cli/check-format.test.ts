@@ -72,4 +72,42 @@ describe('formatCheck', () => {
     expect(out).toContain('ALLOW  203.0.113.9 → web-1: allowed');
     expect(out).toContain('egress: not evaluated (an address outside every record)');
   });
+
+  it('shows the route steering the flow, and an inert one', () => {
+    const base: CheckResult = {
+      verdict: 'allow',
+      reason: 'allowed',
+      src: { record: 'web-1', address: '10.0.0.1', identity: 300, partitions: [] },
+      dst: { record: 'db-1', address: '10.0.0.3', identity: 301, partitions: [] },
+      egress: { verdict: 'allow', overridden: [], evaluated: true },
+      ingress: { verdict: 'allow', overridden: [], evaluated: true },
+    };
+    const route = { policy: 'inspect', priority: 10, route: 'routes[0]', via: 'fw-1' };
+    const out = formatCheck({
+      ...base,
+      route: {
+        ...route,
+        steer: 2,
+        active: true,
+        overridden: [{ policy: 'other', route: 'routes[1]', via: 'fw-2' }],
+      },
+    });
+    expect(out).toContain(
+      '  route: via fw-1 (steer class 2) by policy inspect routes[0] (priority 10)\n' +
+        '      overridden: policy other routes[1] via fw-2\n',
+    );
+    const inert = formatCheck({
+      ...base,
+      route: {
+        ...route,
+        active: false,
+        reason: 'inert: "fw-1" is not attached to an instance',
+        overridden: [],
+      },
+    });
+    expect(inert).toContain(
+      'route: via fw-1 by policy inspect routes[0] (priority 10), inert: "fw-1" is not attached to an instance: not steered',
+    );
+    expect(formatCheck(base)).not.toContain('route:');
+  });
 });

@@ -1,9 +1,10 @@
 /**
  * `vnp check` for people: the verdict, then each side's deciding policy and rule
  * (or the default taken and why), the rules that matched but lost, and audit-mode
- * rules that would have decided.
+ * rules that would have decided; then the route steering the flow, if one matches.
  */
 import type { CheckResult, EndpointInfo, RuleRef, SideResult } from '../client/api-types.js';
+import type { RouteResult } from '../model/check.js';
 
 function ruleText(r: RuleRef): string {
   const audit = r.mode === 'audit' ? ', audit' : '';
@@ -37,6 +38,17 @@ function sideLines(name: string, s: SideResult | undefined): string[] {
   return lines;
 }
 
+function routeLines(r: RouteResult): string[] {
+  const where = `policy ${r.policy} ${r.route} (priority ${r.priority})`;
+  const head = r.active
+    ? `route: via ${r.via} (steer class ${r.steer}) by ${where}`
+    : `route: via ${r.via} by ${where}, ${r.reason ?? 'inert'}: not steered`;
+  return [
+    head,
+    ...r.overridden.map((o) => `    overridden: policy ${o.policy} ${o.route} via ${o.via}`),
+  ];
+}
+
 /**
  * The explanation of a verdict as text.
  *
@@ -59,6 +71,7 @@ export function formatCheck(
     `  dst: ${endpointText(r.dst)}`,
     ...sideLines('egress', r.egress).map((l) => '  ' + l),
     ...sideLines('ingress', r.ingress).map((l) => '  ' + l),
+    ...(r.route ? routeLines(r.route).map((l) => '  ' + l) : []),
   ];
   return lines.join('\n') + '\n';
 }
