@@ -6,7 +6,7 @@
  * everywhere); per round: time from just before the write is sent to the moment the
  * manager accepts each agent's ACK (its PEP registry records the revision as applied —
  * what `?wait=` waits for).
- * One unmeasured warm-up round, then `rounds` measured ones.
+ * Two unmeasured warm-up rounds (one per direction of the toggle), then `rounds` measured ones.
  * Reports p50/p99/max over agents (all rounds), the time to the last ACK per round,
  * manager CPU during the rounds, RSS, and RSS per connection.
  *
@@ -210,8 +210,9 @@ export async function runDistribution(
     const stopProfile = profileDir ? await startCpuProfile() : undefined;
     if (profileDir) await request(child, { type: 'profile' }, 'profiling');
     const cpu0 = process.cpuUsage();
-    // Round 0 warms up (JIT, first-use paths) and is not counted.
-    for (let round = -1; round < rounds; round++) {
+    // Rounds -2 and -1 warm up (JIT, first-use paths) and are not counted: the tag
+    // toggles (to a tag set of its own, back to a shared one): two engine paths.
+    for (let round = -2; round < rounds; round++) {
       ackedAt = new Map();
       // Nothing else writes: the tag change is the next revision.
       awaited = built.manager.revision + 1;
