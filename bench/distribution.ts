@@ -233,13 +233,15 @@ export async function runDistribution(
           const timer = setTimeout(resolve, 30_000);
           allAcked = () => (clearTimeout(timer), resolve());
         });
-      if (round < 0) continue;
-      missing += agents - ackedAt.size;
-      const lat = [...ackedAt.values()].map((t) => t - sent);
-      all.push(...lat);
-      lastAckMs.push(Math.max(...lat));
-      writeMs.push(answeredMs);
-      stepMs.push(stepAt - sent);
+      if (round >= 0) {
+        missing += agents - ackedAt.size;
+        const lat = [...ackedAt.values()].map((t) => t - sent);
+        all.push(...lat);
+        lastAckMs.push(Math.max(...lat));
+        writeMs.push(answeredMs);
+        stepMs.push(stepAt - sent);
+      }
+      // Rounds are separate changes (warm-up rounds included): let the last one settle.
       await new Promise((r) => setTimeout(r, 200));
     }
     const cpu = process.cpuUsage(cpu0);
