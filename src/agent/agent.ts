@@ -4,13 +4,14 @@
  * gone; the last applied state stays enforced until a new one arrives.
  */
 import type { HostState } from '../model/host-state.js';
-import { killDeniedFlows } from './conntrack.js';
+import { forgetSteeredFlows, killDeniedFlows } from './conntrack.js';
 import { makeExec, type Exec } from './exec.js';
 import { desiredLinks } from './link/desired.js';
 import { LinkReconciler } from './link/reconcile.js';
 import { KernelNft, type NftBackend } from './nft/apply.js';
 import { buildModel, type TableModel } from './nft/model.js';
 import { renderModel, renderModelDelta } from './nft/render.js';
+import { activeSteering } from './steering.js';
 
 /** Wanted links unchanged: reconcile anyway after this long (drift repair). */
 const LINK_RECHECK_MS = 60_000;
@@ -40,6 +41,8 @@ export interface AgentStats {
   deltaApplies: number;
   failures: number;
   killedFlows: number;
+  /** Steered connections whose steer class changed meaning, deleted to be decided again. */
+  resteeredFlows: number;
   /** Link operations that failed (records not plumbed, …); the policy was applied regardless. */
   linkFailures: number;
   /** States skipped because they equal the applied one (resyncs). */
@@ -68,6 +71,7 @@ export class Agent {
     deltaApplies: 0,
     failures: 0,
     killedFlows: 0,
+    resteeredFlows: 0,
     linkFailures: 0,
     unchanged: 0,
     adopted: false,
@@ -166,6 +170,7 @@ export class Agent {
         this.stats.fullApplies++;
       }
       const t1 = performance.now();
+      const retired = retiredSteerClasses(this.current, state, ropts);
       this.current = state;
       this.currentModel = model;
       if (this.links) await this.reconcileLinks(state);
@@ -178,6 +183,8 @@ export class Agent {
       // an adopted table may be older than this state).
       if (changed && this.opts.killDeniedFlows !== false)
         this.stats.killedFlows += await killDeniedFlows(this.exec, state);
+      if (retired.length > 0)
+        this.stats.resteeredFlows += await forgetSteeredFlows(this.exec, retired);
       this.stats.lastApplyMs = performance.now() - t0;
     } catch (err) {
       this.stats.failures++;
@@ -222,4 +229,18 @@ export class Agent {
     this.current = undefined;
     this.currentModel = undefined;
   }
+}
+
+/** Steer classes active in `prev` that `next` drops or points at another via record. */
+function retiredSteerClasses(
+  prev: HostState | undefined,
+  next: HostState,
+  opts: { defaultVni?: number },
+): number[] {
+  if (!prev) return [];
+  const sig = (s: HostState) =>
+    new Map([...activeSteering(s, opts)].map(([k, a]) => [k, `${a.via}|${a.dev}`]));
+  const before = sig(prev);
+  const after = sig(next);
+  return [...before].filter(([k, v]) => after.get(k) !== v).map(([k]) => k);
 }

@@ -8,6 +8,7 @@ import type { HostState } from '../model/host-state.js';
 import type { Protocol } from '../model/types.js';
 import { judgeFlow } from './evaluate.js';
 import type { Exec } from './exec.js';
+import { steerCtMark } from './nft/steer-model.js';
 
 /** One conntrack entry's original direction. */
 export interface CtEntry {
@@ -89,4 +90,23 @@ export async function killDeniedFlows(exec: Exec, state: HostState): Promise<num
     }
   }
   return killed;
+}
+
+/**
+ * Deletes the conntrack entries of connections steered through the given steer
+ * classes (their ct mark is `TAG | k << 16 | k`, see nft/steer-model.ts): when a class
+ * now means another via record, or none, its connections are decided again by their
+ * next packet (TCP loose pickup) instead of following the old path. Returns how many.
+ *
+ * @example await forgetSteeredFlows(exec, [2]) // after class 2 was renumbered
+ */
+export async function forgetSteeredFlows(exec: Exec, classes: readonly number[]): Promise<number> {
+  let n = 0;
+  for (const k of classes)
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const r = await exec(['conntrack', '-D', '-f', family, '-m', String(steerCtMark(k))]);
+      const m = /(\d+) flow entries have been deleted/.exec(`${r.stdout}\n${r.stderr}`);
+      if (m) n += Number(m[1]);
+    }
+  return n;
 }

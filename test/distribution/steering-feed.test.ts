@@ -50,7 +50,7 @@ const changes: Change[] = [
   { op: 'put', doc: policy('q', 20, [{ to: { cidr: '10.0.0.0/25' }, via: 'fw-a' }]) },
   { op: 'put', doc: iface('web2', '10.0.0.2', 'web', 'i2') },
   { op: 'put', doc: iface('fw-b', '10.0.0.11', 'fw', 'i3') },
-  { op: 'put', doc: { ...iface('db', '10.0.0.3', 'db', 'i3'), tags: { app: 'other' } } },
+  { op: 'put', doc: iface('db', '10.0.0.3', 'other', 'i3') },
   { op: 'delete', kind: 'Policy', name: 'q' },
   { op: 'put', doc: policy('p', 10, []) },
 ];

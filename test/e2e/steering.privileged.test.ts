@@ -8,6 +8,9 @@
  * denies the middlebox); removing the route stops steering; every kernel verdict equals
  * `engine.check`. Namespaces are prefixed `vnps-`.
  */
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { makeExec } from '../../src/agent/exec.js';
@@ -15,7 +18,15 @@ import { Engine } from '../../src/engine/index.js';
 import type { HostState } from '../../src/model/host-state.js';
 import type { Document, Route } from '../../src/model/types.js';
 import { buildTopology, privilegedProblem, sh, type Topology } from './support/topology.js';
-import { pings, tcpConnects, tcpServer, type Proc } from './support/traffic.js';
+import { decodeVxlanPcap } from './support/gbp.js';
+import {
+  capture,
+  pings,
+  steadyClient,
+  tcpConnects,
+  tcpServer,
+  type Proc,
+} from './support/traffic.js';
 
 const PREFIX = 'vnps';
 const problem = privilegedProblem(undefined, PREFIX);
@@ -210,6 +221,42 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
       expect(await pings(topo.instanceNs('src'), IP.dst, 1500)).toBe(true);
     });
 
+    it('carries the steer class to the via host, then the source identity', async () => {
+      const [h1, h2] = topo.hosts;
+      const files = [0, 1].map((i) => join(tmpdir(), `${topo.prefix}-leg${i}.pcap`));
+      const legs = [
+        await capture(
+          topo.underlayNs,
+          'br0',
+          files[0]!,
+          `udp port 4789 and src host ${h1!.underlayIp}`,
+        ),
+        await capture(
+          topo.underlayNs,
+          'br0',
+          files[1]!,
+          `udp port 4789 and src host ${h2!.underlayIp}`,
+        ),
+      ];
+      try {
+        expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
+      } finally {
+        // tcpdump hands packets over in blocks (up to ~1 s late without immediate mode).
+        await new Promise((r) => setTimeout(r, 1200));
+        for (const l of legs) await l.stop();
+      }
+      const [toVia, fromVia] = files.map((f) => {
+        const pkts = decodeVxlanPcap(readFileSync(f)).filter(
+          (p) => p.innerSrc === IP.src && p.innerDst === IP.dst,
+        );
+        rmSync(f, { force: true });
+        return [...new Set(pkts.map((p) => p.groupPolicyId))];
+      });
+      const steer = engine.steering().find((c) => c.via === 'fw')!.class;
+      expect(toVia).toEqual([steer]);
+      expect(fromVia).toEqual([engine.identityOf('src')]);
+    });
+
     it('leaves other ports and replies alone', async () => {
       const before = forwarded('fw');
       expect(await tcpConnects(topo.instanceNs('src'), IP.dst, OTHER, 1500)).toBe(true);
@@ -221,13 +268,47 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
       await verdictsEqualCheck();
     });
 
-    it('steers through a middlebox on the source host', async () => {
-      await setRoutes([viaRoute('fwl')]);
+    it('steers through a middlebox on the source host; a live connection follows', async () => {
+      // A live connection steered through fw (class 2); the new route renumbers class 2
+      // to fwl, so the agent drops the old conntrack entry and the next packet is steered
+      // again — through fwl — without breaking the connection.
+      const client = await steadyClient(topo.instanceNs('src'), IP.dst, STEERED);
+      try {
+        await new Promise((r) => setTimeout(r, 300));
+        const fwBefore = forwarded('fw');
+        await new Promise((r) => setTimeout(r, 300));
+        expect(forwarded('fw')).toBeGreaterThan(fwBefore);
+        const resteered = agents.get('h1')!.stats.resteeredFlows;
+        await setRoutes([viaRoute('fwl')]);
+        expect(agents.get('h1')!.stats.resteeredFlows).toBeGreaterThan(resteered);
+        const fwl = forwarded('fwl');
+        const received = servers[0]!.lines.length;
+        await new Promise((r) => setTimeout(r, 600));
+        expect(forwarded('fwl')).toBeGreaterThan(fwl);
+        expect(servers[0]!.lines.length).toBeGreaterThan(received);
+        expect(client.lines.filter((l) => l.startsWith('error'))).toEqual([]);
+      } finally {
+        client.stop();
+      }
       const [fw, fwl] = [forwarded('fw'), forwarded('fwl')];
       expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
       expect(forwarded('fwl')).toBeGreaterThan(fwl);
       expect(forwarded('fw')).toBe(fw);
       await verdictsEqualCheck();
+    });
+
+    it('a restarted agent adopts its policy routing and keeps steering', async () => {
+      const h1 = topo.hosts[0]!;
+      const rules = () => sh(['ip', '-n', h1.netns, 'rule', 'show', 'pref', '7300']);
+      const before = rules();
+      const agent = new Agent({ host: 'h1', underlayIp: h1.underlayIp, exec: makeExec(h1.netns) });
+      await agent.start();
+      agents.set('h1', agent);
+      await agent.applyState(stateOf('h1'));
+      expect(rules()).toBe(before);
+      const fwl = forwarded('fwl');
+      expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
+      expect(forwarded('fwl')).toBeGreaterThan(fwl);
     });
 
     it('removing the route stops steering and removes the policy routing', async () => {

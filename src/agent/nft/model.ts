@@ -305,7 +305,17 @@ function globalSets(): Record<string, SetDecl> {
   };
 }
 
-function baseChains(): ChainDecl[] {
+/**
+ * What of steering a host needs in its base chains: `sources` when some local record's
+ * new connections may be steered, `vias` when a via record is local. A host without
+ * either pays nothing for steering (adding it later replaces the table atomically).
+ */
+interface SteerUse {
+  sources: boolean;
+  vias: boolean;
+}
+
+function baseChains(use: SteerUse): ChainDecl[] {
   const hook = (prio: number) => ({
     type: 'filter' as const,
     hook: 'forward' as const,
@@ -316,7 +326,8 @@ function baseChains(): ChainDecl[] {
     match({ '&': [ctMark, CT_TAG_MASK] }, CT_MARK_TAG),
     match({ '&': [ctMark, CT_STEER_MASK] }, 0, '!='),
   ];
-  return [
+  const only = <T>(cond: boolean, items: T[]): T[] => (cond ? items : []);
+  const steerChains: ChainDecl[] = [
     {
       // Before the routing decision: a new connection from a local record that a route
       // matches gets its steer class as ct mark and mark (ip rule fwmark k → table
@@ -326,6 +337,12 @@ function baseChains(): ChainDecl[] {
       hook: { type: 'filter', hook: 'prerouting', prio: -150, policy: 'accept' },
       rules: [
         [match(iif, '@locals', '!='), ACCEPT],
+        // Most packets: established and not steered.
+        [
+          match(ctState, ['established', 'related'], 'in'),
+          match({ '&': [ctMark, CT_STEER_MASK] }, 0),
+          ACCEPT,
+        ],
         [match({ ct: { key: 'direction' } }, 'reply'), ACCEPT],
         [...notOwnSource(4), ACCEPT],
         [...notOwnSource(6), ACCEPT],
@@ -352,6 +369,9 @@ function baseChains(): ChainDecl[] {
         [vmap(oif, 'ingress-dispatch')],
       ],
     },
+  ];
+  return [
+    ...steerChains.filter((c) => (c.name === 'pre-steer' ? use.sources : use.vias)),
     {
       name: 'fwd-egress',
       hook: hook(-5),
@@ -361,8 +381,10 @@ function baseChains(): ChainDecl[] {
         [match(iif, '@locals', '!='), ACCEPT],
         // Transit out of a local via record: decided at the source's host (fwd-ingress
         // marks it). Before the invalid test: this host may see one direction only.
-        [match(iif, '@via-ifs'), ...notOwnSource(4), ACCEPT],
-        [match(iif, '@via-ifs'), ...notOwnSource(6), ACCEPT],
+        ...only(use.vias, [
+          [match(iif, '@via-ifs'), ...notOwnSource(4), ACCEPT],
+          [match(iif, '@via-ifs'), ...notOwnSource(6), ACCEPT],
+        ]),
         [match(ctState, 'invalid', 'in'), DROP],
         // Anti-spoofing: a record sends only from its own addresses.
         [
@@ -386,8 +408,10 @@ function baseChains(): ChainDecl[] {
       name: 'fwd-ingress',
       hook: hook(5),
       rules: [
-        [match(iif, '@via-ifs'), ...notOwnSource(4), { jump: { target: 'transit' } }],
-        [match(iif, '@via-ifs'), ...notOwnSource(6), { jump: { target: 'transit' } }],
+        ...only(use.vias, [
+          [match(iif, '@via-ifs'), ...notOwnSource(4), { jump: { target: 'transit' } }],
+          [match(iif, '@via-ifs'), ...notOwnSource(6), { jump: { target: 'transit' } }],
+        ]),
         // Packets of accepted connections: the source identity comes back from the ct
         // mark (one expression, no map lookup) so every packet still leaves with its
         // GBP Group Policy ID; connections vnp did not mark are left alone.
@@ -401,16 +425,18 @@ function baseChains(): ChainDecl[] {
         // Source identity of local records: it leaves in the GBP header.
         [setMark(lookup(iif, 'ifid'))],
         // A steered connection's packets leave with its steer class instead.
-        [match(iif, '@locals'), ...steered, setMark({ '&': [ctMark, 0xffff] })],
+        ...only(use.sources, [
+          [match(iif, '@locals'), ...steered, setMark({ '&': [ctMark, 0xffff] })],
+        ]),
         // Steered packets entering a local via record: nothing to decide here (the
         // source's egress was decided at its host, the destination's ingress will be).
-        [match({ concat: [mark, oif] }, '@steer-via'), ACCEPT],
+        ...only(use.vias, [[match({ concat: [mark, oif] }, '@steer-via'), ACCEPT]]),
         // Remember the local end's identity for the connection's later packets (see the
         // first rule): the sender's when it is local, else the local receiver's, whose
         // replies then leave with its identity. A steered connection keeps its ct mark.
         [
           match(iif, '@locals'),
-          match({ '&': [ctMark, CT_STEER_MASK] }, 0),
+          ...only(use.sources, [match({ '&': [ctMark, CT_STEER_MASK] }, 0)]),
           { mangle: { key: ctMark, value: lookup(iif, 'ifct') } },
         ],
         [
@@ -495,6 +521,10 @@ export function buildModel(state: HostState, opts: RenderOptions = {}): TableMod
     const prefix = `vnp:${v.policy}:${v.rule} `.slice(0, 127);
     model.chains.set(name, { name, rules: [[COUNTER, { log: { prefix } }, ACCEPT]] });
   }
-  for (const c of baseChains()) model.chains.set(c.name, c);
+  const use: SteerUse = {
+    sources: (model.sets.get('steer-dispatch')?.elems.size ?? 0) > 0,
+    vias: (model.sets.get('via-ifs')?.elems.size ?? 0) > 0,
+  };
+  for (const c of baseChains(use)) model.chains.set(c.name, c);
   return model;
 }

@@ -138,6 +138,19 @@ describe('steering (pure)', () => {
     ]);
   });
 
+  it('costs nothing on a host without steering: base chains only where needed', () => {
+    const chains = (h: string, r?: RouteEntries) => {
+      const m = buildModel(state(r, h));
+      return ['pre-steer', 'transit'].filter((c) => m.chains.has(c));
+    };
+    expect(chains('h3')).toEqual([]);
+    expect(chains('h2')).toEqual(['transit']);
+    expect(chains('h1', routes)).toEqual(['pre-steer', 'transit']);
+    const plain = JSON.stringify(buildModel(state(undefined, 'h3')).chains.get('fwd-ingress'));
+    expect(plain).not.toContain('via-ifs');
+    expect(plain).not.toContain('steer-via');
+  });
+
   it('plans policy routing per active class and family', () => {
     const d = desiredLinks(state(routes));
     expect(d.steer).toEqual([
@@ -164,15 +177,16 @@ describe('steering (pure)', () => {
     expect(desiredLinks(state(undefined, 'h3')).steer).toEqual([]);
   });
 
-  it('a route change is an element delta; removing all routes drops the steer chains', () => {
+  it('a route change is an element delta; removing all routes replaces the table', () => {
     const a = state(routes);
     const b = state({ ...routes, any: [] }, 'h1', 2);
     const delta = JSON.stringify(renderDelta(a, b));
     expect(delta).toContain('"delete"');
     expect(delta).not.toContain('"table":{');
-    const gone = renderDelta(a, state(undefined, 'h1', 3));
-    const text = JSON.stringify(gone);
-    expect(text).toContain('"name":"st-256"');
+    // The last route gone takes the prerouting base chain with it: one full replace.
+    const text = JSON.stringify(renderDelta(a, state(undefined, 'h1', 3)));
+    expect(text).toContain('{"delete":{"table"');
+    expect(text).not.toContain('st-256');
     expect(buildModel(state(undefined)).chains.has('st-256')).toBe(false);
   });
 });
