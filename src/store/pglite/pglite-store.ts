@@ -10,6 +10,7 @@ import { SqlStore } from '../sql/sql-store.js';
 import type { Store } from '../types.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { pgliteClient } from './pglite-client.js';
+import { pgliteModule } from './pglite-module.js';
 import { walSyncer, type WalSyncer } from './wal-sync.js';
 
 export interface PgliteStoreSettings {
@@ -35,7 +36,11 @@ export async function openPgliteStore(settings: PgliteStoreSettings): Promise<St
   try {
     // relaxedDurability false: a query resolves only after PGlite has handed its
     // writes to the filesystem (it matters for buffered filesystems; Node's writes through).
-    db = await PGlite.create({ dataDir: settings.dataDir, relaxedDurability: false });
+    db = await PGlite.create({
+      dataDir: settings.dataDir,
+      relaxedDurability: false,
+      pgliteWasmModule: await pgliteModule(),
+    });
     const client = pgliteClient(db);
     if (settings.syncCommits !== false) wal = await walSyncer(client, settings.dataDir);
     const walSync = wal;
