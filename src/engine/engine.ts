@@ -431,7 +431,7 @@ export class Engine {
             port,
             this.memberTest,
             this.classes,
-            (via) => this.viaStatus(via, s.record!, t.record),
+            (via) => this.viaStatus(via, s.record!, t),
           )
         : undefined;
     return {
@@ -451,11 +451,13 @@ export class Engine {
   }
 
   /** Whether a via record can carry steered traffic of a flow between `src` and `dst`. */
-  private viaStatus(via: string, src: RecordState, dst: RecordState | undefined): ViaStatus {
+  private viaStatus(via: string, src: RecordState, dst: Endpoint): ViaStatus {
     if (via === src.name) return { ok: false, reason: 'the via record is the source' };
-    if (via === dst?.name) return { ok: false, reason: 'the via record is the destination' };
+    if (via === dst.record?.name) return { ok: false, reason: 'the via record is the destination' };
     const rec = this.records.get(via);
     if (!rec) return { ok: false, reason: `no interface record "${via}"` };
+    if (!rec.ips.some((ip) => ip.family === dst.ip.family))
+      return { ok: false, reason: `"${via}" has no IPv${dst.ip.family} address` };
     const inst = rec.doc.instance;
     if (inst === undefined) return { ok: false, reason: `"${via}" is not attached to an instance` };
     if (this.model.get('Instance', inst)?.host === undefined)

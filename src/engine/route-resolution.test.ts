@@ -126,6 +126,13 @@ const cases: Case[] = [
     reason: /not attached/,
   },
   {
+    name: 'a via record without an address of the flow family is inert',
+    policies: [policy('p', 100, [{ to: { cidr: '::/0' }, via: 'fw-a' }])],
+    flow: { src: 'web', dst: '2001:db8::1', protocol: 'tcp', port: 443 },
+    want: ['p', 'routes[0]', 'fw-a', false],
+    reason: /"fw-a" has no IPv6 address/,
+  },
+  {
     name: 'the destination being the via record: inert',
     policies: [policy('p', 100, [{ via: 'fw-a' }])],
     flow: { src: 'web', dst: 'fw-a', protocol: 'tcp', port: 1 },

@@ -5,8 +5,11 @@
  * (and, later, one on h1 beside the source) forwards in its instance namespace and
  * counts what it forwards. Steered traffic succeeds and is counted; other ports and
  * replies are not steered; the destination's ingress sees the source's identity (it
- * denies the middlebox); removing the route stops steering; every kernel verdict equals
- * `engine.check`. Namespaces are prefixed `vnps-`.
+ * denies the middlebox); the Group Policy ID on the wire is the steer class to the via
+ * host and the source's identity after it; IPv6 is steered too; a live connection
+ * follows a renumbered class; a restarted agent adopts its policy routing; removing
+ * the routes stops steering and removes every steering rule, route and chain; every
+ * kernel verdict equals `engine.check`. Namespaces are prefixed `vnps-`.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +36,15 @@ const problem = privilegedProblem(undefined, PREFIX);
 if (problem && process.env.CI !== 'true')
   console.warn(`\n!!! SKIPPING privileged steering tests: ${problem}\n`);
 
-const IP = { src: '10.20.0.1', dst: '10.20.0.3', fw: '10.20.0.10', fwl: '10.20.0.11' } as const;
+const IP = {
+  src: '10.20.0.1',
+  dst: '10.20.0.3',
+  fw: '10.20.0.10',
+  fwl: '10.20.0.11',
+  src6: 'fd20::1',
+  dst6: 'fd20::3',
+  fw6: 'fd20::10',
+} as const;
 const STEERED = 8080;
 const DENIED = 7000;
 const OTHER = 9090;
@@ -49,13 +60,40 @@ function docs(topo: Topology, routes: Route[]): Document[] {
   const rec = (name: keyof typeof IP, app: string): Document => ({
     kind: 'Interface',
     name,
-    subnet: 'net',
+    subnet: IP[name].includes(':') ? 'net6' : 'net',
     ips: [IP[name]],
     tags: { app },
     instance: `i-${name}`,
   });
   return [
     { kind: 'Subnet', name: 'net', cidr: '10.20.0.0/24' },
+    { kind: 'Subnet', name: 'net6', cidr: 'fd20::/64' },
+    inst('src6', 'h1'),
+    inst('fw6', 'h2'),
+    inst('dst6', 'h3'),
+    rec('src6', 'src6'),
+    rec('dst6', 'dst6'),
+    rec('fw6', 'fw'),
+    {
+      kind: 'Policy',
+      name: 'steer6',
+      priority: 10,
+      appliesTo: 'app == "src6"',
+      ingress: [],
+      egress: [],
+      routes: [{ to: { selector: 'app == "dst6"' }, ports: [`tcp/${STEERED}`], via: 'fw6' }],
+      mode: 'enforce',
+    },
+    {
+      kind: 'Policy',
+      name: 'dst6-in',
+      priority: 100,
+      appliesTo: 'app == "dst6"',
+      ingress: [{ action: 'deny', from: { selector: 'app == "fw"' } }],
+      egress: [],
+      routes: [],
+      mode: 'enforce',
+    },
     inst('src', 'h1'),
     inst('fwl', 'h1'),
     inst('fw', 'h2'),
@@ -125,7 +163,7 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
     }
 
     /** Packets the middlebox forwarded (its own nft counter). */
-    function forwarded(name: 'fw' | 'fwl'): number {
+    function forwarded(name: 'fw' | 'fwl' | 'fw6'): number {
       const out = sh([
         'ip',
         'netns',
@@ -135,7 +173,7 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
         '-j',
         'list',
         'chain',
-        'ip',
+        'inet',
         'mb',
         'pass',
       ]);
@@ -146,7 +184,7 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
     }
 
     /** The user's part: a middlebox that forwards and counts. */
-    function middlebox(name: 'fw' | 'fwl'): void {
+    function middlebox(name: 'fw' | 'fwl' | 'fw6'): void {
       const ns = topo.instanceNs(name);
       sh([
         'ip',
@@ -156,6 +194,7 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
         'sysctl',
         '-qw',
         'net.ipv4.ip_forward=1',
+        'net.ipv6.conf.all.forwarding=1',
         'net.ipv4.conf.all.send_redirects=0',
       ]);
       for (const l of sh(['ip', '-n', ns, '-o', 'link', 'show']).split('\n')) {
@@ -165,7 +204,7 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
       }
       sh(
         ['ip', 'netns', 'exec', ns, 'nft', '-f', '-'],
-        'table ip mb {\n chain pass {\n  type filter hook forward priority 0; policy accept;\n  counter\n }\n}\n',
+        'table inet mb {\n chain pass {\n  type filter hook forward priority 0; policy accept;\n  counter\n }\n}\n',
       );
     }
 
@@ -203,8 +242,10 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
       await sync();
       middlebox('fw');
       middlebox('fwl');
+      middlebox('fw6');
       servers.push(await tcpServer(topo.instanceNs('dst'), IP.dst, PORTS));
       servers.push(await tcpServer(topo.instanceNs('src'), IP.src, PORTS));
+      servers.push(await tcpServer(topo.instanceNs('dst6'), IP.dst6, PORTS));
     }, 60_000);
 
     afterAll(() => {
@@ -255,6 +296,19 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
       const steer = engine.steering().find((c) => c.via === 'fw')!.class;
       expect(toVia).toEqual([steer]);
       expect(fromVia).toEqual([engine.identityOf('src')]);
+    });
+
+    it('steers IPv6 the same way', async () => {
+      const before = forwarded('fw6');
+      expect(await tcpConnects(topo.instanceNs('src6'), IP.dst6, STEERED, 1500)).toBe(true);
+      const after = forwarded('fw6');
+      expect(after).toBeGreaterThan(before);
+      expect(await tcpConnects(topo.instanceNs('src6'), IP.dst6, OTHER, 1500)).toBe(true);
+      expect(forwarded('fw6')).toBe(after);
+      // dst6 refuses the middlebox: only the source's identity lets the steered flow in.
+      expect(
+        engine.check({ src: 'fw6', dst: 'dst6', protocol: 'tcp', port: STEERED }).verdict,
+      ).toBe('deny');
     });
 
     it('leaves other ports and replies alone', async () => {
@@ -312,12 +366,24 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
     });
 
     it('removing the route stops steering and removes the policy routing', async () => {
+      engine.apply([{ op: 'delete', kind: 'Policy', name: 'steer6' }], revision);
       await setRoutes([]);
-      const [fw, fwl] = [forwarded('fw'), forwarded('fwl')];
+      const before = [forwarded('fw'), forwarded('fwl'), forwarded('fw6')];
       expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
-      expect([forwarded('fw'), forwarded('fwl')]).toEqual([fw, fwl]);
+      expect(await tcpConnects(topo.instanceNs('src6'), IP.dst6, STEERED, 1500)).toBe(true);
+      expect([forwarded('fw'), forwarded('fwl'), forwarded('fw6')]).toEqual(before);
       for (const h of topo.hosts)
-        expect(sh(['ip', '-n', h.netns, 'rule', 'show'])).not.toMatch(/fwmark/);
+        for (const fam of ['-4', '-6']) {
+          expect(sh(['ip', '-n', h.netns, fam, 'rule', 'show'])).not.toMatch(/fwmark/);
+          expect(
+            sh(['ip', '-n', h.netns, fam, 'route', 'show', 'table', 'all', 'proto', '118']),
+          ).not.toMatch(/table 7[3-5]\d\d/);
+        }
+      // No steering left anywhere: the hosts' tables have no steering chains either.
+      for (const h of topo.hosts)
+        expect(
+          sh(['ip', 'netns', 'exec', h.netns, 'nft', 'list', 'table', 'inet', 'vnp']),
+        ).not.toMatch(/pre-steer|transit/);
       await verdictsEqualCheck();
     });
   },

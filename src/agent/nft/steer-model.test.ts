@@ -136,6 +136,11 @@ describe('steering (pure)', () => {
       { match: { op: '==', left: { meta: { key: 'iifname' } }, right: vethName('fwl') } },
       { return: null },
     ]);
+    // fwl has no IPv6 address: IPv6 packets are not steered through it.
+    expect(m.chains.get('steer-4')!.rules).toContainEqual([
+      { match: { op: '==', left: { meta: { key: 'nfproto' } }, right: 'ipv6' } },
+      { return: null },
+    ]);
   });
 
   it('costs nothing on a host without steering: base chains only where needed', () => {

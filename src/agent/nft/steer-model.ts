@@ -72,7 +72,13 @@ export function addSteering(
     const rules: NftValue[][] = [];
     for (const fam of [4, 6] as const) {
       const own = s.ips.filter((i) => i.family === fam).map((i) => i.ip);
+      // No address of the packet's family: no next hop, not steered (as `check` says).
       if (own.length) rules.push([match(addr(fam, 'daddr'), { set: own }), { return: null }]);
+      else
+        rules.push([
+          match({ meta: { key: 'nfproto' } }, fam === 4 ? 'ipv4' : 'ipv6'),
+          { return: null },
+        ]);
     }
     if (s.local) {
       const ifn = vethName(s.via);
