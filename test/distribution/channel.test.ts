@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { followHost, type HostFollower } from '../../src/agent/protocol/follow-host.js';
 import { openWatch } from '../../src/agent/protocol/open-watch.js';
 import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
@@ -251,6 +251,42 @@ describe('clients against a manager without the channel', () => {
     } finally {
       ac.abort();
       w.close();
+    }
+  });
+});
+
+describe('closing a manager with open channels', () => {
+  it('closes them (the HTTP server would wait for upgraded sockets) and the agent notices', async () => {
+    const other = await startTestServer();
+    const otherUrl = await other.app.listen({ host: '127.0.0.1', port: 0 });
+    const f = follow('host-a', other.tokens.agent, { servers: [otherUrl], minBackoffMs: 1000 });
+    await f.ready;
+    expect(f.stats.channels).toBe(1);
+    const t0 = Date.now();
+    await other.close();
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await expect.poll(() => f.connectedTo).toBeUndefined();
+  }, 30_000);
+});
+
+describe('a silent channel', () => {
+  it('is dropped after the heartbeat timeout and reconnected', async () => {
+    // Accepts the channel and then says nothing: no heartbeat.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => wss.once('listening', r));
+    const port = (wss.address() as AddressInfo).port;
+    const f = follow('h1', 't', {
+      servers: [`http://127.0.0.1:${port}`],
+      heartbeatTimeoutMs: 100,
+      minBackoffMs: 10,
+      maxBackoffMs: 20,
+    });
+    try {
+      await expect.poll(() => f.stats.channels, { timeout: 3000 }).toBeGreaterThanOrEqual(3);
+    } finally {
+      await f.stop();
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => wss.close(r));
     }
   });
 });

@@ -101,6 +101,10 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
   installUpgradeRouting(app);
   app.addHook('onClose', async () => {
     for (const s of streams) s.end();
+  });
+  // Before the HTTP server closes: it waits for upgraded sockets, which
+  // forceCloseConnections does not reach.
+  app.addHook('preClose', async () => {
     for (const c of channels) c.destroy();
   });
 
