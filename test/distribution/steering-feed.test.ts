@@ -49,6 +49,9 @@ const changes: Change[] = [
   },
   { op: 'put', doc: policy('q', 20, [{ to: { cidr: '10.0.0.0/25' }, via: 'fw-a' }]) },
   { op: 'put', doc: iface('web2', '10.0.0.2', 'web', 'i2') },
+  // A new address inside a route's cidr splits the source's route entries there.
+  { op: 'put', doc: iface('cache', '10.0.0.5', 'cache', 'i3') },
+  { op: 'put', doc: iface('cache', '10.0.0.6', 'cache', 'i3') },
   { op: 'put', doc: iface('fw-b', '10.0.0.11', 'fw', 'i3') },
   { op: 'put', doc: iface('db', '10.0.0.3', 'other', 'i3') },
   { op: 'delete', kind: 'Policy', name: 'q' },

@@ -149,10 +149,12 @@ export class HostFeed {
       // the engine names), so all are re-rendered (one hostState per covering host).
       if (delta.defaults.length || delta.identitiesAdded.length || delta.identitiesReleased.length)
         for (const id of this.ids.keys()) candidates.add(id);
-      // CIDR entries are split at record addresses: an address move can change them.
+      // CIDR entries (verdicts and routes) are split at record addresses: an address
+      // move can change them.
       if (worldChange?.ipcache)
         for (const [id, st] of this.ids)
-          if (st.sides.some((s) => s.cidr.length > 0)) candidates.add(id);
+          if (st.sides.some((s) => s.cidr.length > 0 || (s.routes?.cidr.length ?? 0) > 0))
+            candidates.add(id);
     }
     for (const { added } of hostIds.values()) for (const id of added) candidates.add(id);
     const changedIds = this.refreshIds(candidates);
