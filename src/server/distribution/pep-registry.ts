@@ -33,7 +33,10 @@ export interface WaitResult {
 interface Waiter {
   revision: number;
   pending: Set<string>;
+  /** Re-examine every pending host (a PEP disconnected). */
   check(): void;
+  /** Resolve now (every pending host is done). */
+  finish(): void;
 }
 
 export class PepRegistry {
@@ -98,7 +101,10 @@ export class PepRegistry {
     p.lastContact = this.now();
     if (p.appliedRevision > before) {
       for (const l of this.ackListeners) l(host, before, p.appliedRevision);
-      for (const w of [...this.waiters]) if (w.pending.has(host)) w.check();
+      // O(1) per ACK and waiter: 10,000 ACKs for one `?wait=` must not rescan 10,000 hosts each.
+      for (const w of this.waiters)
+        if (p.appliedRevision >= w.revision && w.pending.delete(host) && w.pending.size === 0)
+          w.finish();
     }
   }
 
@@ -156,6 +162,7 @@ export class PepRegistry {
       const waiter: Waiter = {
         revision,
         pending,
+        finish,
         check: () => {
           for (const h of [...pending]) {
             const p = this.peps.get(h);
