@@ -130,8 +130,9 @@ export class Engine {
   private readonly sides = new Map<number, ResolvedSide>();
   /** Identity → its resolved routes (built lazily, dropped with its egress side). */
   private readonly routeSides = new Map<number, ResolvedSide>();
-  /** Via record name → steer class; rebuilt after a policy change. */
+  /** Via record name → steer class; rebuilt after a policy change (empty: no routes). */
   private classes: Map<string, number> = new Map();
+  private noRoutes: ResolvedSide | undefined;
   private readonly defaultsCache = new Map<number, 'allow' | 'deny'>();
   private lastNow = 0;
   /** src identity → dst identity → final verdict table (see pairTable). */
@@ -656,6 +657,8 @@ export class Engine {
 
   /** The routes of the enforce-mode policies that apply to `id`, resolved. */
   private routeSide(id: number): ResolvedSide {
+    // Most models route nothing: one shared empty side, no per-identity cache.
+    if (this.classes.size === 0) return (this.noRoutes ??= buildRouteSide(0, [], () => undefined));
     let s = this.routeSides.get(id);
     if (s === undefined) {
       const info = this.ids.get(id);
