@@ -4,72 +4,14 @@
  * transit sets of a local via record, the policy routing wanted, and deltas.
  */
 import { describe, expect, it } from 'vitest';
-import type { HostState, RouteEntries, SideState } from '../../model/host-state.js';
-import { hostStateOf } from '../../../test/e2e/support/host-states.js';
+import type { RouteEntries } from '../../model/host-state.js';
+import { routes, steerState as state } from '../../../test/e2e/support/steer-state.js';
 import { desiredLinks } from '../link/desired.js';
 import { vethName } from '../names.js';
 import { activeSteering } from '../steering.js';
 import { buildModel, type SetDecl } from './model.js';
 import { renderDelta } from './render.js';
 import { steerCtMark } from './steer-model.js';
-
-const recs = [
-  { name: 'src', identity: 256, ips: ['10.0.0.1', 'fd00::1'], host: 'h1' },
-  { name: 'fwl', identity: 258, ips: ['10.0.0.11'], host: 'h1' },
-  { name: 'dst', identity: 257, ips: ['10.0.0.3'], host: 'h3' },
-  { name: 'fw', identity: 258, ips: ['10.0.0.10', 'fd00::10'], host: 'h2' },
-  { name: 'fw-loose', identity: 258, ips: ['10.0.0.12'], host: 'h4' },
-];
-
-const routes: RouteEntries = {
-  cidr: [
-    {
-      range: '192.0.2.0/24',
-      proto: 'udp',
-      ports: [53, 53],
-      steer: 3,
-      policy: 'p',
-      route: 'routes[1]',
-    },
-  ],
-  peers: [
-    { peer: 257, proto: 'tcp', ports: [8080, 8080], steer: 2, policy: 'p', route: 'routes[0]' },
-    { peer: 257, proto: 'icmp', ports: [0, 65535], steer: 2, policy: 'p', route: 'routes[0]' },
-  ],
-  any: [{ proto: 'tcp', ports: [9000, 9999], steer: 4, policy: 'q', route: 'routes[0]' }],
-};
-
-function state(withRoutes: RouteEntries | undefined, host = 'h1', revision = 1): HostState {
-  const sides: SideState[] = [
-    {
-      identity: 256,
-      direction: 'egress',
-      cidr: [],
-      peers: [],
-      any: [],
-      ...(withRoutes ? { routes: withRoutes } : {}),
-    },
-  ];
-  // h4 has no known underlay: fw-loose is unreachable, its class inert.
-  const s = hostStateOf(
-    host,
-    revision,
-    recs,
-    sides,
-    recs.map((r) => ({ identity: r.identity, other: 'allow' as const, peers: [] })),
-    { h1: '192.0.2.201', h2: '192.0.2.202', h3: '192.0.2.203' },
-  );
-  return {
-    ...s,
-    remotes: s.remotes.map((r) => (r.host === 'h4' ? { ...r, underlay: undefined } : r)),
-    steering: [
-      { class: 2, via: 'fw' },
-      { class: 3, via: 'fw-loose' },
-      { class: 4, via: 'fwl' },
-      { class: 5, via: 'unused' },
-    ],
-  } as HostState;
-}
 
 const elems = (set: SetDecl | undefined) => [...(set?.elems.values() ?? [])];
 

@@ -1,0 +1,81 @@
+/**
+ * Steering chains and maps against the real nft: a state with routes (active, inert
+ * and local-via classes) loads, and route changes applied as a delta give exactly the
+ * table a full render gives. Needs root and `ip netns`.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routes, steerState } from '../../../test/e2e/support/steer-state.js';
+import { privilegedProblem, sh } from '../../../test/e2e/support/topology.js';
+import { makeExec } from '../exec.js';
+import { KernelNft } from './apply.js';
+import { renderDelta, renderRuleset } from './render.js';
+import type { NftJson } from './types.js';
+
+const problem = privilegedProblem(undefined, 'vnps');
+if (problem && process.env.CI !== 'true')
+  console.warn(`\n!!! SKIPPING privileged steering renderer tests: ${problem}\n`);
+
+function normalize(doc: NftJson | undefined): unknown[] {
+  if (!doc) return [];
+  return doc.nftables
+    .filter((c) => !('metainfo' in c))
+    .map((c) => {
+      const [kind, body] = Object.entries(c)[0] as [string, Record<string, unknown>];
+      const { handle: _h, ...rest } = body;
+      if (Array.isArray(rest.elem))
+        rest.elem = (rest.elem as unknown[]).map((e) => JSON.stringify(e)).sort();
+      return JSON.stringify({ [kind]: rest });
+    })
+    .sort();
+}
+
+describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
+  'steering on the real nft',
+  () => {
+    const ns = `vnps-${randomBytes(3).toString('hex')}-nft`;
+    const nft = new KernelNft(makeExec(ns));
+
+    beforeAll(() => {
+      sh(['ip', 'netns', 'add', ns]);
+    });
+    afterAll(() => {
+      sh(['ip', 'netns', 'del', ns]);
+    });
+
+    it('loads, and route changes by delta equal a full render', async () => {
+      const a = steerState(routes, 'h1', 1);
+      await nft.apply(renderRuleset(a));
+      const listed = JSON.stringify(await nft.list());
+      for (const name of ['pre-steer', 'transit', 'st-256', 'steer-2', 'steer-4'])
+        expect(listed).toContain(`"name":"${name}"`);
+      const steps = [
+        // A peer entry changes class, the any entries go, an inert cidr entry turns active.
+        steerState(
+          {
+            cidr: [{ ...routes.cidr[0]!, steer: 2, ports: [53, 54] }],
+            peers: [{ ...routes.peers[0]!, steer: 4 }, routes.peers[1]!],
+            any: [],
+          },
+          'h1',
+          2,
+        ),
+        steerState({ ...routes, peers: [] }, 'h1', 3),
+      ];
+      let prev = a;
+      for (const next of steps) {
+        const delta = renderDelta(prev, next);
+        expect(delta.nftables.some((c) => 'delete' in c && 'table' in (c.delete as object))).toBe(
+          false,
+        );
+        await nft.apply(delta);
+        const viaDelta = normalize(await nft.list());
+        await nft.flush();
+        await nft.apply(renderRuleset(next));
+        expect(viaDelta).toEqual(normalize(await nft.list()));
+        prev = next;
+      }
+      await nft.flush();
+    });
+  },
+);
