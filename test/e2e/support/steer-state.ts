@@ -14,6 +14,7 @@ const recs = [
   { name: 'fw-loose', identity: 258, ips: ['10.0.0.12'], host: 'h4' },
 ];
 
+/** Route entries of the source (identity 256): classes 2 (fw), 3 (inert), 4 (fwl). */
 export const routes: RouteEntries = {
   cidr: [
     {
@@ -32,6 +33,7 @@ export const routes: RouteEntries = {
   any: [{ proto: 'tcp', ports: [9000, 9999], steer: 4, policy: 'q', route: 'routes[0]' }],
 };
 
+/** The steering fixture as `host` sees it; `withRoutes` undefined: the source routes nothing. */
 export function steerState(
   withRoutes: RouteEntries | undefined,
   host = 'h1',
