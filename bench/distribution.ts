@@ -54,6 +54,9 @@ interface Result {
   /** Manager JS heap per connection (after full collections): what a connection's objects cost. */
   heapPerConnectionKb: number;
   simRssMb: number;
+  /** One more change written with `?wait=30s`: its answer (ms) and the PEPs it waited for. */
+  waitAnswerMs: number;
+  waitedHosts: number;
   setupSeconds: number;
 }
 
@@ -253,6 +256,18 @@ export async function runDistribution(
         'profiled',
       );
     }
+    // `vnp tag --wait` at this scale: the answer comes once every PEP acknowledged.
+    const w0 = epochMs();
+    const waited = await fetch(`${url}/v1/interfaces/r5/tags?wait=30s`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      // The next step of the same toggle: a change that concerns every agent.
+      body: JSON.stringify({ set: { role: (rounds + 2) % 2 === 0 ? 'special' : 'r5' } }),
+    });
+    const waitedBody = (await waited.json()) as { waited?: { hosts: number } };
+    const waitAnswerMs = epochMs() - w0;
+    if (waited.status !== 200)
+      throw new Error(`?wait=: HTTP ${waited.status} ${JSON.stringify(waitedBody)}`);
     all.sort((a, b) => a - b);
     const result: Result = {
       agents,
@@ -270,6 +285,8 @@ export async function runDistribution(
       rssPerConnectionKb: Math.max(0, rssAfter - rssBefore) / agents / 1024,
       heapPerConnectionKb: Math.max(0, heapAfter - heapBefore) / agents / 1024,
       simRssMb: ready.rssMb,
+      waitAnswerMs,
+      waitedHosts: waitedBody.waited?.hosts ?? 0,
       setupSeconds,
     };
     log(
@@ -302,6 +319,11 @@ function report(results: Result[]): string {
   return [
     'agents  p50 (ms)  p99 (ms)  max (ms)  cpu/round ms  RSS (MB)  RSS KB/conn  heap KB/conn  missing',
     ...rows,
+    '',
+    ...results.map(
+      (r) =>
+        `?wait= at ${r.agents} agents: answered in ${r.waitAnswerMs.toFixed(0)} ms, waited for ${r.waitedHosts} PEPs`,
+    ),
     '',
     target(1000, 250),
     target(10_000, 2000),
