@@ -11,6 +11,10 @@
  *   3. else `any` entries → verdict;
  *   4. else the default: `defaults.peers[P]` if listed, else `defaults.other`.
  * The side of an address outside every record is not evaluated (P = 1, world).
+ *
+ * Steering (docs/adr/0008-steering.md): a new connection from local identity L that the
+ * verdict allows is looked up the same way (cidr, peers, any) in the `routes` of L's
+ * egress side; a hit names its steer class (`steering` gives the via record).
  */
 import type { Protocol } from './types.js';
 
