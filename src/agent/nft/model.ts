@@ -184,6 +184,23 @@ export function put(set: SetDecl, key: NftValue, value?: NftValue): void {
   set.sigs.set(k, value === undefined ? k : `${k}=>${JSON.stringify(value)}`);
 }
 
+/**
+ * The seven verdict maps of one lookup chain `c`, in the order host-state.ts looks
+ * up: cidr (IPv4, IPv6, and their ICMP variants), peers (ports, ICMP), any. Side
+ * chains and steering chains share the layout.
+ */
+export function lookupSets(c: string) {
+  return {
+    c4: newSet(`${c}-c4`, ['ipv4_addr', 'inet_proto', 'inet_service'], 'verdict', true),
+    c6: newSet(`${c}-c6`, ['ipv6_addr', 'inet_proto', 'inet_service'], 'verdict', true),
+    c4i: newSet(`${c}-c4i`, 'ipv4_addr', 'verdict', true),
+    c6i: newSet(`${c}-c6i`, 'ipv6_addr', 'verdict', true),
+    p: newSet(`${c}-p`, ['mark', 'inet_proto', 'inet_service'], 'verdict', true),
+    pi: newSet(`${c}-pi`, 'mark', 'verdict'),
+    a: newSet(`${c}-a`, ['inet_proto', 'inet_service'], 'verdict', true),
+  };
+}
+
 /** Everything one (L, direction) needs: its chain, its maps, the log chains it jumps to. */
 function renderSide(
   model: TableModel,
@@ -195,15 +212,7 @@ function renderSide(
 ): void {
   const c = sideChainName(direction, identity);
   const field = direction === 'egress' ? 'daddr' : 'saddr';
-  const sets = {
-    c4: newSet(`${c}-c4`, ['ipv4_addr', 'inet_proto', 'inet_service'], 'verdict', true),
-    c6: newSet(`${c}-c6`, ['ipv6_addr', 'inet_proto', 'inet_service'], 'verdict', true),
-    c4i: newSet(`${c}-c4i`, 'ipv4_addr', 'verdict', true),
-    c6i: newSet(`${c}-c6i`, 'ipv6_addr', 'verdict', true),
-    p: newSet(`${c}-p`, ['mark', 'inet_proto', 'inet_service'], 'verdict', true),
-    pi: newSet(`${c}-pi`, 'mark', 'verdict'),
-    a: newSet(`${c}-a`, ['inet_proto', 'inet_service'], 'verdict', true),
-  };
+  const sets = lookupSets(c);
   const note = (v: Verdict): NftValue => {
     if (v.kind === 'log') logs.set(logChainName(v.policy, v.rule), v);
     return verdictJson(v);

@@ -8,29 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRng } from '../../../test/support/rng.js';
 import { mutateHostState, randomHostState } from '../../../test/e2e/support/random-state.js';
 import { privilegedProblem, sh } from '../../../test/e2e/support/topology.js';
+import { normalizeListing } from '../../../test/e2e/support/nft-listing.js';
 import { makeExec } from '../exec.js';
 import { KernelNft } from './apply.js';
 import { renderDelta, renderRuleset } from './render.js';
-import type { NftJson } from './types.js';
 
 const problem = privilegedProblem();
 if (problem && process.env.CI !== 'true')
   console.warn(`\n!!! SKIPPING privileged nft renderer tests: ${problem}\n`);
-
-/** A listing without handles, elements sorted: equal tables give equal values. */
-function normalize(doc: NftJson | undefined): unknown[] {
-  if (!doc) return [];
-  return doc.nftables
-    .filter((c) => !('metainfo' in c))
-    .map((c) => {
-      const [kind, body] = Object.entries(c)[0] as [string, Record<string, unknown>];
-      const { handle: _h, ...rest } = body;
-      if (Array.isArray(rest.elem))
-        rest.elem = (rest.elem as unknown[]).map((e) => JSON.stringify(e)).sort();
-      return JSON.stringify({ [kind]: rest });
-    })
-    .sort();
-}
 
 describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
   'renderer on the real nft',
@@ -53,10 +38,10 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
         for (let step = 0; step < 3; step++) {
           const next = mutateHostState(rng, prev);
           await nft.apply(renderDelta(prev, next));
-          const viaDelta = normalize(await nft.list());
+          const viaDelta = normalizeListing(await nft.list());
           await nft.flush();
           await nft.apply(renderRuleset(next));
-          const viaFull = normalize(await nft.list());
+          const viaFull = normalizeListing(await nft.list());
           expect(viaFull.length).toBeGreaterThan(20);
           expect({ seed, step, table: viaDelta }).toEqual({ seed, step, table: viaFull });
           prev = next;
@@ -108,17 +93,17 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
         false,
       );
       await nft.apply(delta); // throws if the kernel refuses
-      const viaDelta = normalize(await nft.list());
+      const viaDelta = normalizeListing(await nft.list());
       await nft.apply(renderRuleset(next));
-      expect(viaDelta).toEqual(normalize(await nft.list()));
+      expect(viaDelta).toEqual(normalizeListing(await nft.list()));
     });
 
     it('an empty delta changes nothing and flush removes the table', async () => {
       const s = randomHostState(makeRng(99), 2);
       await nft.apply(renderRuleset(s));
-      const before = normalize(await nft.list());
+      const before = normalizeListing(await nft.list());
       await nft.apply(renderDelta(s, s));
-      expect(normalize(await nft.list())).toEqual(before);
+      expect(normalizeListing(await nft.list())).toEqual(before);
       await nft.flush();
       expect(await nft.list()).toBeUndefined();
     });

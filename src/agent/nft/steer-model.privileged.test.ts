@@ -7,28 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes, steerState } from '../../../test/e2e/support/steer-state.js';
 import { privilegedProblem, sh } from '../../../test/e2e/support/topology.js';
+import { normalizeListing } from '../../../test/e2e/support/nft-listing.js';
 import { makeExec } from '../exec.js';
 import { KernelNft } from './apply.js';
 import { renderDelta, renderRuleset } from './render.js';
-import type { NftJson } from './types.js';
 
 const problem = privilegedProblem(undefined, 'vnps');
 if (problem && process.env.CI !== 'true')
   console.warn(`\n!!! SKIPPING privileged steering renderer tests: ${problem}\n`);
-
-function normalize(doc: NftJson | undefined): unknown[] {
-  if (!doc) return [];
-  return doc.nftables
-    .filter((c) => !('metainfo' in c))
-    .map((c) => {
-      const [kind, body] = Object.entries(c)[0] as [string, Record<string, unknown>];
-      const { handle: _h, ...rest } = body;
-      if (Array.isArray(rest.elem))
-        rest.elem = (rest.elem as unknown[]).map((e) => JSON.stringify(e)).sort();
-      return JSON.stringify({ [kind]: rest });
-    })
-    .sort();
-}
 
 describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
   'steering on the real nft',
@@ -69,10 +55,10 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
           false,
         );
         await nft.apply(delta);
-        const viaDelta = normalize(await nft.list());
+        const viaDelta = normalizeListing(await nft.list());
         await nft.flush();
         await nft.apply(renderRuleset(next));
-        expect(viaDelta).toEqual(normalize(await nft.list()));
+        expect(viaDelta).toEqual(normalizeListing(await nft.list()));
         prev = next;
       }
       await nft.flush();

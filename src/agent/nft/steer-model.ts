@@ -29,7 +29,7 @@ import {
   lookup,
   mark,
   match,
-  newSet,
+  lookupSets,
   parseRange,
   portSpan,
   put,
@@ -112,15 +112,7 @@ function steerSide(
   value: (k: number) => NftValue,
 ): void {
   const c = steerChainName(identity);
-  const sets = {
-    c4: newSet(`${c}-c4`, ['ipv4_addr', 'inet_proto', 'inet_service'], 'verdict', true),
-    c6: newSet(`${c}-c6`, ['ipv6_addr', 'inet_proto', 'inet_service'], 'verdict', true),
-    c4i: newSet(`${c}-c4i`, 'ipv4_addr', 'verdict', true),
-    c6i: newSet(`${c}-c6i`, 'ipv6_addr', 'verdict', true),
-    p: newSet(`${c}-p`, ['mark', 'inet_proto', 'inet_service'], 'verdict', true),
-    pi: newSet(`${c}-pi`, 'mark', 'verdict'),
-    a: newSet(`${c}-a`, ['inet_proto', 'inet_service'], 'verdict', true),
-  };
+  const sets = lookupSets(c);
   // The engine's entries are disjoint per (peer or address, protocol): one element each.
   for (const e of routes.cidr) {
     const r = parseRange(e.range);
