@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { makeExec } from '../../src/agent/exec.js';
 import { Engine } from '../../src/engine/index.js';
-import type { HostState } from '../../src/model/host-state.js';
 import { modelDocs, PORTS, RECORDS } from './support/engine-model.js';
+import { syncAgents } from './support/engine-states.js';
 import { buildTopology, privilegedProblem, type Topology } from './support/topology.js';
 import { pings, tcpConnects, tcpServer, type Proc } from './support/traffic.js';
 
@@ -26,16 +26,7 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
     const servers: Proc[] = [];
     let revision = 1;
 
-    /** The manager's part: the engine's host state plus the remote hosts' underlay addresses. */
-    function stateOf(host: string): HostState {
-      const s = engine.hostState(host, revision);
-      const underlay = new Map(topo.hosts.map((h) => [h.name, h.underlayIp]));
-      return { ...s, remotes: s.remotes.map((r) => ({ ...r, underlay: underlay.get(r.host)! })) };
-    }
-
-    async function sync(): Promise<void> {
-      await Promise.all([...agents].map(([host, a]) => a.applyState(stateOf(host))));
-    }
+    const sync = (): Promise<void> => syncAgents(engine, topo, agents, revision);
 
     async function compareAll(): Promise<void> {
       const names = Object.keys(RECORDS);

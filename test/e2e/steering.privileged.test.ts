@@ -22,6 +22,7 @@ import type { HostState } from '../../src/model/host-state.js';
 import type { Document, Route } from '../../src/model/types.js';
 import { buildTopology, privilegedProblem, sh, type Topology } from './support/topology.js';
 import { decodeVxlanPcap } from './support/gbp.js';
+import { engineHostState, syncAgents } from './support/engine-states.js';
 import {
   capture,
   pings,
@@ -145,15 +146,8 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
     const servers: Proc[] = [];
     let revision = 1;
 
-    function stateOf(host: string): HostState {
-      const s = engine.hostState(host, revision);
-      const underlay = new Map(topo.hosts.map((h) => [h.name, h.underlayIp]));
-      return { ...s, remotes: s.remotes.map((r) => ({ ...r, underlay: underlay.get(r.host)! })) };
-    }
-
-    async function sync(): Promise<void> {
-      await Promise.all([...agents].map(([host, a]) => a.applyState(stateOf(host))));
-    }
+    const stateOf = (host: string): HostState => engineHostState(engine, topo, host, revision);
+    const sync = (): Promise<void> => syncAgents(engine, topo, agents, revision);
 
     async function setRoutes(routes: Route[]): Promise<void> {
       const steer = docs(topo, routes).find((d) => d.name === 'steer')!;
