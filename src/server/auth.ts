@@ -4,6 +4,12 @@
  * (fail closed). Verified tokens are cached by a hash of the presented token so
  * scrypt runs once per token, not once per request; revocation is re-read from
  * the store at most every `recheckMs` (other managers may revoke).
+ *
+ * Long-lived connections (watch streams, WebSocket channels) are held by the token
+ * that opened them ({@link holdWhileAuthorized}): revoking the token closes them — at
+ * once on the manager that revokes it, within `recheckMs` on the others (a background
+ * sweep while any is held). A token is never checked again on a connection it opened,
+ * so without this a revoked agent would keep receiving its host's state.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -64,6 +70,12 @@ export function allows(access: Access, role: Role): boolean {
   return access === 'public' || ALLOWED[access].includes(role);
 }
 
+/** Closes one held connection; told why. */
+export type CloseHeld = (reason: string) => void;
+
+/** The reason a held connection is closed with when its token is revoked. */
+export const TOKEN_REVOKED = 'token revoked';
+
 interface CacheEntry {
   record: TokenRecord;
   checkedAt: number;
@@ -73,6 +85,16 @@ interface CacheEntry {
 export class TokenAuthenticator {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly refreshing = new Set<string>();
+  /** Open long-lived connections by the id of the token that authenticated them. */
+  private readonly held = new Map<string, Set<CloseHeld>>();
+  /**
+   * Ids this manager knows revoked (a handful: revocations are rare). A request
+   * authenticated just before its token's revocation may open its stream just after
+   * it: the hold closes such a stream at once.
+   */
+  private readonly known = new Set<string>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping = false;
 
   /**
    * @example
@@ -103,6 +125,102 @@ export class TokenAuthenticator {
   }
 
   /**
+   * A token was revoked on this manager: forget its verifications and close every
+   * connection it holds now.
+   *
+   * @example
+   *   await revokeToken(manager, id, actor); auth.revoked(id);
+   */
+  revoked(id: string): void {
+    this.forget(id);
+    this.closeRevoked(id);
+  }
+
+  /**
+   * Hold a long-lived connection under the token that authenticated it: `close` is
+   * called once, with a reason, when the token is revoked. Returns the release, to
+   * call when the connection ends for any other reason.
+   *
+   * @example
+   *   const release = auth.hold(principal.id, (reason) => ws.close(4401, reason));
+   *   ws.once('close', release);
+   */
+  hold(id: string, close: CloseHeld): () => void {
+    if (this.known.has(id)) {
+      // After the caller has set the connection up (close may end what it starts).
+      setImmediate(() => close(TOKEN_REVOKED));
+      return () => undefined;
+    }
+    let set = this.held.get(id);
+    if (!set) this.held.set(id, (set = new Set()));
+    // One closer per hold, even if the caller passes the same function twice.
+    const entry: CloseHeld = (reason) => close(reason);
+    set.add(entry);
+    this.startSweep();
+    return () => {
+      const s = this.held.get(id);
+      if (!s?.delete(entry)) return;
+      if (s.size === 0) this.held.delete(id);
+      if (this.held.size === 0) this.stopSweep();
+    };
+  }
+
+  /** The token is revoked: remember it, close what it holds. */
+  private closeRevoked(id: string): void {
+    this.known.add(id);
+    const set = this.held.get(id);
+    if (!set) return;
+    this.held.delete(id);
+    if (this.held.size === 0) this.stopSweep();
+    for (const close of set) {
+      try {
+        close(TOKEN_REVOKED);
+      } catch {
+        // One connection failing to close must not keep the others open.
+      }
+    }
+  }
+
+  /**
+   * Only a shared database can see revocations by other managers: an embedded store
+   * (PGlite) belongs to this one process, whose revocations close at once.
+   */
+  private startSweep(): void {
+    if (this.sweepTimer || this.store.backend === 'pglite') return;
+    this.sweepTimer = setInterval(() => void this.sweep(), this.recheckMs);
+    this.sweepTimer.unref();
+  }
+
+  private stopSweep(): void {
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  /**
+   * One store read per period for every held token together (not one per token):
+   * closes the connections of tokens revoked or deleted elsewhere. Only tokens held
+   * before the read are judged — a token created during the read is absent from it.
+   */
+  private async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const judged = [...this.held.keys()];
+      const tokens = await this.store.listTokens();
+      const live = new Set(tokens.filter((t) => !t.revokedAt).map((t) => t.id));
+      for (const id of judged) {
+        if (live.has(id)) continue;
+        this.forget(id);
+        this.closeRevoked(id);
+      }
+    } catch {
+      // The store is unreachable: keep the last verdict (as the request path does).
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  /**
    * Stale-while-revalidate: a cached verification older than `recheckMs` is still
    * served while one background read (per token) checks the store for a revocation by
    * another manager; the next request sees the result. Thousands of agents acking at
@@ -115,8 +233,10 @@ export class TokenAuthenticator {
       void this.store
         .getToken(hit.record.id)
         .then((record) => {
-          if (!record || record.revokedAt) this.cache.delete(key);
-          else this.cache.set(key, { record, checkedAt: this.now() });
+          if (!record || record.revokedAt) {
+            this.cache.delete(key);
+            this.closeRevoked(hit.record.id);
+          } else this.cache.set(key, { record, checkedAt: this.now() });
         })
         .catch(() => undefined) // the store is unreachable: keep the last verdict
         .finally(() => this.refreshing.delete(key));
@@ -141,6 +261,24 @@ export class TokenAuthenticator {
 /** Verified tokens kept (one per PEP and person: 100k PEPs fit). */
 const CACHE_LIMIT = 100_000;
 
+const kAuth = Symbol('vnp.auth');
+type AuthedRequest = FastifyRequest & { [kAuth]?: TokenAuthenticator };
+
+/**
+ * Tie a long-lived connection to the token that authenticated `request` (see
+ * {@link TokenAuthenticator.hold}); a no-op for a request without a token. Returns the
+ * release, to call when the connection ends.
+ *
+ * @example
+ *   const release = holdWhileAuthorized(request, () => stream.end());
+ *   stream.once('close', release);
+ */
+export function holdWhileAuthorized(request: FastifyRequest, close: CloseHeld): () => void {
+  const auth = (request as AuthedRequest)[kAuth];
+  const id = request.principal?.id;
+  return auth && id !== undefined ? auth.hold(id, close) : () => undefined;
+}
+
 function unauthenticated(message: string): VnpError {
   return new VnpError('VNP_ERR_UNAUTHENTICATED', message, { field: 'authorization' });
 }
@@ -157,6 +295,7 @@ export function installAuth(app: FastifyInstance, auth: TokenAuthenticator): voi
     if (access === undefined || access === 'public') return;
     const principal = await auth.authenticate(request.headers.authorization);
     request.principal = principal;
+    (request as AuthedRequest)[kAuth] = auth;
     if (!allows(access, principal.role)) {
       throw new VnpError(
         'VNP_ERR_FORBIDDEN',

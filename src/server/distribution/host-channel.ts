@@ -55,7 +55,21 @@ export interface HostChannel {
   sink: HostSink;
   /** Called with every acknowledged revision. */
   onAck(cb: (revision: number) => void): void;
+  /**
+   * Close with a code and reason (e.g. {@link CLOSE_TOKEN_REVOKED}): nothing more is
+   * sent or taken; a peer that does not answer the closing handshake within
+   * {@link CLOSE_GRACE_MS} is cut off.
+   */
+  close(code: number, reason: string): void;
 }
+
+/**
+ * WebSocket close code of a channel whose token was revoked: 401 in the range RFC 6455
+ * leaves to applications (4000–4999).
+ */
+export const CLOSE_TOKEN_REVOKED = 4401;
+/** How long a closed channel waits for the peer's closing frame. */
+export const CLOSE_GRACE_MS = 1000;
 
 /** One server per app would do; the server holds no state of its own in noServer mode. */
 const wss = new WebSocketServer({
@@ -86,6 +100,8 @@ export function acceptChannel(
 function channelOf(ws: WebSocket, socket: Duplex): HostChannel {
   const acks = new Set<(revision: number) => void>();
   ws.on('message', (data, isBinary) => {
+    // Frames that arrive while closing (e.g. after a revocation) are not acted upon.
+    if (ws.readyState !== WebSocket.OPEN) return;
     const revision = isBinary ? undefined : ackRevision(data.toString());
     if (revision === undefined) {
       ws.close(1008, 'expected {"type":"ack","revision":N}');
@@ -106,7 +122,12 @@ function channelOf(ws: WebSocket, socket: Duplex): HostChannel {
     },
     destroy: () => ws.terminate(),
   };
-  return { sink, onAck: (cb) => void acks.add(cb) };
+  const close = (code: number, reason: string): void => {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.close(code, reason);
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+  };
+  return { sink, onAck: (cb) => void acks.add(cb), close };
 }
 
 /** The revision of an ack frame, or undefined when the frame is anything else. */

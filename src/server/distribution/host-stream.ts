@@ -41,8 +41,9 @@ export function ndjsonSink(out: Writable): HostSink {
       out.on('close', cb);
       out.on('error', cb);
     },
+    // Ended (e.g. its token revoked): nothing more may be written.
     get destroyed() {
-      return out.destroyed;
+      return out.destroyed || out.writableEnded;
     },
     destroy: () => void out.destroy(),
   };

@@ -10,12 +10,15 @@ import { KINDS, type Kind } from '../../model/types.js';
 import type { ChangeRecord } from '../../store/types.js';
 import type { Manager } from '../manager.js';
 import { AuditQuery, WatchQuery, queryInt } from '../schemas.js';
+import { holdWhileAuthorized } from '../auth.js';
 import type { ManagerPluginOptions } from './resources.js';
 
 /** How many log entries a watch replays per store query. */
 const REPLAY_PAGE = 500;
 /** Blank keep-alive lines on a quiet watch stream (NDJSON readers skip them). */
 const KEEPALIVE_MS = 25_000;
+/** How long a watch ended by a revocation waits for its reader to take the end. */
+const END_GRACE_MS = 1000;
 
 /**
  * Open a watch: replay the log after `since`, then follow live records. Records
@@ -34,7 +37,8 @@ function openWatch(manager: Manager, since: number, stream: ServerResponse): () 
   void (async () => {
     for (;;) {
       const records = await manager.store.changesSince(last, REPLAY_PAGE);
-      if (records.length === 0 || stream.destroyed) break;
+      // Ended (shutdown, revocation): write drops records, so replaying on would loop.
+      if (records.length === 0 || stream.destroyed || stream.writableEnded) break;
       records.forEach(write);
     }
     replaying = false;
@@ -117,12 +121,23 @@ export const historyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (ap
       const off = openWatch(manager, since, stream);
       // A blank line now and then: proxies keep the stream open, and a vanished
       // client is noticed (the write fails) even when the model is quiet.
-      const keepAlive = setInterval(() => stream.write('\n'), KEEPALIVE_MS);
+      const keepAlive = setInterval(() => {
+        if (!stream.writableEnded) stream.write('\n');
+      }, KEEPALIVE_MS);
       keepAlive.unref();
+      // Revoking the token ends the stream; the reconnect gets 401.
+      const release = holdWhileAuthorized(request, () => {
+        off();
+        stream.end();
+        setTimeout(() => {
+          if (!stream.writableFinished) stream.destroy();
+        }, END_GRACE_MS).unref();
+      });
       stream.on('close', () => {
         clearInterval(keepAlive);
         off();
         streams.delete(stream);
+        release();
       });
     },
   );

@@ -12,6 +12,8 @@
  *   (src/server/distribution/host-channel.ts);
  * - `POST /v1/hosts/{host}/ack {revision}` → the PEP applied that revision (NDJSON watchers).
  *
+ * Revoking the token that opened a watch closes it (src/server/auth.ts, `hold`).
+ *
  * Slow agents never block anyone and never make the manager buffer without bound
  * (src/server/distribution/host-stream.ts). An agent token may only read its own
  * host; people (viewer and up) may read any.
@@ -23,8 +25,11 @@ import { VnpError } from '../../model/errors.js';
 import type { Manager } from '../manager.js';
 import type { PepRegistry } from '../distribution/pep-registry.js';
 import { distributionFor, installDistributionHooks } from '../distribution/distribution.js';
+import { holdWhileAuthorized } from '../auth.js';
 import {
   acceptChannel,
+  CLOSE_GRACE_MS,
+  CLOSE_TOKEN_REVOKED,
   installUpgradeRouting,
   wantsChannel,
 } from '../distribution/host-channel.js';
@@ -193,7 +198,14 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
           channels.add(channel.sink);
           // Same rights as POST …/ack: the connection was authenticated for this host.
           channel.onAck((revision) => peps.ack(host, revision));
-          serve(channel.sink, undefined, () => channels.delete(channel.sink));
+          // Revoking the token closes the channel (the reconnect then gets 401).
+          const release = holdWhileAuthorized(request, (reason) =>
+            channel.close(CLOSE_TOKEN_REVOKED, reason),
+          );
+          serve(channel.sink, undefined, () => {
+            channels.delete(channel.sink);
+            release();
+          });
         });
         return;
       }
@@ -205,7 +217,18 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
       // Headers out now: a resuming agent may wait a while for its first message.
       stream.flushHeaders();
       streams.add(stream);
-      serve(undefined, stream, () => streams.delete(stream));
+      // Revoking the token ends the stream (NDJSON has no error message: the reconnect
+      // gets 401); a reader that does not take the end is cut off.
+      const release = holdWhileAuthorized(request, () => {
+        stream.end();
+        setTimeout(() => {
+          if (!stream.writableFinished) stream.destroy();
+        }, CLOSE_GRACE_MS).unref();
+      });
+      serve(undefined, stream, () => {
+        streams.delete(stream);
+        release();
+      });
     },
   );
 };

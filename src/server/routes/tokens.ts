@@ -49,7 +49,8 @@ export const tokenRoutes: FastifyPluginAsync<TokenPluginOptions> = async (
     async (request) => {
       const { id } = request.params as { id: string };
       await revokeToken(manager, id, actorOf(request.principal));
-      auth.forget(id);
+      // Closes the token's open streams here now (other managers: within their re-check).
+      auth.revoked(id);
       return { revoked: id };
     },
   );
