@@ -206,8 +206,7 @@ export class TokenAuthenticator {
     this.sweeping = true;
     try {
       const judged = [...this.held.keys()];
-      const tokens = await this.store.listTokens();
-      const live = new Set(tokens.filter((t) => !t.revokedAt).map((t) => t.id));
+      const live = await this.store.liveTokenIds(judged);
       for (const id of judged) {
         if (live.has(id)) continue;
         this.forget(id);

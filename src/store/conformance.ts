@@ -377,6 +377,8 @@ function describeTokens(fresh: Fresh): void {
     expect(await store.revokeToken('tok-b', T2)).toBe(false);
     expect(await store.revokeToken('nope', T2)).toBe(false);
     expect(await store.getToken('tok-b')).toEqual({ ...agent, revokedAt: T2 });
+    expect(await store.liveTokenIds(['tok-a', 'tok-b', 'nope'])).toEqual(new Set(['tok-a']));
+    expect(await store.liveTokenIds([])).toEqual(new Set());
     const bad = await rejection(store.putToken({ ...admin, id: 'tok-c', createdAt: 'soon' }));
     expect(bad.code).toBe('VNP_ERR_VALIDATION');
     expect(bad.details?.field).toBe('createdAt');

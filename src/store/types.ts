@@ -163,6 +163,11 @@ export interface Store {
   putToken(t: TokenRecord): Promise<void>;
   getToken(id: string): Promise<TokenRecord | undefined>;
   listTokens(): Promise<TokenRecord[]>;
+  /**
+   * Of `ids`, those of tokens that exist and are not revoked: one read however many
+   * tokens a manager's open streams hold (the revocation sweep).
+   */
+  liveTokenIds(ids: readonly string[]): Promise<Set<string>>;
   revokeToken(id: string, at: string): Promise<boolean>;
   /** Called with each revision committed by anyone (other managers included); returns unsubscribe. */
   onCommit(listener: (revision: number) => void): Promise<() => void>;

@@ -95,6 +95,10 @@ export const GET_TOKEN = `SELECT ${TOKEN_COLUMNS} FROM vnp_tokens WHERE id = $1`
 
 export const LIST_TOKENS = `SELECT ${TOKEN_COLUMNS} FROM vnp_tokens ORDER BY created_at, id COLLATE "C"`;
 
+/** Of the ids $1 (a text array), those of tokens that exist and are not revoked. */
+export const LIVE_TOKEN_IDS = `SELECT id FROM vnp_tokens
+  WHERE id = ANY($1::text[]) AND revoked_at IS NULL`;
+
 /** Revokes once: a second revoke (or an unknown id) returns no row. */
 export const REVOKE_TOKEN = `UPDATE vnp_tokens SET revoked_at = $2::timestamptz
   WHERE id = $1 AND revoked_at IS NULL RETURNING id`;

@@ -226,6 +226,12 @@ export class SqlStore implements Store {
     return r.rows.map(toTokenRecord);
   }
 
+  async liveTokenIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const r = await this.client.query<{ id: string }>(Q.LIVE_TOKEN_IDS, [ids]);
+    return new Set(r.rows.map((row) => row.id));
+  }
+
   async revokeToken(id: string, at: string): Promise<boolean> {
     checkTime('at', at);
     const r = await this.client.query(Q.REVOKE_TOKEN, [id, at]);
