@@ -9,6 +9,7 @@
  */
 import { VnpError } from '../model/errors.js';
 import { cidrContains, parseCidr, parseIp } from '../model/net.js';
+import { NameIndex } from './name-index.js';
 import { addressesOf } from './parsed-addresses.js';
 import {
   KINDS,
@@ -28,8 +29,8 @@ export class ModelState {
   readonly docs: Record<Kind, Map<string, HeldDocument>>;
   /** ipKey → record name. Addresses are unique across all records (see docs/adr). */
   readonly addrOwner = new Map<string, string>();
-  readonly bySubnet = new Map<string, Set<string>>();
-  readonly byInstance = new Map<string, Set<string>>();
+  readonly bySubnet = new NameIndex();
+  readonly byInstance = new NameIndex();
 
   constructor() {
     this.docs = Object.fromEntries(KINDS.map((k) => [k, new Map()])) as unknown as Record<
@@ -66,17 +67,21 @@ export class ModelState {
   /** Throws the first cross-resource problem of the batch; changes nothing. */
   validate(changes: readonly Change[]): void {
     const overlay = emptyOverlay();
-    changes.forEach((c, i) => {
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
       const kind = c.op === 'put' ? c.doc.kind : c.kind;
       const name = c.op === 'put' ? c.doc.name : c.name;
-      if (overlay[kind].has(name))
+      const o = overlay[kind];
+      const size = o.size;
+      o.set(name, c.op === 'put' ? c.doc : null);
+      // One lookup, not has-then-set: a repeated name leaves the size unchanged.
+      if (o.size === size)
         throw new VnpError(
           'VNP_ERR_VALIDATION',
           `documents[${i}]: ${kind} "${name}" appears more than once in the batch`,
           { field: `documents[${i}]`, kind, name },
         );
-      overlay[kind].set(name, c.op === 'put' ? c.doc : null);
-    });
+    }
     const view = <K extends Kind>(kind: K, name: string) => {
       const o = overlay[kind];
       if (o.has(name))
@@ -84,7 +89,9 @@ export class ModelState {
           (Extract<Document, { kind: K }> & Partial<Meta>) | undefined;
       return this.get(kind, name);
     };
-    const overlayAddr = overlayAddresses(overlay);
+    // Address → the batch's first interface claiming it, filled as the puts are checked
+    // (in batch order, so a later claimant finds the earlier one).
+    const overlayAddr = new Map<string, string>();
     for (const c of changes) {
       if (c.op === 'delete') this.checkDelete(c.kind, c.name, view, overlay);
       else this.checkPut(c.doc, view, overlay, overlayAddr);
@@ -135,8 +142,11 @@ export class ModelState {
       );
     }
     const cidr = parseCidrCached(subnet.cidr);
-    const seen = new Set<string>();
-    addressesOf(doc).forEach(({ text, ip, key }, i) => {
+    const addrs = addressesOf(doc);
+    // Most interfaces have one address: no set to tell duplicates apart then.
+    const seen = addrs.length > 1 ? new Set<string>() : undefined;
+    for (let i = 0; i < addrs.length; i++) {
+      const { text, ip, key } = addrs[i]!;
       const field = `ips[${i}]`;
       if (!ip || !cidr || !cidrContains(cidr, ip)) {
         throw new VnpError(
@@ -146,11 +156,11 @@ export class ModelState {
         );
       }
       const k = key!;
-      if (seen.has(k))
+      if (seen?.has(k))
         throw new VnpError('VNP_ERR_ADDRESS', `${where}: ${field}: ${text} is listed twice`, {
           field,
         });
-      seen.add(k);
+      seen?.add(k);
       const owner = this.addrOwner.get(k);
       if (owner !== undefined && owner !== doc.name) {
         const ownerNow = view('Interface', owner);
@@ -170,7 +180,8 @@ export class ModelState {
           { field, owner: other },
         );
       }
-    });
+      overlayAddr.set(k, doc.name);
+    }
   }
 
   private checkSubnetKeepsRecords(doc: Subnet, view: ViewFn, overlay: Overlay): void {
@@ -253,16 +264,16 @@ export class ModelState {
   private index(doc: Interface): void {
     for (const { key } of addressesOf(doc))
       if (key !== undefined) this.addrOwner.set(key, doc.name);
-    addTo(this.bySubnet, doc.subnet, doc.name);
-    if (doc.instance !== undefined) addTo(this.byInstance, doc.instance, doc.name);
+    this.bySubnet.add(doc.subnet, doc.name);
+    if (doc.instance !== undefined) this.byInstance.add(doc.instance, doc.name);
   }
 
   private unindex(doc: Interface): void {
     for (const { key } of addressesOf(doc)) {
       if (key !== undefined && this.addrOwner.get(key) === doc.name) this.addrOwner.delete(key);
     }
-    this.bySubnet.get(doc.subnet)?.delete(doc.name);
-    if (doc.instance !== undefined) this.byInstance.get(doc.instance)?.delete(doc.name);
+    this.bySubnet.delete(doc.subnet, doc.name);
+    if (doc.instance !== undefined) this.byInstance.delete(doc.instance, doc.name);
   }
 }
 
@@ -330,25 +341,8 @@ function policyNamesPartition(p: Policy, name: string): boolean {
   );
 }
 
-/** Address → interface for the batch's interface puts (the first claimant of each address). */
-function overlayAddresses(overlay: Overlay): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const d of overlay.Interface.values()) {
-    if (d?.kind !== 'Interface') continue;
-    for (const { key } of addressesOf(d))
-      if (key !== undefined && !out.has(key)) out.set(key, d.name);
-  }
-  return out;
-}
-
 function overlayInterfaces(overlay: Overlay): Interface[] {
   const out: Interface[] = [];
   for (const d of overlay.Interface.values()) if (d?.kind === 'Interface') out.push(d);
   return out;
-}
-
-function addTo(map: Map<string, Set<string>>, k: string, v: string): void {
-  let s = map.get(k);
-  if (!s) map.set(k, (s = new Set()));
-  s.add(v);
 }

@@ -20,6 +20,7 @@ import {
   selectorKeys,
   type TagPredicate,
 } from '../selector/index.js';
+import { canonicalTagsJson } from '../model/tags.js';
 import type { Tags } from '../model/types.js';
 import { eqKey, guardOf, type Guard } from './selector-guard.js';
 
@@ -47,6 +48,8 @@ export class SelectorCache {
   private readonly byEq = new Map<string, Set<SelectorEntry>>();
   private readonly byKey = new Map<string, Set<SelectorEntry>>();
   private readonly always = new Set<SelectorEntry>();
+  /** Reused by projectedKey (one array, not one per record). */
+  private readonly keyScratch: string[] = [];
 
   /** Retains (creating if needed) the entry for selector text. Throws on a syntax error. */
   retain(text: string): SelectorEntry {
@@ -141,6 +144,28 @@ export class SelectorCache {
     const out: Tags = {};
     for (const k of Object.keys(tags)) if (this.keyRefs.has(k)) out[k] = tags[k]!;
     return out;
+  }
+
+  /**
+   * `canonicalTagsJson(project(tags))` without building the projection: the identity
+   * key of a record, computed once per record on every load, so it allocates only the
+   * key text (and the canonical text of object values).
+   */
+  projectedKey(tags: Tags): string {
+    const keys = this.keyScratch;
+    keys.length = 0;
+    for (const k of Object.keys(tags)) if (this.keyRefs.has(k)) keys.push(k);
+    if (keys.length > 1) keys.sort();
+    let out = '{';
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      const v = tags[k]!;
+      if (i > 0) out += ',';
+      out += JSON.stringify(k);
+      out += ':';
+      out += typeof v === 'object' ? canonicalTagsJson(v as Tags) : JSON.stringify(v);
+    }
+    return out + '}';
   }
 
   private bumpKey(k: string, d: number): void {

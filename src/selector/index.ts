@@ -54,11 +54,22 @@ export function selectorKeys(s: Selector): Set<string> {
  * @example canonicalSelector("env=='prod'") // 'env == "prod"'
  */
 export function canonicalSelector(text: string): string {
-  return printSelector(parseSelector(text));
+  let c = canonical.get(text);
+  if (c === undefined) {
+    c = printSelector(parseSelectorCached(text));
+    if (canonical.size >= MEMO_LIMIT) canonical.clear();
+    canonical.set(text, c);
+  }
+  return c;
 }
 
-/** Memo size bound: past it the memo starts over (selectors in a deployment are few). */
-const MEMO_LIMIT = 10_000;
+/**
+ * Memo size bound: past it a memo starts over. A deployment has a few selectors per
+ * policy; the bound sits well above the 10,000-policy scale of design.md §6, since a
+ * memo that starts over in the middle of a load re-parses everything after it.
+ */
+const MEMO_LIMIT = 100_000;
+const canonical = new Map<string, string>();
 const parsed = new Map<string, Selector>();
 const compiled = new Map<string, TagPredicate>();
 
