@@ -8,7 +8,7 @@
  * (src/model/validate.ts runs first).
  */
 import { VnpError } from '../model/errors.js';
-import { cidrContains, parseCidr, parseIp } from '../model/net.js';
+import { cidrContains, cidrLast, parseCidr, parseIp } from '../model/net.js';
 import { NameIndex } from './name-index.js';
 import { addressesOf } from './parsed-addresses.js';
 import {
@@ -126,40 +126,43 @@ export class ModelState {
   }
 
   private checkInterface(doc: Interface, view: ViewFn, overlayAddr: Map<string, string>): void {
-    const where = `Interface "${doc.name}"`;
+    // Messages are built only when thrown (no per-record strings or closures): this
+    // runs once per record of a load.
     const subnet = view('Subnet', doc.subnet);
     if (!subnet)
-      throw new VnpError('VNP_ERR_REFERENCE', `${where}: subnet: no Subnet named "${doc.subnet}"`, {
-        field: 'subnet',
-        kind: 'Subnet',
-        name: doc.subnet,
-      });
+      throw new VnpError(
+        'VNP_ERR_REFERENCE',
+        `${interfaceWhere(doc)}: subnet: no Subnet named "${doc.subnet}"`,
+        { field: 'subnet', kind: 'Subnet', name: doc.subnet },
+      );
     if (doc.instance !== undefined && !view('Instance', doc.instance)) {
       throw new VnpError(
         'VNP_ERR_REFERENCE',
-        `${where}: instance: no Instance named "${doc.instance}"`,
+        `${interfaceWhere(doc)}: instance: no Instance named "${doc.instance}"`,
         { field: 'instance', kind: 'Instance', name: doc.instance },
       );
     }
-    const cidr = parseCidrCached(subnet.cidr);
+    const range = subnetRange(subnet.cidr);
     const addrs = addressesOf(doc);
     // Most interfaces have one address: no set to tell duplicates apart then.
     const seen = addrs.length > 1 ? new Set<string>() : undefined;
     for (let i = 0; i < addrs.length; i++) {
       const { text, ip, key } = addrs[i]!;
-      const field = `ips[${i}]`;
-      if (!ip || !cidr || !cidrContains(cidr, ip)) {
+      if (!ip || !range || ip.family !== range.family || ip.value < range.lo || ip.value > range.hi)
         throw new VnpError(
           'VNP_ERR_ADDRESS',
-          `${where}: ${field}: ${text} is not inside subnet "${subnet.name}" (${subnet.cidr})`,
-          { field, expected: `an address in ${subnet.cidr}` },
+          `${interfaceWhere(doc)}: ${ipsField(i)}: ${text} is not inside subnet "${subnet.name}" (${subnet.cidr})`,
+          { field: ipsField(i), expected: `an address in ${subnet.cidr}` },
         );
-      }
       const k = key!;
       if (seen?.has(k))
-        throw new VnpError('VNP_ERR_ADDRESS', `${where}: ${field}: ${text} is listed twice`, {
-          field,
-        });
+        throw new VnpError(
+          'VNP_ERR_ADDRESS',
+          `${interfaceWhere(doc)}: ${ipsField(i)}: ${text} is listed twice`,
+          {
+            field: ipsField(i),
+          },
+        );
       seen?.add(k);
       const owner = this.addrOwner.get(k);
       if (owner !== undefined && owner !== doc.name) {
@@ -167,8 +170,8 @@ export class ModelState {
         if (ownerNow && addressesOf(ownerNow).some((a) => a.key === k)) {
           throw new VnpError(
             'VNP_ERR_ADDRESS',
-            `${where}: ${field}: ${text} is already used by interface "${owner}"`,
-            { field, owner },
+            `${interfaceWhere(doc)}: ${ipsField(i)}: ${text} is already used by interface "${owner}"`,
+            { field: ipsField(i), owner },
           );
         }
       }
@@ -176,8 +179,8 @@ export class ModelState {
       if (other !== undefined && other !== doc.name) {
         throw new VnpError(
           'VNP_ERR_ADDRESS',
-          `${where}: ${field}: ${text} is also given to interface "${other}" in this batch`,
-          { field, owner: other },
+          `${interfaceWhere(doc)}: ${ipsField(i)}: ${text} is also given to interface "${other}" in this batch`,
+          { field: ipsField(i), owner: other },
         );
       }
       overlayAddr.set(k, doc.name);
@@ -277,16 +280,30 @@ export class ModelState {
   }
 }
 
-const cidrMemo = new Map<string, ReturnType<typeof parseCidr>>();
-/** Subnet prefixes are few and re-read for every record: parse each once. */
-function parseCidrCached(text: string): ReturnType<typeof parseCidr> {
-  let c = cidrMemo.get(text);
-  if (c === undefined && !cidrMemo.has(text)) {
-    if (cidrMemo.size > 10_000) cidrMemo.clear();
-    c = parseCidr(text);
-    cidrMemo.set(text, c);
+const interfaceWhere = (doc: Interface): string => `Interface "${doc.name}"`;
+const ipsField = (i: number): string => `ips[${i}]`;
+
+/** A subnet's addresses as an inclusive range (what `cidrContains` tests). */
+interface SubnetRange {
+  family: 4 | 6;
+  lo: bigint;
+  hi: bigint;
+}
+
+const rangeMemo = new Map<string, SubnetRange | undefined>();
+/**
+ * Subnet prefixes are few and re-read for every record: parse each once, and keep its
+ * last address too (computing it allocates BigInts on every call).
+ */
+function subnetRange(text: string): SubnetRange | undefined {
+  let r = rangeMemo.get(text);
+  if (r === undefined && !rangeMemo.has(text)) {
+    if (rangeMemo.size > 10_000) rangeMemo.clear();
+    const c = parseCidr(text);
+    r = c && { family: c.family, lo: c.base, hi: cidrLast(c) };
+    rangeMemo.set(text, r);
   }
-  return c;
+  return r;
 }
 
 /** The batch's documents by kind and name (null = deleted). */

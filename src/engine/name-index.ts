@@ -9,6 +9,8 @@
  *   byInstance.add('vm-1', 'eth0');
  *   [...byInstance.get('vm-1')]; // ['eth0']
  */
+const NONE: readonly string[] = Object.freeze([]);
+
 export class NameIndex {
   private readonly map = new Map<string, string | Set<string>>();
 
@@ -34,7 +36,7 @@ export class NameIndex {
   /** The names under `key`, in insertion order (empty when none). */
   get(key: string): Iterable<string> {
     const cur = this.map.get(key);
-    if (cur === undefined) return [];
+    if (cur === undefined) return NONE;
     return typeof cur === 'string' ? [cur] : cur;
   }
 }

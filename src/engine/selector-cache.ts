@@ -50,6 +50,7 @@ export class SelectorCache {
   private readonly always = new Set<SelectorEntry>();
   /** Reused by projectedKey (one array, not one per record). */
   private readonly keyScratch: string[] = [];
+  private readonly quotedKeys = new Map<string, string>();
 
   /** Retains (creating if needed) the entry for selector text. Throws on a syntax error. */
   retain(text: string): SelectorEntry {
@@ -161,11 +162,21 @@ export class SelectorCache {
       const k = keys[i]!;
       const v = tags[k]!;
       if (i > 0) out += ',';
-      out += JSON.stringify(k);
+      out += this.quoted(k);
       out += ':';
       out += typeof v === 'object' ? canonicalTagsJson(v as Tags) : JSON.stringify(v);
     }
     return out + '}';
+  }
+
+  /** JSON text of a relevant key (few distinct keys, quoted once each). */
+  private quoted(k: string): string {
+    let q = this.quotedKeys.get(k);
+    if (q === undefined) {
+      if (this.quotedKeys.size > 10_000) this.quotedKeys.clear();
+      this.quotedKeys.set(k, (q = JSON.stringify(k)));
+    }
+    return q;
   }
 
   private bumpKey(k: string, d: number): void {
