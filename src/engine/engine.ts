@@ -19,7 +19,13 @@
  *   e.check({ src: 'web-1', dst: 'db-1', protocol: 'tcp', port: 5432 }).verdict; // 'allow' | 'deny'
  */
 import { VnpError } from '../model/errors.js';
-import type { Direction } from '../model/host-state.js';
+import type {
+  DefaultState,
+  Direction,
+  IpcacheEntry,
+  RemoteRecord,
+  SideState,
+} from '../model/host-state.js';
 import { IDENTITY_WORLD, type HostState } from '../model/host-state.js';
 import { formatIp, ipKey, parseIp, type Ip } from '../model/net.js';
 import { canonicalTagsJson } from '../model/tags.js';
@@ -49,6 +55,8 @@ import { explainSide, notEvaluated, sameRecordSide, type PeerEndpoint } from './
 import {
   buildHostIndex,
   buildHostState,
+  identityDefaults,
+  identitySides,
   type HostIndex,
   type HostStateContext,
 } from './host-state-builder.js';
@@ -138,7 +146,7 @@ export class Engine {
   /** src identity → dst identity → final verdict table (see pairTable). */
   private pairCache: (Map<number, PortTable> | undefined)[] = [];
   private pairCount = 0;
-  /** Shared part of every host's state; rebuilt after a change. */
+  /** Shared part of every host's state; built on first use, then updated per change. */
   private hostIndex: HostIndex | undefined;
 
   constructor(opts: EngineOptions = {}) {
@@ -238,8 +246,11 @@ export class Engine {
     }
     this.finishDefaults(d);
     this.clearPairs();
-    this.hostIndex = undefined;
-    return d.build();
+    const delta = d.build();
+    // A quiet batch (a load) records no names: rebuild the index on first use.
+    if (quiet) this.hostIndex = undefined;
+    else this.hostIndex?.update(delta.records, this.hostContext());
+    return delta;
   }
 
   /** Bound identity allocations (in use or in grace), for persisting them. */
@@ -497,11 +508,36 @@ export class Engine {
     );
   }
 
-  /** Everything one host's PEP needs (design.md §3–§4). */
+  /** Everything one host's PEP needs (design.md §3–§4). O(records): for snapshots. */
   hostState(host: string, revision: number): HostState {
     const ctx = this.hostContext();
-    this.hostIndex ??= buildHostIndex(ctx);
-    return buildHostState(host, revision, this.hostIndex, ctx);
+    return buildHostState(host, revision, this.index(ctx), ctx);
+  }
+
+  /**
+   * A record as other hosts' states list it (undefined: no such record, or not
+   * attached to an instance on a host). O(1): what a delta feed reads per changed record.
+   */
+  remoteRecord(name: string): RemoteRecord | undefined {
+    return this.index().record(name)?.attached?.remote;
+  }
+
+  /** A record's ipcache entries, as every host state lists them (none: no such record). */
+  ipcacheOf(name: string): readonly IpcacheEntry[] {
+    return this.index().record(name)?.ipcache ?? [];
+  }
+
+  /**
+   * The sides and defaults of an identity as the state of any host holding one of its
+   * records lists them (the same on every such host), without building a host state.
+   */
+  identityState(id: number): { sides: SideState[]; defaults: DefaultState } {
+    const ctx = this.hostContext();
+    return { sides: identitySides(id, this.index(ctx), ctx), defaults: identityDefaults(id, ctx) };
+  }
+
+  private index(ctx: HostStateContext = this.hostContext()): HostIndex {
+    return (this.hostIndex ??= buildHostIndex(ctx));
   }
 
   private hostContext(): HostStateContext {
@@ -539,10 +575,15 @@ export class Engine {
     }
     const ids = new Set<number>([...delta.sides.map((s) => s.identity), ...delta.defaults]);
     const out = new Set<string>(delta.hosts);
-    for (const r of this.records.values()) {
-      if (!ids.has(r.identity) && !delta.records.includes(r.name)) continue;
+    // Through the identities' record sets: O(affected records), not O(records).
+    const names = new Set<string>(delta.records);
+    for (const id of ids) for (const n of this.ids.get(id)?.records ?? []) names.add(n);
+    for (const name of names) {
+      const r = this.records.get(name);
       const h =
-        r.doc.instance === undefined ? undefined : this.model.get('Instance', r.doc.instance)?.host;
+        r?.doc.instance === undefined
+          ? undefined
+          : this.model.get('Instance', r.doc.instance)?.host;
       if (h !== undefined) out.add(h);
     }
     return out;
@@ -881,26 +922,30 @@ export class Engine {
       }
       return;
     }
-    const tags = this.cache.project(doc.tags);
-    const key = canonicalTagsJson(tags);
+    const key = this.cache.projectedKey(doc.tags);
     let identity = rec?.identity;
     if (rec === undefined || this.ids.get(rec.identity)?.key !== key) {
-      identity = this.acquire(key, tags, name, newIds, d);
+      identity = this.acquire(key, doc.tags, name, newIds, d);
       if (rec) {
         this.alloc.release(rec.identity, now);
         this.ids.get(rec.identity)?.records.delete(name);
       }
     }
     const ips = addressesOf(doc).map((a) => a.ip!);
+    if (rec) this.noteAddressChanges(rec, ips, identity!, d);
+    else for (const ip of ips) d.ipUpsert(ip, identity!);
+    this.records.set(name, { name, doc: doc as RecordState['doc'], ips, identity: identity! });
+  }
+
+  /** The ipcache changes of a re-derived record (a new record upserts all its addresses). */
+  private noteAddressChanges(rec: RecordState, ips: Ip[], identity: number, d: DeltaBuilder): void {
     const keep = new Set(ips.map(ipKey));
     // An address this record gave up may already belong to another record of the batch.
-    if (rec)
-      for (const ip of rec.ips)
-        if (!keep.has(ipKey(ip)) && !this.model.addrOwner.has(ipKey(ip))) d.ipRemove(ipKey(ip), ip);
-    const changedId = rec?.identity !== identity;
-    const had = new Set(rec?.ips.map(ipKey) ?? []);
-    for (const ip of ips) if (changedId || !had.has(ipKey(ip))) d.ipUpsert(ip, identity!);
-    this.records.set(name, { name, doc: doc as RecordState['doc'], ips, identity: identity! });
+    for (const ip of rec.ips)
+      if (!keep.has(ipKey(ip)) && !this.model.addrOwner.has(ipKey(ip))) d.ipRemove(ipKey(ip), ip);
+    const changedId = rec.identity !== identity;
+    const had = new Set(rec.ips.map(ipKey));
+    for (const ip of ips) if (changedId || !had.has(ipKey(ip))) d.ipUpsert(ip, identity);
   }
 
   /** The relevant key set changed: re-key identities in place where their records agree, else re-derive. */
@@ -913,9 +958,9 @@ export class Engine {
     for (const [id, names] of byIdentity) {
       const keys = new Map<string, Tags>();
       for (const n of names) {
-        const tags = this.cache.project(this.records.get(n)!.doc.tags);
-        const key = canonicalTagsJson(tags);
-        keys.set(key, tags);
+        const tags = this.records.get(n)!.doc.tags;
+        const key = this.cache.projectedKey(tags);
+        if (!keys.has(key)) keys.set(key, tags);
         recordKeys.set(n, key);
       }
       const info = this.ids.get(id)!;
@@ -928,18 +973,20 @@ export class Engine {
       groups.sort((a, b) => b.n - a.n || (a.key < b.key ? -1 : 1));
       const main = groups[0]!;
       if (main.key !== info.key && this.alloc.idOf(main.key) === undefined) {
+        const tags = this.cache.project(main.tags);
         this.alloc.rekey(id, main.key);
-        this.ids.retag(info, main.key, main.tags);
-        d.identitiesAdded.set(id, main.tags);
+        this.ids.retag(info, main.key, tags);
+        d.identitiesAdded.set(id, tags);
       }
       for (const n of names) if (recordKeys.get(n) !== info.key) perRecord.push(n);
     }
     for (const n of perRecord.sort()) this.rederive(n, now, d, newIds);
   }
 
+  /** The identity for `key` (a record's tags `recordTags` projected), one more record on it. */
   private acquire(
     key: string,
-    tags: Tags,
+    recordTags: Tags,
     record: string,
     newIds: number[],
     d: DeltaBuilder,
@@ -947,6 +994,7 @@ export class Engine {
     const { id } = this.alloc.retain(key);
     let info = this.ids.get(id);
     if (!info) {
+      const tags = this.cache.project(recordTags);
       info = { id, key, tags, records: new Set(), partitions: [] };
       this.ids.add(info);
       newIds.push(id);

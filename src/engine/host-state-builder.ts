@@ -47,38 +47,112 @@ export interface HostStateContext {
   settings: Settings;
 }
 
-/**
- * What every host's state shares at one model version: the ipcache, the attached
- * records (as local and remote entries) and the sorted address book. Built once per
- * engine change, not once per host.
- */
-export interface HostIndex {
-  ipcache: HostState['ipcache'];
-  attached: { host: string; local: LocalRecord; remote: RemoteRecord }[];
-  addressBook: AddressOwner[];
+/** One record as every host's state shows it: its ipcache entries and, when attached, its local/remote forms. */
+export interface IndexedRecord {
+  /** The record's addresses (its entries in the address book). */
+  ips: readonly Ip[];
+  ipcache: IpcacheEntry[];
+  attached?: { host: string; local: LocalRecord; remote: RemoteRecord };
 }
 
-export function buildHostIndex(ctx: HostStateContext): HostIndex {
-  const ipcache: HostState['ipcache'] = [];
-  const attached: HostIndex['attached'] = [];
-  const sorted = [...ctx.records.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-  for (const r of sorted) {
-    const ips = r.ips.map(formatIp);
-    for (const ip of ips) ipcache.push({ ip, identity: r.identity });
-    const inst = r.doc.instance;
-    const h = inst === undefined ? undefined : ctx.instanceHost(inst);
-    if (h === undefined || inst === undefined) continue;
-    const subnet = ctx.subnet(r.doc.subnet);
-    const base = {
-      name: r.name,
-      identity: r.identity,
-      ips,
-      mac: r.doc.mac ?? '',
-      subnet: r.doc.subnet,
-      ...(subnet?.vni !== undefined ? { vni: subnet.vni } : {}),
-    };
-    const netns = ctx.instanceNetns(inst);
-    attached.push({
+type IpcacheEntry = HostState['ipcache'][number];
+
+/**
+ * What every host's state shares at one model version: the ipcache, the attached
+ * records (as local and remote entries) and the sorted address book.
+ *
+ * Maintained incrementally: `update(names)` re-reads only the named records (the
+ * engine delta's), so a write costs O(changed records · log records), not O(records).
+ * The sorted arrays a full host state lists (`ipcache`, `attached`) are materialised
+ * on first use after a change — only snapshots need them.
+ */
+export class HostIndex {
+  private readonly byName = new Map<string, IndexedRecord>();
+  /** Every record address, sorted by (family, value): CIDR entries split at these. */
+  readonly addressBook: AddressOwner[] = [];
+  private lists: { ipcache: HostState['ipcache']; attached: Attached[] } | undefined;
+
+  constructor(ctx: HostStateContext) {
+    for (const r of ctx.records.values()) {
+      this.byName.set(r.name, indexedRecord(r, ctx));
+      for (const ip of r.ips) this.addressBook.push({ ip, identity: r.identity });
+    }
+    this.addressBook.sort(compareOwners);
+  }
+
+  /** Re-read the named records (added, changed or removed) from `ctx`. */
+  update(names: Iterable<string>, ctx: HostStateContext): void {
+    for (const name of names) {
+      const old = this.byName.get(name);
+      if (old) for (const ip of old.ips) this.removeAddress(ip);
+      const r = ctx.records.get(name);
+      if (!r) {
+        this.byName.delete(name);
+      } else {
+        const next = indexedRecord(r, ctx);
+        this.byName.set(name, next);
+        for (const ip of r.ips) insertOwner(this.addressBook, { ip, identity: r.identity });
+      }
+      this.lists = undefined;
+    }
+  }
+
+  /** A record's entries (undefined: no such record). */
+  record(name: string): IndexedRecord | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Every record's ipcache entries, by record name. */
+  get ipcache(): HostState['ipcache'] {
+    return this.sortedLists().ipcache;
+  }
+
+  /** Every attached record, by name. */
+  get attached(): readonly Attached[] {
+    return this.sortedLists().attached;
+  }
+
+  private sortedLists(): { ipcache: HostState['ipcache']; attached: Attached[] } {
+    if (this.lists) return this.lists;
+    const ipcache: HostState['ipcache'] = [];
+    const attached: Attached[] = [];
+    for (const name of [...this.byName.keys()].sort((a, b) => (a < b ? -1 : 1))) {
+      const r = this.byName.get(name)!;
+      ipcache.push(...r.ipcache);
+      if (r.attached) attached.push(r.attached);
+    }
+    return (this.lists = { ipcache, attached });
+  }
+
+  private removeAddress(ip: Ip): void {
+    const i = ownerIndex(this.addressBook, ip);
+    if (i < this.addressBook.length && compareIps(this.addressBook[i]!.ip, ip) === 0)
+      this.addressBook.splice(i, 1);
+  }
+}
+
+type Attached = NonNullable<IndexedRecord['attached']>;
+
+function indexedRecord(r: RecordState, ctx: HostStateContext): IndexedRecord {
+  const ips = r.ips.map(formatIp);
+  const ipcache = ips.map((ip) => ({ ip, identity: r.identity }));
+  const inst = r.doc.instance;
+  const h = inst === undefined ? undefined : ctx.instanceHost(inst);
+  if (h === undefined || inst === undefined) return { ips: r.ips, ipcache };
+  const subnet = ctx.subnet(r.doc.subnet);
+  const base = {
+    name: r.name,
+    identity: r.identity,
+    ips,
+    mac: r.doc.mac ?? '',
+    subnet: r.doc.subnet,
+    ...(subnet?.vni !== undefined ? { vni: subnet.vni } : {}),
+  };
+  const netns = ctx.instanceNetns(inst);
+  return {
+    ips: r.ips,
+    ipcache,
+    attached: {
       host: h,
       local: {
         ...base,
@@ -87,9 +161,13 @@ export function buildHostIndex(ctx: HostStateContext): HostIndex {
         ...(netns !== undefined ? { netns } : {}),
       },
       remote: { ...base, host: h },
-    });
-  }
-  return { ipcache, attached, addressBook: sortedAddresses(sorted) };
+    },
+  };
+}
+
+/** The shared index of the model in `ctx` (a full build). */
+export function buildHostIndex(ctx: HostStateContext): HostIndex {
+  return new HostIndex(ctx);
 }
 
 /**
@@ -110,12 +188,7 @@ export function buildHostState(
   }
   const localIds = [...new Set(locals.map((l) => l.identity))].sort((a, b) => a - b);
   const sides: SideState[] = [];
-  for (const id of localIds)
-    for (const dir of ['egress', 'ingress'] as const) {
-      const side = sideState(ctx.side(id, dir), index.addressBook);
-      const routes = dir === 'egress' ? routeEntries(ctx, id, index.addressBook) : undefined;
-      sides.push(routes ? { ...side, routes } : side);
-    }
+  for (const id of localIds) sides.push(...identitySides(id, index, ctx));
   const steering = ctx.steering();
   return {
     host,
@@ -127,6 +200,22 @@ export function buildHostState(
     defaults: localIds.map((id) => defaultState(id, ctx)),
     ...(steering.length ? { steering } : {}),
   };
+}
+
+/** A local identity's egress and ingress sides, as in any host state that holds it. */
+export function identitySides(id: number, index: HostIndex, ctx: HostStateContext): SideState[] {
+  const out: SideState[] = [];
+  for (const dir of ['egress', 'ingress'] as const) {
+    const side = sideState(ctx.side(id, dir), index.addressBook);
+    const routes = dir === 'egress' ? routeEntries(ctx, id, index.addressBook) : undefined;
+    out.push(routes ? { ...side, routes } : side);
+  }
+  return out;
+}
+
+/** A local identity's defaults, as in any host state that holds it. */
+export function identityDefaults(id: number, ctx: HostStateContext): DefaultState {
+  return defaultState(id, ctx);
 }
 
 /** The disjoint route entries of an identity; undefined when no route applies to it. */
@@ -151,13 +240,28 @@ interface AddressOwner {
   identity: number;
 }
 
-function sortedAddresses(records: readonly RecordState[]): AddressOwner[] {
-  const out: AddressOwner[] = [];
-  for (const r of records) for (const ip of r.ips) out.push({ ip, identity: r.identity });
-  return out.sort(
-    (a, b) =>
-      a.ip.family - b.ip.family || (a.ip.value < b.ip.value ? -1 : a.ip.value > b.ip.value ? 1 : 0),
-  );
+function compareIps(a: Ip, b: Ip): number {
+  return a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+}
+
+function compareOwners(a: AddressOwner, b: AddressOwner): number {
+  return compareIps(a.ip, b.ip);
+}
+
+/** First position in the sorted book whose address is not below `ip`. */
+function ownerIndex(book: readonly AddressOwner[], ip: Ip): number {
+  let lo = 0;
+  let hi = book.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareIps(book[mid]!.ip, ip) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function insertOwner(book: AddressOwner[], o: AddressOwner): void {
+  book.splice(ownerIndex(book, o.ip), 0, o);
 }
 
 function sideState(side: ResolvedSide, book: readonly AddressOwner[]): SideState {
@@ -234,8 +338,10 @@ function cidrEntries<E>(
     for (const e of entries(t)) out.push({ ...e, range });
   };
   let cur = seg.lo;
-  for (const a of book) {
-    if (a.ip.family !== seg.family || a.ip.value < seg.lo || a.ip.value > seg.hi) continue;
+  // The book is sorted: only the addresses inside the segment are visited.
+  for (let i = ownerIndex(book, { family: seg.family, value: seg.lo }); i < book.length; i++) {
+    const a = book[i]!;
+    if (a.ip.family !== seg.family || a.ip.value > seg.hi) break;
     if (a.ip.value > cur) push(cur, a.ip.value - 1n, outside);
     const peerRules = side.rules
       .map((_, i) =>

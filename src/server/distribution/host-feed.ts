@@ -26,13 +26,11 @@ import type {
   DefaultState,
   HostState,
   IpcacheEntry,
+  RemoteRecord,
   SideState,
   SteerClass,
 } from '../../model/host-state.js';
 import type { ChangeRecord } from '../../store/types.js';
-
-/** A host name no PEP can have: its hostState lists every record as remote. */
-const NO_HOST = '';
 
 /** Identity-local state cached once for all hosts. */
 interface IdentityState {
@@ -94,8 +92,16 @@ export class HostFeed {
   private readonly steps: FeedStep[] = [];
   private records = new Map<string, { rec: DeltaRecord; json: string }>();
   private ipcache = new Map<string, number>();
+  /** Every record's addresses as last read (attached or not): its ipcache entries. */
+  private readonly ipsOf = new Map<string, string[]>();
   private steeringJson = '[]';
   private readonly hostLocal = new Map<string, Map<number, number>>();
+  /** Per identity: on how many hosts it is local. */
+  private readonly localHosts = new Map<number, number>();
+  /** Net changes of hosts' local identity sets since the last step (true: gained). */
+  private hostIdChanges = new Map<string, Map<number, boolean>>();
+  /** Identities that stopped being local somewhere since the last refresh. */
+  private readonly maybeGone = new Set<number>();
   private readonly ids = new Map<number, IdentityState>();
   private readonly listeners = new Set<(step: FeedStep) => void>();
   private readonly ringSize: number;
@@ -116,11 +122,14 @@ export class HostFeed {
     this.steps.length = 0;
     this.records.clear();
     this.ipcache.clear();
+    this.ipsOf.clear();
     this.hostLocal.clear();
+    this.localHosts.clear();
     this.ids.clear();
     this.revision = revision;
     this.steeringJson = JSON.stringify(this.engine().steering());
     this.rebuildWorld();
+    this.hostIdChanges.clear();
     this.refreshIds(new Set(this.localIdsEverywhere()));
   }
 
@@ -128,7 +137,6 @@ export class HostFeed {
   onRecord(record: ChangeRecord, delta: EngineDelta | undefined): void {
     const from = this.revision;
     const engine = this.engine();
-    const before = this.snapshotHostIds();
     let worldChange: ReturnType<HostFeed['rebuildWorld']> | undefined;
     if (
       delta === undefined ||
@@ -138,7 +146,7 @@ export class HostFeed {
       delta.ipcacheRemove.length > 0
     )
       worldChange = this.rebuildWorld(delta === undefined ? undefined : new Set(delta.records));
-    const hostIds = this.diffHostIds(before);
+    const hostIds = this.takeHostIds();
     const candidates = new Set<number>();
     if (delta === undefined) for (const id of this.localIdsEverywhere()) candidates.add(id);
     else {
@@ -384,60 +392,64 @@ export class HostFeed {
   }
 
   /**
-   * Recompute records and ipcache from the engine; returns what changed. Only records
-   * in `candidates` (the engine's changed records) are re-serialised and compared;
-   * undefined: all.
+   * Re-read records and ipcache entries from the engine and return what changed:
+   * only the records in `candidates` (the engine's changed records), so a step costs
+   * O(changed records), not O(records); undefined: every record (reset, reload).
    */
   private rebuildWorld(candidates?: ReadonlySet<string>): {
     ipcache?: { upsert: IpcacheEntry[]; remove: string[] };
     records?: { upsert: DeltaRecord[]; remove: string[] };
   } {
     const engine = this.engine();
-    const all = engine.hostState(NO_HOST, this.revision);
-    const records = new Map<string, { rec: DeltaRecord; json: string }>();
+    const names = new Set(candidates ?? []);
+    if (candidates === undefined) {
+      for (const doc of engine.list('Interface')) names.add(doc.name);
+      for (const n of this.ipsOf.keys()) names.add(n);
+      for (const n of this.records.keys()) names.add(n);
+    }
     const upsert: DeltaRecord[] = [];
-    for (const r of all.remotes) {
-      const old = this.records.get(r.name);
-      if (old && candidates && !candidates.has(r.name)) {
-        records.set(r.name, old);
-        continue;
+    const removed: string[] = [];
+    const ipOld = new Set<string>();
+    const ipNew = new Map<string, number>();
+    for (const name of [...names].sort()) {
+      const old = this.records.get(name);
+      const r = engine.remoteRecord(name);
+      if (r === undefined) {
+        if (old) {
+          removed.push(name);
+          this.unindex(old.rec);
+          this.records.delete(name);
+        }
+      } else {
+        const rec = this.deltaRecord(r);
+        const json = JSON.stringify(rec);
+        if (old?.json !== json) {
+          upsert.push(this.withUnderlay(rec));
+          if (old) this.unindex(old.rec);
+          this.index(rec);
+        }
+        this.records.set(name, { rec, json });
       }
-      const doc = engine.get('Interface', r.name) as { instance?: string } | undefined;
-      const instance = doc?.instance ?? '';
-      const subnet = engine.get('Subnet', r.subnet) as { cidr?: string } | undefined;
-      const inst = engine.get('Instance', instance) as { netns?: string } | undefined;
-      const rec: DeltaRecord = {
-        name: r.name,
-        identity: r.identity,
-        ips: r.ips,
-        mac: r.mac,
-        subnet: r.subnet,
-        ...(r.vni !== undefined ? { vni: r.vni } : {}),
-        host: r.host,
-        cidr: subnet?.cidr ?? '',
-        instance,
-        ...(inst?.netns !== undefined ? { netns: inst.netns } : {}),
-      };
-      const json = JSON.stringify(rec);
-      records.set(r.name, { rec, json });
-      if (this.records.get(r.name)?.json !== json) upsert.push(this.withUnderlay(rec));
+      for (const ip of this.ipsOf.get(name) ?? []) ipOld.add(ip);
+      const entries = engine.ipcacheOf(name);
+      for (const e of entries) ipNew.set(e.ip, e.identity);
+      if (entries.length)
+        this.ipsOf.set(
+          name,
+          entries.map((e) => e.ip),
+        );
+      else this.ipsOf.delete(name);
     }
-    const removed = [...this.records.keys()].filter((n) => !records.has(n)).sort();
-    for (const name of removed) this.unindex(this.records.get(name)!.rec);
-    for (const r of upsert) {
-      const old = this.records.get(r.name);
-      if (old) this.unindex(old.rec);
-      this.index(r);
-    }
-    this.records = records;
-    const ipcache = new Map<string, number>();
+    // An address another changed record took over stays: addresses are unique, so
+    // one held by a record outside `names` cannot have been held by one inside.
     const ipUpsert: IpcacheEntry[] = [];
-    for (const e of all.ipcache) {
-      ipcache.set(e.ip, e.identity);
-      if (this.ipcache.get(e.ip) !== e.identity) ipUpsert.push({ ip: e.ip, identity: e.identity });
+    for (const [ip, identity] of ipNew) {
+      ipOld.delete(ip);
+      if (this.ipcache.get(ip) === identity) continue;
+      ipUpsert.push({ ip, identity });
+      this.ipcache.set(ip, identity);
     }
-    const ipRemove = [...this.ipcache.keys()].filter((ip) => !ipcache.has(ip)).sort();
-    this.ipcache = ipcache;
+    const ipRemove = [...ipOld].filter((ip) => this.ipcache.delete(ip)).sort();
     return {
       ...(ipUpsert.length || ipRemove.length
         ? { ipcache: { upsert: ipUpsert.sort((a, b) => (a.ip < b.ip ? -1 : 1)), remove: ipRemove } }
@@ -446,86 +458,108 @@ export class HostFeed {
     };
   }
 
+  /** The wire form of an attached record (its instance and subnet details filled in). */
+  private deltaRecord(r: RemoteRecord): DeltaRecord {
+    const engine = this.engine();
+    const doc = engine.get('Interface', r.name) as { instance?: string } | undefined;
+    const instance = doc?.instance ?? '';
+    const subnet = engine.get('Subnet', r.subnet) as { cidr?: string } | undefined;
+    const inst = engine.get('Instance', instance) as { netns?: string } | undefined;
+    return {
+      name: r.name,
+      identity: r.identity,
+      ips: r.ips,
+      mac: r.mac,
+      subnet: r.subnet,
+      ...(r.vni !== undefined ? { vni: r.vni } : {}),
+      host: r.host,
+      cidr: subnet?.cidr ?? '',
+      instance,
+      ...(inst?.netns !== undefined ? { netns: inst.netns } : {}),
+    };
+  }
+
   private index(r: DeltaRecord): void {
     let m = this.hostLocal.get(r.host);
     if (!m) this.hostLocal.set(r.host, (m = new Map()));
-    m.set(r.identity, (m.get(r.identity) ?? 0) + 1);
+    const n = m.get(r.identity) ?? 0;
+    m.set(r.identity, n + 1);
+    if (n > 0) return;
+    this.noteHostId(r.host, r.identity, true);
+    this.localHosts.set(r.identity, (this.localHosts.get(r.identity) ?? 0) + 1);
   }
 
   private unindex(r: DeltaRecord): void {
     const m = this.hostLocal.get(r.host);
     if (!m) return;
     const n = (m.get(r.identity) ?? 0) - 1;
-    if (n > 0) m.set(r.identity, n);
-    else m.delete(r.identity);
+    if (n > 0) {
+      m.set(r.identity, n);
+      return;
+    }
+    m.delete(r.identity);
     if (m.size === 0) this.hostLocal.delete(r.host);
+    this.noteHostId(r.host, r.identity, false);
+    const hosts = (this.localHosts.get(r.identity) ?? 0) - 1;
+    if (hosts > 0) this.localHosts.set(r.identity, hosts);
+    else {
+      this.localHosts.delete(r.identity);
+      this.maybeGone.add(r.identity);
+    }
   }
 
-  private snapshotHostIds(): Map<string, Set<number>> {
-    const out = new Map<string, Set<number>>();
-    for (const [h, m] of this.hostLocal) out.set(h, new Set(m.keys()));
-    return out;
+  /** A host gained or lost a local identity; a gain and a loss in one step cancel. */
+  private noteHostId(host: string, id: number, gained: boolean): void {
+    let m = this.hostIdChanges.get(host);
+    if (!m) this.hostIdChanges.set(host, (m = new Map()));
+    if (m.has(id) && m.get(id) !== gained) m.delete(id);
+    else m.set(id, gained);
   }
 
-  private diffHostIds(
-    before: Map<string, Set<number>>,
-  ): Map<string, { added: number[]; removed: number[] }> {
+  /** The net local identity changes per host since the last call. */
+  private takeHostIds(): Map<string, { added: number[]; removed: number[] }> {
     const out = new Map<string, { added: number[]; removed: number[] }>();
-    for (const h of new Set([...before.keys(), ...this.hostLocal.keys()])) {
-      const b = before.get(h) ?? new Set<number>();
-      const a = new Set(this.hostLocal.get(h)?.keys() ?? []);
-      const added = [...a].filter((id) => !b.has(id));
-      const removed = [...b].filter((id) => !a.has(id));
+    for (const [h, m] of this.hostIdChanges) {
+      const added: number[] = [];
+      const removed: number[] = [];
+      for (const [id, gained] of m) (gained ? added : removed).push(id);
       if (added.length || removed.length) out.set(h, { added, removed });
     }
+    this.hostIdChanges = new Map();
     return out;
   }
 
   private localIdsEverywhere(): Set<number> {
-    const out = new Set<number>();
-    for (const m of this.hostLocal.values()) for (const id of m.keys()) out.add(id);
-    return out;
+    return new Set(this.localHosts.keys());
   }
 
   /**
    * Recompute the cached sides/defaults of `candidates` that are local somewhere
-   * (one hostState per representative host); forget identities local nowhere.
+   * (from the engine, per identity); forget identities local nowhere.
    * Returns those whose serialised form changed.
    */
   private refreshIds(candidates: Set<number>): Set<number> {
-    const local = new Map<number, string>();
-    for (const [h, m] of this.hostLocal)
-      for (const id of m.keys()) if (!local.has(id)) local.set(id, h);
-    for (const id of [...this.ids.keys()]) if (!local.has(id)) this.ids.delete(id);
+    for (const id of this.maybeGone) if (!this.localHosts.has(id)) this.ids.delete(id);
+    this.maybeGone.clear();
     const changed = new Set<number>();
-    const todo = new Set([...candidates].filter((id) => local.has(id)));
     const engine = this.engine();
-    while (todo.size > 0) {
-      const id = todo.values().next().value as number;
-      const host = local.get(id)!;
-      const hs = engine.hostState(host, this.revision);
-      const mine = new Set(hs.defaults.map((d) => d.identity));
-      for (const def of hs.defaults) {
-        if (!todo.has(def.identity)) continue;
-        todo.delete(def.identity);
-        const sides = hs.sides.filter((s) => s.identity === def.identity);
-        const next: IdentityState = {
-          sides,
-          defaults: def,
-          sidesJson: sides.map((s) => JSON.stringify(s)),
-          defaultsJson: JSON.stringify(def),
-        };
-        const prev = this.ids.get(def.identity);
-        if (
-          !prev ||
-          prev.defaultsJson !== next.defaultsJson ||
-          prev.sidesJson.join(',') !== next.sidesJson.join(',')
-        )
-          changed.add(def.identity);
-        this.ids.set(def.identity, next);
-      }
-      // Should not happen (the index says the host holds it); never loop forever.
-      if (!mine.has(id)) todo.delete(id);
+    for (const id of candidates) {
+      if (!this.localHosts.has(id)) continue;
+      const { sides, defaults } = engine.identityState(id);
+      const next: IdentityState = {
+        sides,
+        defaults,
+        sidesJson: sides.map((s) => JSON.stringify(s)),
+        defaultsJson: JSON.stringify(defaults),
+      };
+      const prev = this.ids.get(id);
+      if (
+        !prev ||
+        prev.defaultsJson !== next.defaultsJson ||
+        prev.sidesJson.join(',') !== next.sidesJson.join(',')
+      )
+        changed.add(id);
+      this.ids.set(id, next);
     }
     return changed;
   }
