@@ -12,24 +12,27 @@ import { parseSelectorCached } from '../selector/index.js';
 
 export function checkCompilable(doc: Document): void {
   if (doc.kind !== 'Policy' && doc.kind !== 'Partition') return;
-  const sel = (text: string, field: string) => {
+  // Field texts are built only when something is wrong: a load checks 10k policies.
+  const sel = (text: string, field: () => string) => {
     try {
       parseSelectorCached(text);
     } catch (e) {
       if (e instanceof VnpError)
-        throw new VnpError(e.code, `${doc.kind} "${doc.name}": ${field}: ${e.message}`, {
+        throw new VnpError(e.code, `${doc.kind} "${doc.name}": ${field()}: ${e.message}`, {
           ...e.details,
-          field,
+          field: field(),
         });
       throw e;
     }
   };
-  const peer = (p: Peer | undefined, field: string) => {
+  const peer = (p: Peer | undefined, list: string, i: number, key: string) => {
     if (!p) return;
-    if (p.selector !== undefined) sel(p.selector, `${field}.selector`);
-    for (const [i, c] of [p.cidr, ...(p.except ?? [])].entries()) {
+    const field = () => `${list}[${i}].${key}`;
+    if (p.selector !== undefined) sel(p.selector, () => `${field()}.selector`);
+    if (p.cidr === undefined && p.except === undefined) return;
+    for (const [k, c] of [p.cidr, ...(p.except ?? [])].entries()) {
       if (c !== undefined && !parseCidr(c)) {
-        const f = i === 0 ? `${field}.cidr` : `${field}.except[${i - 1}]`;
+        const f = k === 0 ? `${field()}.cidr` : `${field()}.except[${k - 1}]`;
         throw new VnpError(
           'VNP_ERR_VALIDATION',
           `${doc.kind} "${doc.name}": ${f}: expected a CIDR, got ${JSON.stringify(c)}`,
@@ -38,17 +41,33 @@ export function checkCompilable(doc: Document): void {
       }
     }
   };
-  if (doc.kind === 'Partition') sel(doc.selector, 'selector');
+  if (doc.kind === 'Partition') sel(doc.selector, () => 'selector');
   if (doc.kind !== 'Policy') return;
-  sel(doc.appliesTo, 'appliesTo');
+  sel(doc.appliesTo, () => 'appliesTo');
   for (const dir of ['ingress', 'egress'] as const) {
-    (doc[dir] ?? []).forEach((r, i) => {
-      peer(dir === 'ingress' ? r.from : r.to, `${dir}[${i}].${dir === 'ingress' ? 'from' : 'to'}`);
-      (r.ports ?? []).forEach((p, j) => parsePortSpec(p, `${dir}[${i}].ports[${j}]`));
-    });
+    const key = dir === 'ingress' ? 'from' : 'to';
+    const rules = doc[dir] ?? [];
+    for (let i = 0; i < rules.length; i++) {
+      peer(rules[i]![key], dir, i, key);
+      checkPorts(rules[i]!.ports, dir, i);
+    }
   }
   (doc.routes ?? []).forEach((r, i) => {
-    peer(r.to, `routes[${i}].to`);
-    (r.ports ?? []).forEach((p, j) => parsePortSpec(p, `routes[${i}].ports[${j}]`));
+    peer(r.to, 'routes', i, 'to');
+    checkPorts(r.ports, 'routes', i);
   });
+}
+
+/** Port specs already seen to parse (a load re-reads the same few dozen thousands of times). */
+const goodPorts = new Set<string>();
+
+function checkPorts(ports: readonly string[] | undefined, list: string, i: number): void {
+  if (!ports) return;
+  for (let j = 0; j < ports.length; j++) {
+    const p = ports[j]!;
+    if (goodPorts.has(p)) continue;
+    parsePortSpec(p, `${list}[${i}].ports[${j}]`);
+    if (goodPorts.size >= 10_000) goodPorts.clear();
+    goodPorts.add(p);
+  }
 }

@@ -80,7 +80,7 @@ export function compilePolicy(doc: Policy, cache: SelectorCache): CompiledPolicy
       const ref: RuleRef = {
         policy: doc.name,
         priority: doc.priority,
-        rule: `${direction}[${index}]`,
+        rule: ruleLabel(direction, index),
         action: rule.action,
         mode: doc.mode,
       };
@@ -93,7 +93,7 @@ export function compilePolicy(doc: Policy, cache: SelectorCache): CompiledPolicy
         index,
         strictness: STRICTNESS[rule.action],
         peer,
-        spans: compilePorts(rule.ports, `${direction}[${index}].ports`),
+        spans: rulePorts(rule.ports, direction, index),
         source: rule,
         ref,
       });
@@ -105,7 +105,7 @@ export function compilePolicy(doc: Policy, cache: SelectorCache): CompiledPolicy
     (doc.routes ?? []).forEach((route, index) => {
       const peer = compilePeer(route.to, cache);
       if (peer.kind === 'partition') partitionPeers.add(peer.name);
-      const rule = `routes[${index}]`;
+      const rule = ruleLabel('routes', index);
       routes.push({
         policy: doc.name,
         priority: doc.priority,
@@ -115,7 +115,7 @@ export function compilePolicy(doc: Policy, cache: SelectorCache): CompiledPolicy
         index,
         strictness: 0,
         peer,
-        spans: compilePorts(route.ports, `${rule}.ports`),
+        spans: rulePorts(route.ports, 'routes', index),
         source: { action: 'allow', ...(route.to ? { to: route.to } : {}) },
         ref: { policy: doc.name, priority: doc.priority, rule, action: 'allow', mode: doc.mode },
         via: route.via,
@@ -160,6 +160,39 @@ export function compilePorts(ports: readonly string[] | undefined, field: string
     return { proto: PROTO_INDEX[s.proto], lo: s.lo, hi: s.hi };
   });
 }
+
+type RuleList = Direction | 'routes';
+
+/**
+ * The spans of a rule's ports. Spans are read-only, so rules with the same single port
+ * spec (the common case: 10k policies name a few dozen ports) share one array, and the
+ * error field text is built only when a spec is parsed.
+ */
+function rulePorts(
+  ports: readonly string[] | undefined,
+  list: RuleList,
+  index: number,
+): readonly PortSpan[] {
+  if (!ports || ports.length === 0) return ALL_TRAFFIC;
+  if (ports.length > 1) return compilePorts(ports, `${list}[${index}].ports`);
+  let spans = singlePortMemo.get(ports[0]!);
+  if (spans === undefined) {
+    spans = Object.freeze(compilePorts(ports, `${list}[${index}].ports`));
+    if (singlePortMemo.size >= 10_000) singlePortMemo.clear();
+    singlePortMemo.set(ports[0]!, spans);
+  }
+  return spans;
+}
+
+const singlePortMemo = new Map<string, readonly PortSpan[]>();
+
+/** `egress[3]`, `routes[0]`: interned per (list, index), as every rule carries one. */
+function ruleLabel(list: RuleList, index: number): string {
+  const labels = RULE_LABELS[list];
+  return (labels[index] ??= `${list}[${index}]`);
+}
+
+const RULE_LABELS: Record<RuleList, string[]> = { egress: [], ingress: [], routes: [] };
 
 /** True when the spans cover (proto, port). */
 export function spansCover(spans: readonly PortSpan[], proto: number, port: number): boolean {
