@@ -20,9 +20,9 @@ import {
   selectorKeys,
   type TagPredicate,
 } from '../selector/index.js';
-import { canonicalTagsJson } from '../model/tags.js';
 import type { Tags } from '../model/types.js';
 import { eqKey, guardOf, type Guard } from './selector-guard.js';
+import { TagKeyInterner } from './tag-key-interner.js';
 
 export interface SelectorEntry {
   /** Canonical text (the cache key). */
@@ -50,7 +50,7 @@ export class SelectorCache {
   private readonly always = new Set<SelectorEntry>();
   /** Reused by projectedKey (one array, not one per record). */
   private readonly keyScratch: string[] = [];
-  private readonly quotedKeys = new Map<string, string>();
+  private readonly keyTexts = new TagKeyInterner();
 
   /** Retains (creating if needed) the entry for selector text. Throws on a syntax error. */
   retain(text: string): SelectorEntry {
@@ -148,35 +148,21 @@ export class SelectorCache {
   }
 
   /**
-   * `canonicalTagsJson(project(tags))` without building the projection: the identity
-   * key of a record, computed once per record on every load, so it allocates only the
-   * key text (and the canonical text of object values).
+   * `canonicalTagsJson(project(tags))` without building the projection or the text: the
+   * identity key of a record, derived for every record of a load (see TagKeyInterner).
    */
   projectedKey(tags: Tags): string {
     const keys = this.keyScratch;
     keys.length = 0;
     for (const k of Object.keys(tags)) if (this.keyRefs.has(k)) keys.push(k);
-    if (keys.length > 1) keys.sort();
-    let out = '{';
-    for (let i = 0; i < keys.length; i++) {
+    // Insertion sort: a record has a handful of relevant keys.
+    for (let i = 1; i < keys.length; i++) {
       const k = keys[i]!;
-      const v = tags[k]!;
-      if (i > 0) out += ',';
-      out += this.quoted(k);
-      out += ':';
-      out += typeof v === 'object' ? canonicalTagsJson(v as Tags) : JSON.stringify(v);
+      let j = i - 1;
+      for (; j >= 0 && keys[j]! > k; j--) keys[j + 1] = keys[j]!;
+      keys[j + 1] = k;
     }
-    return out + '}';
-  }
-
-  /** JSON text of a relevant key (few distinct keys, quoted once each). */
-  private quoted(k: string): string {
-    let q = this.quotedKeys.get(k);
-    if (q === undefined) {
-      if (this.quotedKeys.size > 10_000) this.quotedKeys.clear();
-      this.quotedKeys.set(k, (q = JSON.stringify(k)));
-    }
-    return q;
+    return this.keyTexts.keyOf(tags, keys);
   }
 
   private bumpKey(k: string, d: number): void {
