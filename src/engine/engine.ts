@@ -60,7 +60,11 @@ import {
   type HostIndex,
   type HostStateContext,
 } from './host-state-builder.js';
-import { IdentityAllocator, type IdentitySeed } from './identity-allocator.js';
+import {
+  IdentityAllocator,
+  type IdentityChanges,
+  type IdentitySeed,
+} from './identity-allocator.js';
 import { IdentityRegistry, type IdentityInfo } from './identity-registry.js';
 import { ModelState, type HeldDocument } from './model-state.js';
 import { addressesOf } from './parsed-addresses.js';
@@ -256,6 +260,15 @@ export class Engine {
   /** Bound identity allocations (in use or in grace), for persisting them. */
   identityAllocations(): IdentitySeed[] {
     return this.alloc.entries();
+  }
+
+  /**
+   * The allocation rows changed since the previous call (first call: all), with the
+   * fingerprints of all allocations before and after them: what a store claim needs
+   * to record a revision in O(changed identities) (docs/adr/0007-distribution.md).
+   */
+  takeIdentityChanges(): IdentityChanges {
+    return this.alloc.takeChanges();
   }
 
   /** An independent copy (for dry runs and `kind: Test` documents). */

@@ -30,6 +30,23 @@ export interface IdentitySeed {
   releasedAt?: number;
 }
 
+/**
+ * The allocation rows that changed since the last {@link IdentityAllocator.takeChanges}
+ * and order-independent fingerprints of every row before and after them, so a store
+ * can apply just these rows when it holds exactly `before`.
+ */
+export interface IdentityChanges {
+  /** Rows allocated, re-keyed, released into or retained out of grace (ascending id). */
+  upsert: IdentitySeed[];
+  /** Ids no longer bound (their grace ended), ascending; may name one bound and freed since the last take. */
+  remove: number[];
+  before: string;
+  after: string;
+}
+
+/** The fingerprint of no allocations. */
+export const EMPTY_IDENTITY_FINGERPRINT = '0.0.0';
+
 interface Slot {
   id: number;
   key: string;
@@ -48,6 +65,13 @@ export class IdentityAllocator {
   private graceQueue: { slot: Slot; releasedAt: number }[] = [];
   private graceHead = 0;
   private readonly graceMs: number;
+  /** Ids whose persisted row changed since the last takeChanges. */
+  private dirty = new Set<number>();
+  /** Running sums (mod 2^32) of two row hashes, and the row count: the fingerprint. */
+  private sumA = 0;
+  private sumB = 0;
+  private count = 0;
+  private taken = EMPTY_IDENTITY_FINGERPRINT;
 
   constructor(opts: { graceMs?: number } = {}) {
     this.graceMs = opts.graceMs ?? 30_000;
@@ -62,9 +86,13 @@ export class IdentityAllocator {
       this.byKey.set(key, slot);
       this.byId.set(slot.id, slot);
       created = true;
-    }
-    slot.refs++;
-    slot.releasedAt = -1;
+      this.count++;
+    } else if (slot.refs === 0) this.unmark(slot); // out of grace
+    if (created || slot.refs === 0) {
+      slot.refs++;
+      slot.releasedAt = -1;
+      this.mark(slot);
+    } else slot.refs++;
     return { id: slot.id, created };
   }
 
@@ -73,10 +101,12 @@ export class IdentityAllocator {
     const slot = this.byId.get(id);
     if (!slot || slot.refs === 0)
       throw new Error(`identity ${id} released more often than retained`);
+    if (slot.refs === 1) this.unmark(slot);
     slot.refs--;
     if (slot.refs === 0) {
       slot.releasedAt = now;
       this.graceQueue.push({ slot, releasedAt: now });
+      this.mark(slot);
     }
   }
 
@@ -101,6 +131,8 @@ export class IdentityAllocator {
       const slot: Slot = { id: e.id, key: e.key, refs: 0, releasedAt: e.releasedAt ?? now };
       this.byId.set(e.id, slot);
       this.byKey.set(e.key, slot);
+      this.count++;
+      this.mark(slot);
       slots.push(slot);
       max = Math.max(max, e.id);
     }
@@ -113,13 +145,7 @@ export class IdentityAllocator {
 
   /** Every bound allocation, ascending by id (what {@link seed} takes back). */
   entries(): IdentitySeed[] {
-    return [...this.byId.values()]
-      .sort((a, b) => a.id - b.id)
-      .map((s) => ({
-        id: s.id,
-        key: s.key,
-        ...(s.refs === 0 ? { releasedAt: s.releasedAt } : {}),
-      }));
+    return [...this.byId.values()].sort((a, b) => a.id - b.id).map(rowOf);
   }
 
   /** Frees ids whose grace period has ended; returns them (ascending). */
@@ -141,6 +167,9 @@ export class IdentityAllocator {
     freed.sort((a, b) => a - b);
     for (const id of freed) {
       const slot = this.byId.get(id)!;
+      this.unmark(slot);
+      this.count--;
+      this.dirty.add(id);
       this.byId.delete(id);
       this.byKey.delete(slot.key);
       insertSorted(this.free, id);
@@ -153,9 +182,51 @@ export class IdentityAllocator {
     const slot = this.byId.get(id);
     if (!slot) throw new Error(`identity ${id} is not allocated`);
     if (this.byKey.get(key) && this.byKey.get(key) !== slot) throw new Error(`key already bound`);
+    this.unmark(slot);
     this.byKey.delete(slot.key);
     slot.key = key;
     this.byKey.set(key, slot);
+    this.mark(slot);
+  }
+
+  /** Fingerprint of every bound allocation (as {@link entries} lists them). O(1). */
+  fingerprint(): string {
+    return `${this.count}.${this.sumA.toString(16)}.${this.sumB.toString(16)}`;
+  }
+
+  /**
+   * The rows that changed since the previous call (the first call: since creation,
+   * i.e. all of them), with the fingerprints before and after. O(changed rows).
+   *
+   * @example const { upsert, remove, before, after } = a.takeChanges();
+   */
+  takeChanges(): IdentityChanges {
+    const upsert: IdentitySeed[] = [];
+    const remove: number[] = [];
+    for (const id of [...this.dirty].sort((a, b) => a - b)) {
+      const slot = this.byId.get(id);
+      if (slot) upsert.push(rowOf(slot));
+      else remove.push(id);
+    }
+    const before = this.taken;
+    this.taken = this.fingerprint();
+    this.dirty = new Set();
+    return { upsert, remove, before, after: this.taken };
+  }
+
+  /** A row's persisted form now changes: take its old hash out of the sums. */
+  private unmark(slot: Slot): void {
+    const [a, b] = rowHashes(rowOf(slot));
+    this.sumA = (this.sumA - a) >>> 0;
+    this.sumB = (this.sumB - b) >>> 0;
+  }
+
+  /** A row's persisted form changed: add its new hash, note it for the next takeChanges. */
+  private mark(slot: Slot): void {
+    const [a, b] = rowHashes(rowOf(slot));
+    this.sumA = (this.sumA + a) >>> 0;
+    this.sumB = (this.sumB + b) >>> 0;
+    this.dirty.add(slot.id);
   }
 
   idOf(key: string): number | undefined {
@@ -185,6 +256,11 @@ export class IdentityAllocator {
     }
     c.free.push(...this.free);
     c.next = this.next;
+    c.sumA = this.sumA;
+    c.sumB = this.sumB;
+    c.count = this.count;
+    c.taken = this.taken;
+    c.dirty = new Set(this.dirty);
     for (const q of this.graceQueue.slice(this.graceHead))
       c.graceQueue.push({ slot: c.byId.get(q.slot.id) ?? q.slot, releasedAt: q.releasedAt });
     return c;
@@ -201,6 +277,41 @@ export class IdentityAllocator {
     }
     return this.next++;
   }
+}
+
+function rowOf(s: Slot): IdentitySeed {
+  return { id: s.id, key: s.key, ...(s.refs === 0 ? { releasedAt: s.releasedAt } : {}) };
+}
+
+/**
+ * The fingerprint of a set of rows, as {@link IdentityAllocator.fingerprint} keeps it
+ * (order-independent: sums of per-row hashes).
+ *
+ * @example identityFingerprint(a.entries()) === a.fingerprint() // true
+ */
+export function identityFingerprint(rows: readonly IdentitySeed[]): string {
+  let sumA = 0;
+  let sumB = 0;
+  for (const r of rows) {
+    const [a, b] = rowHashes(r);
+    sumA = (sumA + a) >>> 0;
+    sumB = (sumB + b) >>> 0;
+  }
+  return `${rows.length}.${sumA.toString(16)}.${sumB.toString(16)}`;
+}
+
+/** Two 32-bit hashes of a persisted row (FNV-1a; a multiply-xorshift with another basis). */
+function rowHashes(r: IdentitySeed): [number, number] {
+  const text = `${r.id}\u0000${r.key}\u0000${r.releasedAt ?? ''}`;
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return [a >>> 0, (b ^ (b >>> 13)) >>> 0];
 }
 
 function insertSorted(a: number[], v: number): void {

@@ -21,6 +21,7 @@ import type {
   CommitRequest,
   EventCommit,
   EventCommitted,
+  IdentityClaim,
   IdentityRow,
   Store,
 } from '../store/types.js';
@@ -115,8 +116,12 @@ export class Manager {
   private catchUpQueued = false;
   private closed = false;
   private readonly reloadListeners = new Set<() => void>();
-  /** Identity allocations as last recorded or checked against the database (JSON). */
-  private identitiesJson = '';
+  /**
+   * The fingerprint the identity table will hold once this manager's queued claims
+   * landed, if it matches this manager's allocations (undefined: unknown — the next
+   * claim carries every row).
+   */
+  private tableFingerprint: string | undefined;
   private identitySync: Promise<void> = Promise.resolve();
   /** The revision an identity resync last ran at (never loop on one revision). */
   private identityResyncAt = -1;
@@ -350,34 +355,37 @@ export class Manager {
 
   /**
    * The database decides identity numbers (docs/adr/0007-distribution.md): record this
-   * revision's allocations first-writer-wins; if another manager recorded this revision
-   * with different numbers, rebuild the model seeded from the database.
+   * revision's allocations first-writer-wins — only the rows this revision changed,
+   * unless the table may not hold this manager's previous allocations; if another
+   * manager recorded this revision with different numbers (fingerprints differ), or
+   * the table holds none of ours, rebuild the model seeded from the database.
+   * O(changed identities) per revision.
    */
   private syncIdentities(): void {
     const store = this.store;
     if (!store.claimIdentities) return;
     const revision = this.revision;
-    const mine = this.engine.identityAllocations();
-    const json = JSON.stringify(mine);
-    const changed = json !== this.identitiesJson;
+    const { upsert, remove, before, after } = this.engine.takeIdentityChanges();
+    const changed = upsert.length > 0 || remove.length > 0;
     // One manager per PGlite data dir: only changes need recording (for restarts). With
     // PostgreSQL every revision is claimed, so a manager that diverged is caught.
     if (!changed && store.backend !== 'postgres') return;
+    const claim: IdentityClaim = { revision, base: before, fingerprint: after, upsert, remove };
+    if (this.tableFingerprint !== before) claim.all = this.engine.identityAllocations();
+    this.tableFingerprint = after;
     this.identitySync = this.identitySync
       .then(async () => {
         if (this.closed) return;
-        const table = await store.claimIdentities!(revision, changed ? mine : undefined);
-        if (table.claimed) {
-          this.identitiesJson = json;
-          return;
-        }
-        if (table.revision !== revision) return; // the table is ahead: checked at a later revision
-        const theirs = JSON.stringify(table.identities);
-        this.identitiesJson = theirs;
-        if (theirs === json || this.identityResyncAt === revision) return;
+        const table = await store.claimIdentities!(claim);
+        if (table.claimed) return;
+        // The table is ahead: checked at a later revision.
+        if (table.revision > revision) return;
+        if (table.revision === revision && table.fingerprint === after) return;
+        this.tableFingerprint = undefined;
+        if (this.identityResyncAt === revision) return;
         this.identityResyncAt = revision;
         this.log.warn(
-          { revision },
+          { revision, table: table.revision },
           'identity numbers differ from the database; reloading seeded from it',
         );
         await this.lock.run(async () => {
@@ -386,7 +394,11 @@ export class Manager {
           for (const l of this.reloadListeners) l();
         });
       })
-      .catch((err: unknown) => this.log.warn({ err }, 'recording identity allocations failed'));
+      .catch((err: unknown) => {
+        // Unknown whether it landed: the next claim carries every row.
+        this.tableFingerprint = undefined;
+        this.log.warn({ err }, 'recording identity allocations failed');
+      });
   }
 
   /** The persisted allocations to seed a load with (none when the store has no table). */
@@ -408,6 +420,7 @@ export class Manager {
     this.timed(() => engine.load(documents, this.now(), identities ? { identities } : {}));
     this.engine = engine;
     this.revision = revision;
+    this.tableFingerprint = undefined; // a new engine: its first claim carries every row
   }
 
   private timed<T>(fn: () => T): T {

@@ -143,6 +143,36 @@ export interface IdentityTable {
   identities: IdentityRow[];
 }
 
+/**
+ * One revision's identity allocations, as the rows that changed since the claimer's
+ * previous claim (docs/adr/0007-distribution.md). Fingerprints are opaque to the store.
+ */
+export interface IdentityClaim {
+  revision: number;
+  /** Fingerprint of the claimer's allocations the changes apply to. */
+  base: string;
+  /** Fingerprint of the claimer's allocations at `revision`. */
+  fingerprint: string;
+  /** Rows added or changed since `base`. */
+  upsert: IdentityRow[];
+  /** Ids released since `base`. */
+  remove: number[];
+  /**
+   * Every allocation at `revision`: written instead of the changes when the table does
+   * not hold `base` (after a reload, an upgrade). Without it such a claim is refused.
+   */
+  all?: IdentityRow[];
+}
+
+/** Where the identity table stands after a claim. */
+export interface IdentityClaimResult {
+  /** Whether this claim was recorded. */
+  claimed: boolean;
+  /** The revision and fingerprint the table holds now (null fingerprint: unknown). */
+  revision: number;
+  fingerprint: string | null;
+}
+
 export interface Store {
   /** `pglite` or `postgres`. */
   readonly backend: string;
@@ -195,13 +225,9 @@ export interface Store {
   /** Identities: the persisted allocations (optional: stores without it never seed). */
   loadIdentities?(): Promise<IdentityTable>;
   /**
-   * Identities: record the allocations of `revision` unless that revision (or a later
-   * one) was recorded first; `claimed` says whether these were written (without
-   * `identities`: only the revision moves, the rows stay). Returns the table as it
-   * stands after.
+   * Identities: record a revision's allocations, first writer wins: refused when the
+   * table holds that revision or a later one, or does not hold the claim's `base` and
+   * the claim has no `all`. Returns where the table stands after. O(changed rows).
    */
-  claimIdentities?(
-    revision: number,
-    identities: IdentityRow[] | undefined,
-  ): Promise<IdentityTable & { claimed: boolean }>;
+  claimIdentities?(claim: IdentityClaim): Promise<IdentityClaimResult>;
 }

@@ -1,9 +1,9 @@
 /**
- * The identity allocation table (migration 3): read it, or claim a revision's
- * allocations first-writer-wins; and the PEP underlay table (migration 4)
+ * The identity allocation table (migrations 3 and 5): read it, or claim a revision's
+ * allocations first-writer-wins, writing only the rows it changed; and the PEP underlay table (migration 4)
  * (docs/adr/0007-distribution.md).
  */
-import type { IdentityRow, IdentityTable } from '../types.js';
+import type { IdentityClaim, IdentityClaimResult, IdentityRow, IdentityTable } from '../types.js';
 import type { SqlClient } from './sql-client.js';
 
 interface Row {
@@ -37,39 +37,57 @@ export function loadIdentities(c: SqlClient): Promise<IdentityTable> {
 }
 
 /**
- * Write `identities` as those of `revision` unless the table already holds that
- * revision or a later one; one transaction (the revision row lock orders claimers).
- * Without `identities` (unchanged since the claimer's last claim) only the revision moves.
+ * Record a revision's allocations first-writer-wins (docs/adr/0007-distribution.md),
+ * in one transaction: the revision row lock orders claimers. When the table holds the
+ * claim's base, only the changed rows are written (O(changes)); otherwise the whole
+ * table is replaced by `claim.all`, or the claim is refused without it.
  *
- * @example await claimIdentities(client, 42, [{ id: 256, key: '{"app":"web"}' }]);
+ * @example await claimIdentities(client, { revision: 42, base, fingerprint, upsert: [{ id: 256, key: '{"app":"web"}' }], remove: [] });
  */
-export function claimIdentities(
-  c: SqlClient,
-  revision: number,
-  identities: IdentityRow[] | undefined,
-): Promise<IdentityTable & { claimed: boolean }> {
+export function claimIdentities(c: SqlClient, claim: IdentityClaim): Promise<IdentityClaimResult> {
   return c.transaction(async (tx) => {
-    const won = await tx.query(
-      'UPDATE vnp_identities_revision SET rev = $1 WHERE id AND rev < $1 RETURNING rev',
-      [revision],
+    const cur = await tx.query<{ rev: string | number; fingerprint: string | null }>(
+      'SELECT rev, fingerprint FROM vnp_identities_revision WHERE id FOR UPDATE',
     );
-    if (won.rows.length === 0) return { ...(await read(tx)), claimed: false };
-    if (identities === undefined) return { ...(await read(tx)), claimed: true };
-    await tx.query('DELETE FROM vnp_identities', []);
-    if (identities.length > 0) {
-      await tx.query(
-        `INSERT INTO vnp_identities (id, key, released_at)
-         SELECT id, key, released_at FROM jsonb_to_recordset($1::jsonb)
-           AS x(id integer, key text, released_at bigint)`,
-        [
-          JSON.stringify(
-            identities.map((i) => ({ id: i.id, key: i.key, released_at: i.releasedAt ?? null })),
-          ),
-        ],
-      );
+    const revision = Number(cur.rows[0]?.rev ?? 0);
+    const fingerprint = cur.rows[0]?.fingerprint ?? null;
+    const refused = { claimed: false, revision, fingerprint };
+    if (revision >= claim.revision) return refused;
+    if (fingerprint === claim.base) {
+      if (claim.remove.length > 0)
+        await tx.query(
+          `DELETE FROM vnp_identities
+           WHERE id IN (SELECT value::integer FROM jsonb_array_elements_text($1::jsonb))`,
+          [JSON.stringify(claim.remove)],
+        );
+      await insertRows(tx, claim.upsert);
+    } else {
+      if (!claim.all) return refused;
+      await tx.query('DELETE FROM vnp_identities', []);
+      await insertRows(tx, claim.all);
     }
-    return { revision, identities, claimed: true };
+    await tx.query('UPDATE vnp_identities_revision SET rev = $1, fingerprint = $2 WHERE id', [
+      claim.revision,
+      claim.fingerprint,
+    ]);
+    return { claimed: true, revision: claim.revision, fingerprint: claim.fingerprint };
   });
+}
+
+/** Insert or replace rows by id (one statement). */
+async function insertRows(c: SqlClient, rows: readonly IdentityRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await c.query(
+    `INSERT INTO vnp_identities (id, key, released_at)
+     SELECT id, key, released_at FROM jsonb_to_recordset($1::jsonb)
+       AS x(id integer, key text, released_at bigint)
+     ON CONFLICT (id) DO UPDATE SET key = excluded.key, released_at = excluded.released_at`,
+    [
+      JSON.stringify(
+        rows.map((i) => ({ id: i.id, key: i.key, released_at: i.releasedAt ?? null })),
+      ),
+    ],
+  );
 }
 
 /**

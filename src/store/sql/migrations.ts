@@ -10,6 +10,7 @@
 import { MIGRATION_002_REACTIONS } from './migration-002-reactions.js';
 import { MIGRATION_003_IDENTITIES } from './migration-003-identities.js';
 import { MIGRATION_004_UNDERLAYS } from './migration-004-underlays.js';
+import { MIGRATION_005_IDENTITY_FINGERPRINT } from './migration-005-identity-fingerprint.js';
 import type { SqlClient } from './sql-client.js';
 
 /** One schema step. */
@@ -68,6 +69,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MIGRATION_002_REACTIONS,
   MIGRATION_003_IDENTITIES,
   MIGRATION_004_UNDERLAYS,
+  MIGRATION_005_IDENTITY_FINGERPRINT,
 ];
 
 /**

@@ -21,7 +21,8 @@ import type {
   CommitRequest,
   EventCommit,
   EventCommitted,
-  IdentityRow,
+  IdentityClaim,
+  IdentityClaimResult,
   IdentityTable,
   Store,
   StoredDocument,
@@ -270,11 +271,8 @@ export class SqlStore implements Store {
     return I.loadIdentities(this.client);
   }
 
-  claimIdentities(
-    revision: number,
-    identities: IdentityRow[] | undefined,
-  ): Promise<IdentityTable & { claimed: boolean }> {
-    return I.claimIdentities(this.client, revision, identities);
+  claimIdentities(claim: IdentityClaim): Promise<IdentityClaimResult> {
+    return I.claimIdentities(this.client, claim);
   }
 
   async onCommit(listener: CommitListener): Promise<() => void> {
