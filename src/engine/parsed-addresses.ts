@@ -1,8 +1,10 @@
 /**
- * Parsed addresses of an interface document, memoized by its `ips` array: a load of
- * 100k records would otherwise parse and format each address in validation, indexing
- * and identity derivation alike. Documents are treated as immutable once handed to the
- * engine, so the memo can never go stale.
+ * Parsed addresses of an interface document. Not memoized: parsing and formatting an
+ * address costs well under a microsecond, while a WeakMap memo keyed by the `ips`
+ * array cost a load of 100k records ~200 ms (an identity hash and an ephemeron entry
+ * per record, plus the garbage collector's ephemeron passes) — more than the three
+ * parses per record it saved. The results are short-lived except the `ip` objects a
+ * compiled record keeps.
  */
 import { ipKey, parseIp, type Ip } from '../model/net.js';
 import type { Interface } from '../model/types.js';
@@ -15,16 +17,12 @@ export interface ParsedAddress {
   key: string | undefined;
 }
 
-const memo = new WeakMap<readonly string[], ParsedAddress[]>();
-
 export function addressesOf(doc: Pick<Interface, 'ips'>): ParsedAddress[] {
-  let out = memo.get(doc.ips);
-  if (out === undefined) {
-    out = doc.ips.map((text) => {
-      const ip = parseIp(text);
-      return { text, ip, key: ip && ipKey(ip) };
-    });
-    memo.set(doc.ips, out);
+  const out: ParsedAddress[] = new Array<ParsedAddress>(doc.ips.length);
+  for (let i = 0; i < doc.ips.length; i++) {
+    const text = doc.ips[i]!;
+    const ip = parseIp(text);
+    out[i] = { text, ip, key: ip && ipKey(ip) };
   }
   return out;
 }
