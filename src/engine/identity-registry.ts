@@ -4,7 +4,7 @@
  * identities its guard admits (see selector-guard.ts).
  */
 import type { Tags } from '../model/types.js';
-import { eqKey, type Guard } from './selector-guard.js';
+import type { Guard } from './selector-guard.js';
 
 export interface IdentityInfo {
   readonly id: number;
@@ -21,7 +21,8 @@ export interface IdentityInfo {
 export class IdentityRegistry {
   private readonly byId = new Map<number, IdentityInfo>();
   private readonly byKey = new Map<string, Set<number>>();
-  private readonly byEq = new Map<string, Set<number>>();
+  /** key → scalar value → ids (two levels: no "key=value" text built per identity). */
+  private readonly byEq = new Map<string, Map<string | number | boolean, Set<number>>>();
 
   add(info: IdentityInfo): void {
     this.byId.set(info.id, info);
@@ -67,20 +68,27 @@ export class IdentityRegistry {
   /** Identities that may satisfy a guard (a superset of the matching ones). */
   candidates(g: Guard): Iterable<number> {
     if (g.kind === 'always') return this.byId.keys();
-    const set = g.kind === 'eq' ? this.byEq.get(eqKey(g.key, g.value)!) : this.byKey.get(g.key);
+    const set = g.kind === 'eq' ? this.byEq.get(g.key)?.get(g.value) : this.byKey.get(g.key);
     return set ?? [];
   }
 
   private index(info: IdentityInfo, d: 1 | -1): void {
     for (const k of Object.keys(info.tags)) {
       bump(this.byKey, k, info.id, d);
-      const ek = eqKey(k, info.tags[k]!);
-      if (ek !== undefined) bump(this.byEq, ek, info.id, d);
+      const v = info.tags[k]!;
+      if (typeof v === 'object') continue; // eq guards compare scalars only (see guardOf)
+      let byValue = this.byEq.get(k);
+      if (!byValue) {
+        if (d < 0) continue;
+        this.byEq.set(k, (byValue = new Map()));
+      }
+      bump(byValue, v, info.id, d);
+      if (byValue.size === 0) this.byEq.delete(k);
     }
   }
 }
 
-function bump(map: Map<string, Set<number>>, k: string, id: number, d: 1 | -1): void {
+function bump<K>(map: Map<K, Set<number>>, k: K, id: number, d: 1 | -1): void {
   let set = map.get(k);
   if (d > 0) {
     if (!set) map.set(k, (set = new Set()));

@@ -21,7 +21,7 @@ import {
   type TagPredicate,
 } from '../selector/index.js';
 import type { Tags } from '../model/types.js';
-import { eqKey, guardOf, type Guard } from './selector-guard.js';
+import { guardOf, type Guard } from './selector-guard.js';
 import { TagKeyInterner } from './tag-key-interner.js';
 
 export interface SelectorEntry {
@@ -45,7 +45,8 @@ export class SelectorCache {
   private readonly keyRefs = new Map<string, number>();
   /** The relevant key set as of the last `takeKeysChanged`. */
   private lastKeys = new Set<string>();
-  private readonly byEq = new Map<string, Set<SelectorEntry>>();
+  /** Entries with an eq guard: key → scalar value → entries (no "key=value" text per lookup). */
+  private readonly byEq = new Map<string, Map<string | number | boolean, Set<SelectorEntry>>>();
   private readonly byKey = new Map<string, Set<SelectorEntry>>();
   private readonly always = new Set<SelectorEntry>();
   /** Reused by projectedKey (one array, not one per record). */
@@ -90,8 +91,8 @@ export class SelectorCache {
     for (const k of Object.keys(tags)) {
       const byKey = this.byKey.get(k);
       if (byKey) for (const e of byKey) out.push(e);
-      const ek = eqKey(k, tags[k]!);
-      const byEq = ek === undefined ? undefined : this.byEq.get(ek);
+      const v = tags[k]!;
+      const byEq = typeof v === 'object' ? undefined : this.byEq.get(k)?.get(v);
       if (byEq) for (const e of byEq) out.push(e);
     }
     return out;
@@ -100,8 +101,14 @@ export class SelectorCache {
   private indexSet(e: SelectorEntry): Set<SelectorEntry> | undefined {
     const g = e.guard;
     if (g.kind === 'always') return this.always;
-    const map = g.kind === 'eq' ? this.byEq : this.byKey;
-    const k = g.kind === 'eq' ? eqKey(g.key, g.value)! : g.key;
+    let map = this.byKey as Map<string | number | boolean, Set<SelectorEntry>>;
+    let k: string | number | boolean = g.key;
+    if (g.kind === 'eq') {
+      const byValue = this.byEq.get(g.key);
+      if (byValue) map = byValue;
+      else this.byEq.set(g.key, (map = new Map()));
+      k = g.value;
+    }
     let set = map.get(k);
     if (!set) {
       set = new Set();
