@@ -67,7 +67,6 @@ import {
 } from './identity-allocator.js';
 import { IdentityRegistry, type IdentityInfo } from './identity-registry.js';
 import { ModelState, type HeldDocument } from './model-state.js';
-import { addressesOf } from './parsed-addresses.js';
 import { resolvePolicyForTags } from './policy-for-tags.js';
 import { PortTable, PROTO_INDEX, PROTO_NAMES } from './port-table.js';
 import { ResolvedSide } from './resolved-side.js';
@@ -944,7 +943,7 @@ export class Engine {
         this.ids.get(rec.identity)?.records.delete(name);
       }
     }
-    const ips = addressesOf(doc).map((a) => a.ip!);
+    const ips = parsedIps(doc.ips);
     if (rec) this.noteAddressChanges(rec, ips, identity!, d);
     else for (const ip of ips) d.ipUpsert(ip, identity!);
     this.records.set(name, { name, doc: doc as RecordState['doc'], ips, identity: identity! });
@@ -1164,6 +1163,13 @@ function removeUser<K>(map: Map<K, Set<string>>, k: K, user: string): void {
   if (!s) return;
   s.delete(user);
   if (s.size === 0) map.delete(k);
+}
+
+/** A validated record's addresses (no canonical texts: only the values are kept). */
+function parsedIps(texts: readonly string[]): Ip[] {
+  const out: Ip[] = [];
+  for (let i = 0; i < texts.length; i++) out.push(parseIp(texts[i]!)!);
+  return out;
 }
 
 function pushTo<K, V>(map: Map<K, V[]>, k: K, v: V): void {

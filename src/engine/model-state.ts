@@ -84,9 +84,10 @@ export class ModelState {
     }
     const view = <K extends Kind>(kind: K, name: string) => {
       const o = overlay[kind];
-      if (o.has(name))
-        return (o.get(name) ?? undefined) as
-          (Extract<Document, { kind: K }> & Partial<Meta>) | undefined;
+      // One lookup in the common case (a document of the batch); null marks a delete.
+      const d = o.get(name);
+      if (d !== undefined || o.has(name))
+        return (d ?? undefined) as (Extract<Document, { kind: K }> & Partial<Meta>) | undefined;
       return this.get(kind, name);
     };
     // Address → the batch's first interface claiming it, filled as the puts are checked

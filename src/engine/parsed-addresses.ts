@@ -18,11 +18,11 @@ export interface ParsedAddress {
 }
 
 export function addressesOf(doc: Pick<Interface, 'ips'>): ParsedAddress[] {
-  const out: ParsedAddress[] = new Array<ParsedAddress>(doc.ips.length);
+  const out: ParsedAddress[] = [];
   for (let i = 0; i < doc.ips.length; i++) {
     const text = doc.ips[i]!;
     const ip = parseIp(text);
-    out[i] = { text, ip, key: ip && ipKey(ip) };
+    out.push({ text, ip, key: ip && ipKey(ip) });
   }
   return out;
 }
