@@ -2,7 +2,9 @@
  * Reactions suite: (1) event received → reaction applied → deltas ready, p99,
  * in-process on a real manager with the PGlite store and, when reachable, the
  * PostgreSQL one (design §6: ≤ 10 ms; each event is one durable store commit);
- * (2) impact preview of a change touching 1,000 identities (≤ 1 s).
+ * (2) impact preview of a change touching 1,000 identities (≤ 1 s);
+ * (3) tag change → feed step ready through a real Manager on PGlite at two model sizes
+ * (bench/feed-step.ts): the per-write cost around the engine must not grow with records.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,8 @@ import type { Store } from '../src/store/types.js';
 import { buildServer } from '../src/server/app.js';
 import { reactorOf } from '../src/server/routes/events.js';
 import { openStore } from '../src/store/open-store.js';
+import { feedStepLatency, type FeedStepRow } from './feed-step.js';
+import { formatMs } from './table.js';
 import { percentile } from './measure.js';
 import type { RunOptions, Suite } from './run.js';
 import { freshPostgres } from './server.js';
@@ -207,6 +211,19 @@ export const reactionsSuite: Suite = {
   async run(opts) {
     const ev = await eventLatencies(opts, opts.quick ? 200 : 1000, opts.quick ? 50 : 300);
     const im = impactTiming(opts, opts.quick ? 200 : 1000);
+    const sizes = opts.quick
+      ? [
+          [2_000, 100],
+          [5_000, 250],
+        ]
+      : [
+          [20_000, 1_000],
+          [50_000, 2_500],
+        ];
+    const feed: FeedStepRow[] = [];
+    for (const [records, policies] of sizes)
+      feed.push(await feedStepLatency(opts, records!, policies!, opts.quick ? 50 : 200));
+    const growth = feed[1]!.p50 / feed[0]!.p50;
     const okEvent = ev.rows.every((r) => r.p99 <= 10);
     const okImpact = im.ms <= 1000;
     const report = [
@@ -215,6 +232,11 @@ export const reactionsSuite: Suite = {
         `  p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms — target p99 ≤ 10 ms: ${r.p99 <= 10 ? 'MET' : 'MISSED'}`,
       ]),
       ...ev.skipped,
+      ...feed.map(
+        (r) =>
+          `tag change → feed step ready (Manager + PGlite + HostFeed, ${r.records} records, ${r.policies} policies, ${r.changes} changes back to back): p50 ${formatMs(r.p50)}, p99 ${formatMs(r.p99)}, max ${formatMs(r.max)}`,
+      ),
+      `  growth from ${feed[0]!.records} to ${feed[1]!.records} records: p50 ×${growth.toFixed(2)} (per-write cost proportional to the change: ≈1)`,
       `impact preview, change touching ${im.identities} identities: ${im.ms.toFixed(0)} ms wall, ${im.cpuMs.toFixed(0)} ms CPU, best of 3 (${im.pairs} pairs, ${im.rows} rows) — target ≤ 1000 ms: ${okImpact ? 'MET' : 'MISSED'}`,
     ].join('\n');
     return {
@@ -223,6 +245,7 @@ export const reactionsSuite: Suite = {
         events: ev.rows,
         skipped: ev.skipped,
         impact: im,
+        feedStep: feed,
         targets: { event: okEvent, impact: okImpact },
       },
       report,

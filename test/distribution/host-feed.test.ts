@@ -105,7 +105,46 @@ function follow(feed: HostFeed, host: string, state: HostState, seq: number) {
   return { state: applyHostDelta(state, msg), seq: r.seq, kind: 'delta' as const };
 }
 
+/** An engine that counts full host states built (O(records) each). */
+class CountingEngine extends Engine {
+  hostStates = 0;
+  override hostState(host: string, revision: number): HostState {
+    this.hostStates++;
+    return super.hostState(host, revision);
+  }
+}
+
 describe('HostFeed', () => {
+  it('builds no full host state per change: only changed records and identities are read', () => {
+    for (let seed = 300; seed < 310; seed++) {
+      const rng = makeRng(seed);
+      let model = withInstances(rng, randomModel(rng, { records: 10, policies: 5 }));
+      const engine = new CountingEngine({ identityGraceMs: 0 });
+      engine.load(referenceModelToDocuments(model), 1000);
+      const feed = new HostFeed(() => engine);
+      feed.reset(1);
+      let steps = 0;
+      feed.onStep(() => steps++);
+      for (let rev = 2; rev < 40; rev++) {
+        const c = change(rng, model);
+        let delta: EngineDelta;
+        try {
+          delta = engine.apply([c], 1000 + rev);
+        } catch {
+          continue;
+        }
+        model = applyReferenceChanges(model, [c]);
+        const at = new Date(1000 + rev).toISOString();
+        feed.onRecord(
+          { revision: rev, at, actor: 't', action: 't', changes: [] } as unknown as ChangeRecord,
+          delta,
+        );
+      }
+      expect(steps).toBeGreaterThan(10);
+      expect(engine.hostStates).toBe(0);
+    }
+  });
+
   it('snapshot(R) + deltas == snapshot(R′) on random changes, step by step', () => {
     for (let seed = 1; seed <= 25; seed++) {
       const h = harness(seed);

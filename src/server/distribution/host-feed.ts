@@ -103,6 +103,8 @@ export class HostFeed {
   /** Identities that stopped being local somewhere since the last refresh. */
   private readonly maybeGone = new Set<number>();
   private readonly ids = new Map<number, IdentityState>();
+  /** Cached identities with CIDR entries (verdicts or routes): an address move may split them. */
+  private readonly cidrIds = new Set<number>();
   private readonly listeners = new Set<(step: FeedStep) => void>();
   private readonly ringSize: number;
   private readonly maxDeltaEntries: number;
@@ -126,6 +128,7 @@ export class HostFeed {
     this.hostLocal.clear();
     this.localHosts.clear();
     this.ids.clear();
+    this.cidrIds.clear();
     this.revision = revision;
     this.steeringJson = JSON.stringify(this.engine().steering());
     this.rebuildWorld();
@@ -159,10 +162,7 @@ export class HostFeed {
         for (const id of this.ids.keys()) candidates.add(id);
       // CIDR entries (verdicts and routes) are split at record addresses: an address
       // move can change them.
-      if (worldChange?.ipcache)
-        for (const [id, st] of this.ids)
-          if (st.sides.some((s) => s.cidr.length > 0 || (s.routes?.cidr.length ?? 0) > 0))
-            candidates.add(id);
+      if (worldChange?.ipcache) for (const id of this.cidrIds) candidates.add(id);
     }
     for (const { added } of hostIds.values()) for (const id of added) candidates.add(id);
     const changedIds = this.refreshIds(candidates);
@@ -539,7 +539,11 @@ export class HostFeed {
    * Returns those whose serialised form changed.
    */
   private refreshIds(candidates: Set<number>): Set<number> {
-    for (const id of this.maybeGone) if (!this.localHosts.has(id)) this.ids.delete(id);
+    for (const id of this.maybeGone)
+      if (!this.localHosts.has(id)) {
+        this.ids.delete(id);
+        this.cidrIds.delete(id);
+      }
     this.maybeGone.clear();
     const changed = new Set<number>();
     const engine = this.engine();
@@ -560,6 +564,9 @@ export class HostFeed {
       )
         changed.add(id);
       this.ids.set(id, next);
+      if (sides.some((s) => s.cidr.length > 0 || (s.routes?.cidr.length ?? 0) > 0))
+        this.cidrIds.add(id);
+      else this.cidrIds.delete(id);
     }
     return changed;
   }

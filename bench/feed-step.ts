@@ -1,0 +1,93 @@
+/**
+ * Tag change → feed step ready through a real Manager on PGlite at scale: the server
+ * path around the engine (commit, apply, the shared host feed, identity claim) must
+ * cost in proportion to the change, not to the model (design.md §6). Measured at two
+ * model sizes so a per-write cost that grows with records shows as a ratio.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { HostFeed } from '../src/server/distribution/host-feed.js';
+import { Manager } from '../src/server/manager.js';
+import { openStore } from '../src/store/open-store.js';
+import { startCpuProfile } from './cpu-profile.js';
+import { generateModel } from './generate.js';
+import { percentile } from './measure.js';
+import type { RunOptions } from './run.js';
+
+/** One model size's figures. */
+export interface FeedStepRow {
+  records: number;
+  policies: number;
+  changes: number;
+  /** Seconds to commit and load the model (setup, not measured). */
+  setupS: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * `changes` tag changes back to back (each moves one record to another app: a new
+ * identity for it, an ipcache change every PEP receives), timed from the write call
+ * to the feed's step listener. With `VNP_BENCH_PROFILE=DIR`, the measured writes are
+ * CPU-profiled to DIR/feed-step-<records>.cpuprofile.
+ */
+export async function feedStepLatency(
+  opts: RunOptions,
+  records: number,
+  policies: number,
+  changes: number,
+): Promise<FeedStepRow> {
+  const dir = await mkdtemp(join(tmpdir(), 'vnp-bench-feed-'));
+  const store = await openStore({ dataDir: dir });
+  try {
+    const t0 = performance.now();
+    const model = generateModel({ policies, records, flows: 1 });
+    const manager = new Manager({ store });
+    await manager.start();
+    await manager.write({ actor: 'bench', action: 'load' }, () => ({
+      changes: model.documents.map((doc) => ({ op: 'put' as const, doc })),
+      result: undefined,
+    }));
+    await manager.identitiesSettled();
+    const feed = new HostFeed(() => manager.engine);
+    feed.reset(manager.revision);
+    manager.onRecord((r, d) => feed.onRecord(r, d));
+    let stepAt = 0;
+    feed.onStep(() => (stepAt = performance.now()));
+    const setupS = (performance.now() - t0) / 1000;
+    const samples: number[] = [];
+    const profileDir = process.env['VNP_BENCH_PROFILE'];
+    let stop: ((path: string) => Promise<void>) | undefined;
+    for (let i = 0; i < changes + 10; i++) {
+      if (i === 10 && profileDir) stop = await startCpuProfile();
+      const rec = model.records[(i * 7919) % model.records.length]!;
+      const app = `a${(i * 31) % policies}`;
+      const start = performance.now();
+      await manager.write({ actor: 'bench', action: 'tag' }, () => ({
+        changes: [{ op: 'put', doc: { kind: 'Interface', ...rec, tags: { ...rec.tags, app } } }],
+        result: undefined,
+      }));
+      if (stepAt < start) throw new Error(`change ${i} made no feed step`);
+      // Back to back: the previous write's identity claim may still hold the store.
+      if (i >= 10) samples.push(stepAt - start); // warm-up
+    }
+    if (stop) await stop(join(profileDir!, `feed-step-${records}.cpuprofile`));
+    await manager.close();
+    opts.log(`  feed step: ${changes} tag changes on ${records} records, ${policies} policies`);
+    return {
+      records,
+      policies,
+      changes,
+      setupS,
+      p50: percentile(samples, 50),
+      p99: percentile(samples, 99),
+      max: Math.max(...samples),
+    };
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
