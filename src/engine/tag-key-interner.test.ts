@@ -53,6 +53,14 @@ describe('TagKeyInterner', () => {
     expect(seen.size).toBeGreaterThan(100);
   });
 
+  it('stays right when its node bound makes it start over', () => {
+    const keys = new TagKeyInterner(50);
+    for (let i = 0; i < 1000; i++) {
+      const tags = { app: `a${i % 300}`, env: i % 2 === 0 ? 'prod' : 'dev' };
+      expect(keys.keyOf(tags, ['app', 'env'])).toBe(canonicalTagsJson(tags));
+    }
+  });
+
   it('backs SelectorCache.projectedKey: the key of project(tags), only relevant keys', () => {
     const cache = new SelectorCache();
     cache.retain('owner.team == "pay" || env == "prod"');

@@ -27,19 +27,25 @@ interface Node {
 
 const newNode = (): Node => ({ scalar: undefined, json: undefined, text: undefined });
 
-/** Nodes kept before the trie starts over. */
-const MAX_NODES = 1_000_000;
+/**
+ * Nodes kept before the trie starts over: well above a 100k-record load's ~40k (one per
+ * distinct app, one per identity), and at most a few tens of MiB when every record
+ * has its own relevant values.
+ */
+const MAX_NODES = 250_000;
 
 export class TagKeyInterner {
   private root = newNode();
   private nodes = 0;
+
+  constructor(private readonly maxNodes = MAX_NODES) {}
 
   /**
    * The canonical JSON of `tags` restricted to `keys`, which must be the tag's own keys
    * to keep, sorted in code-unit order.
    */
   keyOf(tags: Tags, keys: readonly string[]): string {
-    if (this.nodes > MAX_NODES) {
+    if (this.nodes > this.maxNodes) {
       this.root = newNode();
       this.nodes = 0;
     }
