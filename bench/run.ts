@@ -63,7 +63,7 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
   },
   reactions: {
     description:
-      'reactions: event → reaction → deltas ready (p99, PGlite and PostgreSQL), impact preview of 1,000 identities',
+      'reactions: event → reaction → deltas ready (p99, PGlite and PostgreSQL), impact preview of 1,000 identities, tag change → feed step at 20k/50k records',
     load: async () => (await import('./reactions.js')).reactionsSuite,
   },
   datapath: {
