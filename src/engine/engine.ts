@@ -68,6 +68,7 @@ import {
 import { IdentityRegistry, type IdentityInfo } from './identity-registry.js';
 import { ModelState, type HeldDocument } from './model-state.js';
 import { resolvePolicyForTags } from './policy-for-tags.js';
+import { PairCache } from './pair-cache.js';
 import { PortTable, PROTO_INDEX, PROTO_NAMES } from './port-table.js';
 import { ResolvedSide } from './resolved-side.js';
 import type { SelectorCache, SelectorEntry } from './selector-cache.js';
@@ -146,9 +147,15 @@ export class Engine {
   private noRoutes: ResolvedSide | undefined;
   private readonly defaultsCache = new Map<number, 'allow' | 'deny'>();
   private lastNow = 0;
-  /** src identity → dst identity → final verdict table (see pairTable). */
-  private pairCache: (Map<number, PortTable> | undefined)[] = [];
-  private pairCount = 0;
+  /** (src identity, dst identity) → index into pairTables (see pairTable). */
+  private readonly pairCache = new PairCache(PAIR_CACHE_LIMIT);
+  /**
+   * Distinct final verdict tables, interned: most pairs share one of a few tables
+   * (cross-partition deny, a tier's allow list), so the fast path's working set is
+   * the number of distinct tables, not of pairs. Index 0 is ADDRESS_DEPENDENT.
+   */
+  private pairTables: PortTable[] = [ADDRESS_DEPENDENT];
+  private readonly pairIntern = new Map<string, number>();
   /** Shared part of every host's state; built on first use, then updated per change. */
   private hostIndex: HostIndex | undefined;
 
@@ -616,34 +623,39 @@ export class Engine {
    * addresses matter. Cleared by every apply; bounded in size.
    */
   private pairTable(src: number, dst: number): PortTable {
-    let row = this.pairCache[src];
-    if (row === undefined) row = this.pairCache[src] = new Map();
-    let t = row.get(dst);
-    if (t === undefined) {
-      if (++this.pairCount > PAIR_CACHE_LIMIT) this.clearPairs();
-      t = this.buildPairTable(src, dst);
-      (this.pairCache[src] ??= new Map()).set(dst, t);
+    let at = this.pairCache.get(src, dst);
+    if (at < 0) {
+      at = this.buildPairTable(src, dst);
+      this.pairCache.set(src, dst, at);
     }
-    return t;
+    return this.pairTables[at]!;
   }
 
-  private buildPairTable(src: number, dst: number): PortTable {
+  /** The interned index of the pair's table (0: ADDRESS_DEPENDENT). */
+  private buildPairTable(src: number, dst: number): number {
     if (
       this.side(src, 'egress').cidrTable !== undefined ||
       this.side(dst, 'ingress').cidrTable !== undefined
     ) {
-      return ADDRESS_DEPENDENT;
+      return 0;
     }
     const rows: number[][] = PROTO_NAMES.map(() => []);
     for (const seg of this.flowTable({ identity: src }, { identity: dst })) {
       rows[PROTO_INDEX[seg.proto]]!.push(seg.lo, seg.hi, seg.verdict === 'allow' ? 1 : 0);
     }
-    return new PortTable(rows.map((r) => Int32Array.from(r)));
+    const sig = rows.map((r) => r.join(',')).join('|');
+    let at = this.pairIntern.get(sig);
+    if (at === undefined) {
+      at = this.pairTables.push(new PortTable(rows.map((r) => Int32Array.from(r)))) - 1;
+      this.pairIntern.set(sig, at);
+    }
+    return at;
   }
 
   private clearPairs(): void {
-    this.pairCache = [];
-    this.pairCount = 0;
+    this.pairCache.clear();
+    this.pairTables = [ADDRESS_DEPENDENT];
+    this.pairIntern.clear();
   }
 
   private sideAllowsAt(
