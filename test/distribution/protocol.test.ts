@@ -8,57 +8,34 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { followHost, type HostFollower } from '../../src/agent/protocol/follow-host.js';
+import { followHost } from '../../src/agent/protocol/follow-host.js';
 import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
 import type { HostState } from '../../src/model/host-state.js';
 import { serveHostStream } from '../../src/server/distribution/host-stream.js';
 import { HostFeed } from '../../src/server/distribution/host-feed.js';
-import { createToken } from '../../src/server/tokens.js';
-import { DB, MODEL, WEB } from '../server/support/fixtures.js';
-import { startTestServer, type TestServer } from '../server/support/test-server.js';
+import type { TestServer } from '../server/support/test-server.js';
+import { startFeedServer, type FeedServer, type FollowExtra } from './support/feed-server.js';
 
+let env: FeedServer;
 let s: TestServer;
 let url: string;
 let tokenB: string;
-const followers: HostFollower[] = [];
 
 beforeAll(async () => {
-  s = await startTestServer();
-  url = await s.app.listen({ host: '127.0.0.1', port: 0 });
-  const r = await s.call('POST', '/v1/apply', {
-    body: {
-      documents: [...MODEL, { ...WEB, instance: 'vm1' }, { ...DB, instance: 'vm2' }].filter(
-        (d, i, all) => all.findLastIndex((x) => x.kind === d.kind && x.name === d.name) === i,
-      ),
-    },
-  });
-  expect(r.status, r.text).toBe(200);
-  tokenB = (await createToken(s.manager, { role: 'agent', host: 'host-b' }, 'system:test')).token;
+  env = await startFeedServer();
+  ({ s, url, tokenB } = env);
 }, 60_000);
-afterEach(async () => {
-  await Promise.all(followers.splice(0).map((f) => f.stop()));
-});
+afterEach(() => env.stopFollowers());
 afterAll(async () => {
   await s?.close();
 });
 
-function follow(
-  host: string,
-  token: string,
-  extra: Partial<Parameters<typeof followHost>[0]> = {},
-) {
-  const f = followHost({
-    servers: [url],
-    host,
-    token,
+/** Followers report an underlay address, as the real agent does. */
+const follow = (host: string, token: string, extra: FollowExtra = {}) =>
+  env.follow(host, token, {
     underlayIp: host === 'host-a' ? '192.0.2.1' : '192.0.2.2',
-    minBackoffMs: 20,
-    maxBackoffMs: 100,
     ...extra,
   });
-  followers.push(f);
-  return f;
-}
 
 async function stateOf(host: string): Promise<HostState> {
   const r = await s.call('GET', `/v1/hosts/${host}/state`, { as: 'viewer' });

@@ -1,0 +1,66 @@
+/**
+ * The manager the agent-protocol tests talk to: a real server (PGlite) listening on a
+ * port, holding the shared two-record model (web on vm1, db on vm2), and an agent token
+ * for host-b. Followers started through `follow` are tracked so a test file can stop
+ * them after each test.
+ */
+import { expect } from 'vitest';
+import { followHost, type HostFollower } from '../../../src/agent/protocol/follow-host.js';
+import { createToken } from '../../../src/server/tokens.js';
+import { DB, MODEL, WEB } from '../../server/support/fixtures.js';
+import { startTestServer, type TestServer } from '../../server/support/test-server.js';
+
+/** Options of followHost the tests vary. */
+export type FollowExtra = Partial<Parameters<typeof followHost>[0]>;
+
+export interface FeedServer {
+  s: TestServer;
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** An agent token bound to host-b. */
+  tokenB: string;
+  /** followHost against this server with short backoffs; tracked for stopFollowers. */
+  follow(host: string, token: string, extra?: FollowExtra): HostFollower;
+  stopFollowers(): Promise<void>;
+}
+
+/**
+ * Starts the server and applies the model (last document of each kind and name wins).
+ *
+ * @example beforeAll(async () => ({ s, url, tokenB } = env = await startFeedServer()), 60_000)
+ */
+export async function startFeedServer(): Promise<FeedServer> {
+  const s = await startTestServer();
+  const url = await s.app.listen({ host: '127.0.0.1', port: 0 });
+  const r = await s.call('POST', '/v1/apply', {
+    body: {
+      documents: [...MODEL, { ...WEB, instance: 'vm1' }, { ...DB, instance: 'vm2' }].filter(
+        (d, i, all) => all.findLastIndex((x) => x.kind === d.kind && x.name === d.name) === i,
+      ),
+    },
+  });
+  expect(r.status, r.text).toBe(200);
+  const tokenB = (await createToken(s.manager, { role: 'agent', host: 'host-b' }, 'system:test'))
+    .token;
+  const followers: HostFollower[] = [];
+  return {
+    s,
+    url,
+    tokenB,
+    follow(host, token, extra = {}) {
+      const f = followHost({
+        servers: [url],
+        host,
+        token,
+        minBackoffMs: 20,
+        maxBackoffMs: 100,
+        ...extra,
+      });
+      followers.push(f);
+      return f;
+    },
+    async stopFollowers() {
+      await Promise.all(followers.splice(0).map((f) => f.stop()));
+    },
+  };
+}
