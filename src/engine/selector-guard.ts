@@ -12,7 +12,6 @@
  * @example guardOf(parseSelector('env == "prod" && tier >= 2')) // { kind: 'eq', key: 'env', value: 'prod' }
  */
 import type { Selector } from '../selector/index.js';
-import type { TagValue } from '../model/types.js';
 
 export type Guard =
   | { kind: 'eq'; key: string; value: string | number | boolean }
@@ -38,22 +37,5 @@ export function guardOf(s: Selector): Guard {
     }
     default:
       return { kind: 'always' };
-  }
-}
-
-/** Index key of a scalar tag value for equality guards (type-tagged: 2 ≠ "2"). */
-export function eqKey(
-  key: string,
-  value: TagValue | string | number | boolean,
-): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return `${key}\u0000s${value}`;
-    case 'number':
-      return `${key}\u0000n${value}`;
-    case 'boolean':
-      return `${key}\u0000b${value}`;
-    default:
-      return undefined;
   }
 }
