@@ -76,13 +76,7 @@ export class TagKeyInterner {
   }
 }
 
-/** `canonicalTagsJson` of the picked tags; `keys` are sorted already. */
+/** `canonicalTagsJson` of the picked tags (once per distinct tag set: not a hot path). */
 function textOf(tags: Tags, keys: readonly string[]): string {
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const v = tags[keys[i]!]!;
-    if (i > 0) out += ',';
-    out += `${JSON.stringify(keys[i])}:${typeof v === 'object' ? canonicalTagsJson(v as Tags) : JSON.stringify(v)}`;
-  }
-  return out + '}';
+  return canonicalTagsJson(Object.fromEntries(keys.map((k) => [k, tags[k]!])));
 }
