@@ -16,18 +16,18 @@ export type ModelState = Map<string, Document>;
 const key = (kind: string, name: string) => `${kind}/${name}`;
 
 /** A document without server-set metadata. */
-export function stripDocMeta(d: Document): Document {
+export function stripDocMeta<T extends object>(d: T): T {
   const {
     revision: _r,
     createdAt: _c,
     updatedAt: _u,
     ...rest
-  } = d as Document & {
+  } = d as T & {
     revision?: number;
     createdAt?: string;
     updatedAt?: string;
   };
-  return rest as Document;
+  return rest as T;
 }
 
 /**

@@ -34,6 +34,7 @@ import type {
   StoredEvent,
 } from '../store/types.js';
 import type { EventInput } from './event-input.js';
+import { stripDocMeta } from './history.js';
 import { planReactions, undoExpiry } from './plan.js';
 
 /** An event write as the reactor plans it (the Manager's `EventPlan`). */
@@ -84,18 +85,7 @@ class Queue {
 
 /** The record document with new tags, validated, metadata dropped. */
 function withTags(doc: Interface, tags: Tags): Document {
-  const {
-    revision: _r,
-    createdAt: _c,
-    updatedAt: _u,
-    ...rest
-  } = doc as Interface & {
-    revision?: number;
-    createdAt?: string;
-    updatedAt?: string;
-    kind?: string;
-  };
-  const { kind: _k, ...fields } = rest as typeof rest & { kind?: string };
+  const { kind: _k, ...fields } = stripDocMeta(doc as Interface & { kind?: string });
   return validateResource('Interface', { ...fields, tags }) as Document;
 }
 
