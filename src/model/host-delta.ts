@@ -93,7 +93,7 @@ export function canonicalHostState(s: HostState): HostState {
 }
 
 /** The local form of a delta record (what `locals` holds). */
-export function toLocalRecord(r: DeltaRecord): LocalRecord {
+function toLocalRecord(r: DeltaRecord): LocalRecord {
   return {
     name: r.name,
     identity: r.identity,
@@ -108,7 +108,7 @@ export function toLocalRecord(r: DeltaRecord): LocalRecord {
 }
 
 /** The remote form of a delta record (what `remotes` holds). */
-export function toRemoteRecord(r: DeltaRecord): RemoteRecord {
+function toRemoteRecord(r: DeltaRecord): RemoteRecord {
   return {
     name: r.name,
     identity: r.identity,
