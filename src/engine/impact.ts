@@ -328,9 +328,7 @@ const PROTOS: Protocol[] = ['tcp', 'udp', 'sctp', 'icmp'];
  */
 class PairKeyer {
   private readonly sigIds = new Map<string, number>();
-  private readonly sideSig = new Map<string, number>();
   private readonly matchers: ((k: Klass, side: Side) => boolean)[][] = [];
-  private readonly masks = new Map<string, string>();
   private readonly classIds = new Map<Klass, number>();
 
   private classId(k: Klass): number {
