@@ -1,26 +1,25 @@
 /** `vnp rollback REV [--yes]`: restore the policy state of a revision, after a preview. */
 import type { Command } from 'commander';
+import { formatPortSpec } from '../../model/ports.js';
+import type { Protocol } from '../../model/types.js';
 import { intArg, outputArg } from '../arguments.js';
 import type { CliContext } from '../context.js';
 import { formatTable, formatTags, toJson, toYaml, type OutputFormat } from '../output.js';
 
+/** One side of an impact row: an identity (tags, records) or an outside address. */
+interface Endpoint {
+  identity: number;
+  tags: Record<string, unknown>;
+  records: number;
+  examples: string[];
+  address?: string;
+}
+
 /** An impact preview as the server returns it (src/engine/impact.ts). */
 export interface ImpactAnswer {
   rows: {
-    src: {
-      identity: number;
-      tags: Record<string, unknown>;
-      records: number;
-      examples: string[];
-      address?: string;
-    };
-    dst: {
-      identity: number;
-      tags: Record<string, unknown>;
-      records: number;
-      examples: string[];
-      address?: string;
-    };
+    src: Endpoint;
+    dst: Endpoint;
     proto: string;
     ports: [number, number];
     before: string;
@@ -28,8 +27,6 @@ export interface ImpactAnswer {
   }[];
   truncated: number;
 }
-
-type Endpoint = ImpactAnswer['rows'][number]['src'];
 
 function endpointText(e: Endpoint): string {
   if (e.address !== undefined) return `outside ${e.address}`;
@@ -49,11 +46,7 @@ export function formatImpact(impact: ImpactAnswer): string {
     impact.rows.map((r) => [
       endpointText(r.src),
       endpointText(r.dst),
-      r.proto === 'icmp' || (r.ports[0] === 0 && r.ports[1] === 65535)
-        ? r.proto
-        : r.ports[0] === r.ports[1]
-          ? `${r.proto}/${r.ports[0]}`
-          : `${r.proto}/${r.ports[0]}-${r.ports[1]}`,
+      formatPortSpec({ proto: r.proto as Protocol, lo: r.ports[0], hi: r.ports[1] }),
       r.before,
       r.after,
     ]),

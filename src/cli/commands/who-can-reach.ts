@@ -1,5 +1,6 @@
 /** `vnp who-can-reach DST [--proto P] [--port N]`: identities and outside addresses allowed to reach a record. */
 import type { Command } from 'commander';
+import { formatPortSpec } from '../../model/ports.js';
 import type { Protocol } from '../../model/types.js';
 import { intArg, outputArg, protocolArg } from '../arguments.js';
 import type { CliContext } from '../context.js';
@@ -17,13 +18,11 @@ interface ReachSource {
 
 /** `tcp/443, udp/1-1024, icmp` from allowed segments. */
 export function formatPortRanges(allowed: { proto: string; ports: [number, number] }[]): string {
+  // 1..65535 is every port too (explicit ports start at 1): shown as the bare protocol.
+  const all = (lo: number, hi: number) => lo <= 1 && hi === 65535;
   return allowed
-    .map((a) =>
-      a.proto === 'icmp' || (a.ports[0] <= 1 && a.ports[1] === 65535)
-        ? a.proto
-        : a.ports[0] === a.ports[1]
-          ? `${a.proto}/${a.ports[0]}`
-          : `${a.proto}/${a.ports[0]}-${a.ports[1]}`,
+    .map(({ proto, ports: [lo, hi] }) =>
+      formatPortSpec({ proto: proto as Protocol, lo: all(lo, hi) ? 0 : lo, hi }),
     )
     .join(', ');
 }
