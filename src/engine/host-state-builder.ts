@@ -197,7 +197,7 @@ export function buildHostState(
     remotes,
     ipcache: index.ipcache,
     sides,
-    defaults: localIds.map((id) => defaultState(id, ctx)),
+    defaults: localIds.map((id) => identityDefaults(id, ctx)),
     ...(steering.length ? { steering } : {}),
   };
 }
@@ -211,11 +211,6 @@ export function identitySides(id: number, index: HostIndex, ctx: HostStateContex
     out.push(routes ? { ...side, routes } : side);
   }
   return out;
-}
-
-/** A local identity's defaults, as in any host state that holds it. */
-export function identityDefaults(id: number, ctx: HostStateContext): DefaultState {
-  return defaultState(id, ctx);
 }
 
 /** The disjoint route entries of an identity; undefined when no route applies to it. */
@@ -355,8 +350,11 @@ function cidrEntries<E>(
   return out;
 }
 
-/** §2.2 defaults of a local identity towards every peer, as `other` plus exceptions. */
-function defaultState(id: number, ctx: HostStateContext): DefaultState {
+/**
+ * §2.2 defaults of a local identity towards every peer, as `other` plus exceptions (as
+ * in any host state that holds it).
+ */
+export function identityDefaults(id: number, ctx: HostStateContext): DefaultState {
   const me = ctx.identity(id);
   const parts = me?.partitions ?? [];
   const other =
