@@ -6,7 +6,6 @@
 import type { HostState } from '../model/host-state.js';
 import { forgetSteeredFlows, killDeniedFlows } from './conntrack.js';
 import { makeExec, type Exec } from './exec.js';
-import { desiredLinks } from './link/desired.js';
 import { LinkReconciler } from './link/reconcile.js';
 import { KernelNft, type NftBackend } from './nft/apply.js';
 import { buildModel, type TableModel } from './nft/model.js';
@@ -131,8 +130,10 @@ export class Agent {
     const run = this.queue.then(async () => {
       if (this.pending !== state) return;
       this.pending = undefined;
-      // A resync delivers the state already applied: nothing to do.
-      if (this.current && JSON.stringify(this.current) === JSON.stringify(state)) {
+      // A resync delivers the state already applied: nothing to do. States of different
+      // revisions never serialise alike, so only a same-revision state is serialised.
+      const cur = this.current;
+      if (cur?.revision === state.revision && JSON.stringify(cur) === JSON.stringify(state)) {
         this.stats.unchanged++;
         return;
       }
@@ -199,16 +200,12 @@ export class Agent {
   private async reconcileLinks(state: HostState): Promise<void> {
     // Unchanged wanted links: skip the reads, but re-check once a minute so drift
     // (a route deleted by hand) is repaired.
-    const want = JSON.stringify(
-      desiredLinks(
-        state,
-        this.opts.defaultVni !== undefined ? { defaultVni: this.opts.defaultVni } : {},
-      ),
-    );
+    const desired = this.links!.desired(state);
+    const want = JSON.stringify(desired);
     const now = performance.now();
     if (want === this.linksWanted && now - this.linksCheckedAt < LINK_RECHECK_MS) return;
     try {
-      const report = await this.links!.reconcile(state);
+      const report = await this.links!.reconcile(state, desired);
       for (const f of report.failed) this.opts.log?.(`record ${f.record}: not plumbed: ${f.error}`);
       for (const w of report.warnings) this.opts.log?.(w);
       if (report.unreachable.length > 0)

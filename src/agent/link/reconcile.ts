@@ -102,12 +102,16 @@ export class LinkReconciler {
     return out.trim() === '' ? [] : (JSON.parse(out) as T[]);
   }
 
-  /** Applies the desired links of `state`. */
-  async reconcile(state: HostState): Promise<LinkReport> {
-    const want = desiredLinks(
+  /** The desired links of `state` under this reconciler's settings. */
+  desired(state: HostState): DesiredLinks {
+    return desiredLinks(
       state,
       this.opts.defaultVni === undefined ? {} : { defaultVni: this.opts.defaultVni },
     );
+  }
+
+  /** Applies the desired links of `state` (`want`: {@link desired} of it, when known). */
+  async reconcile(state: HostState, want = this.desired(state)): Promise<LinkReport> {
     const report: LinkReport = {
       created: [],
       removed: [],
