@@ -8,10 +8,11 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../src/agent/agent.js';
+import type { Agent } from '../../src/agent/agent.js';
 import { makeExec } from '../../src/agent/exec.js';
 import { LinkReconciler } from '../../src/agent/link/reconcile.js';
 import { vethName } from '../../src/agent/names.js';
+import { hostAgent, startAgents } from './support/agents.js';
 import { decodeVxlanPcap } from './support/gbp.js';
 import { peerEntry } from './support/host-states.js';
 import { baselineSides, ID, PORT_OK, PORT_OTHER, records, statesFor } from './support/scenario.js';
@@ -48,18 +49,11 @@ describe.skipIf(problem !== undefined)('datapath (real kernel, three hosts)', ()
     await Promise.all([...states].map(([host, st]) => agents.get(host)!.applyState(st)));
   }
 
-  function newAgent(host: string): Agent {
-    const h = topo.hosts.find((x) => x.name === host)!;
-    return new Agent({ host, underlayIp: h.underlayIp, exec: makeExec(h.netns) });
-  }
+  const newAgent = (host: string) => hostAgent(topo.hosts.find((x) => x.name === host)!);
 
   beforeAll(async () => {
     topo = buildTopology(['h1', 'h2', 'h3']);
-    for (const h of topo.hosts) {
-      const agent = newAgent(h.name);
-      await agent.start();
-      agents.set(h.name, agent);
-    }
+    await startAgents(topo, agents);
     await applyAll(statesFor(topo, 1, records(topo), baselineSides()));
     servers.push(await tcpServer(ns('b'), '::', [PORT_OK, PORT_OTHER]));
     servers.push(await tcpServer(ns('c'), '0.0.0.0', [PORT_OK]));

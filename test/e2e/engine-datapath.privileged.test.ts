@@ -5,9 +5,9 @@
  * the engine's verdict — before and after a tag change.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../src/agent/agent.js';
-import { makeExec } from '../../src/agent/exec.js';
+import type { Agent } from '../../src/agent/agent.js';
 import { Engine } from '../../src/engine/index.js';
+import { startAgents } from './support/agents.js';
 import { modelDocs, PORTS, RECORDS } from './support/engine-model.js';
 import { syncAgents } from './support/engine-states.js';
 import { buildTopology, privilegedProblem, type Topology } from './support/topology.js';
@@ -67,15 +67,7 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
     beforeAll(async () => {
       topo = buildTopology(['h1', 'h2']);
       engine.load(modelDocs(topo.instanceNs), 0);
-      for (const h of topo.hosts) {
-        const agent = new Agent({
-          host: h.name,
-          underlayIp: h.underlayIp,
-          exec: makeExec(h.netns),
-        });
-        await agent.start();
-        agents.set(h.name, agent);
-      }
+      await startAgents(topo, agents);
       await sync();
       for (const [name, r] of Object.entries(RECORDS))
         servers.push(await tcpServer(topo.instanceNs(name), r.ip, PORTS));

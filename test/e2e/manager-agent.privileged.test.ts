@@ -6,10 +6,9 @@
  * enforcing when the manager goes away (fail-static).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../src/agent/agent.js';
-import { makeExec } from '../../src/agent/exec.js';
 import { runAgent, type AgentHandle } from '../../src/agent/run-agent.js';
 import { startTestServer, type TestServer } from '../server/support/test-server.js';
+import { hostAgent } from './support/agents.js';
 import { modelDocs, RECORDS } from './support/engine-model.js';
 import { buildTopology, privilegedProblem, type Topology } from './support/topology.js';
 import { tcpConnects, tcpServer, type Proc } from './support/traffic.js';
@@ -52,11 +51,7 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
           body: { role: 'agent', host: h.name },
         });
         expect(tok.status, tok.text).toBe(201);
-        const agent = new Agent({
-          host: h.name,
-          underlayIp: h.underlayIp,
-          exec: makeExec(h.netns),
-        });
+        const agent = hostAgent(h);
         handles.set(
           h.name,
           runAgent({

@@ -15,11 +15,11 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../src/agent/agent.js';
-import { makeExec } from '../../src/agent/exec.js';
+import type { Agent } from '../../src/agent/agent.js';
 import { Engine } from '../../src/engine/index.js';
 import type { HostState } from '../../src/model/host-state.js';
 import type { Document, Route } from '../../src/model/types.js';
+import { hostAgent, startAgents } from './support/agents.js';
 import { buildTopology, privilegedProblem, sh, type Topology } from './support/topology.js';
 import { decodeVxlanPcap } from './support/gbp.js';
 import { engineHostState, syncAgents } from './support/engine-states.js';
@@ -224,15 +224,7 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
     beforeAll(async () => {
       topo = buildTopology(['h1', 'h2', 'h3'], PREFIX);
       engine.load(docs(topo, [viaRoute('fw')]), 0);
-      for (const h of topo.hosts) {
-        const agent = new Agent({
-          host: h.name,
-          underlayIp: h.underlayIp,
-          exec: makeExec(h.netns),
-        });
-        await agent.start();
-        agents.set(h.name, agent);
-      }
+      await startAgents(topo, agents);
       await sync();
       middlebox('fw');
       middlebox('fwl');
@@ -349,7 +341,7 @@ describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
       const h1 = topo.hosts[0]!;
       const rules = () => sh(['ip', '-n', h1.netns, 'rule', 'show', 'pref', '7300']);
       const before = rules();
-      const agent = new Agent({ host: 'h1', underlayIp: h1.underlayIp, exec: makeExec(h1.netns) });
+      const agent = hostAgent(h1);
       await agent.start();
       agents.set('h1', agent);
       await agent.applyState(stateOf('h1'));
