@@ -30,7 +30,21 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const at = (): string => new Date().toISOString();
+/** Another writer (a second manager) commits at `baseRevision`, straight to the store. */
+const otherWriter = (
+  baseRevision: number,
+  action: string,
+  puts: CommitRequest['puts'],
+  deletes: CommitRequest['deletes'],
+): Promise<unknown> =>
+  store.commit({
+    baseRevision,
+    actor: 'other',
+    action,
+    puts,
+    deletes,
+    at: new Date().toISOString(),
+  });
 
 describe('Manager', () => {
   it('catches up and retries once when another writer moved the store', async () => {
@@ -38,14 +52,7 @@ describe('Manager', () => {
     await m.start();
     const base = m.revision;
     // Another manager writes: ours does not hear of it.
-    await store.commit({
-      baseRevision: base,
-      actor: 'other',
-      action: 'x',
-      puts: [{ kind: 'Instance', name: 'theirs', host: 'h' }],
-      deletes: [],
-      at: at(),
-    });
+    await otherWriter(base, 'x', [{ kind: 'Instance', name: 'theirs', host: 'h' }], []);
     commits = [];
     const { record } = await m.write({ actor: 'me', action: 'y' }, () => ({
       changes: [{ op: 'put', doc: { kind: 'Instance', name: 'mine', host: 'h' } }],
@@ -115,22 +122,8 @@ describe('Manager', () => {
     const seen: number[] = [];
     m.onRecord((r: ChangeRecord) => seen.push(r.revision));
     const base = m.revision;
-    await store.commit({
-      baseRevision: base,
-      actor: 'other',
-      action: 'a',
-      puts: [{ kind: 'Instance', name: 'f1', host: 'h' }],
-      deletes: [],
-      at: at(),
-    });
-    await store.commit({
-      baseRevision: base + 1,
-      actor: 'other',
-      action: 'b',
-      puts: [],
-      deletes: [{ kind: 'Instance', name: 'f1' }],
-      at: at(),
-    });
+    await otherWriter(base, 'a', [{ kind: 'Instance', name: 'f1', host: 'h' }], []);
+    await otherWriter(base + 1, 'b', [], [{ kind: 'Instance', name: 'f1' }]);
     for (let i = 0; i < 200 && m.revision < base + 2; i++)
       await new Promise((r) => setTimeout(r, 5));
     expect(m.revision).toBe(base + 2);
@@ -143,22 +136,8 @@ describe('Manager', () => {
     const m = new Manager({ store: deaf });
     await m.start();
     const base = m.revision;
-    await store.commit({
-      baseRevision: base,
-      actor: 'other',
-      action: 'a',
-      puts: [{ kind: 'Instance', name: 'g1', host: 'h' }],
-      deletes: [],
-      at: at(),
-    });
-    await store.commit({
-      baseRevision: base + 1,
-      actor: 'other',
-      action: 'b',
-      puts: [{ kind: 'Instance', name: 'g2', host: 'h' }],
-      deletes: [],
-      at: at(),
-    });
+    await otherWriter(base, 'a', [{ kind: 'Instance', name: 'g1', host: 'h' }], []);
+    await otherWriter(base + 1, 'b', [{ kind: 'Instance', name: 'g2', host: 'h' }], []);
     // Pretend revision base+1 was compacted away.
     const gappy = Object.assign(Object.create(deaf) as Store, {
       changesSince: async (since: number, limit?: number) =>
