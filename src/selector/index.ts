@@ -54,13 +54,7 @@ export function selectorKeys(s: Selector): Set<string> {
  * @example canonicalSelector("env=='prod'") // 'env == "prod"'
  */
 export function canonicalSelector(text: string): string {
-  let c = canonical.get(text);
-  if (c === undefined) {
-    c = printSelector(parseSelectorCached(text));
-    if (canonical.size >= MEMO_LIMIT) canonical.clear();
-    canonical.set(text, c);
-  }
-  return c;
+  return memoized(canonical, text, printCanonical);
 }
 
 /**
@@ -72,6 +66,24 @@ const MEMO_LIMIT = 100_000;
 const canonical = new Map<string, string>();
 const parsed = new Map<string, Selector>();
 const compiled = new Map<string, TagPredicate>();
+
+/**
+ * `memo`'s value for `text`, made (and kept, within MEMO_LIMIT) on a miss; a throw is
+ * not kept. `make` is a module function, not a closure: a load calls this per rule.
+ */
+function memoized<V>(memo: Map<string, V>, text: string, make: (text: string) => V): V {
+  let v = memo.get(text);
+  if (v === undefined) {
+    v = make(text);
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    memo.set(text, v);
+  }
+  return v;
+}
+
+const printCanonical = (text: string): string => printSelector(parseSelectorCached(text));
+const parseFrozen = (text: string): Selector => deepFreeze(parseSelector(text));
+const compileText = (text: string): TagPredicate => compileSelector(parseSelectorCached(text));
 
 function deepFreeze<T>(v: T): T {
   if (typeof v === 'object' && v !== null) {
@@ -88,13 +100,7 @@ function deepFreeze<T>(v: T): T {
  * @example parseSelectorCached('all()') === parseSelectorCached('all()') // true
  */
 export function parseSelectorCached(text: string): Selector {
-  let s = parsed.get(text);
-  if (s === undefined) {
-    s = deepFreeze(parseSelector(text));
-    if (parsed.size >= MEMO_LIMIT) parsed.clear();
-    parsed.set(text, s);
-  }
-  return s;
+  return memoized(parsed, text, parseFrozen);
 }
 
 /**
@@ -103,11 +109,5 @@ export function parseSelectorCached(text: string): Selector {
  * @example compileSelectorCached('has(pci)')({ pci: true }) // true
  */
 export function compileSelectorCached(text: string): TagPredicate {
-  let p = compiled.get(text);
-  if (p === undefined) {
-    p = compileSelector(parseSelectorCached(text));
-    if (compiled.size >= MEMO_LIMIT) compiled.clear();
-    compiled.set(text, p);
-  }
-  return p;
+  return memoized(compiled, text, compileText);
 }
