@@ -18,7 +18,6 @@ describe('planReactions', () => {
       record: 'r',
       tags: { tier: 3, trusted: true },
       reactions: [Q, DEMOTE, { name: 'other', on: 'x' }],
-      pending: [],
       now: 0,
     });
     expect(p.fired).toEqual(['demote', 'q']);
@@ -36,29 +35,6 @@ describe('planReactions', () => {
     ]);
     expect(reactionFires(DEMOTE, 'ids.alert', { tier: 1 })).toBe(false);
     expect(reactionFires(DEMOTE, 'ids.alert', { tier: '3' })).toBe(false);
-  });
-
-  it('a repeated event keeps the original undo and moves the expiry later only', () => {
-    const first = planReactions({
-      type: 'ids.alert',
-      record: 'r',
-      tags: { quarantine: false },
-      reactions: [Q],
-      pending: [],
-      now: 0,
-    });
-    expect(first.expiries[0]!.prior).toEqual({ quarantine: false });
-    const again = planReactions({
-      type: 'ids.alert',
-      record: 'r',
-      tags: first.tags,
-      reactions: [Q],
-      pending: first.expiries,
-      now: 100_000,
-    });
-    expect(again.changed).toBe(false);
-    expect(again.expiries[0]!.prior).toEqual({ quarantine: false });
-    expect(again.expiries[0]!.expiresAt).toBe('1970-01-01T00:06:40.000Z');
   });
 
   it('undo restores exactly: set keys back or away, removed keys back, others untouched, idempotent', () => {

@@ -1,7 +1,7 @@
 /**
  * Which reactions an event fires and what they do to the target's tags
  * (design.md §1 Reaction). Pure: the caller passes the reactions, the target's
- * tags, the pending expiries of the target and the time.
+ * tags and the time.
  *
  * Invariants:
  * - A reaction fires when its `on` equals the event type (or one of the event's
@@ -9,9 +9,10 @@
  *   selector (absent = any record) matches the target's tags *before* the event.
  * - Reactions are applied in name order; a later one sees the tags the earlier
  *   ones produced, so the result does not depend on the order they were listed.
- * - With `ttl`, the undo is recorded once, against the tags before the first
- *   firing; a repeated event while the expiry is pending only moves `expiresAt`
- *   later (it never stacks a second undo that would "restore" reaction tags).
+ * - With `ttl`, the undo is recorded against the tags before the firing. A
+ *   repeated event while an expiry is pending is the store's to merge
+ *   (Store.commitEvent keeps the first undo and only moves `expiresAt` later), so
+ *   it never stacks a second undo that would "restore" reaction tags.
  */
 import { canonicalTagsJson } from '../model/tags.js';
 import type { Reaction, TagValue, Tags } from '../model/types.js';
@@ -26,7 +27,7 @@ export interface ReactionPlan {
   tags: Tags;
   /** True when `tags` differ from the tags before. */
   changed: boolean;
-  /** Expiries to store (create or extend), one per fired reaction with a ttl. */
+  /** Expiries to store (the store extends a pending one), one per fired reaction with a ttl. */
   expiries: ReactionExpiry[];
 }
 
@@ -77,7 +78,7 @@ function undoOf(r: Reaction, before: Tags): Pick<ReactionExpiry, 'set' | 'remove
  *   planReactions({
  *     type: 'ids.alert', tags: { app: 'web' }, now: 0,
  *     reactions: [{ name: 'q', on: 'ids.alert', addTags: { quarantine: true }, ttl: 300 }],
- *     record: 'web-1', pending: [],
+ *     record: 'web-1',
  *   })
  *   // { fired: ['q'], tags: { app: 'web', quarantine: true }, changed: true,
  *   //   expiries: [{ record: 'web-1', reaction: 'q', expiresAt: '1970-01-01T00:05:00.000Z', set: { quarantine: true }, removed: [], prior: {} }] }
@@ -88,10 +89,7 @@ export function planReactions(input: {
   record: string;
   tags: Tags;
   reactions: readonly Reaction[];
-  /** Pending expiries of this record. */
-  pending: readonly ReactionExpiry[];
   now: number;
-  eventId?: number;
 }): ReactionPlan {
   const fired = input.reactions
     .filter((r) => reactionFires(r, input.type, input.tags))
@@ -102,18 +100,11 @@ export function planReactions(input: {
     const before = tags;
     tags = applyReaction(r, tags);
     if (r.ttl === undefined) continue;
-    const expiresAt = new Date(input.now + r.ttl * 1000).toISOString();
-    const existing = input.pending.find((x) => x.reaction === r.name);
-    const undo = existing ?? undoOf(r, before);
-    const later = existing && existing.expiresAt > expiresAt ? existing.expiresAt : expiresAt;
     expiries.push({
       record: input.record,
       reaction: r.name,
-      expiresAt: later,
-      set: undo.set,
-      removed: undo.removed,
-      prior: undo.prior,
-      ...(input.eventId !== undefined ? { eventId: input.eventId } : {}),
+      expiresAt: new Date(input.now + r.ttl * 1000).toISOString(),
+      ...undoOf(r, before),
     });
   }
   const changed = canonicalTagsJson(tags) !== canonicalTagsJson(input.tags);

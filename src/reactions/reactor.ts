@@ -185,7 +185,6 @@ export class Reactor {
               record,
               tags: doc.tags,
               reactions: this.reactions(engine),
-              pending: [],
               now,
             })
           : undefined;
