@@ -378,6 +378,15 @@ function baseChains(use: SteerUse): ChainDecl[] {
         [vmap(oif, 'ingress-dispatch')],
       ],
     },
+    {
+      // Packets leaving a local via record (one set test in fwd-ingress for the others):
+      // transit when the source is not the record's own, else back to fwd-ingress.
+      name: 'from-via',
+      rules: [
+        [...notOwnSource(4), { goto: { target: 'transit' } }],
+        [...notOwnSource(6), { goto: { target: 'transit' } }],
+      ],
+    },
   ];
   return [
     ...steerChains.filter((c) => (c.name === 'pre-steer' ? use.sources : use.vias)),
@@ -417,10 +426,7 @@ function baseChains(use: SteerUse): ChainDecl[] {
       name: 'fwd-ingress',
       hook: hook(5),
       rules: [
-        ...only(use.vias, [
-          [match(iif, '@via-ifs'), ...notOwnSource(4), { jump: { target: 'transit' } }],
-          [match(iif, '@via-ifs'), ...notOwnSource(6), { jump: { target: 'transit' } }],
-        ]),
+        ...only(use.vias, [[match(iif, '@via-ifs'), { jump: { target: 'from-via' } }]]),
         // Packets of accepted connections: the source identity comes back from the ct
         // mark (one expression, no map lookup) so every packet still leaves with its
         // GBP Group Policy ID; connections vnp did not mark are left alone.

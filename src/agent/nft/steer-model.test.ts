@@ -88,11 +88,11 @@ describe('steering (pure)', () => {
   it('costs nothing on a host without steering: base chains only where needed', () => {
     const chains = (h: string, r?: RouteEntries) => {
       const m = buildModel(state(r, h));
-      return ['pre-steer', 'transit'].filter((c) => m.chains.has(c));
+      return ['pre-steer', 'transit', 'from-via'].filter((c) => m.chains.has(c));
     };
     expect(chains('h3')).toEqual([]);
-    expect(chains('h2')).toEqual(['transit']);
-    expect(chains('h1', routes)).toEqual(['pre-steer', 'transit']);
+    expect(chains('h2')).toEqual(['transit', 'from-via']);
+    expect(chains('h1', routes)).toEqual(['pre-steer', 'transit', 'from-via']);
     const plain = JSON.stringify(buildModel(state(undefined, 'h3')).chains.get('fwd-ingress'));
     expect(plain).not.toContain('via-ifs');
     expect(plain).not.toContain('steer-via');
