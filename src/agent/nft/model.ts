@@ -84,10 +84,10 @@ export const CT_STEER_MASK = 0x00ff0000;
 export const l4proto = { meta: { key: 'l4proto' } };
 export const dport = { payload: { protocol: 'th', field: 'dport' } };
 export const ICMP_PROTOS = { set: ['icmp', 'ipv6-icmp'] };
-const iif = { meta: { key: 'iifname' } };
+export const iif = { meta: { key: 'iifname' } };
 const oif = { meta: { key: 'oifname' } };
 const ctState = { ct: { key: 'state' } };
-const nfproto = { meta: { key: 'nfproto' } };
+export const nfproto = { meta: { key: 'nfproto' } };
 
 export const addr = (family: Family, field: 'saddr' | 'daddr'): NftValue => ({
   payload: { protocol: family === 4 ? 'ip' : 'ip6', field },
@@ -159,8 +159,9 @@ export function parseRange(text: string): { family: Family; lo: bigint; hi: bigi
 }
 
 const verdictOf = (e: SideEntry): Verdict => ({ kind: e.verdict, policy: e.policy, rule: e.rule });
-/** ICMP entries carry port 0: they apply when their range holds 0. */
-const icmpApplies = (e: SideEntry): boolean => e.proto === 'icmp' && e.ports[0] === 0;
+/** ICMP entries (verdict or route) carry port 0: they apply when their range holds 0. */
+export const icmpApplies = (e: Pick<SideEntry, 'proto' | 'ports'>): boolean =>
+  e.proto === 'icmp' && e.ports[0] === 0;
 
 export function newSet(
   name: string,

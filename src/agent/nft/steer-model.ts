@@ -12,7 +12,7 @@
  * forward chain then sets the mark to k (the Group Policy ID), and the VXLAN device's
  * own underlay route lookup, which uses the packet's mark, must not match the rule.
  */
-import type { HostState, RouteEntries, RouteEntry } from '../../model/host-state.js';
+import type { HostState, RouteEntries } from '../../model/host-state.js';
 import { IDENTITY_WORLD } from '../../model/host-state.js';
 import type { Family } from '../../model/net.js';
 import { vethName } from '../names.js';
@@ -24,11 +24,14 @@ import {
   CT_MARK_TAG,
   ctMark,
   ICMP_PROTOS,
+  icmpApplies,
+  iif,
   l4proto,
   dport,
   lookup,
   mark,
   match,
+  nfproto,
   lookupSets,
   parseRange,
   portSpan,
@@ -54,9 +57,6 @@ export function steerCtMark(k: number): number {
   return (CT_MARK_TAG | (k << 16) | k) >>> 0;
 }
 
-/** ICMP entries carry port 0: they apply when their range holds 0. */
-const icmpApplies = (e: RouteEntry): boolean => e.proto === 'icmp' && e.ports[0] === 0;
-
 /**
  * Adds the steering chains, maps and elements of `state` to `model` (whose global sets
  * `via-ifs`, `steer-via` and `steer-dispatch` exist already).
@@ -74,15 +74,11 @@ export function addSteering(
       const own = s.ips.filter((i) => i.family === fam).map((i) => i.ip);
       // No address of the packet's family: no next hop, not steered (as `check` says).
       if (own.length) rules.push([match(addr(fam, 'daddr'), { set: own }), { return: null }]);
-      else
-        rules.push([
-          match({ meta: { key: 'nfproto' } }, fam === 4 ? 'ipv4' : 'ipv6'),
-          { return: null },
-        ]);
+      else rules.push([match(nfproto, fam === 4 ? 'ipv4' : 'ipv6'), { return: null }]);
     }
     if (s.local) {
       const ifn = vethName(s.via);
-      rules.push([match({ meta: { key: 'iifname' } }, ifn), { return: null }]);
+      rules.push([match(iif, ifn), { return: null }]);
       put(model.sets.get('via-ifs')!, ifn);
       put(model.sets.get('steer-via')!, { concat: [s.class, ifn] });
     }
