@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { followHost } from '../../src/agent/protocol/follow-host.js';
 import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
 import type { HostState } from '../../src/model/host-state.js';
-import { serveHostStream } from '../../src/server/distribution/host-stream.js';
+import { ndjsonSink, serveHostStream } from '../../src/server/distribution/host-stream.js';
 import { HostFeed } from '../../src/server/distribution/host-feed.js';
 import type { TestServer } from '../server/support/test-server.js';
 import { startFeedServer, type FeedServer, type FollowExtra } from './support/feed-server.js';
@@ -216,7 +216,7 @@ describe('server stream', () => {
     const off = s.manager.onRecord((record, delta) => feed.onRecord(record, delta));
     const out = new PassThrough({ highWaterMark: 1, readableHighWaterMark: 1 });
     const lines: string[] = [];
-    serveHostStream({ feed, host: 'host-a', out, heartbeatMs: 30 });
+    serveHostStream({ feed, host: 'host-a', sink: ndjsonSink(out), heartbeatMs: 30 });
     // Nobody reads: the first write (the snapshot) fills the buffer.
     for (let i = 0; i < 4; i++) {
       const r = await s.call('PATCH', '/v1/interfaces/web1/tags', {

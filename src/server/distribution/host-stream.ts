@@ -54,9 +54,7 @@ export interface HostStreamOptions {
   feed: HostFeed;
   host: string;
   /** Where the messages go. */
-  sink?: HostSink;
-  /** Shorthand for `sink: ndjsonSink(out)`. */
-  out?: Writable;
+  sink: HostSink;
   /** The PEP's last applied revision (`?since=`); absent: start with a snapshot. */
   since?: number;
   /** Heartbeat period (default 5000 ms). */
@@ -73,12 +71,11 @@ export interface HostStreamOptions {
  * Serve one stream until the connection closes.
  *
  * @example
- *   serveHostStream({ feed, host: 'h1', out: reply.raw, since: 41, onSent: (r) => peps.sent('h1', r) });
+ *   serveHostStream({ feed, host: 'h1', sink: ndjsonSink(reply.raw), since: 41, onSent: (r) => peps.sent('h1', r) });
  */
 export function serveHostStream(opts: HostStreamOptions): void {
   const { feed, host } = opts;
-  const out = opts.sink ?? (opts.out ? ndjsonSink(opts.out) : undefined);
-  if (!out) throw new Error('serveHostStream: a sink or an output stream is required');
+  const out = opts.sink;
   const heartbeatMs = opts.heartbeatMs ?? 5000;
   const stallMs = opts.stallMs ?? 60_000;
   let seq = feed.head;
@@ -109,7 +106,7 @@ export function serveHostStream(opts: HostStreamOptions): void {
 
   function flush(): void {
     scheduled = false;
-    if (closed || blockedAt !== undefined || out!.destroyed) return;
+    if (closed || blockedAt !== undefined || out.destroyed) return;
     if (waitingSince !== undefined) {
       const p = feed.futurePosition(waitingSince);
       if (p === undefined) return;

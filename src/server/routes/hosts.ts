@@ -33,7 +33,7 @@ import {
   installUpgradeRouting,
   wantsChannel,
 } from '../distribution/host-channel.js';
-import { serveHostStream, type HostSink } from '../distribution/host-stream.js';
+import { ndjsonSink, serveHostStream, type HostSink } from '../distribution/host-stream.js';
 
 const HOST_RE = /^[a-z0-9]([a-z0-9._-]{0,62})$/;
 
@@ -172,16 +172,12 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
       const sinceText = (request.query as { since?: string }).since;
       const since = sinceText === undefined ? undefined : Number(sinceText);
       reply.hijack();
-      const serve = (
-        sink: HostSink | undefined,
-        out: ServerResponse | undefined,
-        end: () => void,
-      ) => {
+      const serve = (sink: HostSink, end: () => void) => {
         const disconnect = isAgent ? peps.connect(host, underlayParam(request)) : () => undefined;
         serveHostStream({
           feed: dist.feed,
           host,
-          ...(sink ? { sink } : { out }),
+          sink,
           ...(since !== undefined ? { since } : {}),
           ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
           onSent: (revision) => {
@@ -202,7 +198,7 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
           const release = holdWhileAuthorized(request, (reason) =>
             channel.close(CLOSE_TOKEN_REVOKED, reason),
           );
-          serve(channel.sink, undefined, () => {
+          serve(channel.sink, () => {
             channels.delete(channel.sink);
             release();
           });
@@ -225,7 +221,7 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
           if (!stream.writableFinished) stream.destroy();
         }, CLOSE_GRACE_MS).unref();
       });
-      serve(undefined, stream, () => {
+      serve(ndjsonSink(stream), () => {
         streams.delete(stream);
         release();
       });
