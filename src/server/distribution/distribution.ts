@@ -171,7 +171,7 @@ const MAX_WAIT_MS = 300_000;
  *
  * @example parseWait('5s') // 5000
  */
-export function parseWait(text: string): number {
+function parseWait(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
   const ms = m ? Number(m[1]) * UNITS[m[2] ?? 's']! : Number.NaN;
   if (!m || !Number.isFinite(ms) || ms < 0 || ms > MAX_WAIT_MS) {

@@ -20,7 +20,6 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { HostState } from '../../model/host-state.js';
 import { VnpError } from '../../model/errors.js';
 import type { Manager } from '../manager.js';
 import type { PepRegistry } from '../distribution/pep-registry.js';
@@ -42,11 +41,6 @@ export interface HostRoutesOptions {
   peps: PepRegistry;
   /** Watch heartbeat period (default 5000 ms). */
   heartbeatMs?: number;
-}
-
-/** The host's canonical state with each remote record's underlay address filled in. */
-export function hostStateFor(manager: Manager, peps: PepRegistry, host: string): HostState {
-  return distributionFor(manager, peps).feed.snapshot(host);
 }
 
 function hostParam(request: FastifyRequest): string {
@@ -127,7 +121,8 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
     async (request) => {
       const host = hostParam(request);
       if (request.principal?.role === 'agent') peps.touch(host, underlayParam(request));
-      return hostStateFor(manager, peps, host);
+      // Canonical, with each remote record's underlay address filled in.
+      return dist.feed.snapshot(host);
     },
   );
 
