@@ -80,6 +80,8 @@ export class Agent {
   private readonly links: LinkReconciler | undefined;
   private current: HostState | undefined;
   private currentModel: TableModel | undefined;
+  /** {@link steerPaths} of `current`, kept so it is not derived again on the next apply. */
+  private steer = new Map<number, string>();
   private linksWanted: string | undefined;
   private linksCheckedAt = 0;
   private queue: Promise<void> = Promise.resolve();
@@ -171,9 +173,11 @@ export class Agent {
         this.stats.fullApplies++;
       }
       const t1 = performance.now();
-      const retired = retiredSteerClasses(this.current, state, ropts);
+      const steer = steerPaths(state, ropts);
+      const retired = [...this.steer].filter(([k, v]) => steer.get(k) !== v).map(([k]) => k);
       this.current = state;
       this.currentModel = model;
+      this.steer = steer;
       if (this.links) await this.reconcileLinks(state);
       const t2 = performance.now();
       this.stats.applies++;
@@ -225,19 +229,14 @@ export class Agent {
     await this.nft.flush();
     this.current = undefined;
     this.currentModel = undefined;
+    this.steer = new Map();
   }
 }
 
-/** Steer classes active in `prev` that `next` drops or points at another via record. */
-function retiredSteerClasses(
-  prev: HostState | undefined,
-  next: HostState,
-  opts: { defaultVni?: number },
-): number[] {
-  if (!prev) return [];
-  const sig = (s: HostState) =>
-    new Map([...activeSteering(s, opts)].map(([k, a]) => [k, `${a.via}|${a.dev}`]));
-  const before = sig(prev);
-  const after = sig(next);
-  return [...before].filter(([k, v]) => after.get(k) !== v).map(([k]) => k);
+/**
+ * Where each active steer class of `state` leads (`via|dev`): a class of the applied
+ * state that the next one drops or points elsewhere is retired (its flows forgotten).
+ */
+function steerPaths(state: HostState, opts: { defaultVni?: number }): Map<number, string> {
+  return new Map([...activeSteering(state, opts)].map(([k, a]) => [k, `${a.via}|${a.dev}`]));
 }
