@@ -208,9 +208,7 @@ export class TokenAuthenticator {
       const judged = [...this.held.keys()];
       const live = await this.store.liveTokenIds(judged);
       for (const id of judged) {
-        if (live.has(id)) continue;
-        this.forget(id);
-        this.closeRevoked(id);
+        if (!live.has(id)) this.revoked(id);
       }
     } catch {
       // The store is unreachable: keep the last verdict (as the request path does).
