@@ -363,7 +363,6 @@ export class Manager {
    */
   private syncIdentities(): void {
     const store = this.store;
-    if (!store.claimIdentities) return;
     const revision = this.revision;
     const { upsert, remove, before, after } = this.engine.takeIdentityChanges();
     const changed = upsert.length > 0 || remove.length > 0;
@@ -376,7 +375,7 @@ export class Manager {
     this.identitySync = this.identitySync
       .then(async () => {
         if (this.closed) return;
-        const table = await store.claimIdentities!(claim);
+        const table = await store.claimIdentities(claim);
         if (table.claimed) return;
         // The table is ahead: checked at a later revision.
         if (table.revision > revision) return;
@@ -401,9 +400,8 @@ export class Manager {
       });
   }
 
-  /** The persisted allocations to seed a load with (none when the store has no table). */
+  /** The persisted allocations to seed a load with (none when the table is empty or unreadable). */
   private async identitySeed(): Promise<IdentityRow[] | undefined> {
-    if (!this.store.loadIdentities) return undefined;
     try {
       const t = await this.store.loadIdentities();
       return t.revision > 0 ? t.identities : undefined;

@@ -218,16 +218,16 @@ export interface Store {
   listExpiries(): Promise<ReactionExpiry[]>;
   /** Reactions: drop the expiry of (record, reaction); false when there was none. */
   deleteExpiry(record: string, reaction: string): Promise<boolean>;
-  /** PEPs: record the underlay address a host reported (optional). */
-  putUnderlay?(host: string, underlay: string, at: string): Promise<void>;
-  /** PEPs: every host's last reported underlay address (optional). */
-  listUnderlays?(): Promise<{ host: string; underlay: string }[]>;
-  /** Identities: the persisted allocations (optional: stores without it never seed). */
-  loadIdentities?(): Promise<IdentityTable>;
+  /** PEPs: record the underlay address a host reported. */
+  putUnderlay(host: string, underlay: string, at: string): Promise<void>;
+  /** PEPs: every host's last reported underlay address. */
+  listUnderlays(): Promise<{ host: string; underlay: string }[]>;
+  /** Identities: the persisted allocations (revision 0: none yet). */
+  loadIdentities(): Promise<IdentityTable>;
   /**
    * Identities: record a revision's allocations, first writer wins: refused when the
    * table holds that revision or a later one, or does not hold the claim's `base` and
    * the claim has no `all`. Returns where the table stands after. O(changed rows).
    */
-  claimIdentities?(claim: IdentityClaim): Promise<IdentityClaimResult>;
+  claimIdentities(claim: IdentityClaim): Promise<IdentityClaimResult>;
 }

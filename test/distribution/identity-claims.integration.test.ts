@@ -73,7 +73,7 @@ describe.skipIf(!db)('identity claims on a shared PostgreSQL', () => {
     await until(() => b.revision === a.revision);
     await Promise.all(managers.map((m) => m.identitiesSettled()));
     const numbers = (m: Manager) => [0, 1, 2].map((i) => m.engine.identityOf(`r${i}`));
-    const table = await stores[0]!.loadIdentities!();
+    const table = await stores[0]!.loadIdentities();
     expect(numbers(a)).toEqual(numbers(b));
     expect(table.revision).toBe(a.revision);
     expect(table.identities).toEqual(a.engine.identityAllocations());
@@ -85,7 +85,7 @@ describe.skipIf(!db)('identity claims on a shared PostgreSQL', () => {
       r.id === n[0] ? { ...r, id: n[2]! } : r.id === n[2] ? { ...r, id: n[0]! } : r,
     );
     const next = a.revision + 1;
-    const forged = await stores[0]!.claimIdentities!({
+    const forged = await stores[0]!.claimIdentities({
       revision: next,
       base: 'unknown',
       fingerprint: 'forged',
@@ -109,7 +109,7 @@ describe.skipIf(!db)('identity claims on a shared PostgreSQL', () => {
     await Promise.all(managers.map((m) => m.identitiesSettled()));
     expect(reloads).toBe(2);
     expect(numbers(a)).toEqual(numbers(b));
-    const after = await stores[0]!.loadIdentities!();
+    const after = await stores[0]!.loadIdentities();
     expect(after.revision).toBe(a.revision);
     expect(after.identities).toEqual(a.engine.identityAllocations());
   }, 60_000);

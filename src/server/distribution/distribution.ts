@@ -84,7 +84,7 @@ export class Distribution {
     peps.onUnderlayChange((host, reported) => {
       // Other managers learn it from the database (see start()).
       const ip = peps.underlayOf(host);
-      if (reported && ip !== undefined && manager.store.putUnderlay)
+      if (reported && ip !== undefined)
         void manager.store.putUnderlay(host, ip, new Date().toISOString()).catch(() => undefined);
       underlays.add(host);
       underlayTimer ??= setTimeout(() => {
@@ -126,7 +126,6 @@ export class Distribution {
 
   private async syncUnderlays(): Promise<void> {
     const store = this.manager.store;
-    if (!store.listUnderlays) return;
     try {
       for (const { host, underlay } of await store.listUnderlays())
         this.peps.learnUnderlay(host, underlay);
