@@ -204,9 +204,12 @@ export class VnpClient {
     patch: TagPatch,
     opts: { wait?: string } = {},
   ): Promise<ApiResource> {
-    const wait = opts.wait !== undefined ? `?wait=${encodeURIComponent(opts.wait)}` : '';
-    const path = `${resourcePath('Interface', iface)}/tags${wait}`;
-    return withKind('Interface', await this.request<ApiResource>('PATCH', path, { body: patch }));
+    const path = `${resourcePath('Interface', iface)}/tags`;
+    const query = { wait: opts.wait };
+    return withKind(
+      'Interface',
+      await this.request<ApiResource>('PATCH', path, { body: patch, query }),
+    );
   }
 
   // ---- batches, verdicts, events --------------------------------------
