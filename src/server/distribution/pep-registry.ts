@@ -147,10 +147,8 @@ export class PepRegistry {
    */
   waitFor(revision: number, hosts: Set<string> | 'all', timeoutMs: number): Promise<WaitResult> {
     const t0 = this.now();
-    const required = this.connected().filter(
-      (h) => (hosts === 'all' || hosts.has(h)) && this.appliedOf(h) < revision,
-    );
     const all = this.connected().filter((h) => hosts === 'all' || hosts.has(h));
+    const required = all.filter((h) => this.appliedOf(h) < revision);
     if (required.length === 0) return Promise.resolve({ ms: 0, hosts: all.sort(), laggards: [] });
     return new Promise((resolve) => {
       const pending = new Set(required);
