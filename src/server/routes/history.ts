@@ -11,14 +11,13 @@ import type { ChangeRecord } from '../../store/types.js';
 import type { Manager } from '../manager.js';
 import { AuditQuery, WatchQuery, queryInt } from '../schemas.js';
 import { holdWhileAuthorized } from '../auth.js';
+import { endWithGrace, startNdjson } from '../ndjson-response.js';
 import type { ManagerPluginOptions } from './resources.js';
 
 /** How many log entries a watch replays per store query. */
 const REPLAY_PAGE = 500;
 /** Blank keep-alive lines on a quiet watch stream (NDJSON readers skip them). */
 const KEEPALIVE_MS = 25_000;
-/** How long a watch ended by a revocation waits for its reader to take the end. */
-const END_GRACE_MS = 1000;
 
 /**
  * Open a watch: replay the log after `since`, then follow live records. Records
@@ -108,15 +107,9 @@ export const historyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (ap
           },
         );
       }
-      // Hijacked: the headers must go out now, before the first record, or a
-      // client waiting for them and a quiet model would wait forever.
+      // Hijacked: the headers go out now (startNdjson), before the first record.
       reply.hijack();
-      const stream = reply.raw;
-      stream.writeHead(200, {
-        'content-type': 'application/x-ndjson',
-        'cache-control': 'no-store',
-      });
-      stream.flushHeaders();
+      const stream = startNdjson(reply.raw);
       streams.add(stream);
       const off = openWatch(manager, since, stream);
       // A blank line now and then: proxies keep the stream open, and a vanished
@@ -128,10 +121,7 @@ export const historyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (ap
       // Revoking the token ends the stream; the reconnect gets 401.
       const release = holdWhileAuthorized(request, () => {
         off();
-        stream.end();
-        setTimeout(() => {
-          if (!stream.writableFinished) stream.destroy();
-        }, END_GRACE_MS).unref();
+        endWithGrace(stream);
       });
       stream.on('close', () => {
         clearInterval(keepAlive);

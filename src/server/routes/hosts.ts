@@ -25,9 +25,9 @@ import type { Manager } from '../manager.js';
 import type { PepRegistry } from '../distribution/pep-registry.js';
 import { distributionFor, installDistributionHooks } from '../distribution/distribution.js';
 import { holdWhileAuthorized } from '../auth.js';
+import { endWithGrace, startNdjson } from '../ndjson-response.js';
 import {
   acceptChannel,
-  CLOSE_GRACE_MS,
   CLOSE_TOKEN_REVOKED,
   installUpgradeRouting,
   wantsChannel,
@@ -200,22 +200,12 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
         });
         return;
       }
-      const stream = reply.raw;
-      stream.writeHead(200, {
-        'content-type': 'application/x-ndjson',
-        'cache-control': 'no-store',
-      });
       // Headers out now: a resuming agent may wait a while for its first message.
-      stream.flushHeaders();
+      const stream = startNdjson(reply.raw);
       streams.add(stream);
       // Revoking the token ends the stream (NDJSON has no error message: the reconnect
       // gets 401); a reader that does not take the end is cut off.
-      const release = holdWhileAuthorized(request, () => {
-        stream.end();
-        setTimeout(() => {
-          if (!stream.writableFinished) stream.destroy();
-        }, CLOSE_GRACE_MS).unref();
-      });
+      const release = holdWhileAuthorized(request, () => endWithGrace(stream));
       serve(ndjsonSink(stream), () => {
         streams.delete(stream);
         release();
