@@ -26,6 +26,8 @@ export class DeltaBuilder {
   readonly dirtyPartitions = new Set<string>();
   /** Some identity entered or left the set of partitioned identities. */
   partitionedChanged = false;
+  /** The steer classes changed (set even when quiet: one flag, no bookkeeping). */
+  steering = false;
 
   ipUpsert(ip: Ip, identity: number): void {
     if (this.quiet) return;
@@ -63,6 +65,7 @@ export class DeltaBuilder {
       defaults: [...this.defaults].filter((id) => !released.has(id)),
       records: [...this.records],
       hosts: [...this.hosts],
+      steering: this.steering,
     };
   }
 }

@@ -757,6 +757,7 @@ export class Engine {
       next.size === this.classes.size && [...next].every(([n, c]) => this.classes.get(n) === c);
     if (same) return;
     this.classes = next;
+    d.steering = true;
     for (const p of this.policies.values())
       if (p.routes.length > 0)
         for (const id of p.appliesTo.members) {

@@ -26,6 +26,8 @@ export interface EngineDelta {
   records: string[];
   /** Hosts whose instances were created, changed or deleted. */
   hosts: string[];
+  /** The steer-class table (`engine.steering()`) changed. */
+  steering: boolean;
 }
 
 // The wire forms of check results live in the model (clients use them too).

@@ -94,6 +94,7 @@ const EMPTY_DELTA: EngineDelta = {
   defaults: [],
   records: [],
   hosts: [],
+  steering: false,
 };
 
 /** Owns engine + store + write lock; see the file comment for the invariants. */

@@ -167,10 +167,14 @@ export class HostFeed {
     for (const { added } of hostIds.values()) for (const id of added) candidates.add(id);
     const changedIds = this.refreshIds(candidates);
     this.revision = record.revision;
-    const steering = engine.steering();
-    const steeringJson = JSON.stringify(steering);
-    const steeringChanged = steeringJson !== this.steeringJson;
-    this.steeringJson = steeringJson;
+    // The engine flags a changed steer table; without a delta (a reload) compare.
+    let steeringChanged = delta?.steering ?? true;
+    const steering = steeringChanged ? engine.steering() : undefined;
+    if (steering) {
+      const json = JSON.stringify(steering);
+      steeringChanged = json !== this.steeringJson;
+      this.steeringJson = json;
+    }
     let hosts: Set<string> | 'all' = 'all';
     if (delta !== undefined && !worldChange?.ipcache && !worldChange?.records && !steeringChanged) {
       hosts = engine.hostsOf(delta);
