@@ -28,6 +28,7 @@ import type {
 } from '../model/host-state.js';
 import { IDENTITY_WORLD, type HostState } from '../model/host-state.js';
 import { formatIp, ipKey, parseIp, type Ip } from '../model/net.js';
+import { stripMeta } from '../model/strip-meta.js';
 import { canonicalTagsJson } from '../model/tags.js';
 import {
   DEFAULT_SETTINGS,
@@ -1158,11 +1159,6 @@ function flowReason(
 
 function formatAddress(ip: Ip, _rec: RecordState | undefined): string {
   return formatIp(ip);
-}
-
-function stripMeta(d: HeldDocument): Document {
-  const { revision: _r, createdAt: _c, updatedAt: _u, ...rest } = d;
-  return rest as Document;
 }
 
 function addUser<K>(map: Map<K, Set<string>>, k: K, user: string): void {

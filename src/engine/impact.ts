@@ -31,6 +31,7 @@ import {
   type Cidr,
   type Ip,
 } from '../model/net.js';
+import { stripMeta } from '../model/strip-meta.js';
 import { canonicalTagsJson } from '../model/tags.js';
 import type { Interface, Policy, Protocol, Settings, Tags } from '../model/types.js';
 import { compileSelectorCached } from '../selector/index.js';
@@ -139,19 +140,7 @@ const policyJson = (e: Engine, tags: Tags) => {
 /** Documents of a kind as name → canonical JSON. */
 function docMap(e: Engine, kind: 'Partition' | 'Settings'): Map<string, string> {
   return new Map(
-    e.list(kind).map((d) => {
-      const {
-        revision: _r,
-        createdAt: _c,
-        updatedAt: _u,
-        ...rest
-      } = d as typeof d & {
-        revision?: number;
-        createdAt?: string;
-        updatedAt?: string;
-      };
-      return [d.name, canonicalTagsJson(rest as unknown as Tags)];
-    }),
+    e.list(kind).map((d) => [d.name, canonicalTagsJson(stripMeta(d) as unknown as Tags)]),
   );
 }
 

@@ -3,6 +3,7 @@
  * images (pure). Walking back from the current state: an entry with a before-image
  * restores it; one without (a create) removes the resource.
  */
+import { stripMeta } from '../model/strip-meta.js';
 import { canonicalTagsJson } from '../model/tags.js';
 import type { Document, Kind, Tags } from '../model/types.js';
 import type { ChangeRecord } from '../store/types.js';
@@ -15,21 +16,6 @@ export type ModelState = Map<string, Document>;
 
 const key = (kind: string, name: string) => `${kind}/${name}`;
 
-/** A document without server-set metadata. */
-export function stripDocMeta<T extends object>(d: T): T {
-  const {
-    revision: _r,
-    createdAt: _c,
-    updatedAt: _u,
-    ...rest
-  } = d as T & {
-    revision?: number;
-    createdAt?: string;
-    updatedAt?: string;
-  };
-  return rest as T;
-}
-
 /**
  * The state as a map, filtered to `kinds` (all when absent).
  *
@@ -38,7 +24,7 @@ export function stripDocMeta<T extends object>(d: T): T {
 export function stateOf(docs: readonly Document[], kinds?: readonly Kind[]): ModelState {
   const out: ModelState = new Map();
   for (const d of docs)
-    if (!kinds || kinds.includes(d.kind)) out.set(key(d.kind, d.name), stripDocMeta(d));
+    if (!kinds || kinds.includes(d.kind)) out.set(key(d.kind, d.name), stripMeta(d));
   return out;
 }
 
@@ -57,7 +43,7 @@ export function stateAt(
   for (const r of newestFirst)
     for (const e of [...r.changes].reverse()) {
       if (kinds && !kinds.includes(e.kind)) continue;
-      if (e.before) out.set(key(e.kind, e.name), stripDocMeta(e.before));
+      if (e.before) out.set(key(e.kind, e.name), stripMeta(e.before));
       else out.delete(key(e.kind, e.name));
     }
   return out;

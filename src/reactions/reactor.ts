@@ -22,6 +22,7 @@ import type { Engine } from '../engine/index.js';
 import type { Change } from '../engine/types.js';
 import { VnpError } from '../model/errors.js';
 import { formatIp, parseIp } from '../model/net.js';
+import { stripMeta } from '../model/strip-meta.js';
 import { canonicalTagsJson } from '../model/tags.js';
 import type { Document, Interface, Reaction, Tags } from '../model/types.js';
 import { validateResource } from '../model/validate.js';
@@ -34,7 +35,6 @@ import type {
   StoredEvent,
 } from '../store/types.js';
 import type { EventInput } from './event-input.js';
-import { stripDocMeta } from './history.js';
 import { planReactions, undoExpiry } from './plan.js';
 
 /** An event write as the reactor plans it (the Manager's `EventPlan`). */
@@ -85,7 +85,7 @@ class Queue {
 
 /** The record document with new tags, validated, metadata dropped. */
 function withTags(doc: Interface, tags: Tags): Document {
-  const { kind: _k, ...fields } = stripDocMeta(doc as Interface & { kind?: string });
+  const { kind: _k, ...fields } = stripMeta(doc as Interface & { kind?: string });
   return validateResource('Interface', { ...fields, tags }) as Document;
 }
 

@@ -5,22 +5,9 @@
  * returns can be PUT back.
  */
 import { VnpError } from '../model/errors.js';
+import { stripMeta } from '../model/strip-meta.js';
 import type { Document, Kind, TestDocument } from '../model/types.js';
 import { validateDocument, validateResource, validateTestDocument } from '../model/validate.js';
-
-const META_FIELDS = ['revision', 'createdAt', 'updatedAt'] as const;
-
-/**
- * A copy of `body` without server-set metadata.
- *
- * @example
- *   stripMeta({ name: 'a', revision: 3 }) // { name: 'a' }
- */
-export function stripMeta(body: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...body };
-  for (const f of META_FIELDS) delete out[f];
-  return out;
-}
 
 /**
  * Validate a resource body of `kind`; `pathName` (PUT) must agree with `body.name`.
@@ -30,7 +17,7 @@ export function stripMeta(body: Record<string, unknown>): Record<string, unknown
  *   // { kind: 'Subnet', name: 'net1', cidr: '10.0.0.0/24' }
  */
 export function resourceFromBody(kind: Kind, body: unknown, pathName?: string): Document {
-  const obj = stripMeta({ ...(body as Record<string, unknown>) });
+  const obj = stripMeta(body as Record<string, unknown>);
   if (pathName !== undefined) {
     if (obj.name !== undefined && obj.name !== pathName) {
       throw new VnpError(

@@ -5,10 +5,11 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { VnpError } from '../../model/errors.js';
+import { stripMeta } from '../../model/strip-meta.js';
 import { validateTagKey, validateTags } from '../../model/tags.js';
 import type { Document, Interface, Tags } from '../../model/types.js';
 import { actorOf } from '../auth.js';
-import { resourceFromBody, stripMeta } from '../documents.js';
+import { resourceFromBody } from '../documents.js';
 import { AttachBody, NameParams, TagsPatchBody } from '../schemas.js';
 import {
   notFound,
@@ -27,7 +28,7 @@ function edited(
   edit: (d: InterfaceDoc) => void,
 ): Document {
   if (!current) throw notFound('Interface', name);
-  const doc = structuredClone(stripMeta({ ...current })) as unknown as InterfaceDoc;
+  const doc = structuredClone(stripMeta(current)) as unknown as InterfaceDoc;
   edit(doc);
   return resourceFromBody('Interface', doc, name);
 }

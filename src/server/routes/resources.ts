@@ -5,10 +5,11 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Engine } from '../../engine/index.js';
 import { VnpError } from '../../model/errors.js';
+import { stripMeta } from '../../model/strip-meta.js';
 import { KIND_PLURAL, type Document, type Kind, type Meta } from '../../model/types.js';
 import type { ChangeRecord, StoredDocument } from '../../store/types.js';
 import { actorOf } from '../auth.js';
-import { resourceFromBody, stripMeta } from '../documents.js';
+import { resourceFromBody } from '../documents.js';
 import type { Manager } from '../manager.js';
 import { mergePatch } from '../merge-patch.js';
 import { ListQuery, MergePatch, NameParams, queryInt, resourceBody } from '../schemas.js';
@@ -208,7 +209,7 @@ function registerKind(
         name,
         (current) => {
           if (!current) throw notFound(kind, name);
-          const merged = mergePatch(stripMeta({ ...current }), request.body);
+          const merged = mergePatch(stripMeta(current), request.body);
           return resourceFromBody(kind, merged, name);
         },
       );

@@ -5,8 +5,8 @@
  */
 import { VnpError, fieldError } from '../../model/errors.js';
 import type { Document, Kind } from '../../model/types.js';
+import { stripMeta } from '../../model/strip-meta.js';
 import type { CommitRequest } from '../types.js';
-import { stripMeta } from './rows.js';
 
 /** A request checked and normalized for the queries. */
 export interface PreparedCommit {
@@ -52,7 +52,7 @@ export function prepareCommit(req: CommitRequest): PreparedCommit {
     at: at.toISOString(),
     actor: req.actor,
     action: req.action,
-    puts: req.puts.map(stripMeta),
+    puts: req.puts.map((d) => stripMeta(d)),
     deletes: req.deletes.map((d) => ({ kind: d.kind, name: d.name })),
   };
 }

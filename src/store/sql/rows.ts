@@ -121,12 +121,3 @@ export function toTokenRecord(row: TokenRow): TokenRecord {
       : { revokedAt: toIso(row.revoked_at) }),
   };
 }
-
-/** A document with any server-set metadata removed (what the doc column holds). */
-export function stripMeta(doc: Document): Document {
-  const copy: Record<string, unknown> = { ...doc };
-  delete copy.revision;
-  delete copy.createdAt;
-  delete copy.updatedAt;
-  return copy as unknown as Document;
-}
