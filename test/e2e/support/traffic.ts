@@ -46,25 +46,30 @@ export async function tcpConnects(
 }
 
 const PING_PY = `
-import socket, struct, sys, time
+import os, socket, struct, sys, time
 dst = sys.argv[1]; v6 = ':' in dst
-s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
+fam = socket.AF_INET6 if v6 else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
 s.settimeout(float(sys.argv[2]))
 def csum(b):
     if len(b) % 2: b += b'\\0'
     t = sum(struct.unpack('!%dH' % (len(b)//2), b)); t = (t >> 16) + (t & 0xffff); t += t >> 16
     return ~t & 0xffff
-ident = 0x4242; body = b'vnp-probe'
+# A raw socket sees every ICMP packet of the namespace: only the echo reply from dst
+# with this probe's identifier counts (probes run concurrently from one namespace).
+ident = os.getpid() & 0xffff; body = b'vnp-probe'
 typ = 128 if v6 else 8
 hdr = struct.pack('!BBHHH', typ, 0, 0, ident, 1)
 pkt = hdr if v6 else struct.pack('!BBHHH', typ, 0, csum(hdr + body), ident, 1)
 s.sendto(pkt + body, (dst, 0))
+want = socket.inet_pton(fam, dst)
 end = time.time() + float(sys.argv[2])
 while time.time() < end:
-    try: data, _ = s.recvfrom(2048)
+    try: data, src = s.recvfrom(2048)
     except socket.timeout: break
     icmp = data if v6 else data[(data[0] & 15) * 4:]
-    if icmp[0] == (129 if v6 else 0): sys.exit(0)
+    if socket.inet_pton(fam, src[0].split('%')[0]) != want or len(icmp) < 6: continue
+    if icmp[0] == (129 if v6 else 0) and struct.unpack('!H', icmp[4:6])[0] == ident: sys.exit(0)
 sys.exit(1)
 `;
 
