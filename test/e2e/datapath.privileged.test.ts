@@ -67,7 +67,7 @@ describe.skipIf(problem !== undefined)('datapath (real kernel, three hosts)', ()
   });
 
   it('allows and denies flows across hosts and on one host, both families', async () => {
-    const [ab, abOther, ac, ad, da, ab6, pingAb, pingBa] = await Promise.all([
+    const [ab, abOther, ac, ad, da, ab6, pingAb, pingBa, pingAd] = await Promise.all([
       tcpConnects(ns('a'), '10.10.0.2', PORT_OK),
       tcpConnects(ns('a'), '10.10.0.2', PORT_OTHER),
       tcpConnects(ns('a'), '10.10.0.3', PORT_OK),
@@ -76,8 +76,9 @@ describe.skipIf(problem !== undefined)('datapath (real kernel, three hosts)', ()
       tcpConnects(ns('a'), 'fd10::2', PORT_OK),
       pings(ns('a'), '10.10.0.2'),
       pings(ns('b'), '10.10.0.1'),
+      pings(ns('a'), '10.10.0.4'),
     ]);
-    expect({ ab, abOther, ac, ad, da, ab6, pingAb, pingBa }).toEqual({
+    expect({ ab, abOther, ac, ad, da, ab6, pingAb, pingBa, pingAd }).toEqual({
       ab: true, // a egress allow, b ingress allow (cross host)
       abOther: false, // no rule: default deny
       ac: false, // a egress allows, c ingress denies (identity arrives in GBP)
@@ -86,33 +87,35 @@ describe.skipIf(problem !== undefined)('datapath (real kernel, three hosts)', ()
       ab6: true,
       pingAb: true, // icmp allowed, logged at b
       pingBa: false,
+      pingAd: false, // logged by a's egress, then denied by d's ingress (same host)
     });
-    // b's ingress logs a's ping: the log chain counted it (the kernel log itself is
-    // not visible from a test namespace).
-    const h2 = topo.hosts.find((h) => h.name === 'h2')!;
-    const logChain = JSON.parse(
-      sh([
-        'ip',
-        'netns',
-        'exec',
-        h2.netns,
-        'nft',
-        '-j',
-        'list',
-        'chain',
-        'inet',
-        'vnp',
-        'lg-api-ingress-1',
-      ]),
+    // The log chains counted what they logged (the kernel log itself is not visible
+    // from a test namespace): b's ingress (h2), and a's egress (h1) although d's
+    // ingress then denied the ping.
+    const ingressLog = logRule('h2', 'lg-api-ingress-1');
+    expect(ingressLog.prefix).toBe('vnp:api:ingress[1] ');
+    expect(ingressLog.packets).toBeGreaterThan(0);
+    const egressLog = logRule('h1', 'lg-web-egress-2');
+    expect(egressLog.prefix).toBe('vnp:web:egress[2] ');
+    expect(egressLog.packets).toBeGreaterThan(0);
+  });
+
+  /** The log prefix and packet counter of a log chain on a host. */
+  function logRule(host: string, chain: string): { prefix?: string; packets?: number } {
+    const h = topo.hosts.find((x) => x.name === host)!;
+    const listing = JSON.parse(
+      sh(['ip', 'netns', 'exec', h.netns, 'nft', '-j', 'list', 'chain', 'inet', 'vnp', chain]),
     ) as {
       nftables: {
         rule?: { expr: { counter?: { packets: number }; log?: { prefix: string } }[] };
       }[];
     };
-    const rule = logChain.nftables.find((x) => x.rule)!.rule!;
-    expect(rule.expr.find((e) => e.log)?.log?.prefix).toBe('vnp:api:ingress[1] ');
-    expect(rule.expr.find((e) => e.counter)?.counter?.packets).toBeGreaterThan(0);
-  });
+    const rule = listing.nftables.find((x) => x.rule)!.rule!;
+    return {
+      prefix: rule.expr.find((e) => e.log)?.log?.prefix,
+      packets: rule.expr.find((e) => e.counter)?.counter?.packets,
+    };
+  }
 
   it('carries the source identity in the VXLAN Group Policy ID', async () => {
     const file = join(tmpdir(), `${topo.prefix}-gbp.pcap`);

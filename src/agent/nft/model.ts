@@ -4,10 +4,11 @@
  * the full render and the delta are derived from two such models, so they can
  * never disagree. Pure.
  *
- * Layout (see docs/adr/0005-datapath.md):
- *   fwd-egress  (forward, prio -5): packets from local records; peer = ipcache[daddr] | world,
- *               held in meta mark while `eg-<L>` decides.
- *   fwd-ingress (forward, prio 5):  sets meta mark = source identity for packets from local
+ * Layout (see docs/adr/0005-datapath.md), one base chain so a packet pays one hook:
+ *   forward (forward, prio 0): packets of accepted connections leave at once (mark from the
+ *               ct mark). New ones from local records jump to `fwd-egress`: peer =
+ *               ipcache[daddr] | world, held in meta mark while `eg-<L>` decides (allowed
+ *               returns). Then the mark becomes the source identity for packets from local
  *               records (it leaves in the VXLAN-GBP header); for packets to local records the
  *               source identity is the mark (GBP on receipt) | ipcache[saddr] | world, and
  *               `in-<L>` decides.
@@ -65,6 +66,7 @@ export interface RenderOptions {
 }
 
 export const ACCEPT = { accept: null };
+export const RETURN = { return: null };
 const COUNTER = { counter: { packets: 0, bytes: 0 } };
 const DROP = { drop: null };
 export const mark = { meta: { key: 'mark' } };
@@ -118,11 +120,16 @@ export function logChainName(policy: string, rule: string): string {
   return `lg-${policy}-${rule.replace(/[^A-Za-z0-9]+/g, '-').replace(/-$/, '')}`;
 }
 
-/** nft verdict JSON for a resolved verdict. */
+/**
+ * nft verdict JSON for a resolved verdict of a side chain. Allowed *returns* (the
+ * egress side continues with the ingress side in the same base chain; after the ingress
+ * side the base chain's policy accepts); a logged verdict is a `goto` to its log chain,
+ * which logs and returns likewise.
+ */
 function verdictJson(v: Verdict): NftValue {
-  if (v.kind === 'allow') return ACCEPT;
+  if (v.kind === 'allow') return RETURN;
   if (v.kind === 'deny') return DROP;
-  return { jump: { target: logChainName(v.policy, v.rule) } };
+  return { goto: { target: logChainName(v.policy, v.rule) } };
 }
 
 /** Interval element value: a single value or a range. */
@@ -377,11 +384,13 @@ function baseChains(use: SteerUse): ChainDecl[] {
         [match(oif, '@locals', '!='), ACCEPT],
         [match(ctState, ['established', 'related'], 'in'), ACCEPT],
         [vmap(oif, 'ingress-dispatch')],
+        // Allowed by the destination's ingress side (it returns): decided.
+        [ACCEPT],
       ],
     },
     {
-      // Packets leaving a local via record (one set test in fwd-ingress for the others):
-      // transit when the source is not the record's own, else back to fwd-ingress.
+      // Packets leaving a local via record (one set test in `forward` for the others):
+      // transit when the source is not the record's own, else back to `forward`.
       name: 'from-via',
       rules: [
         [...notOwnSource(4), { goto: { target: 'transit' } }],
@@ -392,44 +401,15 @@ function baseChains(use: SteerUse): ChainDecl[] {
   return [
     ...steerChains.filter((c) => (c.name === 'pre-steer' ? use.sources : use.vias)),
     {
-      name: 'fwd-egress',
-      hook: hook(-5),
+      // The one forward base chain: every forwarded packet pays one hook and, when it
+      // belongs to an accepted connection, two rules (docs/adr/0005-datapath.md).
+      name: 'forward',
+      hook: hook(0),
       rules: [
-        // Packets of accepted connections first: they pay one conntrack test and nothing else.
-        [match(ctState, ['established', 'related'], 'in'), ACCEPT],
-        [match(iif, '@locals', '!='), ACCEPT],
-        // Transit out of a local via record: decided at the source's host (fwd-ingress
-        // marks it). Before the invalid test: this host may see one direction only.
-        ...only(use.vias, [
-          [match(iif, '@via-ifs'), ...notOwnSource(4), ACCEPT],
-          [match(iif, '@via-ifs'), ...notOwnSource(6), ACCEPT],
-        ]),
-        [match(ctState, 'invalid', 'in'), DROP],
-        // Anti-spoofing: a record sends only from its own addresses.
-        [
-          match({ meta: { key: 'nfproto' } }, 'ipv4'),
-          match({ concat: [iif, addr(4, 'saddr')] }, '@spoof4', '!='),
-          DROP,
-        ],
-        [
-          match({ meta: { key: 'nfproto' } }, 'ipv6'),
-          match({ concat: [iif, addr(6, 'saddr')] }, '@spoof6', '!='),
-          DROP,
-        ],
-        // The peer identity (destination), held in the mark while eg-<L> decides.
-        [setMark(IDENTITY_WORLD)],
-        [setMark(lookup(addr(4, 'daddr'), 'ipcache4'))],
-        [setMark(lookup(addr(6, 'daddr'), 'ipcache6'))],
-        [vmap(iif, 'egress-dispatch')],
-      ],
-    },
-    {
-      name: 'fwd-ingress',
-      hook: hook(5),
-      rules: [
+        // Transit out of a local via record, new or established: `transit` decides.
         ...only(use.vias, [[match(iif, '@via-ifs'), { jump: { target: 'from-via' } }]]),
-        // Packets of accepted connections: the source identity comes back from the ct
-        // mark (one expression, no map lookup) so every packet still leaves with its
+        // Packets of accepted connections: the local end's identity comes back from the
+        // ct mark (one expression, no map lookup), so every packet still leaves with its
         // GBP Group Policy ID; connections vnp did not mark are left alone.
         [
           match(ctState, ['established', 'related'], 'in'),
@@ -438,6 +418,8 @@ function baseChains(use: SteerUse): ChainDecl[] {
           ACCEPT,
         ],
         [match(ctState, ['established', 'related'], 'in'), ACCEPT],
+        // New connections from local records: their egress side; allowed returns here.
+        [match(iif, '@locals'), { jump: { target: 'fwd-egress' } }],
         // Source identity of local records: it leaves in the GBP header.
         [setMark(lookup(iif, 'ifid'))],
         // A steered connection's packets leave with its steer class instead.
@@ -448,7 +430,7 @@ function baseChains(use: SteerUse): ChainDecl[] {
         // source's egress was decided at its host, the destination's ingress will be).
         ...only(use.vias, [[match({ concat: [mark, oif] }, '@steer-via'), ACCEPT]]),
         // Remember the local end's identity for the connection's later packets (see the
-        // first rule): the sender's when it is local, else the local receiver's, whose
+        // first rules): the sender's when it is local, else the local receiver's, whose
         // replies then leave with its identity. A steered connection keeps its ct mark.
         [
           match(iif, '@locals'),
@@ -468,7 +450,31 @@ function baseChains(use: SteerUse): ChainDecl[] {
         [match(mark, 0), setMark(lookup(addr(4, 'saddr'), 'ipcache4'))],
         [match(mark, 0), setMark(lookup(addr(6, 'saddr'), 'ipcache6'))],
         [match(mark, 0), setMark(IDENTITY_WORLD)],
+        // The local destination's ingress side; allowed returns, and the policy accepts.
         [vmap(oif, 'ingress-dispatch')],
+      ],
+    },
+    {
+      // The egress side of a new connection from a local record (jumped from `forward`).
+      name: 'fwd-egress',
+      rules: [
+        [match(ctState, 'invalid', 'in'), DROP],
+        // Anti-spoofing: a record sends only from its own addresses.
+        [
+          match({ meta: { key: 'nfproto' } }, 'ipv4'),
+          match({ concat: [iif, addr(4, 'saddr')] }, '@spoof4', '!='),
+          DROP,
+        ],
+        [
+          match({ meta: { key: 'nfproto' } }, 'ipv6'),
+          match({ concat: [iif, addr(6, 'saddr')] }, '@spoof6', '!='),
+          DROP,
+        ],
+        // The peer identity (destination), held in the mark while eg-<L> decides.
+        [setMark(IDENTITY_WORLD)],
+        [setMark(lookup(addr(4, 'daddr'), 'ipcache4'))],
+        [setMark(lookup(addr(6, 'daddr'), 'ipcache6'))],
+        [vmap(iif, 'egress-dispatch')],
       ],
     },
   ];
@@ -514,7 +520,7 @@ export function buildModel(state: HostState, opts: RenderOptions = {}): TableMod
   for (const id of [...localIds].sort((a, b) => a - b)) {
     const def = state.defaults.find((d) => d.identity === id);
     const defSet = newSet(`def-${id}`, 'mark', 'verdict');
-    for (const p of def?.peers ?? []) put(defSet, p.peer, p.verdict === 'allow' ? ACCEPT : DROP);
+    for (const p of def?.peers ?? []) put(defSet, p.peer, p.verdict === 'allow' ? RETURN : DROP);
     model.sets.set(defSet.name, defSet);
     // No default sent for a local identity: fail closed.
     const other: Verdict = {
@@ -535,7 +541,8 @@ export function buildModel(state: HostState, opts: RenderOptions = {}): TableMod
   }
   for (const [name, v] of [...logs].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const prefix = `vnp:${v.policy}:${v.rule} `.slice(0, 127);
-    model.chains.set(name, { name, rules: [[COUNTER, { log: { prefix } }, ACCEPT]] });
+    // No verdict: the chain was reached by `goto`, so its end returns like an allow.
+    model.chains.set(name, { name, rules: [[COUNTER, { log: { prefix } }]] });
   }
   const use: SteerUse = {
     sources: (model.sets.get('steer-dispatch')?.elems.size ?? 0) > 0,

@@ -53,15 +53,11 @@ describe('renderRuleset', () => {
       ]),
     );
     expect(elems(m.sets.get('eg-256-p'))).toEqual([
-      [{ concat: [257, 'tcp', { range: [80, 90] }] }, { accept: null }],
-      [{ concat: [257, 'udp', { range: [53, 53] }] }, { jump: { target: 'lg-dns-egress-1' } }],
+      [{ concat: [257, 'tcp', { range: [80, 90] }] }, { return: null }],
+      [{ concat: [257, 'udp', { range: [53, 53] }] }, { goto: { target: 'lg-dns-egress-1' } }],
     ]);
     expect(m.chains.get('lg-dns-egress-1')!.rules).toEqual([
-      [
-        { counter: { packets: 0, bytes: 0 } },
-        { log: { prefix: 'vnp:dns:egress[1] ' } },
-        { accept: null },
-      ],
+      [{ counter: { packets: 0, bytes: 0 } }, { log: { prefix: 'vnp:dns:egress[1] ' } }],
     ]);
     expect(elems(m.sets.get('ifid'))).toEqual([[vethName('a'), 256]]);
     expect(elems(m.sets.get('egress-dispatch'))).toEqual([
@@ -113,7 +109,7 @@ describe('renderRuleset', () => {
     expect(elems(m.sets.get('eg-256-c4i'))).toEqual([
       [{ range: ['198.51.100.1', '198.51.100.9'] }, { drop: null }],
     ]);
-    expect(elems(m.sets.get('eg-256-pi'))).toEqual([[257, { accept: null }]]);
+    expect(elems(m.sets.get('eg-256-pi'))).toEqual([[257, { return: null }]]);
     // The any-icmp entry is one rule of the chain, not a map element.
     const rules = JSON.stringify(m.chains.get('eg-256')!.rules);
     expect(rules).toContain('"ipv6-icmp"');
@@ -153,12 +149,12 @@ describe('renderRuleset', () => {
       ]),
     );
     expect(elems(m.sets.get('eg-256-p')).map((e) => JSON.stringify(e))).toEqual([
-      JSON.stringify([{ concat: [257, 'tcp', { range: [80, 89] }] }, { accept: null }]),
+      JSON.stringify([{ concat: [257, 'tcp', { range: [80, 89] }] }, { return: null }]),
       JSON.stringify([{ concat: [257, 'tcp', { range: [90, 95] }] }, { drop: null }]),
-      JSON.stringify([{ concat: [257, 'tcp', { range: [96, 98] }] }, { accept: null }]),
+      JSON.stringify([{ concat: [257, 'tcp', { range: [96, 98] }] }, { return: null }]),
       JSON.stringify([
         { concat: [257, 'tcp', { range: [99, 120] }] },
-        { jump: { target: 'lg-p-egress-0' } },
+        { goto: { target: 'lg-p-egress-0' } },
       ]),
     ]);
   });

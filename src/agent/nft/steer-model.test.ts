@@ -93,7 +93,7 @@ describe('steering (pure)', () => {
     expect(chains('h3')).toEqual([]);
     expect(chains('h2')).toEqual(['transit', 'from-via']);
     expect(chains('h1', routes)).toEqual(['pre-steer', 'transit', 'from-via']);
-    const plain = JSON.stringify(buildModel(state(undefined, 'h3')).chains.get('fwd-ingress'));
+    const plain = JSON.stringify(buildModel(state(undefined, 'h3')).chains.get('forward'));
     expect(plain).not.toContain('via-ifs');
     expect(plain).not.toContain('steer-via');
   });

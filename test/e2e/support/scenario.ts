@@ -43,7 +43,8 @@ export function records(
 /**
  * Baseline policy: default deny everywhere; a may reach b, c and d on tcp/8080 and
  * ping b; b and d accept a on tcp/8080 (and b accepts a's ping, logged); c accepts
- * nothing, so a→c dies at c's ingress (identity from the GBP mark).
+ * nothing, so a→c dies at c's ingress (identity from the GBP mark); a's ping to d
+ * (same host) is logged by a's egress and denied by d's ingress.
  */
 export function baselineSides(): SideState[] {
   return [
@@ -56,6 +57,8 @@ export function baselineSides(): SideState[] {
         peerEntry(ID.b, 'icmp', 0, 0, 'allow', 'web', 'egress[1]'),
         peerEntry(ID.c, 'tcp', PORT_OK, PORT_OK, 'allow', 'web', 'egress[0]'),
         peerEntry(ID.d, 'tcp', PORT_OK, PORT_OK, 'allow', 'web', 'egress[0]'),
+        // Logged at a's egress, then denied by d's ingress on the same host.
+        peerEntry(ID.d, 'icmp', 0, 0, 'log', 'web', 'egress[2]'),
       ],
       any: [],
     },
