@@ -1,26 +1,39 @@
 /**
- * The agent's side of the protocol (docs/protocol.md) without the kernel: follow a
- * host's watch stream, fold deltas with applyHostDelta, acknowledge every applied
- * revision, detect a silent connection, fail over between managers and resume from
- * the last applied revision. Used by the simulated agents of the benchmark and by
- * the distribution tests; the real agent (src/agent/run-agent.ts) speaks the same.
+ * The agent's side of the protocol (docs/protocol.md), the one implementation of it:
+ * follow a host's watch stream, fold deltas with applyHostDelta, hand every new state
+ * to `apply`, acknowledge every applied revision, detect a silent connection, fail
+ * over between managers and resume from the last applied revision. The kernel agent
+ * (src/agent/run-agent.ts) is this loop with `Agent.applyState` as `apply`; the
+ * simulated agents of the benchmark and the distribution tests use it without one.
+ * It runs up to 10,000 followers in one process, so a message costs no timer, no
+ * promise and no microtask unless `apply` returns a promise.
  *
  * Transport: a WebSocket on the watch URL (messages down, acks up the same
  * connection); a manager that answers the upgrade with a plain NDJSON stream (one
  * that predates the channel) is followed over NDJSON with `POST …/ack`, and so is
- * every manager with `transport: 'ndjson'`.
+ * every manager with `transport: 'ndjson'`. Older managers are followed too: bare
+ * HostState lines (before the message envelope) are snapshots, and a manager that
+ * refuses `since` (400) is asked again without it.
  *
  * Invariants:
  * - `state` only ever moves forward through a snapshot or a delta whose `from` is the
- *   applied revision; a delta that does not fit forces a resync (a reconnect without
- *   `since`, hence a snapshot);
- * - a revision is acknowledged only after `apply` resolved for it; acks never go
- *   backwards; over HTTP at most one is in flight (a newer one replaces a queued one).
+ *   applied revision; a delta that does not fit forces a resync (a reconnect to the
+ *   same manager without `since`, hence a snapshot);
+ * - a revision is acknowledged only after `apply` resolved for it; a failed apply
+ *   ends the session and leaves `state` (and whatever `apply` enforces) as it was
+ *   (fail-static); nothing is ever undone because a manager is gone;
+ * - acks never go backwards; over HTTP at most one is in flight (a newer one replaces
+ *   a queued one).
  */
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { WebSocket } from 'ws';
-import { applyHostDelta, isEmptyDelta, type HostMessage } from '../../model/host-delta.js';
+import {
+  applyHostDelta,
+  isEmptyDelta,
+  type DeltaMessage,
+  type HostMessage,
+} from '../../model/host-delta.js';
 import type { HostState } from '../../model/host-state.js';
 
 /** Settings of {@link followHost}. */
@@ -30,8 +43,16 @@ export interface FollowHostOptions {
   host: string;
   token: string;
   underlayIp?: string;
-  /** Applies a new full state (the kernel, or nothing); the revision is acked after. */
-  apply?: (state: HostState) => Promise<void> | void;
+  /**
+   * Enforces a new state (the kernel, or nothing); its revision is acknowledged once
+   * this returned (or its promise resolved). Called for every new revision, in order,
+   * one at a time; `changed` is false when only the revision moved (an empty delta),
+   * so no policy changed. A throw or rejection ends the session (logged; the next
+   * manager, resuming from the last applied revision).
+   */
+  apply?: (state: HostState, changed: boolean) => Promise<void> | void;
+  /** Folds a delta onto the applied state (default: applyHostDelta). */
+  applyDelta?: (state: HostState, delta: DeltaMessage) => HostState;
   /** No message for this long: the connection is dead (default 15000; heartbeats every 5 s). */
   heartbeatTimeoutMs?: number;
   minBackoffMs?: number;
@@ -45,8 +66,12 @@ export interface FollowHostOptions {
   transport?: 'websocket' | 'ndjson';
   /** HTTP agent for acks (default: a keep-alive agent per follower). */
   httpAgent?: HttpAgent;
+  /** Told why a connection ended (and which state stays enforced meanwhile). */
   log?: (msg: string) => void;
 }
+
+/** What a watch carries: the envelope, or bare HostStates from a manager that predates it. */
+type WatchMessage = HostMessage | HostState;
 
 /** Counters of a follower. */
 export interface FollowerStats {
@@ -85,6 +110,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
   const minB = opts.minBackoffMs ?? 100;
   const maxB = opts.maxBackoffMs ?? 5000;
   const hbMs = opts.heartbeatTimeoutMs ?? 15_000;
+  const fold = opts.applyDelta ?? applyHostDelta;
   const httpAgent = opts.httpAgent ?? new HttpAgent({ keepAlive: true, maxSockets: 2 });
   const stats: FollowerStats = {
     sessions: 0,
@@ -99,6 +125,8 @@ export function followHost(opts: FollowHostOptions): HostFollower {
   let connectedTo: string | undefined;
   let stopped = false;
   let resync = false;
+  /** States committed and heartbeats seen: a session that made some resets the backoff. */
+  let progress = 0;
   let current: { destroy(err?: Error): void } | undefined;
   let wake: (() => void) | undefined;
   let markReady: () => void = () => undefined;
@@ -163,6 +191,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
 
   const commit = (base: string, next: HostState): void => {
     state = next;
+    progress++;
     markReady();
     ack(base, next.revision);
     if (reached.size > 0) for (const r of [...reached]) r();
@@ -170,35 +199,48 @@ export function followHost(opts: FollowHostOptions): HostFollower {
 
   /** Apply then commit; synchronous unless `apply` returns a promise (no microtask per message). */
   const advance = (base: string, next: HostState, changed: boolean): Promise<void> | undefined => {
-    const applying = changed ? opts.apply?.(next) : undefined;
+    const applying = opts.apply?.(next, changed);
     if (applying instanceof Promise) return applying.then(() => commit(base, next));
     commit(base, next);
     return undefined;
   };
 
-  function handle(base: string, msg: HostMessage): Promise<void> | undefined {
+  function handle(base: string, msg: WatchMessage): Promise<void> | undefined {
+    if (!('type' in msg)) {
+      // A manager of an older release: every line is the whole state.
+      stats.snapshots++;
+      return advance(base, msg, true);
+    }
     if (msg.type === 'heartbeat') {
       stats.heartbeats++;
+      progress++;
       return undefined;
     }
     if (msg.type === 'snapshot') {
       stats.snapshots++;
       return advance(base, msg.state, true);
     }
+    if (msg.type !== 'delta')
+      throw new Error(
+        `unknown watch message type ${JSON.stringify((msg as { type: unknown }).type)}`,
+      );
     if (!state || state.revision !== msg.from) {
       resync = true;
       stats.resyncs++;
-      throw new Error(`delta from ${msg.from} does not apply to ${state?.revision ?? 'nothing'}`);
+      throw new Error(
+        `delta from revision ${msg.from} does not apply to ${state?.revision ?? 'nothing'}: resyncing`,
+      );
     }
     stats.deltas++;
-    return advance(base, applyHostDelta(state, msg), !isEmptyDelta(msg));
+    return advance(base, fold(state, msg), !isEmptyDelta(msg));
   }
 
   function session(base: string): Promise<void> {
     return new Promise<void>((_resolve, reject) => {
       const q = new URLSearchParams();
       if (opts.underlayIp) q.set('underlay', opts.underlayIp);
-      if (state && !resync) q.set('since', String(state.revision));
+      const since = state && !resync ? state.revision : undefined;
+      if (since !== undefined) q.set('since', String(since));
       resync = false;
       const u = new URL(`${trim(base)}/v1/hosts/${encodeURIComponent(opts.host)}/watch?${q}`);
       const headers = { authorization: `Bearer ${opts.token}` };
@@ -217,7 +259,8 @@ export function followHost(opts: FollowHostOptions): HostFollower {
       // One timer per session, re-armed only when it fires (not per message).
       const watchdog = () => {
         const idle = Date.now() - lastSeen;
-        if (idle >= hbMs) fail(new Error(`no message for ${hbMs} ms`));
+        if (idle >= hbMs)
+          fail(new Error(`no data for ${hbMs} ms (the manager sends heartbeats): reconnecting`));
         else timer = setTimeout(watchdog, hbMs - idle);
       };
       const alive = () => {
@@ -231,7 +274,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
       let waiting = false;
       const drain = (pause: () => void, resume: () => void): void => {
         while (queue.length > 0 && !done) {
-          const p = handle(base, JSON.parse(queue.shift()!) as HostMessage);
+          const p = handle(base, JSON.parse(queue.shift()!) as WatchMessage);
           if (p) {
             waiting = true;
             pause();
@@ -265,7 +308,15 @@ export function followHost(opts: FollowHostOptions): HostFollower {
       const followNdjson = (res: IncomingMessage) => {
         if (res.statusCode !== 200) {
           res.resume();
-          fail(new Error(`watch: HTTP ${res.statusCode}`));
+          // A manager that refuses `since` (an older one, during a rolling upgrade) is
+          // asked again without it; its first message is then the whole state.
+          const refused = res.statusCode === 400 && since !== undefined;
+          if (refused) resync = true;
+          fail(
+            new Error(
+              `watch: HTTP ${res.statusCode}${refused ? ' (since= refused: watching without it)' : ''}`,
+            ),
+          );
           return;
         }
         opened();
@@ -292,6 +343,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
         res.on('error', (err) => fail(err));
       };
       current = { destroy: (err) => fail(err ?? new Error('dropped')) };
+      alive(); // a connection attempt that hangs counts as silence
       if ((opts.transport ?? 'websocket') === 'ndjson') {
         const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
           u,
@@ -306,7 +358,6 @@ export function followHost(opts: FollowHostOptions): HostFollower {
       u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
       const ws = new WebSocket(u, { headers, perMessageDeflate: false });
       abort = () => ws.terminate();
-      alive(); // a connection attempt that hangs counts as silence
       ws.on('unexpected-response', (req, res) => {
         // A manager without the channel streams NDJSON on the same URL.
         abort = () => req.destroy();
@@ -347,16 +398,20 @@ export function followHost(opts: FollowHostOptions): HostFollower {
     let backoff = minB;
     while (!stopped) {
       const base = opts.servers[i % opts.servers.length]!;
-      const before = stats.snapshots + stats.deltas;
+      const before = progress;
       try {
         await session(base);
       } catch (err) {
         if (stopped) break;
-        opts.log?.(`manager ${base}: ${(err as Error).message}`);
+        opts.log?.(
+          `manager ${base}: ${(err as Error).message}; keeping the last state (revision ${state?.revision ?? 'none'})`,
+        );
       }
       connectedTo = undefined;
       current = undefined;
-      if (stats.snapshots + stats.deltas > before) backoff = minB;
+      // A session that worked for a while (a state applied, a heartbeat) starts the
+      // backoff over; one that fails at once (refused, apply failing) backs off further.
+      if (progress > before) backoff = minB;
       // A resync retries the same manager; anything else tries the next one.
       if (!resync) i++;
       await new Promise<void>((r) => {
