@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HostState } from '../model/host-state.js';
 import { Agent } from './agent.js';
@@ -28,13 +28,25 @@ class FakeNft implements NftBackend {
   async flush() {}
 }
 
+/** Refuses every transaction while `failing`. */
+class FlakyNft extends FakeNft {
+  failing = false;
+  override async apply(doc: NftJson) {
+    if (this.failing) throw new Error('nft: refused');
+    await super.apply(doc);
+  }
+}
+
 interface FakeManager {
   url: string;
   server: Server;
   requests: { url: string; auth: string | undefined }[];
   acks: number[];
   watchers: ServerResponse[];
+  /** Writes a state line to the connected watchers. */
   push(s: HostState): void;
+  /** Writes any message to the connected watchers. */
+  send(msg: unknown): void;
   close(): Promise<void>;
 }
 
@@ -44,6 +56,8 @@ async function manager(initial: number, refuseSince = false): Promise<FakeManage
     watchers: ServerResponse[];
     acks: number[];
   } = { requests: [], watchers: [], acks: [] };
+  /** The watchers still connected (`watchers` counts every watch ever opened). */
+  const live = new Set<ServerResponse>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     m.requests.push({ url: req.url ?? '', auth: req.headers.authorization });
     if (req.url?.startsWith('/v1/hosts/h1/state')) {
@@ -68,6 +82,8 @@ async function manager(initial: number, refuseSince = false): Promise<FakeManage
       // Like the real manager: the current state at once, then changes.
       res.write(JSON.stringify(state(initial)) + '\n');
       m.watchers.push(res);
+      live.add(res);
+      res.on('close', () => live.delete(res));
     } else {
       res.statusCode = 404;
       res.end();
@@ -77,7 +93,8 @@ async function manager(initial: number, refuseSince = false): Promise<FakeManage
   return Object.assign(m, {
     server,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    push: (s: HostState) => m.watchers.forEach((w) => w.write(JSON.stringify(s) + '\n')),
+    push: (s: HostState) => live.forEach((w) => w.write(JSON.stringify(s) + '\n')),
+    send: (msg: unknown) => live.forEach((w) => w.write(JSON.stringify(msg) + '\n')),
     close: () =>
       new Promise<void>((r) => {
         m.watchers.forEach((w) => w.destroy());
@@ -124,7 +141,7 @@ describe('runAgent', () => {
     return { handle, nft };
   }
 
-  it('fetches the state, follows the watch stream, sends token and underlay', async () => {
+  it('follows the watch stream (first the whole state), acknowledges, sends token and underlay', async () => {
     const m = await manager(5);
     cleanup.push(() => m.close());
     const { handle } = start([m.url]);
@@ -134,17 +151,14 @@ describe('runAgent', () => {
     m.push(state(6));
     m.push(state(7));
     await until(() => handle.agent.state?.revision === 7);
-    // Every applied revision is acknowledged (a resync of the same one may repeat it).
+    // Applied revisions are acknowledged in order; one still queued behind an ack in
+    // flight is replaced by the newer one (at most one POST in flight).
     await until(() => m.acks.includes(7));
-    expect([...new Set(m.acks)]).toEqual([5, 6, 7]);
-    // (A resumed watch may carry `&since=REV`.)
-    const paths = m.requests
-      .map((r) => r.url.replace(/&since=\d+$/, ''))
-      .filter((u) => !u.endsWith('/ack'));
-    expect(paths).toEqual([
-      '/v1/hosts/h1/state?underlay=192.0.2.1',
-      '/v1/hosts/h1/watch?underlay=192.0.2.1',
-    ]);
+    expect(m.acks[0]).toBe(5);
+    expect(m.acks).toEqual([...m.acks].sort((x, y) => x - y));
+    // The first watch of a new agent does not resume: its first message is the state.
+    const paths = m.requests.map((r) => r.url).filter((u) => !u.endsWith('/ack'));
+    expect(paths).toEqual(['/v1/hosts/h1/watch?underlay=192.0.2.1']);
     expect(m.requests.every((r) => r.auth === 'Bearer tok')).toBe(true);
   });
 
@@ -172,8 +186,9 @@ describe('runAgent', () => {
     cleanup.push(() => m.close());
     const { handle } = start([m.url], 150);
     await handle.ready;
-    await until(() => m.requests.filter((r) => r.url.includes('/watch')).length >= 2, 3000);
-    expect(handle.syncs).toBeGreaterThanOrEqual(2);
+    // (A watch counts once its answer arrived, after the manager saw the request.)
+    await until(() => handle.syncs >= 2, 3000);
+    expect(m.requests.filter((r) => r.url.includes('/watch')).length).toBeGreaterThanOrEqual(2);
   });
 
   it('understands the message envelope: snapshot, heartbeat, delta (folded), resync on a gap', async () => {
@@ -205,16 +220,25 @@ describe('runAgent', () => {
     cleanup.push(() => handle.stop());
     await handle.ready;
     await until(() => m.watchers.length === 1);
-    const send = (msg: unknown) => m.watchers.forEach((w) => w.write(JSON.stringify(msg) + '\n'));
+    const send = m.send;
     send({ type: 'snapshot', state: state(2) });
     send({ type: 'heartbeat', revision: 2 });
     send({ type: 'delta', from: 2, to: 3 });
     await until(() => handle.agent.state?.revision === 3);
     expect(folded).toEqual([3]);
-    // A delta that does not start at the applied revision: reconnect and resync.
+    // A delta that does not start at the applied revision: reconnect to the same
+    // manager without `since` (a snapshot).
     send({ type: 'delta', from: 7, to: 8 });
     await until(() => m.watchers.length === 2);
     expect(handle.syncs).toBe(2);
+    expect(m.requests.filter((r) => r.url.includes('/watch')).map((r) => r.url)).toEqual([
+      '/v1/hosts/h1/watch?underlay=192.0.2.1',
+      '/v1/hosts/h1/watch?underlay=192.0.2.1',
+    ]);
+    // A message type it does not know: reconnect (resuming from the applied revision).
+    send({ type: 'novel' });
+    await until(() => m.watchers.length === 3);
+    expect(m.requests.filter((r) => r.url.includes('/watch')).at(-1)?.url).toContain('since=1');
   });
 
   it('follows a manager that refuses since= without resuming', async () => {
@@ -223,10 +247,73 @@ describe('runAgent', () => {
     const { handle } = start([m.url]);
     await handle.ready;
     await until(() => m.watchers.length === 1);
+    // The connection breaks: the agent resumes with since=4, which this manager refuses.
+    m.watchers.forEach((w) => w.destroy());
+    await until(() => m.watchers.length === 2);
     m.push(state(5));
     await until(() => handle.agent.state?.revision === 5);
     expect(
       m.requests.filter((r) => r.url.includes('/watch')).map((r) => r.url.includes('since=')),
-    ).toEqual([true, false]);
+    ).toEqual([false, true, false]);
+  });
+
+  it('counts a connection attempt that hangs as silence and fails over', async () => {
+    // Accepts TCP connections and never answers.
+    const hung = createNetServer(() => undefined);
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    const sockets = new Set<Socket>();
+    hung.on('connection', (c) => sockets.add(c));
+    cleanup.push(async () => {
+      for (const c of sockets) c.destroy();
+      await new Promise((r) => hung.close(r));
+    });
+    const m = await manager(9);
+    cleanup.push(() => m.close());
+    const hungUrl = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+    const { handle } = start([hungUrl, m.url], 150);
+    await handle.ready;
+    expect(handle.connectedTo).toBe(m.url);
+    expect(handle.agent.state?.revision).toBe(9);
+  });
+
+  it('keeps the last state when an apply fails, and applies again on reconnecting', async () => {
+    const m = await manager(1);
+    cleanup.push(() => m.close());
+    const log: string[] = [];
+    const nft = new FlakyNft();
+    const agent = new Agent({
+      host: 'h1',
+      underlayIp: '192.0.2.1',
+      nft,
+      links: false,
+      killDeniedFlows: false,
+    });
+    const handle = runAgent({
+      servers: [m.url],
+      host: 'h1',
+      token: 'tok',
+      underlayIp: '192.0.2.1',
+      agent,
+      minBackoffMs: 10,
+      maxBackoffMs: 20,
+      log: (msg) => log.push(msg),
+    });
+    cleanup.push(() => handle.stop());
+    await handle.ready;
+    await until(() => m.watchers.length === 1);
+    nft.failing = true;
+    m.push(state(2));
+    await until(() => log.some((l) => l.includes('keeping the last state (revision 1)')));
+    expect(agent.state?.revision).toBe(1);
+    expect(agent.stats.failures).toBe(1);
+    expect(m.acks).not.toContain(2);
+    // Reconnected, resuming from the applied revision; the next state applies.
+    nft.failing = false;
+    await until(() => m.watchers.length === 2);
+    expect(m.requests.filter((r) => r.url.includes('/watch')).at(-1)?.url).toContain('since=1');
+    m.push(state(3));
+    await until(() => agent.state?.revision === 3);
+    await until(() => m.acks.includes(3));
+    expect(m.acks).not.toContain(2);
   });
 });

@@ -1,16 +1,17 @@
 /**
- * The agent's manager-facing loop: fetch the host's state, then follow the watch
- * stream, applying each state and acknowledging it: on the WebSocket channel when the
- * manager offers it (src/agent/protocol/open-watch.ts), else NDJSON (one message per
- * line; blank keep-alive lines) acknowledged with `POST /v1/hosts/{host}/ack {revision}`.
- * On any failure, or a stream silent for longer than the idle timeout, it
- * moves to the next manager URL with exponential backoff and resyncs with a full
- * state fetch. The last applied state stays enforced meanwhile (fail-static).
+ * The kernel agent's manager-facing loop: the protocol loop of followHost
+ * (src/agent/protocol/follow-host.ts: WebSocket channel or NDJSON, delta folding,
+ * acknowledgements, idle timeout, failover, resume with `since`) with
+ * `Agent.applyState` as its apply step. There is no second client of the protocol:
+ * what the tests and the benchmark follow a host with is what runs here.
+ *
+ * Before the first connection the agent adopts a table left by a previous run
+ * (`Agent.start`). Fail-static: while no manager answers, or when an apply fails,
+ * the last applied state stays enforced; nothing is flushed.
  */
-import { applyHostDelta, type HostDelta } from '../model/host-delta.js';
 import type { HostState } from '../model/host-state.js';
 import { Agent, type AgentOptions } from './agent.js';
-import { openWatch } from './protocol/open-watch.js';
+import { followHost, type HostFollower } from './protocol/follow-host.js';
 
 /** Settings of {@link runAgent}. */
 export interface RunAgentOptions {
@@ -39,17 +40,14 @@ export interface RunAgentOptions {
 /** A running agent loop. */
 export interface AgentHandle {
   agent: Agent;
-  /** Resolves when the first state has been applied. */
+  /** Resolves when the first state has been applied (rejects if the agent cannot start). */
   ready: Promise<void>;
-  /** Number of (re)connections that delivered a state. */
+  /** Number of (re)connections that opened a watch. */
   readonly syncs: number;
   /** The URL currently in use, if connected. */
   readonly connectedTo: string | undefined;
+  /** Ends the loop; resolves once an apply in flight has finished. The kernel state stays. */
   stop(): Promise<void>;
-}
-
-function endpoint(base: string, host: string, what: 'state' | 'watch', underlay: string): string {
-  return `${base.replace(/\/+$/, '')}/v1/hosts/${encodeURIComponent(host)}/${what}?underlay=${encodeURIComponent(underlay)}`;
 }
 
 /**
@@ -68,178 +66,46 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
       ...(opts.log ? { log: opts.log } : {}),
       ...opts.agentOptions,
     });
-  const minB = opts.minBackoffMs ?? 100;
-  const maxB = opts.maxBackoffMs ?? 5000;
-  const idleMs = opts.idleTimeoutMs ?? 15_000;
-  const abort = new AbortController();
   let stopped = false;
-  let syncs = 0;
-  let connectedTo: string | undefined;
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((r) => (markReady = r));
-  const headers = { authorization: `Bearer ${opts.token}`, accept: 'application/json' };
-
-  // Each sleep removes its abort listener again: reconnect loops must not pile them up.
-  const sleep = (ms: number) =>
-    new Promise<void>((r) => {
-      const wake = () => {
-        clearTimeout(t);
-        abort.signal.removeEventListener('abort', wake);
-        r();
-      };
-      const t = setTimeout(wake, ms);
-      abort.signal.addEventListener('abort', wake, { once: true });
+  let follower: HostFollower | undefined;
+  let applying: Promise<void> | undefined;
+  // Every new revision goes to the agent, an empty delta too: `agent.state` is the
+  // applied revision (the agent's nft delta is then empty, and `nft` is not run).
+  const apply = (state: HostState): Promise<void> => (applying = agent.applyState(state));
+  const started = agent.start().then(() => {
+    if (stopped) return;
+    follower = followHost({
+      servers: opts.servers,
+      host: opts.host,
+      token: opts.token,
+      underlayIp: opts.underlayIp,
+      apply,
+      applyDelta: opts.applyDelta,
+      heartbeatTimeoutMs: opts.idleTimeoutMs,
+      minBackoffMs: opts.minBackoffMs,
+      maxBackoffMs: opts.maxBackoffMs,
+      log: opts.log,
     });
-
-  /**
-   * A watch line → the state to apply. Plain HostState lines, and the envelope
-   * `{type: 'snapshot', state}` / `{type: 'heartbeat'}` / `{type: 'delta', from, …}`;
-   * a delta is folded onto the applied state with `opts.applyDelta`, and one that
-   * does not fit (`from` is not the applied revision, or no folder) forces a resync.
-   */
-  function nextState(item: unknown): HostState | undefined {
-    const msg = item as { type?: string; state?: HostState; from?: number };
-    if (msg.type === undefined) return item as HostState;
-    if (msg.type === 'snapshot') return msg.state;
-    if (msg.type === 'heartbeat') return undefined;
-    if (msg.type === 'delta') {
-      const current = agent.state;
-      const fold = opts.applyDelta ?? ((st, d) => applyHostDelta(st, d as HostDelta));
-      if (!current || current.revision !== msg.from) {
-        throw new Error(
-          `delta from revision ${msg.from} does not apply to ${current?.revision ?? 'nothing'}: resyncing`,
-        );
-      }
-      return fold(current, item);
-    }
-    throw new Error(`unknown watch message type ${JSON.stringify(msg.type)}`);
-  }
-
-  /** Tells the manager which revision is enforced (best effort: it is only progress). */
-  async function ack(base: string, signal: AbortSignal): Promise<void> {
-    const revision = agent.state?.revision;
-    if (revision === undefined) return;
-    try {
-      const url = `${base.replace(/\/+$/, '')}/v1/hosts/${encodeURIComponent(opts.host)}/ack`;
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ revision }),
-        signal,
-      });
-      await res.arrayBuffer();
-    } catch {
-      /* the next state acknowledges again */
-    }
-  }
-
-  async function session(base: string): Promise<void> {
-    // One controller per session: stop() aborts it, and so does a silent stream.
-    const ctl = new AbortController();
-    const onStop = () => ctl.abort();
-    abort.signal.addEventListener('abort', onStop, { once: true });
-    let idle: ReturnType<typeof setTimeout> | undefined;
-    const alive = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => ctl.abort(), idleMs);
-    };
-    try {
-      // First contact fetches a full state; later sessions resume the watch from the
-      // applied revision (`since`): deltas if the manager still has them, else a snapshot.
-      if (!agent.state) {
-        const res = await fetch(endpoint(base, opts.host, 'state', opts.underlayIp), {
-          headers,
-          signal: ctl.signal,
-        });
-        if (!res.ok) throw new Error(`GET state: HTTP ${res.status}`);
-        await agent.applyState((await res.json()) as HostState);
-      }
-      syncs++;
-      connectedTo = base;
-      markReady();
-      const since = agent.state ? `&since=${agent.state.revision}` : '';
-      const watchUrl = endpoint(base, opts.host, 'watch', opts.underlayIp);
-      let watch = await openWatch(watchUrl + since, headers, ctl.signal);
-      if (watch.status === 400 && since) {
-        // A manager that refuses `since` (an older one, during a rolling upgrade):
-        // follow it without resuming; its first message is the full state.
-        watch.close();
-        opts.log?.(`manager ${base} refused since= (${watch.status}); watching without it`);
-        watch = await openWatch(watchUrl, headers, ctl.signal);
-      }
-      if (watch.status !== 200) {
-        watch.close();
-        throw new Error(`GET watch: HTTP ${watch.status}`);
-      }
-      // Acknowledge on the channel when there is one, else over HTTP.
-      const acknowledge = async () => {
-        if (!watch.ack) return ack(base, ctl.signal);
-        if (agent.state) watch.ack(agent.state.revision);
-      };
-      try {
-        // The manager learns what is applied here.
-        await acknowledge();
-        alive();
-        for await (const item of watch.messages(alive)) {
-          if (stopped) return;
-          const state = nextState(item);
-          if (state === undefined) continue;
-          await agent.applyState(state);
-          await acknowledge();
-        }
-      } finally {
-        watch.close();
-      }
-      throw new Error('watch stream ended');
-    } catch (err) {
-      if (ctl.signal.aborted && !stopped)
-        throw new Error(`no data for ${idleMs} ms (the manager sends keep-alives): reconnecting`, {
-          cause: err,
-        });
-      throw err;
-    } finally {
-      clearTimeout(idle);
-      abort.signal.removeEventListener('abort', onStop);
-      ctl.abort();
-    }
-  }
-
-  const loop = (async () => {
-    await agent.start();
-    let i = 0;
-    let backoff = minB;
-    while (!stopped) {
-      const base = opts.servers[i % opts.servers.length]!;
-      const before = syncs;
-      try {
-        await session(base);
-      } catch (err) {
-        if (stopped) break;
-        opts.log?.(
-          `manager ${base}: ${(err as Error).message}; keeping the last state (revision ${agent.state?.revision ?? 'none'})`,
-        );
-      }
-      connectedTo = undefined;
-      if (syncs > before) backoff = minB;
-      i++;
-      await sleep(backoff);
-      backoff = Math.min(backoff * 2, maxB);
-    }
-  })();
+  });
+  // Stopped before the first connection: never ready (as a loop that was stopped).
+  const ready = started.then(() => follower?.ready ?? new Promise<void>(() => undefined));
 
   return {
     agent,
     ready,
     get syncs() {
-      return syncs;
+      return follower?.stats.sessions ?? 0;
     },
     get connectedTo() {
-      return connectedTo;
+      return follower?.connectedTo;
     },
     async stop() {
       stopped = true;
-      abort.abort();
-      await loop.catch(() => undefined);
+      await started.catch(() => undefined);
+      await follower?.stop();
+      // An nft transaction is all or nothing, but a caller that exits after stop()
+      // should not cut the links or conntrack steps of an apply short.
+      await applying?.catch(() => undefined);
     },
   };
 }
