@@ -2,14 +2,13 @@
  * The WebSocket channel of the agent protocol against a real manager (PGlite): the same
  * messages as the NDJSON watch, acknowledgements up the same connection (to /v1/peps and
  * `?wait=`), resume with `since`, authentication and host binding at the upgrade, a
- * malformed upward frame closes the channel, and both clients (followHost, openWatch)
- * still speak NDJSON + POST …/ack to a manager without the channel.
+ * malformed upward frame closes the channel, and the agent's client (followHost, which
+ * runAgent is built on) still speaks NDJSON + POST …/ack to a manager without the channel.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { openWatch } from '../../src/agent/protocol/open-watch.js';
 import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
 import type { HostState } from '../../src/model/host-state.js';
 import { ackRevision } from '../../src/server/distribution/host-channel.js';
@@ -153,24 +152,6 @@ describe('agent protocol over the WebSocket channel', () => {
     expect(b.state).toEqual(await stateOf('host-b'));
     await expect.poll(() => appliedOf('host-b')).toBe(s.manager.revision);
   });
-
-  it('openWatch: a channel (ack on it) on this manager', async () => {
-    const ac = new AbortController();
-    const w = await openWatch(
-      `${url}/v1/hosts/host-a/watch`,
-      { authorization: `Bearer ${s.tokens.agent}` },
-      ac.signal,
-    );
-    try {
-      expect(w.status).toBe(200);
-      expect(w.ack).toBeTypeOf('function');
-      const first = (await w.messages(() => undefined).next()).value as HostMessage;
-      expect(first.type).toBe('snapshot');
-    } finally {
-      ac.abort();
-      w.close();
-    }
-  });
 });
 
 describe('clients against a manager without the channel', () => {
@@ -211,20 +192,6 @@ describe('clients against a manager without the channel', () => {
     expect(f.state).toEqual(state);
     expect(f.stats.channels).toBe(0);
     await expect.poll(() => acks).toContain(7);
-  });
-
-  it('openWatch yields the NDJSON messages and offers no channel ack', async () => {
-    const ac = new AbortController();
-    const w = await openWatch(`${legacyUrl}/v1/hosts/h1/watch`, {}, ac.signal);
-    try {
-      expect(w.status).toBe(200);
-      expect(w.ack).toBeUndefined();
-      const first = (await w.messages(() => undefined).next()).value as HostMessage;
-      expect(first).toEqual({ type: 'snapshot', state });
-    } finally {
-      ac.abort();
-      w.close();
-    }
   });
 });
 
