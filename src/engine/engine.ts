@@ -35,6 +35,7 @@ import {
   PROTOCOLS,
   type Document,
   type Interface,
+  type IntraDefault,
   type Kind,
   type Partition,
   type Policy,
@@ -70,6 +71,7 @@ import { IdentityRegistry, type IdentityInfo } from './identity-registry.js';
 import { ModelState, type HeldDocument } from './model-state.js';
 import { resolvePolicyForTags } from './policy-for-tags.js';
 import { PairCache } from './pair-cache.js';
+import { pairDefault, pairDefaultReason, type PairDefault } from './pair-default.js';
 import { PortTable, PROTO_INDEX, PROTO_NAMES } from './port-table.js';
 import { ResolvedSide } from './resolved-side.js';
 import type { SelectorCache, SelectorEntry } from './selector-cache.js';
@@ -446,7 +448,8 @@ export class Engine {
         ingress: sameRecordSide(),
       };
     }
-    const def = this.pairDefault(s.info, t.info);
+    const d = this.pairDefaultOf(s.info, t.info);
+    const def = { verdict: d.verdict, reason: pairDefaultReason(d) };
     const egress = s.record
       ? explainSide(this.side(s.identity, 'egress'), t, proto, port, def, this.memberTest)
       : notEvaluated('the source is an address outside every record');
@@ -573,7 +576,7 @@ export class Engine {
       identity: (id) => this.ids.get(id),
       identities: () => this.ids.values(),
       partitionMembers: (name) => this.partitions.get(name)?.entry.members,
-      pairDefault: (a, b) => this.pairDefault(a, b).verdict,
+      pairDefault: (a, b) => this.pairDefaultOf(a, b).verdict,
       settings: this.settings,
     };
   }
@@ -771,7 +774,7 @@ export class Engine {
     const k = a * 65536 + b;
     let v = this.defaultsCache.get(k);
     if (v === undefined) {
-      v = this.pairDefault(
+      v = this.pairDefaultOf(
         this.ids.get(a),
         b === IDENTITY_WORLD ? undefined : this.ids.get(b),
       ).verdict;
@@ -781,39 +784,18 @@ export class Engine {
   }
 
   /** §2.2: the default of a flow between two endpoints (undefined = outside every record). */
-  private pairDefault(
-    a: IdentityInfo | undefined,
-    b: IdentityInfo | undefined,
-  ): { verdict: 'allow' | 'deny'; reason: string } {
-    const pa = a?.partitions ?? [];
-    const pb = b?.partitions ?? [];
-    const shared = pa.filter((p) => pb.includes(p));
-    if (shared.length) {
-      const denying = shared.filter((p) => this.partitions.get(p)?.doc.intra === 'deny');
-      const list = shared.map((p) => `"${p}"`).join(', ');
-      if (denying.length)
-        return {
-          verdict: 'deny',
-          reason: `no rule matched; source and destination share partition ${list} and "${denying[0]}" has intra deny`,
-        };
-      return {
-        verdict: 'allow',
-        reason: `no rule matched; source and destination share partition ${list} (intra allow)`,
-      };
-    }
-    if (pa.length === 0 && pb.length === 0) {
-      const v = this.settings.defaults.unpartitioned;
-      return {
-        verdict: v,
-        reason: `no rule matched; neither endpoint is in any partition: defaults.unpartitioned is ${v}`,
-      };
-    }
-    const v = this.settings.defaults.crossPartition;
-    return {
-      verdict: v,
-      reason: `no rule matched; the endpoints share no partition: defaults.crossPartition is ${v}`,
-    };
+  private pairDefaultOf(a: IdentityInfo | undefined, b: IdentityInfo | undefined): PairDefault {
+    return pairDefault(
+      a?.partitions ?? [],
+      b?.partitions ?? [],
+      this.intraOf,
+      this.settings.defaults,
+    );
   }
+
+  /** A partition's `intra` (bound once: the per-pair defaults call it often). */
+  private readonly intraOf = (name: string): IntraDefault | undefined =>
+    this.partitions.get(name)?.doc.intra;
 
   private endpoint(text: string, field: 'src' | 'dst'): Endpoint {
     const rec = this.records.get(text);

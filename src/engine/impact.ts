@@ -36,6 +36,7 @@ import { canonicalTagsJson } from '../model/tags.js';
 import type { Interface, Policy, Protocol, Settings, Tags } from '../model/types.js';
 import { compileSelectorCached } from '../selector/index.js';
 import type { Engine } from './engine.js';
+import { pairDefault } from './pair-default.js';
 import type { FlowSegment } from './types.js';
 
 /** One side of an impact row. */
@@ -411,7 +412,7 @@ class PairKeyer {
     const pb = dv[o + 2]!;
     const dk = pa * 67_108_864 + pb;
     let def = this.defaults.get(dk);
-    if (def === undefined) this.defaults.set(dk, (def = pairDefault(ss, ds)));
+    if (def === undefined) this.defaults.set(dk, (def = sideDefault(ss, ds)));
     // Mask ids stay far below 2^25: the key is an exact integer.
     return (
       (this.mask(eg, d, ds) * 33_554_432 + this.mask(ing, s, ss)) * 2 + (def === 'deny' ? 1 : 0)
@@ -419,20 +420,20 @@ class PairKeyer {
   }
 }
 
-/** §2.2 default of a pair of record sides. */
-function pairDefault(a: Side, b: Side): 'allow' | 'deny' {
+/** §2.2 default of a pair of record sides (both of one engine), as that engine decides it. */
+function sideDefault(a: Side, b: Side): 'allow' | 'deny' {
   const e = a.engine;
-  const pa = e.identity(a.identity)!.partitions;
-  const pb = e.identity(b.identity)!.partitions;
-  const shared = pa.filter((p) => pb.includes(p));
-  if (shared.length > 0)
-    return shared.some(
-      (p) => (e.get('Partition', p) as unknown as { intra?: string })?.intra === 'deny',
-    )
-      ? 'deny'
-      : 'allow';
-  const d = (e.get('Settings', 'default') as unknown as Settings).defaults;
-  return pa.length === 0 && pb.length === 0 ? d.unpartitioned : d.crossPartition;
+  const settings = e.get('Settings', 'default') as Settings & { kind: 'Settings' };
+  const intraOf = (name: string) => {
+    const doc = e.get('Partition', name);
+    return doc?.kind === 'Partition' ? doc.intra : undefined;
+  };
+  return pairDefault(
+    e.identity(a.identity)!.partitions,
+    e.identity(b.identity)!.partitions,
+    intraOf,
+    settings.defaults,
+  ).verdict;
 }
 
 function endpoint(k: Klass, examples: number): ImpactEndpoint {
