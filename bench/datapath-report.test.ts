@@ -34,9 +34,10 @@ function results(scenarios: ScenarioResult[], pairs: PairRound[] = []): Datapath
   return { config: { ...QUICK_DATAPATH, sizes: [10_000, 100_000] }, scenarios, applies: [], pairs };
 }
 
-const round = (none: number, conntrack: number, vnp: number): PairRound => ({
+const round = (none: number, conntrack: number, empty: number, vnp: number): PairRound => ({
   noneBps: none * 1e9,
   conntrackBps: conntrack * 1e9,
+  emptyBps: empty * 1e9,
   vnpBps: vnp * 1e9,
 });
 
@@ -45,6 +46,7 @@ describe('datapath report', () => {
     const r = results(
       [
         sc('none', 0, 10, 0.1),
+        sc('vnp', 0, 9.9, 0.11),
         sc('vnp', 10, 9.8, 0.12),
         sc('vnp', 10_000, 9.6, 0.12),
         sc('vnp', 100_000, 9.5, 0.13),
@@ -52,17 +54,24 @@ describe('datapath report', () => {
         { kind: 'linear', entries: 100_000, skipped: 'too slow' },
         sc('none', 0, 12, 0.2, { again: true }),
       ],
-      // Ratios 0.96, 0.5 (a slow spell on one side), 0.94: the median is 0.94.
-      [round(10, 9.5, 9.6), round(12, 6, 6), round(10, 9.4, 9.4)],
+      // vnp ÷ no policy: 0.9897, 0.5 (a slow spell on one side), 0.9495 → median 0.9495.
+      [round(10, 9.5, 9.7, 9.6), round(12, 6, 12, 6), round(10, 9.4, 9.9, 9.4)],
     );
-    const { report, targets, ok } = formatDatapathReport(r);
+    const { report, targets, references, ok } = formatDatapathReport(r);
     expect(ok).toBe(true);
-    expect(targets[0]!.value).toBeCloseTo(0.94);
+    expect(targets[0]!.value).toBeCloseTo(9.4 / 9.9);
     expect(targets[0]!.met).toBe(false);
-    // vnp ÷ conntrack: 9.6/9.5, 1, 1 → median 1.
     expect(targets[1]!.value).toBeCloseTo(0.13 / 0.12);
     expect(targets[1]!.met).toBe(true);
-    expect(targets[2]!.value).toBeCloseTo(1);
+    // Informational: vnp ÷ no PEP 0.96, 0.5, 0.94; conntrack ÷ no PEP 0.95, 0.5, 0.94;
+    // no policy ÷ conntrack 1.021, 2, 1.053.
+    expect(targets).toHaveLength(2);
+    expect(references.map((x) => x.value)).toEqual([
+      expect.closeTo(0.94),
+      expect.closeTo(0.94),
+      expect.closeTo(9.9 / 9.4),
+    ]);
+    expect(report).toContain('vnp, no policy');
     expect(report).toContain('interleaved rounds');
     expect(report).toContain('skipped: too slow');
     expect(report).toContain('MISSED');

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { judgeFlow } from '../src/agent/evaluate.js';
+import { Engine } from '../src/engine/index.js';
+import type { Document } from '../src/model/types.js';
 import { renderRuleset } from '../src/agent/nft/render.js';
 import {
   benchRecords,
@@ -16,6 +18,7 @@ import {
   IP_A,
   IP_B,
   linearRuleset,
+  noPolicyStates,
   PORT_CONN,
   PORT_IPERF,
   sideEntries,
@@ -52,6 +55,45 @@ describe('bench datapath states', () => {
       expect(judgeFlow(s, flow(9090))).toBe('deny');
     }
     expect(st.get('h1')!.sides.find((s) => s.identity === ID_A)!.peers).toHaveLength(1001);
+  });
+
+  it('gives "no policy" the sides and defaults the engine gives the records without policies', () => {
+    const engine = new Engine();
+    engine.load(
+      [
+        { kind: 'Subnet', name: 'net', cidr: '10.10.0.0/16' },
+        ...recs.flatMap((r): Document[] => [
+          { kind: 'Instance', name: `vm-${r.name}`, host: r.host, netns: r.netns! },
+          {
+            kind: 'Interface',
+            name: r.name,
+            subnet: 'net',
+            ips: r.ips,
+            instance: `vm-${r.name}`,
+            tags: {},
+          },
+        ]),
+      ],
+      0,
+    );
+    const flow = (port: number) => ({ src: IP_A, dst: IP_B, proto: 'tcp' as const, port });
+    const mine = noPolicyStates(recs, underlay, 1);
+    for (const h of ['h1', 'h2']) {
+      const theirs = engine.hostState(h, 1);
+      // The engine gives both records one identity (same tags): compare per local record.
+      const per = (s: typeof theirs) => {
+        const id = s.locals[0]!.identity;
+        const anon = <T extends { identity: number }>(x: T) => ({ ...x, identity: 0 });
+        return {
+          sides: s.sides.filter((x) => x.identity === id).map(anon),
+          defaults: s.defaults.filter((x) => x.identity === id).map(anon),
+        };
+      };
+      expect(per(mine.get(h)!)).toEqual(per(theirs));
+      expect(per(theirs).defaults).toHaveLength(1);
+      for (const port of [PORT_IPERF, PORT_CONN, 9090])
+        expect(judgeFlow(mine.get(h)!, flow(port))).toBe('allow');
+    }
   });
 
   it('renders a vnp table whose rule count does not grow with the entries', () => {

@@ -91,6 +91,36 @@ export function benchStates(
   );
 }
 
+/**
+ * HostStates of h1 and h2 with no policy at all: empty sides, and the defaults
+ * the engine gives unpartitioned records (`defaults.unpartitioned`: allow). The
+ * agent's table is loaded (stateful, marks, GBP) but decides nothing by rule; this
+ * is the target's "same path with no policy" (datapath-states.test.ts checks it
+ * against the engine).
+ *
+ * @example noPolicyStates(recs, underlay, 1).get('h2')!.defaults[0]!.other // 'allow'
+ */
+export function noPolicyStates(
+  records: PlacedRecord[],
+  underlay: Record<string, string>,
+  revision: number,
+): Map<string, HostState> {
+  const ids = [ID_A, ID_B];
+  const defaults = ids.map((identity) => ({ identity, other: 'allow' as const, peers: [] }));
+  const sides = ids.flatMap((identity) =>
+    (['egress', 'ingress'] as const).map((direction) => ({
+      identity,
+      direction,
+      cidr: [],
+      peers: [],
+      any: [],
+    })),
+  );
+  return new Map(
+    ['h1', 'h2'].map((h) => [h, hostStateOf(h, revision, records, sides, defaults, underlay)]),
+  );
+}
+
 /** Port of the k-th one-entry change. */
 export function changePort(k: number): number {
   return CHANGE_PORT + k;

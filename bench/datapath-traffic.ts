@@ -5,6 +5,7 @@
  * namespaces with `ip netns exec`. Bounded: every child has a hard timeout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { percentile } from './measure.js';
 
 /** Output of a child run to completion (killed after `timeoutMs`). */
@@ -81,7 +82,18 @@ export interface Throughput {
 }
 
 /**
- * Runs `iperf3 -c ip -p port -t seconds -J` inside `ns`; throws with iperf3's error.
+ * iperf3's CPU affinity (`-A client,server`): with two or more CPUs the client runs on
+ * CPU 0 and the server on CPU 1 for every path measured. Left to the scheduler, the
+ * two move between CPUs from run to run, and that alone moved single runs by ±8 % on
+ * the 2-core machine; pinned, every path meets the same placement.
+ */
+export function iperfAffinity(cpus = availableParallelism()): string[] {
+  return cpus >= 2 ? ['-A', '0,1'] : [];
+}
+
+/**
+ * Runs `iperf3 -c ip -p port -t seconds -J` inside `ns` (pinned, see iperfAffinity);
+ * throws with iperf3's error.
  *
  * @example (await iperfClient(nsA, '10.10.0.2', 5201, 3)).bps // 9.1e9
  */
@@ -104,6 +116,7 @@ export async function iperfClient(
       '-J',
       '--connect-timeout',
       '2000',
+      ...iperfAffinity(),
     ],
     (seconds + 15) * 1000,
   );

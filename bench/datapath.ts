@@ -26,6 +26,7 @@ import {
   IP_B,
   LINEAR_TABLE,
   linearRuleset,
+  noPolicyStates,
   PORT_CONN,
   PORT_IPERF,
 } from './datapath-states.js';
@@ -75,7 +76,7 @@ export const FULL_DATAPATH: DatapathConfig = {
   changes: 20,
   fullReps: 3,
   linearLoadTimeoutS: 90,
-  pairRounds: 5,
+  pairRounds: 7,
 };
 
 export const QUICK_DATAPATH: DatapathConfig = {
@@ -132,8 +133,11 @@ export interface ApplyTiming {
  * back (one iperf3 run each), so that drift of a shared machine hits all three alike.
  */
 export interface PairRound {
+  /** No PEP: no `inet vnp` table, the bare overlay. */
   noneBps: number;
   conntrackBps: number;
+  /** The vnp table with no policy (the target's baseline). */
+  emptyBps: number;
   vnpBps: number;
 }
 
@@ -169,6 +173,14 @@ async function applyBoth(b: Bench, entries: number): Promise<number> {
   return performance.now() - t0;
 }
 
+/** Loads vnp with no policy at all (empty sides, unpartitioned defaults) on both hosts. */
+async function applyNoPolicy(b: Bench): Promise<number> {
+  const states = noPolicyStates(benchRecords(b.topo.instanceNs), b.underlay, b.revision++);
+  const t0 = performance.now();
+  await Promise.all([...states].map(([h, st]) => b.agents.get(h)!.applyState(st)));
+  return performance.now() - t0;
+}
+
 async function measureTraffic(
   b: Bench,
   cfg: DatapathConfig,
@@ -187,7 +199,7 @@ async function measureTraffic(
     retransmits: best.retransmits,
     conn,
   };
-  if (res.kind === 'vnp' || res.kind === 'linear')
+  if ((res.kind === 'vnp' && res.entries > 0) || res.kind === 'linear')
     out.deniedBlocked = !(await tcpConnects(b.nsA, IP_B, PORT_DENIED));
   log(
     `  ${res.kind} ${res.entries}: ${(best.bps / 1e9).toFixed(2)} Gbit/s, ${conn.connPerSec.toFixed(0)} conn/s, ` +
@@ -280,9 +292,9 @@ async function removePolicy(b: Bench): Promise<void> {
 }
 
 /**
- * The throughput target, measured as interleaved rounds: in each round no policy,
- * conntrack only and vnp with PAIR_ENTRIES entries, one iperf3 run each, in an order
- * that rotates from round to round. The report takes the median of the per-round
+ * The throughput target, measured as interleaved rounds: in each round no PEP,
+ * conntrack only, vnp with no policy and vnp with PAIR_ENTRIES entries, one iperf3
+ * run each, in an order that rotates from round to round. The report takes the median of the per-round
  * ratios: a slow spell of the machine lowers one round, not one side of the ratio.
  */
 async function measurePairs(
@@ -307,6 +319,10 @@ async function measurePairs(
         await dropLinear(b);
       }
     },
+    emptyBps: async () => {
+      await applyNoPolicy(b);
+      return once();
+    },
     vnpBps: async () => {
       await applyBoth(b, PAIR_ENTRIES);
       return once();
@@ -315,7 +331,7 @@ async function measurePairs(
   const order = Object.keys(paths) as (keyof PairRound)[];
   const rounds: PairRound[] = [];
   for (let r = 0; r < cfg.pairRounds; r++) {
-    const round = { noneBps: 0, conntrackBps: 0, vnpBps: 0 };
+    const round = { noneBps: 0, conntrackBps: 0, emptyBps: 0, vnpBps: 0 };
     for (let i = 0; i < order.length; i++) {
       const key = order[(i + r) % order.length]!;
       round[key] = await paths[key]();
@@ -323,8 +339,9 @@ async function measurePairs(
     rounds.push(round);
     const g = (x: number) => (x / 1e9).toFixed(2);
     log(
-      `  round ${r + 1}: none ${g(round.noneBps)}, conntrack ${g(round.conntrackBps)}, ` +
-        `vnp ${g(round.vnpBps)} Gbit/s (vnp ÷ none ${(round.vnpBps / round.noneBps).toFixed(3)})`,
+      `  round ${r + 1}: no PEP ${g(round.noneBps)}, conntrack ${g(round.conntrackBps)}, ` +
+        `vnp no policy ${g(round.emptyBps)}, vnp ${g(round.vnpBps)} Gbit/s ` +
+        `(vnp ÷ no policy ${(round.vnpBps / round.emptyBps).toFixed(3)}, ÷ no PEP ${(round.vnpBps / round.noneBps).toFixed(3)})`,
     );
   }
   await removePolicy(b);
@@ -338,7 +355,7 @@ async function measureAll(
 ): Promise<DatapathResults> {
   const scenarios: ScenarioResult[] = [];
   const applies: ApplyTiming[] = [];
-  log('no policy (no inet vnp table, same overlay)');
+  log('no PEP (no inet vnp table, same overlay)');
   await removePolicy(b);
   scenarios.push(await measureTraffic(b, cfg, { kind: 'none', entries: 0 }, log));
   log('conntrack only (stateful forward chain, no policy)');
@@ -349,6 +366,9 @@ async function measureAll(
   } finally {
     await dropLinear(b);
   }
+  log('vnp, no policy (the table with empty sides, unpartitioned defaults)');
+  const emptyMs = await applyNoPolicy(b);
+  scenarios.push(await measureTraffic(b, cfg, { kind: 'vnp', entries: 0, loadMs: emptyMs }, log));
   for (const entries of [SMALL, ...cfg.sizes]) {
     log(`vnp, ${entries} entries per side`);
     const loadMs = await applyBoth(b, entries);
@@ -379,10 +399,10 @@ async function measureAll(
       await dropLinear(b);
     }
   }
-  log('no policy again (drift check)');
+  log('no PEP again (drift check)');
   scenarios.push(await measureTraffic(b, cfg, { kind: 'none', entries: 0, again: true }, log));
   log(
-    `throughput target: ${cfg.pairRounds} interleaved rounds of no policy, conntrack only, vnp ${PAIR_ENTRIES}`,
+    `throughput target: ${cfg.pairRounds} interleaved rounds of no PEP, conntrack only, vnp with no policy, vnp ${PAIR_ENTRIES}`,
   );
   const pairs = await measurePairs(b, cfg, log);
   return { config: cfg, scenarios, applies, pairs };
@@ -457,8 +477,8 @@ export async function runDatapath(
     log(`topology ${topo.prefix}-*: underlay bridge, hosts h1 and h2, instances a (h1) → b (h2)`);
     bench = await setUp(topo, log);
     const results = await measureAll(bench, cfg, log);
-    const { report, targets, ok } = formatDatapathReport(results);
-    return { json: { ...results, targets }, report, ok };
+    const { report, targets, references, ok } = formatDatapathReport(results);
+    return { json: { ...results, targets, references }, report, ok };
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -469,6 +489,6 @@ export async function runDatapath(
 /** The suite registered in bench/run.ts. */
 export const datapathSuite: Suite = {
   description:
-    'data plane (root): iperf3 + connection rate across a VXLAN-GBP overlay, no policy / vnp 10…100k / linear list; applyState delta time',
+    'data plane (root): iperf3 + connection rate across a VXLAN-GBP overlay, no PEP / conntrack only / vnp with no policy, 10…100k entries / linear list; applyState delta time',
   run: ({ quick, log }: RunOptions) => runDatapath(quick ? QUICK_DATAPATH : FULL_DATAPATH, log),
 };
