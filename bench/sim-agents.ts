@@ -2,8 +2,9 @@
  * Simulated agents for the distribution benchmark, in their own process (forked by
  * bench/distribution.ts with an IPC channel): each holds a real connection to the
  * manager (the WebSocket channel), folds deltas with applyHostDelta and acknowledges
- * every applied revision exactly as the real agent's protocol layer does
- * (src/agent/protocol/follow-host.ts); only the kernel is missing. The benchmark
+ * every applied revision through the real agent's own protocol loop (followHost,
+ * src/agent/protocol/follow-host.ts, which runAgent drives with Agent.applyState);
+ * only the kernel is missing. The benchmark
  * times the ACKs where the manager accepts them.
  *
  * Messages: in `{type:'start', url, agents:[{host, token}]}` → out `{type:'ready', rssMb}`;
