@@ -18,6 +18,7 @@ const state = (revision: number, extra: Partial<HostState> = {}): HostState => (
 /** An NDJSON-only manager (no channel): `first` is written on every watch. */
 async function ndjsonManager(first: unknown) {
   const acks: number[] = [];
+  const watches: string[] = [];
   const live = new Set<ServerResponse>();
   const server: Server = createServer((req, res) => {
     if (req.method === 'POST') {
@@ -29,6 +30,7 @@ async function ndjsonManager(first: unknown) {
       });
       return;
     }
+    watches.push(req.url ?? '');
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     res.write(JSON.stringify(first) + '\n');
     live.add(res);
@@ -38,6 +40,7 @@ async function ndjsonManager(first: unknown) {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     acks,
+    watches,
     send: (msg: unknown) => live.forEach((w) => w.write(JSON.stringify(msg) + '\n')),
     close: () =>
       new Promise<void>((r) => {
@@ -108,5 +111,23 @@ describe('followHost', () => {
     await f.reach(5, 2000);
     expect(f.state?.defaults).toHaveLength(1);
     await expect.poll(() => m.acks.at(-1)).toBe(5);
+  });
+
+  it('lets an apply outlive its session: the next one waits for it and resumes from it', async () => {
+    const m = await ndjsonManager({ type: 'snapshot', state: state(1) });
+    cleanup.push(m.close);
+    let release: (() => void) | undefined;
+    const f = follow(m.url, (s) =>
+      s.revision === 2 ? new Promise<void>((r) => (release = r)) : undefined,
+    );
+    await f.ready;
+    m.send({ type: 'delta', from: 1, to: 2 });
+    await expect.poll(() => release).toBeDefined();
+    f.drop();
+    await new Promise((r) => setTimeout(r, 100)); // several backoffs
+    expect(m.watches).toHaveLength(1);
+    release!();
+    await expect.poll(() => m.watches.length).toBe(2);
+    expect(m.watches[1]).toContain('since=2');
   });
 });

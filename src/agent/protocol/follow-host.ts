@@ -127,6 +127,8 @@ export function followHost(opts: FollowHostOptions): HostFollower {
   let resync = false;
   /** States committed and heartbeats seen: a session that made some resets the backoff. */
   let progress = 0;
+  /** The last apply that returned a promise (it may outlive its session). */
+  let inflight: Promise<void> | undefined;
   let current: { destroy(err?: Error): void } | undefined;
   let wake: (() => void) | undefined;
   let markReady: () => void = () => undefined;
@@ -200,7 +202,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
   /** Apply then commit; synchronous unless `apply` returns a promise (no microtask per message). */
   const advance = (base: string, next: HostState, changed: boolean): Promise<void> | undefined => {
     const applying = opts.apply?.(next, changed);
-    if (applying instanceof Promise) return applying.then(() => commit(base, next));
+    if (applying instanceof Promise) return (inflight = applying.then(() => commit(base, next)));
     commit(base, next);
     return undefined;
   };
@@ -414,8 +416,15 @@ export function followHost(opts: FollowHostOptions): HostFollower {
       if (progress > before) backoff = minB;
       // A resync retries the same manager; anything else tries the next one.
       if (!resync) i++;
+      // The backoff, and an apply still running when the session ended: applies never
+      // overlap, and the next session resumes from what that one applied.
+      const applying = inflight;
+      inflight = undefined;
       await new Promise<void>((r) => {
-        const t = setTimeout(r, backoff);
+        let waits = applying ? 2 : 1;
+        const done = () => --waits === 0 && r();
+        const t = setTimeout(done, backoff);
+        void applying?.then(done, done);
         wake = () => (clearTimeout(t), r());
       });
       wake = undefined;
