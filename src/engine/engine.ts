@@ -19,13 +19,8 @@
  *   e.check({ src: 'web-1', dst: 'db-1', protocol: 'tcp', port: 5432 }).verdict; // 'allow' | 'deny'
  */
 import { VnpError } from '../model/errors.js';
-import type {
-  DefaultState,
-  Direction,
-  IpcacheEntry,
-  RemoteRecord,
-  SideState,
-} from '../model/host-state.js';
+import type { DeltaRecord } from '../model/host-delta.js';
+import type { DefaultState, Direction, IpcacheEntry, SideState } from '../model/host-state.js';
 import { IDENTITY_WORLD, type HostState } from '../model/host-state.js';
 import { formatIp, ipKey, parseIp, type Ip } from '../model/net.js';
 import { stripMeta } from '../model/strip-meta.js';
@@ -538,11 +533,20 @@ export class Engine {
   }
 
   /**
-   * A record as other hosts' states list it (undefined: no such record, or not
-   * attached to an instance on a host). O(1): what a delta feed reads per changed record.
+   * An attached record's wire form as a host delta lists it: its local form plus the
+   * host that runs it (undefined: no such record, or not attached to an instance on a
+   * host). O(1), read from the host index: what a delta feed reads per changed record.
+   *
+   * @example
+   *   engine.attachedRecord('web-1')
+   *   // { name: 'web-1', identity: 260, ips: ['10.0.0.5'], mac: '…', subnet: 'net',
+   *   //   host: 'pep-1', cidr: '10.0.0.0/24', instance: 'vm-1' }
    */
-  remoteRecord(name: string): RemoteRecord | undefined {
-    return this.index().record(name)?.attached?.remote;
+  attachedRecord(name: string): DeltaRecord | undefined {
+    const a = this.index().record(name)?.attached;
+    if (!a) return undefined;
+    const { cidr, instance, netns } = a.local;
+    return { ...a.remote, cidr, instance, ...(netns !== undefined ? { netns } : {}) };
   }
 
   /** A record's ipcache entries, as every host state lists them (none: no such record). */

@@ -235,7 +235,11 @@ describe('the host index is maintained incrementally', () => {
             expect(mine.defaults).toEqual(state.defaults.find((d) => d.identity === id));
             expect(mine.sides).toEqual(state.sides.filter((s) => s.identity === id));
           }
-          for (const r of state.remotes) expect(engine.remoteRecord(r.name)).toEqual(r);
+          // Every attached record is local on one of HOSTS: its wire form is that plus
+          // the host, and other hosts list the same record as a remote.
+          for (const l of state.locals)
+            expect(engine.attachedRecord(l.name)).toEqual({ ...l, host: h });
+          for (const r of state.remotes) expect(engine.attachedRecord(r.name)).toMatchObject(r);
           compared++;
         }
         const ipcache = engine.hostState('', step).ipcache;

@@ -26,7 +26,6 @@ import type {
   DefaultState,
   HostState,
   IpcacheEntry,
-  RemoteRecord,
   SideState,
   SteerClass,
 } from '../../model/host-state.js';
@@ -417,15 +416,14 @@ export class HostFeed {
     const ipNew = new Map<string, number>();
     for (const name of [...names].sort()) {
       const old = this.records.get(name);
-      const r = engine.remoteRecord(name);
-      if (r === undefined) {
+      const rec = engine.attachedRecord(name);
+      if (rec === undefined) {
         if (old) {
           removed.push(name);
           this.unindex(old.rec);
           this.records.delete(name);
         }
       } else {
-        const rec = this.deltaRecord(r);
         const json = JSON.stringify(rec);
         if (old?.json !== json) {
           upsert.push(this.withUnderlay(rec));
@@ -459,27 +457,6 @@ export class HostFeed {
         ? { ipcache: { upsert: ipUpsert.sort((a, b) => (a.ip < b.ip ? -1 : 1)), remove: ipRemove } }
         : {}),
       ...(upsert.length || removed.length ? { records: { upsert, remove: removed } } : {}),
-    };
-  }
-
-  /** The wire form of an attached record (its instance and subnet details filled in). */
-  private deltaRecord(r: RemoteRecord): DeltaRecord {
-    const engine = this.engine();
-    const doc = engine.get('Interface', r.name) as { instance?: string } | undefined;
-    const instance = doc?.instance ?? '';
-    const subnet = engine.get('Subnet', r.subnet) as { cidr?: string } | undefined;
-    const inst = engine.get('Instance', instance) as { netns?: string } | undefined;
-    return {
-      name: r.name,
-      identity: r.identity,
-      ips: r.ips,
-      mac: r.mac,
-      subnet: r.subnet,
-      ...(r.vni !== undefined ? { vni: r.vni } : {}),
-      host: r.host,
-      cidr: subnet?.cidr ?? '',
-      instance,
-      ...(inst?.netns !== undefined ? { netns: inst.netns } : {}),
     };
   }
 
