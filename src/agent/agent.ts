@@ -44,7 +44,10 @@ export interface AgentStats {
   resteeredFlows: number;
   /** Link operations that failed (records not plumbed, …); the policy was applied regardless. */
   linkFailures: number;
-  /** States skipped because they equal the applied one (resyncs). */
+  /**
+   * States skipped because they equal the applied one: resyncs, and revisions whose
+   * delta changed nothing on this host (most revisions, on most hosts).
+   */
   unchanged: number;
   lastRevision?: number;
   /** Milliseconds of the last applyState: links, nft, total. */
@@ -86,6 +89,8 @@ export class Agent {
   private linksCheckedAt = 0;
   private queue: Promise<void> = Promise.resolve();
   private pending: HostState | undefined;
+  /** The state of the previous applyState call (applied, skipped or failed). */
+  private offered: HostState | undefined;
 
   constructor(private readonly opts: AgentOptions) {
     this.exec = opts.exec ?? makeExec();
@@ -126,15 +131,31 @@ export class Agent {
    * links and deletes conntrack entries of flows the new state denies. Calls are
    * serialised; a state superseded while waiting is skipped, and so is a state
    * equal to the applied one. `state` (the getter) changes once nft has applied.
+   *
+   * `changed: false` says `state` equals the state of the previous call but for its
+   * revision (an empty delta: the manager moved on without touching this host). When
+   * that previous state is the applied one, only the revision is taken: no model is
+   * built, nothing is diffed. Otherwise (it was superseded, or it failed) the state is
+   * applied in full as usual.
+   *
+   * @example await agent.applyState(next, delta.sides !== undefined || …)
    */
-  applyState(state: HostState): Promise<void> {
+  applyState(state: HostState, changed = true): Promise<void> {
+    const base = this.offered;
+    this.offered = state;
     this.pending = state;
     const run = this.queue.then(async () => {
       if (this.pending !== state) return;
       this.pending = undefined;
+      const cur = this.current;
+      if (!changed && cur !== undefined && cur === base) {
+        this.current = state;
+        this.stats.lastRevision = state.revision;
+        this.stats.unchanged++;
+        return;
+      }
       // A resync delivers the state already applied: nothing to do. States of different
       // revisions never serialise alike, so only a same-revision state is serialised.
-      const cur = this.current;
       if (cur?.revision === state.revision && JSON.stringify(cur) === JSON.stringify(state)) {
         this.stats.unchanged++;
         return;

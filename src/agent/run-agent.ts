@@ -70,8 +70,10 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
   let follower: HostFollower | undefined;
   let applying: Promise<void> | undefined;
   // Every new revision goes to the agent, an empty delta too: `agent.state` is the
-  // applied revision (the agent's nft delta is then empty, and `nft` is not run).
-  const apply = (state: HostState): Promise<void> => (applying = agent.applyState(state));
+  // applied revision. For an empty delta (`changed` false) the agent only takes the
+  // revision: most revisions touch other hosts, and a model of a large state costs.
+  const apply = (state: HostState, changed: boolean): Promise<void> =>
+    (applying = agent.applyState(state, changed));
   const started = agent.start().then(() => {
     if (stopped) return;
     follower = followHost({
