@@ -6,7 +6,7 @@
  */
 import type { HostState } from '../model/host-state.js';
 import type { Protocol } from '../model/types.js';
-import { judgeFlow } from './evaluate.js';
+import { FlowJudge } from './evaluate.js';
 import type { Exec } from './exec.js';
 import { steerCtMark } from './nft/steer-model.js';
 
@@ -68,6 +68,7 @@ export function parseConntrack(text: string, family: 'ipv4' | 'ipv6'): CtEntry[]
  */
 export async function killDeniedFlows(exec: Exec, state: HostState): Promise<number> {
   let killed = 0;
+  const judge = new FlowJudge(state);
   const lists = await Promise.all(
     (['ipv4', 'ipv6'] as const).map(async (family) => ({
       family,
@@ -78,7 +79,7 @@ export async function killDeniedFlows(exec: Exec, state: HostState): Promise<num
     if (r.code !== 0) continue;
     for (const e of parseConntrack(r.stdout, family)) {
       const proto = PROTOS[e.proto]!;
-      const v = judgeFlow(state, {
+      const v = judge.judge({
         src: e.src,
         dst: e.dst,
         proto,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hostStateOf, peerEntry } from '../../test/e2e/support/host-states.js';
-import { judgeFlow } from './evaluate.js';
+import { FlowJudge, judgeFlow } from './evaluate.js';
 
 const recs = [
   { name: 'a', identity: 256, ips: ['10.0.0.1'], host: 'h1' },
@@ -49,5 +49,19 @@ describe('judgeFlow', () => {
     expect(judgeFlow(state, { src: '10.0.0.2', dst: '10.0.0.9', proto: 'tcp', port: 1 })).toBe(
       'unrelated',
     );
+  });
+
+  it('knows remote records by their addresses, as the table does, without the ipcache', () => {
+    const bare = { ...state, ipcache: [] };
+    // b (257, on h2) is a remote record: a's egress to it on tcp/80 is the peer entry
+    // (log, allowed), not world's default (deny).
+    expect(judgeFlow(bare, { src: '10.0.0.1', dst: '10.0.0.2', proto: 'tcp', port: 80 })).toBe(
+      'allow',
+    );
+    const judge = new FlowJudge(bare);
+    expect(judge.judge({ src: '10.0.0.1', dst: '10.0.0.2', proto: 'tcp', port: 2000 })).toBe(
+      'deny',
+    );
+    expect(judge.judge({ src: '10.0.0.1', dst: '10.0.0.2', proto: 'tcp', port: 22 })).toBe('deny');
   });
 });

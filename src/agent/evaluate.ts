@@ -4,7 +4,14 @@
  * the renderer. Pure. The agent uses it to find established flows a new state
  * denies (and delete their conntrack entries); tests use it as an oracle.
  */
-import type { Direction, HostState, SideEntry, SideVerdict } from '../model/host-state.js';
+import type {
+  CidrEntry,
+  Direction,
+  HostState,
+  PeerEntry,
+  SideEntry,
+  SideVerdict,
+} from '../model/host-state.js';
 import { IDENTITY_WORLD } from '../model/host-state.js';
 import type { Protocol } from '../model/types.js';
 import { familyBits, formatIp, parseIp, parsePrefix } from '../model/net.js';
@@ -78,40 +85,105 @@ export function sideVerdict(
   return listed ? listed.verdict : def?.other === 'allow' ? 'allow' : 'deny';
 }
 
+/** One side's entries, peer entries grouped by peer identity. */
+interface IndexedSide {
+  cidr: CidrEntry[];
+  peers: Map<number, PeerEntry[]>;
+  any: SideEntry[];
+}
+
 /**
- * What this host's ruleset does with a new flow.
+ * {@link judgeFlow} for many flows of one state (the conntrack sweep judges every
+ * entry of the table): addresses, sides and defaults are indexed once, so a flow
+ * costs the entries of its own peer, not the whole state.
+ *
+ * @example const judge = new FlowJudge(state); flows.filter((f) => judge.judge(f) === 'deny')
+ */
+export class FlowJudge {
+  private readonly ids = new Map<string, number>();
+  private readonly locals = new Map<string, number>();
+  private readonly sides = new Map<string, IndexedSide>();
+  private readonly defaults = new Map<number, HostState['defaults'][number]>();
+
+  constructor(state: HostState) {
+    // The same address → identity precedence as the table's ipcache (nft/model.ts):
+    // ipcache, then remote records, then local records.
+    for (const e of state.ipcache) {
+      const k = canon(e.ip);
+      if (k) this.ids.set(k, e.identity);
+    }
+    for (const r of state.remotes) {
+      for (const ip of r.ips) {
+        const k = canon(ip);
+        if (k) this.ids.set(k, r.identity);
+      }
+    }
+    for (const r of state.locals) {
+      for (const ip of r.ips) {
+        const k = canon(ip);
+        if (k) {
+          this.locals.set(k, r.identity);
+          this.ids.set(k, r.identity);
+        }
+      }
+    }
+    for (const side of state.sides) {
+      const peers = new Map<number, PeerEntry[]>();
+      for (const e of side.peers) {
+        const list = peers.get(e.peer);
+        if (list) list.push(e);
+        else peers.set(e.peer, [e]);
+      }
+      this.sides.set(`${side.identity}/${side.direction}`, {
+        cidr: side.cidr,
+        peers,
+        any: side.any,
+      });
+    }
+    for (const d of state.defaults) this.defaults.set(d.identity, d);
+  }
+
+  /** What this host's ruleset does with a new flow. */
+  judge(flow: Flow): FlowVerdict {
+    const src = canon(flow.src) ?? flow.src;
+    const dst = canon(flow.dst) ?? flow.dst;
+    const srcLocal = this.locals.get(src);
+    const dstLocal = this.locals.get(dst);
+    if (srcLocal === undefined && dstLocal === undefined) return 'unrelated';
+    const srcId = this.ids.get(src) ?? IDENTITY_WORLD;
+    const dstId = this.ids.get(dst) ?? IDENTITY_WORLD;
+    if (srcLocal !== undefined && this.side(srcLocal, 'egress', dstId, dst, flow) === 'deny')
+      return 'deny';
+    if (dstLocal !== undefined && this.side(dstLocal, 'ingress', srcId, src, flow) === 'deny')
+      return 'deny';
+    return 'allow';
+  }
+
+  /** {@link sideVerdict} on the index. */
+  private side(
+    local: number,
+    direction: Direction,
+    peer: number,
+    peerAddr: string,
+    flow: Flow,
+  ): 'allow' | 'deny' {
+    const side = this.sides.get(`${local}/${direction}`);
+    const found =
+      strictest((side?.cidr ?? []).filter((e) => holds(e, flow) && inRange(e.range, peerAddr))) ??
+      strictest((side?.peers.get(peer) ?? []).filter((e) => holds(e, flow))) ??
+      strictest((side?.any ?? []).filter((e) => holds(e, flow)));
+    if (found) return found === 'deny' ? 'deny' : 'allow';
+    const def = this.defaults.get(local);
+    const listed = def?.peers.find((p) => p.peer === peer);
+    return listed ? listed.verdict : def?.other === 'allow' ? 'allow' : 'deny';
+  }
+}
+
+/**
+ * What this host's ruleset does with a new flow (one flow; for many, {@link FlowJudge}).
  *
  * @example judgeFlow(state, { src: '10.0.0.1', dst: '10.0.1.2', proto: 'tcp', port: 80 })
  */
 export function judgeFlow(state: HostState, flow: Flow): FlowVerdict {
-  const ids = new Map<string, number>();
-  for (const e of state.ipcache) {
-    const k = canon(e.ip);
-    if (k) ids.set(k, e.identity);
-  }
-  const locals = new Map<string, number>();
-  for (const r of state.locals) {
-    for (const ip of r.ips) {
-      const k = canon(ip);
-      if (k) {
-        locals.set(k, r.identity);
-        ids.set(k, r.identity);
-      }
-    }
-  }
-  const src = canon(flow.src) ?? flow.src;
-  const dst = canon(flow.dst) ?? flow.dst;
-  const srcLocal = locals.get(src);
-  const dstLocal = locals.get(dst);
-  if (srcLocal === undefined && dstLocal === undefined) return 'unrelated';
-  const srcId = ids.get(src) ?? IDENTITY_WORLD;
-  const dstId = ids.get(dst) ?? IDENTITY_WORLD;
-  if (srcLocal !== undefined && sideVerdict(state, srcLocal, 'egress', dstId, dst, flow) === 'deny')
-    return 'deny';
-  if (
-    dstLocal !== undefined &&
-    sideVerdict(state, dstLocal, 'ingress', srcId, src, flow) === 'deny'
-  )
-    return 'deny';
-  return 'allow';
+  return new FlowJudge(state).judge(flow);
 }
