@@ -488,7 +488,5 @@ export async function runDatapath(
 
 /** The suite registered in bench/run.ts. */
 export const datapathSuite: Suite = {
-  description:
-    'data plane (root): iperf3 + connection rate across a VXLAN-GBP overlay, no PEP / conntrack only / vnp with no policy, 10…100k entries / linear list; applyState delta time',
   run: ({ quick, log }: RunOptions) => runDatapath(quick ? QUICK_DATAPATH : FULL_DATAPATH, log),
 };

@@ -332,8 +332,6 @@ function report(results: Result[]): string {
 
 /** The suite registered in bench/run.ts. */
 export const distributionSuite: Suite = {
-  description:
-    'agent protocol: one tag change to 100/1,000/10,000 simulated agents (separate process), time to ACK',
   async run({ quick, log }) {
     const sizes = quick ? [100, 1000] : [100, 1000, 10_000];
     const results: Result[] = [];

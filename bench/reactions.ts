@@ -206,8 +206,6 @@ function impactTiming(opts: RunOptions, identities: number) {
 
 /** The suite registered in bench/run.ts. */
 export const reactionsSuite: Suite = {
-  description:
-    'reactions: event → reaction → deltas ready (p99, PGlite and PostgreSQL), impact preview of 1,000 identities, tag change → feed step at 20k/50k records',
   async run(opts) {
     const ev = await eventLatencies(opts, opts.quick ? 200 : 1000, opts.quick ? 50 : 300);
     const im = impactTiming(opts, opts.quick ? 200 : 1000);

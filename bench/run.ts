@@ -16,9 +16,11 @@ export interface RunOptions {
   log: (line: string) => void;
 }
 
-/** A suite: runs, returns the JSON to save and the text to print, and whether everything agreed. */
+/**
+ * A suite: runs, returns the JSON to save and the text to print, and whether everything
+ * agreed. (Its one-line description lives in SUITES, where `--help` reads it.)
+ */
 export interface Suite {
-  description: string;
   run(opts: RunOptions): Promise<{ json: unknown; report: string; ok: boolean }>;
 }
 
@@ -30,7 +32,6 @@ async function coreSuite(): Promise<Suite> {
   const { formatCoreReport, ratiosOf, targetsOf } = await import('./core-report.js');
   const { FULL_CORE, QUICK_CORE, runCore } = await import('./core.js');
   return {
-    description: 'policy core: flow verdicts vs baselines, full compile, tag change → deltas',
     async run({ quick, exhaustive, log }) {
       const base = quick ? QUICK_CORE : FULL_CORE;
       const opts = exhaustive ? { ...base, slowBaselinesUpTo: Infinity } : base;
@@ -68,7 +69,7 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
   },
   datapath: {
     description:
-      'data plane (root): iperf3 + connect rate, no policy / vnp / linear list; delta apply',
+      'data plane (root): iperf3 + connect rate over VXLAN-GBP, no PEP / conntrack only / vnp with no policy, 10…100k entries / linear list; delta apply',
     load: async () => (await import('./datapath.js')).datapathSuite,
   },
 };

@@ -184,8 +184,6 @@ function report(rows: StoreResult[], skipped: string[]): string {
 
 /** The `server` suite. */
 export const serverSuite: Suite = {
-  description:
-    'manager over HTTP: tag-change writes/s and p99 on PGlite and PostgreSQL, check requests/s',
   async run({ quick, log }: RunOptions) {
     const opts = quick
       ? { records: 200, writes: 100, checks: 2000, concurrency: 8 }
