@@ -4,39 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { HostState } from '../model/host-state.js';
-import { Agent } from './agent.js';
-import type { NftBackend } from './nft/apply.js';
-import type { NftJson } from './nft/types.js';
+import { fakeAgent, hostState, type RecordingNft } from '../../test/agent/support/fakes.js';
 
-const state = (revision: number, ipcache: [string, number][] = []): HostState => ({
-  host: 'h1',
-  revision,
-  locals: [],
-  remotes: [],
-  ipcache: ipcache.map(([ip, identity]) => ({ ip, identity })),
-  sides: [],
-  defaults: [],
-});
+const state = (revision: number, ipcache: [string, number][] = []): HostState =>
+  hostState(revision, { ipcache: ipcache.map(([ip, identity]) => ({ ip, identity })) });
 
-/** Records every transaction; refuses them while `failing`. */
-class RecordingNft implements NftBackend {
-  docs: NftJson[] = [];
-  failing = false;
-  async apply(doc: NftJson) {
-    if (this.failing) throw new Error('nft: refused');
-    this.docs.push(doc);
-  }
-  async list() {
-    return undefined;
-  }
-  async flush() {}
-}
-
-function agent(): { agent: Agent; nft: RecordingNft } {
-  const nft = new RecordingNft();
-  const a = new Agent({ host: 'h1', underlayIp: '192.0.2.1', nft, links: false });
-  return { agent: a, nft };
-}
+const agent = fakeAgent;
 
 const mentions = (nft: RecordingNft, ip: string) =>
   nft.docs.some((d) => JSON.stringify(d).includes(ip));

@@ -74,15 +74,7 @@ export function sideVerdict(
   peerAddr: string,
   flow: Flow,
 ): 'allow' | 'deny' {
-  const side = state.sides.find((s) => s.identity === local && s.direction === direction);
-  const found =
-    strictest((side?.cidr ?? []).filter((e) => holds(e, flow) && inRange(e.range, peerAddr))) ??
-    strictest((side?.peers ?? []).filter((e) => e.peer === peer && holds(e, flow))) ??
-    strictest((side?.any ?? []).filter((e) => holds(e, flow)));
-  if (found) return found === 'deny' ? 'deny' : 'allow';
-  const def = state.defaults.find((d) => d.identity === local);
-  const listed = def?.peers.find((p) => p.peer === peer);
-  return listed ? listed.verdict : def?.other === 'allow' ? 'allow' : 'deny';
+  return new FlowJudge(state).sideVerdict(local, direction, peer, peerAddr, flow);
 }
 
 /** One side's entries, peer entries grouped by peer identity. */
@@ -152,15 +144,21 @@ export class FlowJudge {
     if (srcLocal === undefined && dstLocal === undefined) return 'unrelated';
     const srcId = this.ids.get(src) ?? IDENTITY_WORLD;
     const dstId = this.ids.get(dst) ?? IDENTITY_WORLD;
-    if (srcLocal !== undefined && this.side(srcLocal, 'egress', dstId, dst, flow) === 'deny')
+    if (srcLocal !== undefined && this.sideVerdict(srcLocal, 'egress', dstId, dst, flow) === 'deny')
       return 'deny';
-    if (dstLocal !== undefined && this.side(dstLocal, 'ingress', srcId, src, flow) === 'deny')
+    if (
+      dstLocal !== undefined &&
+      this.sideVerdict(dstLocal, 'ingress', srcId, src, flow) === 'deny'
+    )
       return 'deny';
     return 'allow';
   }
 
-  /** {@link sideVerdict} on the index. */
-  private side(
+  /**
+   * Verdict of one side (local identity `local`, peer identity `peer` at `peerAddr`),
+   * in host-state.ts's lookup order: cidr, peers, any, then the defaults.
+   */
+  sideVerdict(
     local: number,
     direction: Direction,
     peer: number,

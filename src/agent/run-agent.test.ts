@@ -2,40 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HostState } from '../model/host-state.js';
-import { Agent } from './agent.js';
-import type { NftBackend } from './nft/apply.js';
-import type { NftJson } from './nft/types.js';
+import { fakeAgent, hostState as state, RecordingNft } from '../../test/agent/support/fakes.js';
 import { runAgent, type AgentHandle } from './run-agent.js';
-
-const state = (revision: number): HostState => ({
-  host: 'h1',
-  revision,
-  locals: [],
-  remotes: [],
-  ipcache: [],
-  sides: [],
-  defaults: [],
-});
-
-class FakeNft implements NftBackend {
-  docs: NftJson[] = [];
-  async apply(doc: NftJson) {
-    this.docs.push(doc);
-  }
-  async list() {
-    return undefined;
-  }
-  async flush() {}
-}
-
-/** Refuses every transaction while `failing`. */
-class FlakyNft extends FakeNft {
-  failing = false;
-  override async apply(doc: NftJson) {
-    if (this.failing) throw new Error('nft: refused');
-    await super.apply(doc);
-  }
-}
 
 interface FakeManager {
   url: string;
@@ -118,15 +86,11 @@ describe('runAgent', () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  function start(servers: string[], idleTimeoutMs?: number): { handle: AgentHandle; nft: FakeNft } {
-    const nft = new FakeNft();
-    const agent = new Agent({
-      host: 'h1',
-      underlayIp: '192.0.2.1',
-      nft,
-      links: false,
-      killDeniedFlows: false,
-    });
+  function start(
+    servers: string[],
+    idleTimeoutMs?: number,
+  ): { handle: AgentHandle; nft: RecordingNft } {
+    const { agent, nft } = fakeAgent();
     const handle = runAgent({
       servers,
       host: 'h1',
@@ -194,14 +158,7 @@ describe('runAgent', () => {
   it('understands the message envelope: snapshot, heartbeat, delta (folded), resync on a gap', async () => {
     const m = await manager(1);
     cleanup.push(() => m.close());
-    const nft = new FakeNft();
-    const agent = new Agent({
-      host: 'h1',
-      underlayIp: '192.0.2.1',
-      nft,
-      links: false,
-      killDeniedFlows: false,
-    });
+    const { agent } = fakeAgent();
     const folded: number[] = [];
     const handle = runAgent({
       servers: [m.url],
@@ -280,14 +237,7 @@ describe('runAgent', () => {
     const m = await manager(1);
     cleanup.push(() => m.close());
     const log: string[] = [];
-    const nft = new FlakyNft();
-    const agent = new Agent({
-      host: 'h1',
-      underlayIp: '192.0.2.1',
-      nft,
-      links: false,
-      killDeniedFlows: false,
-    });
+    const { agent, nft } = fakeAgent();
     const handle = runAgent({
       servers: [m.url],
       host: 'h1',

@@ -1,19 +1,8 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HostState } from '../../model/host-state.js';
+import { hostState as state } from '../../../test/agent/support/fakes.js';
 import { followHost, type HostFollower } from './follow-host.js';
-
-const state = (revision: number, extra: Partial<HostState> = {}): HostState => ({
-  host: 'h1',
-  revision,
-  locals: [],
-  remotes: [],
-  ipcache: [],
-  sides: [],
-  defaults: [],
-  ...extra,
-});
 
 /** An NDJSON-only manager (no channel): `first` is written on every watch. */
 async function ndjsonManager(first: unknown) {
