@@ -1,36 +1,68 @@
 #!/usr/bin/env bash
-# Two PEP hosts in network namespaces, connected by an underlay bridge; the real
-# vnp agent code plumbs three records and enforces a policy; we show an allowed
-# and a denied flow and the source identity in the VXLAN-GBP header.
+# The product end to end on one machine: `vnp server` in a namespace on an
+# underlay bridge, a model applied with `vnp apply -f examples/two-host-demo/`,
+# agent tokens, and one `vnp agent` process per host namespace (h1, h2). We show
+# an allowed and a denied flow next to `vnp check`'s verdict, the source identity
+# in the VXLAN-GBP header, and an IDS event that cuts a flow live.
 # Run as root from the repository root:  sudo scripts/demo-two-hosts.sh
 # Touches nothing outside namespaces named vnpdemo-*; cleans up on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 P=vnpdemo
-UL=$P-ul H1=$P-h1 H2=$P-h2
-PCAP=$(mktemp /tmp/vnpdemo-XXXX.pcap)
-CLI="npx --no-install tsx test/e2e/support/demo-cli.ts"
+UL=$P-ul H1=$P-h1 H2=$P-h2 MG=$P-mgr
+URL=http://192.168.99.3:7400
+TMP=$(mktemp -d /tmp/vnpdemo-XXXX)
+PCAP=$TMP/underlay.pcap
+declare -A IP=([web]=10.99.0.1 [db]=10.99.0.2 [ops]=10.99.0.3)
+declare -A HOST=([web]=h1 [db]=h2 [ops]=h1)
 PIDS=()
 
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # SIGTERM first (the agents and the manager stop cleanly), SIGKILL what is left.
+  { for pid in "${PIDS[@]}"; do kill "$pid" || true; done
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      alive=0
+      for pid in "${PIDS[@]}"; do kill -0 "$pid" && alive=1; done
+      [ $alive = 1 ] || break
+      sleep 0.3
+    done
+    for pid in "${PIDS[@]}"; do kill -9 "$pid" || true; done
+    wait || true; } 2>/dev/null
   for ns in $(ip netns list | awk '{print $1}' | grep "^$P-" || true); do ip netns del "$ns"; done
-  rm -f "$PCAP"
+  rm -rf "$TMP"
 }
 trap cleanup EXIT
 
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespaces)"; exit 1; }
-for t in ip nft tcpdump python3; do command -v $t >/dev/null || { echo "missing: $t"; exit 1; }; done
+for t in ip nft nsenter tcpdump python3 curl node; do
+  command -v $t >/dev/null || { echo "missing: $t"; exit 1; }
+done
 cleanup
+mkdir -p "$TMP"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# `vnp` run inside the manager's namespace (a namespace cannot reach the root
+# namespace's loopback), as the admin.
+vnp() { ip netns exec $MG env VNP_SERVER=$URL VNP_TOKEN="$ADMIN" node bin/vnp.js "$@"; }
+json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+connects() { # src dst port: a TCP connect from src's namespace within 0.5 s
+  ip netns exec $P-i-$1 timeout 0.5 bash -c "exec 3<>/dev/tcp/${IP[$2]}/$3" 2>/dev/null
+}
+wait_for() { # seconds description command…: poll until the command succeeds
+  local end=$((SECONDS + $1)) what=$2
+  shift 2
+  until "$@"; do
+    [ $SECONDS -lt $end ] || { echo "timed out waiting for $what" >&2; exit 1; }
+    sleep 0.2
+  done
+}
 
-step "underlay: bridge in $UL, hosts h1=192.168.99.1 h2=192.168.99.2"
+step "underlay: bridge in $UL; h1=192.168.99.1 h2=192.168.99.2 (PEP hosts), mgr=192.168.99.3 (manager)"
 ip netns add $UL
 ip -n $UL link add br0 type bridge && ip -n $UL link set br0 up
 i=0
-for H in $H1 $H2; do
+for H in $H1 $H2 $MG; do
   i=$((i + 1))
   ip netns add $H
   ip -n $UL link add ul$i type veth peer name uplink netns $H
@@ -40,71 +72,79 @@ for H in $H1 $H2; do
   ip -n $H link set lo up
 done
 
-# Identities: web 256 (h1), ops 258 (h1), db 257 (h2). Policy: web and ops may
-# send to db on tcp/5432, but db accepts (and logs) only web; everything else
-# takes the default: deny. So ops's SYN crosses the underlay and h2 drops it,
-# knowing it is ops only from the Group Policy ID in the VXLAN header.
-state() { # host revision
-  cat <<JSON
-{"host":"$1","revision":$2,
- "records":[
-  {"name":"web","identity":256,"ips":["10.99.0.1"],"mac":"02:99:00:00:00:01","host":"h1","netns":"$P-i-web"},
-  {"name":"ops","identity":258,"ips":["10.99.0.3"],"mac":"02:99:00:00:00:03","host":"h1","netns":"$P-i-ops"},
-  {"name":"db","identity":257,"ips":["10.99.0.2"],"mac":"02:99:00:00:00:02","host":"h2","netns":"$P-i-db"}]}
-JSON
-}
-# Turn the record list into a HostState for one host (python keeps the script dependency-free).
-hoststate() { # host revision
-  state "$1" "$2" | python3 -c '
-import json, sys
-d = json.load(sys.stdin); host = d["host"]
-underlay = {"h1": "192.168.99.1", "h2": "192.168.99.2"}
-locals_ = [dict(name=r["name"], identity=r["identity"], ips=r["ips"], mac=r["mac"], subnet="demo", cidr="10.99.0.0/24", vni=99, instance=r["name"], netns=r["netns"]) for r in d["records"] if r["host"] == host]
-remotes = [dict(name=r["name"], identity=r["identity"], ips=r["ips"], mac=r["mac"], subnet="demo", vni=99, host=r["host"], underlay=underlay[r["host"]]) for r in d["records"] if r["host"] != host]
-ids = {r["identity"] for r in locals_}
-def pe(peer, verdict, policy, rule): return dict(peer=peer, proto="tcp", ports=[5432, 5432], verdict=verdict, policy=policy, rule=rule)
-sides = [dict(identity=256, direction="egress", cidr=[], peers=[pe(257, "allow", "web-to-db", "egress[0]")], any=[]),
-         dict(identity=258, direction="egress", cidr=[], peers=[pe(257, "allow", "ops-out", "egress[0]")], any=[]),
-         dict(identity=257, direction="ingress", cidr=[], peers=[pe(256, "log", "db-in", "ingress[0]")], any=[])]
-print(json.dumps(dict(host=host, revision=d["revision"], locals=locals_, remotes=remotes,
-  ipcache=[dict(ip=r["ips"][0], identity=r["identity"]) for r in d["records"]],
-  sides=[s for s in sides if s["identity"] in ids],
-  defaults=[dict(identity=i, other="deny", peers=[]) for i in sorted(ids)])))'
-}
-
-step "agents apply their HostStates (veths into instance namespaces, vnpvx99 with gbp, nft table inet vnp)"
-hoststate h1 1 | $CLI apply $H1 h1 192.168.99.1
-hoststate h2 1 | $CLI apply $H2 h2 192.168.99.2
-
-step "db listens on 10.99.0.2:5432"
-ip netns exec $P-i-db python3 -m http.server 5432 --bind 10.99.0.2 >/dev/null 2>&1 &
+step "vnp server in $MG (embedded store in $TMP/data)"
+ip netns exec $MG env VNP_LISTEN=192.168.99.3:7400 VNP_DATA_DIR="$TMP/data" VNP_LOG_LEVEL=warn \
+  node bin/vnp.js server >"$TMP/server.log" 2>&1 &
 PIDS+=($!)
-sleep 1
+wait_for 30 "the manager" ip netns exec $MG curl -sf -m 1 -o /dev/null $URL/readyz
+ADMIN=$(cat "$TMP/data/admin.token")
+echo "  ready at $URL"
+
+step "vnp apply -f examples/two-host-demo/"
+vnp apply -f examples/two-host-demo/ | sed 's/^/  /'
+
+step "agent tokens, one vnp agent per host namespace"
+for h in h1 h2; do
+  (umask 077 && vnp token create --role agent --host $h >"$TMP/$h.token" 2>/dev/null)
+  # nsenter enters the host's network namespace only: the agent creates the
+  # instances' namespaces (ip netns add), which must be visible outside it.
+  nsenter --net=/run/netns/$P-$h -- node bin/vnp.js agent --server $URL --host $h \
+    --token-file "$TMP/$h.token" --underlay-ip 192.168.99.${h#h} 2>"$TMP/agent-$h.log" &
+  PIDS+=($!)
+done
+for h in h1 h2; do
+  wait_for 30 "agent $h" grep -q 'vnp agent: enforcing' "$TMP/agent-$h.log"
+  sed 's/^/  /' "$TMP/agent-$h.log"
+done
+
+ip netns exec $P-i-db python3 -m http.server 5432 --bind ${IP[db]} >/dev/null 2>&1 &
+PIDS+=($!)
+# Both agents connected: each host learns the other's underlay address.
+wait_for 15 "web -> db through the overlay" connects web db 5432
 
 ip netns exec $UL tcpdump -i br0 -U -w "$PCAP" udp port 4789 2>/dev/null &
-PIDS+=($!)
-sleep 1
-
-try() { # from-ns label
-  if ip netns exec "$1" timeout 1 bash -c 'exec 3<>/dev/tcp/10.99.0.2/5432' 2>/dev/null; then
-    printf '  %-28s \033[32mALLOWED\033[0m\n' "$2"
-  else
-    printf '  %-28s \033[31mDENIED\033[0m\n' "$2"
-  fi
-}
-step "flows"
-try $P-i-web "web (h1) -> db (h2) tcp/5432"
-try $P-i-ops "ops (h1) -> db (h2) tcp/5432"
-sleep 1
-kill "${PIDS[1]}" 2>/dev/null || true
+TCPDUMP=$!
+PIDS+=($TCPDUMP)
 sleep 0.5
 
-step "the source identity travels in the VXLAN-GBP header (decoded from the underlay pcap)"
-$CLI gbp "$PCAP" | sort | uniq -c | head -10
-echo "  (web's packets carry 256, db's replies 257; ops's SYNs carry 258 and h2 drops them at db's ingress)"
+flow() { # src dst port: the kernel's verdict next to vnp check's
+  local kernel=DENIED verdict agree=agree
+  connects "$1" "$2" "$3" && kernel=ALLOWED
+  verdict=$(vnp check "$1" "$2" --proto tcp --port "$3" -o json | json 'd["verdict"]')
+  [ "$kernel/$verdict" = ALLOWED/allow ] || [ "$kernel/$verdict" = DENIED/deny ] || agree=DISAGREE
+  printf '  %-30s kernel %-7s  vnp check %-5s  %s\n' \
+    "$1 (${HOST[$1]}) -> $2 (${HOST[$2]}) tcp/$3" "$kernel" "$verdict" "$agree"
+}
 
-step "h2's table, the db ingress chain"
-ip netns exec $H2 nft list chain inet vnp in-257
-ip netns exec $H2 nft list map inet vnp in-257-p
+step "flows: what the kernels do, and what vnp check says"
+flow web db 5432
+flow ops db 5432
+flow db web 5432
+sleep 0.5
+kill "$TCPDUMP" 2>/dev/null || true
+sleep 0.5
+
+step "why ops -> db is denied (vnp check ops db --proto tcp --port 5432)"
+vnp check ops db --proto tcp --port 5432 | sed 's/^/  /'
+
+step "the source identity travels in the VXLAN-GBP header (decoded from the underlay pcap)"
+WEB_ID=$(vnp check web db --proto tcp --port 5432 -o json | json 'd["src"]["identity"]')
+DB_ID=$(vnp check web db --proto tcp --port 5432 -o json | json 'd["dst"]["identity"]')
+OPS_ID=$(vnp check ops db --proto tcp --port 5432 -o json | json 'd["src"]["identity"]')
+echo "  identities (vnp check -o json): web=$WEB_ID db=$DB_ID ops=$OPS_ID"
+node --import tsx test/e2e/support/demo-cli.ts gbp "$PCAP" | sort | uniq -c | head -10
+echo "  (web's packets carry $WEB_ID, db's replies $DB_ID; ops's SYNs carry $OPS_ID and h2 drops them at db's ingress)"
+
+step "h2's table: db's ingress chain"
+ip netns exec $H2 nft list chain inet vnp in-$DB_ID | sed 's/^/  /'
+
+step "an IDS alert quarantines web (vnp event ids.alert --target web), live"
+flow web db 5432
+T0=$(date +%s%N)
+vnp event ids.alert --target web | sed 's/^/  /'
+wait_for 10 "the quarantine to reach the kernels" bash -c "! ip netns exec $P-i-web timeout 0.5 bash -c 'exec 3<>/dev/tcp/${IP[db]}/5432' 2>/dev/null"
+echo "  web -> db cut $(( ($(date +%s%N) - T0) / 1000000 )) ms after running vnp event"
+flow web db 5432
+vnp check web db --proto tcp --port 5432 | head -1 | sed 's/^/  /'
 
 step "done — cleaning up"
