@@ -3,7 +3,7 @@
  * seed, a small model and both explanations.
  */
 import { describe, expect, it } from 'vitest';
-import type { Tags } from '../../src/model/types.js';
+import type { Protocol, Tags } from '../../src/model/types.js';
 import type { CheckRequest, CheckResult, ResolvedPolicy } from '../../src/engine/types.js';
 import { ReferenceEngine } from '../support/reference-engine.js';
 import {
@@ -37,6 +37,17 @@ class Frozen extends ReferenceEngine {
   override apply(): void {}
 }
 
+/** A fast path that remembers every verdict forever (a pair table never invalidated). */
+class StaleFastPath extends ReferenceEngine {
+  private readonly memo = new Map<string, boolean>();
+  override verdict(src: string, dst: string, protocol: Protocol, port: number): boolean {
+    const k = `${src} ${dst} ${protocol} ${port}`;
+    let v = this.memo.get(k);
+    if (v === undefined) this.memo.set(k, (v = super.verdict(src, dst, protocol, port)));
+    return v;
+  }
+}
+
 /** Lists rules in reverse. */
 class Reversed extends ReferenceEngine {
   override getPolicyForTags(tags: Tags): ResolvedPolicy {
@@ -66,6 +77,13 @@ describe('differential harness', () => {
   it('catches an engine that ignores incremental changes, naming the change', () => {
     const run = differentialIncremental(() => new Frozen(), { baseSeed: 1, models: 50 });
     expect(run.failure).toMatch(/after change \d+/);
+    expect(run.failure).toContain('the incremental path is wrong');
+  });
+
+  it('catches a fast path that is stale after a change, re-checking earlier flows', () => {
+    const run = differentialIncremental(() => new StaleFastPath(), { baseSeed: 1, models: 50 });
+    expect(run.failure).toMatch(/after change \d+/);
+    expect(run.failure).toContain('fast path (verdict): reference');
     expect(run.failure).toContain('the incremental path is wrong');
   });
 

@@ -32,9 +32,14 @@ export interface DifferentialOptions {
   sizes?: RandomModelOptions;
 }
 
-/** Result of a run: how many flows were compared, and the first failure's report. */
+/**
+ * Result of a run: how many flows were compared, and the first failure's report.
+ * `rechecked` counts the previous step's flows compared again after a change (the
+ * same identity pairs across writes: what catches a stale fast-path pair table).
+ */
 export interface DifferentialRun {
   compared: number;
+  rechecked?: number;
   failure?: string;
 }
 
@@ -62,7 +67,8 @@ export function differentialFresh(make: () => EngineLike, o: DifferentialOptions
 
 /**
  * Incremental: after each random change applied with `engine.apply`, random flows
- * are compared against the reference on the new model.
+ * are compared against the reference on the new model, and so are the previous
+ * step's flows whose endpoints still exist (they hit pairs cached before the change).
  *
  * @example const run = differentialIncremental(() => new Engine(), { baseSeed: 1, models: 100 });
  */
@@ -71,11 +77,19 @@ export function differentialIncremental(
   o: DifferentialOptions,
 ): DifferentialRun {
   let compared = 0;
+  let rechecked = 0;
   for (let i = 0; i < o.models; i++) {
     const seed = o.baseSeed + i;
     const rng = makeRng(seed);
     let model = randomModel(rng, o.sizes ?? sizes(rng));
     const engine = loaded(make, model);
+    // Judged right after the load, so the fast path has cached their pairs before step 1.
+    let previous = randomFlows(rng, model, o.flowsPerChange ?? 15);
+    for (const flow of previous) {
+      const failure = compareOne(engine, model, flow);
+      if (failure)
+        return { compared, failure: report(make, { seed, model, flow, failure, shrink: true }) };
+    }
     for (let step = 1; step <= (o.changesPerModel ?? 6); step++) {
       const before = model;
       // Mostly one change per batch, sometimes several applied as one.
@@ -94,12 +108,16 @@ export function differentialIncremental(
         changes.push(next.change);
       }
       engine.apply(changes, step);
-      for (const flow of randomFlows(rng, model, o.flowsPerChange ?? 15)) {
-        compared++;
+      const fresh = randomFlows(rng, model, o.flowsPerChange ?? 15);
+      const again = previous.filter((f) => endpointsExist(model, f));
+      previous = fresh;
+      for (const [k, flow] of [...fresh, ...again].entries()) {
+        if (k < fresh.length) compared++;
+        else rechecked++;
         const failure = compareOne(engine, model, flow);
         if (!failure) continue;
         // A fresh load of the same model tells an incremental bug from a semantic one.
-        const fresh = compareOne(loaded(make, model), model, flow);
+        const freshFailure = compareOne(loaded(make, model), model, flow);
         const detail = {
           seed,
           model,
@@ -108,13 +126,24 @@ export function differentialIncremental(
           step,
           changes,
           before,
-          freshAgrees: !fresh,
+          freshAgrees: !freshFailure,
         };
-        return { compared, failure: report(make, { ...detail, shrink: fresh !== undefined }) };
+        return {
+          compared,
+          rechecked,
+          failure: report(make, { ...detail, shrink: freshFailure !== undefined }),
+        };
       }
     }
   }
-  return { compared };
+  return { compared, rechecked };
+}
+
+/** A flow's endpoints are addresses or records of the model (a deleted record is unknown). */
+function endpointsExist(model: ReferenceModel, flow: CheckRequest): boolean {
+  const known = (e: string): boolean =>
+    e.includes('.') || e.includes(':') || model.interfaces.some((r) => r.name === e);
+  return known(flow.src) && known(flow.dst);
 }
 
 /**
@@ -182,7 +211,23 @@ function compareOne(
     return { diffs: [`engine threw: ${String(e)}`], reference, engine: String(e) };
   }
   const diffs = compareResults(reference, result);
+  const fast = fastVerdict(engine, flow);
+  const want = reference.verdict === 'allow';
+  if (fast !== undefined && fast !== want)
+    diffs.push(
+      `fast path (verdict): reference ${reference.verdict}, engine ${typeof fast === 'string' ? fast : fast ? 'allow' : 'deny'}`,
+    );
   return diffs.length > 0 ? { diffs, reference, engine: result } : undefined;
+}
+
+/** The engine's fast path on a flow (a thrown error as its text; undefined: no fast path). */
+function fastVerdict(engine: EngineLike, flow: CheckRequest): boolean | string | undefined {
+  if (!engine.verdict) return undefined;
+  try {
+    return engine.verdict(flow.src, flow.dst, flow.protocol ?? 'tcp', flow.port ?? 0);
+  } catch (e) {
+    return `threw: ${String(e)}`;
+  }
 }
 
 function report(

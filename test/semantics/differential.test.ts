@@ -41,6 +41,7 @@ describe('differential: compiled engine vs reference evaluator', () => {
       const run = differentialIncremental(make, { baseSeed: BASE_SEED + 1_000_000 + from, models });
       if (run.failure) expect.fail(run.failure);
       expect(run.compared).toBe(models * 6 * 15);
+      expect(run.rechecked).toBeGreaterThan(0);
     },
   );
 

@@ -3,7 +3,7 @@
  * getPolicyForTags). Used to test the differential harness itself, and by
  * benchmarks as the "no compilation" baseline.
  */
-import type { Document, Tags } from '../../src/model/types.js';
+import type { Document, Protocol, Tags } from '../../src/model/types.js';
 import type { Change, CheckRequest, CheckResult, ResolvedPolicy } from '../../src/engine/types.js';
 import {
   referenceCheck,
@@ -21,6 +21,8 @@ export interface EngineLike {
   load(docs: Document[], now: number): unknown;
   apply(changes: Change[], now: number): unknown;
   check(req: CheckRequest): CheckResult;
+  /** The fast verdict path (true = allow), when the engine has one. */
+  verdict?(src: string, dst: string, protocol: Protocol, port: number): boolean;
   getPolicyForTags(tags: Tags): ResolvedPolicy;
 }
 
@@ -42,6 +44,10 @@ export class ReferenceEngine implements EngineLike {
 
   check(req: CheckRequest): CheckResult {
     return referenceCheck(this.model, req);
+  }
+
+  verdict(src: string, dst: string, protocol: Protocol, port: number): boolean {
+    return this.check({ src, dst, protocol, port }).verdict === 'allow';
   }
 
   getPolicyForTags(tags: Tags): ResolvedPolicy {
