@@ -11,7 +11,9 @@
  *      identities — through guard indexes, not the full cross product;
  *   5. turn membership changes into invalidations: a side is dropped only when its own
  *      rules changed; a peer's table inside a side is dropped when that peer's
- *      membership changed. Everything is rebuilt lazily on the next lookup.
+ *      membership changed; the fast path's cached pairs are forgotten for those
+ *      identities only (every pair after a settings or partition change). Everything
+ *      is rebuilt lazily on the next lookup.
  *
  * @example
  *   const e = new Engine();
@@ -118,6 +120,13 @@ interface PartitionState {
 const ADDRESS_DEPENDENT = new PortTable([]);
 /** Past this many cached pairs the cache starts over (memory stays bounded). */
 const PAIR_CACHE_LIMIT = 1_000_000;
+/** Past this many interned pair tables they all start over, pairs included (bounded memory). */
+const PAIR_TABLE_LIMIT = 65_536;
+/**
+ * A batch that makes more identities' pairs stale than this (and more than half of all
+ * identities) clears every pair: forgetting pair by pair would save almost nothing.
+ */
+const STALE_PAIRS_LIMIT = 64;
 
 const sideKey = (id: number, dir: Direction) => id * 2 + (dir === 'egress' ? 0 : 1);
 
@@ -154,6 +163,16 @@ export class Engine {
    */
   private pairTables: PortTable[] = [ADDRESS_DEPENDENT];
   private readonly pairIntern = new Map<string, number>();
+  /**
+   * Identities whose cached pairs the current batch may have changed: their egress or
+   * ingress side, their membership in some selector or partition, or their existence.
+   * A pair's table depends only on side(src, egress), side(dst, ingress) and the pair
+   * default (both endpoints' partitions, partition docs, settings), so forgetting the
+   * pairs of these identities is enough unless `allPairsStale` (see forgetStalePairs).
+   */
+  private readonly stalePairIds = new Set<number>();
+  /** The batch changed something every pair may depend on (settings, partitions, re-keying). */
+  private allPairsStale = false;
   /** Shared part of every host's state; built on first use, then updated per change. */
   private hostIndex: HostIndex | undefined;
 
@@ -253,7 +272,10 @@ export class Engine {
       for (const id of this.ids.ids()) d.defaults.add(id);
     }
     this.finishDefaults(d);
-    this.clearPairs();
+    // Defaults of whole groups changed (settings, a partition's selector or intra) or
+    // identities were re-keyed in place: no short list of stale identities.
+    if (quiet || settingsChanged || changedPartitions.size > 0) this.allPairsStale = true;
+    this.forgetStalePairs();
     const delta = d.build();
     // A quiet batch (a load) records no names: rebuild the index on first use.
     if (quiet) this.hostIndex = undefined;
@@ -628,7 +650,8 @@ export class Engine {
   /**
    * The final verdict table of an identity pair (both sides and defaults folded in,
    * value 1 = allow), or ADDRESS_DEPENDENT when a side has CIDR rules and the
-   * addresses matter. Cleared by every apply; bounded in size.
+   * addresses matter. Each apply forgets the pairs it may have changed (forgetStalePairs);
+   * bounded in size.
    */
   private pairTable(src: number, dst: number): PortTable {
     let at = this.pairCache.get(src, dst);
@@ -654,10 +677,28 @@ export class Engine {
     const sig = rows.map((r) => r.join(',')).join('|');
     let at = this.pairIntern.get(sig);
     if (at === undefined) {
+      // Forgotten pairs leave their tables behind: bound them (the pair is cached after this).
+      if (this.pairTables.length >= PAIR_TABLE_LIMIT) this.clearPairs();
       at = this.pairTables.push(new PortTable(rows.map((r) => Int32Array.from(r)))) - 1;
       this.pairIntern.set(sig, at);
     }
     return at;
+  }
+
+  /**
+   * After a batch: forgets the cached pairs of the identities marked stale, or every
+   * pair when the batch invalidated broadly or marked too many identities. Interned
+   * tables of forgotten pairs stay (they are values, keyed by content) until
+   * PAIR_TABLE_LIMIT clears everything.
+   */
+  private forgetStalePairs(): void {
+    const stale = this.stalePairIds;
+    const many = stale.size > STALE_PAIRS_LIMIT && stale.size * 2 > this.ids.size;
+    if (this.allPairsStale || many) this.clearPairs();
+    else if (stale.size > 0 && this.pairCache.size > 0)
+      this.pairCache.deleteWhere((src, dst) => stale.has(src) || stale.has(dst));
+    stale.clear();
+    this.allPairsStale = false;
   }
 
   private clearPairs(): void {
@@ -770,6 +811,8 @@ export class Engine {
       if (p.routes.length > 0)
         for (const id of p.appliesTo.members) {
           this.routeSides.delete(id);
+          // Routes never change a verdict; marked anyway, as everything whose side changes.
+          this.stalePairIds.add(id);
           d.side(id, 'egress');
         }
   }
@@ -892,6 +935,8 @@ export class Engine {
     const info = this.ids.get(id);
     if (!info) return;
     const before = info.partitions;
+    // Its default with every peer may change (the pair default reads both endpoints' partitions).
+    this.stalePairIds.add(id);
     info.partitions = [...this.partitions.values()]
       .filter((p) => p.entry.members.has(id))
       .map((p) => p.doc.name)
@@ -962,6 +1007,8 @@ export class Engine {
 
   /** The relevant key set changed: re-key identities in place where their records agree, else re-derive. */
   private rederiveAll(touched: Set<string>, now: number, d: DeltaBuilder, newIds: number[]): void {
+    // Identities may be re-keyed in place (same number, other tags): forget every pair.
+    this.allPairsStale = true;
     const byIdentity = new Map<number, string[]>();
     for (const r of this.records.values())
       if (!touched.has(r.name)) pushTo(byIdentity, r.identity, r.name);
@@ -1009,6 +1056,8 @@ export class Engine {
       const tags = this.cache.project(recordTags);
       info = { id, key, tags, records: new Set(), partitions: [] };
       this.ids.add(info);
+      // A reused number must not find pairs of its previous life.
+      this.stalePairIds.add(id);
       newIds.push(id);
       d.identitiesAdded.set(id, tags);
     }
@@ -1045,6 +1094,8 @@ export class Engine {
 
   /** A peer identity joined or left selector `e`: drop its table in every side using `e`. */
   private membershipChanged(e: SelectorEntry, id: number, d: DeltaBuilder): void {
+    // As a peer, `id` now matches other rules: every pair with `id` on either end.
+    this.stalePairIds.add(id);
     if (this.appliesUsers.has(e)) this.dropSides(id, d);
     for (const pol of this.peerUsers.get(e) ?? []) this.dropPeerIn(pol, id, d);
     for (const part of this.partitionUsers.get(e) ?? [])
@@ -1066,6 +1117,7 @@ export class Engine {
   }
 
   private dropSides(id: number, d: DeltaBuilder): void {
+    this.stalePairIds.add(id);
     this.routeSides.delete(id);
     for (const dir of ['egress', 'ingress'] as const) {
       this.sides.delete(sideKey(id, dir));
@@ -1082,6 +1134,7 @@ export class Engine {
       this.membershipChanged(e, id, d);
     }
     this.ids.remove(id);
+    this.stalePairIds.add(id);
     for (const dir of ['egress', 'ingress'] as const) this.sides.delete(sideKey(id, dir));
     this.routeSides.delete(id);
     this.defaultsCache.clear();

@@ -23,6 +23,35 @@ describe('PairCache', () => {
     );
   });
 
+  it('deleteWhere forgets exactly the matching pairs and keeps every other findable', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(id, id, fc.nat(1000)), { maxLength: 2000 }),
+        fc.array(id, { maxLength: 20 }),
+        (ops, doomed) => {
+          // A small table: long probe chains run through the deleted slots.
+          const c = new PairCache(1_000_000, 2);
+          const m = new Map<string, number>();
+          for (const [s, d, v] of ops) {
+            c.set(s, d, v);
+            m.set(`${s}/${d}`, v);
+          }
+          const gone = new Set(doomed);
+          const dropped = c.deleteWhere((s, d) => gone.has(s) || gone.has(d));
+          let expected = 0;
+          for (const [s, d] of ops) {
+            const hit = gone.has(s) || gone.has(d);
+            expect(c.get(s, d)).toBe(hit ? -1 : m.get(`${s}/${d}`));
+            if (hit && m.delete(`${s}/${d}`)) expected++;
+          }
+          expect(dropped).toBe(expected);
+          expect(c.size).toBe(m.size);
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
   it('keeps the extremes of the identity range apart', () => {
     const c = new PairCache(100);
     c.set(65535, 1, 1);

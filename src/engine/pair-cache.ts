@@ -57,6 +57,28 @@ export class PairCache {
     this.count = 0;
   }
 
+  /**
+   * Forgets the entries for which `drop(src, dst, value)` is true; returns how many.
+   * Open addressing cannot simply empty a slot (it would cut the probe chains running
+   * through it), so the kept entries are re-inserted into fresh arrays of the same size.
+   *
+   * @example c.deleteWhere((src, dst) => src === 300 || dst === 300) // pairs of 300 gone
+   */
+  deleteWhere(drop: (src: number, dst: number, value: number) => boolean): number {
+    const { keys, vals } = this;
+    this.keys = new Uint32Array(keys.length);
+    this.vals = new Int32Array(keys.length);
+    const before = this.count;
+    this.count = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (k === 0 || drop(k >>> 16, k & 0xffff, vals[i]!)) continue;
+      this.put(k, vals[i]!);
+      this.count++;
+    }
+    return before - this.count;
+  }
+
   /** True when the key was new. */
   private put(key: number, value: number): boolean {
     const keys = this.keys;
