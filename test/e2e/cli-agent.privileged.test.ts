@@ -9,8 +9,9 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTopology, privilegedProblem, sh, type Topology } from './support/topology.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildTopology, sh, type Topology } from './support/topology.js';
+import { describePrivileged } from './support/describe-privileged.js';
 import { tcpConnects, tcpServer, type Proc } from './support/traffic.js';
 import { spawnVnpIn, startManagerIn, vnpIn, type VnpDaemon } from './support/vnp-process.js';
 
@@ -20,9 +21,6 @@ const TOOLS = [
   ['curl', '--version'],
   ['nsenter', '--version'],
 ];
-const problem = privilegedProblem(TOOLS);
-if (problem && process.env.CI !== 'true')
-  console.warn(`\n!!! SKIPPING privileged vnp server/agent process tests: ${problem}\n`);
 
 /** Records: name → host, address, tags. */
 const RECORDS: Record<string, { host: string; ip: string; tags: Record<string, string> }> = {
@@ -93,9 +91,7 @@ function modelDocs(instanceNs: (name: string) => string): unknown[] {
   return docs;
 }
 
-const skip = problem !== undefined && process.env.CI !== 'true';
-
-describe.skipIf(skip)('vnp server + vnp agent processes → kernel', () => {
+describePrivileged('vnp server + vnp agent processes → kernel', { tools: TOOLS }, () => {
   let topo: Topology;
   let dir: string;
   let mgrNs: string;

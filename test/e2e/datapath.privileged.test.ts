@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import { makeExec } from '../../src/agent/exec.js';
 import { LinkReconciler } from '../../src/agent/link/reconcile.js';
@@ -16,7 +16,8 @@ import { hostAgent, startAgents } from './support/agents.js';
 import { decodeVxlanPcap } from './support/gbp.js';
 import { peerEntry } from './support/host-states.js';
 import { baselineSides, ID, PORT_OK, PORT_OTHER, records, statesFor } from './support/scenario.js';
-import { buildTopology, privilegedProblem, sh, type Topology } from './support/topology.js';
+import { buildTopology, sh, type Topology } from './support/topology.js';
+import { describePrivileged } from './support/describe-privileged.js';
 import {
   capture,
   pings,
@@ -26,20 +27,7 @@ import {
   type Proc,
 } from './support/traffic.js';
 
-const problem = privilegedProblem();
-if (problem && process.env.CI !== 'true') {
-  console.warn(
-    `\n!!! SKIPPING privileged datapath tests: ${problem} (run as root with nft, iproute2, conntrack, tcpdump, python3)\n`,
-  );
-}
-
-describe('privileged prerequisites', () => {
-  it.runIf(process.env.CI === 'true')('are present in CI', () => {
-    expect(problem).toBeUndefined();
-  });
-});
-
-describe.skipIf(problem !== undefined)('datapath (real kernel, three hosts)', () => {
+describePrivileged('datapath (real kernel, three hosts)', {}, () => {
   let topo: Topology;
   const agents = new Map<string, Agent>();
   const servers: Proc[] = [];

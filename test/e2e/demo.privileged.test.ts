@@ -5,8 +5,9 @@
  * the underlay, and the IDS event cutting web → db — and that it cleans up.
  */
 import { spawn } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
-import { destroyPrefix, privilegedProblem, sh } from './support/topology.js';
+import { afterAll, expect, it } from 'vitest';
+import { destroyPrefix, sh } from './support/topology.js';
+import { describePrivileged } from './support/describe-privileged.js';
 import { REPO } from './support/vnp-process.js';
 
 const TOOLS = [
@@ -17,9 +18,6 @@ const TOOLS = [
   ['curl', '--version'],
   ['nsenter', '--version'],
 ];
-const problem = privilegedProblem(TOOLS, 'vnpdemo');
-if (problem && process.env.CI !== 'true')
-  console.warn(`\n!!! SKIPPING the two-host demo script test: ${problem}\n`);
 
 /** Runs the demo to completion (SIGTERM, then SIGKILL of its group, past `timeoutMs`). */
 function runDemo(timeoutMs: number): Promise<{ code: number | null; out: string }> {
@@ -44,42 +42,39 @@ function runDemo(timeoutMs: number): Promise<{ code: number | null; out: string 
   });
 }
 
-describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
-  'scripts/demo-two-hosts.sh',
-  () => {
-    afterAll(() => destroyPrefix('vnpdemo'));
+describePrivileged('scripts/demo-two-hosts.sh', { tools: TOOLS, prefix: 'vnpdemo' }, () => {
+  afterAll(() => destroyPrefix('vnpdemo'));
 
-    it('shows the verdicts, vnp check agreeing, the GBP ids and the live cut', async () => {
-      const t0 = Date.now();
-      const { code, out } = await runDemo(45_000);
-      console.log(`demo ran in ${Date.now() - t0} ms`);
-      expect(code, out).toBe(0);
-      const flow = (src: string, dst: string, kernel: string, check: string) =>
-        new RegExp(
-          `${src} \\(h\\d\\) -> ${dst} \\(h\\d\\) tcp/5432 +kernel ${kernel} +vnp check ${check} +agree`,
-        );
-      expect(out).toMatch(flow('web', 'db', 'ALLOWED', 'allow'));
-      expect(out).toMatch(flow('ops', 'db', 'DENIED', 'deny'));
-      expect(out).toMatch(flow('db', 'web', 'DENIED', 'deny'));
-      expect(out).not.toMatch(/DISAGREE/);
+  it('shows the verdicts, vnp check agreeing, the GBP ids and the live cut', async () => {
+    const t0 = Date.now();
+    const { code, out } = await runDemo(45_000);
+    console.log(`demo ran in ${Date.now() - t0} ms`);
+    expect(code, out).toBe(0);
+    const flow = (src: string, dst: string, kernel: string, check: string) =>
+      new RegExp(
+        `${src} \\(h\\d\\) -> ${dst} \\(h\\d\\) tcp/5432 +kernel ${kernel} +vnp check ${check} +agree`,
+      );
+    expect(out).toMatch(flow('web', 'db', 'ALLOWED', 'allow'));
+    expect(out).toMatch(flow('ops', 'db', 'DENIED', 'deny'));
+    expect(out).toMatch(flow('db', 'web', 'DENIED', 'deny'));
+    expect(out).not.toMatch(/DISAGREE/);
 
-      const ids = /identities \(vnp check -o json\): web=(\d+) db=(\d+) ops=(\d+)/.exec(out);
-      expect(ids, out).not.toBeNull();
-      const [, web, db, ops] = ids!;
-      expect(new Set([web, db, ops]).size).toBe(3);
-      expect(out).toMatch(`GBP group policy id ${web}: 10.99.0.1 -> 10.99.0.2 (ip proto 6)`);
-      expect(out).toMatch(`GBP group policy id ${db}: 10.99.0.2 -> 10.99.0.1 (ip proto 6)`);
-      expect(out).toMatch(`GBP group policy id ${ops}: 10.99.0.3 -> 10.99.0.2 (ip proto 6)`);
-      expect(out).toMatch(`chain in-${db} {`);
+    const ids = /identities \(vnp check -o json\): web=(\d+) db=(\d+) ops=(\d+)/.exec(out);
+    expect(ids, out).not.toBeNull();
+    const [, web, db, ops] = ids!;
+    expect(new Set([web, db, ops]).size).toBe(3);
+    expect(out).toMatch(`GBP group policy id ${web}: 10.99.0.1 -> 10.99.0.2 (ip proto 6)`);
+    expect(out).toMatch(`GBP group policy id ${db}: 10.99.0.2 -> 10.99.0.1 (ip proto 6)`);
+    expect(out).toMatch(`GBP group policy id ${ops}: 10.99.0.3 -> 10.99.0.2 (ip proto 6)`);
+    expect(out).toMatch(`chain in-${db} {`);
 
-      // The cut: before the event web → db is allowed, after it denied, both agreeing.
-      const cut = out.indexOf('web -> db cut ');
-      expect(cut, out).toBeGreaterThan(0);
-      expect(out.slice(0, cut)).toMatch(/reactions fired: quarantine/);
-      expect(out.slice(cut)).toMatch(flow('web', 'db', 'DENIED', 'deny'));
-      expect(out.slice(cut)).toMatch(/quarantine-isolate/);
+    // The cut: before the event web → db is allowed, after it denied, both agreeing.
+    const cut = out.indexOf('web -> db cut ');
+    expect(cut, out).toBeGreaterThan(0);
+    expect(out.slice(0, cut)).toMatch(/reactions fired: quarantine/);
+    expect(out.slice(cut)).toMatch(flow('web', 'db', 'DENIED', 'deny'));
+    expect(out.slice(cut)).toMatch(/quarantine-isolate/);
 
-      expect(sh(['ip', 'netns', 'list'])).not.toMatch(/^vnpdemo-/m);
-    }, 70_000);
-  },
-);
+    expect(sh(['ip', 'netns', 'list'])).not.toMatch(/^vnpdemo-/m);
+  }, 70_000);
+});

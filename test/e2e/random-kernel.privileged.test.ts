@@ -8,7 +8,7 @@
  * Then random changes (retag, readdress, policy and partition edits, settings) and
  * the same comparison again.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import { Engine } from '../../src/engine/index.js';
 import {
@@ -21,11 +21,8 @@ import { makeRng, type Rng } from '../support/rng.js';
 import { startAgents } from './support/agents.js';
 import { syncAgents } from './support/engine-states.js';
 import { echoServer, probe, type EchoServer } from './support/probes.js';
-import { buildTopology, privilegedProblem, type Topology } from './support/topology.js';
-
-const problem = privilegedProblem();
-if (problem && process.env.CI !== 'true')
-  console.warn(`\n!!! SKIPPING privileged random-model kernel tests: ${problem}\n`);
+import { buildTopology, type Topology } from './support/topology.js';
+import { describePrivileged } from './support/describe-privileged.js';
 
 const HOSTS = ['h1', 'h2'];
 /** Ports the flows use: edges of the random port specs (tcp/80, 1-1024, 8000-8099, udp/53 …). */
@@ -82,91 +79,88 @@ function kernelFlows(rng: Rng, model: ReferenceModel, n: number): KernelFlow[] {
   return out;
 }
 
-describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
-  'random models: kernel verdicts equal engine.check (TCP, UDP, ICMP)',
-  () => {
-    let topo: Topology;
-    const servers: EchoServer[] = [];
+describePrivileged('random models: kernel verdicts equal engine.check (TCP, UDP, ICMP)', {}, () => {
+  let topo: Topology;
+  const servers: EchoServer[] = [];
 
-    beforeAll(() => {
-      topo = buildTopology(HOSTS);
-    });
+  beforeAll(() => {
+    topo = buildTopology(HOSTS);
+  });
 
-    afterAll(() => {
-      for (const s of servers) s.stop();
-      topo?.destroy();
-    });
+  afterAll(() => {
+    for (const s of servers) s.stop();
+    topo?.destroy();
+  });
 
-    async function compare(
-      seed: number,
-      step: number,
-      engine: Engine,
-      model: ReferenceModel,
-      rng: Rng,
-    ): Promise<{ allow: number; deny: number; v6: number; protos: Set<string> }> {
-      const flows = kernelFlows(rng, model, FLOWS_PER_ROUND);
-      const got = await Promise.all(
-        flows.map((f) => probe(topo.instanceNs(f.src), f.proto, f.srcAddr, f.dstAddr, f.port)),
-      );
-      const line = (f: KernelFlow, v: string) =>
-        `seed ${seed} step ${step}: ${f.src}(${f.srcAddr}) → ${f.dst}(${f.dstAddr}) ${f.proto}${f.proto === 'icmp' ? '' : `/${f.port}`} ${v}`;
-      const want = flows.map((f) =>
-        line(
-          f,
-          engine.check({
-            src: f.srcAddr,
-            dst: f.dstAddr,
-            protocol: f.proto,
-            ...(f.proto === 'icmp' ? {} : { port: f.port }),
-          }).verdict,
-        ),
-      );
-      expect(flows.map((f, i) => line(f, got[i] ? 'allow' : 'deny'))).toEqual(want);
-      const allow = want.filter((w) => w.endsWith('allow')).length;
-      const v6 = flows.filter((f) => family(f.srcAddr) === 6).length;
-      return { allow, deny: want.length - allow, v6, protos: new Set(flows.map((f) => f.proto)) };
-    }
+  async function compare(
+    seed: number,
+    step: number,
+    engine: Engine,
+    model: ReferenceModel,
+    rng: Rng,
+  ): Promise<{ allow: number; deny: number; v6: number; protos: Set<string> }> {
+    const flows = kernelFlows(rng, model, FLOWS_PER_ROUND);
+    const got = await Promise.all(
+      flows.map((f) => probe(topo.instanceNs(f.src), f.proto, f.srcAddr, f.dstAddr, f.port)),
+    );
+    const line = (f: KernelFlow, v: string) =>
+      `seed ${seed} step ${step}: ${f.src}(${f.srcAddr}) → ${f.dst}(${f.dstAddr}) ${f.proto}${f.proto === 'icmp' ? '' : `/${f.port}`} ${v}`;
+    const want = flows.map((f) =>
+      line(
+        f,
+        engine.check({
+          src: f.srcAddr,
+          dst: f.dstAddr,
+          protocol: f.proto,
+          ...(f.proto === 'icmp' ? {} : { port: f.port }),
+        }).verdict,
+      ),
+    );
+    expect(flows.map((f, i) => line(f, got[i] ? 'allow' : 'deny'))).toEqual(want);
+    const allow = want.filter((w) => w.endsWith('allow')).length;
+    const v6 = flows.filter((f) => family(f.srcAddr) === 6).length;
+    return { allow, deny: want.length - allow, v6, protos: new Set(flows.map((f) => f.proto)) };
+  }
 
-    it('for every flow of random models and after random changes', async () => {
-      const totals = { allow: 0, deny: 0, v6: 0, protos: new Set<string>() };
-      for (const seed of SEEDS) {
-        const rng = makeRng(seed);
-        let model = placed(rng, randomModel(rng, { records: 6, policies: 6 }), topo);
-        const engine = new Engine();
-        engine.load(referenceModelToDocuments(model), 0);
-        const agents = new Map<string, Agent>();
-        await startAgents(topo, agents);
-        let revision = 1;
-        await syncAgents(engine, topo, agents, revision);
-        const started = model.interfaces.map((r) => echoServer(topo.instanceNs(r.name), PORTS));
-        servers.push(...(await Promise.all(started)));
-        for (let step = 0; step <= CHANGES_PER_SEED; step++) {
-          if (step > 0) {
-            const next = randomChange(rng, model);
-            try {
-              engine.apply([next.change], revision);
-            } catch {
-              continue; // a change the engine refuses is not the subject here
-            }
-            model = next.model;
-            revision++;
-            await syncAgents(engine, topo, agents, revision);
+  it('for every flow of random models and after random changes', async () => {
+    const totals = { allow: 0, deny: 0, v6: 0, protos: new Set<string>() };
+    for (const seed of SEEDS) {
+      const rng = makeRng(seed);
+      let model = placed(rng, randomModel(rng, { records: 6, policies: 6 }), topo);
+      const engine = new Engine();
+      engine.load(referenceModelToDocuments(model), 0);
+      const agents = new Map<string, Agent>();
+      await startAgents(topo, agents);
+      let revision = 1;
+      await syncAgents(engine, topo, agents, revision);
+      const started = model.interfaces.map((r) => echoServer(topo.instanceNs(r.name), PORTS));
+      servers.push(...(await Promise.all(started)));
+      for (let step = 0; step <= CHANGES_PER_SEED; step++) {
+        if (step > 0) {
+          const next = randomChange(rng, model);
+          try {
+            engine.apply([next.change], revision);
+          } catch {
+            continue; // a change the engine refuses is not the subject here
           }
-          const n = await compare(seed, step, engine, model, rng);
-          totals.allow += n.allow;
-          totals.deny += n.deny;
-          totals.v6 += n.v6;
-          for (const p of n.protos) totals.protos.add(p);
+          model = next.model;
+          revision++;
+          await syncAgents(engine, topo, agents, revision);
         }
-        for (const s of servers.splice(0)) s.stop();
-        for (const a of agents.values()) await a.removePolicy();
+        const n = await compare(seed, step, engine, model, rng);
+        totals.allow += n.allow;
+        totals.deny += n.deny;
+        totals.v6 += n.v6;
+        for (const p of n.protos) totals.protos.add(p);
       }
-      // Both verdicts occur, so the comparison can fail either way.
-      expect(totals.allow).toBeGreaterThan(10);
-      expect(totals.deny).toBeGreaterThan(10);
-      // IPv6 flows and every protocol were among them.
-      expect(totals.v6).toBeGreaterThan(5);
-      expect([...totals.protos].sort()).toEqual(['icmp', 'tcp', 'udp']);
-    }, 240_000);
-  },
-);
+      for (const s of servers.splice(0)) s.stop();
+      for (const a of agents.values()) await a.removePolicy();
+    }
+    // Both verdicts occur, so the comparison can fail either way.
+    expect(totals.allow).toBeGreaterThan(10);
+    expect(totals.deny).toBeGreaterThan(10);
+    // IPv6 flows and every protocol were among them.
+    expect(totals.v6).toBeGreaterThan(5);
+    expect([...totals.protos].sort()).toEqual(['icmp', 'tcp', 'udp']);
+  }, 240_000);
+});

@@ -14,13 +14,14 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import { Engine } from '../../src/engine/index.js';
 import type { HostState } from '../../src/model/host-state.js';
 import type { Document, Route } from '../../src/model/types.js';
 import { hostAgent, startAgents } from './support/agents.js';
-import { buildTopology, privilegedProblem, sh, type Topology } from './support/topology.js';
+import { buildTopology, sh, type Topology } from './support/topology.js';
+import { describePrivileged } from './support/describe-privileged.js';
 import { decodeVxlanPcap } from './support/gbp.js';
 import { engineHostState, syncAgents } from './support/engine-states.js';
 import {
@@ -33,9 +34,6 @@ import {
 } from './support/traffic.js';
 
 const PREFIX = 'vnps';
-const problem = privilegedProblem(undefined, PREFIX);
-if (problem && process.env.CI !== 'true')
-  console.warn(`\n!!! SKIPPING privileged steering tests: ${problem}\n`);
 
 const IP = {
   src: '10.20.0.1',
@@ -137,240 +135,237 @@ const viaRoute = (via: string): Route => ({
   via,
 });
 
-describe.skipIf(problem !== undefined && process.env.CI !== 'true')(
-  'steering through a middlebox record',
-  () => {
-    let topo: Topology;
-    const engine = new Engine();
-    const agents = new Map<string, Agent>();
-    const servers: Proc[] = [];
-    let revision = 1;
+describePrivileged('steering through a middlebox record', { prefix: PREFIX }, () => {
+  let topo: Topology;
+  const engine = new Engine();
+  const agents = new Map<string, Agent>();
+  const servers: Proc[] = [];
+  let revision = 1;
 
-    const stateOf = (host: string): HostState => engineHostState(engine, topo, host, revision);
-    const sync = (): Promise<void> => syncAgents(engine, topo, agents, revision);
+  const stateOf = (host: string): HostState => engineHostState(engine, topo, host, revision);
+  const sync = (): Promise<void> => syncAgents(engine, topo, agents, revision);
 
-    async function setRoutes(routes: Route[]): Promise<void> {
-      const steer = docs(topo, routes).find((d) => d.name === 'steer')!;
-      engine.apply([{ op: 'put', doc: steer }], revision);
-      revision++;
-      await sync();
+  async function setRoutes(routes: Route[]): Promise<void> {
+    const steer = docs(topo, routes).find((d) => d.name === 'steer')!;
+    engine.apply([{ op: 'put', doc: steer }], revision);
+    revision++;
+    await sync();
+  }
+
+  /** Packets the middlebox forwarded (its own nft counter). */
+  function forwarded(name: 'fw' | 'fwl' | 'fw6'): number {
+    const out = sh([
+      'ip',
+      'netns',
+      'exec',
+      topo.instanceNs(name),
+      'nft',
+      '-j',
+      'list',
+      'chain',
+      'inet',
+      'mb',
+      'pass',
+    ]);
+    const rule = (
+      JSON.parse(out) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] }
+    ).nftables.find((x) => x.rule)!.rule!;
+    return rule.expr.find((e) => e.counter)!.counter!.packets;
+  }
+
+  /** The user's part: a middlebox that forwards and counts. */
+  function middlebox(name: 'fw' | 'fwl' | 'fw6'): void {
+    const ns = topo.instanceNs(name);
+    sh([
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      'sysctl',
+      '-qw',
+      'net.ipv4.ip_forward=1',
+      'net.ipv6.conf.all.forwarding=1',
+      'net.ipv4.conf.all.send_redirects=0',
+    ]);
+    for (const l of sh(['ip', '-n', ns, '-o', 'link', 'show']).split('\n')) {
+      const dev = l.split(': ')[1]?.split('@')[0];
+      if (dev && dev !== 'lo')
+        sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', `net.ipv4.conf.${dev}.send_redirects=0`]);
     }
+    sh(
+      ['ip', 'netns', 'exec', ns, 'nft', '-f', '-'],
+      'table inet mb {\n chain pass {\n  type filter hook forward priority 0; policy accept;\n  counter\n }\n}\n',
+    );
+  }
 
-    /** Packets the middlebox forwarded (its own nft counter). */
-    function forwarded(name: 'fw' | 'fwl' | 'fw6'): number {
-      const out = sh([
-        'ip',
-        'netns',
-        'exec',
-        topo.instanceNs(name),
-        'nft',
-        '-j',
-        'list',
-        'chain',
-        'inet',
-        'mb',
-        'pass',
-      ]);
-      const rule = (
-        JSON.parse(out) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] }
-      ).nftables.find((x) => x.rule)!.rule!;
-      return rule.expr.find((e) => e.counter)!.counter!.packets;
-    }
+  async function verdictsEqualCheck(): Promise<void> {
+    const flows: { src: keyof typeof IP; dst: keyof typeof IP; port: number }[] = [
+      ...PORTS.map((port) => ({ src: 'src' as const, dst: 'dst' as const, port })),
+      { src: 'fw', dst: 'dst', port: STEERED },
+      { src: 'dst', dst: 'src', port: STEERED },
+    ];
+    const got = await Promise.all(
+      flows.map((f) => tcpConnects(topo.instanceNs(f.src), IP[f.dst], f.port, 1500)),
+    );
+    expect(
+      flows.map((f, i) => `${f.src}->${f.dst}:${f.port} ${got[i] ? 'allow' : 'deny'}`),
+    ).toEqual(
+      flows.map(
+        (f) =>
+          `${f.src}->${f.dst}:${f.port} ${engine.check({ src: f.src, dst: f.dst, protocol: 'tcp', port: f.port }).verdict}`,
+      ),
+    );
+  }
 
-    /** The user's part: a middlebox that forwards and counts. */
-    function middlebox(name: 'fw' | 'fwl' | 'fw6'): void {
-      const ns = topo.instanceNs(name);
-      sh([
-        'ip',
-        'netns',
-        'exec',
-        ns,
-        'sysctl',
-        '-qw',
-        'net.ipv4.ip_forward=1',
-        'net.ipv6.conf.all.forwarding=1',
-        'net.ipv4.conf.all.send_redirects=0',
-      ]);
-      for (const l of sh(['ip', '-n', ns, '-o', 'link', 'show']).split('\n')) {
-        const dev = l.split(': ')[1]?.split('@')[0];
-        if (dev && dev !== 'lo')
-          sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', `net.ipv4.conf.${dev}.send_redirects=0`]);
-      }
-      sh(
-        ['ip', 'netns', 'exec', ns, 'nft', '-f', '-'],
-        'table inet mb {\n chain pass {\n  type filter hook forward priority 0; policy accept;\n  counter\n }\n}\n',
-      );
-    }
+  beforeAll(async () => {
+    topo = buildTopology(['h1', 'h2', 'h3'], PREFIX);
+    engine.load(docs(topo, [viaRoute('fw')]), 0);
+    await startAgents(topo, agents);
+    await sync();
+    middlebox('fw');
+    middlebox('fwl');
+    middlebox('fw6');
+    servers.push(await tcpServer(topo.instanceNs('dst'), IP.dst, PORTS));
+    servers.push(await tcpServer(topo.instanceNs('src'), IP.src, PORTS));
+    servers.push(await tcpServer(topo.instanceNs('dst6'), IP.dst6, PORTS));
+  }, 60_000);
 
-    async function verdictsEqualCheck(): Promise<void> {
-      const flows: { src: keyof typeof IP; dst: keyof typeof IP; port: number }[] = [
-        ...PORTS.map((port) => ({ src: 'src' as const, dst: 'dst' as const, port })),
-        { src: 'fw', dst: 'dst', port: STEERED },
-        { src: 'dst', dst: 'src', port: STEERED },
-      ];
-      const got = await Promise.all(
-        flows.map((f) => tcpConnects(topo.instanceNs(f.src), IP[f.dst], f.port, 1500)),
-      );
-      expect(
-        flows.map((f, i) => `${f.src}->${f.dst}:${f.port} ${got[i] ? 'allow' : 'deny'}`),
-      ).toEqual(
-        flows.map(
-          (f) =>
-            `${f.src}->${f.dst}:${f.port} ${engine.check({ src: f.src, dst: f.dst, protocol: 'tcp', port: f.port }).verdict}`,
-        ),
-      );
-    }
+  afterAll(() => {
+    for (const s of servers) s.stop();
+    topo?.destroy();
+  });
 
-    beforeAll(async () => {
-      topo = buildTopology(['h1', 'h2', 'h3'], PREFIX);
-      engine.load(docs(topo, [viaRoute('fw')]), 0);
-      await startAgents(topo, agents);
-      await sync();
-      middlebox('fw');
-      middlebox('fwl');
-      middlebox('fw6');
-      servers.push(await tcpServer(topo.instanceNs('dst'), IP.dst, PORTS));
-      servers.push(await tcpServer(topo.instanceNs('src'), IP.src, PORTS));
-      servers.push(await tcpServer(topo.instanceNs('dst6'), IP.dst6, PORTS));
-    }, 60_000);
+  it('steers the routed port through the middlebox on another host', async () => {
+    const route = engine.check({ src: 'src', dst: 'dst', protocol: 'tcp', port: STEERED }).route;
+    expect(route).toMatchObject({ policy: 'steer', route: 'routes[0]', via: 'fw', active: true });
+    const before = forwarded('fw');
+    expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
+    expect(forwarded('fw')).toBeGreaterThan(before);
+    expect(await pings(topo.instanceNs('src'), IP.dst, 1500)).toBe(true);
+  });
 
-    afterAll(() => {
-      for (const s of servers) s.stop();
-      topo?.destroy();
-    });
-
-    it('steers the routed port through the middlebox on another host', async () => {
-      const route = engine.check({ src: 'src', dst: 'dst', protocol: 'tcp', port: STEERED }).route;
-      expect(route).toMatchObject({ policy: 'steer', route: 'routes[0]', via: 'fw', active: true });
-      const before = forwarded('fw');
+  it('carries the steer class to the via host, then the source identity', async () => {
+    const [h1, h2] = topo.hosts;
+    const files = [0, 1].map((i) => join(tmpdir(), `${topo.prefix}-leg${i}.pcap`));
+    const legs = [
+      await capture(
+        topo.underlayNs,
+        'br0',
+        files[0]!,
+        `udp port 4789 and src host ${h1!.underlayIp}`,
+      ),
+      await capture(
+        topo.underlayNs,
+        'br0',
+        files[1]!,
+        `udp port 4789 and src host ${h2!.underlayIp}`,
+      ),
+    ];
+    try {
       expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
-      expect(forwarded('fw')).toBeGreaterThan(before);
-      expect(await pings(topo.instanceNs('src'), IP.dst, 1500)).toBe(true);
+    } finally {
+      // tcpdump hands packets over in blocks (up to ~1 s late without immediate mode).
+      await new Promise((r) => setTimeout(r, 1200));
+      for (const l of legs) await l.stop();
+    }
+    const [toVia, fromVia] = files.map((f) => {
+      const pkts = decodeVxlanPcap(readFileSync(f)).filter(
+        (p) => p.innerSrc === IP.src && p.innerDst === IP.dst,
+      );
+      rmSync(f, { force: true });
+      return [...new Set(pkts.map((p) => p.groupPolicyId))];
     });
+    const steer = engine.steering().find((c) => c.via === 'fw')!.class;
+    expect(toVia).toEqual([steer]);
+    expect(fromVia).toEqual([engine.identityOf('src')]);
+  });
 
-    it('carries the steer class to the via host, then the source identity', async () => {
-      const [h1, h2] = topo.hosts;
-      const files = [0, 1].map((i) => join(tmpdir(), `${topo.prefix}-leg${i}.pcap`));
-      const legs = [
-        await capture(
-          topo.underlayNs,
-          'br0',
-          files[0]!,
-          `udp port 4789 and src host ${h1!.underlayIp}`,
-        ),
-        await capture(
-          topo.underlayNs,
-          'br0',
-          files[1]!,
-          `udp port 4789 and src host ${h2!.underlayIp}`,
-        ),
-      ];
-      try {
-        expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
-      } finally {
-        // tcpdump hands packets over in blocks (up to ~1 s late without immediate mode).
-        await new Promise((r) => setTimeout(r, 1200));
-        for (const l of legs) await l.stop();
-      }
-      const [toVia, fromVia] = files.map((f) => {
-        const pkts = decodeVxlanPcap(readFileSync(f)).filter(
-          (p) => p.innerSrc === IP.src && p.innerDst === IP.dst,
-        );
-        rmSync(f, { force: true });
-        return [...new Set(pkts.map((p) => p.groupPolicyId))];
-      });
-      const steer = engine.steering().find((c) => c.via === 'fw')!.class;
-      expect(toVia).toEqual([steer]);
-      expect(fromVia).toEqual([engine.identityOf('src')]);
-    });
+  it('steers IPv6 the same way', async () => {
+    const before = forwarded('fw6');
+    expect(await tcpConnects(topo.instanceNs('src6'), IP.dst6, STEERED, 1500)).toBe(true);
+    const after = forwarded('fw6');
+    expect(after).toBeGreaterThan(before);
+    expect(await tcpConnects(topo.instanceNs('src6'), IP.dst6, OTHER, 1500)).toBe(true);
+    expect(forwarded('fw6')).toBe(after);
+    // dst6 refuses the middlebox: only the source's identity lets the steered flow in.
+    expect(engine.check({ src: 'fw6', dst: 'dst6', protocol: 'tcp', port: STEERED }).verdict).toBe(
+      'deny',
+    );
+  });
 
-    it('steers IPv6 the same way', async () => {
-      const before = forwarded('fw6');
-      expect(await tcpConnects(topo.instanceNs('src6'), IP.dst6, STEERED, 1500)).toBe(true);
-      const after = forwarded('fw6');
-      expect(after).toBeGreaterThan(before);
-      expect(await tcpConnects(topo.instanceNs('src6'), IP.dst6, OTHER, 1500)).toBe(true);
-      expect(forwarded('fw6')).toBe(after);
-      // dst6 refuses the middlebox: only the source's identity lets the steered flow in.
-      expect(
-        engine.check({ src: 'fw6', dst: 'dst6', protocol: 'tcp', port: STEERED }).verdict,
-      ).toBe('deny');
-    });
+  it('leaves other ports and replies alone', async () => {
+    const before = forwarded('fw');
+    expect(await tcpConnects(topo.instanceNs('src'), IP.dst, OTHER, 1500)).toBe(true);
+    expect(await tcpConnects(topo.instanceNs('dst'), IP.src, STEERED, 1500)).toBe(true);
+    expect(forwarded('fw')).toBe(before);
+  });
 
-    it('leaves other ports and replies alone', async () => {
-      const before = forwarded('fw');
-      expect(await tcpConnects(topo.instanceNs('src'), IP.dst, OTHER, 1500)).toBe(true);
-      expect(await tcpConnects(topo.instanceNs('dst'), IP.src, STEERED, 1500)).toBe(true);
-      expect(forwarded('fw')).toBe(before);
-    });
+  it('kernel verdicts equal engine.check while steering', async () => {
+    await verdictsEqualCheck();
+  });
 
-    it('kernel verdicts equal engine.check while steering', async () => {
-      await verdictsEqualCheck();
-    });
-
-    it('steers through a middlebox on the source host; a live connection follows', async () => {
-      // A live connection steered through fw (class 2); the new route renumbers class 2
-      // to fwl, so the agent drops the old conntrack entry and the next packet is steered
-      // again — through fwl — without breaking the connection.
-      const client = await steadyClient(topo.instanceNs('src'), IP.dst, STEERED);
-      try {
-        await new Promise((r) => setTimeout(r, 300));
-        const fwBefore = forwarded('fw');
-        await new Promise((r) => setTimeout(r, 300));
-        expect(forwarded('fw')).toBeGreaterThan(fwBefore);
-        const resteered = agents.get('h1')!.stats.resteeredFlows;
-        await setRoutes([viaRoute('fwl')]);
-        expect(agents.get('h1')!.stats.resteeredFlows).toBeGreaterThan(resteered);
-        const fwl = forwarded('fwl');
-        const received = servers[0]!.lines.length;
-        await new Promise((r) => setTimeout(r, 600));
-        expect(forwarded('fwl')).toBeGreaterThan(fwl);
-        expect(servers[0]!.lines.length).toBeGreaterThan(received);
-        expect(client.lines.filter((l) => l.startsWith('error'))).toEqual([]);
-      } finally {
-        client.stop();
-      }
-      const [fw, fwl] = [forwarded('fw'), forwarded('fwl')];
-      expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
-      expect(forwarded('fwl')).toBeGreaterThan(fwl);
-      expect(forwarded('fw')).toBe(fw);
-      await verdictsEqualCheck();
-    });
-
-    it('a restarted agent adopts its policy routing and keeps steering', async () => {
-      const h1 = topo.hosts[0]!;
-      const rules = () => sh(['ip', '-n', h1.netns, 'rule', 'show', 'pref', '7300']);
-      const before = rules();
-      const agent = hostAgent(h1);
-      await agent.start();
-      agents.set('h1', agent);
-      await agent.applyState(stateOf('h1'));
-      expect(rules()).toBe(before);
+  it('steers through a middlebox on the source host; a live connection follows', async () => {
+    // A live connection steered through fw (class 2); the new route renumbers class 2
+    // to fwl, so the agent drops the old conntrack entry and the next packet is steered
+    // again — through fwl — without breaking the connection.
+    const client = await steadyClient(topo.instanceNs('src'), IP.dst, STEERED);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const fwBefore = forwarded('fw');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(forwarded('fw')).toBeGreaterThan(fwBefore);
+      const resteered = agents.get('h1')!.stats.resteeredFlows;
+      await setRoutes([viaRoute('fwl')]);
+      expect(agents.get('h1')!.stats.resteeredFlows).toBeGreaterThan(resteered);
       const fwl = forwarded('fwl');
-      expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
+      const received = servers[0]!.lines.length;
+      await new Promise((r) => setTimeout(r, 600));
       expect(forwarded('fwl')).toBeGreaterThan(fwl);
-    });
+      expect(servers[0]!.lines.length).toBeGreaterThan(received);
+      expect(client.lines.filter((l) => l.startsWith('error'))).toEqual([]);
+    } finally {
+      client.stop();
+    }
+    const [fw, fwl] = [forwarded('fw'), forwarded('fwl')];
+    expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
+    expect(forwarded('fwl')).toBeGreaterThan(fwl);
+    expect(forwarded('fw')).toBe(fw);
+    await verdictsEqualCheck();
+  });
 
-    it('removing the route stops steering and removes the policy routing', async () => {
-      engine.apply([{ op: 'delete', kind: 'Policy', name: 'steer6' }], revision);
-      await setRoutes([]);
-      const before = [forwarded('fw'), forwarded('fwl'), forwarded('fw6')];
-      expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
-      expect(await tcpConnects(topo.instanceNs('src6'), IP.dst6, STEERED, 1500)).toBe(true);
-      expect([forwarded('fw'), forwarded('fwl'), forwarded('fw6')]).toEqual(before);
-      for (const h of topo.hosts)
-        for (const fam of ['-4', '-6']) {
-          expect(sh(['ip', '-n', h.netns, fam, 'rule', 'show'])).not.toMatch(/fwmark/);
-          expect(
-            sh(['ip', '-n', h.netns, fam, 'route', 'show', 'table', 'all', 'proto', '118']),
-          ).not.toMatch(/table 7[3-5]\d\d/);
-        }
-      // No steering left anywhere: the hosts' tables have no steering chains either.
-      for (const h of topo.hosts)
+  it('a restarted agent adopts its policy routing and keeps steering', async () => {
+    const h1 = topo.hosts[0]!;
+    const rules = () => sh(['ip', '-n', h1.netns, 'rule', 'show', 'pref', '7300']);
+    const before = rules();
+    const agent = hostAgent(h1);
+    await agent.start();
+    agents.set('h1', agent);
+    await agent.applyState(stateOf('h1'));
+    expect(rules()).toBe(before);
+    const fwl = forwarded('fwl');
+    expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
+    expect(forwarded('fwl')).toBeGreaterThan(fwl);
+  });
+
+  it('removing the route stops steering and removes the policy routing', async () => {
+    engine.apply([{ op: 'delete', kind: 'Policy', name: 'steer6' }], revision);
+    await setRoutes([]);
+    const before = [forwarded('fw'), forwarded('fwl'), forwarded('fw6')];
+    expect(await tcpConnects(topo.instanceNs('src'), IP.dst, STEERED, 1500)).toBe(true);
+    expect(await tcpConnects(topo.instanceNs('src6'), IP.dst6, STEERED, 1500)).toBe(true);
+    expect([forwarded('fw'), forwarded('fwl'), forwarded('fw6')]).toEqual(before);
+    for (const h of topo.hosts)
+      for (const fam of ['-4', '-6']) {
+        expect(sh(['ip', '-n', h.netns, fam, 'rule', 'show'])).not.toMatch(/fwmark/);
         expect(
-          sh(['ip', 'netns', 'exec', h.netns, 'nft', 'list', 'table', 'inet', 'vnp']),
-        ).not.toMatch(/pre-steer|transit|from-via/);
-      await verdictsEqualCheck();
-    });
-  },
-);
+          sh(['ip', '-n', h.netns, fam, 'route', 'show', 'table', 'all', 'proto', '118']),
+        ).not.toMatch(/table 7[3-5]\d\d/);
+      }
+    // No steering left anywhere: the hosts' tables have no steering chains either.
+    for (const h of topo.hosts)
+      expect(
+        sh(['ip', 'netns', 'exec', h.netns, 'nft', 'list', 'table', 'inet', 'vnp']),
+      ).not.toMatch(/pre-steer|transit|from-via/);
+    await verdictsEqualCheck();
+  });
+});
