@@ -9,47 +9,17 @@ import { describe, expect, it } from 'vitest';
 import type { HostState, RouteEntries } from '../model/host-state.js';
 import { IDENTITY_WORLD } from '../model/host-state.js';
 import { cidrLast, formatIp, parseCidr, parseIp, type Ip } from '../model/net.js';
-import type { Document, Policy, Protocol, Route } from '../model/types.js';
+import type { Document, Protocol, Route } from '../model/types.js';
+import { routePolicy, steerIface, STEERING_DOCS } from '../../test/support/steering-docs.js';
 import { makeRng, type Rng } from '../../test/support/rng.js';
 import { randomChange, randomFlows, randomModel } from '../../test/support/random-model.js';
 import { referenceModelToDocuments } from './reference/reference-model.js';
 import { Engine } from './engine.js';
 import type { Change, CheckRequest } from './types.js';
 
-const subnet: Document = { kind: 'Subnet', name: 'net', cidr: '10.0.0.0/24' };
-const inst = (name: string, host: string): Document => ({ kind: 'Instance', name, host });
-const iface = (name: string, ip: string, app: string, instance?: string): Document => ({
-  kind: 'Interface',
-  name,
-  subnet: 'net',
-  ips: [ip],
-  tags: { app },
-  ...(instance ? { instance } : {}),
-});
-const policy = (name: string, priority: number, routes: Route[], extra: Partial<Policy> = {}) =>
-  ({
-    kind: 'Policy',
-    name,
-    priority,
-    appliesTo: 'app == "web"',
-    ingress: [],
-    egress: [],
-    routes,
-    mode: 'enforce',
-    ...extra,
-  }) as Document;
-
-const base: Document[] = [
-  subnet,
-  inst('i1', 'h1'),
-  inst('i2', 'h2'),
-  inst('i3', 'h3'),
-  iface('web', '10.0.0.1', 'web', 'i1'),
-  iface('db', '10.0.0.3', 'db', 'i3'),
-  iface('fw-a', '10.0.0.10', 'fw', 'i2'),
-  iface('fw-b', '10.0.0.11', 'fw', 'i2'),
-  iface('fw-loose', '10.0.0.12', 'fw'),
-];
+const policy = routePolicy;
+// The shared model, and a via record attached nowhere.
+const base: Document[] = [...STEERING_DOCS, steerIface('fw-loose', '10.0.0.12', 'fw')];
 
 interface Case {
   name: string;

@@ -10,6 +10,7 @@ import type { Change } from '../../src/engine/types.js';
 import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
 import type { HostState } from '../../src/model/host-state.js';
 import type { Document, Route } from '../../src/model/types.js';
+import { routePolicy, steerIface, STEERING_DOCS } from '../support/steering-docs.js';
 import {
   applyReferenceChanges,
   referenceModelToDocuments,
@@ -20,33 +21,9 @@ import { randomChange, randomModel } from '../support/random-model.js';
 import { makeRng, type Rng } from '../support/rng.js';
 
 const HOSTS = ['h1', 'h2', 'h3'];
-const iface = (name: string, ip: string, app: string, instance: string): Document => ({
-  kind: 'Interface',
-  name,
-  subnet: 'net',
-  ips: [ip],
-  tags: { app },
-  instance,
-});
-const policy = (name: string, priority: number, routes: Route[]): Document => ({
-  kind: 'Policy',
-  name,
-  priority,
-  appliesTo: 'app == "web"',
-  ingress: [],
-  egress: [],
-  routes,
-  mode: 'enforce',
-});
-
-const docs: Document[] = [
-  { kind: 'Subnet', name: 'net', cidr: '10.0.0.0/24' },
-  ...HOSTS.map((h, i): Document => ({ kind: 'Instance', name: `i${i + 1}`, host: h })),
-  iface('web', '10.0.0.1', 'web', 'i1'),
-  iface('db', '10.0.0.3', 'db', 'i3'),
-  iface('fw-a', '10.0.0.10', 'fw', 'i2'),
-  iface('fw-b', '10.0.0.11', 'fw', 'i2'),
-];
+const iface = steerIface;
+const policy = routePolicy;
+const docs: Document[] = [...STEERING_DOCS];
 
 const changes: Change[] = [
   {
