@@ -8,10 +8,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
 import type { HostState } from '../../src/model/host-state.js';
 import { ackRevision } from '../../src/server/distribution/host-channel.js';
+import { openChannel, opened, type OpenStream } from '../server/support/stream-clients.js';
 import { startTestServer, type TestServer } from '../server/support/test-server.js';
 import { startFeedServer, type FeedServer, type FollowExtra } from './support/feed-server.js';
 
@@ -46,29 +47,10 @@ async function appliedOf(host: string): Promise<number | undefined> {
   return items.find((p) => p.host === host)?.appliedRevision;
 }
 
-/** Open a raw channel; resolves with the socket once open, or the HTTP answer that refused it. */
-function channel(
-  path: string,
-  token: string | undefined,
-): Promise<
-  { ws: WebSocket; messages: HostMessage[] } | { status: number; body: { error: { code: string } } }
-> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl + path, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    });
-    const messages: HostMessage[] = [];
-    ws.on('message', (d: Buffer) => messages.push(JSON.parse(d.toString()) as HostMessage));
-    ws.on('open', () => resolve({ ws, messages }));
-    ws.on('unexpected-response', (_req, res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    });
-    ws.on('error', reject);
-  });
-}
+/** Open a raw channel on this server (or the HTTP answer that refused it). */
+const channel = (path: string, token: string | undefined) => openChannel(wsUrl + path, token);
+/** The n-th message received, parsed. */
+const message = (c: OpenStream, n: number) => JSON.parse(c.messages[n]!) as HostMessage;
 
 describe('agent protocol over the WebSocket channel', () => {
   it('follows snapshot and deltas, acknowledges on the channel (/v1/peps, ?wait=)', async () => {
@@ -98,21 +80,20 @@ describe('agent protocol over the WebSocket channel', () => {
     });
     expect(r.status, r.text).toBe(200);
     const resumed = await channel(`/v1/hosts/host-a/watch?since=${since}`, s.tokens.agent);
-    if (!('ws' in resumed)) throw new Error(`refused: ${resumed.status}`);
-    await expect.poll(() => resumed.messages.length).toBeGreaterThanOrEqual(1);
-    const first = resumed.messages[0]!;
+    const live = opened(resumed);
+    await expect.poll(() => live.messages.length).toBeGreaterThanOrEqual(1);
+    const first = message(live, 0);
     expect(first.type).toBe('delta');
     if (first.type === 'delta')
       expect(applyHostDelta(before, first)).toEqual(await stateOf('host-a'));
     // An ack frame moves the PEP's applied revision.
-    resumed.ws.send(JSON.stringify({ type: 'ack', revision: s.manager.revision }));
+    live.send!(JSON.stringify({ type: 'ack', revision: s.manager.revision }));
     await expect.poll(() => appliedOf('host-a')).toBe(s.manager.revision);
-    resumed.ws.terminate();
-    const fresh = await channel('/v1/hosts/host-a/watch', s.tokens.agent);
-    if (!('ws' in fresh)) throw new Error(`refused: ${fresh.status}`);
+    live.close();
+    const fresh = opened(await channel('/v1/hosts/host-a/watch', s.tokens.agent));
     await expect.poll(() => fresh.messages.length).toBeGreaterThanOrEqual(1);
-    expect(fresh.messages[0]!.type).toBe('snapshot');
-    fresh.ws.terminate();
+    expect(message(fresh, 0).type).toBe('snapshot');
+    fresh.close();
   });
 
   it('refuses the upgrade without a token, for another host, with a bad query, and elsewhere', async () => {
@@ -120,23 +101,19 @@ describe('agent protocol over the WebSocket channel', () => {
     expect('status' in none && none.status).toBe(401);
     const other = await channel('/v1/hosts/host-b/watch', s.tokens.agent);
     expect('status' in other && other.status).toBe(403);
-    expect('status' in other && other.body.error.code).toBe('VNP_ERR_FORBIDDEN');
+    expect('status' in other && other.body.error?.code).toBe('VNP_ERR_FORBIDDEN');
     const bad = await channel('/v1/hosts/host-a/watch?since=x', s.tokens.agent);
     expect('status' in bad && bad.status).toBe(400);
     const elsewhere = await channel('/v1/nothing-here', s.tokens.agent);
     expect('status' in elsewhere && elsewhere.status).toBe(404);
     // Its own host is fine.
-    const ok = await channel('/v1/hosts/host-b/watch', tokenB);
-    expect('ws' in ok).toBe(true);
-    if ('ws' in ok) ok.ws.terminate();
+    opened(await channel('/v1/hosts/host-b/watch', tokenB)).close();
   });
 
   it('closes the channel on an upward frame that is not an acknowledgement', async () => {
-    const c = await channel('/v1/hosts/host-a/watch', s.tokens.agent);
-    if (!('ws' in c)) throw new Error(`refused: ${c.status}`);
-    const closed = new Promise<number>((r) => c.ws.once('close', (code) => r(code)));
-    c.ws.send('{"type":"ack","revision":-1}');
-    expect(await closed).toBe(1008);
+    const c = opened(await channel('/v1/hosts/host-a/watch', s.tokens.agent));
+    c.send!('{"type":"ack","revision":-1}');
+    expect((await c.ended).code).toBe(1008);
   });
 
   it('still speaks NDJSON with POST …/ack when asked to', async () => {

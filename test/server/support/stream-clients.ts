@@ -19,6 +19,8 @@ export interface OpenStream {
   messages: string[];
   ended: Promise<StreamEnd>;
   close(): void;
+  /** Sends a text frame up (WebSocket channels only). */
+  send?(text: string): void;
 }
 
 /** An answer that refused to open a stream. */
@@ -65,9 +67,13 @@ export function openNdjson(target: string, token: string): Promise<OpenStream | 
  *
  * @example const c = await openChannel(wsUrl + '/v1/hosts/h1/watch', token);
  */
-export function openChannel(target: string, token: string): Promise<OpenStream | Refusal> {
+export function openChannel(
+  target: string,
+  token: string | undefined,
+): Promise<OpenStream | Refusal> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(target, { headers: { authorization: `Bearer ${token}` } });
+    const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+    const ws = new WebSocket(target, { headers });
     const messages: string[] = [];
     ws.on('message', (d: Buffer) => messages.push(d.toString()));
     const ended = new Promise<StreamEnd>((done) =>
@@ -75,7 +81,9 @@ export function openChannel(target: string, token: string): Promise<OpenStream |
         done({ at: Date.now(), how: 'close', code, reason: reason.toString() }),
       ),
     );
-    ws.on('open', () => resolve({ messages, ended, close: () => ws.terminate() }));
+    ws.on('open', () =>
+      resolve({ messages, ended, close: () => ws.terminate(), send: (t) => ws.send(t) }),
+    );
     ws.on('unexpected-response', (_req, res) => {
       let text = '';
       res.setEncoding('utf8');
