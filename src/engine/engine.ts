@@ -122,12 +122,6 @@ const ADDRESS_DEPENDENT = new PortTable([]);
 const PAIR_CACHE_LIMIT = 1_000_000;
 /** Past this many interned pair tables they all start over, pairs included (bounded memory). */
 const PAIR_TABLE_LIMIT = 65_536;
-/**
- * A batch that makes more identities' pairs stale than this (and more than half of all
- * identities) clears every pair: forgetting pair by pair would save almost nothing.
- */
-const STALE_PAIRS_LIMIT = 64;
-
 const sideKey = (id: number, dir: Direction) => id * 2 + (dir === 'egress' ? 0 : 1);
 
 export class Engine {
@@ -686,17 +680,15 @@ export class Engine {
   }
 
   /**
-   * After a batch: forgets the cached pairs of the identities marked stale, or every
-   * pair when the batch invalidated broadly or marked too many identities. Interned
+   * After a batch: forgets the cached pairs of the identities marked stale (O(1) each,
+   * see PairCache.forget), or every pair when the batch invalidated broadly. Interned
    * tables of forgotten pairs stay (they are values, keyed by content) until
    * PAIR_TABLE_LIMIT clears everything.
    */
   private forgetStalePairs(): void {
     const stale = this.stalePairIds;
-    const many = stale.size > STALE_PAIRS_LIMIT && stale.size * 2 > this.ids.size;
-    if (this.allPairsStale || many) this.clearPairs();
-    else if (stale.size > 0 && this.pairCache.size > 0)
-      this.pairCache.deleteWhere((src, dst) => stale.has(src) || stale.has(dst));
+    if (this.allPairsStale) this.clearPairs();
+    else for (const id of stale) this.pairCache.forget(id);
     stale.clear();
     this.allPairsStale = false;
   }

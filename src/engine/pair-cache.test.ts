@@ -23,13 +23,12 @@ describe('PairCache', () => {
     );
   });
 
-  it('deleteWhere forgets exactly the matching pairs and keeps every other findable', () => {
+  it('forget drops exactly the pairs of the forgotten identities, until they are set again', () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(id, id, fc.nat(1000)), { maxLength: 2000 }),
         fc.array(id, { maxLength: 20 }),
         (ops, doomed) => {
-          // A small table: long probe chains run through the deleted slots.
           const c = new PairCache(1_000_000, 2);
           const m = new Map<string, number>();
           for (const [s, d, v] of ops) {
@@ -37,19 +36,36 @@ describe('PairCache', () => {
             m.set(`${s}/${d}`, v);
           }
           const gone = new Set(doomed);
-          const dropped = c.deleteWhere((s, d) => gone.has(s) || gone.has(d));
-          let expected = 0;
-          for (const [s, d] of ops) {
-            const hit = gone.has(s) || gone.has(d);
-            expect(c.get(s, d)).toBe(hit ? -1 : m.get(`${s}/${d}`));
-            if (hit && m.delete(`${s}/${d}`)) expected++;
+          for (const g of gone) c.forget(g);
+          for (const [s, d] of ops)
+            expect(c.get(s, d)).toBe(gone.has(s) || gone.has(d) ? -1 : m.get(`${s}/${d}`));
+          // Set again after forgetting: answered again, other forgotten pairs stay gone.
+          for (const [s, d, v] of ops.slice(0, 10)) {
+            c.set(s, d, v + 1);
+            m.set(`${s}/${d}`, v + 1);
+            expect(c.get(s, d)).toBe(v + 1);
           }
-          expect(dropped).toBe(expected);
-          expect(c.size).toBe(m.size);
+          const again = new Set(ops.slice(0, 10).map(([s, d]) => `${s}/${d}`));
+          for (const [s, d] of ops)
+            if (!again.has(`${s}/${d}`) && (gone.has(s) || gone.has(d)))
+              expect(c.get(s, d)).toBe(-1);
         },
       ),
       { numRuns: 50 },
     );
+  });
+
+  it('keeps forgotten generations through growth', () => {
+    const c = new PairCache(1_000_000, 2);
+    c.set(300, 301, 1);
+    c.forget(300);
+    for (let i = 1; i <= 100; i++) c.set(1000 + i, 2000 + i, i); // grows several times
+    expect(c.get(300, 301)).toBe(-1);
+    c.set(300, 302, 2);
+    c.forget(999);
+    for (let i = 101; i <= 200; i++) c.set(1000 + i, 2000 + i, i);
+    expect(c.get(300, 302)).toBe(2);
+    expect(c.get(1050, 2050)).toBe(50);
   });
 
   it('keeps the extremes of the identity range apart', () => {
