@@ -8,8 +8,9 @@ import { forgetSteeredFlows, killDeniedFlows } from './conntrack.js';
 import { makeExec, type Exec } from './exec.js';
 import { LinkReconciler } from './link/reconcile.js';
 import { KernelNft, type NftBackend } from './nft/apply.js';
-import { buildModel, type TableModel } from './nft/model.js';
-import { renderModel, renderModelDelta } from './nft/render.js';
+import { buildTable } from './nft/build-table.js';
+import { renderTable, renderTableDelta } from './nft/render.js';
+import type { NftTable } from './nft/table.js';
 import { activeSteering } from './steering.js';
 
 /** Wanted links unchanged: reconcile anyway after this long (drift repair). */
@@ -82,7 +83,7 @@ export class Agent {
   private readonly nft: NftBackend;
   private readonly links: LinkReconciler | undefined;
   private current: HostState | undefined;
-  private currentModel: TableModel | undefined;
+  private currentModel: NftTable | undefined;
   /** {@link steerPaths} of `current`, kept so it is not derived again on the next apply. */
   private steer = new Map<number, string>();
   private linksWanted: string | undefined;
@@ -176,21 +177,21 @@ export class Agent {
     const ropts = this.opts.defaultVni !== undefined ? { defaultVni: this.opts.defaultVni } : {};
     try {
       const prevModel = this.currentModel;
-      const model = buildModel(state, ropts);
+      const model = buildTable(state, ropts);
       let changed = true;
       if (prevModel) {
         try {
-          const doc = renderModelDelta(prevModel, model);
+          const doc = renderTableDelta(prevModel, model);
           changed = doc.nftables.length > 0;
           await this.nft.apply(doc);
           this.stats.deltaApplies++;
         } catch (err) {
           this.opts.log?.(`delta refused, replacing the table: ${(err as Error).message}`);
-          await this.nft.apply(renderModel(model));
+          await this.nft.apply(renderTable(model));
           this.stats.fullApplies++;
         }
       } else {
-        await this.nft.apply(renderModel(model));
+        await this.nft.apply(renderTable(model));
         this.stats.fullApplies++;
       }
       const t1 = performance.now();

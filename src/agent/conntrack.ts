@@ -8,7 +8,7 @@ import type { HostState } from '../model/host-state.js';
 import type { Protocol } from '../model/types.js';
 import { FlowJudge } from './evaluate.js';
 import type { Exec } from './exec.js';
-import { steerCtMark } from './nft/steer-model.js';
+import { steerCtMark } from './nft/steer-maps.js';
 
 /** One conntrack entry's original direction. */
 export interface CtEntry {
@@ -95,7 +95,7 @@ export async function killDeniedFlows(exec: Exec, state: HostState): Promise<num
 
 /**
  * Deletes the conntrack entries of connections steered through the given steer
- * classes (their ct mark is `TAG | k << 16 | k`, see nft/steer-model.ts): when a class
+ * classes (their ct mark is `TAG | k << 16 | k`, see nft/steer-maps.ts): when a class
  * now means another via record, or none, its connections are decided again by their
  * next packet (TCP loose pickup) instead of following the old path. Returns how many.
  *

@@ -98,7 +98,7 @@ export class FlowJudge {
   private readonly defaults = new Map<number, HostState['defaults'][number]>();
 
   constructor(state: HostState) {
-    // The same address → identity precedence as the table's ipcache (nft/model.ts):
+    // The same address → identity precedence as the table's ipcache (nft/build-table.ts):
     // ipcache, then remote records, then local records.
     for (const e of state.ipcache) {
       const k = canon(e.ip);

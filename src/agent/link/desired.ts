@@ -7,7 +7,7 @@ import type { HostState } from '../../model/host-state.js';
 import { generateMac } from '../../model/mac.js';
 import { parseIp, formatIp } from '../../model/net.js';
 import { DEFAULT_VNI, vethName, vtepMac, vxlanName } from '../names.js';
-import { steerCtMark } from '../nft/steer-model.js';
+import { steerCtMark } from '../nft/steer-maps.js';
 import { activeSteering, STEER_TABLE_BASE } from '../steering.js';
 
 /** One VXLAN device. */

@@ -5,7 +5,8 @@ import { hostStateOf, peerEntry } from '../../../test/e2e/support/host-states.js
 import { mutateHostState, randomHostState } from '../../../test/e2e/support/random-state.js';
 import { sideVerdict } from '../evaluate.js';
 import { vethName } from '../names.js';
-import { buildModel, type SetDecl } from './model.js';
+import { buildTable } from './build-table.js';
+import type { SetDecl } from './table.js';
 import { renderDelta, renderRuleset } from './render.js';
 import { commandCount, type NftCommand } from './types.js';
 
@@ -44,7 +45,7 @@ const ops = (doc: { nftables: NftCommand[] }, op: string, what: string) =>
 
 describe('renderRuleset', () => {
   it('puts peer entries in the per-identity verdict map, logs through a log chain', () => {
-    const m = buildModel(
+    const m = buildTable(
       state([
         egress([
           peerEntry(257, 'tcp', 80, 90, 'allow'),
@@ -98,7 +99,7 @@ describe('renderRuleset', () => {
       ],
       any: [{ proto: 'icmp', ports: [0, 65535], verdict: 'allow', policy: 'p', rule: 'egress[3]' }],
     });
-    const m = buildModel(state([side]));
+    const m = buildTable(state([side]));
     expect(elems(m.sets.get('eg-256-c4'))).toEqual([
       [
         { concat: [{ range: ['192.0.2.0', '192.0.2.255'] }, 'tcp', { range: [443, 443] }] },
@@ -139,7 +140,7 @@ describe('renderRuleset', () => {
   });
 
   it('makes overlapping entries disjoint, the strictest verdict winning', () => {
-    const m = buildModel(
+    const m = buildTable(
       state([
         egress([
           peerEntry(257, 'tcp', 80, 100, 'allow'),
@@ -163,7 +164,7 @@ describe('renderRuleset', () => {
     for (let seed = 1; seed <= 40; seed++) {
       const rng = makeRng(seed);
       const s = randomHostState(rng, 2);
-      const m = buildModel(s);
+      const m = buildTable(s);
       for (const side of s.sides) {
         const c = `${side.direction === 'egress' ? 'eg' : 'in'}-${side.identity}`;
         for (let k = 0; k < 50; k++) {
@@ -182,7 +183,7 @@ describe('renderRuleset', () => {
             port,
           });
           const other = s.defaults.find((d) => d.identity === side.identity)!.other;
-          const got = lookupModel(m.sets, c, side.identity, peer, addr, proto, port, other);
+          const got = lookupTable(m.sets, c, side.identity, peer, addr, proto, port, other);
           expect({ seed, peer, addr, proto, port, v: got }).toEqual({
             seed,
             peer,
@@ -198,7 +199,7 @@ describe('renderRuleset', () => {
 
   it('always renders pairwise disjoint interval elements', () => {
     for (let seed = 1; seed <= 60; seed++) {
-      const m = buildModel(randomHostState(makeRng(seed), 3));
+      const m = buildTable(randomHostState(makeRng(seed), 3));
       for (const s of m.sets.values()) {
         if (!s.flags?.includes('interval')) continue;
         const boxes = [...s.elems.values()].map((e) => box((e as unknown[])[0]));
@@ -267,8 +268,8 @@ describe('renderDelta', () => {
   });
 });
 
-/** Looks a flow up in a model's peer/any/default maps like the kernel would. */
-function lookupModel(
+/** Looks a flow up in a table's peer/any/default maps like the kernel would. */
+function lookupTable(
   sets: Map<string, SetDecl>,
   chain: string,
   identity: number,

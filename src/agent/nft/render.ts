@@ -1,65 +1,33 @@
 /**
- * HostState → nftables JSON documents (libnftables-json(5)). Pure: no I/O.
+ * The table (table.ts) → nftables JSON documents (libnftables-json(5)). Pure: no I/O.
  *
  * `renderRuleset` replaces the whole `inet vnp` table in one transaction
  * (add + delete + add, so the table never is absent between two states);
- * `renderDelta` changes only what differs between two states: map elements,
- * and whole per-identity chains and maps when identities come or go.
+ * `renderDelta` changes only what differs between two tables: map elements,
+ * and whole per-identity chains and maps when identities come or go. The agent
+ * itself keeps its table incrementally (applied-table.ts); `renderDelta` is the
+ * state-to-state reference.
  */
 import type { HostState } from '../../model/host-state.js';
+import { buildTable } from './build-table.js';
+import type { ChainDecl, NftTable, RenderOptions, SetDecl } from './table.js';
 import {
-  buildModel,
-  type ChainDecl,
-  type RenderOptions,
-  type SetDecl,
-  type TableModel,
-} from './model.js';
-import {
-  TABLE_FAMILY,
-  TABLE_NAME,
-  commandCount,
-  type NftCommand,
-  type NftJson,
-  type NftValue,
-} from './types.js';
+  addChainCommand,
+  addSetCommand,
+  elementCommands,
+  ruleCommands,
+  Transaction,
+} from './transaction.js';
+import { TABLE_FAMILY, TABLE_NAME, commandCount, type NftCommand, type NftJson } from './types.js';
 
-export type { RenderOptions } from './model.js';
+export type { RenderOptions } from './table.js';
 
-const table = { family: TABLE_FAMILY, table: TABLE_NAME };
-
-function setObj(s: SetDecl): NftValue {
-  return {
-    ...table,
-    name: s.name,
-    type: s.type,
-    ...(s.map ? { map: s.map } : {}),
-    ...(s.flags ? { flags: s.flags } : {}),
-  };
-}
-
-const setKind = (s: SetDecl): 'map' | 'set' => (s.map ? 'map' : 'set');
-
-function addSet(s: SetDecl): NftCommand {
-  return { add: { [setKind(s)]: setObj(s) } };
-}
-
-function elements(op: 'add' | 'delete', s: SetDecl, elems: NftValue[]): NftCommand[] {
-  if (elems.length === 0) return [];
-  // Deleting an element is by key alone.
-  const elem = op === 'delete' && s.map ? elems.map((e) => (e as NftValue[])[0]) : elems;
-  return [{ [op]: { element: { ...table, name: s.name, elem } } }];
-}
-
-function addChain(c: ChainDecl): NftCommand {
-  return { add: { chain: { ...table, name: c.name, ...(c.hook ?? {}) } } };
-}
-
-function addRules(c: ChainDecl): NftCommand[] {
-  return c.rules.map((expr) => ({ add: { rule: { ...table, chain: c.name, expr } } }));
-}
-
-/** The full transaction creating a table model from scratch. */
-function fullFromModel(m: TableModel): NftJson {
+/**
+ * The full transaction creating a table from scratch, replacing any previous one.
+ *
+ * @example renderTable(buildTable(state)) // same as renderRuleset(state)
+ */
+export function renderTable(m: NftTable): NftJson {
   const t = { family: TABLE_FAMILY, name: TABLE_NAME };
   const cmds: NftCommand[] = [
     { metainfo: { json_schema_version: 1 } },
@@ -70,9 +38,9 @@ function fullFromModel(m: TableModel): NftJson {
   const sets = [...m.sets.values()];
   const chains = [...m.chains.values()];
   // Chains first (map elements jump to them), then sets, elements, rules.
-  cmds.push(...chains.map(addChain), ...sets.map(addSet));
-  for (const s of sets) cmds.push(...elements('add', s, [...s.elems.values()]));
-  for (const c of chains) cmds.push(...addRules(c));
+  cmds.push(...chains.map(addChainCommand), ...sets.map(addSetCommand));
+  for (const s of sets) cmds.push(...elementCommands('add', s, [...s.elems.values()]));
+  for (const c of chains) cmds.push(...ruleCommands(c));
   return { nftables: cmds };
 }
 
@@ -85,13 +53,17 @@ function fullFromModel(m: TableModel): NftJson {
  *   await backend.apply(doc); // nft -j -f -
  */
 export function renderRuleset(state: HostState, opts: RenderOptions = {}): NftJson {
-  return fullFromModel(buildModel(state, opts));
+  return renderTable(buildTable(state, opts));
 }
 
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-function sameSetShape(a: SetDecl, b: SetDecl): boolean {
+export function sameSetShape(a: SetDecl, b: SetDecl): boolean {
   return sameJson(a.type, b.type) && a.map === b.map && sameJson(a.flags, b.flags);
+}
+
+export function sameChain(a: ChainDecl, b: ChainDecl): boolean {
+  return sameJson(a.hook, b.hook) && sameJson(a.rules, b.rules);
 }
 
 /**
@@ -104,20 +76,11 @@ function sameSetShape(a: SetDecl, b: SetDecl): boolean {
  *   if (doc.nftables.length > 0) await backend.apply(doc);
  */
 export function renderDelta(prev: HostState, next: HostState, opts: RenderOptions = {}): NftJson {
-  return renderModelDelta(buildModel(prev, opts), buildModel(next, opts));
+  return renderTableDelta(buildTable(prev, opts), buildTable(next, opts));
 }
 
-/**
- * The full transaction of a table model (see {@link buildModel}).
- *
- * @example renderModel(buildModel(state)) // same as renderRuleset(state)
- */
-export function renderModel(m: TableModel): NftJson {
-  return fullFromModel(m);
-}
-
-/** Commands of the full render of a model, without building it. */
-function fullCount(m: TableModel): number {
+/** Commands of the full render of a table, without building it. */
+function fullCount(m: NftTable): number {
   let n = 3 + m.chains.size + m.sets.size;
   for (const s of m.sets.values()) if (s.elems.size > 0) n++;
   for (const c of m.chains.values()) n += c.rules.length;
@@ -125,72 +88,43 @@ function fullCount(m: TableModel): number {
 }
 
 /**
- * {@link renderDelta} on models: the agent keeps the model of the applied state, so
- * an update builds one model, not two.
+ * {@link renderDelta} on tables.
  *
- * @example renderModelDelta(appliedModel, buildModel(next))
+ * @example renderTableDelta(buildTable(prev), buildTable(next))
  */
-export function renderModelDelta(a: TableModel, b: TableModel): NftJson {
-  const delta = deltaOfModels(a, b);
-  if (delta === undefined || commandCount(delta) >= fullCount(b)) return fullFromModel(b);
+export function renderTableDelta(a: NftTable, b: NftTable): NftJson {
+  const delta = deltaOfTables(a, b);
+  if (delta === undefined || commandCount(delta) >= fullCount(b)) return renderTable(b);
   return delta;
 }
 
 /** Element-level and chain-level delta; undefined when a base chain or a set's shape changed. */
-function deltaOfModels(a: TableModel, b: TableModel): NftJson | undefined {
-  const addSets: NftCommand[] = [];
-  const addChains: NftCommand[] = [];
-  const delElems: NftCommand[] = [];
-  const flushChains: NftCommand[] = [];
-  const addElems: NftCommand[] = [];
-  const rules: NftCommand[] = [];
-  const emptyChains: NftCommand[] = [];
-  const dropSets: NftCommand[] = [];
-  const dropChains: NftCommand[] = [];
+function deltaOfTables(a: NftTable, b: NftTable): NftJson | undefined {
+  const tx = new Transaction();
   for (const [name, cb] of b.chains) {
     const ca = a.chains.get(name);
-    if (ca && sameJson(ca.hook, cb.hook) && sameJson(ca.rules, cb.rules)) continue;
+    if (ca && sameChain(ca, cb)) continue;
     if (cb.hook || ca?.hook) return undefined;
-    if (ca) flushChains.push({ flush: { chain: { ...table, name } } });
-    else addChains.push(addChain(cb));
-    rules.push(...addRules(cb));
+    if (ca) tx.rewriteChain(cb);
+    else tx.createChain(cb);
   }
   for (const [name, ca] of a.chains) {
     if (b.chains.has(name)) continue;
     if (ca.hook) return undefined;
-    emptyChains.push({ flush: { chain: { ...table, name } } });
-    dropChains.push({ delete: { chain: { ...table, name } } });
+    tx.dropChain(name);
   }
   for (const [name, sb] of b.sets) {
     const sa = a.sets.get(name);
     if (sa && !sameSetShape(sa, sb)) return undefined;
     if (!sa) {
-      addSets.push(addSet(sb));
-      addElems.push(...elements('add', sb, [...sb.elems.values()]));
+      tx.createSet(sb);
+      for (const e of sb.elems.values()) tx.addElement(sb, e);
       continue;
     }
-    const gone: NftValue[] = [];
-    const come: NftValue[] = [];
-    for (const [k, sig] of sa.sigs) if (sb.sigs.get(k) !== sig) gone.push(sa.elems.get(k));
-    for (const [k, sig] of sb.sigs) if (sa.sigs.get(k) !== sig) come.push(sb.elems.get(k));
-    delElems.push(...elements('delete', sa, gone));
-    addElems.push(...elements('add', sb, come));
+    for (const [k, sig] of sa.sigs)
+      if (sb.sigs.get(k) !== sig) tx.deleteElement(sa, sa.elems.get(k));
+    for (const [k, sig] of sb.sigs) if (sa.sigs.get(k) !== sig) tx.addElement(sb, sb.elems.get(k));
   }
-  for (const [name, sa] of a.sets)
-    if (!b.sets.has(name)) dropSets.push({ delete: { [setKind(sa)]: { ...table, name } } });
-  // Order: create before use, stop using before delete. Removed chains are emptied
-  // before removed maps go (their rules use the maps) and deleted after (the maps'
-  // elements may jump to them).
-  const cmds = [
-    ...addSets,
-    ...addChains,
-    ...delElems,
-    ...flushChains,
-    ...addElems,
-    ...rules,
-    ...emptyChains,
-    ...dropSets,
-    ...dropChains,
-  ];
-  return { nftables: cmds.length === 0 ? [] : [{ metainfo: { json_schema_version: 1 } }, ...cmds] };
+  for (const [name, sa] of a.sets) if (!b.sets.has(name)) tx.dropSet(sa);
+  return tx.document();
 }

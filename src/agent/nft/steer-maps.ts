@@ -32,14 +32,13 @@ import {
   mark,
   match,
   nfproto,
-  lookupSets,
   parseRange,
   portSpan,
-  put,
   setMark,
   vmap,
-  type TableModel,
-} from './model.js';
+} from './expressions.js';
+import { lookupSets } from './side-maps.js';
+import { put, type NftTable } from './table.js';
 import type { NftValue } from './types.js';
 
 /** Chain steering the new connections of local identity L. */
@@ -58,11 +57,11 @@ export function steerCtMark(k: number): number {
 }
 
 /**
- * Adds the steering chains, maps and elements of `state` to `model` (whose global sets
+ * Adds the steering chains, maps and elements of `state` to `table` (whose global sets
  * `via-ifs`, `steer-via` and `steer-dispatch` exist already).
  */
 export function addSteering(
-  model: TableModel,
+  table: NftTable,
   state: HostState,
   active: ReadonlyMap<number, ActiveSteer>,
 ): void {
@@ -79,30 +78,30 @@ export function addSteering(
     if (s.local) {
       const ifn = vethName(s.via);
       rules.push([match(iif, ifn), { return: null }]);
-      put(model.sets.get('via-ifs')!, ifn);
-      put(model.sets.get('steer-via')!, { concat: [s.class, ifn] });
+      put(table.sets.get('via-ifs')!, ifn);
+      put(table.sets.get('steer-via')!, { concat: [s.class, ifn] });
     }
     rules.push([{ mangle: { key: ctMark, value: steerCtMark(s.class) } }]);
     rules.push([setMark(steerCtMark(s.class)), ACCEPT]);
     const name = steerClassChainName(s.class);
-    model.chains.set(name, { name, rules });
+    table.chains.set(name, { name, rules });
   }
   const routed = new Map<number, RouteEntries>();
   for (const side of state.sides)
     if (side.direction === 'egress' && side.routes) routed.set(side.identity, side.routes);
   for (const r of state.locals) {
     if (!routed.has(r.identity)) continue;
-    put(model.sets.get('steer-dispatch')!, vethName(r.name), {
+    put(table.sets.get('steer-dispatch')!, vethName(r.name), {
       jump: { target: steerChainName(r.identity) },
     });
   }
   const localIds = new Set(state.locals.map((l) => l.identity));
   for (const [id, routes] of [...routed].sort(([a], [b]) => a - b))
-    if (localIds.has(id)) steerSide(model, id, routes, value);
+    if (localIds.has(id)) steerSide(table, id, routes, value);
 }
 
 function steerSide(
-  model: TableModel,
+  table: NftTable,
   identity: number,
   routes: RouteEntries,
   value: (k: number) => NftValue,
@@ -141,7 +140,7 @@ function steerSide(
       value(e.steer),
     );
   }
-  for (const s of Object.values(sets)) model.sets.set(s.name, s);
+  for (const s of Object.values(sets)) table.sets.set(s.name, s);
   const daddr = (f: Family) => addr(f, 'daddr');
   const rules: NftValue[][] = [
     // The peer identity (destination), held in the mark while the maps decide.
@@ -157,5 +156,5 @@ function steerSide(
     [vmap({ concat: [l4proto, dport] }, sets.a.name)],
     ...(anyIcmp ? [[match(l4proto, ICMP_PROTOS), anyIcmp]] : []),
   ];
-  model.chains.set(c, { name: c, rules });
+  table.chains.set(c, { name: c, rules });
 }

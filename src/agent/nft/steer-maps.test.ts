@@ -1,5 +1,5 @@
 /**
- * Steering in the table model and the link plan (pure): which classes are active on
+ * Steering in the table and the link plan (pure): which classes are active on
  * a host, the per-source steer maps and their values, the per-class chains, the
  * transit sets of a local via record, the policy routing wanted, and deltas.
  */
@@ -9,9 +9,10 @@ import { routes, steerState as state } from '../../../test/e2e/support/steer-sta
 import { desiredLinks } from '../link/desired.js';
 import { vethName } from '../names.js';
 import { activeSteering } from '../steering.js';
-import { buildModel, type SetDecl } from './model.js';
+import { buildTable } from './build-table.js';
+import type { SetDecl } from './table.js';
 import { renderDelta } from './render.js';
-import { steerCtMark } from './steer-model.js';
+import { steerCtMark } from './steer-maps.js';
 
 const elems = (set: SetDecl | undefined) => [...(set?.elems.values() ?? [])];
 
@@ -28,7 +29,7 @@ describe('steering (pure)', () => {
   });
 
   it('renders steer maps: active classes goto their chain, inert ones return', () => {
-    const m = buildModel(state(routes));
+    const m = buildTable(state(routes));
     expect(elems(m.sets.get('st-256-p'))).toEqual([
       [{ concat: [257, 'tcp', { range: [8080, 8080] }] }, { goto: { target: 'steer-2' } }],
     ]);
@@ -87,13 +88,13 @@ describe('steering (pure)', () => {
 
   it('costs nothing on a host without steering: base chains only where needed', () => {
     const chains = (h: string, r?: RouteEntries) => {
-      const m = buildModel(state(r, h));
+      const m = buildTable(state(r, h));
       return ['pre-steer', 'transit', 'from-via'].filter((c) => m.chains.has(c));
     };
     expect(chains('h3')).toEqual([]);
     expect(chains('h2')).toEqual(['transit', 'from-via']);
     expect(chains('h1', routes)).toEqual(['pre-steer', 'transit', 'from-via']);
-    const plain = JSON.stringify(buildModel(state(undefined, 'h3')).chains.get('forward'));
+    const plain = JSON.stringify(buildTable(state(undefined, 'h3')).chains.get('forward'));
     expect(plain).not.toContain('via-ifs');
     expect(plain).not.toContain('steer-via');
   });
@@ -134,6 +135,6 @@ describe('steering (pure)', () => {
     const text = JSON.stringify(renderDelta(a, state(undefined, 'h1', 3)));
     expect(text).toContain('{"delete":{"table"');
     expect(text).not.toContain('st-256');
-    expect(buildModel(state(undefined)).chains.has('st-256')).toBe(false);
+    expect(buildTable(state(undefined)).chains.has('st-256')).toBe(false);
   });
 });

@@ -1,0 +1,175 @@
+/**
+ * HostState → the whole `inet vnp` table (table.ts), for snapshots, resyncs and as
+ * the reference the incremental updates (applied-table.ts) are tested against. Pure.
+ *
+ * The table is the frame (global sets, steering, default maps, side chains with
+ * their maps declared, base chains: everything but the side maps' elements and the
+ * log chains) plus the elements of every side's groups (side-maps.ts) and the log
+ * chains those elements and side chains jump to.
+ */
+import type { DefaultState, Direction, HostState, SideState } from '../../model/host-state.js';
+import { formatIp, parseIp } from '../../model/net.js';
+import { DEFAULT_VNI, vethName, vxlanName } from '../names.js';
+import { activeSteering } from '../steering.js';
+import { baseChains, type SteerUse } from './base-chains.js';
+import type { Verdict } from './disjoint.js';
+import { DROP, identityCtMark, RETURN } from './expressions.js';
+import {
+  anyIcmpVerdict,
+  defaultMapName,
+  groupElements,
+  groupSide,
+  logChain,
+  logChainName,
+  sideChain,
+  sideChainName,
+  sideSets,
+} from './side-maps.js';
+import { addSteering } from './steer-maps.js';
+import {
+  newSet,
+  put,
+  putElement,
+  type NftTable,
+  type RenderOptions,
+  type SetDecl,
+} from './table.js';
+
+export const DIRECTIONS: readonly Direction[] = ['egress', 'ingress'];
+
+/** Global sets: interfaces, identities of interfaces, anti-spoofing, ipcache, dispatch. */
+function globalSets(): Record<string, SetDecl> {
+  return {
+    locals: newSet('locals', 'ifname'),
+    trusted: newSet('trusted', 'ifname'),
+    ifid: newSet('ifid', 'ifname', 'mark'),
+    ifct: newSet('ifct', 'ifname', 'mark'),
+    spoof4: newSet('spoof4', ['ifname', 'ipv4_addr']),
+    spoof6: newSet('spoof6', ['ifname', 'ipv6_addr']),
+    ipcache4: newSet('ipcache4', 'ipv4_addr', 'mark'),
+    ipcache6: newSet('ipcache6', 'ipv6_addr', 'mark'),
+    egressDispatch: newSet('egress-dispatch', 'ifname', 'verdict'),
+    ingressDispatch: newSet('ingress-dispatch', 'ifname', 'verdict'),
+    // Steering (see steer-maps.ts): veths of local via records, (steer class . via veth)
+    // for steered packets entering a local via record, and the per-source steer chains.
+    viaIfs: newSet('via-ifs', 'ifname'),
+    steerVia: newSet('steer-via', ['mark', 'ifname']),
+    steerDispatch: newSet('steer-dispatch', 'ifname', 'verdict'),
+  };
+}
+
+/** The global sets filled from the records and the ipcache of `state`. */
+function addGlobals(table: NftTable, state: HostState, defaultVni: number): void {
+  const g = globalSets();
+  const ipcache = new Map<string, number>();
+  // Precedence: ipcache, then remote records, then local records (as FlowJudge).
+  for (const e of state.ipcache) ipcache.set(e.ip, e.identity);
+  for (const r of state.remotes) for (const ip of r.ips) ipcache.set(ip, r.identity);
+  for (const r of state.locals) for (const ip of r.ips) ipcache.set(ip, r.identity);
+  for (const [ip, id] of ipcache) {
+    const p = parseIp(ip);
+    if (p) put(p.family === 4 ? g.ipcache4! : g.ipcache6!, formatIp(p), id);
+  }
+  const vnis = new Set<number>([...state.locals, ...state.remotes].map((r) => r.vni ?? defaultVni));
+  for (const vni of vnis) put(g.trusted!, vxlanName(vni));
+  for (const r of state.locals) {
+    const ifname = vethName(r.name);
+    put(g.locals!, ifname);
+    put(g.trusted!, ifname);
+    put(g.ifid!, ifname, r.identity);
+    put(g.ifct!, ifname, identityCtMark(r.identity));
+    for (const ip of r.ips) {
+      const p = parseIp(ip);
+      if (p) put(p.family === 4 ? g.spoof4! : g.spoof6!, { concat: [ifname, formatIp(p)] });
+    }
+    put(g.egressDispatch!, ifname, { jump: { target: sideChainName('egress', r.identity) } });
+    put(g.ingressDispatch!, ifname, { jump: { target: sideChainName('ingress', r.identity) } });
+  }
+  for (const s of Object.values(g)) table.sets.set(s.name, s);
+}
+
+/** Local identities of `state`, ascending. */
+export function localIdentities(state: HostState): number[] {
+  return [...new Set(state.locals.map((r) => r.identity))].sort((a, b) => a - b);
+}
+
+/** `identity/direction` → side. */
+export function sidesByKey(state: HostState): Map<string, SideState> {
+  return new Map(state.sides.map((s) => [sideKey(s.identity, s.direction), s]));
+}
+
+export const sideKey = (identity: number, direction: Direction): string =>
+  `${identity}/${direction}`;
+
+/** The verdict for peers a local identity's default does not list; none sent: fail closed. */
+function otherVerdict(def: DefaultState | undefined): Verdict {
+  return { kind: def?.other === 'allow' ? 'allow' : 'deny', policy: '', rule: '' };
+}
+
+/** The frame of a table and the logged verdicts its side chains jump to. */
+export interface Frame {
+  table: NftTable;
+  logs: Map<string, Verdict>;
+}
+
+/**
+ * Everything of the table but the side maps' elements and the log chains: O(records +
+ * ipcache + routes + defaults), independent of the number of side entries.
+ *
+ * @example buildFrame(state).table.chains.has('eg-256') // when 256 is a local identity
+ */
+export function buildFrame(state: HostState, opts: RenderOptions = {}): Frame {
+  const table: NftTable = { sets: new Map(), chains: new Map() };
+  const defaultVni = opts.defaultVni ?? DEFAULT_VNI;
+  addGlobals(table, state, defaultVni);
+  addSteering(table, state, activeSteering(state, { defaultVni }));
+  const sides = sidesByKey(state);
+  const defaults = new Map(state.defaults.map((d) => [d.identity, d]));
+  const logs = new Map<string, Verdict>();
+  for (const id of localIdentities(state)) {
+    const def = defaults.get(id);
+    const defaultMap = newSet(defaultMapName(id), 'mark', 'verdict');
+    for (const p of def?.peers ?? [])
+      put(defaultMap, p.peer, p.verdict === 'allow' ? RETURN : DROP);
+    table.sets.set(defaultMap.name, defaultMap);
+    for (const direction of DIRECTIONS) {
+      for (const s of sideSets(id, direction)) table.sets.set(s.name, s);
+      const anyIcmp = anyIcmpVerdict(sides.get(sideKey(id, direction)));
+      if (anyIcmp?.kind === 'log') logs.set(logChainName(anyIcmp.policy, anyIcmp.rule), anyIcmp);
+      const chain = sideChain(id, direction, anyIcmp, otherVerdict(def));
+      table.chains.set(chain.name, chain);
+    }
+  }
+  const use: SteerUse = {
+    sources: (table.sets.get('steer-dispatch')?.elems.size ?? 0) > 0,
+    vias: (table.sets.get('via-ifs')?.elems.size ?? 0) > 0,
+  };
+  for (const c of baseChains(use)) table.chains.set(c.name, c);
+  return { table, logs };
+}
+
+/**
+ * The whole table of a host state.
+ *
+ * @example buildTable(state).chains.has('eg-256') // when 256 is a local identity
+ */
+export function buildTable(state: HostState, opts: RenderOptions = {}): NftTable {
+  const { table, logs } = buildFrame(state, opts);
+  const sides = sidesByKey(state);
+  for (const id of localIdentities(state))
+    for (const direction of DIRECTIONS) {
+      const side = sides.get(sideKey(id, direction));
+      if (!side) continue;
+      const chain = sideChainName(direction, id);
+      for (const [group, entries] of groupSide(side))
+        for (const e of groupElements(chain, group, entries)) {
+          putElement(table.sets.get(e.set)!, e);
+          if (e.log) logs.set(logChainName(e.log.policy, e.log.rule), e.log);
+        }
+    }
+  for (const [, verdict] of [...logs].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const chain = logChain(verdict);
+    table.chains.set(chain.name, chain);
+  }
+  return table;
+}

@@ -1,0 +1,238 @@
+/**
+ * The side maps: per local identity L and direction, one chain (`eg-L`, `in-L`) and
+ * seven verdict maps in the order host-state.ts looks up (cidr per family and its ICMP
+ * variant, peers by ports and ICMP, any), so the rule count never grows with the number
+ * of policy entries. Pure.
+ *
+ * A side's entries fall into groups whose elements depend on that group alone:
+ * cidr entries by (family, protocol), peer entries by (peer, protocol), any entries by
+ * protocol. Overlaps are resolved within a group (disjoint.ts), and the elements of two
+ * groups never share a key, so a changed entry changes the elements of its group and
+ * nothing else (applied-table.ts relies on this).
+ */
+import type { Direction, SideEntry, SideState } from '../../model/host-state.js';
+import type { Family } from '../../model/net.js';
+import {
+  resolveCells,
+  resolveIntervals,
+  resolvePorts,
+  sameVerdict,
+  stricter,
+  type Cell,
+  type Interval,
+  type Verdict,
+} from './disjoint.js';
+import {
+  addr,
+  addrSpan,
+  COUNTER,
+  DROP,
+  dport,
+  ICMP_PROTOS,
+  icmpApplies,
+  l4proto,
+  mark,
+  match,
+  parseRange,
+  portSpan,
+  RETURN,
+  vmap,
+} from './expressions.js';
+import { element, newSet, type ChainDecl, type Element, type SetDecl } from './table.js';
+import type { NftValue } from './types.js';
+
+/** Chain deciding a direction for local identity L. */
+export function sideChainName(direction: Direction, identity: number): string {
+  return `${direction === 'egress' ? 'eg' : 'in'}-${identity}`;
+}
+
+/** Chain that logs then accepts for one deciding rule. */
+export function logChainName(policy: string, rule: string): string {
+  return `lg-${policy}-${rule.replace(/[^A-Za-z0-9]+/g, '-').replace(/-$/, '')}`;
+}
+
+/** Map of peer identities to the default verdict of local identity L. */
+export function defaultMapName(identity: number): string {
+  return `def-${identity}`;
+}
+
+/**
+ * nft verdict JSON for a resolved verdict of a side chain. Allowed *returns* (the
+ * egress side continues with the ingress side in the same base chain; after the ingress
+ * side the base chain's policy accepts); a logged verdict is a `goto` to its log chain,
+ * which logs and returns likewise.
+ */
+export function verdictJson(verdict: Verdict): NftValue {
+  if (verdict.kind === 'allow') return RETURN;
+  if (verdict.kind === 'deny') return DROP;
+  return { goto: { target: logChainName(verdict.policy, verdict.rule) } };
+}
+
+/** The log chain of a logged verdict: counts, logs, and returns (reached by `goto`). */
+export function logChain(verdict: Verdict): ChainDecl {
+  const prefix = `vnp:${verdict.policy}:${verdict.rule} `.slice(0, 127);
+  return {
+    name: logChainName(verdict.policy, verdict.rule),
+    rules: [[COUNTER, { log: { prefix } }]],
+  };
+}
+
+/**
+ * The seven verdict maps of one lookup chain `c`, in the order host-state.ts looks
+ * up: cidr (IPv4, IPv6, and their ICMP variants), peers (ports, ICMP), any. Side
+ * chains and steering chains share the layout.
+ */
+export function lookupSets(c: string) {
+  return {
+    c4: newSet(`${c}-c4`, ['ipv4_addr', 'inet_proto', 'inet_service'], 'verdict', true),
+    c6: newSet(`${c}-c6`, ['ipv6_addr', 'inet_proto', 'inet_service'], 'verdict', true),
+    c4i: newSet(`${c}-c4i`, 'ipv4_addr', 'verdict', true),
+    c6i: newSet(`${c}-c6i`, 'ipv6_addr', 'verdict', true),
+    p: newSet(`${c}-p`, ['mark', 'inet_proto', 'inet_service'], 'verdict', true),
+    pi: newSet(`${c}-pi`, 'mark', 'verdict'),
+    a: newSet(`${c}-a`, ['inet_proto', 'inet_service'], 'verdict', true),
+  };
+}
+
+const verdictOf = (e: SideEntry): Verdict => ({ kind: e.verdict, policy: e.policy, rule: e.rule });
+
+/** The three entry lists of a side. */
+export type SideList = 'cidr' | 'peers' | 'any';
+export const SIDE_LISTS: readonly SideList[] = ['cidr', 'peers', 'any'];
+
+/**
+ * The group of an entry of `list` (see the file comment), or undefined when the entry
+ * makes no map element: an ICMP entry whose range misses 0, an unparsable range, and
+ * ICMP entries of `any` (one rule of the side chain, see {@link anyIcmpVerdict}).
+ */
+export function groupOf(list: SideList, entry: SideEntry): string | undefined {
+  if (entry.proto === 'icmp' && (list === 'any' || !icmpApplies(entry))) return undefined;
+  if (list === 'peers') return `p/${(entry as SideEntry & { peer: number }).peer}/${entry.proto}`;
+  if (list === 'any') return `a/${entry.proto}`;
+  const range = parseRange((entry as SideEntry & { range: string }).range);
+  return range ? `c/${range.family}/${entry.proto}` : undefined;
+}
+
+/** A map element of a side, and the logged verdict it jumps to (if any). */
+export interface SideElement extends Element {
+  set: string;
+  log?: Verdict;
+}
+
+/**
+ * The elements of one group of side chain `chain`: its entries made disjoint.
+ *
+ * @example groupElements('eg-256', 'p/257/tcp', entries) // elements of eg-256-p
+ */
+export function groupElements(
+  chain: string,
+  group: string,
+  entries: Iterable<SideEntry>,
+): SideElement[] {
+  const [kind, first, proto] = group.split('/') as [string, string, string];
+  const out: SideElement[] = [];
+  const add = (set: string, key: NftValue, verdict: Verdict): void => {
+    out.push({
+      ...element(key, verdictJson(verdict)),
+      set: `${chain}-${set}`,
+      ...(verdict.kind === 'log' ? { log: verdict } : {}),
+    });
+  };
+  if (kind === 'c') {
+    const family = Number(first) as Family;
+    const cells: Cell[] = [];
+    for (const e of entries) {
+      const r = parseRange((e as SideEntry & { range: string }).range)!;
+      const [plo, phi] = proto === 'icmp' ? [0n, 0n] : [BigInt(e.ports[0]), BigInt(e.ports[1])];
+      cells.push({ alo: r.lo, ahi: r.hi, plo, phi, v: verdictOf(e) });
+    }
+    for (const cell of resolveCells(cells)) {
+      const a = addrSpan(family, cell.alo, cell.ahi);
+      if (proto === 'icmp') add(family === 4 ? 'c4i' : 'c6i', a, cell.v);
+      else
+        add(
+          family === 4 ? 'c4' : 'c6',
+          { concat: [a, proto, portSpan(cell.plo, cell.phi)] },
+          cell.v,
+        );
+    }
+    return out;
+  }
+  const items: Interval<Verdict>[] = [];
+  for (const e of entries)
+    items.push({ lo: BigInt(e.ports[0]), hi: BigInt(e.ports[1]), v: verdictOf(e) });
+  if (kind === 'p') {
+    const peer = Number(first);
+    if (proto === 'icmp') {
+      if (items.length > 0) add('pi', peer, items.map((i) => i.v).reduce(stricter));
+      return out;
+    }
+    for (const i of resolvePorts(items))
+      add('p', { concat: [peer, proto, portSpan(i.lo, i.hi)] }, i.v);
+    return out;
+  }
+  for (const i of resolveIntervals(items, stricter, sameVerdict))
+    add('a', { concat: [first, portSpan(i.lo, i.hi)] }, i.v);
+  return out;
+}
+
+/**
+ * The entries of a side by group, in their order.
+ *
+ * @example groupSide(side).get('p/257/tcp') // the tcp entries for peer 257
+ */
+export function groupSide(side: SideState): Map<string, SideEntry[]> {
+  const groups = new Map<string, SideEntry[]>();
+  for (const list of SIDE_LISTS)
+    for (const e of side[list]) {
+      const g = groupOf(list, e);
+      if (g === undefined) continue;
+      const entries = groups.get(g);
+      if (entries) entries.push(e);
+      else groups.set(g, [e]);
+    }
+  return groups;
+}
+
+/** The verdict of ICMP by any peer: one rule of the side chain, not a map element. */
+export function anyIcmpVerdict(side: SideState | undefined): Verdict | undefined {
+  let found: Verdict | undefined;
+  for (const e of side?.any ?? [])
+    if (e.proto === 'icmp' && icmpApplies(e))
+      found = found ? stricter(found, verdictOf(e)) : verdictOf(e);
+  return found;
+}
+
+/**
+ * The side chain of (L, direction): one lookup per map, the ICMP-by-any rule, the
+ * default map, then the counted default verdict `other`.
+ */
+export function sideChain(
+  identity: number,
+  direction: Direction,
+  anyIcmp: Verdict | undefined,
+  other: Verdict,
+): ChainDecl {
+  const name = sideChainName(direction, identity);
+  const field = direction === 'egress' ? 'daddr' : 'saddr';
+  const set = (suffix: string) => `${name}-${suffix}`;
+  const rules: NftValue[][] = [
+    [vmap({ concat: [addr(4, field), l4proto, dport] }, set('c4'))],
+    [vmap({ concat: [addr(6, field), l4proto, dport] }, set('c6'))],
+    [match(l4proto, 'icmp'), vmap(addr(4, field), set('c4i'))],
+    [match(l4proto, 'ipv6-icmp'), vmap(addr(6, field), set('c6i'))],
+    [vmap({ concat: [mark, l4proto, dport] }, set('p'))],
+    [match(l4proto, ICMP_PROTOS), vmap(mark, set('pi'))],
+    [vmap({ concat: [l4proto, dport] }, set('a'))],
+    ...(anyIcmp ? [[match(l4proto, ICMP_PROTOS), verdictJson(anyIcmp)]] : []),
+    [vmap(mark, defaultMapName(identity))],
+    // Counted, so `nft list chain` shows how much traffic the default decided.
+    [COUNTER, verdictJson(other)],
+  ];
+  return { name, rules };
+}
+
+/** The seven (empty) maps of a side chain. */
+export function sideSets(identity: number, direction: Direction): SetDecl[] {
+  return Object.values(lookupSets(sideChainName(direction, identity)));
+}
