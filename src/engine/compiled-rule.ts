@@ -3,7 +3,8 @@
  * address ranges, ports parsed into spans, and a total precedence order.
  *
  * Precedence (design.md §2.1, then deterministic tie-breaks for explanations):
- * priority descending; then deny > log > allow; then policy name; then rule index.
+ * priority descending (a rule's own `priority` when it has one, else its policy's); then
+ * deny > log > allow; then policy name; then rule index.
  */
 import type { Action, Peer, Policy, PolicyMode, Rule } from '../model/types.js';
 import type { Direction } from '../model/host-state.js';
@@ -23,6 +24,7 @@ export type CompiledPeer =
 
 export interface CompiledRule {
   readonly policy: string;
+  /** Effective priority: the rule's own `priority`, else its policy's (design.md §2.1). */
   readonly priority: number;
   readonly mode: PolicyMode;
   readonly action: Action;
@@ -77,16 +79,17 @@ export function compilePolicy(doc: Policy, cache: SelectorCache): CompiledPolicy
     list.forEach((rule, index) => {
       const peer = compilePeer(direction === 'egress' ? rule.to : rule.from, cache);
       if (peer.kind === 'partition') partitionPeers.add(peer.name);
+      const priority = rule.priority ?? doc.priority;
       const ref: RuleRef = {
         policy: doc.name,
-        priority: doc.priority,
+        priority,
         rule: ruleLabel(direction, index),
         action: rule.action,
         mode: doc.mode,
       };
       rules.push({
         policy: doc.name,
-        priority: doc.priority,
+        priority,
         mode: doc.mode,
         action: rule.action,
         direction,

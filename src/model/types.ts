@@ -89,6 +89,8 @@ export interface Rule {
   to?: Peer;
   /** `tcp/443`, `udp/53`, `tcp/8000-8099`, `icmp`, `udp`; absent = all traffic. */
   ports?: string[];
+  /** 0..65535: the rule's own priority; absent = its policy's (design.md §2.1). */
+  priority?: number;
   description?: string;
 }
 

@@ -124,6 +124,26 @@ describe('validateDocument: good documents are normalized', () => {
       },
     ],
     [
+      'Policy rules with their own priorities',
+      {
+        ...policy,
+        egress: [
+          { action: 'allow', priority: 0 },
+          { action: 'deny', priority: 65535 },
+        ],
+      },
+      {
+        ...policy,
+        ingress: [],
+        egress: [
+          { action: 'allow', priority: 0 },
+          { action: 'deny', priority: 65535 },
+        ],
+        routes: [],
+        mode: 'enforce',
+      },
+    ],
+    [
       'Policy priority 65535',
       { ...policy, priority: 65535 },
       { ...policy, priority: 65535, ingress: [], egress: [], routes: [], mode: 'enforce' },
@@ -285,6 +305,16 @@ describe('validateDocument: every field rule names the field', () => {
     ['policy bad mode', { ...policy, mode: 'dry-run' }, V, 'mode'],
     ['policy egress not array', { ...policy, egress: { action: 'allow' } }, V, 'egress'],
     ['rule not object', egress('allow'), V, 'egress[0]'],
+    [
+      'rule negative priority',
+      egress({ action: 'allow', priority: -1 }),
+      V,
+      'egress[0].priority',
+      /0\.\.65535/,
+    ],
+    ['rule priority too big', egress({ action: 'deny', priority: 65536 }), V, 'egress[0].priority'],
+    ['rule priority float', egress({ action: 'deny', priority: 2.5 }), V, 'egress[0].priority'],
+    ['rule priority string', egress({ action: 'deny', priority: '9' }), V, 'egress[0].priority'],
     ['rule no action', egress({ to: { cidr: '10.0.0.0/8' } }), V, 'egress[0].action', /required/],
     [
       'rule bad action',

@@ -258,12 +258,13 @@ function rule(v: unknown, f: string, direction: 'ingress' | 'egress'): Rule {
       { field, expected: `"${peerKey}"` },
     );
   }
-  const o = expectObject(v, f, ['action', peerKey, 'ports', 'description']);
+  const o = expectObject(v, f, ['action', peerKey, 'ports', 'priority', 'description']);
   return withOptional<Rule>(
     { action: checkEnum(fieldOf(o, 'action'), at(f, 'action'), ['allow', 'deny', 'log'] as const) },
     {
       [peerKey]: optional(o, peerKey, (p) => peer(p, at(f, peerKey))),
       ports: optional(o, 'ports', (p) => ports(p, at(f, 'ports'))),
+      priority: optional(o, 'priority', (p) => checkInt(p, at(f, 'priority'), 0, 65535)),
       description: optional(o, 'description', (d) => checkText(d, at(f, 'description'))),
     },
   );

@@ -43,6 +43,7 @@ const Rule = Type.Object(
     from: Type.Optional(Peer),
     to: Type.Optional(Peer),
     ports: Type.Optional(Ports),
+    priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     description: Type.Optional(Type.String()),
   },
   { additionalProperties: false },

@@ -177,6 +177,73 @@ export const VERDICT_CASES: VerdictCase[] = [
     egress: { verdict: 'deny', by: 'one/egress[1]', overridden: ['one/egress[0]'] },
     ingress: dflt('allow'),
   },
+  // ---------------------------------------------------------------- §2.1 a rule's own priority
+  {
+    name: "a rule's own priority decides inside one policy: allow forensics above deny everything else",
+    section: '§2.1',
+    model: model({
+      records,
+      policies: [
+        pol('quarantine', 100, 'app == "web"', {
+          egress: [{ action: 'allow', to: toDb, priority: 101 }, { action: 'deny' }],
+        }),
+      ],
+    }),
+    flow: pg,
+    verdict: 'allow',
+    egress: { verdict: 'allow', by: 'quarantine/egress[0]', overridden: ['quarantine/egress[1]'] },
+    ingress: dflt('allow'),
+  },
+  {
+    name: "a rule without its own priority takes its policy's, below another rule's own",
+    section: '§2.1',
+    model: model({
+      records,
+      policies: [
+        pol('quarantine', 100, 'app == "web"', {
+          egress: [{ action: 'allow', to: toDb, priority: 101 }, { action: 'deny' }],
+        }),
+      ],
+    }),
+    flow: { src: 'web', dst: 'cache', protocol: 'tcp', port: 6379 },
+    verdict: 'deny',
+    egress: { verdict: 'deny', by: 'quarantine/egress[1]' },
+    ingress: dflt('allow'),
+  },
+  {
+    name: "a rule's own priority replaces its policy's: a lower rule priority loses to a lower policy",
+    section: '§2.1',
+    model: model({
+      records,
+      policies: [
+        pol('high', 200, 'app == "web"', {
+          egress: [{ action: 'deny', to: toDb, priority: 50 }],
+        }),
+        pol('low', 100, 'app == "web"', { egress: [{ action: 'allow', to: toDb }] }),
+      ],
+    }),
+    flow: pg,
+    verdict: 'allow',
+    egress: { verdict: 'allow', by: 'low/egress[0]', overridden: ['high/egress[0]'] },
+    ingress: dflt('allow'),
+  },
+  {
+    name: "a rule's own priority equal to another policy's ties: deny beats allow",
+    section: '§2.1',
+    model: model({
+      records,
+      policies: [
+        pol('a-allow', 300, 'app == "db"', {
+          ingress: [{ action: 'allow', from: fromWeb, priority: 100 }],
+        }),
+        pol('b-deny', 100, 'app == "db"', { ingress: [{ action: 'deny' }] }),
+      ],
+    }),
+    flow: pg,
+    verdict: 'deny',
+    egress: dflt('allow'),
+    ingress: { verdict: 'deny', by: 'b-deny/ingress[0]', overridden: ['a-allow/ingress[0]'] },
+  },
   {
     name: 'a log rule alone: the side allows, logged',
     section: '§2.1',
@@ -794,6 +861,26 @@ export const VERDICT_CASES: VerdictCase[] = [
     flow: pg,
     verdict: 'allow',
     egress: { verdict: 'allow', by: 'default', auditWouldBe: 'deny' },
+    ingress: dflt('allow'),
+  },
+  {
+    name: "an audit policy's rules are ordered by their own priorities for what they would do",
+    section: '§2.4',
+    model: model({
+      records,
+      policies: [
+        pol('try', 100, 'app == "web"', {
+          mode: 'audit',
+          egress: [
+            { action: 'deny', to: toDb },
+            { action: 'allow', to: toDb, priority: 200 },
+          ],
+        }),
+      ],
+    }),
+    flow: pg,
+    verdict: 'allow',
+    egress: { verdict: 'allow', by: 'default', auditWouldBe: 'allow' },
     ingress: dflt('allow'),
   },
   {

@@ -287,8 +287,9 @@ function readdressRecord(rng: Rng, model: ReferenceModel): Change {
 
 function modifyPolicy(rng: Rng, model: ReferenceModel): Change {
   const policy = structuredClone(rng.pick(model.policies));
-  const what = rng.int(0, 5);
+  const what = rng.int(0, 6);
   if (what === 0) policy.priority = rng.pick(PRIORITIES);
+  else if (what === 6) setRulePriority(rng, policy);
   else if (what === 1) policy.mode = policy.mode === 'audit' ? 'enforce' : 'audit';
   else if (what === 2) policy.appliesTo = randomSelector(rng);
   else {
@@ -297,6 +298,15 @@ function modifyPolicy(rng: Rng, model: ReferenceModel): Change {
     else side.push(randomRule(rng, partitionNames(model), side === policy.ingress ? 'from' : 'to'));
   }
   return putDoc({ kind: 'Policy', ...policy });
+}
+
+/** Gives one rule its own priority, or takes it away (falls back to the policy's). */
+function setRulePriority(rng: Rng, policy: Policy): void {
+  const rules = [...policy.ingress, ...policy.egress];
+  if (rules.length === 0) return;
+  const rule = rng.pick(rules);
+  if (rule.priority !== undefined && rng.chance(0.4)) delete rule.priority;
+  else rule.priority = rng.pick(PRIORITIES);
 }
 
 /** Adds, modifies, or deletes (only when no rule names it) a partition. */
@@ -454,6 +464,9 @@ function randomRule(rng: Rng, partitions: readonly string[], peerKey: 'from' | '
   const peer = randomPeer(rng, partitions);
   if (peer) rule[peerKey] = peer;
   if (rng.chance(0.7)) rule.ports = rng.sample(PORT_SPECS, rng.int(1, 3));
+  // A rule's own priority (design.md §2.1) from the same few values, so it ties with
+  // and crosses policy priorities.
+  if (rng.chance(0.3)) rule.priority = rng.pick(PRIORITIES);
   return rule;
 }
 

@@ -15,7 +15,8 @@
  * - `protocol` defaults to `tcp`; `port` is required (1..65535) except for icmp,
  *   where it is ignored;
  * - among matching enforce rules the decider is the first in precedence order:
- *   priority (higher first), then deny > log > allow, then policy name, then rule
+ *   priority (higher first; a rule's own `priority`, else its policy's), then
+ *   deny > log > allow, then policy name, then rule
  *   index; the others are `overridden`, in the same order;
  * - `audit.wouldBe` is what the first audit-mode rule in that order would do.
  */
@@ -133,7 +134,7 @@ export function referenceGetPolicyForTags(model: ReferenceModel, tags: Tags): Re
         const peer = peerOf(rule, direction);
         rules.push({
           policy: policy.name,
-          priority: policy.priority,
+          priority: rule.priority ?? policy.priority,
           rule: `${direction}[${index}]`,
           action: rule.action,
           mode: policy.mode,
@@ -272,7 +273,7 @@ function matchingRules(
       if (!portsMatch(rule.ports, traffic)) return;
       found.push({
         policy: policy.name,
-        priority: policy.priority,
+        priority: rule.priority ?? policy.priority,
         rule: `${direction}[${index}]`,
         action: rule.action,
         mode: policy.mode,
