@@ -4,6 +4,8 @@
  * gone; the last applied state stays enforced until a new one arrives.
  */
 import type { HostState } from '../model/host-state.js';
+import { checkHostState } from '../model/host-state-check.js';
+import { checkInt } from '../model/validate-primitives.js';
 import { forgetSteeredFlows, killDeniedFlows } from './conntrack.js';
 import { makeExec, type Exec } from './exec.js';
 import { LinkReconciler } from './link/reconcile.js';
@@ -150,6 +152,8 @@ export class Agent {
       this.pending = undefined;
       const cur = this.current;
       if (!changed && cur !== undefined && cur === base) {
+        // Only the revision differs from the checked state that is applied.
+        checkInt(state.revision, 'state.revision', 0, Number.MAX_SAFE_INTEGER);
         this.current = state;
         this.stats.lastRevision = state.revision;
         this.stats.unchanged++;
@@ -176,6 +180,9 @@ export class Agent {
     const t0 = performance.now();
     const ropts = this.opts.defaultVni !== undefined ? { defaultVni: this.opts.defaultVni } : {};
     try {
+      // Nothing from the wire reaches a command unchecked (docs/security.md, "Command
+      // construction"): a bad state is refused whole and the last one stays enforced.
+      checkHostState(state);
       const prevModel = this.currentModel;
       const model = buildTable(state, ropts);
       let changed = true;

@@ -55,8 +55,10 @@ import { indexField, isPlainObject, joinField } from './validate-fields.js';
 /** Server-set metadata: accepted on input (round-tripping `get -o yaml`) and dropped. */
 const META = ['revision', 'createdAt', 'updatedAt'] as const;
 
-const HOST_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
-const NETNS_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
+/** Instance hosts (and agent token hosts): a DNS-like name, never a path or an option. */
+export const HOST_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+/** Network namespace names: one path component under /run/netns (no `/`, not `..`). */
+export const NETNS_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
 /** Event types (`Reaction.on`, `POST /v1/events {type}`). */
 export const EVENT_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 const TARGET_RE = /^\S{1,255}$/;
