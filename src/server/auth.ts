@@ -23,15 +23,17 @@ export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer', 'agent'];
 /**
  * Access levels: `read` = viewer and up, `operate` = operator and up (tags,
  * attach/detach), `admin` = admin only, `agent` = endpoints an agent may call
- * (and every human role), `public` = no token.
+ * (and every human role), `pep` = agent tokens only (acknowledgements: what only the
+ * enforcement point itself can know), `public` = no token.
  */
-export type Access = 'public' | 'read' | 'operate' | 'admin' | 'agent';
+export type Access = 'public' | 'read' | 'operate' | 'admin' | 'agent' | 'pep';
 
 const ALLOWED: Record<Exclude<Access, 'public'>, readonly Role[]> = {
   read: ['viewer', 'operator', 'admin'],
   operate: ['operator', 'admin'],
   admin: ['admin'],
   agent: ['viewer', 'operator', 'admin', 'agent'],
+  pep: ['agent'],
 };
 
 /** Who is calling: the token id and its role. */

@@ -6,6 +6,16 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { Kind } from '../model/types.js';
+import { MAX_TTL_SECONDS } from '../model/validate.js';
+
+/**
+ * The largest revision (and any other counter) a request may name: 2^53 - 1. Beyond it
+ * a JSON number is no longer an exact integer (`n + 1 === n`), so a loop counting up
+ * to it could never finish. Every integer in every schema has a maximum.
+ */
+export const MAX_REVISION = Number.MAX_SAFE_INTEGER;
+/** A revision in a body (server-set metadata, rollback targets, acknowledgements). */
+export const Revision = (): TSchema => Type.Integer({ minimum: 0, maximum: MAX_REVISION });
 
 const Name = Type.String({
   minLength: 1,
@@ -20,7 +30,7 @@ const Tags = Type.Object(
 
 /** Server-set metadata: accepted (and ignored) so a GET body can be PUT back. */
 const meta = {
-  revision: Type.Optional(Type.Integer()),
+  revision: Type.Optional(Revision()),
   createdAt: Type.Optional(Type.String()),
   updatedAt: Type.Optional(Type.String()),
 };
@@ -90,7 +100,7 @@ const FIELDS: Record<Kind, Record<string, TSchema>> = {
     match: Type.Optional(Selector),
     addTags: Type.Optional(Tags),
     removeTags: Type.Optional(Type.Array(Type.String())),
-    ttl: Type.Optional(Type.Integer({ minimum: 1 })),
+    ttl: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TTL_SECONDS })),
   },
   Settings: {
     defaults: Type.Object(
@@ -128,7 +138,7 @@ export const MergePatch = Type.Object(
 export const NameParams = Type.Object({ name: Type.String() });
 export const IdParams = Type.Object({ id: Type.String() });
 
-/** Query integers arrive as strings (type coercion is off so bodies stay strict). */
+/** Query integers arrive as strings (type coercion is off so bodies stay strict); 15 digits < 2^53. */
 const QueryInt = Type.String({ pattern: '^[0-9]{1,15}$' });
 
 export const ListQuery = Type.Object(

@@ -70,7 +70,10 @@ export class Distribution {
     });
     peps.onAck((host, from, to) => {
       const now = Date.now();
-      for (let rev = Math.max(from + 1, to - 64); rev <= to; rev++) {
+      // At most 65 steps, counted by `i`, not by `rev`: `rev++` stalls above 2^53, so a
+      // loop bounded by a revision alone could spin forever on a huge one.
+      const first = Math.max(from + 1, to - 64);
+      for (let i = 0, rev = first; i <= 64 && rev <= to; i++, rev = first + i) {
         const step = this.feed.stepOf(rev);
         if (!step || Number.isNaN(step.at)) continue;
         if (step.hosts !== 'all' && !step.hosts.has(host)) continue;

@@ -61,7 +61,7 @@ export interface HostStreamOptions {
   heartbeatMs?: number;
   /** Backpressure this long closes the stream (default 60000 ms). */
   stallMs?: number;
-  /** Told of the revision of every message written. */
+  /** Told of the revision of every message written, and of the position a resume starts at. */
   onSent?: (revision: number) => void;
   /** Called once when the stream ends. */
   onClose?: () => void;
@@ -111,6 +111,7 @@ export function serveHostStream(opts: HostStreamOptions): void {
       const p = feed.futurePosition(waitingSince);
       if (p === undefined) return;
       seq = p;
+      opts.onSent?.(waitingSince);
       waitingSince = undefined;
     }
     const r = feed.render(host, seq);
@@ -156,7 +157,10 @@ export function serveHostStream(opts: HostStreamOptions): void {
     if (p === 'snapshot') sendSnapshot();
     else if (p === 'future') waitingSince = opts.since;
     else {
+      // Resumed: both sides stand at `since` (the PEP applied it, this manager holds
+      // what follows), as if it had been sent here; the PEP's first ack may name it.
       seq = p;
+      opts.onSent?.(opts.since);
       flush();
     }
   }

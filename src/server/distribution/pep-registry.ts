@@ -4,12 +4,32 @@
  * revision sent and the last revision it acknowledged as applied — and who waits
  * for acknowledgements (`?wait=` on writes).
  *
- * Invariants: `appliedRevision` never decreases; `lag` is measured against the
+ * Invariants: `appliedRevision` never decreases and never exceeds `sentRevision` (a
+ * PEP cannot have applied what it was not sent: an acknowledgement above it is taken
+ * up to it, one for a host never seen is ignored); `lag` is measured against the
  * manager's revision (every stream receives every revision, empty ones included, so
  * a PEP that is current has lag 0). A waiter only waits for PEPs connected to this
- * manager; one that disconnects stops being waited for.
+ * manager; one that disconnects stops being waited for. Entries are created only for
+ * hosts an agent token spoke for (or whose underlay the database holds), and at most
+ * {@link MAX_PEPS} are kept: beyond that the longest-silent disconnected one goes.
  */
+import { formatIp, parseIp } from '../../model/net.js';
 import type { PepStatus } from '../routes/peps.js';
+
+/** PEPs tracked at most (disconnected ones beyond this are forgotten, oldest contact first). */
+export const MAX_PEPS = 100_000;
+
+/**
+ * The canonical text of a reported underlay address, or undefined when it is not
+ * exactly one IPv4 or IPv6 address (it reaches other hosts' `bridge fdb` entries).
+ *
+ * @example underlayText('192.0.2.1') // '192.0.2.1'
+ * @example underlayText('10.0.0.1 self\nlink set dev eth0 down') // undefined
+ */
+export function underlayText(text: string): string | undefined {
+  const ip = parseIp(text);
+  return ip === undefined ? undefined : formatIp(ip);
+}
 
 interface Pep {
   host: string;
@@ -65,7 +85,10 @@ export class PepRegistry {
    * An underlay address learnt from elsewhere (another manager, through the database):
    * no contact is recorded.
    */
-  learnUnderlay(host: string, underlay: string): void {
+  learnUnderlay(host: string, stored: string): void {
+    // Checked again: the database may hold what an older release did not check.
+    const underlay = underlayText(stored);
+    if (underlay === undefined) return;
     const p = this.peps.get(host);
     if (p?.underlay === underlay) return;
     if (p && p.streams > 0) return; // connected here: its own report is authoritative
@@ -93,11 +116,20 @@ export class PepRegistry {
     p.sentRevision = Math.max(p.sentRevision, revision);
   }
 
-  /** The PEP applied `revision` (acknowledgements never go backwards). */
-  ack(host: string, revision: number): void {
-    const p = this.get(host);
+  /** The last revision sent to a host (0 when none, or unknown). */
+  sentOf(host: string): number {
+    return this.peps.get(host)?.sentRevision ?? 0;
+  }
+
+  /**
+   * The PEP applied `revision`: taken up to the revision it was sent (never beyond,
+   * never backwards); ignored for a host never seen. Returns the applied revision.
+   */
+  ack(host: string, revision: number): number {
+    const p = this.peps.get(host);
+    if (!p) return 0;
     const before = p.appliedRevision;
-    p.appliedRevision = Math.max(p.appliedRevision, revision);
+    p.appliedRevision = Math.max(before, Math.min(revision, p.sentRevision));
     p.lastContact = this.now();
     if (p.appliedRevision > before) {
       for (const l of this.ackListeners) l(host, before, p.appliedRevision);
@@ -106,6 +138,7 @@ export class PepRegistry {
         if (p.appliedRevision >= w.revision && w.pending.delete(host) && w.pending.size === 0)
           w.finish();
     }
+    return p.appliedRevision;
   }
 
   underlayOf(host: string): string | undefined {
@@ -191,9 +224,18 @@ export class PepRegistry {
   private get(host: string): Pep {
     let p = this.peps.get(host);
     if (!p) {
+      if (this.peps.size >= MAX_PEPS) this.forgetOldest();
       p = { host, streams: 0, sentRevision: 0, appliedRevision: 0, lastContact: this.now() };
       this.peps.set(host, p);
     }
     return p;
+  }
+
+  /** Drop the disconnected PEP silent for longest (O(n), only when the table is full). */
+  private forgetOldest(): void {
+    let oldest: Pep | undefined;
+    for (const p of this.peps.values())
+      if (p.streams === 0 && (!oldest || p.lastContact < oldest.lastContact)) oldest = p;
+    if (oldest) this.peps.delete(oldest.host);
   }
 }

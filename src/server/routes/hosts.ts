@@ -10,7 +10,8 @@
  *   with `Upgrade: websocket` the same messages as text frames, and the PEP's
  *   acknowledgements come back up the same connection
  *   (src/server/distribution/host-channel.ts);
- * - `POST /v1/hosts/{host}/ack {revision}` → the PEP applied that revision (NDJSON watchers).
+ * - `POST /v1/hosts/{host}/ack {revision}` → the PEP applied that revision (NDJSON watchers):
+ *   the host's agent token only, and never a revision the manager has not sent it (409).
  *
  * Revoking the token that opened a watch closes it (src/server/auth.ts, `hold`).
  *
@@ -20,9 +21,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { VnpError } from '../../model/errors.js';
+import { VnpError, fieldError } from '../../model/errors.js';
+import { MAX_REVISION } from '../schemas.js';
 import type { Manager } from '../manager.js';
-import type { PepRegistry } from '../distribution/pep-registry.js';
+import { underlayText, type PepRegistry } from '../distribution/pep-registry.js';
 import { distributionFor, installDistributionHooks } from '../distribution/distribution.js';
 import { holdWhileAuthorized } from '../auth.js';
 import { endWithGrace, startNdjson } from '../ndjson-response.js';
@@ -63,9 +65,17 @@ function hostParam(request: FastifyRequest): string {
   return host;
 }
 
+/**
+ * The underlay address an agent reports: exactly one IP address (canonical text), as it
+ * becomes other hosts' VXLAN FDB destinations; anything else is refused (400).
+ */
 function underlayParam(request: FastifyRequest): string | undefined {
   const u = (request.query as { underlay?: string }).underlay;
-  return u === undefined || u === '' ? undefined : u;
+  if (u === undefined || u === '') return undefined;
+  const ip = underlayText(u);
+  if (ip === undefined)
+    throw fieldError('underlay', 'one IPv4 or IPv6 address, e.g. 192.0.2.1 or 2001:db8::1', u);
+  return ip;
 }
 
 const HostParams = {
@@ -82,7 +92,7 @@ const WatchQuery = {
   type: 'object',
   properties: {
     underlay: { type: 'string', maxLength: 45 },
-    // Query strings are not coerced (app.ts): a decimal revision.
+    // Query strings are not coerced (app.ts): a decimal revision (below 2^53).
     since: { type: 'string', pattern: '^[0-9]{1,15}$' },
   },
   additionalProperties: false,
@@ -120,23 +130,29 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
     },
     async (request) => {
       const host = hostParam(request);
-      if (request.principal?.role === 'agent') peps.touch(host, underlayParam(request));
+      const underlay = underlayParam(request);
       // Canonical, with each remote record's underlay address filled in.
-      return dist.feed.snapshot(host);
+      const state = dist.feed.snapshot(host);
+      if (request.principal?.role === 'agent') {
+        peps.touch(host, underlay);
+        peps.sent(host, state.revision);
+      }
+      return state;
     },
   );
 
   app.post(
     '/v1/hosts/:host/ack',
     {
-      config: { access: 'agent' },
+      // Only the enforcement point itself knows what it applied: no person may say so.
+      config: { access: 'pep' },
       schema: {
         tags: ['hosts'],
-        summary: 'A PEP applied a revision',
+        summary: 'A PEP applied a revision (its own agent token only)',
         params: HostParams,
         body: {
           type: 'object',
-          properties: { revision: { type: 'integer', minimum: 0 } },
+          properties: { revision: { type: 'integer', minimum: 0, maximum: MAX_REVISION } },
           required: ['revision'],
           additionalProperties: false,
         },
@@ -144,7 +160,16 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
     },
     async (request) => {
       const host = hostParam(request);
-      peps.ack(host, (request.body as { revision: number }).revision);
+      const { revision } = request.body as { revision: number };
+      const sent = peps.sentOf(host);
+      if (revision > sent) {
+        throw new VnpError(
+          'VNP_ERR_CONFLICT',
+          `revision: ${revision} was never sent to host "${host}" by this manager (last sent: ${sent})`,
+          { field: 'revision', revision, sent },
+        );
+      }
+      peps.ack(host, revision);
       return { ok: true };
     },
   );
@@ -163,12 +188,13 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
     },
     async (request, reply) => {
       const host = hostParam(request);
+      const underlay = underlayParam(request);
       const isAgent = request.principal?.role === 'agent';
       const sinceText = (request.query as { since?: string }).since;
       const since = sinceText === undefined ? undefined : Number(sinceText);
       reply.hijack();
       const serve = (sink: HostSink, end: () => void) => {
-        const disconnect = isAgent ? peps.connect(host, underlayParam(request)) : () => undefined;
+        const disconnect = isAgent ? peps.connect(host, underlay) : () => undefined;
         serveHostStream({
           feed: dist.feed,
           host,
@@ -187,8 +213,11 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
       if (wantsChannel(request)) {
         acceptChannel(request, reply.raw, (channel) => {
           channels.add(channel.sink);
-          // Same rights as POST …/ack: the connection was authenticated for this host.
-          channel.onAck((revision) => peps.ack(host, revision));
+          // Same rights as POST …/ack: the connection was authenticated for this host, by
+          // its agent; a person's channel may watch but not acknowledge (its ack frames
+          // are ignored). A resuming agent may ack what it applied before this manager
+          // sent anything: taken up to what was sent (PepRegistry.ack).
+          if (isAgent) channel.onAck((revision) => void peps.ack(host, revision));
           // Revoking the token closes the channel (the reconnect then gets 401).
           const release = holdWhileAuthorized(request, (reason) =>
             channel.close(CLOSE_TOKEN_REVOKED, reason),

@@ -21,7 +21,7 @@ import {
 import type { ChangeRecord } from '../../store/types.js';
 import { actorOf } from '../auth.js';
 import type { Manager } from '../manager.js';
-import { queryInt } from '../schemas.js';
+import { Revision, queryInt } from '../schemas.js';
 import { impactOfChanges } from './impact.js';
 import type { ManagerPluginOptions } from './resources.js';
 
@@ -151,7 +151,7 @@ export const revisionRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
         summary:
           'Restore the policy state (policies, partitions, reactions, settings) of a revision as a new revision',
         body: Type.Object(
-          { revision: Type.Integer({ minimum: 0 }), dryRun: Type.Optional(Type.Boolean()) },
+          { revision: Revision(), dryRun: Type.Optional(Type.Boolean()) },
           { additionalProperties: false },
         ),
       },
