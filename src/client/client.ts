@@ -1,6 +1,6 @@
 /**
- * The typed HTTP client of the manager's REST API (design.md §5). fetch-based, no
- * state beyond the base URL and token; every method maps to one route (lists
+ * The typed HTTP client of the manager's REST API (design.md §5). Over node:http
+ * by default (http-fetch.ts; any fetch fits the same shape), no state beyond the base URL and token; every method maps to one route (lists
  * follow `next` cursors). Failures throw VnpError: the server's own error rebuilt,
  * or VNP_ERR_UNAVAILABLE "cannot reach the manager at URL: …".
  */
@@ -32,6 +32,7 @@ import type {
   WatchEvent,
 } from './api-types.js';
 import { connectionError, errorFromResponse } from './errors.js';
+import { httpFetch, type FetchInit, type FetchLike, type FetchResponse } from './http-fetch.js';
 
 export interface VnpClientOptions {
   /** Base URL of the manager, e.g. `http://127.0.0.1:7400` (a bare `host:port` gets `http://`). */
@@ -40,8 +41,8 @@ export interface VnpClientOptions {
   token?: string;
   /** Per-request timeout in milliseconds (default 120 s; watch streams have none). */
   timeoutMs?: number;
-  /** Injected fetch, for tests. */
-  fetch?: typeof fetch;
+  /** The transport (default: httpFetch over node:http; the global fetch fits too). */
+  fetch?: FetchLike;
 }
 
 export interface ListOptions {
@@ -95,13 +96,13 @@ export class VnpClient {
   readonly server: string;
   private readonly token: string | undefined;
   private readonly timeoutMs: number;
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetchImpl: FetchLike;
 
   constructor(opts: VnpClientOptions) {
     this.server = normaliseServer(opts.server);
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 120_000;
-    this.fetchImpl = opts.fetch ?? fetch;
+    this.fetchImpl = opts.fetch ?? httpFetch;
   }
 
   // ---- resources -------------------------------------------------------
@@ -354,7 +355,7 @@ export class VnpClient {
     if (res.body === null) return;
     const decoder = new TextDecoder();
     let buffered = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of res.body) {
       buffered += decoder.decode(chunk, { stream: true });
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {
@@ -386,14 +387,14 @@ export class VnpClient {
     path: string,
     opts: RequestOptions,
     signal?: AbortSignal,
-  ): Promise<Response> {
+  ): Promise<FetchResponse> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(opts.query ?? {}))
       if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token !== undefined && this.token !== '')
       headers.authorization = `Bearer ${this.token}`;
-    const init: RequestInit & { duplex?: 'half' } = { method, headers };
+    const init: FetchInit = { method, headers };
     if (opts.upload !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(opts.upload.bytes.byteLength);
@@ -423,7 +424,7 @@ export class VnpClient {
 function progressStream(
   bytes: Uint8Array,
   onProgress: (sent: number, total: number) => void,
-): ReadableStream {
+): ReadableStream<Uint8Array> {
   let offset = 0;
   return new ReadableStream<Uint8Array>({
     pull(controller) {
@@ -439,7 +440,7 @@ function progressStream(
   });
 }
 
-function responseError(res: Response, body: unknown): Error {
+function responseError(res: FetchResponse, body: unknown): Error {
   return errorFromResponse(
     res.status,
     body,
@@ -448,7 +449,7 @@ function responseError(res: Response, body: unknown): Error {
   );
 }
 
-async function readBody(res: Response): Promise<unknown> {
+async function readBody(res: FetchResponse): Promise<unknown> {
   const text = await res.text();
   if (text === '') return undefined;
   try {
