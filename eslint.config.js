@@ -150,4 +150,27 @@ export default tseslint.config(
     ignores: ['**/*.test.ts'],
     rules: forbid(layer('server'), layer('store'), layer('cli')),
   },
+  {
+    // Every `vnp` run defines the whole command tree, so command modules import
+    // only what the definitions need; the rest is `await import()`ed inside the
+    // action (docs/adr/0010-compiled-cli.md; test/cli/lazy-imports.test.ts).
+    files: ['src/cli/commands/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex:
+                '^(?!commander$|node:|\\./[a-z-]+\\.js$|\\.\\./(arguments|context|kinds|output)\\.js$|\\.\\./\\.\\./model/(errors|types|ports)\\.js$|\\.\\./\\.\\./client/api-types\\.js$)',
+              allowTypeImports: true,
+              message:
+                'command modules load their implementation lazily: `await import()` it inside the action (docs/adr/0010-compiled-cli.md)',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -1,11 +1,11 @@
 /**
  * What every command receives: the injected process surface (env, streams, cwd)
  * and a lazily built client. Commands never touch `process` directly, so the whole
- * CLI runs in-process in tests.
+ * CLI runs in-process in tests. The client modules are imported on first use:
+ * `vnp --help` and argument errors never load them (see docs/adr/0010-compiled-cli.md).
  */
 import type { Command } from 'commander';
-import { VnpClient } from '../client/client.js';
-import { resolveCredentials } from '../client/credentials.js';
+import type { VnpClient } from '../client/client.js';
 
 export interface OutStream {
   write(chunk: string): unknown;
@@ -28,8 +28,8 @@ export type GlobalOptions = { server?: string; token?: string };
 /** Per-invocation context. */
 export interface CliContext {
   io: CliIo;
-  /** A client for the resolved server and token. */
-  client(cmd: Command): VnpClient;
+  /** A client for the resolved server and token (its modules load on first use). */
+  client(cmd: Command): Promise<VnpClient>;
   out(text: string): void;
   err(text: string): void;
 }
@@ -43,7 +43,11 @@ export interface CliContext {
 export function createContext(io: CliIo): CliContext {
   return {
     io,
-    client(cmd: Command): VnpClient {
+    async client(cmd: Command): Promise<VnpClient> {
+      const [{ VnpClient }, { resolveCredentials }] = await Promise.all([
+        import('../client/client.js'),
+        import('../client/credentials.js'),
+      ]);
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const creds = resolveCredentials({
         server: g.server,

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, resolve } from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { yaml } from './yaml.js';
 import { VnpError } from '../model/errors.js';
 import { KINDS } from '../model/types.js';
 import { jsonSyntaxError, lineColumn } from './json-position.js';
@@ -134,6 +134,7 @@ export function parseDocuments(
 }
 
 function parseYaml(text: string, file: string): { value: unknown; line: number }[] {
+  const { LineCounter, parseAllDocuments } = yaml();
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const list = Array.isArray(docs) ? docs : [];

@@ -2,7 +2,7 @@
  * Rendering for people (aligned tables, short values) and for scripts (`-o json`,
  * `-o yaml`). Pure: returns strings, never writes.
  */
-import { stringify as yamlStringify } from 'yaml';
+import { yaml } from './yaml.js';
 import { VnpError } from '../model/errors.js';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
@@ -65,9 +65,9 @@ export function toJson(value: unknown): string {
 /** YAML for scripts; an array of documents becomes a multi-document stream (re-appliable). */
 export function toYaml(value: unknown, opts: { multiDocument?: boolean } = {}): string {
   if (opts.multiDocument && Array.isArray(value)) {
-    return value.map((doc) => yamlStringify(doc, { lineWidth: 0 })).join('---\n');
+    return value.map((doc) => yaml().stringify(doc, { lineWidth: 0 })).join('---\n');
   }
-  return yamlStringify(value, { lineWidth: 0 });
+  return yaml().stringify(value, { lineWidth: 0 });
 }
 
 /**

@@ -1,6 +1,11 @@
 /**
  * The `vnp` program: every verb of design.md §5 on one commander tree, and the
  * one place errors become a one-line message and an exit code.
+ *
+ * Defining the tree must stay cheap (`vnp --help` and every command pay for it):
+ * command modules import only what their definitions need and load their
+ * implementation inside the action (`await import(...)`); eslint.config.js and
+ * test/cli/lazy-imports.test.ts hold the line.
  */
 import { Command, CommanderError } from 'commander';
 import { VnpError } from '../model/errors.js';
@@ -19,8 +24,9 @@ import { registerToken } from './commands/token.js';
 import { registerWatch } from './commands/watch.js';
 import { registerWhoCanReach } from './commands/who-can-reach.js';
 import { createContext, type CliIo } from './context.js';
+import { VERSION } from './version.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 /**
  * Build a fresh program (commander keeps parse state: one program per run).

@@ -3,10 +3,7 @@ import type { Command } from 'commander';
 import type { Document, TestDocument } from '../../model/types.js';
 import { collect, outputArg } from '../arguments.js';
 import type { CliContext } from '../context.js';
-import { formatApplyResult } from '../diff-format.js';
-import { loadDocuments } from '../load-documents.js';
 import { toJson, toYaml, type OutputFormat } from '../output.js';
-import { ProgressBar } from '../progress.js';
 import { formatImpact, type ImpactAnswer } from './rollback.js';
 
 /** Batches above this many documents show a progress bar (on a TTY). */
@@ -69,6 +66,11 @@ async function runApply(
   paths: string[],
   opts: ApplyFlags,
 ): Promise<void> {
+  const [{ loadDocuments }, { ProgressBar }, { formatApplyResult }] = await Promise.all([
+    import('../load-documents.js'),
+    import('../progress.js'),
+    import('../diff-format.js'),
+  ]);
   const bar = new ProgressBar(ctx.io.stderr, 'parsing');
   let showBar = false;
   const loaded = loadDocuments(paths, {
@@ -87,7 +89,8 @@ async function runApply(
   showBar = loaded.length > PROGRESS_THRESHOLD;
   const documents = loaded.map((l) => l.doc as unknown as Document | TestDocument);
   if (showBar) bar.phase(`uploading ${documents.length} documents`);
-  const result = await ctx.client(cmd).apply(
+  const client = await ctx.client(cmd);
+  const result = await client.apply(
     { documents, dryRun: opts.dryRun === true },
     showBar
       ? {

@@ -41,7 +41,8 @@ Examples:
   vnp audit -o json | jq '.[0].revision'`,
     )
     .action(async (opts: AuditFlags, cmd: Command) => {
-      const entries = await ctx.client(cmd).audit({
+      const client = await ctx.client(cmd);
+      const entries = await client.audit({
         limit: opts.limit,
         ...(opts.kind !== undefined ? { kind: parseKind(opts.kind) } : {}),
         ...(opts.name !== undefined ? { name: opts.name } : {}),

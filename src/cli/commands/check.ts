@@ -4,7 +4,6 @@ import { VnpError } from '../../model/errors.js';
 import type { Protocol } from '../../model/types.js';
 import type { CheckRequest } from '../../client/api-types.js';
 import { intArg, outputArg, protocolArg } from '../arguments.js';
-import { formatCheck } from '../check-format.js';
 import type { CliContext } from '../context.js';
 import { toJson, toYaml, type OutputFormat } from '../output.js';
 
@@ -65,10 +64,11 @@ Examples:
       const req: CheckRequest = { src, dst };
       if (protocol !== undefined) req.protocol = protocol;
       if (opts.port !== undefined && protocol !== 'icmp') req.port = opts.port;
-      const result = await ctx.client(cmd).check(req);
+      const client = await ctx.client(cmd);
+      const result = await client.check(req);
       if (opts.output === 'json') ctx.out(toJson(result));
       else if (opts.output === 'yaml') ctx.out(toYaml(result));
-      else ctx.out(formatCheck(result, req));
+      else ctx.out((await import('../check-format.js')).formatCheck(result, req));
       if (opts.exitCode && result.verdict !== 'allow') setExitCode(DENIED_EXIT_CODE);
     });
 }

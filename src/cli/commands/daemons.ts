@@ -6,9 +6,7 @@ import type { Command } from 'commander';
 import { VnpError } from '../../model/errors.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { normaliseServer } from '../../client/client.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { guessUnderlayIp } from '../underlay.js';
 
 /**
  * Import a module of this build by path, or explain in one line that it is missing.
@@ -149,6 +147,7 @@ export async function resolveAgentOptions(
   g: GlobalOptions,
   ctx: CliContext,
 ): Promise<ResolvedAgentOptions> {
+  const { normaliseServer } = await import('../../client/client.js');
   const serverList = g.server ?? ctx.io.env.VNP_SERVER;
   const servers = serverList === undefined ? [] : splitServers(serverList).map(normaliseServer);
   if (servers.length === 0) {
@@ -157,7 +156,8 @@ export async function resolveAgentOptions(
     });
   }
   const token = readAgentToken(opts.tokenFile, g.token ?? ctx.io.env.VNP_TOKEN, ctx.io.cwd);
-  const underlayIp = opts.underlayIp ?? (await guessUnderlayIp(servers[0]!));
+  const underlayIp =
+    opts.underlayIp ?? (await (await import('../underlay.js')).guessUnderlayIp(servers[0]!));
   if (underlayIp === undefined) {
     throw new VnpError(
       'VNP_ERR_VALIDATION',

@@ -35,9 +35,12 @@ Examples:
         opts: { target: string; severity?: number; output: OutputFormat },
         cmd: Command,
       ) => {
-        const result = await ctx
-          .client(cmd)
-          .event(type, opts.target, opts.severity !== undefined ? { severity: opts.severity } : {});
+        const client = await ctx.client(cmd);
+        const result = await client.event(
+          type,
+          opts.target,
+          opts.severity !== undefined ? { severity: opts.severity } : {},
+        );
         if (opts.output === 'json') ctx.out(toJson(result ?? {}));
         else if (opts.output === 'yaml') ctx.out(toYaml(result ?? {}));
         else ctx.out(eventSummary(type, opts.target, result));

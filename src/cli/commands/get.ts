@@ -5,7 +5,6 @@ import { VnpError } from '../../model/errors.js';
 import type { CliContext } from '../context.js';
 import { kindHelp, parseKind } from '../kinds.js';
 import { toJson, toYaml, type OutputFormat } from '../output.js';
-import { resourceTable } from '../resource-table.js';
 
 /**
  * Register `get` and `delete`.
@@ -42,7 +41,8 @@ Examples:
         cmd: Command,
       ) => {
         const kind = parseKind(kindArg);
-        const client = ctx.client(cmd);
+        const client = await ctx.client(cmd);
+        const { resourceTable } = await import('../resource-table.js');
         // Settings is a singleton: `vnp get settings` shows the one object.
         if (name !== undefined || kind === 'Settings') {
           const item = await client.get(kind, name ?? 'default');
@@ -91,7 +91,8 @@ Examples:
           },
         );
       }
-      await ctx.client(cmd).delete(kind, name);
+      const client = await ctx.client(cmd);
+      await client.delete(kind, name);
       ctx.out(`${kind}/${name} deleted\n`);
     });
 }

@@ -27,9 +27,10 @@ export function registerHistory(program: Command, ctx: CliContext): void {
     .option('-o, --output <format>', 'json | yaml | table', outputArg, 'table' as OutputFormat)
     .addHelpText('after', '\nExamples:\n  vnp history\n  vnp history -n 5 -o json')
     .action(async (opts: { limit: number; output: OutputFormat }, cmd: Command) => {
-      const r = await ctx
-        .client(cmd)
-        .request<{ items: HistoryItem[] }>('GET', '/v1/history', { query: { limit: opts.limit } });
+      const client = await ctx.client(cmd);
+      const r = await client.request<{ items: HistoryItem[] }>('GET', '/v1/history', {
+        query: { limit: opts.limit },
+      });
       if (opts.output === 'json') return ctx.out(toJson(r.items));
       if (opts.output === 'yaml') return ctx.out(toYaml(r.items));
       ctx.out(
@@ -54,11 +55,14 @@ export function registerHistory(program: Command, ctx: CliContext): void {
     .option('-o, --output <format>', 'json | yaml | table', outputArg, 'table' as OutputFormat)
     .addHelpText('after', '\nExamples:\n  vnp diff 12 15\n  vnp diff 12 15 -o yaml')
     .action(async (from: number, to: number, opts: { output: OutputFormat }, cmd: Command) => {
-      const r = await ctx
-        .client(cmd)
-        .request<{ changes: { op: string; kind: string; name: string }[] }>('GET', '/v1/diff', {
+      const client = await ctx.client(cmd);
+      const r = await client.request<{ changes: { op: string; kind: string; name: string }[] }>(
+        'GET',
+        '/v1/diff',
+        {
           query: { from, to },
-        });
+        },
+      );
       if (opts.output === 'json') return ctx.out(toJson(r.changes));
       if (opts.output === 'yaml') return ctx.out(toYaml(r.changes));
       ctx.out(formatChanges(r.changes));

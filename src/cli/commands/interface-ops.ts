@@ -1,7 +1,6 @@
 /** `vnp tag`, `vnp untag`, `vnp attach`, `vnp detach`: one change to one interface record. */
 import type { Command } from 'commander';
 import { VnpError } from '../../model/errors.js';
-import { parseTagAssignment } from '../../model/tags.js';
 import type { Tags } from '../../model/types.js';
 import type { ApiResource } from '../../client/api-types.js';
 import { outputArg } from '../arguments.js';
@@ -26,9 +25,10 @@ const revisionText = (rec: ApiResource): string =>
  * `pci=true` a boolean, `owner={"team":"pay"}` JSON, `'2'` in quotes a string).
  *
  * @example
- *   parseTagArgs(['env=prod', 'tier=2']) // { env: 'prod', tier: 2 }
+ *   await parseTagArgs(['env=prod', 'tier=2']) // { env: 'prod', tier: 2 }
  */
-export function parseTagArgs(args: readonly string[]): Tags {
+export async function parseTagArgs(args: readonly string[]): Promise<Tags> {
+  const { parseTagAssignment } = await import('../../model/tags.js');
   const tags: Tags = {};
   for (const arg of args) {
     const { key, value } = parseTagAssignment(arg);
@@ -80,10 +80,9 @@ Examples:
         opts: OutFlags & { wait?: boolean; timeout: string },
         cmd: Command,
       ) => {
-        const set = parseTagArgs(assignments);
-        const rec = await ctx
-          .client(cmd)
-          .patchTags(iface, { set }, opts.wait ? { wait: opts.timeout } : {});
+        const set = await parseTagArgs(assignments);
+        const client = await ctx.client(cmd);
+        const rec = await client.patchTags(iface, { set }, opts.wait ? { wait: opts.timeout } : {});
         const waited = (rec as { waited?: { ms: number; hosts: number } }).waited;
         const waitText = waited
           ? `; enforced by ${waited.hosts} PEP${waited.hosts === 1 ? '' : 's'} after ${waited.ms} ms`
@@ -116,7 +115,8 @@ Examples:
   vnp untag web-1 owner pci`,
     )
     .action(async (iface: string, keys: string[], opts: OutFlags, cmd: Command) => {
-      const rec = await ctx.client(cmd).patchTags(iface, { remove: keys });
+      const client = await ctx.client(cmd);
+      const rec = await client.patchTags(iface, { remove: keys });
       printRecord(ctx, opts, rec, `${iface} untagged ${keys.join(',')}${revisionText(rec)}`);
     });
 
@@ -140,7 +140,8 @@ Examples:
   vnp attach web-1 vm-web-1`,
     )
     .action(async (iface: string, instance: string, opts: OutFlags, cmd: Command) => {
-      const rec = await ctx.client(cmd).attach(iface, instance);
+      const client = await ctx.client(cmd);
+      const rec = await client.attach(iface, instance);
       printRecord(ctx, opts, rec, `${iface} attached to ${instance}${revisionText(rec)}`);
     });
 
@@ -161,7 +162,8 @@ Examples:
   vnp detach web-1`,
     )
     .action(async (iface: string, opts: OutFlags, cmd: Command) => {
-      const rec = await ctx.client(cmd).detach(iface);
+      const client = await ctx.client(cmd);
+      const rec = await client.detach(iface);
       printRecord(ctx, opts, rec, `${iface} detached${revisionText(rec)}`);
     });
 }

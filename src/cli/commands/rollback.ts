@@ -93,7 +93,7 @@ Examples:
     )
     .action(
       async (revision: number, opts: { yes?: boolean; output: OutputFormat }, cmd: Command) => {
-        const client = ctx.client(cmd);
+        const client = await ctx.client(cmd);
         const preview = await client.request<RollbackAnswer>('POST', '/v1/rollback', {
           body: { revision, dryRun: true },
         });

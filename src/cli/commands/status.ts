@@ -141,7 +141,7 @@ Examples:
   vnp --server http://10.0.0.5:7400 status -o json`,
     )
     .action(async (opts: { output: OutputFormat }, cmd: Command) => {
-      const report = await gatherStatus(ctx.client(cmd));
+      const report = await gatherStatus(await ctx.client(cmd));
       if (opts.output === 'json') ctx.out(toJson(report));
       else if (opts.output === 'yaml') ctx.out(toYaml(report));
       else ctx.out(formatStatus(report));

@@ -58,7 +58,8 @@ Examples:
         if (opts.role === 'agent' && opts.host === undefined) {
           cmd.error('error: --host is required for agent tokens', { exitCode: 1 });
         }
-        const created = await ctx.client(cmd).createToken(opts.role, opts.host);
+        const client = await ctx.client(cmd);
+        const created = await client.createToken(opts.role, opts.host);
         if (opts.output === 'json') ctx.out(toJson(created));
         else if (opts.output === 'yaml') ctx.out(toYaml(created));
         else {
@@ -80,7 +81,8 @@ Examples:
     )
     .option('-o, --output <format>', 'json | yaml | table', outputArg, 'table' as OutputFormat)
     .action(async (opts: { output: OutputFormat }, cmd: Command) => {
-      const tokens = await ctx.client(cmd).listTokens();
+      const client = await ctx.client(cmd);
+      const tokens = await client.listTokens();
       if (opts.output === 'json') ctx.out(toJson(tokens));
       else if (opts.output === 'yaml') ctx.out(toYaml(tokens));
       else
@@ -105,7 +107,8 @@ Examples:
     .argument('<id>', 'token id (from token list)')
     .addHelpText('after', '\nExamples:\n  vnp token revoke 05c465780300cca6')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
-      await ctx.client(cmd).revokeToken(id);
+      const client = await ctx.client(cmd);
+      await client.revokeToken(id);
       ctx.out(`token ${id} revoked\n`);
     });
 }

@@ -26,7 +26,7 @@ Examples:
   vnp watch --since 0 | jq -c '{revision, action}'`,
     )
     .action(async (opts: { since?: number }, cmd: Command) => {
-      const client = ctx.client(cmd);
+      const client = await ctx.client(cmd);
       for await (const change of client.watch(opts.since)) ctx.out(JSON.stringify(change) + '\n');
     });
 }

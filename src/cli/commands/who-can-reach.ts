@@ -56,11 +56,14 @@ Examples:
         opts: { proto?: Protocol; port?: number; output: OutputFormat },
         cmd: Command,
       ) => {
-        const r = await ctx
-          .client(cmd)
-          .request<{ dst: string; sources: ReachSource[] }>('GET', '/v1/who-can-reach', {
+        const client = await ctx.client(cmd);
+        const r = await client.request<{ dst: string; sources: ReachSource[] }>(
+          'GET',
+          '/v1/who-can-reach',
+          {
             query: { dst, proto: opts.proto, port: opts.port },
-          });
+          },
+        );
         if (opts.output === 'json') return ctx.out(toJson(r));
         if (opts.output === 'yaml') return ctx.out(toYaml(r));
         if (r.sources.length === 0) return ctx.out(`nothing may reach ${dst}\n`);
