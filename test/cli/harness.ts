@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
-const BIN = join(REPO, 'bin', 'vnp.js');
+/**
+ * `vnp` from the sources (through tsx), so tests never run a stale dist/; the
+ * shipped launcher (bin/vnp.js → dist/) has its own test (launcher.test.ts).
+ */
+export const VNP_SOURCE = ['--import', 'tsx', join(REPO, 'src/cli/main.ts')];
 
 /** A port the kernel just handed out and released. */
 export async function freePort(): Promise<number> {
@@ -71,7 +75,7 @@ export function vnpWith(
   env: Record<string, string>,
   input?: string,
 ): Promise<RunResult> {
-  return run(process.execPath, [BIN, ...args], {
+  return run(process.execPath, [...VNP_SOURCE, ...args], {
     env: { ...cleanEnv(), ...env },
     ...(input !== undefined ? { input } : {}),
   });
@@ -108,20 +112,16 @@ export async function startManager(timeoutMs = 90_000): Promise<Manager> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vnp-cli-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'server'],
-    {
-      cwd: REPO,
-      env: {
-        ...cleanEnv(),
-        VNP_DATA_DIR: dataDir,
-        VNP_LISTEN: `127.0.0.1:${port}`,
-        VNP_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, [...VNP_SOURCE, 'server'], {
+    cwd: REPO,
+    env: {
+      ...cleanEnv(),
+      VNP_DATA_DIR: dataDir,
+      VNP_LISTEN: `127.0.0.1:${port}`,
+      VNP_LOG_LEVEL: 'warn',
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
