@@ -143,5 +143,8 @@ export type JsonObject = Record<string, unknown>;
 /** `POST /v1/impact` response: the flows a batch would flip. */
 export interface ImpactResult extends JsonObject {
   rows: JsonObject[];
+  /** Rows after this page. */
   truncated: number;
+  /** Rows in all pages. */
+  total: number;
 }

@@ -243,7 +243,10 @@ export class VnpClient {
   async impact(req: {
     documents: Document[];
     deletes?: { kind: Kind; name: string }[];
+    /** Rows per page, 1..5000. */
     limit?: number;
+    /** Rows to skip (the next page starts at the previous offset + limit). */
+    offset?: number;
   }): Promise<ImpactResult> {
     return this.request<ImpactResult>('POST', '/v1/impact', { body: req });
   }

@@ -4,8 +4,10 @@
  *
  * Records are grouped into classes that behave identically in BOTH engines:
  * same identity-relevant tags before and after, the same set of CIDR peers
- * (of either engine's rules) holding their primary address, and — for a record
- * that appeared, disappeared or changed address — a class of its own. Flows
+ * (of either engine's rules) holding their primary address before and after, and
+ * the same status (added, removed, moved or kept): records a change adds with the
+ * same tags form one class, so the work follows the distinct behaviours, not the
+ * number of records. Flows
  * between two classes that are both *untouched* cannot change: their tags,
  * resolved rules, partitions and CIDR matches are equal in both engines, and so
  * are partition defaults unless a partition's `intra` or the settings changed
@@ -66,8 +68,10 @@ export interface ImpactRow {
 
 export interface ImpactPreview {
   rows: ImpactRow[];
-  /** Rows left out past the limit. */
+  /** Rows after this page (left out past `offset + limit`). */
   truncated: number;
+  /** Rows in all (every page). */
+  total: number;
   /** Class pairs compared (a measure of the work done). */
   pairs: number;
 }
@@ -75,6 +79,8 @@ export interface ImpactPreview {
 export interface ImpactOptions {
   /** Most rows returned (default 1000). */
   limit?: number;
+  /** Rows skipped first, for the next page (default 0). */
+  offset?: number;
   /** Record names listed per endpoint (default 5). */
   examples?: number;
 }
@@ -182,15 +188,14 @@ function recordClasses(before: Engine, after: Engine, peers: CidrPeer[]): Klass[
     const sa = side(after, a);
     const tb = sb && before.identity(sb.identity)!;
     const ta = sa && after.identity(sa.identity)!;
-    const moved = !!sb && !!sa && formatIp(sb.ip) !== formatIp(sa.ip);
+    const moved = !!sb && !!sa && (sb.ip.family !== sa.ip.family || sb.ip.value !== sa.ip.value);
     const status: Klass['status'] = !sb ? 'added' : !sa ? 'removed' : moved ? 'changed' : 'same';
-    const sig = signature(peers, (sa ?? sb)!.ip);
-    const key = [
-      tb ? canonicalTagsJson(tb.tags) : '-',
-      ta ? canonicalTagsJson(ta.tags) : '-',
-      sig,
-      status === 'same' ? '' : `${status}:${name}`,
-    ].join('|');
+    // Records with equal identities (in each engine an identity number stands for its
+    // tags) and CIDR signatures on each side behave alike in both engines (an address
+    // matters only through the CIDR peers holding it), so added, removed and moved
+    // records group too: the work grows with the distinct behaviours a change
+    // creates, not with its records.
+    const key = `${sb?.identity ?? '-'}|${sa?.identity ?? '-'}|${sb ? signature(peers, sb.ip) : '-'}|${sa ? signature(peers, sa.ip) : '-'}|${status}`;
     let k = classes.get(key);
     if (!k) {
       k = { key, names: [], world: false, asSrc: false, asDst: false, status };
@@ -449,6 +454,18 @@ function endpoint(k: Klass, examples: number): ImpactEndpoint {
   };
 }
 
+/** Class pairs compared between two yields of `impactSteps`. */
+const PAIRS_PER_STEP = 256;
+
+type Flip = ReturnType<typeof flips>[number];
+
+/** A class pair whose verdicts flip, with its flips. */
+interface Hit {
+  s: Klass;
+  d: Klass;
+  f: Flip[];
+}
+
 /**
  * Flows whose verdict differs between two engines.
  *
@@ -462,30 +479,48 @@ export function previewImpact(
   after: Engine,
   opts: ImpactOptions = {},
 ): ImpactPreview {
-  const limit = opts.limit ?? 1000;
-  const examples = opts.examples ?? 5;
+  const steps = impactSteps(before, after, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * `previewImpact` in steps: the generator yields every few hundred class pairs so a
+ * caller can give the event loop a turn (the engine keeps no clock: the server
+ * decides when). Neither engine may change until it returns.
+ *
+ * Work: O(records) to group records into classes, then O(touched classes × classes)
+ * pair comparisons memoised by pair key; the rows built are only the page asked for
+ * (`offset`, `limit`), however many flows flip.
+ *
+ * @example
+ *   const steps = impactSteps(before, after, { limit: 100 });
+ *   let r = steps.next(); while (!r.done) { await turn(); r = steps.next(); }
+ */
+export function* impactSteps(
+  before: Engine,
+  after: Engine,
+  opts: ImpactOptions = {},
+): Generator<void, ImpactPreview> {
   const peers = cidrPeers([before, after]);
   const records = recordClasses(before, after, peers);
   const world = peers.length > 0 ? worldClasses(before, after, peers) : [];
   const all = [...records, ...world];
-  const rows: ImpactRow[] = [];
+  yield;
   let pairs = 0;
-  const keyer = new PairKeyer();
   let total = 0;
-  const hits = new Map<number, { s: Klass; d: Klass; f: ReturnType<typeof flips> }[]>();
-  const memo = new Map<number, Map<number, ReturnType<typeof flips>>>();
-  const endpoints = new Map<Klass, ImpactEndpoint>();
-  const endpointOf = (k: Klass) => {
-    let e = endpoints.get(k);
-    if (!e) endpoints.set(k, (e = endpoint(k, examples)));
-    return e;
-  };
+  let steps = 0;
+  const keyer = new PairKeyer();
+  const hits = new Map<number, Hit[]>();
+  const memo = new Map<number, Map<number, Flip[]>>();
   const compare = (s: Klass, d: Klass) => {
     if (s.world && d.world) return;
     // A record talking to itself is always allowed: a one-record class has no pair with itself.
     if (s === d && s.names.length === 1) return;
     pairs++;
-    let f: ReturnType<typeof flips> | undefined;
+    let f: Flip[] | undefined;
     if (s.world || d.world) {
       f = flips(table(s.before, d.before), table(s.after, d.after));
     } else {
@@ -504,19 +539,62 @@ export function previewImpact(
     if (!bucket) hits.set(w, (bucket = []));
     bucket.push({ s, d, f });
   };
-  for (const s of all)
-    for (const d of all) {
-      if ((s.asSrc && !s.world) || (d.asDst && !d.world)) compare(s, d);
+  // Only pairs with a touched end can flip: touched sources × every class, then the
+  // other sources × touched destinations (each pair once).
+  const isSrc = (k: Klass) => k.asSrc && !k.world;
+  const dsts = all.filter((k) => k.asDst && !k.world);
+  for (const s of all) {
+    for (const d of isSrc(s) ? all : dsts) {
+      compare(s, d);
+      if (++steps % PAIRS_PER_STEP === 0) yield;
     }
-  // Only the heaviest `limit` rows become objects: walk the weight buckets down.
+  }
+  const rows = pageRows(hits, opts.offset ?? 0, opts.limit ?? 1000, opts.examples ?? 5);
+  return { rows, truncated: Math.max(0, total - (opts.offset ?? 0) - rows.length), total, pairs };
+}
+
+const byProtoThenPort = (x: Flip, y: Flip) =>
+  (x.proto < y.proto ? -1 : x.proto > y.proto ? 1 : 0) || x.lo - y.lo;
+
+/**
+ * Rows `offset … offset + limit` in report order: heaviest class pairs (records × records)
+ * first, then by source and destination identity, protocol and port. Only those rows
+ * become objects.
+ */
+function pageRows(
+  hits: Map<number, Hit[]>,
+  offset: number,
+  limit: number,
+  examples: number,
+): ImpactRow[] {
+  const rows: ImpactRow[] = [];
+  const endpoints = new Map<Klass, ImpactEndpoint>();
+  const endpointOf = (k: Klass) => {
+    let e = endpoints.get(k);
+    if (!e) endpoints.set(k, (e = endpoint(k, examples)));
+    return e;
+  };
+  const ident = (k: Klass) => (k.after ?? k.before)!.identity;
+  let skip = offset;
   for (const w of [...hits.keys()].sort((a, b) => b - a)) {
     const bucket = hits.get(w)!;
-    const part: ImpactRow[] = [];
+    bucket.sort(
+      (x, y) =>
+        ident(x.s) - ident(y.s) ||
+        ident(x.d) - ident(y.d) ||
+        (x.s.key < y.s.key ? -1 : x.s.key > y.s.key ? 1 : 0) ||
+        (x.d.key < y.d.key ? -1 : x.d.key > y.d.key ? 1 : 0),
+    );
     for (const { s, d, f } of bucket) {
+      if (skip >= f.length) {
+        skip -= f.length;
+        continue;
+      }
       const src = endpointOf(s);
       const dst = endpointOf(d);
-      for (const x of f)
-        part.push({
+      for (const x of [...f].sort(byProtoThenPort).slice(skip)) {
+        if (rows.length >= limit) return rows;
+        rows.push({
           src,
           dst,
           proto: x.proto,
@@ -524,19 +602,12 @@ export function previewImpact(
           before: x.before,
           after: x.after,
         });
+      }
+      skip = 0;
     }
-    part.sort(
-      (x, y) =>
-        x.src.identity - y.src.identity ||
-        x.dst.identity - y.dst.identity ||
-        (x.proto < y.proto ? -1 : x.proto > y.proto ? 1 : 0) ||
-        x.ports[0] - y.ports[0],
-    );
-    rows.push(...part.slice(0, limit - rows.length));
     if (rows.length >= limit) break;
   }
-  const truncated = total - rows.length;
-  return { rows, truncated, pairs };
+  return rows;
 }
 
 /** Who may reach a destination: one entry per behaviour class with its allowed ports. */

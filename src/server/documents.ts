@@ -4,7 +4,7 @@
  * (`revision`, `createdAt`, `updatedAt`) in a body is ignored, so what a GET
  * returns can be PUT back.
  */
-import { VnpError } from '../model/errors.js';
+import { VnpError, fieldError } from '../model/errors.js';
 import { stripMeta } from '../model/strip-meta.js';
 import type { Document, Kind, TestDocument } from '../model/types.js';
 import { validateDocument, validateResource, validateTestDocument } from '../model/validate.js';
@@ -44,6 +44,9 @@ export function documentFromApply(
   index: number,
 ): { doc?: Document; test?: TestDocument } {
   const field = `documents[${index}]`;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw fieldError(field, 'a document object', raw);
+  }
   const obj = raw as Record<string, unknown>;
   if (obj.kind === 'Test') return { test: validateTestDocument(obj, field) };
   return { doc: validateDocument(obj, field) };

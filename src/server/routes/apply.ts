@@ -11,7 +11,7 @@ import type { Document, TestDocument } from '../../model/types.js';
 import { actorOf } from '../auth.js';
 import { documentFromApply } from '../documents.js';
 import { ApplyBody } from '../schemas.js';
-import { impactOfChanges } from './impact.js';
+import { impactRunner, snapshotForImpact, type ImpactSnapshot } from '../impact-preview.js';
 import type { ManagerPluginOptions } from './resources.js';
 
 /** The outcome of one Test document. */
@@ -107,6 +107,7 @@ export const applyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app,
       const dryRun = body.dryRun === true;
       const { docs, tests } = parseBatch(body.documents);
       const puts: Change[] = docs.map((doc) => ({ op: 'put', doc }));
+      let snapshot: ImpactSnapshot | undefined;
       const { record, result } = await manager.write(
         { actor: actorOf(request.principal), action: `apply ${docs.length} document(s)` },
         (engine) => {
@@ -118,8 +119,9 @@ export const applyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app,
             .filter((d) => !unchanged.has(`${d.kind}/${d.name}`))
             .map((doc): Change => ({ op: 'put', doc }));
           let outcomes: TestOutcome[] = [];
+          let fork: Engine | undefined;
           if (tests.length > 0) {
-            const fork = engine.fork();
+            fork = engine.fork();
             fork.apply(puts, manager.now());
             outcomes = runTests(fork, tests);
             const failed = outcomes.filter((o) => !o.passed);
@@ -135,21 +137,26 @@ export const applyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app,
           } else {
             engine.validate(puts);
           }
+          // A dry run also previews which flows the batch would flip (src/engine/impact.ts),
+          // on a snapshot of this revision, after the lock is released.
+          if (dryRun && changed.length > 0) {
+            const now = manager.now();
+            snapshot = fork
+              ? { before: engine.fork(), after: fork }
+              : snapshotForImpact(engine, changed, now);
+          }
           return {
             changes: changed,
-            result: {
-              diff,
-              tests: outcomes,
-              // A dry run also previews which flows the batch would flip (src/engine/impact.ts).
-              ...(dryRun && changed.length > 0
-                ? { impact: impactOfChanges(engine, changed, manager.now()) }
-                : {}),
-            },
+            result: { diff, tests: outcomes },
             commit: !dryRun && changed.length > 0,
           };
         },
       );
-      if (dryRun) return { dryRun: true, ...result };
+      if (dryRun) {
+        const taken = snapshot;
+        const impact = taken ? await impactRunner(manager).preview(() => taken, {}) : undefined;
+        return { dryRun: true, ...result, ...(impact ? { impact } : {}) };
+      }
       return { revision: record?.revision ?? manager.revision, ...result };
     },
   );

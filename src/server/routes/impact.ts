@@ -12,6 +12,12 @@ import type { Change } from '../../engine/types.js';
 import { fieldError } from '../../model/errors.js';
 import { KINDS, PROTOCOLS, type Kind, type Protocol } from '../../model/types.js';
 import { documentFromApply } from '../documents.js';
+import {
+  IMPACT_MAX_CHANGES,
+  IMPACT_MAX_LIMIT,
+  impactRunner,
+  snapshotForImpact,
+} from '../impact-preview.js';
 import type { ManagerPluginOptions } from './resources.js';
 
 /**
@@ -32,16 +38,44 @@ export function impactOfChanges(
 
 const ImpactBody = Type.Object(
   {
-    documents: Type.Array(Type.Unknown()),
+    documents: Type.Array(
+      Type.Object({ kind: Type.String(), name: Type.String() }, { additionalProperties: true }),
+      { maxItems: IMPACT_MAX_CHANGES },
+    ),
     deletes: Type.Optional(
       Type.Array(
         Type.Object({ kind: Type.String(), name: Type.String() }, { additionalProperties: false }),
+        { maxItems: IMPACT_MAX_CHANGES },
       ),
     ),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: IMPACT_MAX_LIMIT })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
   },
   { additionalProperties: false },
 );
+
+/** The changes of an impact request; at most IMPACT_MAX_CHANGES puts and deletes together. */
+function impactChanges(documents: unknown[], deletes: { kind: string; name: string }[]): Change[] {
+  if (documents.length + deletes.length > IMPACT_MAX_CHANGES) {
+    throw fieldError(
+      'documents',
+      `at most ${IMPACT_MAX_CHANGES} documents and deletes together`,
+      documents.length + deletes.length,
+    );
+  }
+  const changes: Change[] = [];
+  documents.forEach((raw, i) => {
+    const { doc } = documentFromApply(raw, i);
+    if (doc) changes.push({ op: 'put', doc });
+  });
+  deletes.forEach((d, i) => {
+    if (!KINDS.includes(d.kind as Kind)) {
+      throw fieldError(`deletes[${i}].kind`, `one of ${KINDS.join(', ')}`, d.kind);
+    }
+    changes.push({ op: 'delete', kind: d.kind as Kind, name: d.name });
+  });
+  return changes;
+}
 
 const ReachQuery = Type.Object(
   {
@@ -73,24 +107,21 @@ export const impactRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app
         documents: unknown[];
         deletes?: { kind: string; name: string }[];
         limit?: number;
+        offset?: number;
       };
-      const changes: Change[] = [];
-      body.documents.forEach((raw, i) => {
-        const { doc } = documentFromApply(raw, i);
-        if (doc) changes.push({ op: 'put', doc });
-      });
-      (body.deletes ?? []).forEach((d, i) => {
-        if (!KINDS.includes(d.kind as Kind)) {
-          throw fieldError(`deletes[${i}].kind`, `one of ${KINDS.join(', ')}`, d.kind);
-        }
-        changes.push({ op: 'delete', kind: d.kind as Kind, name: d.name });
-      });
-      const engine = manager.engine;
-      return {
-        revision: manager.revision,
-        diff: engine.diff(changes).filter((d) => d.op !== 'unchanged'),
-        impact: impactOfChanges(engine, changes, manager.now(), body.limit),
-      };
+      const changes = impactChanges(body.documents, body.deletes ?? []);
+      // Revision, diff and snapshot are taken together, once this preview's turn comes.
+      let revision = 0;
+      let diff: ReturnType<Engine['diff']> = [];
+      const impact = await impactRunner(manager).preview(
+        () => {
+          revision = manager.revision;
+          diff = manager.engine.diff(changes).filter((d) => d.op !== 'unchanged');
+          return snapshotForImpact(manager.engine, changes, manager.now());
+        },
+        { ...(body.limit ? { limit: body.limit } : {}), offset: body.offset ?? 0 },
+      );
+      return { revision, diff, impact };
     },
   );
 

@@ -170,7 +170,7 @@ export const revisionRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
           const impact =
             changes.length > 0
               ? impactOfChanges(engine, changes, manager.now())
-              : { rows: [], truncated: 0, pairs: 0 };
+              : { rows: [], truncated: 0, total: 0, pairs: 0 };
           return {
             changes,
             result: { diff, impact },
