@@ -83,6 +83,13 @@ export interface CreatedToken {
   token: string;
   role?: TokenRole;
   host?: string;
+  expiresAt?: string;
+}
+
+/** `POST /v1/tokens/{id}/rotate` response: the new token, and when the old one expires. */
+export interface RotatedToken extends CreatedToken {
+  replaces: string;
+  oldExpiresAt: string;
 }
 
 /** A token as listed (never the secret). */
@@ -93,6 +100,8 @@ export interface TokenInfo {
   createdAt?: string;
   createdBy?: string;
   revokedAt?: string;
+  expiresAt?: string;
+  lastUsedAt?: string;
 }
 
 /** One change inside an audit entry. */

@@ -27,6 +27,7 @@ import type {
   PepInfo,
   ResolvedPolicy,
   TagPatch,
+  RotatedToken,
   TokenInfo,
   TokenRole,
   WatchEvent,
@@ -303,9 +304,22 @@ export class VnpClient {
   }
 
   /** Create a token; the secret is in the answer and nowhere else. */
-  async createToken(role: TokenRole, host?: string): Promise<CreatedToken> {
+  async createToken(role: TokenRole, host?: string, ttl?: string): Promise<CreatedToken> {
     return this.request<CreatedToken>('POST', '/v1/tokens', {
-      body: { role, ...(host ? { host } : {}) },
+      body: { role, ...(host ? { host } : {}), ...(ttl !== undefined ? { ttl } : {}) },
+    });
+  }
+
+  /** Rotate a token: a new secret; the old one works for `grace` more (server default 1h). */
+  async rotateToken(
+    id: string,
+    opts: { grace?: string; ttl?: string } = {},
+  ): Promise<RotatedToken> {
+    return this.request<RotatedToken>('POST', `/v1/tokens/${encodeURIComponent(id)}/rotate`, {
+      body: {
+        ...(opts.grace !== undefined ? { grace: opts.grace } : {}),
+        ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}),
+      },
     });
   }
 

@@ -3,6 +3,7 @@
  * Only this module and src/cli/main.ts read the environment; everything else
  * receives the typed `ServerSettings`.
  */
+import { parseDuration } from '../model/duration.js';
 import { VnpError } from '../model/errors.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -30,6 +31,8 @@ export interface ServerSettings {
   logLevel: LogLevel;
   /** `VNP_BODY_LIMIT` in bytes, default 8 MiB. */
   bodyLimit: number;
+  /** How often token last-use times are written (`VNP_TOKEN_USE_FLUSH`, default 1m). */
+  tokenUseFlushMs: number;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:7400';
@@ -51,12 +54,23 @@ export function parseSettings(env: Env): ServerSettings {
     dataDir: value(env, 'VNP_DATA_DIR') ?? DEFAULT_DATA_DIR,
     logLevel: parseLogLevel(value(env, 'VNP_LOG_LEVEL') ?? 'info'),
     bodyLimit: parseBodyLimit(value(env, 'VNP_BODY_LIMIT')),
+    tokenUseFlushMs: durationOf(env, 'VNP_TOKEN_USE_FLUSH', '1m', { min: 100, max: 3_600_000 }),
   };
   const databaseUrl = value(env, 'VNP_DATABASE_URL');
   if (databaseUrl !== undefined) settings.databaseUrl = parseDatabaseUrl(databaseUrl);
   const tls = parseTls(value(env, 'VNP_TLS_CERT'), value(env, 'VNP_TLS_KEY'));
   if (tls) settings.tls = tls;
   return settings;
+}
+
+/** A duration variable (see model/duration.ts), named in its error. */
+function durationOf(
+  env: Env,
+  name: string,
+  fallback: string,
+  bounds: { min?: number; max?: number },
+): number {
+  return parseDuration(value(env, name) ?? fallback, name, bounds);
 }
 
 /** Empty strings count as unset (`VNP_X= vnp server` must not mean "the empty path"). */

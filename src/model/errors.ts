@@ -31,6 +31,10 @@ export const ERROR_CODES = {
     summary:
       'The change conflicts with the current state (revision mismatch, address in use, in use by another resource).',
   },
+  VNP_ERR_LAST_ADMIN: {
+    status: 409,
+    summary: 'Revoking this token would leave no live admin token.',
+  },
   VNP_ERR_REFERENCE: {
     status: 422,
     summary: 'The resource names another resource that does not exist.',

@@ -11,6 +11,7 @@ import type { Store } from '../store/types.js';
 import { TokenAuthenticator, installAuth } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
 import { Manager } from './manager.js';
+import { TokenUses } from './token-uses.js';
 import { installMetrics } from './metrics.js';
 import { applyRoutes } from './routes/apply.js';
 import { eventRoutes } from './routes/events.js';
@@ -87,7 +88,10 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   const now = opts.now ?? Date.now;
   const app = Fastify(fastifyOptions(opts)) as unknown as FastifyInstance;
   const manager = new Manager({ store: opts.store, now, log: app.log });
-  const auth = new TokenAuthenticator(opts.store, now);
+  const uses = new TokenUses(opts.store, now, opts.settings.tokenUseFlushMs, (err) =>
+    app.log.warn({ err }, 'recording token last use failed'),
+  );
+  const auth = new TokenAuthenticator(opts.store, now, undefined, uses);
   const peps = new PepRegistry(now);
 
   installErrorHandling(app);
@@ -119,7 +123,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   await app.register(applyRoutes, { manager });
   await app.register(queryRoutes, { manager });
   await app.register(historyRoutes, { manager });
-  await app.register(tokenRoutes, { manager, auth });
+  await app.register(tokenRoutes, { manager, auth, uses });
   await app.register(eventRoutes, { manager });
   await app.register(impactRoutes, { manager });
   await app.register(revisionRoutes, { manager });
@@ -143,6 +147,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
     auth,
     async close() {
       await app.close();
+      await uses.flush();
       await manager.close();
     },
   };

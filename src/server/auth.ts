@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { VnpError } from '../model/errors.js';
 import type { Store, TokenRecord } from '../store/types.js';
 import { parseToken, verifySecret } from './token-secret.js';
+import type { TokenUses } from './token-uses.js';
 
 export type Role = TokenRecord['role'];
 export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer', 'agent'];
@@ -78,6 +79,16 @@ export type CloseHeld = (reason: string) => void;
 /** The reason a held connection is closed with when its token is revoked. */
 export const TOKEN_REVOKED = 'token revoked';
 
+/**
+ * Limits failed authentication before the costly scrypt check: `check` throws
+ * VNP_ERR_RATE_LIMITED while the client address or the token id has failed too often;
+ * `failed` counts one failure. One gate per request (it knows the client address).
+ */
+export interface FailureGate {
+  check(id: string | undefined): Promise<void>;
+  failed(id: string | undefined): Promise<void>;
+}
+
 interface CacheEntry {
   record: TokenRecord;
   checkedAt: number;
@@ -107,17 +118,32 @@ export class TokenAuthenticator {
     private readonly store: Store,
     private readonly now: () => number,
     private readonly recheckMs = 5000,
+    /** Where successful authentications are noted (last use); none in unit tests. */
+    private readonly uses?: TokenUses,
   ) {}
 
-  /** Resolve an `Authorization` header to a principal; throws VNP_ERR_UNAUTHENTICATED. */
-  async authenticate(header: string | undefined): Promise<Principal> {
+  /**
+   * Resolve an `Authorization` header to a principal; throws VNP_ERR_UNAUTHENTICATED
+   * (or VNP_ERR_RATE_LIMITED from the gate, before any scrypt check).
+   */
+  async authenticate(header: string | undefined, gate?: FailureGate): Promise<Principal> {
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!m) throw unauthenticated('missing bearer token (Authorization: Bearer TOKEN)');
     const token = m[1]!;
     const key = createHash('sha256').update(token).digest('hex');
     const hit = this.cache.get(key);
-    const record = hit ? await this.refresh(key, hit) : await this.verify(key, token);
+    let record: TokenRecord | undefined;
+    if (hit) record = await this.refresh(key, hit);
+    else {
+      const id = parseToken(token)?.id;
+      await gate?.check(id);
+      record = await this.verify(key, token);
+      if (!record) await gate?.failed(id);
+    }
     if (!record || record.revokedAt) throw unauthenticated('unknown or revoked token');
+    if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= this.now())
+      throw unauthenticated(`token ${record.id} expired at ${record.expiresAt}`);
+    this.uses?.note(record.id);
     return { id: record.id, role: record.role, ...(record.host ? { host: record.host } : {}) };
   }
 
@@ -288,11 +314,15 @@ function unauthenticated(message: string): VnpError {
  * @example
  *   installAuth(app, new TokenAuthenticator(store, Date.now));
  */
-export function installAuth(app: FastifyInstance, auth: TokenAuthenticator): void {
+export function installAuth(
+  app: FastifyInstance,
+  auth: TokenAuthenticator,
+  gateFor?: (request: FastifyRequest) => FailureGate,
+): void {
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const access = accessOf(request);
     if (access === undefined || access === 'public') return;
-    const principal = await auth.authenticate(request.headers.authorization);
+    const principal = await auth.authenticate(request.headers.authorization, gateFor?.(request));
     request.principal = principal;
     (request as AuthedRequest)[kAuth] = auth;
     if (!allows(access, principal.role)) {
@@ -306,7 +336,7 @@ export function installAuth(app: FastifyInstance, auth: TokenAuthenticator): voi
 }
 
 /** The route's declared access; undefined for the not-found handler (no route). */
-function accessOf(request: FastifyRequest): Access | undefined {
+export function accessOf(request: FastifyRequest): Access | undefined {
   const url = request.routeOptions.url;
   if (url === undefined) return undefined;
   const declared = request.routeOptions.config?.access;

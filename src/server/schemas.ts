@@ -205,6 +205,18 @@ export const TokenCreateBody = Type.Object(
       Type.Literal('agent'),
     ]),
     host: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+    /** Lifetime: `30d`, `12h`, `90m`, or seconds; absent: never expires. */
+    ttl: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+
+export const TokenRotateBody = Type.Object(
+  {
+    /** How long the old secret keeps working (default 1h; `0s`: not at all). */
+    grace: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+    /** Lifetime of the new token (absent: never expires). */
+    ttl: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
   },
   { additionalProperties: false },
 );

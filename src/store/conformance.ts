@@ -10,6 +10,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { VnpError } from '../model/errors.js';
 import type { Document } from '../model/types.js';
+import { describeTokenLifecycle } from './conformance-tokens.js';
 import { runAndKill } from './testing/crash-run.js';
 import type { CommitRequest, IdentityClaim, Store, TokenRecord } from './types.js';
 
@@ -79,6 +80,7 @@ export function defineStoreConformance(
     describeCommits(fresh);
     describeReads(fresh);
     describeTokens(fresh);
+    describeTokenLifecycle(fresh, open, harness.shared);
     describeReactionState(fresh);
     describeEventCommits(fresh, open);
     describeIdentities(fresh);

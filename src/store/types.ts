@@ -50,6 +50,16 @@ export interface TokenRecord {
   createdAt: string;
   createdBy: string;
   revokedAt?: string;
+  /** The token stops authenticating at this time (a TTL, or a rotated-out secret's grace). */
+  expiresAt?: string;
+  /** Last time the token authenticated a request, as recorded (at most ~1 min stale). */
+  lastUsedAt?: string;
+}
+
+/** One token's last use, as a manager batches them (see Store.touchTokens). */
+export interface TokenUse {
+  id: string;
+  at: string;
 }
 
 export interface AuditQuery {
@@ -198,7 +208,23 @@ export interface Store {
    * tokens a manager's open streams hold (the revocation sweep).
    */
   liveTokenIds(ids: readonly string[]): Promise<Set<string>>;
+  /**
+   * Revoke a token; false when it is unknown or already revoked. Refuses with
+   * VNP_ERR_LAST_ADMIN to revoke the last admin token that is live at `at` (not
+   * revoked, not expired): checked and written under one lock, so two managers
+   * revoking the last two admins at once cannot both succeed.
+   */
   revokeToken(id: string, at: string): Promise<boolean>;
+  /**
+   * Make a token expire at `at` at the latest (an earlier expiry stays); false when it
+   * is unknown or revoked. Rotation uses it for the old secret's grace period.
+   */
+  expireToken(id: string, at: string): Promise<boolean>;
+  /**
+   * Record last uses in one statement; a later time wins over an earlier one (several
+   * managers flush their batches in any order). Unknown ids are ignored.
+   */
+  touchTokens(uses: readonly TokenUse[]): Promise<void>;
   /** Called with each revision committed by anyone (other managers included); returns unsubscribe. */
   onCommit(listener: (revision: number) => void): Promise<() => void>;
   close(): Promise<void>;

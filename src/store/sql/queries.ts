@@ -84,21 +84,44 @@ export const AUDIT = `SELECT ${CHANGE_COLUMNS} FROM vnp_changes
     AND ($2::jsonb IS NULL OR changes @> $2::jsonb)
   ORDER BY revision DESC LIMIT $3::bigint`;
 
-const TOKEN_COLUMNS = 'id, role, host, hash, created_at, created_by, revoked_at';
+const TOKEN_COLUMNS =
+  'id, role, host, hash, created_at, created_by, revoked_at, expires_at, last_used_at';
 
 export const PUT_TOKEN = `INSERT INTO vnp_tokens (${TOKEN_COLUMNS})
-  VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7::timestamptz)
+  VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7::timestamptz, $8::timestamptz, $9::timestamptz)
   ON CONFLICT (id) DO UPDATE SET role = EXCLUDED.role, host = EXCLUDED.host, hash = EXCLUDED.hash,
-    created_at = EXCLUDED.created_at, created_by = EXCLUDED.created_by, revoked_at = EXCLUDED.revoked_at`;
+    created_at = EXCLUDED.created_at, created_by = EXCLUDED.created_by, revoked_at = EXCLUDED.revoked_at,
+    expires_at = EXCLUDED.expires_at, last_used_at = EXCLUDED.last_used_at`;
 
 export const GET_TOKEN = `SELECT ${TOKEN_COLUMNS} FROM vnp_tokens WHERE id = $1`;
 
 export const LIST_TOKENS = `SELECT ${TOKEN_COLUMNS} FROM vnp_tokens ORDER BY created_at, id COLLATE "C"`;
 
-/** Of the ids $1 (a text array), those of tokens that exist and are not revoked. */
+/** Of the ids $1 (a text array), those of tokens that exist, unrevoked and unexpired. */
 export const LIVE_TOKEN_IDS = `SELECT id FROM vnp_tokens
-  WHERE id = ANY($1::text[]) AND revoked_at IS NULL`;
+  WHERE id = ANY($1::text[]) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`;
 
-/** Revokes once: a second revoke (or an unknown id) returns no row. */
+/** Advisory lock key serialising token revocations (the last-admin check): "vnpt". */
+export const TOKEN_LOCK_KEY = 1986948724;
+
+/**
+ * Revokes once: a second revoke (or an unknown id) returns no row. An admin token is
+ * revoked only while another admin token is live at $2 (run under TOKEN_LOCK_KEY).
+ */
 export const REVOKE_TOKEN = `UPDATE vnp_tokens SET revoked_at = $2::timestamptz
+  WHERE id = $1 AND revoked_at IS NULL
+    AND (role <> 'admin' OR EXISTS (SELECT 1 FROM vnp_tokens o
+      WHERE o.role = 'admin' AND o.id <> $1 AND o.revoked_at IS NULL
+        AND (o.expires_at IS NULL OR o.expires_at > $2::timestamptz)))
+  RETURNING id`;
+
+/** An expiry no later than $2; the earlier of two wins. No row: unknown or revoked. */
+export const EXPIRE_TOKEN = `UPDATE vnp_tokens
+  SET expires_at = LEAST(coalesce(expires_at, $2::timestamptz), $2::timestamptz)
   WHERE id = $1 AND revoked_at IS NULL RETURNING id`;
+
+/** $1: JSON array of {id, at}; the later time wins. */
+export const TOUCH_TOKENS = `UPDATE vnp_tokens t
+  SET last_used_at = GREATEST(coalesce(t.last_used_at, u.at), u.at)
+  FROM jsonb_to_recordset($1::jsonb) AS u(id text, at timestamptz)
+  WHERE t.id = u.id`;

@@ -77,6 +77,8 @@ describe('row conversions', () => {
       created_at: d,
       created_by: 'x',
       revoked_at: null,
+      expires_at: null,
+      last_used_at: null,
     };
     expect(toTokenRecord(row)).toEqual({
       id: 't',
@@ -88,6 +90,10 @@ describe('row conversions', () => {
     expect(toTokenRecord({ ...row, host: 'h1', revoked_at: d })).toMatchObject({
       host: 'h1',
       revokedAt: d.toISOString(),
+    });
+    expect(toTokenRecord({ ...row, expires_at: d, last_used_at: d })).toMatchObject({
+      expiresAt: d.toISOString(),
+      lastUsedAt: d.toISOString(),
     });
   });
 });

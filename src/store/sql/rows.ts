@@ -105,6 +105,8 @@ export interface TokenRow {
   created_at: unknown;
   created_by: string;
   revoked_at: unknown;
+  expires_at: unknown;
+  last_used_at: unknown;
 }
 
 /** A token row as a TokenRecord (absent optional fields are omitted, not null). */
@@ -116,8 +118,13 @@ export function toTokenRecord(row: TokenRow): TokenRecord {
     hash: row.hash,
     createdAt: toIso(row.created_at),
     createdBy: row.created_by,
-    ...(row.revoked_at === null || row.revoked_at === undefined
-      ? {}
-      : { revokedAt: toIso(row.revoked_at) }),
+    ...optionalTime('revokedAt', row.revoked_at),
+    ...optionalTime('expiresAt', row.expires_at),
+    ...optionalTime('lastUsedAt', row.last_used_at),
   };
+}
+
+/** `{[name]: ISO time}`, or nothing for a NULL column. */
+function optionalTime<K extends string>(name: K, v: unknown): { [P in K]?: string } {
+  return v === null || v === undefined ? {} : ({ [name]: toIso(v) } as { [P in K]?: string });
 }

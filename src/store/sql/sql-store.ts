@@ -27,6 +27,7 @@ import type {
   Store,
   StoredDocument,
   TokenRecord,
+  TokenUse,
 } from '../types.js';
 import { CommitListeners, type CommitListener } from './commit-listeners.js';
 import { prepareCommit, type PreparedCommit } from './commit-request.js';
@@ -205,6 +206,8 @@ export class SqlStore implements Store {
   async putToken(t: TokenRecord): Promise<void> {
     checkTime('createdAt', t.createdAt);
     if (t.revokedAt !== undefined) checkTime('revokedAt', t.revokedAt);
+    if (t.expiresAt !== undefined) checkTime('expiresAt', t.expiresAt);
+    if (t.lastUsedAt !== undefined) checkTime('lastUsedAt', t.lastUsedAt);
     await this.client.query(Q.PUT_TOKEN, [
       t.id,
       t.role,
@@ -213,6 +216,8 @@ export class SqlStore implements Store {
       t.createdAt,
       t.createdBy,
       t.revokedAt ?? null,
+      t.expiresAt ?? null,
+      t.lastUsedAt ?? null,
     ]);
   }
 
@@ -235,8 +240,28 @@ export class SqlStore implements Store {
 
   async revokeToken(id: string, at: string): Promise<boolean> {
     checkTime('at', at);
-    const r = await this.client.query(Q.REVOKE_TOKEN, [id, at]);
-    return r.rows.length > 0;
+    return this.client.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [Q.TOKEN_LOCK_KEY]);
+      if ((await tx.query(Q.REVOKE_TOKEN, [id, at])).rows.length > 0) return true;
+      const row = (await tx.query<TokenRow>(Q.GET_TOKEN, [id])).rows[0];
+      if (!row || row.revoked_at !== null) return false;
+      throw new VnpError(
+        'VNP_ERR_LAST_ADMIN',
+        `token ${id} is the last live admin token: create another admin token first`,
+        { field: 'id', id },
+      );
+    });
+  }
+
+  async expireToken(id: string, at: string): Promise<boolean> {
+    checkTime('at', at);
+    return (await this.client.query(Q.EXPIRE_TOKEN, [id, at])).rows.length > 0;
+  }
+
+  async touchTokens(uses: readonly TokenUse[]): Promise<void> {
+    if (uses.length === 0) return;
+    uses.forEach((u, i) => checkTime(`uses[${i}].at`, u.at));
+    await this.client.query(Q.TOUCH_TOKENS, [JSON.stringify(uses)]);
   }
 
   insertEvent(e: Omit<StoredEvent, 'id'>): Promise<StoredEvent> {

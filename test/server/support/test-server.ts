@@ -44,8 +44,8 @@ export interface TestServer {
   tokenIds: Record<Role, string>;
   settings: ServerSettings;
   call(method: string, url: string, opts?: CallOptions): Promise<CallResult>;
-  /** Close the app and store, reopen both on the same data (the restart test). */
-  restart(): Promise<TestServer>;
+  /** Close the app and store, reopen both on the same data (the restart test); `between` runs while it is down. */
+  restart(between?: () => Promise<void>): Promise<TestServer>;
   /** Close app and store; remove the data dir if this server created it. */
   close(): Promise<void>;
 }
@@ -178,9 +178,10 @@ export async function startTestServer(opts: StartOptions = {}): Promise<TestServ
       }
       return { status: res.statusCode, body, text: res.body, headers: res.headers };
     },
-    async restart() {
+    async restart(between) {
       await built.close();
       await store.close();
+      await between?.();
       return startTestServer({ ...opts, dataDir, owner, tokens: finalTokens, tokenIds: tokenIds! });
     },
     async close() {

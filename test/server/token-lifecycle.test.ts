@@ -1,0 +1,6 @@
+import { describe } from 'vitest';
+import { defineTokenLifecycle } from './support/token-lifecycle-cases.js';
+
+describe('token lifecycle (PGlite)', () => {
+  defineTokenLifecycle(() => ({}));
+});
