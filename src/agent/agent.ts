@@ -10,9 +10,8 @@ import { forgetSteeredFlows, killDeniedFlows } from './conntrack.js';
 import { makeExec, type Exec } from './exec.js';
 import { LinkReconciler } from './link/reconcile.js';
 import { KernelNft, type NftBackend } from './nft/apply.js';
-import { buildTable } from './nft/build-table.js';
-import { renderTable, renderTableDelta } from './nft/render.js';
-import type { NftTable } from './nft/table.js';
+import { AppliedTable, type TableChange } from './nft/applied-table.js';
+import { renderTable } from './nft/render.js';
 import { activeSteering } from './steering.js';
 
 /** Wanted links unchanged: reconcile anyway after this long (drift repair). */
@@ -85,7 +84,8 @@ export class Agent {
   private readonly nft: NftBackend;
   private readonly links: LinkReconciler | undefined;
   private current: HostState | undefined;
-  private currentModel: NftTable | undefined;
+  /** The table in the kernel (the policy of `current`); undefined: replace it whole. */
+  private applied: AppliedTable | undefined;
   /** {@link steerPaths} of `current`, kept so it is not derived again on the next apply. */
   private steer = new Map<number, string>();
   private linksWanted: string | undefined;
@@ -183,29 +183,11 @@ export class Agent {
       // Nothing from the wire reaches a command unchecked (docs/security.md, "Command
       // construction"): a bad state is refused whole and the last one stays enforced.
       checkHostState(state);
-      const prevModel = this.currentModel;
-      const model = buildTable(state, ropts);
-      let changed = true;
-      if (prevModel) {
-        try {
-          const doc = renderTableDelta(prevModel, model);
-          changed = doc.nftables.length > 0;
-          await this.nft.apply(doc);
-          this.stats.deltaApplies++;
-        } catch (err) {
-          this.opts.log?.(`delta refused, replacing the table: ${(err as Error).message}`);
-          await this.nft.apply(renderTable(model));
-          this.stats.fullApplies++;
-        }
-      } else {
-        await this.nft.apply(renderTable(model));
-        this.stats.fullApplies++;
-      }
+      const { changed, change } = await this.applyTable(state, ropts);
       const t1 = performance.now();
       const steer = steerPaths(state, ropts);
       const retired = [...this.steer].filter(([k, v]) => steer.get(k) !== v).map(([k]) => k);
       this.current = state;
-      this.currentModel = model;
       this.steer = steer;
       if (this.links) await this.reconcileLinks(state);
       const t2 = performance.now();
@@ -216,7 +198,11 @@ export class Agent {
       // Only a changed ruleset can deny an established flow (the first one included:
       // an adopted table may be older than this state).
       if (changed && this.opts.killDeniedFlows !== false)
-        this.stats.killedFlows += await killDeniedFlows(this.exec, state);
+        this.stats.killedFlows += await killDeniedFlows(
+          this.exec,
+          state,
+          sweepScope(state, change),
+        );
       if (retired.length > 0)
         this.stats.resteeredFlows += await forgetSteeredFlows(this.exec, retired);
       this.stats.lastApplyMs = performance.now() - t0;
@@ -224,6 +210,37 @@ export class Agent {
       this.stats.failures++;
       throw err;
     }
+  }
+
+  /**
+   * One nft transaction: the delta the applied table computes (only the elements and
+   * chains the change implies), or the whole table for the first state, when the base
+   * chains change, and when the kernel refused the delta. `change` is undefined after a
+   * whole table (the sweep then judges every connection).
+   */
+  private async applyTable(
+    state: HostState,
+    ropts: { defaultVni?: number },
+  ): Promise<{ changed: boolean; change?: TableChange }> {
+    const applied = this.applied;
+    // Whatever happens next, the table object is ahead of the kernel until nft applied.
+    this.applied = undefined;
+    const doc = applied?.advance(state);
+    if (applied && doc) {
+      try {
+        await this.nft.apply(doc);
+        this.stats.deltaApplies++;
+        this.applied = applied;
+        return { changed: doc.nftables.length > 0, change: applied.change };
+      } catch (err) {
+        this.opts.log?.(`delta refused, replacing the table: ${(err as Error).message}`);
+      }
+    }
+    const whole = AppliedTable.build(state, ropts);
+    await this.nft.apply(renderTable(whole.table));
+    this.stats.fullApplies++;
+    this.applied = whole;
+    return { changed: true };
   }
 
   /**
@@ -257,7 +274,7 @@ export class Agent {
   async removePolicy(): Promise<void> {
     await this.nft.flush();
     this.current = undefined;
-    this.currentModel = undefined;
+    this.applied = undefined;
     this.steer = new Map();
   }
 }
@@ -268,4 +285,18 @@ export class Agent {
  */
 function steerPaths(state: HostState, opts: { defaultVni?: number }): Map<number, string> {
   return new Map([...activeSteering(state, opts)].map(([k, a]) => [k, `${a.via}|${a.dev}`]));
+}
+
+/**
+ * The addresses whose connections a change can deny: those of the local records of
+ * the identities it changed, and those whose identity changed. Undefined (every
+ * connection) after a whole table.
+ */
+function sweepScope(state: HostState, change: TableChange | undefined): string[] | undefined {
+  if (!change) return undefined;
+  const addresses = new Set(change.addresses);
+  if (change.identities.size > 0)
+    for (const r of state.locals)
+      if (change.identities.has(r.identity)) for (const ip of r.ips) addresses.add(ip);
+  return [...addresses];
 }

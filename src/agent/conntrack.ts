@@ -5,6 +5,7 @@
  * a new flow (TCP loose pickup) and meets the new policy.
  */
 import type { HostState } from '../model/host-state.js';
+import { formatIp, parseIp } from '../model/net.js';
 import type { Protocol } from '../model/types.js';
 import { FlowJudge } from './evaluate.js';
 import type { Exec } from './exec.js';
@@ -62,33 +63,62 @@ export function parseConntrack(text: string, family: 'ipv4' | 'ipv6'): CtEntry[]
 }
 
 /**
- * Deletes the conntrack entries of flows `state` denies; returns how many.
+ * The conntrack entries to judge: the whole table, or (`addresses` given) only the
+ * connections from or to those addresses, filtered by conntrack (`-s`/`-d`), so a
+ * sweep after a delta costs the connections it can affect, not the whole table.
+ */
+async function listEntries(exec: Exec, addresses?: Iterable<string>): Promise<CtEntry[]> {
+  const queries: { family: 'ipv4' | 'ipv6'; filter: string[] }[] = [];
+  if (addresses === undefined)
+    for (const family of ['ipv4', 'ipv6'] as const) queries.push({ family, filter: [] });
+  else
+    for (const address of addresses) {
+      const ip = parseIp(address);
+      if (!ip) continue;
+      const family = ip.family === 4 ? 'ipv4' : 'ipv6';
+      const text = formatIp(ip);
+      queries.push({ family, filter: ['-s', text] }, { family, filter: ['-d', text] });
+    }
+  const lists = await Promise.all(
+    queries.map(async ({ family, filter }) => {
+      const r = await exec(['conntrack', '-L', '-f', family, ...filter]);
+      return r.code === 0 ? parseConntrack(r.stdout, family) : [];
+    }),
+  );
+  // A connection between two of the addresses is listed twice.
+  const unique = new Map<string, CtEntry>();
+  for (const e of lists.flat()) unique.set(e.args.join(' '), e);
+  return [...unique.values()];
+}
+
+/**
+ * Deletes the conntrack entries of flows `state` denies; returns how many. With
+ * `addresses`, only connections from or to them are judged (the addresses of what a
+ * delta changed, see AppliedTable.change); without, every connection.
  *
  * @example await killDeniedFlows(exec, state) // 1 after a quarantine
+ * @example await killDeniedFlows(exec, state, ['10.0.0.5']) // only 10.0.0.5's connections
  */
-export async function killDeniedFlows(exec: Exec, state: HostState): Promise<number> {
+export async function killDeniedFlows(
+  exec: Exec,
+  state: HostState,
+  addresses?: Iterable<string>,
+): Promise<number> {
+  const entries = await listEntries(exec, addresses);
+  if (entries.length === 0) return 0;
   let killed = 0;
   const judge = new FlowJudge(state);
-  const lists = await Promise.all(
-    (['ipv4', 'ipv6'] as const).map(async (family) => ({
-      family,
-      r: await exec(['conntrack', '-L', '-f', family]),
-    })),
-  );
-  for (const { family, r } of lists) {
-    if (r.code !== 0) continue;
-    for (const e of parseConntrack(r.stdout, family)) {
-      const proto = PROTOS[e.proto]!;
-      const v = judge.judge({
-        src: e.src,
-        dst: e.dst,
-        proto,
-        port: proto === 'icmp' ? 0 : (e.dport ?? 0),
-      });
-      if (v !== 'deny') continue;
-      const d = await exec(['conntrack', '-D', ...e.args]);
-      if (d.code === 0) killed++;
-    }
+  for (const e of entries) {
+    const proto = PROTOS[e.proto]!;
+    const verdict = judge.judge({
+      src: e.src,
+      dst: e.dst,
+      proto,
+      port: proto === 'icmp' ? 0 : (e.dport ?? 0),
+    });
+    if (verdict !== 'deny') continue;
+    const deleted = await exec(['conntrack', '-D', ...e.args]);
+    if (deleted.code === 0) killed++;
   }
   return killed;
 }

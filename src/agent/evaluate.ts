@@ -10,6 +10,7 @@ import type {
   HostState,
   PeerEntry,
   SideEntry,
+  SideState,
   SideVerdict,
 } from '../model/host-state.js';
 import { IDENTITY_WORLD } from '../model/host-state.js';
@@ -95,6 +96,7 @@ export class FlowJudge {
   private readonly ids = new Map<string, number>();
   private readonly locals = new Map<string, number>();
   private readonly sides = new Map<string, IndexedSide>();
+  private readonly unindexed = new Map<string, SideState>();
   private readonly defaults = new Map<number, HostState['defaults'][number]>();
 
   constructor(state: HostState) {
@@ -119,20 +121,27 @@ export class FlowJudge {
         }
       }
     }
-    for (const side of state.sides) {
-      const peers = new Map<number, PeerEntry[]>();
-      for (const e of side.peers) {
-        const list = peers.get(e.peer);
-        if (list) list.push(e);
-        else peers.set(e.peer, [e]);
-      }
-      this.sides.set(`${side.identity}/${side.direction}`, {
-        cidr: side.cidr,
-        peers,
-        any: side.any,
-      });
-    }
+    // Sides are indexed when first judged: a sweep after a delta judges the flows of
+    // the identities it changed, and indexing every side would cost the whole state.
+    for (const side of state.sides) this.unindexed.set(`${side.identity}/${side.direction}`, side);
     for (const d of state.defaults) this.defaults.set(d.identity, d);
+  }
+
+  private side(key: string): IndexedSide | undefined {
+    const indexed = this.sides.get(key);
+    if (indexed) return indexed;
+    const side = this.unindexed.get(key);
+    if (!side) return undefined;
+    const peers = new Map<number, PeerEntry[]>();
+    for (const e of side.peers) {
+      const list = peers.get(e.peer);
+      if (list) list.push(e);
+      else peers.set(e.peer, [e]);
+    }
+    const built = { cidr: side.cidr, peers, any: side.any };
+    this.sides.set(key, built);
+    this.unindexed.delete(key);
+    return built;
   }
 
   /** What this host's ruleset does with a new flow. */
@@ -165,7 +174,7 @@ export class FlowJudge {
     peerAddr: string,
     flow: Flow,
   ): 'allow' | 'deny' {
-    const side = this.sides.get(`${local}/${direction}`);
+    const side = this.side(`${local}/${direction}`);
     const found =
       strictest((side?.cidr ?? []).filter((e) => holds(e, flow) && inRange(e.range, peerAddr))) ??
       strictest((side?.peers.get(peer) ?? []).filter((e) => holds(e, flow))) ??

@@ -1,0 +1,370 @@
+/**
+ * The table as applied, kept in step with the host's states: {@link AppliedTable.advance}
+ * turns the next state into exactly the nft commands it implies — the element adds and
+ * deletes of the side groups whose entries changed, the frame elements that changed,
+ * chains rewritten only when their rules change — as one transaction, without deriving
+ * the whole table again (docs/adr/0012-incremental-table.md).
+ *
+ * Cost of an update: the frame (build-table.ts: O(records + ipcache + routes + defaults),
+ * never the side entries), one comparison pass over each changed side's entry lists
+ * (field by field, no allocation), and the groups those lists changed in. A side the
+ * delta did not replace (the same object, as applyHostDelta leaves it) costs nothing.
+ *
+ * Invariant (checked by applied-table.test.ts and the kernel differential): after
+ * `advance(next)`, `table` has the same sets, elements and chains as `buildTable(next)`.
+ */
+import type { HostState, SideEntry, SideState } from '../../model/host-state.js';
+import { buildFrame, DIRECTIONS, localIdentities, sideKey, sidesByKey } from './build-table.js';
+import type { Verdict } from './disjoint.js';
+import { sameChain, sameSetShape } from './render.js';
+import {
+  groupElements,
+  groupOf,
+  logChain,
+  logChainName,
+  sideChainName,
+  SIDE_LISTS,
+  type SideElement,
+  type SideList,
+} from './side-maps.js';
+import { putElement, type NftTable, type RenderOptions, type SetDecl } from './table.js';
+import { Transaction } from './transaction.js';
+import type { NftJson } from './types.js';
+
+/** What an update changed, for the conntrack sweep: only these flows can change verdict. */
+export interface TableChange {
+  /** Local identities whose sides, defaults or records changed. */
+  identities: Set<number>;
+  /** Addresses whose identity (ipcache) changed. */
+  addresses: Set<string>;
+}
+
+/** One side as applied: its entries, their groups and the groups' elements. */
+interface AppliedSide {
+  source: SideState;
+  lists: Record<SideList, SideEntry[]>;
+  /** Entry → its group; entries that make no element are absent. */
+  groupOfEntry: Map<SideEntry, string>;
+  /** Group → its entries (with multiplicity). */
+  groups: Map<string, Map<SideEntry, number>>;
+  elements: Map<string, SideElement[]>;
+}
+
+const isLogChain = (name: string): boolean => name.startsWith('lg-');
+/** Side maps' elements belong to the side groups, not to the frame. */
+const SIDE_MAP = /^(eg|in)-\d+-/;
+
+/** Field-by-field equality of two entries of the same list. */
+function sameEntry(a: SideEntry, b: SideEntry): boolean {
+  return (
+    a === b ||
+    (a.proto === b.proto &&
+      a.ports[0] === b.ports[0] &&
+      a.ports[1] === b.ports[1] &&
+      a.verdict === b.verdict &&
+      a.policy === b.policy &&
+      a.rule === b.rule &&
+      (a as { peer?: number }).peer === (b as { peer?: number }).peer &&
+      (a as { range?: string }).range === (b as { range?: string }).range)
+  );
+}
+
+/**
+ * The kernel table of the last applied state, updated by delta.
+ *
+ * @example
+ *   const applied = AppliedTable.build(state);   await nft.apply(renderTable(applied.table));
+ *   const doc = applied.advance(next);           await nft.apply(doc ?? renderTable(...));
+ */
+export class AppliedTable {
+  private readonly sides = new Map<string, AppliedSide>();
+  /** Log chains the side elements jump to, counted. */
+  private readonly logRefs = new Map<string, { count: number; verdict: Verdict }>();
+  private lastChange: TableChange = { identities: new Set(), addresses: new Set() };
+
+  private constructor(
+    readonly table: NftTable,
+    private readonly opts: RenderOptions,
+  ) {}
+
+  /**
+   * The whole table of `state` (a snapshot, a resync, the first state).
+   *
+   * @example renderTable(AppliedTable.build(state).table) // as renderRuleset(state)
+   */
+  static build(state: HostState, opts: RenderOptions = {}): AppliedTable {
+    const { table, logs } = buildFrame(state, opts);
+    const applied = new AppliedTable(table, opts);
+    const tx = new Transaction();
+    applied.updateSides(state, tx);
+    applied.syncLogChains(logs, tx);
+    return applied;
+  }
+
+  /** What the last {@link advance} changed. */
+  get change(): TableChange {
+    return this.lastChange;
+  }
+
+  /**
+   * Moves the table to `next` and returns the transaction doing the same in the kernel
+   * (`{nftables: []}` when nothing changes), or undefined — the table untouched — when
+   * the base chains change (steering starts or stops on the host): then the caller
+   * replaces the whole table. After a refused transaction the table is not the
+   * kernel's any more: build a new one.
+   */
+  advance(next: HostState): NftJson | undefined {
+    const frame = buildFrame(next, this.opts);
+    if (!this.sameBase(frame.table)) return undefined;
+    const tx = new Transaction();
+    this.lastChange = { identities: new Set(), addresses: new Set() };
+    this.updateFrame(frame.table, tx);
+    this.updateSides(next, tx);
+    this.syncLogChains(frame.logs, tx);
+    return tx.document();
+  }
+
+  /** Same hooked chains, and no set changes its shape. */
+  private sameBase(next: NftTable): boolean {
+    const hooked = (t: NftTable) => [...t.chains.values()].filter((c) => c.hook);
+    const before = hooked(this.table);
+    const after = hooked(next);
+    if (before.length !== after.length) return false;
+    for (const c of after) {
+      const was = this.table.chains.get(c.name);
+      if (!was || !sameChain(was, c)) return false;
+    }
+    for (const [name, s] of next.sets) {
+      const was = this.table.sets.get(name);
+      if (was && !sameSetShape(was, s)) return false;
+    }
+    return true;
+  }
+
+  /** Frame chains and sets, and the elements the frame owns (all but the side maps'). */
+  private updateFrame(frame: NftTable, tx: Transaction): void {
+    for (const [name, chain] of frame.chains) {
+      const was = this.table.chains.get(name);
+      if (was && sameChain(was, chain)) continue;
+      if (was) tx.rewriteChain(chain);
+      else tx.createChain(chain);
+      this.table.chains.set(name, chain);
+      this.noteChain(name);
+    }
+    for (const name of [...this.table.chains.keys()])
+      if (!frame.chains.has(name) && !isLogChain(name)) {
+        tx.dropChain(name);
+        this.table.chains.delete(name);
+        this.noteChain(name);
+      }
+    for (const [name, set] of frame.sets) {
+      const was = this.table.sets.get(name);
+      if (!was) {
+        tx.createSet(set);
+        for (const e of set.elems.values()) tx.addElement(set, e);
+        this.table.sets.set(name, set);
+        this.noteSet(set, set.elems.keys());
+        continue;
+      }
+      if (SIDE_MAP.test(name)) continue;
+      const changed: string[] = [];
+      for (const [k, sig] of was.sigs) {
+        if (set.sigs.get(k) === sig) continue;
+        tx.deleteElement(was, was.elems.get(k));
+        changed.push(k);
+      }
+      for (const [k, sig] of set.sigs) {
+        if (was.sigs.get(k) === sig) continue;
+        tx.addElement(set, set.elems.get(k));
+        changed.push(k);
+      }
+      if (changed.length === 0) continue;
+      this.table.sets.set(name, set);
+      this.noteSet(set, changed);
+    }
+    for (const [name, was] of [...this.table.sets])
+      if (!frame.sets.has(name)) {
+        tx.dropSet(was);
+        this.table.sets.delete(name);
+      }
+  }
+
+  /** A changed chain `eg-L`/`in-L`: flows of L may change verdict. */
+  private noteChain(name: string): void {
+    const m = /^(?:eg|in)-(\d+)$/.exec(name);
+    if (m) this.lastChange.identities.add(Number(m[1]));
+  }
+
+  /** Changed elements of a frame set: addresses of the ipcache, identities of `def-L`. */
+  private noteSet(set: SetDecl, keys: Iterable<string>): void {
+    const def = /^def-(\d+)$/.exec(set.name);
+    if (def) this.lastChange.identities.add(Number(def[1]));
+    if (set.name === 'ipcache4' || set.name === 'ipcache6')
+      for (const k of keys) this.lastChange.addresses.add(JSON.parse(k) as string);
+  }
+
+  /** Side groups: added, removed and changed sides, each by the groups it changed. */
+  private updateSides(next: HostState, tx: Transaction): void {
+    const sides = sidesByKey(next);
+    const wanted = new Set<string>();
+    for (const id of localIdentities(next))
+      for (const direction of DIRECTIONS) {
+        const key = sideKey(id, direction);
+        const side = sides.get(key);
+        if (!side) continue;
+        wanted.add(key);
+        const chain = sideChainName(direction, id);
+        const applied = this.sides.get(key);
+        if (applied?.source === side) continue;
+        this.lastChange.identities.add(id);
+        if (applied) this.updateSide(applied, side, chain, tx);
+        else this.sides.set(key, this.addSide(side, chain, tx));
+      }
+    for (const [key, applied] of [...this.sides])
+      if (!wanted.has(key)) {
+        this.lastChange.identities.add(Number(key.split('/')[0]));
+        for (const group of applied.elements.keys()) this.setGroup(applied, group, [], tx);
+        this.sides.delete(key);
+      }
+  }
+
+  private addSide(side: SideState, chain: string, tx: Transaction): AppliedSide {
+    const applied: AppliedSide = {
+      source: side,
+      lists: { cidr: side.cidr.slice(), peers: side.peers.slice(), any: side.any.slice() },
+      groupOfEntry: new Map(),
+      groups: new Map(),
+      elements: new Map(),
+    };
+    const touched = new Set<string>();
+    for (const list of SIDE_LISTS)
+      for (const e of applied.lists[list]) this.enter(applied, list, e, touched);
+    for (const group of touched) this.refreshGroup(applied, chain, group, tx);
+    return applied;
+  }
+
+  /**
+   * The entries between the longest common head and tail of each list are what
+   * changed; their groups are derived again, nothing else.
+   */
+  private updateSide(applied: AppliedSide, side: SideState, chain: string, tx: Transaction): void {
+    const touched = new Set<string>();
+    for (const list of SIDE_LISTS) {
+      const before = applied.lists[list];
+      const after = side[list];
+      let start = 0;
+      const shorter = Math.min(before.length, after.length);
+      while (start < shorter && sameEntry(before[start]!, after[start]!)) start++;
+      let endBefore = before.length;
+      let endAfter = after.length;
+      while (
+        endBefore > start &&
+        endAfter > start &&
+        sameEntry(before[endBefore - 1]!, after[endAfter - 1]!)
+      ) {
+        endBefore--;
+        endAfter--;
+      }
+      if (start === endBefore && start === endAfter) continue;
+      for (let i = start; i < endBefore; i++) this.leave(applied, before[i]!, touched);
+      const added = after.slice(start, endAfter);
+      for (const e of added) this.enter(applied, list, e, touched);
+      applied.lists[list] = before.slice(0, start).concat(added, before.slice(endBefore));
+    }
+    applied.source = side;
+    for (const group of touched) this.refreshGroup(applied, chain, group, tx);
+  }
+
+  private enter(applied: AppliedSide, list: SideList, e: SideEntry, touched: Set<string>): void {
+    const group = groupOf(list, e);
+    if (group === undefined) return;
+    applied.groupOfEntry.set(e, group);
+    const entries = applied.groups.get(group) ?? new Map<SideEntry, number>();
+    entries.set(e, (entries.get(e) ?? 0) + 1);
+    applied.groups.set(group, entries);
+    touched.add(group);
+  }
+
+  private leave(applied: AppliedSide, e: SideEntry, touched: Set<string>): void {
+    const group = applied.groupOfEntry.get(e);
+    if (group === undefined) return;
+    const entries = applied.groups.get(group)!;
+    const count = entries.get(e)! - 1;
+    if (count > 0) entries.set(e, count);
+    else {
+      entries.delete(e);
+      applied.groupOfEntry.delete(e);
+    }
+    if (entries.size === 0) applied.groups.delete(group);
+    touched.add(group);
+  }
+
+  private refreshGroup(applied: AppliedSide, chain: string, group: string, tx: Transaction): void {
+    const entries = applied.groups.get(group);
+    const elements = entries ? groupElements(chain, group, entries.keys()) : [];
+    this.setGroup(applied, group, elements, tx);
+  }
+
+  /** Replaces a group's elements by `elements`: deletes and adds only what differs. */
+  private setGroup(
+    applied: AppliedSide,
+    group: string,
+    elements: SideElement[],
+    tx: Transaction,
+  ): void {
+    const before = applied.elements.get(group) ?? [];
+    const id = (e: SideElement) => `${e.set}|${e.key}`;
+    const after = new Map(elements.map((e) => [id(e), e]));
+    const kept = new Set<string>();
+    for (const e of before) {
+      const same = after.get(id(e));
+      if (same?.sig === e.sig) {
+        kept.add(id(e));
+        continue;
+      }
+      const set = this.table.sets.get(e.set);
+      // A dropped map takes its elements along.
+      if (set) {
+        tx.deleteElement(set, e.elem);
+        set.elems.delete(e.key);
+        set.sigs.delete(e.key);
+      }
+      this.countLog(e.log, -1);
+    }
+    for (const e of elements) {
+      if (kept.has(id(e))) continue;
+      const set = this.table.sets.get(e.set)!;
+      tx.addElement(set, e.elem);
+      putElement(set, e);
+      this.countLog(e.log, 1);
+    }
+    if (elements.length > 0) applied.elements.set(group, elements);
+    else applied.elements.delete(group);
+  }
+
+  private countLog(verdict: Verdict | undefined, by: 1 | -1): void {
+    if (!verdict) return;
+    const name = logChainName(verdict.policy, verdict.rule);
+    const ref = this.logRefs.get(name) ?? { count: 0, verdict };
+    ref.count += by;
+    if (ref.count > 0) this.logRefs.set(name, ref);
+    else this.logRefs.delete(name);
+  }
+
+  /** Log chains: exactly those the side chains (`frameLogs`) and side elements jump to. */
+  private syncLogChains(frameLogs: Map<string, Verdict>, tx: Transaction): void {
+    const wanted = new Map(frameLogs);
+    for (const [name, ref] of this.logRefs) wanted.set(name, ref.verdict);
+    for (const [, verdict] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const chain = logChain(verdict);
+      if (this.table.chains.has(chain.name)) continue;
+      tx.createChain(chain);
+      this.table.chains.set(chain.name, chain);
+    }
+    for (const name of [...this.table.chains.keys()])
+      if (isLogChain(name) && !wanted.has(name)) {
+        tx.dropChain(name);
+        this.table.chains.delete(name);
+      }
+  }
+}
