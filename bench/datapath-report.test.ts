@@ -65,7 +65,9 @@ describe('datapath report', () => {
     expect(targets[1]!.met).toBe(true);
     // Informational: vnp ÷ no PEP 0.96, 0.5, 0.94; conntrack ÷ no PEP 0.95, 0.5, 0.94;
     // no policy ÷ conntrack 1.021, 2, 1.053.
-    expect(targets).toHaveLength(2);
+    // The agent's targets: undecided without apply timings and an end-to-end figure.
+    expect(targets).toHaveLength(5);
+    expect(targets.slice(2).every((t) => t.met === undefined)).toBe(true);
     expect(references.map((x) => x.value)).toEqual([
       expect.closeTo(0.94),
       expect.closeTo(0.94),
@@ -85,6 +87,33 @@ describe('datapath report', () => {
     const out = formatDatapathReport(results([sc('none', 0, 10, 0.1), open]));
     expect(out.ok).toBe(false);
     expect(out.report).toContain('a port nothing allows was reachable');
+  });
+
+  it('judges the agent: proportional applies and the end-to-end p99', () => {
+    const apply = (entries: number, applyP50Ms: number) => ({
+      entries,
+      changes: 20,
+      deltas: 20,
+      applyP50Ms,
+      applyP99Ms: applyP50Ms * 2,
+      nftP50Ms: applyP50Ms / 2,
+      nftP99Ms: applyP50Ms,
+      sweepP50Ms: 1,
+      fullRenderMs: 10,
+      fullApplyMs: 10,
+    });
+    const r: DatapathResults = {
+      ...results([sc('none', 0, 10, 0.1)]),
+      applies: [apply(10, 8), apply(10_000, 9), apply(100_000, 12)],
+      endToEnd: { entries: 10_002, flips: 30, p50Ms: 20, p99Ms: 60, maxMs: 61, missed: 0 },
+    };
+    const [ratio, p50, endToEnd] = formatDatapathReport(r).targets.slice(2);
+    expect(ratio!.value).toBeCloseTo(12 / 8);
+    expect(ratio!.met).toBe(false);
+    expect(p50!.met).toBe(true);
+    expect(endToEnd!.value).toBe(60);
+    expect(endToEnd!.met).toBe(false);
+    expect(formatDatapathReport(r).report).toContain('p99 60');
   });
 
   it('leaves a target undecided when its scenarios were not measured', () => {

@@ -21,6 +21,12 @@ export const THROUGHPUT_TARGET = 0.95;
  * by tens of percent between runs, a linear list by orders of magnitude.
  */
 export const FLAT_FACTOR = 1.5;
+/** A one-entry change at the largest size costs at most this × the same at 10 entries (issue 17). */
+export const APPLY_PROPORTIONAL_FACTOR = 1.3;
+/** ... and at most this many ms (p50). */
+export const APPLY_P50_LIMIT_MS = 20;
+/** Tag change through the API → enforced in the kernel, p99 at 10,000 entries. */
+export const END_TO_END_P99_LIMIT_MS = 50;
 
 /** A target, its measured value and whether it was met (undefined: not measured). */
 export interface Target {
@@ -98,6 +104,33 @@ function targetsOf(r: DatapathResults): Target[] {
       `connect p50, vnp ${n} ÷ vnp 10 entries (flat)`,
       ratio(big?.conn?.p50Ms, small?.conn?.p50Ms),
       FLAT_FACTOR,
+      false,
+    ),
+    ...applyTargets(r, largest),
+  ];
+}
+
+/** The agent applies a change in time proportional to the change (issue 17). */
+function applyTargets(r: DatapathResults, largest: number): Target[] {
+  const at = (entries: number) => r.applies.find((a) => a.entries === entries);
+  const n = largest.toLocaleString('en-US');
+  return [
+    target(
+      `applyState p50 of a one-entry change, ${n} entries ÷ 10 entries`,
+      ratio(at(largest)?.applyP50Ms, at(10)?.applyP50Ms),
+      APPLY_PROPORTIONAL_FACTOR,
+      false,
+    ),
+    target(
+      `applyState p50 of a one-entry change at ${n} entries (ms)`,
+      at(largest)?.applyP50Ms ?? NaN,
+      APPLY_P50_LIMIT_MS,
+      false,
+    ),
+    target(
+      'tag change through the API → enforced in the kernel, p99 (ms)',
+      r.endToEnd && r.endToEnd.missed === 0 ? r.endToEnd.p99Ms : NaN,
+      END_TO_END_P99_LIMIT_MS,
       false,
     ),
   ];
@@ -253,6 +286,7 @@ export function formatDatapathReport(r: DatapathResults): {
       r.applies.map(applyRow),
     ),
     '',
+    ...endToEndLines(r),
     'Targets:',
     ...targets.map(
       (t) =>
@@ -263,4 +297,16 @@ export function formatDatapathReport(r: DatapathResults): {
     ...problems.map((p) => `!!! ${p}`),
   ];
   return { report: lines.join('\n'), targets, references, ok: problems.length === 0 };
+}
+
+function endToEndLines(r: DatapathResults): string[] {
+  const e = r.endToEnd;
+  if (!e) return [];
+  return [
+    `End to end on h1 (${e.entries.toLocaleString('en-US')} entries on its egress side): tag change through the API →`,
+    `the kernel enforcing it (probe loop every 2 ms), ${e.flips} flips: p50 ${formatMs(e.p50Ms)}, ` +
+      `p99 ${formatMs(e.p99Ms)}, max ${formatMs(e.maxMs)}` +
+      (e.missed ? `, ${e.missed} not seen within 5 s` : ''),
+    '',
+  ];
 }

@@ -1,0 +1,268 @@
+/**
+ * The data-plane suite's end-to-end figure: a tag change through the API → the kernel of
+ * a real agent host enforcing it. A real manager (PGlite) on loopback, the bench's two
+ * agents following it with runAgent, records a (h1) and b (h2) with ~10,000 entries on
+ * a's egress side (100 filler peers × 100 ports), and a probe loop in a's namespace
+ * opening a TCP connection to b:8080 every 2 ms. Each flip PATCHes b's tags (role
+ * server ↔ spare: a → b:8080 allowed ↔ denied); its latency is from just before the
+ * PATCH to the start of the first probe that meets the new verdict (so it over-states
+ * by at most the probe period).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Agent } from '../src/agent/agent.js';
+import { runAgent, type AgentHandle } from '../src/agent/run-agent.js';
+import { parseSettings } from '../src/config/settings.js';
+import type { Document } from '../src/model/types.js';
+import { buildServer } from '../src/server/app.js';
+import { createToken } from '../src/server/tokens.js';
+import { openStore } from '../src/store/open-store.js';
+import { IP_A, IP_B, PORT_CONN, PORT_IPERF } from './datapath-states.js';
+import type { BenchTopology } from './datapath-topology.js';
+import { percentile } from './measure.js';
+
+/** Filler peers × ports per peer: the entries of a's egress side. */
+const FILLERS = 100;
+const FILLER_PORTS = 100;
+const PROBE_EVERY_MS = 2;
+const PROBE_TIMEOUT_MS = 300;
+
+/** The end-to-end figure. */
+export interface EndToEndTiming {
+  /** Entries of a's egress side on h1 as the agent received them. */
+  entries: number;
+  flips: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Flips the probe loop did not see within the time box. */
+  missed: number;
+}
+
+function benchModel(instanceNs: (name: string) => string, bRole: string): Document[] {
+  const docs: Document[] = [
+    { kind: 'Subnet', name: 'net', cidr: '10.10.0.0/16' },
+    { kind: 'Partition', name: 'bench', selector: 'env == "bench"', intra: 'deny' },
+  ];
+  for (const [name, host, ip, role] of [
+    ['a', 'h1', IP_A, 'client'],
+    ['b', 'h2', IP_B, bRole],
+  ] as const) {
+    docs.push({ kind: 'Instance', name: `vm-${name}`, host, netns: instanceNs(name) });
+    docs.push({
+      kind: 'Interface',
+      name,
+      subnet: 'net',
+      ips: [ip],
+      instance: `vm-${name}`,
+      tags: { env: 'bench', role },
+    });
+  }
+  // Unattached fillers, one identity each (distinct tags): peers of a's entries.
+  for (let i = 0; i < FILLERS; i++)
+    docs.push({
+      kind: 'Interface',
+      name: `f${i}`,
+      subnet: 'net',
+      ips: [`10.10.${1 + (i >> 8)}.${i & 255}`],
+      tags: { env: 'bench', role: 'filler', n: String(i) },
+    });
+  // Every other port, so no two entries merge into one range.
+  const fillerPorts = Array.from({ length: FILLER_PORTS }, (_, i) => `tcp/${20_000 + 2 * i}`);
+  const flowPorts = [`tcp/${PORT_CONN}`, `tcp/${PORT_IPERF}`];
+  docs.push(
+    {
+      kind: 'Policy',
+      name: 'client',
+      priority: 100,
+      appliesTo: 'role == "client"',
+      mode: 'enforce',
+      routes: [],
+      ingress: [],
+      egress: [
+        { action: 'allow', to: { selector: 'role == "server"' }, ports: flowPorts },
+        { action: 'allow', to: { selector: 'role == "filler"' }, ports: fillerPorts },
+      ],
+    },
+    {
+      kind: 'Policy',
+      name: 'server',
+      priority: 100,
+      appliesTo: 'role == "server"',
+      mode: 'enforce',
+      routes: [],
+      ingress: [{ action: 'allow', from: { selector: 'role == "client"' }, ports: flowPorts }],
+      egress: [],
+    },
+  );
+  return docs;
+}
+
+/** One probe's outcome: when it started (epoch ms, sub-ms) and whether it connected. */
+interface ProbeResult {
+  start: number;
+  ok: boolean;
+}
+
+const PROBER_JS = `
+const net = require('node:net');
+const [ip, port, every, timeout] = process.argv.slice(1);
+setInterval(() => {
+  const start = performance.timeOrigin + performance.now();
+  const socket = net.connect({ host: ip, port: Number(port) });
+  let done = false;
+  const finish = (ok) => {
+    if (done) return;
+    done = true;
+    socket.destroy();
+    process.stdout.write(JSON.stringify({ start, ok }) + '\\n');
+  };
+  socket.setTimeout(Number(timeout), () => finish(false));
+  socket.on('connect', () => finish(true));
+  socket.on('error', () => finish(false));
+}, Number(every));
+`;
+
+/** The probe loop in `ns`; `results` grows as probes finish. */
+function startProber(ns: string): { child: ChildProcess; results: ProbeResult[] } {
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      '-e',
+      PROBER_JS,
+      IP_B,
+      String(PORT_CONN),
+      String(PROBE_EVERY_MS),
+      String(PROBE_TIMEOUT_MS),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const results: ProbeResult[] = [];
+  let buffer = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      results.push(JSON.parse(buffer.slice(0, nl)) as ProbeResult);
+      buffer = buffer.slice(nl + 1);
+    }
+  });
+  return { child, results };
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The first probe started after `since` that meets `verdict` and is followed by two
+ * more that do (one transient failure under load is not a deny); its start, or undefined.
+ */
+function flipSeen(results: ProbeResult[], since: number, allowed: boolean): number | undefined {
+  const after = results.filter((r) => r.start >= since).sort((x, y) => x.start - y.start);
+  for (let i = 0; i + 2 < after.length; i++)
+    if ([0, 1, 2].every((k) => after[i + k]!.ok === allowed)) return after[i]!.start;
+  return undefined;
+}
+
+/**
+ * Runs the flips against the bench's agents (which it drives through runAgent for the
+ * duration, then hands back).
+ *
+ * @example await measureEndToEnd(topo, agents, 20, log)
+ */
+export async function measureEndToEnd(
+  topo: BenchTopology,
+  agents: Map<string, Agent>,
+  flips: number,
+  log: (l: string) => void,
+): Promise<EndToEndTiming> {
+  const dir = await mkdtemp(join(tmpdir(), 'vnp-bench-e2e-'));
+  const store = await openStore({ dataDir: dir });
+  const settings = parseSettings({ VNP_LISTEN: '127.0.0.1:0', VNP_LOG_LEVEL: 'silent' });
+  const server = await buildServer({ settings, store, logger: false });
+  const handles: AgentHandle[] = [];
+  let prober: ReturnType<typeof startProber> | undefined;
+  try {
+    const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const { token } = await createToken(server.manager, { role: 'admin' }, 'bench');
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const applied = await fetch(`${base}/v1/apply`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ documents: benchModel(topo.instanceNs, 'server') }),
+    });
+    if (!applied.ok) throw new Error(`apply failed: ${applied.status} ${await applied.text()}`);
+    for (const h of topo.hosts) {
+      const agentToken = await createToken(server.manager, { role: 'agent', host: h.name }, h.name);
+      handles.push(
+        runAgent({
+          servers: [base],
+          host: h.name,
+          token: agentToken.token,
+          underlayIp: h.underlayIp,
+          agent: agents.get(h.name)!,
+          minBackoffMs: 50,
+          maxBackoffMs: 200,
+        }),
+      );
+    }
+    await Promise.all(handles.map((h) => h.ready));
+    const h1 = agents.get('h1')!;
+    const entries = h1.state?.sides.find((s) => s.direction === 'egress')?.peers.length ?? 0;
+    log(`  manager on ${base}; h1's egress side has ${entries} entries`);
+    prober = startProber(topo.instanceNs('a'));
+    // Wait until the loop runs and the flow connects (underlay learnt, links up).
+    const t0 = now();
+    while (flipSeen(prober.results, t0, true) === undefined) {
+      if (now() - t0 > 20_000) throw new Error(`a → b:${PORT_CONN} never connected`);
+      await sleep(20);
+    }
+    const latencies: number[] = [];
+    let missed = 0;
+    let allowed = true;
+    for (let i = 0; i < flips; i++) {
+      allowed = !allowed;
+      await sleep(150);
+      const before = now();
+      const r = await fetch(`${base}/v1/interfaces/b/tags`, {
+        method: 'PATCH',
+        headers,
+        body: JSON.stringify({ set: { role: allowed ? 'server' : 'spare' } }),
+      });
+      if (!r.ok) throw new Error(`tag change failed: ${r.status} ${await r.text()}`);
+      let seen: number | undefined;
+      while ((seen = flipSeen(prober.results, before, allowed)) === undefined) {
+        if (now() - before > 5_000) break;
+        await sleep(10);
+      }
+      if (seen === undefined) missed++;
+      else latencies.push(seen - before);
+    }
+    const result: EndToEndTiming = {
+      entries,
+      flips,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      maxMs: Math.max(...latencies),
+      missed,
+    };
+    log(
+      `  tag change → enforced on h1: p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms ` +
+        `(${flips} flips, ${missed} missed)`,
+    );
+    return result;
+  } finally {
+    prober?.child.kill('SIGKILL');
+    await Promise.all(handles.map((h) => h.stop()));
+    await server.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
