@@ -182,7 +182,7 @@ export class Agent {
     try {
       // Nothing from the wire reaches a command unchecked (docs/security.md, "Command
       // construction"): a bad state is refused whole and the last one stays enforced.
-      checkHostState(state);
+      checkHostState(state, 'state', this.current);
       const { changed, change } = await this.applyTable(state, ropts);
       const t1 = performance.now();
       const steer = steerPaths(state, ropts);

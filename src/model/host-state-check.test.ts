@@ -120,6 +120,18 @@ describe('checkHostState', () => {
     expect(err).toMatchObject({ code: 'VNP_ERR_VALIDATION', details: { field } });
   });
 
+  // Against the last checked state only what changed is checked: every case is still
+  // refused (the poked entry is in the changed stretch of its list).
+  it.each(cases)('refuses %s against the last checked state too', (_what, path, value, field) => {
+    let err: unknown;
+    try {
+      checkHostState(poke(s, path, value), 'state', s);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'VNP_ERR_VALIDATION', details: { field } });
+  });
+
   it('refuses what is not a state at all', () => {
     for (const v of [null, 1, 'x', [], { host: 'h1' }])
       expect(() => checkHostState(v)).toThrow(/state/);

@@ -11,7 +11,14 @@
  * Pure, no allocation beyond the walk; O(size of the state).
  */
 import { VnpError } from './errors.js';
-import { IDENTITY_MAX, STEER_CLASS_LAST, type HostState, type PortRange } from './host-state.js';
+import {
+  IDENTITY_MAX,
+  STEER_CLASS_LAST,
+  type HostState,
+  type PortRange,
+  type SideState,
+} from './host-state.js';
+import { changedWindow, sameSideEntry } from './list-window.js';
 import { parseIp, parsePrefix } from './net.js';
 import { HOST_RE, NETNS_RE } from './validate.js';
 import {
@@ -155,6 +162,44 @@ function side(s: Obj, f: string): void {
   optional(s, 'routes', f, (v, g) => lookup(obj(v, g), g, routeEntry));
 }
 
+const LISTS = ['cidr', 'peers', 'any'] as const;
+
+/**
+ * A side that replaces `before` (a side of the last checked state with the same identity
+ * and direction): the entries outside the changed stretch of each list equal checked
+ * ones field by field (list-window.ts), so only the stretch is checked.
+ */
+function changedSide(s: Obj, f: string, before: SideState): void {
+  for (const list of LISTS) {
+    const g = joinField(f, list);
+    const entries = checkArray(s[list], g, 'entries');
+    const { start, afterEnd } = changedWindow(before[list], entries, sameSideEntry);
+    for (let i = start; i < afterEnd; i++) {
+      const h = indexField(g, i);
+      const e = obj(entries[i], h);
+      sideEntry(e, h);
+      if (list === 'cidr') range(e.range, joinField(h, 'range'));
+      if (list === 'peers') identity(e.peer, joinField(h, 'peer'));
+    }
+  }
+  optional(s, 'routes', f, (v, g) => lookup(obj(v, g), g, routeEntry));
+}
+
+/** The sides; with the last checked state, a side it holds unchanged is not checked again. */
+function sides(v: unknown, f: string, previous: HostState | undefined): void {
+  const before = new Map(previous?.sides.map((x) => [`${x.identity}/${x.direction}`, x]));
+  const list = checkArray(v, f, 'sides');
+  for (let i = 0; i < list.length; i++) {
+    const g = indexField(f, i);
+    const s = obj(list[i], g);
+    identity(s.identity, joinField(g, 'identity'));
+    checkEnum(s.direction, joinField(g, 'direction'), DIRECTIONS);
+    const was = before.get(`${s.identity as number}/${s.direction as string}`);
+    if (was === undefined) side(s, g);
+    else if (was !== (s as unknown)) changedSide(s, g, was);
+  }
+}
+
 function defaults(d: Obj, f: string): void {
   identity(d.identity, joinField(f, 'identity'));
   checkEnum(d.other, joinField(f, 'other'), DEFAULT_VERDICTS);
@@ -169,27 +214,35 @@ function defaults(d: Obj, f: string): void {
  * VNP_ERR_VALIDATION naming the first bad field (`state.remotes[3].underlay: expected
  * one IPv4 or IPv6 address, found "10.0.0.1 self\nlink…"`).
  *
+ * With `previous` (the last state that passed), what the new state holds unchanged —
+ * the same lists (a folded delta keeps them), entries equal to checked ones — is not
+ * checked again: a one-entry change costs the comparison, not the check of the state.
+ *
  * @example checkHostState(JSON.parse(line).state) // the state, unchanged
+ * @example checkHostState(folded, 'state', applied) // only what the delta changed
  */
-export function checkHostState(v: unknown, field = 'state'): HostState {
+export function checkHostState(v: unknown, field = 'state', previous?: HostState): HostState {
   try {
     const s = obj(v, field);
     checkString(s.host, joinField(field, 'host'), HOST_RE, HOST_EXPECTED);
     checkInt(s.revision, joinField(field, 'revision'), 0, Number.MAX_SAFE_INTEGER);
-    each(s.locals, joinField(field, 'locals'), 'records', local);
-    each(s.remotes, joinField(field, 'remotes'), 'records', remote);
-    each(s.ipcache, joinField(field, 'ipcache'), 'entries', (e, f) => {
-      ip(e.ip, joinField(f, 'ip'));
-      identity(e.identity, joinField(f, 'identity'));
-    });
-    each(s.sides, joinField(field, 'sides'), 'sides', side);
-    each(s.defaults, joinField(field, 'defaults'), 'defaults', defaults);
-    optional(s, 'steering', field, (x, f) =>
-      each(x, f, 'steer classes', (c, g) => {
-        checkInt(c.class, joinField(g, 'class'), 2, STEER_CLASS_LAST);
-        name(c.via, joinField(g, 'via'));
-      }),
-    );
+    const kept = (key: keyof HostState) => previous !== undefined && s[key] === previous[key];
+    if (!kept('locals')) each(s.locals, joinField(field, 'locals'), 'records', local);
+    if (!kept('remotes')) each(s.remotes, joinField(field, 'remotes'), 'records', remote);
+    if (!kept('ipcache'))
+      each(s.ipcache, joinField(field, 'ipcache'), 'entries', (e, f) => {
+        ip(e.ip, joinField(f, 'ip'));
+        identity(e.identity, joinField(f, 'identity'));
+      });
+    if (!kept('sides')) sides(s.sides, joinField(field, 'sides'), previous);
+    if (!kept('defaults')) each(s.defaults, joinField(field, 'defaults'), 'defaults', defaults);
+    if (!kept('steering'))
+      optional(s, 'steering', field, (x, f) =>
+        each(x, f, 'steer classes', (c, g) => {
+          checkInt(c.class, joinField(g, 'class'), 2, STEER_CLASS_LAST);
+          name(c.via, joinField(g, 'via'));
+        }),
+      );
     return v as HostState;
   } catch (err) {
     if (err instanceof VnpError) throw err;

@@ -14,6 +14,7 @@
  * `advance(next)`, `table` has the same sets, elements and chains as `buildTable(next)`.
  */
 import type { HostState, SideEntry, SideState } from '../../model/host-state.js';
+import { changedWindow, sameSideEntry } from '../../model/list-window.js';
 import { buildFrame, DIRECTIONS, localIdentities, sideKey, sidesByKey } from './build-table.js';
 import type { Verdict } from './disjoint.js';
 import { sameChain, sameSetShape } from './render.js';
@@ -42,32 +43,21 @@ export interface TableChange {
 /** One side as applied: its entries, their groups and the groups' elements. */
 interface AppliedSide {
   source: SideState;
-  lists: Record<SideList, SideEntry[]>;
-  /** Entry → its group; entries that make no element are absent. */
-  groupOfEntry: Map<SideEntry, string>;
-  /** Group → its entries (with multiplicity). */
-  groups: Map<string, Map<SideEntry, number>>;
+  /** The side's lists as applied (the state's own arrays: states are never mutated). */
+  lists: Record<SideList, readonly SideEntry[]>;
+  /** Group → its entries by value (with multiplicity); equal entries are one. */
+  groups: Map<string, Map<string, { entry: SideEntry; count: number }>>;
   elements: Map<string, SideElement[]>;
 }
+
+/** An entry by value: every field {@link sameSideEntry} compares. */
+const entryKey = (e: SideEntry): string =>
+  `${e.proto}|${e.ports[0]}|${e.ports[1]}|${e.verdict}|${e.policy}|${e.rule}|` +
+  `${(e as { peer?: number }).peer}|${(e as { range?: string }).range}`;
 
 const isLogChain = (name: string): boolean => name.startsWith('lg-');
 /** Side maps' elements belong to the side groups, not to the frame. */
 const SIDE_MAP = /^(eg|in)-\d+-/;
-
-/** Field-by-field equality of two entries of the same list. */
-function sameEntry(a: SideEntry, b: SideEntry): boolean {
-  return (
-    a === b ||
-    (a.proto === b.proto &&
-      a.ports[0] === b.ports[0] &&
-      a.ports[1] === b.ports[1] &&
-      a.verdict === b.verdict &&
-      a.policy === b.policy &&
-      a.rule === b.rule &&
-      (a as { peer?: number }).peer === (b as { peer?: number }).peer &&
-      (a as { range?: string }).range === (b as { range?: string }).range)
-  );
-}
 
 /**
  * The kernel table of the last applied state, updated by delta.
@@ -231,8 +221,7 @@ export class AppliedTable {
   private addSide(side: SideState, chain: string, tx: Transaction): AppliedSide {
     const applied: AppliedSide = {
       source: side,
-      lists: { cidr: side.cidr.slice(), peers: side.peers.slice(), any: side.any.slice() },
-      groupOfEntry: new Map(),
+      lists: { cidr: side.cidr, peers: side.peers, any: side.any },
       groups: new Map(),
       elements: new Map(),
     };
@@ -252,24 +241,15 @@ export class AppliedTable {
     for (const list of SIDE_LISTS) {
       const before = applied.lists[list];
       const after = side[list];
-      let start = 0;
-      const shorter = Math.min(before.length, after.length);
-      while (start < shorter && sameEntry(before[start]!, after[start]!)) start++;
-      let endBefore = before.length;
-      let endAfter = after.length;
-      while (
-        endBefore > start &&
-        endAfter > start &&
-        sameEntry(before[endBefore - 1]!, after[endAfter - 1]!)
-      ) {
-        endBefore--;
-        endAfter--;
-      }
+      const {
+        start,
+        beforeEnd: endBefore,
+        afterEnd: endAfter,
+      } = changedWindow(before, after, sameSideEntry);
       if (start === endBefore && start === endAfter) continue;
-      for (let i = start; i < endBefore; i++) this.leave(applied, before[i]!, touched);
-      const added = after.slice(start, endAfter);
-      for (const e of added) this.enter(applied, list, e, touched);
-      applied.lists[list] = before.slice(0, start).concat(added, before.slice(endBefore));
+      for (let i = start; i < endBefore; i++) this.leave(applied, list, before[i]!, touched);
+      for (let i = start; i < endAfter; i++) this.enter(applied, list, after[i]!, touched);
+      applied.lists[list] = after;
     }
     applied.source = side;
     for (const group of touched) this.refreshGroup(applied, chain, group, tx);
@@ -278,30 +258,36 @@ export class AppliedTable {
   private enter(applied: AppliedSide, list: SideList, e: SideEntry, touched: Set<string>): void {
     const group = groupOf(list, e);
     if (group === undefined) return;
-    applied.groupOfEntry.set(e, group);
-    const entries = applied.groups.get(group) ?? new Map<SideEntry, number>();
-    entries.set(e, (entries.get(e) ?? 0) + 1);
+    const entries =
+      applied.groups.get(group) ?? new Map<string, { entry: SideEntry; count: number }>();
+    const key = entryKey(e);
+    const known = entries.get(key);
+    if (known) known.count++;
+    else entries.set(key, { entry: e, count: 1 });
     applied.groups.set(group, entries);
     touched.add(group);
   }
 
-  private leave(applied: AppliedSide, e: SideEntry, touched: Set<string>): void {
-    const group = applied.groupOfEntry.get(e);
+  private leave(applied: AppliedSide, list: SideList, e: SideEntry, touched: Set<string>): void {
+    const group = groupOf(list, e);
     if (group === undefined) return;
     const entries = applied.groups.get(group)!;
-    const count = entries.get(e)! - 1;
-    if (count > 0) entries.set(e, count);
-    else {
-      entries.delete(e);
-      applied.groupOfEntry.delete(e);
-    }
+    const key = entryKey(e);
+    const known = entries.get(key)!;
+    if (--known.count === 0) entries.delete(key);
     if (entries.size === 0) applied.groups.delete(group);
     touched.add(group);
   }
 
   private refreshGroup(applied: AppliedSide, chain: string, group: string, tx: Transaction): void {
     const entries = applied.groups.get(group);
-    const elements = entries ? groupElements(chain, group, entries.keys()) : [];
+    const elements = entries
+      ? groupElements(
+          chain,
+          group,
+          [...entries.values()].map((e) => e.entry),
+        )
+      : [];
     this.setGroup(applied, group, elements, tx);
   }
 

@@ -1,0 +1,61 @@
+/**
+ * Where two versions of a list differ: the stretch between their longest common head
+ * and tail. A host state replaces a side whole when one entry of it changes; the agent
+ * finds what changed in it with one comparison pass (no allocation) and then checks and
+ * applies only that stretch. Pure.
+ */
+import type { SideEntry } from './host-state.js';
+
+/** `before[start, beforeEnd)` became `after[start, afterEnd)`; the rest is equal. */
+export interface ListWindow {
+  start: number;
+  beforeEnd: number;
+  afterEnd: number;
+}
+
+/**
+ * The changed stretch of `after` against `before`, by `same`.
+ *
+ * @example changedWindow([1, 2, 3], [1, 9, 3], Object.is) // { start: 1, beforeEnd: 2, afterEnd: 2 }
+ */
+export function changedWindow<A, B>(
+  before: readonly A[],
+  after: readonly B[],
+  same: (a: A, b: B) => boolean,
+): ListWindow {
+  let start = 0;
+  const shorter = Math.min(before.length, after.length);
+  while (start < shorter && same(before[start]!, after[start]!)) start++;
+  let beforeEnd = before.length;
+  let afterEnd = after.length;
+  while (
+    beforeEnd > start &&
+    afterEnd > start &&
+    same(before[beforeEnd - 1]!, after[afterEnd - 1]!)
+  ) {
+    beforeEnd--;
+    afterEnd--;
+  }
+  return { start, beforeEnd, afterEnd };
+}
+
+/**
+ * Equality of two entries of one side list, by every field the agent reads (protocol,
+ * ports, verdict, labels, peer, range). `b` may be anything off the wire.
+ */
+export function sameSideEntry(a: SideEntry, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) return false;
+  const e = b as Partial<SideEntry> & { peer?: unknown; range?: unknown };
+  return (
+    a.proto === e.proto &&
+    Array.isArray(e.ports) &&
+    a.ports[0] === e.ports[0] &&
+    a.ports[1] === e.ports[1] &&
+    a.verdict === e.verdict &&
+    a.policy === e.policy &&
+    a.rule === e.rule &&
+    (a as { peer?: number }).peer === e.peer &&
+    (a as { range?: string }).range === e.range
+  );
+}
