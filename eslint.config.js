@@ -141,6 +141,21 @@ export default tseslint.config(
     },
   },
   {
+    // The Kubernetes translator is pure and sees only the model and the selector language.
+    files: ['src/k8s/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: forbid(
+      ioGroup,
+      pkg('pg', '@electric-sql/pglite', 'fastify', 'ws', 'yaml'),
+      layer('engine'),
+      layer('store'),
+      layer('server'),
+      layer('client'),
+      layer('cli'),
+      layer('agent'),
+    ),
+  },
+  {
     files: ['src/store/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: forbid(layer('engine'), layer('server'), layer('client'), layer('cli'), layer('agent')),

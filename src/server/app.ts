@@ -14,6 +14,7 @@ import { Manager } from './manager.js';
 import { TokenUses } from './token-uses.js';
 import { installMetrics } from './metrics.js';
 import { applyRoutes } from './routes/apply.js';
+import { importK8sRoutes } from './routes/import-k8s.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { impactRoutes } from './routes/impact.js';
@@ -121,6 +122,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   await app.register(interfaceOpsRoutes, { manager });
   await app.register(settingsRoutes, { manager });
   await app.register(applyRoutes, { manager });
+  await app.register(importK8sRoutes, { manager });
   await app.register(queryRoutes, { manager });
   await app.register(historyRoutes, { manager });
   await app.register(tokenRoutes, { manager, auth, uses });

@@ -164,6 +164,21 @@ export const TagsPatchBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const ImportK8sBody = Type.Object(
+  {
+    objects: Type.Array(Type.Unknown(), {
+      description:
+        'Kubernetes objects as kubectl prints them (Namespace, Pod, networking.k8s.io/v1 NetworkPolicy, List) and vnp kind: Test documents',
+    }),
+    subnet: Type.Optional(
+      Type.String({ description: 'the subnet pods are recorded in (default pods)' }),
+    ),
+    source: Type.Optional(Type.String({ description: 'the import source (default k8s)' })),
+    dryRun: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 export const ApplyBody = Type.Object(
   {
     documents: Type.Array(

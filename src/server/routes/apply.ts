@@ -12,6 +12,7 @@ import { actorOf } from '../auth.js';
 import { documentFromApply } from '../documents.js';
 import { ApplyBody } from '../schemas.js';
 import { impactRunner, snapshotForImpact, type ImpactSnapshot } from '../impact-preview.js';
+import type { Manager } from '../manager.js';
 import type { ManagerPluginOptions } from './resources.js';
 
 /** The outcome of one Test document. */
@@ -104,60 +105,86 @@ export const applyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app,
     },
     async (request) => {
       const body = request.body as { documents: unknown[]; dryRun?: boolean };
-      const dryRun = body.dryRun === true;
       const { docs, tests } = parseBatch(body.documents);
-      const puts: Change[] = docs.map((doc) => ({ op: 'put', doc }));
-      let snapshot: ImpactSnapshot | undefined;
-      const { record, result } = await manager.write(
-        { actor: actorOf(request.principal), action: `apply ${docs.length} document(s)` },
-        (engine) => {
-          const diff = engine.diff(puts);
-          const unchanged = new Set(
-            diff.filter((d) => d.op === 'unchanged').map((d) => `${d.kind}/${d.name}`),
-          );
-          const changed = docs
-            .filter((d) => !unchanged.has(`${d.kind}/${d.name}`))
-            .map((doc): Change => ({ op: 'put', doc }));
-          let outcomes: TestOutcome[] = [];
-          let fork: Engine | undefined;
-          if (tests.length > 0) {
-            fork = engine.fork();
-            fork.apply(puts, manager.now());
-            outcomes = runTests(fork, tests);
-            const failed = outcomes.filter((o) => !o.passed);
-            if (failed.length > 0) {
-              throw new VnpError(
-                'VNP_ERR_TEST_FAILED',
-                `${failed.length} of ${tests.length} test(s) failed; nothing changed`,
-                {
-                  failed,
-                },
-              );
-            }
-          } else {
-            engine.validate(puts);
-          }
-          // A dry run also previews which flows the batch would flip (src/engine/impact.ts),
-          // on a snapshot of this revision, after the lock is released.
-          if (dryRun && changed.length > 0) {
-            const now = manager.now();
-            snapshot = fork
-              ? { before: engine.fork(), after: fork }
-              : snapshotForImpact(engine, changed, now);
-          }
-          return {
-            changes: changed,
-            result: { diff, tests: outcomes },
-            commit: !dryRun && changed.length > 0,
-          };
-        },
-      );
-      if (dryRun) {
-        const taken = snapshot;
-        const impact = taken ? await impactRunner(manager).preview(() => taken, {}) : undefined;
-        return { dryRun: true, ...result, ...(impact ? { impact } : {}) };
-      }
-      return { revision: record?.revision ?? manager.revision, ...result };
+      return writeBatch(manager, {
+        actor: actorOf(request.principal),
+        action: `apply ${docs.length} document(s)`,
+        changes: docs.map((doc): Change => ({ op: 'put', doc })),
+        tests,
+        dryRun: body.dryRun === true,
+      });
     },
   );
 };
+
+export interface Batch {
+  actor: string;
+  action: string;
+  /** The changes, or how to make them from the model under the write lock. */
+  changes: Change[] | ((engine: Engine) => Change[]);
+  tests: TestDocument[];
+  dryRun: boolean;
+}
+
+/**
+ * Write one all-or-nothing batch (puts and deletes) as one revision: unchanged
+ * documents are skipped, Test documents are checked on a fork with the whole batch
+ * applied, a dry run commits nothing and previews the impact after the lock.
+ *
+ * @example await writeBatch(manager, { actor, action: 'apply 3 document(s)', changes, tests: [], dryRun: false })
+ */
+export async function writeBatch(
+  manager: Manager,
+  batch: Batch,
+): Promise<{ revision?: number; dryRun?: true; diff: unknown[]; tests: TestOutcome[] }> {
+  const { tests, dryRun } = batch;
+  let snapshot: ImpactSnapshot | undefined;
+  const { record, result } = await manager.write(
+    { actor: batch.actor, action: batch.action },
+    (engine) => {
+      const changes = typeof batch.changes === 'function' ? batch.changes(engine) : batch.changes;
+      const diff = engine.diff(changes);
+      const unchanged = new Set(
+        diff.filter((d) => d.op === 'unchanged').map((d) => `${d.kind}/${d.name}`),
+      );
+      const changed = changes.filter(
+        (c) => c.op === 'delete' || !unchanged.has(`${c.doc.kind}/${c.doc.name}`),
+      );
+      let outcomes: TestOutcome[] = [];
+      let fork: Engine | undefined;
+      if (tests.length > 0) {
+        fork = engine.fork();
+        fork.apply(changes, manager.now());
+        outcomes = runTests(fork, tests);
+        const failed = outcomes.filter((o) => !o.passed);
+        if (failed.length > 0) {
+          throw new VnpError(
+            'VNP_ERR_TEST_FAILED',
+            `${failed.length} of ${tests.length} test(s) failed; nothing changed`,
+            { failed },
+          );
+        }
+      } else {
+        engine.validate(changes);
+      }
+      // A dry run also previews which flows the batch would flip (src/engine/impact.ts),
+      // on a snapshot of this revision, after the lock is released.
+      if (dryRun && changed.length > 0) {
+        snapshot = fork
+          ? { before: engine.fork(), after: fork }
+          : snapshotForImpact(engine, changed, manager.now());
+      }
+      return {
+        changes: changed,
+        result: { diff, tests: outcomes },
+        commit: !dryRun && changed.length > 0,
+      };
+    },
+  );
+  if (dryRun) {
+    const taken = snapshot;
+    const impact = taken ? await impactRunner(manager).preview(() => taken, {}) : undefined;
+    return { dryRun: true, ...result, ...(impact ? { impact } : {}) };
+  }
+  return { revision: record?.revision ?? manager.revision, ...result };
+}
