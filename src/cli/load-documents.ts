@@ -26,6 +26,11 @@ export interface LoadOptions {
   readStdin?: () => string;
   /** Called after each file: files done, files total, documents so far. */
   onProgress?: (filesDone: number, filesTotal: number, documents: number) => void;
+  /**
+   * Foreign objects (Kubernetes manifests): keep every mapping as it is, with no
+   * vnp kind or name check and no duplicate check (the importer checks them).
+   */
+  foreign?: boolean;
 }
 
 const DOCUMENT_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -49,10 +54,10 @@ export function loadDocuments(paths: readonly string[], opts: LoadOptions = {}):
     const text =
       file === '-' ? (opts.readStdin ?? (() => readFileSync(0, 'utf8')))() : readText(file, shown);
     const format = file !== '-' && extname(file).toLowerCase() === '.json' ? 'json' : 'yaml';
-    out.push(...parseDocuments(text, shown, format));
+    out.push(...parseDocuments(text, shown, format, opts.foreign === true));
     opts.onProgress?.(i + 1, files.length, out.length);
   });
-  checkDuplicates(out);
+  if (opts.foreign !== true) checkDuplicates(out);
   return out;
 }
 
@@ -122,12 +127,23 @@ export function parseDocuments(
   text: string,
   file: string,
   format: 'yaml' | 'json',
+  foreign = false,
 ): LoadedDocument[] {
   const raw = format === 'json' ? parseJson(text, file) : parseYaml(text, file);
   const out: LoadedDocument[] = [];
   for (const { value, line } of raw) {
     for (const [i, item] of unwrapList(value).entries()) {
-      out.push({ doc: checkDocument(item, file, line, i), file, line });
+      if (foreign && !isRecord(item)) {
+        throw docError(
+          `${file}:${line}`,
+          'expected a mapping (a Kubernetes object)',
+          'kind',
+          file,
+          line,
+        );
+      }
+      const doc = foreign ? (item as Record<string, unknown>) : checkDocument(item, file, line, i);
+      out.push({ doc, file, line });
     }
   }
   return out;

@@ -58,6 +58,20 @@ export interface ApplyResult {
   tests: TestOutcome[];
 }
 
+/** `POST /v1/import/k8s` request: Kubernetes objects (and vnp `kind: Test` documents). */
+export interface ImportK8sRequest {
+  objects: unknown[];
+  subnet?: string;
+  source?: string;
+  dryRun?: boolean;
+}
+
+/** `POST /v1/import/k8s` response: the apply result, the vnp documents and warnings. */
+export interface ImportK8sResult extends ApplyResult {
+  documents: Document[];
+  warnings: string[];
+}
+
 export type {
   CheckRequest,
   CheckResult,

@@ -16,6 +16,8 @@ import type {
   ApiResource,
   ApplyRequest,
   ApplyResult,
+  ImportK8sRequest,
+  ImportK8sResult,
   AuditEntry,
   CheckRequest,
   CheckResult,
@@ -225,6 +227,11 @@ export class VnpClient {
     return this.request<ApplyResult>('POST', '/v1/apply', {
       upload: { bytes, onProgress: opts.onUploadProgress },
     });
+  }
+
+  /** Import Kubernetes objects, declaratively per source, all or nothing. */
+  async importK8s(req: ImportK8sRequest): Promise<ImportK8sResult> {
+    return this.request<ImportK8sResult>('POST', '/v1/import/k8s', { body: req });
   }
 
   /** Judge a flow and explain the verdict. */

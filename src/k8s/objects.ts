@@ -490,7 +490,7 @@ function checkDuplicates(o: K8sObjects): void {
   const seen = new Set<string>();
   const once = (key: string, field: string): void => {
     if (seen.has(key))
-      throw new VnpError('VNP_ERR_VALIDATION', `${field}: ${key} appears twice`, {
+      throw new VnpError('VNP_ERR_VALIDATION', `${field}.metadata.name: ${key} appears twice`, {
         field: `${field}.metadata.name`,
       });
     seen.add(key);

@@ -17,7 +17,7 @@ beforeAll(async () => {
     body: { documents: [{ kind: 'Subnet', name: 'pods', cidr: POD_CIDR }] },
   });
   expect(r.status, r.text).toBe(200);
-});
+}, 180_000);
 afterAll(async () => {
   await s?.close();
 });
