@@ -63,6 +63,7 @@ describe('probes, metrics, OpenAPI, PEPs', () => {
       '/v1/interfaces/{name}/attach',
       '/v1/interfaces/{name}/tags',
       '/v1/apply',
+      '/v1/import/k8s',
       '/v1/check',
       '/v1/policy-for-tags',
       '/v1/settings',
