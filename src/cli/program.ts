@@ -17,7 +17,7 @@ import { registerDaemons } from './commands/daemons.js';
 import { registerEvent } from './commands/event.js';
 import { registerGet } from './commands/get.js';
 import { registerHistory } from './commands/history.js';
-import { registerImport } from './commands/import-k8s.js';
+import { registerImport } from './commands/import.js';
 import { registerInterfaceOps } from './commands/interface-ops.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerStatus } from './commands/status.js';

@@ -3,8 +3,6 @@ import type { Command } from 'commander';
 import type { ImportK8sResult } from '../../client/api-types.js';
 import { collect, outputArg } from '../arguments.js';
 import type { CliContext } from '../context.js';
-import { formatApplyResult } from '../diff-format.js';
-import { loadDocuments } from '../load-documents.js';
 import { toJson, toYaml, type OutputFormat } from '../output.js';
 
 interface ImportFlags {
@@ -62,22 +60,28 @@ Examples:
       if (opts.filename === undefined || opts.filename.length === 0) {
         cmd.error('error: required option -f, --filename <path> not specified', { exitCode: 1 });
       }
+      const { loadDocuments } = await import('../load-documents.js');
       const loaded = loadDocuments(opts.filename, {
         cwd: ctx.io.cwd,
         foreign: true,
         ...(ctx.io.readStdin ? { readStdin: ctx.io.readStdin } : {}),
       });
-      const result = await ctx.client(cmd).importK8s({
+      const client = await ctx.client(cmd);
+      const result = await client.importK8s({
         objects: loaded.map((l) => l.doc),
         ...(opts.subnet !== undefined ? { subnet: opts.subnet } : {}),
         ...(opts.source !== undefined ? { source: opts.source } : {}),
         ...(opts.dryRun ? { dryRun: true } : {}),
       });
-      printResult(ctx, result, opts);
+      await printResult(ctx, result, opts);
     });
 }
 
-function printResult(ctx: CliContext, result: ImportK8sResult, opts: ImportFlags): void {
+async function printResult(
+  ctx: CliContext,
+  result: ImportK8sResult,
+  opts: ImportFlags,
+): Promise<void> {
   for (const w of result.warnings) ctx.err(`warning: ${w}\n`);
   // A dry run's YAML is the vnp documents themselves: readable, and `vnp apply`-able.
   if (opts.output === 'yaml' && opts.dryRun) {
@@ -85,6 +89,7 @@ function printResult(ctx: CliContext, result: ImportK8sResult, opts: ImportFlags
   } else if (opts.output === 'json') ctx.out(toJson(result));
   else if (opts.output === 'yaml') ctx.out(toYaml(result));
   else {
+    const { formatApplyResult } = await import('../diff-format.js');
     ctx.out(
       formatApplyResult(
         { ...result, dryRun: result.dryRun ?? opts.dryRun === true },
