@@ -11,7 +11,8 @@
  * as the event severity; signature, category, ids and the flow go to `details`.
  * Other event types (flow, dns, stats…) are skipped and counted.
  */
-import { VnpError } from '../model/errors.js';
+import { VnpError, fieldError } from '../model/errors.js';
+import { jsonDepthError, unstorable } from '../model/json-guard.js';
 import type { JsonValue } from '../model/types.js';
 
 /** The event type every Suricata alert becomes. */
@@ -61,6 +62,8 @@ function recordsOf(body: unknown): unknown[] {
   body.split('\n').forEach((line, i) => {
     const text = line.trim();
     if (text === '') return;
+    const deep = jsonDepthError(text, `line ${i + 1}`);
+    if (deep) throw deep;
     try {
       out.push(JSON.parse(text));
     } catch {
@@ -80,6 +83,13 @@ function alertEvent(o: Obj, index: number): SuricataEvent {
       field: field('alert'),
     });
   }
+  // What is kept must be storable (no NUL, no lone surrogate): refused naming the field.
+  const storable = (v: unknown, f: string) => {
+    const why = typeof v === 'string' ? unstorable(v) : undefined;
+    if (why) throw fieldError(field(f), `text without ${why}`, v);
+  };
+  storable(o.src_ip, 'src_ip');
+  storable(o.dest_ip, 'dest_ip');
   const candidates = [o.src_ip, o.dest_ip].filter((v): v is string => typeof v === 'string');
   if (candidates.length === 0) {
     throw new VnpError('VNP_ERR_VALIDATION', `${field('src_ip')}: expected an address`, {
@@ -87,28 +97,35 @@ function alertEvent(o: Obj, index: number): SuricataEvent {
     });
   }
   const details: { [k: string]: JsonValue } = {};
-  const copy = (key: string, v: unknown) => {
+  const copy = (key: string, v: unknown, from: string) => {
+    storable(v, from);
     if (typeof v === 'string' || typeof v === 'number') details[key] = v;
   };
-  copy('signature', alert.signature);
-  copy('signatureId', alert.signature_id);
-  copy('category', alert.category);
+  copy('signature', alert.signature, 'alert.signature');
+  copy('signatureId', alert.signature_id, 'alert.signature_id');
+  copy('category', alert.category, 'alert.category');
   if (typeof alert.category === 'string') details.categorySlug = categorySlug(alert.category);
-  copy('action', alert.action);
-  copy('srcIp', o.src_ip);
-  copy('srcPort', o.src_port);
-  copy('destIp', o.dest_ip);
-  copy('destPort', o.dest_port);
-  copy('proto', o.proto);
-  copy('flowId', o.flow_id);
-  copy('timestamp', o.timestamp);
+  copy('action', alert.action, 'alert.action');
+  copy('srcIp', o.src_ip, 'src_ip');
+  copy('srcPort', o.src_port, 'src_port');
+  copy('destIp', o.dest_ip, 'dest_ip');
+  copy('destPort', o.dest_port, 'dest_port');
+  copy('proto', o.proto, 'proto');
+  copy('flowId', o.flow_id, 'flow_id');
+  copy('timestamp', o.timestamp, 'timestamp');
   const sev = alert.severity;
+  // The event's severity is 0..255 (Suricata's scale is 1..3; rules may say up to 255).
+  if (
+    sev !== undefined &&
+    !(typeof sev === 'number' && Number.isInteger(sev) && sev >= 0 && sev <= 255)
+  )
+    throw fieldError(field('alert.severity'), 'an integer 0..255', sev);
   const slug = typeof details.categorySlug === 'string' ? details.categorySlug : '';
   return {
     type: SURICATA_ALERT_TYPE,
     aliases: slug ? [`suricata:${slug}`] : [],
     candidates,
-    ...(typeof sev === 'number' && Number.isInteger(sev) ? { severity: sev } : {}),
+    ...(typeof sev === 'number' ? { severity: sev } : {}),
     details,
   };
 }

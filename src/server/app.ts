@@ -5,14 +5,20 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
 import type { ServerSettings } from '../config/settings.js';
+import { VnpError } from '../model/errors.js';
 import type { Store } from '../store/types.js';
 import { TokenAuthenticator, installAuth } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
 import { Manager } from './manager.js';
 import { TokenUses } from './token-uses.js';
 import { installMetrics } from './metrics.js';
+import { installRequestGuard } from './request-guard.js';
 import { applyRoutes } from './routes/apply.js';
 import { importK8sRoutes } from './routes/import-k8s.js';
 import { eventRoutes } from './routes/events.js';
@@ -57,6 +63,19 @@ function fastifyOptions(
     genReqId: () => randomUUID(),
     // Watch streams are long-lived: close must not wait for them.
     forceCloseConnections: true,
+    // A path that does not decode (`%ZZ`, a lone surrogate) never reaches the error
+    // handler: answer it in the same wire form.
+    frameworkErrors: (err, request, reply) => {
+      const e = new VnpError('VNP_ERR_VALIDATION', `url: ${err.message}`, {
+        field: 'url',
+        fastifyCode: err.code,
+      });
+      // The generic reply type of this hook cannot name our body: answer through the raw form.
+      void (reply as unknown as FastifyReply)
+        .code(e.status)
+        .header('x-request-id', request.id)
+        .send(e.toJSON());
+    },
     ajv: {
       // Strict bodies: unknown fields are errors (not silently dropped), no type
       // coercion ("5" is not 5), no defaults injected behind the caller's back.
@@ -100,12 +119,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
-  // RFC 7396 bodies are JSON too.
-  app.addContentTypeParser(
-    'application/merge-patch+json',
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
-  );
+  // JSON depth and unstorable strings, in bodies, parameters and queries (400 naming the field).
+  installRequestGuard(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -2,7 +2,10 @@
  * SQL of the reactions tables (migration 2), for both backends. Parameters only.
  */
 
-const EVENT_COLUMNS = 'id, at, type, target, record, severity, details, actor, reactions';
+// details as JSON text: a driver that parses jsonb would hand back the string "1" as a
+// string, which toJson then took for JSON (the number 1; "abc" a 500).
+const EVENT_COLUMNS =
+  'id, at, type, target, record, severity, details::text AS details, actor, reactions';
 
 /** $1..$8: at, type, target, record, severity, details, actor, reactions. */
 export const INSERT_EVENT = `INSERT INTO vnp_events (at, type, target, record, severity, details, actor, reactions)
