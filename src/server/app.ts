@@ -19,6 +19,7 @@ import { Manager } from './manager.js';
 import { TokenUses } from './token-uses.js';
 import { installMetrics } from './metrics.js';
 import { installRequestGuard } from './request-guard.js';
+import { collectRouteAccess } from './route-access.js';
 import { applyRoutes } from './routes/apply.js';
 import { importK8sRoutes } from './routes/import-k8s.js';
 import { eventRoutes } from './routes/events.js';
@@ -121,7 +122,10 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   });
   // JSON depth and unstorable strings, in bodies, parameters and queries (400 naming the field).
   installRequestGuard(app);
+  const withAccess = collectRouteAccess(app);
   await app.register(swagger, {
+    transformObject: (doc) =>
+      'openapiObject' in doc ? withAccess(doc.openapiObject as never) : doc.swaggerObject,
     openapi: {
       openapi: '3.0.3',
       info: { title: 'vnp manager API', version: '1', description: 'See docs/api.md' },

@@ -69,6 +69,15 @@ function hostParam(request: FastifyRequest): string {
  * The underlay address an agent reports: exactly one IP address (canonical text), as it
  * becomes other hosts' VXLAN FDB destinations; anything else is refused (400).
  */
+/**
+ * Route hook: the host name and the agent's binding are checked right after
+ * authentication, before the body is parsed or validated (an agent naming another
+ * host gets 403, never a validation answer about a request it may not make).
+ */
+async function bindHost(request: FastifyRequest): Promise<void> {
+  hostParam(request);
+}
+
 function underlayParam(request: FastifyRequest): string | undefined {
   const u = (request.query as { underlay?: string }).underlay;
   if (u === undefined || u === '') return undefined;
@@ -121,6 +130,7 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
     '/v1/hosts/:host/state',
     {
       config: { access: 'agent' },
+      onRequest: bindHost,
       schema: {
         tags: ['hosts'],
         summary: "A host's desired state (for its PEP)",
@@ -146,6 +156,7 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
     {
       // Only the enforcement point itself knows what it applied: no person may say so.
       config: { access: 'pep' },
+      onRequest: bindHost,
       schema: {
         tags: ['hosts'],
         summary: 'A PEP applied a revision (its own agent token only)',
@@ -178,6 +189,7 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
     '/v1/hosts/:host/watch',
     {
       config: { access: 'agent' },
+      onRequest: bindHost,
       schema: {
         tags: ['hosts'],
         summary:
