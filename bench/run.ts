@@ -67,6 +67,11 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
       'reactions: event → reaction → deltas ready (p99, PGlite and PostgreSQL), impact preview of 1,000 identities, tag change → feed step at 20k/50k records',
     load: async () => (await import('./reactions.js')).reactionsSuite,
   },
+  k8s: {
+    description:
+      'Kubernetes import: 10,000 pods and 1,000 NetworkPolicies — import time, verdicts/s vs native vnp documents',
+    load: async () => (await import('./k8s.js')).k8sSuite,
+  },
   datapath: {
     description:
       'data plane (root): iperf3 + connect rate over VXLAN-GBP, no PEP / conntrack only / vnp with no policy, 10…100k entries / linear list; delta apply',
