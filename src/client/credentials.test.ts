@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { VnpError } from '../model/errors.js';
 import { adminTokenPath, DEFAULT_SERVER, resolveCredentials } from './credentials.js';
 
 const files = (map: Record<string, string>) => (p: string) => {
@@ -55,15 +56,43 @@ describe('resolveCredentials', () => {
     expect(c).toEqual({ server: DEFAULT_SERVER, tokenSource: 'none' });
   });
 
-  it('treats empty values as unset', () => {
+  it('treats an empty server and an empty admin.token as unset', () => {
     const c = resolveCredentials({
       server: '',
-      token: ' ',
-      env: { VNP_SERVER: '', VNP_TOKEN: '' },
+      env: { VNP_SERVER: '' },
       cwd: '/w',
       readFile: files({ '/w/.vnp/admin.token': '\n' }),
     });
     expect(c).toEqual({ server: DEFAULT_SERVER, tokenSource: 'none' });
+  });
+
+  // Regression (issue 16): `--token ""` and `VNP_TOKEN=` fell back to admin.token
+  // and acted as admin; a token with a newline read as "cannot reach the manager".
+  const admin = { cwd: '/w', readFile: files({ '/w/.vnp/admin.token': 'admin-secret\n' }) };
+  it.each([
+    ['--token ""', { token: '', env: {} }, /^--token is empty/],
+    ['--token " "', { token: ' ', env: {} }, /^--token is empty/],
+    ['VNP_TOKEN=', { env: { VNP_TOKEN: '' } }, /^VNP_TOKEN is empty/],
+    ['a newline inside', { token: 'abc\ndef', env: {} }, /^--token: a token is one word/],
+    ['a tab in VNP_TOKEN', { env: { VNP_TOKEN: 'a\tb' } }, /^VNP_TOKEN: a token is one word/],
+  ])('%s is an error, never the admin token', (_name, opts, message) => {
+    const run = () => resolveCredentials({ ...admin, ...opts });
+    expect(run).toThrow(VnpError);
+    expect(run).toThrow(message);
+  });
+
+  it('a token file with a newline inside is an error naming the file', () => {
+    expect(() =>
+      resolveCredentials({
+        env: {},
+        cwd: '/w',
+        readFile: files({ '/w/.vnp/admin.token': 'a\nb\n' }),
+      }),
+    ).toThrow(/^\/w\/\.vnp\/admin\.token: a token is one word/);
+  });
+
+  it('a trailing newline (`$(cat file)`, a file) is not part of the token', () => {
+    expect(resolveCredentials({ env: { VNP_TOKEN: 't0k\n' } }).token).toBe('t0k');
   });
 
   it('dials VNP_LISTEN when VNP_SERVER is unset (same machine as the manager)', () => {

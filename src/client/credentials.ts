@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { VnpError } from '../model/errors.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:7400';
 export const DEFAULT_DATA_DIR = '.vnp';
@@ -69,17 +70,21 @@ export function resolveCredentials(opts: CredentialOptions = {}): Credentials {
     (listen !== undefined ? serverFromListen(listen) : undefined) ??
     DEFAULT_SERVER;
 
-  const flag = nonEmpty(opts.token);
-  if (flag !== undefined) return { server, token: flag, tokenSource: 'flag' };
-  const fromEnv = nonEmpty(env.VNP_TOKEN);
-  if (fromEnv !== undefined) return { server, token: fromEnv, tokenSource: 'env' };
+  // A token given but empty (`--token ""`, `VNP_TOKEN=`) is a mistake, never "use
+  // the admin token": only an unset one falls back to the file.
+  if (opts.token !== undefined)
+    return { server, token: checkToken(opts.token, '--token'), tokenSource: 'flag' };
+  if (env.VNP_TOKEN !== undefined)
+    return { server, token: checkToken(env.VNP_TOKEN, 'VNP_TOKEN'), tokenSource: 'env' };
 
   const file = adminTokenPath(env.VNP_DATA_DIR, opts.cwd);
   const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   try {
-    const token = nonEmpty(read(file));
-    if (token !== undefined) return { server, token, tokenSource: `file:${file}` };
-  } catch {
+    const text = read(file);
+    if (nonEmpty(text) !== undefined)
+      return { server, token: checkToken(text, file), tokenSource: `file:${file}` };
+  } catch (e) {
+    if (e instanceof VnpError) throw e;
     // No file: the request goes out unauthenticated and the server says 401,
     // which names the problem better than guessing here.
   }
@@ -96,4 +101,33 @@ export function adminTokenPath(dataDir: string | undefined, cwd?: string): strin
   const dir = nonEmpty(dataDir) ?? DEFAULT_DATA_DIR;
   const base = cwd ?? process.cwd();
   return isAbsolute(dir) ? join(dir, ADMIN_TOKEN_FILE) : resolve(base, dir, ADMIN_TOKEN_FILE);
+}
+
+/**
+ * A bearer token as given: surrounding whitespace (a file's trailing newline) is
+ * dropped; empty, or whitespace or control characters inside, is VNP_ERR_VALIDATION
+ * naming where it came from — never a silent fallback or a transport error.
+ *
+ * @example
+ *   checkToken('vnp_ab12_xyz\n', 'VNP_TOKEN') // 'vnp_ab12_xyz'
+ *   checkToken('', '--token')                 // throws: --token is empty
+ */
+export function checkToken(raw: string, source: string): string {
+  const token = raw.trim();
+  if (token === '') {
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      `${source} is empty: give a token, or leave it unset to use ${DEFAULT_DATA_DIR}/${ADMIN_TOKEN_FILE}`,
+      { field: source, expected: 'a bearer token' },
+    );
+  }
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\s\x00-\x1f\x7f]/.test(token)) {
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      `${source}: a token is one word, this one contains whitespace or a control character (a newline?)`,
+      { field: source, expected: 'a bearer token without whitespace' },
+    );
+  }
+  return token;
 }

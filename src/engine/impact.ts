@@ -637,7 +637,8 @@ export function whoCanReach(
   dst: string,
   opts: { proto?: Protocol; port?: number; examples?: number } = {},
 ): ReachEntry[] {
-  const check = engine.check({ src: dst, dst, protocol: 'tcp', port: 1 });
+  // The source is any outside address: only dst is resolved (and named in errors).
+  const check = engine.check({ src: '203.0.113.254', dst, protocol: 'tcp', port: 1 });
   const recordName = check.dst.record;
   const doc = recordName
     ? (engine.get('Interface', recordName) as unknown as Interface)

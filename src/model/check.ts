@@ -2,6 +2,7 @@
  * The wire form of `POST /v1/check` (design.md §2.5, §5): the request and the explained
  * verdict. Shared by the engine that produces it and the clients that read it.
  */
+import { VnpError } from './errors.js';
 import type { Direction } from './host-state.js';
 import type { Action, Protocol } from './types.js';
 
@@ -10,8 +11,25 @@ export interface CheckRequest {
   src: string;
   dst: string;
   protocol?: Protocol;
-  /** Destination port; ignored for icmp. */
+  /** Destination port; required for tcp, udp and sctp; refused for icmp (see refuseIcmpPort). */
   port?: number;
+}
+
+/**
+ * Policies match ICMP as a whole (`ports: [icmp]`, no types), so a port on an icmp
+ * flow would be silently ignored: refuse it instead (`--port 8` is no echo request).
+ *
+ * @example
+ *   refuseIcmpPort('icmp', 8) // throws VNP_ERR_VALIDATION naming port
+ *   refuseIcmpPort('tcp', 443) // returns
+ */
+export function refuseIcmpPort(protocol: string | undefined, port: number | undefined): void {
+  if (protocol !== 'icmp' || port === undefined) return;
+  throw new VnpError(
+    'VNP_ERR_VALIDATION',
+    `port: icmp has no ports and policies match icmp as a whole (no ICMP types); drop the port, got ${port}`,
+    { field: 'port', expected: 'no port with protocol icmp' },
+  );
 }
 
 /** A rule as named in explanations. */

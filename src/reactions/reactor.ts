@@ -147,13 +147,24 @@ export class Reactor {
   }
 
   /**
-   * Store an event and apply the reactions it fires as one write.
-   * An unknown target is stored too (with no record and no reaction).
+   * Store an event and apply the reactions it fires as one write. The target is
+   * a record name or an IP address (an address no record holds is stored, with no
+   * record and no reaction: an alert about an outside host is still evidence);
+   * anything else is VNP_ERR_UNKNOWN_ENDPOINT, as in check, and nothing is stored.
    *
    * @example
    *   const { event, revision } = await reactor.handleEvent({ type: 'ids.alert', target: 'web-1' }, 'operator:ab12');
    */
   handleEvent(input: EventInput, actor: string): Promise<EventOutcome> {
+    if (this.resolveTarget(input.target) === undefined && parseIp(input.target) === undefined) {
+      return Promise.reject(
+        new VnpError(
+          'VNP_ERR_UNKNOWN_ENDPOINT',
+          `target: "${input.target}" is neither an interface record nor an IP address`,
+          { field: 'target', expected: 'a record name or an IP address' },
+        ),
+      );
+    }
     return this.queue.run(async () => {
       const out = await this.handleLocked(input, actor);
       const now = this.host.now();

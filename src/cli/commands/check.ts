@@ -63,7 +63,8 @@ Examples:
       }
       const req: CheckRequest = { src, dst };
       if (protocol !== undefined) req.protocol = protocol;
-      if (opts.port !== undefined && protocol !== 'icmp') req.port = opts.port;
+      // An icmp flow with a port is refused by the manager (refuseIcmpPort), not dropped.
+      if (opts.port !== undefined) req.port = opts.port;
       const client = await ctx.client(cmd);
       const result = await client.check(req);
       if (opts.output === 'json') ctx.out(toJson(result));

@@ -155,7 +155,13 @@ export async function resolveAgentOptions(
       field: 'server',
     });
   }
-  const token = readAgentToken(opts.tokenFile, g.token ?? ctx.io.env.VNP_TOKEN, ctx.io.cwd);
+  const { checkToken } = await import('../../client/credentials.js');
+  const token = readAgentToken(
+    opts.tokenFile,
+    g.token ?? ctx.io.env.VNP_TOKEN,
+    ctx.io.cwd,
+    checkToken,
+  );
   const underlayIp =
     opts.underlayIp ?? (await (await import('../underlay.js')).guessUnderlayIp(servers[0]!));
   if (underlayIp === undefined) {
@@ -174,6 +180,7 @@ function readAgentToken(
   tokenFile: string | undefined,
   given: string | undefined,
   cwd: string,
+  checkToken: (raw: string, source: string) => string,
 ): string {
   if (tokenFile !== undefined) {
     let text: string;
@@ -188,14 +195,9 @@ function readAgentToken(
         },
       );
     }
-    if (text.trim() === '') {
-      throw new VnpError('VNP_ERR_VALIDATION', `--token-file ${tokenFile} is empty`, {
-        field: 'token-file',
-      });
-    }
-    return text.trim();
+    return checkToken(text, `--token-file ${tokenFile}`);
   }
-  if (given !== undefined && given.trim() !== '') return given.trim();
+  if (given !== undefined) return checkToken(given, '--token or VNP_TOKEN');
   throw new VnpError(
     'VNP_ERR_VALIDATION',
     'an agent token is required: --token-file F (vnp token create --role agent --host NAME), --token or VNP_TOKEN',

@@ -232,6 +232,20 @@ export function installDistributionHooks(app: FastifyInstance, d: Distribution):
   });
 }
 
+/**
+ * The hosts a change concerns ('all': every host an instance names) that have no PEP
+ * connected to this manager: nothing there acknowledges or enforces it yet, and a
+ * wait that reported "enforced" without naming them would mislead.
+ */
+function unconnectedHosts(d: Distribution, hosts: Set<string> | 'all'): string[] {
+  const concerned =
+    hosts === 'all'
+      ? new Set(d.manager.engine.list('Instance').map((i) => (i as { host: string }).host))
+      : hosts;
+  const connected = new Set(d.peps.connected());
+  return [...concerned].filter((h) => !connected.has(h)).sort();
+}
+
 /** The answer of a write with `?wait=`: augmented with `waited`, or a 504. */
 async function waitAnswer(
   d: Distribution,
@@ -243,6 +257,7 @@ async function waitAnswer(
   const hosts =
     end > w.startRevision ? d.feed.hostsBetween(w.startRevision, end) : new Set<string>();
   const r = await d.peps.waitFor(end, hosts, w.ms);
+  const unconnected = unconnectedHosts(d, hosts);
   if (r.laggards.length > 0) {
     void reply.code(504);
     const err = new VnpError(
@@ -255,7 +270,10 @@ async function waitAnswer(
   try {
     const body = JSON.parse(payload) as unknown;
     if (body && typeof body === 'object' && !Array.isArray(body))
-      return JSON.stringify({ ...body, waited: { ms: r.ms, hosts: r.hosts.length } });
+      return JSON.stringify({
+        ...body,
+        waited: { ms: r.ms, hosts: r.hosts.length, unconnected },
+      });
   } catch {
     /* not JSON: leave it */
   }

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Engine } from '../../engine/index.js';
 import type { Change } from '../../engine/types.js';
+import { refuseIcmpPort } from '../../model/check.js';
 import { VnpError } from '../../model/errors.js';
 import type { Document, TestDocument } from '../../model/types.js';
 import { actorOf } from '../auth.js';
@@ -72,6 +73,7 @@ export function runTests(engine: Engine, tests: TestDocument[]): TestOutcome[] {
       expect: t.expect,
     };
     try {
+      refuseIcmpPort(t.proto, t.port);
       const r = engine.check({
         src: t.src,
         dst: t.dst,

@@ -10,6 +10,7 @@ import type { Engine } from '../../engine/index.js';
 import { previewImpact, whoCanReach, type ImpactPreview } from '../../engine/impact.js';
 import type { Change } from '../../engine/types.js';
 import { fieldError } from '../../model/errors.js';
+import { refuseIcmpPort } from '../../model/check.js';
 import { KINDS, PROTOCOLS, type Kind, type Protocol } from '../../model/types.js';
 import { documentFromApply } from '../documents.js';
 import {
@@ -144,6 +145,7 @@ export const impactRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app
       if (port !== undefined && (port < 1 || port > 65535)) {
         throw fieldError('port', 'a port 1..65535', port);
       }
+      refuseIcmpPort(q.proto, port);
       const sources = whoCanReach(manager.engine, q.dst, {
         ...(q.proto ? { proto: q.proto as Protocol } : {}),
         ...(port !== undefined ? { port } : {}),

@@ -13,8 +13,8 @@ import { resourceFromBody } from '../documents.js';
 import { AttachBody, NameParams, TagsPatchBody } from '../schemas.js';
 import {
   notFound,
-  storedOf,
   writeOne,
+  writtenDoc,
   type HeldDocument,
   type ManagerPluginOptions,
 } from './resources.js';
@@ -88,7 +88,7 @@ export const interfaceOpsRoutes: FastifyPluginAsync<ManagerPluginOptions> = asyn
     async (request) => {
       const { name } = request.params as { name: string };
       const { instance } = request.body as { instance: string };
-      const { record } = await writeOne(
+      const w = await writeOne(
         manager,
         actorOf(request.principal),
         'attach',
@@ -99,7 +99,7 @@ export const interfaceOpsRoutes: FastifyPluginAsync<ManagerPluginOptions> = asyn
             d.instance = instance;
           }),
       );
-      return storedOf(record, 'Interface', name);
+      return writtenDoc(w, 'Interface', name);
     },
   );
 
@@ -111,7 +111,7 @@ export const interfaceOpsRoutes: FastifyPluginAsync<ManagerPluginOptions> = asyn
     },
     async (request) => {
       const { name } = request.params as { name: string };
-      const { record } = await writeOne(
+      const w = await writeOne(
         manager,
         actorOf(request.principal),
         'detach',
@@ -122,7 +122,7 @@ export const interfaceOpsRoutes: FastifyPluginAsync<ManagerPluginOptions> = asyn
             delete d.instance;
           }),
       );
-      return storedOf(record, 'Interface', name);
+      return writtenDoc(w, 'Interface', name);
     },
   );
 
@@ -140,7 +140,7 @@ export const interfaceOpsRoutes: FastifyPluginAsync<ManagerPluginOptions> = asyn
     async (request) => {
       const { name } = request.params as { name: string };
       const patch = request.body as { set?: Tags; remove?: string[] };
-      const { record } = await writeOne(
+      const w = await writeOne(
         manager,
         actorOf(request.principal),
         'tag',
@@ -151,7 +151,7 @@ export const interfaceOpsRoutes: FastifyPluginAsync<ManagerPluginOptions> = asyn
             d.tags = patchTags(d.tags ?? {}, patch);
           }),
       );
-      return storedOf(record, 'Interface', name);
+      return writtenDoc(w, 'Interface', name);
     },
   );
 };

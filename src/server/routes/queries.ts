@@ -4,6 +4,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { CheckRequest } from '../../engine/types.js';
+import { refuseIcmpPort } from '../../model/check.js';
 import { validateTags } from '../../model/tags.js';
 import { CheckBody, PolicyForTagsBody } from '../schemas.js';
 import type { ManagerPluginOptions } from './resources.js';
@@ -21,7 +22,11 @@ export const queryRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app,
       config: { access: 'read' },
       schema: { tags: ['check'], summary: 'Judge a flow and explain the verdict', body: CheckBody },
     },
-    async (request) => manager.engine.check(request.body as CheckRequest),
+    async (request) => {
+      const req = request.body as CheckRequest;
+      refuseIcmpPort(req.protocol, req.port);
+      return manager.engine.check(req);
+    },
   );
 
   app.post(

@@ -74,7 +74,19 @@ export function page<T extends { name: string }>(
   return rest.length > limit ? { items, next: items[items.length - 1]!.name } : { items };
 }
 
-/** Write one put or delete of kind/name, planned under the manager's lock. */
+/** What writeOne did: committed a record, or found the write changes nothing. */
+export interface WriteOneResult {
+  record?: ChangeRecord;
+  created: boolean;
+  /** The put equals the current document: nothing committed, no revision. */
+  unchanged?: HeldDocument;
+}
+
+/**
+ * Write one put or delete of kind/name, planned under the manager's lock. A put
+ * equal to the current document commits nothing (no revision, no audit entry):
+ * `tag` of a value a record has, `untag` of an absent key, a PUT of the same body.
+ */
 export async function writeOne(
   manager: Manager,
   actor: string,
@@ -82,7 +94,7 @@ export async function writeOne(
   kind: Kind,
   name: string,
   build: (current: HeldDocument | undefined, engine: Engine) => Document | null,
-): Promise<{ record?: ChangeRecord; created: boolean }> {
+): Promise<WriteOneResult> {
   const { record, result } = await manager.write(
     { actor, action: `${action} ${kind}/${name}` },
     (engine) => {
@@ -90,10 +102,35 @@ export async function writeOne(
       const doc = build(current, engine);
       const changes =
         doc === null ? [{ op: 'delete' as const, kind, name }] : [{ op: 'put' as const, doc }];
-      return { changes, result: current === undefined };
+      const unchanged = current !== undefined && engine.diff(changes)[0]?.op === 'unchanged';
+      return {
+        changes,
+        result: { created: current === undefined, unchanged: unchanged ? current : undefined },
+        commit: !unchanged,
+      };
     },
   );
-  return { record, created: result };
+  return {
+    ...(record ? { record } : {}),
+    created: result.created,
+    ...(result.unchanged ? { unchanged: result.unchanged } : {}),
+  };
+}
+
+/**
+ * The answer of a one-resource write: the stored document, or the current one
+ * with `unchanged: true` when the write was a no-op.
+ *
+ * @example
+ *   writtenDoc(await writeOne(…), 'Interface', 'web-1') // { name: 'web-1', revision: 7, … }
+ */
+export function writtenDoc(
+  w: WriteOneResult,
+  kind: Kind,
+  name: string,
+): StoredDocument | (HeldDocument & { unchanged: true }) | undefined {
+  if (w.unchanged) return { ...w.unchanged, unchanged: true };
+  return storedOf(w.record, kind, name);
 }
 
 function registerKind(
@@ -176,15 +213,8 @@ function registerKind(
     async (request, reply) => {
       const { name } = request.params as { name: string };
       const doc = resourceFromBody(kind, request.body, name);
-      const { record, created } = await writeOne(
-        manager,
-        actorOf(request.principal),
-        'put',
-        kind,
-        name,
-        () => doc,
-      );
-      return reply.status(created ? 201 : 200).send(storedOf(record, kind, name));
+      const w = await writeOne(manager, actorOf(request.principal), 'put', kind, name, () => doc);
+      return reply.status(w.created ? 201 : 200).send(writtenDoc(w, kind, name));
     },
   );
 
@@ -201,7 +231,7 @@ function registerKind(
     },
     async (request) => {
       const { name } = request.params as { name: string };
-      const { record } = await writeOne(
+      const w = await writeOne(
         manager,
         actorOf(request.principal),
         'patch',
@@ -213,7 +243,7 @@ function registerKind(
           return resourceFromBody(kind, merged, name);
         },
       );
-      return storedOf(record, kind, name);
+      return writtenDoc(w, kind, name);
     },
   );
 

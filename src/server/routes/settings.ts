@@ -6,7 +6,7 @@ import { DEFAULT_SETTINGS } from '../../model/types.js';
 import { actorOf } from '../auth.js';
 import { resourceFromBody } from '../documents.js';
 import { resourceBody } from '../schemas.js';
-import { storedOf, writeOne, type ManagerPluginOptions } from './resources.js';
+import { writeOne, writtenDoc, type ManagerPluginOptions } from './resources.js';
 
 /**
  * Settings routes.
@@ -35,7 +35,7 @@ export const settingsRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
     },
     async (request) => {
       const doc = resourceFromBody('Settings', request.body, 'default');
-      const { record } = await writeOne(
+      const w = await writeOne(
         manager,
         actorOf(request.principal),
         'put',
@@ -43,7 +43,7 @@ export const settingsRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
         'default',
         () => doc,
       );
-      return storedOf(record, 'Settings', 'default');
+      return writtenDoc(w, 'Settings', 'default');
     },
   );
 };
