@@ -129,18 +129,9 @@ export function formatTests(tests: readonly TestOutcome[]): string {
  *   // 'created    Subnet/a\n\ndry run: 1 created, 0 replaced, 0 deleted, 0 unchanged; nothing was changed\n'
  */
 export function formatApplyResult(result: ApplyResult, opts: { verbose?: boolean } = {}): string {
-  const lines: string[] = [];
   const counts = { create: 0, replace: 0, delete: 0, unchanged: 0 };
-  for (const e of result.diff ?? []) {
-    counts[e.op] = (counts[e.op] ?? 0) + 1;
-    if (e.op === 'unchanged' && !opts.verbose) continue;
-    lines.push(`${OP_WORD[e.op].padEnd(10)} ${e.kind}/${e.name}`);
-    if (e.op === 'replace') {
-      for (const c of fieldDiff(e.before ?? {}, e.after ?? {}))
-        lines.push(`             ${formatFieldChange(c)}`);
-    }
-  }
-  let out = lines.map((l) => l + '\n').join('');
+  for (const e of result.diff ?? []) counts[e.op] = (counts[e.op] ?? 0) + 1;
+  let out = formatDiffEntries(result.diff ?? [], opts);
   const tests = result.tests ?? [];
   if (tests.length > 0) out += (out ? '\n' : '') + 'tests:\n' + indent(formatTests(tests), '  ');
   const passed = tests.filter(testPassed).length;
@@ -151,6 +142,31 @@ export function formatApplyResult(result: ApplyResult, opts: { verbose?: boolean
     ? `dry run: ${summary}; nothing was changed`
     : `applied at revision ${result.revision ?? '?'}: ${summary}`;
   return out + (out ? '\n' : '') + tail + '\n';
+}
+
+/**
+ * Resources that differ, one line each (`replaced   Policy/db-in`), with the
+ * field-level changes of replaced ones under it; unchanged ones only if `verbose`.
+ * Shared by apply --dry-run, diff and rollback.
+ *
+ * @example
+ *   formatDiffEntries([{ op: 'replace', kind: 'Policy', name: 'p', before: { priority: 1 }, after: { priority: 2 } }])
+ *   // 'replaced   Policy/p\n             ~ priority: 1 → 2\n'
+ */
+export function formatDiffEntries(
+  entries: readonly DiffEntry[],
+  opts: { verbose?: boolean } = {},
+): string {
+  const lines: string[] = [];
+  for (const e of entries) {
+    if (e.op === 'unchanged' && !opts.verbose) continue;
+    lines.push(`${OP_WORD[e.op].padEnd(10)} ${e.kind}/${e.name}`);
+    if (e.op === 'replace') {
+      for (const c of fieldDiff(e.before ?? {}, e.after ?? {}))
+        lines.push(`             ${formatFieldChange(c)}`);
+    }
+  }
+  return lines.map((l) => l + '\n').join('');
 }
 
 function indent(text: string, pad: string): string {

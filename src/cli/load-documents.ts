@@ -17,6 +17,8 @@ export interface LoadedDocument {
   file: string;
   /** 1-based line of the document's start. */
   line: number;
+  /** Where a field of the document is written (YAML only): `['ingress', 0, 'from']` → line, column. */
+  locate?: (path: readonly (string | number)[]) => { line: number; col: number } | undefined;
 }
 
 export interface LoadOptions {
@@ -131,8 +133,12 @@ export function parseDocuments(
 ): LoadedDocument[] {
   const raw = format === 'json' ? parseJson(text, file) : parseYaml(text, file);
   const out: LoadedDocument[] = [];
-  for (const { value, line } of raw) {
-    for (const [i, item] of unwrapList(value).entries()) {
+  for (const { value, line, locate } of raw) {
+    const list = unwrapList(value);
+    // Where item i is in the file: [i] in an array, ['items', i] in {items: [...]}.
+    const base = (i: number): (string | number)[] =>
+      Array.isArray(value) ? [i] : list[0] === value ? [] : ['items', i];
+    for (const [i, item] of list.entries()) {
       if (foreign && !isRecord(item)) {
         throw docError(
           `${file}:${line}`,
@@ -142,19 +148,26 @@ export function parseDocuments(
           line,
         );
       }
-      const doc = foreign ? (item as Record<string, unknown>) : checkDocument(item, file, line, i);
-      out.push({ doc, file, line });
+      const doc: LoadedDocument = {
+        doc: foreign ? (item as Record<string, unknown>) : checkDocument(item, file, line, i),
+        file,
+        line,
+      };
+      if (locate) doc.locate = (path) => locate([...base(i), ...path]);
+      out.push(doc);
     }
   }
   return out;
 }
 
-function parseYaml(text: string, file: string): { value: unknown; line: number }[] {
+type Parsed = { value: unknown; line: number; locate?: LoadedDocument['locate'] };
+
+function parseYaml(text: string, file: string): Parsed[] {
   const { LineCounter, parseAllDocuments } = yaml();
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const list = Array.isArray(docs) ? docs : [];
-  const out: { value: unknown; line: number }[] = [];
+  const out: Parsed[] = [];
   for (const doc of list) {
     const err = doc.errors[0];
     if (err !== undefined) {
@@ -165,12 +178,21 @@ function parseYaml(text: string, file: string): { value: unknown; line: number }
     // An empty document (a trailing `---`, comments only) holds nothing to apply.
     if (value === null || value === undefined) continue;
     const start = doc.contents?.range?.[0] ?? doc.range[0];
-    out.push({ value, line: lineCounter.linePos(start).line });
+    const locate = (path: readonly (string | number)[]) => {
+      // The deepest node of the path that exists: a missing field points at its parent.
+      for (let n = path.length; n >= 0; n--) {
+        const node = doc.getIn(path.slice(0, n), true) as
+          { range?: [number, number, number] } | undefined;
+        if (node?.range) return lineCounter.linePos(node.range[0]);
+      }
+      return undefined;
+    };
+    out.push({ value, line: lineCounter.linePos(start).line, locate });
   }
   return out;
 }
 
-function parseJson(text: string, file: string): { value: unknown; line: number }[] {
+function parseJson(text: string, file: string): Parsed[] {
   try {
     return [{ value: JSON.parse(text) as unknown, line: 1 }];
   } catch (e) {

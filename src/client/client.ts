@@ -34,6 +34,7 @@ import type {
   TokenRole,
   WatchEvent,
 } from './api-types.js';
+import { inFieldOrder } from '../model/field-order.js';
 import { connectionError, errorFromResponse } from './errors.js';
 import { httpFetch, type FetchInit, type FetchLike, type FetchResponse } from './http-fetch.js';
 
@@ -55,7 +56,12 @@ export interface ListOptions {
   limit?: number;
 }
 
-export interface ApplyOptions {
+/** `?wait=DURATION`: answer once the PEPs the write concerns acknowledged it (docs/protocol.md). */
+export interface WriteOptions {
+  wait?: string;
+}
+
+export interface ApplyOptions extends WriteOptions {
   /** Called while the request body is sent: bytes sent so far and the total. */
   onUploadProgress?: (sent: number, total: number) => void;
 }
@@ -164,9 +170,9 @@ export class VnpClient {
     );
   }
 
-  /** Delete a resource by kind and name. */
-  async delete(kind: Kind, name: string): Promise<void> {
-    await this.request<unknown>('DELETE', resourcePath(kind, name));
+  /** Delete a resource by kind and name; the answer names the revision (and `waited`). */
+  async delete(kind: Kind, name: string, opts: WriteOptions = {}): Promise<JsonObject> {
+    return this.request<JsonObject>('DELETE', resourcePath(kind, name), { query: { ...opts } });
   }
 
   /** The global settings (`GET /v1/settings`). */
@@ -184,18 +190,21 @@ export class VnpClient {
   // ---- interface records ----------------------------------------------
 
   /** Attach an interface record to an instance (moves it if attached elsewhere). */
-  async attach(iface: string, instance: string): Promise<ApiResource> {
+  async attach(iface: string, instance: string, opts: WriteOptions = {}): Promise<ApiResource> {
     const path = `${resourcePath('Interface', iface)}/attach`;
     return withKind(
       'Interface',
-      await this.request<ApiResource>('POST', path, { body: { instance } }),
+      await this.request<ApiResource>('POST', path, { body: { instance }, query: { ...opts } }),
     );
   }
 
   /** Detach an interface record from its instance. */
-  async detach(iface: string): Promise<ApiResource> {
+  async detach(iface: string, opts: WriteOptions = {}): Promise<ApiResource> {
     const path = `${resourcePath('Interface', iface)}/detach`;
-    return withKind('Interface', await this.request<ApiResource>('POST', path, { body: {} }));
+    return withKind(
+      'Interface',
+      await this.request<ApiResource>('POST', path, { body: {}, query: { ...opts } }),
+    );
   }
 
   /**
@@ -203,11 +212,7 @@ export class VnpClient {
    * the answer comes once every connected PEP the change concerns acknowledged it
    * (`waited: {ms, hosts}` in the answer), or VNP_ERR_TIMEOUT names the laggards.
    */
-  async patchTags(
-    iface: string,
-    patch: TagPatch,
-    opts: { wait?: string } = {},
-  ): Promise<ApiResource> {
+  async patchTags(iface: string, patch: TagPatch, opts: WriteOptions = {}): Promise<ApiResource> {
     const path = `${resourcePath('Interface', iface)}/tags`;
     const query = { wait: opts.wait };
     return withKind(
@@ -221,11 +226,13 @@ export class VnpClient {
   /** All-or-nothing apply of documents (and `kind: Test` documents). */
   async apply(req: ApplyRequest, opts: ApplyOptions = {}): Promise<ApplyResult> {
     const body = { documents: req.documents, ...(req.dryRun ? { dryRun: true } : {}) };
+    const query = { wait: opts.wait };
     if (opts.onUploadProgress === undefined)
-      return this.request<ApplyResult>('POST', '/v1/apply', { body });
+      return this.request<ApplyResult>('POST', '/v1/apply', { body, query });
     const bytes = new TextEncoder().encode(JSON.stringify(body));
     return this.request<ApplyResult>('POST', '/v1/apply', {
       upload: { bytes, onProgress: opts.onUploadProgress },
+      query,
     });
   }
 
@@ -280,9 +287,18 @@ export class VnpClient {
   }
 
   /** Restore the policy state of a past revision as a new revision (or preview it). */
-  async rollback(revision: number, dryRun = false): Promise<JsonObject> {
+  async rollback(
+    revision: number,
+    dryRun = false,
+    opts: WriteOptions & { limit?: number } = {},
+  ): Promise<JsonObject> {
     return this.request<JsonObject>('POST', '/v1/rollback', {
-      body: { revision, ...(dryRun ? { dryRun: true } : {}) },
+      body: {
+        revision,
+        ...(dryRun ? { dryRun: true } : {}),
+        ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+      },
+      query: { wait: opts.wait },
     });
   }
 
@@ -496,10 +512,10 @@ function itemsOf<T>(body: unknown): T[] {
   return [];
 }
 
-/** Documents carry `kind`; the API's resource bodies may not. */
+/** Documents carry `kind` (the API's resource bodies may not), keys in the documented order. */
 function withKind(kind: Kind, item: ApiResource): ApiResource {
   if (typeof item !== 'object' || item === null) return item;
-  return { kind, ...(item as object) } as ApiResource;
+  return inFieldOrder(kind, { kind, ...(item as object) }) as ApiResource;
 }
 
 function stripKind(doc: Record<string, unknown>): Record<string, unknown> {

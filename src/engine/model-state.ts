@@ -10,6 +10,7 @@
 import { VnpError } from '../model/errors.js';
 import { cidrContains, cidrLast, parseCidr, parseIp } from '../model/net.js';
 import { NameIndex } from './name-index.js';
+import { checkSubnetOverlaps } from './subnet-overlap.js';
 import { addressesOf } from './parsed-addresses.js';
 import {
   KINDS,
@@ -96,6 +97,14 @@ export class ModelState {
     for (const c of changes) {
       if (c.op === 'delete') this.checkDelete(c.kind, c.name, view, overlay);
       else this.checkPut(c.doc, view, overlay, overlayAddr);
+    }
+    if ([...overlay.Subnet.values()].some((d) => d !== null)) {
+      const kept = [...this.docs.Subnet.values()].filter((d) => !overlay.Subnet.has(d.name));
+      const put = [...overlay.Subnet.values()].filter((d) => d !== null) as unknown as Subnet[];
+      checkSubnetOverlaps(
+        [...(kept as unknown as Subnet[]), ...put],
+        new Set(put.map((d) => d.name)),
+      );
     }
   }
 

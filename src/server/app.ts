@@ -22,6 +22,7 @@ import { installRequestGuard } from './request-guard.js';
 import { collectRouteAccess } from './route-access.js';
 import { applyRoutes } from './routes/apply.js';
 import { importK8sRoutes } from './routes/import-k8s.js';
+import { bulkTagRoutes } from './routes/bulk-tags.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { impactRoutes } from './routes/impact.js';
@@ -139,6 +140,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   await app.register(healthRoutes, { manager });
   await app.register(resourceRoutes, { manager });
   await app.register(interfaceOpsRoutes, { manager });
+  await app.register(bulkTagRoutes, { manager });
   await app.register(settingsRoutes, { manager });
   await app.register(applyRoutes, { manager });
   await app.register(importK8sRoutes, { manager });

@@ -4,12 +4,19 @@ import type { Document, TestDocument } from '../../model/types.js';
 import { collect, outputArg } from '../arguments.js';
 import type { CliContext } from '../context.js';
 import { toJson, toYaml, type OutputFormat } from '../output.js';
-import { formatImpact, type ImpactAnswer } from './rollback.js';
+import type { ImpactAnswer } from '../impact-format.js';
+import {
+  addWaitOptions,
+  waitQuery,
+  waitSummary,
+  type WaitFlags,
+  type Waited,
+} from './wait-options.js';
 
 /** Batches above this many documents show a progress bar (on a TTY). */
 export const PROGRESS_THRESHOLD = 1000;
 
-interface ApplyFlags {
+interface ApplyFlags extends WaitFlags {
   filename?: string[];
   dryRun?: boolean;
   output: OutputFormat;
@@ -23,7 +30,7 @@ interface ApplyFlags {
  *   registerApply(program, ctx) // vnp apply -f examples/three-tier --dry-run
  */
 export function registerApply(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command('apply')
     .description('Create or replace resources from YAML/JSON files, all or nothing')
     .option(
@@ -38,7 +45,8 @@ export function registerApply(program: Command, ctx: CliContext): void {
       outputArg,
       'table' as OutputFormat,
     )
-    .option('-v, --verbose', 'also list unchanged resources')
+    .option('-v, --verbose', 'also list unchanged resources');
+  addWaitOptions(command)
     .addHelpText(
       'after',
       `
@@ -50,6 +58,7 @@ failing test refuses the whole apply. Resources not named are left alone.
 Examples:
   vnp apply -f examples/three-tier
   vnp apply -f policy.yaml --dry-run
+  vnp apply -f policy.yaml --wait=strict      # fail unless every host concerned has a PEP
   vnp get iface -o yaml | vnp apply -f -`,
     )
     .action(async (opts: ApplyFlags, cmd: Command) => {
@@ -66,11 +75,13 @@ async function runApply(
   paths: string[],
   opts: ApplyFlags,
 ): Promise<void> {
-  const [{ loadDocuments }, { ProgressBar }, { formatApplyResult }] = await Promise.all([
-    import('../load-documents.js'),
-    import('../progress.js'),
-    import('../diff-format.js'),
-  ]);
+  const [{ loadDocuments }, { ProgressBar }, { formatApplyResult }, { relocateError }] =
+    await Promise.all([
+      import('../load-documents.js'),
+      import('../progress.js'),
+      import('../diff-format.js'),
+      import('../relocate-error.js'),
+    ]);
   const bar = new ProgressBar(ctx.io.stderr, 'parsing');
   let showBar = false;
   const loaded = loadDocuments(paths, {
@@ -90,19 +101,29 @@ async function runApply(
   const documents = loaded.map((l) => l.doc as unknown as Document | TestDocument);
   if (showBar) bar.phase(`uploading ${documents.length} documents`);
   const client = await ctx.client(cmd);
-  const result = await client.apply(
-    { documents, dryRun: opts.dryRun === true },
-    showBar
-      ? {
-          onUploadProgress: (sent, total) => {
-            bar.update(sent, total);
-            if (sent >= total)
-              bar.done(`uploaded ${documents.length} documents; waiting for the manager…`);
-          },
-        }
-      : {},
-  );
+  const result = await client
+    .apply(
+      { documents, dryRun: opts.dryRun === true },
+      {
+        ...waitQuery(opts),
+        ...(showBar
+          ? {
+              onUploadProgress: (sent: number, total: number) => {
+                bar.update(sent, total);
+                if (sent >= total)
+                  bar.done(`uploaded ${documents.length} documents; waiting for the manager…`);
+              },
+            }
+          : {}),
+      },
+    )
+    .catch((e: unknown) => {
+      if (showBar) bar.done();
+      // The manager names documents[i]; the user wrote files: name file:line:col.
+      throw relocateError(e, loaded);
+    });
   if (showBar) bar.done();
+  const waited = waitSummary(ctx, opts, (result as { waited?: Waited }).waited, result.revision);
   if (opts.output === 'json') ctx.out(toJson(result));
   else if (opts.output === 'yaml') ctx.out(toYaml(result));
   else
@@ -110,9 +131,10 @@ async function runApply(
       formatApplyResult(
         { ...result, dryRun: result.dryRun ?? opts.dryRun === true },
         { verbose: opts.verbose === true },
-      ),
+      ).replace(/\n$/, `${waited}\n`),
     );
   // A dry run answers with an impact preview: which flows would flip.
   const impact = (result as { impact?: ImpactAnswer }).impact;
-  if (opts.output === 'table' && impact) ctx.out(formatImpact(impact));
+  if (opts.output === 'table' && impact)
+    ctx.out((await import('../impact-format.js')).formatImpact(impact));
 }

@@ -1,9 +1,9 @@
 /** `vnp history [--limit N]` and `vnp diff REV1 REV2`: revisions and what differs between two. */
 import type { Command } from 'commander';
 import { intArg, outputArg } from '../arguments.js';
+import type { DiffEntry } from '../../client/api-types.js';
 import type { CliContext } from '../context.js';
 import { formatTable, toJson, toYaml, truncate, type OutputFormat } from '../output.js';
-import { formatChanges } from './rollback.js';
 
 interface HistoryItem {
   revision: number;
@@ -56,15 +56,12 @@ export function registerHistory(program: Command, ctx: CliContext): void {
     .addHelpText('after', '\nExamples:\n  vnp diff 12 15\n  vnp diff 12 15 -o yaml')
     .action(async (from: number, to: number, opts: { output: OutputFormat }, cmd: Command) => {
       const client = await ctx.client(cmd);
-      const r = await client.request<{ changes: { op: string; kind: string; name: string }[] }>(
-        'GET',
-        '/v1/diff',
-        {
-          query: { from, to },
-        },
-      );
+      const r = await client.request<{ changes: DiffEntry[] }>('GET', '/v1/diff', {
+        query: { from, to },
+      });
       if (opts.output === 'json') return ctx.out(toJson(r.changes));
       if (opts.output === 'yaml') return ctx.out(toYaml(r.changes));
+      const { formatChanges } = await import('../impact-format.js');
       ctx.out(formatChanges(r.changes));
     });
 }

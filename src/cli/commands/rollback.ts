@@ -1,73 +1,28 @@
 /** `vnp rollback REV [--yes]`: restore the policy state of a revision, after a preview. */
 import type { Command } from 'commander';
-import { formatPortSpec } from '../../model/ports.js';
-import type { Protocol } from '../../model/types.js';
+import type { DiffEntry } from '../../client/api-types.js';
 import { intArg, outputArg } from '../arguments.js';
 import type { CliContext } from '../context.js';
-import { formatTable, formatTags, toJson, toYaml, type OutputFormat } from '../output.js';
-
-/** One side of an impact row: an identity (tags, records) or an outside address. */
-interface Endpoint {
-  identity: number;
-  tags: Record<string, unknown>;
-  records: number;
-  examples: string[];
-  address?: string;
-}
-
-/** An impact preview as the server returns it (src/engine/impact.ts). */
-export interface ImpactAnswer {
-  rows: {
-    src: Endpoint;
-    dst: Endpoint;
-    proto: string;
-    ports: [number, number];
-    before: string;
-    after: string;
-  }[];
-  truncated: number;
-}
-
-function endpointText(e: Endpoint): string {
-  if (e.address !== undefined) return `outside ${e.address}`;
-  const names = e.examples.join(',') + (e.records > e.examples.length ? ',…' : '');
-  return `${names} (${e.records}) ${formatTags(e.tags)}`.trim();
-}
-
-/**
- * The impact table: which flows flip, most records first.
- *
- * @example formatImpact({ rows: [], truncated: 0 }) // 'impact: no flow changes its verdict\n'
- */
-export function formatImpact(impact: ImpactAnswer): string {
-  if (impact.rows.length === 0) return 'impact: no flow changes its verdict\n';
-  const table = formatTable(
-    ['SOURCE', 'DESTINATION', 'PORTS', 'BEFORE', 'AFTER'],
-    impact.rows.map((r) => [
-      endpointText(r.src),
-      endpointText(r.dst),
-      formatPortSpec({ proto: r.proto as Protocol, lo: r.ports[0], hi: r.ports[1] }),
-      r.before,
-      r.after,
-    ]),
-  );
-  const more = impact.truncated > 0 ? `… and ${impact.truncated} more row(s)\n` : '';
-  return `impact:\n${table}${more}`;
-}
-
-/** A resource diff list: `replace Policy/db-in`. */
-export function formatChanges(changes: { op: string; kind: string; name: string }[]): string {
-  if (changes.length === 0) return 'no resource differs\n';
-  return changes.map((c) => `${c.op.padEnd(8)} ${c.kind}/${c.name}`).join('\n') + '\n';
-}
+import type { ImpactAnswer } from '../impact-format.js';
+import { toJson, toYaml, type OutputFormat } from '../output.js';
+import {
+  addWaitOptions,
+  waitQuery,
+  waitSummary,
+  type WaitFlags,
+  type Waited,
+} from './wait-options.js';
 
 interface RollbackAnswer {
   dryRun?: boolean;
   revision: number;
   rolledBackTo: number;
-  diff: { op: string; kind: string; name: string }[];
+  diff: DiffEntry[];
   impact: ImpactAnswer;
+  waited?: Waited;
 }
+
+type RollbackFlags = WaitFlags & { yes?: boolean; output: OutputFormat; limit: number };
 
 /**
  * Register `rollback`.
@@ -76,7 +31,7 @@ interface RollbackAnswer {
  *   registerRollback(program, ctx) // vnp rollback 42 --yes
  */
 export function registerRollback(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command('rollback')
     .description(
       'Restore the policy state (policies, partitions, reactions, settings — not records) of a revision as a new revision',
@@ -84,32 +39,37 @@ export function registerRollback(program: Command, ctx: CliContext): void {
     .argument('<revision>', 'the revision to return to', intArg(0, Number.MAX_SAFE_INTEGER))
     .option('-y, --yes', 'apply after the preview (without it: preview only)')
     .option('-o, --output <format>', 'json | yaml | table', outputArg, 'table' as OutputFormat)
+    .option('--limit <n>', 'impact rows shown in the table (all are counted)', intArg(0, 5000), 20);
+  addWaitOptions(command)
     .addHelpText(
       'after',
       `
 Examples:
-  vnp rollback 42          # preview: what changes, which flows flip
-  vnp rollback 42 --yes    # do it (audited as rollback:42)`,
+  vnp rollback 42              # preview: what changes, how many flows flip, the first 20
+  vnp rollback 42 --limit 100  # preview with more impact rows
+  vnp rollback 42 --yes        # do it (audited as rollback:42)
+  vnp rollback 42 --yes --wait # and wait for the PEPs`,
     )
-    .action(
-      async (revision: number, opts: { yes?: boolean; output: OutputFormat }, cmd: Command) => {
-        const client = await ctx.client(cmd);
-        const preview = await client.request<RollbackAnswer>('POST', '/v1/rollback', {
-          body: { revision, dryRun: true },
-        });
-        const final =
-          opts.yes && preview.diff.length > 0
-            ? await client.request<RollbackAnswer>('POST', '/v1/rollback', { body: { revision } })
-            : preview;
-        if (opts.output === 'json') return ctx.out(toJson(final));
-        if (opts.output === 'yaml') return ctx.out(toYaml(final));
-        ctx.out(formatChanges(preview.diff));
-        ctx.out(formatImpact(preview.impact));
-        if (preview.diff.length === 0)
-          ctx.out(`the policy state already equals revision ${revision}\n`);
-        else if (opts.yes)
-          ctx.out(`rolled back to revision ${revision}: now at revision ${final.revision}\n`);
-        else ctx.out(`preview only: run \`vnp rollback ${revision} --yes\` to apply\n`);
-      },
-    );
+    .action(async (revision: number, opts: RollbackFlags, cmd: Command) => {
+      const client = await ctx.client(cmd);
+      // One request: --yes commits (its answer carries the same diff and impact);
+      // without it, a dry run. A no-op --yes is not a dry run and says so.
+      const r = (await client.rollback(
+        revision,
+        !opts.yes,
+        waitQuery(opts),
+      )) as unknown as RollbackAnswer;
+      const committed = opts.yes === true && r.diff.length > 0;
+      const waited = waitSummary(ctx, opts, r.waited, committed ? r.revision : undefined);
+      if (opts.output === 'json') return ctx.out(toJson(r));
+      if (opts.output === 'yaml') return ctx.out(toYaml(r));
+      const { formatChanges, formatImpact } = await import('../impact-format.js');
+      ctx.out(formatChanges(r.diff));
+      ctx.out(formatImpact(r.impact, opts.limit));
+      if (r.diff.length === 0)
+        ctx.out(`the policy state already equals revision ${revision}: nothing to do\n`);
+      else if (opts.yes)
+        ctx.out(`rolled back to revision ${revision}: now at revision ${r.revision}${waited}\n`);
+      else ctx.out(`preview only: run \`vnp rollback ${revision} --yes\` to apply\n`);
+    });
 }

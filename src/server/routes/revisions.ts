@@ -151,13 +151,23 @@ export const revisionRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
         summary:
           'Restore the policy state (policies, partitions, reactions, settings) of a revision as a new revision',
         body: Type.Object(
-          { revision: Revision(), dryRun: Type.Optional(Type.Boolean()) },
+          {
+            revision: Revision(),
+            dryRun: Type.Optional(Type.Boolean()),
+            limit: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                maximum: 100000,
+                description: 'most impact rows (default 1000)',
+              }),
+            ),
+          },
           { additionalProperties: false },
         ),
       },
     },
     async (request) => {
-      const body = request.body as { revision: number; dryRun?: boolean };
+      const body = request.body as { revision: number; dryRun?: boolean; limit?: number };
       if (!Number.isSafeInteger(body.revision))
         throw fieldError('revision', 'a revision', body.revision);
       const target = await stateAtRevision(manager, body.revision, 'revision', POLICY_KINDS);
@@ -169,7 +179,7 @@ export const revisionRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
           const diff = diffStates(current, target);
           const impact =
             changes.length > 0
-              ? impactOfChanges(engine, changes, manager.now())
+              ? impactOfChanges(engine, changes, manager.now(), body.limit)
               : { rows: [], truncated: 0, total: 0, pairs: 0 };
           return {
             changes,
