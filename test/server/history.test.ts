@@ -32,7 +32,7 @@ describe('audit log', () => {
       [
         'PUT',
         '/v1/settings',
-        { defaults: { unpartitioned: 'allow', crossPartition: 'deny' } },
+        { defaults: { unpartitioned: 'deny', crossPartition: 'deny' } },
         'admin',
         'put Settings/default',
       ],
