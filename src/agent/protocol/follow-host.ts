@@ -28,13 +28,9 @@
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { WebSocket } from 'ws';
-import {
-  applyHostDelta,
-  isEmptyDelta,
-  type DeltaMessage,
-  type HostMessage,
-} from '../../model/host-delta.js';
+import { applyHostDelta, type DeltaMessage } from '../../model/host-delta.js';
 import type { HostState } from '../../model/host-state.js';
+import { HostFold, type FoldStats, type WatchMessage } from './host-fold.js';
 
 /** Settings of {@link followHost}. */
 export interface FollowHostOptions {
@@ -70,18 +66,11 @@ export interface FollowHostOptions {
   log?: (msg: string) => void;
 }
 
-/** What a watch carries: the envelope, or bare HostStates from a manager that predates it. */
-type WatchMessage = HostMessage | HostState;
-
-/** Counters of a follower. */
-export interface FollowerStats {
+/** Counters of a follower (the fold's, and the connections'). */
+export interface FollowerStats extends FoldStats {
   sessions: number;
   /** Sessions that ran over a WebSocket channel. */
   channels: number;
-  snapshots: number;
-  deltas: number;
-  heartbeats: number;
-  resyncs: number;
   acks: number;
 }
 
@@ -110,7 +99,6 @@ export function followHost(opts: FollowHostOptions): HostFollower {
   const minB = opts.minBackoffMs ?? 100;
   const maxB = opts.maxBackoffMs ?? 5000;
   const hbMs = opts.heartbeatTimeoutMs ?? 15_000;
-  const fold = opts.applyDelta ?? applyHostDelta;
   const httpAgent = opts.httpAgent ?? new HttpAgent({ keepAlive: true, maxSockets: 2 });
   const stats: FollowerStats = {
     sessions: 0,
@@ -121,10 +109,10 @@ export function followHost(opts: FollowHostOptions): HostFollower {
     resyncs: 0,
     acks: 0,
   };
-  let state: HostState | undefined;
+  // Message folding (state, gaps, resyncs) is the fold's; this closure is the transport.
+  const fold = new HostFold(opts.applyDelta ?? applyHostDelta, stats);
   let connectedTo: string | undefined;
   let stopped = false;
-  let resync = false;
   /** States committed and heartbeats seen: a session that made some resets the backoff. */
   let progress = 0;
   /** The last apply that returned a promise (it may outlive its session). */
@@ -192,7 +180,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
   }
 
   const commit = (base: string, next: HostState): void => {
-    state = next;
+    fold.commit(next);
     progress++;
     markReady();
     ack(base, next.revision);
@@ -208,42 +196,19 @@ export function followHost(opts: FollowHostOptions): HostFollower {
   };
 
   function handle(base: string, msg: WatchMessage): Promise<void> | undefined {
-    if (!('type' in msg)) {
-      // A manager of an older release: every line is the whole state.
-      stats.snapshots++;
-      return advance(base, msg, true);
-    }
-    if (msg.type === 'heartbeat') {
-      stats.heartbeats++;
-      progress++;
-      return undefined;
-    }
-    if (msg.type === 'snapshot') {
-      stats.snapshots++;
-      return advance(base, msg.state, true);
-    }
-    if (msg.type !== 'delta')
-      throw new Error(
-        `unknown watch message type ${JSON.stringify((msg as { type: unknown }).type)}`,
-      );
-    if (!state || state.revision !== msg.from) {
-      resync = true;
-      stats.resyncs++;
-      throw new Error(
-        `delta from revision ${msg.from} does not apply to ${state?.revision ?? 'nothing'}: resyncing`,
-      );
-    }
-    stats.deltas++;
-    return advance(base, fold(state, msg), !isEmptyDelta(msg));
+    const step = fold.next(msg);
+    if (step) return advance(base, step.state, step.changed);
+    // A heartbeat is progress too: the session works.
+    progress++;
+    return undefined;
   }
 
   function session(base: string): Promise<void> {
     return new Promise<void>((_resolve, reject) => {
       const q = new URLSearchParams();
       if (opts.underlayIp) q.set('underlay', opts.underlayIp);
-      const since = state && !resync ? state.revision : undefined;
+      const since = fold.since();
       if (since !== undefined) q.set('since', String(since));
-      resync = false;
       const u = new URL(`${trim(base)}/v1/hosts/${encodeURIComponent(opts.host)}/watch?${q}`);
       const headers = { authorization: `Bearer ${opts.token}` };
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -303,7 +268,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
         stats.sessions++;
         connectedTo = base;
         // The new manager learns what is applied here.
-        if (state) ack(base, state.revision);
+        if (fold.state) ack(base, fold.state.revision);
         alive();
       };
       /** Follow an NDJSON response (acks go over HTTP). */
@@ -313,7 +278,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
           // A manager that refuses `since` (an older one, during a rolling upgrade) is
           // asked again without it; its first message is then the whole state.
           const refused = res.statusCode === 400 && since !== undefined;
-          if (refused) resync = true;
+          if (refused) fold.resync = true;
           fail(
             new Error(
               `watch: HTTP ${res.statusCode}${refused ? ' (since= refused: watching without it)' : ''}`,
@@ -406,7 +371,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
       } catch (err) {
         if (stopped) break;
         opts.log?.(
-          `manager ${base}: ${(err as Error).message}; keeping the last state (revision ${state?.revision ?? 'none'})`,
+          `manager ${base}: ${(err as Error).message}; keeping the last state (revision ${fold.state?.revision ?? 'none'})`,
         );
       }
       connectedTo = undefined;
@@ -415,7 +380,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
       // backoff over; one that fails at once (refused, apply failing) backs off further.
       if (progress > before) backoff = minB;
       // A resync retries the same manager; anything else tries the next one.
-      if (!resync) i++;
+      if (!fold.resync) i++;
       // The backoff, and an apply still running when the session ended: applies never
       // overlap, and the next session resumes from what that one applied.
       const applying = inflight;
@@ -434,7 +399,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
 
   return {
     get state() {
-      return state;
+      return fold.state;
     },
     get connectedTo() {
       return connectedTo;
@@ -444,7 +409,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
     reach(revision, timeoutMs = 10_000) {
       return new Promise<void>((resolve, reject) => {
         const check = () => {
-          if ((state?.revision ?? -1) >= revision) {
+          if ((fold.state?.revision ?? -1) >= revision) {
             clearTimeout(t);
             reached.delete(check);
             resolve();
@@ -453,7 +418,9 @@ export function followHost(opts: FollowHostOptions): HostFollower {
         const t = setTimeout(() => {
           reached.delete(check);
           reject(
-            new Error(`${opts.host}: revision ${revision} not reached (at ${state?.revision})`),
+            new Error(
+              `${opts.host}: revision ${revision} not reached (at ${fold.state?.revision})`,
+            ),
           );
         }, timeoutMs);
         reached.add(check);
