@@ -61,7 +61,8 @@ function benchModel(instanceNs: (name: string) => string, bRole: string): Docume
       tags: { env: 'bench', role },
     });
   }
-  // Unattached fillers, one identity each (distinct tags): peers of a's entries.
+  // Unattached fillers, one identity each (a selector names each one's `n`): peers of
+  // a's entries.
   for (let i = 0; i < FILLERS; i++)
     docs.push({
       kind: 'Interface',
@@ -72,6 +73,11 @@ function benchModel(instanceNs: (name: string) => string, bRole: string): Docume
     });
   // Every other port, so no two entries merge into one range.
   const fillerPorts = Array.from({ length: FILLER_PORTS }, (_, i) => `tcp/${20_000 + 2 * i}`);
+  const fillerRules = Array.from({ length: FILLERS }, (_, i) => ({
+    action: 'allow' as const,
+    to: { selector: `n == "${i}"` },
+    ports: fillerPorts,
+  }));
   const flowPorts = [`tcp/${PORT_CONN}`, `tcp/${PORT_IPERF}`];
   docs.push(
     {
@@ -84,7 +90,7 @@ function benchModel(instanceNs: (name: string) => string, bRole: string): Docume
       ingress: [],
       egress: [
         { action: 'allow', to: { selector: 'role == "server"' }, ports: flowPorts },
-        { action: 'allow', to: { selector: 'role == "filler"' }, ports: fillerPorts },
+        ...fillerRules,
       ],
     },
     {
