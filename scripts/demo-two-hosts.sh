@@ -73,7 +73,8 @@ for H in $H1 $H2 $MG; do
 done
 
 step "vnp server in $MG (embedded store in $TMP/data)"
-ip netns exec $MG env VNP_LISTEN=192.168.99.3:7400 VNP_DATA_DIR="$TMP/data" VNP_LOG_LEVEL=warn \
+# Plain HTTP on an isolated test underlay: VNP_INSECURE=1 says so (docs/security.md).
+ip netns exec $MG env VNP_LISTEN=192.168.99.3:7400 VNP_INSECURE=1 VNP_DATA_DIR="$TMP/data" VNP_LOG_LEVEL=warn \
   node bin/vnp.js server >"$TMP/server.log" 2>&1 &
 PIDS+=($!)
 wait_for 30 "the manager" ip netns exec $MG curl -sf -m 1 -o /dev/null $URL/readyz

@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyServerOptions,
 } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { ServerSettings } from '../config/settings.js';
 import { VnpError } from '../model/errors.js';
 import type { Store } from '../store/types.js';
@@ -17,6 +18,7 @@ import { TokenAuthenticator, installAuth } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
 import { Manager } from './manager.js';
 import { TokenUses } from './token-uses.js';
+import { installHardening } from './hardening.js';
 import { installMetrics } from './metrics.js';
 import { installRequestGuard } from './request-guard.js';
 import { collectRouteAccess } from './route-access.js';
@@ -51,6 +53,8 @@ export interface BuiltServer {
   app: FastifyInstance;
   manager: Manager;
   auth: TokenAuthenticator;
+  /** The Prometheus registry (served at /metrics, or by run-server on VNP_METRICS_LISTEN). */
+  metrics: Registry;
   /** Close the HTTP app (ending watch streams) and stop the manager; not the store. */
   close(): Promise<void>;
 }
@@ -117,6 +121,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   const peps = new PepRegistry(now);
 
   installErrorHandling(app);
+  const gateFor = await installHardening(app, opts.settings);
   // Every answer names its request, so a report of any error can be found in the log.
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
@@ -134,8 +139,11 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
       security: [{ bearer: [] }],
     },
   });
-  installAuth(app, auth);
-  installMetrics(app, manager);
+  installAuth(app, auth, gateFor);
+  const metrics = installMetrics(app, manager, {
+    // On its own address (VNP_METRICS_LISTEN) the scraper needs no token; here it does.
+    route: opts.settings.metricsListen === undefined,
+  });
 
   await app.register(healthRoutes, { manager });
   await app.register(resourceRoutes, { manager });
@@ -168,6 +176,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
     app,
     manager,
     auth,
+    metrics,
     async close() {
       await app.close();
       await uses.flush();

@@ -12,7 +12,7 @@
  * so without this a revoked agent would keep receiving its host's state.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VnpError } from '../model/errors.js';
 import type { Store, TokenRecord } from '../store/types.js';
 import { parseToken, verifySecret } from './token-secret.js';
@@ -317,12 +317,13 @@ function unauthenticated(message: string): VnpError {
 export function installAuth(
   app: FastifyInstance,
   auth: TokenAuthenticator,
-  gateFor?: (request: FastifyRequest) => FailureGate,
+  gateFor?: (request: FastifyRequest, reply: FastifyReply) => FailureGate,
 ): void {
-  app.addHook('onRequest', async (request: FastifyRequest) => {
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const access = accessOf(request);
     if (access === undefined || access === 'public') return;
-    const principal = await auth.authenticate(request.headers.authorization, gateFor?.(request));
+    const gate = gateFor?.(request, reply);
+    const principal = await auth.authenticate(request.headers.authorization, gate);
     request.principal = principal;
     (request as AuthedRequest)[kAuth] = auth;
     if (!allows(access, principal.role)) {

@@ -14,7 +14,11 @@ import type { Manager } from './manager.js';
  * @example
  *   installMetrics(app, manager); // GET /metrics → text/plain; version=0.0.4
  */
-export function installMetrics(app: FastifyInstance, manager: Manager): Registry {
+export function installMetrics(
+  app: FastifyInstance,
+  manager: Manager,
+  opts: { route: boolean } = { route: true },
+): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'vnp_process_' });
   const latency = new Histogram({
@@ -68,13 +72,16 @@ export function installMetrics(app: FastifyInstance, manager: Manager): Registry
     );
   });
 
-  app.get(
-    '/metrics',
-    { config: { access: 'public' }, schema: { hide: true } },
-    async (_request, reply) => {
-      const text = await registry.metrics();
-      return reply.type(registry.contentType).send(text);
-    },
-  );
+  // Behind a viewer token: the metrics name routes, counts and timings of the model.
+  if (opts.route) {
+    app.get(
+      '/metrics',
+      { config: { access: 'read' }, schema: { hide: true } },
+      async (_request, reply) => {
+        const text = await registry.metrics();
+        return reply.type(registry.contentType).send(text);
+      },
+    );
+  }
   return registry;
 }

@@ -8,12 +8,16 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerSettings } from '../config/settings.js';
 import { openStore } from '../store/open-store.js';
+import { VnpError } from '../model/errors.js';
 import { buildServer, type BuiltServer } from './app.js';
+import { listenMetrics } from './metrics-listener.js';
 import { ensureAdminToken } from './tokens.js';
 
 export interface RunningServer extends BuiltServer {
   /** The URL the manager listens on (port resolved when 0 was asked). */
   url: string;
+  /** Where `/metrics` is served without a token (VNP_METRICS_LISTEN), if set. */
+  metricsUrl?: string;
   /** Close app, manager and store (what the signal handlers call). */
   stop(): Promise<void>;
 }
@@ -34,6 +38,24 @@ export async function writeAdminToken(dataDir: string, token: string): Promise<s
   return file;
 }
 
+/** Whether an address only this machine can reach: 127.0.0.0/8, ::1, localhost. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Tokens travel in every request: plain HTTP is refused on any address other hosts
+ * can reach, unless TLS is configured or VNP_INSECURE=1 says it is meant.
+ */
+function refusePlainHttp(settings: ServerSettings): void {
+  if (settings.tls || settings.insecure || isLoopback(settings.listen.host)) return;
+  throw new VnpError(
+    'VNP_ERR_VALIDATION',
+    `VNP_LISTEN: refusing plain HTTP on ${settings.listen.host} (bearer tokens would cross the network in clear text): set VNP_TLS_CERT and VNP_TLS_KEY, or VNP_INSECURE=1 to accept it`,
+    { field: 'VNP_LISTEN', expected: 'TLS on a non-loopback address' },
+  );
+}
+
 /**
  * Run the manager until a signal arrives.
  *
@@ -45,6 +67,7 @@ export async function runServer(
   opts: { handleSignals?: boolean; print?: (line: string) => void } = {},
 ): Promise<RunningServer> {
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  refusePlainHttp(settings);
   await mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore({
     dataDir: settings.dataDir,
@@ -65,6 +88,10 @@ export async function runServer(
     print(first.token);
   }
   const address = await app.listen({ host: settings.listen.host, port: settings.listen.port });
+  const metrics = settings.metricsListen
+    ? await listenMetrics(built.metrics, settings.metricsListen)
+    : undefined;
+  if (metrics) app.log.info({ address: metrics.url }, 'vnp metrics listening');
   app.log.info(
     { address, backend: store.backend, revision: manager.revision },
     'vnp manager listening',
@@ -73,6 +100,7 @@ export async function runServer(
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      await metrics?.close();
       await built.close();
       await store.close();
     })());
@@ -90,5 +118,5 @@ export async function runServer(
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   }
-  return { ...built, url: address, stop };
+  return { ...built, url: address, ...(metrics ? { metricsUrl: metrics.url } : {}), stop };
 }

@@ -84,10 +84,13 @@ describe('authentication', () => {
     expect(r.status).toBe(401);
   });
 
-  it('leaves /healthz, /readyz, /metrics, /openapi.json public', async () => {
-    for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json']) {
+  it('leaves /healthz, /readyz, /openapi.json public; /metrics needs a viewer token', async () => {
+    for (const url of ['/healthz', '/readyz', '/openapi.json']) {
       expect((await s.call('GET', url, { as: null })).status, url).toBe(200);
     }
+    expect((await s.call('GET', '/metrics', { as: null })).status).toBe(401);
+    expect((await s.call('GET', '/metrics', { as: 'agent' })).status).toBe(403);
+    expect((await s.call('GET', '/metrics', { as: 'viewer' })).status).toBe(200);
   });
 });
 

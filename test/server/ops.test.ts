@@ -40,7 +40,7 @@ describe('probes, metrics, OpenAPI, PEPs', () => {
   it('/metrics exposes latency, revision, compile time, objects and identities', async () => {
     await s.call('POST', '/v1/subnets', { body: body(SUBNET) });
     await s.call('GET', '/v1/subnets');
-    const r = await s.call('GET', '/metrics', { as: null });
+    const r = await s.call('GET', '/metrics', { as: 'viewer' });
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toMatch(/text\/plain/);
     expect(r.text).toMatch(

@@ -19,6 +19,11 @@ describe('parseSettings', () => {
       dataDir: './.vnp',
       logLevel: 'info',
       bodyLimit: DEFAULT_BODY_LIMIT,
+      tokenUseFlushMs: 60_000,
+      rateLimit: { max: 100_000, windowMs: 10_000 },
+      authFailLimit: { max: 30, windowMs: 60_000 },
+      corsOrigins: [],
+      insecure: false,
     });
     expect(DEFAULT_BODY_LIMIT).toBe(8 * 1024 * 1024);
   });
@@ -32,6 +37,12 @@ describe('parseSettings', () => {
       VNP_TLS_KEY: '/k.pem',
       VNP_LOG_LEVEL: 'DEBUG',
       VNP_BODY_LIMIT: '1m',
+      VNP_TOKEN_USE_FLUSH: '30s',
+      VNP_RATE_LIMIT: 'off',
+      VNP_AUTH_FAIL_LIMIT: '5/10m',
+      VNP_CORS_ORIGINS: 'https://ui.example.com, http://127.0.0.1:5173',
+      VNP_METRICS_LISTEN: '127.0.0.1:9474',
+      VNP_INSECURE: '1',
     });
     expect(s).toEqual({
       listen: { host: '0.0.0.0', port: 8080 },
@@ -40,6 +51,11 @@ describe('parseSettings', () => {
       tls: { certFile: '/c.pem', keyFile: '/k.pem' },
       logLevel: 'debug',
       bodyLimit: 1024 * 1024,
+      tokenUseFlushMs: 30_000,
+      authFailLimit: { max: 5, windowMs: 600_000 },
+      corsOrigins: ['https://ui.example.com', 'http://127.0.0.1:5173'],
+      metricsListen: { host: '127.0.0.1', port: 9474 },
+      insecure: true,
     });
   });
 
@@ -59,6 +75,14 @@ describe('parseSettings', () => {
     ['VNP_DATABASE_URL', { VNP_DATABASE_URL: 'not a url' }],
     ['VNP_TLS_KEY', { VNP_TLS_CERT: '/c.pem' }],
     ['VNP_TLS_CERT', { VNP_TLS_KEY: '/k.pem' }],
+    ['VNP_RATE_LIMIT', { VNP_RATE_LIMIT: '100' }],
+    ['VNP_RATE_LIMIT', { VNP_RATE_LIMIT: '0/1s' }],
+    ['VNP_AUTH_FAIL_LIMIT', { VNP_AUTH_FAIL_LIMIT: '5/forever' }],
+    ['VNP_CORS_ORIGINS', { VNP_CORS_ORIGINS: '*' }],
+    ['VNP_CORS_ORIGINS', { VNP_CORS_ORIGINS: 'https://ui.example.com/app' }],
+    ['VNP_METRICS_LISTEN', { VNP_METRICS_LISTEN: 'x:70000' }],
+    ['VNP_INSECURE', { VNP_INSECURE: 'yes please' }],
+    ['VNP_TOKEN_USE_FLUSH', { VNP_TOKEN_USE_FLUSH: '1ms' }],
   ])('names %s in the error', (variable, env) => {
     expect(fieldOf(() => parseSettings(env))).toBe(variable);
   });

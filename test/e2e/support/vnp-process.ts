@@ -155,6 +155,8 @@ export async function startManagerIn(
   const url = `http://${ip}:7400`;
   const server = spawnVnpIn(ns, ['server'], {
     VNP_LISTEN: `${ip}:7400`,
+    // Plain HTTP on the test's private underlay (refused without it off loopback).
+    VNP_INSECURE: '1',
     VNP_DATA_DIR: dataDir,
     VNP_LOG_LEVEL: 'warn',
   });
