@@ -15,7 +15,10 @@ import {
   referenceModelToDocuments,
   type ReferenceModel,
 } from '../../src/engine/reference/reference-model.js';
+import { planImport, readObjects, translate } from '../../src/k8s/index.js';
+import type { Document } from '../../src/model/types.js';
 import { formatIp, parseIp } from '../../src/model/net.js';
+import { CLUSTER_SUBNET, randomCluster } from '../k8s/support/random-cluster.js';
 import { randomChange, randomModel } from '../support/random-model.js';
 import { makeRng, type Rng } from '../support/rng.js';
 import { startAgents } from './support/agents.js';
@@ -162,5 +165,69 @@ describePrivileged('random models: kernel verdicts equal engine.check (TCP, UDP,
     // IPv6 flows and every protocol were among them.
     expect(totals.v6).toBeGreaterThan(5);
     expect([...totals.protos].sort()).toEqual(['icmp', 'tcp', 'udp']);
+  }, 240_000);
+
+  /**
+   * The imported-NetworkPolicy mode: random Kubernetes clusters go through the
+   * importer (readObjects → translate), every pod record on its own instance, and the
+   * kernel must agree with check; then a re-import with changed labels (planned
+   * like the route: puts plus prunes) and the same comparison again.
+   */
+  it('for every flow of random imported NetworkPolicies and after a re-import', async () => {
+    const totals = { allow: 0, deny: 0 };
+    const alias = (name: string): string => name.replaceAll('.', '-');
+    for (const seed of [11, 12]) {
+      const rng = makeRng(seed);
+      const imported = (relabel: boolean): Document[] =>
+        translate(readObjects(randomCluster(rng, 6, relabel)), {
+          source: 'k8s',
+          subnet: CLUSTER_SUBNET,
+        }).documents;
+      const first = imported(false);
+      const records = first.filter((d) => d.kind === 'Interface');
+      const instances: Document[] = records.map((r) => ({
+        kind: 'Instance',
+        name: `vm-${r.name}`,
+        host: rng.pick(HOSTS),
+        // Namespace names without dots (the record names have them).
+        netns: topo.instanceNs(alias(r.name)),
+      }));
+      const attach = (docs: Document[]): Document[] =>
+        docs.map((d) => (d.kind === 'Interface' ? { ...d, instance: `vm-${d.name}` } : d));
+      const engine = new Engine();
+      engine.load([{ kind: 'Subnet', ...CLUSTER_SUBNET }, ...instances, ...attach(first)], 0);
+      const agents = new Map<string, Agent>();
+      await startAgents(topo, agents);
+      let revision = 1;
+      await syncAgents(engine, topo, agents, revision);
+      const started = records.map((r) => echoServer(topo.instanceNs(alias(r.name)), PORTS));
+      servers.push(...(await Promise.all(started)));
+      // compare() probes from topo.instanceNs(name) and checks by address: name the aliases.
+      const model = {
+        interfaces: attach(records).map((r) => ({ ...r, name: alias(r.name) })),
+      } as unknown as ReferenceModel;
+      for (let step = 0; step <= 1; step++) {
+        if (step === 1) {
+          const existing = engine.allDocuments() as unknown as Document[];
+          const plan = planImport(existing, attach(imported(true)), 'k8s');
+          engine.apply(
+            [
+              ...plan.puts.map((doc) => ({ op: 'put' as const, doc })),
+              ...plan.deletes.map((d) => ({ op: 'delete' as const, ...d })),
+            ],
+            revision,
+          );
+          revision++;
+          await syncAgents(engine, topo, agents, revision);
+        }
+        const n = await compare(seed, step, engine, model, rng);
+        totals.allow += n.allow;
+        totals.deny += n.deny;
+      }
+      for (const s of servers.splice(0)) s.stop();
+      for (const a of agents.values()) await a.removePolicy();
+    }
+    expect(totals.allow).toBeGreaterThan(5);
+    expect(totals.deny).toBeGreaterThan(5);
   }, 240_000);
 });
