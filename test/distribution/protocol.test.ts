@@ -107,7 +107,7 @@ describe('agent protocol over HTTP', () => {
           }),
         ]),
       );
-    const metrics = await s.call('GET', '/metrics', { as: null });
+    const metrics = await s.call('GET', '/metrics', { as: 'viewer' });
     expect(metrics.text).toContain('vnp_change_ack_seconds_count');
     expect(metrics.text).toMatch(/vnp_peps_connected \d/);
     expect(metrics.text).toContain('vnp_pep_oldest_unacked_revision');
