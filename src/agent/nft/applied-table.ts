@@ -3,7 +3,7 @@
  * turns the next state into exactly the nft commands it implies — the element adds and
  * deletes of the side groups whose entries changed, the frame elements that changed,
  * chains rewritten only when their rules change — as one transaction, without deriving
- * the whole table again (docs/adr/0012-incremental-table.md).
+ * the whole table again (docs/adr/0013-incremental-table.md).
  *
  * Cost of an update: the frame (build-table.ts: O(records + ipcache + routes + defaults),
  * never the side entries), one comparison pass over each changed side's entry lists
