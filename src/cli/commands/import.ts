@@ -23,7 +23,14 @@ interface ImportFlags {
 export function registerImport(program: Command, ctx: CliContext): void {
   const imp = program
     .command('import')
-    .description('Import policy written for another system (k8s: Kubernetes NetworkPolicy)');
+    .description('Import policy written for another system (k8s: Kubernetes NetworkPolicy)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vnp import k8s -f manifests/ --dry-run -o yaml
+  kubectl get ns,pods,networkpolicies -A -o yaml | vnp import k8s -f -`,
+    );
   imp
     .command('k8s')
     .description('Import Kubernetes Namespaces, Pods and NetworkPolicies with upstream semantics')
