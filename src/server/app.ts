@@ -129,6 +129,11 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   // JSON depth and unstorable strings, in bodies, parameters and queries (400 naming the field).
   installRequestGuard(app);
   const withAccess = collectRouteAccess(app);
+  // While a group commit is in flight the model holds writes not yet durable: every
+  // request waits for it, so nothing answers from state that could still be lost.
+  app.addHook('preHandler', async () => {
+    for (let w = manager.settled(); w; w = manager.settled()) await w;
+  });
   await app.register(swagger, {
     transformObject: (doc) =>
       'openapiObject' in doc ? withAccess(doc.openapiObject as never) : doc.swaggerObject,

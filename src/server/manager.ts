@@ -4,17 +4,23 @@
  *
  * Invariants:
  * - `revision` is the store revision the engine reflects; reads are served from
- *   the engine and never touch the store.
- * - Every write runs under the lock as plan → engine.validate → store.commit →
- *   engine.apply(stamped documents). A write rejected before the commit changes
- *   nothing; once the commit returns the write is durable and acknowledged.
+ *   the engine and never touch the store. While a group commit is in flight the
+ *   engine is ahead of `revision` (`settled()` is defined) and requests wait.
+ * - Writes run in groups under the lock (docs/adr/0011-group-commit.md): each is
+ *   planned, validated and applied in order, then the group is one store
+ *   transaction. A write rejected before the commit changes nothing; a write is
+ *   acknowledged only once its group is durable; a failed group is reloaded and
+ *   its writes run one by one (plan → validate → commit → apply).
  * - Changes by other managers sharing the database are applied from the change
  *   log (`changesSince`), never from a notification payload, in revision order.
  */
 import { performance } from 'node:perf_hooks';
+import { setImmediate as turn } from 'node:timers/promises';
 import { Engine } from '../engine/index.js';
 import type { Change, EngineDelta } from '../engine/types.js';
 import { VnpError } from '../model/errors.js';
+import { stripMeta } from '../model/strip-meta.js';
+import type { Document } from '../model/types.js';
 import type {
   ChangeEntry,
   ChangeRecord,
@@ -97,6 +103,47 @@ const EMPTY_DELTA: EngineDelta = {
   steering: false,
 };
 
+/** Most writes one group commit takes (one transaction, one fsync). */
+const MAX_GROUP = 256;
+
+/** A write waiting for its group. */
+interface QueuedWrite {
+  ctx: WriteContext;
+  plan: (engine: Engine) => Plan<unknown>;
+  resolve: (out: { record?: ChangeRecord; result: unknown }) => void;
+  reject: (err: unknown) => void;
+}
+
+/** A write of a group after staging: refused (`error`), nothing to commit, or applied (`req`). */
+interface StagedWrite {
+  write: QueuedWrite;
+  error?: { cause: unknown };
+  result?: unknown;
+  req?: CommitRequest;
+  delta?: EngineDelta;
+  record?: ChangeRecord;
+}
+
+/** The store committed but could not confirm durability (see SqlStore.makeDurable). */
+function unflushed(err: unknown): boolean {
+  return (
+    err instanceof VnpError &&
+    err.code === 'VNP_ERR_UNAVAILABLE' &&
+    err.details?.revision !== undefined
+  );
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 /** Owns engine + store + write lock; see the file comment for the invariants. */
 export class Manager {
   engine: Engine;
@@ -112,6 +159,13 @@ export class Manager {
   private readonly log: ManagerLog;
   private readonly identityGraceMs: number;
   private readonly lock = new Mutex();
+  /** Writes waiting for the next group commit, in arrival order. */
+  private readonly pending: QueuedWrite[] = [];
+  /** A group commit is queued on the lock (it takes every pending write when it runs). */
+  private groupQueued = false;
+  /** Set while a group's writes are in the model but not yet durable. */
+  private inFlight: Deferred | undefined;
+  private readersWaiting = 0;
   private readonly listeners = new Set<RecordListener>();
   private unsubscribe: (() => void) | undefined;
   private catchUpQueued = false;
@@ -189,9 +243,16 @@ export class Manager {
   }
 
   /**
-   * Run one write: `plan` computes the changes from the current model under the
-   * lock; they are validated, committed and applied. On a revision conflict
-   * (another manager wrote) the manager catches up and plans again, once.
+   * Run one write: `plan` computes the changes from the current model; they are
+   * validated, committed and applied. Writes that arrive while a commit is in flight
+   * are committed together (group commit, docs/adr/0011-group-commit.md): each is
+   * planned and validated in arrival order against the model including the group's
+   * earlier writes, the group is one store transaction and one fsync, and each write
+   * keeps its own revision and audit entry and is answered only once the group is
+   * durable. A write refused by its plan or validation fails alone. If the group's
+   * transaction fails, the model is reloaded and each write runs again alone, so one
+   * bad write never fails the others. On a revision conflict (another manager wrote)
+   * the manager catches up and plans again, once.
    *
    * @example
    *   const { record } = await manager.write({ actor: 'admin:ab12', action: 'create' },
@@ -201,17 +262,158 @@ export class Manager {
     ctx: WriteContext,
     plan: (engine: Engine) => Plan<T>,
   ): Promise<{ record?: ChangeRecord; result: T }> {
-    return this.lock.run(async () => {
-      for (let attempt = 0; ; attempt++) {
-        const planned = plan(this.engine);
-        if (planned.commit === false) return { result: planned.result };
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ctx, plan, resolve, reject } as unknown as QueuedWrite);
+      this.scheduleGroup();
+    });
+  }
+
+  /**
+   * Resolves once no group is in flight: while a group commits, the model already
+   * holds its writes, so reads wait for it (they never see what is not yet durable).
+   * Undefined when nothing is in flight.
+   */
+  settled(): Promise<void> | undefined {
+    if (!this.inFlight) return undefined;
+    this.readersWaiting++;
+    return this.inFlight.promise;
+  }
+
+  /** Queue one group commit of the pending writes behind the lock (at most one queued). */
+  private scheduleGroup(): void {
+    if (this.groupQueued) return;
+    this.groupQueued = true;
+    void this.lock
+      .run(async () => {
+        this.groupQueued = false;
+        const group = this.pending.splice(0, MAX_GROUP);
+        if (this.pending.length > 0) this.scheduleGroup();
+        if (group.length > 0) await this.commitGroup(group);
+      })
+      .catch((err: unknown) => this.log.error({ err }, 'group commit failed'));
+  }
+
+  /** Stage, commit and publish one group (under the lock); settles every write of it. */
+  private async commitGroup(group: QueuedWrite[]): Promise<void> {
+    // Reads that waited on the previous group run before this one touches the model.
+    if (this.readersWaiting > 0) await turn();
+    this.readersWaiting = 0;
+    this.inFlight = deferred();
+    const base = this.revision;
+    let staged: StagedWrite[] = [];
+    let records: ChangeRecord[] | undefined;
+    let failure: unknown;
+    try {
+      staged = this.stage(group);
+      const commits = staged.filter((w) => w.req !== undefined);
+      records = await this.store.commitGroup(commits.map((w) => w.req!));
+      commits.forEach((w, i) => this.publish(w, records![i]!));
+    } catch (err) {
+      failure = err;
+    }
+    const landed = records !== undefined;
+    if (!landed) await this.discardStaged(base, failure);
+    const done = this.inFlight;
+    this.inFlight = undefined;
+    done.resolve();
+    if (landed || unflushed(failure)) {
+      if (landed) this.syncIdentities();
+      // Committed but not confirmed durable: those writes fail as a lone write would.
+      for (const w of staged) {
+        if (w.error) w.write.reject(w.error.cause);
+        else if (!landed && w.req) w.write.reject(failure);
+        else w.write.resolve({ ...(w.record ? { record: w.record } : {}), result: w.result });
+      }
+      return;
+    }
+    // The group as a whole failed: each write runs again alone (a bad one fails alone).
+    // A conflict was the first attempt (the reload caught up): one retry is left.
+    const tried = failure instanceof VnpError && failure.code === 'VNP_ERR_CONFLICT' ? 1 : 0;
+    for (const w of group) await this.writeAlone(w, tried);
+  }
+
+  /**
+   * Plan, validate and apply each write on the live model, in arrival order, so
+   * each sees the ones before it. Throws only when the model may be damaged (an
+   * apply that failed after validation): the caller then reloads.
+   */
+  private stage(group: QueuedWrite[]): StagedWrite[] {
+    const staged: StagedWrite[] = [];
+    let revision = this.revision;
+    for (const write of group) {
+      let planned: Plan<unknown>;
+      try {
+        planned = write.plan(this.engine);
+        if (planned.commit !== false && planned.changes.length > 0)
+          this.engine.validate(planned.changes);
+      } catch (error) {
+        staged.push({ write, error: { cause: error } });
+        continue;
+      }
+      if (planned.commit === false) {
+        staged.push({ write, result: planned.result });
+        continue;
+      }
+      const at = new Date(this.now()).toISOString();
+      // Own copies: the model holds them and they get the store's metadata on publish.
+      const changes = planned.changes.map((c): Change =>
+        c.op === 'put' ? { op: 'put', doc: stripMeta(c.doc) as Document } : c,
+      );
+      const req: CommitRequest = {
+        ...this.batch(changes),
+        baseRevision: revision++,
+        actor: write.ctx.actor,
+        action: write.ctx.action,
+        at,
+      };
+      const delta =
+        changes.length > 0
+          ? this.timed(() => this.engine.apply(changes, Date.parse(at)))
+          : EMPTY_DELTA;
+      staged.push({ write, result: planned.result, req, delta });
+    }
+    return staged;
+  }
+
+  /** A staged write committed as `record`: stamp its documents, move the revision, tell listeners. */
+  private publish(w: StagedWrite, record: ChangeRecord): void {
+    w.record = record;
+    const puts = w.req!.puts;
+    // record.changes lists the puts first, in request order (Store.commit).
+    puts.forEach((doc, i) => {
+      const after = record.changes[i]?.after;
+      const held = this.engine.get(doc.kind, doc.name);
+      if (after && held === doc)
+        Object.assign(held, {
+          revision: after.revision,
+          createdAt: after.createdAt,
+          updatedAt: after.updatedAt,
+        });
+    });
+    this.revision = record.revision;
+    this.tell(record, w.delta);
+  }
+
+  /** A group that did not commit: rebuild the model from the store if the group touched it. */
+  private async discardStaged(base: number, failure: unknown): Promise<void> {
+    this.log.warn({ err: failure }, 'group commit failed; committing its writes one by one');
+    await this.reload();
+    if (this.revision !== base) for (const l of this.reloadListeners) l();
+  }
+
+  /** The classic path for one write (under the lock): plan, validate, commit, apply. */
+  private async writeAlone(w: QueuedWrite, tried: number): Promise<void> {
+    try {
+      for (let attempt = tried; ; attempt++) {
+        const planned = w.plan(this.engine);
+        if (planned.commit === false) return w.resolve({ result: planned.result });
         if (planned.changes.length > 0) this.engine.validate(planned.changes);
         let record: ChangeRecord;
         try {
           record = await this.store.commit({
             ...this.batch(planned.changes),
-            actor: ctx.actor,
-            action: ctx.action,
+            actor: w.ctx.actor,
+            action: w.ctx.action,
             at: new Date(this.now()).toISOString(),
           });
         } catch (err) {
@@ -219,9 +421,11 @@ export class Manager {
           throw err;
         }
         await this.applyRecord(record);
-        return { record, result: planned.result };
+        return w.resolve({ record, result: planned.result });
       }
-    });
+    } catch (err) {
+      w.reject(err);
+    }
   }
 
   /**
@@ -344,6 +548,12 @@ export class Manager {
       await this.reload();
       delta = undefined;
     }
+    this.tell(record, delta);
+    this.syncIdentities();
+  }
+
+  /** Tell every record listener (one failing listener does not stop the others). */
+  private tell(record: ChangeRecord, delta: EngineDelta | undefined): void {
     for (const listener of this.listeners) {
       try {
         listener(record, delta);
@@ -351,7 +561,6 @@ export class Manager {
         this.log.warn({ err }, 'a change listener failed');
       }
     }
-    this.syncIdentities();
   }
 
   /**

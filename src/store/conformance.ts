@@ -10,9 +10,11 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { VnpError } from '../model/errors.js';
 import type { Document } from '../model/types.js';
+import { describeGroupCommits } from './conformance-group.js';
+import { T0, T1, T2, iface, rejection, req, subnet } from './conformance-support.js';
 import { describeTokenLifecycle } from './conformance-tokens.js';
 import { runAndKill } from './testing/crash-run.js';
-import type { CommitRequest, IdentityClaim, Store, TokenRecord } from './types.js';
+import type { IdentityClaim, Store, TokenRecord } from './types.js';
 
 /** How the suite reaches a backend. */
 export interface StoreHarness {
@@ -24,28 +26,6 @@ export interface StoreHarness {
   shared: boolean;
   /** The crash writer's backend argument; its target is the location. */
   crashBackend: 'pglite' | 'postgres';
-}
-
-const T0 = '2026-01-01T00:00:00.000Z';
-const T1 = '2026-01-01T00:00:01.000Z';
-const T2 = '2026-01-01T00:00:02.000Z';
-
-const subnet = (name: string, cidr = '10.0.0.0/24'): Document => ({ kind: 'Subnet', name, cidr });
-const iface = (name: string, tags: Record<string, unknown> = {}): Document =>
-  ({ kind: 'Interface', name, subnet: 'net', ips: ['10.0.0.5'], tags }) as Document;
-
-function req(baseRevision: number, over: Partial<CommitRequest> = {}): CommitRequest {
-  return { baseRevision, actor: 'tester', action: 'apply', at: T0, puts: [], deletes: [], ...over };
-}
-
-async function rejection(p: Promise<unknown>): Promise<VnpError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof VnpError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
 }
 
 /**
@@ -78,6 +58,7 @@ export function defineStoreConformance(
 
     describeSchema(fresh, open, harness);
     describeCommits(fresh);
+    describeGroupCommits(fresh);
     describeReads(fresh);
     describeTokens(fresh);
     describeTokenLifecycle(fresh, open, harness.shared);

@@ -194,6 +194,14 @@ export interface Store {
   loadAll(): Promise<{ revision: number; documents: StoredDocument[] }>;
   /** Atomically write a batch; returns the committed record (revision, stamped documents). */
   commit(req: CommitRequest): Promise<ChangeRecord>;
+  /**
+   * Group commit: several batches in ONE transaction and one durable step, in order,
+   * each with its own revision, change-log and audit row (request i's `baseRevision`
+   * must be the revision request i-1 commits, as if committed one by one). All or
+   * nothing: if any fails (conflict, a missing delete, a value the database refuses),
+   * none is committed. Returns the records in request order.
+   */
+  commitGroup(reqs: CommitRequest[]): Promise<ChangeRecord[]>;
   /** Change log entries with revision > since, ascending, at most `limit`. */
   changesSince(since: number, limit?: number): Promise<ChangeRecord[]>;
   /** Oldest revision still in the change log (history before it is compacted). */

@@ -23,6 +23,10 @@ beforeAll(async () => {
       commits.push(req);
       return store.commit(req);
     },
+    commitGroup: (reqs: CommitRequest[]) => {
+      commits.push(...reqs);
+      return store.commitGroup(reqs);
+    },
   });
 });
 afterAll(async () => {
@@ -69,6 +73,9 @@ describe('Manager', () => {
   it('gives up after one retry with VNP_ERR_CONFLICT, leaving memory unchanged', async () => {
     const busy = Object.assign(Object.create(deaf) as Store, {
       commit: async () => {
+        throw new VnpError('VNP_ERR_CONFLICT', 'revision moved');
+      },
+      commitGroup: async () => {
         throw new VnpError('VNP_ERR_CONFLICT', 'revision moved');
       },
     });

@@ -125,6 +125,19 @@ export class SqlStore implements Store {
     return record;
   }
 
+  async commitGroup(reqs: CommitRequest[]): Promise<ChangeRecord[]> {
+    if (reqs.length === 0) return [];
+    const prepared = reqs.map(prepareCommit);
+    const records = await this.client.transaction(async (tx) => {
+      const out: ChangeRecord[] = [];
+      for (const c of prepared) out.push(await this.logChange(tx, c, await writeRows(tx, c)));
+      return out;
+    });
+    // One durable step for the whole group; listeners hear every revision, in order.
+    await this.makeDurable(records.map((r) => r.revision));
+    return records;
+  }
+
   async commitEvent(c: EventCommit): Promise<EventCommitted> {
     // The change takes the event's time; its action is filled in once the id is known.
     const prepared = c.change
@@ -143,22 +156,27 @@ export class SqlStore implements Store {
     return out;
   }
 
-  /** After COMMIT: the backend's durability step, then tell listeners of the revision. */
-  private async makeDurable(revision: number | undefined): Promise<void> {
+  /** After COMMIT: the backend's durability step, then tell listeners of the revision(s). */
+  private async makeDurable(revision: number | number[] | undefined): Promise<void> {
+    const revisions = revision === undefined ? [] : Array.isArray(revision) ? revision : [revision];
+    const report = () => {
+      for (const r of revisions) this.listeners.report(r);
+    };
     try {
       if (this.impl.afterCommit) await this.impl.afterCommit();
     } catch (e) {
       // Committed (others may read it) but not confirmed durable: say so, and
-      // still wake listeners, since the change log now holds this revision.
-      if (revision !== undefined) this.listeners.report(revision);
-      const what = revision !== undefined ? `revision ${revision}` : 'event';
+      // still wake listeners, since the change log now holds these revisions.
+      report();
+      const last = revisions[revisions.length - 1];
+      const what = last !== undefined ? `revision ${last}` : 'event';
       throw new VnpError(
         'VNP_ERR_UNAVAILABLE',
         `store: ${what} committed but not flushed: ${String(e)}`,
-        revision !== undefined ? { revision } : {},
+        last !== undefined ? { revision: last } : {},
       );
     }
-    if (revision !== undefined) this.listeners.report(revision);
+    report();
   }
 
   /** The change-log row (and notification) of rows written by `writeRows`. */
