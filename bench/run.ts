@@ -55,7 +55,7 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
   },
   server: {
     description:
-      'manager over HTTP: tag-change writes/s and p99 on PGlite and PostgreSQL, check requests/s',
+      'manager over HTTP: tag-change writes/s and p99, group commit (16 writers), mixed load (32 connections), check requests/s; PGlite and PostgreSQL',
     load: async () => (await import('./server.js')).serverSuite,
   },
   distribution: {

@@ -4,7 +4,8 @@
  *  - single-tag-change writes (`PATCH /v1/interfaces/{name}/tags`) per second and their
  *    latency percentiles, one client writing back to back (each write is durable before
  *    it is answered), on PGlite and on PostgreSQL;
- *  - `POST /v1/check` requests per second with several concurrent keep-alive clients.
+ *  - `POST /v1/check` requests per second with several concurrent keep-alive clients;
+ *  - group commit (16 concurrent writers) and the mixed load (bench/server-load.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,13 @@ import { createToken } from '../src/server/tokens.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/types.js';
 import { percentile } from './measure.js';
+import {
+  groupCommitLoad,
+  loadReport,
+  mixedLoad,
+  type GroupCommitResult,
+  type MixedResult,
+} from './server-load.js';
 import type { RunOptions, Suite } from './run.js';
 
 interface StoreResult {
@@ -32,6 +40,20 @@ interface StoreResult {
   checkConcurrency: number;
   checksPerSec: number;
   checkP99Ms: number;
+  groupCommit: GroupCommitResult;
+  mixed: MixedResult;
+}
+
+/** Scale of one run of the suite. */
+interface ServerOptions {
+  records: number;
+  writes: number;
+  checks: number;
+  concurrency: number;
+  writers: number;
+  groupSeconds: number;
+  connections: number;
+  mixedSeconds: number;
 }
 
 function model(records: number): Document[] {
@@ -91,11 +113,7 @@ export async function freshPostgres(): Promise<
   };
 }
 
-async function measure(
-  label: string,
-  store: Store,
-  opts: { records: number; writes: number; checks: number; concurrency: number },
-): Promise<StoreResult> {
+async function measure(label: string, store: Store, opts: ServerOptions): Promise<StoreResult> {
   const settings = parseSettings({ VNP_LISTEN: '127.0.0.1:0', VNP_LOG_LEVEL: 'silent' });
   const server = await buildServer({ settings, store, logger: false });
   try {
@@ -149,7 +167,19 @@ async function measure(
       }),
     );
     const checkSecs = (performance.now() - c0) / 1000;
+    const target = { base, headers, records: opts.records };
+    const groupCommit = await groupCommitLoad(target, {
+      writers: opts.writers,
+      seconds: opts.groupSeconds,
+      single: opts.writes,
+    });
+    const mixed = await mixedLoad(target, {
+      connections: opts.connections,
+      seconds: opts.mixedSeconds,
+    });
     return {
+      groupCommit,
+      mixed,
       store: label,
       records: opts.records,
       writes: opts.writes,
@@ -178,6 +208,8 @@ function report(rows: StoreResult[], skipped: string[]): string {
       `${r.store.padEnd(10)} ${String(r.records).padStart(7)}  ${r.writesPerSec.toFixed(0).padStart(8)}  ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}  ${r.maxMs.toFixed(2).padStart(7)}   ${r.checksPerSec.toFixed(0).padStart(8)} (${r.checkConcurrency})          ${r.checkP99Ms.toFixed(2).padStart(7)}`,
     );
   }
+  lines.push('');
+  for (const r of rows) lines.push(...loadReport(r.store, r.groupCommit, r.mixed));
   for (const s of skipped) lines.push(`(${s})`);
   return lines.join('\n');
 }
@@ -185,9 +217,27 @@ function report(rows: StoreResult[], skipped: string[]): string {
 /** The `server` suite. */
 export const serverSuite: Suite = {
   async run({ quick, log }: RunOptions) {
-    const opts = quick
-      ? { records: 200, writes: 100, checks: 2000, concurrency: 8 }
-      : { records: 2000, writes: 500, checks: 20000, concurrency: 16 };
+    const opts: ServerOptions = quick
+      ? {
+          records: 200,
+          writes: 100,
+          checks: 2000,
+          concurrency: 8,
+          writers: 16,
+          groupSeconds: 3,
+          connections: 32,
+          mixedSeconds: 5,
+        }
+      : {
+          records: 2000,
+          writes: 500,
+          checks: 20000,
+          concurrency: 16,
+          writers: 16,
+          groupSeconds: 10,
+          connections: 32,
+          mixedSeconds: 60,
+        };
     const rows: StoreResult[] = [];
     const skipped: string[] = [];
     const dir = await mkdtemp(join(tmpdir(), 'vnp-bench-server-'));
