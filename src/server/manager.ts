@@ -6,7 +6,7 @@
  * - `revision` is the store revision the engine reflects; reads are served from
  *   the engine and never touch the store. While a group commit is in flight the
  *   engine is ahead of `revision` (`settled()` is defined) and requests wait.
- * - Writes run in groups under the lock (docs/adr/0013-group-commit.md): each is
+ * - Writes run in groups under the lock (docs/adr/0014-group-commit.md): each is
  *   planned, validated and applied in order, then the group is one store
  *   transaction. A write rejected before the commit changes nothing; a write is
  *   acknowledged only once its group is durable; a failed group is reloaded and
@@ -245,7 +245,7 @@ export class Manager {
   /**
    * Run one write: `plan` computes the changes from the current model; they are
    * validated, committed and applied. Writes that arrive while a commit is in flight
-   * are committed together (group commit, docs/adr/0013-group-commit.md): each is
+   * are committed together (group commit, docs/adr/0014-group-commit.md): each is
    * planned and validated in arrival order against the model including the group's
    * earlier writes, the group is one store transaction and one fsync, and each write
    * keeps its own revision and audit entry and is answered only once the group is

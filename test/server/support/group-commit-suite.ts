@@ -1,5 +1,5 @@
 /**
- * Group commit keeps per-write semantics (docs/adr/0013-group-commit.md), on a real
+ * Group commit keeps per-write semantics (docs/adr/0014-group-commit.md), on a real
  * manager and store: concurrent writers share transactions, yet each write is
  * validated against the writes before it, fails alone, gets its own revision and
  * audit entry, and is answered only once durable. Run on PGlite and PostgreSQL.
