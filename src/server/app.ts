@@ -16,6 +16,7 @@ import { VnpError } from '../model/errors.js';
 import type { Store } from '../store/types.js';
 import { TokenAuthenticator, installAuth } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
+import { lazySchemaCompilers, type LazySchemaCompilers } from './lazy-schema-compilers.js';
 import { Manager } from './manager.js';
 import { TokenUses } from './token-uses.js';
 import { installHardening } from './hardening.js';
@@ -57,13 +58,17 @@ export interface BuiltServer {
   metrics: Registry;
   /** Close the HTTP app (ending watch streams) and stop the manager; not the store. */
   close(): Promise<void>;
+  /** Compile every route schema not compiled yet (they compile on first use; tests call this). */
+  compileSchemas(): void;
 }
 
 function fastifyOptions(
   opts: BuildServerOptions,
+  schemas: LazySchemaCompilers,
 ): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
   const { settings } = opts;
   return {
+    schemaController: { compilersFactory: schemas.compilersFactory },
     logger: opts.logger ?? { level: settings.logLevel },
     bodyLimit: settings.bodyLimit,
     genReqId: () => randomUUID(),
@@ -112,7 +117,8 @@ function fastifyOptions(
  */
 export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer> {
   const now = opts.now ?? Date.now;
-  const app = Fastify(fastifyOptions(opts)) as unknown as FastifyInstance;
+  const schemas = lazySchemaCompilers();
+  const app = Fastify(fastifyOptions(opts, schemas)) as unknown as FastifyInstance;
   const manager = new Manager({ store: opts.store, now, log: app.log });
   const uses = new TokenUses(opts.store, now, opts.settings.tokenUseFlushMs, (err) =>
     app.log.warn({ err }, 'recording token last use failed'),
@@ -187,5 +193,6 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
       await uses.flush();
       await manager.close();
     },
+    compileSchemas: () => schemas.compileAll(),
   };
 }

@@ -4,8 +4,6 @@
  * data directory.
  */
 import { join } from 'node:path';
-import { openPgliteStore } from './pglite/pglite-store.js';
-import { openPostgresStore } from './postgres/postgres-store.js';
 import type { Store } from './types.js';
 
 export interface StoreSettings {
@@ -28,8 +26,11 @@ export function pgliteDir(dataDir: string): string {
  *   const shared = await openStore({ dataDir: './.vnp', databaseUrl: 'postgres://…' });
  */
 export async function openStore(settings: StoreSettings): Promise<Store> {
+  // Each backend's modules load only when chosen (pg and PGlite each cost start-up).
   if (settings.databaseUrl !== undefined && settings.databaseUrl !== '') {
+    const { openPostgresStore } = await import('./postgres/postgres-store.js');
     return openPostgresStore({ url: settings.databaseUrl });
   }
+  const { openPgliteStore } = await import('./pglite/pglite-store.js');
   return openPgliteStore({ dataDir: pgliteDir(settings.dataDir) });
 }

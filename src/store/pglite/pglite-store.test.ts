@@ -1,10 +1,11 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VnpError } from '../../model/errors.js';
 import { defineStoreConformance } from '../conformance.js';
 import { openPgliteStore } from './pglite-store.js';
+import { buildSeed, isInitialised } from './seed.js';
 
 const root = await mkdtemp(join(tmpdir(), 'vnp-pglite-'));
 let n = 0;
@@ -43,5 +44,48 @@ describe('pglite data directory', () => {
     const second = await openPgliteStore({ dataDir });
     expect(await second.revision()).toBe(0);
     await second.close();
+  });
+});
+
+describe('pglite seed (a pre-initialised database copied instead of initdb)', () => {
+  const commit = {
+    actor: 'test',
+    action: 'create',
+    puts: [{ kind: 'Subnet' as const, name: 'a', cidr: '10.0.0.0/24' }],
+    deletes: [],
+    at: '2026-01-01T00:00:00.000Z',
+  };
+
+  it('a new directory opened with a seed is a working, migrated, durable store', async () => {
+    const dataDir = join(root, `db-${n++}`);
+    const store = await openPgliteStore({ dataDir, seedDir: template });
+    expect(await store.loadAll()).toEqual({ revision: 0, documents: [] });
+    await store.commit({ ...commit, baseRevision: 0 });
+    await store.close();
+    // The seed is only ever copied into an uninitialised directory.
+    const again = await openPgliteStore({ dataDir, seedDir: template });
+    expect((await again.loadAll()).documents.map((d) => d.name)).toEqual(['a']);
+    await again.close();
+    expect(isInitialised(template)).toBe(true);
+  });
+
+  it('a copy cut short (no PG_VERSION yet) is copied over on the next open', async () => {
+    const dataDir = join(root, `db-${n++}`);
+    await mkdir(join(dataDir, 'base'), { recursive: true });
+    await writeFile(join(dataDir, 'base', 'half-copied'), 'x');
+    const store = await openPgliteStore({ dataDir, seedDir: template });
+    expect((await store.loadAll()).revision).toBe(0);
+    await store.close();
+  });
+
+  it('buildSeed replaces the seed only with an initialised database', async () => {
+    const seedDir = join(root, `seed-${n++}`);
+    await expect(buildSeed(seedDir, async () => undefined)).rejects.toThrow(
+      /no database was initialised/,
+    );
+    expect(isInitialised(seedDir)).toBe(false);
+    await buildSeed(seedDir, (dir) => cp(template, dir, { recursive: true }));
+    expect(isInitialised(seedDir)).toBe(true);
+    expect((await readdir(root)).filter((f) => f.startsWith('.seed-build-'))).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import { SqlStore } from '../sql/sql-store.js';
 import type { Store } from '../types.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { pgliteClient } from './pglite-client.js';
-import { pgliteModule } from './pglite-module.js';
+import { copySeed, DEFAULT_SEED_DIR, isInitialised } from './seed.js';
 import { walSyncer, type WalSyncer } from './wal-sync.js';
 
 export interface PgliteStoreSettings {
@@ -19,6 +19,9 @@ export interface PgliteStoreSettings {
   /** fsync the WAL after every commit (default true). Turning it off keeps
    *  commits safe from a manager crash but not from an OS crash or power loss. */
   syncCommits?: boolean;
+  /** A pre-initialised database to copy into an uninitialised directory instead of
+   *  running initdb (seed.ts). Default: the build's seed, when there is one; null: never. */
+  seedDir?: string | null;
 }
 
 /**
@@ -34,13 +37,15 @@ export async function openPgliteStore(settings: PgliteStoreSettings): Promise<St
   let db: PGlite | undefined;
   let wal: WalSyncer | undefined;
   try {
+    const seedDir = settings.seedDir === undefined ? DEFAULT_SEED_DIR : settings.seedDir;
+    if (seedDir !== null && !isInitialised(settings.dataDir) && isInitialised(seedDir))
+      await copySeed(seedDir, settings.dataDir);
     // relaxedDurability false: a query resolves only after PGlite has handed its
     // writes to the filesystem (it matters for buffered filesystems; Node's writes through).
-    db = await PGlite.create({
-      dataDir: settings.dataDir,
-      relaxedDurability: false,
-      pgliteWasmModule: await pgliteModule(),
-    });
+    // The WebAssembly module is compiled as PGlite does by default (baseline code,
+    // hot functions optimized as they run): compiling all of PostgreSQL optimized
+    // up front cost a quarter of a restart (docs/adr/0011-startup.md).
+    db = await PGlite.create({ dataDir: settings.dataDir, relaxedDurability: false });
     const client = pgliteClient(db);
     if (settings.syncCommits !== false) wal = await walSyncer(client, settings.dataDir);
     const walSync = wal;

@@ -124,6 +124,8 @@ export async function startTestServer(opts: StartOptions = {}): Promise<TestServ
     logger: false,
     ...(opts.now ? { now: opts.now } : {}),
   });
+  // Route schemas compile on first use; here all at once, so a bad one fails every test.
+  built.compileSchemas();
   let tokens = opts.tokens || undefined;
   let tokenIds = opts.tokenIds;
   if (!tokens) {
