@@ -72,6 +72,11 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
       'Kubernetes import: 10,000 pods and 1,000 NetworkPolicies — import time, verdicts/s vs native vnp documents',
     load: async () => (await import('./k8s.js')).k8sSuite,
   },
+  startup: {
+    description:
+      'start-up: manager first start, restart (9 and 10,000 records) and idle memory vs a bare PGlite; vnp --version/--help/get vs node -e 0',
+    load: async () => (await import('./startup.js')).startupSuite,
+  },
   datapath: {
     description:
       'data plane (root): iperf3 + connect rate over VXLAN-GBP, no PEP / conntrack only / vnp with no policy, 10…100k entries / linear list; delta apply',
