@@ -6,6 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Protocol } from '../../../src/model/types.js';
+import { probeSlots, python } from './python.js';
+import { runWatched } from './traffic.js';
 
 // One process per namespace: a dual-stack TCP listener and UDP echo per port.
 const ECHO_PY = `
@@ -29,13 +31,15 @@ while True:
         except OSError: pass
 `;
 
-// Exit 0 when the flow got through: TCP connected, UDP echoed, ICMP echo answered.
+// Prints `allow` when the flow got through (TCP connected, UDP echoed, ICMP echo
+// answered), `deny` when it timed out or the network refused it, `error …` otherwise.
 const PROBE_PY = `
-import os, socket, struct, sys, time
+import errno, os, socket, struct, sys, time
 proto, src, dst, port, timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
 v6 = ':' in dst
 fam = socket.AF_INET6 if v6 else socket.AF_INET
-def done(ok): sys.exit(0 if ok else 1)
+BLOCKED = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EPERM, errno.EACCES}
+def done(ok): print('allow' if ok else 'deny', flush=True); sys.exit(0)
 try:
     if proto == 'tcp':
         s = socket.socket(fam, socket.SOCK_STREAM); s.settimeout(timeout); s.bind((src, 0))
@@ -60,8 +64,13 @@ try:
         if socket.inet_pton(fam, peer[0].split('%')[0]) != want or len(icmp) < 6: continue
         if icmp[0] == (129 if v6 else 0) and struct.unpack('!H', icmp[4:6])[0] == ident: done(True)
     done(False)
-except (socket.timeout, OSError):
+except socket.timeout:
     done(False)
+except OSError as e:
+    # Refused, unreachable or not permitted is the network answering no; anything
+    # else (an address that cannot be bound, a bad argument) is the probe failing.
+    if e.errno in BLOCKED: done(False)
+    print('error', errno.errorcode.get(e.errno, e.errno), e, flush=True); sys.exit(2)
 `;
 
 /** A running echo server; `stop()` kills it. */
@@ -78,7 +87,7 @@ export interface EchoServer {
 export function echoServer(ns: string, ports: number[]): Promise<EchoServer> {
   const child: ChildProcess = spawn(
     'ip',
-    ['netns', 'exec', ns, 'python3', '-c', ECHO_PY, ...ports.map(String)],
+    ['netns', 'exec', ns, python(), '-S', '-c', ECHO_PY, ...ports.map(String)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stop = (): void => void child.kill('SIGKILL');
@@ -106,7 +115,10 @@ export function echoServer(ns: string, ports: number[]): Promise<EchoServer> {
 
 /**
  * Whether a flow from `src` (an address of a record in `ns`) to dst:port gets through:
- * TCP connects, UDP is echoed, ICMP is answered (`port` ignored).
+ * TCP connects, UDP is echoed, ICMP is answered (`port` ignored). `timeoutMs` is how
+ * long the network may take to answer, counted inside the probe once its socket is
+ * ready. A probe that does not report a verdict — it failed to start, failed, or
+ * was killed by the watchdog — rejects: a probe that did not run is no verdict.
  *
  * @example await probe(nsA, 'udp', '10.1.0.3', '10.1.0.7', 53) // true when allowed
  */
@@ -118,28 +130,17 @@ export function probe(
   port: number,
   timeoutMs = 800,
 ): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        ns,
-        'python3',
-        '-c',
-        PROBE_PY,
-        proto,
-        src,
-        dst,
-        String(port),
-        String(timeoutMs / 1000),
-      ],
-      { stdio: 'ignore' },
-    );
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 3000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve(code === 0);
+  const what = `probe ${proto} ${src} → ${dst}${proto === 'icmp' ? '' : `:${port}`} in ${ns}`;
+  const args = [proto, src, dst, String(port), String(timeoutMs / 1000)];
+  return probeSlots(async () => {
+    const r = await runWatched(
+      ['ip', 'netns', 'exec', ns, python(), '-S', '-c', PROBE_PY, ...args],
+      timeoutMs,
+    ).catch((e: unknown) => {
+      throw new Error(`${what}: no verdict: ${(e as Error).message}`);
     });
+    const verdict = r.stdout.trim();
+    if (r.code === 0 && (verdict === 'allow' || verdict === 'deny')) return verdict === 'allow';
+    throw new Error(`${what}: no verdict (exit ${r.code}): ${(verdict + r.stderr).slice(0, 300)}`);
   });
 }

@@ -4,18 +4,49 @@
  * a TCP sink that reports what it receives, and a client that keeps sending.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { python } from './python.js';
 
-/** Result of a command run to completion. */
-function run(argv: string[], timeoutMs: number): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 2000);
+/**
+ * Exit code and output of a command run to completion; rejects when it could not
+ * start or hung. The command bounds its own wait (timeoutMs); the watchdog only
+ * catches a hang, and a hung or unstartable command is an error, never a blocked flow.
+ *
+ * @example const r = await runWatched(['ip', 'netns', 'exec', ns, 'true'], 800); // { code: 0, … }
+ */
+export function runWatched(
+  argv: string[],
+  timeoutMs: number,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const what = argv
+    .filter((a) => !a.includes('\n'))
+    .join(' ')
+    .slice(0, 200);
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, timeoutMs + 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`${what}: could not start: ${e.message}`));
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve(code ?? -1);
+      if (killed || code === null) reject(new Error(`${what}: killed: ${stderr.trim()}`));
+      else resolve({ code, stdout, stderr });
     });
   });
 }
+
+/** What bash says when the network refuses or never answers a connect. */
+const TCP_BLOCKED =
+  /Connection refused|Connection reset|No route to host|Network is unreachable|Connection timed out|Operation not permitted/;
 
 /**
  * Whether a TCP connection from namespace `ns` to ip:port is established within `timeoutMs`.
@@ -28,7 +59,7 @@ export async function tcpConnects(
   port: number,
   timeoutMs = 800,
 ): Promise<boolean> {
-  const code = await run(
+  const r = await runWatched(
     [
       'ip',
       'netns',
@@ -42,11 +73,15 @@ export async function tcpConnects(
     ],
     timeoutMs,
   );
-  return code === 0;
+  if (r.code === 0) return true;
+  // 124: `timeout` stopped a connect still waiting.
+  if (r.code === 124 || (r.code === 1 && TCP_BLOCKED.test(r.stderr))) return false;
+  throw new Error(`tcp ${ip}:${port} from ${ns}: no verdict (exit ${r.code}): ${r.stderr.trim()}`);
 }
 
 const PING_PY = `
 import os, socket, struct, sys, time
+NO_REPLY = 10
 dst = sys.argv[1]; v6 = ':' in dst
 fam = socket.AF_INET6 if v6 else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
@@ -70,8 +105,10 @@ while time.time() < end:
     icmp = data if v6 else data[(data[0] & 15) * 4:]
     if socket.inet_pton(fam, src[0].split('%')[0]) != want or len(icmp) < 6: continue
     if icmp[0] == (129 if v6 else 0) and struct.unpack('!H', icmp[4:6])[0] == ident: sys.exit(0)
-sys.exit(1)
+sys.exit(NO_REPLY)
 `;
+/** PING_PY's exit code for "no echo reply in time" (any other failure exits 1). */
+const NO_REPLY = 10;
 
 /**
  * Whether an ICMP echo from namespace `ns` to `ip` is answered.
@@ -79,11 +116,13 @@ sys.exit(1)
  * @example await pings('vnpt-ab-i-a', '10.10.0.2') // true
  */
 export async function pings(ns: string, ip: string, timeoutMs = 800): Promise<boolean> {
-  const code = await run(
-    ['ip', 'netns', 'exec', ns, 'python3', '-c', PING_PY, ip, String(timeoutMs / 1000)],
+  const r = await runWatched(
+    ['ip', 'netns', 'exec', ns, python(), '-S', '-c', PING_PY, ip, String(timeoutMs / 1000)],
     timeoutMs,
   );
-  return code === 0;
+  if (r.code === 0) return true;
+  if (r.code === NO_REPLY) return false;
+  throw new Error(`ping ${ip} from ${ns}: no verdict (exit ${r.code}): ${r.stderr.trim()}`);
 }
 
 /** A long-running process with its stdout lines. */
