@@ -117,7 +117,7 @@ export function echoServer(ns: string, ports: number[]): Promise<EchoServer> {
  * Whether a flow from `src` (an address of a record in `ns`) to dst:port gets through:
  * TCP connects, UDP is echoed, ICMP is answered (`port` ignored). `timeoutMs` is how
  * long the network may take to answer, counted inside the probe once its socket is
- * ready. A probe that does not report a verdict — it failed to start, failed, or
+ * ready; a deny is confirmed by a second probe waiting longer. A probe that does not report a verdict — it failed to start, failed, or
  * was killed by the watchdog — rejects: a probe that did not run is no verdict.
  *
  * @example await probe(nsA, 'udp', '10.1.0.3', '10.1.0.7', 53) // true when allowed
@@ -129,6 +129,20 @@ export function probe(
   dst: string,
   port: number,
   timeoutMs = 800,
+): Promise<boolean> {
+  // An answer proves a flow allowed; silence may only be a busy machine, so a
+  // deny is confirmed once with a longer wait before it counts.
+  const once = (ms: number) => probeOnce(ns, proto, src, dst, port, ms);
+  return once(timeoutMs).then((ok) => ok || once(Math.max(3000, 4 * timeoutMs)));
+}
+
+function probeOnce(
+  ns: string,
+  proto: Exclude<Protocol, 'sctp'>,
+  src: string,
+  dst: string,
+  port: number,
+  timeoutMs: number,
 ): Promise<boolean> {
   const what = `probe ${proto} ${src} → ${dst}${proto === 'icmp' ? '' : `:${port}`} in ${ns}`;
   const args = [proto, src, dst, String(port), String(timeoutMs / 1000)];
