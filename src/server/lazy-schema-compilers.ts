@@ -4,7 +4,7 @@
  * Fastify compiles every route's request validator (Ajv) and response serializer
  * (fast-json-stringify) while the app becomes ready, and loads Ajv to do it. For
  * this API that was about a third of a restart's CPU beyond PGlite itself
- * (docs/adr/0014-startup.md). Here each route gets a stand-in that compiles the
+ * (docs/adr/0015-startup.md). Here each route gets a stand-in that compiles the
  * real function the first time it is called, with the very compilers and options
  * Fastify would have used, so behaviour is unchanged; the two compiler packages
  * load on the first request that needs one.

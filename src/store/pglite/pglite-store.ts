@@ -44,7 +44,7 @@ export async function openPgliteStore(settings: PgliteStoreSettings): Promise<St
     // writes to the filesystem (it matters for buffered filesystems; Node's writes through).
     // The WebAssembly module is compiled as PGlite does by default (baseline code,
     // hot functions optimized as they run): compiling all of PostgreSQL optimized
-    // up front cost a quarter of a restart (docs/adr/0014-startup.md).
+    // up front cost a quarter of a restart (docs/adr/0015-startup.md).
     db = await PGlite.create({ dataDir: settings.dataDir, relaxedDurability: false });
     const client = pgliteClient(db);
     if (settings.syncCommits !== false) wal = await walSyncer(client, settings.dataDir);

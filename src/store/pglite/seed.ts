@@ -8,7 +8,7 @@
  * itself initialised, with vnp's migrations applied, and shut down cleanly; a copy
  * of it is indistinguishable from a directory initialised on the spot (same
  * PGlite build, same files), so a first start costs a file copy and a reopen
- * (docs/adr/0014-startup.md).
+ * (docs/adr/0015-startup.md).
  *
  * `npm run build` builds it (scripts/build-seed.mjs) next to the compiled module
  * (dist/store/pglite/seed/); running from the sources there is none, and a data
