@@ -5,6 +5,7 @@
  * the contract, not the engine's module. Check results come from src/model/check.ts.
  */
 import type { Document, Kind, Meta, Protocol, Tags, TestDocument } from '../model/types.js';
+import type { RuleWarning } from '../model/check.js';
 
 /** A stored resource as returned by the API: the document fields plus metadata (and `kind`). */
 export type ApiResource = Document & Partial<Meta>;
@@ -48,6 +49,8 @@ export interface TestOutcome {
 export interface ApplyRequest {
   documents: (Document | TestDocument)[];
   dryRun?: boolean;
+  /** Refuse the apply on any rule warning (VNP_ERR_RULE_WARNINGS); also report unused rules. */
+  strict?: boolean;
 }
 
 /** `POST /v1/apply` response. `revision` is absent on a dry run. */
@@ -56,6 +59,8 @@ export interface ApplyResult {
   dryRun?: boolean;
   diff: DiffEntry[];
   tests: TestOutcome[];
+  /** Rules of the written policies that can never decide (design.md §2.1). */
+  warnings?: RuleWarning[];
 }
 
 /** `POST /v1/import/k8s` request: Kubernetes objects (and vnp `kind: Test` documents). */
@@ -79,6 +84,7 @@ export type {
   ResolvedPolicy,
   ResolvedRule,
   RuleRef,
+  RuleWarning,
   SideResult,
 } from '../model/check.js';
 

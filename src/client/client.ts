@@ -225,7 +225,11 @@ export class VnpClient {
 
   /** All-or-nothing apply of documents (and `kind: Test` documents). */
   async apply(req: ApplyRequest, opts: ApplyOptions = {}): Promise<ApplyResult> {
-    const body = { documents: req.documents, ...(req.dryRun ? { dryRun: true } : {}) };
+    const body = {
+      documents: req.documents,
+      ...(req.dryRun ? { dryRun: true } : {}),
+      ...(req.strict ? { strict: true } : {}),
+    };
     const query = { wait: opts.wait };
     if (opts.onUploadProgress === undefined)
       return this.request<ApplyResult>('POST', '/v1/apply', { body, query });

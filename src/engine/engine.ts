@@ -40,7 +40,7 @@ import {
   type Settings,
   type Tags,
 } from '../model/types.js';
-import { compileSelector, parseSelectorCached } from '../selector/index.js';
+import { canonicalSelector, compileSelector, parseSelectorCached } from '../selector/index.js';
 import {
   comparePrecedence,
   compilePolicy,
@@ -67,6 +67,7 @@ import {
 import { IdentityRegistry, type IdentityInfo } from './identity-registry.js';
 import { ModelState, type HeldDocument } from './model-state.js';
 import { resolvePolicyForTags } from './policy-for-tags.js';
+import { ruleWarnings, type RuleWarningOptions } from './rule-warnings.js';
 import { PairCache } from './pair-cache.js';
 import { pairDefault, pairDefaultReason, type PairDefault } from './pair-default.js';
 import { PortTable, PROTO_INDEX, PROTO_NAMES } from './port-table.js';
@@ -81,6 +82,7 @@ import type {
   EngineDelta,
   FlowSegment,
   ResolvedPolicy,
+  RuleWarning,
 } from './types.js';
 import { checkCompilable } from './compilable.js';
 import {
@@ -539,6 +541,52 @@ export class Engine {
       tags,
       [...this.policies.values()],
       [...this.partitions.values()].map((p) => p.doc),
+    );
+  }
+
+  /**
+   * Rules that can never decide (design.md §2.1), for `apply` to warn of: see
+   * src/engine/rule-warnings.ts for what is reported and what it guarantees.
+   */
+  ruleWarnings(opts: RuleWarningOptions = {}): RuleWarning[] {
+    return ruleWarnings(
+      {
+        policies: this.policies.values(),
+        partitionSelector: (name) => this.partitions.get(name)?.entry.text,
+        partitionMembers: (name) => this.partitions.get(name)?.entry.members,
+      },
+      opts,
+    );
+  }
+
+  /**
+   * `ruleWarnings` of the model a batch would produce, without applying it (an apply
+   * plans under the write lock; a fork would reload the model). Shadowing only:
+   * `unused` needs the batch's records evaluated, which a fork does.
+   */
+  ruleWarningsAfter(
+    changes: readonly Change[],
+    opts: { policies?: ReadonlySet<string> } = {},
+  ): RuleWarning[] {
+    const scratch = new Cache();
+    const policies = new Map(this.policies);
+    const partitions = new Map([...this.partitions].map(([n, p]) => [n, p.entry.text]));
+    for (const c of changes) {
+      const kind = c.op === 'put' ? c.doc.kind : c.kind;
+      const name = c.op === 'put' ? c.doc.name : c.name;
+      if (kind === 'Policy') policies.delete(name);
+      if (kind === 'Partition') partitions.delete(name);
+      if (c.op !== 'put') continue;
+      if (c.doc.kind === 'Policy') policies.set(name, compilePolicy(c.doc, scratch));
+      if (c.doc.kind === 'Partition') partitions.set(name, canonicalSelector(c.doc.selector));
+    }
+    return ruleWarnings(
+      {
+        policies: policies.values(),
+        partitionSelector: (name) => partitions.get(name),
+        partitionMembers: () => undefined,
+      },
+      opts,
     );
   }
 

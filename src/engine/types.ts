@@ -39,6 +39,7 @@ export type {
   ResolvedRule,
   RuleRef,
   SideResult,
+  RuleWarning,
 } from '../model/check.js';
 
 /** A disjoint port range of one protocol with the flow verdict for it. */

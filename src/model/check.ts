@@ -115,3 +115,21 @@ export interface ResolvedPolicy {
   ingress: ResolvedRule[];
   egress: ResolvedRule[];
 }
+
+/**
+ * A rule that can never decide (design.md §2.1), reported by `apply` and its dry run
+ * (docs/semantics.md, "Rules that can never decide"):
+ * - `shadowed`: for every peer it can match (present or future records, outside
+ *   addresses) and every port, earlier rules in precedence order decide first;
+ *   `shadowedBy` names them (empty: the rule matches no address at all);
+ * - `unused` (only with `strict`): it matches nothing in the model as it is — its
+ *   policy applies to no record, or its selector or partition peer matches no record.
+ *   A later record can change that; a shadowed rule stays shadowed for any records.
+ */
+export interface RuleWarning {
+  kind: 'shadowed' | 'unused';
+  rule: RuleRef & { direction: Direction };
+  shadowedBy?: RuleRef[];
+  /** One line naming the rule and why, e.g. `Policy/q egress[0] (allow, priority 100) can never decide: …`. */
+  message: string;
+}

@@ -48,6 +48,10 @@ export const ERROR_CODES = {
     summary:
       'A kind: Test document failed against the state the apply would produce; nothing changed.',
   },
+  VNP_ERR_RULE_WARNINGS: {
+    status: 422,
+    summary: 'A strict apply found rules that can never decide or match nothing; nothing changed.',
+  },
   VNP_ERR_UNKNOWN_ENDPOINT: {
     status: 422,
     summary: 'A check names a source or destination that is neither a record nor an address.',

@@ -111,3 +111,5 @@ export function parseSelectorCached(text: string): Selector {
 export function compileSelectorCached(text: string): TagPredicate {
   return memoized(compiled, text, compileText);
 }
+
+export { implicationTokens, selectorImplies } from './implies.js';

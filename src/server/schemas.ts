@@ -188,6 +188,12 @@ export const ApplyBody = Type.Object(
       },
     ),
     dryRun: Type.Optional(Type.Boolean()),
+    strict: Type.Optional(
+      Type.Boolean({
+        description:
+          'refuse the apply (VNP_ERR_RULE_WARNINGS) when any rule warning is found; also report rules that match no record',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

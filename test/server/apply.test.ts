@@ -124,3 +124,69 @@ describe('POST /v1/apply', () => {
     expect(r.body.error.details.field).toBe('documents[0].expect');
   });
 });
+
+describe('POST /v1/apply: rules that can never decide', () => {
+  const shadowing = {
+    kind: 'Policy',
+    name: 'isolate',
+    priority: 100,
+    appliesTo: 'has(isolated)',
+    egress: [{ action: 'allow', to: { partition: 'prod' } }, { action: 'deny' }],
+  };
+
+  it('warns of each rule that can never decide, naming the rule that shadows it', async () => {
+    const r = await s.call('POST', '/v1/apply', { body: { documents: [shadowing], dryRun: true } });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.warnings).toEqual([
+      expect.objectContaining({
+        kind: 'shadowed',
+        rule: expect.objectContaining({ policy: 'isolate', rule: 'egress[0]', action: 'allow' }),
+        shadowedBy: [expect.objectContaining({ policy: 'isolate', rule: 'egress[1]' })],
+      }),
+    ]);
+    expect(r.body.warnings[0].message).toContain('equal priority: deny beats allow');
+  });
+
+  it('no warning once the allow carries its own, higher priority', async () => {
+    const fixed = {
+      ...shadowing,
+      egress: [{ ...shadowing.egress[0], priority: 101 }, shadowing.egress[1]],
+    };
+    const r = await s.call('POST', '/v1/apply', { body: { documents: [fixed], dryRun: true } });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.warnings).toEqual([]);
+  });
+
+  it('strict refuses the apply with VNP_ERR_RULE_WARNINGS and changes nothing', async () => {
+    const before = await snapshot();
+    const rev = s.manager.revision;
+    const r = await s.call('POST', '/v1/apply', { body: { documents: [shadowing], strict: true } });
+    expect(r.status, r.text).toBe(422);
+    expect(r.body.error.code).toBe('VNP_ERR_RULE_WARNINGS');
+    // egress[0] never decides; egress[1] decides, but its policy selects no record yet.
+    expect(r.body.error.details.warnings.map((w: { kind: string }) => w.kind)).toEqual([
+      'shadowed',
+      'unused',
+    ]);
+    expect(s.manager.revision).toBe(rev);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('strict also reports a rule that matches no record; without strict it applies', async () => {
+    const ghost = {
+      kind: 'Policy',
+      name: 'ghost',
+      priority: 10,
+      appliesTo: 'all()',
+      egress: [{ action: 'allow', to: { selector: 'app == "nothing-has-this"' } }],
+    };
+    const strict = await s.call('POST', '/v1/apply', {
+      body: { documents: [ghost], strict: true, dryRun: true },
+    });
+    expect(strict.status, strict.text).toBe(422);
+    expect(strict.body.error.details.warnings[0]).toMatchObject({ kind: 'unused' });
+    const plain = await s.call('POST', '/v1/apply', { body: { documents: [ghost], dryRun: true } });
+    expect(plain.status, plain.text).toBe(200);
+    expect(plain.body.warnings).toEqual([]);
+  });
+});

@@ -19,6 +19,7 @@ export const PROGRESS_THRESHOLD = 1000;
 interface ApplyFlags extends WaitFlags {
   filename?: string[];
   dryRun?: boolean;
+  strict?: boolean;
   output: OutputFormat;
   verbose?: boolean;
 }
@@ -40,6 +41,10 @@ export function registerApply(program: Command, ctx: CliContext): void {
     )
     .option('--dry-run', 'show what would change and run the tests, change nothing')
     .option(
+      '--strict',
+      'refuse the apply on any rule warning; also warn of rules that match no record',
+    )
+    .option(
       '-o, --output <format>',
       'json | yaml | table (the result)',
       outputArg,
@@ -55,10 +60,16 @@ documents separated by ---. kind: Test documents ({name, src, dst, proto?, port?
 expect: allow|deny}) are checked against the state the apply would produce: one
 failing test refuses the whole apply. Resources not named are left alone.
 
+Warnings (on stderr) name every rule of the written policies that can never decide
+a flow, and the rule that decides first instead (docs/semantics.md, "Rules that can
+never decide"). --strict turns them into an error that refuses the apply, and also
+warns of rules whose policy, selector or partition matches no record.
+
 Examples:
   vnp apply -f examples/three-tier
   vnp apply -f policy.yaml --dry-run
   vnp apply -f policy.yaml --wait=strict      # fail unless every host concerned has a PEP
+  vnp apply -f policy.yaml --strict
   vnp get iface -o yaml | vnp apply -f -`,
     )
     .action(async (opts: ApplyFlags, cmd: Command) => {
@@ -103,7 +114,7 @@ async function runApply(
   const client = await ctx.client(cmd);
   const result = await client
     .apply(
-      { documents, dryRun: opts.dryRun === true },
+      { documents, dryRun: opts.dryRun === true, strict: opts.strict === true },
       {
         ...waitQuery(opts),
         ...(showBar
@@ -123,6 +134,7 @@ async function runApply(
       throw relocateError(e, loaded);
     });
   if (showBar) bar.done();
+  for (const w of result.warnings ?? []) ctx.err(`warning: ${w.message}\n`);
   const waited = waitSummary(ctx, opts, (result as { waited?: Waited }).waited, result.revision);
   if (opts.output === 'json') ctx.out(toJson(result));
   else if (opts.output === 'yaml') ctx.out(toYaml(result));

@@ -24,7 +24,7 @@ import { VnpError } from '../../model/errors.js';
 import type { Action, Interface, Peer, Protocol, Rule, Tags } from '../../model/types.js';
 import { PROTOCOLS } from '../../model/types.js';
 import type { Direction } from '../../model/host-state.js';
-import { canonicalSelector, compileSelector, parseSelector } from '../../selector/index.js';
+import { compileSelector, parseSelector } from '../../selector/index.js';
 import type {
   CheckRequest,
   CheckResult,
@@ -35,15 +35,13 @@ import type {
   SideResult,
 } from '../types.js';
 import type { ReferenceModel } from './reference-model.js';
+import { referenceShadowed } from './reference-shadowing.js';
 import {
   addressInCidr,
-  addressSetCovers,
-  cidrPeerSet,
   canonicalAddress,
   parseAddress,
   portSpecRanges,
   sameAddress,
-  type PortSpecRange,
 } from './reference-net.js';
 
 export type { ReferenceModel } from './reference-model.js';
@@ -111,10 +109,9 @@ export function referenceCheck(model: ReferenceModel, req: CheckRequest): CheckR
 /**
  * The merged, precedence-ordered rules for a record with these tags (§2, the seed's
  * `get_policy_for_traffic`). Order: priority desc, deny > log > allow, policy name,
- * rule index. `shadowed` marks an enforce rule that an earlier enforce rule always
- * beats: its peer covers this rule's peer (any peer; a cidr whose range less
- * exceptions contains this one's; the same selector or partition) and its ports
- * cover this rule's ports. Audit rules are never shadowed and shadow nothing.
+ * rule index. `shadowed` marks an enforce rule that can never decide: earlier enforce
+ * rules match every peer and port it can match (reference-shadowing.ts). Audit rules
+ * are never shadowed and shadow nothing.
  *
  * @example
  *   referenceGetPolicyForTags(model, { app: 'web' }).egress[0]; // the rule that wins first
@@ -148,7 +145,7 @@ export function referenceGetPolicyForTags(model: ReferenceModel, tags: Tags): Re
     rules.sort(comparePrecedence);
     return rules.map((rule, i) => ({
       ...rule,
-      shadowed: rule.mode === 'enforce' && isShadowed(rule, rules.slice(0, i)),
+      shadowed: referenceShadowed(model, rule, rules.slice(0, i)),
     }));
   };
   return {
@@ -402,62 +399,6 @@ function verdictOf(action: Action): 'allow' | 'deny' {
 
 function toRef(m: Match): RuleRef {
   return { policy: m.policy, priority: m.priority, rule: m.rule, action: m.action, mode: m.mode };
-}
-
-// ---------------------------------------------------------------- shadowing
-
-/** An earlier enforce rule whose peer covers this one's and whose ports cover this one's. */
-function isShadowed(rule: ResolvedRule, earlier: readonly ResolvedRule[]): boolean {
-  return earlier.some(
-    (e) => e.mode === 'enforce' && peerCovers(e.peer, rule.peer) && portsCover(e.ports, rule.ports),
-  );
-}
-
-/**
- * Whether every peer `inner` matches is matched by `outer`: any covers everything;
- * cidr peers by their address sets (range less exceptions); selectors when they are
- * the same expression (canonical text); partitions when they are the same one.
- */
-function peerCovers(outer: ResolvedRule['peer'], inner: ResolvedRule['peer']): boolean {
-  if (outer === 'any') return true;
-  if (inner === 'any') return false;
-  if (outer.cidr !== undefined && inner.cidr !== undefined) {
-    return addressSetCovers(
-      cidrPeerSet(outer.cidr, outer.except),
-      cidrPeerSet(inner.cidr, inner.except),
-    );
-  }
-  if (outer.selector !== undefined && inner.selector !== undefined) {
-    return canonicalSelector(outer.selector) === canonicalSelector(inner.selector);
-  }
-  return outer.partition !== undefined && outer.partition === inner.partition;
-}
-
-/** True when every (protocol, port) of `inner` is in `outer`. */
-function portsCover(outer: string[] | 'all', inner: string[] | 'all'): boolean {
-  const outerRanges = outer === 'all' ? allTraffic() : outer.map(portSpecRanges);
-  const innerRanges = inner === 'all' ? allTraffic() : inner.map(portSpecRanges);
-  return innerRanges.every((r) =>
-    rangeCovered(
-      r,
-      outerRanges.filter((o) => o.protocol === r.protocol),
-    ),
-  );
-}
-
-function allTraffic(): PortSpecRange[] {
-  return PROTOCOLS.map((p) => portSpecRanges(p));
-}
-
-/** Whether the union of `by` (one protocol) covers [r.lo, r.hi]. */
-function rangeCovered(r: PortSpecRange, by: PortSpecRange[]): boolean {
-  let next = r.lo;
-  for (const o of [...by].sort((a, b) => a.lo - b.lo)) {
-    if (o.lo > next) break;
-    if (o.hi >= next) next = o.hi + 1;
-    if (next > r.hi) return true;
-  }
-  return next > r.hi;
 }
 
 // ---------------------------------------------------------------- explanation

@@ -107,14 +107,3 @@ export function cidrPeerSet(range: string, except: readonly string[] = []): Addr
   }
   return { family: c.family, ranges };
 }
-
-/**
- * Whether every address of `inner` is in `outer` (false across families unless inner is empty).
- *
- * @example addressSetCovers(cidrPeerSet('10.0.0.0/8'), cidrPeerSet('10.1.0.0/16')) // true
- */
-export function addressSetCovers(outer: AddressSet, inner: AddressSet): boolean {
-  if (inner.ranges.length === 0) return true;
-  if (outer.family !== inner.family) return false;
-  return inner.ranges.every(([lo, hi]) => outer.ranges.some(([a, b]) => a <= lo && hi <= b));
-}

@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Engine } from '../../engine/index.js';
-import type { Change } from '../../engine/types.js';
+import type { Change, RuleWarning } from '../../engine/types.js';
 import { refuseIcmpPort } from '../../model/check.js';
 import { VnpError } from '../../model/errors.js';
 import type { Document, TestDocument } from '../../model/types.js';
@@ -106,7 +106,7 @@ export const applyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app,
       },
     },
     async (request) => {
-      const body = request.body as { documents: unknown[]; dryRun?: boolean };
+      const body = request.body as { documents: unknown[]; dryRun?: boolean; strict?: boolean };
       const { docs, tests } = parseBatch(body.documents);
       return writeBatch(manager, {
         actor: actorOf(request.principal),
@@ -114,10 +114,36 @@ export const applyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app,
         changes: docs.map((doc): Change => ({ op: 'put', doc })),
         tests,
         dryRun: body.dryRun === true,
+        strict: body.strict === true,
       });
     },
   );
 };
+
+/**
+ * Rules that can never decide once the batch is applied (design.md §2.1), for the
+ * policies it writes: as the rule that never decides or as the rule that shadows it
+ * (every policy when it writes a partition: partition peers stand for their
+ * selectors). `strict` also reports rules that match no record, which needs the batch's
+ * records evaluated: a fork with the batch applied.
+ */
+function ruleWarningsOf(
+  engine: Engine,
+  changes: Change[],
+  changed: Change[],
+  strict: boolean,
+  now: number,
+): RuleWarning[] {
+  const written = changed.flatMap((c) => (c.op === 'put' ? [c.doc] : []));
+  const policies = new Set(written.filter((d) => d.kind === 'Policy').map((d) => d.name));
+  const partitions = written.some((d) => d.kind === 'Partition');
+  if (policies.size === 0 && !partitions) return [];
+  const opts = partitions ? {} : { policies };
+  if (!strict) return engine.ruleWarningsAfter(changes, opts);
+  const fork = engine.fork();
+  fork.apply(changes, now);
+  return fork.ruleWarnings({ ...opts, strict: true });
+}
 
 export interface Batch {
   actor: string;
@@ -126,6 +152,8 @@ export interface Batch {
   changes: Change[] | ((engine: Engine) => Change[]);
   tests: TestDocument[];
   dryRun: boolean;
+  /** Refuse on any rule warning (VNP_ERR_RULE_WARNINGS); also report unused rules. */
+  strict?: boolean;
 }
 
 /**
@@ -138,7 +166,13 @@ export interface Batch {
 export async function writeBatch(
   manager: Manager,
   batch: Batch,
-): Promise<{ revision?: number; dryRun?: true; diff: unknown[]; tests: TestOutcome[] }> {
+): Promise<{
+  revision?: number;
+  dryRun?: true;
+  diff: unknown[];
+  tests: TestOutcome[];
+  warnings: RuleWarning[];
+}> {
   const { tests, dryRun } = batch;
   let snapshot: ImpactSnapshot | undefined;
   const { record, result } = await manager.write(
@@ -169,6 +203,14 @@ export async function writeBatch(
       } else {
         engine.validate(changes);
       }
+      const strict = batch.strict === true;
+      const warnings = ruleWarningsOf(engine, changes, changed, strict, manager.now());
+      if (strict && warnings.length > 0)
+        throw new VnpError(
+          'VNP_ERR_RULE_WARNINGS',
+          `${warnings.length} rule warning(s) with strict: ${warnings[0]!.message}${warnings.length > 1 ? ' (and more)' : ''}; nothing changed`,
+          { warnings },
+        );
       // A dry run also previews which flows the batch would flip (src/engine/impact.ts),
       // on a snapshot of this revision, after the lock is released.
       if (dryRun && changed.length > 0) {
@@ -178,7 +220,7 @@ export async function writeBatch(
       }
       return {
         changes: changed,
-        result: { diff, tests: outcomes },
+        result: { diff, tests: outcomes, warnings },
         commit: !dryRun && changed.length > 0,
       };
     },
