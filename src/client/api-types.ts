@@ -60,7 +60,7 @@ export interface ApplyResult {
   diff: DiffEntry[];
   tests: TestOutcome[];
   /** Rules of the written policies that can never decide (design.md §2.1). */
-  warnings?: RuleWarning[];
+  ruleWarnings?: RuleWarning[];
 }
 
 /** `POST /v1/import/k8s` request: Kubernetes objects (and vnp `kind: Test` documents). */

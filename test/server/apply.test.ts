@@ -137,14 +137,14 @@ describe('POST /v1/apply: rules that can never decide', () => {
   it('warns of each rule that can never decide, naming the rule that shadows it', async () => {
     const r = await s.call('POST', '/v1/apply', { body: { documents: [shadowing], dryRun: true } });
     expect(r.status, r.text).toBe(200);
-    expect(r.body.warnings).toEqual([
+    expect(r.body.ruleWarnings).toEqual([
       expect.objectContaining({
         kind: 'shadowed',
         rule: expect.objectContaining({ policy: 'isolate', rule: 'egress[0]', action: 'allow' }),
         shadowedBy: [expect.objectContaining({ policy: 'isolate', rule: 'egress[1]' })],
       }),
     ]);
-    expect(r.body.warnings[0].message).toContain('equal priority: deny beats allow');
+    expect(r.body.ruleWarnings[0].message).toContain('equal priority: deny beats allow');
   });
 
   it('no warning once the allow carries its own, higher priority', async () => {
@@ -154,7 +154,7 @@ describe('POST /v1/apply: rules that can never decide', () => {
     };
     const r = await s.call('POST', '/v1/apply', { body: { documents: [fixed], dryRun: true } });
     expect(r.status, r.text).toBe(200);
-    expect(r.body.warnings).toEqual([]);
+    expect(r.body.ruleWarnings).toEqual([]);
   });
 
   it('strict refuses the apply with VNP_ERR_RULE_WARNINGS and changes nothing', async () => {
@@ -187,6 +187,6 @@ describe('POST /v1/apply: rules that can never decide', () => {
     expect(strict.body.error.details.warnings[0]).toMatchObject({ kind: 'unused' });
     const plain = await s.call('POST', '/v1/apply', { body: { documents: [ghost], dryRun: true } });
     expect(plain.status, plain.text).toBe(200);
-    expect(plain.body.warnings).toEqual([]);
+    expect(plain.body.ruleWarnings).toEqual([]);
   });
 });

@@ -134,7 +134,7 @@ async function runApply(
       throw relocateError(e, loaded);
     });
   if (showBar) bar.done();
-  for (const w of result.warnings ?? []) ctx.err(`warning: ${w.message}\n`);
+  for (const w of result.ruleWarnings ?? []) ctx.err(`warning: ${w.message}\n`);
   const waited = waitSummary(ctx, opts, (result as { waited?: Waited }).waited, result.revision);
   if (opts.output === 'json') ctx.out(toJson(result));
   else if (opts.output === 'yaml') ctx.out(toYaml(result));

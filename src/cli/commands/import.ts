@@ -90,6 +90,7 @@ async function printResult(
   opts: ImportFlags,
 ): Promise<void> {
   for (const w of result.warnings) ctx.err(`warning: ${w}\n`);
+  for (const w of result.ruleWarnings ?? []) ctx.err(`warning: ${w.message}\n`);
   // A dry run's YAML is the vnp documents themselves: readable, and `vnp apply`-able.
   if (opts.output === 'yaml' && opts.dryRun) {
     ctx.out(toYaml(result.documents, { multiDocument: true }));

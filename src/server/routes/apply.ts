@@ -171,7 +171,7 @@ export async function writeBatch(
   dryRun?: true;
   diff: unknown[];
   tests: TestOutcome[];
-  warnings: RuleWarning[];
+  ruleWarnings: RuleWarning[];
 }> {
   const { tests, dryRun } = batch;
   let snapshot: ImpactSnapshot | undefined;
@@ -220,7 +220,7 @@ export async function writeBatch(
       }
       return {
         changes: changed,
-        result: { diff, tests: outcomes, warnings },
+        result: { diff, tests: outcomes, ruleWarnings: warnings },
         commit: !dryRun && changed.length > 0,
       };
     },
