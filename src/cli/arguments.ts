@@ -44,3 +44,28 @@ export function outputArg(value: string): OutputFormat {
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
+
+/** `vnp get -o`: a document format, a table, names, or a JSONPath template. */
+export type GetOutput =
+  | { format: 'table' | 'wide' | 'json' | 'yaml' | 'name' }
+  | { format: 'jsonpath'; template: string };
+
+/**
+ * `-o` of `vnp get`: json, yaml, table, wide, name, or `jsonpath=TEMPLATE`
+ * (kubectl's `{.items[*].name}` form).
+ *
+ * @example
+ *   getOutputArg('jsonpath={.items[*].name}') // { format: 'jsonpath', template: '{.items[*].name}' }
+ */
+export function getOutputArg(value: string): GetOutput {
+  const v = value.trim();
+  const jp = /^jsonpath=(.+)$/s.exec(v);
+  if (jp) return { format: 'jsonpath', template: jp[1]! };
+  const lower = v.toLowerCase();
+  if (lower === 'wide' || lower === 'name') return { format: lower };
+  try {
+    return { format: parseOutputFormat(lower) };
+  } catch {
+    throw new InvalidArgumentError('expected json, yaml, table, wide, name or jsonpath=TEMPLATE');
+  }
+}

@@ -80,7 +80,7 @@ describe('the vnp program', () => {
   });
 
   it.each([
-    [['get'], /^error: VNP_ERR_VALIDATION: missing required argument 'kind'\n$/],
+    [['get'], /^error: VNP_ERR_VALIDATION: missing required argument 'kinds'\n$/],
     [
       ['get', 'widgets'],
       /^error: VNP_ERR_VALIDATION: unknown kind "widgets" \(expected one of: .*\)\n$/,
@@ -108,7 +108,7 @@ describe('the vnp program', () => {
     ],
     [
       ['get', 'iface', '-o', 'xml'],
-      /^error: VNP_ERR_VALIDATION: .*expected json, yaml or table\n$/,
+      /^error: VNP_ERR_VALIDATION: .*expected json, yaml, table, wide, name or jsonpath=TEMPLATE\n$/,
     ],
     [
       ['apply'],

@@ -64,6 +64,33 @@ const COLUMNS: Record<Kind, Column[]> = {
   ],
 };
 
+/** `-o wide`: more columns per kind, then when each resource was created and changed. */
+const WIDE: Record<Kind, Column[]> = {
+  Subnet: [],
+  Instance: [],
+  Interface: [
+    ['MAC', (r) => cell(r.mac)],
+    ['SECURITY-GROUPS', (r) => cell(r.securityGroups)],
+  ],
+  Partition: [['DESCRIPTION', (r) => truncate(cell(r.description), 60)]],
+  Policy: [['DESCRIPTION', (r) => truncate(cell(r.description), 60)]],
+  Reaction: [],
+  Settings: [],
+};
+const TIMES: Column[] = [
+  ['CREATED', (r) => cell(r.createdAt)],
+  ['UPDATED', (r) => cell(r.updatedAt)],
+];
+
+export interface TableOptions {
+  /** More columns (`-o wide`). */
+  wide?: boolean;
+  /** No header line (`--no-headers`). */
+  noHeaders?: boolean;
+  /** Before each name, e.g. `interface/` when several kinds are listed. */
+  prefix?: string;
+}
+
 /**
  * Resources of one kind as an aligned table.
  *
@@ -71,10 +98,19 @@ const COLUMNS: Record<Kind, Column[]> = {
  *   resourceTable('Subnet', [{ name: 'front', cidr: '10.0.1.0/24', revision: 3 }])
  *   // 'NAME   CIDR         VNI  REVISION\nfront  10.0.1.0/24       3\n'
  */
-export function resourceTable(kind: Kind, items: readonly object[]): string {
-  const cols = COLUMNS[kind];
-  return formatTable(
+export function resourceTable(
+  kind: Kind,
+  items: readonly object[],
+  opts: TableOptions = {},
+): string {
+  const base = COLUMNS[kind];
+  const cols = opts.wide ? [...base, ...WIDE[kind], ...TIMES] : base;
+  const prefix = opts.prefix ?? '';
+  const text = formatTable(
     cols.map(([h]) => h),
-    items.map((item) => cols.map(([, f]) => f(item as Row))),
+    items.map((item) =>
+      cols.map(([h, f], i) => (i === 0 && h === 'NAME' ? prefix : '') + f(item as Row)),
+    ),
   );
+  return opts.noHeaders ? text.slice(text.indexOf('\n') + 1) : text;
 }
