@@ -77,6 +77,11 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
       'start-up: manager first start, restart (9 and 10,000 records) and idle memory vs a bare PGlite; vnp --version/--help/get vs node -e 0',
     load: async () => (await import('./startup.js')).startupSuite,
   },
+  security: {
+    description:
+      'fuzz: ≥ 100,000 inputs from every /openapi.json operation plus raw malformed HTTP, counts by status (no 5xx, refusals change nothing, /healthz < 1 s)',
+    load: async () => (await import('./security.js')).securitySuite,
+  },
   datapath: {
     description:
       'data plane (root): iperf3 + connect rate over VXLAN-GBP, no PEP / conntrack only / vnp with no policy, 10…100k entries / linear list; delta apply',
