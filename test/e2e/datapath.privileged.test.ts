@@ -4,7 +4,7 @@
  * TCP/ICMP traffic between instance namespaces, and a pcap of the VXLAN-GBP
  * header. Needs root, nft, ip netns, conntrack, tcpdump and python3.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -184,13 +184,12 @@ describePrivileged('datapath (real kernel, three hosts)', {}, () => {
   it('a record that cannot be plumbed does not block the policy of the others', async () => {
     const agent = agents.get('h2')!;
     const failures = agent.stats.linkFailures;
-    const bad = {
-      name: 'e',
-      identity: 270,
-      ips: ['10.10.0.9'],
-      host: 'h2',
-      netns: `${topo.prefix}-bad/name`,
-    };
+    // A valid name (the agent refuses invalid ones before any command) whose
+    // /run/netns entry is a plain file, not a namespace: `ip -n` fails on it.
+    const badNs = `${topo.prefix}-notns`;
+    mkdirSync('/run/netns', { recursive: true });
+    writeFileSync(`/run/netns/${badNs}`, '');
+    const bad = { name: 'e', identity: 270, ips: ['10.10.0.9'], host: 'h2', netns: badNs };
     const opened = baselineSides();
     opened[1]!.peers.push(
       peerEntry(ID.a, 'tcp', PORT_OTHER, PORT_OTHER, 'allow', 'api', 'ingress[2]'),
@@ -200,10 +199,14 @@ describePrivileged('datapath (real kernel, three hosts)', {}, () => {
     );
     const states = statesFor(topo, 110, [...records(topo), bad], opened);
     await Promise.all([...states].map(([host, st]) => agents.get(host)!.applyState(st)));
-    expect(agent.stats.linkFailures).toBe(failures + 1);
-    expect(agent.stats.lastRevision).toBe(110);
-    expect(await tcpConnects(ns('a'), '10.10.0.2', PORT_OTHER)).toBe(true);
-    await applyAll(statesFor(topo, 111, records(topo), baselineSides()));
+    try {
+      expect(agent.stats.linkFailures).toBe(failures + 1);
+      expect(agent.stats.lastRevision).toBe(110);
+      expect(await tcpConnects(ns('a'), '10.10.0.2', PORT_OTHER)).toBe(true);
+      await applyAll(statesFor(topo, 111, records(topo), baselineSides()));
+    } finally {
+      rmSync(`/run/netns/${badNs}`, { force: true });
+    }
   });
 
   it('a quarantine (new identity, deny all) kills an established TCP connection', async () => {
