@@ -20,6 +20,8 @@ export interface RunAgentOptions {
   host: string;
   token: string;
   underlayIp: string;
+  /** The only CA trusted for https managers (`--ca-file`). */
+  ca?: string;
   /** An agent to drive (default: a new kernel Agent). */
   agent?: Agent;
   /** Options for the default agent. */
@@ -81,6 +83,7 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
       host: opts.host,
       token: opts.token,
       underlayIp: opts.underlayIp,
+      ...(opts.ca === undefined ? {} : { ca: opts.ca }),
       apply,
       applyDelta: opts.applyDelta,
       heartbeatTimeoutMs: opts.idleTimeoutMs,

@@ -5,7 +5,10 @@
  * `vnp --help` and argument errors never load them (see docs/adr/0010-compiled-cli.md).
  */
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { VnpClient } from '../client/client.js';
+import { VnpError } from '../model/errors.js';
 
 export interface OutStream {
   write(chunk: string): unknown;
@@ -23,7 +26,7 @@ export interface CliIo {
 }
 
 /** Global options (`--server`, `--token`) merged with the command's own. */
-export type GlobalOptions = { server?: string; token?: string };
+export type GlobalOptions = { server?: string; token?: string; caFile?: string };
 
 /** Per-invocation context. */
 export interface CliContext {
@@ -55,9 +58,35 @@ export function createContext(io: CliIo): CliContext {
         env: io.env,
         cwd: io.cwd,
       });
-      return new VnpClient({ server: creds.server, token: creds.token });
+      const ca = readCaFile(g.caFile ?? io.env.VNP_CA_FILE, io.cwd);
+      return new VnpClient({ server: creds.server, token: creds.token, ...(ca ? { ca } : {}) });
     },
     out: (text) => void io.stdout.write(text),
     err: (text) => void io.stderr.write(text),
   };
+}
+
+/**
+ * Read `--ca-file` / `VNP_CA_FILE` (a PEM certificate), or say in one line why not.
+ *
+ * @example
+ *   readCaFile('.vnp/tls-ca.pem', '/srv') // '-----BEGIN CERTIFICATE-----…'
+ */
+export function readCaFile(file: string | undefined, cwd: string): string | undefined {
+  if (file === undefined || file === '') return undefined;
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, file), 'utf8');
+  } catch (e) {
+    throw new VnpError('VNP_ERR_VALIDATION', `--ca-file ${file}: ${(e as Error).message}`, {
+      field: 'ca-file',
+    });
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new VnpError('VNP_ERR_VALIDATION', `--ca-file ${file}: expected a PEM certificate`, {
+      field: 'ca-file',
+      expected: '-----BEGIN CERTIFICATE-----',
+    });
+  }
+  return text;
 }

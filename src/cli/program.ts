@@ -42,6 +42,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .version(VERSION, '-V, --version')
     .option('-s, --server <url>', 'manager URL (default $VNP_SERVER, else http://127.0.0.1:7400)')
     .option('--token <token>', 'API token (default $VNP_TOKEN, else $VNP_DATA_DIR/admin.token)')
+    .option(
+      '--ca-file <file>',
+      'PEM CA certificate: the only CA trusted for an https manager (default $VNP_CA_FILE, else the system CAs)',
+    )
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),

@@ -36,7 +36,13 @@ import type {
 } from './api-types.js';
 import { inFieldOrder } from '../model/field-order.js';
 import { connectionError, errorFromResponse } from './errors.js';
-import { httpFetch, type FetchInit, type FetchLike, type FetchResponse } from './http-fetch.js';
+import {
+  httpFetch,
+  pinnedFetch,
+  type FetchInit,
+  type FetchLike,
+  type FetchResponse,
+} from './http-fetch.js';
 
 export interface VnpClientOptions {
   /** Base URL of the manager, e.g. `http://127.0.0.1:7400` (a bare `host:port` gets `http://`). */
@@ -47,6 +53,8 @@ export interface VnpClientOptions {
   timeoutMs?: number;
   /** The transport (default: httpFetch over node:http; the global fetch fits too). */
   fetch?: FetchLike;
+  /** PEM of the only CA trusted for an https manager (`--ca-file`); ignored with `fetch`. */
+  ca?: string;
 }
 
 export interface ListOptions {
@@ -111,7 +119,7 @@ export class VnpClient {
     this.server = normaliseServer(opts.server);
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 120_000;
-    this.fetchImpl = opts.fetch ?? httpFetch;
+    this.fetchImpl = opts.fetch ?? (opts.ca === undefined ? httpFetch : pinnedFetch(opts.ca));
   }
 
   // ---- resources -------------------------------------------------------

@@ -128,6 +128,21 @@ const CAUSE_TEXT: Record<string, string> = {
   EHOSTUNREACH: 'host unreachable',
   UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
   UND_ERR_SOCKET: 'connection closed',
+  // TLS: the manager's certificate does not chain to a trusted (or the pinned) CA.
+  ...Object.fromEntries(
+    [
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+      'CERT_SIGNATURE_FAILURE',
+    ].map((code) => [
+      code,
+      `its TLS certificate is not trusted: pass the manager's CA with --ca-file FILE or VNP_CA_FILE`,
+    ]),
+  ),
+  ERR_TLS_CERT_ALTNAME_INVALID:
+    'its TLS certificate does not name this host: vnp server --tls-san NAME adds one',
 };
 
 function describeCause(cause: unknown): string {

@@ -42,12 +42,27 @@ export type FetchLike = (url: URL, init: FetchInit) => Promise<FetchResponse>;
  *   const res = await httpFetch(new URL('http://127.0.0.1:7400/healthz'), { method: 'GET', headers: {} });
  *   res.status // 200
  */
-export async function httpFetch(url: URL, init: FetchInit): Promise<FetchResponse> {
+export function httpFetch(url: URL, init: FetchInit): Promise<FetchResponse> {
+  return send(url, init, {});
+}
+
+/**
+ * httpFetch that trusts only `ca` (PEM) for https managers: the system CAs are not
+ * consulted, so a certificate any public CA issued for the name is refused too.
+ *
+ * @example
+ *   const fetch = pinnedFetch(readFileSync('/etc/vnp/ca.pem', 'utf8'));
+ */
+export function pinnedFetch(ca: string): FetchLike {
+  return (url, init) => send(url, init, { ca });
+}
+
+async function send(url: URL, init: FetchInit, tls: { ca?: string }): Promise<FetchResponse> {
   const request = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
   const signal = init.signal;
   if (signal?.aborted) throw signal.reason;
   return new Promise<FetchResponse>((resolve, reject) => {
-    const options: RequestOptions = { method: init.method, headers: init.headers };
+    const options: RequestOptions = { ...tls, method: init.method, headers: init.headers };
     const req = request(url, options, (res) => resolve(toResponse(res, signal)));
     const onAbort = (): void => {
       reject(signal!.reason);

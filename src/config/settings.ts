@@ -27,6 +27,8 @@ export interface ServerSettings {
   databaseUrl?: string;
   /** `VNP_TLS_CERT` + `VNP_TLS_KEY`: PEM file paths; both or neither. */
   tls?: { certFile: string; keyFile: string };
+  /** `vnp server --tls-generate [--tls-san N]…`: make (or reuse) a CA and certificate in dataDir. */
+  tlsGenerate?: { sans: string[] };
   /** `VNP_LOG_LEVEL`, default `info`. */
   logLevel: LogLevel;
   /** `VNP_BODY_LIMIT` in bytes, default 8 MiB. */

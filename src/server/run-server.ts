@@ -56,6 +56,28 @@ function refusePlainHttp(settings: ServerSettings): void {
   );
 }
 
+/** With --tls-generate: serve the data directory's generated certificate. */
+async function generatedTls(
+  settings: ServerSettings,
+  print: (line: string) => void,
+): Promise<ServerSettings> {
+  if (!settings.tlsGenerate) return settings;
+  if (settings.tls) {
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      '--tls-generate: VNP_TLS_CERT/VNP_TLS_KEY are set too (use one or the other)',
+      { field: 'tls-generate' },
+    );
+  }
+  const { ensureGeneratedTls, tlsNames } = await import('./tls-generate.js');
+  const names = tlsNames(settings.listen.host, settings.tlsGenerate.sans);
+  const made = await ensureGeneratedTls(settings.dataDir, names);
+  print(
+    `vnp: TLS: ${made.created ? 'created' : 'reusing'} CA certificate ${made.caFile} (clients: --ca-file ${made.caFile})`,
+  );
+  return { ...settings, tls: { certFile: made.certFile, keyFile: made.keyFile } };
+}
+
 /**
  * Run the manager until a signal arrives.
  *
@@ -67,6 +89,7 @@ export async function runServer(
   opts: { handleSignals?: boolean; print?: (line: string) => void } = {},
 ): Promise<RunningServer> {
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  settings = await generatedTls(settings, print);
   refusePlainHttp(settings);
   await mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore({

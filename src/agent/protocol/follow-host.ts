@@ -62,6 +62,8 @@ export interface FollowHostOptions {
   transport?: 'websocket' | 'ndjson';
   /** HTTP agent for acks (default: a keep-alive agent per follower). */
   httpAgent?: HttpAgent;
+  /** The only CA trusted for an https manager's certificate (`--ca-file`); default: the system CAs. */
+  ca?: string;
   /** Told why a connection ended (and which state stays enforced meanwhile). */
   log?: (msg: string) => void;
 }
@@ -100,6 +102,8 @@ export function followHost(opts: FollowHostOptions): HostFollower {
   const maxB = opts.maxBackoffMs ?? 5000;
   const hbMs = opts.heartbeatTimeoutMs ?? 15_000;
   const httpAgent = opts.httpAgent ?? new HttpAgent({ keepAlive: true, maxSockets: 2 });
+  // Pinning: with `ca` set, node trusts that CA only (it replaces the system list).
+  const tlsOptions = opts.ca === undefined ? {} : { ca: opts.ca };
   const stats: FollowerStats = {
     sessions: 0,
     channels: 0,
@@ -160,6 +164,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
         {
           method: 'POST',
           agent: u.protocol === 'https:' ? undefined : httpAgent,
+          ...tlsOptions,
           headers: {
             authorization: `Bearer ${opts.token}`,
             'content-type': 'application/json',
@@ -314,7 +319,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
       if ((opts.transport ?? 'websocket') === 'ndjson') {
         const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
           u,
-          { headers: { ...headers, accept: 'application/x-ndjson' } },
+          { ...tlsOptions, headers: { ...headers, accept: 'application/x-ndjson' } },
           followNdjson,
         );
         abort = () => req.destroy();
@@ -323,7 +328,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
         return;
       }
       u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-      const ws = new WebSocket(u, { headers, perMessageDeflate: false });
+      const ws = new WebSocket(u, { ...tlsOptions, headers, perMessageDeflate: false });
       abort = () => ws.terminate();
       ws.on('unexpected-response', (req, res) => {
         // A manager without the channel streams NDJSON on the same URL.

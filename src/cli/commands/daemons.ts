@@ -60,20 +60,33 @@ Configured by environment:
   VNP_LISTEN        address:port to listen on (default 127.0.0.1:7400)
   VNP_DATA_DIR      data directory: embedded store, admin.token (default ./.vnp)
   VNP_DATABASE_URL  postgres://… to use PostgreSQL instead of the embedded store
+  VNP_TLS_CERT, VNP_TLS_KEY  PEM files: serve HTTPS with them
 
 On first start the manager writes an admin token to $VNP_DATA_DIR/admin.token
 (mode 0600); the CLI on the same machine picks it up from there.
 
 Examples:
   vnp server
-  VNP_LISTEN=0.0.0.0:7400 VNP_DATA_DIR=/var/lib/vnp vnp server`,
+  VNP_LISTEN=0.0.0.0:7400 VNP_DATA_DIR=/var/lib/vnp vnp server --tls-generate --tls-san mgr.example`,
     )
-    .action(async () => {
+    .option(
+      '--tls-generate',
+      'serve HTTPS with a CA and certificate made in $VNP_DATA_DIR on first start (tls-ca.pem: give it to clients as --ca-file)',
+    )
+    .option(
+      '--tls-san <name|ip>',
+      'another name or address for the generated certificate (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .action(async (flags: { tlsGenerate?: boolean; tlsSan: string[] }) => {
       // Static specifiers: the manager is part of every build; lazy so that the
       // other verbs do not load Fastify, the store and the engine.
       const { parseSettings } = await import('../../config/settings.js');
       const { runServer } = await import('../../server/run-server.js');
-      await runServer(parseSettings(ctx.io.env), { print: (line) => ctx.out(line + '\n') });
+      const settings = parseSettings(ctx.io.env);
+      if (flags.tlsGenerate) settings.tlsGenerate = { sans: flags.tlsSan };
+      await runServer(settings, { print: (line) => ctx.out(line + '\n') });
     });
 
   program
@@ -133,6 +146,8 @@ export interface ResolvedAgentOptions {
   host: string;
   token: string;
   underlayIp: string;
+  /** PEM of the only CA trusted for https managers (`--ca-file`, `VNP_CA_FILE`). */
+  ca?: string;
 }
 
 /**
@@ -173,7 +188,9 @@ export async function resolveAgentOptions(
       },
     );
   }
-  return { servers, host: opts.host, token, underlayIp };
+  const { readCaFile } = await import('../context.js');
+  const ca = readCaFile(g.caFile ?? ctx.io.env.VNP_CA_FILE, ctx.io.cwd);
+  return { servers, host: opts.host, token, underlayIp, ...(ca ? { ca } : {}) };
 }
 
 function readAgentToken(
