@@ -117,6 +117,12 @@ describe('vnp server --tls-generate', () => {
     }
   });
 
+  it('--tls-san without --tls-generate is refused in one line', async () => {
+    const r = await vnp(['server', '--tls-san', 'mgr.example'], {});
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: VNP_ERR_VALIDATION: --tls-san needs --tls-generate\n');
+  });
+
   it('a restart reuses the same CA and certificate', async () => {
     const ca = await readFile(caFile, 'utf8');
     const cert = await readFile(join(dir, 'tls-server.pem'), 'utf8');

@@ -84,6 +84,11 @@ Examples:
       // other verbs do not load Fastify, the store and the engine.
       const { parseSettings } = await import('../../config/settings.js');
       const { runServer } = await import('../../server/run-server.js');
+      if (flags.tlsSan.length > 0 && !flags.tlsGenerate) {
+        throw new VnpError('VNP_ERR_VALIDATION', '--tls-san needs --tls-generate', {
+          field: 'tls-san',
+        });
+      }
       const settings = parseSettings(ctx.io.env);
       if (flags.tlsGenerate) settings.tlsGenerate = { sans: flags.tlsSan };
       await runServer(settings, { print: (line) => ctx.out(line + '\n') });
