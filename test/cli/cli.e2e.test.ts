@@ -300,8 +300,8 @@ describe('vnp against a running manager', { timeout: 120_000 }, () => {
   });
 
   it('delete removes a resource; deleting it again is not found', async () => {
-    expect(ok(await m.vnp(['delete', 'pol', 'pay-team-egress-audit']))).toBe(
-      'Policy/pay-team-egress-audit deleted\n',
+    expect(ok(await m.vnp(['delete', 'pol', 'pay-team-egress-audit']))).toMatch(
+      /^Policy\/pay-team-egress-audit deleted \(revision \d+\)\n$/,
     );
     failed(await m.vnp(['get', 'pol', 'pay-team-egress-audit']), 'VNP_ERR_NOT_FOUND');
     failed(await m.vnp(['delete', 'pol', 'pay-team-egress-audit']), 'VNP_ERR_NOT_FOUND');
