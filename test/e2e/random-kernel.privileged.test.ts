@@ -165,7 +165,7 @@ describePrivileged('random models: kernel verdicts equal engine.check (TCP, UDP,
     // IPv6 flows and every protocol were among them.
     expect(totals.v6).toBeGreaterThan(5);
     expect([...totals.protos].sort()).toEqual(['icmp', 'tcp', 'udp']);
-  }, 240_000);
+  }, 600_000);
 
   /**
    * The imported-NetworkPolicy mode: random Kubernetes clusters go through the
@@ -229,5 +229,5 @@ describePrivileged('random models: kernel verdicts equal engine.check (TCP, UDP,
     }
     expect(totals.allow).toBeGreaterThan(5);
     expect(totals.deny).toBeGreaterThan(5);
-  }, 240_000);
+  }, 600_000);
 });

@@ -10,14 +10,22 @@ import { probeSlots, python } from './python.js';
 import { runWatched } from './traffic.js';
 
 // One process per namespace: a dual-stack TCP listener and UDP echo per port.
+// The UDP echo answers from the address the datagram was sent to (IP_PKTINFO /
+// IPV6_PKTINFO): a wildcard socket would answer from the primary address, which for a
+// record with several addresses is another flow than the probe's, judged on its own.
 const ECHO_PY = `
 import select, socket, sys
+IP_PKTINFO, IPV6_RECVPKTINFO, IPV6_PKTINFO = 8, 49, 50
+PKTINFO = {(socket.IPPROTO_IP, IP_PKTINFO), (socket.IPPROTO_IPV6, IPV6_PKTINFO)}
 socks = []
 for p in map(int, sys.argv[1:]):
     for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
         s = socket.socket(socket.AF_INET6, kind)
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if kind == socket.SOCK_DGRAM:
+            s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
         s.bind(('::', p))
         if kind == socket.SOCK_STREAM: s.listen(64)
         socks.append(s)
@@ -27,7 +35,8 @@ while True:
         try:
             if s.type == socket.SOCK_STREAM: s.accept()[0].close()
             else:
-                data, peer = s.recvfrom(2048); s.sendto(data, peer)
+                data, anc, _, peer = s.recvmsg(2048, 256)
+                s.sendmsg([data], [c for c in anc if (c[0], c[1]) in PKTINFO], 0, peer)
         except OSError: pass
 `;
 
@@ -133,7 +142,7 @@ export function probe(
   // An answer proves a flow allowed; silence may only be a busy machine, so a
   // deny is confirmed once with a longer wait before it counts.
   const once = (ms: number) => probeOnce(ns, proto, src, dst, port, ms);
-  return once(timeoutMs).then((ok) => ok || once(Math.max(3000, 4 * timeoutMs)));
+  return once(timeoutMs).then((ok) => ok || once(Math.max(2000, 2.5 * timeoutMs)));
 }
 
 function probeOnce(
