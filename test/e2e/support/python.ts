@@ -48,5 +48,9 @@ export function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T
   };
 }
 
-/** The probes' shared pool: two per core, at least four. */
-export const probeSlots = limiter(Math.max(4, 2 * availableParallelism()));
+/**
+ * The probes' shared pool: eight per core. A probe spends its life waiting for an
+ * answer (a deny waits out its whole timeout), and the resolved interpreter starts in
+ * tens of milliseconds, so the bound is on start-up CPU, not on waiting probes.
+ */
+export const probeSlots = limiter(8 * availableParallelism());
