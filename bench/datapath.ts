@@ -232,8 +232,8 @@ async function timeApplies(b: Bench, cfg: DatapathConfig, entries: number): Prom
     await agent.applyState(state);
     wall.push(performance.now() - t0);
     const st = agent.stats;
-    nft.push(st.lastNftMs ?? NaN);
-    sweep.push((st.lastApplyMs ?? NaN) - (st.lastNftMs ?? NaN) - (st.lastLinksMs ?? 0));
+    nft.push(st.lastPolicyMs ?? NaN);
+    sweep.push((st.lastApplyMs ?? NaN) - (st.lastPolicyMs ?? NaN) - (st.lastLinksMs ?? 0));
   }
   const deltas = agent.stats.deltaApplies - deltasBefore;
   const last = agent.state!;

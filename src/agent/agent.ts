@@ -1,37 +1,25 @@
 /**
- * The Linux PEP agent's kernel-facing half: turns HostStates into links and one
- * nftables table. Fail-static: nothing is ever removed because the manager is
- * gone; the last applied state stays enforced until a new one arrives.
+ * The PEP agent's enforcing half: applies HostStates, one at a time, through a
+ * {@link Datapath} (the Linux kernel's nftables by default, or an Open vSwitch bridge).
+ * Fail-static: nothing is ever removed because the manager is gone; the last applied
+ * state stays enforced until a new one arrives.
  */
 import type { HostState } from '../model/host-state.js';
 import { checkHostState } from '../model/host-state-check.js';
 import { checkInt } from '../model/validate-primitives.js';
-import { forgetSteeredFlows, killDeniedFlows } from './conntrack.js';
-import { makeExec, type Exec } from './exec.js';
-import { LinkReconciler } from './link/reconcile.js';
-import { KernelNft, type NftBackend } from './nft/apply.js';
-import { AppliedTable, type TableChange } from './nft/applied-table.js';
-import { renderTable } from './nft/render.js';
-import { activeSteering } from './steering.js';
-
-/** Wanted links unchanged: reconcile anyway after this long (drift repair). */
-const LINK_RECHECK_MS = 60_000;
+import type { Datapath } from './datapath.js';
+import { NftDatapath, type NftDatapathOptions } from './nft-datapath.js';
 
 /** Agent settings. */
-export interface AgentOptions {
+export interface AgentOptions extends Omit<NftDatapathOptions, 'log'> {
   host: string;
   /** This host's underlay address: VXLAN source, and what the manager is told. */
   underlayIp: string;
-  /** Runs commands (default: in the current namespace). */
-  exec?: Exec;
-  /** nft backend (default: the kernel via `exec`). */
-  nft?: NftBackend;
-  /** Link reconciler; `false` to manage no links (nft only). */
-  links?: LinkReconciler | false;
-  defaultVni?: number;
-  mtu?: number;
-  /** Delete conntrack entries of flows a new state denies (default true). */
-  killDeniedFlows?: boolean;
+  /**
+   * What enforces the states (default: an {@link NftDatapath} built from the nft,
+   * links, exec, defaultVni, mtu and killDeniedFlows options, which it alone reads).
+   */
+  datapath?: Datapath;
   log?: (msg: string) => void;
 }
 
@@ -52,16 +40,16 @@ export interface AgentStats {
    */
   unchanged: number;
   lastRevision?: number;
-  /** Milliseconds of the last applyState: links, nft, total. */
+  /** Milliseconds of the last applyState: links, policy (the datapath's program), total. */
   lastLinksMs?: number;
-  lastNftMs?: number;
+  lastPolicyMs?: number;
   lastApplyMs?: number;
-  /** True when a table from a previous run was found and kept enforcing. */
+  /** True when a program from a previous run was found and kept enforcing. */
   adopted: boolean;
 }
 
 /**
- * Applies HostStates to the kernel, serialised (one at a time, the newest wins).
+ * Applies HostStates through its datapath, serialised (one at a time, the newest wins).
  *
  * @example
  *   const agent = new Agent({ host: 'h1', underlayIp: '192.0.2.1' });
@@ -80,60 +68,39 @@ export class Agent {
     unchanged: 0,
     adopted: false,
   };
-  private readonly exec: Exec;
-  private readonly nft: NftBackend;
-  private readonly links: LinkReconciler | undefined;
+  /** What enforces the states. */
+  readonly datapath: Datapath;
   private current: HostState | undefined;
-  /** The table in the kernel (the policy of `current`); undefined: replace it whole. */
-  private applied: AppliedTable | undefined;
-  /** {@link steerPaths} of `current`, kept so it is not derived again on the next apply. */
-  private steer = new Map<number, string>();
-  private linksWanted: string | undefined;
-  private linksCheckedAt = 0;
   private queue: Promise<void> = Promise.resolve();
   private pending: HostState | undefined;
   /** The state of the previous applyState call (applied, skipped or failed). */
   private offered: HostState | undefined;
 
   constructor(private readonly opts: AgentOptions) {
-    this.exec = opts.exec ?? makeExec();
-    this.nft = opts.nft ?? new KernelNft(this.exec);
-    this.links =
-      opts.links === false
-        ? undefined
-        : (opts.links ??
-          new LinkReconciler({
-            exec: this.exec,
-            underlayIp: opts.underlayIp,
-            ...(opts.defaultVni !== undefined ? { defaultVni: opts.defaultVni } : {}),
-            ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}),
-          }));
+    this.datapath = opts.datapath ?? new NftDatapath(opts);
   }
 
-  /** The last state whose policy is in the kernel. */
+  /** The last state whose policy the datapath enforces. */
   get state(): HostState | undefined {
     return this.current;
   }
 
   /**
-   * Adopts a table left by a previous run: it keeps enforcing (no flush, no gap)
-   * until the first state replaces it in one transaction.
+   * Adopts a program left by a previous run: it keeps enforcing (no flush, no gap)
+   * until the first state replaces it atomically.
    */
   async start(): Promise<void> {
-    const table = await this.nft.list();
-    this.stats.adopted = table !== undefined;
-    if (table)
-      this.opts.log?.(
-        `adopted existing table inet vnp (${table.nftables.length} objects); enforcing it until the first state`,
-      );
+    const found = await this.datapath.adopt();
+    this.stats.adopted = found !== undefined;
+    if (found) this.opts.log?.(`adopted existing ${found}; enforcing it until the first state`);
   }
 
   /**
-   * Renders and applies nftables (a delta when the previous state is known, else a
-   * full replace; a refused delta is retried as a full replace), then reconciles
-   * links and deletes conntrack entries of flows the new state denies. Calls are
+   * Moves the datapath's program to the state (a delta when the previous state is
+   * known, else a full replace; a refused delta is retried as a full replace), then
+   * reconciles links and deletes connection state of flows the new state denies. Calls are
    * serialised; a state superseded while waiting is skipped, and so is a state
-   * equal to the applied one. `state` (the getter) changes once nft has applied.
+   * equal to the applied one. `state` (the getter) changes once the policy is applied.
    *
    * `changed: false` says `state` equals the state of the previous call but for its
    * revision (an empty delta: the manager moved on without touching this host). When
@@ -172,39 +139,31 @@ export class Agent {
   }
 
   /**
-   * Policy first: the nft transaction is what a tag change waits for, and it does
-   * not need the links (interface names match as strings; a record whose veth is
-   * not there yet simply has no traffic). Then links, then the conntrack sweep.
+   * Policy first: the program is what a tag change waits for, and it does not need
+   * the links (interface names match as strings; a record whose port is not there
+   * yet simply has no traffic). Then links, then the connection sweep.
    */
   private async applyNow(state: HostState): Promise<void> {
     const t0 = performance.now();
-    const ropts = this.opts.defaultVni !== undefined ? { defaultVni: this.opts.defaultVni } : {};
     try {
       // Nothing from the wire reaches a command unchecked (docs/security.md, "Command
       // construction"): a bad state is refused whole and the last one stays enforced.
       checkHostState(state, 'state', this.current);
-      const { changed, change } = await this.applyTable(state, ropts);
+      const applied = await this.datapath.applyPolicy(state);
+      if (applied.whole) this.stats.fullApplies++;
+      else this.stats.deltaApplies++;
       const t1 = performance.now();
-      const steer = steerPaths(state, ropts);
-      const retired = [...this.steer].filter(([k, v]) => steer.get(k) !== v).map(([k]) => k);
       this.current = state;
-      this.steer = steer;
-      if (this.links) await this.reconcileLinks(state);
+      const links = await this.datapath.reconcileLinks(state);
+      this.stats.linkFailures += links.failures;
       const t2 = performance.now();
       this.stats.applies++;
       this.stats.lastRevision = state.revision;
-      this.stats.lastNftMs = t1 - t0;
+      this.stats.lastPolicyMs = t1 - t0;
       this.stats.lastLinksMs = t2 - t1;
-      // Only a changed ruleset can deny an established flow (the first one included:
-      // an adopted table may be older than this state).
-      if (changed && this.opts.killDeniedFlows !== false)
-        this.stats.killedFlows += await killDeniedFlows(
-          this.exec,
-          state,
-          sweepScope(state, change),
-        );
-      if (retired.length > 0)
-        this.stats.resteeredFlows += await forgetSteeredFlows(this.exec, retired);
+      const swept = await this.datapath.sweep(state, applied);
+      this.stats.killedFlows += swept.killedFlows;
+      this.stats.resteeredFlows += swept.resteeredFlows;
       this.stats.lastApplyMs = performance.now() - t0;
     } catch (err) {
       this.stats.failures++;
@@ -212,91 +171,9 @@ export class Agent {
     }
   }
 
-  /**
-   * One nft transaction: the delta the applied table computes (only the elements and
-   * chains the change implies), or the whole table for the first state, when the base
-   * chains change, and when the kernel refused the delta. `change` is undefined after a
-   * whole table (the sweep then judges every connection).
-   */
-  private async applyTable(
-    state: HostState,
-    ropts: { defaultVni?: number },
-  ): Promise<{ changed: boolean; change?: TableChange }> {
-    const applied = this.applied;
-    // Whatever happens next, the table object is ahead of the kernel until nft applied.
-    this.applied = undefined;
-    const doc = applied?.advance(state);
-    if (applied && doc) {
-      try {
-        await this.nft.apply(doc);
-        this.stats.deltaApplies++;
-        this.applied = applied;
-        return { changed: doc.nftables.length > 0, change: applied.change };
-      } catch (err) {
-        this.opts.log?.(`delta refused, replacing the table: ${(err as Error).message}`);
-      }
-    }
-    const whole = AppliedTable.build(state, ropts);
-    await this.nft.apply(renderTable(whole.table));
-    this.stats.fullApplies++;
-    this.applied = whole;
-    return { changed: true };
-  }
-
-  /**
-   * Links after policy; a link failure never blocks anything: it is logged, counted
-   * and retried with the next state.
-   */
-  private async reconcileLinks(state: HostState): Promise<void> {
-    // Unchanged wanted links: skip the reads, but re-check once a minute so drift
-    // (a route deleted by hand) is repaired.
-    const desired = this.links!.desired(state);
-    const want = JSON.stringify(desired);
-    const now = performance.now();
-    if (want === this.linksWanted && now - this.linksCheckedAt < LINK_RECHECK_MS) return;
-    try {
-      const report = await this.links!.reconcile(state, desired);
-      for (const f of report.failed) this.opts.log?.(`record ${f.record}: not plumbed: ${f.error}`);
-      for (const w of report.warnings) this.opts.log?.(w);
-      if (report.unreachable.length > 0)
-        this.opts.log?.(`no underlay address for the hosts of: ${report.unreachable.join(', ')}`);
-      this.stats.linkFailures += report.failed.length;
-      this.linksWanted = report.failed.length === 0 ? want : undefined;
-      this.linksCheckedAt = now;
-    } catch (err) {
-      this.stats.linkFailures++;
-      this.linksWanted = undefined;
-      this.opts.log?.(`links: ${(err as Error).message}`);
-    }
-  }
-
-  /** Removes the agent's table (not done on disconnect: fail-static). */
+  /** Removes the datapath's program (not done on disconnect: fail-static). */
   async removePolicy(): Promise<void> {
-    await this.nft.flush();
+    await this.datapath.removePolicy();
     this.current = undefined;
-    this.applied = undefined;
-    this.steer = new Map();
   }
-}
-
-/**
- * Where each active steer class of `state` leads (`via|dev`): a class of the applied
- * state that the next one drops or points elsewhere is retired (its flows forgotten).
- */
-function steerPaths(state: HostState, opts: { defaultVni?: number }): Map<number, string> {
-  return new Map([...activeSteering(state, opts)].map(([k, a]) => [k, `${a.via}|${a.dev}`]));
-}
-
-/**
- * The addresses whose connections a change can deny: those of the local records of
- * the identities it changed, and those whose identity changed. Undefined (every
- * connection) after a whole table.
- */
-function sweepScope(state: HostState, change: TableChange | undefined): string[] | undefined {
-  if (!change) return undefined;
-  const addresses = new Set(change.addresses);
-  if (change.identities.size > 0)
-    for (const r of state.locals)
-      if (change.identities.has(r.identity)) for (const ip of r.ips) addresses.add(ip);
-  return [...addresses];
 }

@@ -1,0 +1,188 @@
+/**
+ * The Linux kernel datapath: one nftables table `inet vnp` (applied by delta, see
+ * src/agent/nft/), VXLAN-GBP and veth links (src/agent/link/), and conntrack (the
+ * sweep that cuts connections a new state denies, and steered flows whose class
+ * changed meaning).
+ */
+import type { HostState } from '../model/host-state.js';
+import { forgetSteeredFlows, killDeniedFlows } from './conntrack.js';
+import type { Datapath, LinksReconciled, PolicyApplied, Swept } from './datapath.js';
+import { makeExec, type Exec } from './exec.js';
+import { LinkReconciler } from './link/reconcile.js';
+import { KernelNft, type NftBackend } from './nft/apply.js';
+import { AppliedTable, type TableChange } from './nft/applied-table.js';
+import { renderTable } from './nft/render.js';
+import { activeSteering } from './steering.js';
+
+/** Wanted links unchanged: reconcile anyway after this long (drift repair). */
+const LINK_RECHECK_MS = 60_000;
+
+/** Settings of {@link NftDatapath}. */
+export interface NftDatapathOptions {
+  /** This host's underlay address: the VXLAN source. */
+  underlayIp: string;
+  /** Runs commands (default: in the current namespace). */
+  exec?: Exec;
+  /** nft backend (default: the kernel via `exec`). */
+  nft?: NftBackend;
+  /** Link reconciler; `false` to manage no links (nft only). */
+  links?: LinkReconciler | false;
+  defaultVni?: number;
+  mtu?: number;
+  /** Delete conntrack entries of flows a new state denies (default true). */
+  killDeniedFlows?: boolean;
+  log?: (msg: string) => void;
+}
+
+/** nftables + links + conntrack, behind {@link Datapath}. */
+export class NftDatapath implements Datapath {
+  readonly kind = 'nftables' as const;
+  private readonly exec: Exec;
+  private readonly nft: NftBackend;
+  private readonly links: LinkReconciler | undefined;
+  private readonly ropts: { defaultVni?: number };
+  /** The table in the kernel; undefined: replace it whole. */
+  private applied: AppliedTable | undefined;
+  /** What the last delta changed (undefined after a whole table: sweep everything). */
+  private change: TableChange | undefined;
+  /** {@link steerPaths} of the applied state, kept so it is not derived again. */
+  private steer = new Map<number, string>();
+  /** Steer classes the last applyPolicy retired (their flows are forgotten by sweep). */
+  private retired: number[] = [];
+  private linksWanted: string | undefined;
+  private linksCheckedAt = 0;
+
+  constructor(private readonly opts: NftDatapathOptions) {
+    this.exec = opts.exec ?? makeExec();
+    this.nft = opts.nft ?? new KernelNft(this.exec);
+    this.ropts = opts.defaultVni !== undefined ? { defaultVni: opts.defaultVni } : {};
+    this.links =
+      opts.links === false
+        ? undefined
+        : (opts.links ??
+          new LinkReconciler({
+            exec: this.exec,
+            underlayIp: opts.underlayIp,
+            ...this.ropts,
+            ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}),
+          }));
+  }
+
+  async adopt(): Promise<string | undefined> {
+    const table = await this.nft.list();
+    return table ? `table inet vnp (${table.nftables.length} objects)` : undefined;
+  }
+
+  /**
+   * One nft transaction: the delta the applied table computes (only the elements and
+   * chains the change implies), or the whole table for the first state, when the base
+   * chains change, and when the kernel refused the delta.
+   */
+  async applyPolicy(state: HostState): Promise<PolicyApplied> {
+    const applied = this.applied;
+    // Whatever happens next, the table object is ahead of the kernel until nft applied.
+    this.applied = undefined;
+    const result = await this.applyTable(state, applied);
+    const steer = steerPaths(state, this.ropts);
+    this.retired = [...this.steer].filter(([k, v]) => steer.get(k) !== v).map(([k]) => k);
+    this.steer = steer;
+    return result;
+  }
+
+  private async applyTable(
+    state: HostState,
+    applied: AppliedTable | undefined,
+  ): Promise<PolicyApplied> {
+    const doc = applied?.advance(state);
+    if (applied && doc) {
+      try {
+        await this.nft.apply(doc);
+        this.applied = applied;
+        this.change = applied.change;
+        return { whole: false, changed: doc.nftables.length > 0 };
+      } catch (err) {
+        this.opts.log?.(`delta refused, replacing the table: ${(err as Error).message}`);
+      }
+    }
+    const whole = AppliedTable.build(state, this.ropts);
+    await this.nft.apply(renderTable(whole.table));
+    this.applied = whole;
+    this.change = undefined;
+    return { whole: true, changed: true };
+  }
+
+  /**
+   * Links after policy; a link failure never blocks anything: it is logged, counted
+   * and retried with the next state.
+   */
+  async reconcileLinks(state: HostState): Promise<LinksReconciled> {
+    if (!this.links) return { failures: 0 };
+    // Unchanged wanted links: skip the reads, but re-check once a minute so drift
+    // (a route deleted by hand) is repaired.
+    const desired = this.links.desired(state);
+    const want = JSON.stringify(desired);
+    const now = performance.now();
+    if (want === this.linksWanted && now - this.linksCheckedAt < LINK_RECHECK_MS)
+      return { failures: 0 };
+    try {
+      const report = await this.links.reconcile(state, desired);
+      for (const f of report.failed) this.opts.log?.(`record ${f.record}: not plumbed: ${f.error}`);
+      for (const w of report.warnings) this.opts.log?.(w);
+      if (report.unreachable.length > 0)
+        this.opts.log?.(`no underlay address for the hosts of: ${report.unreachable.join(', ')}`);
+      this.linksWanted = report.failed.length === 0 ? want : undefined;
+      this.linksCheckedAt = now;
+      return { failures: report.failed.length };
+    } catch (err) {
+      this.linksWanted = undefined;
+      this.opts.log?.(`links: ${(err as Error).message}`);
+      return { failures: 1 };
+    }
+  }
+
+  /**
+   * Only a changed ruleset can deny an established flow (the first one included: an
+   * adopted table may be older than this state).
+   */
+  async sweep(state: HostState, applied: PolicyApplied): Promise<Swept> {
+    let killedFlows = 0;
+    let resteeredFlows = 0;
+    if (applied.changed && this.opts.killDeniedFlows !== false)
+      killedFlows = await killDeniedFlows(
+        this.exec,
+        state,
+        sweepScope(state, applied.whole ? undefined : this.change),
+      );
+    if (this.retired.length > 0) resteeredFlows = await forgetSteeredFlows(this.exec, this.retired);
+    return { killedFlows, resteeredFlows };
+  }
+
+  async removePolicy(): Promise<void> {
+    await this.nft.flush();
+    this.applied = undefined;
+    this.change = undefined;
+    this.steer = new Map();
+  }
+}
+
+/**
+ * Where each active steer class of `state` leads (`via|dev`): a class of the applied
+ * state that the next one drops or points elsewhere is retired (its flows forgotten).
+ */
+function steerPaths(state: HostState, opts: { defaultVni?: number }): Map<number, string> {
+  return new Map([...activeSteering(state, opts)].map(([k, a]) => [k, `${a.via}|${a.dev}`]));
+}
+
+/**
+ * The addresses whose connections a change can deny: those of the local records of
+ * the identities it changed, and those whose identity changed. Undefined (every
+ * connection) after a whole table.
+ */
+function sweepScope(state: HostState, change: TableChange | undefined): string[] | undefined {
+  if (!change) return undefined;
+  const addresses = new Set(change.addresses);
+  if (change.identities.size > 0)
+    for (const r of state.locals)
+      if (change.identities.has(r.identity)) for (const ip of r.ips) addresses.add(ip);
+  return [...addresses];
+}
