@@ -4,7 +4,9 @@
  * identities its guard admits (see selector-guard.ts).
  */
 import type { Tags } from '../model/types.js';
-import type { Guard } from './selector-guard.js';
+import type { Guard, KeyGuard } from './selector-guard.js';
+
+const EMPTY: ReadonlySet<number> = new Set();
 
 export interface IdentityInfo {
   readonly id: number;
@@ -68,8 +70,19 @@ export class IdentityRegistry {
   /** Identities that may satisfy a guard (a superset of the matching ones). */
   candidates(g: Guard): Iterable<number> {
     if (g.kind === 'always') return this.byId.keys();
+    // Every alternative is a necessary condition too: the smallest set is the cheapest.
+    let best = this.guardSet(g);
+    for (const alt of g.alternatives ?? []) {
+      if (best.size === 0) break;
+      const set = this.guardSet(alt);
+      if (set.size < best.size) best = set;
+    }
+    return best;
+  }
+
+  private guardSet(g: KeyGuard): ReadonlySet<number> {
     const set = g.kind === 'eq' ? this.byEq.get(g.key)?.get(g.value) : this.byKey.get(g.key);
-    return set ?? [];
+    return set ?? EMPTY;
   }
 
   private index(info: IdentityInfo, d: 1 | -1): void {

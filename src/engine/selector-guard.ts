@@ -9,14 +9,21 @@
  *   missing path makes them false — design.md §1);
  * - `always`: no cheap condition (`all()`, `!`, `||`, …): always evaluate.
  *
- * @example guardOf(parseSelector('env == "prod" && tier >= 2')) // { kind: 'eq', key: 'env', value: 'prod' }
+ * A conjunction's guard is its first `eq` (else first `key`) conjunct, which the
+ * selector cache indexes by; the other conjuncts' guards ride along as `alternatives`
+ * so that the identity side can pick the most selective one at evaluation time (an
+ * imported selector such as `source == "k8s" && ns == "a" && app == "b"` would
+ * otherwise test every identity against the first, least selective, conjunct).
+ *
+ * @example guardOf(parseSelector('env == "prod" && tier >= 2')) // { kind: 'eq', key: 'env', value: 'prod', alternatives: [{ kind: 'key', key: 'tier' }] }
  */
 import type { Selector } from '../selector/index.js';
 
-export type Guard =
-  | { kind: 'eq'; key: string; value: string | number | boolean }
-  | { kind: 'key'; key: string }
-  | { kind: 'always' };
+export type KeyGuard =
+  | { kind: 'eq'; key: string; value: string | number | boolean; alternatives?: KeyGuard[] }
+  | { kind: 'key'; key: string; alternatives?: KeyGuard[] };
+
+export type Guard = KeyGuard | { kind: 'always' };
 
 export function guardOf(s: Selector): Guard {
   switch (s.type) {
@@ -29,11 +36,15 @@ export function guardOf(s: Selector): Guard {
     case 'has':
       return { kind: 'key', key: s.path[0]! };
     case 'and': {
-      const guards = s.exprs.map(guardOf);
-      return (
-        guards.find((g) => g.kind === 'eq') ??
-        guards.find((g) => g.kind === 'key') ?? { kind: 'always' }
-      );
+      const guards = s.exprs
+        .map(guardOf)
+        .filter((g): g is KeyGuard => g.kind !== 'always')
+        .map(({ alternatives, ...g }) => [g, ...(alternatives ?? [])])
+        .flat();
+      const first = guards.find((g) => g.kind === 'eq') ?? guards.find((g) => g.kind === 'key');
+      if (!first) return { kind: 'always' };
+      const alternatives = guards.filter((g) => g !== first);
+      return alternatives.length > 0 ? { ...first, alternatives } : first;
     }
     default:
       return { kind: 'always' };
