@@ -72,6 +72,8 @@ import { PairCache } from './pair-cache.js';
 import { pairDefault, pairDefaultReason, type PairDefault } from './pair-default.js';
 import { PortTable, PROTO_INDEX, PROTO_NAMES } from './port-table.js';
 import { ResolvedSide } from './resolved-side.js';
+import { AddressSet } from './address-set.js';
+import type { AddressRange } from './address-table.js';
 import type { SelectorCache, SelectorEntry } from './selector-cache.js';
 import { SelectorCache as Cache } from './selector-cache.js';
 import type {
@@ -105,6 +107,10 @@ export interface RecordState {
   doc: Interface & Partial<HeldDocument>;
   ips: Ip[];
   identity: number;
+  /** Engine.cidrEpoch when `nearCidr` was computed (see Engine.nearCidr). */
+  cidrEpoch?: number;
+  /** The primary address is inside some CIDR peer of the model. */
+  nearCidr?: boolean;
 }
 
 /** A resolved flow endpoint. */
@@ -118,8 +124,6 @@ interface PartitionState {
   entry: SelectorEntry;
 }
 
-/** Pair-cache sentinel: CIDR rules make the verdict depend on addresses, not just identities. */
-const ADDRESS_DEPENDENT = new PortTable([]);
 /** Past this many cached pairs the cache starts over (memory stays bounded). */
 const PAIR_CACHE_LIMIT = 1_000_000;
 /** Past this many interned pair tables they all start over, pairs included (bounded memory). */
@@ -155,10 +159,15 @@ export class Engine {
   /**
    * Distinct final verdict tables, interned: most pairs share one of a few tables
    * (cross-partition deny, a tier's allow list), so the fast path's working set is
-   * the number of distinct tables, not of pairs. Index 0 is ADDRESS_DEPENDENT.
+   * the number of distinct tables, not of pairs.
    */
-  private pairTables: PortTable[] = [ADDRESS_DEPENDENT];
+  private pairTables: PortTable[] = [];
+  /** Per interned table: a side of its pairs has CIDR rules (the table leaves them out). */
+  private pairCidr: boolean[] = [];
   private readonly pairIntern = new Map<string, number>();
+  /** Bumped by every policy change: CIDR peers may have changed (see nearCidr). */
+  private cidrEpoch = 0;
+  private cidrSet: { epoch: number; set: AddressSet } | undefined;
   /**
    * Identities whose cached pairs the current batch may have changed: their egress or
    * ingress side, their membership in some selector or partition, or their existence.
@@ -527,8 +536,10 @@ export class Engine {
     if (s === t) return true;
     const proto = PROTO_INDEX[protocol];
     const p = proto === 3 ? 0 : port;
-    const pair = this.pairTable(s.identity, t.identity);
-    if (pair !== ADDRESS_DEPENDENT) return pair.lookup(proto, p) === 1;
+    const at = this.pairIndex(s.identity, t.identity);
+    // A pair table leaves CIDR rules out: exact unless a CIDR peer covers an address here.
+    if (!this.pairCidr[at] || !(this.nearCidr(s) || this.nearCidr(t)))
+      return this.pairTables[at]!.lookup(proto, p) === 1;
     return (
       this.sideAllows(s.identity, 'egress', t.identity, t.ips[0]!, proto, p) &&
       this.sideAllows(t.identity, 'ingress', s.identity, s.ips[0]!, proto, p)
@@ -690,41 +701,64 @@ export class Engine {
   };
 
   /**
-   * The final verdict table of an identity pair (both sides and defaults folded in,
-   * value 1 = allow), or ADDRESS_DEPENDENT when a side has CIDR rules and the
-   * addresses matter. Each apply forgets the pairs it may have changed (forgetStalePairs);
-   * bounded in size.
+   * The index (into pairTables/pairCidr) of an identity pair's final verdict table:
+   * both sides and defaults folded in, value 1 = allow, CIDR rules left out (pairCidr
+   * says whether a side has any). Each apply forgets the pairs it may have changed
+   * (forgetStalePairs); bounded in size.
    */
-  private pairTable(src: number, dst: number): PortTable {
+  private pairIndex(src: number, dst: number): number {
     let at = this.pairCache.get(src, dst);
     if (at < 0) {
       at = this.buildPairTable(src, dst);
       this.pairCache.set(src, dst, at);
     }
-    return this.pairTables[at]!;
+    return at;
   }
 
-  /** The interned index of the pair's table (0: ADDRESS_DEPENDENT). */
+  /** The interned index of the pair's identity-only table. */
   private buildPairTable(src: number, dst: number): number {
-    if (
+    const cidr =
       this.side(src, 'egress').cidrTable !== undefined ||
-      this.side(dst, 'ingress').cidrTable !== undefined
-    ) {
-      return 0;
-    }
+      this.side(dst, 'ingress').cidrTable !== undefined;
     const rows: number[][] = PROTO_NAMES.map(() => []);
+    // Endpoints without addresses: flowTable leaves every CIDR rule out.
     for (const seg of this.flowTable({ identity: src }, { identity: dst })) {
       rows[PROTO_INDEX[seg.proto]]!.push(seg.lo, seg.hi, seg.verdict === 'allow' ? 1 : 0);
     }
-    const sig = rows.map((r) => r.join(',')).join('|');
+    const sig = (cidr ? 'c' : '') + rows.map((r) => r.join(',')).join('|');
     let at = this.pairIntern.get(sig);
     if (at === undefined) {
       // Forgotten pairs leave their tables behind: bound them (the pair is cached after this).
       if (this.pairTables.length >= PAIR_TABLE_LIMIT) this.clearPairs();
       at = this.pairTables.push(new PortTable(rows.map((r) => Int32Array.from(r)))) - 1;
+      this.pairCidr.push(cidr);
       this.pairIntern.set(sig, at);
     }
     return at;
+  }
+
+  /**
+   * Whether some CIDR peer of the model covers the record's primary address (the one
+   * the fast path judges with), cached on the record until the next policy change.
+   * Records are replaced, never mutated, when their addresses change.
+   */
+  private nearCidr(rec: RecordState): boolean {
+    if (rec.cidrEpoch !== this.cidrEpoch) {
+      rec.nearCidr = rec.ips.length > 0 && this.cidrPeers().has(rec.ips[0]!);
+      rec.cidrEpoch = this.cidrEpoch;
+    }
+    return rec.nearCidr!;
+  }
+
+  /** Every address any CIDR peer of any policy matches (exceptions already left out). */
+  private cidrPeers(): AddressSet {
+    if (this.cidrSet?.epoch !== this.cidrEpoch) {
+      const ranges: AddressRange[] = [];
+      for (const p of this.policies.values())
+        for (const r of p.rules) if (r.peer.kind === 'cidr') ranges.push(...r.peer.ranges);
+      this.cidrSet = { epoch: this.cidrEpoch, set: new AddressSet(ranges) };
+    }
+    return this.cidrSet.set;
   }
 
   /**
@@ -743,7 +777,8 @@ export class Engine {
 
   private clearPairs(): void {
     this.pairCache.clear();
-    this.pairTables = [ADDRESS_DEPENDENT];
+    this.pairTables = [];
+    this.pairCidr = [];
     this.pairIntern.clear();
   }
 
@@ -922,6 +957,7 @@ export class Engine {
   private registerPolicy(doc: Policy): CompiledPolicy {
     const p = compilePolicy(doc, this.cache);
     this.policies.set(doc.name, p);
+    this.cidrEpoch++;
     addUser(this.appliesUsers, p.appliesTo, doc.name);
     for (const r of [...p.rules, ...p.routes])
       if (r.peer.kind === 'selector') addUser(this.peerUsers, r.peer.entry, doc.name);
@@ -935,6 +971,7 @@ export class Engine {
     if (!p) return [];
     const members = [...p.appliesTo.members];
     this.policies.delete(name);
+    this.cidrEpoch++;
     removeUser(this.appliesUsers, p.appliesTo, name);
     for (const r of [...p.rules, ...p.routes])
       if (r.peer.kind === 'selector') removeUser(this.peerUsers, r.peer.entry, name);
@@ -1031,7 +1068,14 @@ export class Engine {
     const ips = parsedIps(doc.ips);
     if (rec) this.noteAddressChanges(rec, ips, identity!, d);
     else for (const ip of ips) d.ipUpsert(ip, identity!);
-    this.records.set(name, { name, doc: doc as RecordState['doc'], ips, identity: identity! });
+    this.records.set(name, {
+      name,
+      doc: doc as RecordState['doc'],
+      ips,
+      identity: identity!,
+      cidrEpoch: -1,
+      nearCidr: false,
+    });
   }
 
   /** The ipcache changes of a re-derived record (a new record upserts all its addresses). */
