@@ -26,7 +26,7 @@ export interface CliIo {
 }
 
 /** Global options (`--server`, `--token`) merged with the command's own. */
-export type GlobalOptions = { server?: string; token?: string; caFile?: string };
+export type GlobalOptions = { server?: string; token?: string; caFile?: string; context?: string };
 
 /** Per-invocation context. */
 export interface CliContext {
@@ -47,11 +47,12 @@ export function createContext(io: CliIo): CliContext {
   return {
     io,
     async client(cmd: Command): Promise<VnpClient> {
-      const [{ VnpClient }, { resolveCredentials }] = await Promise.all([
+      const [{ VnpClient }, { resolveCredentials }, { resolveConnection }] = await Promise.all([
         import('../client/client.js'),
         import('../client/credentials.js'),
+        import('./connection.js'),
       ]);
-      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const g = resolveConnection(cmd.optsWithGlobals<GlobalOptions>(), io.env);
       const creds = resolveCredentials({
         server: g.server,
         token: g.token,

@@ -12,16 +12,22 @@ import { VnpError } from '../model/errors.js';
 import type { TestOutcome } from '../client/api-types.js';
 import { registerApply } from './commands/apply.js';
 import { registerAudit } from './commands/audit.js';
+import { registerAuth } from './commands/auth.js';
 import { registerCheck } from './commands/check.js';
+import { registerCompletion } from './commands/completion.js';
+import { registerConfig } from './commands/config.js';
 import { registerDaemons } from './commands/daemons.js';
+import { registerDescribe } from './commands/describe.js';
 import { registerEvent } from './commands/event.js';
 import { registerGet } from './commands/get.js';
 import { registerHistory } from './commands/history.js';
+import { registerIdentities } from './commands/identities.js';
 import { registerImport } from './commands/import.js';
 import { registerInterfaceOps } from './commands/interface-ops.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
+import { registerVersion } from './commands/version.js';
 import { registerWatch } from './commands/watch.js';
 import { registerWhoCanReach } from './commands/who-can-reach.js';
 import { createContext, type CliIo } from './context.js';
@@ -46,6 +52,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       '--ca-file <file>',
       'PEM CA certificate: the only CA trusted for an https manager (default $VNP_CA_FILE, else the system CAs)',
     )
+    .option(
+      '--context <name>',
+      'use this context of ~/.config/vnp/config.yaml (default: its current-context; see vnp config)',
+    )
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),
@@ -68,6 +78,8 @@ Examples:
   registerApply(program, ctx);
   registerImport(program, ctx);
   registerGet(program, ctx);
+  registerDescribe(program, ctx);
+  registerIdentities(program, ctx);
   registerInterfaceOps(program, ctx);
   registerCheck(program, ctx, setExitCode);
   registerEvent(program, ctx);
@@ -78,6 +90,10 @@ Examples:
   registerHistory(program, ctx);
   registerRollback(program, ctx);
   registerWhoCanReach(program, ctx);
+  registerAuth(program, ctx, setExitCode);
+  registerConfig(program, ctx);
+  registerVersion(program, ctx);
+  registerCompletion(program, ctx);
   applyToAll(program, (cmd) => cmd.exitOverride().configureOutput(program.configureOutput()));
   return program;
 }

@@ -177,3 +177,28 @@ export interface ImpactResult extends JsonObject {
   /** Rows in all pages. */
   total: number;
 }
+
+/** `GET /v1/identities` item: an identity, its tags, partitions, records and their hosts. */
+export interface IdentityInfo {
+  id: number;
+  tags: Tags;
+  partitions: string[];
+  records: string[];
+  hosts: string[];
+}
+
+/** `GET /v1/version`. */
+export interface ServerVersion {
+  version: string;
+  api: string;
+  node: string;
+  backend: string;
+}
+
+/** `GET /v1/auth/can-i`: the answer and the routes it covers, each with its access level. */
+export interface CanIAnswer {
+  allowed: boolean;
+  role: TokenRole;
+  reason: string;
+  routes: { method: string; path: string; access: string; allowed: boolean }[];
+}

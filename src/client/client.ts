@@ -19,6 +19,9 @@ import type {
   ImportK8sRequest,
   ImportK8sResult,
   AuditEntry,
+  CanIAnswer,
+  IdentityInfo,
+  ServerVersion,
   CheckRequest,
   CheckResult,
   CreatedToken,
@@ -328,6 +331,23 @@ export class VnpClient {
   /** Policy enforcement points known to this manager. */
   async peps(): Promise<PepInfo[]> {
     return itemsOf<PepInfo>(await this.request<unknown>('GET', '/v1/peps'));
+  }
+
+  /** Live identities (all, the one of a record, or those of a selector's records). */
+  async identities(opts: { record?: string; selector?: string } = {}): Promise<IdentityInfo[]> {
+    return itemsOf<IdentityInfo>(
+      await this.request<unknown>('GET', '/v1/identities', { query: opts }),
+    );
+  }
+
+  /** The manager's version. */
+  async version(): Promise<ServerVersion> {
+    return this.request<ServerVersion>('GET', '/v1/version');
+  }
+
+  /** May this client's token do VERB on RESOURCE (`get interfaces`, `patch interfaces/tags`)? */
+  async canI(verb: string, resource: string, host?: string): Promise<CanIAnswer> {
+    return this.request<CanIAnswer>('GET', '/v1/auth/can-i', { query: { verb, resource, host } });
   }
 
   /** The audit log, newest first. */

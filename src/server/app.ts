@@ -23,6 +23,7 @@ import { installHardening } from './hardening.js';
 import { installMetrics } from './metrics.js';
 import { installRequestGuard } from './request-guard.js';
 import { collectRouteAccess } from './route-access.js';
+import { aboutRoutes } from './routes/about.js';
 import { applyRoutes } from './routes/apply.js';
 import { importK8sRoutes } from './routes/import-k8s.js';
 import { bulkTagRoutes } from './routes/bulk-tags.js';
@@ -30,6 +31,7 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { impactRoutes } from './routes/impact.js';
 import { historyRoutes } from './routes/history.js';
+import { identityRoutes } from './routes/identities.js';
 import { interfaceOpsRoutes } from './routes/interface-ops.js';
 import { pepRoutes } from './routes/peps.js';
 import { hostRoutes } from './routes/hosts.js';
@@ -134,7 +136,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   });
   // JSON depth and unstorable strings, in bodies, parameters and queries (400 naming the field).
   installRequestGuard(app);
-  const withAccess = collectRouteAccess(app);
+  const access = collectRouteAccess(app);
   // While a group commit is in flight the model holds writes not yet durable: every
   // request waits for it, so nothing answers from state that could still be lost.
   app.addHook('preHandler', async () => {
@@ -142,7 +144,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   });
   await app.register(swagger, {
     transformObject: (doc) =>
-      'openapiObject' in doc ? withAccess(doc.openapiObject as never) : doc.swaggerObject,
+      'openapiObject' in doc ? access.publish(doc.openapiObject as never) : doc.swaggerObject,
     openapi: {
       openapi: '3.0.3',
       info: { title: 'vnp manager API', version: '1', description: 'See docs/api.md' },
@@ -171,6 +173,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   await app.register(revisionRoutes, { manager });
   await app.register(pepRoutes, { manager, peps });
   await app.register(hostRoutes, { manager, peps });
+  await app.register(identityRoutes, { manager });
+  await app.register(aboutRoutes, { manager, access });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );
