@@ -10,6 +10,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { VnpError } from '../model/errors.js';
 import type { Document } from '../model/types.js';
+import { describeFlows } from './conformance-flows.js';
 import { describeGroupCommits } from './conformance-group.js';
 import { T0, T1, T2, iface, rejection, req, subnet } from './conformance-support.js';
 import { describeTokenLifecycle } from './conformance-tokens.js';
@@ -65,6 +66,7 @@ export function defineStoreConformance(
     describeReactionState(fresh);
     describeEventCommits(fresh, open);
     describeIdentities(fresh);
+    describeFlows(fresh);
     describeDurability(fresh, open, harness);
     if (harness.shared) describeSharedDatabase(fresh, open);
     if (harness.shared) describeSharedIdentities(fresh, open);

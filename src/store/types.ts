@@ -4,6 +4,7 @@
  * Every committed batch bumps the global revision by one and appends one entry
  * to the change log, in the same transaction as the resource rows and audit row.
  */
+import type { FlowRecord, FlowSummaryRow, FlowVerdict, StoredFlow } from '../model/flow.js';
 import type { Document, JsonValue, Kind, Meta, Tags } from '../model/types.js';
 
 /** A stored resource: the document plus server-set metadata. */
@@ -183,7 +184,72 @@ export interface IdentityClaimResult {
   fingerprint: string | null;
 }
 
-export interface Store {
+/**
+ * Which flows one end (`from`: the source, `to`: the destination) may be: a flow
+ * matches when its end is one of the records, lies in one of the prefixes, or has one
+ * of the identities. All three empty: no flow matches.
+ */
+export interface FlowEndFilter {
+  records: string[];
+  /** Canonical prefixes (`10.0.0.0/24`, `10.0.0.5/32`). */
+  cidrs: string[];
+  identities: number[];
+}
+
+/** A flow query; every given filter must hold. Newest first. */
+export interface FlowQuery {
+  verdict?: FlowVerdict;
+  host?: string;
+  /** Deciding policy of either side. */
+  policy?: string;
+  from?: FlowEndFilter;
+  to?: FlowEndFilter;
+  /** ISO times: `since` <= time < `until`. */
+  since?: string;
+  until?: string;
+  /** Paging: only flows with id < `before` (the previous page's last id). */
+  before?: number;
+  limit: number;
+}
+
+/** What the flow tables may hold (`VNP_FLOW_RETENTION`). */
+export interface FlowRetention {
+  /** Flows (and aggregate minutes) at or before this ISO time go. */
+  before: string;
+  /** At most this many flow rows stay (the newest). */
+  maxRows: number;
+}
+
+/** One distinct flow of a window, for replays (`--against-flows`). */
+export interface FlowTuple {
+  src: string;
+  dst: string;
+  protocol: FlowRecord['protocol'];
+  port: number;
+  verdict: FlowVerdict;
+  count: number;
+}
+
+/**
+ * Flow records (docs/flows.md): telemetry beside the resources, never part of a
+ * revision. Inserts are batched and need not be durable one by one.
+ */
+export interface FlowStore {
+  /**
+   * Store records (one statement for the rows, one for the per-minute aggregate);
+   * returns them with their ids, in order.
+   */
+  insertFlows(records: readonly FlowRecord[]): Promise<StoredFlow[]>;
+  listFlows(q: FlowQuery): Promise<StoredFlow[]>;
+  /** The per-minute aggregate of minutes starting in [since, until), summed per edge. */
+  flowSummary(since: string, until?: string): Promise<FlowSummaryRow[]>;
+  /** Distinct new-connection flows (state new) in [since, until), with counts. */
+  flowTuples(since: string, until?: string): Promise<FlowTuple[]>;
+  /** Apply retention; returns the number of flow rows removed. */
+  pruneFlows(r: FlowRetention): Promise<number>;
+}
+
+export interface Store extends FlowStore {
   /** `pglite` or `postgres`. */
   readonly backend: string;
   /** Run pending migrations (idempotent; safe with several managers). */

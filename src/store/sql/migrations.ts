@@ -12,6 +12,7 @@ import { MIGRATION_003_IDENTITIES } from './migration-003-identities.js';
 import { MIGRATION_004_UNDERLAYS } from './migration-004-underlays.js';
 import { MIGRATION_005_IDENTITY_FINGERPRINT } from './migration-005-identity-fingerprint.js';
 import { MIGRATION_006_TOKEN_LIFECYCLE } from './migration-006-token-lifecycle.js';
+import { MIGRATION_007_FLOWS } from './migration-007-flows.js';
 import type { SqlClient } from './sql-client.js';
 
 /** One schema step. */
@@ -72,6 +73,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MIGRATION_004_UNDERLAYS,
   MIGRATION_005_IDENTITY_FINGERPRINT,
   MIGRATION_006_TOKEN_LIFECYCLE,
+  MIGRATION_007_FLOWS,
 ];
 
 /**

@@ -12,8 +12,12 @@
  * the event and expiry rows in the same transaction (one durable step per event).
  */
 import { VnpError, fieldError } from '../../model/errors.js';
+import type { FlowRecord, FlowSummaryRow, StoredFlow } from '../../model/flow.js';
 import type {
   AuditQuery,
+  FlowQuery,
+  FlowRetention,
+  FlowTuple,
   ReactionExpiry,
   StoredEvent,
   ChangeEntry,
@@ -32,6 +36,7 @@ import type {
 import { CommitListeners, type CommitListener } from './commit-listeners.js';
 import { prepareCommit, type PreparedCommit } from './commit-request.js';
 import { migrate } from './migrations.js';
+import * as F from './flow-store.js';
 import * as I from './identity-queries.js';
 import * as R from './reaction-store.js';
 import * as Q from './queries.js';
@@ -280,6 +285,26 @@ export class SqlStore implements Store {
     if (uses.length === 0) return;
     uses.forEach((u, i) => checkTime(`uses[${i}].at`, u.at));
     await this.client.query(Q.TOUCH_TOKENS, [JSON.stringify(uses)]);
+  }
+
+  insertFlows(records: readonly FlowRecord[]): Promise<StoredFlow[]> {
+    return F.insertFlows(this.client, records);
+  }
+
+  listFlows(q: FlowQuery): Promise<StoredFlow[]> {
+    return F.listFlows(this.client, q);
+  }
+
+  flowSummary(since: string, until?: string): Promise<FlowSummaryRow[]> {
+    return F.flowSummary(this.client, since, until);
+  }
+
+  flowTuples(since: string, until?: string): Promise<FlowTuple[]> {
+    return F.flowTuples(this.client, since, until);
+  }
+
+  pruneFlows(r: FlowRetention): Promise<number> {
+    return F.pruneFlows(this.client, r);
   }
 
   insertEvent(e: Omit<StoredEvent, 'id'>): Promise<StoredEvent> {

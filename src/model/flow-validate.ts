@@ -1,0 +1,147 @@
+/**
+ * Checks a flow batch an agent sends (docs/flows.md): every field of every record,
+ * named by its path (`records[3].src.address`), before anything is stored. A bad
+ * batch is refused whole: an agent that sends one has a bug, and storing half of it
+ * would hide that.
+ */
+import type { FlowBatch, FlowCounters, FlowEndpoint, FlowRecord, FlowSide } from './flow.js';
+import { formatIp } from './net.js';
+import { PROTOCOLS } from './types.js';
+import {
+  checkArray,
+  checkEnum,
+  checkInt,
+  checkIp,
+  checkName,
+  checkString,
+  expectObject,
+  fieldOf,
+  invalid,
+} from './validate-primitives.js';
+
+/** At most this many records in one batch (the agent sends smaller ones). */
+export const FLOW_BATCH_MAX = 5000;
+
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
+const UINT = Number.MAX_SAFE_INTEGER;
+const RULE_RE = /^(egress|ingress)\[\d{1,6}\]$/;
+
+function checkTime(v: unknown, field: string): string {
+  const t = checkString(v, field, ISO_TIME, 'an ISO-8601 UTC time, e.g. 2026-01-01T00:00:00.000Z');
+  const ms = Date.parse(t);
+  if (Number.isNaN(ms)) throw invalid(field, 'an ISO-8601 UTC time', v);
+  return new Date(ms).toISOString();
+}
+
+function endpoint(v: unknown, field: string, withPort: boolean): FlowEndpoint {
+  const o = expectObject(v, field, ['address', 'port', 'record', 'identity', 'partitions']);
+  const record = fieldOf(o, 'record');
+  const port = fieldOf(o, 'port');
+  return {
+    address: formatIp(checkIp(fieldOf(o, 'address'), `${field}.address`)),
+    ...(withPort && port !== undefined ? { port: checkInt(port, `${field}.port`, 0, 65535) } : {}),
+    ...(record !== undefined ? { record: checkName(record, `${field}.record`) } : {}),
+    identity: checkInt(fieldOf(o, 'identity'), `${field}.identity`, 0, 0xffffffff),
+    // Partitions are the manager's to fill: whatever an agent sends is replaced.
+    partitions: [],
+  };
+}
+
+function side(v: unknown, field: string): FlowSide | undefined {
+  if (v === undefined) return undefined;
+  const o = expectObject(v, field, ['verdict', 'policy', 'rule', 'default', 'logged']);
+  const policy = fieldOf(o, 'policy');
+  const rule = fieldOf(o, 'rule');
+  const def = fieldOf(o, 'default');
+  const logged = fieldOf(o, 'logged');
+  if ((policy === undefined) === (def === undefined))
+    throw invalid(field, 'exactly one of policy (with rule) and default', v);
+  if (logged !== undefined && typeof logged !== 'boolean')
+    throw invalid(`${field}.logged`, 'a boolean', logged);
+  return {
+    verdict: checkEnum(fieldOf(o, 'verdict'), `${field}.verdict`, ['allow', 'deny'] as const),
+    ...(policy !== undefined
+      ? {
+          policy: checkName(policy, `${field}.policy`),
+          rule: checkString(rule, `${field}.rule`, RULE_RE, 'a rule like egress[0]'),
+        }
+      : { default: checkEnum(def, `${field}.default`, ['allow', 'deny'] as const) }),
+    ...(logged === true ? { logged: true } : {}),
+  };
+}
+
+/**
+ * One record; `host` is the sender's (a record naming another host is refused).
+ *
+ * @example checkFlowRecord(json, 'records[0]', 'h1')
+ */
+export function checkFlowRecord(v: unknown, field: string, host: string): FlowRecord {
+  const o = expectObject(v, field, [
+    'time',
+    'host',
+    'src',
+    'dst',
+    'protocol',
+    'port',
+    'code',
+    'verdict',
+    'egress',
+    'ingress',
+    'state',
+    'packets',
+    'bytes',
+  ]);
+  if (fieldOf(o, 'host') !== host) throw invalid(`${field}.host`, `"${host}"`, fieldOf(o, 'host'));
+  const protocol = checkEnum(fieldOf(o, 'protocol'), `${field}.protocol`, PROTOCOLS);
+  const icmp = protocol === 'icmp';
+  const egress = side(fieldOf(o, 'egress'), `${field}.egress`);
+  const ingress = side(fieldOf(o, 'ingress'), `${field}.ingress`);
+  if (!egress && !ingress) throw invalid(field, 'an egress or an ingress side (or both)', v);
+  const code = fieldOf(o, 'code');
+  const packets = fieldOf(o, 'packets');
+  const bytes = fieldOf(o, 'bytes');
+  return {
+    time: checkTime(fieldOf(o, 'time'), `${field}.time`),
+    host,
+    src: endpoint(fieldOf(o, 'src'), `${field}.src`, !icmp),
+    dst: endpoint(fieldOf(o, 'dst'), `${field}.dst`, !icmp),
+    protocol,
+    port: checkInt(fieldOf(o, 'port'), `${field}.port`, 0, icmp ? 255 : 65535),
+    ...(icmp && code !== undefined ? { code: checkInt(code, `${field}.code`, 0, 255) } : {}),
+    verdict: checkEnum(fieldOf(o, 'verdict'), `${field}.verdict`, ['allow', 'deny'] as const),
+    ...(egress ? { egress } : {}),
+    ...(ingress ? { ingress } : {}),
+    state: checkEnum(fieldOf(o, 'state'), `${field}.state`, ['new', 'closed'] as const),
+    ...(packets !== undefined ? { packets: checkInt(packets, `${field}.packets`, 0, UINT) } : {}),
+    ...(bytes !== undefined ? { bytes: checkInt(bytes, `${field}.bytes`, 0, UINT) } : {}),
+  };
+}
+
+function counters(v: unknown, field: string): FlowCounters | undefined {
+  if (v === undefined) return undefined;
+  const o = expectObject(v, field, ['seen', 'sampled', 'unsampled', 'dropped']);
+  const n = (k: string) => checkInt(fieldOf(o, k), `${field}.${k}`, 0, UINT);
+  return {
+    seen: n('seen'),
+    sampled: n('sampled'),
+    unsampled: n('unsampled'),
+    dropped: n('dropped'),
+  };
+}
+
+/**
+ * A whole batch from host `host`.
+ *
+ * @example checkFlowBatch({ records: [] }, 'h1') // { records: [] }
+ */
+export function checkFlowBatch(v: unknown, host: string): FlowBatch {
+  const o = expectObject(v, '', ['records', 'counters']);
+  const items = checkArray(fieldOf(o, 'records'), 'records', 'flow records');
+  if (items.length > FLOW_BATCH_MAX)
+    throw invalid('records', `at most ${FLOW_BATCH_MAX} records`, `${items.length} records`);
+  const c = counters(fieldOf(o, 'counters'), 'counters');
+  return {
+    records: items.map((r, i) => checkFlowRecord(r, `records[${i}]`, host)),
+    ...(c ? { counters: c } : {}),
+  };
+}
