@@ -19,6 +19,7 @@ import { registerConfig } from './commands/config.js';
 import { registerDaemons } from './commands/daemons.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerEvent } from './commands/event.js';
+import { registerFlows } from './commands/flows.js';
 import { registerGet } from './commands/get.js';
 import { registerHistory } from './commands/history.js';
 import { registerIdentities } from './commands/identities.js';
@@ -87,6 +88,7 @@ Examples:
   registerToken(program, ctx);
   registerAudit(program, ctx);
   registerWatch(program, ctx);
+  registerFlows(program, ctx);
   registerHistory(program, ctx);
   registerRollback(program, ctx);
   registerWhoCanReach(program, ctx);

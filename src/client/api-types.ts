@@ -6,6 +6,9 @@
  */
 import type { Document, Kind, Meta, Protocol, Tags, TestDocument } from '../model/types.js';
 import type { RuleWarning } from '../model/check.js';
+import type { FlowSummaryRow, StoredFlow } from '../model/flow.js';
+
+export type { FlowRecord, FlowSide, FlowSummaryRow, StoredFlow } from '../model/flow.js';
 
 /** A stored resource as returned by the API: the document fields plus metadata (and `kind`). */
 export type ApiResource = Document & Partial<Meta>;
@@ -201,4 +204,35 @@ export interface CanIAnswer {
   role: TokenRole;
   reason: string;
   routes: { method: string; path: string; access: string; allowed: boolean }[];
+}
+
+/** Filters of `GET /v1/flows` and `/v1/flows/watch` (docs/flows.md). */
+export interface FlowFilters {
+  verdict?: 'allow' | 'deny';
+  /** A record name, an address or prefix, or a selector. */
+  from?: string;
+  to?: string;
+  policy?: string;
+  host?: string;
+  /** ISO time or a duration ago (`10m`). */
+  since?: string;
+  until?: string;
+}
+
+/** One page of `GET /v1/flows`. */
+export interface FlowPage {
+  items: StoredFlow[];
+  /** The cursor of the next page, when there is one. */
+  next?: string;
+  /** Kernel decisions not in the records: deny packets not sampled, records dropped. */
+  sampling: { unsampled: number; dropped: number };
+}
+
+/** `GET /v1/flows/summary`. */
+export interface FlowSummary {
+  since: string;
+  until?: string;
+  items: FlowSummaryRow[];
+  /** Tags and partitions of the identities in `items`, by identity. */
+  identities: Record<string, { tags: Tags; partitions: string[] }>;
 }

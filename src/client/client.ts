@@ -25,7 +25,11 @@ import type {
   CheckRequest,
   CheckResult,
   CreatedToken,
+  FlowFilters,
+  FlowPage,
+  FlowSummary,
   HealthInfo,
+  StoredFlow,
   ImpactResult,
   JsonObject,
   ListPage,
@@ -417,12 +421,39 @@ export class VnpClient {
    *   for await (const change of client.watch(0, { signal })) console.log(change.revision);
    */
   async *watch(since?: number, opts: { signal?: AbortSignal } = {}): AsyncGenerator<WatchEvent> {
-    const res = await this.send(
-      'GET',
-      '/v1/watch',
-      { query: { since }, timeoutMs: null },
-      opts.signal,
-    );
+    yield* this.ndjson<WatchEvent>('/v1/watch', { since }, opts.signal);
+  }
+
+  /** Flow records, newest first, one page (docs/flows.md); `next` pages on. */
+  async flows(query: FlowFilters & { limit?: number; cursor?: string } = {}): Promise<FlowPage> {
+    return this.request<FlowPage>('GET', '/v1/flows', { query: { ...query } });
+  }
+
+  /** The observed connectivity graph of a window (default the last hour). */
+  async flowSummary(query: { since?: string; until?: string } = {}): Promise<FlowSummary> {
+    return this.request<FlowSummary>('GET', '/v1/flows/summary', { query: { ...query } });
+  }
+
+  /**
+   * Stream new flow records matching the filters, until the server ends or `signal` aborts.
+   *
+   * @example
+   *   for await (const f of client.watchFlows({ verdict: 'deny' }, { signal })) console.log(f.dst.address);
+   */
+  async *watchFlows(
+    query: FlowFilters = {},
+    opts: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<StoredFlow> {
+    yield* this.ndjson<StoredFlow>('/v1/flows/watch', { ...query }, opts.signal);
+  }
+
+  /** An NDJSON stream as values (blank keep-alive lines skipped). */
+  private async *ndjson<T>(
+    path: string,
+    query: Record<string, string | number | undefined>,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<T> {
+    const res = await this.send('GET', path, { query, timeoutMs: null }, signal);
     if (!res.ok) throw responseError(res, await readBody(res));
     if (res.body === null) return;
     const decoder = new TextDecoder();
@@ -433,10 +464,10 @@ export class VnpClient {
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl).trim();
         buffered = buffered.slice(nl + 1);
-        if (line !== '') yield JSON.parse(line) as WatchEvent;
+        if (line !== '') yield JSON.parse(line) as T;
       }
     }
-    if (buffered.trim() !== '') yield JSON.parse(buffered) as WatchEvent;
+    if (buffered.trim() !== '') yield JSON.parse(buffered) as T;
   }
 
   // ---- transport -------------------------------------------------------

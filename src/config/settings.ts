@@ -48,6 +48,8 @@ export interface ServerSettings {
   metricsListen?: { host: string; port: number };
   /** `VNP_INSECURE=1`: allow plain HTTP on a non-loopback address (refused otherwise). */
   insecure: boolean;
+  /** `VNP_FLOW_RETENTION=AGE[,ROWS]`: flow records kept (default `24h,1M`). */
+  flowRetention?: { ageMs: number; maxRows: number };
 }
 
 /** At most `max` in every window of `windowMs`. */
@@ -98,7 +100,24 @@ export function parseSettings(env: Env): ServerSettings {
   if (databaseUrl !== undefined) settings.databaseUrl = parseDatabaseUrl(databaseUrl);
   const tls = parseTls(value(env, 'VNP_TLS_CERT'), value(env, 'VNP_TLS_KEY'));
   if (tls) settings.tls = tls;
+  const flows = value(env, 'VNP_FLOW_RETENTION');
+  if (flows !== undefined) settings.flowRetention = parseFlowRetention(flows);
   return settings;
+}
+
+/**
+ * `AGE[,ROWS]`: how long and how many flow records are kept; ROWS takes k and M.
+ *
+ * @example parseFlowRetention('2h,500k') // { ageMs: 7200000, maxRows: 500000 }
+ */
+export function parseFlowRetention(text: string): { ageMs: number; maxRows: number } {
+  const name = 'VNP_FLOW_RETENTION';
+  const [age, rows, extra] = text.split(',').map((s) => s.trim());
+  const m = /^(\d+)([kM]?)$/.exec(rows ?? '1M');
+  const maxRows = m ? Number(m[1]) * (m[2] === 'M' ? 1e6 : m[2] === 'k' ? 1e3 : 1) : NaN;
+  if (extra !== undefined || !Number.isSafeInteger(maxRows) || maxRows < 1 || maxRows > 1e9)
+    throw bad(name, 'AGE[,ROWS], e.g. 24h,1M (ROWS 1..1000M, with k or M)', text);
+  return { ageMs: parseDuration(age ?? '', name, { min: 60_000 }), maxRows };
 }
 
 /** A duration variable (see model/duration.ts), named in its error. */

@@ -28,6 +28,10 @@ import { applyRoutes } from './routes/apply.js';
 import { importK8sRoutes } from './routes/import-k8s.js';
 import { bulkTagRoutes } from './routes/bulk-tags.js';
 import { eventRoutes } from './routes/events.js';
+import { flowRoutes } from './routes/flows.js';
+import { DEFAULT_FLOW_RETENTION, FlowHub } from './flows/flow-hub.js';
+import { installFlowMetrics } from './flows/flow-metrics.js';
+import { checkFlowBatch } from '../model/flow-validate.js';
 import { healthRoutes } from './routes/health.js';
 import { impactRoutes } from './routes/impact.js';
 import { historyRoutes } from './routes/history.js';
@@ -56,6 +60,8 @@ export interface BuiltServer {
   app: FastifyInstance;
   manager: Manager;
   auth: TokenAuthenticator;
+  /** The flow intake (tests flush it). */
+  flows: FlowHub;
   /** The Prometheus registry (served at /metrics, or by run-server on VNP_METRICS_LISTEN). */
   metrics: Registry;
   /** Close the HTTP app (ending watch streams) and stop the manager; not the store. */
@@ -172,7 +178,20 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   await app.register(impactRoutes, { manager });
   await app.register(revisionRoutes, { manager });
   await app.register(pepRoutes, { manager, peps });
-  await app.register(hostRoutes, { manager, peps });
+  const hub = new FlowHub({
+    store: opts.store,
+    now,
+    retention: opts.settings.flowRetention ?? DEFAULT_FLOW_RETENTION,
+    partitionsOf: (id) => manager.engine.identity(id)?.partitions ?? [],
+    onError: (err, what) => app.log.error({ err }, what),
+  });
+  installFlowMetrics(metrics, manager, hub);
+  await app.register(hostRoutes, {
+    manager,
+    peps,
+    flows: (host, body) => hub.submit(host, checkFlowBatch(body, host)),
+  });
+  await app.register(flowRoutes, { manager, hub });
   await app.register(identityRoutes, { manager });
   await app.register(aboutRoutes, { manager, access });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
@@ -182,6 +201,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   try {
     await manager.start();
     await app.ready();
+    hub.start();
   } catch (err) {
     await app.close();
     await manager.close();
@@ -192,8 +212,10 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
     manager,
     auth,
     metrics,
+    flows: hub,
     async close() {
       await app.close();
+      await hub.stop();
       await uses.flush();
       await manager.close();
     },

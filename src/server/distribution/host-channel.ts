@@ -11,7 +11,8 @@
  *   completes the handshake; any other answer ends the connection;
  * - a channel is a {@link HostSink} like an NDJSON response: same backpressure
  *   (the socket's own buffer), hence the same coalescing and dead-reader rules;
- * - an upward frame that is not an acknowledgement closes the channel (1008).
+ * - an upward frame that is neither an acknowledgement nor a flow batch
+ *   (`{"type":"flows","records":[…]}`, docs/flows.md) closes the channel (1008).
  */
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -22,8 +23,8 @@ import type { HostSink } from './host-stream.js';
 const kUpgrade = Symbol('vnp.upgrade');
 type UpgradeRequest = IncomingMessage & { [kUpgrade]?: { socket: Duplex; head: Buffer } };
 
-/** Largest upward frame: acknowledgements are tiny. */
-const MAX_UP_FRAME = 1024;
+/** Largest upward frame: acknowledgements are tiny, a flow batch is at most ~1,000 records. */
+const MAX_UP_FRAME = 2 * 1024 * 1024;
 
 /**
  * Route HTTP upgrade requests through the app (so they are authenticated and
@@ -55,6 +56,8 @@ export interface HostChannel {
   sink: HostSink;
   /** Called with every acknowledged revision. */
   onAck(cb: (revision: number) => void): void;
+  /** Called with every flow batch frame (parsed JSON, unchecked). */
+  onFlows(cb: (batch: unknown) => void): void;
   /**
    * Close with a code and reason (e.g. {@link CLOSE_TOKEN_REVOKED}): nothing more is
    * sent or taken; a peer that does not answer the closing handshake within
@@ -99,15 +102,14 @@ export function acceptChannel(
 
 function channelOf(ws: WebSocket, socket: Duplex): HostChannel {
   const acks = new Set<(revision: number) => void>();
+  const flows = new Set<(batch: unknown) => void>();
   ws.on('message', (data, isBinary) => {
     // Frames that arrive while closing (e.g. after a revocation) are not acted upon.
     if (ws.readyState !== WebSocket.OPEN) return;
-    const revision = isBinary ? undefined : ackRevision(data.toString());
-    if (revision === undefined) {
-      ws.close(1008, 'expected {"type":"ack","revision":N}');
-      return;
-    }
-    for (const cb of acks) cb(revision);
+    const frame = isBinary ? undefined : upFrame(data.toString());
+    if (frame?.type === 'ack') for (const cb of acks) cb(frame.revision);
+    else if (frame?.type === 'flows') for (const cb of flows) cb(frame.batch);
+    else ws.close(1008, 'expected {"type":"ack","revision":N} or {"type":"flows",…}');
   });
   ws.on('error', () => ws.terminate());
   const sink: HostSink = {
@@ -127,17 +129,42 @@ function channelOf(ws: WebSocket, socket: Duplex): HostChannel {
     ws.close(code, reason);
     setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
   };
-  return { sink, onAck: (cb) => void acks.add(cb), close };
+  return {
+    sink,
+    onAck: (cb) => void acks.add(cb),
+    onFlows: (cb) => void flows.add(cb),
+    close,
+  };
 }
 
-/** The revision of an ack frame, or undefined when the frame is anything else. */
-export function ackRevision(text: string): number | undefined {
+type UpFrame = { type: 'ack'; revision: number } | { type: 'flows'; batch: unknown };
+
+/** An upward frame, or undefined when it is neither an ack nor a flow batch. */
+function upFrame(text: string): UpFrame | undefined {
   let msg: unknown;
   try {
     msg = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (msg && typeof msg === 'object' && (msg as { type?: unknown }).type === 'flows') {
+    const { type: _type, ...batch } = msg as Record<string, unknown>;
+    return { type: 'flows', batch };
+  }
+  const revision = ackOf(msg);
+  return revision === undefined ? undefined : { type: 'ack', revision };
+}
+
+/** The revision of an ack frame, or undefined when the frame is anything else. */
+export function ackRevision(text: string): number | undefined {
+  try {
+    return ackOf(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
+function ackOf(msg: unknown): number | undefined {
   const m = msg as { type?: unknown; revision?: unknown };
   if (!m || typeof m !== 'object' || m.type !== 'ack') return undefined;
   return Number.isSafeInteger(m.revision) && (m.revision as number) >= 0

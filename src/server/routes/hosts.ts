@@ -43,6 +43,11 @@ export interface HostRoutesOptions {
   peps: PepRegistry;
   /** Watch heartbeat period (default 5000 ms). */
   heartbeatMs?: number;
+  /**
+   * Takes a flow batch a host's agent sent (a channel frame or `POST …/flows`):
+   * checks it (throws a VnpError naming the field) and queues it (docs/flows.md).
+   */
+  flows?: (host: string, batch: unknown) => { queued: number; refused: number };
 }
 
 function hostParam(request: FastifyRequest): string {
@@ -110,7 +115,7 @@ const WatchQuery = {
 /** The routes; see {@link hostRoutes}. */
 const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
   app,
-  { manager, peps, heartbeatMs },
+  { manager, peps, heartbeatMs, flows },
 ) => {
   const dist = distributionFor(manager, peps);
   installDistributionHooks(app, dist);
@@ -185,6 +190,23 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
     },
   );
 
+  if (flows)
+    app.post(
+      '/v1/hosts/:host/flows',
+      {
+        // Flows are what this host's kernel judged: only its own agent reports them.
+        config: { access: 'pep' },
+        onRequest: bindHost,
+        schema: {
+          tags: ['flows'],
+          summary:
+            "Report flow records of this host's kernel (its own agent token only; agents on the WebSocket channel send them as frames)",
+          params: HostParams,
+        },
+      },
+      async (request) => flows(hostParam(request), request.body),
+    );
+
   app.get(
     '/v1/hosts/:host/watch',
     {
@@ -230,6 +252,16 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
           // are ignored). A resuming agent may ack what it applied before this manager
           // sent anything: taken up to what was sent (PepRegistry.ack).
           if (isAgent) channel.onAck((revision) => void peps.ack(host, revision));
+          // Flow batches of this host's agent; a bad one is logged and dropped (the
+          // channel has no answer to carry an error), the stream goes on.
+          if (isAgent && flows)
+            channel.onFlows((batch) => {
+              try {
+                flows(host, batch);
+              } catch (err) {
+                request.log.warn({ err, host }, 'refused a flow batch');
+              }
+            });
           // Revoking the token closes the channel (the reconnect then gets 401).
           const release = holdWhileAuthorized(request, (reason) =>
             channel.close(CLOSE_TOKEN_REVOKED, reason),

@@ -135,6 +135,9 @@ export async function insertFlows(
 ): Promise<StoredFlow[]> {
   if (records.length === 0) return [];
   return client.transaction(async (tx) => {
+    // Telemetry: a crash may lose the last batches, never a policy write; not waiting
+    // for the WAL flush keeps flow batches from holding connections (ADR 0019).
+    await tx.query('SET LOCAL synchronous_commit TO off');
     const r = await tx.query<{ id: unknown }>(INSERT_FLOWS, [JSON.stringify(records.map(flowRow))]);
     await tx.query(UPSERT_MINUTES, [JSON.stringify(minuteRows(records))]);
     // RETURNING follows the insert order (ORDER BY ord), and ids are increasing.

@@ -12,6 +12,7 @@ import { parseSettings, type ServerSettings } from '../../../src/config/settings
 import { buildServer } from '../../../src/server/app.js';
 import type { Role } from '../../../src/server/auth.js';
 import type { Manager } from '../../../src/server/manager.js';
+import type { FlowHub } from '../../../src/server/flows/flow-hub.js';
 import { createToken } from '../../../src/server/tokens.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { Store } from '../../../src/store/types.js';
@@ -43,6 +44,8 @@ export interface TestServer {
   tokens: Record<Role, string>;
   tokenIds: Record<Role, string>;
   settings: ServerSettings;
+  /** The flow intake (flush it to see submitted flows at once). */
+  flows: FlowHub;
   call(method: string, url: string, opts?: CallOptions): Promise<CallResult>;
   /** Close the app and store, reopen both on the same data (the restart test); `between` runs while it is down. */
   restart(between?: () => Promise<void>): Promise<TestServer>;
@@ -152,6 +155,7 @@ export async function startTestServer(opts: StartOptions = {}): Promise<TestServ
     tokens: finalTokens,
     tokenIds: tokenIds!,
     settings,
+    flows: built.flows,
     async call(method, url, o = {}) {
       const headers: Record<string, string> = { ...o.headers };
       const as = o.as === undefined ? 'admin' : o.as;

@@ -1,0 +1,117 @@
+/**
+ * How `vnp flows` prints flow records: one line per record, read like `hubble
+ * observe` — time, source (record, address:port, identity), destination, protocol and
+ * port, verdict, and the side and policy/rule that decided. Pure.
+ */
+import type { FlowEndpoint, FlowRecord, FlowSide, FlowSummaryRow } from '../model/flow.js';
+import { decidingSide } from '../model/flow.js';
+import { formatTable } from './output.js';
+
+export const FLOW_HEADERS = [
+  'TIME',
+  'SOURCE',
+  'DESTINATION',
+  'PROTO',
+  'VERDICT',
+  'DECIDED BY',
+  'HOST',
+];
+
+function hostPort(address: string, port: number | undefined): string {
+  if (port === undefined) return address;
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function endpoint(e: FlowEndpoint): string {
+  const where = hostPort(e.address, e.port);
+  return `${e.record ? `${e.record} ` : ''}${e.record ? `(${where})` : where} id:${e.identity}`;
+}
+
+function sideText(direction: string, s: FlowSide): string {
+  const who = s.policy !== undefined ? `${s.policy}/${s.rule ?? ''}` : `default ${s.default ?? ''}`;
+  return `${direction} ${who}${s.logged ? ' (log)' : ''}`;
+}
+
+/** The human size of a byte count: 900 B, 1.5 kB, 12 MB. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/**
+ * One row of the flow table.
+ *
+ * @example flowRow(record) // ['12:00:01.234', 'web1 (10.0.0.10:40000) id:300', …]
+ */
+export function flowRow(f: FlowRecord): string[] {
+  const d = decidingSide(f);
+  const verdict =
+    f.state === 'closed'
+      ? `CLOSED ${f.packets ?? 0} pkts ${formatBytes(f.bytes ?? 0)}`
+      : f.verdict === 'allow'
+        ? 'ALLOWED'
+        : 'DENIED';
+  const proto =
+    f.protocol === 'icmp'
+      ? `icmp/${f.port}${f.code !== undefined ? `/${f.code}` : ''}`
+      : `${f.protocol}/${f.port}`;
+  return [
+    f.time.slice(11, 23),
+    endpoint(f.src),
+    endpoint(f.dst),
+    proto,
+    verdict,
+    d ? sideText(d.direction, d.side) : '',
+    f.host,
+  ];
+}
+
+/** A flow table (rows in the order given). */
+export function formatFlows(flows: readonly FlowRecord[]): string {
+  return formatTable(FLOW_HEADERS, flows.map(flowRow));
+}
+
+/** One line of a followed stream (no header, fixed-width-ish columns). */
+export function formatFlowLine(f: FlowRecord): string {
+  const [time, src, dst, proto, verdict, by, host] = flowRow(f);
+  return `${time}  ${src} -> ${dst}  ${proto}  ${verdict}  ${by}  [${host}]\n`;
+}
+
+/**
+ * The summary table: one edge per row.
+ *
+ * @example formatSummary(rows, names) // 'SOURCE  DESTINATION  PROTO  VERDICT  DECIDED BY  CONNECTIONS  BYTES\n…'
+ */
+export function formatSummary(
+  rows: readonly FlowSummaryRow[],
+  name: (identity: number) => string,
+): string {
+  return formatTable(
+    ['SOURCE', 'DESTINATION', 'PROTO', 'VERDICT', 'DECIDED BY', 'CONNECTIONS', 'BYTES'],
+    rows.map((r) => [
+      name(r.srcIdentity),
+      name(r.dstIdentity),
+      `${r.protocol}/${r.port}`,
+      r.verdict,
+      r.policy === '' ? 'default' : `${r.policy}/${r.rule}`,
+      String(r.count),
+      formatBytes(r.bytes),
+    ]),
+  );
+}
+
+/** The note `vnp flows` adds when records are missing samples (stderr). */
+export function samplingNote(s: { unsampled: number; dropped: number }): string | undefined {
+  if (s.unsampled === 0 && s.dropped === 0) return undefined;
+  const parts: string[] = [];
+  if (s.unsampled > 0)
+    parts.push(`${s.unsampled} denied packets were not sampled (per-host rate limit)`);
+  if (s.dropped > 0) parts.push(`${s.dropped} flow records were dropped (buffers full)`);
+  return `note: ${parts.join('; ')}; vnp_flows_total and the nft counters stay exact.\n`;
+}

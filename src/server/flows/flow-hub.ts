@@ -1,0 +1,149 @@
+/**
+ * The manager's flow intake (docs/flows.md): agents' batches are checked, completed
+ * (partitions from the model), queued and written in batches — one insert per flush,
+ * never one per record — then handed to watchers and metrics. Retention runs on a
+ * timer. The queue is bounded: when the store cannot keep up, the newest records are
+ * refused and counted, and the agent keeps what it could not send (its own bounded
+ * buffer). Flow writes never wait for or block a policy write beyond one batch
+ * (PGlite is one connection; PostgreSQL a pool).
+ */
+import type { FlowBatch, FlowCounters, FlowRecord, StoredFlow } from '../../model/flow.js';
+import type { FlowStore } from '../../store/types.js';
+
+export interface FlowRetentionSettings {
+  /** Flows older than this go (ms). */
+  ageMs: number;
+  /** At most this many flow rows stay. */
+  maxRows: number;
+}
+
+export const DEFAULT_FLOW_RETENTION: FlowRetentionSettings = {
+  ageMs: 24 * 3_600_000,
+  maxRows: 1_000_000,
+};
+
+export interface FlowHubOptions {
+  store: FlowStore;
+  now: () => number;
+  retention: FlowRetentionSettings;
+  /** Partitions of an identity in the model now. */
+  partitionsOf: (identity: number) => string[];
+  onError: (err: unknown, what: string) => void;
+  /** Flush period (default 100 ms) and the queue length that flushes at once. */
+  flushMs?: number;
+  batchSize?: number;
+  /** Queue bound (default 100,000 records). */
+  maxQueued?: number;
+  /** Retention period (default 60 s). */
+  pruneMs?: number;
+}
+
+type FlowListener = (flows: StoredFlow[]) => void;
+
+/** What the hub has done since it started (metrics). */
+export interface FlowHubStats {
+  stored: number;
+  /** Records refused because the queue was full. */
+  refused: number;
+  /** Records lost because the store refused a batch. */
+  failed: number;
+  pruned: number;
+}
+
+export class FlowHub {
+  private queue: FlowRecord[] = [];
+  private readonly listeners = new Set<FlowListener>();
+  private readonly agents = new Map<string, FlowCounters>();
+  private flushing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  readonly stats: FlowHubStats = { stored: 0, refused: 0, failed: 0, pruned: 0 };
+
+  constructor(private readonly opts: FlowHubOptions) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.flush(), this.opts.flushMs ?? 100);
+    this.timer.unref();
+    this.pruneTimer ??= setInterval(() => void this.prune(), this.opts.pruneMs ?? 60_000);
+    this.pruneTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    clearInterval(this.pruneTimer);
+    this.timer = this.pruneTimer = undefined;
+    await this.flush();
+  }
+
+  /**
+   * Take a checked batch from `host`; returns how many records were queued and how
+   * many refused (queue full).
+   */
+  submit(host: string, batch: FlowBatch): { queued: number; refused: number } {
+    if (batch.counters) this.agents.set(host, batch.counters);
+    const room = Math.max(0, (this.opts.maxQueued ?? 100_000) - this.queue.length);
+    const take = batch.records.slice(0, room);
+    for (const r of take) {
+      r.src.partitions = this.opts.partitionsOf(r.src.identity);
+      r.dst.partitions = this.opts.partitionsOf(r.dst.identity);
+      this.queue.push(r);
+    }
+    const refused = batch.records.length - take.length;
+    this.stats.refused += refused;
+    if (this.queue.length >= (this.opts.batchSize ?? 2000)) void this.flush();
+    return { queued: take.length, refused };
+  }
+
+  /** Every agent's last reported counters, by host. */
+  agentCounters(): ReadonlyMap<string, FlowCounters> {
+    return this.agents;
+  }
+
+  /** Called with each stored batch; returns unsubscribe. */
+  onFlows(listener: FlowListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Write what is queued (one batch at a time); resolves when the queue was written. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.flushing = this.write(batch).finally(() => (this.flushing = undefined));
+    await this.flushing;
+  }
+
+  private async write(batch: FlowRecord[]): Promise<void> {
+    let stored: StoredFlow[];
+    try {
+      stored = await this.opts.store.insertFlows(batch);
+    } catch (err) {
+      this.stats.failed += batch.length;
+      this.opts.onError(err, 'storing flow records');
+      return;
+    }
+    this.stats.stored += stored.length;
+    for (const l of this.listeners) {
+      try {
+        l(stored);
+      } catch (err) {
+        this.opts.onError(err, 'a flow listener');
+      }
+    }
+  }
+
+  /** Apply retention now. */
+  async prune(): Promise<void> {
+    const { ageMs, maxRows } = this.opts.retention;
+    try {
+      this.stats.pruned += await this.opts.store.pruneFlows({
+        before: new Date(this.opts.now() - ageMs).toISOString(),
+        maxRows,
+      });
+    } catch (err) {
+      this.opts.onError(err, 'pruning flow records');
+    }
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Flow visibility (docs/flows.md, issue #12): `GET /v1/flows` (paged, filtered, newest
+ * first), `GET /v1/flows/summary` (the observed connectivity graph of a window) and
+ * `GET /v1/flows/watch` (new flows as NDJSON, same filters). Viewer and up. Agents
+ * report flows over their channel or `POST /v1/hosts/{host}/flows` (routes/hosts.ts).
+ */
+import type { ServerResponse } from 'node:http';
+import type { FastifyPluginAsync } from 'fastify';
+import type { StoredFlow } from '../../model/flow.js';
+import { holdWhileAuthorized } from '../auth.js';
+import type { FlowHub } from '../flows/flow-hub.js';
+import { parseFlowQuery, parseTimeBound, type FlowQueryText } from '../flows/flow-filter.js';
+import type { Manager } from '../manager.js';
+import { endWithGrace, startNdjson } from '../ndjson-response.js';
+
+export interface FlowRoutesOptions {
+  manager: Manager;
+  hub: FlowHub;
+}
+
+const text = { type: 'string', maxLength: 4096 } as const;
+const FILTERS = {
+  verdict: { type: 'string', enum: ['allow', 'deny'] },
+  from: { ...text, description: 'Source: a record name, an address or prefix, or a selector' },
+  to: { ...text, description: 'Destination: a record name, an address or prefix, or a selector' },
+  policy: { ...text, description: 'Deciding policy of either side' },
+  host: { ...text, description: 'The PEP host that reported the flow' },
+  since: { ...text, description: 'ISO time, or a duration ago (10m, 1h)' },
+  until: { ...text, description: 'ISO time, or a duration ago' },
+} as const;
+const FlowsQuery = {
+  type: 'object',
+  properties: {
+    ...FILTERS,
+    limit: { type: 'string', pattern: '^[0-9]{1,6}$', description: '1..1000, default 100' },
+    cursor: { ...text, description: 'The `next` of the previous page' },
+  },
+  additionalProperties: false,
+} as const;
+const WatchFlowsQuery = {
+  type: 'object',
+  properties: FILTERS,
+  additionalProperties: false,
+} as const;
+const SummaryQuery = {
+  type: 'object',
+  properties: { since: FILTERS.since, until: FILTERS.until },
+  additionalProperties: false,
+} as const;
+
+/** Blank keep-alive lines on a quiet watch (NDJSON readers skip them). */
+const KEEPALIVE_MS = 25_000;
+
+/**
+ * The flow routes.
+ *
+ * @example await app.register(flowRoutes, { manager, hub });
+ */
+export const flowRoutes: FastifyPluginAsync<FlowRoutesOptions> = async (app, { manager, hub }) => {
+  const streams = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const s of streams) s.end();
+  });
+
+  /** What of the kernel's decisions is not in the records (`vnp flows` says so). */
+  const sampling = () => {
+    let unsampled = 0;
+    let dropped = hub.stats.refused + hub.stats.failed;
+    for (const c of hub.agentCounters().values()) {
+      unsampled += c.unsampled;
+      dropped += c.dropped;
+    }
+    return { unsampled, dropped };
+  };
+
+  app.get(
+    '/v1/flows',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['flows'],
+        summary: 'Flow records, newest first, filtered and paged (docs/flows.md)',
+        querystring: FlowsQuery,
+      },
+    },
+    async (request) => {
+      const { query } = parseFlowQuery(
+        request.query as FlowQueryText,
+        manager.engine,
+        manager.now(),
+      );
+      // One more than asked: whether a next page exists without another query.
+      const rows = await manager.store.listFlows({ ...query, limit: query.limit + 1 });
+      const items = rows.slice(0, query.limit);
+      return {
+        items,
+        ...(rows.length > query.limit ? { next: String(items[items.length - 1]!.id) } : {}),
+        sampling: sampling(),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/flows/summary',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['flows'],
+        summary:
+          'The observed connectivity graph: per (src identity, dst identity, protocol, port, verdict, deciding policy/rule), connections and bytes in the window (default the last hour)',
+        querystring: SummaryQuery,
+      },
+    },
+    async (request) => {
+      const q = request.query as { since?: string; until?: string };
+      const now = manager.now();
+      const since = parseTimeBound(q.since ?? '1h', 'since', now);
+      const until = q.until !== undefined ? parseTimeBound(q.until, 'until', now) : undefined;
+      const items = await manager.store.flowSummary(since, until);
+      const identities: Record<string, { tags: unknown; partitions: string[] }> = {};
+      for (const r of items)
+        for (const id of [r.srcIdentity, r.dstIdentity]) {
+          const info = identities[id] === undefined ? manager.engine.identity(id) : undefined;
+          if (info) identities[id] = { tags: info.tags, partitions: info.partitions };
+        }
+      return { since, ...(until ? { until } : {}), items, identities };
+    },
+  );
+
+  app.get(
+    '/v1/flows/watch',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['flows'],
+        summary: 'Stream new flow records (NDJSON) matching the same filters as GET /v1/flows',
+        querystring: WatchFlowsQuery,
+      },
+    },
+    async (request, reply) => {
+      const { matches } = parseFlowQuery(
+        request.query as FlowQueryText,
+        manager.engine,
+        manager.now(),
+      );
+      reply.hijack();
+      const stream = startNdjson(reply.raw);
+      streams.add(stream);
+      const off = hub.onFlows((flows: StoredFlow[]) => {
+        if (stream.writableEnded || stream.destroyed) return;
+        const lines = flows.filter(matches).map((f) => `${JSON.stringify(f)}\n`);
+        if (lines.length > 0) stream.write(lines.join(''));
+      });
+      const keepAlive = setInterval(() => {
+        if (!stream.writableEnded) stream.write('\n');
+      }, KEEPALIVE_MS);
+      keepAlive.unref();
+      const release = holdWhileAuthorized(request, () => {
+        off();
+        endWithGrace(stream);
+      });
+      stream.on('close', () => {
+        clearInterval(keepAlive);
+        off();
+        streams.delete(stream);
+        release();
+      });
+    },
+  );
+};
