@@ -14,7 +14,7 @@ let s: TestServer;
 let web: number;
 let db: number;
 const T = Date.UTC(2026, 0, 1, 12, 0, 0);
-let now = T;
+const now = T;
 
 beforeAll(async () => {
   s = await startTestServer({ now: () => now });

@@ -6,7 +6,6 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { FlowFilters } from '../../client/index.js';
 import { intArg, outputArg } from '../arguments.js';
 import type { CliContext } from '../context.js';
-import { formatFlowLine, formatFlows, formatSummary, samplingNote } from '../flow-format.js';
 import { toJson, toYaml, type OutputFormat } from '../output.js';
 
 interface FlowFlags extends FlowFilters {
@@ -57,6 +56,7 @@ Examples:
     )
     .action(async (opts: FlowFlags, cmd: Command) => {
       const client = await ctx.client(cmd);
+      const { formatFlowLine, formatFlows, samplingNote } = await import('../flow-format.js');
       const filters = filtersOf(opts);
       const page = await client.flows({ ...filters, limit: opts.limit });
       const recent = [...page.items].reverse();
@@ -80,6 +80,13 @@ Examples:
     .option('--since <time>', 'ISO time or a duration ago', '1h')
     .option('--until <time>', 'ISO time or a duration ago')
     .option('-o, --output <format>', 'json | yaml | table', outputArg, 'table' as OutputFormat)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vnp flows summary
+  vnp flows summary --since 24h -o json | jq '.items[] | select(.verdict == "deny")'`,
+    )
     .action(async (opts: { since: string; until?: string; output: OutputFormat }, cmd: Command) => {
       const client = await ctx.client(cmd.parent ?? cmd);
       const summary = await client.flowSummary({
@@ -94,6 +101,6 @@ Examples:
         const tags = info ? Object.entries(info.tags).map(([k, v]) => `${k}=${String(v)}`) : [];
         return `${id}${tags.length ? ` (${tags.join(',')})` : ''}`;
       };
-      ctx.out(formatSummary(summary.items, name));
+      ctx.out((await import('../flow-format.js')).formatSummary(summary.items, name));
     });
 }
