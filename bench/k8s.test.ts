@@ -1,6 +1,6 @@
 /**
  * Smoke test of the k8s bench: a small generated cluster imports, and on its flows
- * the compiled engine (check and fast path) agrees with the reference evaluator, so
+ * the compiled engine (check and fast path) agrees with the §2 oracle, so
  * the suite's verdicts/s are of correct verdicts.
  */
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { ReferenceJudge } from './baselines/reference.js';
 import { generateCluster, importCluster, podFlows } from './k8s.js';
 
 describe('bench k8s: the generated cluster', () => {
-  it('imports, and the engine agrees with the reference evaluator', () => {
+  it('imports, and the engine agrees with the §2 oracle', () => {
     const objects = generateCluster({ pods: 300, policies: 40, namespaces: 6, apps: 20 });
     const imp = importCluster(objects);
     expect(imp.documents.filter((d) => d.kind === 'Interface')).toHaveLength(300);

@@ -18,7 +18,7 @@ interface Endpoint {
   address?: string;
 }
 
-/** An impact preview as the server returns it (src/engine/impact.ts). */
+/** An impact preview as the server returns it (src/engine/impact/impact.ts). */
 export interface ImpactAnswer {
   rows: {
     src: Endpoint;

@@ -48,9 +48,9 @@ import {
   type CompiledPolicy,
   type CompiledRoute,
   type CompiledRule,
-} from './compiled-rule.js';
-import { DeltaBuilder } from './delta-builder.js';
-import { explainSide, notEvaluated, sameRecordSide, type PeerEndpoint } from './explain.js';
+} from './compile/compiled-rule.js';
+import { DeltaBuilder } from './apply/delta-builder.js';
+import { explainSide, notEvaluated, sameRecordSide, type PeerEndpoint } from './verdict/explain.js';
 import {
   buildHostIndex,
   buildHostState,
@@ -58,24 +58,24 @@ import {
   identitySides,
   type HostIndex,
   type HostStateContext,
-} from './host-state-builder.js';
+} from './hosts/host-state-builder.js';
 import {
   IdentityAllocator,
   type IdentityChanges,
   type IdentitySeed,
-} from './identity-allocator.js';
-import { IdentityRegistry, type IdentityInfo } from './identity-registry.js';
-import { ModelState, type HeldDocument } from './model-state.js';
-import { resolvePolicyForTags } from './policy-for-tags.js';
-import { ruleWarnings, type RuleWarningOptions } from './rule-warnings.js';
-import { PairCache } from './pair-cache.js';
-import { pairDefault, pairDefaultReason, type PairDefault } from './pair-default.js';
-import { PortTable, PROTO_INDEX, PROTO_NAMES } from './port-table.js';
-import { ResolvedSide } from './resolved-side.js';
-import { AddressSet } from './address-set.js';
-import type { AddressRange } from './address-table.js';
-import type { SelectorCache, SelectorEntry } from './selector-cache.js';
-import { SelectorCache as Cache } from './selector-cache.js';
+} from './identity/identity-allocator.js';
+import { IdentityRegistry, type IdentityInfo } from './identity/identity-registry.js';
+import { DocumentIndex, type HeldDocument } from './state/document-index.js';
+import { resolvePolicyForTags } from './verdict/policy-for-tags.js';
+import { ruleWarnings, type RuleWarningOptions } from './warnings/rule-warnings.js';
+import { PairCache } from './verdict/pair-cache.js';
+import { pairDefault, pairDefaultReason, type PairDefault } from './verdict/pair-default.js';
+import { PortTable, PROTO_INDEX, PROTO_NAMES } from './compile/port-table.js';
+import { ResolvedSide } from './compile/resolved-side.js';
+import { AddressSet } from './compile/address-set.js';
+import type { AddressRange } from './compile/address-table.js';
+import type { SelectorCache, SelectorEntry } from './identity/selector-cache.js';
+import { SelectorCache as Cache } from './identity/selector-cache.js';
 import type {
   Change,
   CheckRequest,
@@ -86,14 +86,14 @@ import type {
   ResolvedPolicy,
   RuleWarning,
 } from './types.js';
-import { checkCompilable } from './compilable.js';
+import { checkCompilable } from './compile/compilable.js';
 import {
   buildRouteSide,
   explainRoute,
   steerClasses,
   steerTable,
   type ViaStatus,
-} from './route-resolution.js';
+} from './compile/route-resolution.js';
 import type { SteerClass } from '../model/host-state.js';
 
 export interface EngineOptions {
@@ -132,7 +132,7 @@ const sideKey = (id: number, dir: Direction) => id * 2 + (dir === 'egress' ? 0 :
 
 export class Engine {
   private readonly opts: EngineOptions;
-  private readonly model = new ModelState();
+  private readonly model = new DocumentIndex();
   private readonly cache: SelectorCache = new Cache();
   private readonly alloc: IdentityAllocator;
   private readonly ids = new IdentityRegistry();

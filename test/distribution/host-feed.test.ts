@@ -9,10 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/index.js';
 import type { Change, EngineDelta } from '../../src/engine/types.js';
 import {
-  referenceModelToDocuments,
-  applyReferenceChanges,
-  type ReferenceModel,
-} from '../../src/engine/reference/reference-model.js';
+  oracleModelToDocuments,
+  applyOracleChanges,
+  type OracleModel,
+} from '../support/oracle/oracle-model.js';
 import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
 import type { HostState } from '../../src/model/host-state.js';
 import { HostFeed } from '../../src/server/distribution/host-feed.js';
@@ -22,7 +22,7 @@ import { makeRng, type Rng } from '../support/rng.js';
 
 const HOSTS = ['h0', 'h1', 'h2'];
 
-function withInstances(rng: Rng, model: ReferenceModel): ReferenceModel {
+function withInstances(rng: Rng, model: OracleModel): OracleModel {
   const m = structuredClone(model);
   m.instances = [0, 1, 2, 3].map((i) => ({
     name: `i${i}`,
@@ -34,7 +34,7 @@ function withInstances(rng: Rng, model: ReferenceModel): ReferenceModel {
 }
 
 /** A random change, a third of them about attachments and instances. */
-function change(rng: Rng, model: ReferenceModel): Change {
+function change(rng: Rng, model: OracleModel): Change {
   const roll = rng.int(0, 8);
   if (roll === 0 && model.interfaces.length > 0) {
     const r = structuredClone(rng.pick(model.interfaces));
@@ -54,7 +54,7 @@ function change(rng: Rng, model: ReferenceModel): Change {
 interface Harness {
   engine: Engine;
   feed: HostFeed;
-  model: ReferenceModel;
+  model: OracleModel;
   revision: number;
   step(c: Change): EngineDelta | undefined;
 }
@@ -63,7 +63,7 @@ function harness(seed: number, ringSize = 1024, maxDeltaEntries = 5000): Harness
   const rng = makeRng(seed);
   const model = withInstances(rng, randomModel(rng, { records: 10, policies: 5 }));
   const engine = new Engine({ identityGraceMs: 0 });
-  engine.load(referenceModelToDocuments(model), 1000);
+  engine.load(oracleModelToDocuments(model), 1000);
   const feed = new HostFeed(() => engine, { ringSize, maxDeltaEntries });
   feed.reset(1);
   const h: Harness = {
@@ -78,7 +78,7 @@ function harness(seed: number, ringSize = 1024, maxDeltaEntries = 5000): Harness
       } catch {
         return undefined; // an invalid random change: nothing committed
       }
-      h.model = applyReferenceChanges(h.model, [c]);
+      h.model = applyOracleChanges(h.model, [c]);
       h.revision++;
       const record = {
         revision: h.revision,
@@ -120,7 +120,7 @@ describe('HostFeed', () => {
       const rng = makeRng(seed);
       let model = withInstances(rng, randomModel(rng, { records: 10, policies: 5 }));
       const engine = new CountingEngine({ identityGraceMs: 0 });
-      engine.load(referenceModelToDocuments(model), 1000);
+      engine.load(oracleModelToDocuments(model), 1000);
       const feed = new HostFeed(() => engine);
       feed.reset(1);
       let steps = 0;
@@ -133,7 +133,7 @@ describe('HostFeed', () => {
         } catch {
           continue;
         }
-        model = applyReferenceChanges(model, [c]);
+        model = applyOracleChanges(model, [c]);
         const at = new Date(1000 + rev).toISOString();
         feed.onRecord(
           { revision: rev, at, actor: 't', action: 't', changes: [] } as unknown as ChangeRecord,

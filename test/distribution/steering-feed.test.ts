@@ -11,10 +11,7 @@ import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js'
 import type { HostState } from '../../src/model/host-state.js';
 import type { Document, Route } from '../../src/model/types.js';
 import { routePolicy, steerIface, STEERING_DOCS } from '../support/steering-docs.js';
-import {
-  applyReferenceChanges,
-  referenceModelToDocuments,
-} from '../../src/engine/reference/reference-model.js';
+import { applyOracleChanges, oracleModelToDocuments } from '../support/oracle/oracle-model.js';
 import { HostFeed } from '../../src/server/distribution/host-feed.js';
 import type { ChangeRecord } from '../../src/store/types.js';
 import { randomChange, randomModel } from '../support/random-model.js';
@@ -117,7 +114,7 @@ describe('steering over the host feed, random models', () => {
         name: `i${i}`,
         host: rng.pick(HOSTS),
       }));
-      const docs = referenceModelToDocuments(model).map((d) =>
+      const docs = oracleModelToDocuments(model).map((d) =>
         d.kind === 'Interface' && rng.chance(0.8)
           ? { ...d, instance: `i${rng.int(0, 3)}` }
           : withRoutes(rng, d, vias),
@@ -141,7 +138,7 @@ describe('steering over the host feed, random models', () => {
         } catch {
           continue;
         }
-        model = applyReferenceChanges(model, [c]);
+        model = applyOracleChanges(model, [c]);
         revision++;
         feed.onRecord(
           {

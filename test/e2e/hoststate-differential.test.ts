@@ -9,19 +9,19 @@
 import { describe, expect, it } from 'vitest';
 import { judgeFlow } from '../../src/agent/evaluate.js';
 import { Engine } from '../../src/engine/index.js';
-import { referenceModelToDocuments } from '../../src/engine/reference/reference-model.js';
+import { oracleModelToDocuments } from '../support/oracle/oracle-model.js';
 import type { HostState } from '../../src/model/host-state.js';
 import { checkHostState } from '../../src/model/host-state-check.js';
 import { formatIp, parseIp } from '../../src/model/net.js';
 import type { Protocol } from '../../src/model/types.js';
 import { randomChange, randomFlows, randomModel } from '../support/random-model.js';
 import { makeRng, type Rng } from '../support/rng.js';
-import type { ReferenceModel } from '../../src/engine/reference/reference-model.js';
+import type { OracleModel } from '../support/oracle/oracle-model.js';
 
 const HOSTS = ['h1', 'h2', 'h3'];
 
 /** Attaches every record to its own instance on a random host. */
-function placed(rng: Rng, model: ReferenceModel): ReferenceModel {
+function placed(rng: Rng, model: OracleModel): OracleModel {
   const m = structuredClone(model);
   m.instances = m.interfaces.map((r) => ({ name: `vm-${r.name}`, host: rng.pick(HOSTS) }));
   m.interfaces = m.interfaces.map((r) => ({ ...r, instance: `vm-${r.name}` }));
@@ -52,7 +52,7 @@ function compare(
   seed: number,
   engine: Engine,
   rng: Rng,
-  model: ReferenceModel,
+  model: OracleModel,
   revision: number,
 ): number {
   let compared = 0;
@@ -90,7 +90,7 @@ describe('host states enforce what engine.check says', () => {
       const rng = makeRng(seed);
       let model = placed(rng, randomModel(rng, { records: 10, policies: 6 }));
       const engine = new Engine();
-      engine.load(referenceModelToDocuments(model), 0);
+      engine.load(oracleModelToDocuments(model), 0);
       compared += compare(seed, engine, rng, model, 1);
       for (let step = 0; step < 3; step++) {
         const next = randomChange(rng, model);

@@ -11,10 +11,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import { Engine } from '../../src/engine/index.js';
-import {
-  referenceModelToDocuments,
-  type ReferenceModel,
-} from '../../src/engine/reference/reference-model.js';
+import { oracleModelToDocuments, type OracleModel } from '../support/oracle/oracle-model.js';
 import { planImport, readObjects, translate } from '../../src/k8s/index.js';
 import type { Document } from '../../src/model/types.js';
 import { formatIp, parseIp } from '../../src/model/net.js';
@@ -45,7 +42,7 @@ interface KernelFlow {
 }
 
 /** Every record on its own instance (namespace) on a random host. */
-function placed(rng: Rng, model: ReferenceModel, topo: Topology): ReferenceModel {
+function placed(rng: Rng, model: OracleModel, topo: Topology): OracleModel {
   const m = structuredClone(model);
   m.instances = m.interfaces.map((r) => ({
     name: `vm-${r.name}`,
@@ -60,7 +57,7 @@ const canon = (ip: string): string => formatIp(parseIp(ip)!);
 const family = (ip: string): 4 | 6 => parseIp(ip)!.family;
 
 /** Random flows between two different attached records of one address family. */
-function kernelFlows(rng: Rng, model: ReferenceModel, n: number): KernelFlow[] {
+function kernelFlows(rng: Rng, model: OracleModel, n: number): KernelFlow[] {
   const attached = model.interfaces.filter((r) => r.instance && r.ips.length > 0);
   const out: KernelFlow[] = [];
   for (let tries = 0; out.length < n && tries < n * 20; tries++) {
@@ -99,7 +96,7 @@ describePrivileged('random models: kernel verdicts equal engine.check (TCP, UDP,
     seed: number,
     step: number,
     engine: Engine,
-    model: ReferenceModel,
+    model: OracleModel,
     rng: Rng,
   ): Promise<{ allow: number; deny: number; v6: number; protos: Set<string> }> {
     const flows = kernelFlows(rng, model, FLOWS_PER_ROUND);
@@ -131,7 +128,7 @@ describePrivileged('random models: kernel verdicts equal engine.check (TCP, UDP,
       const rng = makeRng(seed);
       let model = placed(rng, randomModel(rng, { records: 6, policies: 6 }), topo);
       const engine = new Engine();
-      engine.load(referenceModelToDocuments(model), 0);
+      engine.load(oracleModelToDocuments(model), 0);
       const agents = new Map<string, Agent>();
       await startAgents(topo, agents);
       let revision = 1;
@@ -205,7 +202,7 @@ describePrivileged('random models: kernel verdicts equal engine.check (TCP, UDP,
       // compare() probes from topo.instanceNs(name) and checks by address: name the aliases.
       const model = {
         interfaces: attach(records).map((r) => ({ ...r, name: alias(r.name) })),
-      } as unknown as ReferenceModel;
+      } as unknown as OracleModel;
       for (let step = 0; step <= 1; step++) {
         if (step === 1) {
           const existing = engine.allDocuments() as unknown as Document[];

@@ -1,6 +1,6 @@
 /** The differential comparison must catch each kind of disagreement it claims to. */
 import { describe, expect, it } from 'vitest';
-import { referenceCheck } from '../../src/engine/reference/reference-evaluator.js';
+import { oracleCheck } from '../support/oracle/oracle-evaluator.js';
 import type { CheckResult } from '../../src/engine/types.js';
 import { compareResults } from './compare-results.js';
 import { VERDICT_CASES } from './verdict-cases.js';
@@ -8,13 +8,13 @@ import { VERDICT_CASES } from './verdict-cases.js';
 const byName = (fragment: string): CheckResult => {
   const c = VERDICT_CASES.find((x) => x.name.includes(fragment));
   if (!c) throw new Error(`no case ${fragment}`);
-  return referenceCheck(c.model, c.flow);
+  return oracleCheck(c.model, c.flow);
 };
 
 describe('compareResults', () => {
   it('agrees with itself on every table row', () => {
     for (const c of VERDICT_CASES) {
-      const r = referenceCheck(c.model, c.flow);
+      const r = oracleCheck(c.model, c.flow);
       expect(compareResults(r, structuredClone(r))).toEqual([]);
     }
   });

@@ -10,7 +10,7 @@ import type { CheckResult, EndpointInfo, SideResult } from '../../src/engine/typ
 /**
  * Differences between the reference result and the engine's (empty when they agree).
  *
- * @example expect(compareResults(referenceCheck(m, req), engine.check(req))).toEqual([]);
+ * @example expect(compareResults(oracleCheck(m, req), engine.check(req))).toEqual([]);
  */
 export function compareResults(reference: CheckResult, engine: CheckResult): string[] {
   const out: string[] = [];

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Protocol, Tags } from '../../src/model/types.js';
 import type { CheckRequest, CheckResult, ResolvedPolicy } from '../../src/engine/types.js';
-import { ReferenceEngine } from '../support/reference-engine.js';
+import { OracleEngine } from '../support/oracle/oracle-engine.js';
 import {
   differentialFresh,
   differentialIncremental,
@@ -13,7 +13,7 @@ import {
 } from './differential-harness.js';
 
 /** Forgets that deny beats log at equal priority. */
-class LogBeatsDeny extends ReferenceEngine {
+class LogBeatsDeny extends OracleEngine {
   override check(req: CheckRequest): CheckResult {
     const r = super.check(req);
     for (const side of [r.egress, r.ingress]) {
@@ -33,12 +33,12 @@ class LogBeatsDeny extends ReferenceEngine {
 }
 
 /** Ignores every change after the load. */
-class Frozen extends ReferenceEngine {
+class Frozen extends OracleEngine {
   override apply(): void {}
 }
 
 /** A fast path that remembers every verdict forever (a pair table never invalidated). */
-class StaleFastPath extends ReferenceEngine {
+class StaleFastPath extends OracleEngine {
   private readonly memo = new Map<string, boolean>();
   override verdict(src: string, dst: string, protocol: Protocol, port: number): boolean {
     const k = `${src} ${dst} ${protocol} ${port}`;
@@ -49,7 +49,7 @@ class StaleFastPath extends ReferenceEngine {
 }
 
 /** Lists rules in reverse. */
-class Reversed extends ReferenceEngine {
+class Reversed extends OracleEngine {
   override getPolicyForTags(tags: Tags): ResolvedPolicy {
     const p = super.getPolicyForTags(tags);
     return { ...p, egress: [...p.egress].reverse() };
@@ -59,9 +59,9 @@ class Reversed extends ReferenceEngine {
 describe('differential harness', () => {
   it('passes the reference behind the Engine API', () => {
     const opts = { baseSeed: 7, models: 40 };
-    expect(differentialFresh(() => new ReferenceEngine(), opts).failure).toBeUndefined();
-    expect(differentialIncremental(() => new ReferenceEngine(), opts).failure).toBeUndefined();
-    expect(differentialPolicyForTags(() => new ReferenceEngine(), opts).failure).toBeUndefined();
+    expect(differentialFresh(() => new OracleEngine(), opts).failure).toBeUndefined();
+    expect(differentialIncremental(() => new OracleEngine(), opts).failure).toBeUndefined();
+    expect(differentialPolicyForTags(() => new OracleEngine(), opts).failure).toBeUndefined();
   });
 
   it('catches a precedence bug and prints seed, a shrunken YAML model and both explanations', () => {

@@ -2,12 +2,9 @@
  * The differential runs, parameterized by the engine under test so the harness
  * itself can be tested against deliberately broken engines.
  */
-import {
-  referenceCheck,
-  referenceGetPolicyForTags,
-} from '../../src/engine/reference/reference-evaluator.js';
-import type { ReferenceModel } from '../../src/engine/reference/reference-model.js';
-import { referenceModelToDocuments } from '../../src/engine/reference/reference-model.js';
+import { oracleCheck, oracleGetPolicyForTags } from '../support/oracle/oracle-evaluator.js';
+import type { OracleModel } from '../support/oracle/oracle-model.js';
+import { oracleModelToDocuments } from '../support/oracle/oracle-model.js';
 import type { Change, CheckRequest, CheckResult, ResolvedPolicy } from '../../src/engine/types.js';
 import { modelToYaml } from '../support/model-yaml.js';
 import {
@@ -17,7 +14,7 @@ import {
   randomTags,
   type RandomModelOptions,
 } from '../support/random-model.js';
-import type { EngineLike } from '../support/reference-engine.js';
+import type { EngineLike } from '../support/oracle/oracle-engine.js';
 import { makeRng, type Rng } from '../support/rng.js';
 import { shrinkModel } from '../support/shrink-model.js';
 import { compareResults } from './compare-results.js';
@@ -140,7 +137,7 @@ export function differentialIncremental(
 }
 
 /** A flow's endpoints are addresses or records of the model (a deleted record is unknown). */
-function endpointsExist(model: ReferenceModel, flow: CheckRequest): boolean {
+function endpointsExist(model: OracleModel, flow: CheckRequest): boolean {
   const known = (e: string): boolean =>
     e.includes('.') || e.includes(':') || model.interfaces.some((r) => r.name === e);
   return known(flow.src) && known(flow.dst);
@@ -166,7 +163,7 @@ export function differentialPolicyForTags(
     const tagSets = [...model.interfaces.map((r) => r.tags), randomTags(rng), randomTags(rng), {}];
     for (const tags of tagSets) {
       compared++;
-      const want = summarize(referenceGetPolicyForTags(model, tags));
+      const want = summarize(oracleGetPolicyForTags(model, tags));
       const got = summarize(engine.getPolicyForTags(tags));
       if (JSON.stringify(want) !== JSON.stringify(got)) {
         const failure =
@@ -186,9 +183,9 @@ function sizes(rng: Rng): RandomModelOptions {
   return { records: rng.int(1, 10), policies: rng.int(0, 8), partitions: 3 };
 }
 
-function loaded(make: () => EngineLike, model: ReferenceModel): EngineLike {
+function loaded(make: () => EngineLike, model: OracleModel): EngineLike {
   const engine = make();
-  engine.load(referenceModelToDocuments(model), 0);
+  engine.load(oracleModelToDocuments(model), 0);
   return engine;
 }
 
@@ -200,10 +197,10 @@ interface Failure {
 
 function compareOne(
   engine: EngineLike,
-  model: ReferenceModel,
+  model: OracleModel,
   flow: CheckRequest,
 ): Failure | undefined {
-  const reference = referenceCheck(model, flow);
+  const reference = oracleCheck(model, flow);
   let result: CheckResult;
   try {
     result = engine.check(flow);
@@ -234,17 +231,17 @@ function report(
   make: () => EngineLike,
   r: {
     seed: number;
-    model: ReferenceModel;
+    model: OracleModel;
     flow: CheckRequest;
     failure: Failure;
     shrink: boolean;
     step?: number;
     changes?: Change[];
-    before?: ReferenceModel;
+    before?: OracleModel;
     freshAgrees?: boolean;
   },
 ): string {
-  const stillFails = (m: ReferenceModel): boolean =>
+  const stillFails = (m: OracleModel): boolean =>
     compareOne(loaded(make, m), m, r.flow) !== undefined;
   const shown = r.shrink ? shrinkModel(r.model, r.flow, stillFails) : (r.before ?? r.model);
   // Show the disagreement as it is on the model printed (the shrunken one when shrunk).

@@ -1,5 +1,5 @@
 /**
- * Differential test: the compiled Engine against the reference evaluator on
+ * Differential test: the compiled Engine against the §2 oracle on
  * thousands of random models and flows, fresh and after incremental changes.
  *
  * Reproduce a failure with the seed it prints:
@@ -30,7 +30,7 @@ const chunks = Array.from({ length: Math.ceil(MODELS / CHUNK) }, (_, i) => ({
   models: Math.min(CHUNK, MODELS - i * CHUNK),
 }));
 
-describe('differential: compiled engine vs reference evaluator', () => {
+describe('differential: compiled engine vs §2 oracle', () => {
   it.each(chunks)(
     'agrees on freshly loaded random models (seed offset $from, $models models)',
     ({ from, models }) => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/index.js';
-import { referenceModelToDocuments } from '../../src/engine/reference/reference-model.js';
+import { oracleModelToDocuments } from '../support/oracle/oracle-model.js';
 import { VnpError } from '../../src/model/errors.js';
 import { ERROR_CASES, VERDICT_CASES } from './verdict-cases.js';
 import { verdictMismatches } from './verdict-expect.js';
@@ -12,14 +12,14 @@ import { verdictMismatches } from './verdict-expect.js';
 describe('verdict table × compiled engine', () => {
   it.each(VERDICT_CASES.map((c) => [`${c.section} ${c.name}`, c] as const))('%s', (_name, c) => {
     const engine = new Engine();
-    engine.load(referenceModelToDocuments(c.model), 0);
+    engine.load(oracleModelToDocuments(c.model), 0);
     const result = engine.check(c.flow);
     expect(verdictMismatches(result, c), JSON.stringify(result, null, 2)).toEqual([]);
   });
 
   it.each(ERROR_CASES.map((c) => [c.name, c] as const))('error: %s', (_name, c) => {
     const engine = new Engine();
-    engine.load(referenceModelToDocuments(c.model), 0);
+    engine.load(oracleModelToDocuments(c.model), 0);
     let caught: unknown;
     try {
       engine.check(c.flow);

@@ -1,23 +1,20 @@
 /**
  * No false warning (design.md §2.1, docs/semantics.md "Rules that can never decide"):
  * for random models, every rule `engine.ruleWarnings()` reports as shadowed decides no
- * flow in the reference evaluator — over the model's flows, and again after random
+ * flow in the §2 oracle — over the model's flows, and again after random
  * record changes (new, retagged, readdressed and deleted records), because a shadow is
  * claimed for every record, present or future.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/index.js';
-import { referenceCheck } from '../../src/engine/reference/reference-evaluator.js';
-import {
-  referenceModelToDocuments,
-  type ReferenceModel,
-} from '../../src/engine/reference/reference-model.js';
+import { oracleCheck } from '../support/oracle/oracle-evaluator.js';
+import { oracleModelToDocuments, type OracleModel } from '../support/oracle/oracle-model.js';
 import { randomChange, randomFlows, randomModel } from '../support/random-model.js';
 import { makeRng, type Rng } from '../support/rng.js';
 
 /** The model after up to `n` random changes that touch records only. */
-function withOtherRecords(rng: Rng, model: ReferenceModel, n: number): ReferenceModel {
+function withOtherRecords(rng: Rng, model: OracleModel, n: number): OracleModel {
   const fixed = JSON.stringify([model.policies, model.partitions, model.settings]);
   let m = model;
   for (let i = 0; i < n; i++) {
@@ -41,7 +38,7 @@ describe('rule warnings are never false', () => {
           rulesPerSide: rng.int(1, 5),
         });
         const engine = new Engine();
-        engine.load(referenceModelToDocuments(model), 0);
+        engine.load(oracleModelToDocuments(model), 0);
         const shadowed = new Set(
           engine
             .ruleWarnings()
@@ -52,7 +49,7 @@ describe('rule warnings are never false', () => {
         if (shadowed.size === 0) return;
         for (const m of [model, withOtherRecords(rng, model, 12)]) {
           for (const flow of randomFlows(rng, m, 150)) {
-            const r = referenceCheck(m, flow);
+            const r = oracleCheck(m, flow);
             for (const side of [r.egress, r.ingress]) {
               for (const o of side.overridden)
                 if (shadowed.has(`${o.policy}/${o.rule}`)) matchedWarned++;
@@ -83,7 +80,7 @@ describe('warnings planned before an apply', () => {
       const rng = makeRng(seed * 104729);
       const model = randomModel(rng, { records: rng.int(2, 8), policies: rng.int(1, 6) });
       const engine = new Engine();
-      engine.load(referenceModelToDocuments(model), 0);
+      engine.load(oracleModelToDocuments(model), 0);
       const changes = [randomChange(rng, model).change, randomChange(rng, model).change];
       const fork = engine.fork();
       try {

@@ -1,12 +1,12 @@
 /**
  * The verdict table: one row per sentence of design.md §2 (and the conventions
  * docs/semantics.md adds). Each row is a model, a flow and the expected verdict with,
- * per side, what decided it. The same rows run against the reference evaluator
+ * per side, what decided it. The same rows run against the §2 oracle
  * (verdict-table.test.ts) and the compiled engine (engine-verdicts.test.ts).
  */
 import type { CheckRequest } from '../../src/engine/types.js';
 import type { ErrorCode } from '../../src/model/errors.js';
-import type { ReferenceModel } from '../../src/engine/reference/reference-model.js';
+import type { OracleModel } from '../support/oracle/oracle-model.js';
 import { model, part, pol, rec, settings } from '../support/model-builder.js';
 
 /** What decided one side. */
@@ -30,7 +30,7 @@ export interface VerdictCase {
   /** The sentence being tested, as a test name. */
   name: string;
   section: string;
-  model: ReferenceModel;
+  model: OracleModel;
   flow: CheckRequest;
   verdict: 'allow' | 'deny';
   egress: SideExpectation;
@@ -39,7 +39,7 @@ export interface VerdictCase {
 
 export interface ErrorCase {
   name: string;
-  model: ReferenceModel;
+  model: OracleModel;
   flow: CheckRequest;
   code: ErrorCode;
   field: string;

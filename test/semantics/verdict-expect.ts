@@ -8,7 +8,7 @@ import type { SideExpectation, VerdictCase } from './verdict-cases.js';
 /**
  * The differences between the result and the row (empty when it agrees).
  *
- * @example expect(verdictMismatches(referenceCheck(c.model, c.flow), c)).toEqual([]);
+ * @example expect(verdictMismatches(oracleCheck(c.model, c.flow), c)).toEqual([]);
  */
 export function verdictMismatches(actual: CheckResult, c: VerdictCase): string[] {
   const out: string[] = [];

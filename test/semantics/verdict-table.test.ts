@@ -1,16 +1,16 @@
 /**
- * The verdict table (verdict-cases.ts) against the reference evaluator, plus the
+ * The verdict table (verdict-cases.ts) against the §2 oracle, plus the
  * reference's own explanation details (overridden order, reasons, endpoints).
  */
 import { describe, expect, it } from 'vitest';
-import { referenceCheck } from '../../src/engine/reference/reference-evaluator.js';
+import { oracleCheck } from '../support/oracle/oracle-evaluator.js';
 import { VnpError } from '../../src/model/errors.js';
 import { ERROR_CASES, REFERENCE_ONLY_ERROR_CASES, VERDICT_CASES } from './verdict-cases.js';
 import { verdictMismatches } from './verdict-expect.js';
 
-describe('verdict table × reference evaluator', () => {
+describe('verdict table × §2 oracle', () => {
   it.each(VERDICT_CASES.map((c) => [`${c.section} ${c.name}`, c] as const))('%s', (_name, c) => {
-    const result = referenceCheck(c.model, c.flow);
+    const result = oracleCheck(c.model, c.flow);
     expect(verdictMismatches(result, c), JSON.stringify(result, null, 2)).toEqual([]);
     expect(result.reason.length).toBeGreaterThan(0);
     for (const side of [result.egress, result.ingress]) {
@@ -23,7 +23,7 @@ describe('verdict table × reference evaluator', () => {
     (_name, c) => {
       let caught: unknown;
       try {
-        referenceCheck(c.model, c.flow);
+        oracleCheck(c.model, c.flow);
       } catch (e) {
         caught = e;
       }

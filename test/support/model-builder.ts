@@ -5,7 +5,7 @@
  */
 import type { Interface, Partition, Policy, Rule, Settings, Tags } from '../../src/model/types.js';
 import { DEFAULT_SETTINGS } from '../../src/model/types.js';
-import type { ReferenceModel } from '../../src/engine/reference/reference-model.js';
+import type { OracleModel } from './oracle/oracle-model.js';
 
 /**
  * An interface record; the first address is primary.
@@ -67,7 +67,7 @@ export function model(parts: {
   partitions?: Partition[];
   policies?: Policy[];
   settings?: Settings;
-}): ReferenceModel {
+}): OracleModel {
   return {
     subnets: [
       { name: 'net4', cidr: '10.0.0.0/16' },

@@ -3,16 +3,16 @@
  * messages that can be pasted into a file and replayed.
  */
 import { stringify } from 'yaml';
-import type { ReferenceModel } from '../../src/engine/reference/reference-model.js';
-import { referenceModelToDocuments } from '../../src/engine/reference/reference-model.js';
+import type { OracleModel } from './oracle/oracle-model.js';
+import { oracleModelToDocuments } from './oracle/oracle-model.js';
 
 /**
  * The model as `---`-separated YAML documents.
  *
  * @example console.log(modelToYaml(model));
  */
-export function modelToYaml(model: ReferenceModel): string {
-  return referenceModelToDocuments(model)
+export function modelToYaml(model: OracleModel): string {
+  return oracleModelToDocuments(model)
     .map((doc) => stringify(doc).trimEnd())
     .join('\n---\n');
 }

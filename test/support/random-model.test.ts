@@ -3,16 +3,16 @@
  * bugs, not generator noise), reproduce from a seed, and reach the cases §2 cares about.
  */
 import { describe, expect, it } from 'vitest';
-import { referenceCheck } from '../../src/engine/reference/reference-evaluator.js';
-import type { ReferenceModel } from '../../src/engine/reference/reference-model.js';
-import { referenceModelToDocuments } from '../../src/engine/reference/reference-model.js';
+import { oracleCheck } from './oracle/oracle-evaluator.js';
+import type { OracleModel } from './oracle/oracle-model.js';
+import { oracleModelToDocuments } from './oracle/oracle-model.js';
 import { validateDocument, validateInterfaceAddresses } from '../../src/model/validate.js';
 import { VERDICT_CASES } from '../semantics/verdict-cases.js';
 import { randomChange, randomFlows, randomModel } from './random-model.js';
 import { makeRng } from './rng.js';
 
-function expectValid(model: ReferenceModel, seed: number): void {
-  for (const doc of referenceModelToDocuments(model)) {
+function expectValid(model: OracleModel, seed: number): void {
+  for (const doc of oracleModelToDocuments(model)) {
     expect(() => validateDocument(doc), `seed ${seed}: ${JSON.stringify(doc)}`).not.toThrow();
   }
   const addresses = model.interfaces.flatMap((r) => r.ips);
@@ -60,7 +60,7 @@ describe('random model generators', () => {
       const rng = makeRng(seed);
       const model = randomModel(rng);
       for (const flow of randomFlows(rng, model, 30)) {
-        const r = referenceCheck(model, flow);
+        const r = oracleCheck(model, flow);
         seen.add(r.verdict);
         for (const side of [r.egress, r.ingress]) {
           if (!side.evaluated) seen.add('outside');

@@ -16,8 +16,8 @@ import type {
   TagValue,
 } from '../../src/model/types.js';
 import type { Change, CheckRequest } from '../../src/engine/types.js';
-import type { ReferenceModel } from '../../src/engine/reference/reference-model.js';
-import { applyReferenceChanges } from '../../src/engine/reference/reference-model.js';
+import type { OracleModel } from './oracle/oracle-model.js';
+import { applyOracleChanges } from './oracle/oracle-model.js';
 import type { Rng } from './rng.js';
 import { formatIp, parseCidr } from '../../src/model/net.js';
 
@@ -157,7 +157,7 @@ const TAG_VOCAB: readonly { key: string; values: readonly TagValue[] }[] = [
  * @example
  *   const model = randomModel(makeRng(7), { records: 10, policies: 5 });
  */
-export function randomModel(rng: Rng, opts: RandomModelOptions = {}): ReferenceModel {
+export function randomModel(rng: Rng, opts: RandomModelOptions = {}): OracleModel {
   const nRecords = opts.records ?? 8;
   const nPolicies = opts.policies ?? 6;
   const maxPartitions = opts.partitions ?? 3;
@@ -190,9 +190,9 @@ export function randomModel(rng: Rng, opts: RandomModelOptions = {}): ReferenceM
  * record↔outside address both ways, same record, outside→outside; every protocol.
  *
  * @example
- *   for (const req of randomFlows(rng, model, 100)) referenceCheck(model, req);
+ *   for (const req of randomFlows(rng, model, 100)) oracleCheck(model, req);
  */
-export function randomFlows(rng: Rng, model: ReferenceModel, n: number): CheckRequest[] {
+export function randomFlows(rng: Rng, model: OracleModel, n: number): CheckRequest[] {
   const flows: CheckRequest[] = [];
   for (let i = 0; i < n; i++) flows.push({ ...randomEndpoints(rng, model), ...randomTraffic(rng) });
   return flows;
@@ -206,15 +206,12 @@ export function randomFlows(rng: Rng, model: ReferenceModel, n: number): CheckRe
  * @example
  *   const { model: next, change } = randomChange(rng, model); engine.apply([change], 1);
  */
-export function randomChange(
-  rng: Rng,
-  model: ReferenceModel,
-): { model: ReferenceModel; change: Change } {
+export function randomChange(rng: Rng, model: OracleModel): { model: OracleModel; change: Change } {
   const change = pickChange(rng, model);
-  return { model: applyReferenceChanges(model, [change]), change };
+  return { model: applyOracleChanges(model, [change]), change };
 }
 
-function pickChange(rng: Rng, model: ReferenceModel): Change {
+function pickChange(rng: Rng, model: OracleModel): Change {
   const roll = rng.int(0, 99);
   if (roll < 30 && model.interfaces.length > 0) return retagRecord(rng, model);
   if (roll < 36) return addRecord(rng, model);
@@ -243,7 +240,7 @@ function putDoc(
   return { op: 'put', doc };
 }
 
-function retagRecord(rng: Rng, model: ReferenceModel): Change {
+function retagRecord(rng: Rng, model: OracleModel): Change {
   const record = structuredClone(rng.pick(model.interfaces));
   const edits = rng.int(1, 2);
   for (let i = 0; i < edits; i++) {
@@ -254,7 +251,7 @@ function retagRecord(rng: Rng, model: ReferenceModel): Change {
   return putDoc({ kind: 'Interface', ...record });
 }
 
-function addRecord(rng: Rng, model: ReferenceModel): Change {
+function addRecord(rng: Rng, model: OracleModel): Change {
   const name = freshName(
     'r',
     model.interfaces.map((r) => r.name),
@@ -268,7 +265,7 @@ function addRecord(rng: Rng, model: ReferenceModel): Change {
 }
 
 /** Moves a record to fresh addresses (same subnet), sometimes adding a secondary one. */
-function readdressRecord(rng: Rng, model: ReferenceModel): Change {
+function readdressRecord(rng: Rng, model: OracleModel): Change {
   const record = structuredClone(rng.pick(model.interfaces));
   const used = usedAddresses(model);
   const subnet =
@@ -285,7 +282,7 @@ function readdressRecord(rng: Rng, model: ReferenceModel): Change {
   return putDoc({ kind: 'Interface', ...record });
 }
 
-function modifyPolicy(rng: Rng, model: ReferenceModel): Change {
+function modifyPolicy(rng: Rng, model: OracleModel): Change {
   const policy = structuredClone(rng.pick(model.policies));
   const what = rng.int(0, 6);
   if (what === 0) policy.priority = rng.pick(PRIORITIES);
@@ -310,7 +307,7 @@ function setRulePriority(rng: Rng, policy: Policy): void {
 }
 
 /** Adds, modifies, or deletes (only when no rule names it) a partition. */
-function changePartition(rng: Rng, model: ReferenceModel): Change {
+function changePartition(rng: Rng, model: OracleModel): Change {
   const existing = model.partitions;
   if (existing.length === 0 || rng.chance(0.3)) {
     const name = freshName(
@@ -328,7 +325,7 @@ function changePartition(rng: Rng, model: ReferenceModel): Change {
   return putDoc({ kind: 'Partition', ...partition });
 }
 
-function partitionReferenced(model: ReferenceModel, name: string): boolean {
+function partitionReferenced(model: OracleModel, name: string): boolean {
   return model.policies.some((p) =>
     [...p.ingress.map((r) => r.from), ...p.egress.map((r) => r.to)].some(
       (peer) => peer?.partition === name,
@@ -403,7 +400,7 @@ function hostAddress(subnet: Subnet, host: number): string {
   return subnet.cidr.replace(/\.0\/24$/, `.${host}`);
 }
 
-function usedAddresses(model: ReferenceModel): Set<string> {
+function usedAddresses(model: OracleModel): Set<string> {
   return new Set(model.interfaces.flatMap((r) => r.ips));
 }
 
@@ -490,7 +487,7 @@ function randomSettings(rng: Rng): Settings {
   };
 }
 
-function randomEndpoints(rng: Rng, model: ReferenceModel): { src: string; dst: string } {
+function randomEndpoints(rng: Rng, model: OracleModel): { src: string; dst: string } {
   const records = model.interfaces;
   // Sometimes any host address of a subnet: held by a record, or freed by a change.
   const outside = (): string =>
@@ -528,7 +525,7 @@ function randomTraffic(rng: Rng): { protocol?: CheckRequest['protocol']; port?: 
   return rng.chance(0.2) ? { port } : { protocol: 'tcp', port };
 }
 
-function partitionNames(model: ReferenceModel): string[] {
+function partitionNames(model: OracleModel): string[] {
   return model.partitions.map((p) => p.name);
 }
 

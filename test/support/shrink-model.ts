@@ -4,8 +4,8 @@
  * is small enough to read.
  */
 import type { CheckRequest } from '../../src/engine/types.js';
-import type { ReferenceModel } from '../../src/engine/reference/reference-model.js';
-import { sameAddress } from '../../src/engine/reference/reference-net.js';
+import type { OracleModel } from './oracle/oracle-model.js';
+import { sameAddress } from './oracle/oracle-net.js';
 
 /**
  * The smallest model found (greedily) on which `stillFails` is true.
@@ -14,11 +14,11 @@ import { sameAddress } from '../../src/engine/reference/reference-net.js';
  * @example const small = shrinkModel(model, flow, (m) => mismatches(m, flow).length > 0);
  */
 export function shrinkModel(
-  model: ReferenceModel,
+  model: OracleModel,
   flow: CheckRequest,
-  stillFails: (m: ReferenceModel) => boolean,
+  stillFails: (m: OracleModel) => boolean,
   maxRounds = 200,
-): ReferenceModel {
+): OracleModel {
   let current = model;
   for (let round = 0; round < maxRounds; round++) {
     const smaller = candidates(current, flow).find((m) => safely(stillFails, m));
@@ -28,7 +28,7 @@ export function shrinkModel(
   return current;
 }
 
-function safely(f: (m: ReferenceModel) => boolean, m: ReferenceModel): boolean {
+function safely(f: (m: OracleModel) => boolean, m: OracleModel): boolean {
   try {
     return f(m);
   } catch {
@@ -37,9 +37,9 @@ function safely(f: (m: ReferenceModel) => boolean, m: ReferenceModel): boolean {
 }
 
 /** Every model one step smaller than `m`, biggest cuts first. */
-function candidates(m: ReferenceModel, flow: CheckRequest): ReferenceModel[] {
-  const out: ReferenceModel[] = [];
-  const with_ = (patch: Partial<ReferenceModel>): ReferenceModel => ({ ...m, ...patch });
+function candidates(m: OracleModel, flow: CheckRequest): OracleModel[] {
+  const out: OracleModel[] = [];
+  const with_ = (patch: Partial<OracleModel>): OracleModel => ({ ...m, ...patch });
   m.policies.forEach((_, i) =>
     out.push(with_({ policies: m.policies.filter((__, j) => j !== i) })),
   );

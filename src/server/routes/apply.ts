@@ -211,7 +211,7 @@ export async function writeBatch(
           `${warnings.length} rule warning(s) with strict: ${warnings[0]!.message}${warnings.length > 1 ? ' (and more)' : ''}; nothing changed`,
           { warnings },
         );
-      // A dry run also previews which flows the batch would flip (src/engine/impact.ts),
+      // A dry run also previews which flows the batch would flip (src/engine/impact/impact.ts),
       // on a snapshot of this revision, after the lock is released.
       if (dryRun && changed.length > 0) {
         snapshot = fork

@@ -7,7 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Engine } from '../../engine/index.js';
-import { previewImpact, whoCanReach, type ImpactPreview } from '../../engine/impact.js';
+import { previewImpact, whoCanReach, type ImpactPreview } from '../../engine/impact/impact.js';
 import type { Change } from '../../engine/types.js';
 import { fieldError } from '../../model/errors.js';
 import { refuseIcmpPort } from '../../model/check.js';

@@ -1,0 +1,76 @@
+/**
+ * `getPolicyForTags(tags)` — the seed's `get_policy_for_traffic`: the merged rule set of
+ * every policy whose `appliesTo` matches a record with these tags, in precedence order,
+ * each marked `shadowed` when it can never decide: earlier enforce rules of these
+ * policies decide every flow it matches, whatever the peer (src/engine/warnings/shadowing.ts).
+ */
+import type { Partition, Tags } from '../../model/types.js';
+import {
+  comparePrecedence,
+  type CompiledPolicy,
+  type CompiledRule,
+} from '../compile/compiled-rule.js';
+import {
+  partitionPeerImplication,
+  shadowingRules,
+  type PeerImplies,
+} from '../warnings/shadowing.js';
+import type { ResolvedPolicy, ResolvedRule } from '../types.js';
+
+export function resolvePolicyForTags(
+  tags: Tags,
+  policies: readonly CompiledPolicy[],
+  partitions: readonly Partition[],
+): ResolvedPolicy {
+  const applying = policies.filter((p) => p.appliesTo.matches(tags));
+  const rules = applying.flatMap((p) => p.rules).sort(comparePrecedence);
+  const implies = partitionPeerImplication(partitions);
+  const resolve = (dir: 'ingress' | 'egress'): ResolvedRule[] => {
+    const list = rules.filter((r) => r.direction === dir);
+    return list.map((r, i) => toResolved(r, list.slice(0, i), implies));
+  };
+  return {
+    policies: applying.map((p) => p.doc.name).sort(),
+    partitions: partitions
+      .filter((p) => partitionMatches(p, tags))
+      .map((p) => p.name)
+      .sort(),
+    egress: resolve('egress'),
+    ingress: resolve('ingress'),
+  };
+}
+
+function partitionMatches(p: Partition, tags: Tags): boolean {
+  return compileCached(p.selector)(tags);
+}
+
+import { compileSelectorCached as compileCached } from '../../selector/index.js';
+
+function toResolved(
+  r: CompiledRule,
+  earlier: readonly CompiledRule[],
+  implies: PeerImplies,
+): ResolvedRule {
+  const peerSpec = r.direction === 'egress' ? r.source.to : r.source.from;
+  const peer =
+    peerSpec &&
+    (peerSpec.selector !== undefined ||
+      peerSpec.partition !== undefined ||
+      peerSpec.cidr !== undefined)
+      ? { ...peerSpec }
+      : ('any' as const);
+  const shadowed =
+    r.mode === 'enforce' &&
+    shadowingRules(
+      r,
+      earlier.filter((e) => e.mode === 'enforce'),
+      implies,
+    ) !== undefined;
+  return {
+    ...r.ref,
+    direction: r.direction,
+    peer,
+    ports: r.source.ports && r.source.ports.length ? [...r.source.ports] : 'all',
+    shadowed,
+  };
+}
