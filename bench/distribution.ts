@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseSettings } from '../src/config/settings.js';
-import type { Change } from '../src/engine/types.js';
+import type { Change } from '../src/engine/index.js';
 import type { Document } from '../src/model/types.js';
 import { buildServer } from '../src/server/app.js';
 import { distributionOf } from '../src/server/distribution/distribution.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseSettings } from '../src/config/settings.js';
 import { Engine } from '../src/engine/index.js';
-import { previewImpact } from '../src/engine/impact/impact.js';
+import { previewImpact } from '../src/engine/index.js';
 import type { Document } from '../src/model/types.js';
 import type { Store } from '../src/store/types.js';
 import { buildServer } from '../src/server/app.js';

@@ -19,7 +19,7 @@
  *   row is deleted only repeats a no-op.
  */
 import type { Engine } from '../engine/index.js';
-import type { Change } from '../engine/types.js';
+import type { Change } from '../engine/index.js';
 import { VnpError } from '../model/errors.js';
 import { formatIp, parseIp } from '../model/net.js';
 import { stripMeta } from '../model/strip-meta.js';

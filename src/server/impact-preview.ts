@@ -8,8 +8,8 @@
 import { setImmediate as turn } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import type { Engine } from '../engine/index.js';
-import { impactSteps, type ImpactOptions, type ImpactPreview } from '../engine/impact/impact.js';
-import type { Change } from '../engine/types.js';
+import { impactSteps, type ImpactOptions, type ImpactPreview } from '../engine/index.js';
+import type { Change } from '../engine/index.js';
 import { VnpError } from '../model/errors.js';
 import { Mutex } from './mutex.js';
 

@@ -17,7 +17,7 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
 import { Engine } from '../engine/index.js';
-import type { Change, EngineDelta } from '../engine/types.js';
+import type { Change, EngineDelta } from '../engine/index.js';
 import { VnpError } from '../model/errors.js';
 import { stripMeta } from '../model/strip-meta.js';
 import type { Document } from '../model/types.js';

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/index.js';
-import type { Change, EngineDelta } from '../../src/engine/types.js';
+import type { Change, EngineDelta } from '../../src/engine/index.js';
 import {
   oracleModelToDocuments,
   applyOracleChanges,

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/index.js';
-import type { Change } from '../../src/engine/types.js';
+import type { Change } from '../../src/engine/index.js';
 import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
 import type { HostState } from '../../src/model/host-state.js';
 import type { Document, Route } from '../../src/model/types.js';

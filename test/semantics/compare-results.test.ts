@@ -1,7 +1,7 @@
 /** The differential comparison must catch each kind of disagreement it claims to. */
 import { describe, expect, it } from 'vitest';
 import { oracleCheck } from '../support/oracle/oracle-evaluator.js';
-import type { CheckResult } from '../../src/engine/types.js';
+import type { CheckResult } from '../../src/engine/index.js';
 import { compareResults } from './compare-results.js';
 import { VERDICT_CASES } from './verdict-cases.js';
 

@@ -5,7 +5,7 @@
  * their would-be verdict (as sets: order is free), and the endpoints (record,
  * canonical address, partitions; identity only for outside). Reasons are free.
  */
-import type { CheckResult, EndpointInfo, SideResult } from '../../src/engine/types.js';
+import type { CheckResult, EndpointInfo, SideResult } from '../../src/engine/index.js';
 
 /**
  * Differences between the reference result and the engine's (empty when they agree).

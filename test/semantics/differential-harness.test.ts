@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Protocol, Tags } from '../../src/model/types.js';
-import type { CheckRequest, CheckResult, ResolvedPolicy } from '../../src/engine/types.js';
+import type { CheckRequest, CheckResult, ResolvedPolicy } from '../../src/engine/index.js';
 import { OracleEngine } from '../support/oracle/oracle-engine.js';
 import {
   differentialFresh,

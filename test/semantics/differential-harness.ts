@@ -5,7 +5,7 @@
 import { oracleCheck, oracleGetPolicyForTags } from '../support/oracle/oracle-evaluator.js';
 import type { OracleModel } from '../support/oracle/oracle-model.js';
 import { oracleModelToDocuments } from '../support/oracle/oracle-model.js';
-import type { Change, CheckRequest, CheckResult, ResolvedPolicy } from '../../src/engine/types.js';
+import type { Change, CheckRequest, CheckResult, ResolvedPolicy } from '../../src/engine/index.js';
 import { modelToYaml } from '../support/model-yaml.js';
 import {
   randomChange,

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { oracleCheck } from '../support/oracle/oracle-evaluator.js';
 import type { OracleModel } from '../support/oracle/oracle-model.js';
-import type { CheckRequest, CheckResult } from '../../src/engine/types.js';
+import type { CheckRequest, CheckResult } from '../../src/engine/index.js';
 import { randomFlows, randomModel } from '../support/random-model.js';
 import { makeRng } from '../support/rng.js';
 

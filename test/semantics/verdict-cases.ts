@@ -4,7 +4,7 @@
  * per side, what decided it. The same rows run against the §2 oracle
  * (verdict-table.test.ts) and the compiled engine (engine-verdicts.test.ts).
  */
-import type { CheckRequest } from '../../src/engine/types.js';
+import type { CheckRequest } from '../../src/engine/index.js';
 import type { ErrorCode } from '../../src/model/errors.js';
 import type { OracleModel } from '../support/oracle/oracle-model.js';
 import { model, part, pol, rec, settings } from '../support/model-builder.js';

@@ -2,7 +2,7 @@
  * Compares a CheckResult with a row of the verdict table; shared by the reference
  * and engine runs so both are held to exactly the same expectations.
  */
-import type { CheckResult, SideResult } from '../../src/engine/types.js';
+import type { CheckResult, SideResult } from '../../src/engine/index.js';
 import type { SideExpectation, VerdictCase } from './verdict-cases.js';
 
 /**

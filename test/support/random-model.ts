@@ -15,7 +15,7 @@ import type {
   Tags,
   TagValue,
 } from '../../src/model/types.js';
-import type { Change, CheckRequest } from '../../src/engine/types.js';
+import type { Change, CheckRequest } from '../../src/engine/index.js';
 import type { OracleModel } from './oracle/oracle-model.js';
 import { applyOracleChanges } from './oracle/oracle-model.js';
 import type { Rng } from './rng.js';

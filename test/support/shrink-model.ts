@@ -3,7 +3,7 @@
  * records and tags one at a time while the failure persists, so the printed model
  * is small enough to read.
  */
-import type { CheckRequest } from '../../src/engine/types.js';
+import type { CheckRequest } from '../../src/engine/index.js';
 import type { OracleModel } from './oracle/oracle-model.js';
 import { sameAddress } from './oracle/oracle-net.js';
 

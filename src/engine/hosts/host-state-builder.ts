@@ -10,7 +10,6 @@
 import type {
   CidrEntry,
   DefaultState,
-  Direction,
   HostState,
   LocalRecord,
   PeerEntry,
@@ -19,32 +18,23 @@ import type {
   RouteEntry,
   SideEntry,
   SideState,
-  SteerClass,
 } from '../../model/host-state.js';
 import { formatIp, type Ip } from '../../model/net.js';
-import type { Settings, Subnet } from '../../model/types.js';
 import type { AddressSegment } from '../compile/address-table.js';
-import type { RecordState } from '../engine.js';
-import type { IdentityInfo } from '../identity/identity-registry.js';
+import type { EngineState, RecordState } from '../state/engine-state.js';
+import type { Sides } from '../verdict/sides.js';
+import { steerTable } from '../compile/route-resolution.js';
 import { paintPorts, PROTO_NAMES, type PortTable } from '../compile/port-table.js';
 import type { CompiledRoute, CompiledRule } from '../compile/compiled-rule.js';
 import type { ResolvedSide } from '../compile/resolved-side.js';
 
+/**
+ * What a host state is built from: the engine's shared state and the verdict facet's
+ * sides (read-only here; a side is built on first use).
+ */
 export interface HostStateContext {
-  records: ReadonlyMap<string, RecordState>;
-  instanceHost(name: string): string | undefined;
-  instanceNetns(name: string): string | undefined;
-  subnet(name: string): (Subnet & { kind: 'Subnet' }) | undefined;
-  side(id: number, dir: Direction): ResolvedSide;
-  /** The resolved routes of an identity (no rules: none apply). */
-  routeSide(id: number): ResolvedSide;
-  steering(): SteerClass[];
-  steerClass(via: string): number | undefined;
-  identity(id: number): IdentityInfo | undefined;
-  identities(): Iterable<IdentityInfo>;
-  partitionMembers(name: string): ReadonlySet<number> | undefined;
-  pairDefault(a: IdentityInfo | undefined, b: IdentityInfo | undefined): 'allow' | 'deny';
-  settings: Settings;
+  readonly state: EngineState;
+  readonly sides: Sides;
 }
 
 /** One record as every host's state shows it: its ipcache entries and, when attached, its local/remote forms. */
@@ -73,7 +63,7 @@ export class HostIndex {
   private lists: { ipcache: HostState['ipcache']; attached: Attached[] } | undefined;
 
   constructor(ctx: HostStateContext) {
-    for (const r of ctx.records.values()) {
+    for (const r of ctx.state.records.values()) {
       this.byName.set(r.name, indexedRecord(r, ctx));
       for (const ip of r.ips) this.addressBook.push({ ip, identity: r.identity });
     }
@@ -85,7 +75,7 @@ export class HostIndex {
     for (const name of names) {
       const old = this.byName.get(name);
       if (old) for (const ip of old.ips) this.removeAddress(ip);
-      const r = ctx.records.get(name);
+      const r = ctx.state.records.get(name);
       if (!r) {
         this.byName.delete(name);
       } else {
@@ -137,9 +127,9 @@ function indexedRecord(r: RecordState, ctx: HostStateContext): IndexedRecord {
   const ips = r.ips.map(formatIp);
   const ipcache = ips.map((ip) => ({ ip, identity: r.identity }));
   const inst = r.doc.instance;
-  const h = inst === undefined ? undefined : ctx.instanceHost(inst);
+  const h = inst === undefined ? undefined : ctx.state.instanceHost(inst);
   if (h === undefined || inst === undefined) return { ips: r.ips, ipcache };
-  const subnet = ctx.subnet(r.doc.subnet);
+  const subnet = ctx.state.documents.get('Subnet', r.doc.subnet);
   const base = {
     name: r.name,
     identity: r.identity,
@@ -148,7 +138,7 @@ function indexedRecord(r: RecordState, ctx: HostStateContext): IndexedRecord {
     subnet: r.doc.subnet,
     ...(subnet?.vni !== undefined ? { vni: subnet.vni } : {}),
   };
-  const netns = ctx.instanceNetns(inst);
+  const netns = ctx.state.documents.get('Instance', inst)?.netns;
   return {
     ips: r.ips,
     ipcache,
@@ -189,7 +179,7 @@ export function buildHostState(
   const localIds = [...new Set(locals.map((l) => l.identity))].sort((a, b) => a - b);
   const sides: SideState[] = [];
   for (const id of localIds) sides.push(...identitySides(id, index, ctx));
-  const steering = ctx.steering();
+  const steering = steerTable(ctx.state.classes);
   return {
     host,
     revision,
@@ -206,7 +196,7 @@ export function buildHostState(
 export function identitySides(id: number, index: HostIndex, ctx: HostStateContext): SideState[] {
   const out: SideState[] = [];
   for (const dir of ['egress', 'ingress'] as const) {
-    const side = sideState(ctx.side(id, dir), index.addressBook);
+    const side = sideState(ctx.sides.side(id, dir), index.addressBook);
     const routes = dir === 'egress' ? routeEntries(ctx, id, index.addressBook) : undefined;
     out.push(routes ? { ...side, routes } : side);
   }
@@ -219,11 +209,11 @@ function routeEntries(
   id: number,
   book: readonly AddressOwner[],
 ): RouteEntries | undefined {
-  const side = ctx.routeSide(id);
+  const side = ctx.sides.routeSide(id);
   if (!side.hasRules()) return undefined;
   // A route without a class (past the limit) still decides: it steers nowhere (0).
   const e = resolvedEntries(side, book, (r): Omit<RouteEntry, 'proto' | 'ports'> => ({
-    steer: ctx.steerClass((r as CompiledRoute).via) ?? 0,
+    steer: ctx.state.classes.get((r as CompiledRoute).via) ?? 0,
     policy: r.policy,
     route: r.ref.rule,
   }));
@@ -355,19 +345,23 @@ function cidrEntries<E>(
  * in any host state that holds it).
  */
 export function identityDefaults(id: number, ctx: HostStateContext): DefaultState {
-  const me = ctx.identity(id);
+  const me = ctx.state.ids.get(id);
   const parts = me?.partitions ?? [];
   const other =
-    parts.length === 0 ? ctx.settings.defaults.unpartitioned : ctx.settings.defaults.crossPartition;
+    parts.length === 0
+      ? ctx.state.settings.defaults.unpartitioned
+      : ctx.state.settings.defaults.crossPartition;
   const peers: DefaultState['peers'] = [];
   const candidates = new Set<number>();
   if (parts.length === 0) {
-    for (const info of ctx.identities()) if (info.partitions.length > 0) candidates.add(info.id);
+    for (const info of ctx.state.ids.values())
+      if (info.partitions.length > 0) candidates.add(info.id);
   } else {
-    for (const p of parts) for (const m of ctx.partitionMembers(p) ?? []) candidates.add(m);
+    for (const p of parts)
+      for (const m of ctx.state.partitions.get(p)?.entry.members ?? []) candidates.add(m);
   }
   for (const peer of [...candidates].sort((a, b) => a - b)) {
-    const v = ctx.pairDefault(me, ctx.identity(peer));
+    const v = ctx.sides.pairDefaultOf(me, ctx.state.ids.get(peer)).verdict;
     if (v !== other) peers.push({ peer, verdict: v });
   }
   return { identity: id, other, peers };

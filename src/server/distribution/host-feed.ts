@@ -14,7 +14,7 @@
  * - an underlay change (a PEP reported a new address) is a step with `from === to`:
  *   re-applying its upserts is harmless, so a resume replays it.
  */
-import type { EngineDelta } from '../../engine/types.js';
+import type { EngineDelta } from '../../engine/index.js';
 import type { Engine } from '../../engine/index.js';
 import {
   canonicalHostState,

@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Engine } from '../../engine/index.js';
-import type { Change, RuleWarning } from '../../engine/types.js';
+import type { Change, RuleWarning } from '../../engine/index.js';
 import { refuseIcmpPort } from '../../model/check.js';
 import { VnpError } from '../../model/errors.js';
 import type { Document, TestDocument } from '../../model/types.js';

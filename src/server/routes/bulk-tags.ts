@@ -7,7 +7,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Change } from '../../engine/types.js';
+import type { Change } from '../../engine/index.js';
 import { stripMeta } from '../../model/strip-meta.js';
 import type { Interface, Tags } from '../../model/types.js';
 import { actorOf } from '../auth.js';

@@ -7,8 +7,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Engine } from '../../engine/index.js';
-import { previewImpact, whoCanReach, type ImpactPreview } from '../../engine/impact/impact.js';
-import type { Change } from '../../engine/types.js';
+import { previewImpact, whoCanReach, type ImpactPreview } from '../../engine/index.js';
+import type { Change } from '../../engine/index.js';
 import { fieldError } from '../../model/errors.js';
 import { refuseIcmpPort } from '../../model/check.js';
 import { KINDS, PROTOCOLS, type Kind, type Protocol } from '../../model/types.js';

@@ -5,7 +5,7 @@
  * declaratively per source, as one all-or-nothing batch like `apply`.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { Change } from '../../engine/types.js';
+import type { Change } from '../../engine/index.js';
 import {
   checkSource,
   DEFAULT_SOURCE,

@@ -3,7 +3,7 @@
  * and `POST /v1/policy-for-tags` (the merged rule set for a tag set).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { CheckRequest } from '../../engine/types.js';
+import type { CheckRequest } from '../../engine/index.js';
 import { refuseIcmpPort } from '../../model/check.js';
 import { validateTags } from '../../model/tags.js';
 import { CheckBody, PolicyForTagsBody } from '../schemas.js';

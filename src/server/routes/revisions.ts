@@ -7,7 +7,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Change } from '../../engine/types.js';
+import type { Change } from '../../engine/index.js';
 import { VnpError, fieldError } from '../../model/errors.js';
 import { DEFAULT_SETTINGS, type Document, type Kind } from '../../model/types.js';
 import {

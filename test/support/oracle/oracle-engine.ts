@@ -9,7 +9,7 @@ import type {
   CheckRequest,
   CheckResult,
   ResolvedPolicy,
-} from '../../../src/engine/types.js';
+} from '../../../src/engine/index.js';
 import { oracleCheck, oracleGetPolicyForTags } from './oracle-evaluator.js';
 import {
   applyOracleChanges,

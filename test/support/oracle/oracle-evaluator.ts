@@ -33,7 +33,7 @@ import type {
   ResolvedRule,
   RuleRef,
   SideResult,
-} from '../../../src/engine/types.js';
+} from '../../../src/engine/index.js';
 import type { OracleModel } from './oracle-model.js';
 import { oracleShadowed } from './oracle-shadowing.js';
 import {

@@ -13,7 +13,7 @@ import type {
   Subnet,
 } from '../../../src/model/types.js';
 import { DEFAULT_SETTINGS } from '../../../src/model/types.js';
-import type { Change } from '../../../src/engine/types.js';
+import type { Change } from '../../../src/engine/index.js';
 
 /** Everything §2 depends on, as plain arrays. */
 export interface OracleModel {

@@ -15,7 +15,7 @@
  */
 import { parseSelector, selectorImplies } from '../../../src/selector/index.js';
 import { PROTOCOLS } from '../../../src/model/types.js';
-import type { ResolvedRule } from '../../../src/engine/types.js';
+import type { ResolvedRule } from '../../../src/engine/index.js';
 import type { OracleModel } from './oracle-model.js';
 import { cidrPeerSet, portSpecRanges, type PortSpecRange } from './oracle-net.js';
 

@@ -1,0 +1,115 @@
+/**
+ * What a batch invalidates, and the delta entries that go with it: a side is dropped
+ * only when its own rules changed; a peer's table inside a side is dropped when that
+ * peer's membership changed; the pair cache forgets the identities marked stale.
+ * Everything dropped is rebuilt lazily by the verdict facet on the next lookup.
+ */
+import { steerClasses } from '../compile/route-resolution.js';
+import type { SelectorEntry } from '../identity/selector-cache.js';
+import { sideKey, type EngineState } from '../state/engine-state.js';
+import type { DeltaBuilder } from './delta-builder.js';
+
+/** An identity's own rules changed: drop both its sides and its routes. */
+export function dropSides(state: EngineState, id: number, d: DeltaBuilder): void {
+  state.stalePairIds.add(id);
+  state.routeSides.delete(id);
+  for (const dir of ['egress', 'ingress'] as const) {
+    state.sides.delete(sideKey(id, dir));
+    d.side(id, dir);
+  }
+}
+
+/** A peer identity joined or left selector `e`: drop its table in every side using `e`. */
+export function membershipChanged(
+  state: EngineState,
+  e: SelectorEntry,
+  id: number,
+  d: DeltaBuilder,
+): void {
+  // As a peer, `id` now matches other rules: every pair with `id` on either end.
+  state.stalePairIds.add(id);
+  if (state.appliesUsers.has(e)) dropSides(state, id, d);
+  for (const policy of state.peerUsers.get(e) ?? []) dropPeerIn(state, policy, id, d);
+  for (const partition of state.partitionUsers.get(e) ?? [])
+    for (const policy of state.partitionPeerUsers.get(partition) ?? [])
+      dropPeerIn(state, policy, id, d);
+}
+
+function dropPeerIn(state: EngineState, policy: string, peer: number, d: DeltaBuilder): void {
+  const p = state.policies.get(policy);
+  if (!p) return;
+  const dirs = new Set(p.rules.map((r) => r.direction));
+  if (p.routes.length > 0) dirs.add('egress');
+  for (const local of p.appliesTo.members) {
+    state.routeSides.get(local)?.dropPeer(peer);
+    for (const dir of dirs) {
+      state.sides.get(sideKey(local, dir))?.dropPeer(peer);
+      d.side(local, dir);
+    }
+  }
+}
+
+/** After a partition was put or deleted: membership, defaults and partition peers. */
+export function partitionChanged(state: EngineState, name: string, d: DeltaBuilder): void {
+  const p = state.partitions.get(name);
+  if (p) for (const id of p.entry.members) partitionMembershipChanged(state, id, d);
+  for (const policy of state.partitionPeerUsers.get(name) ?? []) {
+    const compiled = state.policies.get(policy);
+    if (compiled) for (const id of compiled.appliesTo.members) dropSides(state, id, d);
+  }
+  state.defaultsCache.clear();
+}
+
+/** The partitions of identity `id` may have changed: recompute them, mark its defaults. */
+export function partitionMembershipChanged(state: EngineState, id: number, d: DeltaBuilder): void {
+  const info = state.ids.get(id);
+  if (!info) return;
+  const before = info.partitions;
+  // Its default with every peer may change (the pair default reads both endpoints' partitions).
+  state.stalePairIds.add(id);
+  info.partitions = [...state.partitions.values()]
+    .filter((p) => p.entry.members.has(id))
+    .map((p) => p.doc.name)
+    .sort();
+  d.defaults.add(id);
+  // Every member of these partitions gains or loses `id` as a partition mate; they
+  // are listed once per batch in finishDefaults (listing them here is quadratic).
+  for (const name of before) d.dirtyPartitions.add(name);
+  for (const name of info.partitions) d.dirtyPartitions.add(name);
+  // An identity in no partition lists every partitioned peer whose default differs
+  // (unpartitioned vs crossPartition): joining or leaving "partitioned" changes them all.
+  if ((before.length === 0) !== (info.partitions.length === 0)) d.partitionedChanged = true;
+  state.defaultsCache.clear();
+}
+
+/** Adds the members of every partition whose membership changed to the defaults delta. */
+export function finishDefaults(state: EngineState, d: DeltaBuilder): void {
+  const s = state.settings.defaults;
+  if (d.partitionedChanged && s.unpartitioned !== s.crossPartition) {
+    for (const info of state.ids.values())
+      if (info.partitions.length === 0) d.defaults.add(info.id);
+  }
+  for (const name of d.dirtyPartitions)
+    for (const m of state.partitions.get(name)?.entry.members ?? []) d.defaults.add(m);
+}
+
+/**
+ * Recomputes the steer classes; when they changed, the route entries of every
+ * identity some route applies to change with them (their egress sides).
+ */
+export function refreshSteerClasses(state: EngineState, d: DeltaBuilder): void {
+  const next = steerClasses(state.policies.values());
+  const same =
+    next.size === state.classes.size && [...next].every(([n, c]) => state.classes.get(n) === c);
+  if (same) return;
+  state.classes = next;
+  d.steering = true;
+  for (const p of state.policies.values())
+    if (p.routes.length > 0)
+      for (const id of p.appliesTo.members) {
+        state.routeSides.delete(id);
+        // Routes never change a verdict; marked anyway, as everything whose side changes.
+        state.stalePairIds.add(id);
+        d.side(id, 'egress');
+      }
+}

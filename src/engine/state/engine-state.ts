@@ -1,0 +1,105 @@
+/**
+ * The one state every engine facet reads and writes (apply, verdict, host view): the
+ * documents, the identities and selectors, the compiled policies and partitions, and
+ * the lazily built sides. Facets are modules over this object; none owns a copy.
+ *
+ * Invariants between batches:
+ * - `records` holds exactly the Interface documents, each with the identity of its
+ *   projected tags (`cache.projectedKey`);
+ * - every selector entry's `members` is exact for every live identity;
+ * - `sides`, `routeSides` and `defaultsCache` hold only entries still valid (apply
+ *   drops what a batch invalidates; the verdict facet rebuilds on the next lookup);
+ * - `stalePairIds` and `allPairsStale` are empty/false (the batch hands them to the
+ *   pair cache before it returns).
+ */
+import type { Direction } from '../../model/host-state.js';
+import type { Ip } from '../../model/net.js';
+import {
+  DEFAULT_SETTINGS,
+  type Interface,
+  type Partition,
+  type Settings,
+} from '../../model/types.js';
+import type { CompiledPolicy, CompiledRule } from '../compile/compiled-rule.js';
+import type { ResolvedSide } from '../compile/resolved-side.js';
+import { IdentityAllocator } from '../identity/identity-allocator.js';
+import { IdentityRegistry } from '../identity/identity-registry.js';
+import { SelectorCache, type SelectorEntry } from '../identity/selector-cache.js';
+import { DocumentIndex, type HeldDocument } from './document-index.js';
+
+/** A record as compiled: its addresses and identity. */
+export interface RecordState {
+  readonly name: string;
+  doc: Interface & Partial<HeldDocument>;
+  ips: Ip[];
+  identity: number;
+  /** EngineState.cidrEpoch when `nearCidr` was computed (see PairTables.nearCidr). */
+  cidrEpoch?: number;
+  /** The primary address is inside some CIDR peer of the model. */
+  nearCidr?: boolean;
+}
+
+/** A partition as compiled: its document and its selector's entry (its members). */
+export interface PartitionState {
+  doc: Partition;
+  entry: SelectorEntry;
+}
+
+/** The key of an identity's side in `sides`. */
+export const sideKey = (id: number, dir: Direction): number => id * 2 + (dir === 'egress' ? 0 : 1);
+
+export class EngineState {
+  readonly documents = new DocumentIndex();
+  readonly cache = new SelectorCache();
+  readonly alloc: IdentityAllocator;
+  readonly ids = new IdentityRegistry();
+  readonly records = new Map<string, RecordState>();
+  readonly policies = new Map<string, CompiledPolicy>();
+  readonly partitions = new Map<string, PartitionState>();
+  settings: Settings = DEFAULT_SETTINGS;
+  /** Entry → policies using it as appliesTo / as a rule peer; partitions using it. */
+  readonly appliesUsers = new Map<SelectorEntry, Set<string>>();
+  readonly peerUsers = new Map<SelectorEntry, Set<string>>();
+  readonly partitionUsers = new Map<SelectorEntry, Set<string>>();
+  /** Partition name → policies naming it as a rule peer. */
+  readonly partitionPeerUsers = new Map<string, Set<string>>();
+  /** sideKey(identity, direction) → its resolved rules (built lazily by the verdict facet). */
+  readonly sides = new Map<number, ResolvedSide>();
+  /** Identity → its resolved routes (built lazily, dropped with its egress side). */
+  readonly routeSides = new Map<number, ResolvedSide>();
+  /** Via record name → steer class; rebuilt after a policy change (empty: no routes). */
+  classes: Map<string, number> = new Map();
+  /** (local identity · 65536 + peer identity) → the §2.2 default between them. */
+  readonly defaultsCache = new Map<number, 'allow' | 'deny'>();
+  /** Bumped by every policy change: CIDR peers may have changed (see PairTables.nearCidr). */
+  cidrEpoch = 0;
+  /** The time of the last batch (a fork loads at it). */
+  lastNow = 0;
+  /**
+   * Identities whose cached pairs the current batch may have changed: their egress or
+   * ingress side, their membership in some selector or partition, or their existence.
+   * A pair's table depends only on side(src, egress), side(dst, ingress) and the pair
+   * default (both endpoints' partitions, partition docs, settings), so forgetting the
+   * pairs of these identities is enough unless `allPairsStale`.
+   */
+  readonly stalePairIds = new Set<number>();
+  /** The batch changed something every pair may depend on (settings, partitions, re-keying). */
+  allPairsStale = false;
+
+  constructor(identityGraceMs: number) {
+    this.alloc = new IdentityAllocator({ graceMs: identityGraceMs });
+  }
+
+  /** The host an instance runs on (undefined: no such instance). */
+  instanceHost(name: string): string | undefined {
+    return this.documents.get('Instance', name)?.host;
+  }
+
+  /** The identities a rule's peer stands for (undefined: not a set of identities). */
+  readonly peerMembers = (rule: CompiledRule): ReadonlySet<number> | undefined =>
+    rule.peer.kind === 'selector'
+      ? rule.peer.entry.members
+      : rule.peer.kind === 'partition'
+        ? this.partitions.get(rule.peer.name)?.entry.members
+        : undefined;
+}
