@@ -2,17 +2,19 @@
  * The kernel agrees with `engine.check`: a model is compiled by the real Engine,
  * each host's `engine.hostState` is applied by the real Agent in its namespace,
  * and every (src, dst, port) flow's real TCP outcome (and some ICMP) must equal
- * the engine's verdict — before and after a tag change.
+ * the engine's verdict — before and after a tag change. The same conformance check
+ * (support/conformance.ts) runs with an OVS host in ovs-datapath.privileged.test.ts.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import { Engine } from '../../src/engine/index.js';
 import { startAgents } from './support/agents.js';
+import { compareAll as compareAllWith } from './support/conformance.js';
 import { modelDocs, PORTS, RECORDS } from './support/engine-model.js';
 import { syncAgents } from './support/engine-states.js';
 import { buildTopology, type Topology } from './support/topology.js';
 import { describePrivileged } from './support/describe-privileged.js';
-import { pings, tcpConnects, tcpServer, type Proc } from './support/traffic.js';
+import { tcpServer, type Proc } from './support/traffic.js';
 
 describePrivileged('kernel verdicts equal engine.check', {}, () => {
   let topo: Topology;
@@ -23,40 +25,8 @@ describePrivileged('kernel verdicts equal engine.check', {}, () => {
 
   const sync = (): Promise<void> => syncAgents(engine, topo, agents, revision);
 
-  async function compareAll(): Promise<void> {
-    const names = Object.keys(RECORDS);
-    const flows = names.flatMap((src) =>
-      names.filter((d) => d !== src).flatMap((dst) => PORTS.map((port) => ({ src, dst, port }))),
-    );
-    const actual = await Promise.all(
-      flows.map((f) => tcpConnects(topo.instanceNs(f.src), RECORDS[f.dst]!.ip, f.port)),
-    );
-    const got = flows.map(
-      (f, i) => `${f.src}->${f.dst}:tcp/${f.port} ${actual[i] ? 'allow' : 'deny'}`,
-    );
-    const want = flows.map(
-      (f) =>
-        `${f.src}->${f.dst}:tcp/${f.port} ${engine.check({ src: f.src, dst: f.dst, protocol: 'tcp', port: f.port }).verdict}`,
-    );
-    expect(got).toEqual(want);
-    // Both verdicts occur, so the comparison can fail either way.
-    expect(want.some((w) => w.endsWith('allow')) && want.some((w) => w.endsWith('deny'))).toBe(
-      true,
-    );
-    const icmp = [
-      ['web', 'app'],
-      ['app', 'web'],
-      ['ops', 'db'],
-    ] as const;
-    const pinged = await Promise.all(
-      icmp.map(([s, d]) => pings(topo.instanceNs(s), RECORDS[d]!.ip)),
-    );
-    expect(icmp.map(([s, d], i) => `${s}->${d}:icmp ${pinged[i] ? 'allow' : 'deny'}`)).toEqual(
-      icmp.map(
-        ([s, d]) => `${s}->${d}:icmp ${engine.check({ src: s, dst: d, protocol: 'icmp' }).verdict}`,
-      ),
-    );
-  }
+  // The conformance check the OVS PEP runs too (ovs-datapath.privileged.test.ts).
+  const compareAll = (): Promise<void> => compareAllWith(engine, topo);
 
   beforeAll(async () => {
     topo = buildTopology(['h1', 'h2']);

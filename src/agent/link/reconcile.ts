@@ -4,9 +4,10 @@
  * removes what is ours (a `vnp` name, or a route with protocol {@link ROUTE_PROTO})
  * and no longer desired, and never touches anything else.
  */
+import { configureInstanceEnd } from './instance-end.js';
 import type { HostState } from '../../model/host-state.js';
 import { makeExec, mustRun, type Exec } from '../exec.js';
-import { GATEWAY_MAC, GATEWAY_V4, GATEWAY_V6, isOwnedLink } from '../names.js';
+import { GATEWAY_MAC, GATEWAY_V6, isOwnedLink } from '../names.js';
 import { STEER_RULE_PREF, STEER_TABLE_BASE } from '../steering.js';
 import { desiredLinks, type DesiredLinks, type DesiredVeth } from './desired.js';
 
@@ -315,18 +316,8 @@ export class LinkReconciler {
     await this.run(['ip', 'link', 'set', v.name, 'alias', v.alias]);
     await this.run(['sysctl', '-qw', `net.ipv4.conf.${v.name}.proxy_arp=1`]);
     await this.run(['ip', 'link', 'set', v.name, 'up']);
-    await inNs(['link', 'set', 'lo', 'up']);
-    await inNs(['link', 'set', v.name, 'up']);
-    const has6 = v.ips.some((i) => i.family === 6);
+    await configureInstanceEnd(inNs, v);
     for (const a of v.ips) {
-      await inNs([
-        'addr',
-        'replace',
-        `${a.ip}/${a.family === 4 ? 32 : 128}`,
-        'dev',
-        v.name,
-        ...(a.family === 6 ? ['nodad'] : []),
-      ]);
       await this.run([
         'ip',
         'route',
@@ -350,37 +341,8 @@ export class LinkReconciler {
         'permanent',
       ]);
     }
-    if (v.ips.some((i) => i.family === 4)) {
-      await inNs([
-        'neigh',
-        'replace',
-        GATEWAY_V4,
-        'lladdr',
-        GATEWAY_MAC,
-        'dev',
-        v.name,
-        'nud',
-        'permanent',
-      ]);
-      await inNs(['route', 'replace', GATEWAY_V4, 'dev', v.name, 'scope', 'link']);
-      await inNs(['route', 'replace', 'default', 'via', GATEWAY_V4, 'dev', v.name]);
-    }
-    if (has6) {
+    if (v.ips.some((i) => i.family === 6))
       await this.run(['ip', 'addr', 'replace', `${GATEWAY_V6}/64`, 'dev', v.name, 'nodad']);
-      await inNs([
-        '-6',
-        'neigh',
-        'replace',
-        GATEWAY_V6,
-        'lladdr',
-        GATEWAY_MAC,
-        'dev',
-        v.name,
-        'nud',
-        'permanent',
-      ]);
-      await inNs(['-6', 'route', 'replace', 'default', 'via', GATEWAY_V6, 'dev', v.name]);
-    }
   }
 
   /**

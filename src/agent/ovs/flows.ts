@@ -1,0 +1,64 @@
+/**
+ * The vocabulary of the OVS program: flows, their keys, the tables and registers.
+ *
+ *   reg0  source identity          reg2  bit 0: source is local, bit 1: destination is local
+ *   reg1  destination identity     reg3  the ofport the packet leaves by (0: nowhere)
+ */
+
+/** One OpenFlow flow; `key` (table, priority, match) identifies it in the bridge. */
+export interface OfFlow {
+  table: number;
+  priority: number;
+  match: string;
+  actions: string;
+}
+
+/** Where the program sends packets: ofports of local records and of the tunnel. */
+export interface OvsPorts {
+  /** ofport of each local record's port, by record name (absent: not plumbed yet). */
+  records: ReadonlyMap<string, number>;
+  /** ofport of the VXLAN device of each VNI. */
+  tunnels: ReadonlyMap<number, number>;
+}
+
+export const T = {
+  classify: 0,
+  srcIpcache: 5,
+  conntrack: 10,
+  dst: 20,
+  state: 21,
+  egress: 30,
+  ingress: 40,
+  commit: 50,
+  output: 60,
+} as const;
+
+/** reg2 bits. */
+export const SRC_LOCAL = 1;
+export const DST_LOCAL = 2;
+/** The conntrack zone of the bridge's connections. */
+export const CT_ZONE = 7;
+
+/** The flow key: what identifies a flow in the bridge (ovs-ofctl `--strict`). */
+export function flowKey(f: OfFlow): string {
+  return `table=${f.table},priority=${f.priority}${f.match ? `,${f.match}` : ''}`;
+}
+
+/** The flow as an `ovs-ofctl add-flows` line. */
+export function flowLine(f: OfFlow): string {
+  return `${flowKey(f)} actions=${f.actions}`;
+}
+
+/** Collects flows; equal keys merge their conjunction actions (one flow per match). */
+export class FlowSet {
+  readonly flows = new Map<string, OfFlow>();
+  add(f: OfFlow): void {
+    const k = flowKey(f);
+    const prev = this.flows.get(k);
+    if (prev && prev.actions.startsWith('conjunction(') && f.actions.startsWith('conjunction('))
+      prev.actions = [...new Set([...prev.actions.split(','), ...f.actions.split(',')])]
+        .map((a) => a.trim())
+        .join(',');
+    else this.flows.set(k, { ...f });
+  }
+}
