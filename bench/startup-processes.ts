@@ -34,7 +34,9 @@ import { PGlite } from '@electric-sql/pglite';
 const db = await PGlite.create(process.env.BENCH_DIR);
 await db.query('SELECT 1');
 process.stdout.write('ready\\n');
-process.once('SIGTERM', () => db.close().then(() => process.exit(0)));
+// PGlite holds no handle: without a timer the process would exit before it is measured.
+const idle = setInterval(() => {}, 1 << 30);
+process.once('SIGTERM', () => db.close().then(() => { clearInterval(idle); process.exit(0); }));
 `;
 
 /** CPU time of a live process from /proc (Linux), in ms. */
