@@ -23,6 +23,8 @@ import { installHardening } from './hardening.js';
 import { installMetrics } from './metrics.js';
 import { installRequestGuard } from './request-guard.js';
 import { collectRouteAccess } from './route-access.js';
+import { hoistNamedSchemas, installOpenApiResponses } from './openapi.js';
+import { JSON_VALUE } from './openapi-responses.js';
 import { aboutRoutes } from './routes/about.js';
 import { applyRoutes } from './routes/apply.js';
 import { importK8sRoutes } from './routes/import-k8s.js';
@@ -143,6 +145,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   // JSON depth and unstorable strings, in bodies, parameters and queries (400 naming the field).
   installRequestGuard(app);
   const access = collectRouteAccess(app);
+  installOpenApiResponses(app);
   // While a group commit is in flight the model holds writes not yet durable: every
   // request waits for it, so nothing answers from state that could still be lost.
   app.addHook('preHandler', async () => {
@@ -150,11 +153,16 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   });
   await app.register(swagger, {
     transformObject: (doc) =>
-      'openapiObject' in doc ? access.publish(doc.openapiObject as never) : doc.swaggerObject,
+      'openapiObject' in doc
+        ? hoistNamedSchemas(access.publish(doc.openapiObject as never) as never)
+        : doc.swaggerObject,
     openapi: {
       openapi: '3.0.3',
       info: { title: 'vnp manager API', version: '1', description: 'See docs/api.md' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+        schemas: { JsonValue: JSON_VALUE as never },
+      },
       security: [{ bearer: [] }],
     },
   });

@@ -125,8 +125,58 @@ export function resourceBody(kind: Kind): TSchema {
       ...FIELDS[kind],
       ...meta,
     },
-    { additionalProperties: false, $id: `${kind}Body` },
+    { additionalProperties: false, title: `${kind}Body` },
   );
+}
+
+/**
+ * A stored resource of `kind` as answered: its fields, `kind`, `name` and metadata
+ * (the `${kind}` component of /openapi.json).
+ *
+ * @example resourceSchema('Subnet') // { title: 'Subnet', required: ['name', 'cidr', …], … }
+ */
+export function resourceSchema(kind: Kind, tags: TSchema = Tags): TSchema {
+  return Type.Object(
+    {
+      kind: Type.Optional(Type.Literal(kind)),
+      name: Type.String(),
+      ...FIELDS[kind],
+      ...storedFields(kind, tags),
+      revision: Type.Optional(Revision()),
+      createdAt: Type.Optional(Type.String({ format: 'date-time' })),
+      updatedAt: Type.Optional(Type.String({ format: 'date-time' })),
+    },
+    { additionalProperties: true, title: kind },
+  );
+}
+
+/** Fields a stored resource always has: defaults are filled in on write (src/model/validate.ts). */
+function storedFields(kind: Kind, tags: TSchema): Record<string, TSchema> {
+  switch (kind) {
+    case 'Interface':
+      return { tags };
+    case 'Partition':
+      return { intra: IntraDefault };
+    case 'Policy':
+      return {
+        ingress: Type.Array(Rule),
+        egress: Type.Array(Rule),
+        routes: Type.Array(Route),
+        mode: Type.Union([Type.Literal('enforce'), Type.Literal('audit')]),
+      };
+    case 'Reaction':
+      return { addTags: Type.Optional(tags) };
+    case 'Settings':
+      return {
+        name: Type.Literal('default'),
+        defaults: Type.Object(
+          { unpartitioned: IntraDefault, crossPartition: IntraDefault },
+          { additionalProperties: false },
+        ),
+      };
+    default:
+      return {};
+  }
 }
 
 /** A JSON merge patch (RFC 7396) of a resource: any object; checked after merging. */
@@ -141,9 +191,27 @@ export const IdParams = Type.Object({ id: Type.String() });
 /** Query integers arrive as strings (type coercion is off so bodies stay strict); 15 digits < 2^53. */
 const QueryInt = Type.String({ pattern: '^[0-9]{1,15}$' });
 
+/**
+ * A `?limit=` of 1..max (a power of ten), refused beyond it (400), never clamped: the
+ * documented maximum is the schema's.
+ *
+ * @example LimitQuery(1000) // pattern ^(?:[1-9][0-9]{0,2}|1000)$
+ */
+export function LimitQuery(max: number): TSchema {
+  const digits = Math.log10(max);
+  if (!Number.isInteger(digits) || digits < 1) throw new Error(`LimitQuery: ${max} is not 10^n`);
+  return Type.String({
+    pattern: `^(?:[1-9][0-9]{0,${digits - 1}}|${max})$`,
+    description: `1..${max}`,
+  });
+}
+
+/** The largest page of every list (`?limit=`). */
+export const MAX_PAGE = 1000;
+
 export const ListQuery = Type.Object(
   {
-    limit: Type.Optional(QueryInt),
+    limit: Type.Optional(LimitQuery(MAX_PAGE)),
     after: Type.Optional(
       Type.String({ description: "return names after this one (the previous page's `next`)" }),
     ),
@@ -244,7 +312,7 @@ export const TokenRotateBody = Type.Object(
 
 export const AuditQuery = Type.Object(
   {
-    limit: Type.Optional(QueryInt),
+    limit: Type.Optional(LimitQuery(MAX_PAGE)),
     kind: Type.Optional(Type.String()),
     name: Type.Optional(Type.String()),
     since: Type.Optional(QueryInt),

@@ -23,7 +23,7 @@ describe.skipIf(!db)('reactions on PostgreSQL', () => {
     const e = await s.call('POST', '/v1/events', {
       body: { type: 'ids.alert', target: '10.20.0.10', severity: 3, details: { why: 'test' } },
     });
-    expect(e.status).toBe(200);
+    expect(e.status).toBe(201);
     expect(e.body.event.reactions).toEqual(['quarantine']);
     const list = await s.call('GET', '/v1/events');
     expect(list.body.items[0]).toMatchObject({

@@ -26,7 +26,7 @@ describe('event → reaction → verdict → expiry', () => {
       as: 'operator',
       body: { type: 'ids.alert', target: 'web-1', severity: 1 },
     });
-    expect(r.status).toBe(200);
+    expect(r.status).toBe(201);
     expect(r.body.event.reactions).toEqual(['quarantine']);
     expect(r.body.event.record).toBe('web-1');
     expect(r.body.expiries).toEqual([

@@ -23,7 +23,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
   program
     .command('audit')
     .description('Show the audit log: committed changes by actor and time, newest first')
-    .option('-n, --limit <n>', 'at most this many entries', intArg(1, 100000), 50)
+    .option('-n, --limit <n>', 'at most this many entries', intArg(1, 1000), 50)
     .option('--kind <kind>', 'only changes to this kind')
     .option('--name <name>', 'only changes to resources of this name')
     .option(

@@ -26,7 +26,7 @@ export const BulkTagsBody = Type.Object(
       Type.Integer({ minimum: 1, maximum: 100000, description: 'most impact rows (default 1000)' }),
     ),
   },
-  { additionalProperties: false, $id: 'BulkTagsRequest' },
+  { additionalProperties: false, title: 'BulkTagsRequest' },
 );
 
 type Body = { selector: string; set?: Tags; remove?: string[]; dryRun?: boolean; limit?: number };

@@ -12,7 +12,7 @@ import { Reactor, type EventOutcome } from '../../reactions/reactor.js';
 import { parseSuricataEve } from '../../reactions/suricata.js';
 import { actorOf } from '../auth.js';
 import type { Manager } from '../manager.js';
-import { queryInt } from '../schemas.js';
+import { LimitQuery, MAX_PAGE, queryInt } from '../schemas.js';
 import type { ManagerPluginOptions } from './resources.js';
 
 const reactors = new WeakMap<Manager, Reactor>();
@@ -37,7 +37,7 @@ const EventBody = Type.Object(
 );
 
 const EventsQuery = Type.Object(
-  { limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })) },
+  { limit: Type.Optional(LimitQuery(MAX_PAGE)) },
   { additionalProperties: false },
 );
 
@@ -86,9 +86,11 @@ export const eventRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app,
         body: EventBody,
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const input = validateEventInput(request.body);
-      return wire(await reactor.handleEvent(input, actorOf(request.principal)));
+      // 201: the event is stored (GET /v1/events lists it), whatever its reactions did.
+      const out = wire(await reactor.handleEvent(input, actorOf(request.principal)));
+      return reply.status(201).send(out);
     },
   );
 

@@ -21,7 +21,7 @@ import {
 import type { ChangeRecord } from '../../store/types.js';
 import { actorOf } from '../auth.js';
 import type { Manager } from '../manager.js';
-import { Revision, queryInt } from '../schemas.js';
+import { LimitQuery, MAX_PAGE, Revision, queryInt } from '../schemas.js';
 import { impactOfChanges } from './impact.js';
 import type { ManagerPluginOptions } from './resources.js';
 
@@ -100,7 +100,7 @@ export const revisionRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
         tags: ['audit'],
         summary: 'Revisions, newest first: time, actor, action, summary',
         querystring: Type.Object(
-          { limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })) },
+          { limit: Type.Optional(LimitQuery(MAX_PAGE)) },
           { additionalProperties: false },
         ),
       },

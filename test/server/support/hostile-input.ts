@@ -202,7 +202,7 @@ export function describeHostileInput(get: () => TestServer): void {
           as: 'operator',
           body: { type: 'ids.alert', target: 'web-1', details },
         });
-        expect(r.status, r.text).toBe(200);
+        expect(r.status, r.text).toBe(201);
         expect(r.body.event.reactions).toEqual(['quarantine']);
         expect(r.body.event.details).toEqual(details);
         // The first fires the quarantine; the next ones find it in place (no new revision).
