@@ -400,6 +400,25 @@ export const SUCCESS: Record<string, Success> = {
     { ndjson: Obj({ revision: Revision() }, 'HostMessage') },
     'host states and deltas',
   ),
+  'GET /v1/flows': ok(
+    List(Any(), 'FlowList', {
+      next: Opt(Str()),
+      sampling: Obj({ unsampled: Int(), dropped: Int() }),
+    }),
+    'flow records, newest first, and what the records miss',
+  ),
+  'GET /v1/flows/summary': ok(
+    Obj(
+      { since: Str(), until: Opt(Str()), items: Type.Array(Any()), identities: Any() },
+      'FlowSummary',
+    ),
+    'the observed connectivity graph of the window',
+  ),
+  'GET /v1/flows/watch': ok({ ndjson: Obj({}, 'FlowRecord') }, 'new flow records as they arrive'),
+  'POST /v1/hosts/{host}/flows': ok(
+    Obj({ queued: Int(), refused: Int() }, 'FlowsQueued'),
+    'how many records were queued and refused',
+  ),
   'GET /v1/identities': ok(List(IdentityInfo, 'IdentityList'), 'live identities'),
   'GET /v1/version': ok(
     Obj({ version: Str(), api: Str(), node: Str(), backend: Str() }, 'ServerVersion'),
