@@ -53,8 +53,8 @@ export async function feedStepLatency(
     }));
     await manager.identitiesSettled();
     const feed = new HostFeed(() => manager.engine);
-    feed.reset(manager.revision);
-    manager.onRecord((r, d) => feed.onRecord(r, d));
+    feed.reset(manager.revision, manager.engine.hostDelta());
+    manager.onRecord((r, d) => feed.onRecord(r, manager.engine.hostDelta(d)));
     let stepAt = 0;
     feed.onStep(() => (stepAt = performance.now()));
     const setupS = (performance.now() - t0) / 1000;

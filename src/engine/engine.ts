@@ -28,7 +28,7 @@ import { compileSelector, parseSelectorCached } from '../selector/index.js';
 import { applyBatch, validateBatch } from './apply/apply-batch.js';
 import { diffBatch, type DocumentDiff } from './apply/diff-batch.js';
 import { steerTable } from './compile/route-resolution.js';
-import { HostView } from './hosts/host-view.js';
+import { HostView, type HostViewDelta } from './hosts/host-view.js';
 import type { IdentityChanges, IdentitySeed } from './identity/identity-allocator.js';
 import type { HeldDocument } from './state/document-index.js';
 import { EngineState } from './state/engine-state.js';
@@ -291,6 +291,14 @@ export class Engine {
   /** An identity's sides and defaults, as any host state holding it lists them. */
   identityState(id: number): { sides: SideState[]; defaults: DefaultState } {
     return this.hosts.identityState(id);
+  }
+
+  /**
+   * What a batch's delta (none: everything) changed in the host states, self-contained:
+   * what the distribution feed turns into per-host deltas (see HostView.hostDelta).
+   */
+  hostDelta(delta?: EngineDelta): HostViewDelta {
+    return this.hosts.hostDelta(delta);
   }
 
   /** Hosts a delta concerns (see HostView.hostsOf). */

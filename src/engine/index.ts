@@ -22,6 +22,7 @@
 export { Engine, type EngineOptions, type RecordState } from './engine.js';
 export type { DocumentDiff } from './apply/diff-batch.js';
 export type { HeldDocument } from './state/document-index.js';
+export type { HostViewDelta, HostViewRecord, IdentityHostState } from './hosts/host-view.js';
 export {
   impactSteps,
   previewImpact,

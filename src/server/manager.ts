@@ -230,7 +230,7 @@ export class Manager {
    * Told when the model was rebuilt outside the change log (identity resync): anything
    * derived from it must be rebuilt too. Returns the unsubscribe function.
    *
-   * @example manager.onReload(() => feed.reset(manager.revision));
+   * @example manager.onReload(() => feed.reset(manager.revision, manager.engine.hostDelta()));
    */
   onReload(listener: () => void): () => void {
     this.reloadListeners.add(listener);

@@ -65,7 +65,7 @@ function harness(seed: number, ringSize = 1024, maxDeltaEntries = 5000): Harness
   const engine = new Engine({ identityGraceMs: 0 });
   engine.load(oracleModelToDocuments(model), 1000);
   const feed = new HostFeed(() => engine, { ringSize, maxDeltaEntries });
-  feed.reset(1);
+  feed.reset(1, engine.hostDelta());
   const h: Harness = {
     engine,
     feed,
@@ -87,7 +87,7 @@ function harness(seed: number, ringSize = 1024, maxDeltaEntries = 5000): Harness
         action: 't',
         changes: [],
       } as unknown as ChangeRecord;
-      feed.onRecord(record, delta);
+      feed.onRecord(record, engine.hostDelta(delta));
       return delta;
     },
   };
@@ -122,7 +122,7 @@ describe('HostFeed', () => {
       const engine = new CountingEngine({ identityGraceMs: 0 });
       engine.load(oracleModelToDocuments(model), 1000);
       const feed = new HostFeed(() => engine);
-      feed.reset(1);
+      feed.reset(1, engine.hostDelta());
       let steps = 0;
       feed.onStep(() => steps++);
       for (let rev = 2; rev < 40; rev++) {
@@ -137,7 +137,7 @@ describe('HostFeed', () => {
         const at = new Date(1000 + rev).toISOString();
         feed.onRecord(
           { revision: rev, at, actor: 't', action: 't', changes: [] } as unknown as ChangeRecord,
-          delta,
+          engine.hostDelta(delta),
         );
       }
       expect(steps).toBeGreaterThan(10);

@@ -212,8 +212,10 @@ describe('server stream', () => {
   it('coalesces the steps a slow reader missed into one delta, and sends heartbeats', async () => {
     // A feed of its own on the test manager, streaming into a sink nobody reads yet.
     const feed = new HostFeed(() => s.manager.engine);
-    feed.reset(s.manager.revision);
-    const off = s.manager.onRecord((record, delta) => feed.onRecord(record, delta));
+    feed.reset(s.manager.revision, s.manager.engine.hostDelta());
+    const off = s.manager.onRecord((record, delta) =>
+      feed.onRecord(record, s.manager.engine.hostDelta(delta)),
+    );
     const out = new PassThrough({ highWaterMark: 1, readableHighWaterMark: 1 });
     const lines: string[] = [];
     serveHostStream({ feed, host: 'host-a', sink: ndjsonSink(out), heartbeatMs: 30 });

@@ -42,7 +42,7 @@ function run(coalesce: boolean): void {
   const engine = new Engine({ identityGraceMs: 0 });
   engine.load(docs, 0);
   const feed = new HostFeed(() => engine);
-  feed.reset(1);
+  feed.reset(1, engine.hostDelta());
   const states = new Map(HOSTS.map((h) => [h, feed.snapshot(h)]));
   const seqs = new Map(HOSTS.map((h) => [h, feed.head]));
   let revision = 1;
@@ -66,7 +66,7 @@ function run(coalesce: boolean): void {
     revision++;
     feed.onRecord(
       { revision, at: new Date(revision).toISOString(), changes: [] } as unknown as ChangeRecord,
-      delta,
+      engine.hostDelta(delta),
     );
     if (feed.snapshot('h2').steering?.length) sawSteering = true;
     if (!coalesce) follow();
@@ -122,7 +122,7 @@ describe('steering over the host feed, random models', () => {
       const engine = new Engine({ identityGraceMs: 0 });
       engine.load([...instances, ...docs], 0);
       const feed = new HostFeed(() => engine);
-      feed.reset(1);
+      feed.reset(1, engine.hostDelta());
       const states = new Map(HOSTS.map((h) => [h, feed.snapshot(h)]));
       const seqs = new Map(HOSTS.map((h) => [h, feed.head]));
       let revision = 1;
@@ -146,7 +146,7 @@ describe('steering over the host feed, random models', () => {
             at: new Date(revision).toISOString(),
             changes: [],
           } as unknown as ChangeRecord,
-          delta,
+          engine.hostDelta(delta),
         );
         for (const host of HOSTS) {
           const r = feed.render(host, seqs.get(host)!);

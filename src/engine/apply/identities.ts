@@ -178,6 +178,8 @@ export function releaseIdentity(state: EngineState, id: number, d: DeltaBuilder)
     if (!e.members.delete(id)) continue;
     membershipChanged(state, e, id, d);
   }
+  // Its partition mates (or every unpartitioned identity) listed it in their defaults.
+  if (info.partitions.length > 0) partitionMembershipChanged(state, id, d);
   state.ids.remove(id);
   state.stalePairIds.add(id);
   for (const dir of ['egress', 'ingress'] as const) state.sides.delete(sideKey(id, dir));

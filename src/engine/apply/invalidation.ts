@@ -82,15 +82,34 @@ export function partitionMembershipChanged(state: EngineState, id: number, d: De
   state.defaultsCache.clear();
 }
 
-/** Adds the members of every partition whose membership changed to the defaults delta. */
+/**
+ * Adds to the defaults delta the identities whose default rows (the peers listed with a
+ * verdict other than their `other`) may have changed with the batch's partition moves.
+ *
+ * A partitioned identity lists only partition mates whose shared partitions decide
+ * differently from crossPartition; when each of its partitions is *neutral* (its intra
+ * default equals crossPartition), every shared set decides crossPartition, so it lists
+ * nobody before and after and is left out. Identities whose own partitions changed
+ * are already in the delta (partitionMembershipChanged). This keeps an identity that
+ * appears in a large partition from listing every member of it.
+ */
 export function finishDefaults(state: EngineState, d: DeltaBuilder): void {
   const s = state.settings.defaults;
   if (d.partitionedChanged && s.unpartitioned !== s.crossPartition) {
     for (const info of state.ids.values())
       if (info.partitions.length === 0) d.defaults.add(info.id);
   }
-  for (const name of d.dirtyPartitions)
-    for (const m of state.partitions.get(name)?.entry.members ?? []) d.defaults.add(m);
+  if (d.dirtyPartitions.size === 0) return;
+  const neutral = (name: string) =>
+    (state.partitions.get(name)?.doc.intra ?? 'allow') === s.crossPartition;
+  for (const name of d.dirtyPartitions) {
+    for (const m of state.partitions.get(name)?.entry.members ?? []) {
+      if (d.defaults.has(m)) continue;
+      const info = state.ids.get(m);
+      if (info && info.partitions.every(neutral)) continue;
+      d.defaults.add(m);
+    }
+  }
 }
 
 /**

@@ -61,10 +61,14 @@ export class HostIndex {
   /** Every record address, sorted by (family, value): CIDR entries split at these. */
   readonly addressBook: AddressOwner[] = [];
   private lists: { ipcache: HostState['ipcache']; attached: Attached[] } | undefined;
+  /** Identity → how many attached records hold it: the identities local on some host. */
+  private readonly attachedCount = new Map<number, number>();
 
   constructor(ctx: HostStateContext) {
     for (const r of ctx.state.records.values()) {
-      this.byName.set(r.name, indexedRecord(r, ctx));
+      const indexed = indexedRecord(r, ctx);
+      this.byName.set(r.name, indexed);
+      this.countAttached(indexed, 1);
       for (const ip of r.ips) this.addressBook.push({ ip, identity: r.identity });
     }
     this.addressBook.sort(compareOwners);
@@ -74,17 +78,44 @@ export class HostIndex {
   update(names: Iterable<string>, ctx: HostStateContext): void {
     for (const name of names) {
       const old = this.byName.get(name);
-      if (old) for (const ip of old.ips) this.removeAddress(ip);
+      if (old) {
+        for (const ip of old.ips) this.removeAddress(ip);
+        this.countAttached(old, -1);
+      }
       const r = ctx.state.records.get(name);
       if (!r) {
         this.byName.delete(name);
       } else {
         const next = indexedRecord(r, ctx);
         this.byName.set(name, next);
+        this.countAttached(next, 1);
         for (const ip of r.ips) insertOwner(this.addressBook, { ip, identity: r.identity });
       }
       this.lists = undefined;
     }
+  }
+
+  /** Whether some host runs a record of identity `id` (its sides are in that host's state). */
+  isLocal(id: number): boolean {
+    return this.attachedCount.has(id);
+  }
+
+  /** Every identity local on some host. */
+  localIdentities(): IterableIterator<number> {
+    return this.attachedCount.keys();
+  }
+
+  /** Every record name. */
+  names(): IterableIterator<string> {
+    return this.byName.keys();
+  }
+
+  private countAttached(r: IndexedRecord, d: 1 | -1): void {
+    if (!r.attached) return;
+    const id = r.attached.local.identity;
+    const n = (this.attachedCount.get(id) ?? 0) + d;
+    if (n > 0) this.attachedCount.set(id, n);
+    else this.attachedCount.delete(id);
   }
 
   /** A record's entries (undefined: no such record). */

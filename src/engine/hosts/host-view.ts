@@ -4,7 +4,14 @@
  * state (for deltas), all from the shared host index (./host-state-builder.ts).
  */
 import type { DeltaRecord } from '../../model/host-delta.js';
-import type { DefaultState, HostState, IpcacheEntry, SideState } from '../../model/host-state.js';
+import type {
+  DefaultState,
+  HostState,
+  IpcacheEntry,
+  SideState,
+  SteerClass,
+} from '../../model/host-state.js';
+import { steerTable } from '../compile/route-resolution.js';
 import type { EngineState } from '../state/engine-state.js';
 import type { EngineDelta } from '../types.js';
 import type { Sides } from '../verdict/sides.js';
@@ -17,10 +24,52 @@ import {
   type HostStateContext,
 } from './host-state-builder.js';
 
+/** One record as every host state shows it. */
+export interface HostViewRecord {
+  name: string;
+  /** Its wire form in host deltas; absent: no such record, or not attached to a host. */
+  attached?: DeltaRecord;
+  /** Its ipcache entries (none: no such record). */
+  ipcache: readonly IpcacheEntry[];
+}
+
+/** The sides and defaults of an identity, as every host state holding it lists them. */
+export interface IdentityHostState {
+  identity: number;
+  sides: SideState[];
+  defaults: DefaultState;
+}
+
+/**
+ * What one batch changed in the host states, read from the engine once and handed to
+ * the distribution feed, which needs nothing else from the engine to build its
+ * per-host deltas (data flows one way; only snapshots read a whole host state).
+ */
+export interface HostViewDelta {
+  /** Every record and every local identity is listed (a reset or a reload). */
+  full: boolean;
+  /** The records the batch touched (full: every record). */
+  records: HostViewRecord[];
+  /**
+   * The identities, local on some host, whose sides or defaults the batch may have
+   * changed (full: every local identity): a superset, the feed compares.
+   */
+  identities: IdentityHostState[];
+  /** The steer-class table, when it may have changed. */
+  steering?: SteerClass[];
+  /** The hosts the batch concerns ('all': every host, as when addresses moved). */
+  hosts: Set<string> | 'all';
+}
+
 export class HostView {
   private readonly ctx: HostStateContext;
   /** Shared part of every host's state; built on first use, then updated per change. */
   private hostIndex: HostIndex | undefined;
+  /**
+   * Local identities whose last listed state had CIDR entries (verdicts or routes):
+   * those are split at record addresses, so an address move may change them.
+   */
+  private readonly cidrIds = new Set<number>();
 
   constructor(state: EngineState, sides: Sides) {
     this.ctx = { state, sides };
@@ -71,11 +120,7 @@ export class HostView {
    */
   hostsOf(delta: EngineDelta): Set<string> {
     const { state } = this.ctx;
-    if (
-      delta.ipcacheUpsert.length ||
-      delta.ipcacheRemove.length ||
-      delta.identitiesReleased.length
-    ) {
+    if (movedAddresses(delta)) {
       const all = new Set<string>(delta.hosts);
       for (const inst of state.documents.docs.Instance.values())
         if (inst.kind === 'Instance') all.add(inst.host);
@@ -94,7 +139,68 @@ export class HostView {
     return out;
   }
 
+  /**
+   * The host-state changes of a batch (`delta`), or of everything (no delta: a reset).
+   * Costs O(changed records + listed identities); listing identities is what costs.
+   *
+   * Which identities: those whose sides or defaults the delta names (the engine marks
+   * exactly the identities whose default rows change, see apply/invalidation.ts), the
+   * identities of changed records (a host may have gained them), and — when addresses
+   * moved — the local identities with CIDR entries.
+   */
+  hostDelta(delta?: EngineDelta): HostViewDelta {
+    const index = this.index();
+    const full = delta === undefined;
+    const names = full ? [...index.names()].sort() : delta.records;
+    const records = names.map((name) => this.viewRecord(name));
+    const ids = new Set<number>();
+    if (full) {
+      this.cidrIds.clear();
+      for (const id of index.localIdentities()) ids.add(id);
+    } else {
+      for (const s of delta.sides) ids.add(s.identity);
+      for (const id of delta.defaults) ids.add(id);
+      for (const r of records) if (r.attached) ids.add(r.attached.identity);
+      if (delta.ipcacheUpsert.length || delta.ipcacheRemove.length)
+        for (const id of this.cidrIds) ids.add(id);
+    }
+    const identities: IdentityHostState[] = [];
+    for (const id of [...ids].sort((a, b) => a - b)) {
+      if (!index.isLocal(id)) {
+        this.cidrIds.delete(id);
+        continue;
+      }
+      const { sides, defaults } = this.identityState(id);
+      if (sides.some((s) => s.cidr.length > 0 || (s.routes?.cidr.length ?? 0) > 0))
+        this.cidrIds.add(id);
+      else this.cidrIds.delete(id);
+      identities.push({ identity: id, sides, defaults });
+    }
+    const steering = full || delta.steering ? steerTable(this.ctx.state.classes) : undefined;
+    return {
+      full,
+      records,
+      identities,
+      ...(steering ? { steering } : {}),
+      hosts: full || movedAddresses(delta) ? 'all' : this.hostsOf(delta),
+    };
+  }
+
+  private viewRecord(name: string): HostViewRecord {
+    const attached = this.attachedRecord(name);
+    return { name, ...(attached ? { attached } : {}), ipcache: this.ipcacheOf(name) };
+  }
+
   private index(): HostIndex {
     return (this.hostIndex ??= buildHostIndex(this.ctx));
   }
+}
+
+/** Whether addresses or identities moved: every PEP holds the whole ipcache. */
+function movedAddresses(delta: EngineDelta): boolean {
+  return (
+    delta.ipcacheUpsert.length > 0 ||
+    delta.ipcacheRemove.length > 0 ||
+    delta.identitiesReleased.length > 0
+  );
 }

@@ -98,11 +98,11 @@ export class Distribution {
       }, 20);
     });
     manager.onRecord((record, delta) => {
-      if (this.started) this.feed.onRecord(record, delta);
+      if (this.started) this.feed.onRecord(record, manager.engine.hostDelta(delta));
     });
     // The model was rebuilt (identity resync): streams get snapshots.
     manager.onReload(() => {
-      if (this.started) this.feed.reset(manager.revision);
+      if (this.started) this.feed.reset(manager.revision, manager.engine.hostDelta());
     });
   }
 
@@ -113,7 +113,7 @@ export class Distribution {
    */
   async start(underlaySyncMs = 2000): Promise<void> {
     if (this.started) return;
-    this.feed.reset(this.manager.revision);
+    this.feed.reset(this.manager.revision, this.manager.engine.hostDelta());
     this.started = true;
     await this.syncUnderlays();
     if (this.manager.store.backend === 'postgres') {

@@ -13,9 +13,12 @@
  *   a slow reader's pending changes coalesce at render time (or become a snapshot);
  * - an underlay change (a PEP reported a new address) is a step with `from === to`:
  *   re-applying its upserts is harmless, so a resume replays it.
+ *
+ * Data flows one way: each step is built from the engine's `HostViewDelta` alone (the
+ * changed records, the identities whose state may have changed, the hosts concerned);
+ * only a snapshot reads a whole host state from the source.
  */
-import type { EngineDelta } from '../../engine/index.js';
-import type { Engine } from '../../engine/index.js';
+import type { HostViewDelta, IdentityHostState } from '../../engine/index.js';
 import {
   canonicalHostState,
   composeHostDeltas,
@@ -76,13 +79,18 @@ export interface HostFeedOptions {
   underlayOf?: (host: string) => string | undefined;
 }
 
+/** Where snapshots come from (the manager's current engine). */
+export interface HostStateSource {
+  hostState(host: string, revision: number): HostState;
+}
+
 /**
  * Shared, incremental host-state distribution for all streams of one manager.
  *
  * @example
  *   const feed = new HostFeed(() => manager.engine, { underlayOf: (h) => peps.underlayOf(h) });
- *   feed.reset(manager.revision);
- *   manager.onRecord((record, delta) => feed.onRecord(record, delta));
+ *   feed.reset(manager.revision, manager.engine.hostDelta());
+ *   manager.onRecord((record, delta) => feed.onRecord(record, manager.engine.hostDelta(delta)));
  */
 export class HostFeed {
   /** Revision the feed reflects. */
@@ -102,15 +110,13 @@ export class HostFeed {
   /** Identities that stopped being local somewhere since the last refresh. */
   private readonly maybeGone = new Set<number>();
   private readonly ids = new Map<number, IdentityState>();
-  /** Cached identities with CIDR entries (verdicts or routes): an address move may split them. */
-  private readonly cidrIds = new Set<number>();
   private readonly listeners = new Set<(step: FeedStep) => void>();
   private readonly ringSize: number;
   private readonly maxDeltaEntries: number;
   private readonly underlayOf: (host: string) => string | undefined;
 
   constructor(
-    private readonly engine: () => Engine,
+    private readonly source: () => HostStateSource,
     opts: HostFeedOptions = {},
   ) {
     this.ringSize = opts.ringSize ?? 1024;
@@ -118,8 +124,8 @@ export class HostFeed {
     this.underlayOf = opts.underlayOf ?? (() => undefined);
   }
 
-  /** Rebuild everything from the engine at `revision` (start, reload); history is dropped. */
-  reset(revision: number): void {
+  /** Rebuild everything from a full view at `revision` (start, reload); history is dropped. */
+  reset(revision: number, view: HostViewDelta): void {
     this.steps.length = 0;
     this.records.clear();
     this.ipcache.clear();
@@ -127,65 +133,38 @@ export class HostFeed {
     this.hostLocal.clear();
     this.localHosts.clear();
     this.ids.clear();
-    this.cidrIds.clear();
     this.revision = revision;
-    this.steeringJson = JSON.stringify(this.engine().steering());
-    this.rebuildWorld();
+    this.steeringJson = JSON.stringify(view.steering ?? []);
+    this.readWorld(view);
     this.hostIdChanges.clear();
-    this.refreshIds(new Set(this.localIdsEverywhere()));
+    this.refreshIds(view.identities);
   }
 
-  /** Called for every applied change record (Manager.onRecord). */
-  onRecord(record: ChangeRecord, delta: EngineDelta | undefined): void {
+  /** Called for every applied change record, with what it changed in the host states. */
+  onRecord(record: ChangeRecord, view: HostViewDelta): void {
     const from = this.revision;
-    const engine = this.engine();
-    let worldChange: ReturnType<HostFeed['rebuildWorld']> | undefined;
-    if (
-      delta === undefined ||
-      delta.records.length > 0 ||
-      delta.hosts.length > 0 ||
-      delta.ipcacheUpsert.length > 0 ||
-      delta.ipcacheRemove.length > 0
-    )
-      worldChange = this.rebuildWorld(delta === undefined ? undefined : new Set(delta.records));
+    const worldChange = this.readWorld(view);
     const hostIds = this.takeHostIds();
-    const candidates = new Set<number>();
-    if (delta === undefined) for (const id of this.localIdsEverywhere()) candidates.add(id);
-    else {
-      for (const s of delta.sides) candidates.add(s.identity);
-      for (const id of delta.defaults) candidates.add(id);
-      // A DefaultState lists peers by identity: when partition membership moves or an
-      // identity comes or goes, any local identity's list may change (not only those
-      // the engine names), so all are re-rendered (one hostState per covering host).
-      if (delta.defaults.length || delta.identitiesAdded.length || delta.identitiesReleased.length)
-        for (const id of this.ids.keys()) candidates.add(id);
-      // CIDR entries (verdicts and routes) are split at record addresses: an address
-      // move can change them.
-      if (worldChange?.ipcache) for (const id of this.cidrIds) candidates.add(id);
-    }
-    for (const { added } of hostIds.values()) for (const id of added) candidates.add(id);
-    const changedIds = this.refreshIds(candidates);
+    const changedIds = this.refreshIds(view.identities);
     this.revision = record.revision;
-    // The engine flags a changed steer table; without a delta (a reload) compare.
-    let steeringChanged = delta?.steering ?? true;
-    const steering = steeringChanged ? engine.steering() : undefined;
-    if (steering) {
-      const json = JSON.stringify(steering);
+    let steeringChanged = view.steering !== undefined;
+    if (view.steering) {
+      const json = JSON.stringify(view.steering);
       steeringChanged = json !== this.steeringJson;
       this.steeringJson = json;
     }
     let hosts: Set<string> | 'all' = 'all';
-    if (delta !== undefined && !worldChange?.ipcache && !worldChange?.records && !steeringChanged) {
-      hosts = engine.hostsOf(delta);
+    if (view.hosts !== 'all' && !worldChange.ipcache && !worldChange.records && !steeringChanged) {
+      hosts = new Set(view.hosts);
       for (const h of hostIds.keys()) hosts.add(h);
     }
     this.push({
       from,
       to: record.revision,
       at: Date.parse(record.at),
-      ...(worldChange?.ipcache ? { ipcache: worldChange.ipcache } : {}),
-      ...(worldChange?.records ? { records: worldChange.records } : {}),
-      ...(steeringChanged ? { steering } : {}),
+      ...(worldChange.ipcache ? { ipcache: worldChange.ipcache } : {}),
+      ...(worldChange.records ? { records: worldChange.records } : {}),
+      ...(steeringChanged ? { steering: view.steering } : {}),
       changedIds,
       hostIds,
       hosts,
@@ -269,7 +248,7 @@ export class HostFeed {
 
   /** The full canonical state of a host now. */
   snapshot(host: string): HostState {
-    const state = this.engine().hostState(host, this.revision);
+    const state = this.source().hostState(host, this.revision);
     for (const r of state.remotes) {
       const u = this.underlayOf(r.host);
       if (u !== undefined) r.underlay = u;
@@ -395,18 +374,17 @@ export class HostFeed {
   }
 
   /**
-   * Re-read records and ipcache entries from the engine and return what changed:
-   * only the records in `candidates` (the engine's changed records), so a step costs
-   * O(changed records), not O(records); undefined: every record (reset, reload).
+   * Take the view's records and ipcache entries and return what changed for the
+   * streams: O(listed records). A full view lists every record: those the feed holds
+   * that it does not list are gone.
    */
-  private rebuildWorld(candidates?: ReadonlySet<string>): {
+  private readWorld(view: HostViewDelta): {
     ipcache?: { upsert: IpcacheEntry[]; remove: string[] };
     records?: { upsert: DeltaRecord[]; remove: string[] };
   } {
-    const engine = this.engine();
-    const names = new Set(candidates ?? []);
-    if (candidates === undefined) {
-      for (const doc of engine.list('Interface')) names.add(doc.name);
+    const listed = new Map(view.records.map((r) => [r.name, r]));
+    const names = new Set(listed.keys());
+    if (view.full) {
       for (const n of this.ipsOf.keys()) names.add(n);
       for (const n of this.records.keys()) names.add(n);
     }
@@ -416,7 +394,7 @@ export class HostFeed {
     const ipNew = new Map<string, number>();
     for (const name of [...names].sort()) {
       const old = this.records.get(name);
-      const rec = engine.attachedRecord(name);
+      const rec = listed.get(name)?.attached;
       if (rec === undefined) {
         if (old) {
           removed.push(name);
@@ -433,7 +411,7 @@ export class HostFeed {
         this.records.set(name, { rec, json });
       }
       for (const ip of this.ipsOf.get(name) ?? []) ipOld.add(ip);
-      const entries = engine.ipcacheOf(name);
+      const entries = listed.get(name)?.ipcache ?? [];
       for (const e of entries) ipNew.set(e.ip, e.identity);
       if (entries.length)
         this.ipsOf.set(
@@ -510,27 +488,16 @@ export class HostFeed {
     return out;
   }
 
-  private localIdsEverywhere(): Set<number> {
-    return new Set(this.localHosts.keys());
-  }
-
   /**
-   * Recompute the cached sides/defaults of `candidates` that are local somewhere
-   * (from the engine, per identity); forget identities local nowhere.
-   * Returns those whose serialised form changed.
+   * Cache the listed identities' sides/defaults (those local somewhere); forget
+   * identities local nowhere. Returns those whose serialised form changed.
    */
-  private refreshIds(candidates: Set<number>): Set<number> {
-    for (const id of this.maybeGone)
-      if (!this.localHosts.has(id)) {
-        this.ids.delete(id);
-        this.cidrIds.delete(id);
-      }
+  private refreshIds(listed: readonly IdentityHostState[]): Set<number> {
+    for (const id of this.maybeGone) if (!this.localHosts.has(id)) this.ids.delete(id);
     this.maybeGone.clear();
     const changed = new Set<number>();
-    const engine = this.engine();
-    for (const id of candidates) {
+    for (const { identity: id, sides, defaults } of listed) {
       if (!this.localHosts.has(id)) continue;
-      const { sides, defaults } = engine.identityState(id);
       const next: IdentityState = {
         sides,
         defaults,
@@ -545,9 +512,6 @@ export class HostFeed {
       )
         changed.add(id);
       this.ids.set(id, next);
-      if (sides.some((s) => s.cidr.length > 0 || (s.routes?.cidr.length ?? 0) > 0))
-        this.cidrIds.add(id);
-      else this.cidrIds.delete(id);
     }
     return changed;
   }
