@@ -14,6 +14,7 @@ import type {
   SideVerdict,
 } from '../model/host-state.js';
 import { IDENTITY_WORLD } from '../model/host-state.js';
+import type { FlowSide } from '../model/flow.js';
 import type { Protocol } from '../model/types.js';
 import { familyBits, formatIp, parseIp, parsePrefix } from '../model/net.js';
 
@@ -57,9 +58,10 @@ function holds(e: SideEntry, flow: Flow): boolean {
   return port >= e.ports[0] && port <= e.ports[1];
 }
 
-function strictest(entries: SideEntry[]): SideVerdict | undefined {
+/** The deciding entry among matching ones: the strictest, the first on a tie (as the renderer). */
+function strictest(entries: SideEntry[]): SideEntry | undefined {
   if (entries.length === 0) return undefined;
-  return entries.map((e) => e.verdict).reduce((a, b) => (STRICT[b] > STRICT[a] ? b : a));
+  return entries.reduce((a, b) => (STRICT[b.verdict] > STRICT[a.verdict] ? b : a));
 }
 
 /**
@@ -174,15 +176,44 @@ export class FlowJudge {
     peerAddr: string,
     flow: Flow,
   ): 'allow' | 'deny' {
+    return this.decide(local, direction, peer, peerAddr, flow).verdict;
+  }
+
+  /**
+   * How one side decides, naming the deciding entry's policy and rule (the names the
+   * manager resolved, which `vnp check` gives) or the default taken. Flow records use
+   * it (docs/flows.md), so they name exactly what this host's tables enforce.
+   */
+  decide(
+    local: number,
+    direction: Direction,
+    peer: number,
+    peerAddr: string,
+    flow: Flow,
+  ): FlowSide {
     const side = this.side(`${local}/${direction}`);
     const found =
       strictest((side?.cidr ?? []).filter((e) => holds(e, flow) && inRange(e.range, peerAddr))) ??
       strictest((side?.peers.get(peer) ?? []).filter((e) => holds(e, flow))) ??
       strictest((side?.any ?? []).filter((e) => holds(e, flow)));
-    if (found) return found === 'deny' ? 'deny' : 'allow';
+    if (found)
+      return {
+        verdict: found.verdict === 'deny' ? 'deny' : 'allow',
+        policy: found.policy,
+        rule: found.rule,
+        ...(found.verdict === 'log' ? { logged: true } : {}),
+      };
     const def = this.defaults.get(local);
     const listed = def?.peers.find((p) => p.peer === peer);
-    return listed ? listed.verdict : def?.other === 'allow' ? 'allow' : 'deny';
+    const verdict = listed ? listed.verdict : def?.other === 'allow' ? 'allow' : 'deny';
+    return { verdict, default: verdict };
+  }
+
+  /** The identity of an address as this host's tables see it (1: world), and whether it is local. */
+  identityOf(ip: string): { identity: number; local: boolean } {
+    const k = canon(ip) ?? ip;
+    const local = this.locals.get(k);
+    return { identity: local ?? this.ids.get(k) ?? IDENTITY_WORLD, local: local !== undefined };
   }
 }
 

@@ -11,6 +11,8 @@
  */
 import type { HostState } from '../model/host-state.js';
 import { Agent, type AgentOptions } from './agent.js';
+import { makeExec } from './exec.js';
+import { FlowCollector, type FlowCollectorOptions } from './flows/flow-collector.js';
 import { followHost, type HostFollower } from './protocol/follow-host.js';
 
 /** Settings of {@link runAgent}. */
@@ -37,6 +39,8 @@ export interface RunAgentOptions {
   log?: (msg: string) => void;
   /** Folds a `{type: 'delta'}` watch message onto the applied state (default: applyHostDelta). */
   applyDelta?: (state: HostState, delta: unknown) => HostState;
+  /** Collect flow records from the kernel and ship them to the manager (docs/flows.md). */
+  flows?: Partial<Omit<FlowCollectorOptions, 'state' | 'send'>>;
 }
 
 /** A running agent loop. */
@@ -44,6 +48,8 @@ export interface AgentHandle {
   agent: Agent;
   /** Resolves when the first state has been applied (rejects if the agent cannot start). */
   ready: Promise<void>;
+  /** The flow collector, when flows are collected. */
+  readonly flows: FlowCollector | undefined;
   /** Number of (re)connections that opened a watch. */
   readonly syncs: number;
   /** The URL currently in use, if connected. */
@@ -92,12 +98,25 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
       log: opts.log,
     });
   });
+  const flows = opts.flows
+    ? new FlowCollector({
+        exec: makeExec(),
+        ...opts.flows,
+        ...(opts.log && !opts.flows.log ? { log: opts.log } : {}),
+        state: () => agent.state,
+        send: (batch) => follower?.sendFlows(batch) ?? Promise.resolve(false),
+      })
+    : undefined;
+  const collecting = started
+    .then(() => (stopped ? undefined : flows?.start()))
+    .catch((e: unknown) => opts.log?.(`flows: not collected: ${String(e)}`));
   // Stopped before the first connection: never ready (as a loop that was stopped).
   const ready = started.then(() => follower?.ready ?? new Promise<void>(() => undefined));
 
   return {
     agent,
     ready,
+    flows,
     get syncs() {
       return follower?.stats.sessions ?? 0;
     },
@@ -107,6 +126,9 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
     async stop() {
       stopped = true;
       await started.catch(() => undefined);
+      await collecting;
+      // Before the follower: the last batches still have a manager to go to.
+      await flows?.stop();
       await follower?.stop();
       // An nft transaction is all or nothing, but a caller that exits after stop()
       // should not cut the links or conntrack steps of an apply short.

@@ -85,6 +85,11 @@ export interface HostFollower {
   ready: Promise<void>;
   /** Resolves once the applied revision reaches `revision` (rejects after `timeoutMs`). */
   reach(revision: number, timeoutMs?: number): Promise<void>;
+  /**
+   * Send a flow batch (docs/flows.md) to the manager in use: a frame on the channel,
+   * else `POST …/flows`. Resolves false when no manager took it (keep it, retry).
+   */
+  sendFlows(batch: object): Promise<boolean>;
   /** Break the current connection (tests: a dead manager). */
   drop(): void;
   stop(): Promise<void>;
@@ -131,7 +136,8 @@ export function followHost(opts: FollowHostOptions): HostFollower {
   let acking = false;
   let queued: { base: string; revision: number } | undefined;
   let acked = -1;
-  let channel: { base: string; send(revision: number): void } | undefined;
+  let channel:
+    { base: string; send(revision: number): void; sendText(text: string): boolean } | undefined;
   const ack = (base: string, revision: number): void => {
     if (channel?.base === base) return channel.send(revision);
     queued = { base, revision };
@@ -174,7 +180,9 @@ export function followHost(opts: FollowHostOptions): HostFollower {
         (res) => {
           res.resume();
           res.on('end', () =>
-            res.statusCode === 200 ? resolve() : reject(new Error(`ack: HTTP ${res.statusCode}`)),
+            res.statusCode === 200
+              ? resolve()
+              : reject(new Error(`${u.pathname}: HTTP ${res.statusCode}`)),
           );
           res.on('error', reject);
         },
@@ -348,6 +356,11 @@ export function followHost(opts: FollowHostOptions): HostFollower {
             stats.acks++;
             opts.onAck?.(revision);
           },
+          sendText: (text) => {
+            if (ws.readyState !== WebSocket.OPEN) return false;
+            ws.send(text);
+            return true;
+          },
         };
         opened();
       });
@@ -411,6 +424,18 @@ export function followHost(opts: FollowHostOptions): HostFollower {
     },
     stats,
     ready,
+    async sendFlows(batch) {
+      const base = connectedTo;
+      if (base === undefined) return false;
+      if (channel?.base === base)
+        return channel.sendText(JSON.stringify({ type: 'flows', ...batch }));
+      try {
+        await post(`${trim(base)}/v1/hosts/${encodeURIComponent(opts.host)}/flows`, batch);
+        return true;
+      } catch {
+        return false;
+      }
+    },
     reach(revision, timeoutMs = 10_000) {
       return new Promise<void>((resolve, reject) => {
         const check = () => {

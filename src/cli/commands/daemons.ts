@@ -109,6 +109,10 @@ Examples:
       '--underlay-ip <ip>',
       "this host's address on the underlay network (VXLAN endpoint; default: the address that reaches the first manager)",
     )
+    .option(
+      '--no-flows',
+      'do not collect flow records (conntrack events of vnp connections; docs/flows.md)',
+    )
     .addHelpText(
       'after',
       `
@@ -127,7 +131,11 @@ Examples:
       ctx.err(
         `vnp agent: host ${resolved.host}, underlay ${resolved.underlayIp}, managers ${resolved.servers.join(', ')}\n`,
       );
-      const handle = runAgent({ ...resolved, log: (msg) => ctx.err(`vnp agent: ${msg}\n`) });
+      const handle = runAgent({
+        ...resolved,
+        log: (msg) => ctx.err(`vnp agent: ${msg}\n`),
+        ...(opts.flows === false ? {} : { flows: {} }),
+      });
       // Stop cleanly on a signal: the kernel state stays (fail-static), the loop ends.
       const stop = (): void => {
         void handle.stop().finally(() => process.exit(0));
@@ -141,6 +149,8 @@ Examples:
 
 interface AgentFlags {
   host: string;
+  /** false with --no-flows. */
+  flows?: boolean;
   tokenFile?: string;
   underlayIp?: string;
 }

@@ -1,0 +1,206 @@
+/**
+ * The agent's flow collection (docs/flows.md, docs/adr/0018-flow-collection.md):
+ * conntrack events of the connections vnp marked (ct mark tag 0x56) — NEW when the
+ * kernel confirmed an allowed connection, DESTROY with both directions' counters when
+ * it ends — read from ctnetlink through `conntrack -E`, judged against the HostState
+ * the agent enforces, buffered and shipped in batches to the manager in use.
+ *
+ * Only connection events reach user space, never packets of established connections.
+ * The buffer is bounded and fail-static: while no manager takes batches, records
+ * accumulate up to `maxBuffered`; beyond, new ones are dropped and counted.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { FlowBatch, FlowCounters, FlowRecord } from '../../model/flow.js';
+import type { HostState } from '../../model/host-state.js';
+import type { Exec } from '../exec.js';
+import { CT_MARK_TAG, CT_TAG_MASK } from '../nft/expressions.js';
+import { mustRun } from '../exec.js';
+import { parseCtEntry, parseCtEvent, type CtEntry, type CtEvent } from './ct-event.js';
+import { FlowBuilder } from './flow-builder.js';
+
+export interface FlowCollectorOptions {
+  /** Runs `sysctl` (in the agent's namespace). */
+  exec: Exec;
+  /** Prefix that runs a command in the agent's namespace (`['ip','netns','exec',NS]`; default none). */
+  inNamespace?: string[];
+  /** The state the agent enforces now. */
+  state: () => HostState | undefined;
+  /** Ship a batch; false: not taken (kept for the next try). */
+  send: (batch: FlowBatch) => Promise<boolean>;
+  /** Records kept while the manager is unreachable (default 50,000). */
+  maxBuffered?: number;
+  /** Records per batch (default 1,000) and the shipping period (default 200 ms). */
+  batchSize?: number;
+  flushMs?: number;
+  log?: (msg: string) => void;
+}
+
+/** Connections remembered between NEW and DESTROY (their judged sides). */
+const MAX_OPEN = 200_000;
+
+export class FlowCollector {
+  readonly counters: FlowCounters = { seen: 0, sampled: 0, unsampled: 0, dropped: 0 };
+  private buffer: FlowRecord[] = [];
+  private readonly open = new Map<number, FlowRecord>();
+  /** TCP connections that reached TIME_WAIT or CLOSE: their counters are read at the next ship. */
+  private readonly closing = new Set<number>();
+  private builder: FlowBuilder | undefined;
+  private child: ChildProcess | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private shipping = false;
+  private stopped = false;
+  /** Counters as last shipped: an idle agent sends nothing new. */
+  private shipped = '';
+
+  constructor(private readonly opts: FlowCollectorOptions) {}
+
+  /** Turn accounting on and start reading events. */
+  async start(): Promise<void> {
+    // Byte and packet counters per connection (per namespace; off by default).
+    await this.opts.exec(['sysctl', '-qw', 'net.netfilter.nf_conntrack_acct=1']);
+    this.follow();
+    this.timer = setInterval(() => void this.ship(), this.opts.flushMs ?? 200);
+    this.timer.unref();
+  }
+
+  private follow(): void {
+    if (this.stopped) return;
+    const mark = `0x${CT_MARK_TAG.toString(16)}/0x${CT_TAG_MASK.toString(16)}`;
+    const argv = [
+      ...(this.opts.inNamespace ?? []),
+      'stdbuf',
+      '-oL',
+      'conntrack',
+      '-E',
+      '-e',
+      'NEW,UPDATE,DESTROY',
+      '-o',
+      'timestamp,id',
+      '--mark',
+      mark,
+    ];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    createInterface({ input: child.stdout! }).on('line', (line) => this.take(line));
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-500)));
+    let failed = false;
+    child.on('error', (e) => {
+      // Not installed (ENOENT): no flows on this host, said once; enforcement is unaffected.
+      failed = true;
+      this.opts.log?.(`flows: cannot run conntrack -E: ${e.message}; no flow records`);
+    });
+    child.on('close', (code) => {
+      if (this.stopped || failed) return;
+      // Lost events (e.g. ENOBUFS under a burst) end the reader: count nothing we cannot
+      // know, say so, and follow again.
+      this.opts.log?.(`flows: conntrack -E ended (${code}): ${err.trim()}; restarting`);
+      setTimeout(() => this.follow(), 500).unref();
+    });
+  }
+
+  /** One event line (exposed for tests). */
+  take(line: string): void {
+    const e = parseCtEvent(line);
+    if (!e) return;
+    this.counters.seen++;
+    const record = this.record(e);
+    if (record) this.push(record);
+  }
+
+  private record(e: CtEvent): FlowRecord | undefined {
+    const state = this.opts.state();
+    if (!state) return undefined;
+    if (this.builder?.state !== state) this.builder = new FlowBuilder(state);
+    if (e.type === 'new') {
+      const r = this.builder.build(e, 'new');
+      if (r && this.open.size < MAX_OPEN) this.open.set(e.id, r);
+      return r;
+    }
+    if (e.type === 'update') {
+      // A closed TCP connection lingers in TIME_WAIT (120 s by default) before conntrack
+      // destroys it, and update events carry no counters: read them with one listing.
+      if ((e.tcpState === 'TIME_WAIT' || e.tcpState === 'CLOSE') && this.open.has(e.id))
+        this.closing.add(e.id);
+      return undefined;
+    }
+    // Already reported from the listing: its DESTROY adds nothing.
+    if (!this.open.has(e.id) && this.closing.delete(e.id)) return undefined;
+    this.closing.delete(e.id);
+    return this.closed(e, e.at);
+  }
+
+  /** The closed record of an entry; its sides as judged when it started, if known. */
+  private closed(e: CtEntry, at: number): FlowRecord | undefined {
+    // The connection was allowed when it started: its close keeps the sides judged then.
+    const opened = this.open.get(e.id);
+    this.open.delete(e.id);
+    const counters = { packets: e.packets ?? 0, bytes: e.bytes ?? 0 };
+    const time = new Date(at).toISOString();
+    if (opened) return { ...opened, time, state: 'closed', ...counters };
+    const r = this.builder?.build({ ...e, at }, 'closed', counters);
+    return r && { ...r, verdict: 'allow' };
+  }
+
+  /**
+   * Counters of the connections that reached TIME_WAIT or CLOSE: one listing for all.
+   * A reported one stays in `closing` (not open) until its DESTROY, which is then ignored.
+   */
+  private async readClosing(): Promise<void> {
+    const pending = [...this.closing].filter((id) => this.open.has(id));
+    if (pending.length === 0) return;
+    const mark = `0x${CT_MARK_TAG.toString(16)}/0x${CT_TAG_MASK.toString(16)}`;
+    const argv = ['conntrack', '-L', '-p', 'tcp', '-m', mark, '-o', 'id'];
+    const out = await mustRun(this.opts.exec, argv).catch(() => '');
+    const now = Date.now();
+    for (const line of out.split('\n')) {
+      const e = parseCtEntry(line);
+      if (!e || !this.closing.has(e.id) || !this.open.has(e.id)) continue;
+      const r = this.closed(e, now);
+      if (r) this.push(r);
+    }
+    if (this.closing.size > MAX_OPEN) this.closing.clear();
+  }
+
+  private push(r: FlowRecord): void {
+    if (this.buffer.length >= (this.opts.maxBuffered ?? 50_000)) {
+      this.counters.dropped++;
+      return;
+    }
+    this.buffer.push(r);
+  }
+
+  /** Ship what is buffered, batch by batch, while the manager takes them. */
+  async ship(): Promise<void> {
+    if (this.shipping) return;
+    this.shipping = true;
+    try {
+      await this.readClosing();
+      if (this.buffer.length === 0 && JSON.stringify(this.counters) === this.shipped) return;
+      do {
+        const records = this.buffer.slice(0, this.opts.batchSize ?? 1000);
+        const taken = await this.opts
+          .send({ records, counters: { ...this.counters } })
+          .catch(() => false);
+        if (!taken) break;
+        this.shipped = JSON.stringify(this.counters);
+        this.buffer.splice(0, records.length);
+      } while (this.buffer.length > 0);
+    } finally {
+      this.shipping = false;
+    }
+  }
+
+  /** Records waiting for a manager. */
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.child?.kill();
+    await this.ship();
+  }
+}
