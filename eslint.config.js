@@ -79,7 +79,7 @@ export default tseslint.config(
   },
   {
     // Tool configuration files must default-export.
-    files: ['eslint.config.js', 'vitest.config.ts'],
+    files: ['eslint.config.js', 'vitest.config.ts', 'src/web/vite.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
@@ -161,9 +161,30 @@ export default tseslint.config(
     rules: forbid(layer('engine'), layer('server'), layer('client'), layer('cli'), layer('agent')),
   },
   {
-    files: ['src/client/**/*.ts', 'src/agent/**/*.ts', 'src/web/**/*.ts'],
+    files: ['src/client/**/*.ts', 'src/agent/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: forbid(layer('server'), layer('store'), layer('cli')),
+  },
+  {
+    // The web UI runs in the browser and knows the manager only through its HTTP API:
+    // it may import src/model and src/client, nothing else of vnp, and no Node I/O
+    // (docs/adr/0022-web-ui.md).
+    files: ['src/web/**/*.ts', 'src/web/**/*.tsx'],
+    ignores: ['**/*.test.ts', 'src/web/vite.config.ts'],
+    rules: forbid(
+      ioGroup,
+      { group: ['node:*'], message: 'the web UI runs in the browser: no Node modules' },
+      pkg('pg', '@electric-sql/pglite', 'fastify', 'ws'),
+      layer('server'),
+      layer('store'),
+      layer('cli'),
+      layer('engine'),
+      layer('selector'),
+      layer('agent'),
+      layer('k8s'),
+      layer('reactions'),
+      layer('config'),
+    ),
   },
   {
     // Every `vnp` run defines the whole command tree, so command modules import

@@ -47,6 +47,9 @@ import { resourceRoutes } from './routes/resources.js';
 import { revisionRoutes } from './routes/revisions.js';
 import { settingsRoutes } from './routes/settings.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { graphRoutes } from './routes/graph.js';
+import { DEFAULT_WEB_ROOT, webUiRoutes } from './routes/web-ui.js';
+import { whoamiRoutes } from './routes/whoami.js';
 
 export interface BuildServerOptions {
   settings: ServerSettings;
@@ -54,6 +57,8 @@ export interface BuildServerOptions {
   store: Store;
   /** Clock for commits and the engine (tests inject one). */
   now?: () => number;
+  /** The built web UI (default: dist/web of this checkout; docs/web.md). */
+  webRoot?: string;
   /** Fastify logger option; default: pino at `settings.logLevel`. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -202,6 +207,9 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   await app.register(flowRoutes, { manager, hub });
   await app.register(identityRoutes, { manager });
   await app.register(aboutRoutes, { manager, access });
+  await app.register(whoamiRoutes);
+  await app.register(graphRoutes, { manager });
+  await app.register(webUiRoutes, { root: opts.webRoot ?? DEFAULT_WEB_ROOT });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );

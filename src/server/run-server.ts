@@ -4,7 +4,7 @@
  * printed once). SIGINT/SIGTERM close gracefully: stop accepting, finish
  * in-flight writes, close the store.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerSettings } from '../config/settings.js';
 import { openStore } from '../store/open-store.js';
@@ -36,6 +36,28 @@ export async function writeAdminToken(dataDir: string, token: string): Promise<s
   await rm(file, { force: true });
   await writeFile(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
   return file;
+}
+
+/** The bootstrap admin token this data directory holds, if it still has the file. */
+async function adminTokenOf(dataDir: string): Promise<string | undefined> {
+  try {
+    const token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
+    return token === '' ? undefined : token;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The web UI's address, signed in as Jupyter does: the token rides in the fragment,
+ * which the browser never sends to a server (docs/web.md).
+ *
+ * @example signInLine('http://127.0.0.1:7400', 'vnp_ab_cd') // 'vnp: web UI: http://127.0.0.1:7400/#token=vnp_ab_cd'
+ */
+export function signInLine(address: string, token: string | undefined): string {
+  return token === undefined
+    ? `vnp: web UI: ${address}/ (sign in with a token)`
+    : `vnp: web UI: ${address}/#token=${token}`;
 }
 
 /** Whether an address only this machine can reach: 127.0.0.0/8, ::1, localhost. */
@@ -115,6 +137,7 @@ export async function runServer(
     ? await listenMetrics(built.metrics, settings.metricsListen)
     : undefined;
   if (metrics) app.log.info({ address: metrics.url }, 'vnp metrics listening');
+  print(signInLine(address, first?.token ?? (await adminTokenOf(settings.dataDir))));
   app.log.info(
     { address, backend: store.backend, revision: manager.revision },
     'vnp manager listening',

@@ -189,7 +189,7 @@ export const NameParams = Type.Object({ name: Type.String() });
 export const IdParams = Type.Object({ id: Type.String() });
 
 /** Query integers arrive as strings (type coercion is off so bodies stay strict); 15 digits < 2^53. */
-const QueryInt = Type.String({ pattern: '^[0-9]{1,15}$' });
+export const QueryInt = Type.String({ pattern: '^[0-9]{1,15}$' });
 
 /**
  * A `?limit=` of 1..max (a power of ten), refused beyond it (400), never clamped: the

@@ -68,6 +68,8 @@ describe('runServer', () => {
       const token = (await readFile(file, 'utf8')).trim();
       expect(token).toMatch(/^vnp_[0-9a-f]+_/);
       expect(printed).toContain(token);
+      // The web UI's sign-in address carries the token in the fragment (docs/web.md).
+      expect(printed).toContain(`vnp: web UI: ${server.url}/#token=${token}`);
       expect((await stat(file)).mode & 0o777).toBe(0o600);
       expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
       const res = await fetch(`${server.url}/v1/subnets`, {
@@ -84,6 +86,10 @@ describe('runServer', () => {
     });
     try {
       expect(printed.filter((l) => l.startsWith('vnp_'))).toHaveLength(1);
+      // Later starts print the sign-in address again while the data dir holds admin.token.
+      expect(
+        printed.filter((l) => l.startsWith('vnp: web UI: ') && l.includes('#token=vnp_')),
+      ).toHaveLength(2);
     } finally {
       await again.stop();
       await rm(root, { recursive: true, force: true });

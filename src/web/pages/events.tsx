@@ -1,0 +1,164 @@
+/** Events and reactions: recent events, reactions, and pending expiries counting down. */
+import { useEffect, useState } from 'preact/hooks';
+import type { Reaction } from '../../model/types.js';
+import { shownError, type ShownError } from '../api.js';
+import { ErrorBox } from '../components/error-box.js';
+import { Field } from '../components/field.js';
+import { may, useModelVersion, useSession } from '../context.js';
+import { countdown, pendingExpiries, type EventItem } from '../expiries.js';
+import { useApi } from '../use-api.js';
+import { tagText } from './check.js';
+
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs]);
+  return now;
+}
+
+function ReportEvent() {
+  const { client } = useSession();
+  const [type, setType] = useState('');
+  const [target, setTarget] = useState('');
+  const [error, setError] = useState<ShownError>();
+  const [done, setDone] = useState<string>();
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    try {
+      const r = await client.event(type, target);
+      setError(undefined);
+      setDone(
+        `reported; ${JSON.stringify((r as { event?: { reactions?: string[] } }).event?.reactions ?? [])} fired`,
+      );
+    } catch (err) {
+      setDone(undefined);
+      setError(shownError(err));
+    }
+  };
+  return (
+    <form class="inline" onSubmit={submit} aria-label="Report an event">
+      <Field
+        id="event-type"
+        label="type"
+        value={type}
+        onValue={setType}
+        invalid={error?.field === 'type'}
+      />
+      <Field
+        id="event-target"
+        label="target"
+        value={target}
+        onValue={setTarget}
+        invalid={error?.field === 'target'}
+      />
+      <button type="submit">Report event</button> <span role="status">{done}</span>
+      <ErrorBox error={error} />
+    </form>
+  );
+}
+
+export function EventsPage() {
+  const { client, model, role } = useSession();
+  const version = useModelVersion();
+  const now = useNow(1000);
+  const events = useApi(
+    () => client.request<{ items: EventItem[] }>('GET', '/v1/events', { query: { limit: 500 } }),
+    [version],
+    5000,
+  );
+  const reactions = model.list('Reaction') as unknown as Reaction[];
+  const ttl = Object.fromEntries(reactions.map((r) => [r.name, r.ttl]));
+  const pending = pendingExpiries(events.data?.items ?? [], ttl, now);
+  return (
+    <section
+      data-page="events"
+      data-ready={events.data ? 'true' : 'false'}
+      aria-labelledby="h-events-page"
+    >
+      <h1 id="h-events-page">Events and reactions</h1>
+      {may(role, 'operate') && <ReportEvent />}
+      <ErrorBox error={events.error} />
+      <div class="columns">
+        <section aria-labelledby="h-expiries">
+          <h2 id="h-expiries">Pending expiries</h2>
+          {pending.length === 0 ? (
+            <p class="muted">None.</p>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">record</th>
+                  <th scope="col">reaction</th>
+                  <th scope="col">undone in</th>
+                </tr>
+              </thead>
+              <tbody>
+                {pending.map((x) => (
+                  <tr key={`${x.record}/${x.reaction}`}>
+                    <td>{x.record}</td>
+                    <td>{x.reaction}</td>
+                    <td class="countdown">{countdown(x.expiresAt - now)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+        <section aria-labelledby="h-reactions">
+          <h2 id="h-reactions">Reactions</h2>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">reaction</th>
+                <th scope="col">on</th>
+                <th scope="col">does</th>
+                <th scope="col">ttl</th>
+              </tr>
+            </thead>
+            <tbody>
+              {reactions.map((r) => (
+                <tr key={r.name}>
+                  <td>{r.name}</td>
+                  <td>
+                    <code>{r.on}</code>
+                    {r.match ? ` if ${r.match}` : ''}
+                  </td>
+                  <td>
+                    {r.addTags ? `add ${tagText(r.addTags)}` : ''}{' '}
+                    {r.removeTags?.length ? `remove ${r.removeTags.join(', ')}` : ''}
+                  </td>
+                  <td>{r.ttl === undefined ? '—' : `${r.ttl} s`}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      </div>
+      <section aria-labelledby="h-recent" data-version={version}>
+        <h2 id="h-recent">Recent events</h2>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">when</th>
+              <th scope="col">type</th>
+              <th scope="col">target</th>
+              <th scope="col">reactions fired</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(events.data?.items ?? []).slice(0, 100).map((e, i) => (
+              <tr key={i}>
+                <td>{e.at}</td>
+                <td>{e.type}</td>
+                <td>{e.record ?? e.target}</td>
+                <td>{(e.reactions ?? []).join(', ') || '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+    </section>
+  );
+}

@@ -1,0 +1,121 @@
+/**
+ * Records: every interface record, filtered by a selector (decided by the manager),
+ * sorted, virtualized; the selected record's identity, partitions and applicable
+ * policies in order, its tags edited as typed values, attach and detach.
+ */
+import { useMemo, useState } from 'preact/hooks';
+import type { ApiResource } from '../../client/api-types.js';
+import type { Interface } from '../../model/types.js';
+import { shownError, type ShownError } from '../api.js';
+import { ErrorBox } from '../components/error-box.js';
+import { Field } from '../components/field.js';
+import { VirtualTable, type Column } from '../components/virtual-table.js';
+import { useModelVersion, useSession } from '../context.js';
+import { RecordDetail } from './record-detail.js';
+import { tagText } from './check.js';
+
+type Row = Interface & Partial<ApiResource>;
+type SortKey = 'name' | 'subnet' | 'instance' | 'ips';
+
+function compare(key: SortKey): (a: Row, b: Row) => number {
+  const v = (r: Row) =>
+    key === 'ips' ? (r.ips[0] ?? '') : key === 'instance' ? (r.instance ?? '') : r[key];
+  return (a, b) => (v(a) < v(b) ? -1 : v(a) > v(b) ? 1 : 0);
+}
+
+export function RecordsPage() {
+  const { client, model } = useSession();
+  const version = useModelVersion();
+  const [selector, setSelector] = useState('');
+  const [matching, setMatching] = useState<Set<string> | undefined>();
+  const [error, setError] = useState<ShownError>();
+  const [sort, setSort] = useState<{ key: SortKey; dir: 'asc' | 'desc' }>({
+    key: 'name',
+    dir: 'asc',
+  });
+  const [selected, setSelected] = useState<string>();
+  const all = model.list('Interface') as Row[];
+  const rows = useMemo(() => {
+    const list = matching ? all.filter((r) => matching.has(r.name)) : all;
+    const sorted = [...list].sort(compare(sort.key));
+    return sort.dir === 'asc' ? sorted : sorted.reverse();
+  }, [version, matching, sort]);
+  const filter = async (e: Event) => {
+    e.preventDefault();
+    if (selector.trim() === '') {
+      setMatching(undefined);
+      setError(undefined);
+      return;
+    }
+    try {
+      const found = await client.list('Interface', { selector });
+      setMatching(new Set(found.map((r) => r.name)));
+      setError(undefined);
+    } catch (err) {
+      setError(shownError(err));
+    }
+  };
+  const columns: Column<Row>[] = [
+    {
+      key: 'name',
+      title: 'name',
+      sortable: true,
+      cell: (r) => (
+        <button
+          type="button"
+          class="link"
+          aria-pressed={r.name === selected}
+          onClick={() => setSelected(r.name)}
+        >
+          {r.name}
+        </button>
+      ),
+    },
+    { key: 'subnet', title: 'subnet', sortable: true, cell: (r) => r.subnet },
+    { key: 'ips', title: 'addresses', sortable: true, cell: (r) => r.ips.join(', ') },
+    { key: 'instance', title: 'instance', sortable: true, cell: (r) => r.instance ?? '—' },
+    { key: 'tags', title: 'tags', cell: (r) => <span class="tags">{tagText(r.tags)}</span> },
+  ];
+  const record = selected ? (model.get('Interface', selected) as Row | undefined) : undefined;
+  return (
+    <section
+      data-page="records"
+      data-ready={model.loaded ? 'true' : 'false'}
+      aria-labelledby="h-records"
+    >
+      <h1 id="h-records">Records</h1>
+      <form class="inline" onSubmit={filter}>
+        <Field
+          id="records-selector"
+          label="selector"
+          value={selector}
+          onValue={setSelector}
+          placeholder='env == "prod" && tier >= 2'
+          invalid={error !== undefined}
+        />
+        <button type="submit">Filter</button>
+        <span class="muted" aria-live="polite">
+          {rows.length} of {all.length} records
+        </span>
+      </form>
+      <ErrorBox error={error} />
+      <div class="split">
+        <VirtualTable
+          label="records"
+          rows={rows}
+          columns={columns}
+          rowKey={(r) => r.name}
+          sort={sort}
+          selected={selected}
+          onSort={(key) =>
+            setSort((s) => ({
+              key: key as SortKey,
+              dir: s.key === key && s.dir === 'asc' ? 'desc' : 'asc',
+            }))
+          }
+        />
+        {record && <RecordDetail key={record.name} record={record} />}
+      </div>
+    </section>
+  );
+}
