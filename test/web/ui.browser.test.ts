@@ -21,11 +21,13 @@ const PAGES = ['overview', 'map', 'records', 'policies', 'check', 'history', 'ev
 describeBrowser('web UI (Chromium)', () => {
   let server: UiServer;
   let browser: Browser;
+  /** One admin tab for the tests that need no fresh sign-in (a sign-in loads the model). */
+  let admin: Page;
   const problems: string[] = [];
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([startUiServer(), launchChromium()]);
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await server?.close();
@@ -44,7 +46,7 @@ describeBrowser('web UI (Chromium)', () => {
   }
 
   it('signs in from the #token= address and takes the token out of the address bar', async () => {
-    const page = await signedIn();
+    const page = (admin = await signedIn());
     expect(page.url()).toBe(`${server.url}/#/`);
     expect(await page.evaluate(() => sessionStorage.getItem('vnp.token'))).toBe(
       server.tokens.admin,
@@ -55,11 +57,10 @@ describeBrowser('web UI (Chromium)', () => {
     const res = await page.request.get(`${server.url}/`);
     expect(res.headers()['content-security-policy']).toContain("script-src 'self'");
     expect(res.headers()['content-security-policy']).not.toContain('unsafe-inline');
-    await page.close();
   });
 
   it('every page renders, is screenshotted, and has no serious or critical axe violation', async () => {
-    const page = await signedIn();
+    const page = admin;
     const found: Record<string, string[]> = {};
     for (const id of PAGES) {
       await openPage(page, id);
@@ -68,18 +69,18 @@ describeBrowser('web UI (Chromium)', () => {
       found[id] = await axeViolations(page);
     }
     expect(found).toEqual(Object.fromEntries(PAGES.map((id) => [id, []])));
-    await page.close();
   });
 
   it('is keyboard navigable: Tab reaches the navigation and Enter switches pages', async () => {
-    const page = await signedIn();
+    const page = admin;
+    await openPage(page, 'overview');
+    await page.focus('body');
     await page.keyboard.press('Tab'); // skip link
     await page.keyboard.press('Tab'); // Overview
     await page.keyboard.press('Tab'); // Map
     await page.keyboard.press('Tab'); // Records
     await page.keyboard.press('Enter');
     await page.waitForSelector('[data-page="records"][data-ready="true"]');
-    await page.close();
   });
 
   it('a tag set in one context changes the map and a verdict in others within 1 s', async () => {
@@ -131,7 +132,7 @@ describeBrowser('web UI (Chromium)', () => {
   });
 
   it('a policy apply whose Test fails is refused, saying why', async () => {
-    const page = await signedIn();
+    const page = admin;
     await openPage(page, 'policies');
     await page.fill(
       '#yaml',
@@ -161,14 +162,13 @@ describeBrowser('web UI (Chromium)', () => {
     expect(await page.isDisabled('button:text-is("Apply")')).toBe(true);
     await screenshot(page, 'policies-test-failed');
     expect((await server.call('GET', '/v1/policies/open-db')).status).toBe(404);
-    await page.close();
   });
 
   it('rolls back with a preview and a confirmation', async () => {
     const before = (await server.call('GET', '/v1/policies/web')).body as { ingress: unknown[] };
     const changed = await server.call('PATCH', '/v1/policies/web', { body: { mode: 'audit' } });
     expect(changed.status).toBe(200);
-    const page = await signedIn();
+    const page = admin;
     await openPage(page, 'history');
     await page.click(`button:text-is("r${changed.body.revision - 1}")`);
     await page.click('button:text("Preview rollback")');
@@ -183,7 +183,6 @@ describeBrowser('web UI (Chromium)', () => {
     };
     expect(after.mode).toBe('enforce');
     expect(after.ingress).toEqual(before.ingress);
-    await page.close();
   });
 
   it('a viewer sees no write action, and a write is refused', async () => {
@@ -216,7 +215,7 @@ describeBrowser('web UI (Chromium)', () => {
   });
 
   it("shows the server's error with its field and keeps the input", async () => {
-    const page = await signedIn();
+    const page = admin;
     await openPage(page, 'check');
     await page.fill('#check-src', 'web-1');
     await page.fill('#check-dst', 'app-1');
@@ -226,10 +225,10 @@ describeBrowser('web UI (Chromium)', () => {
     await expect.poll(() => alert.textContent()).toContain('field: port');
     expect(await page.inputValue('#check-port')).toBe('99999');
     expect(await page.getAttribute('#check-port', 'aria-invalid')).toBe('true');
-    await page.close();
   });
 
-  it('logged no console error, CSP violation or outside request', () => {
+  it('logged no console error, CSP violation or outside request', async () => {
+    await admin.close();
     expect(problems).toEqual([]);
   });
 });

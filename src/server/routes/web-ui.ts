@@ -58,7 +58,10 @@ export const webUiRoutes: FastifyPluginAsync<{ root: string }> = async (app, { r
       ...hidden,
       schema: {
         hide: true,
-        params: Type.Object({ file: Type.String({ pattern: ASSET }) }, { additionalProperties: false }),
+        params: Type.Object(
+          { file: Type.String({ pattern: ASSET }) },
+          { additionalProperties: false },
+        ),
       },
     },
     async (request, reply) => {
