@@ -425,4 +425,37 @@ export const SUCCESS: Record<string, Success> = {
     "the manager's version",
   ),
   'GET /v1/auth/can-i': ok(CanIAnswer, 'the answer and the routes it covers'),
+  'GET /v1/whoami': ok(
+    Obj({ id: Str(), role: Str(), host: Opt(Str()) }, 'WhoAmI'),
+    "the calling token's id, role and host",
+  ),
+  'GET /v1/graph': ok(
+    Obj(
+      {
+        aggregated: Type.Boolean(),
+        identities: Int(),
+        nodes: Type.Array(
+          Obj({
+            id: Str(),
+            partitions: Type.Array(Str()),
+            tags: TagsSchema,
+            identities: Type.Array(Int()),
+            records: Int(),
+            examples: Type.Array(Str()),
+          }),
+        ),
+        edges: Type.Array(
+          Obj({
+            src: Str(),
+            dst: Str(),
+            allowed: Type.Array(Obj({ proto: Str(), ports: Type.Tuple([Int(), Int()]) })),
+            sampled: Opt(Type.Boolean()),
+          }),
+        ),
+        selected: Opt(Type.Array(Str())),
+      },
+      'Graph',
+    ),
+    'identities (or partition groups) and what policy allows between them',
+  ),
 };
