@@ -122,7 +122,7 @@ describe('runAgent', () => {
     expect(m.acks).toEqual([...m.acks].sort((x, y) => x - y));
     // The first watch of a new agent does not resume: its first message is the state.
     const paths = m.requests.map((r) => r.url).filter((u) => !u.endsWith('/ack'));
-    expect(paths).toEqual(['/v1/hosts/h1/watch?underlay=192.0.2.1']);
+    expect(paths).toEqual(['/v1/hosts/h1/watch?underlay=192.0.2.1&kind=nftables']);
     expect(m.requests.every((r) => r.auth === 'Bearer tok')).toBe(true);
   });
 
@@ -189,8 +189,8 @@ describe('runAgent', () => {
     await until(() => m.watchers.length === 2);
     expect(handle.syncs).toBe(2);
     expect(m.requests.filter((r) => r.url.includes('/watch')).map((r) => r.url)).toEqual([
-      '/v1/hosts/h1/watch?underlay=192.0.2.1',
-      '/v1/hosts/h1/watch?underlay=192.0.2.1',
+      '/v1/hosts/h1/watch?underlay=192.0.2.1&kind=nftables',
+      '/v1/hosts/h1/watch?underlay=192.0.2.1&kind=nftables',
     ]);
     // A message type it does not know: reconnect (resuming from the applied revision).
     send({ type: 'novel' });

@@ -89,6 +89,7 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
       host: opts.host,
       token: opts.token,
       underlayIp: opts.underlayIp,
+      kind: agent.datapath.kind,
       ...(opts.ca === undefined ? {} : { ca: opts.ca }),
       apply,
       applyDelta: opts.applyDelta,

@@ -153,6 +153,8 @@ export interface PepInfo {
   lag: number;
   /** ISO time of the last message from the PEP. */
   lastContact: string;
+  /** What kind of PEP it is, as it reported; absent for older agents. */
+  kind?: 'nftables' | 'ovs';
 }
 
 /** `GET /healthz` / `GET /readyz` bodies, read defensively. */

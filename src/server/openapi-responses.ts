@@ -214,6 +214,8 @@ const PepInfo = Obj(
     lastContact: Time(),
     sentRevision: Opt(Revision()),
     underlay: Opt(Str()),
+    /** The kind of PEP, as it reported with `?kind=`. */
+    kind: Opt(Type.Union([Type.Literal('nftables'), Type.Literal('ovs')])),
   },
   'PepInfo',
 );

@@ -122,4 +122,17 @@ describe('host state for PEPs', () => {
     expect(a.appliedRevision).toBe(rev.revision);
     expect(a.underlay).toBe('192.0.2.1');
   });
+
+  it('records the kind a PEP reports, and refuses an unknown one', async () => {
+    const state = await fetch(`${url}/v1/hosts/host-a/state?kind=ovs`, { headers: auth('agent') });
+    expect(state.status).toBe(200);
+    const peps = await s.call('GET', '/v1/peps', { as: 'viewer' });
+    const a = (peps.body.items as { host: string; kind?: string }[]).find(
+      (p) => p.host === 'host-a',
+    )!;
+    expect(a.kind).toBe('ovs');
+    const bad = await fetch(`${url}/v1/hosts/host-a/state?kind=vpp`, { headers: auth('agent') });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('kind');
+  });
 });

@@ -39,6 +39,8 @@ export interface FollowHostOptions {
   host: string;
   token: string;
   underlayIp?: string;
+  /** The PEP's kind (`nftables`, `ovs`), reported with the watch for `vnp status`. */
+  kind?: string;
   /**
    * Enforces a new state (the kernel, or nothing); its revision is acknowledged once
    * this returned (or its promise resolved). Called for every new revision, in order,
@@ -220,6 +222,7 @@ export function followHost(opts: FollowHostOptions): HostFollower {
     return new Promise<void>((_resolve, reject) => {
       const q = new URLSearchParams();
       if (opts.underlayIp) q.set('underlay', opts.underlayIp);
+      if (opts.kind) q.set('kind', opts.kind);
       const since = fold.since();
       if (since !== undefined) q.set('since', String(since));
       const u = new URL(`${trim(base)}/v1/hosts/${encodeURIComponent(opts.host)}/watch?${q}`);

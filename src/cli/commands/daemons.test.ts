@@ -57,6 +57,28 @@ describe('resolveAgentOptions', () => {
     else expect(r.underlayIp).toMatch(/^[0-9a-f.:]+$/i);
   });
 
+  it('takes --datapath ovs with a bridge, and refuses what does not fit', async () => {
+    const given = (flags: Record<string, string>) =>
+      resolveAgentOptions(
+        { host: 'h', underlayIp: '192.0.2.1', ...flags },
+        { server: 'http://m', token: 't' },
+        ctx(),
+      );
+    expect((await given({ datapath: 'ovs', bridge: 'vnpbr' })).ovs).toEqual({
+      bridge: 'vnpbr',
+      rundir: '/var/run/openvswitch',
+    });
+    expect((await given({})).ovs).toBeUndefined();
+    await expect(given({ datapath: 'ovs' })).rejects.toThrow('--datapath ovs needs --bridge NAME');
+    await expect(given({ datapath: 'vpp' })).rejects.toThrow(
+      '--datapath vpp: expected nftables or ovs',
+    );
+    await expect(given({ bridge: 'br0' })).rejects.toThrow('--bridge needs --datapath ovs');
+    await expect(given({ datapath: 'ovs', bridge: 'a;b' })).rejects.toThrow(
+      /--bridge a;b: expected/,
+    );
+  });
+
   it('refuses an empty token file', async () => {
     writeFileSync(join(dir, 'empty.token'), '\n');
     await expect(

@@ -97,7 +97,7 @@ Examples:
   program
     .command('agent')
     .description(
-      "Run a PEP: enforce the manager's partitioning on this Linux host (nftables, VXLAN-GBP)",
+      "Run a PEP: enforce the manager's partitioning on this Linux host (nftables, VXLAN-GBP) or on an Open vSwitch bridge",
     )
     .option('--server <url[,url…]>', 'managers to connect to, in order (default $VNP_SERVER)')
     .requiredOption('--host <name>', "this PEP's host name (instances name it in `host`)")
@@ -113,13 +113,26 @@ Examples:
       '--no-flows',
       'do not collect flow records (conntrack events of vnp connections; docs/flows.md)',
     )
+    .option(
+      '--datapath <kind>',
+      'what enforces: nftables (the Linux kernel) or ovs (an Open vSwitch bridge, programmed by OpenFlow)',
+      'nftables',
+    )
+    .option('--bridge <name>', 'with --datapath ovs: the bridge to own (created when missing)')
+    .option(
+      '--ovs-rundir <dir>',
+      "with --datapath ovs: Open vSwitch's run directory (db.sock, BRIDGE.mgmt, ovs-vswitchd's control socket)",
+      '/var/run/openvswitch',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   vnp token create --role agent --host host-a > /etc/vnp/agent.token
   vnp agent --server http://10.0.0.5:7400,http://10.0.0.6:7400 --host host-a \\
-            --token-file /etc/vnp/agent.token --underlay-ip 10.0.0.21`,
+            --token-file /etc/vnp/agent.token --underlay-ip 10.0.0.21
+  vnp agent --server http://10.0.0.5:7400 --host host-b --token-file /etc/vnp/agent.token \\
+            --datapath ovs --bridge vnpbr      # an OVS PEP (docs/agent.md, "The OVS PEP")`,
     )
     .action(async (opts: AgentFlags, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
@@ -131,10 +144,22 @@ Examples:
       ctx.err(
         `vnp agent: host ${resolved.host}, underlay ${resolved.underlayIp}, managers ${resolved.servers.join(', ')}\n`,
       );
+      const log = (msg: string): void => ctx.err(`vnp agent: ${msg}\n`);
+      const datapath = resolved.ovs
+        ? new (
+            await importPart<typeof import('../../agent/ovs/ovs-datapath.js')>(
+              '../../agent/ovs/ovs-datapath.js',
+              'the OVS datapath',
+            )
+          ).OvsDatapath({ ...resolved.ovs, underlayIp: resolved.underlayIp, log })
+        : undefined;
+      const { ovs: _ovs, ...run } = resolved;
       const handle = runAgent({
-        ...resolved,
-        log: (msg) => ctx.err(`vnp agent: ${msg}\n`),
-        ...(opts.flows === false ? {} : { flows: {} }),
+        ...run,
+        log,
+        ...(datapath ? { agentOptions: { datapath } } : {}),
+        // Flow records come from the kernel's conntrack events of the nftables table.
+        ...(opts.flows === false || datapath ? {} : { flows: {} }),
       });
       // Stop cleanly on a signal: the kernel state stays (fail-static), the loop ends.
       const stop = (): void => {
@@ -153,6 +178,39 @@ interface AgentFlags {
   flows?: boolean;
   tokenFile?: string;
   underlayIp?: string;
+  datapath?: string;
+  bridge?: string;
+  ovsRundir?: string;
+}
+
+/** An OVS bridge name: it is also a network device's name (IFNAMSIZ - 1). */
+const BRIDGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
+
+/** `--datapath`, `--bridge`, `--ovs-rundir` checked together. */
+function resolveDatapath(opts: AgentFlags): ResolvedAgentOptions['ovs'] {
+  const kind = opts.datapath ?? 'nftables';
+  if (kind !== 'nftables' && kind !== 'ovs')
+    throw new VnpError('VNP_ERR_VALIDATION', `--datapath ${kind}: expected nftables or ovs`, {
+      field: 'datapath',
+    });
+  if (kind === 'nftables') {
+    if (opts.bridge !== undefined)
+      throw new VnpError('VNP_ERR_VALIDATION', '--bridge needs --datapath ovs', {
+        field: 'bridge',
+      });
+    return undefined;
+  }
+  if (opts.bridge === undefined)
+    throw new VnpError('VNP_ERR_VALIDATION', '--datapath ovs needs --bridge NAME', {
+      field: 'bridge',
+    });
+  if (!BRIDGE_NAME.test(opts.bridge))
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      `--bridge ${opts.bridge}: expected 1-15 letters, digits, '_', '.', '-' (a device name)`,
+      { field: 'bridge' },
+    );
+  return { bridge: opts.bridge, rundir: opts.ovsRundir ?? '/var/run/openvswitch' };
 }
 
 /** What `runAgent` needs, resolved from flags and environment. */
@@ -163,6 +221,8 @@ export interface ResolvedAgentOptions {
   underlayIp: string;
   /** PEM of the only CA trusted for https managers (`--ca-file`, `VNP_CA_FILE`). */
   ca?: string;
+  /** `--datapath ovs`: the bridge and OVS's run directory. */
+  ovs?: { bridge: string; rundir: string };
 }
 
 /**
@@ -177,6 +237,7 @@ export async function resolveAgentOptions(
   g: GlobalOptions,
   ctx: CliContext,
 ): Promise<ResolvedAgentOptions> {
+  const ovs = resolveDatapath(opts);
   const { normaliseServer } = await import('../../client/client.js');
   const serverList = g.server ?? ctx.io.env.VNP_SERVER;
   const servers = serverList === undefined ? [] : splitServers(serverList).map(normaliseServer);
@@ -205,7 +266,14 @@ export async function resolveAgentOptions(
   }
   const { readCaFile } = await import('../context.js');
   const ca = readCaFile(g.caFile ?? ctx.io.env.VNP_CA_FILE, ctx.io.cwd);
-  return { servers, host: opts.host, token, underlayIp, ...(ca ? { ca } : {}) };
+  return {
+    servers,
+    host: opts.host,
+    token,
+    underlayIp,
+    ...(ca ? { ca } : {}),
+    ...(ovs ? { ovs } : {}),
+  };
 }
 
 function readAgentToken(

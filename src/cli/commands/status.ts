@@ -110,12 +110,16 @@ export function formatStatus(r: StatusReport): string {
 function pepTable(peps: readonly PepInfo[]): string {
   const rows = peps.map((p) => [
     p.host,
+    p.kind ?? '-',
     p.connected ? 'yes' : 'no',
     cell(p.appliedRevision),
     cell(p.lag),
     cell(p.lastContact),
   ]);
-  return formatTable(['HOST', 'CONNECTED', 'APPLIED-REVISION', 'LAG', 'LAST-CONTACT'], rows);
+  return formatTable(
+    ['HOST', 'KIND', 'CONNECTED', 'APPLIED-REVISION', 'LAG', 'LAST-CONTACT'],
+    rows,
+  );
 }
 
 /**

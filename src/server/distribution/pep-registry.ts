@@ -17,6 +17,10 @@ import { formatIp, parseIp } from '../../model/net.js';
 import type { PepStatus } from '../routes/peps.js';
 
 /** PEPs tracked at most (disconnected ones beyond this are forgotten, oldest contact first). */
+/** The kinds of PEP an agent may report (`?kind=` on state and watch requests). */
+export const PEP_KINDS = ['nftables', 'ovs'] as const;
+export type PepKind = (typeof PEP_KINDS)[number];
+
 export const MAX_PEPS = 100_000;
 
 /**
@@ -34,6 +38,8 @@ export function underlayText(text: string): string | undefined {
 interface Pep {
   host: string;
   underlay?: string;
+  /** The kind of PEP, as it reported (`nftables`, `ovs`). */
+  kind?: PepKind;
   streams: number;
   sentRevision: number;
   appliedRevision: number;
@@ -71,10 +77,11 @@ export class PepRegistry {
     this.now = now;
   }
 
-  /** A PEP spoke (any request): remember when, and its underlay if given. */
-  touch(host: string, underlay?: string): void {
+  /** A PEP spoke (any request): remember when, and its underlay and kind if given. */
+  touch(host: string, underlay?: string, kind?: PepKind): void {
     const p = this.get(host);
     p.lastContact = this.now();
+    if (kind !== undefined) p.kind = kind;
     if (underlay !== undefined && underlay !== '' && p.underlay !== underlay) {
       p.underlay = underlay;
       for (const l of this.underlayListeners) l(host, true);
@@ -97,8 +104,8 @@ export class PepRegistry {
   }
 
   /** A watch stream opened; returns the function that closes it. */
-  connect(host: string, underlay?: string): () => void {
-    this.touch(host, underlay);
+  connect(host: string, underlay?: string, kind?: PepKind): () => void {
+    this.touch(host, underlay, kind);
     const p = this.get(host);
     p.streams++;
     let open = true;
@@ -218,6 +225,7 @@ export class PepRegistry {
         lag: Math.max(0, revision - p.appliedRevision),
         lastContact: new Date(p.lastContact).toISOString(),
         ...(p.underlay !== undefined ? { underlay: p.underlay } : {}),
+        ...(p.kind !== undefined ? { kind: p.kind } : {}),
       }));
   }
 

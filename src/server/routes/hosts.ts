@@ -24,7 +24,12 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { VnpError, fieldError } from '../../model/errors.js';
 import { MAX_REVISION } from '../schemas.js';
 import type { Manager } from '../manager.js';
-import { underlayText, type PepRegistry } from '../distribution/pep-registry.js';
+import {
+  PEP_KINDS,
+  underlayText,
+  type PepKind,
+  type PepRegistry,
+} from '../distribution/pep-registry.js';
 import { distributionFor, installDistributionHooks } from '../distribution/distribution.js';
 import { holdWhileAuthorized } from '../auth.js';
 import { endWithGrace, startNdjson } from '../ndjson-response.js';
@@ -83,6 +88,11 @@ async function bindHost(request: FastifyRequest): Promise<void> {
   hostParam(request);
 }
 
+/** The kind a PEP reports (the schema admits only PEP_KINDS). */
+function kindParam(request: FastifyRequest): PepKind | undefined {
+  return (request.query as { kind?: PepKind }).kind;
+}
+
 function underlayParam(request: FastifyRequest): string | undefined {
   const u = (request.query as { underlay?: string }).underlay;
   if (u === undefined || u === '') return undefined;
@@ -99,13 +109,14 @@ const HostParams = {
 } as const;
 const UnderlayQuery = {
   type: 'object',
-  properties: { underlay: { type: 'string', maxLength: 45 } },
+  properties: { underlay: { type: 'string', maxLength: 45 }, kind: { enum: [...PEP_KINDS] } },
   additionalProperties: false,
 } as const;
 const WatchQuery = {
   type: 'object',
   properties: {
     underlay: { type: 'string', maxLength: 45 },
+    kind: { enum: [...PEP_KINDS] },
     // Query strings are not coerced (app.ts): a decimal revision (below 2^53).
     since: { type: 'string', pattern: '^[0-9]{1,15}$' },
   },
@@ -149,7 +160,7 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
       // Canonical, with each remote record's underlay address filled in.
       const state = dist.feed.snapshot(host);
       if (request.principal?.role === 'agent') {
-        peps.touch(host, underlay);
+        peps.touch(host, underlay, kindParam(request));
         peps.sent(host, state.revision);
       }
       return state;
@@ -228,7 +239,9 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
       const since = sinceText === undefined ? undefined : Number(sinceText);
       reply.hijack();
       const serve = (sink: HostSink, end: () => void) => {
-        const disconnect = isAgent ? peps.connect(host, underlay) : () => undefined;
+        const disconnect = isAgent
+          ? peps.connect(host, underlay, kindParam(request))
+          : () => undefined;
         serveHostStream({
           feed: dist.feed,
           host,

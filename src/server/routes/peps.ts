@@ -1,6 +1,6 @@
 /**
  * `GET /v1/peps`: enforcement points and how far behind they are:
- * `{items: [{host, connected, appliedRevision, sentRevision, lag, lastContact, underlay}]}`.
+ * `{items: [{host, connected, appliedRevision, sentRevision, lag, lastContact, underlay, kind}]}`.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { PepRegistry } from '../distribution/pep-registry.js';
@@ -19,6 +19,8 @@ export interface PepStatus {
   sentRevision?: number;
   /** Its underlay address, as it reported. */
   underlay?: string;
+  /** Its kind (`nftables`, `ovs`), as it reported. */
+  kind?: 'nftables' | 'ovs';
 }
 
 /**
