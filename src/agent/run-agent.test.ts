@@ -187,6 +187,8 @@ describe('runAgent', () => {
     // manager without `since` (a snapshot).
     send({ type: 'delta', from: 7, to: 8 });
     await until(() => m.watchers.length === 2);
+    // The manager sees the request before the client has its answer's head.
+    await until(() => handle.syncs === 2);
     expect(handle.syncs).toBe(2);
     expect(m.requests.filter((r) => r.url.includes('/watch')).map((r) => r.url)).toEqual([
       '/v1/hosts/h1/watch?underlay=192.0.2.1&kind=nftables',
