@@ -91,3 +91,70 @@ export function graphElements(g: Graph): Element[] {
     })),
   ];
 }
+
+/** One row of the observed-flow aggregate (`GET /v1/flows/summary`). */
+export interface ObservedRow {
+  srcIdentity: number;
+  dstIdentity: number;
+  protocol: string;
+  port: number;
+  verdict: 'allow' | 'deny';
+  count: number;
+}
+
+export type ObservedStatus = 'observed-allow' | 'observed-deny' | 'would-deny';
+
+/**
+ * Edges for what the PEPs saw: allowed, denied, and allowed when it happened but denied
+ * by the policy now (no policy edge covers its protocol and port any more).
+ *
+ * @example observedElements(graph, rows, '', '') // [{ group: 'edges', data: { id: 'o:would-deny:i1>i2', … }, classes: 'would-deny' }]
+ */
+export function observedElements(
+  g: Graph,
+  rows: ObservedRow[],
+  proto: string,
+  port: string,
+): Element[] {
+  const nodeOf = new Map<number, string>();
+  for (const n of g.nodes) for (const i of n.identities) nodeOf.set(i, n.id);
+  const policy = new Map(g.edges.map((e) => [`${e.src}>${e.dst}`, e]));
+  const allowedNow = (s: string, d: string, r: ObservedRow) =>
+    (policy.get(`${s}>${d}`)?.allowed ?? []).some(
+      (a) =>
+        a.proto === r.protocol &&
+        (a.proto === 'icmp' || (a.ports[0] <= r.port && r.port <= a.ports[1])),
+    );
+  const edges = new Map<
+    string,
+    { s: string; d: string; status: ObservedStatus; count: number; ports: Set<string> }
+  >();
+  for (const r of rows) {
+    if (proto !== '' && r.protocol !== proto) continue;
+    if (port.trim() !== '' && String(r.port) !== port.trim()) continue;
+    const s = nodeOf.get(r.srcIdentity);
+    const d = nodeOf.get(r.dstIdentity);
+    if (s === undefined || d === undefined || s === d) continue;
+    const status: ObservedStatus =
+      r.verdict === 'deny'
+        ? 'observed-deny'
+        : allowedNow(s, d, r)
+          ? 'observed-allow'
+          : 'would-deny';
+    const key = `o:${status}:${s}>${d}`;
+    const e = edges.get(key) ?? { s, d, status, count: 0, ports: new Set<string>() };
+    e.count += r.count;
+    e.ports.add(`${r.protocol}/${r.port}`);
+    edges.set(key, e);
+  }
+  return [...edges].map(([id, e]) => ({
+    group: 'edges' as const,
+    data: {
+      id,
+      source: e.s,
+      target: e.d,
+      label: `${e.count}× ${[...e.ports].slice(0, 3).join(' ')}`,
+    },
+    classes: `observed ${e.status}`,
+  }));
+}

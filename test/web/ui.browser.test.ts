@@ -14,9 +14,10 @@ import {
   screenshot,
   watchedContext,
 } from './support/browser.js';
+import { flowRecord, reportFlows } from './support/flows.js';
 import { startUiServer, type UiServer } from './support/ui-server.js';
 
-const PAGES = ['overview', 'map', 'records', 'policies', 'check', 'history', 'events'];
+const PAGES = ['overview', 'map', 'records', 'policies', 'flows', 'check', 'history', 'events'];
 
 describeBrowser('web UI (Chromium)', () => {
   let server: UiServer;
@@ -57,6 +58,23 @@ describeBrowser('web UI (Chromium)', () => {
     const res = await page.request.get(`${server.url}/`);
     expect(res.headers()['content-security-policy']).toContain("script-src 'self'");
     expect(res.headers()['content-security-policy']).not.toContain('unsafe-inline');
+  });
+
+  it('the flows table fills from flow records as an agent reports them, then live', async () => {
+    const page = admin;
+    await reportFlows(server, [
+      await flowRecord(server, { src: 'web-1', dst: 'app-1', port: 8080 }),
+      await flowRecord(server, { src: 'web-1', dst: 'db-1', port: 5432 }),
+      // Allowed when it happened, denied by the policy now: the map marks it.
+      await flowRecord(server, { src: 'web-2', dst: 'app-2', port: 22, verdict: 'allow' }),
+    ]);
+    await openPage(page, 'flows');
+    await expect.poll(() => page.locator('[data-page="flows"] tbody tr[data-row]').count()).toBe(3);
+    await reportFlows(server, [
+      await flowRecord(server, { src: 'app-2', dst: 'db-1', port: 5432 }),
+    ]);
+    await expect.poll(() => page.locator('[data-page="flows"] tbody tr[data-row]').count()).toBe(4);
+    expect(await page.textContent('[data-page="flows"] tbody')).toContain('app-2 (');
   });
 
   it('every page renders, is screenshotted, and has no serious or critical axe violation', async () => {

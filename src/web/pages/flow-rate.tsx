@@ -1,7 +1,8 @@
 /**
- * Allowed and denied flows per minute, from the manager's flow summary
- * (`GET /v1/flows/summary`, the flows pipeline). Says so when the manager has none.
+ * Allowed and denied flows per minute over the last 10 minutes, from the manager's
+ * per-minute flow aggregate (`GET /v1/flows/summary` for each minute), refreshed every 30 s.
  */
+import type { FlowSummary } from '../../client/api-types.js';
 import { useSession } from '../context.js';
 import { useApi } from '../use-api.js';
 
@@ -11,6 +12,8 @@ export interface RatePoint {
   denied: number;
 }
 
+const MINUTES = 10;
+
 /** Bars of one SVG, scaled to the busiest minute. */
 function Bars({ points }: { points: RatePoint[] }) {
   const max = Math.max(1, ...points.map((p) => p.allowed + p.denied));
@@ -19,8 +22,9 @@ function Bars({ points }: { points: RatePoint[] }) {
     <svg
       class="chart"
       viewBox={`0 0 ${points.length * w} 100`}
+      preserveAspectRatio="none"
       role="img"
-      aria-label="allowed and denied flows per minute"
+      aria-label="allowed (green) and denied (red) flows per minute"
     >
       {points.map((p, i) => {
         const ha = (p.allowed / max) * 100;
@@ -37,28 +41,54 @@ function Bars({ points }: { points: RatePoint[] }) {
   );
 }
 
+/** Connections per verdict in one summary. */
+export function tally(s: FlowSummary): { allowed: number; denied: number } {
+  let allowed = 0;
+  let denied = 0;
+  for (const r of s.items)
+    if (r.verdict === 'allow') allowed += r.count;
+    else denied += r.count;
+  return { allowed, denied };
+}
+
 export function FlowRateChart() {
   const { client } = useSession();
-  const summary = useApi(
-    () => client.request<{ perMinute?: RatePoint[] }>('GET', '/v1/flows/summary'),
+  const rate = useApi(
+    async () => {
+      const now = Math.floor(Date.now() / 60_000) * 60_000;
+      const minutes = Array.from({ length: MINUTES }, (_, i) => now - (MINUTES - 1 - i) * 60_000);
+      const sums = await Promise.all(
+        minutes.map((m) =>
+          client.flowSummary({
+            since: new Date(m).toISOString(),
+            until: new Date(m + 60_000).toISOString(),
+          }),
+        ),
+      );
+      return minutes.map((m, i) => ({
+        minute: new Date(m).toISOString().slice(11, 16),
+        ...tally(sums[i]!),
+      }));
+    },
     [],
-    5000,
+    30_000,
   );
-  const points = summary.data?.perMinute ?? [];
+  const points = rate.data ?? [];
+  const total = points.reduce((n, p) => n + p.allowed + p.denied, 0);
   return (
     <section aria-labelledby="h-rate">
       <h2 id="h-rate">Flows per minute</h2>
-      {summary.error ? (
-        <p class="muted">
-          No flow data:{' '}
-          {summary.error.code === 'VNP_ERR_ROUTE_NOT_FOUND'
-            ? 'this manager collects no flows'
-            : summary.error.message}
-        </p>
-      ) : points.length === 0 ? (
-        <p class="muted">No flows observed yet.</p>
+      {rate.error ? (
+        <p class="muted">No flow data: {rate.error.message}</p>
+      ) : total === 0 ? (
+        <p class="muted">No flows in the last {MINUTES} minutes.</p>
       ) : (
-        <Bars points={points} />
+        <>
+          <Bars points={points} />
+          <p class="muted">
+            {points.at(-1)?.allowed ?? 0} allowed, {points.at(-1)?.denied ?? 0} denied this minute
+          </p>
+        </>
       )}
     </section>
   );

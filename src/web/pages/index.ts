@@ -2,6 +2,7 @@
 import type { ComponentType } from 'preact';
 import { CheckPage } from './check.js';
 import { EventsPage } from './events.js';
+import { FlowsPage } from './flows.js';
 import { HistoryPage } from './history.js';
 import { MapPage } from './map.js';
 import { OverviewPage } from './overview.js';
@@ -19,6 +20,7 @@ export const PAGES: PageDef[] = [
   { id: 'map', title: 'Map', component: MapPage },
   { id: 'records', title: 'Records', component: RecordsPage },
   { id: 'policies', title: 'Policies', component: PoliciesPage },
+  { id: 'flows', title: 'Flows', component: FlowsPage },
   { id: 'check', title: 'Check', component: CheckPage },
   { id: 'history', title: 'History', component: HistoryPage },
   { id: 'events', title: 'Events', component: EventsPage },

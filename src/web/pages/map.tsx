@@ -13,7 +13,13 @@ import { ErrorBox } from '../components/error-box.js';
 import { Explanation } from '../components/explanation.js';
 import { Choice, Field } from '../components/field.js';
 import { useModelVersion, useSession } from '../context.js';
-import { graphElements, portsText, type Graph, type GraphEdge } from '../graph-elements.js';
+import {
+  graphElements,
+  observedElements,
+  portsText,
+  type Graph,
+  type GraphEdge,
+} from '../graph-elements.js';
 import { useApi } from '../use-api.js';
 import { tagText } from './check.js';
 
@@ -67,6 +73,23 @@ const STYLE: cytoscape.StylesheetJson = [
   },
   { selector: 'edge.allow', style: { 'line-color': '#2e7d32', 'target-arrow-color': '#2e7d32' } },
   { selector: 'edge.sampled', style: { 'line-style': 'dashed' } },
+  {
+    selector: 'edge.observed-allow',
+    style: { 'line-color': '#1565c0', 'target-arrow-color': '#1565c0', 'line-style': 'dotted' },
+  },
+  {
+    selector: 'edge.observed-deny',
+    style: { 'line-color': '#c62828', 'target-arrow-color': '#c62828', 'line-style': 'dotted' },
+  },
+  {
+    selector: 'edge.would-deny',
+    style: {
+      'line-color': '#ef6c00',
+      'target-arrow-color': '#ef6c00',
+      'line-style': 'dashed',
+      width: 3,
+    },
+  },
   {
     selector: 'edge:selected',
     style: { width: 4, 'line-color': '#0d47a1', 'target-arrow-color': '#0d47a1' },
@@ -156,6 +179,7 @@ export function MapPage() {
       }),
     [version, query],
   );
+  const observed = useApi(() => client.flowSummary({ since: '1h' }), [version], 10_000);
   useEffect(() => {
     if (!box.current) return;
     cy.current = cytoscape({
@@ -172,7 +196,10 @@ export function MapPage() {
     const c = cy.current;
     const g = graph.data;
     if (!c || !g) return;
-    const els = graphElements(g);
+    const els = [
+      ...graphElements(g),
+      ...observedElements(g, observed.data?.items ?? [], query.proto, query.port),
+    ];
     const same =
       c.elements().length === els.length &&
       els.every((e) => c.getElementById(e.data.id as string).nonempty());
@@ -199,7 +226,7 @@ export function MapPage() {
       } as cytoscape.LayoutOptions).run();
     }
     if (edgeId) c.getElementById(edgeId).select();
-  }, [graph.data]);
+  }, [graph.data, observed.data]);
   useEffect(() => setFormError(graph.error), [graph.error]);
   const g = graph.data;
   const edge = g?.edges.find((e) => `${e.src}>${e.dst}` === edgeId);
@@ -257,6 +284,13 @@ export function MapPage() {
         )}
       </form>
       <ErrorBox error={formError} />
+      <p class="legend muted">
+        Edges: <span class="l-allow">policy allows</span> ·{' '}
+        <span class="l-oallow">observed, allowed</span> ·{' '}
+        <span class="l-odeny">observed, denied</span> ·{' '}
+        <span class="l-would">observed, would now be denied</span>
+        {observed.error ? ` (no flow data: ${observed.error.message})` : ''}
+      </p>
       <div class="split">
         <div
           ref={box}

@@ -1,0 +1,146 @@
+/**
+ * Flows, like Hubble UI's: the latest flow records the PEPs reported, filtered by
+ * verdict, policy, source and destination (decided by the manager), then live from
+ * `/v1/flows/watch` with the same filters.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import type { FlowFilters, StoredFlow } from '../../client/api-types.js';
+import { shownError, type ShownError } from '../api.js';
+import { ErrorBox } from '../components/error-box.js';
+import { Choice, Field } from '../components/field.js';
+import { VirtualTable, type Column } from '../components/virtual-table.js';
+import { useSession } from '../context.js';
+
+const KEEP = 2000;
+
+/**
+ * One end of a flow as the table shows it.
+ *
+ * @example endText({ address: '10.0.0.5', port: 40512, record: 'web-1', identity: 300, partitions: [] }) // 'web-1 (10.0.0.5)'
+ */
+export function endText(e: StoredFlow['src']): string {
+  return e.record !== undefined ? `${e.record} (${e.address})` : e.address;
+}
+
+function decided(f: StoredFlow): string {
+  const side =
+    f.egress?.verdict === f.verdict
+      ? f.egress
+      : f.ingress?.verdict === f.verdict
+        ? f.ingress
+        : undefined;
+  if (!side) return '—';
+  return side.policy !== undefined
+    ? `${side.policy} ${side.rule ?? ''}`
+    : `default ${side.default ?? side.verdict}`;
+}
+
+const COLUMNS: Column<StoredFlow>[] = [
+  { key: 'time', title: 'time', cell: (f) => f.time.replace('T', ' ').replace('Z', '') },
+  { key: 'src', title: 'from', cell: (f) => endText(f.src) },
+  { key: 'dst', title: 'to', cell: (f) => endText(f.dst) },
+  { key: 'port', title: 'protocol/port', cell: (f) => `${f.protocol}/${f.port}` },
+  {
+    key: 'verdict',
+    title: 'verdict',
+    cell: (f) => <span class={`verdict ${f.verdict}`}>{f.verdict}</span>,
+  },
+  { key: 'policy', title: 'decided by', cell: decided },
+  { key: 'host', title: 'host', cell: (f) => f.host },
+  { key: 'state', title: 'state', cell: (f) => f.state },
+];
+
+export function FlowsPage() {
+  const { client } = useSession();
+  const [verdict, setVerdict] = useState('');
+  const [policy, setPolicy] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [filters, setFilters] = useState<FlowFilters>({});
+  const [rows, setRows] = useState<StoredFlow[]>();
+  const [error, setError] = useState<ShownError>();
+  useEffect(() => {
+    const abort = new AbortController();
+    let live = true;
+    setRows(undefined);
+    client.flows({ ...filters, limit: 500 }).then(
+      async (page) => {
+        if (!live) return;
+        setRows(page.items);
+        setError(undefined);
+        try {
+          for await (const f of client.watchFlows(filters, { signal: abort.signal }))
+            setRows((rs) => [f, ...(rs ?? [])].slice(0, KEEP));
+        } catch (e) {
+          if (live) setError(shownError(e));
+        }
+      },
+      (e: unknown) => {
+        if (!live) return;
+        setRows([]);
+        setError(shownError(e));
+      },
+    );
+    return () => {
+      live = false;
+      abort.abort();
+    };
+  }, [filters]);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const f: FlowFilters = {};
+    if (verdict === 'allow' || verdict === 'deny') f.verdict = verdict;
+    if (policy.trim() !== '') f.policy = policy.trim();
+    if (from.trim() !== '') f.from = from.trim();
+    if (to.trim() !== '') f.to = to.trim();
+    setFilters(f);
+  };
+  return (
+    <section data-page="flows" data-ready={rows ? 'true' : 'false'} aria-labelledby="h-flows">
+      <h1 id="h-flows">Flows</h1>
+      <form class="inline" onSubmit={submit}>
+        <Choice
+          id="flows-verdict"
+          label="verdict"
+          value={verdict}
+          options={['', 'allow', 'deny']}
+          onValue={setVerdict}
+        />
+        <Field
+          id="flows-policy"
+          label="policy"
+          value={policy}
+          onValue={setPolicy}
+          invalid={error?.field === 'policy'}
+        />
+        <Field
+          id="flows-from"
+          label="from"
+          value={from}
+          onValue={setFrom}
+          placeholder="record, prefix or selector"
+          invalid={error?.field === 'from'}
+        />
+        <Field
+          id="flows-to"
+          label="to"
+          value={to}
+          onValue={setTo}
+          placeholder="record, prefix or selector"
+          invalid={error?.field === 'to'}
+        />
+        <button type="submit">Filter</button>
+        <span class="muted" aria-live="polite">
+          {rows ? `${rows.length} flows (live)` : 'loading…'}
+        </span>
+      </form>
+      <ErrorBox error={error} />
+      <VirtualTable
+        label="flows"
+        rows={rows ?? []}
+        columns={COLUMNS}
+        rowKey={(f) => String(f.id)}
+      />
+    </section>
+  );
+}
