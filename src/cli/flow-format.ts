@@ -5,6 +5,7 @@
  */
 import type { FlowEndpoint, FlowRecord, FlowSide, FlowSummaryRow } from '../model/flow.js';
 import { decidingSide } from '../model/flow.js';
+import type { FlowReplay } from '../client/api-types.js';
 import { formatTable } from './output.js';
 
 export const FLOW_HEADERS = [
@@ -114,4 +115,24 @@ export function samplingNote(s: { unsampled: number; dropped: number }): string 
     parts.push(`${s.unsampled} denied packets were not sampled (per-host rate limit)`);
   if (s.dropped > 0) parts.push(`${s.dropped} flow records were dropped (buffers full)`);
   return `note: ${parts.join('; ')}; vnp_flows_total and the nft counters stay exact.\n`;
+}
+
+/**
+ * The `--against-flows` section of a dry run: what the change does to observed traffic.
+ *
+ * @example formatReplay(replay) // '412 flows from web-1 → db-1 tcp/5432 would be denied by ingress lockdown/ingress[0]\n'
+ */
+export function formatReplay(r: FlowReplay): string {
+  const lines = [
+    `against ${r.flows} observed connections since ${r.since} (${r.distinct} distinct, replayed in ${r.ms} ms): ${r.changedFlows} would change`,
+  ];
+  for (const c of r.changed)
+    lines.push(
+      `  ${c.count} flows from ${c.src} → ${c.dst} ${c.protocol}/${c.port} would be ${c.to === 'deny' ? 'denied' : 'allowed'} by ${c.decidedBy}`,
+    );
+  for (const a of r.audit)
+    lines.push(
+      `  audit: ${a.count} flows from ${a.src} → ${a.dst} ${a.protocol}/${a.port} would be ${a.wouldBe === 'deny' ? 'denied' : 'allowed'} by ${a.rules.join(', ')} (now ${a.verdict})`,
+    );
+  return `${lines.join('\n')}\n`;
 }

@@ -238,3 +238,32 @@ export interface FlowSummary {
   /** Tags and partitions of the identities in `items`, by identity. */
   identities: Record<string, { tags: Tags; partitions: string[] }>;
 }
+
+/** `againstFlows` of `POST /v1/impact`: observed flows whose verdict a change would flip. */
+export interface FlowReplay {
+  since: string;
+  flows: number;
+  distinct: number;
+  changed: {
+    src: string;
+    dst: string;
+    protocol: Protocol;
+    port: number;
+    from: 'allow' | 'deny';
+    to: 'allow' | 'deny';
+    count: number;
+    decidedBy: string;
+  }[];
+  changedFlows: number;
+  audit: {
+    src: string;
+    dst: string;
+    protocol: Protocol;
+    port: number;
+    verdict: 'allow' | 'deny';
+    wouldBe: 'allow' | 'deny';
+    rules: string[];
+    count: number;
+  }[];
+  ms: number;
+}

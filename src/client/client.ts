@@ -27,6 +27,7 @@ import type {
   CreatedToken,
   FlowFilters,
   FlowPage,
+  FlowReplay,
   FlowSummary,
   HealthInfo,
   StoredFlow,
@@ -281,7 +282,9 @@ export class VnpClient {
     limit?: number;
     /** Rows to skip (the next page starts at the previous offset + limit). */
     offset?: number;
-  }): Promise<ImpactResult> {
+    /** Replay the flows observed in this window (`1h`, an ISO time) through the change. */
+    againstFlows?: string;
+  }): Promise<ImpactResult & { againstFlows?: FlowReplay }> {
     return this.request<ImpactResult>('POST', '/v1/impact', { body: req });
   }
 

@@ -5,6 +5,9 @@
  * (one manager start for both).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli } from '../../src/cli/program.js';
 import type { FlowRecord } from '../../src/model/flow.js';
 import { MODEL } from './support/fixtures.js';
@@ -197,14 +200,90 @@ describe('flow API', () => {
   });
 });
 
+describe('impact against observed flows', () => {
+  it('replays the window through a change: what flips, by which rule, and what audit rules would do', async () => {
+    const egress = { verdict: 'allow' as const, policy: 'db-in', rule: 'egress[0]' };
+    const t = new Date(T - 2000).toISOString();
+    await report(
+      [1, 2, 3].map((i) =>
+        record({
+          time: t,
+          src: {
+            address: '10.0.0.10',
+            port: 41000 + i,
+            record: 'web1',
+            identity: web,
+            partitions: [],
+          },
+          egress,
+        }),
+      ),
+    );
+    const lockdown = {
+      kind: 'Policy',
+      name: 'lockdown',
+      priority: 1000,
+      appliesTo: 'app == "db"',
+      ingress: [{ action: 'deny', from: { selector: 'app == "web"' }, ports: ['tcp/5432'] }],
+    };
+    const watch = {
+      kind: 'Policy',
+      name: 'watch',
+      priority: 5000,
+      mode: 'audit',
+      appliesTo: 'app == "db"',
+      ingress: [{ action: 'deny' }],
+    };
+    const r = await s.call('POST', '/v1/impact', {
+      as: 'viewer',
+      body: { documents: [lockdown], againstFlows: '1h' },
+    });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.againstFlows).toMatchObject({ flows: 3, changedFlows: 3 });
+    expect(r.body.againstFlows.changed).toEqual([
+      {
+        src: 'web1',
+        dst: 'db1',
+        protocol: 'tcp',
+        port: 5432,
+        from: 'allow',
+        to: 'deny',
+        count: 3,
+        decidedBy: 'ingress lockdown/ingress[0]',
+      },
+    ]);
+    // An audit-mode policy changes nothing, and shows what it would have denied.
+    const audited = await s.call('POST', '/v1/impact', {
+      as: 'viewer',
+      body: { documents: [watch], againstFlows: '1h' },
+    });
+    expect(audited.body.againstFlows.changed).toEqual([]);
+    expect(audited.body.againstFlows.audit).toEqual([
+      expect.objectContaining({
+        src: 'web1',
+        dst: 'db1',
+        wouldBe: 'deny',
+        rules: ['watch/ingress[0]'],
+        count: 3,
+      }),
+    ]);
+    const bad = await s.call('POST', '/v1/impact', {
+      as: 'viewer',
+      body: { documents: [], againstFlows: 'soon' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.field).toBe('againstFlows');
+  });
+});
+
 describe('vnp flows', () => {
-  async function vnp(args: string[]) {
+  async function vnp(args: string[], as: 'viewer' | 'admin' = 'viewer') {
     if (!s.app.server.listening) await s.app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = s.app.server.address() as { port: number };
     let stdout = '';
     let stderr = '';
     const code = await runCli(args, {
-      env: { VNP_SERVER: `http://127.0.0.1:${port}`, VNP_TOKEN: s.tokens.viewer },
+      env: { VNP_SERVER: `http://127.0.0.1:${port}`, VNP_TOKEN: s.tokens[as] },
       stdout: { write: (t: string) => (stdout += t) },
       stderr: { write: (t: string) => (stderr += t) },
       cwd: '/nonexistent',
@@ -243,5 +322,21 @@ describe('vnp flows', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('since');
     expect((await vnp(['flows', '--verdict', 'maybe'])).stderr).toContain('expected allow or deny');
+  });
+
+  it('apply --dry-run --against-flows lists the observed flows the change would flip', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vnp-flows-'));
+    const file = join(dir, 'lockdown.yaml');
+    await writeFile(
+      file,
+      'kind: Policy\nname: lockdown\npriority: 1000\nappliesTo: app == "db"\ningress:\n  - action: deny\n    from: { selector: app == "web" }\n    ports: [tcp/5432]\n',
+    );
+    const r = await vnp(['apply', '-f', file, '--dry-run', '--against-flows', '1h'], 'admin');
+    await rm(dir, { recursive: true, force: true });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /3 flows from web1 → db1 tcp\/5432 would be denied by ingress lockdown\/ingress\[0\]/,
+    );
+    expect(s.manager.engine.get('Policy', 'lockdown')).toBeUndefined();
   });
 });

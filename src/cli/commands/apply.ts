@@ -19,6 +19,8 @@ export const PROGRESS_THRESHOLD = 1000;
 interface ApplyFlags extends WaitFlags {
   filename?: string[];
   dryRun?: boolean;
+  /** With --dry-run: replay the flows observed in this window through the change. */
+  againstFlows?: string;
   strict?: boolean;
   output: OutputFormat;
   verbose?: boolean;
@@ -40,6 +42,10 @@ export function registerApply(program: Command, ctx: CliContext): void {
       collect,
     )
     .option('--dry-run', 'show what would change and run the tests, change nothing')
+    .option(
+      '--against-flows <window>',
+      'with --dry-run: replay the flows observed in this window (1h, or an ISO time) through the change and list those whose verdict would flip',
+    )
     .option(
       '--strict',
       'refuse the apply on any rule warning; also warn of rules that match no record',
@@ -134,10 +140,21 @@ async function runApply(
       throw relocateError(e, loaded);
     });
   if (showBar) bar.done();
+  const replay =
+    opts.againstFlows === undefined
+      ? undefined
+      : (
+          await client.impact({
+            documents: documents.filter((d): d is Document => d.kind !== 'Test'),
+            againstFlows: opts.againstFlows,
+            limit: 1,
+          })
+        ).againstFlows;
   for (const w of result.ruleWarnings ?? []) ctx.err(`warning: ${w.message}\n`);
   const waited = waitSummary(ctx, opts, (result as { waited?: Waited }).waited, result.revision);
-  if (opts.output === 'json') ctx.out(toJson(result));
-  else if (opts.output === 'yaml') ctx.out(toYaml(result));
+  const full = replay ? { ...result, againstFlows: replay } : result;
+  if (opts.output === 'json') ctx.out(toJson(full));
+  else if (opts.output === 'yaml') ctx.out(toYaml(full));
   else
     ctx.out(
       formatApplyResult(
@@ -149,4 +166,6 @@ async function runApply(
   const impact = (result as { impact?: ImpactAnswer }).impact;
   if (opts.output === 'table' && impact)
     ctx.out((await import('../impact-format.js')).formatImpact(impact));
+  if (opts.output === 'table' && replay)
+    ctx.out((await import('../flow-format.js')).formatReplay(replay));
 }

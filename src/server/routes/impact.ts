@@ -6,6 +6,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { parseTimeBound } from '../flows/flow-filter.js';
+import { replayFlows } from '../flows/flow-replay.js';
 import type { Engine } from '../../engine/index.js';
 import { previewImpact, whoCanReach, type ImpactPreview } from '../../engine/index.js';
 import type { Change } from '../../engine/index.js';
@@ -17,6 +19,7 @@ import {
   IMPACT_MAX_CHANGES,
   IMPACT_MAX_LIMIT,
   impactRunner,
+  type ImpactSnapshot,
   snapshotForImpact,
 } from '../impact-preview.js';
 import type { ManagerPluginOptions } from './resources.js';
@@ -51,6 +54,13 @@ const ImpactBody = Type.Object(
     ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: IMPACT_MAX_LIMIT })),
     offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+    againstFlows: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description:
+          'Also replay the flows observed in this window (a duration ago, e.g. 1h, or an ISO time) through the change (docs/flows.md)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -109,8 +119,14 @@ export const impactRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app
         deletes?: { kind: string; name: string }[];
         limit?: number;
         offset?: number;
+        againstFlows?: string;
       };
       const changes = impactChanges(body.documents, body.deletes ?? []);
+      const since =
+        body.againstFlows === undefined
+          ? undefined
+          : parseTimeBound(body.againstFlows, 'againstFlows', manager.now());
+      let snap: ImpactSnapshot | undefined;
       // Revision, diff and snapshot are taken together, once this preview's turn comes.
       let revision = 0;
       let diff: ReturnType<Engine['diff']> = [];
@@ -118,11 +134,14 @@ export const impactRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app
         () => {
           revision = manager.revision;
           diff = manager.engine.diff(changes).filter((d) => d.op !== 'unchanged');
-          return snapshotForImpact(manager.engine, changes, manager.now());
+          snap = snapshotForImpact(manager.engine, changes, manager.now());
+          return snap;
         },
         { ...(body.limit ? { limit: body.limit } : {}), offset: body.offset ?? 0 },
       );
-      return { revision, diff, impact };
+      const againstFlows =
+        since !== undefined && snap ? await replayFlows(manager.store, snap, since) : undefined;
+      return { revision, diff, impact, ...(againstFlows ? { againstFlows } : {}) };
     },
   );
 
