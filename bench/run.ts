@@ -82,6 +82,11 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
       'fuzz: ≥ 100,000 inputs from every /openapi.json operation plus raw malformed HTTP, counts by status (no 5xx, refusals change nothing, /healthz < 1 s)',
     load: async () => (await import('./security.js')).securitySuite,
   },
+  flows: {
+    description:
+      'flows: manager flow ingest records/s (PGlite and PostgreSQL, batches of 1,000) and the --against-flows replay of the ingested flows',
+    load: async () => (await import('./flows.js')).flowsSuite,
+  },
   datapath: {
     description:
       'data plane (root): iperf3 + connect rate over VXLAN-GBP, no PEP / conntrack only / vnp with no policy, 10…100k entries / linear list; delta apply',
