@@ -86,7 +86,7 @@ Examples:
   registerEvent(program, ctx);
   registerStatus(program, ctx, setExitCode);
   registerToken(program, ctx);
-  registerAudit(program, ctx);
+  registerAudit(program, ctx, setExitCode);
   registerWatch(program, ctx);
   registerFlows(program, ctx);
   registerHistory(program, ctx);

@@ -267,3 +267,19 @@ export interface FlowReplay {
   }[];
   ms: number;
 }
+
+/** `GET /v1/audit/verify`: the hash chain checked (docs/adr/0024-audit-chain.md). */
+export interface AuditVerification {
+  ok: boolean;
+  /** Entries whose hash and link were checked. */
+  checked: number;
+  /** Entries older than the chain (written before migration 8). */
+  unchained: number;
+  first?: number;
+  last?: number;
+  /** The hash of the last entry: keep it elsewhere to detect a truncated tail later. */
+  head?: string;
+  broken?: { revision: number; reason: string };
+  /** With `expectHead`: whether an entry of the verified chain has that hash. */
+  expectedHeadFound?: boolean;
+}

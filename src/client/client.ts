@@ -19,6 +19,7 @@ import type {
   ImportK8sRequest,
   ImportK8sResult,
   AuditEntry,
+  AuditVerification,
   CanIAnswer,
   IdentityInfo,
   ServerVersion,
@@ -345,6 +346,13 @@ export class VnpClient {
     return itemsOf<IdentityInfo>(
       await this.request<unknown>('GET', '/v1/identities', { query: opts }),
     );
+  }
+
+  /** Verify the audit log's hash chain (admin): `ok`, entries checked, head, first broken entry. */
+  async auditVerify(expectHead?: string): Promise<AuditVerification> {
+    return this.request<AuditVerification>('GET', '/v1/audit/verify', {
+      query: { expectHead },
+    });
   }
 
   /** The manager's version. */

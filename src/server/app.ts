@@ -27,6 +27,7 @@ import { hoistNamedSchemas, installOpenApiResponses } from './openapi.js';
 import { JSON_VALUE } from './openapi-responses.js';
 import { aboutRoutes } from './routes/about.js';
 import { applyRoutes } from './routes/apply.js';
+import { auditVerifyRoutes } from './routes/audit-verify.js';
 import { importK8sRoutes } from './routes/import-k8s.js';
 import { bulkTagRoutes } from './routes/bulk-tags.js';
 import { eventRoutes } from './routes/events.js';
@@ -186,6 +187,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   await app.register(importK8sRoutes, { manager });
   await app.register(queryRoutes, { manager });
   await app.register(historyRoutes, { manager });
+  await app.register(auditVerifyRoutes, { manager });
   await app.register(tokenRoutes, { manager, auth, uses });
   await app.register(eventRoutes, { manager });
   await app.register(impactRoutes, { manager });

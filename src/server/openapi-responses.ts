@@ -328,6 +328,22 @@ export const SUCCESS: Record<string, Success> = {
   'POST /v1/check': ok(CheckResult, 'the verdict, explained per side'),
   'POST /v1/policy-for-tags': ok(ResolvedPolicy, 'the merged rule set, in precedence order'),
   'GET /v1/audit': ok(List(AuditEntry, 'AuditList'), 'audit entries, newest first'),
+  'GET /v1/audit/verify': ok(
+    Obj(
+      {
+        ok: Type.Boolean(),
+        checked: Int(),
+        unchained: Int(),
+        first: Opt(Revision()),
+        last: Opt(Revision()),
+        head: Opt(Str()),
+        broken: Opt(Obj({ revision: Revision(), reason: Str() })),
+        expectedHeadFound: Opt(Type.Boolean()),
+      },
+      'AuditVerification',
+    ),
+    'the chain checked, its head hash, and the first broken entry if any',
+  ),
   'GET /v1/watch': ok({ ndjson: ChangeRecord }, 'change records as they commit'),
   'POST /v1/tokens': created(CreatedToken, 'the token (its secret shown once)'),
   'GET /v1/tokens': ok(List(TokenInfo, 'TokenList'), 'tokens, never their secrets'),

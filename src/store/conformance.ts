@@ -10,6 +10,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { VnpError } from '../model/errors.js';
 import type { Document } from '../model/types.js';
+import { describeAuditChain } from './conformance-audit-chain.js';
 import { describeFlows } from './conformance-flows.js';
 import { describeGroupCommits } from './conformance-group.js';
 import { T0, T1, T2, iface, rejection, req, subnet } from './conformance-support.js';
@@ -67,6 +68,7 @@ export function defineStoreConformance(
     describeEventCommits(fresh, open);
     describeIdentities(fresh);
     describeFlows(fresh);
+    describeAuditChain(fresh, open, harness.shared);
     describeDurability(fresh, open, harness);
     if (harness.shared) describeSharedDatabase(fresh, open);
     if (harness.shared) describeSharedIdentities(fresh, open);

@@ -4,6 +4,7 @@
  * Every committed batch bumps the global revision by one and appends one entry
  * to the change log, in the same transaction as the resource rows and audit row.
  */
+import type { ChainedRecord } from './audit-chain.js';
 import type { FlowRecord, FlowSummaryRow, FlowVerdict, StoredFlow } from '../model/flow.js';
 import type { Document, JsonValue, Kind, Meta, Tags } from '../model/types.js';
 
@@ -274,6 +275,8 @@ export interface Store extends FlowStore {
   oldestRevision(): Promise<number>;
   /** The audit log: the change log seen by actor/time (newest first). */
   audit(q: AuditQuery): Promise<ChangeRecord[]>;
+  /** The change log after `after`, ascending, with its hash chain (src/store/audit-chain.ts). */
+  auditChain(after: number, limit: number): Promise<ChainedRecord[]>;
   putToken(t: TokenRecord): Promise<void>;
   getToken(id: string): Promise<TokenRecord | undefined>;
   listTokens(): Promise<TokenRecord[]>;

@@ -179,3 +179,32 @@ comp vnp ge; comp vnp token cr; comp vnp get --no-h; comp vnp describe pol; comp
     );
   });
 });
+
+// Last: it tampers with the log of this file's manager.
+describe('vnp audit verify (issue 11: a tamper-evident audit log)', () => {
+  it('verifies the chain, then names the first altered entry and a cut tail', async () => {
+    const good = await cli.vnp(['audit', 'verify']);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stdout).toMatch(/^ok: \d+ entries, revisions 1\.\.\d+, head [0-9a-f]{64}$/m);
+    const report = JSON.parse(await ok(['audit', 'verify', '-o', 'json'])) as {
+      head: string;
+      last: number;
+    };
+    expect((await cli.vnp(['audit', 'verify'], { as: 'viewer' })).stderr).toMatch(
+      /VNP_ERR_FORBIDDEN/,
+    );
+    // The attacker has the database: rewrite one entry's actor, then cut the tail.
+    const db = (cli.server.store as unknown as { client: { query(q: string): Promise<unknown> } })
+      .client;
+    await db.query(`UPDATE vnp_changes SET actor = 'system' WHERE revision = 2`);
+    const bad = await cli.vnp(['audit', 'verify']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(
+      /^BROKEN at revision 2: its content does not match its hash: the entry was altered$/m,
+    );
+    await db.query(`DELETE FROM vnp_changes WHERE revision >= 2`);
+    const cut = await cli.vnp(['audit', 'verify', '--expect-head', report.head]);
+    expect(cut.code).toBe(1);
+    expect(cut.stdout).toMatch(/^MISSING: no entry has the head [0-9a-f]{64}/m);
+  });
+});

@@ -13,6 +13,7 @@ import { MIGRATION_004_UNDERLAYS } from './migration-004-underlays.js';
 import { MIGRATION_005_IDENTITY_FINGERPRINT } from './migration-005-identity-fingerprint.js';
 import { MIGRATION_006_TOKEN_LIFECYCLE } from './migration-006-token-lifecycle.js';
 import { MIGRATION_007_FLOWS } from './migration-007-flows.js';
+import { MIGRATION_008_AUDIT_CHAIN } from './migration-008-audit-chain.js';
 import type { SqlClient } from './sql-client.js';
 
 /** One schema step. */
@@ -74,6 +75,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MIGRATION_005_IDENTITY_FINGERPRINT,
   MIGRATION_006_TOKEN_LIFECYCLE,
   MIGRATION_007_FLOWS,
+  MIGRATION_008_AUDIT_CHAIN,
 ];
 
 /**

@@ -56,8 +56,19 @@ export const DELETE_RESOURCES = `WITH gone AS (
   RETURNING r.*)
   SELECT ${AGG_RESOURCES('gone')} AS j FROM gone`;
 
-export const INSERT_CHANGE = `INSERT INTO vnp_changes (revision, at, actor, action, changes)
-  VALUES ($1::bigint, $2::timestamptz, $3, $4, $5::jsonb)`;
+export const INSERT_CHANGE = `INSERT INTO vnp_changes
+  (revision, at, actor, action, changes, prev_hash, hash)
+  VALUES ($1::bigint, $2::timestamptz, $3, $4, $5::jsonb, $6, $7)`;
+
+/**
+ * The hash the next entry links to: the entry one revision before it. Its writer held
+ * the revision row until it committed, so it is visible here (docs/adr/0024-audit-chain.md).
+ */
+export const PREVIOUS_HASH = 'SELECT hash FROM vnp_changes WHERE revision = $1::bigint';
+
+/** $1: exclusive lower bound; $2: limit. Entries with their chain fields, ascending. */
+export const AUDIT_CHAIN = `SELECT revision, at, actor, action, changes, prev_hash, hash
+  FROM vnp_changes WHERE revision > $1::bigint ORDER BY revision LIMIT $2::bigint`;
 
 export const NOTIFY_CHANGE = 'SELECT pg_notify($1, $2)';
 

@@ -33,6 +33,7 @@ import type {
   TokenRecord,
   TokenUse,
 } from '../types.js';
+import { GENESIS_HASH, entryHash, type ChainedRecord } from '../audit-chain.js';
 import { CommitListeners, type CommitListener } from './commit-listeners.js';
 import { prepareCommit, type PreparedCommit } from './commit-request.js';
 import { migrate } from './migrations.js';
@@ -191,7 +192,19 @@ export class SqlStore implements Store {
     { revision, changes }: { revision: number; changes: ChangeEntry[] },
   ): Promise<ChangeRecord> {
     const record: ChangeRecord = { revision, at: c.at, actor: c.actor, action: c.action, changes };
-    await tx.query(Q.INSERT_CHANGE, [revision, c.at, c.actor, c.action, JSON.stringify(changes)]);
+    // The chain link: the entry before (committed, or earlier in this group's transaction);
+    // none (the first entry, or one older than the chain): genesis.
+    const prev = await tx.query<{ hash: string | null }>(Q.PREVIOUS_HASH, [revision - 1]);
+    const prevHash = prev.rows[0]?.hash ?? GENESIS_HASH;
+    await tx.query(Q.INSERT_CHANGE, [
+      revision,
+      c.at,
+      c.actor,
+      c.action,
+      JSON.stringify(changes),
+      prevHash,
+      entryHash(prevHash, record),
+    ]);
     if (this.impl.notify) await tx.query(Q.NOTIFY_CHANGE, [CHANGES_CHANNEL, String(revision)]);
     return record;
   }
@@ -203,6 +216,18 @@ export class SqlStore implements Store {
     }
     const r = await this.client.query<ChangeRow>(Q.CHANGES_SINCE, [since, limit ?? null]);
     return r.rows.map(toChangeRecord);
+  }
+
+  async auditChain(after: number, limit: number): Promise<ChainedRecord[]> {
+    if (!Number.isSafeInteger(after)) throw fieldError('after', 'an integer revision', after);
+    const r = await this.client.query<
+      ChangeRow & { prev_hash: string | null; hash: string | null }
+    >(Q.AUDIT_CHAIN, [after, limit]);
+    return r.rows.map((row) => ({
+      ...toChangeRecord(row),
+      ...(row.prev_hash !== null ? { prevHash: row.prev_hash } : {}),
+      ...(row.hash !== null ? { hash: row.hash } : {}),
+    }));
   }
 
   async oldestRevision(): Promise<number> {
