@@ -87,6 +87,11 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
       'flows: manager flow ingest records/s (PGlite and PostgreSQL, batches of 1,000) and the --against-flows replay of the ingested flows',
     load: async () => (await import('./flows.js')).flowsSuite,
   },
+  ui: {
+    description:
+      'web UI in Chromium with 10,000 records and 1,000 policies: first meaningful paint and every view switch',
+    load: async () => (await import('./ui.js')).uiSuite,
+  },
   datapath: {
     description:
       'data plane (root): iperf3 + connect rate over VXLAN-GBP, no PEP / conntrack only / vnp with no policy, 10…100k entries / linear list; delta apply',

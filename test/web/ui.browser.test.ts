@@ -8,12 +8,12 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   axeViolations,
-  describeBrowser,
   launchChromium,
   openPage,
   screenshot,
   watchedContext,
 } from './support/browser.js';
+import { describeBrowser } from './support/describe-browser.js';
 import { flowRecord, reportFlows } from './support/flows.js';
 import { startUiServer, type UiServer } from './support/ui-server.js';
 

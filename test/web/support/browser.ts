@@ -9,7 +9,6 @@ import { createRequire } from 'node:module';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
 import { DEFAULT_WEB_ROOT } from '../../../src/server/routes/web-ui.js';
 
 export const CHROMIUM = process.env.VNP_CHROMIUM ?? '/usr/bin/chromium';
@@ -22,28 +21,6 @@ export function browserProblem(): string | undefined {
   if (!existsSync(join(DEFAULT_WEB_ROOT, 'index.html')))
     return `the web UI is not built (${DEFAULT_WEB_ROOT}/index.html): run npm run build`;
   return undefined;
-}
-
-/**
- * `describe` when Chromium and the bundle are there; otherwise a loud skip, or one
- * failing test under CI=true (as describePrivileged).
- */
-export function describeBrowser(what: string, body: () => void): void {
-  const problem = browserProblem();
-  if (problem === undefined) {
-    describe(what, body);
-    return;
-  }
-  if (process.env.CI === 'true') {
-    describe(what, () => {
-      it('has Chromium and the built UI (required under CI=true)', () => {
-        expect(problem).toBeUndefined();
-      });
-    });
-    return;
-  }
-  console.warn(`\n!!! SKIPPING browser tests "${what}": ${problem}\n`);
-  describe.skip(what, body);
 }
 
 /**
@@ -122,19 +99,20 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-/** Go to a page by its fragment and wait until it says it is ready; returns the ms it took. */
+/**
+ * Go to a page by its fragment and wait until it says it is ready; returns the ms it
+ * took. The browser side is a string: this module is also compiled without the DOM
+ * library (bench/ui.ts).
+ */
 export async function openPage(page: Page, id: string): Promise<number> {
-  return (await page.evaluate(
-    (pageId) =>
-      new Promise<number>((resolve) => {
-        const t0 = performance.now();
-        window.location.hash = `#/${pageId}`;
-        const ready = () =>
-          document.querySelector(`[data-page="${pageId}"][data-ready="true"]`)
-            ? resolve(performance.now() - t0)
-            : requestAnimationFrame(ready);
-        ready();
-      }),
-    id,
-  )) as number;
+  if (!/^[a-z-]+$/.test(id)) throw new Error(`openPage: bad page id ${id}`);
+  return (await page.evaluate(`new Promise((resolve) => {
+    const t0 = performance.now();
+    window.location.hash = '#/${id}';
+    const ready = () =>
+      document.querySelector('[data-page="${id}"][data-ready="true"]')
+        ? resolve(performance.now() - t0)
+        : requestAnimationFrame(ready);
+    ready();
+  })`)) as number;
 }
