@@ -1,6 +1,7 @@
-// Layering is enforced here, not in review (see docs/adr/0002-layering.md):
-//   model ← selector ← engine ← server,  model ← store ← server,
-//   model ← client ← {cli, agent, web}.  The engine is pure: no I/O, no clock.
+// Layering is enforced here, not in review (docs/adr/0002-layering.md, 0026-engine-facets.md):
+// an allowed-imports map covers every src/ folder (ALLOWED); the engine and the store
+// are imported only through their index.ts; the pure folders do no I/O; the engine
+// reads no clock. test/layering/import-cycles.test.ts keeps src/ free of import loops.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -26,12 +27,56 @@ const forbid = (...groups) => ({
     { patterns: groups.map((g) => ({ group: g.group, message: g.message })) },
   ],
 });
-const layer = (dir) => ({
-  group: [`**/${dir}/*`, `**/${dir}`],
-  message: `this layer may not import ${dir}/ (see docs/adr/0002-layering.md)`,
+const layer = (dir, other) => ({
+  group: [`**/${other}/*`, `**/${other}`],
+  message: `src/${dir}/ may not import src/${other}/ (the allowed-imports map in eslint.config.js; docs/adr/0026-engine-facets.md)`,
+});
+/** Outside its folder, a module is imported only through its index.ts. */
+const throughIndex = (other) => ({
+  group: [`**/${other}/*`, `!**/${other}/index.js`, `**/${other}/*/**`],
+  message: `import src/${other}/ only through src/${other}/index.ts (docs/adr/0026-engine-facets.md)`,
 });
 const ioGroup = { group: io, message: 'pure layer: no I/O (see docs/adr/0002-layering.md)' };
 const pkg = (...names) => ({ group: names, message: 'pure layer: no I/O packages' });
+
+/**
+ * The allowed-imports map: every folder of src/ and the folders it may import
+ * (docs/adr/0026-engine-facets.md). A folder missing here is a lint error waiting to
+ * happen: add it with the fewest folders it needs.
+ */
+const ALLOWED = {
+  model: [],
+  selector: ['model'],
+  validate: ['model', 'selector'],
+  engine: ['model', 'selector'],
+  store: ['model'],
+  k8s: ['model', 'selector', 'validate'],
+  reactions: ['model', 'selector', 'validate', 'engine'],
+  config: ['model'],
+  client: ['model'],
+  agent: ['model', 'client'],
+  web: ['model', 'client'],
+  server: ['model', 'selector', 'validate', 'engine', 'store', 'config', 'k8s', 'reactions'],
+  // The command is the composition root: it starts the server and the agent.
+  cli: ['model', 'client', 'config', 'agent', 'server'],
+};
+const FOLDERS = Object.keys(ALLOWED);
+/** Folders imported from outside only through their index.ts. */
+const THROUGH_INDEX = ['engine', 'store'];
+/** Extra restrictions of the pure folders (no I/O). */
+const pureGroups = [ioGroup, pkg('pg', '@electric-sql/pglite', 'fastify', 'ws')];
+const PURE = {
+  model: pureGroups,
+  selector: pureGroups,
+  validate: pureGroups,
+  engine: pureGroups,
+  k8s: [ioGroup, pkg('pg', '@electric-sql/pglite', 'fastify', 'ws', 'yaml')],
+  // The web UI runs in the browser (docs/adr/0022-web-ui.md).
+  web: [
+    ...pureGroups,
+    { group: ['node:*'], message: 'the web UI runs in the browser: no Node modules' },
+  ],
+};
 
 export default tseslint.config(
   {
@@ -96,34 +141,25 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    files: ['src/model/**/*.ts', 'src/selector/**/*.ts'],
-    ignores: ['**/*.test.ts'],
+  // One block per src/ folder (ALLOWED below): the folders it may import, nothing else.
+  ...Object.entries(ALLOWED).map(([dir, allowed]) => ({
+    files: [`src/${dir}/**/*.ts`, `src/${dir}/**/*.tsx`],
+    ignores: ['**/*.test.ts', '**/*.test.tsx', 'src/web/vite.config.ts'],
     rules: forbid(
-      ioGroup,
-      pkg('pg', '@electric-sql/pglite', 'fastify', 'ws'),
-      layer('engine'),
-      layer('store'),
-      layer('server'),
-      layer('client'),
-      layer('cli'),
-      layer('agent'),
+      ...(PURE[dir] ?? []),
+      ...FOLDERS.filter((other) => other !== dir && !allowed.includes(other)).map((other) =>
+        layer(dir, other),
+      ),
+      ...THROUGH_INDEX.filter((other) => other !== dir && allowed.includes(other)).map(
+        throughIndex,
+      ),
     ),
-  },
+  })),
   {
+    // The engine reads no clock it is not given: time arrives as an argument.
     files: ['src/engine/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      ...forbid(
-        ioGroup,
-        pkg('pg', '@electric-sql/pglite', 'fastify', 'ws'),
-        layer('store'),
-        layer('server'),
-        layer('client'),
-        layer('cli'),
-        layer('agent'),
-      ),
-      // The engine reads no clock it is not given: time arrives as an argument.
       'no-restricted-properties': [
         'error',
         {
@@ -139,52 +175,6 @@ export default tseslint.config(
         { object: 'process', property: 'env', message: 'modules receive typed settings' },
       ],
     },
-  },
-  {
-    // The Kubernetes translator is pure and sees only the model and the selector language.
-    files: ['src/k8s/**/*.ts'],
-    ignores: ['**/*.test.ts'],
-    rules: forbid(
-      ioGroup,
-      pkg('pg', '@electric-sql/pglite', 'fastify', 'ws', 'yaml'),
-      layer('engine'),
-      layer('store'),
-      layer('server'),
-      layer('client'),
-      layer('cli'),
-      layer('agent'),
-    ),
-  },
-  {
-    files: ['src/store/**/*.ts'],
-    ignores: ['**/*.test.ts'],
-    rules: forbid(layer('engine'), layer('server'), layer('client'), layer('cli'), layer('agent')),
-  },
-  {
-    files: ['src/client/**/*.ts', 'src/agent/**/*.ts'],
-    ignores: ['**/*.test.ts'],
-    rules: forbid(layer('server'), layer('store'), layer('cli')),
-  },
-  {
-    // The web UI runs in the browser and knows the manager only through its HTTP API:
-    // it may import src/model and src/client, nothing else of vnp, and no Node I/O
-    // (docs/adr/0022-web-ui.md).
-    files: ['src/web/**/*.ts', 'src/web/**/*.tsx'],
-    ignores: ['**/*.test.ts', 'src/web/vite.config.ts'],
-    rules: forbid(
-      ioGroup,
-      { group: ['node:*'], message: 'the web UI runs in the browser: no Node modules' },
-      pkg('pg', '@electric-sql/pglite', 'fastify', 'ws'),
-      layer('server'),
-      layer('store'),
-      layer('cli'),
-      layer('engine'),
-      layer('selector'),
-      layer('agent'),
-      layer('k8s'),
-      layer('reactions'),
-      layer('config'),
-    ),
   },
   {
     // Every `vnp` run defines the whole command tree, so command modules import

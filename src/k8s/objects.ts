@@ -7,7 +7,7 @@
 import { VnpError } from '../model/errors.js';
 import { parseIp, parsePrefix, type Ip } from '../model/net.js';
 import type { TestDocument } from '../model/types.js';
-import { validateTestDocument } from '../model/validate.js';
+import { validateTestDocument } from '../validate/validate.js';
 
 export type LabelMap = Record<string, string>;
 

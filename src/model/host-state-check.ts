@@ -20,7 +20,7 @@ import {
 } from './host-state.js';
 import { changedWindow, sameSideEntry } from './list-window.js';
 import { parseIp, parsePrefix } from './net.js';
-import { HOST_RE, NETNS_RE } from './validate.js';
+import { HOST_RE, NETNS_RE } from './validate-primitives.js';
 import {
   NAME_EXPECTED,
   NAME_RE,

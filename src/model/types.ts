@@ -31,6 +31,9 @@ export interface Meta {
   updatedAt: string;
 }
 
+/** A document as held in memory: the resource, with metadata when the server gave it. */
+export type HeldDocument = Document & Partial<Meta>;
+
 export interface Subnet {
   name: string;
   /** IPv4 or IPv6 prefix in canonical form (host bits zero). */

@@ -6,11 +6,19 @@
  */
 import { VnpError, describeValue } from './errors.js';
 import { cidrOf, formatCidr, formatIp, parseIp, parsePrefix, type Cidr, type Ip } from './net.js';
-import { parseSelector } from '../selector/parse.js';
 import { isPlainObject, joinField, shownField } from './validate-fields.js';
 
 export const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const NAME_EXPECTED = 'a name: 1..63 of [a-z0-9._-], starting with a letter or digit';
+
+/** Instance hosts (and agent token hosts): a DNS-like name, never a path or an option. */
+export const HOST_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+/** Network namespace names: one path component under /run/netns (no `/`, not `..`). */
+export const NETNS_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
+/** Event types (`Reaction.on`, `POST /v1/events {type}`). */
+export const EVENT_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
+/** Reaction TTLs: one second to one year. */
+export const MAX_TTL_SECONDS = 31_536_000;
 
 /** VNP_ERR_VALIDATION: `field: expected X, found Y`. */
 export function invalid(field: string, expected: string, found: unknown): VnpError {
@@ -115,27 +123,6 @@ export function checkEnum<T extends string>(v: unknown, field: string, values: r
 export function checkArray(v: unknown, field: string, what: string): unknown[] {
   if (v === undefined) throw missing(field, `an array of ${what}`);
   if (!Array.isArray(v)) throw invalid(field, `an array of ${what}`, v);
-  return v;
-}
-
-/**
- * A selector field: parsed (so a bad one is refused at write time) and kept as
- * written. Syntax errors keep their column and gain the field.
- *
- * @example checkSelector('env == "prod"', 'appliesTo') // 'env == "prod"'
- */
-export function checkSelector(v: unknown, field: string): string {
-  const what = 'a selector (see docs/selectors.md), e.g. \'env == "prod"\'';
-  if (v === undefined) throw missing(field, what);
-  if (typeof v !== 'string') throw invalid(field, what, v);
-  try {
-    parseSelector(v);
-  } catch (e) {
-    if (e instanceof VnpError && e.code === 'VNP_ERR_SELECTOR_SYNTAX') {
-      throw new VnpError(e.code, `${field}: ${e.message}`, { ...e.details, field });
-    }
-    throw e;
-  }
   return v;
 }
 

@@ -3,7 +3,7 @@
  */
 import { VnpError, fieldError } from '../model/errors.js';
 import type { JsonValue } from '../model/types.js';
-import { EVENT_TYPE_RE } from '../model/validate.js';
+import { EVENT_TYPE_RE } from '../model/validate-primitives.js';
 
 /** A validated event as received. */
 export interface EventInput {

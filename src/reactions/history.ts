@@ -6,7 +6,7 @@
 import { stripMeta } from '../model/strip-meta.js';
 import { canonicalTagsJson } from '../model/tags.js';
 import type { Document, Kind, Tags } from '../model/types.js';
-import type { ChangeRecord } from '../store/types.js';
+import type { ChangeRecord } from '../model/change-log.js';
 
 /** The kinds a rollback restores: the policy state, never records. */
 export const POLICY_KINDS: readonly Kind[] = ['Policy', 'Partition', 'Reaction', 'Settings'];

@@ -17,7 +17,7 @@
 import { canonicalTagsJson } from '../model/tags.js';
 import type { Reaction, TagValue, Tags } from '../model/types.js';
 import { compileSelectorCached } from '../selector/index.js';
-import type { ReactionExpiry } from '../store/types.js';
+import type { ReactionExpiry } from '../model/event-log.js';
 
 /** What one event does to one record. */
 export interface ReactionPlan {

@@ -25,17 +25,25 @@ import { formatIp, parseIp } from '../model/net.js';
 import { stripMeta } from '../model/strip-meta.js';
 import { canonicalTagsJson } from '../model/tags.js';
 import type { Document, Interface, Reaction, Tags } from '../model/types.js';
-import { validateResource } from '../model/validate.js';
+import { validateResource } from '../validate/validate.js';
+import type { ChangeRecord } from '../model/change-log.js';
 import type {
-  ChangeRecord,
   EventCommit,
   EventCommitted,
   ReactionExpiry,
-  Store,
   StoredEvent,
-} from '../store/types.js';
+} from '../model/event-log.js';
 import type { EventInput } from './event-input.js';
 import { planReactions, undoExpiry } from './plan.js';
+
+/** What the reactor reads and deletes in the store (the manager passes its Store). */
+export interface ReactionStore {
+  listEvents(limit: number): Promise<StoredEvent[]>;
+  /** Every pending expiry, soonest first. */
+  listExpiries(): Promise<ReactionExpiry[]>;
+  /** Drops the expiry of (record, reaction); false when there was none. */
+  deleteExpiry(record: string, reaction: string): Promise<boolean>;
+}
 
 /** An event write as the reactor plans it (the Manager's `EventPlan`). */
 export interface ReactorEventPlan extends Omit<EventCommit, 'change'> {
@@ -47,7 +55,7 @@ export interface ReactorEventPlan extends Omit<EventCommit, 'change'> {
 /** The manager as the reactor sees it. */
 export interface ReactorHost {
   readonly engine: Engine;
-  readonly store: Pick<Store, 'listEvents' | 'listExpiries' | 'deleteExpiry'>;
+  readonly store: ReactionStore;
   now(): number;
   /** Plan under the write lock; commit event, expiries and changes in one transaction. */
   writeEvent(plan: (engine: Engine) => ReactorEventPlan): Promise<EventCommitted>;

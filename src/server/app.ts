@@ -13,7 +13,7 @@ import Fastify, {
 import type { Registry } from 'prom-client';
 import type { ServerSettings } from '../config/settings.js';
 import { VnpError } from '../model/errors.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../store/index.js';
 import { TokenAuthenticator, installAuth } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
 import { lazySchemaCompilers, type LazySchemaCompilers } from './lazy-schema-compilers.js';

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VnpError } from '../model/errors.js';
-import type { Store, TokenRecord } from '../store/types.js';
+import type { Store, TokenRecord } from '../store/index.js';
 import { parseToken, verifySecret } from './token-secret.js';
 import type { TokenUses } from './token-uses.js';
 

@@ -7,7 +7,7 @@
 import { VnpError, fieldError } from '../model/errors.js';
 import { stripMeta } from '../model/strip-meta.js';
 import type { Document, Kind, TestDocument } from '../model/types.js';
-import { validateDocument, validateResource, validateTestDocument } from '../model/validate.js';
+import { validateDocument, validateResource, validateTestDocument } from '../validate/validate.js';
 
 /**
  * Validate a resource body of `kind`; `pathName` (PUT) must agree with `body.name`.

@@ -30,7 +30,7 @@ import type {
   IdentityClaim,
   IdentityRow,
   Store,
-} from '../store/types.js';
+} from '../store/index.js';
 import { Mutex } from './mutex.js';
 
 /** Who writes and why, as recorded in the audit log. */

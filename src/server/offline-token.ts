@@ -11,8 +11,8 @@
  */
 import { userInfo } from 'node:os';
 import { VnpError } from '../model/errors.js';
-import { openStore, type StoreSettings } from '../store/open-store.js';
-import type { Store } from '../store/types.js';
+import { openStore, type StoreSettings } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import type { Role } from './auth.js';
 import { createToken, type CreatedToken, type TokenContext } from './tokens.js';
 

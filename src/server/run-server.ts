@@ -7,7 +7,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerSettings } from '../config/settings.js';
-import { openStore } from '../store/open-store.js';
+import { openStore } from '../store/index.js';
 import { VnpError } from '../model/errors.js';
 import { buildServer, type BuiltServer } from './app.js';
 import { listenMetrics } from './metrics-listener.js';

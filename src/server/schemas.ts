@@ -6,7 +6,7 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { Kind } from '../model/types.js';
-import { MAX_TTL_SECONDS } from '../model/validate.js';
+import { MAX_TTL_SECONDS } from '../model/validate-primitives.js';
 
 /**
  * The largest revision (and any other counter) a request may name: 2^53 - 1. Beyond it

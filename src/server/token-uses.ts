@@ -5,7 +5,7 @@
  * most one period stale (this manager adds its unflushed notes when it lists), and a
  * busy token costs no write per request.
  */
-import type { Store, TokenRecord } from '../store/types.js';
+import type { Store, TokenRecord } from '../store/index.js';
 
 /** Batches token uses and writes them periodically. */
 export class TokenUses {

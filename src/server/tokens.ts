@@ -7,7 +7,7 @@
  */
 import { VnpError } from '../model/errors.js';
 import { formatDuration } from '../model/duration.js';
-import type { Store, TokenRecord } from '../store/types.js';
+import type { Store, TokenRecord } from '../store/index.js';
 import type { Role } from './auth.js';
 import { hashSecret, newToken } from './token-secret.js';
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { validateDocument } from '../../src/model/validate.js';
+import { validateDocument } from '../../src/validate/validate.js';
 import { VERDICT_CASES } from './verdict-cases.js';
 
 describe('docs/semantics.md', () => {

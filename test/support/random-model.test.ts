@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { oracleCheck } from './oracle/oracle-evaluator.js';
 import type { OracleModel } from './oracle/oracle-model.js';
 import { oracleModelToDocuments } from './oracle/oracle-model.js';
-import { validateDocument, validateInterfaceAddresses } from '../../src/model/validate.js';
+import { validateDocument, validateInterfaceAddresses } from '../../src/validate/validate.js';
 import { VERDICT_CASES } from '../semantics/verdict-cases.js';
 import { randomChange, randomFlows, randomModel } from './random-model.js';
 import { makeRng } from './rng.js';

@@ -17,14 +17,14 @@ import {
   type Document,
   type Interface,
   type Kind,
+  type HeldDocument,
   type Meta,
   type Policy,
   type Subnet,
 } from '../../model/types.js';
 import type { Change } from '../types.js';
 
-/** A document as held: the resource, with metadata when the server gave it. */
-export type HeldDocument = Document & Partial<Meta>;
+export type { HeldDocument };
 
 export class DocumentIndex {
   readonly docs: Record<Kind, Map<string, HeldDocument>>;

@@ -32,7 +32,7 @@ import type {
   SideState,
   SteerClass,
 } from '../../model/host-state.js';
-import type { ChangeRecord } from '../../store/types.js';
+import type { ChangeRecord } from '../../store/index.js';
 
 /** Identity-local state cached once for all hosts. */
 interface IdentityState {

@@ -14,7 +14,23 @@
  * {@link MAX_PEPS} are kept: beyond that the longest-silent disconnected one goes.
  */
 import { formatIp, parseIp } from '../../model/net.js';
-import type { PepStatus } from '../routes/peps.js';
+
+/** One PEP as reported. */
+export interface PepStatus {
+  host: string;
+  connected: boolean;
+  appliedRevision: number;
+  /** Manager revision minus appliedRevision. */
+  lag: number;
+  /** ISO time of the last message from the PEP. */
+  lastContact: string;
+  /** Last revision streamed to it. */
+  sentRevision?: number;
+  /** Its underlay address, as it reported. */
+  underlay?: string;
+  /** Its kind (`nftables`, `ovs`), as it reported. */
+  kind?: 'nftables' | 'ovs';
+}
 
 /** PEPs tracked at most (disconnected ones beyond this are forgotten, oldest contact first). */
 /** The kinds of PEP an agent may report (`?kind=` on state and watch requests). */

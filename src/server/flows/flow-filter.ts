@@ -17,7 +17,7 @@ import {
 import { NAME_RE } from '../../model/validate-primitives.js';
 import { parseDuration } from '../../model/duration.js';
 import { parseSelector } from '../../selector/index.js';
-import type { FlowEndFilter, FlowQuery } from '../../store/types.js';
+import type { FlowEndFilter, FlowQuery } from '../../store/index.js';
 
 /** The query parameters as they arrive (strings). */
 export interface FlowQueryText {

@@ -8,7 +8,7 @@
  * (PGlite is one connection; PostgreSQL a pool).
  */
 import type { FlowBatch, FlowCounters, FlowRecord, StoredFlow } from '../../model/flow.js';
-import type { FlowStore } from '../../store/types.js';
+import type { FlowStore } from '../../store/index.js';
 
 export interface FlowRetentionSettings {
   /** Flows older than this go (ms). */

@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import { VnpError } from '../../model/errors.js';
 import { KINDS, type Kind } from '../../model/types.js';
-import type { ChangeRecord } from '../../store/types.js';
+import type { ChangeRecord } from '../../store/index.js';
 import type { Manager } from '../manager.js';
 import { AuditQuery, WatchQuery, queryInt } from '../schemas.js';
 import { holdWhileAuthorized } from '../auth.js';

@@ -3,25 +3,8 @@
  * `{items: [{host, connected, appliedRevision, sentRevision, lag, lastContact, underlay, kind}]}`.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { PepRegistry } from '../distribution/pep-registry.js';
+import type { PepRegistry, PepStatus } from '../distribution/pep-registry.js';
 import type { Manager } from '../manager.js';
-
-/** One PEP as reported. */
-export interface PepStatus {
-  host: string;
-  connected: boolean;
-  appliedRevision: number;
-  /** Manager revision minus appliedRevision. */
-  lag: number;
-  /** ISO time of the last message from the PEP. */
-  lastContact: string;
-  /** Last revision streamed to it. */
-  sentRevision?: number;
-  /** Its underlay address, as it reported. */
-  underlay?: string;
-  /** Its kind (`nftables`, `ovs`), as it reported. */
-  kind?: 'nftables' | 'ovs';
-}
 
 /**
  * PEP status routes.

@@ -6,8 +6,8 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Engine } from '../../engine/index.js';
 import { VnpError } from '../../model/errors.js';
 import { stripMeta } from '../../model/strip-meta.js';
-import { KIND_PLURAL, type Document, type Kind, type Meta } from '../../model/types.js';
-import type { ChangeRecord, StoredDocument } from '../../store/types.js';
+import { KIND_PLURAL, type Document, type HeldDocument, type Kind } from '../../model/types.js';
+import type { ChangeRecord, StoredDocument } from '../../store/index.js';
 import { actorOf } from '../auth.js';
 import { resourceFromBody } from '../documents.js';
 import type { Manager } from '../manager.js';
@@ -25,7 +25,7 @@ export const COLLECTION_KINDS = [
 ] as const;
 
 /** A document as the engine holds it (metadata present once stored). */
-export type HeldDocument = Document & Partial<Meta>;
+export type { HeldDocument };
 
 export interface ManagerPluginOptions {
   manager: Manager;

@@ -18,7 +18,7 @@ import {
   summarize,
   type ModelState,
 } from '../../reactions/history.js';
-import type { ChangeRecord } from '../../store/types.js';
+import type { ChangeRecord } from '../../store/index.js';
 import { actorOf } from '../auth.js';
 import type { Manager } from '../manager.js';
 import { LimitQuery, MAX_PAGE, Revision, queryInt } from '../schemas.js';

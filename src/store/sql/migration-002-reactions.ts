@@ -3,7 +3,7 @@
  * Reaction). Expiries are rows, not timers, so a TTL survives a manager restart:
  * on start the manager undoes every row already past due.
  */
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 /** Tables `vnp_events` and `vnp_expiries`. */
 export const MIGRATION_002_REACTIONS: Migration = {

@@ -4,7 +4,7 @@
  * a restart (docs/adr/0007-distribution.md). The first manager to record a revision's
  * allocations wins; the others compare and, if they differ, reload seeded from it.
  */
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 /** Tables `vnp_identities` and `vnp_identities_revision`. */
 export const MIGRATION_003_IDENTITIES: Migration = {

@@ -3,7 +3,7 @@
  * so every manager sharing the database fills the same VXLAN destinations into remote
  * records (docs/adr/0007-distribution.md).
  */
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 /** Table `vnp_underlays`. */
 export const MIGRATION_004_UNDERLAYS: Migration = {

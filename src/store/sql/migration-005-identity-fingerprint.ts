@@ -3,7 +3,7 @@
  * only the rows a revision changed (docs/adr/0007-distribution.md). NULL (an upgraded
  * database) matches no claimer's base: the first claim rewrites the whole table.
  */
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 /** Column `vnp_identities_revision.fingerprint`. */
 export const MIGRATION_005_IDENTITY_FINGERPRINT: Migration = {

@@ -3,7 +3,7 @@
  * old secret of a rotated token during its grace period) and `last_used_at` (written
  * in batches by the managers, at most about once a minute per token).
  */
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 /** Columns `vnp_tokens.expires_at` and `vnp_tokens.last_used_at`. */
 export const MIGRATION_006_TOKEN_LIFECYCLE: Migration = {

@@ -3,7 +3,7 @@
  * docs/adr/0019-flow-store.md). Telemetry, apart from the resources: no revision, no
  * change log; pruned by age and row count.
  */
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 /** Tables `vnp_flows` and `vnp_flow_minutes`. */
 export const MIGRATION_007_FLOWS: Migration = {

@@ -4,7 +4,7 @@
  * (src/store/audit-chain.ts). Rows committed before this migration have none: the chain
  * starts at the first row written after it, and verification says how many predate it.
  */
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 /** Columns `vnp_changes.prev_hash` and `vnp_changes.hash` (hex SHA-256). */
 export const MIGRATION_008_AUDIT_CHAIN: Migration = {

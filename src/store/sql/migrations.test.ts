@@ -1,7 +1,8 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pgliteClient } from '../pglite/pglite-client.js';
-import { MIGRATIONS, migrate, type Migration } from './migrations.js';
+import type { Migration } from './migration.js';
+import { MIGRATIONS, migrate } from './migrations.js';
 import type { SqlClient } from './sql-client.js';
 
 describe('migrate', () => {

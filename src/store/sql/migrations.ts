@@ -14,14 +14,8 @@ import { MIGRATION_005_IDENTITY_FINGERPRINT } from './migration-005-identity-fin
 import { MIGRATION_006_TOKEN_LIFECYCLE } from './migration-006-token-lifecycle.js';
 import { MIGRATION_007_FLOWS } from './migration-007-flows.js';
 import { MIGRATION_008_AUDIT_CHAIN } from './migration-008-audit-chain.js';
+import type { Migration } from './migration.js';
 import type { SqlClient } from './sql-client.js';
-
-/** One schema step. */
-export interface Migration {
-  version: number;
-  name: string;
-  statements: string[];
-}
 
 /** Advisory lock key for migrations: ASCII "vnp" (0x766e70); any fixed number works. */
 export const MIGRATION_LOCK_KEY = 7761520;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { VnpError, type ErrorCode } from './errors.js';
-import { generateMac } from './mac.js';
+import { VnpError, type ErrorCode } from '../model/errors.js';
+import { generateMac } from '../model/mac.js';
 import {
   validateApplyDocument,
   validateDocument,

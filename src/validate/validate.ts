@@ -12,11 +12,11 @@
  * exist, addresses unique in a subnet) need other resources: see
  * `validateInterfaceAddresses` here and the engine/server for the rest.
  */
-import { VnpError } from './errors.js';
-import { generateMac, isUnicastMac, normalizeMac } from './mac.js';
-import { cidrContains, cidrLast, formatCidr, formatIp, parseCidr } from './net.js';
-import { formatPortSpec, parsePortSpec } from './ports.js';
-import { validateTagKey, validateTags } from './tags.js';
+import { VnpError } from '../model/errors.js';
+import { generateMac, isUnicastMac, normalizeMac } from '../model/mac.js';
+import { cidrContains, cidrLast, formatCidr, formatIp, parseCidr } from '../model/net.js';
+import { formatPortSpec, parsePortSpec } from '../model/ports.js';
+import { validateTagKey, validateTags } from '../model/tags.js';
 import {
   KINDS,
   PROTOCOLS,
@@ -33,7 +33,7 @@ import {
   type Settings,
   type Subnet,
   type TestDocument,
-} from './types.js';
+} from '../model/types.js';
 import {
   badAddress,
   checkArray,
@@ -42,28 +42,24 @@ import {
   checkInt,
   checkIp,
   checkName,
-  checkSelector,
   checkString,
   checkText,
   expectObject,
   fieldOf,
   invalid,
   missing,
-} from './validate-primitives.js';
-import { indexField, isPlainObject, joinField } from './validate-fields.js';
+  EVENT_TYPE_RE,
+  HOST_RE,
+  MAX_TTL_SECONDS,
+  NETNS_RE,
+} from '../model/validate-primitives.js';
+import { checkSelector } from './selector-field.js';
+import { indexField, isPlainObject, joinField } from '../model/validate-fields.js';
 
 /** Server-set metadata: accepted on input (round-tripping `get -o yaml`) and dropped. */
 const META = ['revision', 'createdAt', 'updatedAt'] as const;
 
-/** Instance hosts (and agent token hosts): a DNS-like name, never a path or an option. */
-export const HOST_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
-/** Network namespace names: one path component under /run/netns (no `/`, not `..`). */
-export const NETNS_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
-/** Event types (`Reaction.on`, `POST /v1/events {type}`). */
-export const EVENT_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 const TARGET_RE = /^\S{1,255}$/;
-/** Reaction TTLs: one second to one year. */
-export const MAX_TTL_SECONDS = 31_536_000;
 
 /** Sets optional keys only when defined, so normalized copies carry no `undefined`. */
 function withOptional<T extends object>(base: T, extra: Record<string, unknown>): T {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, VnpError } from './errors.js';
-import { KINDS } from './types.js';
+import { ERROR_CODES, VnpError } from '../model/errors.js';
+import { KINDS } from '../model/types.js';
 import { validateApplyDocument, validateDocument } from './validate.js';
 
 // Plausible field values, so fuzzing gets past the first check now and then.

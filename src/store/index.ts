@@ -1,0 +1,11 @@
+/**
+ * The store (design.md §5): one interface, two backends (`pglite/`, `postgres/`) over
+ * one schema and one set of queries (`sql/`). Code outside src/store/ imports the store
+ * only through this file.
+ *
+ * @example
+ *   import { openStore } from './store/index.js';
+ *   const store = await openStore({ dataDir: '.vnp' });
+ */
+export { openStore, pgliteDir, type StoreSettings } from './open-store.js';
+export type * from './types.js';
