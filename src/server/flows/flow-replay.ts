@@ -8,7 +8,7 @@
  */
 import { setImmediate as turn } from 'node:timers/promises';
 import type { CheckResult, SideResult } from '../../model/check.js';
-import type { FlowStore, FlowTuple } from '../../store/types.js';
+import type { FlowStore, FlowTuple } from '../../store/index.js';
 import type { ImpactSnapshot } from '../impact-preview.js';
 
 /** One group of observed connections whose verdict the change flips. */
