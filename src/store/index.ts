@@ -9,3 +9,10 @@
  */
 export { openStore, pgliteDir, type StoreSettings } from './open-store.js';
 export type * from './types.js';
+export {
+  entryHash,
+  GENESIS_HASH,
+  verifyChain,
+  type ChainedRecord,
+  type ChainState,
+} from './audit-chain.js';

@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { verifyChain, type ChainState } from '../../store/audit-chain.js';
+import { verifyChain, type ChainState } from '../../store/index.js';
 import type { ManagerPluginOptions } from './resources.js';
 
 const PAGE = 1000;
