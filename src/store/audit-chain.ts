@@ -7,7 +7,7 @@
  * hash survives the database's own re-encoding (jsonb reorders keys).
  */
 import { createHash } from 'node:crypto';
-import type { ChangeRecord } from './types.js';
+import type { ChangeRecord } from '../model/change-log.js';
 
 /** The previous hash of the first chained entry. */
 export const GENESIS_HASH = '0'.repeat(64);
