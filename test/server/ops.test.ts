@@ -75,10 +75,12 @@ describe('probes, metrics, OpenAPI, PEPs', () => {
     ]) {
       expect(paths, p).toContain(p);
     }
-    expect(
-      r.body.paths['/v1/subnets'].post.requestBody.content['application/json'].schema.properties
-        .cidr,
-    ).toBeDefined();
+    // Titled schemas are named components: follow the $ref.
+    const body = r.body.paths['/v1/subnets'].post.requestBody.content['application/json'].schema;
+    const schema = body.$ref
+      ? r.body.components.schemas[String(body.$ref).replace('#/components/schemas/', '')]
+      : body;
+    expect(schema.properties.cidr).toBeDefined();
     expect(r.body.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
     expect(paths).not.toContain('/metrics');
   });
