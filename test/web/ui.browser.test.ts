@@ -69,11 +69,13 @@ describeBrowser('web UI (Chromium)', () => {
       await flowRecord(server, { src: 'web-2', dst: 'app-2', port: 22, verdict: 'allow' }),
     ]);
     await openPage(page, 'flows');
-    await expect.poll(() => page.locator('[data-page="flows"] tbody tr[data-row]').count()).toBe(3);
+    // The manager stores reported flows in batches (every 100 ms): give the listing time.
+    const rows = () => page.locator('[data-page="flows"] tbody tr[data-row]').count();
+    await expect.poll(rows, { timeout: 5000 }).toBe(3);
     await reportFlows(server, [
       await flowRecord(server, { src: 'app-2', dst: 'db-1', port: 5432 }),
     ]);
-    await expect.poll(() => page.locator('[data-page="flows"] tbody tr[data-row]').count()).toBe(4);
+    await expect.poll(rows, { timeout: 5000 }).toBe(4);
     expect(await page.textContent('[data-page="flows"] tbody')).toContain('app-2 (');
   });
 

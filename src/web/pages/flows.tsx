@@ -63,26 +63,36 @@ export function FlowsPage() {
     const abort = new AbortController();
     let live = true;
     setRows(undefined);
-    client.flows({ ...filters, limit: 500 }).then(
-      async (page) => {
-        if (!live) return;
-        setRows(page.items);
-        setError(undefined);
-        try {
-          for await (const f of client.watchFlows(filters, { signal: abort.signal }))
-            setRows((rs) => [f, ...(rs ?? [])].slice(0, KEEP));
-        } catch (e) {
-          if (live) setError(shownError(e));
-        }
-      },
-      (e: unknown) => {
-        if (!live) return;
-        setRows([]);
-        setError(shownError(e));
-      },
-    );
+    // The watch starts first and a listing is merged in by id, twice (at once and a
+    // second later): a flow stored between a listing and the watch's subscription
+    // would otherwise be in neither.
+    const merge = (incoming: StoredFlow[]) =>
+      setRows((rs) => mergeFlows(rs ?? [], incoming).slice(0, KEEP));
+    const list = () =>
+      client.flows({ ...filters, limit: 500 }).then(
+        (page) => {
+          if (!live) return;
+          merge(page.items);
+          setError(undefined);
+        },
+        (e: unknown) => {
+          if (!live) return;
+          setRows((rs) => rs ?? []);
+          setError(shownError(e));
+        },
+      );
+    void (async () => {
+      try {
+        for await (const f of client.watchFlows(filters, { signal: abort.signal })) merge([f]);
+      } catch (e) {
+        if (live) setError(shownError(e));
+      }
+    })();
+    void list();
+    const again = setTimeout(() => void list(), 1000);
     return () => {
       live = false;
+      clearTimeout(again);
       abort.abort();
     };
   }, [filters]);
@@ -143,4 +153,11 @@ export function FlowsPage() {
       />
     </section>
   );
+}
+
+/** Newest first, each flow once (by id). */
+function mergeFlows(have: StoredFlow[], incoming: StoredFlow[]): StoredFlow[] {
+  const byId = new Map(have.map((f) => [f.id, f]));
+  for (const f of incoming) byId.set(f.id, f);
+  return [...byId.values()].sort((a, b) => b.id - a.id);
 }
