@@ -21,19 +21,36 @@ export interface PrivilegedNeeds {
  * @example describePrivileged('datapath (real kernel)', {}, () => { it('…', async () => { … }); });
  */
 export function describePrivileged(what: string, needs: PrivilegedNeeds, body: () => void): void {
-  const problem = privilegedProblem(needs.tools, needs.prefix);
+  describeIfAvailable(
+    { what, kind: 'privileged', needs: 'its privileged prerequisites' },
+    privilegedProblem(needs.tools, needs.prefix),
+    body,
+  );
+}
+
+/**
+ * The rule itself, for every test kind that needs a resource (privileged, browser):
+ * `problem` undefined runs the suite; otherwise, under CI=true, one failing test names
+ * the problem, and elsewhere the suite is skipped with a loud warning — the only skip
+ * this project allows.
+ */
+export function describeIfAvailable(
+  suite: { what: string; kind: string; needs: string },
+  problem: string | undefined,
+  body: () => void,
+): void {
   if (problem === undefined) {
-    describe(what, body);
+    describe(suite.what, body);
     return;
   }
   if (process.env.CI === 'true') {
-    describe(what, () => {
-      it('has its privileged prerequisites (required under CI=true)', () => {
+    describe(suite.what, () => {
+      it(`has ${suite.needs} (required under CI=true)`, () => {
         expect(problem).toBeUndefined();
       });
     });
     return;
   }
-  console.warn(`\n!!! SKIPPING privileged tests "${what}": ${problem}\n`);
-  describe.skip(what, body);
+  console.warn(`\n!!! SKIPPING ${suite.kind} tests "${suite.what}": ${problem}\n`);
+  describe.skip(suite.what, body);
 }

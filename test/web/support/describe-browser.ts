@@ -1,25 +1,15 @@
-/** The one rule for browser tests (as describePrivileged for privileged ones). */
-import { describe, expect, it } from 'vitest';
+/** The one rule for browser tests: the same as for privileged ones (describeIfAvailable). */
+import { describeIfAvailable } from '../../e2e/support/describe-privileged.js';
 import { browserProblem } from './browser.js';
 
 /**
  * `describe` when Chromium and the bundle are there; otherwise a loud skip, or one
- * failing test under CI=true (as describePrivileged).
+ * failing test under CI=true.
  */
 export function describeBrowser(what: string, body: () => void): void {
-  const problem = browserProblem();
-  if (problem === undefined) {
-    describe(what, body);
-    return;
-  }
-  if (process.env.CI === 'true') {
-    describe(what, () => {
-      it('has Chromium and the built UI (required under CI=true)', () => {
-        expect(problem).toBeUndefined();
-      });
-    });
-    return;
-  }
-  console.warn(`\n!!! SKIPPING browser tests "${what}": ${problem}\n`);
-  describe.skip(what, body);
+  describeIfAvailable(
+    { what, kind: 'browser', needs: 'Chromium and the built UI' },
+    browserProblem(),
+    body,
+  );
 }
