@@ -4,7 +4,7 @@
  * rules that would have decided; then the route steering the flow, if one matches.
  */
 import type { CheckResult, EndpointInfo, RuleRef, SideResult } from '../client/api-types.js';
-import type { RouteResult } from '../model/check.js';
+import type { SteeringResult } from '../model/check.js';
 
 function ruleText(r: RuleRef): string {
   const audit = r.mode === 'audit' ? ', audit' : '';
@@ -38,7 +38,7 @@ function sideLines(name: string, s: SideResult | undefined): string[] {
   return lines;
 }
 
-function routeLines(r: RouteResult): string[] {
+function routeLines(r: SteeringResult): string[] {
   const where = `policy ${r.policy} ${r.route} (priority ${r.priority})`;
   const head = r.active
     ? `route: via ${r.via} (steer class ${r.steer}) by ${where}`

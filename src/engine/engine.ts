@@ -27,7 +27,7 @@ import {
 import { compileSelector, parseSelectorCached } from '../selector/index.js';
 import { applyBatch, validateBatch } from './apply/apply-batch.js';
 import { diffBatch, type DocumentDiff } from './apply/diff-batch.js';
-import { steerTable } from './compile/route-resolution.js';
+import { steerTable } from './compile/steering-resolution.js';
 import { HostView, type HostViewDelta } from './hosts/host-view.js';
 import type { IdentityChanges, IdentitySeed } from './identity/identity-allocator.js';
 import type { HeldDocument } from './state/document-index.js';

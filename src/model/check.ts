@@ -77,7 +77,7 @@ export interface CheckResult {
   egress: SideResult;
   ingress: SideResult;
   /** The route that steers this flow (design.md §1 `routes[]`), when one matches. */
-  route?: RouteResult;
+  route?: SteeringResult;
 }
 
 /**
@@ -85,7 +85,7 @@ export interface CheckResult {
  * allowed flow from a record. `active` is false when the route is inert (the via record
  * does not exist or is not attached to an instance on a known host): then `reason` says why.
  */
-export interface RouteResult {
+export interface SteeringResult {
   policy: string;
   priority: number;
   /** `routes[0]`. */

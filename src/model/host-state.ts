@@ -56,11 +56,11 @@ export interface SideState {
    * new connections are steered (design.md §1 `routes[]`, docs/adr/0008-steering.md).
    * Same lookup order as the verdict entries; no entry = not steered.
    */
-  routes?: RouteEntries;
+  routes?: SteeringEntries;
 }
 
 /** One disjoint, final steering entry: matching traffic goes through steer class `steer`. */
-export interface RouteEntry {
+export interface SteeringEntry {
   proto: Protocol;
   ports: PortRange;
   /** Steer class (see {@link SteerClass}); 0: the deciding route steers nowhere (inert). */
@@ -71,10 +71,10 @@ export interface RouteEntry {
 }
 
 /** Disjoint route entries of a local identity, looked up like a SideState. */
-export interface RouteEntries {
-  cidr: (RouteEntry & { range: string })[];
-  peers: (RouteEntry & { peer: number })[];
-  any: RouteEntry[];
+export interface SteeringEntries {
+  cidr: (SteeringEntry & { range: string })[];
+  peers: (SteeringEntry & { peer: number })[];
+  any: SteeringEntry[];
 }
 
 /**

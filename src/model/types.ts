@@ -97,7 +97,7 @@ export interface Rule {
   description?: string;
 }
 
-export interface Route {
+export interface SteeringRoute {
   to?: Peer;
   ports?: string[];
   /** Name of the interface record traffic is steered through. */
@@ -113,7 +113,7 @@ export interface Policy {
   appliesTo: string;
   ingress: Rule[];
   egress: Rule[];
-  routes: Route[];
+  routes: SteeringRoute[];
   mode: PolicyMode;
   description?: string;
 }

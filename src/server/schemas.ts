@@ -59,7 +59,7 @@ const Rule = Type.Object(
   { additionalProperties: false },
 );
 
-const Route = Type.Object(
+const SteeringRoute = Type.Object(
   { to: Type.Optional(Peer), ports: Type.Optional(Ports), via: Type.String() },
   { additionalProperties: false },
 );
@@ -91,7 +91,7 @@ const FIELDS: Record<Kind, Record<string, TSchema>> = {
     appliesTo: Selector,
     ingress: Type.Optional(Type.Array(Rule)),
     egress: Type.Optional(Type.Array(Rule)),
-    routes: Type.Optional(Type.Array(Route)),
+    routes: Type.Optional(Type.Array(SteeringRoute)),
     mode: Type.Optional(Type.Union([Type.Literal('enforce'), Type.Literal('audit')])),
     description: Type.Optional(Type.String()),
   },
@@ -161,7 +161,7 @@ function storedFields(kind: Kind, tags: TSchema): Record<string, TSchema> {
       return {
         ingress: Type.Array(Rule),
         egress: Type.Array(Rule),
-        routes: Type.Array(Route),
+        routes: Type.Array(SteeringRoute),
         mode: Type.Union([Type.Literal('enforce'), Type.Literal('audit')]),
       };
     case 'Reaction':

@@ -28,7 +28,7 @@ import {
   type Peer,
   type Policy,
   type Reaction,
-  type Route,
+  type SteeringRoute,
   type Rule,
   type Settings,
   type Subnet,
@@ -268,9 +268,9 @@ function rule(v: unknown, f: string, direction: 'ingress' | 'egress'): Rule {
   );
 }
 
-function route(v: unknown, f: string): Route {
+function route(v: unknown, f: string): SteeringRoute {
   const o = expectObject(v, f, ['to', 'ports', 'via']);
-  return withOptional<Route>(
+  return withOptional<SteeringRoute>(
     { via: checkName(fieldOf(o, 'via'), at(f, 'via')) },
     {
       to: optional(o, 'to', (p) => peer(p, at(f, 'to'))),

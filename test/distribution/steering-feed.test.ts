@@ -9,7 +9,7 @@ import { Engine } from '../../src/engine/index.js';
 import type { Change } from '../../src/engine/index.js';
 import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
 import type { HostState } from '../../src/model/host-state.js';
-import type { Document, Route } from '../../src/model/types.js';
+import type { Document, SteeringRoute } from '../../src/model/types.js';
 import { routePolicy, steerIface, STEERING_DOCS } from '../support/steering-docs.js';
 import { applyOracleChanges, oracleModelToDocuments } from '../support/oracle/oracle-model.js';
 import { HostFeed } from '../../src/server/distribution/host-feed.js';
@@ -85,7 +85,7 @@ describe('steering over the host feed', () => {
 function withRoutes(rng: Rng, doc: Document, vias: string[]): Document {
   if (doc.kind !== 'Policy') return doc;
   const peers = [...doc.egress.map((r) => r.to), ...doc.ingress.map((r) => r.from)];
-  const routes: Route[] = [];
+  const routes: SteeringRoute[] = [];
   for (let i = rng.int(0, 2); i > 0; i--) {
     // A cidr of its own (not a rule's): its entries split at every record address.
     const to = rng.chance(0.3)

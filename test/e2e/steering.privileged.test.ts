@@ -18,7 +18,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import { Engine } from '../../src/engine/index.js';
 import type { HostState } from '../../src/model/host-state.js';
-import type { Document, Route } from '../../src/model/types.js';
+import type { Document, SteeringRoute } from '../../src/model/types.js';
 import { hostAgent, startAgents } from './support/agents.js';
 import { buildTopology, sh, type Topology } from './support/topology.js';
 import { describePrivileged } from './support/describe-privileged.js';
@@ -49,7 +49,7 @@ const DENIED = 7000;
 const OTHER = 9090;
 const PORTS = [STEERED, DENIED, OTHER];
 
-function docs(topo: Topology, routes: Route[]): Document[] {
+function docs(topo: Topology, routes: SteeringRoute[]): Document[] {
   const inst = (name: string, host: string): Document => ({
     kind: 'Instance',
     name: `i-${name}`,
@@ -129,7 +129,7 @@ function docs(topo: Topology, routes: Route[]): Document[] {
   ];
 }
 
-const viaRoute = (via: string): Route => ({
+const viaRoute = (via: string): SteeringRoute => ({
   to: { selector: 'app == "dst"' },
   ports: [`tcp/${STEERED}`, `tcp/${DENIED}`, 'icmp'],
   via,
@@ -145,7 +145,7 @@ describePrivileged('steering through a middlebox record', { prefix: PREFIX }, ()
   const stateOf = (host: string): HostState => engineHostState(engine, topo, host, revision);
   const sync = (): Promise<void> => syncAgents(engine, topo, agents, revision);
 
-  async function setRoutes(routes: Route[]): Promise<void> {
+  async function setRoutes(routes: SteeringRoute[]): Promise<void> {
     const steer = docs(topo, routes).find((d) => d.name === 'steer')!;
     engine.apply([{ op: 'put', doc: steer }], revision);
     revision++;

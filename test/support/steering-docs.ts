@@ -4,7 +4,7 @@
  * destination `db` (h3) and two via records `fw-a`, `fw-b` (h2); policies that apply
  * to `app == "web"` and carry only routes.
  */
-import type { Document, Policy, Route } from '../../src/model/types.js';
+import type { Document, Policy, SteeringRoute } from '../../src/model/types.js';
 
 /**
  * An interface record tagged `app`, attached when `instance` is given.
@@ -30,7 +30,7 @@ export function steerIface(name: string, ip: string, app: string, instance?: str
 export function routePolicy(
   name: string,
   priority: number,
-  routes: Route[],
+  routes: SteeringRoute[],
   extra: Partial<Policy> = {},
 ): Document {
   return {

@@ -4,7 +4,7 @@
  * transit sets of a local via record, the policy routing wanted, and deltas.
  */
 import { describe, expect, it } from 'vitest';
-import type { RouteEntries } from '../../model/host-state.js';
+import type { SteeringEntries } from '../../model/host-state.js';
 import { routes, steerState as state } from '../../../test/e2e/support/steer-state.js';
 import { desiredLinks } from '../link/desired.js';
 import { vethName } from '../names.js';
@@ -87,7 +87,7 @@ describe('steering (pure)', () => {
   });
 
   it('costs nothing on a host without steering: base chains only where needed', () => {
-    const chains = (h: string, r?: RouteEntries) => {
+    const chains = (h: string, r?: SteeringEntries) => {
       const m = buildTable(state(r, h));
       return ['pre-steer', 'transit', 'from-via'].filter((c) => m.chains.has(c));
     };

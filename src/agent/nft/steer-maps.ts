@@ -12,7 +12,7 @@
  * forward chain then sets the mark to k (the Group Policy ID), and the VXLAN device's
  * own underlay route lookup, which uses the packet's mark, must not match the rule.
  */
-import type { HostState, RouteEntries } from '../../model/host-state.js';
+import type { HostState, SteeringEntries } from '../../model/host-state.js';
 import { IDENTITY_WORLD } from '../../model/host-state.js';
 import type { Family } from '../../model/net.js';
 import { vethName } from '../names.js';
@@ -86,7 +86,7 @@ export function addSteering(
     const name = steerClassChainName(s.class);
     table.chains.set(name, { name, rules });
   }
-  const routed = new Map<number, RouteEntries>();
+  const routed = new Map<number, SteeringEntries>();
   for (const side of state.sides)
     if (side.direction === 'egress' && side.routes) routed.set(side.identity, side.routes);
   for (const r of state.locals) {
@@ -103,7 +103,7 @@ export function addSteering(
 function steerSide(
   table: NftTable,
   identity: number,
-  routes: RouteEntries,
+  routes: SteeringEntries,
   value: (k: number) => NftValue,
 ): void {
   const c = steerChainName(identity);

@@ -4,7 +4,7 @@
  * peer's membership changed; the pair cache forgets the identities marked stale.
  * Everything dropped is rebuilt lazily by the verdict facet on the next lookup.
  */
-import { steerClasses } from '../compile/route-resolution.js';
+import { steerClasses } from '../compile/steering-resolution.js';
 import type { SelectorEntry } from '../identity/selector-cache.js';
 import { sideKey, type EngineState } from '../state/engine-state.js';
 import type { DeltaBuilder } from './delta-builder.js';

@@ -14,8 +14,8 @@ import type {
   LocalRecord,
   PeerEntry,
   RemoteRecord,
-  RouteEntries,
-  RouteEntry,
+  SteeringEntries,
+  SteeringEntry,
   SideEntry,
   SideState,
 } from '../../model/host-state.js';
@@ -23,7 +23,7 @@ import { formatIp, type Ip } from '../../model/net.js';
 import type { AddressSegment } from '../compile/address-table.js';
 import type { EngineState, RecordState } from '../state/engine-state.js';
 import type { Sides } from '../verdict/sides.js';
-import { steerTable } from '../compile/route-resolution.js';
+import { steerTable } from '../compile/steering-resolution.js';
 import { paintPorts, PROTO_NAMES, type PortTable } from '../compile/port-table.js';
 import type { CompiledRoute, CompiledRule } from '../compile/compiled-rule.js';
 import type { ResolvedSide } from '../compile/resolved-side.js';
@@ -239,11 +239,11 @@ function routeEntries(
   ctx: HostStateContext,
   id: number,
   book: readonly AddressOwner[],
-): RouteEntries | undefined {
+): SteeringEntries | undefined {
   const side = ctx.sides.routeSide(id);
   if (!side.hasRules()) return undefined;
   // A route without a class (past the limit) still decides: it steers nowhere (0).
-  const e = resolvedEntries(side, book, (r): Omit<RouteEntry, 'proto' | 'ports'> => ({
+  const e = resolvedEntries(side, book, (r): Omit<SteeringEntry, 'proto' | 'ports'> => ({
     steer: ctx.state.classes.get((r as CompiledRoute).via) ?? 0,
     policy: r.policy,
     route: r.ref.rule,

@@ -11,7 +11,7 @@ import type {
   SideState,
   SteerClass,
 } from '../../model/host-state.js';
-import { steerTable } from '../compile/route-resolution.js';
+import { steerTable } from '../compile/steering-resolution.js';
 import type { EngineState } from '../state/engine-state.js';
 import type { EngineDelta } from '../types.js';
 import type { Sides } from '../verdict/sides.js';

@@ -13,7 +13,7 @@ import {
   type CompiledRule,
 } from '../compile/compiled-rule.js';
 import { ResolvedSide } from '../compile/resolved-side.js';
-import { buildRouteSide } from '../compile/route-resolution.js';
+import { buildSteeringSide } from '../compile/steering-resolution.js';
 import type { IdentityInfo } from '../identity/identity-registry.js';
 import { sideKey, type EngineState } from '../state/engine-state.js';
 import { pairDefault, type PairDefault } from './pair-default.js';
@@ -60,12 +60,12 @@ export class Sides {
   routeSide(id: number): ResolvedSide {
     // Most models route nothing: one shared empty side, no per-identity cache.
     if (this.state.classes.size === 0)
-      return (this.noRoutes ??= buildRouteSide(0, [], () => undefined));
+      return (this.noRoutes ??= buildSteeringSide(0, [], () => undefined));
     let s = this.state.routeSides.get(id);
     if (s === undefined) {
       const routes: CompiledRoute[] = [];
       for (const policy of this.policiesApplyingTo(id)) routes.push(...policy.routes);
-      s = buildRouteSide(id, routes, this.state.peerMembers);
+      s = buildSteeringSide(id, routes, this.state.peerMembers);
       this.state.routeSides.set(id, s);
     }
     return s;

@@ -8,7 +8,7 @@ import { IDENTITY_WORLD, type Direction } from '../../model/host-state.js';
 import { formatIp, ipKey, parseIp, type Ip } from '../../model/net.js';
 import { PROTOCOLS, type Protocol } from '../../model/types.js';
 import { PROTO_INDEX } from '../compile/port-table.js';
-import { explainRoute, type ViaStatus } from '../compile/route-resolution.js';
+import { explainSteering, type ViaStatus } from '../compile/steering-resolution.js';
 import type { IdentityInfo } from '../identity/identity-registry.js';
 import type { EngineState, RecordState } from '../state/engine-state.js';
 import type { CheckRequest, CheckResult, EndpointInfo } from '../types.js';
@@ -71,7 +71,7 @@ export class Verdicts {
     const verdict = egress.verdict === 'allow' && ingress.verdict === 'allow' ? 'allow' : 'deny';
     const route =
       verdict === 'allow' && source.record
-        ? explainRoute(
+        ? explainSteering(
             sides.routeSide(source.identity),
             target,
             proto,

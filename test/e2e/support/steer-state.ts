@@ -3,7 +3,7 @@
  * local (fwl), remote (fw), unreachable (fw-loose, no underlay), and a class nobody
  * uses. Shared by the pure and the privileged steering render tests.
  */
-import type { HostState, RouteEntries, SideState } from '../../../src/model/host-state.js';
+import type { HostState, SteeringEntries, SideState } from '../../../src/model/host-state.js';
 import { hostStateOf } from './host-states.js';
 
 const recs = [
@@ -14,8 +14,8 @@ const recs = [
   { name: 'fw-loose', identity: 258, ips: ['10.0.0.12'], host: 'h4' },
 ];
 
-/** Route entries of the source (identity 256): classes 2 (fw), 3 (inert), 4 (fwl). */
-export const routes: RouteEntries = {
+/** SteeringRoute entries of the source (identity 256): classes 2 (fw), 3 (inert), 4 (fwl). */
+export const routes: SteeringEntries = {
   cidr: [
     {
       range: '192.0.2.0/24',
@@ -35,7 +35,7 @@ export const routes: RouteEntries = {
 
 /** The steering fixture as `host` sees it; `withRoutes` undefined: the source routes nothing. */
 export function steerState(
-  withRoutes: RouteEntries | undefined,
+  withRoutes: SteeringEntries | undefined,
   host = 'h1',
   revision = 1,
 ): HostState {

@@ -13,7 +13,7 @@
  * agrees without coordination; names past the 254th get none (their routes are inert).
  */
 import { STEER_CLASS_FIRST, STEER_CLASS_LAST, type SteerClass } from '../../model/host-state.js';
-import type { RouteResult } from '../../model/check.js';
+import type { SteeringResult } from '../../model/check.js';
 import { comparePrecedence, type CompiledPolicy, type CompiledRoute } from './compiled-rule.js';
 import { ruleMatches, type MemberTest, type PeerEndpoint } from '../verdict/explain.js';
 import { ResolvedSide, type MemberSetOf } from './resolved-side.js';
@@ -43,7 +43,7 @@ export function steerTable(classes: ReadonlyMap<string, number>): SteerClass[] {
 }
 
 /** The routes that apply to an identity, resolved into lookup tables. */
-export function buildRouteSide(
+export function buildSteeringSide(
   identity: number,
   routes: CompiledRoute[],
   memberSetOf: MemberSetOf,
@@ -58,7 +58,7 @@ export type ViaStatus = { ok: true } | { ok: false; reason: string };
  * The route steering a flow from a record, with the routes that matched but lost;
  * undefined when no route matches.
  */
-export function explainRoute(
+export function explainSteering(
   side: ResolvedSide,
   peer: PeerEndpoint,
   proto: number,
@@ -66,7 +66,7 @@ export function explainRoute(
   member: MemberTest,
   classes: ReadonlyMap<string, number>,
   viaStatus: (via: string) => ViaStatus,
-): RouteResult | undefined {
+): SteeringResult | undefined {
   const pos = side.decide(peer.identity, peer.ip.family, peer.ip.value, proto, port);
   if (pos < 0) return undefined;
   const route = side.rules[pos] as CompiledRoute;

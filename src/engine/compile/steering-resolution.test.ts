@@ -6,10 +6,10 @@
  * fresh compile).
  */
 import { describe, expect, it } from 'vitest';
-import type { HostState, RouteEntries } from '../../model/host-state.js';
+import type { HostState, SteeringEntries } from '../../model/host-state.js';
 import { IDENTITY_WORLD } from '../../model/host-state.js';
 import { cidrLast, formatIp, parseCidr, parseIp, type Ip } from '../../model/net.js';
-import type { Document, Protocol, Route } from '../../model/types.js';
+import type { Document, Protocol, SteeringRoute } from '../../model/types.js';
 import { routePolicy, steerIface, STEERING_DOCS } from '../../../test/support/steering-docs.js';
 import { makeRng, type Rng } from '../../../test/support/rng.js';
 import { randomChange, randomFlows, randomModel } from '../../../test/support/random-model.js';
@@ -31,7 +31,11 @@ interface Case {
   reason?: RegExp;
 }
 
-const toDb5432: Route = { to: { selector: 'app == "db"' }, ports: ['tcp/5432'], via: 'fw-a' };
+const toDb5432: SteeringRoute = {
+  to: { selector: 'app == "db"' },
+  ports: ['tcp/5432'],
+  via: 'fw-a',
+};
 
 const cases: Case[] = [
   {
@@ -203,7 +207,7 @@ function inRange(range: string, ip: Ip): boolean {
 
 /** The PEP's lookup: cidr, then peers, then any; the steer class or undefined. */
 function pepRoute(
-  routes: RouteEntries | undefined,
+  routes: SteeringEntries | undefined,
   peer: number,
   addr: Ip,
   proto: Protocol,
@@ -224,7 +228,7 @@ function withRoutes(rng: Rng, doc: Document, vias: string[]): Document {
   if (doc.kind !== 'Policy') return doc;
   const rules = [...doc.egress.map((r) => r.to), ...doc.ingress.map((r) => r.from)];
   const ports = [...doc.egress, ...doc.ingress].map((r) => r.ports);
-  const routes: Route[] = [];
+  const routes: SteeringRoute[] = [];
   for (let i = rng.int(0, 2); i > 0; i--) {
     const to = rng.chance(0.7) && rules.length ? rng.pick(rules) : undefined;
     const p = rng.chance(0.6) && ports.length ? rng.pick(ports) : undefined;
