@@ -201,7 +201,7 @@ function impactTiming(opts: RunOptions, identities: number) {
       };
   }
   opts.log(`  impact: ${best.pairs} class pairs compared, ${best.rows} rows`);
-  return { identities: before.identities().length, ...best };
+  return { identities: before.liveIdentities().length, ...best };
 }
 
 /** The suite registered in bench/run.ts. */

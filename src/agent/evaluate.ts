@@ -210,7 +210,7 @@ export class FlowJudge {
   }
 
   /** The identity of an address as this host's tables see it (1: world), and whether it is local. */
-  identityOf(ip: string): { identity: number; local: boolean } {
+  addressIdentity(ip: string): { identity: number; local: boolean } {
     const k = canon(ip) ?? ip;
     const local = this.locals.get(k);
     return { identity: local ?? this.ids.get(k) ?? IDENTITY_WORLD, local: local !== undefined };

@@ -69,13 +69,13 @@ function expectError(fn: () => unknown, code: string, field?: string): void {
 describe('Engine identities', () => {
   it('tags no selector reads never split identities', () => {
     const e = engine();
-    expect(e.identityOf('web-1')).toBe(e.identityOf('web-2'));
-    expect(e.identity(e.identityOf('web-1')!)?.tags).toEqual({ app: 'web' });
+    expect(e.recordIdentity('web-1')).toBe(e.recordIdentity('web-2'));
+    expect(e.identityInfo(e.recordIdentity('web-1')!)?.tags).toEqual({ app: 'web' });
   });
 
   it('a selector reading a new key re-derives identities', () => {
     const e = engine();
-    const before = e.identityOf('web-1');
+    const before = e.recordIdentity('web-1');
     const delta = e.apply(
       [
         {
@@ -85,9 +85,9 @@ describe('Engine identities', () => {
       ],
       1,
     );
-    expect(e.identityOf('web-1')).not.toBe(e.identityOf('web-2'));
-    expect(e.identity(e.identityOf('web-1')!)?.tags).toEqual({ app: 'web', owner: 'ann' });
-    expect([e.identityOf('web-1'), e.identityOf('web-2')]).toContain(before);
+    expect(e.recordIdentity('web-1')).not.toBe(e.recordIdentity('web-2'));
+    expect(e.identityInfo(e.recordIdentity('web-1')!)?.tags).toEqual({ app: 'web', owner: 'ann' });
+    expect([e.recordIdentity('web-1'), e.recordIdentity('web-2')]).toContain(before);
     expect(delta.ipcacheUpsert.length).toBeGreaterThan(0);
     // and the verdicts still follow the policy
     expect(e.check({ src: 'web-1', dst: 'db-1', protocol: 'tcp', port: 5432 }).verdict).toBe(
@@ -99,7 +99,7 @@ describe('Engine identities', () => {
     const e = engine(iface('web-3', '10.0.0.4', { app: 'db' }));
     const delta = e.apply([{ op: 'put', doc: iface('web-3', '10.0.0.4', { app: 'web' }) }], 1);
     expect(delta.identitiesAdded).toEqual([]);
-    expect(delta.ipcacheUpsert).toEqual([{ ip: '10.0.0.4', identity: e.identityOf('web-1') }]);
+    expect(delta.ipcacheUpsert).toEqual([{ ip: '10.0.0.4', identity: e.recordIdentity('web-1') }]);
     expect(delta.sides).toEqual([]);
   });
 
@@ -119,14 +119,14 @@ describe('Engine identities', () => {
 
   it('releases an identity after the grace period and reuses the lowest id', () => {
     const e = engine();
-    const db = e.identityOf('db-1')!;
+    const db = e.recordIdentity('db-1')!;
     e.apply([{ op: 'delete', kind: 'Interface', name: 'db-1' }], 10);
-    expect(e.identity(db)).toBeDefined(); // still in grace
+    expect(e.identityInfo(db)).toBeDefined(); // still in grace
     const d = e.apply([], 2000);
     expect(d.identitiesReleased).toEqual([db]);
-    expect(e.identity(db)).toBeUndefined();
+    expect(e.identityInfo(db)).toBeUndefined();
     e.apply([{ op: 'put', doc: iface('db-2', '10.0.0.9', { app: 'db' }) }], 2001);
-    expect(e.identityOf('db-2')).toBe(db);
+    expect(e.recordIdentity('db-2')).toBe(db);
   });
 });
 
@@ -299,7 +299,7 @@ describe('Engine reads', () => {
 describe('Engine.flowTable', () => {
   it('matches check on every port boundary', () => {
     const e = engine();
-    const [web, db] = [e.identityOf('web-1')!, e.identityOf('db-1')!];
+    const [web, db] = [e.recordIdentity('web-1')!, e.recordIdentity('db-1')!];
     const table = e.flowTable({ identity: web }, { identity: db });
     expect(table.filter((s) => s.proto === 'tcp')).toEqual([
       { proto: 'tcp', lo: 0, hi: 5431, verdict: 'deny' },
@@ -336,8 +336,8 @@ describe('Engine.diff of Settings', () => {
 describe('EngineDelta.defaults', () => {
   it('lists unpartitioned identities when a peer becomes partitioned (their default rows list it)', () => {
     const e = engine(iface('lonely', '10.0.0.40', { app: 'lonely' }));
-    const lonely = e.identityOf('lonely')!;
-    expect(e.identity(lonely)?.partitions).toEqual([]);
+    const lonely = e.recordIdentity('lonely')!;
+    expect(e.identityInfo(lonely)?.partitions).toEqual([]);
     const d = e.apply(
       [{ op: 'put', doc: iface('cache-1', '10.0.0.41', { app: 'db', tier: 9 }) }],
       1,

@@ -164,12 +164,13 @@ export class Engine {
     return out.sort();
   }
 
-  identityOf(recordName: string): number | undefined {
+  /** The identity number a record carries (undefined: no such record). */
+  recordIdentity(recordName: string): number | undefined {
     return this.state.records.get(recordName)?.identity;
   }
 
   /** An identity's relevant tags and record count (undefined for unknown ids). */
-  identity(
+  identityInfo(
     id: number,
   ): { id: number; tags: Tags; records: number; partitions: string[] } | undefined {
     const info = this.state.ids.get(id);
@@ -177,7 +178,7 @@ export class Engine {
   }
 
   /** Live identities that hold at least one record, ascending. */
-  identities(): number[] {
+  liveIdentities(): number[] {
     const out: number[] = [];
     for (const info of this.state.ids.values()) if (info.records.size > 0) out.push(info.id);
     return out.sort((a, b) => a - b);
@@ -289,8 +290,8 @@ export class Engine {
   }
 
   /** An identity's sides and defaults, as any host state holding it lists them. */
-  identityState(id: number): { sides: SideState[]; defaults: DefaultState } {
-    return this.hosts.identityState(id);
+  identityRules(id: number): { sides: SideState[]; defaults: DefaultState } {
+    return this.hosts.identityRules(id);
   }
 
   /**

@@ -12,7 +12,7 @@ import type { ChangeRecord } from '../model/change-log.js';
 export const POLICY_KINDS: readonly Kind[] = ['Policy', 'Partition', 'Reaction', 'Settings'];
 
 /** kind/name → document (metadata dropped). */
-export type ModelState = Map<string, Document>;
+export type DocumentSet = Map<string, Document>;
 
 const key = (kind: string, name: string) => `${kind}/${name}`;
 
@@ -21,8 +21,8 @@ const key = (kind: string, name: string) => `${kind}/${name}`;
  *
  * @example stateOf(engine.allDocuments(), POLICY_KINDS)
  */
-export function stateOf(docs: readonly Document[], kinds?: readonly Kind[]): ModelState {
-  const out: ModelState = new Map();
+export function stateOf(docs: readonly Document[], kinds?: readonly Kind[]): DocumentSet {
+  const out: DocumentSet = new Map();
   for (const d of docs)
     if (!kinds || kinds.includes(d.kind)) out.set(key(d.kind, d.name), stripMeta(d));
   return out;
@@ -34,11 +34,11 @@ export function stateOf(docs: readonly Document[], kinds?: readonly Kind[]): Mod
  * @example stateAt(stateOf(engine.allDocuments()), await store.changesSince(5))
  */
 export function stateAt(
-  current: ModelState,
+  current: DocumentSet,
   records: readonly ChangeRecord[],
   kinds?: readonly Kind[],
-): ModelState {
-  const out: ModelState = new Map(current);
+): DocumentSet {
+  const out: DocumentSet = new Map(current);
   const newestFirst = [...records].sort((a, b) => b.revision - a.revision);
   for (const r of newestFirst)
     for (const e of [...r.changes].reverse()) {
@@ -66,7 +66,7 @@ const same = (a: Document, b: Document) =>
  *
  * @example diffStates(stateAt(now, log5), stateAt(now, log9)) // [{ op: 'replace', kind: 'Policy', name: 'db-in', … }]
  */
-export function diffStates(from: ModelState, to: ModelState): StateDiff[] {
+export function diffStates(from: DocumentSet, to: DocumentSet): StateDiff[] {
   const out: StateDiff[] = [];
   for (const k of new Set([...from.keys(), ...to.keys()])) {
     const a = from.get(k);

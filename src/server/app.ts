@@ -197,7 +197,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
     store: opts.store,
     now,
     retention: opts.settings.flowRetention ?? DEFAULT_FLOW_RETENTION,
-    partitionsOf: (id) => manager.engine.identity(id)?.partitions ?? [],
+    partitionsOf: (id) => manager.engine.identityInfo(id)?.partitions ?? [],
     onError: (err, what) => app.log.error({ err }, what),
   });
   installFlowMetrics(metrics, manager, hub);

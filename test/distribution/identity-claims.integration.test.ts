@@ -72,7 +72,7 @@ describe.skipIf(!db)('identity claims on a shared PostgreSQL', () => {
     await put({ ...docs[1]!, tags: { app: 'a9' } } as Document);
     await until(() => b.revision === a.revision);
     await Promise.all(managers.map((m) => m.identitiesSettled()));
-    const numbers = (m: Manager) => [0, 1, 2].map((i) => m.engine.identityOf(`r${i}`));
+    const numbers = (m: Manager) => [0, 1, 2].map((i) => m.engine.recordIdentity(`r${i}`));
     const table = await stores[0]!.loadIdentities();
     expect(numbers(a)).toEqual(numbers(b));
     expect(table.revision).toBe(a.revision);

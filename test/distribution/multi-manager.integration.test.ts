@@ -100,7 +100,7 @@ describe.skipIf(!db)('many managers on PostgreSQL', () => {
 
   it('gives every record the same identity on every manager, also those that loaded later', () => {
     const names = [...Array(9).keys()].map((i) => `r${i}`);
-    const ids = managers.map((m) => names.map((n) => m.manager.engine.identityOf(n)));
+    const ids = managers.map((m) => names.map((n) => m.manager.engine.recordIdentity(n)));
     expect(ids[1]).toEqual(ids[0]);
     expect(ids[2]).toEqual(ids[0]);
   });

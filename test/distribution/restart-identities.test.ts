@@ -34,10 +34,10 @@ describe('identities across a restart', () => {
         tags: { app: `a${i}` },
       });
     const names = [...Array(8).keys()].map((i) => `r${i}`);
-    const before = names.map((n) => s!.manager.engine.identityOf(n));
+    const before = names.map((n) => s!.manager.engine.recordIdentity(n));
     expect(before[0]).not.toBe(256); // r0 was created last
     await s.manager.identitiesSettled();
     s = await s.restart();
-    expect(names.map((n) => s!.manager.engine.identityOf(n))).toEqual(before);
+    expect(names.map((n) => s!.manager.engine.recordIdentity(n))).toEqual(before);
   }, 60_000);
 });

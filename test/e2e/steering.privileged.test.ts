@@ -277,7 +277,7 @@ describePrivileged('steering through a middlebox record', { prefix: PREFIX }, ()
     });
     const steer = engine.steering().find((c) => c.via === 'fw')!.class;
     expect(toVia).toEqual([steer]);
-    expect(fromVia).toEqual([engine.identityOf('src')]);
+    expect(fromVia).toEqual([engine.recordIdentity('src')]);
   });
 
   it('steers IPv6 the same way', async () => {

@@ -23,8 +23,8 @@ beforeAll(async () => {
   s = await startTestServer({ now: () => now });
   const r = await s.call('POST', '/v1/apply', { body: { documents: MODEL } });
   expect(r.status, r.text).toBe(200);
-  web = s.manager.engine.identityOf('web1')!;
-  db = s.manager.engine.identityOf('db1')!;
+  web = s.manager.engine.recordIdentity('web1')!;
+  db = s.manager.engine.recordIdentity('db1')!;
 });
 afterAll(async () => {
   await s?.close();

@@ -41,8 +41,8 @@ export class FlowBuilder {
     state: FlowRecord['state'],
     counters?: { packets: number; bytes: number },
   ): FlowRecord | undefined {
-    const src = this.judge.identityOf(t.src);
-    const dst = this.judge.identityOf(t.dst);
+    const src = this.judge.addressIdentity(t.src);
+    const dst = this.judge.addressIdentity(t.dst);
     if (!src.local && !dst.local) return undefined;
     const flow = {
       src: t.src,

@@ -168,7 +168,7 @@ describe('route resolution (check)', () => {
   it('a new via name renumbers and re-sends the route entries of the sources', () => {
     const e = new Engine();
     e.load([...base, policy('p', 1, [{ via: 'fw-b' }])], 0);
-    const web = e.identityOf('web')!;
+    const web = e.recordIdentity('web')!;
     const before = e.hostState('h1', 1).sides.find((s) => s.identity === web)!.routes!;
     expect(before.any[0]!.steer).toBe(2);
     const d = e.apply(

@@ -231,7 +231,7 @@ describe('the host index is maintained incrementally', () => {
           const state = engine.hostState(h, step);
           expect(state).toEqual(fresh.hostState(h, step));
           for (const id of state.defaults.map((d) => d.identity)) {
-            const mine = engine.identityState(id);
+            const mine = engine.identityRules(id);
             expect(mine.defaults).toEqual(state.defaults.find((d) => d.identity === id));
             expect(mine.sides).toEqual(state.sides.filter((s) => s.identity === id));
           }

@@ -49,7 +49,7 @@ describe('HostView.hostDelta', () => {
     for (const d of ['allow', 'deny'] as const) {
       const { engine, delta } = partitionModel(400, d, d);
       const view = engine.hostDelta(delta);
-      expect(view.identities.map((i) => i.identity)).toEqual([engine.identityOf('r0')]);
+      expect(view.identities.map((i) => i.identity)).toEqual([engine.recordIdentity('r0')]);
       expect(view.records.map((r) => r.name)).toEqual(['r0']);
     }
   });
@@ -59,8 +59,11 @@ describe('HostView.hostDelta', () => {
     const view = engine.hostDelta(delta);
     // Each mate's DefaultState lists the new identity (intra allow ≠ crossPartition deny).
     expect(view.identities.length).toBe(40);
-    const mate = view.identities.find((i) => i.identity === engine.identityOf('r5'))!;
-    expect(mate.defaults.peers).toContainEqual({ peer: engine.identityOf('r0'), verdict: 'allow' });
+    const mate = view.identities.find((i) => i.identity === engine.recordIdentity('r5'))!;
+    expect(mate.defaults.peers).toContainEqual({
+      peer: engine.recordIdentity('r0'),
+      verdict: 'allow',
+    });
   });
 
   it('a full view lists every record and every local identity, and the steer table', () => {

@@ -107,7 +107,7 @@ export class HostView {
    * The sides and defaults of an identity as the state of any host holding one of its
    * records lists them (the same on every such host), without building a host state.
    */
-  identityState(id: number): { sides: SideState[]; defaults: DefaultState } {
+  identityRules(id: number): { sides: SideState[]; defaults: DefaultState } {
     return {
       sides: identitySides(id, this.index(), this.ctx),
       defaults: identityDefaults(id, this.ctx),
@@ -170,7 +170,7 @@ export class HostView {
         this.cidrIds.delete(id);
         continue;
       }
-      const { sides, defaults } = this.identityState(id);
+      const { sides, defaults } = this.identityRules(id);
       if (sides.some((s) => s.cidr.length > 0 || (s.routes?.cidr.length ?? 0) > 0))
         this.cidrIds.add(id);
       else this.cidrIds.delete(id);

@@ -59,7 +59,7 @@ describe('Engine.load with persisted identities', () => {
         }
         const b = new Engine({ identityGraceMs: grace });
         b.load(oracleModelToDocuments(model), t, { identities: a.identityAllocations() });
-        const ids = (e: Engine) => model.interfaces.map((r) => [r.name, e.identityOf(r.name)]);
+        const ids = (e: Engine) => model.interfaces.map((r) => [r.name, e.recordIdentity(r.name)]);
         expect(ids(b), `seed ${seed}`).toEqual(ids(a));
         expect(b.identityAllocations(), `seed ${seed}`).toEqual(a.identityAllocations());
       }

@@ -180,14 +180,14 @@ function recordClasses(before: Engine, after: Engine, peers: CidrPeer[]): Klass[
   for (const [name, { b, a }] of recs) {
     const side = (e: Engine, d: Interface | undefined): Side | undefined => {
       if (!d) return undefined;
-      const identity = e.identityOf(name);
+      const identity = e.recordIdentity(name);
       const ip = parseIp(d.ips[0]!);
       return identity === undefined || !ip ? undefined : { engine: e, identity, ip };
     };
     const sb = side(before, b);
     const sa = side(after, a);
-    const tb = sb && before.identity(sb.identity)!;
-    const ta = sa && after.identity(sa.identity)!;
+    const tb = sb && before.identityInfo(sb.identity)!;
+    const ta = sa && after.identityInfo(sa.identity)!;
     const moved = !!sb && !!sa && (sb.ip.family !== sa.ip.family || sb.ip.value !== sa.ip.value);
     const status: Klass['status'] = !sb ? 'added' : !sa ? 'removed' : moved ? 'changed' : 'same';
     // Records with equal identities (in each engine an identity number stands for its
@@ -345,7 +345,7 @@ class PairKeyer {
     const key = `${tag}|${side.identity}|${dir}`;
     let id = this.sideCache.get(key);
     if (id !== undefined) return id;
-    const info = side.engine.identity(side.identity)!;
+    const info = side.engine.identityInfo(side.identity)!;
     const rules = side.engine.getPolicyForTags(info.tags)[dir];
     const json = JSON.stringify(rules);
     id = this.sigIds.get(json);
@@ -357,11 +357,12 @@ class PairKeyer {
         if (peer === 'any') return () => true;
         if (peer.selector !== undefined) {
           const pred = compileSelectorCached(peer.selector);
-          return (_k: Klass, s: Side) => pred(s.engine.identity(s.identity)!.tags);
+          return (_k: Klass, s: Side) => pred(s.engine.identityInfo(s.identity)!.tags);
         }
         if (peer.partition !== undefined) {
           const name = peer.partition;
-          return (_k: Klass, s: Side) => s.engine.identity(s.identity)!.partitions.includes(name);
+          return (_k: Klass, s: Side) =>
+            s.engine.identityInfo(s.identity)!.partitions.includes(name);
         }
         const c = peer.cidr !== undefined ? parseCidr(peer.cidr) : undefined;
         const ex = (peer.except ?? []).map(parseCidr).filter((x): x is Cidr => !!x);
@@ -381,7 +382,7 @@ class PairKeyer {
     if (v[slot]! < 0) {
       v[slot] = this.sig(side, 'egress', which);
       v[slot + 1] = this.sig(side, 'ingress', which);
-      const parts = `${which}|${side.engine.identity(side.identity)!.partitions.join(',')}`;
+      const parts = `${which}|${side.engine.identityInfo(side.identity)!.partitions.join(',')}`;
       let pid = this.partIds.get(parts);
       if (pid === undefined) this.partIds.set(parts, (pid = this.partIds.size));
       v[slot + 2] = pid;
@@ -434,8 +435,8 @@ function sideDefault(a: Side, b: Side): 'allow' | 'deny' {
     return doc?.kind === 'Partition' ? doc.intra : undefined;
   };
   return pairDefault(
-    e.identity(a.identity)!.partitions,
-    e.identity(b.identity)!.partitions,
+    e.identityInfo(a.identity)!.partitions,
+    e.identityInfo(b.identity)!.partitions,
     intraOf,
     settings.defaults,
   ).verdict;
@@ -443,7 +444,7 @@ function sideDefault(a: Side, b: Side): 'allow' | 'deny' {
 
 function endpoint(k: Klass, examples: number): ImpactEndpoint {
   const s = (k.after ?? k.before)!;
-  const info = k.world ? undefined : s.engine.identity(s.identity);
+  const info = k.world ? undefined : s.engine.identityInfo(s.identity);
   return {
     identity: s.identity,
     tags: info?.tags ?? {},
@@ -655,7 +656,7 @@ export function whoCanReach(
   }
   const target: Side = {
     engine,
-    identity: engine.identityOf(recordName)!,
+    identity: engine.recordIdentity(recordName)!,
     ip: parseIp(doc.ips[0]!)!,
   };
   const peers = cidrPeers([engine]);

@@ -120,7 +120,7 @@ export const flowRoutes: FastifyPluginAsync<FlowRoutesOptions> = async (app, { m
       const identities: Record<string, { tags: unknown; partitions: string[] }> = {};
       for (const r of items)
         for (const id of [r.srcIdentity, r.dstIdentity]) {
-          const info = identities[id] === undefined ? manager.engine.identity(id) : undefined;
+          const info = identities[id] === undefined ? manager.engine.identityInfo(id) : undefined;
           if (info) identities[id] = { tags: info.tags, partitions: info.partitions };
         }
       return { since, ...(until ? { until } : {}), items, identities };

@@ -143,7 +143,7 @@ export function buildGraph(
   if (opts.selector === undefined) return out;
   const hit = new Set<number>();
   for (const name of engine.select(opts.selector)) {
-    const id = engine.identityOf(name);
+    const id = engine.recordIdentity(name);
     if (id !== undefined) hit.add(id);
   }
   return {

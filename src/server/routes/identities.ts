@@ -40,14 +40,15 @@ const IdentitiesQuery = Type.Object(
  * @example listIdentities(engine, ['web-1']) // [{ id: 300, tags: {…}, records: ['web-1', …], … }]
  */
 export function listIdentities(engine: Engine, only?: readonly string[]): IdentityListing[] {
-  const wanted = only === undefined ? undefined : new Set(only.map((n) => engine.identityOf(n)));
+  const wanted =
+    only === undefined ? undefined : new Set(only.map((n) => engine.recordIdentity(n)));
   const byId = new Map<number, IdentityListing>();
   for (const rec of engine.list('Interface')) {
-    const id = engine.identityOf(rec.name);
+    const id = engine.recordIdentity(rec.name);
     if (id === undefined || (wanted !== undefined && !wanted.has(id))) continue;
     let entry = byId.get(id);
     if (entry === undefined) {
-      const info = engine.identity(id);
+      const info = engine.identityInfo(id);
       entry = {
         id,
         tags: info?.tags ?? {},
@@ -94,7 +95,7 @@ export const identityRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
           field: 'selector',
         });
       const engine = manager.engine;
-      if (q.record !== undefined && engine.identityOf(q.record) === undefined)
+      if (q.record !== undefined && engine.recordIdentity(q.record) === undefined)
         throw new VnpError('VNP_ERR_NOT_FOUND', `no Interface named ${q.record}`, {
           kind: 'Interface',
           name: q.record,

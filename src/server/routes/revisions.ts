@@ -16,7 +16,7 @@ import {
   stateAt,
   stateOf,
   summarize,
-  type ModelState,
+  type DocumentSet,
 } from '../../reactions/history.js';
 import type { ChangeRecord } from '../../store/index.js';
 import { actorOf } from '../auth.js';
@@ -66,13 +66,13 @@ async function stateAtRevision(
   rev: number,
   field: string,
   kinds?: readonly Kind[],
-): Promise<ModelState> {
+): Promise<DocumentSet> {
   const current = stateOf(manager.engine.allDocuments(), kinds);
   return stateAt(current, await recordsAfter(manager, rev, field), kinds);
 }
 
 /** The changes that turn the current policy state into `target`. */
-function rollbackChanges(current: ModelState, target: ModelState): Change[] {
+function rollbackChanges(current: DocumentSet, target: DocumentSet): Change[] {
   const changes: Change[] = [];
   for (const d of diffStates(current, target)) {
     if (d.after) changes.push({ op: 'put', doc: d.after });
