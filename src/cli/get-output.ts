@@ -39,9 +39,9 @@ export function jsonPathValues(json: unknown, expr: string): unknown[] {
  * A kubectl-style template: text with `{JSONPATH}` segments (several results joined
  * by a space), `\n` and `\t` escapes.
  *
- * @example renderJsonPath({ items: [{ name: 'a' }, { name: 'b' }] }, '{.items[*].name}') // 'a b'
+ * @example formatJsonPath({ items: [{ name: 'a' }, { name: 'b' }] }, '{.items[*].name}') // 'a b'
  */
-export function renderJsonPath(json: unknown, template: string): string {
+export function formatJsonPath(json: unknown, template: string): string {
   const text = template.replace(/\\n/g, '\n').replace(/\\t/g, '\t');
   return text.replace(/\{([^{}]*)\}/g, (_m, expr: string) =>
     jsonPathValues(json, expr)
@@ -90,7 +90,7 @@ export function formatGet(
     case 'name':
       return all.map((i) => `${String(i.kind).toLowerCase()}/${String(i.name)}\n`).join('');
     case 'jsonpath': {
-      const text = renderJsonPath(
+      const text = formatJsonPath(
         opts.single ? all[0] : { kind: 'List', items: all },
         out.template,
       );

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressBar, renderBar } from './progress.js';
+import { ProgressBar, formatBar } from './progress.js';
 
-describe('renderBar', () => {
+describe('formatBar', () => {
   it('fills proportionally and clamps', () => {
-    expect(renderBar('up', 5, 10, 10)).toBe('up [#####     ]  50%');
-    expect(renderBar('up', 20, 10, 4)).toBe('up [####] 100%');
-    expect(renderBar('up', 0, 0, 4)).toBe('up [####] 100%');
+    expect(formatBar('up', 5, 10, 10)).toBe('up [#####     ]  50%');
+    expect(formatBar('up', 20, 10, 4)).toBe('up [####] 100%');
+    expect(formatBar('up', 0, 0, 4)).toBe('up [####] 100%');
   });
 });
 

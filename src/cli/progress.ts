@@ -41,7 +41,7 @@ export class ProgressBar {
     const now = Date.now();
     if (done < total && now - this.lastDraw < 50) return;
     this.lastDraw = now;
-    this.stream.write('\r\x1b[K' + renderBar(this.label, done, total, this.width) + suffix);
+    this.stream.write('\r\x1b[K' + formatBar(this.label, done, total, this.width) + suffix);
     this.drawn = true;
   }
 
@@ -58,9 +58,9 @@ export class ProgressBar {
  * The bar's text.
  *
  * @example
- *   renderBar('uploading', 5, 10, 10) // 'uploading [#####     ]  50%'
+ *   formatBar('uploading', 5, 10, 10) // 'uploading [#####     ]  50%'
  */
-export function renderBar(label: string, done: number, total: number, width: number): string {
+export function formatBar(label: string, done: number, total: number, width: number): string {
   const ratio = total <= 0 ? 1 : Math.min(1, Math.max(0, done / total));
   const filled = Math.round(ratio * width);
   const pct = String(Math.floor(ratio * 100)).padStart(3);

@@ -96,7 +96,7 @@ function harness(seed: number, ringSize = 1024, maxDeltaEntries = 5000): Harness
 
 /** Fold what a stream at `seq` would receive onto `state`. */
 function follow(feed: HostFeed, host: string, state: HostState, seq: number) {
-  const r = feed.render(host, seq);
+  const r = feed.nextMessage(host, seq);
   if (r.kind === 'none') return { state, seq, kind: 'none' as const };
   if (r.kind === 'snapshot') return { state: r.state, seq: r.seq, kind: 'snapshot' as const };
   const msg = JSON.parse(r.json) as HostMessage;
@@ -175,7 +175,7 @@ describe('HostFeed', () => {
         const f = follow(h.feed, host, start.get(host)!, seq0);
         expect(f.kind).toBe('delta');
         expect(f.state).toEqual(h.feed.snapshot(host));
-        expect(h.feed.render(host, f.seq).kind).toBe('none');
+        expect(h.feed.nextMessage(host, f.seq).kind).toBe('none');
       }
     }
   });
@@ -195,7 +195,7 @@ describe('HostFeed', () => {
     while (h.feed.revision < at + 20) h.step(change(rng, h.model));
     expect(h.feed.positionFor(at)).toBe('snapshot');
     // A stream positioned before the ring's start is sent a snapshot too.
-    expect(h.feed.render('h0', 0).kind).toBe('snapshot');
+    expect(h.feed.nextMessage('h0', 0).kind).toBe('snapshot');
   });
 
   it('turns a coalesced delta larger than the limit into a snapshot', () => {
@@ -208,7 +208,7 @@ describe('HostFeed', () => {
     for (let i = 0; i < 200 && !moved; i++)
       moved = (h.step(change(rng, h.model))?.ipcacheUpsert.length ?? 0) > 0;
     expect(moved).toBe(true);
-    const r = h.feed.render('h1', seq0);
+    const r = h.feed.nextMessage('h1', seq0);
     expect(r.kind).toBe('snapshot');
   });
 
@@ -222,7 +222,7 @@ describe('HostFeed', () => {
       if (d && d.ipcacheUpsert.length > 0) break;
     }
     const texts = HOSTS.map((host) => {
-      const r = h.feed.render(host, h.feed.head - 1);
+      const r = h.feed.nextMessage(host, h.feed.head - 1);
       return r.kind === 'delta' ? r.json : '';
     });
     const shared = (t: string) =>

@@ -48,7 +48,7 @@ function run(coalesce: boolean): void {
   let revision = 1;
   const follow = () => {
     for (const host of HOSTS) {
-      const r = feed.render(host, seqs.get(host)!);
+      const r = feed.nextMessage(host, seqs.get(host)!);
       if (r.kind === 'none') continue;
       expect(r.kind).toBe('delta');
       if (r.kind !== 'delta') return;
@@ -149,7 +149,7 @@ describe('steering over the host feed, random models', () => {
           engine.hostDelta(delta),
         );
         for (const host of HOSTS) {
-          const r = feed.render(host, seqs.get(host)!);
+          const r = feed.nextMessage(host, seqs.get(host)!);
           if (r.kind === 'none') continue;
           if (r.kind === 'snapshot') throw new Error('unexpected snapshot');
           const msg = JSON.parse(r.json) as HostMessage;

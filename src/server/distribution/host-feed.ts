@@ -1,6 +1,6 @@
 /**
  * The manager's side of the agent protocol (docs/protocol.md): turns every applied
- * change record into one shared "step" and renders, for any host, a snapshot or the
+ * change record into one shared "step" and builds, for any host, a snapshot or the
  * delta between two positions of a bounded ring of steps.
  *
  * Invariants:
@@ -8,9 +8,9 @@
  *   the manager's record listener); steps are contiguous: `steps[i+1].from === steps[i].to`;
  * - the `ipcache` and `records` parts of a step are the same for every host and are
  *   serialised once; only the sides and defaults of the host's local identities are
- *   rendered per host (from a per-identity cache of their serialised form);
+ *   built per host (from a per-identity cache of their serialised form);
  * - memory is bounded: at most `ringSize` steps; a stream keeps only its position, so
- *   a slow reader's pending changes coalesce at render time (or become a snapshot);
+ *   a slow reader's pending changes coalesce when the next message is built (or become a snapshot);
  * - an underlay change (a PEP reported a new address) is a step with `from === to`:
  *   re-applying its upserts is harmless, so a resume replays it.
  *
@@ -65,7 +65,7 @@ export interface FeedStep {
 }
 
 /** What a stream at a position should send next. */
-export type Rendered =
+export type NextMessage =
   | { kind: 'none' }
   | { kind: 'snapshot'; state: HostState; seq: number }
   | { kind: 'delta'; /** One message, no line end. */ json: string; to: number; seq: number };
@@ -261,7 +261,7 @@ export class HostFeed {
    * nothing, one delta (shared bytes plus the host's sides), or a snapshot when the
    * ring no longer holds its steps or the coalesced delta grew too large.
    */
-  render(host: string, seq: number): Rendered {
+  nextMessage(host: string, seq: number): NextMessage {
     if (seq >= this.seq) return { kind: 'none' };
     const firstIdx = this.steps.length - (this.seq - seq);
     if (firstIdx < 0) return { kind: 'snapshot', state: this.snapshot(host), seq: this.seq };

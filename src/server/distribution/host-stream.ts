@@ -6,7 +6,7 @@
  *
  * Invariants:
  * - the stream holds no pending data of its own, only its feed position: a message is
- *   rendered when the sink can take it, so while it is backed up every new step
+ *   built when the sink can take it, so while it is backed up every new step
  *   coalesces into the next message (memory per connection is O(1) plus one message);
  * - a stream stuck behind backpressure for `stallMs` is a dead reader: it is closed;
  * - heartbeats are only written when the sink is not backed up and nothing else was
@@ -114,7 +114,7 @@ export function serveHostStream(opts: HostStreamOptions): void {
       opts.onSent?.(waitingSince);
       waitingSince = undefined;
     }
-    const r = feed.render(host, seq);
+    const r = feed.nextMessage(host, seq);
     if (r.kind === 'none') return;
     if (r.kind === 'snapshot') {
       seq = r.seq;
