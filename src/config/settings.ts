@@ -39,6 +39,11 @@ export interface ServerSettings {
   rateLimit?: RateLimit;
   /** Failed authentications per client address and per token id (`VNP_AUTH_FAIL_LIMIT`). */
   authFailLimit: RateLimit;
+  /**
+   * Denied (401/403) attempts written to the audit log per source per window
+   * (`VNP_DENIED_AUDIT_LIMIT`; `off`: only the per-window count of them is written).
+   */
+  deniedAuditLimit: RateLimit;
   /** Origins allowed by CORS (`VNP_CORS_ORIGINS`, comma-separated); empty: CORS off. */
   corsOrigins: string[];
   /**
@@ -68,6 +73,8 @@ export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
 export const DEFAULT_RATE_LIMIT = '100000/10s';
 /** Guesses per client address and per token id: scrypt costs ~20 ms each. */
 export const DEFAULT_AUTH_FAIL_LIMIT = '30/1m';
+/** Denied attempts audited per source (address + token); 4× that for all sources together. */
+export const DEFAULT_DENIED_AUDIT_LIMIT = '5/1m';
 
 type Env = Record<string, string | undefined>;
 
@@ -89,6 +96,10 @@ export function parseSettings(env: Env): ServerSettings {
       'VNP_AUTH_FAIL_LIMIT',
       value(env, 'VNP_AUTH_FAIL_LIMIT') ?? DEFAULT_AUTH_FAIL_LIMIT,
     )!,
+    deniedAuditLimit: parseRateLimit(
+      'VNP_DENIED_AUDIT_LIMIT',
+      value(env, 'VNP_DENIED_AUDIT_LIMIT') ?? DEFAULT_DENIED_AUDIT_LIMIT,
+    ) ?? { max: 0, windowMs: 60_000 },
     corsOrigins: parseOrigins(value(env, 'VNP_CORS_ORIGINS')),
     insecure: parseFlag('VNP_INSECURE', value(env, 'VNP_INSECURE')),
   };

@@ -15,6 +15,7 @@ import type { ServerSettings } from '../config/settings.js';
 import { VnpError } from '../model/errors.js';
 import type { Store } from '../store/index.js';
 import { TokenAuthenticator, installAuth } from './auth.js';
+import { DeniedAudit, installDeniedAudit } from './denied-audit.js';
 import { installErrorHandling } from './error-handler.js';
 import { lazySchemaCompilers, type LazySchemaCompilers } from './lazy-schema-compilers.js';
 import { Manager } from './manager.js';
@@ -70,6 +71,8 @@ export interface BuiltServer {
   auth: TokenAuthenticator;
   /** The flow intake (tests flush it). */
   flows: FlowHub;
+  /** Denied (401/403) attempts, audited rate-limited (tests await `settled()`). */
+  denials: DeniedAudit;
   /** The Prometheus registry (served at /metrics, or by run-server on VNP_METRICS_LISTEN). */
   metrics: Registry;
   /** Close the HTTP app (ending watch streams) and stop the manager; not the store. */
@@ -143,6 +146,12 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   const peps = new PepRegistry(now);
 
   installErrorHandling(app);
+  const denials = installDeniedAudit(
+    app,
+    (ctx) => manager.audit(ctx),
+    now,
+    opts.settings.deniedAuditLimit,
+  );
   const gateFor = await installHardening(app, opts.settings);
   // Every answer names its request, so a report of any error can be found in the log.
   app.addHook('onRequest', async (request, reply) => {
@@ -229,6 +238,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
     app,
     manager,
     auth,
+    denials,
     metrics,
     flows: hub,
     async close() {

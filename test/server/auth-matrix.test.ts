@@ -3,11 +3,14 @@
  * × {none, bad, revoked, viewer, operator, admin, agent-own-host, agent-other-host},
  * each answer checked against the one table of docs/security.md ("Access levels").
  * A new route is covered the day it is added; a route whose access changes without
- * the table (or the other way round) fails here.
+ * the table (or the other way round) fails here. The same server then proves that
+ * denied attempts are audited (test/server/support/denied-audit-suite.ts; PostgreSQL:
+ * denied-audit.integration.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DENIED_AUDIT_SETTINGS, deniedAuditSuite } from './support/denied-audit-suite.js';
 import { MODEL } from './support/fixtures.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
@@ -50,10 +53,11 @@ function documentedTable(): Map<string, Record<Caller, Expect>> {
 let s: TestServer;
 let url: string;
 let revoked: string;
+let clock = Date.now();
 beforeAll(async () => {
   // Hundreds of bad and revoked tokens from one address: the failed-authentication
   // limit (test/server/hardening.test.ts) would answer 429 where this table says 401.
-  s = await startTestServer({ settings: { authFailLimit: { max: 1_000_000, windowMs: 60_000 } } });
+  s = await startTestServer({ now: () => clock, settings: DENIED_AUDIT_SETTINGS });
   url = await s.app.listen({ host: '127.0.0.1', port: 0 });
   expect((await s.call('POST', '/v1/apply', { body: { documents: MODEL } })).status).toBe(200);
   const t = await s.call('POST', '/v1/tokens', { body: { role: 'viewer' } });
@@ -129,4 +133,11 @@ describe('auth matrix (every /openapi.json operation × every kind of caller)', 
     // Every operation of the API was tried by every kind of caller.
     expect(checked).toBeGreaterThanOrEqual(50 * CALLERS.length);
   }, 120_000);
+});
+
+describe('denied attempts in the audit log (PGlite)', () => {
+  deniedAuditSuite(
+    () => s,
+    (ms) => (clock += ms),
+  );
 });

@@ -12,6 +12,7 @@ import { parseSettings, type ServerSettings } from '../../../src/config/settings
 import { buildServer } from '../../../src/server/app.js';
 import type { Role } from '../../../src/server/auth.js';
 import type { Manager } from '../../../src/server/manager.js';
+import type { DeniedAudit } from '../../../src/server/denied-audit.js';
 import type { FlowHub } from '../../../src/server/flows/flow-hub.js';
 import { createToken } from '../../../src/server/tokens.js';
 import { openStore } from '../../../src/store/open-store.js';
@@ -46,6 +47,8 @@ export interface TestServer {
   settings: ServerSettings;
   /** The flow intake (flush it to see submitted flows at once). */
   flows: FlowHub;
+  /** Denied attempts being audited (await `settled()` to read them). */
+  denials: DeniedAudit;
   call(method: string, url: string, opts?: CallOptions): Promise<CallResult>;
   /** Close the app and store, reopen both on the same data (the restart test); `between` runs while it is down. */
   restart(between?: () => Promise<void>): Promise<TestServer>;
@@ -156,6 +159,7 @@ export async function startTestServer(opts: StartOptions = {}): Promise<TestServ
     tokenIds: tokenIds!,
     settings,
     flows: built.flows,
+    denials: built.denials,
     async call(method, url, o = {}) {
       const headers: Record<string, string> = { ...o.headers };
       const as = o.as === undefined ? 'admin' : o.as;
