@@ -91,6 +91,29 @@ export function describeFlows(fresh: Fresh): void {
       before = page[page.length - 1]!.id;
     }
     expect(seen).toEqual(Array.from({ length: 7 }, (_, i) => at(6 - i)));
+    // Bulk-loaded text round-trips exactly: COPY's escapes, array quoting, ICMP without
+    // ports, a code, counts, and fields the store has no column for.
+    const odd = flow({
+      time: at(3),
+      host: 'h\t1\\n"x"',
+      src: { address: 'fd00::1', record: 'a\nb', identity: 7, partitions: ['p,q', 'r"s', '\\N'] },
+      dst: { address: '10.0.1.7', identity: 1, partitions: [] },
+      protocol: 'icmp',
+      port: 8,
+      code: 0,
+      egress: { verdict: 'allow', policy: 'p{1}', rule: 'egress[0]', logged: true },
+      ingress: { verdict: 'allow', default: 'allow' },
+      packets: 3,
+      bytes: 9_000_000_000,
+    });
+    const [stored] = await store.insertFlows([odd]);
+    expect((await store.listFlows({ limit: 1 }))[0]).toEqual({ id: stored!.id, ...odd });
+    expect((await store.listFlows({ policy: 'p{1}', limit: 5 })).map((f) => f.id)).toEqual([
+      stored!.id,
+    ]);
+    expect((await store.listFlows({ host: odd.host, limit: 5 })).map((f) => f.id)).toEqual([
+      stored!.id,
+    ]);
   });
 
   it('keeps a per-minute aggregate: connections and bytes per edge and deciding rule', async () => {

@@ -6,6 +6,14 @@ import type { PGlite, Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlResult } from '../sql/sql-client.js';
 import { SerialQueue } from './serial-queue.js';
 
+/** PGlite reads COPY input from a Blob it names `/dev/blob` instead of STDIN. */
+function blobCopy(statement: string): string {
+  const text = statement.replace(/\bFROM\s+STDIN\b/i, "FROM '/dev/blob'");
+  if (text === statement)
+    throw new Error(`copyIn: not a COPY … FROM STDIN statement: ${statement}`);
+  return text;
+}
+
 /** A handle bound to an open PGlite transaction; it does not take the queue again. */
 function txClient(tx: Transaction): SqlClient {
   const client: SqlClient = {
@@ -16,6 +24,9 @@ function txClient(tx: Transaction): SqlClient {
     transaction<T>(fn: (inner: SqlClient) => Promise<T>): Promise<T> {
       // Already inside the one transaction PGlite can have: join it.
       return fn(client);
+    },
+    async copyIn(statement: string, data: string): Promise<void> {
+      await tx.query(blobCopy(statement), [], { blob: new Blob([data]) });
     },
   };
   return client;
@@ -39,6 +50,11 @@ export function pgliteClient(db: PGlite): SqlClient {
     },
     transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
       return queue.run(() => db.transaction((tx) => fn(txClient(tx))));
+    },
+    copyIn(statement: string, data: string): Promise<void> {
+      return queue.run(async () => {
+        await db.query(blobCopy(statement), [], { blob: new Blob([data]) });
+      });
     },
   };
 }

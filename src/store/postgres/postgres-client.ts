@@ -2,8 +2,16 @@
  * SqlClient over a `pg` Pool: a query borrows any pooled connection; a
  * transaction holds one connection from BEGIN to COMMIT/ROLLBACK.
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { SqlClient, SqlResult } from '../sql/sql-client.js';
+
+/** Stream `data` into `COPY … FROM STDIN` on one connection. */
+async function copyOn(conn: pg.PoolClient, statement: string, data: string): Promise<void> {
+  await pipeline(Readable.from([data]), conn.query(copyFrom(statement)));
+}
 
 function connectionClient(conn: pg.PoolClient): SqlClient {
   const client: SqlClient = {
@@ -15,6 +23,7 @@ function connectionClient(conn: pg.PoolClient): SqlClient {
       // Nested use joins the open transaction.
       return fn(client);
     },
+    copyIn: (statement, data) => copyOn(conn, statement, data),
   };
   return client;
 }
@@ -52,6 +61,16 @@ export function poolClient(pool: pg.Pool): SqlClient {
           (rollbackError: Error) => rollbackError,
         );
         conn.release(broken);
+        throw e;
+      }
+    },
+    async copyIn(statement: string, data: string): Promise<void> {
+      const conn = await pool.connect();
+      try {
+        await copyOn(conn, statement, data);
+        conn.release();
+      } catch (e) {
+        conn.release(e as Error);
         throw e;
       }
     },

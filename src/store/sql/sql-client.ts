@@ -24,4 +24,24 @@ export interface SqlResult<Row> {
 export interface SqlClient {
   query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<Row>>;
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  /**
+   * Bulk-load rows with `COPY table (columns) FROM STDIN` in PostgreSQL's text format
+   * (tab-separated, one row a line, escaped by `copyText`): the fastest way into a
+   * table on both backends, used for telemetry (flow records), never for resources.
+   */
+  copyIn(statement: string, data: string): Promise<void>;
+}
+
+/**
+ * One field in COPY's text format: `\N` for null, backslash escapes for the
+ * characters the format gives a meaning (backslash, tab, newline, carriage return).
+ *
+ * @example copyText('a\tb') // 'a\\tb'
+ */
+export function copyText(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'number') return String(value);
+  return value.replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
 }

@@ -70,5 +70,8 @@ export function guardClient(client: SqlClient): SqlClient {
     transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
       return client.transaction(fn).catch(rethrowStoreError);
     },
+    copyIn(statement: string, data: string): Promise<void> {
+      return client.copyIn(statement, data).catch(rethrowStoreError);
+    },
   };
 }
