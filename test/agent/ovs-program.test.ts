@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseOvsConntrack } from '../../src/agent/ovs/conntrack.js';
+import { FlowSet } from '../../src/agent/ovs/flows.js';
 import {
   ConjIds,
   flowKey,
@@ -110,6 +111,19 @@ describe('ovsProgram', () => {
     const r = flowCounts(200);
     expect(r.entries).toBeGreaterThan(1000);
     expect(r.flows).toBeLessThan(r.flowsWithoutConjunction);
+  });
+
+  it('merges the conjunctions of flows with one match, each kept whole', () => {
+    // Two classes sharing a port prefix: one flow, both conjunctions (a comma split
+    // once cut them into `conjunction(1,2/2),conjunction(2`, which ovs-ofctl refuses).
+    const set = new FlowSet();
+    const f = (actions: string): OfFlow => ({ table: 30, priority: 200, match: 'tcp', actions });
+    set.add(f('conjunction(1,2/2)'));
+    set.add(f('conjunction(2,2/2)'));
+    set.add(f('conjunction(1,2/2)'));
+    expect([...set.flows.values()].map((x) => x.actions)).toEqual([
+      'conjunction(1,2/2),conjunction(2,2/2)',
+    ]);
   });
 
   it('keys flows by table, priority and match', () => {

@@ -49,6 +49,11 @@ export function flowLine(f: OfFlow): string {
   return `${flowKey(f)} actions=${f.actions}`;
 }
 
+/** The `conjunction(id,i/n)` actions of a list (their commas are not separators). */
+export function conjunctions(actions: string): string[] {
+  return actions.match(/conjunction\(\d+,\d+\/\d+\)/g) ?? [];
+}
+
 /** Collects flows; equal keys merge their conjunction actions (one flow per match). */
 export class FlowSet {
   readonly flows = new Map<string, OfFlow>();
@@ -56,9 +61,9 @@ export class FlowSet {
     const k = flowKey(f);
     const prev = this.flows.get(k);
     if (prev && prev.actions.startsWith('conjunction(') && f.actions.startsWith('conjunction('))
-      prev.actions = [...new Set([...prev.actions.split(','), ...f.actions.split(',')])]
-        .map((a) => a.trim())
-        .join(',');
+      prev.actions = [...new Set([...conjunctions(prev.actions), ...conjunctions(f.actions)])].join(
+        ',',
+      );
     else this.flows.set(k, { ...f });
   }
 }
