@@ -104,7 +104,7 @@ export class Agent {
    *
    * `changed: false` says `state` equals the state of the previous call but for its
    * revision (an empty delta: the manager moved on without touching this host). When
-   * that previous state is the applied one, only the revision is taken: no model is
+   * that previous state is the applied one, only the revision is taken: no table is
    * built, nothing is diffed. Otherwise (it was superseded, or it failed) the state is
    * applied in full as usual.
    *

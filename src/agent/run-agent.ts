@@ -79,7 +79,7 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
   let applying: Promise<void> | undefined;
   // Every new revision goes to the agent, an empty delta too: `agent.state` is the
   // applied revision. For an empty delta (`changed` false) the agent only takes the
-  // revision: most revisions touch other hosts, and a model of a large state costs.
+  // revision: most revisions touch other hosts, and building the nft table of a large state costs.
   const apply = (state: HostState, changed: boolean): Promise<void> =>
     (applying = agent.applyState(state, changed));
   const started = agent.start().then(() => {

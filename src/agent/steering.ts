@@ -1,6 +1,6 @@
 /**
  * Which steer classes this host acts on, and how (docs/adr/0008-steering.md). Pure;
- * shared by the nftables model and the link layer so they always agree.
+ * shared by the nftables table and the link layer so they always agree.
  *
  * A class is active on a host when its via record is attached somewhere this host can
  * reach (a local record, or a remote one whose host's underlay address is known) and

@@ -254,8 +254,8 @@ export class Engine {
   }
 
   /**
-   * `ruleWarnings` of the model a batch would produce, without applying it (an apply
-   * plans under the write lock; a fork would reload the model). Shadowing only:
+   * `ruleWarnings` of the documents a batch would produce, without applying it (an apply
+   * plans under the write lock; a fork would reload the documents). Shadowing only:
    * `unused` needs the batch's records evaluated, which a fork does.
    */
   ruleWarningsAfter(

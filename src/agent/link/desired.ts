@@ -100,7 +100,7 @@ export function desiredLinks(state: HostState, opts: { defaultVni?: number } = {
   const veths: DesiredVeth[] = state.locals.map((l) => {
     vnis.add(l.vni ?? dv);
     const netns = l.netns ?? `vnp-${l.instance}`;
-    // A record without a MAC gets the model's deterministic one for its name.
+    // A record without a MAC gets src/model's deterministic one for its name.
     const mac = (l.mac || generateMac(l.name)).toLowerCase();
     const ips = ipsOf(l.ips);
     return {

@@ -1,7 +1,7 @@
 /**
  * A union of address ranges, merged into disjoint sorted intervals per family, that
  * answers "is this address inside any of them?" in O(log n). The engine keeps one over
- * every CIDR peer of the model so that the verdict fast path can tell, per record,
+ * every CIDR peer in the documents so that the verdict fast path can tell, per record,
  * whether any CIDR rule could ever see its address (see Engine.verdict).
  *
  * @example new AddressSet([{ family: 4, lo: 10n, hi: 20n }]).has({ family: 4, value: 15n }) // true

@@ -48,7 +48,7 @@ export interface IndexedRecord {
 type IpcacheEntry = HostState['ipcache'][number];
 
 /**
- * What every host's state shares at one model version: the ipcache, the attached
+ * What every host's state shares at one revision: the ipcache, the attached
  * records (as local and remote entries) and the sorted address book.
  *
  * Maintained incrementally: `update(names)` re-reads only the named records (the
@@ -186,7 +186,7 @@ function indexedRecord(r: RecordState, ctx: HostStateContext): IndexedRecord {
   };
 }
 
-/** The shared index of the model in `ctx` (a full build). */
+/** The shared index of the documents in `ctx` (a full build). */
 export function buildHostIndex(ctx: HostStateContext): HostIndex {
   return new HostIndex(ctx);
 }

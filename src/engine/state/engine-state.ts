@@ -35,7 +35,7 @@ export interface RecordState {
   identity: number;
   /** EngineState.cidrEpoch when `nearCidr` was computed (see PairTables.nearCidr). */
   cidrEpoch?: number;
-  /** The primary address is inside some CIDR peer of the model. */
+  /** The primary address is inside some CIDR peer in the documents. */
   nearCidr?: boolean;
 }
 

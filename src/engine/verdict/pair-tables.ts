@@ -6,7 +6,7 @@
  * may have changed (`forgetStale`).
  *
  * A table leaves CIDR rules out; it is exact for a pair unless a side has CIDR rules and
- * a CIDR peer of the model covers one endpoint's primary address (`exact`).
+ * a CIDR peer in the documents covers one endpoint's primary address (`exact`).
  */
 import type { AddressRange } from '../compile/address-table.js';
 import { AddressSet } from '../compile/address-set.js';
@@ -78,7 +78,7 @@ export class PairTables {
   }
 
   /**
-   * Whether some CIDR peer of the model covers the record's primary address (the one
+   * Whether some CIDR peer in the documents covers the record's primary address (the one
    * the fast path judges with), cached on the record until the next policy change.
    * Records are replaced, never mutated, when their addresses change.
    */

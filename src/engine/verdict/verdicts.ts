@@ -1,7 +1,7 @@
 /**
  * The verdict facet: `check` (a verdict with both sides explained, design.md §2) and
  * `verdict` (the fast path: the verdict only, from the same tables through the pair
- * cache). Reads the shared state; never changes the model.
+ * cache). Reads the shared state; never changes the documents.
  */
 import { VnpError } from '../../model/errors.js';
 import { IDENTITY_WORLD, type Direction } from '../../model/host-state.js';

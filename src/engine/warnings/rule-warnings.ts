@@ -1,5 +1,5 @@
 /**
- * Rules that can never decide, over the whole model (design.md §2.1; `apply` reports
+ * Rules that can never decide, over all the documents (design.md §2.1; `apply` reports
  * them): a rule R of policy P is `shadowed` when earlier enforce rules decide every flow
  * R can match, for every record P can apply to. Only rules of policies whose `appliesTo`
  * provably holds wherever P's does (the same canonical selector, `all()`, or a
@@ -8,7 +8,7 @@
  * src/engine/warnings/shadowing.ts, the same one `getPolicyForTags` marks `shadowed` with.
  *
  * Audit-mode rules never decide (§2.4), so they are neither checked nor shadowing.
- * With `strict`, rules that match nothing in the model as it is are reported `unused`.
+ * With `strict`, rules that match nothing in the documents as they are are reported `unused`.
  */
 import type { RuleRef, RuleWarning } from '../../model/check.js';
 import type { Direction } from '../../model/host-state.js';
@@ -40,7 +40,7 @@ export interface RuleWarningOptions {
    * the rules shadowing it (an apply names the policies it wrote). All when absent.
    */
   policies?: ReadonlySet<string>;
-  /** Also report `unused` rules (they match no record in the model as it is). */
+  /** Also report `unused` rules (they match no record in the documents as they are). */
   strict?: boolean;
 }
 
@@ -219,7 +219,7 @@ function label(r: CompiledRule): string {
   return `Policy/${r.policy} ${r.ref.rule} (${r.action}, priority ${r.priority})`;
 }
 
-/** Why a rule matches nothing in the model as it is, or undefined. */
+/** Why a rule matches nothing in the documents as they are, or undefined. */
 function unusedReason(
   p: CompiledPolicy,
   rule: CompiledRule,

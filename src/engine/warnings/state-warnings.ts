@@ -1,5 +1,5 @@
 /**
- * Rule warnings (./rule-warnings.ts) of the engine's current model, and of the model a
+ * Rule warnings (./rule-warnings.ts) of the engine's current documents, and of the documents a
  * batch would produce without applying it.
  */
 import { canonicalSelector } from '../../selector/index.js';
@@ -9,7 +9,7 @@ import type { EngineState } from '../state/engine-state.js';
 import type { Change, RuleWarning } from '../types.js';
 import { ruleWarnings, type RuleWarningOptions } from './rule-warnings.js';
 
-/** Rules of the current model that can never decide (design.md §2.1). */
+/** Rules of the current documents that can never decide (design.md §2.1). */
 export function currentRuleWarnings(
   state: EngineState,
   opts: RuleWarningOptions = {},
@@ -25,7 +25,7 @@ export function currentRuleWarnings(
 }
 
 /**
- * The shadowing warnings of the model a batch would produce (compiled into a scratch
+ * The shadowing warnings of the documents a batch would produce (compiled into a scratch
  * selector cache; the state is not touched). `unused` needs the batch's records
  * evaluated, which only a fork does.
  */
