@@ -1,36 +1,45 @@
 /**
- * The agent's side of the protocol (docs/protocol.md), the one implementation of it:
- * follow a host's watch stream, fold deltas with applyHostDelta, hand every new state
- * to `apply`, acknowledge every applied revision, detect a silent connection, fail
- * over between managers and resume from the last applied revision. The kernel agent
- * (src/agent/run-agent.ts) is this loop with `Agent.applyState` as `apply`; the
+ * The agent's side of the protocol (docs/protocol.md), the one client of it: follow a
+ * host's watch stream, fold its messages into host states, hand every new state to
+ * `apply`, acknowledge every applied revision, detect a silent connection, fail over
+ * between managers and resume from the last applied revision. The kernel agent
+ * (src/agent/run-agent.ts) is this client with `Agent.applyState` as `apply`; the
  * simulated agents of the benchmark and the distribution tests use it without one.
+ *
+ * Three parts, each unaware of the others' insides:
+ * - ./host-fold.ts: what a message means (snapshot, delta, heartbeat, gap → resync);
+ * - ./watch-transport.ts and ./http-uplink.ts: how lines arrive (WebSocket channel or
+ *   NDJSON) and how acks and flow batches go up (the channel, else HTTP);
+ * - this file: the follower, a small state machine over them —
+ *   `following` (one watch open) → `backing-off` (waiting to try the next manager, or
+ *   the same one for a resync) → `following` …, until `stopped`.
  * It runs up to 10,000 followers in one process, so a message costs no timer, no
  * promise and no microtask unless `apply` returns a promise.
  *
- * Transport: a WebSocket on the watch URL (messages down, acks up the same
- * connection); a manager that answers the upgrade with a plain NDJSON stream (one
- * that predates the channel) is followed over NDJSON with `POST …/ack`, and so is
- * every manager with `transport: 'ndjson'`. Older managers are followed too: bare
- * HostState lines (before the message envelope) are snapshots, and a manager that
- * refuses `since` (400) is asked again without it.
+ * Older managers are followed too: bare HostState lines (before the message envelope)
+ * are snapshots, and a manager that refuses `since` (400) is asked again without it.
  *
  * Invariants:
- * - `state` only ever moves forward through a snapshot or a delta whose `from` is the
- *   applied revision; a delta that does not fit forces a resync (a reconnect to the
- *   same manager without `since`, hence a snapshot);
+ * - the state only ever moves forward through a snapshot or a delta whose `from` is
+ *   the applied revision; a delta that does not fit forces a resync (a reconnect to
+ *   the same manager without `since`, hence a snapshot);
  * - a revision is acknowledged only after `apply` resolved for it; a failed apply
- *   ends the session and leaves `state` (and whatever `apply` enforces) as it was
+ *   ends the watch and leaves the state (and whatever `apply` enforces) as it was
  *   (fail-static); nothing is ever undone because a manager is gone;
- * - acks never go backwards; over HTTP at most one is in flight (a newer one replaces
- *   a queued one).
+ * - applies never overlap, and acks never go backwards.
  */
-import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { WebSocket } from 'ws';
+import { Agent as HttpAgent } from 'node:http';
 import { applyHostDelta, type DeltaMessage } from '../../model/host-delta.js';
 import type { HostState } from '../../model/host-state.js';
 import { HostFold, type FoldStats, type WatchMessage } from './host-fold.js';
+import { HttpUplink, trimSlashes } from './http-uplink.js';
+import {
+  openWatch,
+  WatchRefused,
+  type ChannelUplink,
+  type WatchConnection,
+  type WatchTarget,
+} from './watch-transport.js';
 
 /** Settings of {@link followHost}. */
 export interface FollowHostOptions {
@@ -45,7 +54,7 @@ export interface FollowHostOptions {
    * Enforces a new state (the kernel, or nothing); its revision is acknowledged once
    * this returned (or its promise resolved). Called for every new revision, in order,
    * one at a time; `changed` is false when only the revision moved (an empty delta),
-   * so no policy changed. A throw or rejection ends the session (logged; the next
+   * so no policy changed. A throw or rejection ends the watch (logged; the next
    * manager, resuming from the last applied revision).
    */
   apply?: (state: HostState, changed: boolean) => Promise<void> | void;
@@ -72,8 +81,9 @@ export interface FollowHostOptions {
 
 /** Counters of a follower (the fold's, and the connections'). */
 export interface FollowerStats extends FoldStats {
+  /** Watches that opened. */
   sessions: number;
-  /** Sessions that ran over a WebSocket channel. */
+  /** Watches that ran over a WebSocket channel. */
   channels: number;
   acks: number;
 }
@@ -105,13 +115,13 @@ export interface HostFollower {
  *   await f.ready; await f.reach(42); await f.stop();
  */
 export function followHost(opts: FollowHostOptions): HostFollower {
-  const minB = opts.minBackoffMs ?? 100;
-  const maxB = opts.maxBackoffMs ?? 5000;
-  const hbMs = opts.heartbeatTimeoutMs ?? 15_000;
-  const httpAgent = opts.httpAgent ?? new HttpAgent({ keepAlive: true, maxSockets: 2 });
-  // Pinning: with `ca` set, node trusts that CA only (it replaces the system list).
-  const tlsOptions = opts.ca === undefined ? {} : { ca: opts.ca };
-  const stats: FollowerStats = {
+  return new Follower(opts);
+}
+
+type Phase = 'following' | 'backing-off' | 'stopped';
+
+class Follower implements HostFollower {
+  readonly stats: FollowerStats = {
     sessions: 0,
     channels: 0,
     snapshots: 0,
@@ -120,359 +130,287 @@ export function followHost(opts: FollowHostOptions): HostFollower {
     resyncs: 0,
     acks: 0,
   };
-  // Message folding (state, gaps, resyncs) is the fold's; this closure is the transport.
-  const fold = new HostFold(opts.applyDelta ?? applyHostDelta, stats);
-  let connectedTo: string | undefined;
-  let stopped = false;
-  /** States committed and heartbeats seen: a session that made some resets the backoff. */
-  let progress = 0;
-  /** The last apply that returned a promise (it may outlive its session). */
-  let inflight: Promise<void> | undefined;
-  let current: { destroy(err?: Error): void } | undefined;
-  let wake: (() => void) | undefined;
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((r) => (markReady = r));
-  const reached = new Set<() => void>();
+  readonly ready: Promise<void>;
+  private phase: Phase = 'following';
+  private manager: string | undefined;
+  private readonly fold: HostFold;
+  private readonly httpAgent: HttpAgent;
+  private readonly http: HttpUplink;
+  private connection: WatchConnection | undefined;
+  /** The open WebSocket channel's uplink, with the last revision acknowledged on it. */
+  private channel: { base: string; uplink: ChannelUplink; sent: number } | undefined;
+  private ackedRevision = -1;
+  /** States committed and heartbeats seen: a watch that made some resets the backoff. */
+  private progress = 0;
+  /** The last apply that returned a promise (it may outlive its watch). */
+  private inflight: Promise<void> | undefined;
+  /** Ends a backoff early (stop). */
+  private wake: (() => void) | undefined;
+  private markReady: () => void = () => undefined;
+  private readonly reached = new Set<() => void>();
+  private readonly running: Promise<void>;
 
-  // ---- acks: on the channel when there is one; else over HTTP, one in flight, the newest queued
-  let acking = false;
-  let queued: { base: string; revision: number } | undefined;
-  let acked = -1;
-  let channel:
-    { base: string; send(revision: number): void; sendText(text: string): boolean } | undefined;
-  const ack = (base: string, revision: number): void => {
-    if (channel?.base === base) return channel.send(revision);
-    queued = { base, revision };
-    if (!acking) void pumpAcks();
-  };
-  async function pumpAcks(): Promise<void> {
-    acking = true;
-    while (queued && !stopped) {
-      const { base, revision } = queued;
-      queued = undefined;
-      if (revision <= acked && base === connectedTo) continue;
-      try {
-        await post(`${trim(base)}/v1/hosts/${encodeURIComponent(opts.host)}/ack`, { revision });
-        acked = Math.max(acked, revision);
-        stats.acks++;
-        opts.onAck?.(revision);
-      } catch {
-        /* best effort: the next revision acknowledges again, and so does a reconnect */
-      }
-    }
-    acking = false;
-  }
-
-  function post(url: string, body: unknown): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const u = new URL(url);
-      const data = JSON.stringify(body);
-      const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
-        u,
-        {
-          method: 'POST',
-          agent: u.protocol === 'https:' ? undefined : httpAgent,
-          ...tlsOptions,
-          headers: {
-            authorization: `Bearer ${opts.token}`,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(data),
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () =>
-            res.statusCode === 200
-              ? resolve()
-              : reject(new Error(`${u.pathname}: HTTP ${res.statusCode}`)),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(data);
+  constructor(private readonly opts: FollowHostOptions) {
+    this.fold = new HostFold(opts.applyDelta ?? applyHostDelta, this.stats);
+    this.httpAgent = opts.httpAgent ?? new HttpAgent({ keepAlive: true, maxSockets: 2 });
+    this.http = new HttpUplink(opts.host, opts.token, this.httpAgent, opts.ca, {
+      covered: (base, revision) => revision <= this.ackedRevision && base === this.manager,
+      acked: (revision) => this.acked(revision),
     });
+    this.ready = new Promise<void>((resolve) => (this.markReady = resolve));
+    this.running = this.run();
   }
 
-  const commit = (base: string, next: HostState): void => {
-    fold.commit(next);
-    progress++;
-    markReady();
-    ack(base, next.revision);
-    if (reached.size > 0) for (const r of [...reached]) r();
-  };
-
-  /** Apply then commit; synchronous unless `apply` returns a promise (no microtask per message). */
-  const advance = (base: string, next: HostState, changed: boolean): Promise<void> | undefined => {
-    const applying = opts.apply?.(next, changed);
-    if (applying instanceof Promise) return (inflight = applying.then(() => commit(base, next)));
-    commit(base, next);
-    return undefined;
-  };
-
-  function handle(base: string, msg: WatchMessage): Promise<void> | undefined {
-    const step = fold.next(msg);
-    if (step) return advance(base, step.state, step.changed);
-    // A heartbeat is progress too: the session works.
-    progress++;
-    return undefined;
+  get state(): HostState | undefined {
+    return this.fold.state;
   }
 
-  function session(base: string): Promise<void> {
-    return new Promise<void>((_resolve, reject) => {
-      const q = new URLSearchParams();
-      if (opts.underlayIp) q.set('underlay', opts.underlayIp);
-      if (opts.kind) q.set('kind', opts.kind);
-      const since = fold.since();
-      if (since !== undefined) q.set('since', String(since));
-      const u = new URL(`${trim(base)}/v1/hosts/${encodeURIComponent(opts.host)}/watch?${q}`);
-      const headers = { authorization: `Bearer ${opts.token}` };
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let lastSeen = Date.now();
-      let done = false;
-      let abort: () => void = () => undefined;
-      const fail = (err: Error) => {
-        if (done) return;
-        done = true;
+  get connectedTo(): string | undefined {
+    return this.manager;
+  }
+
+  private get stopped(): boolean {
+    return this.phase === 'stopped';
+  }
+
+  async sendFlows(batch: object): Promise<boolean> {
+    const base = this.manager;
+    if (base === undefined) return false;
+    if (this.channel?.base === base)
+      return this.channel.uplink.send(JSON.stringify({ type: 'flows', ...batch }));
+    try {
+      await this.http.post(base, 'flows', batch);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  reach(revision: number, timeoutMs = 10_000): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if ((this.fold.state?.revision ?? -1) < revision) return;
         clearTimeout(timer);
-        channel = undefined;
-        abort();
-        reject(err);
+        this.reached.delete(check);
+        resolve();
       };
-      // One timer per session, re-armed only when it fires (not per message).
-      const watchdog = () => {
-        const idle = Date.now() - lastSeen;
-        if (idle >= hbMs)
-          fail(new Error(`no data for ${hbMs} ms (the manager sends heartbeats): reconnecting`));
-        else timer = setTimeout(watchdog, hbMs - idle);
-      };
-      const alive = () => {
-        lastSeen = Date.now();
-        timer ??= setTimeout(watchdog, hbMs);
-      };
-      // Messages are handled in order, synchronously while `apply` is; while an apply
-      // is pending, reading pauses (backpressure reaches the manager, whose stream then
-      // coalesces) and later messages queue behind it.
-      const queue: string[] = [];
-      let waiting = false;
-      const drain = (pause: () => void, resume: () => void): void => {
-        while (queue.length > 0 && !done) {
-          const p = handle(base, JSON.parse(queue.shift()!) as WatchMessage);
-          if (p) {
-            waiting = true;
-            pause();
-            p.then(() => {
-              waiting = false;
-              if (done) return;
-              resume();
-              drain(pause, resume);
-            }).catch((err: unknown) => fail(err as Error));
-            return;
-          }
-        }
-      };
-      const receive = (lines: string[], pause: () => void, resume: () => void) => {
-        queue.push(...lines);
-        if (waiting) return;
-        try {
-          drain(pause, resume);
-        } catch (err) {
-          fail(err as Error);
-        }
-      };
-      const opened = () => {
-        stats.sessions++;
-        connectedTo = base;
-        // The new manager learns what is applied here.
-        if (fold.state) ack(base, fold.state.revision);
-        alive();
-      };
-      /** Follow an NDJSON response (acks go over HTTP). */
-      const followNdjson = (res: IncomingMessage) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          // A manager that refuses `since` (an older one, during a rolling upgrade) is
-          // asked again without it; its first message is then the whole state.
-          const refused = res.statusCode === 400 && since !== undefined;
-          if (refused) fold.resync = true;
-          fail(
-            new Error(
-              `watch: HTTP ${res.statusCode}${refused ? ' (since= refused: watching without it)' : ''}`,
-            ),
-          );
-          return;
-        }
-        opened();
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          alive();
-          buf += chunk;
-          let nl: number;
-          const lines: string[] = [];
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl).trim();
-            buf = buf.slice(nl + 1);
-            if (line) lines.push(line);
-          }
-          if (lines.length > 0)
-            receive(
-              lines,
-              () => res.pause(),
-              () => res.resume(),
-            );
-        });
-        res.on('end', () => fail(new Error('watch stream ended')));
-        res.on('error', (err) => fail(err));
-      };
-      current = { destroy: (err) => fail(err ?? new Error('dropped')) };
-      alive(); // a connection attempt that hangs counts as silence
-      if ((opts.transport ?? 'websocket') === 'ndjson') {
-        const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
-          u,
-          { ...tlsOptions, headers: { ...headers, accept: 'application/x-ndjson' } },
-          followNdjson,
-        );
-        abort = () => req.destroy();
-        req.on('error', (err) => fail(err));
-        req.end();
-        return;
-      }
-      u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-      const ws = new WebSocket(u, { ...tlsOptions, headers, perMessageDeflate: false });
-      abort = () => ws.terminate();
-      ws.on('unexpected-response', (req, res) => {
-        // A manager without the channel streams NDJSON on the same URL.
-        abort = () => req.destroy();
-        followNdjson(res);
-      });
-      ws.on('open', () => {
-        stats.channels++;
-        let sent = -1;
-        channel = {
-          base,
-          send: (revision) => {
-            if (revision <= sent || ws.readyState !== WebSocket.OPEN) return;
-            sent = revision;
-            ws.send(`{"type":"ack","revision":${revision}}`);
-            acked = Math.max(acked, revision);
-            stats.acks++;
-            opts.onAck?.(revision);
-          },
-          sendText: (text) => {
-            if (ws.readyState !== WebSocket.OPEN) return false;
-            ws.send(text);
-            return true;
-          },
-        };
-        opened();
-      });
-      ws.on('message', (data: Buffer, isBinary) => {
-        alive();
-        if (isBinary) return fail(new Error('watch: unexpected binary frame'));
-        receive(
-          [data.toString()],
-          () => ws.pause(),
-          () => ws.resume(),
-        );
-      });
-      ws.on('close', (code) => fail(new Error(`watch channel closed (${code})`)));
-      ws.on('error', (err) => fail(err));
+      const timer = setTimeout(() => {
+        this.reached.delete(check);
+        const at = this.fold.state?.revision;
+        reject(new Error(`${this.opts.host}: revision ${revision} not reached (at ${at})`));
+      }, timeoutMs);
+      this.reached.add(check);
+      check();
     });
   }
 
-  const loop = (async () => {
-    let i = 0;
-    let backoff = minB;
-    while (!stopped) {
-      const base = opts.servers[i % opts.servers.length]!;
-      const before = progress;
+  drop(): void {
+    this.connection?.close(new Error('dropped'));
+  }
+
+  async stop(): Promise<void> {
+    this.phase = 'stopped';
+    this.http.stop();
+    this.connection?.close(new Error('stopped'));
+    this.wake?.();
+    await this.running;
+    if (!this.opts.httpAgent) this.httpAgent.destroy();
+  }
+
+  /** Watch the managers in turn until stopped. */
+  private async run(): Promise<void> {
+    const minBackoff = this.opts.minBackoffMs ?? 100;
+    const maxBackoff = this.opts.maxBackoffMs ?? 5000;
+    const servers = this.opts.servers;
+    let index = 0;
+    let backoff = minBackoff;
+    while (!this.stopped) {
+      const base = servers[index % servers.length]!;
+      const before = this.progress;
+      this.phase = 'following';
       try {
-        await session(base);
+        await this.watch(base);
       } catch (err) {
-        if (stopped) break;
-        opts.log?.(
-          `manager ${base}: ${(err as Error).message}; keeping the last state (revision ${fold.state?.revision ?? 'none'})`,
+        if (this.stopped) break;
+        const kept = this.fold.state?.revision ?? 'none';
+        this.opts.log?.(
+          `manager ${base}: ${(err as Error).message}; keeping the last state (revision ${kept})`,
         );
       }
-      connectedTo = undefined;
-      current = undefined;
-      // A session that worked for a while (a state applied, a heartbeat) starts the
+      this.manager = undefined;
+      this.connection = undefined;
+      // A watch that worked for a while (a state applied, a heartbeat) starts the
       // backoff over; one that fails at once (refused, apply failing) backs off further.
-      if (progress > before) backoff = minB;
+      if (this.progress > before) backoff = minBackoff;
       // A resync retries the same manager; anything else tries the next one.
-      if (!fold.resync) i++;
-      // The backoff, and an apply still running when the session ended: applies never
-      // overlap, and the next session resumes from what that one applied.
-      const applying = inflight;
-      inflight = undefined;
-      await new Promise<void>((r) => {
-        let waits = applying ? 2 : 1;
-        const done = () => --waits === 0 && r();
-        const t = setTimeout(done, backoff);
-        void applying?.then(done, done);
-        wake = () => (clearTimeout(t), r());
-      });
-      wake = undefined;
-      backoff = Math.min(backoff * 2, maxB);
+      if (!this.fold.resync) index++;
+      if (this.stopped) break;
+      this.phase = 'backing-off';
+      await this.backOff(backoff);
+      backoff = Math.min(backoff * 2, maxBackoff);
     }
-  })();
+  }
 
-  return {
-    get state() {
-      return fold.state;
-    },
-    get connectedTo() {
-      return connectedTo;
-    },
-    stats,
-    ready,
-    async sendFlows(batch) {
-      const base = connectedTo;
-      if (base === undefined) return false;
-      if (channel?.base === base)
-        return channel.sendText(JSON.stringify({ type: 'flows', ...batch }));
-      try {
-        await post(`${trim(base)}/v1/hosts/${encodeURIComponent(opts.host)}/flows`, batch);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    reach(revision, timeoutMs = 10_000) {
-      return new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if ((fold.state?.revision ?? -1) >= revision) {
-            clearTimeout(t);
-            reached.delete(check);
-            resolve();
-          }
-        };
-        const t = setTimeout(() => {
-          reached.delete(check);
-          reject(
-            new Error(
-              `${opts.host}: revision ${revision} not reached (at ${fold.state?.revision})`,
-            ),
-          );
-        }, timeoutMs);
-        reached.add(check);
-        check();
+  /**
+   * Wait `ms`, and for an apply still running when the watch ended: applies never
+   * overlap, and the next watch resumes from what that one applied.
+   */
+  private async backOff(ms: number): Promise<void> {
+    const applying = this.inflight;
+    this.inflight = undefined;
+    await new Promise<void>((resolve) => {
+      let waits = applying ? 2 : 1;
+      const done = () => --waits === 0 && resolve();
+      const timer = setTimeout(done, ms);
+      void applying?.then(done, done);
+      this.wake = () => (clearTimeout(timer), resolve());
+    });
+    this.wake = undefined;
+  }
+
+  /** One watch of `base`; rejects with why it ended (it never resolves). */
+  private watch(base: string): Promise<void> {
+    return new Promise<void>((_resolve, reject) => {
+      const since = this.fold.since();
+      const inbox = new Inbox(
+        (message) => this.handle(base, message),
+        () => connection,
+      );
+      const connection = openWatch(this.target(base, since), {
+        opened: (channel) => this.opened(base, channel),
+        received: (lines) => inbox.receive(lines),
+        ended: (reason) => {
+          this.channel = undefined;
+          inbox.close();
+          reject(this.explain(reason, since));
+        },
       });
-    },
-    drop() {
-      current?.destroy(new Error('dropped'));
-    },
-    async stop() {
-      stopped = true;
-      current?.destroy(new Error('stopped'));
-      wake?.();
-      await loop;
-      if (!opts.httpAgent) httpAgent.destroy();
-    },
-  };
+      this.connection = connection;
+    });
+  }
+
+  private target(base: string, since: number | undefined): WatchTarget {
+    const query = new URLSearchParams();
+    if (this.opts.underlayIp) query.set('underlay', this.opts.underlayIp);
+    if (this.opts.kind) query.set('kind', this.opts.kind);
+    if (since !== undefined) query.set('since', String(since));
+    const host = encodeURIComponent(this.opts.host);
+    return {
+      url: new URL(`${trimSlashes(base)}/v1/hosts/${host}/watch?${query}`),
+      token: this.opts.token,
+      transport: this.opts.transport ?? 'websocket',
+      ca: this.opts.ca,
+      silenceMs: this.opts.heartbeatTimeoutMs ?? 15_000,
+    };
+  }
+
+  /**
+   * Why a watch ended, for the log. A manager that refuses `since` (an older one,
+   * during a rolling upgrade) is asked again without it; its first message is then
+   * the whole state.
+   */
+  private explain(reason: Error, since: number | undefined): Error {
+    if (!(reason instanceof WatchRefused) || reason.status !== 400 || since === undefined)
+      return reason;
+    this.fold.resync = true;
+    return new Error(`${reason.message} (since= refused: watching without it)`);
+  }
+
+  private opened(base: string, channel: ChannelUplink | undefined): void {
+    this.stats.sessions++;
+    if (channel) {
+      this.stats.channels++;
+      this.channel = { base, uplink: channel, sent: -1 };
+    }
+    this.manager = base;
+    // The new manager learns what is applied here.
+    if (this.fold.state) this.ack(base, this.fold.state.revision);
+  }
+
+  /** Fold one message; a promise while `apply` runs (the inbox waits for it). */
+  private handle(base: string, message: WatchMessage): Promise<void> | undefined {
+    const step = this.fold.next(message);
+    if (!step) {
+      // A heartbeat is progress too: the watch works.
+      this.progress++;
+      return undefined;
+    }
+    const applying = this.opts.apply?.(step.state, step.changed);
+    if (applying instanceof Promise)
+      return (this.inflight = applying.then(() => this.commit(base, step.state)));
+    this.commit(base, step.state);
+    return undefined;
+  }
+
+  private commit(base: string, next: HostState): void {
+    this.fold.commit(next);
+    this.progress++;
+    this.markReady();
+    this.ack(base, next.revision);
+    if (this.reached.size > 0) for (const check of [...this.reached]) check();
+  }
+
+  /** On the channel when `base` has one open; else over HTTP. */
+  private ack(base: string, revision: number): void {
+    const channel = this.channel;
+    if (channel?.base !== base) return this.http.ack(base, revision);
+    if (revision <= channel.sent) return;
+    if (!channel.uplink.send(`{"type":"ack","revision":${revision}}`)) return;
+    channel.sent = revision;
+    this.acked(revision);
+  }
+
+  private acked(revision: number): void {
+    this.ackedRevision = Math.max(this.ackedRevision, revision);
+    this.stats.acks++;
+    this.opts.onAck?.(revision);
+  }
 }
 
-function trim(base: string): string {
-  return base.replace(/\/+$/, '');
+/**
+ * A watch's messages, handled in order: synchronously while `apply` is; while an apply
+ * is pending, reading pauses (backpressure reaches the manager, whose stream then
+ * coalesces) and later lines queue behind it. A failure ends the connection.
+ */
+class Inbox {
+  private readonly queue: string[] = [];
+  private waiting = false;
+  private closed = false;
+
+  constructor(
+    private readonly handle: (message: WatchMessage) => Promise<void> | undefined,
+    private readonly connection: () => WatchConnection,
+  ) {}
+
+  receive(lines: string[]): void {
+    this.queue.push(...lines);
+    if (this.waiting) return;
+    try {
+      this.drain();
+    } catch (err) {
+      this.connection().close(err as Error);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private drain(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      const pending = this.handle(JSON.parse(this.queue.shift()!) as WatchMessage);
+      if (!pending) continue;
+      this.waiting = true;
+      this.connection().pause();
+      pending
+        .then(() => {
+          this.waiting = false;
+          if (this.closed) return;
+          this.connection().resume();
+          this.drain();
+        })
+        .catch((err: unknown) => this.connection().close(err as Error));
+      return;
+    }
+  }
 }
