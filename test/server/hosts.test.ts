@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostState } from '../../src/model/host-state.js';
-import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
+import { followHost } from '../../src/agent/protocol/follow-host.js';
 import { DB, MODEL, WEB } from './support/fixtures.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
@@ -23,46 +23,6 @@ afterAll(async () => {
 });
 
 const auth = (role: keyof TestServer['tokens']) => ({ authorization: `Bearer ${s.tokens[role]}` });
-
-/** Reads a watch (snapshot, deltas folded into states) until `until` holds. */
-async function watchUntil(
-  path: string,
-  until: (states: HostState[]) => boolean,
-  act?: () => Promise<void>,
-): Promise<HostState[]> {
-  const ac = new AbortController();
-  const res = await fetch(url + path, { headers: auth('agent'), signal: ac.signal });
-  expect(res.status).toBe(200);
-  const states: HostState[] = [];
-  const reader = res.body!.getReader();
-  const dec = new TextDecoder();
-  let buf = '';
-  let acted = false;
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += dec.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (!line) continue;
-        const msg = JSON.parse(line) as HostMessage;
-        if (msg.type === 'snapshot') states.push(msg.state);
-        else if (msg.type === 'delta') states.push(applyHostDelta(states[states.length - 1]!, msg));
-      }
-      if (until(states)) return states;
-      if (!acted && states.length > 0 && act) {
-        acted = true;
-        await act();
-      }
-    }
-  } finally {
-    ac.abort();
-  }
-  return states;
-}
 
 describe('host state for PEPs', () => {
   it('gives a host its local records, remotes with underlay, ipcache and resolved sides', async () => {
@@ -91,16 +51,28 @@ describe('host state for PEPs', () => {
   });
 
   it('streams a new state when a change concerns the host', async () => {
-    const states = await watchUntil(
-      '/v1/hosts/host-a/watch?underlay=192.0.2.1',
-      (xs) => xs.some((x) => x.ipcache.some((e) => e.ip === '10.0.0.30')),
-      async () => {
-        const r = await s.call('POST', '/v1/interfaces', {
-          body: { name: 'cache1', subnet: 'lan', ips: ['10.0.0.30'], tags: { app: 'cache' } },
-        });
-        expect(r.status, r.text).toBeLessThan(300);
-      },
-    );
+    // The agent's own protocol client, over NDJSON (the stream this suite serves).
+    const states: HostState[] = [];
+    const follower = followHost({
+      servers: [url],
+      host: 'host-a',
+      token: s.tokens.agent,
+      underlayIp: '192.0.2.1',
+      transport: 'ndjson',
+      apply: (state) => void states.push(state),
+    });
+    try {
+      await follower.ready;
+      const r = await s.call('POST', '/v1/interfaces', {
+        body: { name: 'cache1', subnet: 'lan', ips: ['10.0.0.30'], tags: { app: 'cache' } },
+      });
+      expect(r.status, r.text).toBeLessThan(300);
+      await expect
+        .poll(() => states.some((x) => x.ipcache.some((e) => e.ip === '10.0.0.30')))
+        .toBe(true);
+    } finally {
+      await follower.stop();
+    }
     expect(states.length).toBeGreaterThanOrEqual(2);
     expect(states[states.length - 1]!.revision).toBeGreaterThan(states[0]!.revision);
   });
