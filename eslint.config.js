@@ -78,6 +78,69 @@ const PURE = {
   ],
 };
 
+// Size limits (docs/adr/0035-size-limits.md): a file is one concept (at most 500
+// lines), a function fits on a screen (at most 80 lines of code, blank lines and
+// comments not counted). Test files are exempt.
+const SOURCES = ['src/**/*.ts', 'src/**/*.tsx'];
+const TESTS = ['**/*.test.ts', '**/*.test.tsx'];
+/**
+ * The documented exceptions. `for: 'functions'` lifts max-lines-per-function for the
+ * file, `for: 'file'` lifts max-lines. `until` names the work that removes a temporary
+ * entry; entries without it are for good: declarative tables and registrations (a
+ * command tree, a table of routes), whose length is a list, not logic.
+ */
+const SIZE_EXCEPTIONS = [
+  // For good: declarative tables and registrations.
+  { files: ['src/agent/nft/base-chains.ts'], for: 'functions', why: 'the table of base chains' },
+  {
+    files: [
+      'src/cli/commands/config.ts',
+      'src/cli/commands/daemons.ts',
+      'src/cli/commands/token.ts',
+    ],
+    for: 'functions',
+    why: 'commander command-tree registrations',
+  },
+  { files: ['src/server/routes/resources.ts'], for: 'functions', why: 'the route table of a kind' },
+  {
+    files: ['src/store/conformance.ts', 'src/store/conformance-*.ts'],
+    for: 'functions',
+    why: 'test suites (describe blocks of cases), like test files',
+  },
+  // Temporary: files other work is changing now; split them when it has landed.
+  { files: ['src/server/manager.ts'], for: 'file', until: 'the manager split (in progress)' },
+  {
+    files: [
+      'src/server/app.ts',
+      'src/server/routes/flows.ts',
+      'src/server/routes/hosts.ts',
+      'src/server/routes/interface-ops.ts',
+      'src/server/routes/revisions.ts',
+      'src/server/distribution/host-stream.ts',
+      'src/server/flows/flow-replay.ts',
+    ],
+    for: 'functions',
+    until: 'route handlers into named steps (src/server is being changed by other work)',
+  },
+  { files: ['src/web/pages/*.tsx'], for: 'functions', until: 'page components split into parts' },
+  { files: ['src/agent/ovs/frame-flows.ts'], for: 'functions', until: 'the OVS work lands' },
+  { files: ['src/k8s/translate.ts'], for: 'functions', until: 'translatePolicy in steps' },
+  {
+    files: [
+      'src/client/client.ts',
+      'src/engine/impact/impact.ts',
+      'src/k8s/objects.ts',
+      'src/server/distribution/host-feed.ts',
+      'src/store/conformance.ts',
+      'src/store/sql/sql-store.ts',
+      'src/validate/validate.ts',
+    ],
+    for: 'file',
+    until: 'split (issue 17)',
+  },
+  { files: ['src/engine/impact/impact.ts'], for: 'functions', until: 'whoCanReach in steps' },
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -199,4 +262,20 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    files: SOURCES,
+    ignores: TESTS,
+    rules: {
+      'max-lines': ['error', { max: 500 }],
+      'max-lines-per-function': [
+        'error',
+        { max: 80, skipBlankLines: true, skipComments: true, IIFEs: true },
+      ],
+    },
+  },
+  ...SIZE_EXCEPTIONS.map((exception) => ({
+    files: exception.files,
+    ignores: TESTS,
+    rules: { [exception.for === 'file' ? 'max-lines' : 'max-lines-per-function']: 'off' },
+  })),
 );
