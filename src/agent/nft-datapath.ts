@@ -12,6 +12,7 @@ import { LinkReconciler } from './link/reconcile.js';
 import { KernelNft, type NftBackend } from './nft/apply.js';
 import { AppliedTable, type TableChange } from './nft/applied-table.js';
 import { renderTable } from './nft/render.js';
+import type { DenyLogOptions, RenderOptions } from './nft/table.js';
 import { activeSteering } from './steering.js';
 
 /** Wanted links unchanged: reconcile anyway after this long (drift repair). */
@@ -28,6 +29,8 @@ export interface NftDatapathOptions {
   /** Link reconciler; `false` to manage no links (nft only). */
   links?: LinkReconciler | false;
   defaultVni?: number;
+  /** Deny samples to NFLOG: group and rate per second (nft/deny-chain.ts). */
+  denyLog?: DenyLogOptions;
   mtu?: number;
   /** Delete conntrack entries of flows a new state denies (default true). */
   killDeniedFlows?: boolean;
@@ -40,7 +43,7 @@ export class NftDatapath implements Datapath {
   private readonly exec: Exec;
   private readonly nft: NftBackend;
   private readonly links: LinkReconciler | undefined;
-  private readonly ropts: { defaultVni?: number };
+  private readonly ropts: RenderOptions;
   /** The table in the kernel; undefined: replace it whole. */
   private applied: AppliedTable | undefined;
   /** What the last delta changed (undefined after a whole table: sweep everything). */
@@ -55,7 +58,10 @@ export class NftDatapath implements Datapath {
   constructor(private readonly opts: NftDatapathOptions) {
     this.exec = opts.exec ?? makeExec();
     this.nft = opts.nft ?? new KernelNft(this.exec);
-    this.ropts = opts.defaultVni !== undefined ? { defaultVni: opts.defaultVni } : {};
+    this.ropts = {
+      ...(opts.defaultVni !== undefined ? { defaultVni: opts.defaultVni } : {}),
+      ...(opts.denyLog ? { denyLog: opts.denyLog } : {}),
+    };
     this.links =
       opts.links === false
         ? undefined

@@ -1,21 +1,65 @@
 /**
- * Flow records from the real kernel (docs/flows.md): a manager, two hosts' agents
- * collecting conntrack events in their namespaces, real TCP and ICMP connections
- * between instance namespaces. Each allowed connection appears in `/v1/flows` within
- * 2 s, naming the policy and rule `POST /v1/check` names for each side, and a closed
- * TCP connection carries byte counts within 1% of what was sent.
+ * Flow records from the real kernel (docs/flows.md): a manager, three hosts' agents
+ * collecting conntrack events (allowed connections) and NFLOG deny samples in their
+ * namespaces, real TCP, UDP and ICMP connections between instance namespaces, allowed
+ * and denied. Each appears in `/v1/flows` within 2 s with the verdict `POST /v1/check`
+ * gives, naming the policy and rule it names for each side its host enforces; a closed
+ * TCP connection carries byte counts within 1% of what was sent; under a deny flood the
+ * nft counters count every packet while the samples stay within the per-host limit.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeExec } from '../../src/agent/exec.js';
+import { parseDenyCounts } from '../../src/agent/nft/deny-chain.js';
 import { runAgent, type AgentHandle } from '../../src/agent/run-agent.js';
 import type { FlowSide, StoredFlow } from '../../src/model/flow.js';
+import type { Document } from '../../src/model/types.js';
 import { startTestServer, type TestServer } from '../server/support/test-server.js';
 import { hostAgent } from './support/agents.js';
 import { describePrivileged } from './support/describe-privileged.js';
-import { modelDocs, RECORDS } from './support/engine-model.js';
+import { modelDocs, RECORDS as MODEL_RECORDS } from './support/engine-model.js';
 import { buildTopology, type Topology } from './support/topology.js';
 import { pings, tcpConnects } from './support/traffic.js';
+
+// The engine model's four records on h1 and h2, and a UDP service on a third host that
+// web may reach on udp/53 and app may not (the shop partition's intra deny).
+const RECORDS: Record<string, { host: string; ip: string }> = {
+  ...MODEL_RECORDS,
+  dns: { host: 'h3', ip: '10.30.0.15' },
+};
+const dnsDocs = (instanceNs: (r: string) => string): Document[] => [
+  { kind: 'Instance', name: 'vm-dns', host: 'h3', netns: instanceNs('dns') },
+  {
+    kind: 'Interface',
+    name: 'dns',
+    subnet: 'net',
+    ips: [RECORDS.dns!.ip],
+    instance: 'vm-dns',
+    tags: { app: 'shop', tier: 'dns' },
+  },
+  {
+    kind: 'Policy',
+    name: 'dns',
+    priority: 100,
+    appliesTo: 'tier == "dns"',
+    mode: 'enforce',
+    routes: [],
+    ingress: [{ action: 'allow', from: { selector: 'tier == "web"' }, ports: ['udp/53'] }],
+    egress: [],
+  },
+  {
+    kind: 'Policy',
+    name: 'web-dns',
+    priority: 100,
+    appliesTo: 'tier == "web"',
+    mode: 'enforce',
+    routes: [],
+    ingress: [],
+    egress: [{ action: 'allow', to: { selector: 'tier == "dns"' }, ports: ['udp/53'] }],
+  },
+];
+/** Deny samples per second per host (the agents' `--deny-log-rate`). */
+const DENY_LOG_RATE = 50;
 
 const until = async <T>(
   what: string,
@@ -35,6 +79,7 @@ const until = async <T>(
 // A receiver that reads everything and closes after the sender does (TIME_WAIT on
 // the sender's side), and a sender of N bytes.
 const SINK_JS = `const net=require('node:net');net.createServer(s=>{s.on('data',()=>{});s.on('end',()=>s.end());s.on('error',()=>{})}).listen(Number(process.argv[2]),process.argv[1],()=>console.log('listening'))`;
+const UDP_JS = `const d=require('node:dgram').createSocket('udp4');let n=Number(process.argv[3]);const b=Buffer.from('vnp');const go=()=>{if(n--<=0)return d.close();d.send(b,Number(process.argv[2]),process.argv[1],go)};go()`;
 const SEND_JS = `const net=require('node:net');const c=net.connect(Number(process.argv[2]),process.argv[1],()=>c.end(Buffer.alloc(Number(process.argv[3]),120)));c.on('data',()=>{});c.on('close',()=>console.log('closed'))`;
 
 describePrivileged('flows from the kernel', {}, () => {
@@ -46,11 +91,11 @@ describePrivileged('flows from the kernel', {}, () => {
   const ip = (r: string) => RECORDS[r]!.ip;
 
   beforeAll(async () => {
-    topo = buildTopology(['h1', 'h2']);
+    topo = buildTopology(['h1', 'h2', 'h3']);
     server = await startTestServer();
     const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
     const applied = await server.call('POST', '/v1/apply', {
-      body: { documents: modelDocs(topo.instanceNs) },
+      body: { documents: [...modelDocs(topo.instanceNs), ...dnsDocs(topo.instanceNs)] },
     });
     expect(applied.status, applied.text).toBe(200);
     for (const h of topo.hosts) {
@@ -64,7 +109,7 @@ describePrivileged('flows from the kernel', {}, () => {
           host: h.name,
           token: tok.body.token as string,
           underlayIp: h.underlayIp,
-          agent: hostAgent(h),
+          agent: hostAgent(h, { denyLog: { rate: DENY_LOG_RATE } }),
           minBackoffMs: 50,
           maxBackoffMs: 200,
           flows: {
@@ -97,6 +142,30 @@ describePrivileged('flows from the kernel', {}, () => {
         undefined,
       10_000,
     );
+    // The readers (conntrack -E, tcpdump on NFLOG) start after the first state: wait
+    // until each host's records come through, so no test races their start.
+    const warm = performance.now();
+    for (const [src, dst, protocol, port, hosts] of [
+      ['web', 'app', 'tcp', 8080, ['h1', 'h2']],
+      ['web', 'dns', 'udp', 53, ['h1', 'h3']],
+      ['web', 'db', 'tcp', 5432, ['h1']],
+      ['app', 'dns', 'udp', 53, ['h2']],
+    ] as const) {
+      await until(
+        `${src} → ${dst} ${protocol} records from ${hosts.join(', ')}`,
+        async () => {
+          const t0 = new Date(Date.now() - 20).toISOString();
+          await probe(src, dst, protocol, port);
+          const got = await until('a record', async () => {
+            const f = await flowsOf(src, dst, protocol, port, t0);
+            return hosts.every((h) => f.some((x) => x.host === h)) || undefined;
+          }).catch(() => undefined);
+          return got?.value;
+        },
+        20_000,
+      );
+    }
+    console.log(`readers ready after ${(performance.now() - warm).toFixed(0)} ms`);
   }, 90_000);
 
   afterAll(async () => {
@@ -122,6 +191,31 @@ describePrivileged('flows from the kernel', {}, () => {
     return (r.body.items as StoredFlow[]).filter(
       (f) => f.protocol === protocol && f.port === port && f.state === state,
     );
+  };
+
+  /** Sends `count` UDP datagrams from `src` to `dst`:port, one after the other. */
+  const udpSend = (src: string, dst: string, port: number, count: number): void => {
+    const r = spawnSync(
+      'ip',
+      ['netns', 'exec', ns(src), 'node', '-e', UDP_JS, ip(dst), String(port), String(count)],
+      { timeout: 10_000, encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+  };
+
+  /** The deny chain's counters on `host`, read from the kernel. */
+  const denyCounters = (host: string): { total: number; sampled: number } => {
+    const h = topo.hosts.find((x) => x.name === host)!;
+    const r = spawnSync(
+      'ip',
+      ['netns', 'exec', h.netns, 'nft', '-j', 'list', 'chain', 'inet', 'vnp', 'deny'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const counts = parseDenyCounts(r.stdout);
+    expect(counts, r.stderr).toBeDefined();
+    return counts!;
   };
 
   /** The side as `vnp check` names it. */
@@ -151,49 +245,114 @@ describePrivileged('flows from the kernel', {}, () => {
     };
   };
 
+  /** Sends the probe; whether it was answered (UDP: sent, nothing to answer). */
+  const probe = async (src: string, dst: string, protocol: string, port: number) => {
+    if (protocol === 'icmp') return pings(ns(src), ip(dst));
+    if (protocol === 'tcp') return tcpConnects(ns(src), ip(dst), port);
+    udpSend(src, dst, port, 1);
+    return undefined;
+  };
+
   it.each([
-    ['web', 'app', 'tcp', 8080],
-    ['app', 'db', 'tcp', 5432],
-    ['web', 'app', 'icmp', 8],
+    ['web', 'app', 'tcp', 8080, 'allow'],
+    ['app', 'db', 'tcp', 5432, 'allow'],
+    ['web', 'app', 'icmp', 8, 'allow'],
+    ['web', 'dns', 'udp', 53, 'allow'],
+    ['web', 'db', 'tcp', 5432, 'deny'],
+    ['app', 'dns', 'udp', 53, 'deny'],
+    ['app', 'web', 'icmp', 8, 'deny'],
+    ['ops', 'app', 'tcp', 8080, 'deny'],
   ] as const)(
-    '%s → %s %s/%i appears within 2 s, each side named as vnp check names it',
-    async (src, dst, protocol, port) => {
-      const t0 = new Date(Date.now() - 1000).toISOString();
-      const ok =
-        protocol === 'icmp'
-          ? await pings(ns(src), ip(dst))
-          : await tcpConnects(ns(src), ip(dst), port);
-      expect(ok).toBe(true);
+    '%s → %s %s/%i (%s) appears within 2 s, each side named as vnp check names it',
+    async (src, dst, protocol, port, verdict) => {
+      const t0 = new Date(Date.now() - 20).toISOString();
+      const want = await checked(src, dst, protocol, protocol === 'icmp' ? undefined : port);
+      expect(want.verdict).toBe(verdict);
+      const answered = await probe(src, dst, protocol, port);
+      if (answered !== undefined) expect(answered).toBe(verdict === 'allow');
       const sent = performance.now();
-      // Different hosts: the source's reports the egress side, the destination's the ingress.
+      // The kernel decides egress at the source's host and, when egress allowed, ingress
+      // at the destination's: each host reports the side it enforced (one record for
+      // both within one host), allowed ones from conntrack, denied ones from NFLOG.
+      const srcHost = RECORDS[src]!.host;
+      const dstHost = RECORDS[dst]!.host;
+      const egressOnly = want.egress.verdict === 'deny' || srcHost === dstHost;
       const { value: flows } = await until(`${src} → ${dst} in /v1/flows`, async () => {
         const f = await flowsOf(src, dst, protocol, port, t0);
-        return f.some((x) => x.egress) && f.some((x) => x.ingress) ? f : undefined;
+        const eg = f.find((x) => x.host === srcHost && x.egress);
+        const ing = f.find((x) => x.host === dstHost && x.ingress);
+        return eg && (egressOnly || ing) ? { eg, ing } : undefined;
       });
       console.log(
-        `${src} → ${dst} ${protocol}/${port}: visible after ${(performance.now() - sent).toFixed(0)} ms`,
+        `${src} → ${dst} ${protocol}/${port} ${verdict}: visible after ${(performance.now() - sent).toFixed(0)} ms`,
       );
-      const want = await checked(src, dst, protocol, protocol === 'icmp' ? undefined : port);
-      expect(want.verdict).toBe('allow');
-      const eg = flows.find((f) => f.egress)!;
-      const ing = flows.find((f) => f.ingress)!;
-      expect(eg).toMatchObject({
-        host: RECORDS[src]!.host,
-        verdict: 'allow',
-        src: { record: src },
-        dst: { record: dst },
-      });
+      const { eg, ing } = flows;
+      expect(eg).toMatchObject({ src: { record: src }, dst: { record: dst } });
       expect(eg.egress).toEqual(want.egress);
-      expect(ing).toMatchObject({ host: RECORDS[dst]!.host, verdict: 'allow' });
-      expect(ing.ingress).toEqual(want.ingress);
       expect(eg.src.partitions).toEqual(expect.any(Array));
+      if (srcHost === dstHost || want.egress.verdict === 'deny') {
+        expect(eg.verdict).toBe(want.verdict);
+        if (srcHost === dstHost) expect(eg.ingress).toEqual(want.ingress);
+      } else {
+        expect(eg.verdict).toBe('allow');
+        expect(ing!.verdict).toBe(want.verdict);
+        expect(ing!.ingress).toEqual(want.ingress);
+      }
     },
   );
+
+  it('under a deny flood the nft counters count every packet while samples stay limited', async () => {
+    const packets = 3000;
+    const before = denyCounters('h2');
+    const t0 = new Date(Date.now() - 20).toISOString();
+    const started = performance.now();
+    udpSend('app', 'dns', 53, packets);
+    const seconds = (performance.now() - started) / 1000;
+    // The last datagrams may still be in the veth's backlog.
+    await new Promise((r) => setTimeout(r, 100));
+    const after = denyCounters('h2');
+    const sampled = after.sampled - before.sampled;
+    console.log(
+      `deny flood: ${packets} packets in ${seconds.toFixed(2)} s, ${sampled} sampled (limit ${DENY_LOG_RATE}/s)`,
+    );
+    // Exact: every denied packet counted, none of them twice.
+    expect(after.total - before.total).toBe(packets);
+    expect(sampled).toBeGreaterThan(0);
+    expect(sampled).toBeLessThanOrEqual(DENY_LOG_RATE * (seconds + 1) + DENY_LOG_RATE);
+    // The agent reports the kernel's counters, and every sample it was handed is a record.
+    const h2 = handles.get('h2')!.flows!;
+    await until('h2 reports the counters', async () =>
+      h2.counters.sampled === after.sampled && h2.counters.unsampled === after.total - after.sampled
+        ? true
+        : undefined,
+    );
+    const { value: stored } = await until('every sample stored', async () => {
+      const r = await server.call(
+        'GET',
+        `/v1/flows?from=app&to=dns&verdict=deny&since=${t0}&limit=1000`,
+        { as: 'viewer' },
+      );
+      const n = (r.body.items as StoredFlow[]).length;
+      return n >= sampled ? r.body : undefined;
+    });
+    expect((stored.items as StoredFlow[]).length).toBe(sampled);
+    expect((stored.items as StoredFlow[])[0]).toMatchObject({
+      host: 'h2',
+      verdict: 'deny',
+      protocol: 'udp',
+      port: 53,
+      egress: { verdict: 'deny' },
+    });
+    // The API says how many were not sampled (summed over the hosts).
+    const unsampled = [...handles.values()].reduce((n, h) => n + h.flows!.counters.unsampled, 0);
+    expect((stored.sampling as { unsampled: number }).unsampled).toBe(unsampled);
+    expect(unsampled).toBeGreaterThanOrEqual(packets - sampled);
+  });
 
   it('a closed TCP connection carries its byte count, within 1% of what was sent', async () => {
     const bytes = 4_000_000;
     const port = 5432;
-    const t0 = new Date(Date.now() - 1000).toISOString();
+    const t0 = new Date(Date.now() - 20).toISOString();
     const sent = spawnSync(
       'ip',
       ['netns', 'exec', ns('app'), 'node', '-e', SEND_JS, ip('db'), String(port), String(bytes)],

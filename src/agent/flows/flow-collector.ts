@@ -17,7 +17,8 @@ import type { Exec } from '../exec.js';
 import { CT_MARK_TAG, CT_TAG_MASK } from '../nft/expressions.js';
 import { mustRun } from '../exec.js';
 import { parseCtEntry, parseCtEvent, type CtEntry, type CtEvent } from './ct-event.js';
-import { FlowBuilder } from './flow-builder.js';
+import { DenySampler } from './deny-samples.js';
+import { FlowBuilder, type FlowTuple } from './flow-builder.js';
 
 export interface FlowCollectorOptions {
   /** Runs `sysctl` (in the agent's namespace). */
@@ -33,6 +34,8 @@ export interface FlowCollectorOptions {
   /** Records per batch (default 1,000) and the shipping period (default 200 ms). */
   batchSize?: number;
   flushMs?: number;
+  /** NFLOG group of the deny chain (the table's `denyLog.group`; default 86). */
+  denyLogGroup?: number;
   log?: (msg: string) => void;
 }
 
@@ -52,14 +55,27 @@ export class FlowCollector {
   private stopped = false;
   /** Counters as last shipped: an idle agent sends nothing new. */
   private shipped = '';
+  private readonly denies: DenySampler;
+  /** Deny samples since the deny counters were last read, and when that was. */
+  private samplesSinceRead = 0;
+  private countersReadAt = 0;
 
-  constructor(private readonly opts: FlowCollectorOptions) {}
+  constructor(private readonly opts: FlowCollectorOptions) {
+    this.denies = new DenySampler({
+      exec: opts.exec,
+      ...(opts.inNamespace ? { inNamespace: opts.inNamespace } : {}),
+      ...(opts.denyLogGroup !== undefined ? { group: opts.denyLogGroup } : {}),
+      onSample: (t) => this.takeSample(t),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+  }
 
   /** Turn accounting on and start reading events. */
   async start(): Promise<void> {
     // Byte and packet counters per connection (per namespace; off by default).
     await this.opts.exec(['sysctl', '-qw', 'net.netfilter.nf_conntrack_acct=1']);
     this.follow();
+    this.denies.start();
     this.timer = setInterval(() => void this.ship(), this.opts.flushMs ?? 200);
     this.timer.unref();
   }
@@ -107,6 +123,31 @@ export class FlowCollector {
     this.counters.seen++;
     const record = this.record(e);
     if (record) this.push(record);
+  }
+
+  /** One deny sample from NFLOG (exposed for tests): a `new` record with verdict deny. */
+  takeSample(t: FlowTuple): void {
+    this.counters.seen++;
+    this.samplesSinceRead++;
+    const state = this.opts.state();
+    if (!state) return;
+    if (this.builder?.state !== state) this.builder = new FlowBuilder(state);
+    const r = this.builder.build(t, 'new');
+    // The kernel denied it; the sides say by what (a state applied since may disagree).
+    if (r) this.push({ ...r, verdict: 'deny' });
+  }
+
+  /**
+   * The deny chain's counters, read when samples arrived since the last read and at
+   * least every second (a flood the limit keeps back entirely still shows).
+   */
+  private async readDenyCounters(): Promise<void> {
+    if (this.samplesSinceRead === 0 && Date.now() - this.countersReadAt < 1000) return;
+    this.samplesSinceRead = 0;
+    this.countersReadAt = Date.now();
+    const t = await this.denies.totals();
+    this.counters.sampled = t.sampled;
+    this.counters.unsampled = t.unsampled;
   }
 
   private record(e: CtEvent): FlowRecord | undefined {
@@ -177,6 +218,7 @@ export class FlowCollector {
     this.shipping = true;
     try {
       await this.readClosing();
+      await this.readDenyCounters();
       if (this.buffer.length === 0 && JSON.stringify(this.counters) === this.shipped) return;
       do {
         const records = this.buffer.slice(0, this.opts.batchSize ?? 1000);
@@ -201,6 +243,8 @@ export class FlowCollector {
     this.stopped = true;
     clearInterval(this.timer);
     this.child?.kill();
+    this.denies.stop();
+    this.countersReadAt = 0;
     await this.ship();
   }
 }

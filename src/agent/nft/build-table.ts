@@ -13,7 +13,8 @@ import { DEFAULT_VNI, vethName, vxlanName } from '../names.js';
 import { activeSteering } from '../steering.js';
 import { baseChains, type SteerUse } from './base-chains.js';
 import type { Verdict } from './disjoint.js';
-import { DROP, identityCtMark, RETURN } from './expressions.js';
+import { DENY, denyChain, DENY_CHAIN } from './deny-chain.js';
+import { identityCtMark, RETURN } from './expressions.js';
 import {
   anyIcmpVerdict,
   defaultMapName,
@@ -126,11 +127,13 @@ export function buildFrame(state: HostState, opts: RenderOptions = {}): Frame {
   const sides = sidesByKey(state);
   const defaults = new Map(state.defaults.map((d) => [d.identity, d]));
   const logs = new Map<string, Verdict>();
+  // Before the side chains and maps that jump to it.
+  table.chains.set(DENY_CHAIN, denyChain(opts.denyLog));
   for (const id of localIdentities(state)) {
     const def = defaults.get(id);
     const defaultMap = newSet(defaultMapName(id), 'mark', 'verdict');
     for (const p of def?.peers ?? [])
-      put(defaultMap, p.peer, p.verdict === 'allow' ? RETURN : DROP);
+      put(defaultMap, p.peer, p.verdict === 'allow' ? RETURN : DENY);
     table.sets.set(defaultMap.name, defaultMap);
     for (const direction of DIRECTIONS) {
       for (const s of sideSets(id, direction)) table.sets.set(s.name, s);

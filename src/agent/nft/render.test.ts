@@ -6,6 +6,7 @@ import { mutateHostState, randomHostState } from '../../../test/e2e/support/rand
 import { sideVerdict } from '../evaluate.js';
 import { vethName } from '../names.js';
 import { buildTable } from './build-table.js';
+import { DENY } from './deny-chain.js';
 import type { SetDecl } from './table.js';
 import { renderDelta, renderRuleset } from './render.js';
 import { commandCount, type NftCommand } from './types.js';
@@ -101,14 +102,11 @@ describe('renderRuleset', () => {
     });
     const m = buildTable(state([side]));
     expect(elems(m.sets.get('eg-256-c4'))).toEqual([
-      [
-        { concat: [{ range: ['192.0.2.0', '192.0.2.255'] }, 'tcp', { range: [443, 443] }] },
-        { drop: null },
-      ],
+      [{ concat: [{ range: ['192.0.2.0', '192.0.2.255'] }, 'tcp', { range: [443, 443] }] }, DENY],
     ]);
     expect(elems(m.sets.get('eg-256-c6'))).toHaveLength(1);
     expect(elems(m.sets.get('eg-256-c4i'))).toEqual([
-      [{ range: ['198.51.100.1', '198.51.100.9'] }, { drop: null }],
+      [{ range: ['198.51.100.1', '198.51.100.9'] }, DENY],
     ]);
     expect(elems(m.sets.get('eg-256-pi'))).toEqual([[257, { return: null }]]);
     // The any-icmp entry is one rule of the chain, not a map element.
@@ -151,7 +149,7 @@ describe('renderRuleset', () => {
     );
     expect(elems(m.sets.get('eg-256-p')).map((e) => JSON.stringify(e))).toEqual([
       JSON.stringify([{ concat: [257, 'tcp', { range: [80, 89] }] }, { return: null }]),
-      JSON.stringify([{ concat: [257, 'tcp', { range: [90, 95] }] }, { drop: null }]),
+      JSON.stringify([{ concat: [257, 'tcp', { range: [90, 95] }] }, DENY]),
       JSON.stringify([{ concat: [257, 'tcp', { range: [96, 98] }] }, { return: null }]),
       JSON.stringify([
         { concat: [257, 'tcp', { range: [99, 120] }] },
@@ -279,7 +277,8 @@ function lookupTable(
   port: number,
   other: 'allow' | 'deny',
 ): 'allow' | 'deny' {
-  const verdict = (v: unknown): 'allow' | 'deny' => ('drop' in (v as object) ? 'deny' : 'allow');
+  const verdict = (v: unknown): 'allow' | 'deny' =>
+    JSON.stringify(v) === JSON.stringify(DENY) ? 'deny' : 'allow';
   const hit = (set: string, key: (k: unknown[]) => boolean) =>
     elems(sets.get(set)).find((e) => key(((e as unknown[])[0] as { concat: unknown[] }).concat));
   const inPort = (p: unknown) =>

@@ -26,7 +26,6 @@ import {
   addr,
   addrSpan,
   COUNTER,
-  DROP,
   dport,
   ICMP_PROTOS,
   icmpApplies,
@@ -38,6 +37,7 @@ import {
   RETURN,
   vmap,
 } from './expressions.js';
+import { DENY } from './deny-chain.js';
 import { element, newSet, type ChainDecl, type Element, type SetDecl } from './table.js';
 import type { NftValue } from './types.js';
 
@@ -60,11 +60,12 @@ export function defaultMapName(identity: number): string {
  * nft verdict JSON for a resolved verdict of a side chain. Allowed *returns* (the
  * egress side continues with the ingress side in the same base chain; after the ingress
  * side the base chain's policy accepts); a logged verdict is a `goto` to its log chain,
- * which logs and returns likewise.
+ * which logs and returns likewise; a deny is a `goto` to the host's deny chain
+ * (deny-chain.ts: counted, sampled to NFLOG under a rate limit, dropped).
  */
 export function verdictJson(verdict: Verdict): NftValue {
   if (verdict.kind === 'allow') return RETURN;
-  if (verdict.kind === 'deny') return DROP;
+  if (verdict.kind === 'deny') return DENY;
   return { goto: { target: logChainName(verdict.policy, verdict.rule) } };
 }
 

@@ -33,9 +33,19 @@ export interface NftTable {
 }
 
 /** Options of the table derivation. */
+/** Where deny samples go and how many per second a host hands to user space (deny-chain.ts). */
+export interface DenyLogOptions {
+  /** NFLOG group (default 86). */
+  group?: number;
+  /** Samples per second per host (default 200); 0: none. */
+  rate?: number;
+}
+
 export interface RenderOptions {
   /** VNI for records whose subnet has none (default 1). */
   defaultVni?: number;
+  /** Where deny samples go and at what rate (deny-chain.ts). */
+  denyLog?: DenyLogOptions;
 }
 
 export function newSet(

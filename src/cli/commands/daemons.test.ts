@@ -36,6 +36,23 @@ describe('resolveAgentOptions', () => {
     });
   });
 
+  it('takes --deny-log-rate as a whole number, and refuses anything else naming the flag', async () => {
+    const r = await resolveAgentOptions(
+      { host: 'h', underlayIp: '192.0.2.1', denyLogRate: '50' },
+      { server: 'http://m:7400', token: 't' },
+      ctx(),
+    );
+    expect(r.denyLogRate).toBe(50);
+    for (const bad of ['-1', '1.5', 'lots', '9999999'])
+      await expect(
+        resolveAgentOptions(
+          { host: 'h', underlayIp: '192.0.2.1', denyLogRate: bad },
+          { server: 'http://m:7400', token: 't' },
+          ctx(),
+        ),
+      ).rejects.toMatchObject({ details: { field: 'deny-log-rate' } });
+  });
+
   it('takes managers and token from the environment', async () => {
     const r = await resolveAgentOptions(
       { host: 'h', underlayIp: '192.0.2.1' },

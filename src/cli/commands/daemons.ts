@@ -114,6 +114,10 @@ Examples:
       'do not collect flow records (conntrack events of vnp connections; docs/flows.md)',
     )
     .option(
+      '--deny-log-rate <n>',
+      'denied packets per second this host samples to flow records (NFLOG; the rest are counted exactly, not sampled; 0: count only)',
+    )
+    .option(
       '--datapath <kind>',
       'what enforces: nftables (the Linux kernel) or ovs (an Open vSwitch bridge, programmed by OpenFlow)',
       'nftables',
@@ -153,11 +157,15 @@ Examples:
             )
           ).OvsDatapath({ ...resolved.ovs, underlayIp: resolved.underlayIp, log })
         : undefined;
-      const { ovs: _ovs, ...run } = resolved;
+      const { ovs: _ovs, denyLogRate, ...run } = resolved;
       const handle = runAgent({
         ...run,
         log,
-        ...(datapath ? { agentOptions: { datapath } } : {}),
+        ...(datapath
+          ? { agentOptions: { datapath } }
+          : denyLogRate !== undefined
+            ? { agentOptions: { denyLog: { rate: denyLogRate } } }
+            : {}),
         // Flow records come from the kernel's conntrack events of the nftables table.
         ...(opts.flows === false || datapath ? {} : { flows: {} }),
       });
@@ -176,6 +184,7 @@ interface AgentFlags {
   host: string;
   /** false with --no-flows. */
   flows?: boolean;
+  denyLogRate?: string;
   tokenFile?: string;
   underlayIp?: string;
   datapath?: string;
@@ -223,6 +232,8 @@ export interface ResolvedAgentOptions {
   ca?: string;
   /** `--datapath ovs`: the bridge and OVS's run directory. */
   ovs?: { bridge: string; rundir: string };
+  /** `--deny-log-rate`: deny samples per second (nftables datapath). */
+  denyLogRate?: number;
 }
 
 /**
@@ -238,6 +249,7 @@ export async function resolveAgentOptions(
   ctx: CliContext,
 ): Promise<ResolvedAgentOptions> {
   const ovs = resolveDatapath(opts);
+  const denyLogRate = resolveDenyLogRate(opts.denyLogRate);
   const { normaliseServer } = await import('../../client/client.js');
   const serverList = g.server ?? ctx.io.env.VNP_SERVER;
   const servers = serverList === undefined ? [] : splitServers(serverList).map(normaliseServer);
@@ -273,7 +285,22 @@ export async function resolveAgentOptions(
     underlayIp,
     ...(ca ? { ca } : {}),
     ...(ovs ? { ovs } : {}),
+    ...(denyLogRate !== undefined ? { denyLogRate } : {}),
   };
+}
+
+/** `--deny-log-rate`: a whole number of samples per second, 0 … 1,000,000. */
+export function resolveDenyLogRate(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 1_000_000) {
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      `--deny-log-rate: ${JSON.stringify(text)} is not a whole number of samples per second (0 … 1000000)`,
+      { field: 'deny-log-rate' },
+    );
+  }
+  return n;
 }
 
 function readAgentToken(

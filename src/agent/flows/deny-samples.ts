@@ -1,0 +1,104 @@
+/**
+ * The deny side of flow collection (docs/adr/0028-deny-samples.md): reads the samples
+ * the deny chain hands to NFLOG group G through `tcpdump -i nflog:G -w -` (libpcap's
+ * NFLOG reader; the agent parses the pcap stream, nflog.ts), and the deny chain's two
+ * counters (exact total, samples) with `nft -j list chain`, kept monotonic across
+ * table replacements (which start the counters again at 0).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Exec } from '../exec.js';
+import { DEFAULT_DENY_LOG_GROUP, DENY_CHAIN, parseDenyCounts } from '../nft/deny-chain.js';
+import { TABLE_FAMILY, TABLE_NAME } from '../nft/types.js';
+import type { FlowTuple } from './flow-builder.js';
+import { NflogStream } from './nflog.js';
+
+export interface DenySamplerOptions {
+  exec: Exec;
+  inNamespace?: string[];
+  /** NFLOG group of the deny chain (default 86). */
+  group?: number;
+  onSample: (t: FlowTuple) => void;
+  log?: (msg: string) => void;
+}
+
+/** Monotonic totals of the deny chain since the agent started. */
+export interface DenyTotals {
+  sampled: number;
+  unsampled: number;
+}
+
+export class DenySampler {
+  private child: ChildProcess | undefined;
+  private stopped = false;
+  /** Counters of the table as last read, and what earlier tables had counted. */
+  private last = { total: 0, sampled: 0 };
+  private base = { total: 0, sampled: 0 };
+
+  constructor(private readonly opts: DenySamplerOptions) {}
+
+  start(): void {
+    if (this.stopped) return;
+    const argv = [
+      ...(this.opts.inNamespace ?? []),
+      'tcpdump',
+      '-i',
+      `nflog:${this.opts.group ?? DEFAULT_DENY_LOG_GROUP}`,
+      '--immediate-mode',
+      '-U',
+      '-s',
+      '256',
+      '-w',
+      '-',
+    ];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    const stream = new NflogStream();
+    child.stdout!.on('data', (chunk: Buffer) => {
+      try {
+        for (const t of stream.push(chunk)) this.opts.onSample(t);
+      } catch (e) {
+        this.opts.log?.(`flows: NFLOG stream: ${String(e)}`);
+        child.kill();
+      }
+    });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-500)));
+    let failed = false;
+    child.on('error', (e) => {
+      // tcpdump missing: no deny records; the counters are still read and reported.
+      failed = true;
+      this.opts.log?.(`flows: cannot run tcpdump for NFLOG: ${e.message}; no deny samples`);
+    });
+    child.on('close', (code) => {
+      if (this.stopped || failed) return;
+      this.opts.log?.(`flows: NFLOG reader ended (${code}): ${err.trim()}; restarting`);
+      setTimeout(() => this.start(), 500).unref();
+    });
+  }
+
+  /** Reads the deny chain's counters; the totals since the agent started. */
+  async totals(): Promise<DenyTotals> {
+    const r = await this.opts
+      .exec(['nft', '-j', 'list', 'chain', TABLE_FAMILY, TABLE_NAME, DENY_CHAIN])
+      .catch(() => undefined);
+    const now = r?.code === 0 ? parseDenyCounts(r.stdout) : undefined;
+    if (now) {
+      // A replaced table counts from 0 again: what the old one counted stays counted.
+      if (now.total < this.last.total || now.sampled < this.last.sampled) {
+        this.base = {
+          total: this.base.total + this.last.total,
+          sampled: this.base.sampled + this.last.sampled,
+        };
+      }
+      this.last = now;
+    }
+    const total = this.base.total + this.last.total;
+    const sampled = this.base.sampled + this.last.sampled;
+    return { sampled, unsampled: total - sampled };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.child?.kill();
+  }
+}
