@@ -307,6 +307,9 @@ describe('vnp flows', () => {
     expect(JSON.parse(json.stdout)).toEqual([
       expect.objectContaining({ state: 'new', verdict: 'allow' }),
     ]);
+    const none = await vnp(['flows', '--verdict', 'deny', '--from', 'db1']);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toBe('no flows (verdict=deny from=db1)\n');
   });
 
   it('prints the summary and refuses bad filters with the field named', async () => {

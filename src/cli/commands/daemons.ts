@@ -118,6 +118,10 @@ Examples:
       'denied packets per second this host samples to flow records (NFLOG; the rest are counted exactly, not sampled; 0: count only)',
     )
     .option(
+      '--metrics-listen <host:port>',
+      "serve the agent's Prometheus metrics (flow events seen, sampled, dropped; applies) on GET /metrics",
+    )
+    .option(
       '--datapath <kind>',
       'what enforces: nftables (the Linux kernel) or ovs (an Open vSwitch bridge, programmed by OpenFlow)',
       'nftables',
@@ -175,6 +179,7 @@ Examples:
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      if (opts.metricsListen !== undefined) await serveMetrics(opts.metricsListen, handle);
       await handle.ready;
       ctx.err(`vnp agent: enforcing (connected to ${handle.connectedTo ?? '?'})\n`);
     });
@@ -185,6 +190,7 @@ interface AgentFlags {
   /** false with --no-flows. */
   flows?: boolean;
   denyLogRate?: string;
+  metricsListen?: string;
   tokenFile?: string;
   underlayIp?: string;
   datapath?: string;
@@ -287,6 +293,26 @@ export async function resolveAgentOptions(
     ...(ovs ? { ovs } : {}),
     ...(denyLogRate !== undefined ? { denyLogRate } : {}),
   };
+}
+
+/** Serves the agent's metrics; a bad address or a port in use is the flag's error. */
+async function serveMetrics(
+  listen: string,
+  handle: import('../../agent/metrics.js').MetricsSource,
+): Promise<void> {
+  const { serveAgentMetrics } = await importPart<typeof import('../../agent/metrics.js')>(
+    '../../agent/metrics.js',
+    'the agent',
+  );
+  await serveAgentMetrics(listen, handle).catch((e: unknown) => {
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      `--metrics-listen ${listen}: ${(e as Error).message}`,
+      {
+        field: 'metrics-listen',
+      },
+    );
+  });
 }
 
 /** `--deny-log-rate`: a whole number of samples per second, 0 … 1,000,000. */
