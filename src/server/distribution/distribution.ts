@@ -4,7 +4,11 @@
  *
  * Invariants:
  * - one Distribution per PepRegistry (hence per app), created on first use;
- * - the feed follows every record the manager applies, in order, synchronously;
+ * - the feed is built from the model on first use (a host's first stream or snapshot,
+ *   or a write with `?wait=`), not at start: with many records it costs about as
+ *   much as loading the engine, and a manager no agent talks to never needs it. Once
+ *   built it follows every record the manager applies, in order, synchronously; a
+ *   stream resuming from before it was built gets a snapshot (docs/protocol.md);
  * - `?wait=` only ever delays a successful write's answer: the write is durable
  *   before the wait starts, and a timeout answers 504 VNP_ERR_TIMEOUT naming the laggards.
  */
@@ -17,16 +21,22 @@ import type { PepRegistry } from './pep-registry.js';
 
 /** The protocol's shared parts for one manager. */
 export class Distribution {
-  readonly feed: HostFeed;
   readonly registry = new Registry();
+  /** The feed, built or not (see `feed`). */
+  private readonly hostFeed: HostFeed;
+  /** The manager loaded its model (onReady): the feed may be built from it. */
   private started = false;
+  /** The feed mirrors the model (built on first use after start). */
+  private built = false;
   private underlayTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     readonly manager: Manager,
     readonly peps: PepRegistry,
   ) {
-    this.feed = new HostFeed(() => manager.engine, { underlayOf: (h) => peps.underlayOf(h) });
+    this.hostFeed = new HostFeed(() => manager.engine, {
+      underlayOf: (h) => peps.underlayOf(h),
+    });
     const ackSeconds = new Histogram({
       name: 'vnp_change_ack_seconds',
       help: 'Time from a change commit to its acknowledgement by a PEP it concerns (one observation per PEP and revision)',
@@ -57,7 +67,7 @@ export class Distribution {
         this.set(oldest());
       },
     });
-    const feed = this.feed;
+    const feed = this.hostFeed;
     new Gauge({
       name: 'vnp_pep_oldest_unacked_seconds',
       help: 'Age of the oldest unacknowledged revision (0 when every connected PEP is current)',
@@ -74,7 +84,7 @@ export class Distribution {
       // loop bounded by a revision alone could spin forever on a huge one.
       const first = Math.max(from + 1, to - 64);
       for (let i = 0, rev = first; i <= 64 && rev <= to; i++, rev = first + i) {
-        const step = this.feed.stepOf(rev);
+        const step = this.hostFeed.stepOf(rev);
         if (!step || Number.isNaN(step.at)) continue;
         if (step.hosts !== 'all' && !step.hosts.has(host)) continue;
         ackSeconds.observe(Math.max(0, now - step.at) / 1000);
@@ -94,26 +104,38 @@ export class Distribution {
         underlayTimer = undefined;
         const hosts = [...underlays];
         underlays.clear();
-        if (this.started) this.feed.onUnderlayChange(hosts);
+        if (this.built) this.hostFeed.onUnderlayChange(hosts);
       }, 20);
     });
     manager.onRecord((record, delta) => {
-      if (this.started) this.feed.onRecord(record, manager.engine.hostDelta(delta));
+      if (this.built) this.hostFeed.onRecord(record, manager.engine.hostDelta(delta));
     });
     // The model was rebuilt (identity resync): streams get snapshots.
     manager.onReload(() => {
-      if (this.started) this.feed.reset(manager.revision, manager.engine.hostDelta());
+      if (this.built) this.hostFeed.reset(manager.revision, manager.engine.hostDelta());
     });
   }
 
   /**
-   * Build the feed from the loaded model (after Manager.start); learn the underlay
+   * The shared feed, built from the model at the manager's revision on first use:
+   * every step after that is kept, so whoever asks for it gets a correct snapshot
+   * and every later delta.
+   */
+  get feed(): HostFeed {
+    if (!this.built) {
+      this.built = true;
+      this.hostFeed.reset(this.manager.revision, this.manager.engine.hostDelta());
+    }
+    return this.hostFeed;
+  }
+
+  /**
+   * Mark the model loaded (after Manager.start; the feed is built on first use); learn the underlay
    * addresses PEPs reported to any manager, and keep learning them when the database
    * is shared (PostgreSQL) every `underlaySyncMs`.
    */
   async start(underlaySyncMs = 2000): Promise<void> {
     if (this.started) return;
-    this.feed.reset(this.manager.revision, this.manager.engine.hostDelta());
     this.started = true;
     await this.syncUnderlays();
     if (this.manager.store.backend === 'postgres') {
@@ -209,7 +231,10 @@ export function installDistributionHooks(app: FastifyInstance, d: Distribution):
     const wait = (request.query as Record<string, unknown> | undefined)?.wait;
     if (typeof wait !== 'string') return done();
     try {
-      (request as WithWait)[kWait] = { ms: parseWait(wait), startRevision: d.manager.revision };
+      const ms = parseWait(wait);
+      // The feed tells which hosts the write concerns: it must exist before the write.
+      void d.feed;
+      (request as WithWait)[kWait] = { ms, startRevision: d.manager.revision };
     } catch (err) {
       return done(err as Error);
     }

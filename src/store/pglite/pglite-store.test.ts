@@ -1,10 +1,11 @@
-import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VnpError } from '../../model/errors.js';
 import { defineStoreConformance } from '../conformance.js';
 import { openPgliteStore } from './pglite-store.js';
+import { MODEL_CACHE_FILE } from './model-cache.js';
 import { buildSeed, isInitialised } from './seed.js';
 
 const root = await mkdtemp(join(tmpdir(), 'vnp-pglite-'));
@@ -87,5 +88,48 @@ describe('pglite seed (a pre-initialised database copied instead of initdb)', ()
     await buildSeed(seedDir, (dir) => cp(template, dir, { recursive: true }));
     expect(isInitialised(seedDir)).toBe(true);
     expect((await readdir(root)).filter((f) => f.startsWith('.seed-build-'))).toEqual([]);
+  });
+});
+
+describe('pglite model cache (the rows loadAll answered, written at close)', () => {
+  const put = (cidr: string, baseRevision: number) => ({
+    actor: 'test',
+    action: 'create',
+    puts: [{ kind: 'Subnet' as const, name: 'a', cidr }],
+    deletes: [],
+    at: '2026-01-01T00:00:00.000Z',
+    baseRevision,
+  });
+  const cidrOf = async (store: Awaited<ReturnType<typeof openPgliteStore>>) =>
+    (await store.loadAll()).documents.map((d) => (d as { cidr?: string }).cidr);
+
+  it('answers loadAll from the cache only while the database stands at its revision and count', async () => {
+    const dataDir = join(root, `db-${n++}`);
+    await cp(template, dataDir, { recursive: true });
+    const store = await openPgliteStore({ dataDir });
+    await store.commit(put('10.0.0.0/24', 0));
+    await store.close();
+    const file = join(dataDir, MODEL_CACHE_FILE);
+    expect((await readFile(file, 'utf8')).split('\n')[0]).toBe('{"revision":1,"count":1}');
+
+    // A cache whose key matches is what loadAll answers (an edited row shows it is read).
+    await writeFile(file, (await readFile(file, 'utf8')).replace('10.0.0.0/24', '10.9.0.0/24'));
+    const cached = await openPgliteStore({ dataDir });
+    expect(await cidrOf(cached)).toEqual(['10.9.0.0/24']);
+    // One that no longer matches (the database moved on) is ignored, then rewritten at close.
+    await cached.commit(put('10.1.0.0/24', 1));
+    expect(await cidrOf(cached)).toEqual(['10.1.0.0/24']);
+    await cached.close();
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"revision":2', '"revision":1'));
+    const stale = await openPgliteStore({ dataDir });
+    expect(await cidrOf(stale)).toEqual(['10.1.0.0/24']);
+    await stale.close();
+    expect((await readFile(file, 'utf8')).split('\n')[0]).toBe('{"revision":2,"count":1}');
+
+    // A file that does not parse is no cache.
+    await writeFile(file, '{"revision":2,"count":1}\n[{"kind":');
+    const broken = await openPgliteStore({ dataDir });
+    expect(await cidrOf(broken)).toEqual(['10.1.0.0/24']);
+    await broken.close();
   });
 });

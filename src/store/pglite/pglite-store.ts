@@ -6,8 +6,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { SqlStore } from '../sql/sql-store.js';
 import type { Store } from '../types.js';
+import { CachedSqlStore } from './cached-sql-store.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { pgliteClient } from './pglite-client.js';
 import { copySeed, DEFAULT_SEED_DIR, isInitialised } from './seed.js';
@@ -50,20 +50,25 @@ export async function openPgliteStore(settings: PgliteStoreSettings): Promise<St
     if (settings.syncCommits !== false) wal = await walSyncer(client, settings.dataDir);
     const walSync = wal;
     const open = db;
-    const store = new SqlStore({
-      name: 'pglite',
-      client,
-      notify: false,
-      ...(walSync ? { afterCommit: () => walSync.sync() } : {}),
-      close: async () => {
-        try {
-          await walSync?.close();
-          await open.close();
-        } finally {
-          await release();
-        }
+    // The model loads from the cache written at the last close when it still matches.
+    const store = new CachedSqlStore(
+      {
+        name: 'pglite',
+        client,
+        notify: false,
+        ...(walSync ? { afterCommit: () => walSync.sync() } : {}),
+        close: async () => {
+          try {
+            await walSync?.close();
+            await open.close();
+          } finally {
+            await release();
+          }
+        },
       },
-    });
+      client,
+      settings.dataDir,
+    );
     await store.migrate();
     return store;
   } catch (e) {

@@ -136,3 +136,12 @@ export const TOUCH_TOKENS = `UPDATE vnp_tokens t
   SET last_used_at = GREATEST(coalesce(t.last_used_at, u.at), u.at)
   FROM jsonb_to_recordset($1::jsonb) AS u(id text, at timestamptz)
   WHERE t.id = u.id`;
+
+/** The model cache's key (src/store/pglite/model-cache.ts): revision and resource count. */
+export const MODEL_KEY = `SELECT v.rev, (SELECT count(*) FROM vnp_resources) AS n
+  FROM vnp_revision v WHERE v.id`;
+
+/** LOAD_ALL with the resource count, in one statement (one consistent snapshot). */
+export const LOAD_ALL_KEYED = `SELECT v.rev, (SELECT count(*) FROM vnp_resources) AS n,
+  (SELECT ${AGG_RESOURCES('r')} FROM vnp_resources r) AS j
+  FROM vnp_revision v WHERE v.id`;
