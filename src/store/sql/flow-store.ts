@@ -57,8 +57,11 @@ const PRUNE_ROWS = `WITH d AS (DELETE FROM vnp_flows WHERE id < (
     SELECT id FROM vnp_flows ORDER BY id DESC OFFSET $1 LIMIT 1) RETURNING 1)
   SELECT count(*) AS n FROM d`;
 
-/** Minute start of an ISO time. */
+const UTC_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+
+/** Minute start of an ISO time (UTC times, what agents send, by slicing: no Date). */
 function minuteOf(time: string): string {
+  if (UTC_ISO.test(time)) return `${time.slice(0, 16)}:00.000Z`;
   const ms = Date.parse(time);
   return new Date(ms - (ms % 60_000)).toISOString();
 }
@@ -151,19 +154,23 @@ function minuteRows(records: readonly FlowRecord[]) {
   const byKey = new Map<string, { key: unknown[]; count: number; bytes: number }>();
   for (const r of records) {
     const d = decision(r);
-    const key = [
-      minuteOf(r.time),
-      r.src.identity,
-      r.dst.identity,
-      r.protocol,
-      r.port,
-      r.verdict,
-      d.policy,
-      d.rule,
-    ];
-    const k = JSON.stringify(key);
+    const minute = minuteOf(r.time);
+    // NUL separates: no stored string can hold one (the input guard refuses it).
+    const k = `${minute}\0${r.src.identity}\0${r.dst.identity}\0${r.protocol}\0${r.port}\0${r.verdict}\0${d.policy}\0${d.rule}`;
     let e = byKey.get(k);
-    if (!e) byKey.set(k, (e = { key, count: 0, bytes: 0 }));
+    if (!e) {
+      const key = [
+        minute,
+        r.src.identity,
+        r.dst.identity,
+        r.protocol,
+        r.port,
+        r.verdict,
+        d.policy,
+        d.rule,
+      ];
+      byKey.set(k, (e = { key, count: 0, bytes: 0 }));
+    }
     if (r.state === 'new') e.count++;
     e.bytes += r.bytes ?? 0;
   }

@@ -32,6 +32,8 @@ export interface SqlClient {
   copyIn(statement: string, data: string): Promise<void>;
 }
 
+const COPY_SPECIAL = /[\\\t\n\r]/;
+
 /**
  * One field in COPY's text format: `\N` for null, backslash escapes for the
  * characters the format gives a meaning (backslash, tab, newline, carriage return).
@@ -41,6 +43,7 @@ export interface SqlClient {
 export function copyText(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '\\N';
   if (typeof value === 'number') return String(value);
+  if (!COPY_SPECIAL.test(value)) return value;
   return value.replace(/[\\\t\n\r]/g, (c) =>
     c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
   );
