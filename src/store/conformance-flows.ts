@@ -164,7 +164,17 @@ export function describeFlows(fresh: Fresh): void {
       { src: '10.0.0.5', dst: '10.0.1.7', protocol: 'tcp', port: 5432, verdict: 'allow', count: 2 },
       { src: '192.0.2.9', dst: '10.0.1.7', protocol: 'tcp', port: 5432, verdict: 'deny', count: 2 },
     ]);
-    expect(await store.flowTuples(at(4))).toEqual([]);
+    // Whole minutes, as the aggregate keeps them.
+    expect(await store.flowTuples(at(59))).toHaveLength(2);
+    expect(await store.flowTuples(at(60))).toEqual([]);
+    expect(await store.flowTuples(at(0), at(59))).toEqual([]);
+    await store.insertFlows([flow({ time: at(61) })]);
+    expect(await store.flowTuples(at(0), at(120))).toContainEqual(
+      expect.objectContaining({ src: '10.0.0.5', count: 3 }),
+    );
+    expect(await store.flowTuples(at(60))).toEqual([
+      expect.objectContaining({ src: '10.0.0.5', count: 1 }),
+    ]);
   });
 
   it('prunes by age and by row count, newest kept', async () => {
@@ -182,6 +192,7 @@ export function describeFlows(fresh: Fresh): void {
     // Aggregate minutes go once wholly before the cut.
     await store.pruneFlows({ before: at(120), maxRows: 4 });
     expect(await store.flowSummary(at(0))).toEqual([]);
+    expect(await store.flowTuples(at(0))).toEqual([]);
     expect(await store.listFlows({ limit: 10 })).toEqual([]);
   });
 }

@@ -162,7 +162,7 @@ export interface FlowStore {
   listFlows(q: FlowQuery): Promise<StoredFlow[]>;
   /** The per-minute aggregate of minutes starting in [since, until), summed per edge. */
   flowSummary(since: string, until?: string): Promise<FlowSummaryRow[]>;
-  /** Distinct new-connection flows (state new) in [since, until), with counts. */
+  /** Distinct connections (new flows, each counted once) in the minutes from `since`'s to `until`'s (whole minutes), with counts. */
   flowTuples(since: string, until?: string): Promise<FlowTuple[]>;
   /** Apply retention; returns the number of flow rows removed. */
   pruneFlows(r: FlowRetention): Promise<number>;

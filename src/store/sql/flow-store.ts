@@ -43,16 +43,23 @@ const SUMMARY = `SELECT min(minute) AS first, max(minute) AS last, src_identity,
   ORDER BY sum(count) DESC, src_identity, dst_identity, protocol, port, verdict, policy, rule
   LIMIT 10000`;
 
-// One row per connection: a flow between two hosts is reported by both, the source's
-// host with the egress side; the destination's host alone reports an outside source.
-const TUPLES = `SELECT host(src_address) AS src, host(dst_address) AS dst, protocol, port,
-    verdict, count(*) AS n
-  FROM vnp_flows WHERE state = 'new' AND at >= $1 AND ($2::timestamptz IS NULL OR at < $2)
-    AND ((doc -> 'egress') IS NOT NULL OR src_record IS NULL)
-  GROUP BY 1, 2, 3, 4, 5`;
+// Whole minutes: a replay reads distinct connections × minutes, never every flow row.
+const TUPLES = `SELECT host(src) AS src, host(dst) AS dst, protocol, port, verdict, sum(count) AS n
+  FROM vnp_flow_tuples
+  WHERE minute >= date_trunc('minute', $1::timestamptz) AND ($2::timestamptz IS NULL OR minute < date_trunc('minute', $2::timestamptz))
+  GROUP BY src, dst, protocol, port, verdict`;
+
+// Keys arrive sorted, as for the minutes.
+const UPSERT_TUPLES = `INSERT INTO vnp_flow_tuples (minute, src, dst, protocol, port, verdict, count)
+  SELECT minute, src, dst, protocol, port, verdict, count
+  FROM json_to_recordset($1::json) AS x(minute timestamptz, src inet, dst inet, protocol text,
+    port integer, verdict text, count bigint)
+  ON CONFLICT (minute, src, dst, protocol, port, verdict)
+  DO UPDATE SET count = vnp_flow_tuples.count + excluded.count`;
 
 const PRUNE_AGE = `WITH d AS (DELETE FROM vnp_flows WHERE at <= $1 RETURNING 1) SELECT count(*) AS n FROM d`;
 const PRUNE_MINUTES = `DELETE FROM vnp_flow_minutes WHERE minute + interval '1 minute' <= $1`;
+const PRUNE_TUPLES = `DELETE FROM vnp_flow_tuples WHERE minute + interval '1 minute' <= $1`;
 const PRUNE_ROWS = `WITH d AS (DELETE FROM vnp_flows WHERE id < (
     SELECT id FROM vnp_flows ORDER BY id DESC OFFSET $1 LIMIT 1) RETURNING 1)
   SELECT count(*) AS n FROM d`;
@@ -194,6 +201,46 @@ function minuteRows(records: readonly FlowRecord[]) {
 }
 
 /**
+ * The replay rows a batch adds to: one per connection (a new flow reported with its
+ * egress side, or by the destination's host for a source outside every record), one
+ * row per key, sorted by key.
+ */
+function tupleRows(records: readonly FlowRecord[]) {
+  const byKey = new Map<
+    string,
+    {
+      minute: string;
+      src: string;
+      dst: string;
+      protocol: string;
+      port: number;
+      verdict: string;
+      count: number;
+    }
+  >();
+  for (const r of records) {
+    if (r.state !== 'new' || (!r.egress && r.src.record !== undefined)) continue;
+    const minute = minuteOf(r.time);
+    const k = `${minute}\0${r.src.address}\0${r.dst.address}\0${r.protocol}\0${r.port}\0${r.verdict}`;
+    const e = byKey.get(k);
+    if (e) e.count++;
+    else
+      byKey.set(k, {
+        minute,
+        src: r.src.address,
+        dst: r.dst.address,
+        protocol: r.protocol,
+        port: r.port,
+        verdict: r.verdict,
+        count: 1,
+      });
+  }
+  return [...byKey.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, row]) => row);
+}
+
+/**
  * Store a batch; returns the records with their ids.
  *
  * @example await insertFlows(client, [record]) // [{ id: 1, ...record }]
@@ -211,6 +258,8 @@ export async function insertFlows(
     const ids = r.rows.map((row) => String(row.id));
     await tx.copyIn(COPY_FLOWS, records.map((rec, i) => flowLine(rec, ids[i]!)).join('\n') + '\n');
     await tx.query(UPSERT_MINUTES, [JSON.stringify(minuteRows(records))]);
+    const tuples = tupleRows(records);
+    if (tuples.length) await tx.query(UPSERT_TUPLES, [JSON.stringify(tuples)]);
     return records.map((rec, i) => ({ id: toRevision(ids[i]), ...rec }));
   });
 }
@@ -296,7 +345,8 @@ export async function flowSummary(
 }
 
 /**
- * Distinct connections of a window with their counts (replays).
+ * Distinct connections of a window with their counts (replays), in whole minutes: `since`
+ * counts from the start of its minute, `until` up to the start of its.
  *
  * @example await flowTuples(client, since) // [{ src: '10.0.0.5', dst: '10.0.0.6', protocol: 'tcp', port: 80, verdict: 'allow', count: 12 }]
  */
@@ -331,6 +381,7 @@ export async function flowTuples(
 export async function pruneFlows(client: SqlClient, r: FlowRetention): Promise<number> {
   const old = await client.query<{ n: unknown }>(PRUNE_AGE, [r.before]);
   await client.query(PRUNE_MINUTES, [r.before]);
+  await client.query(PRUNE_TUPLES, [r.before]);
   const over = await client.query<{ n: unknown }>(PRUNE_ROWS, [r.maxRows - 1]);
   return toRevision(old.rows[0]?.n ?? 0) + toRevision(over.rows[0]?.n ?? 0);
 }

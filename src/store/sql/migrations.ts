@@ -14,6 +14,7 @@ import { MIGRATION_005_IDENTITY_FINGERPRINT } from './migration-005-identity-fin
 import { MIGRATION_006_TOKEN_LIFECYCLE } from './migration-006-token-lifecycle.js';
 import { MIGRATION_007_FLOWS } from './migration-007-flows.js';
 import { MIGRATION_008_AUDIT_CHAIN } from './migration-008-audit-chain.js';
+import { MIGRATION_009_FLOW_TUPLES } from './migration-009-flow-tuples.js';
 import type { Migration } from './migration.js';
 import type { SqlClient } from './sql-client.js';
 
@@ -70,6 +71,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MIGRATION_006_TOKEN_LIFECYCLE,
   MIGRATION_007_FLOWS,
   MIGRATION_008_AUDIT_CHAIN,
+  MIGRATION_009_FLOW_TUPLES,
 ];
 
 /**
