@@ -26,11 +26,10 @@ export type { HostViewDelta, HostViewRecord, IdentityHostState } from './hosts/h
 export {
   impactSteps,
   previewImpact,
-  whoCanReach,
   type ImpactEndpoint,
   type ImpactOptions,
   type ImpactPreview,
   type ImpactRow,
-  type ReachEntry,
 } from './impact/impact.js';
+export { whoCanReach, type ReachEntry } from './impact/who-can-reach.js';
 export type * from './types.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { oracleModelToDocuments } from '../../../test/support/oracle/oracle-model.js';
 import { Engine } from '../engine.js';
-import { previewImpact, whoCanReach, type ImpactRow } from './impact.js';
+import { previewImpact, type ImpactRow } from './impact.js';
+import { whoCanReach } from './who-can-reach.js';
 import type { Protocol } from '../../model/types.js';
 import { randomChange, randomModel } from '../../../test/support/random-model.js';
 import { makeRng } from '../../../test/support/rng.js';

@@ -22,39 +22,24 @@
  * A record absent from one engine has no flows there: its verdicts count as
  * `deny` on that side (so a new record shows what it may now reach).
  */
-import { VnpError } from '../../model/errors.js';
-import { IDENTITY_WORLD } from '../../model/host-state.js';
-import {
-  cidrContains,
-  cidrLast,
-  formatIp,
-  parseCidr,
-  parseIp,
-  type Cidr,
-  type Ip,
-} from '../../model/net.js';
-import { stripMeta } from '../../model/strip-meta.js';
-import { canonicalTagsJson } from '../../model/tags.js';
-import type { Interface, Policy, Protocol, Settings, Tags } from '../../model/types.js';
+import { cidrContains, parseCidr, type Cidr } from '../../model/net.js';
+import type { Protocol, Settings } from '../../model/types.js';
 import { compileSelectorCached } from '../../selector/index.js';
 import type { Engine } from '../engine.js';
 import { pairDefault } from '../verdict/pair-default.js';
 import type { FlowSegment } from '../types.js';
+import {
+  cidrPeers,
+  endpoint,
+  recordClasses,
+  table,
+  worldClasses,
+  type ImpactEndpoint,
+  type Klass,
+  type Side,
+} from './behaviour-classes.js';
 
-/** One side of an impact row. */
-export interface ImpactEndpoint {
-  /** Identity in the after-state (before-state for a removed record; 1 = world). */
-  identity: number;
-  tags: Tags;
-  /** How many records behave this way (0 for world). */
-  records: number;
-  /** The first record names (sorted; `examples` of them, default 5). */
-  examples: string[];
-  /** For world: the representative outside address. */
-  address?: string;
-  /** `added`/`removed` records, `changed` (rules, tags, partitions or address), `same`. */
-  status: 'added' | 'removed' | 'changed' | 'same';
-}
+export type { ImpactEndpoint } from './behaviour-classes.js';
 
 /** A port range whose verdict the change flips. */
 export interface ImpactRow {
@@ -83,186 +68,6 @@ export interface ImpactOptions {
   offset?: number;
   /** Record names listed per endpoint (default 5). */
   examples?: number;
-}
-
-interface Side {
-  engine: Engine;
-  identity: number;
-  ip: Ip;
-}
-
-interface Klass {
-  key: string;
-  before?: Side;
-  after?: Side;
-  names: string[];
-  world: boolean;
-  /** Compare as source / as destination. */
-  asSrc: boolean;
-  asDst: boolean;
-  status: ImpactEndpoint['status'];
-}
-
-interface CidrPeer {
-  cidr: Cidr;
-  except: Cidr[];
-}
-
-/** CIDR peers of every rule of both engines. */
-function cidrPeers(engines: Engine[]): CidrPeer[] {
-  const seen = new Map<string, CidrPeer>();
-  for (const e of engines)
-    for (const p of e.list('Policy') as unknown as Policy[])
-      for (const r of [...p.ingress, ...p.egress, ...(p.routes ?? [])]) {
-        const peer = 'action' in r ? (r.from ?? r.to) : r.to;
-        if (!peer?.cidr) continue;
-        const key = `${peer.cidr}|${(peer.except ?? []).join(',')}`;
-        const cidr = parseCidr(peer.cidr);
-        if (!cidr || seen.has(key)) continue;
-        seen.set(key, {
-          cidr,
-          except: (peer.except ?? []).map(parseCidr).filter((c): c is Cidr => !!c),
-        });
-      }
-  return [...seen.values()];
-}
-
-function signature(peers: CidrPeer[], ip: Ip): string {
-  let s = '';
-  peers.forEach((p, i) => {
-    if (cidrContains(p.cidr, ip) && !p.except.some((x) => cidrContains(x, ip))) s += `${i},`;
-  });
-  return s;
-}
-
-const policyJson = (e: Engine, tags: Tags) => {
-  const r = e.getPolicyForTags(tags);
-  return {
-    eg: JSON.stringify(r.egress),
-    ing: JSON.stringify(r.ingress),
-    parts: r.partitions.join(','),
-  };
-};
-
-/** Documents of a kind as name → canonical JSON. */
-function docMap(e: Engine, kind: 'Partition' | 'Settings'): Map<string, string> {
-  return new Map(
-    e.list(kind).map((d) => [d.name, canonicalTagsJson(stripMeta(d) as unknown as Tags)]),
-  );
-}
-
-/** Partition names whose document differs between the engines. */
-function changedPartitions(before: Engine, after: Engine): Set<string> {
-  const a = docMap(before, 'Partition');
-  const b = docMap(after, 'Partition');
-  const out = new Set<string>();
-  for (const n of new Set([...a.keys(), ...b.keys()])) if (a.get(n) !== b.get(n)) out.add(n);
-  return out;
-}
-
-/** Group records into classes (see the file comment). */
-function recordClasses(before: Engine, after: Engine, peers: CidrPeer[]): Klass[] {
-  const classes = new Map<string, Klass>();
-  const settingsChanged =
-    docMap(before, 'Settings').get('default') !== docMap(after, 'Settings').get('default');
-  const partsChanged = changedPartitions(before, after);
-  const recs = new Map<string, { b?: Interface; a?: Interface }>();
-  for (const d of before.list('Interface')) recs.set(d.name, { b: d as unknown as Interface });
-  for (const d of after.list('Interface'))
-    recs.set(d.name, { ...recs.get(d.name), a: d as unknown as Interface });
-  const polCache = new Map<string, ReturnType<typeof policyJson>>();
-  const cachedPolicy = (e: Engine, tag: string, tags: Tags) => {
-    const k = `${tag}|${canonicalTagsJson(tags)}`;
-    let v = polCache.get(k);
-    if (!v) polCache.set(k, (v = policyJson(e, tags)));
-    return v;
-  };
-  for (const [name, { b, a }] of recs) {
-    const side = (e: Engine, d: Interface | undefined): Side | undefined => {
-      if (!d) return undefined;
-      const identity = e.recordIdentity(name);
-      const ip = parseIp(d.ips[0]!);
-      return identity === undefined || !ip ? undefined : { engine: e, identity, ip };
-    };
-    const sb = side(before, b);
-    const sa = side(after, a);
-    const tb = sb && before.identityInfo(sb.identity)!;
-    const ta = sa && after.identityInfo(sa.identity)!;
-    const moved = !!sb && !!sa && (sb.ip.family !== sa.ip.family || sb.ip.value !== sa.ip.value);
-    const status: Klass['status'] = !sb ? 'added' : !sa ? 'removed' : moved ? 'changed' : 'same';
-    // Records with equal identities (in each engine an identity number stands for its
-    // tags) and CIDR signatures on each side behave alike in both engines (an address
-    // matters only through the CIDR peers holding it), so added, removed and moved
-    // records group too: the work grows with the distinct behaviours a change
-    // creates, not with its records.
-    const key = `${sb?.identity ?? '-'}|${sa?.identity ?? '-'}|${sb ? signature(peers, sb.ip) : '-'}|${sa ? signature(peers, sa.ip) : '-'}|${status}`;
-    let k = classes.get(key);
-    if (!k) {
-      k = { key, names: [], world: false, asSrc: false, asDst: false, status };
-      if (sb) k.before = sb;
-      if (sa) k.after = sa;
-      if (status !== 'same' || settingsChanged) {
-        k.asSrc = k.asDst = true;
-      } else {
-        const pb = cachedPolicy(before, 'b', tb!.tags);
-        const pa = cachedPolicy(after, 'a', ta!.tags);
-        const partTouched = [...tb!.partitions, ...ta!.partitions].some((p) => partsChanged.has(p));
-        const retagged = canonicalTagsJson(tb!.tags) !== canonicalTagsJson(ta!.tags);
-        const both = retagged || partTouched || pb.parts !== pa.parts;
-        k.asSrc = both || pb.eg !== pa.eg;
-        k.asDst = both || pb.ing !== pa.ing;
-        if (k.asSrc || k.asDst) k.status = 'changed';
-      }
-      classes.set(key, k);
-    }
-    k.names.push(name);
-  }
-  return [...classes.values()];
-}
-
-/** Representative outside addresses, one per CIDR-peer signature. */
-function worldClasses(before: Engine, after: Engine, peers: CidrPeer[]): Klass[] {
-  const held = new Set<string>();
-  for (const e of [before, after])
-    for (const d of e.list('Interface'))
-      for (const a of (d as unknown as Interface).ips) {
-        const ip = parseIp(a);
-        if (ip) held.add(formatIp(ip));
-      }
-  const candidates: Ip[] = [];
-  const push = (family: Ip['family'], value: bigint) => {
-    const bits = family === 4 ? 32n : 128n;
-    if (value >= 0n && value < 1n << bits) candidates.push({ family, value } as Ip);
-  };
-  for (const p of peers)
-    for (const c of [p.cidr, ...p.except]) {
-      push(c.family, c.base);
-      push(c.family, cidrLast(c) + 1n);
-    }
-  const bySig = new Map<string, Klass>();
-  for (const ip of candidates) {
-    const text = formatIp(ip);
-    if (held.has(text)) continue;
-    const sig = `${ip.family}:${signature(peers, ip)}`;
-    if (bySig.has(sig)) continue;
-    const side: Side = { engine: before, identity: IDENTITY_WORLD, ip };
-    bySig.set(sig, {
-      key: `world|${sig}`,
-      before: side,
-      after: { ...side, engine: after },
-      names: [text],
-      world: true,
-      asSrc: false,
-      asDst: false,
-      status: 'same',
-    });
-  }
-  return [...bySig.values()];
-}
-
-function table(s: Side | undefined, d: Side | undefined): FlowSegment[] | undefined {
-  if (!s || !d) return undefined;
-  return s.engine.flowTable({ identity: s.identity, ip: s.ip }, { identity: d.identity, ip: d.ip });
 }
 
 /** Segments where two verdict tables differ (undefined = deny everywhere). */
@@ -442,19 +247,6 @@ function sideDefault(a: Side, b: Side): 'allow' | 'deny' {
   ).verdict;
 }
 
-function endpoint(k: Klass, examples: number): ImpactEndpoint {
-  const s = (k.after ?? k.before)!;
-  const info = k.world ? undefined : s.engine.identityInfo(s.identity);
-  return {
-    identity: s.identity,
-    tags: info?.tags ?? {},
-    records: k.world ? 0 : k.names.length,
-    examples: k.world ? [] : [...k.names].sort().slice(0, examples),
-    ...(k.world ? { address: k.names[0]! } : {}),
-    status: k.status,
-  };
-}
-
 /** Class pairs compared between two yields of `impactSteps`. */
 const PAIRS_PER_STEP = 256;
 
@@ -609,114 +401,4 @@ function pageRows(
     if (rows.length >= limit) break;
   }
   return rows;
-}
-
-/** Who may reach a destination: one entry per behaviour class with its allowed ports. */
-export interface ReachEntry {
-  identity: number;
-  tags: Tags;
-  records: number;
-  examples: string[];
-  /** For outside addresses: the representative address and the CIDR peers holding it. */
-  address?: string;
-  cidrs?: string[];
-  /** Allowed port ranges (after the proto/port filter). */
-  allowed: { proto: Protocol; ports: [number, number] }[];
-}
-
-/**
- * The identities (with their records) and outside-address classes allowed to
- * reach record `dst` (a name or an address it holds), optionally for one
- * protocol/port. Sorted by records, most first.
- *
- * @example
- *   whoCanReach(engine, 'db-1', { proto: 'tcp', port: 5432 })
- *   // [{ identity: 300, tags: { app: 'web' }, records: 12, examples: ['web-1', …], allowed: [{ proto: 'tcp', ports: [5432, 5432] }] }]
- */
-export function whoCanReach(
-  engine: Engine,
-  dst: string,
-  opts: { proto?: Protocol; port?: number; examples?: number } = {},
-): ReachEntry[] {
-  // The source is any outside address: only dst is resolved (and named in errors).
-  const check = engine.check({ src: '203.0.113.254', dst, protocol: 'tcp', port: 1 });
-  const recordName = check.dst.record;
-  const doc = recordName
-    ? (engine.get('Interface', recordName) as unknown as Interface)
-    : undefined;
-  if (!recordName || !doc) {
-    throw new VnpError(
-      'VNP_ERR_UNKNOWN_ENDPOINT',
-      `dst: "${dst}" is an address outside every record`,
-      {
-        field: 'dst',
-        expected: 'a record name or an address a record holds',
-      },
-    );
-  }
-  const target: Side = {
-    engine,
-    identity: engine.recordIdentity(recordName)!,
-    ip: parseIp(doc.ips[0]!)!,
-  };
-  const peers = cidrPeers([engine]);
-  const classes = recordClasses(engine, engine, peers).filter(
-    (k) => !(k.names.length === 1 && k.names[0] === recordName),
-  );
-  const world = worldClasses(engine, engine, peers);
-  for (const text of ['203.0.113.254', '2001:db8::fffe']) {
-    const ip = parseIp(text)!;
-    const side: Side = { engine, identity: IDENTITY_WORLD, ip };
-    if (signature(peers, ip) === '')
-      world.push({
-        key: `other|${text}`,
-        before: side,
-        after: side,
-        names: [text],
-        world: true,
-        asSrc: false,
-        asDst: false,
-        status: 'same',
-      });
-  }
-  const out: ReachEntry[] = [];
-  for (const k of [...classes, ...world]) {
-    const segs = table(k.after, target) ?? [];
-    const allowed = segs
-      .filter((s) => s.verdict === 'allow')
-      .filter((s) => opts.proto === undefined || s.proto === opts.proto)
-      .filter(
-        (s) =>
-          opts.port === undefined || s.proto === 'icmp' || (s.lo <= opts.port && opts.port <= s.hi),
-      )
-      .map((s) => ({ proto: s.proto, ports: [s.lo, s.hi] as [number, number] }));
-    if (allowed.length === 0) continue;
-    const ep = endpoint(k, opts.examples ?? 5);
-    out.push({
-      identity: ep.identity,
-      tags: ep.tags,
-      records: ep.records,
-      examples: ep.examples,
-      ...(ep.address !== undefined
-        ? {
-            address: ep.address,
-            cidrs: peers
-              .filter((p) => signature([p], k.after!.ip) !== '')
-              .map((p) =>
-                [
-                  formatCidrText(p.cidr),
-                  ...p.except.map((x) => `except ${formatCidrText(x)}`),
-                ].join(' '),
-              ),
-          }
-        : {}),
-      allowed,
-    });
-  }
-  // Same-class records other than the destination reach it like their class.
-  return out.sort((a, b) => b.records - a.records || a.identity - b.identity);
-}
-
-function formatCidrText(c: Cidr): string {
-  return `${formatIp({ family: c.family, value: c.base })}/${c.prefix}`;
 }

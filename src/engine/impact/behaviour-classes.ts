@@ -1,0 +1,230 @@
+/**
+ * Behaviour classes, shared by the impact preview (./impact.ts) and who-can-reach
+ * (./who-can-reach.ts): records grouped so that every member behaves identically in
+ * both engines (same relevant tags, same CIDR peers holding their primary address,
+ * same status), and one representative outside address per distinct CIDR-peer
+ * signature. Pure.
+ */
+import { IDENTITY_WORLD } from '../../model/host-state.js';
+import {
+  cidrContains,
+  cidrLast,
+  formatIp,
+  parseCidr,
+  parseIp,
+  type Cidr,
+  type Ip,
+} from '../../model/net.js';
+import { stripMeta } from '../../model/strip-meta.js';
+import { canonicalTagsJson } from '../../model/tags.js';
+import type { Interface, Policy, Tags } from '../../model/types.js';
+import type { Engine } from '../engine.js';
+import type { FlowSegment } from '../types.js';
+
+/** One side of an impact row. */
+export interface ImpactEndpoint {
+  /** Identity in the after-state (before-state for a removed record; 1 = world). */
+  identity: number;
+  tags: Tags;
+  /** How many records behave this way (0 for world). */
+  records: number;
+  /** The first record names (sorted; `examples` of them, default 5). */
+  examples: string[];
+  /** For world: the representative outside address. */
+  address?: string;
+  /** `added`/`removed` records, `changed` (rules, tags, partitions or address), `same`. */
+  status: 'added' | 'removed' | 'changed' | 'same';
+}
+
+export interface Side {
+  engine: Engine;
+  identity: number;
+  ip: Ip;
+}
+
+export interface Klass {
+  key: string;
+  before?: Side;
+  after?: Side;
+  names: string[];
+  world: boolean;
+  /** Compare as source / as destination. */
+  asSrc: boolean;
+  asDst: boolean;
+  status: ImpactEndpoint['status'];
+}
+
+export interface CidrPeer {
+  cidr: Cidr;
+  except: Cidr[];
+}
+
+/** CIDR peers of every rule of both engines. */
+export function cidrPeers(engines: Engine[]): CidrPeer[] {
+  const seen = new Map<string, CidrPeer>();
+  for (const e of engines)
+    for (const p of e.list('Policy') as unknown as Policy[])
+      for (const r of [...p.ingress, ...p.egress, ...(p.routes ?? [])]) {
+        const peer = 'action' in r ? (r.from ?? r.to) : r.to;
+        if (!peer?.cidr) continue;
+        const key = `${peer.cidr}|${(peer.except ?? []).join(',')}`;
+        const cidr = parseCidr(peer.cidr);
+        if (!cidr || seen.has(key)) continue;
+        seen.set(key, {
+          cidr,
+          except: (peer.except ?? []).map(parseCidr).filter((c): c is Cidr => !!c),
+        });
+      }
+  return [...seen.values()];
+}
+
+export function signature(peers: CidrPeer[], ip: Ip): string {
+  let s = '';
+  peers.forEach((p, i) => {
+    if (cidrContains(p.cidr, ip) && !p.except.some((x) => cidrContains(x, ip))) s += `${i},`;
+  });
+  return s;
+}
+
+export const policyJson = (e: Engine, tags: Tags) => {
+  const r = e.getPolicyForTags(tags);
+  return {
+    eg: JSON.stringify(r.egress),
+    ing: JSON.stringify(r.ingress),
+    parts: r.partitions.join(','),
+  };
+};
+
+/** Documents of a kind as name → canonical JSON. */
+export function docMap(e: Engine, kind: 'Partition' | 'Settings'): Map<string, string> {
+  return new Map(
+    e.list(kind).map((d) => [d.name, canonicalTagsJson(stripMeta(d) as unknown as Tags)]),
+  );
+}
+
+/** Partition names whose document differs between the engines. */
+export function changedPartitions(before: Engine, after: Engine): Set<string> {
+  const a = docMap(before, 'Partition');
+  const b = docMap(after, 'Partition');
+  const out = new Set<string>();
+  for (const n of new Set([...a.keys(), ...b.keys()])) if (a.get(n) !== b.get(n)) out.add(n);
+  return out;
+}
+
+/** Group records into classes (see the file comment). */
+export function recordClasses(before: Engine, after: Engine, peers: CidrPeer[]): Klass[] {
+  const classes = new Map<string, Klass>();
+  const settingsChanged =
+    docMap(before, 'Settings').get('default') !== docMap(after, 'Settings').get('default');
+  const partsChanged = changedPartitions(before, after);
+  const recs = new Map<string, { b?: Interface; a?: Interface }>();
+  for (const d of before.list('Interface')) recs.set(d.name, { b: d as unknown as Interface });
+  for (const d of after.list('Interface'))
+    recs.set(d.name, { ...recs.get(d.name), a: d as unknown as Interface });
+  const polCache = new Map<string, ReturnType<typeof policyJson>>();
+  const cachedPolicy = (e: Engine, tag: string, tags: Tags) => {
+    const k = `${tag}|${canonicalTagsJson(tags)}`;
+    let v = polCache.get(k);
+    if (!v) polCache.set(k, (v = policyJson(e, tags)));
+    return v;
+  };
+  for (const [name, { b, a }] of recs) {
+    const side = (e: Engine, d: Interface | undefined): Side | undefined => {
+      if (!d) return undefined;
+      const identity = e.recordIdentity(name);
+      const ip = parseIp(d.ips[0]!);
+      return identity === undefined || !ip ? undefined : { engine: e, identity, ip };
+    };
+    const sb = side(before, b);
+    const sa = side(after, a);
+    const tb = sb && before.identityInfo(sb.identity)!;
+    const ta = sa && after.identityInfo(sa.identity)!;
+    const moved = !!sb && !!sa && (sb.ip.family !== sa.ip.family || sb.ip.value !== sa.ip.value);
+    const status: Klass['status'] = !sb ? 'added' : !sa ? 'removed' : moved ? 'changed' : 'same';
+    // Records with equal identities (in each engine an identity number stands for its
+    // tags) and CIDR signatures on each side behave alike in both engines (an address
+    // matters only through the CIDR peers holding it), so added, removed and moved
+    // records group too: the work grows with the distinct behaviours a change
+    // creates, not with its records.
+    const key = `${sb?.identity ?? '-'}|${sa?.identity ?? '-'}|${sb ? signature(peers, sb.ip) : '-'}|${sa ? signature(peers, sa.ip) : '-'}|${status}`;
+    let k = classes.get(key);
+    if (!k) {
+      k = { key, names: [], world: false, asSrc: false, asDst: false, status };
+      if (sb) k.before = sb;
+      if (sa) k.after = sa;
+      if (status !== 'same' || settingsChanged) {
+        k.asSrc = k.asDst = true;
+      } else {
+        const pb = cachedPolicy(before, 'b', tb!.tags);
+        const pa = cachedPolicy(after, 'a', ta!.tags);
+        const partTouched = [...tb!.partitions, ...ta!.partitions].some((p) => partsChanged.has(p));
+        const retagged = canonicalTagsJson(tb!.tags) !== canonicalTagsJson(ta!.tags);
+        const both = retagged || partTouched || pb.parts !== pa.parts;
+        k.asSrc = both || pb.eg !== pa.eg;
+        k.asDst = both || pb.ing !== pa.ing;
+        if (k.asSrc || k.asDst) k.status = 'changed';
+      }
+      classes.set(key, k);
+    }
+    k.names.push(name);
+  }
+  return [...classes.values()];
+}
+
+/** Representative outside addresses, one per CIDR-peer signature. */
+export function worldClasses(before: Engine, after: Engine, peers: CidrPeer[]): Klass[] {
+  const held = new Set<string>();
+  for (const e of [before, after])
+    for (const d of e.list('Interface'))
+      for (const a of (d as unknown as Interface).ips) {
+        const ip = parseIp(a);
+        if (ip) held.add(formatIp(ip));
+      }
+  const candidates: Ip[] = [];
+  const push = (family: Ip['family'], value: bigint) => {
+    const bits = family === 4 ? 32n : 128n;
+    if (value >= 0n && value < 1n << bits) candidates.push({ family, value } as Ip);
+  };
+  for (const p of peers)
+    for (const c of [p.cidr, ...p.except]) {
+      push(c.family, c.base);
+      push(c.family, cidrLast(c) + 1n);
+    }
+  const bySig = new Map<string, Klass>();
+  for (const ip of candidates) {
+    const text = formatIp(ip);
+    if (held.has(text)) continue;
+    const sig = `${ip.family}:${signature(peers, ip)}`;
+    if (bySig.has(sig)) continue;
+    const side: Side = { engine: before, identity: IDENTITY_WORLD, ip };
+    bySig.set(sig, {
+      key: `world|${sig}`,
+      before: side,
+      after: { ...side, engine: after },
+      names: [text],
+      world: true,
+      asSrc: false,
+      asDst: false,
+      status: 'same',
+    });
+  }
+  return [...bySig.values()];
+}
+
+export function table(s: Side | undefined, d: Side | undefined): FlowSegment[] | undefined {
+  if (!s || !d) return undefined;
+  return s.engine.flowTable({ identity: s.identity, ip: s.ip }, { identity: d.identity, ip: d.ip });
+}
+
+export function endpoint(k: Klass, examples: number): ImpactEndpoint {
+  const s = (k.after ?? k.before)!;
+  const info = k.world ? undefined : s.engine.identityInfo(s.identity);
+  return {
+    identity: s.identity,
+    tags: info?.tags ?? {},
+    records: k.world ? 0 : k.names.length,
+    examples: k.world ? [] : [...k.names].sort().slice(0, examples),
+    ...(k.world ? { address: k.names[0]! } : {}),
+    status: k.status,
+  };
+}
