@@ -214,7 +214,7 @@ export class TokenAuthenticator {
    * (PGlite) belongs to this one process, whose revocations close at once.
    */
   private startSweep(): void {
-    if (this.sweepTimer || this.store.backend === 'pglite') return;
+    if (this.sweepTimer || !this.store.shared) return;
     this.sweepTimer = setInterval(() => void this.sweep(), this.recheckMs);
     this.sweepTimer.unref();
   }

@@ -169,8 +169,14 @@ export interface FlowStore {
 }
 
 export interface Store extends FlowStore {
-  /** `pglite` or `postgres`. */
+  /** `pglite` or `postgres`: for display (health, version); decide by capabilities. */
   readonly backend: string;
+  /**
+   * Other managers may write to this store at the same time (a shared database):
+   * commits, revocations and underlays can come from elsewhere and must be followed.
+   * False for a store one process owns (embedded PGlite).
+   */
+  readonly shared: boolean;
   /** Run pending migrations (idempotent; safe with several managers). */
   migrate(): Promise<void>;
   /** Current global revision (0 when empty). */

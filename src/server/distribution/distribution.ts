@@ -138,7 +138,7 @@ export class Distribution {
     if (this.started) return;
     this.started = true;
     await this.syncUnderlays();
-    if (this.manager.store.backend === 'postgres') {
+    if (this.manager.store.shared) {
       this.underlayTimer = setInterval(() => void this.syncUnderlays(), underlaySyncMs);
       this.underlayTimer.unref();
     }

@@ -17,7 +17,7 @@ const sameKey = (a: ModelCacheKey, b: ModelCacheKey | undefined): boolean =>
  * A SqlStore over PGlite whose model load may come from the cache in `dir`.
  *
  * @example
- *   const store = new CachedSqlStore({ name: 'pglite', client, notify: false, close }, client, dir);
+ *   const store = new CachedSqlStore({ name: 'pglite', shared: false, client, notify: false, close }, client, dir);
  */
 export class CachedSqlStore extends SqlStore {
   /** What the cache file holds (read and matched, or written); undefined: unknown. */

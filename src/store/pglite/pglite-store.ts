@@ -54,6 +54,7 @@ export async function openPgliteStore(settings: PgliteStoreSettings): Promise<St
     const store = new CachedSqlStore(
       {
         name: 'pglite',
+        shared: false,
         client,
         notify: false,
         ...(walSync ? { afterCommit: () => walSync.sync() } : {}),

@@ -37,6 +37,7 @@ export async function openPostgresStore(settings: PostgresStoreSettings): Promis
   let store: SqlStore | undefined;
   store = new SqlStore({
     name: 'postgres',
+    shared: true,
     client,
     notify: true,
     follow: (report) =>

@@ -63,6 +63,8 @@ export const AUDIT_MAX_LIMIT = 1000;
 /** What a backend plugs into the shared store. */
 export interface SqlStoreBackend {
   name: string;
+  /** Other managers may write to the same database (see Store.shared). */
+  shared: boolean;
   client: SqlClient;
   /** Announce each commit with pg_notify inside its transaction. */
   notify: boolean;
@@ -91,11 +93,12 @@ async function resourceRows(
  * A Store over any SqlClient.
  *
  * @example
- *   const store = new SqlStore({ name: 'pglite', client, notify: false, close: () => db.close() });
+ *   const store = new SqlStore({ name: 'pglite', shared: false, client, notify: false, close: () => db.close() });
  *   await store.migrate();
  */
 export class SqlStore implements Store {
   readonly backend: string;
+  readonly shared: boolean;
   private readonly client: SqlClient;
   private readonly listeners = new CommitListeners();
   private following: Promise<() => Promise<void>> | undefined;
@@ -103,6 +106,7 @@ export class SqlStore implements Store {
 
   constructor(private readonly impl: SqlStoreBackend) {
     this.backend = impl.name;
+    this.shared = impl.shared;
     this.client = guardClient(impl.client);
   }
 
