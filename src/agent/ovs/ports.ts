@@ -82,26 +82,32 @@ export class OvsPorts {
     for (const vni of want) {
       if (this.vnis.has(vni)) continue;
       const dev = vxlanName(vni);
-      await this.opts.exec(['ip', 'link', 'del', dev]);
-      await this.run([
-        'ip',
-        'link',
-        'add',
-        dev,
-        'address',
-        vtepMac(state.host, vni),
-        'type',
-        'vxlan',
-        'id',
-        String(vni),
-        'local',
-        this.opts.underlayIp,
-        'dstport',
-        String(this.opts.vxlanPort),
-        'gbp',
-        'nolearning',
-      ]);
-      await this.opts.exec(['sysctl', '-qw', `net.ipv6.conf.${dev}.disable_ipv6=1`]);
+      const mac = vtepMac(state.host, vni);
+      // A device left by a previous run stays when it is the one wanted: deleting a
+      // bridge port's device under ovs-vswitchd leaves the port reading a dead ifindex.
+      if (!(await this.vxlanAsWanted(dev, vni, mac))) {
+        await this.opts.exec(['ip', 'link', 'del', dev]);
+        await this.run([
+          'ip',
+          'link',
+          'add',
+          dev,
+          'address',
+          mac,
+          'type',
+          'vxlan',
+          'id',
+          String(vni),
+          'local',
+          this.opts.underlayIp,
+          'dstport',
+          String(this.opts.vxlanPort),
+          'gbp',
+          'nolearning',
+        ]);
+        await this.opts.exec(['sysctl', '-qw', `net.ipv6.conf.${dev}.disable_ipv6=1`]);
+        await this.reattach(dev);
+      }
       await this.run(['ip', 'link', 'set', dev, 'up']);
       await this.opts.vsctl(['--may-exist', 'add-port', this.opts.bridge, dev]);
       this.vnis.add(vni);
@@ -119,6 +125,36 @@ export class OvsPorts {
     if (lines.length > 0)
       await mustRun(this.opts.exec, ['bridge', '-batch', '-'], lines.join('\n') + '\n');
     this.fdb = fdb;
+  }
+
+  /** Whether `dev` is the VXLAN-GBP device {@link overlay} would create. */
+  private async vxlanAsWanted(dev: string, vni: number, mac: string): Promise<boolean> {
+    const r = await this.opts.exec(['ip', '-d', '-j', 'link', 'show', 'dev', dev]);
+    if (r.code !== 0) return false;
+    const [link] = JSON.parse(r.stdout || '[]') as {
+      address?: string;
+      linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
+    }[];
+    const d = link?.linkinfo?.info_data ?? {};
+    return (
+      link?.address === mac &&
+      link.linkinfo?.info_kind === 'vxlan' &&
+      d.id === vni &&
+      d.local === this.opts.underlayIp &&
+      d.port === this.opts.vxlanPort &&
+      d.gbp === true &&
+      d.learning === false
+    );
+  }
+
+  /**
+   * A recreated device becomes a new port: a port kept across the device's deletion
+   * goes on reading the old ifindex. Two transactions: ovs-vswitchd matches ports by
+   * name, so a delete and an add in one transaction keep the stale one.
+   */
+  private async reattach(dev: string): Promise<void> {
+    await this.opts.vsctl(['--if-exists', 'del-port', this.opts.bridge, dev]);
+    await this.opts.vsctl(['add-port', this.opts.bridge, dev]);
   }
 
   /** ofport of each VNI's VXLAN device. */
@@ -176,7 +212,7 @@ export class OvsPorts {
     // The host end carries no IP stack of its own: OVS reads and writes its frames.
     await this.opts.exec(['sysctl', '-qw', `net.ipv6.conf.${v.name}.disable_ipv6=1`]);
     await this.run(['ip', 'link', 'set', v.name, 'up']);
-    await this.opts.vsctl(['--may-exist', 'add-port', this.opts.bridge, v.name]);
+    await this.reattach(v.name);
     const inNs = (argv: string[]) => this.run(['ip', '-n', v.netns, ...argv]);
     await configureInstanceEnd(inNs, v);
   }
