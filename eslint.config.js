@@ -117,7 +117,6 @@ const SIZE_EXCEPTIONS = [
       'src/server/routes/interface-ops.ts',
       'src/server/routes/revisions.ts',
       'src/server/distribution/host-stream.ts',
-      'src/server/flows/flow-replay.ts',
     ],
     for: 'functions',
     until: 'route handlers into named steps (src/server is being changed by other work)',

@@ -62,6 +62,82 @@ function decider(r: CheckResult): string {
 /** The name of an end: its record if it has one, else its address. */
 const endName = (e: CheckResult['src']): string => e.record ?? e.address ?? String(e.identity);
 
+/** What a replay gathers, connection by connection. */
+class ReplayTally {
+  flows = 0;
+  changedFlows = 0;
+  readonly changed = new Map<string, ReplayChange>();
+  readonly audit = new Map<string, ReplayAudit>();
+
+  /** Count one observed connection judged before and after the change. */
+  add(t: FlowTuple, before: CheckResult, after: CheckResult): void {
+    const src = endName(after.src);
+    const dst = endName(after.dst);
+    if (before.verdict !== after.verdict) this.addChange(t, src, dst, before, after);
+    for (const [name, side] of [
+      ['egress', after.egress],
+      ['ingress', after.ingress],
+    ] as const) {
+      if (!side.audit || side.audit.wouldBe === side.verdict) continue;
+      const rules = side.audit.rules.map((r) => `${r.policy}/${r.rule}`);
+      const key = JSON.stringify([src, dst, t.protocol, t.port, name, rules]);
+      const a = this.audit.get(key);
+      if (a) a.count += t.count;
+      else
+        this.audit.set(key, {
+          src,
+          dst,
+          protocol: t.protocol,
+          port: t.port,
+          verdict: side.verdict,
+          wouldBe: side.audit.wouldBe,
+          rules,
+          count: t.count,
+        });
+    }
+  }
+
+  private addChange(
+    t: FlowTuple,
+    src: string,
+    dst: string,
+    before: CheckResult,
+    after: CheckResult,
+  ): void {
+    this.changedFlows += t.count;
+    const decidedBy = decider(after);
+    const key = JSON.stringify([src, dst, t.protocol, t.port, after.verdict, decidedBy]);
+    const g = this.changed.get(key);
+    if (g) g.count += t.count;
+    else
+      this.changed.set(key, {
+        src,
+        dst,
+        protocol: t.protocol,
+        port: t.port,
+        from: before.verdict,
+        to: after.verdict,
+        count: t.count,
+        decidedBy,
+      });
+  }
+}
+
+/** Both snapshots' verdicts on one observed connection; undefined when either cannot say. */
+function judge(snap: ImpactSnapshot, t: FlowTuple): [CheckResult, CheckResult] | undefined {
+  const req = {
+    src: t.src,
+    dst: t.dst,
+    protocol: t.protocol,
+    ...(t.protocol === 'icmp' ? {} : { port: t.port }),
+  };
+  try {
+    return [snap.before.check(req), snap.after.check(req)];
+  } catch {
+    return undefined; // an address no longer resolvable: nothing to say about it
+  }
+}
+
 /**
  * Replay the window's flows through both snapshots.
  *
@@ -75,70 +151,12 @@ export async function replayFlows(
 ): Promise<FlowReplay> {
   const t0 = clock();
   const tuples = await store.flowTuples(since);
-  const changed = new Map<string, ReplayChange>();
-  const audit = new Map<string, ReplayAudit>();
-  let flows = 0;
-  let changedFlows = 0;
+  const tally = new ReplayTally();
   let slice = clock();
   for (const t of tuples) {
-    flows += t.count;
-    const req = {
-      src: t.src,
-      dst: t.dst,
-      protocol: t.protocol,
-      ...(t.protocol === 'icmp' ? {} : { port: t.port }),
-    };
-    let before: CheckResult;
-    let after: CheckResult;
-    try {
-      before = snap.before.check(req);
-      after = snap.after.check(req);
-    } catch {
-      continue; // an address no longer resolvable: nothing to say about it
-    }
-    const src = endName(after.src);
-    const dst = endName(after.dst);
-    if (before.verdict !== after.verdict) {
-      changedFlows += t.count;
-      const decidedBy = decider(after);
-      const key = JSON.stringify([src, dst, t.protocol, t.port, after.verdict, decidedBy]);
-      const g = changed.get(key);
-      if (g) g.count += t.count;
-      else {
-        const group = {
-          src,
-          dst,
-          protocol: t.protocol,
-          port: t.port,
-          from: before.verdict,
-          to: after.verdict,
-          count: t.count,
-          decidedBy,
-        };
-        changed.set(key, group);
-      }
-    }
-    for (const [name, side] of [
-      ['egress', after.egress],
-      ['ingress', after.ingress],
-    ] as const) {
-      if (!side.audit || side.audit.wouldBe === side.verdict) continue;
-      const rules = side.audit.rules.map((r) => `${r.policy}/${r.rule}`);
-      const key = JSON.stringify([src, dst, t.protocol, t.port, name, rules]);
-      const a = audit.get(key);
-      if (a) a.count += t.count;
-      else
-        audit.set(key, {
-          src,
-          dst,
-          protocol: t.protocol,
-          port: t.port,
-          verdict: side.verdict,
-          wouldBe: side.audit.wouldBe,
-          rules,
-          count: t.count,
-        });
-    }
+    tally.flows += t.count;
+    const verdicts = judge(snap, t);
+    if (verdicts) tally.add(t, ...verdicts);
     // A long window must not hold the event loop.
     if (clock() - slice > SLICE_MS) {
       await turn();
@@ -149,11 +167,11 @@ export async function replayFlows(
     [...m.values()].sort((a, b) => b.count - a.count).slice(0, MAX_GROUPS);
   return {
     since,
-    flows,
+    flows: tally.flows,
     distinct: tuples.length,
-    changed: largest(changed),
-    changedFlows,
-    audit: largest(audit),
+    changed: largest(tally.changed),
+    changedFlows: tally.changedFlows,
+    audit: largest(tally.audit),
     ms: Math.round(clock() - t0),
   };
 }
