@@ -14,7 +14,7 @@
  */
 import { VnpError } from '../model/errors.js';
 import { generateMac, isUnicastMac, normalizeMac } from '../model/mac.js';
-import { cidrContains, cidrLast, formatCidr, formatIp, parseCidr } from '../model/net.js';
+import { cidrLast, formatCidr, formatIp } from '../model/net.js';
 import { formatPortSpec, parsePortSpec } from '../model/ports.js';
 import { validateTagKey, validateTags } from '../model/tags.js';
 import {
@@ -54,6 +54,8 @@ import {
   NETNS_RE,
 } from '../model/validate-primitives.js';
 import { checkSelector } from './selector-field.js';
+
+export { validateInterfaceAddresses } from './interface-addresses.js';
 import { indexField, isPlainObject, joinField } from '../model/validate-fields.js';
 
 /** Server-set metadata: accepted on input (round-tripping `get -o yaml`) and dropped. */
@@ -476,33 +478,4 @@ export function validateApplyDocument(doc: unknown, field = ''): Document | Test
     return validateTestDocument(doc, field);
   }
   return validateDocument(doc, field);
-}
-
-/**
- * Cross-resource check for an interface record against its subnet: every address
- * lies inside the subnet's prefix (same family). Throws VNP_ERR_ADDRESS naming `ips[i]`.
- *
- * @example validateInterfaceAddresses({ ...iface, ips: ['10.0.1.5'] }, { name: 'lan', cidr: '10.0.0.0/24' })
- *   // throws: "ips[0]: expected an address inside subnet lan (10.0.0.0/24), found \"10.0.1.5\""
- */
-export function validateInterfaceAddresses(
-  iface: Pick<Interface, 'ips'>,
-  subnet: Pick<Subnet, 'name' | 'cidr'>,
-  field = '',
-): void {
-  const cidr = parseCidr(subnet.cidr);
-  if (cidr === undefined) throw badAddress(`subnet ${subnet.name}.cidr`, 'a prefix', subnet.cidr);
-  // IPv4 subnets of 4+ addresses keep their network and broadcast addresses off hosts.
-  const reserved = cidr.family === 4 && cidr.prefix <= 30 ? [cidr.base, cidrLast(cidr)] : [];
-  iface.ips.forEach((text, i) => {
-    const f = indexField(joinField(field, 'ips'), i);
-    const ip = checkIp(text, f);
-    if (!cidrContains(cidr, ip)) {
-      throw badAddress(f, `an address inside subnet ${subnet.name} (${formatCidr(cidr)})`, text);
-    }
-    if (reserved.includes(ip.value)) {
-      const what = ip.value === cidr.base ? 'network' : 'broadcast';
-      throw badAddress(f, `a host address of ${formatCidr(cidr)}, not its ${what} address`, text);
-    }
-  });
 }
