@@ -16,8 +16,18 @@ import { generateModel } from './generate.js';
 import { percentile } from './measure.js';
 import type { RunOptions } from './run.js';
 
+/**
+ * What each measured write does to its record: `move` to another existing app (a new
+ * identity for the record, usually an existing one), `fresh` to an app no record has, in
+ * env dev (a brand-new identity that joins `env == "dev"`, a rule peer of every tenth
+ * policy: the sides of those policies' identities change — issue #11's slow case), or
+ * `tier` (a tag no selector reads: no identity change, the baseline).
+ */
+export type FeedStepKind = 'move' | 'fresh' | 'tier';
+
 /** One model size's figures. */
 export interface FeedStepRow {
+  kind: FeedStepKind;
   records: number;
   policies: number;
   changes: number;
@@ -39,6 +49,7 @@ export async function feedStepLatency(
   records: number,
   policies: number,
   changes: number,
+  kind: FeedStepKind = 'move',
 ): Promise<FeedStepRow> {
   const dir = await mkdtemp(join(tmpdir(), 'vnp-bench-feed-'));
   const store = await openStore({ dataDir: dir });
@@ -64,20 +75,29 @@ export async function feedStepLatency(
     for (let i = 0; i < changes + 10; i++) {
       if (i === 10 && profileDir) stop = await startCpuProfile();
       const rec = model.records[(i * 7919) % model.records.length]!;
-      const app = `a${(i * 31) % policies}`;
+      const tags =
+        kind === 'move'
+          ? { ...rec.tags, app: `a${(i * 31) % policies}` }
+          : kind === 'fresh'
+            ? { ...rec.tags, app: `fresh${i}`, env: 'dev' }
+            : { ...rec.tags, tier: `t${i}` };
       const start = performance.now();
       await manager.write({ actor: 'bench', action: 'tag' }, () => ({
-        changes: [{ op: 'put', doc: { kind: 'Interface', ...rec, tags: { ...rec.tags, app } } }],
+        changes: [{ op: 'put', doc: { kind: 'Interface', ...rec, tags } }],
         result: undefined,
       }));
-      if (stepAt < start) throw new Error(`change ${i} made no feed step`);
+      if (stepAt < start && kind !== 'tier') throw new Error(`change ${i} made no feed step`);
+      const end = kind === 'tier' ? Math.max(stepAt, performance.now()) : stepAt;
       // Back to back: the previous write's identity claim may still hold the store.
-      if (i >= 10) samples.push(stepAt - start); // warm-up
+      if (i >= 10) samples.push(end - start); // warm-up
     }
-    if (stop) await stop(join(profileDir!, `feed-step-${records}.cpuprofile`));
+    if (stop) await stop(join(profileDir!, `feed-step-${kind}-${records}.cpuprofile`));
     await manager.close();
-    opts.log(`  feed step: ${changes} tag changes on ${records} records, ${policies} policies`);
+    opts.log(
+      `  feed step (${kind}): ${changes} tag changes on ${records} records, ${policies} policies`,
+    );
     return {
+      kind,
       records,
       policies,
       changes,

@@ -5,7 +5,10 @@
  *    latency percentiles, one client writing back to back (each write is durable before
  *    it is answered), on PGlite and on PostgreSQL;
  *  - `POST /v1/check` requests per second with several concurrent keep-alive clients;
- *  - group commit (16 concurrent writers) and the mixed load (bench/server-load.ts).
+ *  - group commit (16 concurrent writers) and the mixed load (bench/server-load.ts);
+ *  - an identity-changing tag write at ~6,000 records (a new identity joining a selector
+ *    that rules use as a peer), write → feed step ready, against one that changes no
+ *    identity (bench/feed-step.ts; issue #11: target p99 ≤ 10 ms).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +21,9 @@ import { buildServer } from '../src/server/app.js';
 import { createToken } from '../src/server/tokens.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/types.js';
+import { feedStepLatency, type FeedStepRow } from './feed-step.js';
 import { percentile } from './measure.js';
+import { formatMs } from './table.js';
 import {
   groupCommitLoad,
   loadReport,
@@ -197,6 +202,24 @@ async function measure(label: string, store: Store, opts: ServerOptions): Promis
   }
 }
 
+/** The identity-changing write's rows, with the issue's target. */
+function identityReport(rows: FeedStepRow[]): string[] {
+  const what: Record<FeedStepRow['kind'], string> = {
+    tier: 'no identity change (tier)',
+    move: 'record moves to an existing app',
+    fresh: 'new identity joining a rule-peer selector',
+  };
+  return [
+    '',
+    'identity-changing tag write → feed step ready (Manager + PGlite, durable commit + engine + HostFeed):',
+    ...rows.map(
+      (r) =>
+        `  ${what[r.kind].padEnd(42)} ${r.records} records, ${r.policies} policies, ${r.changes} writes: p50 ${formatMs(r.p50)}, p99 ${formatMs(r.p99)}, max ${formatMs(r.max)}` +
+        (r.kind === 'fresh' ? ` — target p99 ≤ 10 ms: ${r.p99 <= 10 ? 'MET' : 'MISSED'}` : ''),
+    ),
+  ];
+}
+
 function report(rows: StoreResult[], skipped: string[]): string {
   const lines = [
     'server: single-tag-change writes over HTTP (durable before answered) and check requests over HTTP',
@@ -216,7 +239,8 @@ function report(rows: StoreResult[], skipped: string[]): string {
 
 /** The `server` suite. */
 export const serverSuite: Suite = {
-  async run({ quick, log }: RunOptions) {
+  async run(runOpts: RunOptions) {
+    const { quick, log } = runOpts;
     const opts: ServerOptions = quick
       ? {
           records: 200,
@@ -268,6 +292,14 @@ export const serverSuite: Suite = {
     } else {
       skipped.push('PostgreSQL not reachable: its row is missing');
     }
-    return { json: { rows, skipped }, report: report(rows, skipped), ok: true };
+    const [records, policies, changes] = quick ? [2_000, 100, 40] : [6_000, 300, 200];
+    const identity: FeedStepRow[] = [];
+    for (const kind of ['tier', 'fresh'] as const)
+      identity.push(await feedStepLatency(runOpts, records, policies, changes, kind));
+    return {
+      json: { rows, skipped, identity },
+      report: [report(rows, skipped), ...identityReport(identity)].join('\n'),
+      ok: true,
+    };
   },
 };

@@ -33,6 +33,8 @@ export class ResolvedSide {
   private readonly anyRules: number[];
   private readonly memberSets: (ReadonlySet<number> | undefined)[];
   private readonly peerTables = new Map<number, PortTable>();
+  /** Peers dropped since the last {@link takeDroppedPeers} (what a rendered side must patch). */
+  private dropped = new Set<number>();
 
   constructor(
     identity: number,
@@ -103,6 +105,22 @@ export class ResolvedSide {
   /** Forget a peer's table (its membership changed). */
   dropPeer(peer: number): void {
     this.peerTables.delete(peer);
+    this.dropped.add(peer);
+  }
+
+  /**
+   * The peers whose membership changed since the last call (and forget them): a side
+   * rendered before needs only those peers' entries redone (host-state-builder.ts).
+   */
+  takeDroppedPeers(): Set<number> {
+    const out = this.dropped;
+    this.dropped = new Set();
+    return out;
+  }
+
+  /** Whether some identity-peer rule of this side names `peer`. */
+  hasPeer(peer: number): boolean {
+    return this.peerRules.some((i) => this.memberSets[i]?.has(peer) ?? false);
   }
 
   /** True when `rule` (by position) matches peer identity `peer` by its peer set. */

@@ -27,6 +27,7 @@ import { steerTable } from '../compile/steering-resolution.js';
 import { paintPorts, PROTO_NAMES, type PortTable } from '../compile/port-table.js';
 import type { CompiledRoute, CompiledRule } from '../compile/compiled-rule.js';
 import type { ResolvedSide } from '../compile/resolved-side.js';
+import { allPeers, patchedPeers, type Entries, type Ported } from './side-peers.js';
 
 /**
  * What a host state is built from: the engine's shared state and the verdict facet's
@@ -280,12 +281,13 @@ function insertOwner(book: AddressOwner[], o: AddressOwner): void {
   book.splice(ownerIndex(book, o.ip), 0, o);
 }
 
+/** A verdict entry's value, from its deciding rule (fixed for a given side). */
+function verdictOf(r: CompiledRule): Pick<SideEntry, 'verdict' | 'policy' | 'rule'> {
+  return { verdict: r.action, policy: r.policy, rule: `${r.direction}[${r.index}]` };
+}
+
 function sideState(side: ResolvedSide, book: readonly AddressOwner[]): SideState {
-  const e = resolvedEntries(side, book, (r) => ({
-    verdict: r.action,
-    policy: r.policy,
-    rule: `${r.direction}[${r.index}]`,
-  }));
+  const e = resolvedEntries(side, book, verdictOf, patchedPeers);
   return {
     identity: side.identity,
     direction: side.direction,
@@ -295,16 +297,16 @@ function sideState(side: ResolvedSide, book: readonly AddressOwner[]): SideState
   };
 }
 
-type Ported<V> = V & Pick<SideEntry, 'proto' | 'ports'>;
-
 /**
  * The disjoint cidr/peers/any entries of a resolved side, the value of each taken
- * from its deciding rule (`undefined`: the piece gets no entry).
+ * from its deciding rule (`undefined`: the piece gets no entry). `peersOf` may render
+ * the peer entries from a cache ({@link patchedPeers}); by default every peer is.
  */
 function resolvedEntries<V extends object>(
   side: ResolvedSide,
   book: readonly AddressOwner[],
   value: (rule: CompiledRule) => V | undefined,
+  peersOf: (side: ResolvedSide, entries: Entries<V>) => Ported<V & { peer: number }>[] = allPeers,
 ): {
   cidr: Ported<V & { range: string }>[];
   peers: Ported<V & { peer: number }>[];
@@ -317,12 +319,7 @@ function resolvedEntries<V extends object>(
         ? []
         : [{ proto: PROTO_NAMES[s.proto]!, ports: [s.lo, s.hi] as const, ...v }];
     });
-  const peers: Ported<V & { peer: number }>[] = [];
-  for (const p of [...side.peerIdentities()].sort((a, b) => a - b)) {
-    const t = side.peerTable(p);
-    if (t === side.anyTable) continue;
-    for (const e of entries(t)) peers.push({ ...e, peer: p });
-  }
+  const peers = peersOf(side, entries);
   const cidr: Ported<V & { range: string }>[] = [];
   for (const seg of side.cidrTable?.segments() ?? [])
     cidr.push(...cidrEntries(side, seg, book, entries));

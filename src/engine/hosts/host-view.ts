@@ -70,6 +70,12 @@ export class HostView {
    * those are split at record addresses, so an address move may change them.
    */
   private readonly cidrIds = new Set<number>();
+  /**
+   * The defaults last listed per local identity, dropped by every batch that names the
+   * identity's default row (delta.defaults: the engine names exactly those), so an
+   * identity listed only for its sides reuses them instead of recomputing its row.
+   */
+  private readonly listedDefaults = new Map<number, DefaultState>();
 
   constructor(state: EngineState, sides: Sides) {
     this.ctx = { state, sides };
@@ -79,6 +85,13 @@ export class HostView {
   afterBatch(delta: EngineDelta, quiet: boolean): void {
     if (quiet) this.hostIndex = undefined;
     else this.hostIndex?.update(delta.records, this.ctx);
+    // Every batch, listed or not: a cached default row never outlives its change.
+    if (quiet) this.listedDefaults.clear();
+    else {
+      for (const id of delta.defaults) this.listedDefaults.delete(id);
+      for (const { id } of delta.identitiesAdded) this.listedDefaults.delete(id);
+      for (const id of delta.identitiesReleased) this.listedDefaults.delete(id);
+    }
   }
 
   /** Everything one host's PEP needs (design.md §3–§4). O(records): for snapshots. */
@@ -154,13 +167,22 @@ export class HostView {
     const names = full ? [...index.names()].sort() : delta.records;
     const records = names.map((name) => this.viewRecord(name));
     const ids = new Set<number>();
+    /** Identities whose defaults must be computed afresh (the rest may reuse theirs). */
+    const fresh = new Set<number>(full ? [] : delta.defaults);
     if (full) {
       this.cidrIds.clear();
+      this.listedDefaults.clear();
       for (const id of index.localIdentities()) ids.add(id);
     } else {
       for (const s of delta.sides) ids.add(s.identity);
       for (const id of delta.defaults) ids.add(id);
-      for (const r of records) if (r.attached) ids.add(r.attached.identity);
+      for (const r of records)
+        if (r.attached) {
+          ids.add(r.attached.identity);
+          fresh.add(r.attached.identity);
+        }
+      for (const id of delta.identitiesAdded) fresh.add(id.id);
+      for (const id of delta.identitiesReleased) fresh.add(id);
       if (delta.ipcacheUpsert.length || delta.ipcacheRemove.length)
         for (const id of this.cidrIds) ids.add(id);
     }
@@ -168,9 +190,13 @@ export class HostView {
     for (const id of [...ids].sort((a, b) => a - b)) {
       if (!index.isLocal(id)) {
         this.cidrIds.delete(id);
+        this.listedDefaults.delete(id);
         continue;
       }
-      const { sides, defaults } = this.identityRules(id);
+      const sides = identitySides(id, index, this.ctx);
+      const known = fresh.has(id) ? undefined : this.listedDefaults.get(id);
+      const defaults = known ?? identityDefaults(id, this.ctx);
+      this.listedDefaults.set(id, defaults);
       if (sides.some((s) => s.cidr.length > 0 || (s.routes?.cidr.length ?? 0) > 0))
         this.cidrIds.add(id);
       else this.cidrIds.delete(id);

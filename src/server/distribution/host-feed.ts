@@ -33,6 +33,7 @@ import type {
   SteerClass,
 } from '../../model/host-state.js';
 import type { ChangeRecord } from '../../store/index.js';
+import { sideJson } from './side-json.js';
 
 /** Identity-local state cached once for all hosts. */
 interface IdentityState {
@@ -501,20 +502,25 @@ export class HostFeed {
       const next: IdentityState = {
         sides,
         defaults,
-        sidesJson: sides.map((s) => JSON.stringify(s)),
+        sidesJson: sides.map(sideJson),
         defaultsJson: JSON.stringify(defaults),
       };
       const prev = this.ids.get(id);
       if (
         !prev ||
         prev.defaultsJson !== next.defaultsJson ||
-        prev.sidesJson.join(',') !== next.sidesJson.join(',')
+        !sameStrings(prev.sidesJson, next.sidesJson)
       )
         changed.add(id);
       this.ids.set(id, next);
     }
     return changed;
   }
+}
+
+/** Element-wise equality: no joined copy of every side (they can be large). */
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
 }
 
 function sharedJsonOf(

@@ -1,0 +1,77 @@
+/**
+ * A side's peer entries (one per peer identity and port segment), rendered in full or
+ * patched from the side's last render (host-state-builder.ts builds the rest of a side).
+ */
+import type { PeerEntry, SideEntry } from '../../model/host-state.js';
+import type { PortTable } from '../compile/port-table.js';
+import type { ResolvedSide } from '../compile/resolved-side.js';
+
+/**
+ * The peer entries each side had when last rendered. A side outlives tag changes, and
+ * the engine drops a peer's table only when that peer's membership changed
+ * (ResolvedSide.dropPeer), so when an identity appears in (or leaves) a selector used as
+ * a rule peer, a side is re-rendered by patching: only the dropped peers' entries are
+ * redone, every other entry is the same object as before (the distribution feed also
+ * serialises each entry once, src/server/distribution/side-json.ts).
+ */
+const renderedPeers = new WeakMap<ResolvedSide, PeerEntry[]>();
+
+export type Ported<V> = V & Pick<SideEntry, 'proto' | 'ports'>;
+export type Entries<V> = (t: PortTable) => Ported<V>[];
+
+/** Every peer's entries, by ascending peer identity (peers deciding as "any" get none). */
+export function allPeers<V>(
+  side: ResolvedSide,
+  entries: Entries<V>,
+): Ported<V & { peer: number }>[] {
+  const peers: Ported<V & { peer: number }>[] = [];
+  for (const p of [...side.peerIdentities()].sort((a, b) => a - b)) {
+    const t = side.peerTable(p);
+    if (t === side.anyTable) continue;
+    for (const e of entries(t)) peers.push({ ...e, peer: p });
+  }
+  return peers;
+}
+
+/**
+ * The side's peer entries as {@link allPeers} gives them, patched from its last render:
+ * O(peers) copying plus the dropped peers' entries, instead of every peer's table.
+ */
+export function patchedPeers(
+  side: ResolvedSide,
+  entries: Entries<Pick<SideEntry, 'verdict' | 'policy' | 'rule'>>,
+): PeerEntry[] {
+  const before = renderedPeers.get(side);
+  const dropped = side.takeDroppedPeers();
+  let peers: PeerEntry[];
+  if (!before) peers = allPeers(side, entries) as PeerEntry[];
+  else if (dropped.size === 0) peers = before;
+  else {
+    const redone: PeerEntry[] = [];
+    for (const p of [...dropped].sort((a, b) => a - b)) {
+      if (!side.hasPeer(p)) continue;
+      const t = side.peerTable(p);
+      if (t !== side.anyTable)
+        for (const e of entries(t)) redone.push({ ...e, peer: p } as PeerEntry);
+    }
+    peers = mergeByPeer(
+      before.filter((e) => !dropped.has(e.peer)),
+      redone,
+    );
+  }
+  renderedPeers.set(side, peers);
+  return peers;
+}
+
+/** Two entry lists sorted by peer (no peer in both) merged, keeping each peer's order. */
+function mergeByPeer(a: PeerEntry[], b: PeerEntry[]): PeerEntry[] {
+  if (b.length === 0) return a;
+  const out: PeerEntry[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.peer < b[j]!.peer)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
+}
