@@ -13,136 +13,49 @@
  *   its writes run one by one (plan → validate → commit → apply).
  * - Changes by other managers sharing the database are applied from the change
  *   log (`changesSince`), never from a notification payload, in revision order.
+ * Parts: group-stage.ts (staging a group), single-write.ts (one write, events),
+ * change-log.ts (following the log), identity-sync.ts, manager-listeners.ts.
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
 import { Engine } from '../engine/index.js';
-import type { Change, EngineDelta } from '../engine/index.js';
 import { VnpError } from '../model/errors.js';
-import { stripMeta } from '../model/strip-meta.js';
-import type { Document } from '../model/types.js';
-import type {
-  ChangeEntry,
-  ChangeRecord,
-  CommitRequest,
-  EventCommit,
-  EventCommitted,
-  IdentityClaim,
-  IdentityRow,
-  Store,
-} from '../store/index.js';
+import type { ChangeRecord, EventCommitted, Store } from '../store/index.js';
+import {
+  MAX_GROUP,
+  batchOf,
+  stageGroup,
+  stampPuts,
+  type QueuedWrite,
+  type StagedWrite,
+} from './group-stage.js';
+import { IdentitySync, type IdentitySyncHost } from './identity-sync.js';
+import { ManagerListeners } from './manager-listeners.js';
+import {
+  EMPTY_DELTA,
+  deferred,
+  silentLog,
+  unflushed,
+  type Deferred,
+  type EventPlan,
+  type ManagerLog,
+  type ManagerOptions,
+  type Plan,
+  type RecordListener,
+  type WriteContext,
+} from './manager-types.js';
+import { applyCommitted, replayChangeLog, type ChangeLogHost } from './change-log.js';
 import { Mutex } from './mutex.js';
+import { commitAlone, type SingleWriteHost } from './single-write.js';
 
-/** Who writes and why, as recorded in the audit log. */
-export interface WriteContext {
-  actor: string;
-  action: string;
-}
-
-/** What a write plan decided, computed under the lock from the current model. */
-export interface Plan<T> {
-  changes: Change[];
-  /** Returned to the caller beside the committed record. */
-  result: T;
-  /** False: nothing to commit (dry run, nothing changed). Default true. */
-  commit?: boolean;
-}
-
-/**
- * What an event write decided under the lock (see Manager.writeEvent): the event
- * row, its expiries and the resource changes it causes (possibly none).
- */
-export interface EventPlan extends Omit<EventCommit, 'change'> {
-  changes: Change[];
-  /** Who the change is audited as, e.g. `reaction:quarantine`. */
-  actor: string;
-  /** The audit action, given the id the store assigns the event. */
-  action: (eventId: number) => string;
-}
-
-/** Minimal logger the manager reports to (Fastify's pino logger fits). */
-export interface ManagerLog {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export interface ManagerOptions {
-  store: Store;
-  now?: () => number;
-  log?: ManagerLog;
-  /** Identity reuse grace period handed to the engine. */
-  identityGraceMs?: number;
-}
-
-const silentLog: ManagerLog = { info() {}, warn() {}, error() {} };
-
-/** Convert a change-log entry back to the engine change it records. */
-function toEngineChange(e: ChangeEntry): Change {
-  if (e.op === 'delete') return { op: 'delete', kind: e.kind, name: e.name };
-  if (!e.after)
-    throw new VnpError('VNP_ERR_INTERNAL', `change log entry ${e.kind}/${e.name} has no document`);
-  return { op: 'put', doc: e.after };
-}
-
-/**
- * Told of every applied change record with the engine's delta for it (undefined when
- * the model was reloaded and anything may have changed).
- */
-export type RecordListener = (record: ChangeRecord, delta: EngineDelta | undefined) => void;
-
-const EMPTY_DELTA: EngineDelta = {
-  ipcacheUpsert: [],
-  ipcacheRemove: [],
-  identitiesAdded: [],
-  identitiesReleased: [],
-  sides: [],
-  defaults: [],
-  records: [],
-  hosts: [],
-  steering: false,
-};
-
-/** Most writes one group commit takes (one transaction, one fsync). */
-const MAX_GROUP = 256;
-
-/** A write waiting for its group. */
-interface QueuedWrite {
-  ctx: WriteContext;
-  plan: (engine: Engine) => Plan<unknown>;
-  resolve: (out: { record?: ChangeRecord; result: unknown }) => void;
-  reject: (err: unknown) => void;
-}
-
-/** A write of a group after staging: refused (`error`), nothing to commit, or applied (`req`). */
-interface StagedWrite {
-  write: QueuedWrite;
-  error?: { cause: unknown };
-  result?: unknown;
-  req?: CommitRequest;
-  delta?: EngineDelta;
-  record?: ChangeRecord;
-}
-
-/** The store committed but could not confirm durability (see SqlStore.makeDurable). */
-function unflushed(err: unknown): boolean {
-  return (
-    err instanceof VnpError &&
-    err.code === 'VNP_ERR_UNAVAILABLE' &&
-    err.details?.revision !== undefined
-  );
-}
-
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
+export type {
+  EventPlan,
+  ManagerLog,
+  ManagerOptions,
+  Plan,
+  RecordListener,
+  WriteContext,
+} from './manager-types.js';
 
 /** Owns engine + store + write lock; see the file comment for the invariants. */
 export class Manager {
@@ -166,20 +79,13 @@ export class Manager {
   /** Set while a group's writes are in the model but not yet durable. */
   private inFlight: Deferred | undefined;
   private readersWaiting = 0;
-  private readonly listeners = new Set<RecordListener>();
   private unsubscribe: (() => void) | undefined;
   private catchUpQueued = false;
   private closed = false;
-  private readonly reloadListeners = new Set<() => void>();
-  /**
-   * The fingerprint the identity table will hold once this manager's queued claims
-   * landed, if it matches this manager's allocations (undefined: unknown — the next
-   * claim carries every row).
-   */
-  private tableFingerprint: string | undefined;
-  private identitySync: Promise<void> = Promise.resolve();
-  /** The revision an identity resync last ran at (never loop on one revision). */
-  private identityResyncAt = -1;
+  private readonly identities: IdentitySync;
+  private readonly listeners: ManagerListeners;
+  /** What the one-write path, the change-log follower and the identity sync use of it. */
+  private readonly host: SingleWriteHost & ChangeLogHost & IdentitySyncHost;
 
   /**
    * @example
@@ -190,8 +96,40 @@ export class Manager {
     this.store = opts.store;
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? silentLog;
+    this.listeners = new ManagerListeners(this.log);
     this.identityGraceMs = opts.identityGraceMs ?? 30_000;
     this.engine = new Engine({ identityGraceMs: this.identityGraceMs });
+    this.host = {
+      store: this.store,
+      log: this.log,
+      engine: () => this.engine,
+      revision: () => this.revision,
+      closed: () => this.closed,
+      caughtUp: (err, attempt) => this.caughtUpAfterConflict(err, attempt),
+      apply: (record) => applyCommitted(this.host, record),
+      reload: () => this.reload(),
+      resync: () =>
+        this.lock.run(async () => {
+          if (this.closed) return;
+          await this.reload();
+          this.listeners.reloaded();
+        }),
+      // The commit time, not the local clock: every manager replaying the log derives
+      // the same identity grace periods, hence the same identity numbers.
+      advance: (record, changes) => {
+        const delta =
+          changes.length > 0
+            ? this.timed(() => this.engine.apply(changes, Date.parse(record.at)))
+            : EMPTY_DELTA;
+        this.revision = record.revision;
+        return delta;
+      },
+      applied: (record, delta) => {
+        this.listeners.tell(record, delta);
+        this.identities.sync();
+      },
+    };
+    this.identities = new IdentitySync(this.host);
   }
 
   /** Migrate, load the whole model, then follow commits of other managers. */
@@ -199,7 +137,7 @@ export class Manager {
     await this.store.migrate();
     await this.lock.run(() => this.reload());
     this.loaded = true;
-    this.syncIdentities();
+    this.identities.sync();
     this.unsubscribe = await this.store.onCommit((rev) => this.onStoreCommit(rev));
     // A commit may have landed between loadAll and the subscription.
     this.onStoreCommit(Number.MAX_SAFE_INTEGER);
@@ -210,7 +148,7 @@ export class Manager {
     this.closed = true;
     this.unsubscribe?.();
     this.listeners.clear();
-    await this.identitySync;
+    await this.identities.settled();
     await this.lock.run(() => undefined);
   }
 
@@ -222,8 +160,7 @@ export class Manager {
    *   const off = manager.onRecord((r) => stream.write(JSON.stringify(r) + '\n'));
    */
   onRecord(listener: RecordListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.onRecord(listener);
   }
 
   /**
@@ -233,13 +170,12 @@ export class Manager {
    * @example manager.onReload(() => feed.reset(manager.revision, manager.engine.hostDelta()));
    */
   onReload(listener: () => void): () => void {
-    this.reloadListeners.add(listener);
-    return () => this.reloadListeners.delete(listener);
+    return this.listeners.onReload(listener);
   }
 
   /** Resolves once the identity allocations of the current revision were recorded or checked. */
   identitiesSettled(): Promise<void> {
-    return this.identitySync;
+    return this.identities.settled();
   }
 
   /**
@@ -304,7 +240,12 @@ export class Manager {
     let records: ChangeRecord[] | undefined;
     let failure: unknown;
     try {
-      staged = this.stage(group);
+      staged = stageGroup(group, {
+        engine: this.engine,
+        revision: this.revision,
+        now: this.now,
+        timed: (fn) => this.timed(fn),
+      });
       const commits = staged.filter((w) => w.req !== undefined);
       records = await this.store.commitGroup(commits.map((w) => w.req!));
       commits.forEach((w, i) => this.publish(w, records![i]!));
@@ -317,7 +258,7 @@ export class Manager {
     this.inFlight = undefined;
     done.resolve();
     if (landed || unflushed(failure)) {
-      if (landed) this.syncIdentities();
+      if (landed) this.identities.sync();
       // Committed but not confirmed durable: those writes fail as a lone write would.
       for (const w of staged) {
         if (w.error) w.write.reject(w.error.cause);
@@ -332,97 +273,40 @@ export class Manager {
     for (const w of group) await this.writeAlone(w, tried);
   }
 
-  /**
-   * Plan, validate and apply each write on the live model, in arrival order, so
-   * each sees the ones before it. Throws only when the model may be damaged (an
-   * apply that failed after validation): the caller then reloads.
-   */
-  private stage(group: QueuedWrite[]): StagedWrite[] {
-    const staged: StagedWrite[] = [];
-    let revision = this.revision;
-    for (const write of group) {
-      let planned: Plan<unknown>;
-      try {
-        planned = write.plan(this.engine);
-        if (planned.commit !== false && planned.changes.length > 0)
-          this.engine.validate(planned.changes);
-      } catch (error) {
-        staged.push({ write, error: { cause: error } });
-        continue;
-      }
-      if (planned.commit === false) {
-        staged.push({ write, result: planned.result });
-        continue;
-      }
-      const at = new Date(this.now()).toISOString();
-      // Own copies: the model holds them and they get the store's metadata on publish.
-      const changes = planned.changes.map((c): Change =>
-        c.op === 'put' ? { op: 'put', doc: stripMeta(c.doc) as Document } : c,
-      );
-      const req: CommitRequest = {
-        ...this.batch(changes),
-        baseRevision: revision++,
-        actor: write.ctx.actor,
-        action: write.ctx.action,
-        at,
-      };
-      const delta =
-        changes.length > 0
-          ? this.timed(() => this.engine.apply(changes, Date.parse(at)))
-          : EMPTY_DELTA;
-      staged.push({ write, result: planned.result, req, delta });
-    }
-    return staged;
-  }
-
   /** A staged write committed as `record`: stamp its documents, move the revision, tell listeners. */
   private publish(w: StagedWrite, record: ChangeRecord): void {
     w.record = record;
-    const puts = w.req!.puts;
-    // record.changes lists the puts first, in request order (Store.commit).
-    puts.forEach((doc, i) => {
-      const after = record.changes[i]?.after;
-      const held = this.engine.get(doc.kind, doc.name);
-      if (after && held === doc)
-        Object.assign(held, {
-          revision: after.revision,
-          createdAt: after.createdAt,
-          updatedAt: after.updatedAt,
-        });
-    });
+    stampPuts(this.engine, w.req!.puts, record);
     this.revision = record.revision;
-    this.tell(record, w.delta);
+    this.listeners.tell(record, w.delta);
   }
 
   /** A group that did not commit: rebuild the model from the store if the group touched it. */
   private async discardStaged(base: number, failure: unknown): Promise<void> {
     this.log.warn({ err: failure }, 'group commit failed; committing its writes one by one');
     await this.reload();
-    if (this.revision !== base) for (const l of this.reloadListeners) l();
+    if (this.revision !== base) this.listeners.reloaded();
   }
 
   /** The classic path for one write (under the lock): plan, validate, commit, apply. */
   private async writeAlone(w: QueuedWrite, tried: number): Promise<void> {
     try {
-      for (let attempt = tried; ; attempt++) {
-        const planned = w.plan(this.engine);
-        if (planned.commit === false) return w.resolve({ result: planned.result });
-        if (planned.changes.length > 0) this.engine.validate(planned.changes);
-        let record: ChangeRecord;
-        try {
-          record = await this.store.commit({
-            ...this.batch(planned.changes),
-            actor: w.ctx.actor,
-            action: w.ctx.action,
-            at: new Date(this.now()).toISOString(),
-          });
-        } catch (err) {
-          if (await this.caughtUpAfterConflict(err, attempt)) continue;
-          throw err;
-        }
-        await this.applyRecord(record);
-        return w.resolve({ record, result: planned.result });
-      }
+      const { planned, out } = await commitAlone(
+        this.host,
+        tried,
+        w.plan,
+        (p, base) =>
+          p.commit === false
+            ? undefined
+            : this.store.commit({
+                ...batchOf(p.changes, base),
+                actor: w.ctx.actor,
+                action: w.ctx.action,
+                at: new Date(this.now()).toISOString(),
+              }),
+        (record) => record,
+      );
+      w.resolve({ ...(out ? { record: out } : {}), result: planned.result });
     } catch (err) {
       w.reject(err);
     }
@@ -443,42 +327,29 @@ export class Manager {
    */
   writeEvent(plan: (engine: Engine) => EventPlan): Promise<EventCommitted> {
     return this.lock.run(async () => {
-      for (let attempt = 0; ; attempt++) {
-        const p = plan(this.engine);
-        if (p.changes.length > 0) this.engine.validate(p.changes);
-        let out: EventCommitted;
-        try {
-          out = await this.store.commitEvent({
+      const { out } = await commitAlone(
+        this.host,
+        0,
+        plan,
+        (p, base) =>
+          this.store.commitEvent({
             event: p.event,
             expiries: p.expiries,
             ...(p.changes.length > 0
-              ? { change: { ...this.batch(p.changes), actor: p.actor, action: p.action } }
+              ? { change: { ...batchOf(p.changes, base), actor: p.actor, action: p.action } }
               : {}),
-          });
-        } catch (err) {
-          if (await this.caughtUpAfterConflict(err, attempt)) continue;
-          throw err;
-        }
-        if (out.record) await this.applyRecord(out.record);
-        return out;
-      }
+          }),
+        (o) => o.record,
+      );
+      return out!;
     });
   }
 
   /** A first revision conflict (another manager wrote): catch up so the caller plans again. */
   private async caughtUpAfterConflict(err: unknown, attempt: number): Promise<boolean> {
     if (attempt > 0 || !(err instanceof VnpError) || err.code !== 'VNP_ERR_CONFLICT') return false;
-    await this.catchUpLocked();
+    await replayChangeLog(this.host);
     return true;
-  }
-
-  /** The store batch of engine changes, at the engine's revision. */
-  private batch(changes: Change[]): Pick<CommitRequest, 'baseRevision' | 'puts' | 'deletes'> {
-    return {
-      baseRevision: this.revision,
-      puts: changes.flatMap((c) => (c.op === 'put' ? [c.doc] : [])),
-      deletes: changes.flatMap((c) => (c.op === 'delete' ? [{ kind: c.kind, name: c.name }] : [])),
-    };
   }
 
   /**
@@ -495,7 +366,7 @@ export class Manager {
 
   /** Apply every change-log entry past `revision` (under the lock). */
   catchUp(): Promise<void> {
-    return this.lock.run(() => this.catchUpLocked());
+    return this.lock.run(() => replayChangeLog(this.host));
   }
 
   private onStoreCommit(rev: number): void {
@@ -504,131 +375,19 @@ export class Manager {
     void this.lock
       .run(async () => {
         this.catchUpQueued = false;
-        if (!this.closed) await this.catchUpLocked();
+        if (!this.closed) await replayChangeLog(this.host);
       })
       .catch((err: unknown) => this.log.error({ err }, 'following the change log failed'));
   }
 
-  private async catchUpLocked(): Promise<void> {
-    for (;;) {
-      const records = await this.store.changesSince(this.revision, 500);
-      if (records.length === 0) return;
-      if (records[0]!.revision !== this.revision + 1) {
-        // The log was compacted past our revision: replaying it would skip changes.
-        this.log.warn(
-          { at: this.revision, next: records[0]!.revision },
-          'change log gap; reloading the model',
-        );
-        await this.reload();
-        continue;
-      }
-      for (const record of records) await this.applyRecord(record);
-    }
-  }
-
-  /** Apply a committed record to the engine and tell the watchers. */
-  private async applyRecord(record: ChangeRecord): Promise<void> {
-    if (record.revision <= this.revision) return;
-    const changes = record.changes.map(toEngineChange);
-    // undefined after a reload: the whole model may have changed.
-    let delta: EngineDelta | undefined = EMPTY_DELTA;
-    try {
-      // The commit time, not the local clock: every manager replaying the log derives the
-      // same identity grace periods, hence the same identity numbers.
-      if (changes.length > 0)
-        delta = this.timed(() => this.engine.apply(changes, Date.parse(record.at)));
-      this.revision = record.revision;
-    } catch (err) {
-      // The store is the truth: if the model cannot follow (a bug, or a writer that
-      // skipped validation), rebuild it from the store rather than diverge.
-      this.log.error(
-        { err, revision: record.revision },
-        'applying a committed change failed; reloading',
-      );
-      await this.reload();
-      delta = undefined;
-    }
-    this.tell(record, delta);
-    this.syncIdentities();
-  }
-
-  /** Tell every record listener (one failing listener does not stop the others). */
-  private tell(record: ChangeRecord, delta: EngineDelta | undefined): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(record, delta);
-      } catch (err) {
-        this.log.warn({ err }, 'a change listener failed');
-      }
-    }
-  }
-
-  /**
-   * The database decides identity numbers (docs/adr/0007-distribution.md): record this
-   * revision's allocations first-writer-wins — only the rows this revision changed,
-   * unless the table may not hold this manager's previous allocations; if another
-   * manager recorded this revision with different numbers (fingerprints differ), or
-   * the table holds none of ours, rebuild the model seeded from the database.
-   * O(changed identities) per revision.
-   */
-  private syncIdentities(): void {
-    const store = this.store;
-    const revision = this.revision;
-    const { upsert, remove, before, after } = this.engine.takeIdentityChanges();
-    const changed = upsert.length > 0 || remove.length > 0;
-    // One manager per PGlite data dir: only changes need recording (for restarts). With
-    // PostgreSQL every revision is claimed, so a manager that diverged is caught.
-    if (!changed && store.backend !== 'postgres') return;
-    const claim: IdentityClaim = { revision, base: before, fingerprint: after, upsert, remove };
-    if (this.tableFingerprint !== before) claim.all = this.engine.identityAllocations();
-    this.tableFingerprint = after;
-    this.identitySync = this.identitySync
-      .then(async () => {
-        if (this.closed) return;
-        const table = await store.claimIdentities(claim);
-        if (table.claimed) return;
-        // The table is ahead: checked at a later revision.
-        if (table.revision > revision) return;
-        if (table.revision === revision && table.fingerprint === after) return;
-        this.tableFingerprint = undefined;
-        if (this.identityResyncAt === revision) return;
-        this.identityResyncAt = revision;
-        this.log.warn(
-          { revision, table: table.revision },
-          'identity numbers differ from the database; reloading seeded from it',
-        );
-        await this.lock.run(async () => {
-          if (this.closed) return;
-          await this.reload();
-          for (const l of this.reloadListeners) l();
-        });
-      })
-      .catch((err: unknown) => {
-        // Unknown whether it landed: the next claim carries every row.
-        this.tableFingerprint = undefined;
-        this.log.warn({ err }, 'recording identity allocations failed');
-      });
-  }
-
-  /** The persisted allocations to seed a load with (none when the table is empty or unreadable). */
-  private async identitySeed(): Promise<IdentityRow[] | undefined> {
-    try {
-      const t = await this.store.loadIdentities();
-      return t.revision > 0 ? t.identities : undefined;
-    } catch (err) {
-      this.log.warn({ err }, 'reading identity allocations failed; numbering by load order');
-      return undefined;
-    }
-  }
-
   private async reload(): Promise<void> {
     const { revision, documents } = await this.store.loadAll();
-    const identities = await this.identitySeed();
+    const identities = await this.identities.seed();
     const engine = new Engine({ identityGraceMs: this.identityGraceMs });
     this.timed(() => engine.load(documents, this.now(), identities ? { identities } : {}));
     this.engine = engine;
     this.revision = revision;
-    this.tableFingerprint = undefined; // a new engine: its first claim carries every row
+    this.identities.forget();
   }
 
   private timed<T>(fn: () => T): T {
