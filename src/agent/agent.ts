@@ -46,6 +46,8 @@ export interface AgentStats {
   lastApplyMs?: number;
   /** True when a program from a previous run was found and kept enforcing. */
   adopted: boolean;
+  /** Times `verify` found the program lost (ovs-vswitchd restarted) and rewrote it. */
+  reprograms: number;
 }
 
 /**
@@ -67,6 +69,7 @@ export class Agent {
     linkFailures: 0,
     unchanged: 0,
     adopted: false,
+    reprograms: 0,
   };
   /** What enforces the states. */
   readonly datapath: Datapath;
@@ -169,6 +172,32 @@ export class Agent {
       this.stats.failures++;
       throw err;
     }
+  }
+
+  /**
+   * Checks that the datapath still enforces the applied state and rewrites it whole
+   * when not (an ovs-vswitchd restart empties the bridge: the flows are not in OVSDB).
+   * Serialised with the states; returns whether the program had to be rewritten.
+   *
+   * @example setInterval(() => void agent.verify(), 5000)
+   */
+  verify(): Promise<boolean> {
+    const run = this.queue.then(async () => {
+      const cur = this.current;
+      if (cur === undefined || !this.datapath.intact || (await this.datapath.intact()))
+        return false;
+      this.opts.log?.(
+        `the ${this.datapath.kind} program was lost; rewriting revision ${cur.revision}`,
+      );
+      this.stats.reprograms++;
+      await this.applyNow(cur);
+      return true;
+    });
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /** Removes the datapath's program (not done on disconnect: fail-static). */

@@ -3,8 +3,9 @@
  * counters) and what enforces them on this host. Two implementations: the Linux
  * kernel (nftables + VXLAN-GBP links + conntrack, src/agent/nft-datapath.ts) and
  * Open vSwitch (one bridge programmed by OpenFlow, src/agent/ovs/). Both enforce the
- * same HostState with the same verdicts; test/datapath/ holds the conformance suite
- * both run.
+ * same HostState with the same verdicts; the conformance checks both run are
+ * test/e2e/support/conformance.ts (engine-datapath and ovs-datapath privileged tests)
+ * and the mixed random-model differential (random-kernel.privileged.test.ts).
  *
  * The agent calls, per state, in this order: `applyPolicy` (atomic: the whole
  * decision program moves to the new state, or nothing changes), then `reconcileLinks`
@@ -55,4 +56,11 @@ export interface Datapath {
   sweep(state: HostState, applied: PolicyApplied): Promise<Swept>;
   /** Removes the program (never done on disconnect: fail-static). */
   removePolicy(): Promise<void>;
+  /**
+   * Whether the program the last `applyPolicy` wrote is still in place. False means
+   * the enforcer lost it (ovs-vswitchd restarted: OpenFlow flows are not kept) and
+   * the next `applyPolicy` rewrites it whole. Absent: the program cannot be lost
+   * behind the agent's back (nftables tables live as long as the kernel).
+   */
+  intact?(): Promise<boolean>;
 }

@@ -14,6 +14,7 @@ const source = (): MetricsSource => ({
       linkFailures: 0,
       unchanged: 4,
       adopted: false,
+      reprograms: 0,
     },
   },
   flows: { counters: { seen: 10, sampled: 7, unsampled: 93, dropped: 1 }, buffered: 5 },

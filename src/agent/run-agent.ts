@@ -39,6 +39,11 @@ export interface RunAgentOptions {
   log?: (msg: string) => void;
   /** Folds a `{type: 'delta'}` watch message onto the applied state (default: applyHostDelta). */
   applyDelta?: (state: HostState, delta: unknown) => HostState;
+  /**
+   * How often the agent checks that its datapath still holds the program and rewrites
+   * it when not (OVS: ovs-vswitchd restarted). Default 5000 ms; 0 never checks.
+   */
+  verifyIntervalMs?: number;
   /** Collect flow records from the kernel and ship them to the manager (docs/flows.md). */
   flows?: Partial<Omit<FlowCollectorOptions, 'state' | 'send'>>;
 }
@@ -111,6 +116,15 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
   const collecting = started
     .then(() => (stopped ? undefined : flows?.start()))
     .catch((e: unknown) => opts.log?.(`flows: not collected: ${String(e)}`));
+  // Datapaths whose program can vanish behind the agent (OVS) are checked periodically.
+  const every = opts.verifyIntervalMs ?? 5000;
+  const verifier =
+    agent.datapath.intact && every > 0
+      ? setInterval(() => {
+          agent.verify().catch((e: unknown) => opts.log?.(`verify: ${String(e)}`));
+        }, every)
+      : undefined;
+  verifier?.unref();
   // Stopped before the first connection: never ready (as a loop that was stopped).
   const ready = started.then(() => follower?.ready ?? new Promise<void>(() => undefined));
 
@@ -126,6 +140,7 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
     },
     async stop() {
       stopped = true;
+      clearInterval(verifier);
       await started.catch(() => undefined);
       await collecting;
       // Before the follower: the last batches still have a manager to go to.

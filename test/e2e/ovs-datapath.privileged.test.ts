@@ -5,7 +5,8 @@
  * ICMP, both directions and on the OVS host itself, equal to `engine.check`) runs on
  * this mixed topology — the same scenario the nft-only engine-datapath test runs —
  * before and after a tag change; then the wire (GBP IDs), a quarantine cutting a live
- * connection on the bridge, one-entry changes by bundle, and fail-static.
+ * connection on the bridge, one-entry changes by bundle, the program rewritten after
+ * ovs-vswitchd is killed and restarted, and fail-static.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -160,6 +161,28 @@ describePrivileged(
       } finally {
         client.stop();
       }
+      await compareAll(engine, topo);
+    });
+
+    it('an ovs-vswitchd restart empties the bridge; the agent notices and rewrites it', async () => {
+      const n = flows();
+      await ovs!.restartVswitchd();
+      // The new ovs-vswitchd re-creates the bridge and its ports from OVSDB, no flows.
+      let after: number | undefined;
+      for (let i = 0; i < 200 && after === undefined; i++) {
+        try {
+          after = flows();
+        } catch {
+          await new Promise((r) => setTimeout(r, 50)); // its management socket is not up yet
+        }
+      }
+      expect(after).toBe(0);
+      const agent = agents.get('h1')!;
+      // What runAgent's timer calls every verifyIntervalMs.
+      expect(await agent.verify()).toBe(true);
+      expect(agent.stats.reprograms).toBe(1);
+      expect(flows()).toBe(n);
+      expect(await agent.verify()).toBe(false);
       await compareAll(engine, topo);
     });
 

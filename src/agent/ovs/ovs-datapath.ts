@@ -210,6 +210,24 @@ export class OvsDatapath implements Datapath {
     return { killedFlows: killed, resteeredFlows: 0 };
   }
 
+  /**
+   * The bridge still holds the program: as many flows as the last bundle left. A
+   * restarted ovs-vswitchd re-creates the bridge and its ports from OVSDB, but with
+   * no flows (fail_mode=secure: it forwards nothing); the next apply then replaces
+   * them whole. Throws while ovs-vswitchd does not answer.
+   */
+  async intact(): Promise<boolean> {
+    const applied = this.applied;
+    if (applied === undefined) return true;
+    const out = await this.ofctl(['dump-aggregate']);
+    const n = Number(/flow_count=(\d+)/.exec(out)?.[1] ?? NaN);
+    if (n === applied.size) return true;
+    this.opts.log?.(`bridge ${this.opts.bridge} holds ${n} flows, not ${applied.size}`);
+    if (this.applied === applied) this.applied = undefined;
+    this.bridgeReady = false;
+    return false;
+  }
+
   async removePolicy(): Promise<void> {
     await this.ofctl(['del-flows']);
     this.applied = undefined;

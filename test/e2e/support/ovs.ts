@@ -11,6 +11,8 @@ import { sh } from './topology.js';
 /** One running OVS. */
 export interface TestOvs {
   rundir: string;
+  /** Kills this ovs-vswitchd by its PID (a crash: SIGKILL) and starts it again. */
+  restartVswitchd(): Promise<void>;
   stop(): void;
 }
 
@@ -48,6 +50,37 @@ export function startOvs(netns: string): TestOvs {
     }
     rmSync(dir, { recursive: true, force: true });
   };
+  const startVswitchd = () =>
+    inNs([
+      'env',
+      `OVS_RUNDIR=${dir}`,
+      `OVS_DBDIR=${dir}`,
+      `OVS_LOGDIR=${dir}`,
+      'ovs-vswitchd',
+      `unix:${join(dir, 'db.sock')}`,
+      `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`,
+      `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`,
+      `--log-file=${join(dir, 'ovs-vswitchd.log')}`,
+      '--detach',
+    ]);
+  const restartVswitchd = async (): Promise<void> => {
+    const pidfile = join(dir, 'ovs-vswitchd.pid');
+    const pid = Number(readFileSync(pidfile, 'utf8').trim());
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100; i++) {
+      // Gone, or a zombie no one has reaped yet (it holds no socket any more).
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        break;
+      }
+      if (/\) Z /.test(stat)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    rmSync(pidfile, { force: true });
+    startVswitchd();
+  };
   try {
     sh(['ovsdb-tool', 'create', join(dir, 'conf.db'), SCHEMA]);
     inNs([
@@ -73,21 +106,10 @@ export function startOvs(netns: string): TestOvs {
       '.',
       'other_config:userspace-tso-enable=true',
     ]);
-    inNs([
-      'env',
-      `OVS_RUNDIR=${dir}`,
-      `OVS_DBDIR=${dir}`,
-      `OVS_LOGDIR=${dir}`,
-      'ovs-vswitchd',
-      `unix:${join(dir, 'db.sock')}`,
-      `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`,
-      `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`,
-      `--log-file=${join(dir, 'ovs-vswitchd.log')}`,
-      '--detach',
-    ]);
+    startVswitchd();
   } catch (err) {
     stop();
     throw err;
   }
-  return { rundir: dir, stop };
+  return { rundir: dir, restartVswitchd, stop };
 }
