@@ -79,6 +79,38 @@ describe('vnp config', () => {
     expect(bad.stderr).toMatch(/cannot reach the manager at http:\/\/127\.0\.0\.1:1/);
   });
 
+  it('view: the file merged with this run, the token redacted unless --raw', async () => {
+    const view = await run(['config', 'view']);
+    expect(view.stderr).toBe('');
+    expect(view.stdout).toContain('current-context: view');
+    expect(view.stdout).toMatch(/- name: adm\n/);
+    expect(view.stdout).toMatch(/in-use:\n\s+context: view\n\s+server: http:\/\/127\.0\.0\.1:\d+/);
+    expect(view.stdout).toContain('token: REDACTED');
+    expect(view.stdout).toContain(
+      `token-from: context view (token-file ${join(home, 'viewer.token')})`,
+    );
+    expect(view.stdout).not.toContain(cli.server.tokens.viewer);
+    const json = JSON.parse(
+      (await run(['--context', 'adm', 'config', 'view', '--minify', '-o', 'json'])).stdout,
+    ) as { contexts: { name: string }[]; 'in-use': Record<string, string> };
+    expect(json.contexts.map((c) => c.name)).toEqual(['adm']);
+    expect(json['in-use']).toMatchObject({ context: 'adm', token: 'REDACTED' });
+    const env = JSON.parse(
+      (await run(['config', 'view', '-o', 'json', '--raw'], { VNP_TOKEN: cli.server.tokens.admin }))
+        .stdout,
+    ) as { 'in-use': Record<string, string> };
+    expect(env['in-use']).toMatchObject({
+      token: cli.server.tokens.admin,
+      'token-from': 'VNP_TOKEN',
+    });
+    const flag = await run(['config', 'view', '--token', cli.server.tokens.admin]);
+    expect(flag.stdout).toContain('token-from: --token');
+    expect(flag.stdout).not.toContain(cli.server.tokens.admin);
+    expect((await run(['config', 'view', '-o', 'table'])).stderr).toMatch(
+      /--output: config view prints yaml or json/,
+    );
+  });
+
   it('use-context switches; unknown contexts and malformed files are named', async () => {
     expect((await run(['config', 'use-context', 'adm'])).stdout).toBe(
       'switched to context "adm"\n',

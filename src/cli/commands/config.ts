@@ -155,4 +155,49 @@ Examples:
         ),
       );
     });
+
+  config
+    .command('view')
+    .description(
+      'Show the config file merged with this run: the manager, CA and token a command would use (token redacted)',
+    )
+    .option('-o, --output <format>', 'yaml | json', outputArg, 'yaml' as OutputFormat)
+    .option('--minify', 'only the context in use')
+    .option('--raw', 'show the token instead of REDACTED')
+    .addHelpText(
+      'after',
+      `
+As kubectl config view: the contexts of the config file, then "in-use": what flags, --context,
+VNP_SERVER/VNP_TOKEN/VNP_CA_FILE and the current context resolve to, and where the token
+comes from (--token, a context's token-file, VNP_TOKEN or the data directory's admin.token).
+
+Examples:
+  vnp config view
+  vnp --context staging config view --minify
+  vnp config view -o json`,
+    )
+    .action(
+      async (opts: { output: OutputFormat; minify?: boolean; raw?: boolean }, cmd: Command) => {
+        const [{ configView }, { toJson, toYaml }] = await Promise.all([
+          import('../config-view.js'),
+          import('../output.js'),
+        ]);
+        if (opts.output !== 'yaml' && opts.output !== 'json')
+          throw new VnpError(
+            'VNP_ERR_VALIDATION',
+            `--output: config view prints yaml or json, not ${opts.output}`,
+            {
+              field: 'output',
+            },
+          );
+        const view = configView({
+          flags: cmd.optsWithGlobals<GlobalOptions>(),
+          env: ctx.io.env,
+          cwd: ctx.io.cwd,
+          ...(opts.raw ? { raw: true } : {}),
+          ...(opts.minify ? { minify: true } : {}),
+        });
+        ctx.out(opts.output === 'json' ? toJson(view) : toYaml(view));
+      },
+    );
 }
