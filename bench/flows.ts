@@ -2,8 +2,9 @@
  * Flows suite (issue #12, docs/flows.md): manager flow ingest (records/s through the
  * manager's FlowHub — agents' batches of 500 queued, written as the hub batches them —
  * into PGlite and PostgreSQL; target ≥ 50k/s) and the `--against-flows` replay of every
- * ingested record through two engine snapshots (target: 1 M flows ≤ 2 s). Kernel event → watch latency and the data-plane
- * ratios with flow collection on ÷ off are not measured here yet.
+ * ingested record through two engine snapshots (target: 1 M flows ≤ 2 s); and, in the
+ * data-plane benchmark's network (bench/flows-kernel.ts), kernel event → watch latency
+ * and the data-plane ratios with flow collection on ÷ off.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/types.js';
 import { reactionsModel } from './reactions.js';
 import type { RunOptions, Suite } from './run.js';
+import { kernelFlowFigures } from './flows-kernel.js';
 import { freshPostgres } from './server.js';
 
 const RECORDS = 1000;
@@ -144,6 +146,18 @@ export const flowsSuite: Suite = {
       } finally {
         await opened.done();
       }
+    }
+    // The kernel half (bench/flows-kernel.ts): event → watch latency, on ÷ off ratios.
+    opts.log('flows: kernel event latency and data-plane ratios (collection on ÷ off)');
+    const kernel = await kernelFlowFigures(opts.quick);
+    if (typeof kernel === 'string') lines.push(`kernel: skipped (${kernel})`);
+    else {
+      rows.push({ kernel });
+      lines.push(
+        `kernel event → flows/watch: p50 ${kernel.latencyP50Ms.toFixed(0)} ms, p99 ${kernel.latencyP99Ms.toFixed(0)} ms over ${kernel.latencySamples} connections (target p99 ≤ 1000 ms)`,
+        `throughput with collection on ÷ off: ${kernel.throughputRatio.toFixed(3)} (${(kernel.onBps / 1e9).toFixed(2)} / ${(kernel.offBps / 1e9).toFixed(2)} Gbit/s; target ≥ 0.95)`,
+        `new connections/s on ÷ off: ${kernel.connRateRatio.toFixed(3)} (${kernel.onConnPerSec.toFixed(0)} / ${kernel.offConnPerSec.toFixed(0)}; target ≥ 0.8)`,
+      );
     }
     return {
       json: { rows },

@@ -12,11 +12,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeExec } from '../../src/agent/exec.js';
 import { parseDenyCounts } from '../../src/agent/nft/deny-chain.js';
 import { runAgent, type AgentHandle } from '../../src/agent/run-agent.js';
-import type { FlowSide, StoredFlow } from '../../src/model/flow.js';
+import type { StoredFlow } from '../../src/model/flow.js';
 import type { Document } from '../../src/model/types.js';
 import { startTestServer, type TestServer } from '../server/support/test-server.js';
 import { hostAgent } from './support/agents.js';
 import { describePrivileged } from './support/describe-privileged.js';
+import { flowSideOf } from './support/flow-sides.js';
 import { modelDocs, RECORDS as MODEL_RECORDS } from './support/engine-model.js';
 import { buildTopology, type Topology } from './support/topology.js';
 import { pings, tcpConnects } from './support/traffic.js';
@@ -223,25 +224,10 @@ describePrivileged('flows from the kernel', {}, () => {
     const r = await server.call('POST', '/v1/check', {
       body: { src, dst, protocol, ...(port !== undefined ? { port } : {}) },
     });
-    const side = (s: {
-      verdict: 'allow' | 'deny';
-      logged?: boolean;
-      policy?: string;
-      rule?: { rule: string };
-      default?: { verdict: 'allow' | 'deny' };
-    }): FlowSide =>
-      s.policy !== undefined
-        ? {
-            verdict: s.verdict,
-            policy: s.policy,
-            rule: s.rule!.rule,
-            ...(s.logged ? { logged: true } : {}),
-          }
-        : { verdict: s.verdict, default: s.default!.verdict };
     return {
       verdict: r.body.verdict as string,
-      egress: side(r.body.egress),
-      ingress: side(r.body.ingress),
+      egress: flowSideOf(r.body.egress),
+      ingress: flowSideOf(r.body.ingress),
     };
   };
 

@@ -217,21 +217,30 @@ export class FlowCollector {
     if (this.shipping) return;
     this.shipping = true;
     try {
+      // What is buffered goes first: a new record never waits for a listing (a
+      // `conntrack -L` or `nft list` process, slow on a loaded host).
+      if (!(await this.send())) return;
       await this.readClosing();
       await this.readDenyCounters();
-      if (this.buffer.length === 0 && JSON.stringify(this.counters) === this.shipped) return;
-      do {
-        const records = this.buffer.slice(0, this.opts.batchSize ?? 1000);
-        const taken = await this.opts
-          .send({ records, counters: { ...this.counters } })
-          .catch(() => false);
-        if (!taken) break;
-        this.shipped = JSON.stringify(this.counters);
-        this.buffer.splice(0, records.length);
-      } while (this.buffer.length > 0);
+      await this.send();
     } finally {
       this.shipping = false;
     }
+  }
+
+  /** Sends the buffer batch by batch; false when the manager did not take one. */
+  private async send(): Promise<boolean> {
+    if (this.buffer.length === 0 && JSON.stringify(this.counters) === this.shipped) return true;
+    do {
+      const records = this.buffer.slice(0, this.opts.batchSize ?? 1000);
+      const taken = await this.opts
+        .send({ records, counters: { ...this.counters } })
+        .catch(() => false);
+      if (!taken) return false;
+      this.shipped = JSON.stringify(this.counters);
+      this.buffer.splice(0, records.length);
+    } while (this.buffer.length > 0);
+    return true;
   }
 
   /** Records waiting for a manager. */

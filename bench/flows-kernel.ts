@@ -1,0 +1,189 @@
+/**
+ * The kernel half of the flows suite (issue #12): in the data-plane benchmark's
+ * network (two host namespaces, real agents, a manager), with flow collection on
+ * (conntrack events, accounting, the NFLOG reader, records POSTed to the manager) and
+ * off, alternating so load drifts hit both alike:
+ *   - kernel event → visible in `GET /v1/flows/watch`: receipt time − the record's
+ *     kernel timestamp, p50/p99 (target p99 ≤ 1 s);
+ *   - TCP throughput (iperf3) on ÷ off (target ≥ 0.95);
+ *   - new TCP connections per second on ÷ off (target ≥ 0.8).
+ */
+import { makeExec } from '../src/agent/exec.js';
+import { FlowCollector } from '../src/agent/flows/flow-collector.js';
+import { runAgent, type AgentHandle } from '../src/agent/run-agent.js';
+import type { FlowRecord } from '../src/model/flow.js';
+import { hostAgent } from '../test/e2e/support/agents.js';
+import { modelDocs, RECORDS } from '../test/e2e/support/engine-model.js';
+import { startTestServer, type TestServer } from '../test/server/support/test-server.js';
+import { benchProblem, buildBenchTopology, type BenchTopology } from './datapath-topology.js';
+import { connRate, iperfClient, iperfServer } from './datapath-traffic.js';
+import { percentile } from './measure.js';
+
+export interface KernelFlowFigures {
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  latencySamples: number;
+  throughputRatio: number;
+  connRateRatio: number;
+  onBps: number;
+  offBps: number;
+  onConnPerSec: number;
+  offConnPerSec: number;
+}
+
+interface Rig {
+  topo: BenchTopology;
+  server: TestServer;
+  url: string;
+  tokens: Map<string, string>;
+  handles: AgentHandle[];
+}
+
+async function rig(): Promise<Rig> {
+  const topo = buildBenchTopology(['h1', 'h2']);
+  const server = await startTestServer();
+  const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const applied = await server.call('POST', '/v1/apply', {
+    body: { documents: modelDocs(topo.instanceNs) },
+  });
+  if (applied.status !== 200) throw new Error(`apply: ${applied.text}`);
+  const tokens = new Map<string, string>();
+  const handles: AgentHandle[] = [];
+  for (const h of topo.hosts) {
+    const tok = await server.call('POST', '/v1/tokens', { body: { role: 'agent', host: h.name } });
+    tokens.set(h.name, tok.body.token as string);
+    handles.push(
+      runAgent({
+        servers: [url],
+        host: h.name,
+        token: tok.body.token as string,
+        underlayIp: h.underlayIp,
+        agent: hostAgent(h),
+      }),
+    );
+  }
+  await Promise.all(handles.map((h) => h.ready));
+  for (let i = 0; i < 200; i++) {
+    if (handles.every((h) => h.agent.state?.remotes.every((r) => r.underlay))) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { topo, server, url, tokens, handles };
+}
+
+/** Collection on: one collector per host, shipping to the manager like an agent on NDJSON. */
+async function collectOn(r: Rig): Promise<FlowCollector[]> {
+  return Promise.all(
+    r.topo.hosts.map(async (h, i) => {
+      const c = new FlowCollector({
+        exec: makeExec(h.netns),
+        inNamespace: ['ip', 'netns', 'exec', h.netns],
+        state: () => r.handles[i]!.agent.state,
+        send: async (batch) =>
+          (
+            await fetch(`${r.url}/v1/hosts/${h.name}/flows`, {
+              method: 'POST',
+              headers: {
+                authorization: `Bearer ${r.tokens.get(h.name)}`,
+                'content-type': 'application/json',
+              },
+              body: JSON.stringify(batch),
+            })
+          ).ok,
+      });
+      await c.start();
+      return c;
+    }),
+  );
+}
+
+/** Collection off: readers stopped, conntrack accounting off again. */
+async function collectOff(r: Rig, collectors: FlowCollector[]): Promise<void> {
+  await Promise.all(collectors.map((c) => c.stop()));
+  for (const h of r.topo.hosts)
+    await makeExec(h.netns)(['sysctl', '-qw', 'net.netfilter.nf_conntrack_acct=0']);
+}
+
+/** Latencies of records seen on the watch stream while `traffic` runs. */
+async function watchLatency(r: Rig, traffic: () => Promise<void>): Promise<number[]> {
+  const viewer = await r.server.call('POST', '/v1/tokens', { body: { role: 'viewer' } });
+  const ac = new AbortController();
+  const res = await fetch(`${r.url}/v1/flows/watch?from=web&to=app`, {
+    headers: { authorization: `Bearer ${viewer.body.token as string}` },
+    signal: ac.signal,
+  });
+  const lat: number[] = [];
+  const reading = (async () => {
+    const dec = new TextDecoder();
+    let buf = '';
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      const now = Date.now();
+      buf += dec.decode(chunk, { stream: true });
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) {
+        if (l.trim() === '') continue;
+        const f = JSON.parse(l) as FlowRecord;
+        if (f.state === 'new') lat.push(now - Date.parse(f.time));
+      }
+    }
+  })().catch(() => undefined);
+  await traffic();
+  await new Promise((res2) => setTimeout(res2, 1500));
+  ac.abort();
+  await reading;
+  return lat;
+}
+
+/**
+ * Runs the kernel measurements, or returns why it cannot (not root, tools missing).
+ *
+ * @example const f = await kernelFlowFigures(true); if (typeof f !== 'string') f.latencyP99Ms
+ */
+export async function kernelFlowFigures(quick: boolean): Promise<KernelFlowFigures | string> {
+  const why = benchProblem();
+  if (why) return why;
+  const r = await rig();
+  const web = r.topo.instanceNs('web');
+  const appNs = r.topo.instanceNs('app');
+  const app = RECORDS.app!.ip;
+  const iperf = await iperfServer(appNs, app, 8080);
+  const rounds = quick ? 2 : 4;
+  const seconds = quick ? 2 : 4;
+  const on = { bps: [] as number[], cps: [] as number[] };
+  const off = { bps: [] as number[], cps: [] as number[] };
+  let lat: number[] = [];
+  try {
+    for (let round = 0; round < rounds * 2; round++) {
+      const enabled = round % 2 === 0;
+      const collectors = enabled ? await collectOn(r) : [];
+      if (enabled && round === 0) {
+        // Give the readers a moment to subscribe before the latency sample.
+        await new Promise((res) => setTimeout(res, 1000));
+        lat = await watchLatency(r, async () => {
+          await connRate(web, app, 8080, quick ? 50 : 200, 5000);
+        });
+      }
+      const into = enabled ? on : off;
+      into.bps.push((await iperfClient(web, app, 8080, seconds)).bps);
+      into.cps.push((await connRate(web, app, 8080, 100_000, seconds * 1000)).connPerSec);
+      if (enabled) await collectOff(r, collectors);
+    }
+  } finally {
+    iperf.stop();
+    await Promise.all(r.handles.map((h) => h.stop()));
+    await r.server.close();
+    r.topo.destroy();
+  }
+  const median = (xs: number[]) => percentile(xs, 50);
+  return {
+    latencyP50Ms: percentile(lat, 50),
+    latencyP99Ms: percentile(lat, 99),
+    latencySamples: lat.length,
+    throughputRatio: median(on.bps) / median(off.bps),
+    connRateRatio: median(on.cps) / median(off.cps),
+    onBps: median(on.bps),
+    offBps: median(off.bps),
+    onConnPerSec: median(on.cps),
+    offConnPerSec: median(off.cps),
+  };
+}
