@@ -130,6 +130,7 @@ export class OvsDatapath implements Datapath {
    * differ from the applied program, or a diffing replace of the whole bridge.
    */
   async applyPolicy(state: HostState): Promise<PolicyApplied> {
+    this.warnUnsupported(state);
     await this.ensureBridge();
     this.lastPlumb = await this.ports.plumb(state);
     const records = new Map<string, number>();
@@ -165,6 +166,30 @@ export class OvsDatapath implements Datapath {
     this.applied = next;
     this.lastWritten = next.size;
     return { whole: true, changed: true };
+  }
+
+  private warned = '';
+
+  /**
+   * What this PEP does not enforce (docs/adr/0030-ovs-steering-log-flows.md) is said
+   * in the log whenever it changes: steering entries are ignored, `log` verdicts allow
+   * without a log line.
+   */
+  private warnUnsupported(state: HostState): void {
+    let routes = 0;
+    let logs = 0;
+    for (const side of state.sides) {
+      const r = side.routes;
+      if (r) routes += r.cidr.length + r.peers.length + r.any.length;
+      for (const e of [...side.cidr, ...side.peers, ...side.any]) if (e.verdict === 'log') logs++;
+    }
+    const parts = [
+      routes > 0 ? `${routes} steering entries ignored (steering is not implemented on OVS)` : '',
+      logs > 0 ? `${logs} log-verdict entries allow without logging` : '',
+    ].filter(Boolean);
+    const text = parts.join('; ');
+    if (text !== this.warned && text) this.opts.log?.(`OVS bridge ${this.opts.bridge}: ${text}`);
+    this.warned = text;
   }
 
   /** Ports were plumbed with the policy; here stale ones go. */
