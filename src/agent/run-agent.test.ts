@@ -3,6 +3,8 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HostState } from '../model/host-state.js';
 import { fakeAgent, hostState as state, RecordingNft } from '../../test/agent/support/fakes.js';
+import { Agent } from './agent.js';
+import type { Datapath } from './datapath.js';
 import { runAgent, type AgentHandle } from './run-agent.js';
 
 interface FakeManager {
@@ -104,6 +106,42 @@ describe('runAgent', () => {
     cleanup.push(() => handle.stop());
     return { handle, nft };
   }
+
+  it('rewrites a program the datapath lost, checking every verifyIntervalMs', async () => {
+    const m = await manager(5);
+    cleanup.push(() => m.close());
+    const applied: number[] = [];
+    let lost = false;
+    const datapath: Datapath = {
+      kind: 'ovs',
+      adopt: () => Promise.resolve(undefined),
+      applyPolicy: (s) => {
+        applied.push(s.revision);
+        lost = false;
+        return Promise.resolve({ whole: true, changed: true });
+      },
+      reconcileLinks: () => Promise.resolve({ failures: 0 }),
+      sweep: () => Promise.resolve({ killedFlows: 0, resteeredFlows: 0 }),
+      removePolicy: () => Promise.resolve(),
+      intact: () => Promise.resolve(!lost),
+    };
+    const agent = new Agent({ host: 'h1', underlayIp: '192.0.2.1', datapath });
+    const handle = runAgent({
+      servers: [m.url],
+      host: 'h1',
+      token: 'tok',
+      underlayIp: '192.0.2.1',
+      agent,
+      verifyIntervalMs: 20,
+    });
+    cleanup.push(() => handle.stop());
+    await handle.ready;
+    expect(applied).toEqual([5]);
+    lost = true; // as after an ovs-vswitchd restart
+    await until(() => applied.length === 2);
+    expect(applied).toEqual([5, 5]);
+    expect(agent.stats.reprograms).toBe(1);
+  });
 
   it('follows the watch stream (first the whole state), acknowledges, sends token and underlay', async () => {
     const m = await manager(5);
