@@ -4,7 +4,9 @@
  * PostgreSQL one (design §6: ≤ 10 ms; each event is one durable store commit);
  * (2) impact preview of a change touching 1,000 identities (≤ 1 s);
  * (3) tag change → feed step ready through a real Manager on PGlite at two model sizes
- * (bench/feed-step.ts): the per-write cost around the engine must not grow with records.
+ * (bench/feed-step.ts): the per-write cost around the engine must not grow with records;
+ * (4) `apply --dry-run` of 1,000 and 5,000 new interfaces against the real apply
+ * (bench/dry-run.ts; issue #11: the preview must not be slower than the change).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,7 @@ import type { Store } from '../src/store/types.js';
 import { buildServer } from '../src/server/app.js';
 import { reactorOf } from '../src/server/routes/events.js';
 import { openStore } from '../src/store/open-store.js';
+import { dryRunVsApply } from './dry-run.js';
 import { feedStepLatency, type FeedStepRow } from './feed-step.js';
 import { formatMs } from './table.js';
 import { percentile } from './measure.js';
@@ -222,6 +225,11 @@ export const reactionsSuite: Suite = {
     for (const [records, policies] of sizes)
       feed.push(await feedStepLatency(opts, records!, policies!, opts.quick ? 50 : 200));
     const growth = feed[1]!.p50 / feed[0]!.p50;
+    const dry = await dryRunVsApply(
+      opts,
+      opts.quick ? 500 : 2_000,
+      opts.quick ? [200, 1_000] : [1_000, 5_000],
+    );
     const okEvent = ev.rows.every((r) => r.p99 <= 10);
     const okImpact = im.ms <= 1000;
     const report = [
@@ -235,6 +243,10 @@ export const reactionsSuite: Suite = {
           `tag change → feed step ready (Manager + PGlite + HostFeed, ${r.records} records, ${r.policies} policies, ${r.changes} changes back to back): p50 ${formatMs(r.p50)}, p99 ${formatMs(r.p99)}, max ${formatMs(r.max)}`,
       ),
       `  growth from ${feed[0]!.records} to ${feed[1]!.records} records: p50 ×${growth.toFixed(2)} (per-write cost proportional to the change: ≈1)`,
+      ...dry.map(
+        (r) =>
+          `apply --dry-run of ${r.added} new interfaces (${r.records} records): ${formatMs(r.dryRunMs)} vs apply ${formatMs(r.applyMs)}, ratio ${(r.dryRunMs / r.applyMs).toFixed(2)} — target ≤ 1: ${r.dryRunMs <= r.applyMs ? 'MET' : 'MISSED'}`,
+      ),
       `impact preview, change touching ${im.identities} identities: ${im.ms.toFixed(0)} ms wall, ${im.cpuMs.toFixed(0)} ms CPU, best of 3 (${im.pairs} pairs, ${im.rows} rows) — target ≤ 1000 ms: ${okImpact ? 'MET' : 'MISSED'}`,
     ].join('\n');
     return {
@@ -244,6 +256,7 @@ export const reactionsSuite: Suite = {
         skipped: ev.skipped,
         impact: im,
         feedStep: feed,
+        dryRun: dry,
         targets: { event: okEvent, impact: okImpact },
       },
       report,

@@ -1,0 +1,82 @@
+/**
+ * `apply --dry-run` against the real apply (issue #11 High 4: "preview must not be
+ * slower than the change itself"): over HTTP on a real manager (PGlite) holding the
+ * bench model, POST /v1/apply of N new interfaces with `dryRun: true` (validation, the
+ * impact preview on two forks), then the same batch for real (durable commit, engine
+ * apply). Both from one process and one run, so the ratio holds under load.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseSettings } from '../src/config/settings.js';
+import { buildServer } from '../src/server/app.js';
+import { createToken } from '../src/server/tokens.js';
+import { openStore } from '../src/store/open-store.js';
+import { generateModel } from './generate.js';
+import type { RunOptions } from './run.js';
+
+/** One batch size's figures. */
+export interface DryRunRow {
+  records: number;
+  added: number;
+  dryRunMs: number;
+  applyMs: number;
+}
+
+/**
+ * Dry run, then apply, of `sizes` new interfaces each (in turn) on a model of `records`.
+ *
+ * @example await dryRunVsApply(opts, 2000, [1000, 5000]);
+ */
+export async function dryRunVsApply(
+  opts: RunOptions,
+  records: number,
+  sizes: readonly number[],
+): Promise<DryRunRow[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'vnp-bench-dry-'));
+  const store = await openStore({ dataDir: dir });
+  const settings = {
+    ...parseSettings({ VNP_LOG_LEVEL: 'silent' }),
+    bodyLimit: 64 * 1024 * 1024,
+    rateLimit: undefined,
+  };
+  const server = await buildServer({ settings, store, logger: false });
+  try {
+    const { token } = await createToken(server.manager, { role: 'admin' }, 'bench');
+    const apply = async (body: unknown): Promise<number> => {
+      const t0 = performance.now();
+      const r = await server.app.inject({
+        method: 'POST',
+        url: '/v1/apply',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
+      if (r.statusCode !== 200) throw new Error(`apply: ${r.statusCode} ${r.body.slice(0, 300)}`);
+      return performance.now() - t0;
+    };
+    const model = generateModel({ policies: Math.max(10, records / 20), records, flows: 1 });
+    await apply({ documents: model.documents });
+    const like = model.records[0]!;
+    const rows: DryRunRow[] = [];
+    for (const [k, n] of sizes.entries()) {
+      // Addresses outside the model's records (10.0.0.0/8 subnet; records sit low in it).
+      const documents = Array.from({ length: n }, (_, i) => ({
+        kind: 'Interface',
+        ...like,
+        name: `dry-${k}-${i}`,
+        ips: [`10.${200 + k}.${i >> 8}.${i & 255}`],
+        tags: { ...like.tags, app: `a${i % 10}` },
+      }));
+      const dryRunMs = await apply({ documents, dryRun: true });
+      const applyMs = await apply({ documents });
+      opts.log(`  dry run vs apply: ${n} new interfaces on ${records} records`);
+      rows.push({ records, added: n, dryRunMs, applyMs });
+    }
+    return rows;
+  } finally {
+    await server.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
