@@ -17,6 +17,8 @@ export type ApiResource = Document & Partial<Meta>;
 export interface ListPage<T> {
   items: T[];
   next?: string;
+  /** Items on all pages (resource lists). */
+  total?: number;
 }
 
 /** One entry of an apply's diff. */

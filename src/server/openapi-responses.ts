@@ -267,7 +267,10 @@ const created = (schema: TSchema, description: string): Success => ({
 function resourceOperations(k: Exclude<Kind, 'Settings'>): Record<string, Success> {
   const base = `/v1/${KIND_PLURAL[k]}`;
   return {
-    [`GET ${base}`]: ok(List(Resources[k], `${k}List`, { next: Opt(Str()) }), `a page of ${k}s`),
+    [`GET ${base}`]: ok(
+      List(Resources[k], `${k}List`, { next: Opt(Str()), total: Opt(Int()) }),
+      `a page of ${k}s`,
+    ),
     [`POST ${base}`]: created(Resources[k], `the ${k} created`),
     [`GET ${base}/{name}`]: ok(Resources[k], `the ${k}`),
     [`PUT ${base}/{name}`]: {

@@ -93,11 +93,13 @@ describe('resource CRUD', () => {
       expect((await s.call('PUT', `/v1/instances/${n}`, { body: { host: 'h' } })).status).toBe(201);
     }
     const names: string[] = [];
+    const totals = new Set<number>();
     let after: string | undefined;
     for (let i = 0; i < 10; i++) {
       const r = await s.call('GET', `/v1/instances?limit=2${after ? `&after=${after}` : ''}`);
       expect(r.status).toBe(200);
       expect(r.body.items.length).toBeLessThanOrEqual(2);
+      totals.add(r.body.total);
       names.push(...r.body.items.map((d: { name: string }) => d.name));
       after = r.body.next;
       if (!after) break;
@@ -105,6 +107,8 @@ describe('resource CRUD', () => {
     expect(names).toEqual([...names].sort());
     expect(names).toEqual(expect.arrayContaining(['a1', 'a2', 'a3', 'vm1', 'vm2']));
     expect(new Set(names).size).toBe(names.length);
+    // Every page counts the whole list.
+    expect([...totals]).toEqual([names.length]);
   });
 
   it('filters interfaces with ?selector=', async () => {

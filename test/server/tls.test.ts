@@ -42,7 +42,7 @@ describe.runIf(hasOpenssl('TLS test'))('TLS', () => {
     expect(url).toMatch(/^https:\/\//);
     const r = await get(`${url}/v1/subnets`, cert, s.tokens.viewer);
     expect(r.status).toBe(200);
-    expect(JSON.parse(r.body)).toEqual({ items: [] });
+    expect(JSON.parse(r.body)).toEqual({ items: [], total: 0 });
     // Over TLS the manager asks browsers to stay on HTTPS.
     expect(r.hsts).toMatch(/^max-age=31536000/);
   });

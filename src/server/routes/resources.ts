@@ -58,20 +58,25 @@ export function mustGet(engine: Engine, kind: Kind, name: string): HeldDocument 
 }
 
 /**
- * One page of a sorted list: items after `after`, at most `limit`; `next` when more remain.
+ * One page of a sorted list: items after `after`, at most `limit`; `next` when more remain;
+ * `total` counts the whole list (every page), so a client can show counts and progress
+ * from the first page (the web UI's first paint).
  *
  * @example
- *   page([{ name: 'a' }, { name: 'b' }], 1) // { items: [{ name: 'a' }], next: 'a' }
+ *   page([{ name: 'a' }, { name: 'b' }], 1) // { items: [{ name: 'a' }], next: 'a', total: 2 }
  */
 export function page<T extends { name: string }>(
   all: T[],
   limit: number,
   after?: string,
-): { items: T[]; next?: string } {
+): { items: T[]; next?: string; total: number } {
   const start = after === undefined ? 0 : all.findIndex((d) => d.name > after);
   const rest = start < 0 ? [] : all.slice(start);
   const items = rest.slice(0, limit);
-  return rest.length > limit ? { items, next: items[items.length - 1]!.name } : { items };
+  const total = all.length;
+  return rest.length > limit
+    ? { items, next: items[items.length - 1]!.name, total }
+    : { items, total };
 }
 
 /** What writeOne did: committed a record, or found the write changes nothing. */

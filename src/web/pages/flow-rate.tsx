@@ -3,7 +3,7 @@
  * per-minute flow aggregate (`GET /v1/flows/summary` for each minute), refreshed every 30 s.
  */
 import type { FlowSummary } from '../../client/api-types.js';
-import { useSession } from '../context.js';
+import { useModelVersion, useSession } from '../context.js';
 import { useApi } from '../use-api.js';
 
 export interface RatePoint {
@@ -52,7 +52,8 @@ export function tally(s: FlowSummary): { allowed: number; denied: number } {
 }
 
 export function FlowRateChart() {
-  const { client } = useSession();
+  const { client, model } = useSession();
+  useModelVersion();
   const rate = useApi(
     async () => {
       const now = Math.floor(Date.now() / 60_000) * 60_000;
@@ -72,6 +73,8 @@ export function FlowRateChart() {
     },
     [],
     30_000,
+    // Ten requests: after the model's pages, which they would otherwise queue ahead of.
+    model.complete,
   );
   const points = rate.data ?? [];
   const total = points.reduce((n, p) => n + p.allowed + p.denied, 0);

@@ -51,7 +51,7 @@ const COLUMNS: Column<StoredFlow>[] = [
 ];
 
 export function FlowsPage() {
-  const { client } = useSession();
+  const { client, model } = useSession();
   const [verdict, setVerdict] = useState('');
   const [policy, setPolicy] = useState('');
   const [from, setFrom] = useState('');
@@ -62,12 +62,19 @@ export function FlowsPage() {
   useEffect(() => {
     const abort = new AbortController();
     let live = true;
-    setRows(undefined);
+    // What this filter showed last time, at once (a page switch waits for no listing);
+    // the listing and the watch then merge in what is new.
+    const kept = `flows?${JSON.stringify(filters)}`;
+    setRows(model.answers.get<StoredFlow[]>(kept));
     // The watch starts first and a listing is merged in by id, twice (at once and a
     // second later): a flow stored between a listing and the watch's subscription
     // would otherwise be in neither.
     const merge = (incoming: StoredFlow[]) =>
-      setRows((rs) => mergeFlows(rs ?? [], incoming).slice(0, KEEP));
+      setRows((rs) => {
+        const merged = mergeFlows(rs ?? [], incoming).slice(0, KEEP);
+        model.answers.set(kept, merged);
+        return merged;
+      });
     const list = () =>
       client.flows({ ...filters, limit: 500 }).then(
         (page) => {

@@ -8,7 +8,7 @@ import { ErrorBox } from '../components/error-box.js';
 import { ImpactTable, type Impact } from '../components/impact.js';
 import { may, useModelVersion, useSession } from '../context.js';
 import { fieldDiff } from '../field-diff.js';
-import { useApi } from '../use-api.js';
+import { useApi, useCachedApi } from '../use-api.js';
 
 interface Revision {
   revision: number;
@@ -115,11 +115,10 @@ function Rollback({ revision }: { revision: number }) {
 }
 
 export function HistoryPage() {
-  const { client, role } = useSession();
-  const version = useModelVersion();
-  const history = useApi(
-    () => client.request<{ items: Revision[] }>('GET', '/v1/history', { query: { limit: 100 } }),
-    [version],
+  const { client, role, model } = useSession();
+  useModelVersion();
+  const history = useCachedApi(model.answers, `history@${model.revision}`, () =>
+    client.request<{ items: Revision[] }>('GET', '/v1/history', { query: { limit: 100 } }),
   );
   const [selected, setSelected] = useState<number>();
   const diff = useApi(

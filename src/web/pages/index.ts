@@ -4,7 +4,7 @@ import { CheckPage } from './check.js';
 import { EventsPage } from './events.js';
 import { FlowsPage } from './flows.js';
 import { HistoryPage } from './history.js';
-import { MapPage } from './map.js';
+import { lazyPage } from './lazy-page.js';
 import { OverviewPage } from './overview.js';
 import { PoliciesPage } from './policies.js';
 import { RecordsPage } from './records.js';
@@ -15,9 +15,12 @@ export interface PageDef {
   component: ComponentType;
 }
 
+/** The map (Cytoscape.js) is its own chunk: loaded on the first visit or ahead of it. */
+export const LazyMapPage = lazyPage('map', () => import('./map.js').then((m) => m.MapPage));
+
 export const PAGES: PageDef[] = [
   { id: 'overview', title: 'Overview', component: OverviewPage },
-  { id: 'map', title: 'Map', component: MapPage },
+  { id: 'map', title: 'Map', component: LazyMapPage },
   { id: 'records', title: 'Records', component: RecordsPage },
   { id: 'policies', title: 'Policies', component: PoliciesPage },
   { id: 'flows', title: 'Flows', component: FlowsPage },

@@ -20,7 +20,8 @@ import {
   type Graph,
   type GraphEdge,
 } from '../graph-elements.js';
-import { useApi } from '../use-api.js';
+import { useApi, useCachedApi } from '../use-api.js';
+import { drawGraph, graphKey, loadGraph } from './map-draw.js';
 import { tagText } from './check.js';
 
 const STYLE: cytoscape.StylesheetJson = [
@@ -155,7 +156,7 @@ function EdgeExplain({
 
 export function MapPage() {
   const { client, model } = useSession();
-  const version = useModelVersion();
+  useModelVersion();
   const [proto, setProto] = useState('');
   const [port, setPort] = useState('');
   const [selector, setSelector] = useState('');
@@ -168,18 +169,9 @@ export function MapPage() {
   const [formError, setFormError] = useState<ShownError>();
   const box = useRef<HTMLDivElement>(null);
   const cy = useRef<Core | undefined>(undefined);
-  const graph = useApi(
-    () =>
-      client.request<Graph>('GET', '/v1/graph', {
-        query: {
-          proto: query.proto || undefined,
-          port: query.port.trim() || undefined,
-          selector: query.selector.trim() || undefined,
-        },
-      }),
-    [version, query],
-  );
-  const observed = useApi(() => client.flowSummary({ since: '1h' }), [version], 10_000);
+  const key = graphKey(model.revision, query);
+  const graph = useCachedApi(model.answers, key, () => loadGraph(client, query));
+  const observed = useApi(() => client.flowSummary({ since: '1h' }), [model.revision], 10_000);
   useEffect(() => {
     if (!box.current) return;
     cy.current = cytoscape({
@@ -200,31 +192,7 @@ export function MapPage() {
       ...graphElements(g),
       ...observedElements(g, observed.data?.items ?? [], query.proto, query.port),
     ];
-    const same =
-      c.elements().length === els.length &&
-      els.every((e) => c.getElementById(e.data.id as string).nonempty());
-    if (same) {
-      // Same nodes and edges (a tag changed, records moved): new labels, same layout.
-      c.batch(() => {
-        for (const e of els) {
-          const el = c.getElementById(e.data.id as string);
-          el.data(e.data);
-          el.classes(e.classes ?? '');
-        }
-      });
-    } else {
-      c.batch(() => {
-        c.elements().remove();
-        c.add(els as cytoscape.ElementDefinition[]);
-      });
-      c.layout({
-        name: 'cose',
-        animate: false,
-        nodeDimensionsIncludeLabels: true,
-        padding: 20,
-        randomize: false,
-      } as cytoscape.LayoutOptions).run();
-    }
+    drawGraph(c, els, model.answers, key);
     if (edgeId) c.getElementById(edgeId).select();
   }, [graph.data, observed.data]);
   useEffect(() => setFormError(graph.error), [graph.error]);

@@ -19,18 +19,23 @@ function Count({ label, value }: { label: string; value: number | string }) {
 
 export function OverviewPage() {
   const { client, model } = useSession();
-  const version = useModelVersion();
+  useModelVersion();
+  // Asked again when the model changes (a watched change), not on every page the first
+  // load brings in; PEPs and events wait for the model's first pages, which the paint needs.
+  const changed = model.changes[0]?.revision;
   const identities = useApi(
     () => client.request<{ items: unknown[] }>('GET', '/v1/identities'),
-    [Math.floor(version / 1)],
+    [changed],
   );
-  const peps = useApi(() => client.peps(), [], 2000);
+  const peps = useApi(() => client.peps(), [], 2000, model.loaded);
   const events = useApi(
     () =>
       client.request<{ items: Record<string, unknown>[] }>('GET', '/v1/events', {
         query: { limit: 10 },
       }),
-    [version],
+    [model.revision],
+    undefined,
+    model.loaded,
   );
   return (
     <section

@@ -96,6 +96,7 @@ export function RecordsPage() {
         <button type="submit">Filter</button>
         <span class="muted" aria-live="polite">
           {rows.length} of {all.length} records
+          {model.complete ? '' : ` (loading: ${all.length} of ${model.count('Interface')} so far)`}
         </span>
       </form>
       <ErrorBox error={error} />
