@@ -17,6 +17,15 @@ import { describeBrowser } from './support/describe-browser.js';
 import { flowRecord, reportFlows } from './support/flows.js';
 import { startUiServer, type UiServer } from './support/ui-server.js';
 
+/** A policy for the db tier's ingress, as the editor's YAML lines. */
+const dbPolicy = (name: string, priority: number, action: 'allow' | 'deny') => [
+  'kind: Policy',
+  `name: ${name}`,
+  `priority: ${priority}`,
+  'appliesTo: app == "shop" && tier == 3',
+  `ingress: [{action: ${action}}]`,
+];
+
 const PAGES = ['overview', 'map', 'records', 'policies', 'flows', 'check', 'history', 'events'];
 
 describeBrowser('web UI (Chromium)', () => {
@@ -39,7 +48,8 @@ describeBrowser('web UI (Chromium)', () => {
     const page = await context.newPage();
     page.on('close', () => {
       problems.push(...seen);
-      void context.close();
+      // The browser may close first (afterAll): that closes the context too.
+      context.close().catch(() => undefined);
     });
     await page.goto(`${server.url}/#token=${server.tokens[role]}`);
     await page.waitForSelector('[data-page="overview"][data-ready="true"]');
@@ -103,6 +113,76 @@ describeBrowser('web UI (Chromium)', () => {
     await page.waitForSelector('[data-page="records"][data-ready="true"]');
   });
 
+  it('the map filters edges by protocol and port, highlights a selector, explains a clicked edge', async () => {
+    const page = admin;
+    await openPage(page, 'map');
+    const edges = page.locator('[data-testid="edges"] tbody tr');
+    await expect.poll(() => edges.count()).toBeGreaterThan(1);
+    const unfiltered = await edges.count();
+    await page.selectOption('#map-proto', 'tcp');
+    await page.fill('#map-port', '5432');
+    await page.fill('#map-selector', 'tier == 3');
+    await page.click('button:text-is("Show")');
+    await expect.poll(() => page.textContent('[data-page="map"] form')).toContain('highlighted');
+    const shown = await edges.allTextContents();
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThan(unfiltered);
+    // Each edge allows tcp/5432: that port, a range, or every port (an intra-allow partition).
+    for (const row of shown) expect(row).toMatch(/tcp\/(5432|all|\d+-\d+)/);
+    expect(shown.join(' ')).toContain('tcp/5432');
+    expect(await page.locator('[data-testid="nodes"] tr.selected').allTextContents()).toEqual([
+      expect.stringContaining('db-1'),
+    ]);
+    // The canvas too: Cytoscape keeps its instance on the container (_cyreg).
+    type Cy = {
+      nodes(s: string): { map(f: (n: { data(k: string): string }) => string): string[] };
+      edges(s: string): {
+        length: number;
+        map(
+          f: (e: { data(k: string): string; renderedMidpoint(): { x: number; y: number } }) => {
+            id: string;
+            x: number;
+            y: number;
+          },
+        ): { id: string; x: number; y: number }[];
+      };
+    };
+    const canvas = await page.evaluate(() => {
+      const cy = (document.querySelector('.cy') as unknown as { _cyreg: { cy: Cy } })._cyreg.cy;
+      return {
+        hits: cy.nodes('.hit').map((n) => n.data('label')),
+        edges: cy.edges('.allow').map((e) => ({ id: e.data('id'), ...e.renderedMidpoint() })),
+      };
+    });
+    expect(canvas.hits.join(' ')).toContain('tier=3');
+    // Click an allowed edge on the canvas: check is asked in both directions.
+    const box = (await page.locator('.cy').boundingBox())!;
+    const edge = canvas.edges[0]!;
+    await page.mouse.click(box.x + edge.x, box.y + edge.y);
+    const explain = page.locator('[data-testid="edge-explain"]');
+    await expect.poll(() => explain.locator('.explanation').count()).toBe(2);
+    const [there, back] = await explain.locator('h3').allTextContents();
+    const [a, b] = there!.split(' → ');
+    expect(back).toBe(`${b} → ${a}`);
+    expect(await explain.textContent()).toContain('tcp/5432');
+    await screenshot(page, 'map-edge-explained');
+  });
+
+  it('attaches and detaches a record from the records page', async () => {
+    const page = admin;
+    await openPage(page, 'records');
+    await page.click('button:text-is("app-2")');
+    const detail = page.locator('.split');
+    await expect.poll(() => detail.textContent()).toContain('instance: vm-app-2');
+    await page.click('button:text-is("Detach")');
+    await expect.poll(() => detail.textContent()).toContain('instance: not attached');
+    expect((await server.call('GET', '/v1/interfaces/app-2')).body.instance).toBeUndefined();
+    await page.selectOption('#attach-instance', 'vm-app-2');
+    await page.click('button:text-is("Attach")');
+    await expect.poll(() => detail.textContent()).toContain('instance: vm-app-2');
+    expect((await server.call('GET', '/v1/interfaces/app-2')).body.instance).toBe('vm-app-2');
+  });
+
   it('a tag set in one context changes the map and a verdict in others within 1 s', async () => {
     const editor = await signedIn('operator');
     // Other contexts (own windows: a background tab's timers and frames are throttled).
@@ -157,11 +237,7 @@ describeBrowser('web UI (Chromium)', () => {
     await page.fill(
       '#yaml',
       [
-        'kind: Policy',
-        'name: open-db',
-        'priority: 900',
-        'appliesTo: app == "shop" && tier == 3',
-        'ingress: [{action: allow}]',
+        ...dbPolicy('open-db', 900, 'allow'),
         '---',
         'kind: Test',
         'name: forensics-to-db-denied',
@@ -182,6 +258,21 @@ describeBrowser('web UI (Chromium)', () => {
     expect(await page.isDisabled('button:text-is("Apply")')).toBe(true);
     await screenshot(page, 'policies-test-failed');
     expect((await server.call('GET', '/v1/policies/open-db')).status).toBe(404);
+  });
+
+  it("the editor's preview replays the observed flows through the change", async () => {
+    const page = admin;
+    await openPage(page, 'policies');
+    // app-2 → db-1 tcp/5432 was reported (allowed) by the flows test: this would deny it.
+    await page.fill('#yaml', dbPolicy('lock-db', 950, 'deny').join('\n'));
+    await page.click('button:text("Preview")');
+    const replay = page.locator('[data-testid="against-flows"]');
+    await expect.poll(() => replay.textContent()).toContain('would change verdict');
+    const row = replay.locator('tbody tr:has-text("app-2")');
+    expect(await row.textContent()).toMatch(/db-1.*tcp\/5432.*allow → deny/);
+    expect(await row.textContent()).toContain('lock-db');
+    await screenshot(page, 'policies-against-flows');
+    expect((await server.call('GET', '/v1/policies/lock-db')).status).toBe(404);
   });
 
   it('rolls back with a preview and a confirmation', async () => {

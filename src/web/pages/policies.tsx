@@ -6,10 +6,11 @@
  */
 import { useState } from 'preact/hooks';
 import { stringify } from 'yaml';
-import type { ApiResource, ApplyResult, TestOutcome } from '../../client/api-types.js';
+import type { ApiResource, ApplyResult, FlowReplay, TestOutcome } from '../../client/api-types.js';
 import type { Document, Partition, Policy } from '../../model/types.js';
 import { shownError, type ShownError } from '../api.js';
 import { ErrorBox } from '../components/error-box.js';
+import { FlowReplayTable, REPLAY_WINDOW } from '../components/flow-replay.js';
 import { ImpactTable, type Impact } from '../components/impact.js';
 import { may, useModelVersion, useSession } from '../context.js';
 import { parseYamlDocuments } from '../yaml-check.js';
@@ -41,7 +42,7 @@ port: 5432
 expect: deny
 `;
 
-type Preview = ApplyResult & { impact?: Impact };
+type Preview = ApplyResult & { impact?: Impact; againstFlows?: FlowReplay };
 
 function passed(t: TestOutcome): boolean {
   return t.passed ?? t.ok ?? false;
@@ -65,10 +66,17 @@ function Editor({ initial }: { initial: string }) {
   const run = async (dryRun: boolean) => {
     setApplied(undefined);
     try {
-      const result = (await client.apply({
-        documents: documents as unknown as Document[],
-        dryRun,
-      })) as Preview;
+      const docs = documents as unknown as Document[];
+      // A preview also replays the last hour's observed flows through the change.
+      const [result, replay] = await Promise.all([
+        client.apply({ documents: docs, dryRun }) as Promise<Preview>,
+        dryRun
+          ? client
+              .impact({ documents: docs, againstFlows: REPLAY_WINDOW, limit: 1 })
+              .then((r) => r.againstFlows)
+          : undefined,
+      ]);
+      if (replay) result.againstFlows = replay;
       setError(undefined);
       if (dryRun) setPreview({ text, result });
       else {
@@ -162,6 +170,7 @@ function Editor({ initial }: { initial: string }) {
             </ul>
           )}
           {current.impact && <ImpactTable impact={current.impact} />}
+          {current.againstFlows && <FlowReplayTable replay={current.againstFlows} />}
         </div>
       )}
     </section>
