@@ -365,6 +365,22 @@ export const SUCCESS: Record<string, Success> = {
     'the event stored and what its reactions did',
   ),
   'GET /v1/events': ok(List(StoredEvent, 'EventList'), 'recent events, newest first'),
+  'GET /v1/expiries': ok(
+    List(
+      Obj(
+        {
+          record: Str(),
+          reaction: Str(),
+          expiresAt: Time(),
+          set: TagsSchema,
+          removed: Type.Array(Str()),
+        },
+        'PendingExpiry',
+      ),
+      'ExpiryList',
+    ),
+    'pending reaction expiries (the undo of a TTL reaction), soonest first',
+  ),
   'POST /v1/events/suricata': ok(
     Obj({ events: Type.Array(Any()), skipped: Int() }, 'SuricataResult'),
     'the alerts taken as events, and how many were skipped',

@@ -1,18 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { countdown, pendingExpiries } from './expiries.js';
+import { countdown, pendingAt } from './expiries.js';
 
 describe('reaction expiries', () => {
   const t0 = Date.parse('2026-01-01T00:00:00Z');
-  const ev = (sec: number, record: string, reactions: string[]) => ({
-    at: new Date(t0 + sec * 1000).toISOString(),
-    type: 'ids.alert',
-    target: record,
-    record,
-    reactions,
-  });
-  it('a later event moves the expiry; expired and ttl-less ones are gone', () => {
-    const events = [ev(0, 'a', ['q', 'note']), ev(100, 'a', ['q']), ev(0, 'b', ['q'])];
-    expect(pendingExpiries(events, { q: 300 }, t0 + 301_000)).toEqual([
+  const at = (sec: number) => new Date(t0 + sec * 1000).toISOString();
+  it('keeps the expiries still ahead, soonest first', () => {
+    const items = [
+      { record: 'a', reaction: 'q', expiresAt: at(400) },
+      { record: 'b', reaction: 'q', expiresAt: at(300) },
+      { record: 'c', reaction: 'q', expiresAt: at(350) },
+    ];
+    expect(pendingAt(items, t0 + 320_000)).toEqual([
+      { record: 'c', reaction: 'q', expiresAt: t0 + 350_000 },
       { record: 'a', reaction: 'q', expiresAt: t0 + 400_000 },
     ]);
   });

@@ -1,7 +1,7 @@
 /**
- * Pending reaction expiries as the events page counts them down. The manager stores an
- * expiry per (record, reaction) at `event time + ttl`, and a later event that fires the
- * same reaction moves it (docs/reactions.md): so the latest such event decides.
+ * Pending reaction expiries as the events page counts them down, from the manager's own
+ * list (`GET /v1/expiries`): an expiry per (record, reaction) at `event time + ttl`,
+ * moved by a later event that fires the same reaction (docs/reactions.md).
  */
 
 export interface EventItem {
@@ -18,29 +18,22 @@ export interface Expiry {
   expiresAt: number;
 }
 
+/** One of `GET /v1/expiries`: the undo of a TTL reaction the manager will run. */
+export interface PendingExpiry {
+  record: string;
+  reaction: string;
+  expiresAt: string;
+}
+
 /**
- * Expiries still pending at `now` (ms), soonest first.
+ * The expiries still ahead at `now` (ms), soonest first, with their time in ms (between
+ * two polls some may have passed: they show as gone at once, not as `0s`).
  *
- * @example pendingExpiries([{ at: '…T00:00:00Z', type: 'x', target: 'a', record: 'a', reactions: ['q'] }], { q: 300 }, t)
+ * @example pendingAt([{ record: 'a', reaction: 'q', expiresAt: '2026-01-01T00:05:00Z' }], t)
  */
-export function pendingExpiries(
-  events: EventItem[],
-  ttlSeconds: Record<string, number | undefined>,
-  now: number,
-): Expiry[] {
-  const latest = new Map<string, Expiry>();
-  for (const e of events) {
-    const at = Date.parse(e.at);
-    for (const reaction of e.reactions ?? []) {
-      const ttl = ttlSeconds[reaction];
-      if (ttl === undefined || e.record === undefined) continue;
-      const key = `${e.record}\u0000${reaction}`;
-      const expiresAt = at + ttl * 1000;
-      if ((latest.get(key)?.expiresAt ?? -Infinity) < expiresAt)
-        latest.set(key, { record: e.record, reaction, expiresAt });
-    }
-  }
-  return [...latest.values()]
+export function pendingAt(items: PendingExpiry[], now: number): Expiry[] {
+  return items
+    .map((x) => ({ record: x.record, reaction: x.reaction, expiresAt: Date.parse(x.expiresAt) }))
     .filter((x) => x.expiresAt > now)
     .sort((a, b) => a.expiresAt - b.expiresAt);
 }

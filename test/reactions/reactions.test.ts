@@ -84,6 +84,18 @@ describe('event → reaction → verdict → expiry', () => {
     expect(pending).toHaveLength(1);
     expect(pending[0]!.expiresAt).toBe(new Date(clock.now() + 300_000).toISOString());
     expect(pending[0]!.prior).toEqual({});
+    // GET /v1/expiries (what the web UI counts down) lists the moved one to a viewer.
+    const listed = await s.call('GET', '/v1/expiries', { as: 'viewer' });
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toEqual([
+      {
+        record: 'web-1',
+        reaction: pending[0]!.reaction,
+        expiresAt: pending[0]!.expiresAt,
+        set: pending[0]!.set,
+        removed: pending[0]!.removed,
+      },
+    ]);
     const reactor = reactorOf(s.manager)!;
     clock.advance(150_000); // 350 s after the first: the first ttl alone would have ended
     expect(await reactor.runDue()).toBe(0);
@@ -91,6 +103,7 @@ describe('event → reaction → verdict → expiry', () => {
     clock.advance(150_000);
     expect(await reactor.runDue()).toBe(1);
     expect(await verdict(s, 'web-1', 'db-1')).toBe('allow');
+    expect((await s.call('GET', '/v1/expiries', { as: 'viewer' })).body).toEqual({ items: [] });
   });
 
   it('an expiry survives a manager restart; past-due ones are undone at start', async () => {

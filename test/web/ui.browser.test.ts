@@ -338,6 +338,22 @@ describeBrowser('web UI (Chromium)', () => {
     expect(await page.getAttribute('#check-port', 'aria-invalid')).toBe('true');
   });
 
+  it('an event fires a ttl reaction, and its expiry counts down on the events page', async () => {
+    const page = admin;
+    await openPage(page, 'events');
+    await page.fill('#event-type', 'ids-alert');
+    await page.fill('#event-target', 'app-1');
+    await page.click('button:text("Report event")');
+    const row = page.locator('section[aria-labelledby="h-expiries"] tr:has-text("app-1")');
+    const left = () => row.locator('.countdown').textContent();
+    // quarantine-on-ids-alert has ttl 3600: the manager's expiry, counting down each second.
+    await expect.poll(left).toMatch(/^(59m \d\ds|1h 00m 00s)$/);
+    const first = await left();
+    await expect.poll(left, { timeout: 3000 }).not.toBe(first);
+    expect(await row.textContent()).toContain('quarantine-on-ids-alert');
+    await screenshot(page, 'events-expiry');
+  });
+
   it('logged no console error, CSP violation or outside request', async () => {
     await admin.close();
     expect(problems).toEqual([]);

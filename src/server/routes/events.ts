@@ -6,7 +6,7 @@
  * Reactor (src/reactions/reactor.ts), which this plugin starts and stops.
  */
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { validateEventInput } from '../../reactions/event-input.js';
 import { Reactor, type EventOutcome } from '../../reactions/reactor.js';
 import { parseSuricataEve } from '../../reactions/suricata.js';
@@ -63,12 +63,8 @@ function wire(o: EventOutcome) {
 export const eventRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app, { manager }) => {
   const reactor = new Reactor(manager);
   reactors.set(manager, reactor);
-  app.addHook('onReady', async () => {
-    await reactor.start();
-  });
-  app.addHook('onClose', async () => {
-    await reactor.stop();
-  });
+  app.addHook('onReady', () => reactor.start());
+  app.addHook('onClose', () => reactor.stop());
   // Suricata's eve.json is NDJSON; accept it raw (only in this plugin).
   app.addContentTypeParser(
     ['application/x-ndjson', 'text/plain'],
@@ -146,4 +142,30 @@ export const eventRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app,
       return { items: await manager.store.listEvents(queryInt(q.limit, 100, 1000)) };
     },
   );
+
+  expiriesRoute(app, manager);
 };
+
+/**
+ * `GET /v1/expiries`: the undos the reactor will run (a TTL reaction's tags going away),
+ * soonest first; the web UI counts them down. Bounded by records × TTL reactions, so one
+ * page.
+ */
+function expiriesRoute(app: FastifyInstance, manager: Manager): void {
+  app.get(
+    '/v1/expiries',
+    {
+      config: { access: 'read' },
+      schema: { tags: ['events'], summary: 'Pending reaction expiries, soonest first' },
+    },
+    async () => ({
+      items: (await manager.store.listExpiries()).map((x) => ({
+        record: x.record,
+        reaction: x.reaction,
+        expiresAt: x.expiresAt,
+        set: x.set,
+        removed: x.removed,
+      })),
+    }),
+  );
+}

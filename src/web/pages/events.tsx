@@ -5,7 +5,7 @@ import { shownError, type ShownError } from '../api.js';
 import { ErrorBox } from '../components/error-box.js';
 import { Field } from '../components/field.js';
 import { may, useModelVersion, useSession } from '../context.js';
-import { countdown, pendingExpiries, type EventItem } from '../expiries.js';
+import { countdown, pendingAt, type EventItem, type PendingExpiry } from '../expiries.js';
 import { useApi } from '../use-api.js';
 import { tagText } from './check.js';
 
@@ -68,9 +68,14 @@ export function EventsPage() {
     [version],
     5000,
   );
+  // The manager's pending expiries (moved by a repeated event, dropped when undone).
+  const expiries = useApi(
+    () => client.request<{ items: PendingExpiry[] }>('GET', '/v1/expiries'),
+    [version],
+    5000,
+  );
   const reactions = model.list('Reaction') as unknown as Reaction[];
-  const ttl = Object.fromEntries(reactions.map((r) => [r.name, r.ttl]));
-  const pending = pendingExpiries(events.data?.items ?? [], ttl, now);
+  const pending = pendingAt(expiries.data?.items ?? [], now);
   return (
     <section
       data-page="events"
@@ -79,7 +84,7 @@ export function EventsPage() {
     >
       <h1 id="h-events-page">Events and reactions</h1>
       {may(role, 'operate') && <ReportEvent />}
-      <ErrorBox error={events.error} />
+      <ErrorBox error={events.error ?? expiries.error} />
       <div class="columns">
         <section aria-labelledby="h-expiries">
           <h2 id="h-expiries">Pending expiries</h2>
