@@ -185,24 +185,27 @@ function summarise(r: StartupResults) {
     ),
   ];
   const cpuRows = [
-    [
+    ratioRow(
       'first start, empty dir',
-      seconds(m(r.first.bare, cpu)),
-      seconds(m(r.first.vnp, cpu)),
-      formatRatio(m(r.first.vnp, cpu) / m(r.first.bare, cpu)),
-    ],
-    [
+      m(r.first.bare, cpu),
+      m(r.first.vnp, cpu),
+      TARGETS.firstStart,
+      seconds,
+    ),
+    ratioRow(
       'restart, 9 records',
-      seconds(m(r.restart.bare, cpu)),
-      seconds(m(r.restart.vnp, cpu)),
-      formatRatio(m(r.restart.vnp, cpu) / m(r.restart.bare, cpu)),
-    ],
-    [
+      m(r.restart.bare, cpu),
+      m(r.restart.vnp, cpu),
+      TARGETS.restart,
+      seconds,
+    ),
+    ratioRow(
       `restart, ${LARGE.toLocaleString('en-US')} records`,
-      seconds(m(r.restartLarge.bare, cpu)),
-      seconds(m(r.restartLarge.vnp, cpu)),
-      formatRatio(m(r.restartLarge.vnp, cpu) / m(r.restartLarge.bare, cpu)),
-    ],
+      m(r.restartLarge.bare, cpu),
+      m(r.restartLarge.vnp, cpu),
+      TARGETS.restart,
+      seconds,
+    ),
   ];
   const rssRows = [
     ratioRow(
@@ -255,11 +258,16 @@ function report(r: StartupResults): string {
   const s = summarise(r);
   const head = ['', 'bare PGlite', 'vnp server', 'ratio', 'target', ''];
   return [
+    'The three start-up targets (issue 16 §1) are judged on wall time from spawn to serving, both',
+    'sides measured in this run with rounds interleaved; CPU time is shown beside them because on',
+    'a loaded machine wall time mostly measures the other load. The manager restarts after a clean',
+    'shutdown (its model cache is current, docs/adr/0037-model-cache.md).',
+    '',
     `Time to serve (spawn → bare: SELECT 1 answered; vnp: /readyz 200), median of ${r.rounds} round(s):`,
     formatTable(head, s.startRows),
     '',
-    'CPU used by then (user + system; less sensitive to other load on the machine):',
-    formatTable(['', 'bare PGlite', 'vnp server', 'ratio'], s.cpuRows),
+    'CPU used by then (user + system, all threads; less sensitive to other load on the machine):',
+    formatTable(head, s.cpuRows),
     '',
     `Resident memory after ${IDLE_MS / 1000} s idle:`,
     formatTable(head, s.rssRows),

@@ -13,12 +13,18 @@ import { ErrorBody, SUCCESS, type Ndjson, type Success } from './openapi-respons
 
 type Json = Record<string, unknown>;
 
-/** The error codes of one status, for the response's description. */
+/** The error codes of one status, for the response's description (once per status: every route asks). */
+const codesByStatus = new Map<number, string>();
 function codesOf(status: number): string {
-  return Object.entries(ERROR_CODES)
-    .filter(([, v]) => v.status === status)
-    .map(([code]) => code)
-    .join(', ');
+  let codes = codesByStatus.get(status);
+  if (codes === undefined) {
+    codes = Object.entries(ERROR_CODES)
+      .filter(([, v]) => v.status === status)
+      .map(([code]) => code)
+      .join(', ');
+    codesByStatus.set(status, codes);
+  }
+  return codes;
 }
 
 /**
