@@ -48,8 +48,8 @@ describe('flow table', () => {
 
   it('adds a sampling note only when something is missing', () => {
     expect(samplingNote({ unsampled: 0, dropped: 0 })).toBeUndefined();
-    expect(samplingNote({ unsampled: 5, dropped: 2 })).toContain(
-      '5 denied packets were not sampled',
+    expect(samplingNote({ sampled: 3, unsampled: 5, dropped: 2 })).toContain(
+      '5 of 8 denied packets were not sampled',
     );
   });
 });

@@ -108,11 +108,17 @@ export function formatSummary(
 }
 
 /** The note `vnp flows` adds when records are missing samples (stderr). */
-export function samplingNote(s: { unsampled: number; dropped: number }): string | undefined {
+export function samplingNote(s: {
+  sampled?: number;
+  unsampled: number;
+  dropped: number;
+}): string | undefined {
   if (s.unsampled === 0 && s.dropped === 0) return undefined;
   const parts: string[] = [];
   if (s.unsampled > 0)
-    parts.push(`${s.unsampled} denied packets were not sampled (per-host rate limit)`);
+    parts.push(
+      `${s.unsampled} of ${s.unsampled + (s.sampled ?? 0)} denied packets were not sampled (per-host rate limit)`,
+    );
   if (s.dropped > 0) parts.push(`${s.dropped} flow records were dropped (buffers full)`);
   return `note: ${parts.join('; ')}; vnp_flows_total and the nft counters stay exact.\n`;
 }

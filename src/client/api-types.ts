@@ -229,7 +229,8 @@ export interface FlowPage {
   /** The cursor of the next page, when there is one. */
   next?: string;
   /** Kernel decisions not in the records: deny packets not sampled, records dropped. */
-  sampling: { unsampled: number; dropped: number };
+  /** Summed over the PEPs: denied packets sampled and not (rate limit), records dropped. */
+  sampling: { sampled: number; unsampled: number; dropped: number };
 }
 
 /** `GET /v1/flows/summary`. */

@@ -440,7 +440,7 @@ export const SUCCESS: Record<string, Success> = {
   'GET /v1/flows': ok(
     List(Any(), 'FlowList', {
       next: Opt(Str()),
-      sampling: Obj({ unsampled: Int(), dropped: Int() }),
+      sampling: Obj({ sampled: Int(), unsampled: Int(), dropped: Int() }),
     }),
     'flow records, newest first, and what the records miss',
   ),

@@ -79,7 +79,7 @@ describe('flow API', () => {
     expect(first.status, first.text).toBe(200);
     expect(first.body.items.map((f: FlowRecord) => f.state)).toEqual(['closed', 'new']);
     expect(first.body.items[1]).toMatchObject({ verdict: 'deny', src: { partitions: ['prod'] } });
-    expect(first.body.sampling).toEqual({ unsampled: 4, dropped: 0 });
+    expect(first.body.sampling).toEqual({ sampled: 1, unsampled: 4, dropped: 0 });
     const second = await s.call('GET', `/v1/flows?limit=2&cursor=${first.body.next}`, {
       as: 'viewer',
     });
@@ -302,7 +302,7 @@ describe('vnp flows', () => {
       /db1 \(10\.0\.0\.20:22\) id:\d+\s+tcp\/22\s+DENIED\s+ingress db-deny\/ingress\[0\]\s+host-a/,
     );
     expect(lines.length).toBe(3);
-    expect(r.stderr).toContain('4 denied packets were not sampled');
+    expect(r.stderr).toContain('4 of 5 denied packets were not sampled');
     const json = await vnp(['flows', '-o', 'json', '--policy', 'db-in', '-n', '1']);
     expect(JSON.parse(json.stdout)).toEqual([
       expect.objectContaining({ state: 'new', verdict: 'allow' }),

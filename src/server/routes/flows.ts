@@ -65,12 +65,14 @@ export const flowRoutes: FastifyPluginAsync<FlowRoutesOptions> = async (app, { m
   /** What of the kernel's decisions is not in the records (`vnp flows` says so). */
   const sampling = () => {
     let unsampled = 0;
+    let sampled = 0;
     let dropped = hub.stats.refused + hub.stats.failed;
     for (const c of hub.agentCounters().values()) {
       unsampled += c.unsampled;
+      sampled += c.sampled;
       dropped += c.dropped;
     }
-    return { unsampled, dropped };
+    return { sampled, unsampled, dropped };
   };
 
   app.get(
