@@ -9,11 +9,16 @@
  * chosen source address, between every pair of host kinds and within a host — must
  * get through exactly when `engine.check` says allow. Then random changes (retag,
  * readdress, policy and partition edits, settings) and the same comparison again.
+ * After each change every probed flow is also among the flow records the nftables
+ * hosts' collectors took from the kernel (conntrack events, NFLOG deny samples), each
+ * side its host enforces named as `engine.check` names it (OVS hosts keep no records).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import { makeExec } from '../../src/agent/exec.js';
+import { FlowCollector } from '../../src/agent/flows/flow-collector.js';
 import { OvsDatapath } from '../../src/agent/ovs/ovs-datapath.js';
+import type { FlowRecord } from '../../src/model/flow.js';
 import { Engine } from '../../src/engine/index.js';
 import { oracleModelToDocuments, type OracleModel } from '../support/oracle/oracle-model.js';
 import { planImport, readObjects, translate } from '../../src/k8s/index.js';
@@ -28,6 +33,7 @@ import { echoServer, probeFlows, type EchoServer } from './support/probes.js';
 import { OVS_TOOLS, startOvs, type TestOvs } from './support/ovs.js';
 import { buildTopology, type TestHost, type Topology } from './support/topology.js';
 import { describePrivileged } from './support/describe-privileged.js';
+import { flowSideOf, recordsOf } from './support/flow-sides.js';
 
 /** nftables, OVS, nftables: every flow between two hosts crosses kinds or stays nft. */
 const HOSTS = ['h1', 'h2', 'h3'];
@@ -65,6 +71,13 @@ function placed(rng: Rng, model: OracleModel, topo: Topology): OracleModel {
   m.interfaces = m.interfaces.map((r) => ({ ...r, instance: `vm-${r.name}` }));
   return m;
 }
+
+const query = (f: KernelFlow) => ({
+  src: f.srcAddr,
+  dst: f.dstAddr,
+  protocol: f.proto,
+  ...(f.proto === 'icmp' ? {} : { port: f.port }),
+});
 
 const canon = (ip: string): string => formatIp(parseIp(ip)!);
 const family = (ip: string): 4 | 6 => parseIp(ip)!.family;
@@ -126,6 +139,82 @@ describePrivileged(
           : {},
       );
 
+    let checkedRecords = 0;
+
+    /** Flow collectors on the nftables hosts, keeping what they would ship in `records`. */
+    function collectFlows(agents: ReadonlyMap<string, Agent>, records: FlowRecord[]) {
+      return topo.hosts
+        .filter((h) => h.name !== OVS_HOST)
+        .map((h) => {
+          const c = new FlowCollector({
+            exec: makeExec(h.netns),
+            inNamespace: ['ip', 'netns', 'exec', h.netns],
+            state: () => agents.get(h.name)?.state,
+            send: async (batch) => {
+              records.push(...batch.records);
+              return true;
+            },
+            flushMs: 50,
+          });
+          void c.start();
+          return c;
+        });
+    }
+
+    /**
+     * Every probed flow is among the records: an nftables source host names its egress
+     * side as check does and, when egress allowed, an nftables destination host its
+     * ingress side (one record for both within a host).
+     */
+    async function compareRecords(
+      flows: KernelFlow[],
+      engine: Engine,
+      model: OracleModel,
+      records: FlowRecord[],
+    ): Promise<void> {
+      const hostOf = (name: string) =>
+        (model.instances ?? []).find((i) => i.name === `vm-${name}`)!.host;
+      const wants = flows.map((f) => {
+        const want = engine.check(query(f));
+        const src = hostOf(f.src);
+        const dst = hostOf(f.dst);
+        return {
+          f,
+          egress: src !== OVS_HOST ? { host: src, side: flowSideOf(want.egress) } : undefined,
+          ingress:
+            dst !== OVS_HOST && want.egress.verdict === 'allow'
+              ? { host: dst, side: flowSideOf(want.ingress) }
+              : undefined,
+        };
+      });
+      const missing = () =>
+        wants
+          .filter(({ f, egress, ingress }) => {
+            const r = recordsOf(records, f);
+            const has = (host: string, dir: 'egress' | 'ingress') =>
+              r.some((x) => x.host === host && x[dir]);
+            return (
+              (egress && !has(egress.host, 'egress')) || (ingress && !has(ingress.host, 'ingress'))
+            );
+          })
+          .map((w) => w.f);
+      for (const t0 = performance.now(); missing().length > 0 && performance.now() - t0 < 3000;)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(missing()).toEqual([]);
+      for (const { f, egress, ingress } of wants) {
+        const r = recordsOf(records, f);
+        if (egress)
+          expect(r.filter((x) => x.host === egress.host).map((x) => x.egress)).toContainEqual(
+            egress.side,
+          );
+        if (ingress)
+          expect(r.filter((x) => x.host === ingress.host).map((x) => x.ingress)).toContainEqual(
+            ingress.side,
+          );
+        if (egress || ingress) checkedRecords++;
+      }
+    }
+
     /** Every flow at once: one prober per source namespace. */
     async function probeAll(flows: KernelFlow[]): Promise<boolean[]> {
       const bySrc = new Map<string, number[]>();
@@ -151,6 +240,7 @@ describePrivileged(
       engine: Engine,
       model: OracleModel,
       rng: Rng,
+      records?: FlowRecord[],
     ): Promise<{
       allow: number;
       deny: number;
@@ -162,18 +252,9 @@ describePrivileged(
       const got = await probeAll(flows);
       const line = (f: KernelFlow, v: string) =>
         `seed ${seed} step ${step}: ${f.src}(${f.srcAddr}) → ${f.dst}(${f.dstAddr}) ${f.proto}${f.proto === 'icmp' ? '' : `/${f.port}`} ${v}`;
-      const want = flows.map((f) =>
-        line(
-          f,
-          engine.check({
-            src: f.srcAddr,
-            dst: f.dstAddr,
-            protocol: f.proto,
-            ...(f.proto === 'icmp' ? {} : { port: f.port }),
-          }).verdict,
-        ),
-      );
+      const want = flows.map((f) => line(f, engine.check(query(f)).verdict));
       expect(flows.map((f, i) => line(f, got[i] ? 'allow' : 'deny'))).toEqual(want);
+      if (records) await compareRecords(flows, engine, model, records);
       const allow = want.filter((w) => w.endsWith('allow')).length;
       const v6 = flows.filter((f) => family(f.srcAddr) === 6).length;
       // Which kinds each flow crossed: source host → destination host (nft/ovs).
@@ -209,6 +290,8 @@ describePrivileged(
         await start(agents);
         let revision = 1;
         await syncAgents(engine, topo, agents, revision);
+        const records: FlowRecord[] = [];
+        const collectors = collectFlows(agents, records);
         const started = model.interfaces.map((r) => echoServer(topo.instanceNs(r.name), PORTS));
         servers.push(...(await Promise.all(started)));
         for (let step = 0; step <= CHANGES_PER_SEED; step++) {
@@ -223,7 +306,9 @@ describePrivileged(
             revision++;
             await syncAgents(engine, topo, agents, revision);
           }
-          const n = await compare(seed, step, engine, model, rng);
+          // The collectors' readers start during the first probes: records from step 1 on.
+          records.length = 0;
+          const n = await compare(seed, step, engine, model, rng, step > 0 ? records : undefined);
           totals.allow += n.allow;
           totals.deny += n.deny;
           totals.v6 += n.v6;
@@ -231,10 +316,14 @@ describePrivileged(
           for (const k of n.kinds) totals.kinds.add(k);
         }
         for (const s of servers.splice(0)) s.stop();
+        await Promise.all(collectors.map((c) => c.stop()));
         for (const a of agents.values()) await a.removePolicy();
       }
       // Both verdicts occur, so the comparison can fail either way.
       expect(totals.allow).toBeGreaterThan(10);
+      // Flows after each change were among the nftables hosts' flow records.
+      console.log(`${checkedRecords} probed flows found among the flow records`);
+      expect(checkedRecords).toBeGreaterThan(50);
       expect(totals.deny).toBeGreaterThan(10);
       // IPv6 flows and every protocol were among them.
       expect(totals.v6).toBeGreaterThan(5);
