@@ -92,6 +92,9 @@ describePrivileged('flows from the kernel', {}, () => {
   const ip = (r: string) => RECORDS[r]!.ip;
 
   beforeAll(async () => {
+    const setup = performance.now();
+    const phase = (what: string) =>
+      console.log(`setup: ${what} after ${(performance.now() - setup).toFixed(0)} ms`);
     topo = buildTopology(['h1', 'h2', 'h3']);
     server = await startTestServer();
     const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
@@ -121,7 +124,9 @@ describePrivileged('flows from the kernel', {}, () => {
         }),
       );
     }
+    phase('topology, manager, model');
     await Promise.all([...handles.values()].map((h) => h.ready));
+    phase('agents enforcing');
     for (const [r, port] of [
       ['app', 8080],
       ['db', 5432],
@@ -145,6 +150,7 @@ describePrivileged('flows from the kernel', {}, () => {
     );
     // The readers (conntrack -E, tcpdump on NFLOG) start after the first state: wait
     // until each host's records come through, so no test races their start.
+    phase('sinks and underlay');
     const warm = performance.now();
     for (const [src, dst, protocol, port, hosts] of [
       ['web', 'app', 'tcp', 8080, ['h1', 'h2']],
@@ -167,7 +173,7 @@ describePrivileged('flows from the kernel', {}, () => {
       );
     }
     console.log(`readers ready after ${(performance.now() - warm).toFixed(0)} ms`);
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     for (const s of sinks) s.kill();
