@@ -148,4 +148,9 @@ echo "  web -> db cut $(( ($(date +%s%N) - T0) / 1000000 )) ms after running vnp
 flow web db 5432
 vnp check web db --proto tcp --port 5432 | head -1 | sed 's/^/  /'
 
+step "what the kernels reported: vnp flows (oldest first, with the deciding side and rule)"
+# Agents send their flow records in batches; give the last ones a moment to arrive.
+wait_for 10 "the quarantine's deny in vnp flows" bash -c "vnp flows --since 5m --verdict deny --from web | grep -q quarantine"
+vnp flows --since 5m | sed 's/^/  /'
+
 step "done — cleaning up"

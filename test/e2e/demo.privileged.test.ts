@@ -5,6 +5,8 @@
  * the underlay, and the IDS event cutting web → db — and that it cleans up.
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { destroyPrefix, sh } from './support/topology.js';
 import { describePrivileged } from './support/describe-privileged.js';
@@ -74,6 +76,19 @@ describePrivileged('scripts/demo-two-hosts.sh', { tools: TOOLS, prefix: 'vnpdemo
     expect(out.slice(0, cut)).toMatch(/reactions fired: quarantine/);
     expect(out.slice(cut)).toMatch(flow('web', 'db', 'DENIED', 'deny'));
     expect(out.slice(cut)).toMatch(/quarantine-isolate/);
+
+    // What the kernels reported, as `vnp flows` prints it: the allowed and the denied
+    // connections with the side and rule that decided, the quarantine's cut among them.
+    const reported = out.slice(out.indexOf('what the kernels reported'));
+    const end = (name: string, ip: string, port = '\\d+') => `${name} \\(${ip}:${port}\\) id:\\d+`;
+    const row = (src: string, verdict: string) =>
+      new RegExp(`${src} +${end('db', '10\\.99\\.0\\.2', '5432')} +tcp/5432 +${verdict}`);
+    expect(reported).toMatch(row(end('web', '10\\.99\\.0\\.1'), 'ALLOWED +egress '));
+    expect(reported).toMatch(row(end('ops', '10\\.99\\.0\\.3'), 'DENIED +(in|e)gress \\S+/'));
+    expect(reported).toMatch(row(end('web', '10\\.99\\.0\\.1'), 'DENIED +egress quarantine'));
+    // The whole run as a user sees it (the README quotes it), kept by CI.
+    mkdirSync(join(REPO, 'test-results'), { recursive: true });
+    writeFileSync(join(REPO, 'test-results', 'demo-two-hosts.txt'), out);
 
     expect(sh(['ip', 'netns', 'list'])).not.toMatch(/^vnpdemo-/m);
   }, 70_000);
