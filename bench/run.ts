@@ -84,7 +84,7 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
   },
   flows: {
     description:
-      'flows: manager flow ingest records/s (PGlite and PostgreSQL, batches of 1,000) and the --against-flows replay of the ingested flows',
+      'flows: manager flow ingest records/s through the FlowHub (PGlite and PostgreSQL) and the --against-flows replay of 1 M ingested flows',
     load: async () => (await import('./flows.js')).flowsSuite,
   },
   ui: {
