@@ -19,6 +19,13 @@ declare -A HOST=([web]=h1 [db]=h2 [ops]=h1)
 PIDS=()
 
 cleanup() {
+  local rc=$?
+  # A failed run shows why: the end of the manager's and the agents' logs.
+  if [ "$rc" != 0 ]; then
+    for log in "$TMP"/server.log "$TMP"/agent-*.log; do
+      [ -s "$log" ] && { echo "--- $(basename "$log") (last 20 lines)"; tail -20 "$log"; }
+    done
+  fi
   # SIGTERM first (the agents and the manager stop cleanly), SIGKILL what is left.
   { for pid in "${PIDS[@]}"; do kill "$pid" || true; done
     for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -150,7 +157,8 @@ vnp check web db --proto tcp --port 5432 | head -1 | sed 's/^/  /'
 
 step "what the kernels reported: vnp flows (oldest first, with the deciding side and rule)"
 # Agents send their flow records in batches; give the last ones a moment to arrive.
-wait_for 10 "the quarantine's deny in vnp flows" bash -c "vnp flows --since 5m --verdict deny --from web | grep -q quarantine"
+cut_reported() { vnp flows --since 5m --verdict deny --from web | grep -q quarantine; }
+wait_for 10 "the quarantine's deny in vnp flows" cut_reported
 vnp flows --since 5m | sed 's/^/  /'
 
 step "done — cleaning up"
