@@ -18,6 +18,13 @@ import { startTestServer, type TestServer } from '../server/support/test-server.
 import { hostAgent } from './support/agents.js';
 import { describePrivileged } from './support/describe-privileged.js';
 import { flowSideOf } from './support/flow-sides.js';
+import {
+  browserProblem,
+  launchChromium,
+  openPage,
+  screenshot,
+  watchedContext,
+} from '../web/support/browser.js';
 import { modelDocs, RECORDS as MODEL_RECORDS } from './support/engine-model.js';
 import { buildTopology, type Topology } from './support/topology.js';
 import { pings, tcpConnects } from './support/traffic.js';
@@ -86,6 +93,7 @@ const SEND_JS = `const net=require('node:net');const c=net.connect(Number(proces
 describePrivileged('flows from the kernel', {}, () => {
   let topo: Topology;
   let server: TestServer;
+  let url: string;
   const handles = new Map<string, AgentHandle>();
   const sinks: { kill(): void }[] = [];
   const ns = (r: string) => topo.instanceNs(r);
@@ -97,7 +105,7 @@ describePrivileged('flows from the kernel', {}, () => {
       console.log(`setup: ${what} after ${(performance.now() - setup).toFixed(0)} ms`);
     topo = buildTopology(['h1', 'h2', 'h3']);
     server = await startTestServer();
-    const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+    url = await server.app.listen({ host: '127.0.0.1', port: 0 });
     const applied = await server.call('POST', '/v1/apply', {
       body: { documents: [...modelDocs(topo.instanceNs), ...dnsDocs(topo.instanceNs)] },
     });
@@ -289,6 +297,32 @@ describePrivileged('flows from the kernel', {}, () => {
         expect(eg.verdict).toBe('allow');
         expect(ing!.verdict).toBe(want.verdict);
         expect(ing!.ingress).toEqual(want.ingress);
+      }
+    },
+  );
+
+  // The web UI's flows page over this same real traffic (issue #14): one browser step
+  // here rather than a second topology. Skipped without Chromium or the built UI.
+  it.skipIf(browserProblem() !== undefined)(
+    'the web UI flows table fills from this traffic',
+    async () => {
+      const browser = await launchChromium();
+      try {
+        const { context, problems } = await watchedContext(browser);
+        const page = await context.newPage();
+        await page.goto(`${url}/#token=${server.tokens.viewer}`);
+        await page.waitForSelector('[data-page="overview"][data-ready="true"]');
+        await openPage(page, 'flows');
+        const rows = page.locator('[data-page="flows"] tbody tr[data-row]');
+        await expect.poll(() => rows.count(), { timeout: 5000 }).toBeGreaterThanOrEqual(8);
+        const table = await page.textContent('[data-page="flows"] tbody');
+        for (const r of ['web', 'app']) expect(table).toContain(`${r} (${ip(r)})`);
+        expect(await rows.locator('.verdict.deny').count()).toBeGreaterThan(0);
+        expect(await rows.locator('.verdict.allow').count()).toBeGreaterThan(0);
+        await screenshot(page, 'flows-kernel');
+        expect(problems).toEqual([]);
+      } finally {
+        await browser.close();
       }
     },
   );

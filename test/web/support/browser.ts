@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DEFAULT_WEB_ROOT } from '../../../src/server/routes/web-ui.js';
@@ -93,10 +93,19 @@ export async function axeViolations(page: Page): Promise<string[]> {
     );
 }
 
-/** Screenshot into test-results/ui/NAME.png (CI keeps the folder). */
+/** The README's screenshots (docs/ui-NAME.png), rewritten by a run with VNP_DOCS_SCREENSHOTS=1. */
+const DOCS = join(import.meta.dirname, '../../../docs');
+const DOC_SHOTS = new Set(['map', 'flows']);
+
+/**
+ * Screenshot into test-results/ui/NAME.png (CI keeps the folder); with
+ * VNP_DOCS_SCREENSHOTS=1 the README's ones (map, flows) are also written to docs/.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const shot = await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  if (process.env.VNP_DOCS_SCREENSHOTS === '1' && DOC_SHOTS.has(name))
+    await writeFile(join(DOCS, `ui-${name}.png`), shot);
 }
 
 /**
