@@ -4,7 +4,12 @@
  */
 import { VnpError } from '../model/errors.js';
 import type { Document } from '../model/types.js';
-import type { CommitRequest } from './types.js';
+import type { CommitRequest, Store } from './types.js';
+
+/** A new empty store, and where it lives (to reopen it). */
+export type Fresh = () => Promise<{ store: Store; location: string }>;
+/** Reopens the store at a location. */
+export type Open = (location: string) => Promise<Store>;
 
 export const T0 = '2026-01-01T00:00:00.000Z';
 export const T1 = '2026-01-01T00:00:01.000Z';

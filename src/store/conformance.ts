@@ -13,10 +13,23 @@ import type { Document } from '../model/types.js';
 import { describeAuditChain } from './conformance-audit-chain.js';
 import { describeFlows } from './conformance-flows.js';
 import { describeGroupCommits } from './conformance-group.js';
-import { T0, T1, T2, iface, rejection, req, subnet } from './conformance-support.js';
+import { describeSharedDatabase } from './conformance-shared-database.js';
+import { describeIdentities, describeSharedIdentities } from './conformance-identities.js';
+import { describeEventCommits, describeReactionState } from './conformance-reactions.js';
+import {
+  T0,
+  T1,
+  T2,
+  iface,
+  rejection,
+  req,
+  subnet,
+  type Fresh,
+  type Open,
+} from './conformance-support.js';
 import { describeTokenLifecycle } from './conformance-tokens.js';
 import { runAndKill } from './testing/crash-run.js';
-import type { IdentityClaim, Store, TokenRecord } from './types.js';
+import type { Store, TokenRecord } from './types.js';
 
 /** How the suite reaches a backend. */
 export interface StoreHarness {
@@ -74,9 +87,6 @@ export function defineStoreConformance(
     if (harness.shared) describeSharedIdentities(fresh, open);
   });
 }
-
-type Fresh = () => Promise<{ store: Store; location: string }>;
-type Open = (location: string) => Promise<Store>;
 
 function describeSchema(fresh: Fresh, open: Open, harness: StoreHarness): void {
   it('starts empty', async () => {
@@ -376,192 +386,6 @@ function describeTokens(fresh: Fresh): void {
   });
 }
 
-function describeReactionState(fresh: Fresh): void {
-  it('stores events with increasing ids, newest first', async () => {
-    const { store } = await fresh();
-    const a = await store.insertEvent({
-      at: T0,
-      type: 'ids.alert',
-      target: 'web-1',
-      record: 'web-1',
-      severity: 3,
-      details: { sig: 42 },
-      actor: 'op',
-      reactions: ['quarantine'],
-    });
-    const b = await store.insertEvent({
-      at: T1,
-      type: 'scan',
-      target: '203.0.113.9',
-      actor: 'op',
-      reactions: [],
-    });
-    expect(b.id).toBeGreaterThan(a.id);
-    expect(a).toMatchObject({
-      at: T0,
-      type: 'ids.alert',
-      record: 'web-1',
-      severity: 3,
-      details: { sig: 42 },
-      reactions: ['quarantine'],
-    });
-    expect(b.record).toBeUndefined();
-    expect(await store.listEvents(10)).toEqual([b, a]);
-    expect(await store.listEvents(1)).toEqual([b]);
-    expect(await store.revision()).toBe(0);
-  });
-
-  it('puts, replaces, lists and deletes reaction expiries', async () => {
-    const { store } = await fresh();
-    const x = {
-      record: 'web-1',
-      reaction: 'quarantine',
-      expiresAt: T2,
-      set: { quarantine: true },
-      removed: [],
-      prior: {},
-    };
-    const y = {
-      record: 'web-2',
-      reaction: 'quarantine',
-      expiresAt: T1,
-      set: { q: 'x' },
-      removed: ['env'],
-      prior: { env: 'prod' },
-      eventId: 7,
-    };
-    await store.putExpiry(x);
-    await store.putExpiry(y);
-    expect(await store.listExpiries()).toEqual([y, x]);
-    await store.putExpiry({ ...x, expiresAt: T0 });
-    expect((await store.listExpiries()).map((e) => [e.record, e.expiresAt])).toEqual([
-      ['web-1', T0],
-      ['web-2', T1],
-    ]);
-    expect(await store.deleteExpiry('web-1', 'quarantine')).toBe(true);
-    expect(await store.deleteExpiry('web-1', 'quarantine')).toBe(false);
-    expect(await store.listExpiries()).toEqual([y]);
-  });
-}
-
-function describeEventCommits(fresh: Fresh, open: Open): void {
-  const quarantine = {
-    record: 'web-1',
-    reaction: 'quarantine',
-    expiresAt: T2,
-    set: { quarantine: true },
-    removed: [],
-    prior: {},
-  };
-  const alert = (at: string) => ({
-    at,
-    type: 'ids.alert',
-    target: '10.0.0.5',
-    record: 'web-1',
-    actor: 'op',
-    reactions: ['quarantine'],
-  });
-  const tagChange = (baseRevision: number, tags: Record<string, unknown>) => ({
-    baseRevision,
-    actor: 'reaction:quarantine',
-    action: (id: number) => `event ids.alert id=${id} record=web-1`,
-    puts: [iface('web-1', tags)],
-    deletes: [],
-  });
-
-  it('commits an event, its expiries and its change as one revision, durably', async () => {
-    const { store, location } = await fresh();
-    await store.commit(req(0, { puts: [subnet('net'), iface('web-1')] }));
-    const heard: number[] = [];
-    await store.onCommit((rev) => heard.push(rev));
-    const out = await store.commitEvent({
-      event: alert(T1),
-      expiries: [quarantine],
-      change: tagChange(1, { quarantine: true }),
-    });
-    expect(out.event).toMatchObject({ ...alert(T1), id: expect.any(Number) });
-    expect(out.expiries).toEqual([{ ...quarantine, eventId: out.event.id }]);
-    expect(out.record).toMatchObject({
-      revision: 2,
-      at: T1,
-      actor: 'reaction:quarantine',
-      action: `event ids.alert id=${out.event.id} record=web-1`,
-    });
-    expect(out.record?.changes[0]?.before).toMatchObject({ tags: {}, revision: 1 });
-    expect(out.record?.changes[0]?.after).toMatchObject({
-      tags: { quarantine: true },
-      revision: 2,
-    });
-    await expect.poll(() => heard).toEqual([2]);
-    expect((await store.changesSince(1))[0]).toEqual(out.record);
-    await store.close();
-    const again = await open(location);
-    expect(await again.listEvents(10)).toEqual([out.event]);
-    expect(await again.listExpiries()).toEqual(out.expiries);
-    expect(await again.changesSince(1)).toEqual([out.record]);
-  });
-
-  it('stores an event that changes nothing without a revision', async () => {
-    const { store } = await fresh();
-    const out = await store.commitEvent({
-      event: { at: T0, type: 'scan', target: '203.0.113.9', actor: 'op', reactions: [] },
-      expiries: [],
-    });
-    expect(out.record).toBeUndefined();
-    expect(out.expiries).toEqual([]);
-    expect(await store.listEvents(10)).toEqual([out.event]);
-    expect(await store.revision()).toBe(0);
-  });
-
-  it('extends a pending expiry, keeping its undo, never moving it earlier', async () => {
-    const { store } = await fresh();
-    const first = await store.commitEvent({ event: alert(T0), expiries: [quarantine] });
-    // The repeat sees the reaction's own tag as "before": its undo must not win.
-    const repeat = { ...quarantine, prior: { quarantine: true } };
-    const earlier = await store.commitEvent({
-      event: alert(T1),
-      expiries: [{ ...repeat, expiresAt: T1 }],
-    });
-    expect(earlier.expiries).toEqual([{ ...quarantine, eventId: earlier.event.id }]);
-    const later = '2026-01-01T00:05:00.000Z';
-    const moved = await store.commitEvent({
-      event: alert(T2),
-      expiries: [{ ...repeat, expiresAt: later }],
-    });
-    expect(moved.expiries).toEqual([{ ...quarantine, expiresAt: later, eventId: moved.event.id }]);
-    expect(await store.listExpiries()).toEqual(moved.expiries);
-    expect(first.event.id).toBeLessThan(moved.event.id);
-  });
-
-  it('rolls back the event and its expiries when the change fails', async () => {
-    const { store } = await fresh();
-    await store.commit(req(0, { puts: [subnet('net'), iface('web-1')] }));
-    const stale = await rejection(
-      store.commitEvent({
-        event: alert(T1),
-        expiries: [quarantine],
-        change: tagChange(0, { quarantine: true }),
-      }),
-    );
-    expect(stale.code).toBe('VNP_ERR_CONFLICT');
-    const missing = await rejection(
-      store.commitEvent({
-        event: alert(T1),
-        expiries: [quarantine],
-        change: { ...tagChange(1, {}), puts: [], deletes: [{ kind: 'Subnet', name: 'nope' }] },
-      }),
-    );
-    expect(missing.code).toBe('VNP_ERR_NOT_FOUND');
-    const twice = await rejection(
-      store.commitEvent({ event: alert(T1), expiries: [quarantine, quarantine] }),
-    );
-    expect(twice.code).toBe('VNP_ERR_VALIDATION');
-    expect(await store.listEvents(10)).toEqual([]);
-    expect(await store.listExpiries()).toEqual([]);
-    expect(await store.revision()).toBe(1);
-  });
-}
-
 function describeDurability(fresh: Fresh, open: Open, harness: StoreHarness): void {
   it('keeps everything across close and reopen', async () => {
     const { store, location } = await fresh();
@@ -626,142 +450,4 @@ function describeDurability(fresh: Fresh, open: Open, harness: StoreHarness): vo
     // The store is writable after recovery.
     expect((await store.commit(req(revision))).revision).toBe(revision + 1);
   }, 150_000);
-}
-
-function describeSharedDatabase(fresh: Fresh, open: Open): void {
-  it('serializes concurrent writers on one database into consecutive revisions', async () => {
-    const { store: a, location } = await fresh();
-    const b = await open(location);
-    const winners = new Map<number, string>();
-    const writer = async (store: Store, who: string, count: number): Promise<void> => {
-      for (let done = 0; done < count;) {
-        const base = await store.revision();
-        try {
-          const r = await store.commit(req(base, { actor: who, puts: [subnet(`${who}-${done}`)] }));
-          expect(r.revision).toBe(base + 1);
-          expect(winners.has(r.revision)).toBe(false);
-          winners.set(r.revision, who);
-          done++;
-        } catch (e) {
-          if (!(e instanceof VnpError) || e.code !== 'VNP_ERR_CONFLICT') throw e;
-        }
-      }
-    };
-    await Promise.all([
-      writer(a, 'a', 15),
-      writer(b, 'b', 15),
-      writer(a, 'c', 10),
-      writer(b, 'd', 10),
-    ]);
-    const log = await b.changesSince(0);
-    expect(log.map((c) => c.revision)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    expect(log.map((c) => c.actor)).toEqual(
-      [...winners.keys()].sort((x, y) => x - y).map((r) => winners.get(r)),
-    );
-    expect((await a.loadAll()).documents.length).toBe(50);
-  });
-
-  it('lets exactly one of two stores win the same base revision', async () => {
-    const { store: a, location } = await fresh();
-    const b = await open(location);
-    for (let base = 0; base < 10; base++) {
-      const results = await Promise.allSettled([a.commit(req(base)), b.commit(req(base))]);
-      expect(results.filter((r) => r.status === 'fulfilled').length).toBe(1);
-    }
-    expect(await a.revision()).toBe(10);
-  });
-
-  it("tells a second store's onCommit listeners about the first store's commits", async () => {
-    const { store: a, location } = await fresh();
-    const b = await open(location);
-    const heard: number[] = [];
-    await b.onCommit((rev) => heard.push(rev));
-    await a.commit(req(0, { puts: [subnet('x')] }));
-    await a.commit(req(1));
-    await expect.poll(() => heard.at(-1), { timeout: 5000 }).toBe(2);
-    expect(heard).toEqual([...heard].sort((x, y) => x - y));
-  });
-}
-
-const web = { id: 256, key: '{"app":"web"}' };
-const db = { id: 257, key: '{"app":"db"}' };
-const api = { id: 258, key: '{"app":"api"}' };
-
-function claim(revision: number, over: Partial<IdentityClaim> = {}): IdentityClaim {
-  return {
-    revision,
-    base: `f${revision - 1}`,
-    fingerprint: `f${revision}`,
-    upsert: [],
-    remove: [],
-    ...over,
-  };
-}
-
-function describeIdentities(fresh: Fresh): void {
-  it('identities: a full claim replaces the table; a claim on its base writes only its rows', async () => {
-    const { store } = await fresh();
-    expect(await store.loadIdentities()).toEqual({ revision: 0, identities: [] });
-    // A fresh table holds no known fingerprint: only a claim with every row is taken.
-    expect(await store.claimIdentities(claim(1, { upsert: [web] }))).toEqual({
-      claimed: false,
-      revision: 0,
-      fingerprint: null,
-    });
-    expect(await store.claimIdentities(claim(1, { upsert: [web], all: [web, db] }))).toEqual({
-      claimed: true,
-      revision: 1,
-      fingerprint: 'f1',
-    });
-    expect(await store.loadIdentities()).toEqual({ revision: 1, identities: [web, db] });
-    const grace = { ...web, releasedAt: 1700000000000 };
-    expect(
-      (await store.claimIdentities(claim(2, { upsert: [grace, api], remove: [db.id] }))).claimed,
-    ).toBe(true);
-    expect(await store.loadIdentities()).toEqual({ revision: 2, identities: [grace, api] });
-    // Re-keyed in place; a revision without changes moves only the revision.
-    const rekeyed = { id: api.id, key: '{"app":"api2"}' };
-    expect((await store.claimIdentities(claim(3, { upsert: [rekeyed] }))).claimed).toBe(true);
-    expect((await store.claimIdentities(claim(5, { base: 'f3' }))).claimed).toBe(true);
-    expect(await store.loadIdentities()).toEqual({ revision: 5, identities: [grace, rekeyed] });
-  });
-
-  it('identities: refuses a claim at or below the table revision, or on another base, and writes nothing', async () => {
-    const { store } = await fresh();
-    await store.claimIdentities(claim(3, { all: [web] }));
-    for (const c of [
-      claim(3, { all: [db] }),
-      claim(2, { all: [db] }),
-      claim(4, { base: 'other', upsert: [db] }),
-    ])
-      expect(await store.claimIdentities(c)).toEqual({
-        claimed: false,
-        revision: 3,
-        fingerprint: 'f3',
-      });
-    expect(await store.loadIdentities()).toEqual({ revision: 3, identities: [web] });
-    // On another base with every row: the table is replaced.
-    expect((await store.claimIdentities(claim(4, { base: 'other', all: [db] }))).claimed).toBe(
-      true,
-    );
-    expect(await store.loadIdentities()).toEqual({ revision: 4, identities: [db] });
-  });
-}
-
-function describeSharedIdentities(fresh: Fresh, open: Open): void {
-  it('identities: of concurrent claims of one revision exactly one is recorded', async () => {
-    const { store: a, location } = await fresh();
-    const b = await open(location);
-    await a.claimIdentities(claim(1, { all: [web] }));
-    for (let rev = 2; rev <= 11; rev++) {
-      const mine = claim(rev, { upsert: [{ id: 300 + rev, key: `a${rev}` }] });
-      const theirs = claim(rev, { upsert: [{ id: 300 + rev, key: `b${rev}` }] });
-      const [x, y] = await Promise.all([a.claimIdentities(mine), b.claimIdentities(theirs)]);
-      expect([x.claimed, y.claimed].filter(Boolean)).toHaveLength(1);
-      const winner = x.claimed ? mine : theirs;
-      expect((x.claimed ? y : x).revision).toBe(rev);
-      const table = await b.loadIdentities();
-      expect(table.identities.find((r) => r.id === 300 + rev)).toEqual(winner.upsert[0]);
-    }
-  });
 }
