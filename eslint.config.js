@@ -127,7 +127,6 @@ const SIZE_EXCEPTIONS = [
     files: [
       'src/client/client.ts',
       'src/server/distribution/host-feed.ts',
-      'src/store/sql/sql-store.ts',
     ],
     for: 'file',
     until: 'split (issue 17)',

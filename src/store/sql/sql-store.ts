@@ -52,6 +52,7 @@ import {
   type TokenRow,
 } from './rows.js';
 import type { SqlClient } from './sql-client.js';
+import type { SqlStoreBackend } from './sql-store-backend.js';
 import { guardClient } from './store-errors.js';
 
 /** The channel commits are announced on (PostgreSQL LISTEN/NOTIFY). */
@@ -60,21 +61,7 @@ export const CHANGES_CHANNEL = 'vnp_changes';
 export const AUDIT_DEFAULT_LIMIT = 100;
 export const AUDIT_MAX_LIMIT = 1000;
 
-/** What a backend plugs into the shared store. */
-export interface SqlStoreBackend {
-  name: string;
-  /** Other managers may write to the same database (see Store.shared). */
-  shared: boolean;
-  client: SqlClient;
-  /** Announce each commit with pg_notify inside its transaction. */
-  notify: boolean;
-  /** Runs after COMMIT and before commit() resolves (e.g. fsync the WAL). */
-  afterCommit?: () => Promise<void>;
-  /** Start hearing other writers' commits; resolves once listening; returns stop. */
-  follow?: (report: (revision: number) => void) => Promise<() => Promise<void>>;
-  /** Release the client (pool, PGlite instance). */
-  close: () => Promise<void>;
-}
+export type { SqlStoreBackend } from './sql-store-backend.js';
 
 /** Result of an aggregated resource query: one row, `j` a JSON array. */
 type AggRow = { j: unknown };
