@@ -62,9 +62,9 @@ export class IdentitySync {
     const revision = this.host.revision();
     const { upsert, remove, before, after } = engine.takeIdentityChanges();
     const changed = upsert.length > 0 || remove.length > 0;
-    // One manager per PGlite data dir: only changes need recording (for restarts). With
-    // PostgreSQL every revision is claimed, so a manager that diverged is caught.
-    if (!changed && store.backend !== 'postgres') return;
+    // A store no other manager writes to: only changes need recording (for restarts).
+    // In a shared database every revision is claimed, so a manager that diverged is caught.
+    if (!changed && !store.shared) return;
     const claim: IdentityClaim = { revision, base: before, fingerprint: after, upsert, remove };
     if (this.tableFingerprint !== before) claim.all = engine.identityAllocations();
     this.tableFingerprint = after;
