@@ -14,7 +14,7 @@ import { documentFromApply } from '../documents.js';
 import { ApplyBody } from '../schemas.js';
 import { impactRunner, snapshotForImpact, type ImpactSnapshot } from '../impact-preview.js';
 import type { Manager } from '../manager.js';
-import type { ManagerPluginOptions } from './resources.js';
+import type { ManagerPluginOptions } from './plugin-options.js';
 
 /** The outcome of one Test document. */
 export interface TestOutcome {

@@ -14,7 +14,7 @@ import { actorOf } from '../auth.js';
 import { resourceFromBody } from '../documents.js';
 import { impactOfChanges } from './impact.js';
 import { patchTags } from './interface-ops.js';
-import type { ManagerPluginOptions } from './resources.js';
+import type { ManagerPluginOptions } from './plugin-options.js';
 
 export const BulkTagsBody = Type.Object(
   {

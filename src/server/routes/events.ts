@@ -13,7 +13,7 @@ import { parseSuricataEve } from '../../reactions/suricata.js';
 import { actorOf } from '../auth.js';
 import type { Manager } from '../manager.js';
 import { LimitQuery, MAX_PAGE, queryInt } from '../schemas.js';
-import type { ManagerPluginOptions } from './resources.js';
+import type { ManagerPluginOptions } from './plugin-options.js';
 
 const reactors = new WeakMap<Manager, Reactor>();
 

@@ -12,7 +12,7 @@ import type { Engine } from '../../engine/index.js';
 import { fieldError } from '../../model/errors.js';
 import { PROTOCOLS, type Protocol, type Tags } from '../../model/types.js';
 import { listIdentities } from './identities.js';
-import type { ManagerPluginOptions } from './resources.js';
+import type { ManagerPluginOptions } from './plugin-options.js';
 import { QueryInt, queryInt } from '../schemas.js';
 
 /** One identity: its relevant tags, partitions, record count and a few record names. */

@@ -12,7 +12,7 @@ import type { Manager } from '../manager.js';
 import { AuditQuery, WatchQuery, queryInt } from '../schemas.js';
 import { holdWhileAuthorized } from '../auth.js';
 import { endWithGrace, startNdjson } from '../ndjson-response.js';
-import type { ManagerPluginOptions } from './resources.js';
+import type { ManagerPluginOptions } from './plugin-options.js';
 
 /** How many log entries a watch replays per store query. */
 const REPLAY_PAGE = 500;

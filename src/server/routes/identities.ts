@@ -9,7 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { VnpError } from '../../model/errors.js';
 import type { Tags } from '../../model/types.js';
 import type { Engine } from '../../engine/index.js';
-import type { ManagerPluginOptions } from './resources.js';
+import type { ManagerPluginOptions } from './plugin-options.js';
 
 /** One identity as listed. */
 export interface IdentityListing {

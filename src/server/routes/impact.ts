@@ -22,7 +22,7 @@ import {
   type ImpactSnapshot,
   snapshotForImpact,
 } from '../impact-preview.js';
-import type { ManagerPluginOptions } from './resources.js';
+import type { ManagerPluginOptions } from './plugin-options.js';
 
 /**
  * The impact of changes on a model, on a fork (the model is untouched).

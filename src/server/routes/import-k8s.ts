@@ -21,7 +21,7 @@ import { stripMeta } from '../../model/strip-meta.js';
 import { actorOf } from '../auth.js';
 import { ImportK8sBody } from '../schemas.js';
 import { writeBatch } from './apply.js';
-import type { ManagerPluginOptions } from './resources.js';
+import type { ManagerPluginOptions } from './plugin-options.js';
 
 /**
  * The Kubernetes import plugin.

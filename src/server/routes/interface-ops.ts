@@ -7,17 +7,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import { VnpError } from '../../model/errors.js';
 import { stripMeta } from '../../model/strip-meta.js';
 import { validateTagKey, validateTags } from '../../model/tags.js';
-import type { Document, Interface, Tags } from '../../model/types.js';
+import type { Document, HeldDocument, Interface, Tags } from '../../model/types.js';
 import { actorOf } from '../auth.js';
 import { resourceFromBody } from '../documents.js';
 import { AttachBody, NameParams, TagsPatchBody } from '../schemas.js';
-import {
-  notFound,
-  writeOne,
-  writtenDoc,
-  type HeldDocument,
-  type ManagerPluginOptions,
-} from './resources.js';
+import type { ManagerPluginOptions } from './plugin-options.js';
+import { notFound, writeOne, writtenDoc } from './resource-writes.js';
 
 type InterfaceDoc = Interface & { kind: 'Interface' };
 

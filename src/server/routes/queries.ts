@@ -7,7 +7,7 @@ import type { CheckRequest } from '../../engine/index.js';
 import { refuseIcmpPort } from '../../model/check.js';
 import { validateTags } from '../../model/tags.js';
 import { CheckBody, PolicyForTagsBody } from '../schemas.js';
-import type { ManagerPluginOptions } from './resources.js';
+import type { ManagerPluginOptions } from './plugin-options.js';
 
 /**
  * Check and policy-for-tags routes.

@@ -23,7 +23,7 @@ import { actorOf } from '../auth.js';
 import type { Manager } from '../manager.js';
 import { LimitQuery, MAX_PAGE, Revision, queryInt } from '../schemas.js';
 import { impactOfChanges } from './impact.js';
-import type { ManagerPluginOptions } from './resources.js';
+import type { ManagerPluginOptions } from './plugin-options.js';
 
 const Rev = Type.String({ pattern: '^[0-9]{1,15}$' });
 

@@ -6,7 +6,8 @@ import { DEFAULT_SETTINGS } from '../../model/types.js';
 import { actorOf } from '../auth.js';
 import { resourceFromBody } from '../documents.js';
 import { resourceBody } from '../schemas.js';
-import { writeOne, writtenDoc, type ManagerPluginOptions } from './resources.js';
+import type { ManagerPluginOptions } from './plugin-options.js';
+import { writeOne, writtenDoc } from './resource-writes.js';
 
 /**
  * Settings routes.
