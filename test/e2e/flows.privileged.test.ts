@@ -18,13 +18,8 @@ import { startTestServer, type TestServer } from '../server/support/test-server.
 import { hostAgent } from './support/agents.js';
 import { describePrivileged } from './support/describe-privileged.js';
 import { flowSideOf } from './support/flow-sides.js';
-import {
-  browserProblem,
-  launchChromium,
-  openPage,
-  screenshot,
-  watchedContext,
-} from '../web/support/browser.js';
+import { launchChromium, openPage, screenshot, watchedContext } from '../web/support/browser.js';
+import { describeBrowser } from '../web/support/describe-browser.js';
 import { modelDocs, RECORDS as MODEL_RECORDS } from './support/engine-model.js';
 import { buildTopology, type Topology } from './support/topology.js';
 import { pings, tcpConnects } from './support/traffic.js';
@@ -318,10 +313,10 @@ describePrivileged('flows from the kernel', {}, () => {
   );
 
   // The web UI's flows page over this same real traffic (issue #14): one browser step
-  // here rather than a second topology. Skipped without Chromium or the built UI.
-  it.skipIf(browserProblem() !== undefined)(
-    'the web UI flows table fills from this traffic',
-    async () => {
+  // here rather than a second topology. Without Chromium or the built UI: a loud skip,
+  // or a failing test under CI=true (describeBrowser, the one rule).
+  describeBrowser('the web UI over this traffic', () => {
+    it('the web UI flows table fills from this traffic', async () => {
       const browser = await launchChromium();
       try {
         const { context, problems } = await watchedContext(browser);
@@ -340,8 +335,8 @@ describePrivileged('flows from the kernel', {}, () => {
       } finally {
         await browser.close();
       }
-    },
-  );
+    });
+  });
 
   it('under a deny flood the nft counters count every packet while samples stay limited', async () => {
     const packets = 3000;
