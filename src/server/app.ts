@@ -127,24 +127,25 @@ function fastifyOptions(
   };
 }
 
-/**
- * Build (not listen) the manager app: loads the model from the store first.
- *
- * @example
- *   const { app, close } = await buildServer({ settings: parseSettings({}), store, logger: false });
- *   await app.listen({ port: 0 });
- */
-export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer> {
-  const now = opts.now ?? Date.now;
-  const schemas = lazySchemaCompilers();
-  const app = Fastify(fastifyOptions(opts, schemas)) as unknown as FastifyInstance;
-  const manager = new Manager({ store: opts.store, now, log: app.log });
-  const uses = new TokenUses(opts.store, now, opts.settings.tokenUseFlushMs, (err) =>
-    app.log.warn({ err }, 'recording token last use failed'),
-  );
-  const auth = new TokenAuthenticator(opts.store, now, undefined, uses);
-  const peps = new PepRegistry(now);
+/** What the request pipeline hands the route registrations. */
+interface Pipeline {
+  denials: DeniedAudit;
+  access: ReturnType<typeof collectRouteAccess>;
+  metrics: Registry;
+}
 
+/**
+ * Everything a request passes before its route: errors, the denied audit, hardening,
+ * request ids, the request guard, OpenAPI, the group-commit wait, auth and metrics.
+ * Order matters: hooks run in the order they are added.
+ */
+async function installPipeline(
+  app: FastifyInstance,
+  opts: BuildServerOptions,
+  manager: Manager,
+  auth: TokenAuthenticator,
+  now: () => number,
+): Promise<Pipeline> {
   installErrorHandling(app);
   const denials = installDeniedAudit(
     app,
@@ -186,7 +187,23 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
     // On its own address (VNP_METRICS_LISTEN) the scraper needs no token; here it does.
     route: opts.settings.metricsListen === undefined,
   });
+  return { denials, access, metrics };
+}
 
+/** The parts the route plugins are given. */
+interface RouteParts {
+  manager: Manager;
+  auth: TokenAuthenticator;
+  uses: TokenUses;
+  peps: PepRegistry;
+  hub: FlowHub;
+  access: Pipeline['access'];
+  webRoot: string;
+}
+
+/** One plugin per API area (the order is the order of the OpenAPI document). */
+async function registerRoutes(app: FastifyInstance, parts: RouteParts): Promise<void> {
+  const { manager, auth, uses, peps, hub, access } = parts;
   await app.register(healthRoutes, { manager });
   await app.register(resourceRoutes, { manager });
   await app.register(interfaceOpsRoutes, { manager });
@@ -202,14 +219,6 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   await app.register(impactRoutes, { manager });
   await app.register(revisionRoutes, { manager });
   await app.register(pepRoutes, { manager, peps });
-  const hub = new FlowHub({
-    store: opts.store,
-    now,
-    retention: opts.settings.flowRetention ?? DEFAULT_FLOW_RETENTION,
-    partitionsOf: (id) => manager.engine.identityInfo(id)?.partitions ?? [],
-    onError: (err, what) => app.log.error({ err }, what),
-  });
-  installFlowMetrics(metrics, manager, hub);
   await app.register(hostRoutes, {
     manager,
     peps,
@@ -220,10 +229,40 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   await app.register(aboutRoutes, { manager, access });
   await app.register(whoamiRoutes);
   await app.register(graphRoutes, { manager });
-  await app.register(webUiRoutes, { root: opts.webRoot ?? DEFAULT_WEB_ROOT });
+  await app.register(webUiRoutes, { root: parts.webRoot });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );
+}
+
+/**
+ * Build (not listen) the manager app: loads the model from the store first.
+ *
+ * @example
+ *   const { app, close } = await buildServer({ settings: parseSettings({}), store, logger: false });
+ *   await app.listen({ port: 0 });
+ */
+export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer> {
+  const now = opts.now ?? Date.now;
+  const schemas = lazySchemaCompilers();
+  const app = Fastify(fastifyOptions(opts, schemas)) as unknown as FastifyInstance;
+  const manager = new Manager({ store: opts.store, now, log: app.log });
+  const uses = new TokenUses(opts.store, now, opts.settings.tokenUseFlushMs, (err) =>
+    app.log.warn({ err }, 'recording token last use failed'),
+  );
+  const auth = new TokenAuthenticator(opts.store, now, undefined, uses);
+  const peps = new PepRegistry(now);
+  const { denials, access, metrics } = await installPipeline(app, opts, manager, auth, now);
+  const hub = new FlowHub({
+    store: opts.store,
+    now,
+    retention: opts.settings.flowRetention ?? DEFAULT_FLOW_RETENTION,
+    partitionsOf: (id) => manager.engine.identityInfo(id)?.partitions ?? [],
+    onError: (err, what) => app.log.error({ err }, what),
+  });
+  installFlowMetrics(metrics, manager, hub);
+  const webRoot = opts.webRoot ?? DEFAULT_WEB_ROOT;
+  await registerRoutes(app, { manager, auth, uses, peps, hub, access, webRoot });
 
   try {
     await manager.start();

@@ -20,7 +20,7 @@
  * host; people (viewer and up) may read any.
  */
 import type { ServerResponse } from 'node:http';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { VnpError, fieldError } from '../../model/errors.js';
 import { MAX_REVISION } from '../schemas.js';
 import type { Manager } from '../manager.js';
@@ -30,12 +30,17 @@ import {
   type PepKind,
   type PepRegistry,
 } from '../distribution/pep-registry.js';
-import { distributionFor, installDistributionHooks } from '../distribution/distribution.js';
+import {
+  distributionFor,
+  installDistributionHooks,
+  type Distribution,
+} from '../distribution/distribution.js';
 import { holdWhileAuthorized } from '../auth.js';
 import { endWithGrace, startNdjson } from '../ndjson-response.js';
 import {
   acceptChannel,
   CLOSE_TOKEN_REVOKED,
+  type HostChannel,
   installUpgradeRouting,
   wantsChannel,
 } from '../distribution/host-channel.js';
@@ -76,10 +81,6 @@ function hostParam(request: FastifyRequest): string {
 }
 
 /**
- * The underlay address an agent reports: exactly one IP address (canonical text), as it
- * becomes other hosts' VXLAN FDB destinations; anything else is refused (400).
- */
-/**
  * Route hook: the host name and the agent's binding are checked right after
  * authentication, before the body is parsed or validated (an agent naming another
  * host gets 403, never a validation answer about a request it may not make).
@@ -93,6 +94,10 @@ function kindParam(request: FastifyRequest): PepKind | undefined {
   return (request.query as { kind?: PepKind }).kind;
 }
 
+/**
+ * The underlay address an agent reports: exactly one IP address (canonical text), as it
+ * becomes other hosts' VXLAN FDB destinations; anything else is refused (400).
+ */
 function underlayParam(request: FastifyRequest): string | undefined {
   const u = (request.query as { underlay?: string }).underlay;
   if (u === undefined || u === '') return undefined;
@@ -123,6 +128,190 @@ const WatchQuery = {
   additionalProperties: false,
 } as const;
 
+/** What the handlers share: the feed, the registry, and the open streams to end on close. */
+interface HostRouteContext {
+  dist: Distribution;
+  peps: PepRegistry;
+  heartbeatMs: number | undefined;
+  flows: HostRoutesOptions['flows'];
+  streams: Set<ServerResponse>;
+  channels: Set<HostSink>;
+}
+
+/** `GET …/state`: the host's state, canonical, each remote record's underlay filled in. */
+function readState(context: HostRouteContext, request: FastifyRequest) {
+  const host = hostParam(request);
+  const underlay = underlayParam(request);
+  const state = context.dist.feed.snapshot(host);
+  if (request.principal?.role === 'agent') {
+    context.peps.touch(host, underlay, kindParam(request));
+    context.peps.sent(host, state.revision);
+  }
+  return state;
+}
+
+/** `POST …/ack`: never a revision this manager has not sent the host (409). */
+function acknowledge(peps: PepRegistry, request: FastifyRequest): { ok: true } {
+  const host = hostParam(request);
+  const { revision } = request.body as { revision: number };
+  const sent = peps.sentOf(host);
+  if (revision > sent) {
+    throw new VnpError(
+      'VNP_ERR_CONFLICT',
+      `revision: ${revision} was never sent to host "${host}" by this manager (last sent: ${sent})`,
+      { field: 'revision', revision, sent },
+    );
+  }
+  peps.ack(host, revision);
+  return { ok: true };
+}
+
+/** One watch being served: who asked, for which host, from which revision. */
+interface Watch {
+  request: FastifyRequest;
+  host: string;
+  underlay: string | undefined;
+  isAgent: boolean;
+  since: number | undefined;
+}
+
+function watchOf(request: FastifyRequest): Watch {
+  const host = hostParam(request);
+  const underlay = underlayParam(request);
+  const sinceText = (request.query as { since?: string }).since;
+  const since = sinceText === undefined ? undefined : Number(sinceText);
+  return { request, host, underlay, isAgent: request.principal?.role === 'agent', since };
+}
+
+/** Serve the host's stream into a sink; an agent's connection is known to the registry. */
+function serveWatch(
+  context: HostRouteContext,
+  watch: Watch,
+  sink: HostSink,
+  end: () => void,
+): void {
+  const { peps, heartbeatMs } = context;
+  const { host, isAgent } = watch;
+  const disconnect = isAgent
+    ? peps.connect(host, watch.underlay, kindParam(watch.request))
+    : () => undefined;
+  serveHostStream({
+    feed: context.dist.feed,
+    host,
+    sink,
+    ...(watch.since !== undefined ? { since: watch.since } : {}),
+    ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
+    onSent: (revision) => {
+      if (isAgent) peps.sent(host, revision);
+    },
+    onClose: () => {
+      disconnect();
+      end();
+    },
+  });
+}
+
+/** The watch over a WebSocket channel: acks and flow batches come back up it. */
+function watchOnChannel(context: HostRouteContext, watch: Watch, channel: HostChannel): void {
+  const { peps, flows, channels } = context;
+  const { request, host, isAgent } = watch;
+  channels.add(channel.sink);
+  // Same rights as POST …/ack: the connection was authenticated for this host, by
+  // its agent; a person's channel may watch but not acknowledge (its ack frames
+  // are ignored). A resuming agent may ack what it applied before this manager
+  // sent anything: taken up to what was sent (PepRegistry.ack).
+  if (isAgent) channel.onAck((revision) => void peps.ack(host, revision));
+  // Flow batches of this host's agent; a bad one is logged and dropped (the
+  // channel has no answer to carry an error), the stream goes on.
+  if (isAgent && flows)
+    channel.onFlows((batch) => {
+      try {
+        flows(host, batch);
+      } catch (err) {
+        request.log.warn({ err, host }, 'refused a flow batch');
+      }
+    });
+  // Revoking the token closes the channel (the reconnect then gets 401).
+  const release = holdWhileAuthorized(request, (reason) =>
+    channel.close(CLOSE_TOKEN_REVOKED, reason),
+  );
+  serveWatch(context, watch, channel.sink, () => {
+    channels.delete(channel.sink);
+    release();
+  });
+}
+
+/** The watch as NDJSON lines (acks come by `POST …/ack`). */
+function watchOnNdjson(context: HostRouteContext, watch: Watch, reply: FastifyReply): void {
+  // Headers out now: a resuming agent may wait a while for its first message.
+  const stream = startNdjson(reply.raw);
+  context.streams.add(stream);
+  // Revoking the token ends the stream (NDJSON has no error message: the reconnect
+  // gets 401); a reader that does not take the end is cut off.
+  const release = holdWhileAuthorized(watch.request, () => endWithGrace(stream));
+  serveWatch(context, watch, ndjsonSink(stream), () => {
+    context.streams.delete(stream);
+    release();
+  });
+}
+
+/** `GET …/watch`: a WebSocket channel when the request asks to upgrade, NDJSON otherwise. */
+function watchHost(context: HostRouteContext, request: FastifyRequest, reply: FastifyReply): void {
+  const watch = watchOf(request);
+  reply.hijack();
+  if (wantsChannel(request))
+    acceptChannel(request, reply.raw, (channel) => watchOnChannel(context, watch, channel));
+  else watchOnNdjson(context, watch, reply);
+}
+
+const STATE_ROUTE = {
+  config: { access: 'agent' },
+  onRequest: bindHost,
+  schema: {
+    tags: ['hosts'],
+    summary: "A host's desired state (for its PEP)",
+    params: HostParams,
+    querystring: UnderlayQuery,
+  },
+} as const;
+const ACK_ROUTE = {
+  // Only the enforcement point itself knows what it applied: no person may say so.
+  config: { access: 'pep' },
+  onRequest: bindHost,
+  schema: {
+    tags: ['hosts'],
+    summary: 'A PEP applied a revision (its own agent token only)',
+    params: HostParams,
+    body: {
+      type: 'object',
+      properties: { revision: { type: 'integer', minimum: 0, maximum: MAX_REVISION } },
+      required: ['revision'],
+      additionalProperties: false,
+    },
+  },
+} as const;
+const FLOWS_ROUTE = {
+  // Flows are what this host's kernel judged: only its own agent reports them.
+  config: { access: 'pep' },
+  onRequest: bindHost,
+  schema: {
+    tags: ['flows'],
+    summary:
+      "Report flow records of this host's kernel (its own agent token only; agents on the WebSocket channel send them as frames)",
+    params: HostParams,
+  },
+} as const;
+const WATCH_ROUTE = {
+  config: { access: 'agent' },
+  onRequest: bindHost,
+  schema: {
+    tags: ['hosts'],
+    summary: "Stream a host's state as snapshot, deltas and heartbeats (NDJSON; docs/protocol.md)",
+    params: HostParams,
+    querystring: WatchQuery,
+  },
+} as const;
+
 /** The routes; see {@link hostRoutes}. */
 const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
   app,
@@ -130,173 +319,32 @@ const hostRoutesPlugin: FastifyPluginAsync<HostRoutesOptions> = async (
 ) => {
   const dist = distributionFor(manager, peps);
   installDistributionHooks(app, dist);
-  const streams = new Set<ServerResponse>();
-  const channels = new Set<HostSink>();
+  const context: HostRouteContext = {
+    dist,
+    peps,
+    heartbeatMs,
+    flows,
+    streams: new Set(),
+    channels: new Set(),
+  };
   installUpgradeRouting(app);
   app.addHook('onClose', async () => {
-    for (const s of streams) s.end();
+    for (const stream of context.streams) stream.end();
   });
   // Before the HTTP server closes: it waits for upgraded sockets, which
   // forceCloseConnections does not reach.
   app.addHook('preClose', async () => {
-    for (const c of channels) c.destroy();
+    for (const channel of context.channels) channel.destroy();
   });
 
-  app.get(
-    '/v1/hosts/:host/state',
-    {
-      config: { access: 'agent' },
-      onRequest: bindHost,
-      schema: {
-        tags: ['hosts'],
-        summary: "A host's desired state (for its PEP)",
-        params: HostParams,
-        querystring: UnderlayQuery,
-      },
-    },
-    async (request) => {
-      const host = hostParam(request);
-      const underlay = underlayParam(request);
-      // Canonical, with each remote record's underlay address filled in.
-      const state = dist.feed.snapshot(host);
-      if (request.principal?.role === 'agent') {
-        peps.touch(host, underlay, kindParam(request));
-        peps.sent(host, state.revision);
-      }
-      return state;
-    },
-  );
-
-  app.post(
-    '/v1/hosts/:host/ack',
-    {
-      // Only the enforcement point itself knows what it applied: no person may say so.
-      config: { access: 'pep' },
-      onRequest: bindHost,
-      schema: {
-        tags: ['hosts'],
-        summary: 'A PEP applied a revision (its own agent token only)',
-        params: HostParams,
-        body: {
-          type: 'object',
-          properties: { revision: { type: 'integer', minimum: 0, maximum: MAX_REVISION } },
-          required: ['revision'],
-          additionalProperties: false,
-        },
-      },
-    },
-    async (request) => {
-      const host = hostParam(request);
-      const { revision } = request.body as { revision: number };
-      const sent = peps.sentOf(host);
-      if (revision > sent) {
-        throw new VnpError(
-          'VNP_ERR_CONFLICT',
-          `revision: ${revision} was never sent to host "${host}" by this manager (last sent: ${sent})`,
-          { field: 'revision', revision, sent },
-        );
-      }
-      peps.ack(host, revision);
-      return { ok: true };
-    },
-  );
-
+  app.get('/v1/hosts/:host/state', STATE_ROUTE, async (request) => readState(context, request));
+  app.post('/v1/hosts/:host/ack', ACK_ROUTE, async (request) => acknowledge(peps, request));
   if (flows)
-    app.post(
-      '/v1/hosts/:host/flows',
-      {
-        // Flows are what this host's kernel judged: only its own agent reports them.
-        config: { access: 'pep' },
-        onRequest: bindHost,
-        schema: {
-          tags: ['flows'],
-          summary:
-            "Report flow records of this host's kernel (its own agent token only; agents on the WebSocket channel send them as frames)",
-          params: HostParams,
-        },
-      },
-      async (request) => flows(hostParam(request), request.body),
+    app.post('/v1/hosts/:host/flows', FLOWS_ROUTE, async (request) =>
+      flows(hostParam(request), request.body),
     );
-
-  app.get(
-    '/v1/hosts/:host/watch',
-    {
-      config: { access: 'agent' },
-      onRequest: bindHost,
-      schema: {
-        tags: ['hosts'],
-        summary:
-          "Stream a host's state as snapshot, deltas and heartbeats (NDJSON; docs/protocol.md)",
-        params: HostParams,
-        querystring: WatchQuery,
-      },
-    },
-    async (request, reply) => {
-      const host = hostParam(request);
-      const underlay = underlayParam(request);
-      const isAgent = request.principal?.role === 'agent';
-      const sinceText = (request.query as { since?: string }).since;
-      const since = sinceText === undefined ? undefined : Number(sinceText);
-      reply.hijack();
-      const serve = (sink: HostSink, end: () => void) => {
-        const disconnect = isAgent
-          ? peps.connect(host, underlay, kindParam(request))
-          : () => undefined;
-        serveHostStream({
-          feed: dist.feed,
-          host,
-          sink,
-          ...(since !== undefined ? { since } : {}),
-          ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
-          onSent: (revision) => {
-            if (isAgent) peps.sent(host, revision);
-          },
-          onClose: () => {
-            disconnect();
-            end();
-          },
-        });
-      };
-      if (wantsChannel(request)) {
-        acceptChannel(request, reply.raw, (channel) => {
-          channels.add(channel.sink);
-          // Same rights as POST …/ack: the connection was authenticated for this host, by
-          // its agent; a person's channel may watch but not acknowledge (its ack frames
-          // are ignored). A resuming agent may ack what it applied before this manager
-          // sent anything: taken up to what was sent (PepRegistry.ack).
-          if (isAgent) channel.onAck((revision) => void peps.ack(host, revision));
-          // Flow batches of this host's agent; a bad one is logged and dropped (the
-          // channel has no answer to carry an error), the stream goes on.
-          if (isAgent && flows)
-            channel.onFlows((batch) => {
-              try {
-                flows(host, batch);
-              } catch (err) {
-                request.log.warn({ err, host }, 'refused a flow batch');
-              }
-            });
-          // Revoking the token closes the channel (the reconnect then gets 401).
-          const release = holdWhileAuthorized(request, (reason) =>
-            channel.close(CLOSE_TOKEN_REVOKED, reason),
-          );
-          serve(channel.sink, () => {
-            channels.delete(channel.sink);
-            release();
-          });
-        });
-        return;
-      }
-      // Headers out now: a resuming agent may wait a while for its first message.
-      const stream = startNdjson(reply.raw);
-      streams.add(stream);
-      // Revoking the token ends the stream (NDJSON has no error message: the reconnect
-      // gets 401); a reader that does not take the end is cut off.
-      const release = holdWhileAuthorized(request, () => endWithGrace(stream));
-      serve(ndjsonSink(stream), () => {
-        streams.delete(stream);
-        release();
-      });
-    },
+  app.get('/v1/hosts/:host/watch', WATCH_ROUTE, async (request, reply) =>
+    watchHost(context, request, reply),
   );
 };
 

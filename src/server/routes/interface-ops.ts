@@ -3,7 +3,7 @@
  * (design.md §5). Each is one write of the whole record, planned under the lock
  * from its current state, so concurrent tag changes never lose each other.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { VnpError } from '../../model/errors.js';
 import { stripMeta } from '../../model/strip-meta.js';
 import { validateTagKey, validateTags } from '../../model/tags.js';
@@ -58,6 +58,28 @@ export function patchTags(tags: Tags, patch: { set?: Tags; remove?: string[] }):
 }
 
 /**
+ * One operator action on an interface record: the whole record rewritten under the lock
+ * from its current state with `edit` applied, and the written record answered.
+ */
+async function editInterface(
+  manager: ManagerPluginOptions['manager'],
+  request: FastifyRequest,
+  action: string,
+  edit: (doc: InterfaceDoc) => void,
+) {
+  const { name } = request.params as { name: string };
+  const written = await writeOne(
+    manager,
+    actorOf(request.principal),
+    action,
+    'Interface',
+    name,
+    (current) => edited(current, name, edit),
+  );
+  return writtenDoc(written, 'Interface', name);
+}
+
+/**
  * Attach, detach and tag routes.
  *
  * @example
@@ -81,20 +103,10 @@ export const interfaceOpsRoutes: FastifyPluginAsync<ManagerPluginOptions> = asyn
       },
     },
     async (request) => {
-      const { name } = request.params as { name: string };
       const { instance } = request.body as { instance: string };
-      const w = await writeOne(
-        manager,
-        actorOf(request.principal),
-        'attach',
-        'Interface',
-        name,
-        (cur) =>
-          edited(cur, name, (d) => {
-            d.instance = instance;
-          }),
-      );
-      return writtenDoc(w, 'Interface', name);
+      return editInterface(manager, request, 'attach', (doc) => {
+        doc.instance = instance;
+      });
     },
   );
 
@@ -104,21 +116,10 @@ export const interfaceOpsRoutes: FastifyPluginAsync<ManagerPluginOptions> = asyn
       config: { access: 'operate' },
       schema: { tags, summary: 'Detach a record from its instance (no body)', params: NameParams },
     },
-    async (request) => {
-      const { name } = request.params as { name: string };
-      const w = await writeOne(
-        manager,
-        actorOf(request.principal),
-        'detach',
-        'Interface',
-        name,
-        (cur) =>
-          edited(cur, name, (d) => {
-            delete d.instance;
-          }),
-      );
-      return writtenDoc(w, 'Interface', name);
-    },
+    async (request) =>
+      editInterface(manager, request, 'detach', (doc) => {
+        delete doc.instance;
+      }),
   );
 
   app.patch(
@@ -133,20 +134,10 @@ export const interfaceOpsRoutes: FastifyPluginAsync<ManagerPluginOptions> = asyn
       },
     },
     async (request) => {
-      const { name } = request.params as { name: string };
       const patch = request.body as { set?: Tags; remove?: string[] };
-      const w = await writeOne(
-        manager,
-        actorOf(request.principal),
-        'tag',
-        'Interface',
-        name,
-        (cur) =>
-          edited(cur, name, (d) => {
-            d.tags = patchTags(d.tags ?? {}, patch);
-          }),
-      );
-      return writtenDoc(w, 'Interface', name);
+      return editInterface(manager, request, 'tag', (doc) => {
+        doc.tags = patchTags(doc.tags ?? {}, patch);
+      });
     },
   );
 };

@@ -6,7 +6,7 @@
  * revision, audited as `rollback:<rev>`; with dryRun it only previews (diff + impact).
  */
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Change } from '../../engine/index.js';
 import { VnpError, fieldError } from '../../model/errors.js';
 import { DEFAULT_SETTINGS, type Document, type Kind } from '../../model/types.js';
@@ -83,6 +83,88 @@ function rollbackChanges(current: DocumentSet, target: DocumentSet): Change[] {
   return changes;
 }
 
+/** `GET /v1/history`: revisions, newest first. */
+async function listHistory(manager: Manager, request: FastifyRequest) {
+  const query = request.query as { limit?: string };
+  const items = await manager.store.audit({ limit: queryInt(query.limit, 50, 1000) });
+  return {
+    revision: manager.revision,
+    items: items.map((record) => ({
+      revision: record.revision,
+      at: record.at,
+      actor: record.actor,
+      action: record.action,
+      summary: summarize(record),
+      changes: record.changes.length,
+    })),
+  };
+}
+
+/** `GET /v1/diff`: the resources that differ between two revisions. */
+async function diffRevisions(manager: Manager, request: FastifyRequest) {
+  const query = request.query as { from: string; to: string };
+  const from = Number(query.from);
+  const to = Number(query.to);
+  const before = await stateAtRevision(manager, from, 'from');
+  const after = await stateAtRevision(manager, to, 'to');
+  return { from, to, changes: diffStates(before, after) };
+}
+
+interface RollbackBody {
+  revision: number;
+  dryRun?: boolean;
+  limit?: number;
+}
+
+/**
+ * `POST /v1/rollback`: the policy state of a past revision written as a new revision
+ * (planned under the lock from the current state), or with dryRun only its diff and impact.
+ */
+async function rollback(manager: Manager, request: FastifyRequest) {
+  const body = request.body as RollbackBody;
+  if (!Number.isSafeInteger(body.revision))
+    throw fieldError('revision', 'a revision', body.revision);
+  const target = await stateAtRevision(manager, body.revision, 'revision', POLICY_KINDS);
+  const { record, result } = await manager.write(
+    { actor: actorOf(request.principal), action: `rollback:${body.revision}` },
+    (engine) => {
+      const current = stateOf(engine.allDocuments(), POLICY_KINDS);
+      const changes = rollbackChanges(current, target);
+      const diff = diffStates(current, target);
+      const impact =
+        changes.length > 0
+          ? impactOfChanges(engine, changes, manager.now(), body.limit)
+          : { rows: [], truncated: 0, total: 0, pairs: 0 };
+      return {
+        changes,
+        result: { diff, impact },
+        commit: body.dryRun !== true && changes.length > 0,
+      };
+    },
+  );
+  return {
+    ...(body.dryRun === true ? { dryRun: true } : {}),
+    revision: record?.revision ?? manager.revision,
+    rolledBackTo: body.revision,
+    ...result,
+  };
+}
+
+const RollbackBodySchema = Type.Object(
+  {
+    revision: Revision(),
+    dryRun: Type.Optional(Type.Boolean()),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100000,
+        description: 'most impact rows (default 1000)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /**
  * The revisions plugin.
  *
@@ -105,21 +187,7 @@ export const revisionRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
         ),
       },
     },
-    async (request) => {
-      const q = request.query as { limit?: string };
-      const items = await manager.store.audit({ limit: queryInt(q.limit, 50, 1000) });
-      return {
-        revision: manager.revision,
-        items: items.map((r) => ({
-          revision: r.revision,
-          at: r.at,
-          actor: r.actor,
-          action: r.action,
-          summary: summarize(r),
-          changes: r.changes.length,
-        })),
-      };
-    },
+    async (request) => listHistory(manager, request),
   );
 
   app.get(
@@ -132,14 +200,7 @@ export const revisionRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
         querystring: Type.Object({ from: Rev, to: Rev }, { additionalProperties: false }),
       },
     },
-    async (request) => {
-      const q = request.query as { from: string; to: string };
-      const from = Number(q.from);
-      const to = Number(q.to);
-      const a = await stateAtRevision(manager, from, 'from');
-      const b = await stateAtRevision(manager, to, 'to');
-      return { from, to, changes: diffStates(a, b) };
-    },
+    async (request) => diffRevisions(manager, request),
   );
 
   app.post(
@@ -150,50 +211,9 @@ export const revisionRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
         tags: ['apply'],
         summary:
           'Restore the policy state (policies, partitions, reactions, settings) of a revision as a new revision',
-        body: Type.Object(
-          {
-            revision: Revision(),
-            dryRun: Type.Optional(Type.Boolean()),
-            limit: Type.Optional(
-              Type.Integer({
-                minimum: 1,
-                maximum: 100000,
-                description: 'most impact rows (default 1000)',
-              }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        body: RollbackBodySchema,
       },
     },
-    async (request) => {
-      const body = request.body as { revision: number; dryRun?: boolean; limit?: number };
-      if (!Number.isSafeInteger(body.revision))
-        throw fieldError('revision', 'a revision', body.revision);
-      const target = await stateAtRevision(manager, body.revision, 'revision', POLICY_KINDS);
-      const { record, result } = await manager.write(
-        { actor: actorOf(request.principal), action: `rollback:${body.revision}` },
-        (engine) => {
-          const current = stateOf(engine.allDocuments(), POLICY_KINDS);
-          const changes = rollbackChanges(current, target);
-          const diff = diffStates(current, target);
-          const impact =
-            changes.length > 0
-              ? impactOfChanges(engine, changes, manager.now(), body.limit)
-              : { rows: [], truncated: 0, total: 0, pairs: 0 };
-          return {
-            changes,
-            result: { diff, impact },
-            commit: body.dryRun !== true && changes.length > 0,
-          };
-        },
-      );
-      return {
-        ...(body.dryRun === true ? { dryRun: true } : {}),
-        revision: record?.revision ?? manager.revision,
-        rolledBackTo: body.revision,
-        ...result,
-      };
-    },
+    async (request) => rollback(manager, request),
   );
 };
