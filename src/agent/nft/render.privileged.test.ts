@@ -12,11 +12,23 @@ import { describePrivileged } from '../../../test/e2e/support/describe-privilege
 import { normalizeListing } from '../../../test/e2e/support/nft-listing.js';
 import { makeExec } from '../exec.js';
 import { KernelNft } from './apply.js';
-import { renderDelta, renderRuleset } from './render.js';
+import type { PeerEntry } from '../../model/host-state.js';
+import { hostStateOf, peerEntry } from '../../../test/e2e/support/host-states.js';
+import { AppliedTable } from './applied-table.js';
+import { renderDelta, renderRuleset, renderTable } from './render.js';
 
 describePrivileged('renderer on the real nft', {}, () => {
   const ns = `vnpt-${randomBytes(3).toString('hex')}-nft`;
   const nft = new KernelNft(makeExec(ns));
+  /** The elements of map `name` as the kernel lists them (key fields). */
+  const listMap = async (name: string): Promise<unknown[][]> => {
+    const r = await makeExec(ns)(['nft', '-j', 'list', 'map', 'inet', 'vnp', name]);
+    const doc = JSON.parse(r.stdout) as {
+      nftables: { map?: { elem?: [{ concat: unknown[] }][] } }[];
+    };
+    const elems = doc.nftables.find((c) => c.map)?.map?.elem ?? [];
+    return elems.map(([key]) => key.concat);
+  };
 
   beforeAll(() => {
     sh(['ip', 'netns', 'add', ns]);
@@ -101,5 +113,27 @@ describePrivileged('renderer on the real nft', {}, () => {
     expect(normalizeListing(await nft.list())).toEqual(before);
     await nft.flush();
     expect(await nft.list()).toBeUndefined();
+  });
+  it('a map of thousands of elements holds exactly their keys, and a delta deletes them all', async () => {
+    // nft 1.0.6 garbled the first element of every netlink message after the first of
+    // one command (ADR 0043); 3,000 entries span three messages' worth of elements.
+    const peers = Array.from({ length: 30 }, (_, i) => 1000 + i);
+    const entries = peers.flatMap((peer) =>
+      Array.from({ length: 100 }, (_, k) =>
+        peerEntry(peer, 'tcp', 20_000 + k, 20_000 + k, 'allow'),
+      ),
+    );
+    const records = [{ name: 'a', identity: 256, ips: ['10.0.0.1'], host: 'h' }];
+    const defaults = [{ identity: 256, other: 'deny' as const, peers: [] }];
+    const side = (peerEntries: PeerEntry[]) => [
+      { identity: 256, direction: 'egress' as const, cidr: [], peers: peerEntries, any: [] },
+    ];
+    const big = hostStateOf('h', 1, records, side(entries), defaults);
+    const applied = AppliedTable.build(big);
+    await nft.apply(renderTable(applied.table));
+    const keys = (await listMap('eg-256-p')).map(([mark, , port]) => `${mark}/${port}`);
+    expect(keys.sort()).toEqual(entries.map((e) => `${e.peer}/${e.ports[0]}`).sort());
+    await nft.apply(applied.advance(hostStateOf('h', 2, records, side([]), defaults))!);
+    expect(await listMap('eg-256-p')).toEqual([]);
   });
 });

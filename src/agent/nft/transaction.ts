@@ -25,11 +25,33 @@ export function addSetCommand(s: SetDecl): NftCommand {
   };
 }
 
+/**
+ * Elements per `add`/`delete element` command: few enough that one command always fits
+ * in one netlink message (64 KiB; the largest element — an IPv6 range . proto . port
+ * range key with its end and a `goto` to a 256-byte chain name — takes under 400 bytes).
+ * nft 1.0.6 splits a larger command over several messages and writes the first element
+ * of every message after the first with its mark in the wrong byte order (1000 becomes
+ * 0xe8030000: an element that matches nothing, and whose delete later fails with
+ * ENOENT; a few such errors, each echoing a 64 KiB message, overflow nft's socket as
+ * "No buffer space available"). The commands of one document are still one transaction
+ * (docs/adr/0043-element-batches-and-marked-sweep.md).
+ */
+export const ELEMENTS_PER_COMMAND = 128;
+
+/**
+ * The commands adding or deleting `elems` of set `s`, {@link ELEMENTS_PER_COMMAND} each.
+ *
+ * @example elementCommands('add', ipcache4, elems) // ⌈elems.length / 128⌉ commands
+ */
 export function elementCommands(op: 'add' | 'delete', s: SetDecl, elems: NftValue[]): NftCommand[] {
-  if (elems.length === 0) return [];
   // Deleting an element is by key alone.
   const elem = op === 'delete' && s.map ? elems.map((e) => (e as NftValue[])[0]) : elems;
-  return [{ [op]: { element: { ...table, name: s.name, elem } } }];
+  const out: NftCommand[] = [];
+  for (let i = 0; i < elem.length; i += ELEMENTS_PER_COMMAND) {
+    const chunk = elem.slice(i, i + ELEMENTS_PER_COMMAND);
+    out.push({ [op]: { element: { ...table, name: s.name, elem: chunk } } });
+  }
+  return out;
 }
 
 export function addChainCommand(c: ChainDecl): NftCommand {
