@@ -215,100 +215,143 @@ function portSpec(p: PolicyPort): string {
   return `${proto}/${p.port}`;
 }
 
+/** What every policy of one NetworkPolicy shares. */
+interface PolicyFrame {
+  np: K8sNetworkPolicy;
+  /** `NetworkPolicy <namespace>/<name>`, for messages. */
+  what: string;
+  appliesTo: string;
+  base: { appliesTo: string; routes: []; mode: 'enforce' };
+  describe: (part: string) => string;
+}
+
+/** Ingress rules on named ports, grouped by the (tag, number) their pods must have. */
+type NamedPortGroups = Map<string, { tag: string; value: number; rules: Rule[] }>;
+
 function translatePolicy(np: K8sNetworkPolicy, ctx: Context): Policy[] {
   const what = `NetworkPolicy ${np.namespace}/${np.name}`;
-  const describe = (part: string): string => `${ownerMark(ctx.source)}${what}: ${part}`;
   const appliesTo = and(
     ctx.sourceSel,
     tagEquals(NS_TAG_PREFIX + NAMESPACE_NAME_LABEL, np.namespace),
     labelSelector(np.podSelector),
   );
+  const frame: PolicyFrame = {
+    np,
+    what,
+    appliesTo,
+    base: { appliesTo, routes: [], mode: 'enforce' },
+    describe: (part) => `${ownerMark(ctx.source)}${what}: ${part}`,
+  };
   const out: Policy[] = [];
-  const base = { appliesTo, routes: [], mode: 'enforce' as const };
-  if (np.ingressIsolated || np.egressIsolated) {
-    const deny = (dir: string): Rule[] => [
-      { action: 'deny', description: `isolated for ${dir}: deny what no rule allows` },
-    ];
-    out.push({
-      name: vnpName(ctx.source, np.namespace, np.name, '_isolation'),
-      priority: ISOLATION_PRIORITY,
-      ...base,
-      ingress: np.ingressIsolated ? deny('ingress') : [],
-      egress: np.egressIsolated ? deny('egress') : [],
-      description: describe(
-        `isolation (policyTypes ${[np.ingressIsolated ? 'Ingress' : '', np.egressIsolated ? 'Egress' : ''].filter(Boolean).join(', ')})`,
-      ),
-    });
-  }
-  const ingress: Rule[] = [];
-  const egress: Rule[] = [];
-  /** Ingress rules on named ports, grouped by the (tag, number) their pods must have. */
-  const named = new Map<string, { tag: string; value: number; rules: Rule[] }>();
-  np.ingress.forEach((rule, ri) => {
-    for (const { peer, label } of peersOf(rule, np, ctx, `ingress[${ri}]`)) {
-      const numeric = numericPorts(rule);
-      if (numeric !== null) ingress.push(allow('from', peer, numeric, label));
-      for (const p of rule.ports.filter((x) => typeof x.port === 'string')) {
-        for (const value of valuesOf(p, ctx, what)) {
-          const key = `${portTag(p)}=${value}`;
-          let g = named.get(key);
-          if (g === undefined) named.set(key, (g = { tag: portTag(p), value, rules: [] }));
-          g.rules.push(
-            allow(
-              'from',
-              peer,
-              [`${p.protocol.toLowerCase()}/${value}`],
-              `${label}, port ${String(p.port)}`,
-            ),
-          );
-        }
-      }
-    }
-  });
-  np.egress.forEach((rule, ri) => {
-    for (const { peer, label, block } of peersOf(rule, np, ctx, `egress[${ri}]`)) {
-      const numeric = numericPorts(rule);
-      if (numeric !== null) egress.push(allow('to', peer, numeric, label));
-      for (const p of rule.ports.filter((x) => typeof x.port === 'string')) {
-        for (const value of valuesOf(p, ctx, what)) {
-          const to = namedPeer(peer, block, portTag(p), value, ctx);
-          if (to !== undefined)
-            egress.push(
-              allow(
-                'to',
-                to,
-                [`${p.protocol.toLowerCase()}/${value}`],
-                `${label}, port ${String(p.port)}`,
-              ),
-            );
-        }
-      }
-    }
-  });
+  if (np.ingressIsolated || np.egressIsolated) out.push(isolationPolicy(frame, ctx));
+  const named: NamedPortGroups = new Map();
+  const ingress = ingressRules(frame, ctx, named);
+  const egress = egressRules(frame, ctx);
   if (ingress.length > 0 || egress.length > 0) {
     out.push({
       name: vnpName(ctx.source, np.namespace, np.name),
       priority: ALLOW_PRIORITY,
-      ...base,
+      ...frame.base,
       ingress,
       egress,
-      description: describe('allows'),
+      description: frame.describe('allows'),
     });
   }
-  [...named.values()].forEach((g, i) => {
-    out.push({
-      name: vnpName(ctx.source, np.namespace, np.name, `_port-${i + 1}`),
-      priority: ALLOW_PRIORITY,
-      ...base,
-      appliesTo: and(appliesTo, tagEquals(g.tag, g.value)),
-      ingress: g.rules,
-      egress: [],
-      description: describe(
-        `ingress allows on named port ${g.tag.slice(PORT_TAG_PREFIX.length)} where it is ${g.value}`,
-      ),
-    });
-  });
+  out.push(...namedPortPolicies(frame, ctx, named));
   return out;
+}
+
+/** `<base>_isolation`: denies every peer in the directions the policy isolates. */
+function isolationPolicy(frame: PolicyFrame, ctx: Context): Policy {
+  const { np } = frame;
+  const deny = (direction: string): Rule[] => [
+    { action: 'deny', description: `isolated for ${direction}: deny what no rule allows` },
+  ];
+  const types = [np.ingressIsolated ? 'Ingress' : '', np.egressIsolated ? 'Egress' : ''];
+  return {
+    name: vnpName(ctx.source, np.namespace, np.name, '_isolation'),
+    priority: ISOLATION_PRIORITY,
+    ...frame.base,
+    ingress: np.ingressIsolated ? deny('ingress') : [],
+    egress: np.egressIsolated ? deny('egress') : [],
+    description: frame.describe(`isolation (policyTypes ${types.filter(Boolean).join(', ')})`),
+  };
+}
+
+/** The allow rule of one named port's value. */
+function namedPortAllow(
+  direction: 'from' | 'to',
+  peer: Peer | undefined,
+  port: PolicyPort,
+  value: number,
+  label: string,
+): Rule {
+  return allow(
+    direction,
+    peer,
+    [`${port.protocol.toLowerCase()}/${value}`],
+    `${label}, port ${String(port.port)}`,
+  );
+}
+
+/**
+ * The ingress allows on numeric ports (or all traffic); those on named ports go into
+ * `named`, since they hold only where the destination pod gives the name that number.
+ */
+function ingressRules(frame: PolicyFrame, ctx: Context, named: NamedPortGroups): Rule[] {
+  const { np, what } = frame;
+  const ingress: Rule[] = [];
+  np.ingress.forEach((rule, index) => {
+    for (const { peer, label } of peersOf(rule, np, ctx, `ingress[${index}]`)) {
+      const numeric = numericPorts(rule);
+      if (numeric !== null) ingress.push(allow('from', peer, numeric, label));
+      for (const port of rule.ports.filter((x) => typeof x.port === 'string')) {
+        for (const value of valuesOf(port, ctx, what)) {
+          const key = `${portTag(port)}=${value}`;
+          let group = named.get(key);
+          if (group === undefined)
+            named.set(key, (group = { tag: portTag(port), value, rules: [] }));
+          group.rules.push(namedPortAllow('from', peer, port, value, label));
+        }
+      }
+    }
+  });
+  return ingress;
+}
+
+/** The egress allows; a named port narrows the peer to the pods giving it that number. */
+function egressRules(frame: PolicyFrame, ctx: Context): Rule[] {
+  const { np, what } = frame;
+  const egress: Rule[] = [];
+  np.egress.forEach((rule, index) => {
+    for (const { peer, label, block } of peersOf(rule, np, ctx, `egress[${index}]`)) {
+      const numeric = numericPorts(rule);
+      if (numeric !== null) egress.push(allow('to', peer, numeric, label));
+      for (const port of rule.ports.filter((x) => typeof x.port === 'string')) {
+        for (const value of valuesOf(port, ctx, what)) {
+          const to = namedPeer(peer, block, portTag(port), value, ctx);
+          if (to !== undefined) egress.push(namedPortAllow('to', to, port, value, label));
+        }
+      }
+    }
+  });
+  return egress;
+}
+
+/** `<base>_port-N`: the ingress allows of one named port where the pod gives it one number. */
+function namedPortPolicies(frame: PolicyFrame, ctx: Context, named: NamedPortGroups): Policy[] {
+  const { np } = frame;
+  return [...named.values()].map((group, index) => ({
+    name: vnpName(ctx.source, np.namespace, np.name, `_port-${index + 1}`),
+    priority: ALLOW_PRIORITY,
+    ...frame.base,
+    appliesTo: and(frame.appliesTo, tagEquals(group.tag, group.value)),
+    ingress: group.rules,
+    egress: [],
+    description: frame.describe(
+      `ingress allows on named port ${group.tag.slice(PORT_TAG_PREFIX.length)} where it is ${group.value}`,
+    ),
+  }));
 }
 
 /** The rule's numeric port specs; [] → no numeric part; undefined → all traffic; null → named ports only. */
