@@ -28,14 +28,10 @@ function addressIdentities(state: HostState): Map<string, number> {
   return ids;
 }
 
-/** Fixed flows and the address tables (classify, ipcache, dst, output). */
-export function frameFlows(
-  out: FlowSet,
-  state: HostState,
-  ports: OvsPorts,
-  defaultVni: number,
-): void {
-  const ct = (table: number) => `ct(zone=${CT_ZONE},table=${table})`;
+type Ctx = { out: FlowSet; state: HostState; ports: OvsPorts };
+
+/** Table 0: local records' ports (source identity, SRC_LOCAL) and the VXLAN ports. */
+function classifyFlows({ out, state, ports }: Ctx): void {
   out.add({ table: T.classify, priority: 0, match: '', actions: 'drop' });
   for (const tunnel of ports.tunnels.values())
     for (const fam of ['ip', 'ipv6'])
@@ -56,7 +52,10 @@ export function frameFlows(
         actions: `set_field:${l.identity}->reg0,set_field:${SRC_LOCAL}->reg2,goto_table:${T.conntrack}`,
       });
   }
-  const ids = addressIdentities(state);
+}
+
+/** Table 5 (source address → identity), table 10 (conntrack), the fallbacks of table 20. */
+function ipcacheFlows({ out }: Ctx, ids: Map<string, number>): void {
   for (const fam of ['ip', 'ipv6']) {
     out.add({
       table: T.srcIpcache,
@@ -64,7 +63,12 @@ export function frameFlows(
       match: fam,
       actions: `set_field:${IDENTITY_WORLD}->reg0,goto_table:${T.conntrack}`,
     });
-    out.add({ table: T.conntrack, priority: 0, match: fam, actions: ct(T.dst) });
+    out.add({
+      table: T.conntrack,
+      priority: 0,
+      match: fam,
+      actions: `ct(zone=${CT_ZONE},table=${T.dst})`,
+    });
     out.add({
       table: T.dst,
       priority: 0,
@@ -82,88 +86,68 @@ export function frameFlows(
         actions: `set_field:${id}->reg0,goto_table:${T.conntrack}`,
       });
   }
+}
+
+/**
+ * Table 20: destination identity and the way out — local records (their port and MAC),
+ * remote records (the VNI's VXLAN port, the remote VTEP's MAC), other ipcache addresses
+ * (identity only). The first of these to name an address wins.
+ */
+function destinationFlows(
+  { out, state, ports }: Ctx,
+  ids: Map<string, number>,
+  defaultVni: number,
+): void {
   const routed = new Set<string>();
+  const route = (ip: string, identity: number, way: string): void => {
+    const m = ipMatch(ip, 'dst');
+    if (!m || routed.has(m)) return;
+    routed.add(m);
+    out.add({
+      table: T.dst,
+      priority: 100,
+      match: m,
+      actions: `set_field:${identity}->reg1,${way}goto_table:${T.state}`,
+    });
+  };
   for (const l of state.locals) {
     const port = ports.records.get(l.name);
-    for (const ip of l.ips) {
-      const m = ipMatch(ip, 'dst');
-      if (!m || routed.has(m)) continue;
-      routed.add(m);
-      const way =
-        port === undefined
-          ? ''
-          : `set_field:${port}->reg3,set_field:${GATEWAY_MAC}->eth_src,set_field:${(l.mac || generateMac(l.name)).toLowerCase()}->eth_dst,`;
-      out.add({
-        table: T.dst,
-        priority: 100,
-        match: m,
-        actions: `set_field:${l.identity}->reg1,load:1->NXM_NX_REG2[1],${way}goto_table:${T.state}`,
-      });
-    }
+    const mac = (l.mac || generateMac(l.name)).toLowerCase();
+    const way =
+      port === undefined
+        ? ''
+        : `set_field:${port}->reg3,set_field:${GATEWAY_MAC}->eth_src,set_field:${mac}->eth_dst,`;
+    for (const ip of l.ips) route(ip, l.identity, `load:1->NXM_NX_REG2[1],${way}`);
   }
   for (const r of state.remotes) {
-    for (const ip of r.ips) {
-      const m = ipMatch(ip, 'dst');
-      if (!m || routed.has(m)) continue;
-      routed.add(m);
-      const vni = r.vni ?? defaultVni;
-      const tunnel = ports.tunnels.get(vni);
-      const way =
-        r.underlay && tunnel !== undefined
-          ? `set_field:${tunnel}->reg3,set_field:${vtepMac(r.host, vni)}->eth_dst,`
-          : '';
-      out.add({
-        table: T.dst,
-        priority: 100,
-        match: m,
-        actions: `set_field:${r.identity}->reg1,${way}goto_table:${T.state}`,
-      });
-    }
+    const vni = r.vni ?? defaultVni;
+    const tunnel = ports.tunnels.get(vni);
+    const way =
+      r.underlay && tunnel !== undefined
+        ? `set_field:${tunnel}->reg3,set_field:${vtepMac(r.host, vni)}->eth_dst,`
+        : '';
+    for (const ip of r.ips) route(ip, r.identity, way);
   }
-  for (const [ip, id] of ids) {
-    const m = ipMatch(ip, 'dst');
-    if (m && !routed.has(m))
-      out.add({
-        table: T.dst,
-        priority: 100,
-        match: m,
-        actions: `set_field:${id}->reg1,goto_table:${T.state}`,
-      });
-  }
-  out.add({
-    table: T.state,
-    priority: 100,
-    match: 'ct_state=+trk+est',
-    actions: `goto_table:${T.output}`,
-  });
-  out.add({
-    table: T.state,
-    priority: 100,
-    match: 'ct_state=+trk+rel',
-    actions: `goto_table:${T.output}`,
-  });
-  out.add({ table: T.state, priority: 90, match: 'ct_state=+trk+inv', actions: 'drop' });
-  out.add({
-    table: T.state,
-    priority: 80,
-    match: 'ct_state=+trk+new',
-    actions: `goto_table:${T.egress}`,
-  });
-  out.add({ table: T.state, priority: 0, match: '', actions: 'drop' });
-  out.add({
-    table: T.egress,
-    priority: SKIP_SIDE,
-    match: `reg2=0/${SRC_LOCAL}`,
-    actions: `goto_table:${T.ingress}`,
-  });
-  out.add({ table: T.egress, priority: 0, match: '', actions: 'drop' });
-  out.add({
-    table: T.ingress,
-    priority: SKIP_SIDE,
-    match: `reg2=0/${DST_LOCAL}`,
-    actions: `goto_table:${T.commit}`,
-  });
-  out.add({ table: T.ingress, priority: 0, match: '', actions: 'drop' });
+  for (const [ip, id] of ids) route(ip, id, '');
+}
+
+/** Table 21 (state dispatch) and the side tables' skip flows and fall-through drops. */
+function stateFlows({ out }: Ctx): void {
+  const add = (table: number, priority: number, match: string, actions: string): void =>
+    out.add({ table, priority, match, actions });
+  add(T.state, 100, 'ct_state=+trk+est', `goto_table:${T.output}`);
+  add(T.state, 100, 'ct_state=+trk+rel', `goto_table:${T.output}`);
+  add(T.state, 90, 'ct_state=+trk+inv', 'drop');
+  add(T.state, 80, 'ct_state=+trk+new', `goto_table:${T.egress}`);
+  add(T.state, 0, '', 'drop');
+  add(T.egress, SKIP_SIDE, `reg2=0/${SRC_LOCAL}`, `goto_table:${T.ingress}`);
+  add(T.egress, 0, '', 'drop');
+  add(T.ingress, SKIP_SIDE, `reg2=0/${DST_LOCAL}`, `goto_table:${T.commit}`);
+  add(T.ingress, 0, '', 'drop');
+}
+
+/** Table 50 (commit, ct_mark = source identity) and table 60 (output by reg3). */
+function commitOutputFlows({ out }: Ctx): void {
   for (const fam of ['ip', 'ipv6'])
     out.add({
       table: T.commit,
@@ -174,4 +158,20 @@ export function frameFlows(
   out.add({ table: T.output, priority: 0, match: '', actions: 'drop' });
   out.add({ table: T.output, priority: 10, match: 'reg3=0', actions: 'drop' });
   out.add({ table: T.output, priority: 5, match: '', actions: 'output:NXM_NX_REG3[]' });
+}
+
+/** Fixed flows and the address tables, table by table. */
+export function frameFlows(
+  out: FlowSet,
+  state: HostState,
+  ports: OvsPorts,
+  defaultVni: number,
+): void {
+  const ctx: Ctx = { out, state, ports };
+  const ids = addressIdentities(state);
+  classifyFlows(ctx);
+  ipcacheFlows(ctx, ids);
+  destinationFlows(ctx, ids, defaultVni);
+  stateFlows(ctx);
+  commitOutputFlows(ctx);
 }
