@@ -95,6 +95,45 @@ function CheckForm() {
   );
 }
 
+/** The source classes that may reach a destination, with what each may send. */
+function ReachTable({ rows, dst }: { rows: ReachEntry[]; dst: string }) {
+  return (
+    <table>
+      <caption>
+        {rows.length} source classes may reach {dst}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">identity</th>
+          <th scope="col">tags / address</th>
+          <th scope="col">records</th>
+          <th scope="col">allowed</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={`${row.identity}-${row.address ?? ''}`}>
+            <td>{row.identity}</td>
+            <td>{row.address ?? tagText(row.tags)}</td>
+            <td>
+              {row.records}{' '}
+              {row.examples.length > 0 && <span class="muted">({row.examples.join(', ')})</span>}
+            </td>
+            <td>
+              {row.allowed
+                .map(
+                  (allowed) =>
+                    `${allowed.proto}/${allowed.ports[0] === allowed.ports[1] ? allowed.ports[0] : allowed.ports.join('-')}`,
+                )
+                .join(', ')}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function ReachForm() {
   const { client } = useSession();
   const [dst, setDst] = useState('');
@@ -143,41 +182,7 @@ function ReachForm() {
         <button type="submit">Ask</button>
       </form>
       <ErrorBox error={error} />
-      {rows && (
-        <table>
-          <caption>
-            {rows.length} source classes may reach {dst}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">identity</th>
-              <th scope="col">tags / address</th>
-              <th scope="col">records</th>
-              <th scope="col">allowed</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={`${r.identity}-${r.address ?? ''}`}>
-                <td>{r.identity}</td>
-                <td>{r.address ?? tagText(r.tags)}</td>
-                <td>
-                  {r.records}{' '}
-                  {r.examples.length > 0 && <span class="muted">({r.examples.join(', ')})</span>}
-                </td>
-                <td>
-                  {r.allowed
-                    .map(
-                      (a) =>
-                        `${a.proto}/${a.ports[0] === a.ports[1] ? a.ports[0] : a.ports.join('-')}`,
-                    )
-                    .join(', ')}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {rows && <ReachTable rows={rows} dst={dst} />}
     </section>
   );
 }

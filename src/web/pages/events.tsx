@@ -5,7 +5,13 @@ import { shownError, type ShownError } from '../api.js';
 import { ErrorBox } from '../components/error-box.js';
 import { Field } from '../components/field.js';
 import { may, useModelVersion, useSession } from '../context.js';
-import { countdown, pendingAt, type EventItem, type PendingExpiry } from '../expiries.js';
+import {
+  countdown,
+  pendingAt,
+  type EventItem,
+  type Expiry,
+  type PendingExpiry,
+} from '../expiries.js';
 import { useApi } from '../use-api.js';
 import { tagText } from './check.js';
 
@@ -59,6 +65,98 @@ function ReportEvent() {
   );
 }
 
+function PendingExpiries({ pending, now }: { pending: Expiry[]; now: number }) {
+  return (
+    <section aria-labelledby="h-expiries">
+      <h2 id="h-expiries">Pending expiries</h2>
+      {pending.length === 0 ? (
+        <p class="muted">None.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">record</th>
+              <th scope="col">reaction</th>
+              <th scope="col">undone in</th>
+            </tr>
+          </thead>
+          <tbody>
+            {pending.map((expiry) => (
+              <tr key={`${expiry.record}/${expiry.reaction}`}>
+                <td>{expiry.record}</td>
+                <td>{expiry.reaction}</td>
+                <td class="countdown">{countdown(expiry.expiresAt - now)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function ReactionTable({ reactions }: { reactions: Reaction[] }) {
+  return (
+    <section aria-labelledby="h-reactions">
+      <h2 id="h-reactions">Reactions</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">reaction</th>
+            <th scope="col">on</th>
+            <th scope="col">does</th>
+            <th scope="col">ttl</th>
+          </tr>
+        </thead>
+        <tbody>
+          {reactions.map((reaction) => (
+            <tr key={reaction.name}>
+              <td>{reaction.name}</td>
+              <td>
+                <code>{reaction.on}</code>
+                {reaction.match ? ` if ${reaction.match}` : ''}
+              </td>
+              <td>
+                {reaction.addTags ? `add ${tagText(reaction.addTags)}` : ''}{' '}
+                {reaction.removeTags?.length ? `remove ${reaction.removeTags.join(', ')}` : ''}
+              </td>
+              <td>{reaction.ttl === undefined ? '—' : `${reaction.ttl} s`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function RecentEvents({ events, version }: { events: EventItem[]; version: number }) {
+  return (
+    <section aria-labelledby="h-recent" data-version={version}>
+      <h2 id="h-recent">Recent events</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">when</th>
+            <th scope="col">type</th>
+            <th scope="col">target</th>
+            <th scope="col">reactions fired</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.slice(0, 100).map((event, index) => (
+            <tr key={index}>
+              <td>{event.at}</td>
+              <td>{event.type}</td>
+              <td>{event.record ?? event.target}</td>
+              <td>{(event.reactions ?? []).join(', ') || '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 export function EventsPage() {
   const { client, model, role } = useSession();
   const version = useModelVersion();
@@ -86,84 +184,10 @@ export function EventsPage() {
       {may(role, 'operate') && <ReportEvent />}
       <ErrorBox error={events.error ?? expiries.error} />
       <div class="columns">
-        <section aria-labelledby="h-expiries">
-          <h2 id="h-expiries">Pending expiries</h2>
-          {pending.length === 0 ? (
-            <p class="muted">None.</p>
-          ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">record</th>
-                  <th scope="col">reaction</th>
-                  <th scope="col">undone in</th>
-                </tr>
-              </thead>
-              <tbody>
-                {pending.map((x) => (
-                  <tr key={`${x.record}/${x.reaction}`}>
-                    <td>{x.record}</td>
-                    <td>{x.reaction}</td>
-                    <td class="countdown">{countdown(x.expiresAt - now)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </section>
-        <section aria-labelledby="h-reactions">
-          <h2 id="h-reactions">Reactions</h2>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">reaction</th>
-                <th scope="col">on</th>
-                <th scope="col">does</th>
-                <th scope="col">ttl</th>
-              </tr>
-            </thead>
-            <tbody>
-              {reactions.map((r) => (
-                <tr key={r.name}>
-                  <td>{r.name}</td>
-                  <td>
-                    <code>{r.on}</code>
-                    {r.match ? ` if ${r.match}` : ''}
-                  </td>
-                  <td>
-                    {r.addTags ? `add ${tagText(r.addTags)}` : ''}{' '}
-                    {r.removeTags?.length ? `remove ${r.removeTags.join(', ')}` : ''}
-                  </td>
-                  <td>{r.ttl === undefined ? '—' : `${r.ttl} s`}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
+        <PendingExpiries pending={pending} now={now} />
+        <ReactionTable reactions={reactions} />
       </div>
-      <section aria-labelledby="h-recent" data-version={version}>
-        <h2 id="h-recent">Recent events</h2>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">when</th>
-              <th scope="col">type</th>
-              <th scope="col">target</th>
-              <th scope="col">reactions fired</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(events.data?.items ?? []).slice(0, 100).map((e, i) => (
-              <tr key={i}>
-                <td>{e.at}</td>
-                <td>{e.type}</td>
-                <td>{e.record ?? e.target}</td>
-                <td>{(e.reactions ?? []).join(', ') || '—'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
+      <RecentEvents events={events.data?.items ?? []} version={version} />
     </section>
   );
 }

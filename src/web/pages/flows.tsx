@@ -50,13 +50,15 @@ const COLUMNS: Column<StoredFlow>[] = [
   { key: 'state', title: 'state', cell: (f) => f.state },
 ];
 
-export function FlowsPage() {
+/**
+ * The flows a filter shows: what it showed last time at once, then a listing and the
+ * watch merged by id, newest first, at most KEEP.
+ */
+function useLiveFlows(filters: FlowFilters): {
+  rows: StoredFlow[] | undefined;
+  error: ShownError | undefined;
+} {
   const { client, model } = useSession();
-  const [verdict, setVerdict] = useState('');
-  const [policy, setPolicy] = useState('');
-  const [from, setFrom] = useState('');
-  const [to, setTo] = useState('');
-  const [filters, setFilters] = useState<FlowFilters>({});
   const [rows, setRows] = useState<StoredFlow[]>();
   const [error, setError] = useState<ShownError>();
   useEffect(() => {
@@ -70,8 +72,8 @@ export function FlowsPage() {
     // second later): a flow stored between a listing and the watch's subscription
     // would otherwise be in neither.
     const merge = (incoming: StoredFlow[]) =>
-      setRows((rs) => {
-        const merged = mergeFlows(rs ?? [], incoming).slice(0, KEEP);
+      setRows((shown) => {
+        const merged = mergeFlows(shown ?? [], incoming).slice(0, KEEP);
         model.answers.set(kept, merged);
         return merged;
       });
@@ -82,17 +84,18 @@ export function FlowsPage() {
           merge(page.items);
           setError(undefined);
         },
-        (e: unknown) => {
+        (failure: unknown) => {
           if (!live) return;
-          setRows((rs) => rs ?? []);
-          setError(shownError(e));
+          setRows((shown) => shown ?? []);
+          setError(shownError(failure));
         },
       );
     void (async () => {
       try {
-        for await (const f of client.watchFlows(filters, { signal: abort.signal })) merge([f]);
-      } catch (e) {
-        if (live) setError(shownError(e));
+        for await (const flow of client.watchFlows(filters, { signal: abort.signal }))
+          merge([flow]);
+      } catch (failure) {
+        if (live) setError(shownError(failure));
       }
     })();
     void list();
@@ -103,60 +106,85 @@ export function FlowsPage() {
       abort.abort();
     };
   }, [filters]);
-  const submit = (e: Event) => {
-    e.preventDefault();
-    const f: FlowFilters = {};
-    if (verdict === 'allow' || verdict === 'deny') f.verdict = verdict;
-    if (policy.trim() !== '') f.policy = policy.trim();
-    if (from.trim() !== '') f.from = from.trim();
-    if (to.trim() !== '') f.to = to.trim();
-    setFilters(f);
+  return { rows, error };
+}
+
+/** The filter form; the filters apply on submit. */
+function FlowFilterForm({
+  rows,
+  error,
+  onFilters,
+}: {
+  rows: StoredFlow[] | undefined;
+  error: ShownError | undefined;
+  onFilters: (filters: FlowFilters) => void;
+}) {
+  const [verdict, setVerdict] = useState('');
+  const [policy, setPolicy] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const submit = (event: Event) => {
+    event.preventDefault();
+    const filters: FlowFilters = {};
+    if (verdict === 'allow' || verdict === 'deny') filters.verdict = verdict;
+    if (policy.trim() !== '') filters.policy = policy.trim();
+    if (from.trim() !== '') filters.from = from.trim();
+    if (to.trim() !== '') filters.to = to.trim();
+    onFilters(filters);
   };
+  return (
+    <form class="inline" onSubmit={submit}>
+      <Choice
+        id="flows-verdict"
+        label="verdict"
+        value={verdict}
+        options={['', 'allow', 'deny']}
+        onValue={setVerdict}
+      />
+      <Field
+        id="flows-policy"
+        label="policy"
+        value={policy}
+        onValue={setPolicy}
+        invalid={error?.field === 'policy'}
+      />
+      <Field
+        id="flows-from"
+        label="from"
+        value={from}
+        onValue={setFrom}
+        placeholder="record, prefix or selector"
+        invalid={error?.field === 'from'}
+      />
+      <Field
+        id="flows-to"
+        label="to"
+        value={to}
+        onValue={setTo}
+        placeholder="record, prefix or selector"
+        invalid={error?.field === 'to'}
+      />
+      <button type="submit">Filter</button>
+      <span class="muted" aria-live="polite">
+        {rows ? `${rows.length} flows (live)` : 'loading…'}
+      </span>
+    </form>
+  );
+}
+
+export function FlowsPage() {
+  const [filters, setFilters] = useState<FlowFilters>({});
+  const { rows, error } = useLiveFlows(filters);
   return (
     <section data-page="flows" data-ready={rows ? 'true' : 'false'} aria-labelledby="h-flows">
       <h1 id="h-flows">Flows</h1>
-      <form class="inline" onSubmit={submit}>
-        <Choice
-          id="flows-verdict"
-          label="verdict"
-          value={verdict}
-          options={['', 'allow', 'deny']}
-          onValue={setVerdict}
-        />
-        <Field
-          id="flows-policy"
-          label="policy"
-          value={policy}
-          onValue={setPolicy}
-          invalid={error?.field === 'policy'}
-        />
-        <Field
-          id="flows-from"
-          label="from"
-          value={from}
-          onValue={setFrom}
-          placeholder="record, prefix or selector"
-          invalid={error?.field === 'from'}
-        />
-        <Field
-          id="flows-to"
-          label="to"
-          value={to}
-          onValue={setTo}
-          placeholder="record, prefix or selector"
-          invalid={error?.field === 'to'}
-        />
-        <button type="submit">Filter</button>
-        <span class="muted" aria-live="polite">
-          {rows ? `${rows.length} flows (live)` : 'loading…'}
-        </span>
-      </form>
+      <FlowFilterForm rows={rows} error={error} onFilters={setFilters} />
       <ErrorBox error={error} />
       <VirtualTable
         label="flows"
         rows={rows ?? []}
         columns={COLUMNS}
-        rowKey={(f) => String(f.id)}
+        rowKey={(flow) => String(flow.id)}
       />
     </section>
   );
@@ -164,7 +192,7 @@ export function FlowsPage() {
 
 /** Newest first, each flow once (by id). */
 function mergeFlows(have: StoredFlow[], incoming: StoredFlow[]): StoredFlow[] {
-  const byId = new Map(have.map((f) => [f.id, f]));
-  for (const f of incoming) byId.set(f.id, f);
+  const byId = new Map(have.map((flow) => [flow.id, flow]));
+  for (const flow of incoming) byId.set(flow.id, flow);
   return [...byId.values()].sort((a, b) => b.id - a.id);
 }

@@ -154,24 +154,20 @@ function EdgeExplain({
   );
 }
 
-export function MapPage() {
-  const { client, model } = useSession();
-  useModelVersion();
-  const [proto, setProto] = useState('');
-  const [port, setPort] = useState('');
-  const [selector, setSelector] = useState('');
-  const [query, setQuery] = useState<{ proto: string; port: string; selector: string }>({
-    proto: '',
-    port: '',
-    selector: '',
-  });
-  const [edgeId, setEdgeId] = useState<string>();
-  const [formError, setFormError] = useState<ShownError>();
-  const box = useRef<HTMLDivElement>(null);
+/** How a node is named in the edge table: its partitions when aggregated, else a record. */
+function nodeName(graph: Graph, id: string): string {
+  const node = graph.nodes.find((candidate) => candidate.id === id);
+  if (!node) return id;
+  if (graph.aggregated) return node.partitions.join(', ') || 'unpartitioned';
+  return `${node.examples[0] ?? id}${node.records > 1 ? ` +${node.records - 1}` : ''}`;
+}
+
+/** The Cytoscape instance drawn into `box`, created once; a tapped edge is reported. */
+function useCytoscape(
+  box: { current: HTMLDivElement | null },
+  onEdge: (edgeId: string) => void,
+): { current: Core | undefined } {
   const cy = useRef<Core | undefined>(undefined);
-  const key = graphKey(model.revision, query);
-  const graph = useCachedApi(model.answers, key, () => loadGraph(client, query));
-  const observed = useApi(() => client.flowSummary({ since: '1h' }), [model.revision], 10_000);
   useEffect(() => {
     if (!box.current) return;
     cy.current = cytoscape({
@@ -181,84 +177,190 @@ export function MapPage() {
       minZoom: 0.1,
       maxZoom: 3,
     });
-    cy.current.on('tap', 'edge', (e) => setEdgeId(e.target.id() as string));
+    cy.current.on('tap', 'edge', (event) => onEdge(event.target.id() as string));
     return () => cy.current?.destroy();
   }, []);
+  return cy;
+}
+
+interface MapQuery {
+  proto: string;
+  port: string;
+  selector: string;
+}
+
+/** The filter form: protocol, port and highlight selector, applied on submit. */
+function MapFilter({
+  graph,
+  formError,
+  onQuery,
+}: {
+  graph: Graph | undefined;
+  formError: ShownError | undefined;
+  onQuery: (query: MapQuery) => void;
+}) {
+  const [proto, setProto] = useState('');
+  const [port, setPort] = useState('');
+  const [selector, setSelector] = useState('');
+  return (
+    <form
+      class="inline"
+      onSubmit={(event) => {
+        event.preventDefault();
+        onQuery({ proto, port, selector });
+      }}
+    >
+      <Choice
+        id="map-proto"
+        label="protocol"
+        value={proto}
+        options={['', 'tcp', 'udp', 'sctp', 'icmp']}
+        onValue={setProto}
+      />
+      <Field
+        id="map-port"
+        label="port"
+        value={port}
+        onValue={setPort}
+        invalid={formError?.field === 'port'}
+      />
+      <Field
+        id="map-selector"
+        label="highlight selector"
+        value={selector}
+        onValue={setSelector}
+        placeholder='app == "web"'
+      />
+      <button type="submit">Show</button>
+      {graph && (
+        <span class="muted" aria-live="polite">
+          {graph.identities} identities
+          {graph.aggregated
+            ? `, aggregated into ${graph.nodes.length} groups by partition`
+            : ''}, {graph.edges.length} allowed edges
+          {graph.selected ? `; ${graph.selected.length} highlighted` : ''}
+        </span>
+      )}
+    </form>
+  );
+}
+
+function Legend({ flowError }: { flowError: ShownError | undefined }) {
+  return (
+    <p class="legend muted">
+      Edges: <span class="l-allow">policy allows</span> ·{' '}
+      <span class="l-oallow">observed, allowed</span> ·{' '}
+      <span class="l-odeny">observed, denied</span> ·{' '}
+      <span class="l-would">observed, would now be denied</span>
+      {flowError ? ` (no flow data: ${flowError.message})` : ''}
+    </p>
+  );
+}
+
+function NodeTable({ graph }: { graph: Graph }) {
+  return (
+    <details>
+      <summary>Nodes ({graph.nodes.length})</summary>
+      <table data-testid="nodes">
+        <thead>
+          <tr>
+            <th scope="col">{graph.aggregated ? 'partitions' : 'identity tags'}</th>
+            <th scope="col">partitions</th>
+            <th scope="col">records</th>
+          </tr>
+        </thead>
+        <tbody>
+          {graph.nodes.slice(0, 300).map((node) => (
+            <tr key={node.id} class={graph.selected?.includes(node.id) ? 'selected' : ''}>
+              <td>
+                {graph.aggregated ? `${node.identities.length} identities` : tagText(node.tags)}
+              </td>
+              <td>{node.partitions.join(', ') || '—'}</td>
+              <td>
+                {node.records} ({node.examples.join(', ')})
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
+
+/** The same edges as the canvas, as a table a keyboard can reach. */
+function EdgeTable({ graph, onExplain }: { graph: Graph; onExplain: (edgeId: string) => void }) {
+  const name = (id: string) => nodeName(graph, id);
+  return (
+    <details>
+      <summary>Edges ({graph.edges.length})</summary>
+      <table data-testid="edges">
+        <thead>
+          <tr>
+            <th scope="col">from</th>
+            <th scope="col">to</th>
+            <th scope="col">allowed</th>
+            <th scope="col">
+              <span class="sr-only">explain</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {graph.edges.slice(0, 300).map((edge) => (
+            <tr key={`${edge.src}>${edge.dst}`}>
+              <td>{name(edge.src)}</td>
+              <td>{name(edge.dst)}</td>
+              <td>
+                {portsText(edge.allowed)}
+                {edge.sampled ? ' (sampled)' : ''}
+              </td>
+              <td>
+                <button type="button" onClick={() => onExplain(`${edge.src}>${edge.dst}`)}>
+                  Explain {name(edge.src)} → {name(edge.dst)}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
+
+export function MapPage() {
+  const { client, model } = useSession();
+  useModelVersion();
+  const [query, setQuery] = useState<MapQuery>({ proto: '', port: '', selector: '' });
+  const [edgeId, setEdgeId] = useState<string>();
+  const [formError, setFormError] = useState<ShownError>();
+  const box = useRef<HTMLDivElement>(null);
+  const cy = useCytoscape(box, setEdgeId);
+  const key = graphKey(model.revision, query);
+  const graph = useCachedApi(model.answers, key, () => loadGraph(client, query));
+  const observed = useApi(() => client.flowSummary({ since: '1h' }), [model.revision], 10_000);
   useEffect(() => {
-    const c = cy.current;
-    const g = graph.data;
-    if (!c || !g) return;
-    const els = [
-      ...graphElements(g),
-      ...observedElements(g, observed.data?.items ?? [], query.proto, query.port),
+    const core = cy.current;
+    const shown = graph.data;
+    if (!core || !shown) return;
+    const elements = [
+      ...graphElements(shown),
+      ...observedElements(shown, observed.data?.items ?? [], query.proto, query.port),
     ];
-    drawGraph(c, els, model.answers, key);
-    if (edgeId) c.getElementById(edgeId).select();
+    drawGraph(core, elements, model.answers, key);
+    if (edgeId) core.getElementById(edgeId).select();
   }, [graph.data, observed.data]);
   useEffect(() => setFormError(graph.error), [graph.error]);
-  const g = graph.data;
-  const edge = g?.edges.find((e) => `${e.src}>${e.dst}` === edgeId);
-  const name = (id: string) => {
-    const n = g?.nodes.find((x) => x.id === id);
-    return n
-      ? g!.aggregated
-        ? n.partitions.join(', ') || 'unpartitioned'
-        : `${n.examples[0] ?? id}${n.records > 1 ? ` +${n.records - 1}` : ''}`
-      : id;
-  };
+  const shown = graph.data;
+  const edge = shown?.edges.find((candidate) => `${candidate.src}>${candidate.dst}` === edgeId);
   return (
     <section
       data-page="map"
-      data-ready={g && model.loaded ? 'true' : 'false'}
+      data-ready={shown && model.loaded ? 'true' : 'false'}
       aria-labelledby="h-map"
     >
       <h1 id="h-map">Map</h1>
-      <form
-        class="inline"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setQuery({ proto, port, selector });
-        }}
-      >
-        <Choice
-          id="map-proto"
-          label="protocol"
-          value={proto}
-          options={['', 'tcp', 'udp', 'sctp', 'icmp']}
-          onValue={setProto}
-        />
-        <Field
-          id="map-port"
-          label="port"
-          value={port}
-          onValue={setPort}
-          invalid={formError?.field === 'port'}
-        />
-        <Field
-          id="map-selector"
-          label="highlight selector"
-          value={selector}
-          onValue={setSelector}
-          placeholder='app == "web"'
-        />
-        <button type="submit">Show</button>
-        {g && (
-          <span class="muted" aria-live="polite">
-            {g.identities} identities
-            {g.aggregated ? `, aggregated into ${g.nodes.length} groups by partition` : ''},{' '}
-            {g.edges.length} allowed edges
-            {g.selected ? `; ${g.selected.length} highlighted` : ''}
-          </span>
-        )}
-      </form>
+      <MapFilter graph={shown} formError={formError} onQuery={setQuery} />
       <ErrorBox error={formError} />
-      <p class="legend muted">
-        Edges: <span class="l-allow">policy allows</span> ·{' '}
-        <span class="l-oallow">observed, allowed</span> ·{' '}
-        <span class="l-odeny">observed, denied</span> ·{' '}
-        <span class="l-would">observed, would now be denied</span>
-        {observed.error ? ` (no flow data: ${observed.error.message})` : ''}
-      </p>
+      <Legend flowError={observed.error} />
       <div class="split">
         <div
           ref={box}
@@ -266,67 +368,12 @@ export function MapPage() {
           role="img"
           aria-label="Map of partitions and identities; the edge table below lists the same edges"
         />
-        {g && edge && <EdgeExplain graph={g} edge={edge} proto={query.proto} port={query.port} />}
+        {shown && edge && (
+          <EdgeExplain graph={shown} edge={edge} proto={query.proto} port={query.port} />
+        )}
       </div>
-      {g && (
-        <details>
-          <summary>Nodes ({g.nodes.length})</summary>
-          <table data-testid="nodes">
-            <thead>
-              <tr>
-                <th scope="col">{g.aggregated ? 'partitions' : 'identity tags'}</th>
-                <th scope="col">partitions</th>
-                <th scope="col">records</th>
-              </tr>
-            </thead>
-            <tbody>
-              {g.nodes.slice(0, 300).map((n) => (
-                <tr key={n.id} class={g.selected?.includes(n.id) ? 'selected' : ''}>
-                  <td>{g.aggregated ? `${n.identities.length} identities` : tagText(n.tags)}</td>
-                  <td>{n.partitions.join(', ') || '—'}</td>
-                  <td>
-                    {n.records} ({n.examples.join(', ')})
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </details>
-      )}
-      {g && (
-        <details>
-          <summary>Edges ({g.edges.length})</summary>
-          <table data-testid="edges">
-            <thead>
-              <tr>
-                <th scope="col">from</th>
-                <th scope="col">to</th>
-                <th scope="col">allowed</th>
-                <th scope="col">
-                  <span class="sr-only">explain</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {g.edges.slice(0, 300).map((e) => (
-                <tr key={`${e.src}>${e.dst}`}>
-                  <td>{name(e.src)}</td>
-                  <td>{name(e.dst)}</td>
-                  <td>
-                    {portsText(e.allowed)}
-                    {e.sampled ? ' (sampled)' : ''}
-                  </td>
-                  <td>
-                    <button type="button" onClick={() => setEdgeId(`${e.src}>${e.dst}`)}>
-                      Explain {name(e.src)} → {name(e.dst)}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </details>
-      )}
+      {shown && <NodeTable graph={shown} />}
+      {shown && <EdgeTable graph={shown} onExplain={setEdgeId} />}
     </section>
   );
 }

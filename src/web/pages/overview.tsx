@@ -3,6 +3,7 @@
  * changes (the live watch stream) and events.
  */
 import type { PepInfo } from '../../client/api-types.js';
+import type { ShownError } from '../api.js';
 import { ErrorBox } from '../components/error-box.js';
 import { useModelVersion, useSession } from '../context.js';
 import { useApi } from '../use-api.js';
@@ -61,43 +62,63 @@ export function OverviewPage() {
         <FlowRateChart />
       </div>
       <div class="columns">
-        <section aria-labelledby="h-changes">
-          <h2 id="h-changes">Latest changes</h2>
-          {model.changes.length === 0 ? (
-            <p class="muted">No change since this page loaded (revision {model.revision}).</p>
-          ) : (
-            <ol class="feed" data-testid="changes">
-              {model.changes.slice(0, 15).map((c) => (
-                <li key={c.revision}>
-                  <span class="rev">r{c.revision}</span> {c.action}{' '}
-                  <span class="muted">{c.actor}</span>
-                  <span class="muted">
-                    {' '}
-                    ·{' '}
-                    {c.changes
-                      .map((x) => `${x.op} ${x.kind}/${x.name}`)
-                      .slice(0, 3)
-                      .join(', ')}
-                  </span>
-                </li>
-              ))}
-            </ol>
-          )}
-        </section>
-        <section aria-labelledby="h-events">
-          <h2 id="h-events">Latest events</h2>
-          <ErrorBox error={events.error} />
-          {(events.data?.items ?? []).length === 0 ? (
-            <p class="muted">No events.</p>
-          ) : (
-            <ol class="feed">
-              {(events.data?.items ?? []).map((e, i) => (
-                <li key={i}>{summarizeEvent(e)}</li>
-              ))}
-            </ol>
-          )}
-        </section>
+        <LatestChanges />
+        <LatestEvents events={events.data?.items ?? []} error={events.error} />
       </div>
+    </section>
+  );
+}
+
+/** The live watch stream's latest changes (newest first, at most 15). */
+function LatestChanges() {
+  const { model } = useSession();
+  return (
+    <section aria-labelledby="h-changes">
+      <h2 id="h-changes">Latest changes</h2>
+      {model.changes.length === 0 ? (
+        <p class="muted">No change since this page loaded (revision {model.revision}).</p>
+      ) : (
+        <ol class="feed" data-testid="changes">
+          {model.changes.slice(0, 15).map((change) => (
+            <li key={change.revision}>
+              <span class="rev">r{change.revision}</span> {change.action}{' '}
+              <span class="muted">{change.actor}</span>
+              <span class="muted">
+                {' '}
+                ·{' '}
+                {change.changes
+                  .map((item) => `${item.op} ${item.kind}/${item.name}`)
+                  .slice(0, 3)
+                  .join(', ')}
+              </span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+function LatestEvents({
+  events,
+  error,
+}: {
+  events: Record<string, unknown>[];
+  error: ShownError | undefined;
+}) {
+  return (
+    <section aria-labelledby="h-events">
+      <h2 id="h-events">Latest events</h2>
+      <ErrorBox error={error} />
+      {events.length === 0 ? (
+        <p class="muted">No events.</p>
+      ) : (
+        <ol class="feed">
+          {events.map((event, index) => (
+            <li key={index}>{summarizeEvent(event)}</li>
+          ))}
+        </ol>
+      )}
     </section>
   );
 }

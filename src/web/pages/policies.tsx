@@ -48,6 +48,103 @@ function passed(t: TestOutcome): boolean {
   return t.passed ?? t.ok ?? false;
 }
 
+function YamlStatus({
+  documents,
+  problems,
+}: {
+  documents: number;
+  problems: ReturnType<typeof parseYamlDocuments>['problems'];
+}) {
+  return (
+    <div id="yaml-status" role="status">
+      {problems.length === 0 ? (
+        <span class="ok">{documents} document(s), syntax OK</span>
+      ) : (
+        <ul class="problems">
+          {problems.map((problem, index) => (
+            <li key={index}>
+              line {problem.line}, column {problem.col}: {problem.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** Preview, and Apply — disabled with the reason (`blocked`) until a passing preview. */
+function ApplyButtons({
+  canPreview,
+  blocked,
+  applied,
+  onRun,
+}: {
+  canPreview: boolean;
+  blocked: string | undefined;
+  applied: string | undefined;
+  onRun: (dryRun: boolean) => Promise<void>;
+}) {
+  return (
+    <p>
+      <button type="button" disabled={!canPreview} onClick={() => onRun(true)}>
+        Preview
+      </button>{' '}
+      <button
+        type="button"
+        disabled={blocked !== undefined}
+        title={blocked}
+        onClick={() => onRun(false)}
+      >
+        Apply
+      </button>{' '}
+      <span role="status">{applied}</span>
+    </p>
+  );
+}
+
+function FailingTests({ failing }: { failing: TestOutcome[] }) {
+  if (failing.length === 0) return null;
+  return (
+    <div class="error" role="alert">
+      Apply blocked: {failing.length} test(s) fail —{' '}
+      {failing
+        .map(
+          (test) =>
+            `${test.name}: expected ${test.expect}, got ${test.got ?? test.verdict ?? '?'}${test.reason ? ` (${test.reason})` : ''}`,
+        )
+        .join('; ')}
+    </div>
+  );
+}
+
+/** What a dry run of this text would do: the diff, tests, warnings, impact and replay. */
+function PreviewPanel({ preview }: { preview: Preview }) {
+  return (
+    <div class="preview" data-testid="preview">
+      <h3>Changes</h3>
+      <ul>
+        {preview.diff
+          .filter((change) => change.op !== 'unchanged')
+          .map((change) => (
+            <li key={`${change.kind}/${change.name}`}>
+              {change.op} {change.kind}/{change.name}
+            </li>
+          ))}
+      </ul>
+      <TestResults tests={preview.tests} />
+      {(preview.ruleWarnings ?? []).length > 0 && (
+        <ul class="warnings">
+          {preview.ruleWarnings!.map((warning, index) => (
+            <li key={index}>{warning.message}</li>
+          ))}
+        </ul>
+      )}
+      {preview.impact && <ImpactTable impact={preview.impact} />}
+      {preview.againstFlows && <FlowReplayTable replay={preview.againstFlows} />}
+    </div>
+  );
+}
+
 function Editor({ initial }: { initial: string }) {
   const { client, role } = useSession();
   const [text, setText] = useState(initial);
@@ -62,7 +159,7 @@ function Editor({ initial }: { initial: string }) {
     error?.code === 'VNP_ERR_TEST_FAILED' && Array.isArray(error.details?.failed)
       ? (error.details.failed as TestOutcome[])
       : [];
-  const failing = current ? current.tests.filter((t) => !passed(t)) : refusedTests;
+  const failing = current ? current.tests.filter((test) => !passed(test)) : refusedTests;
   const run = async (dryRun: boolean) => {
     setApplied(undefined);
     try {
@@ -101,78 +198,21 @@ function Editor({ initial }: { initial: string }) {
         aria-describedby="yaml-status"
         onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
       />
-      <div id="yaml-status" role="status">
-        {problems.length === 0 ? (
-          <span class="ok">{documents.length} document(s), syntax OK</span>
-        ) : (
-          <ul class="problems">
-            {problems.map((p, i) => (
-              <li key={i}>
-                line {p.line}, column {p.col}: {p.message}
-              </li>
-            ))}
-          </ul>
-        )}
-      </div>
+      <YamlStatus documents={documents.length} problems={problems} />
       {admin && (
-        <p>
-          <button
-            type="button"
-            disabled={problems.length > 0 || documents.length === 0}
-            onClick={() => run(true)}
-          >
-            Preview
-          </button>{' '}
-          <button
-            type="button"
-            disabled={!current || failing.length > 0}
-            title={
-              !current ? 'preview this text first' : failing.length > 0 ? 'a test fails' : undefined
-            }
-            onClick={() => run(false)}
-          >
-            Apply
-          </button>{' '}
-          <span role="status">{applied}</span>
-        </p>
+        <ApplyButtons
+          canPreview={problems.length === 0 && documents.length > 0}
+          blocked={
+            !current ? 'preview this text first' : failing.length > 0 ? 'a test fails' : undefined
+          }
+          applied={applied}
+          onRun={run}
+        />
       )}
       <ErrorBox error={error} />
-      {failing.length > 0 && (
-        <div class="error" role="alert">
-          Apply blocked: {failing.length} test(s) fail —{' '}
-          {failing
-            .map(
-              (t) =>
-                `${t.name}: expected ${t.expect}, got ${t.got ?? t.verdict ?? '?'}${t.reason ? ` (${t.reason})` : ''}`,
-            )
-            .join('; ')}
-        </div>
-      )}
+      <FailingTests failing={failing} />
       {refusedTests.length > 0 && <TestResults tests={refusedTests} />}
-      {current && (
-        <div class="preview" data-testid="preview">
-          <h3>Changes</h3>
-          <ul>
-            {current.diff
-              .filter((d) => d.op !== 'unchanged')
-              .map((d) => (
-                <li key={`${d.kind}/${d.name}`}>
-                  {d.op} {d.kind}/{d.name}
-                </li>
-              ))}
-          </ul>
-          <TestResults tests={current.tests} />
-          {(current.ruleWarnings ?? []).length > 0 && (
-            <ul class="warnings">
-              {current.ruleWarnings!.map((w, i) => (
-                <li key={i}>{w.message}</li>
-              ))}
-            </ul>
-          )}
-          {current.impact && <ImpactTable impact={current.impact} />}
-          {current.againstFlows && <FlowReplayTable replay={current.againstFlows} />}
-        </div>
-      )}
+      {current && <PreviewPanel preview={current} />}
     </section>
   );
 }
@@ -204,6 +244,84 @@ function TestResults({ tests }: { tests: TestOutcome[] }) {
   );
 }
 
+function PolicyTable({
+  policies,
+  onEdit,
+}: {
+  policies: (Policy & ApiResource)[];
+  onEdit: (resource: ApiResource) => void;
+}) {
+  return (
+    <>
+      <table>
+        <caption>Policies by priority (highest decides first)</caption>
+        <thead>
+          <tr>
+            <th scope="col">priority</th>
+            <th scope="col">policy</th>
+            <th scope="col">applies to</th>
+          </tr>
+        </thead>
+        <tbody>
+          {policies.slice(0, 500).map((policy) => (
+            <tr key={policy.name}>
+              <td>{policy.priority}</td>
+              <td>
+                <button type="button" class="link" onClick={() => onEdit(policy)}>
+                  {policy.name}
+                </button>{' '}
+                {policy.mode === 'audit' && <span class="badge">audit</span>}
+              </td>
+              <td>
+                <code>{policy.appliesTo}</code>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {policies.length > 500 && (
+        <p class="muted">{policies.length - 500} more (filter on the records page)</p>
+      )}
+    </>
+  );
+}
+
+function PartitionTable({
+  partitions,
+  onEdit,
+}: {
+  partitions: (Partition & ApiResource)[];
+  onEdit: (resource: ApiResource) => void;
+}) {
+  return (
+    <table>
+      <caption>Partitions</caption>
+      <thead>
+        <tr>
+          <th scope="col">partition</th>
+          <th scope="col">selector</th>
+          <th scope="col">intra</th>
+        </tr>
+      </thead>
+      <tbody>
+        {partitions.map((partition) => (
+          <tr key={partition.name}>
+            <td>
+              <button type="button" class="link" onClick={() => onEdit(partition)}>
+                {partition.name}
+              </button>
+            </td>
+            <td>
+              <code>{partition.selector}</code>
+            </td>
+            <td>{partition.intra}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 export function PoliciesPage() {
   const { model } = useSession();
   const version = useModelVersion();
@@ -225,60 +343,8 @@ export function PoliciesPage() {
       <h1 id="h-policies">Policies and partitions</h1>
       <div class="split">
         <div class="list">
-          <table>
-            <caption>Policies by priority (highest decides first)</caption>
-            <thead>
-              <tr>
-                <th scope="col">priority</th>
-                <th scope="col">policy</th>
-                <th scope="col">applies to</th>
-              </tr>
-            </thead>
-            <tbody>
-              {policies.slice(0, 500).map((p) => (
-                <tr key={p.name}>
-                  <td>{p.priority}</td>
-                  <td>
-                    <button type="button" class="link" onClick={() => edit(p)}>
-                      {p.name}
-                    </button>{' '}
-                    {p.mode === 'audit' && <span class="badge">audit</span>}
-                  </td>
-                  <td>
-                    <code>{p.appliesTo}</code>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {policies.length > 500 && (
-            <p class="muted">{policies.length - 500} more (filter on the records page)</p>
-          )}
-          <table>
-            <caption>Partitions</caption>
-            <thead>
-              <tr>
-                <th scope="col">partition</th>
-                <th scope="col">selector</th>
-                <th scope="col">intra</th>
-              </tr>
-            </thead>
-            <tbody>
-              {partitions.map((p) => (
-                <tr key={p.name}>
-                  <td>
-                    <button type="button" class="link" onClick={() => edit(p)}>
-                      {p.name}
-                    </button>
-                  </td>
-                  <td>
-                    <code>{p.selector}</code>
-                  </td>
-                  <td>{p.intra}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <PolicyTable policies={policies} onEdit={edit} />
+          <PartitionTable partitions={partitions} onEdit={edit} />
         </div>
         <Editor key={initial.at} initial={initial.text} />
       </div>

@@ -8,6 +8,66 @@ import { may, useModelVersion, useSession } from '../context.js';
 import { TAG_TYPES, patchOf, rowOf, type TagRow, type TagType } from '../tag-values.js';
 import { useApi } from '../use-api.js';
 
+/** One tag: its key, type and value as typed, and a remove button when editable. */
+function TagRowEditor({
+  row,
+  index,
+  editable,
+  onChange,
+  onRemove,
+}: {
+  row: TagRow;
+  index: number;
+  editable: boolean;
+  onChange: (patch: Partial<TagRow>) => void;
+  onRemove: () => void;
+}) {
+  const name = row.key || `tag ${index + 1}`;
+  return (
+    <tr>
+      <td>
+        <input
+          aria-label={`key ${index + 1}`}
+          value={row.key}
+          disabled={!editable}
+          onInput={(event) => onChange({ key: (event.target as HTMLInputElement).value })}
+        />
+      </td>
+      <td>
+        <select
+          aria-label={`type of ${name}`}
+          value={row.type}
+          disabled={!editable}
+          onChange={(event) =>
+            onChange({ type: (event.target as HTMLSelectElement).value as TagType })
+          }
+        >
+          {TAG_TYPES.map((type) => (
+            <option key={type} value={type}>
+              {type}
+            </option>
+          ))}
+        </select>
+      </td>
+      <td>
+        <input
+          aria-label={`value of ${name}`}
+          value={row.text}
+          disabled={!editable}
+          onInput={(event) => onChange({ text: (event.target as HTMLInputElement).value })}
+        />
+      </td>
+      {editable && (
+        <td>
+          <button type="button" aria-label={`remove ${row.key}`} onClick={onRemove}>
+            ✕
+          </button>
+        </td>
+      )}
+    </tr>
+  );
+}
+
 function TagEditor({ record }: { record: Interface }) {
   const { client, role } = useSession();
   const [rows, setRows] = useState<TagRow[]>(() =>
@@ -17,7 +77,7 @@ function TagEditor({ record }: { record: Interface }) {
   const [saved, setSaved] = useState<string>();
   const editable = may(role, 'operate');
   const update = (i: number, patch: Partial<TagRow>) =>
-    setRows((rs) => rs.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+    setRows((shown) => shown.map((row, other) => (other === i ? { ...row, ...patch } : row)));
   const save = async (e: Event) => {
     e.preventDefault();
     const patch = patchOf(record.tags, rows);
@@ -51,52 +111,15 @@ function TagEditor({ record }: { record: Interface }) {
           </tr>
         </thead>
         <tbody>
-          {rows.map((r, i) => (
-            <tr key={i}>
-              <td>
-                <input
-                  aria-label={`key ${i + 1}`}
-                  value={r.key}
-                  disabled={!editable}
-                  onInput={(e) => update(i, { key: (e.target as HTMLInputElement).value })}
-                />
-              </td>
-              <td>
-                <select
-                  aria-label={`type of ${r.key || `tag ${i + 1}`}`}
-                  value={r.type}
-                  disabled={!editable}
-                  onChange={(e) =>
-                    update(i, { type: (e.target as HTMLSelectElement).value as TagType })
-                  }
-                >
-                  {TAG_TYPES.map((t) => (
-                    <option key={t} value={t}>
-                      {t}
-                    </option>
-                  ))}
-                </select>
-              </td>
-              <td>
-                <input
-                  aria-label={`value of ${r.key || `tag ${i + 1}`}`}
-                  value={r.text}
-                  disabled={!editable}
-                  onInput={(e) => update(i, { text: (e.target as HTMLInputElement).value })}
-                />
-              </td>
-              {editable && (
-                <td>
-                  <button
-                    type="button"
-                    aria-label={`remove ${r.key}`}
-                    onClick={() => setRows((rs) => rs.filter((_, j) => j !== i))}
-                  >
-                    ✕
-                  </button>
-                </td>
-              )}
-            </tr>
+          {rows.map((row, index) => (
+            <TagRowEditor
+              key={index}
+              row={row}
+              index={index}
+              editable={editable}
+              onChange={(patch) => update(index, patch)}
+              onRemove={() => setRows((shown) => shown.filter((_, other) => other !== index))}
+            />
           ))}
         </tbody>
       </table>
@@ -104,7 +127,7 @@ function TagEditor({ record }: { record: Interface }) {
         <p>
           <button
             type="button"
-            onClick={() => setRows((rs) => [...rs, { key: '', type: 'string', text: '' }])}
+            onClick={() => setRows((shown) => [...shown, { key: '', type: 'string', text: '' }])}
           >
             Add tag
           </button>{' '}

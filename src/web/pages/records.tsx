@@ -17,10 +17,38 @@ import { tagText } from './check.js';
 type Row = Interface & Partial<ApiResource>;
 type SortKey = 'name' | 'subnet' | 'instance' | 'ips';
 
+/** The table's columns; a record's name selects it for the detail pane. */
+function recordColumns(
+  selected: string | undefined,
+  onSelect: (name: string) => void,
+): Column<Row>[] {
+  return [
+    {
+      key: 'name',
+      title: 'name',
+      sortable: true,
+      cell: (row) => (
+        <button
+          type="button"
+          class="link"
+          aria-pressed={row.name === selected}
+          onClick={() => onSelect(row.name)}
+        >
+          {row.name}
+        </button>
+      ),
+    },
+    { key: 'subnet', title: 'subnet', sortable: true, cell: (row) => row.subnet },
+    { key: 'ips', title: 'addresses', sortable: true, cell: (row) => row.ips.join(', ') },
+    { key: 'instance', title: 'instance', sortable: true, cell: (row) => row.instance ?? '—' },
+    { key: 'tags', title: 'tags', cell: (row) => <span class="tags">{tagText(row.tags)}</span> },
+  ];
+}
+
 function compare(key: SortKey): (a: Row, b: Row) => number {
-  const v = (r: Row) =>
-    key === 'ips' ? (r.ips[0] ?? '') : key === 'instance' ? (r.instance ?? '') : r[key];
-  return (a, b) => (v(a) < v(b) ? -1 : v(a) > v(b) ? 1 : 0);
+  const value = (row: Row) =>
+    key === 'ips' ? (row.ips[0] ?? '') : key === 'instance' ? (row.instance ?? '') : row[key];
+  return (a, b) => (value(a) < value(b) ? -1 : value(a) > value(b) ? 1 : 0);
 }
 
 export function RecordsPage() {
@@ -36,7 +64,7 @@ export function RecordsPage() {
   const [selected, setSelected] = useState<string>();
   const all = model.list('Interface') as Row[];
   const rows = useMemo(() => {
-    const list = matching ? all.filter((r) => matching.has(r.name)) : all;
+    const list = matching ? all.filter((row) => matching.has(row.name)) : all;
     const sorted = [...list].sort(compare(sort.key));
     return sort.dir === 'asc' ? sorted : sorted.reverse();
   }, [version, matching, sort]);
@@ -49,33 +77,13 @@ export function RecordsPage() {
     }
     try {
       const found = await client.list('Interface', { selector });
-      setMatching(new Set(found.map((r) => r.name)));
+      setMatching(new Set(found.map((resource) => resource.name)));
       setError(undefined);
     } catch (err) {
       setError(shownError(err));
     }
   };
-  const columns: Column<Row>[] = [
-    {
-      key: 'name',
-      title: 'name',
-      sortable: true,
-      cell: (r) => (
-        <button
-          type="button"
-          class="link"
-          aria-pressed={r.name === selected}
-          onClick={() => setSelected(r.name)}
-        >
-          {r.name}
-        </button>
-      ),
-    },
-    { key: 'subnet', title: 'subnet', sortable: true, cell: (r) => r.subnet },
-    { key: 'ips', title: 'addresses', sortable: true, cell: (r) => r.ips.join(', ') },
-    { key: 'instance', title: 'instance', sortable: true, cell: (r) => r.instance ?? '—' },
-    { key: 'tags', title: 'tags', cell: (r) => <span class="tags">{tagText(r.tags)}</span> },
-  ];
+  const columns = recordColumns(selected, setSelected);
   const record = selected ? (model.get('Interface', selected) as Row | undefined) : undefined;
   return (
     <section
@@ -105,13 +113,13 @@ export function RecordsPage() {
           label="records"
           rows={rows}
           columns={columns}
-          rowKey={(r) => r.name}
+          rowKey={(row) => row.name}
           sort={sort}
           selected={selected}
           onSort={(key) =>
-            setSort((s) => ({
+            setSort((previous) => ({
               key: key as SortKey,
-              dir: s.key === key && s.dir === 'asc' ? 'desc' : 'asc',
+              dir: previous.key === key && previous.dir === 'asc' ? 'desc' : 'asc',
             }))
           }
         />
