@@ -5,7 +5,7 @@
  * report flows over their channel or `POST /v1/hosts/{host}/flows` (routes/hosts.ts).
  */
 import type { ServerResponse } from 'node:http';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { StoredFlow } from '../../model/flow.js';
 import { holdWhileAuthorized } from '../auth.js';
 import type { FlowHub } from '../flows/flow-hub.js';
@@ -51,30 +51,94 @@ const SummaryQuery = {
 /** Blank keep-alive lines on a quiet watch (NDJSON readers skip them). */
 const KEEPALIVE_MS = 25_000;
 
+/** What of the kernel's decisions is not in the records (`vnp flows` says so). */
+function sampling(hub: FlowHub): { sampled: number; unsampled: number; dropped: number } {
+  let unsampled = 0;
+  let sampled = 0;
+  let dropped = hub.stats.refused + hub.stats.failed;
+  for (const c of hub.agentCounters().values()) {
+    unsampled += c.unsampled;
+    sampled += c.sampled;
+    dropped += c.dropped;
+  }
+  return { sampled, unsampled, dropped };
+}
+
+/** `GET /v1/flows`: one page of records, newest first, and what sampling left out. */
+async function listFlowPage(manager: Manager, hub: FlowHub, request: FastifyRequest) {
+  const { query } = parseFlowQuery(request.query as FlowQueryText, manager.engine, manager.now());
+  // One more than asked: whether a next page exists without another query.
+  const rows = await manager.store.listFlows({ ...query, limit: query.limit + 1 });
+  const items = rows.slice(0, query.limit);
+  return {
+    items,
+    ...(rows.length > query.limit ? { next: String(items[items.length - 1]!.id) } : {}),
+    sampling: sampling(hub),
+  };
+}
+
+/** `GET /v1/flows/summary`: the aggregate of a window, with each identity's tags. */
+async function summarizeFlows(manager: Manager, request: FastifyRequest) {
+  const q = request.query as { since?: string; until?: string };
+  const now = manager.now();
+  const since = parseTimeBound(q.since ?? '1h', 'since', now);
+  const until = q.until !== undefined ? parseTimeBound(q.until, 'until', now) : undefined;
+  const items = await manager.store.flowSummary(since, until);
+  const identities: Record<string, { tags: unknown; partitions: string[] }> = {};
+  for (const r of items)
+    for (const id of [r.srcIdentity, r.dstIdentity]) {
+      const info = identities[id] === undefined ? manager.engine.identityInfo(id) : undefined;
+      if (info) identities[id] = { tags: info.tags, partitions: info.partitions };
+    }
+  return { since, ...(until ? { until } : {}), items, identities };
+}
+
+/**
+ * `GET /v1/flows/watch`: new records matching the filters as NDJSON, with keep-alive
+ * lines, until the client goes, the server closes or the token stops being valid.
+ */
+function watchFlows(
+  { manager, hub }: FlowRoutesOptions,
+  streams: Set<ServerResponse>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const { matches } = parseFlowQuery(request.query as FlowQueryText, manager.engine, manager.now());
+  reply.hijack();
+  const stream = startNdjson(reply.raw);
+  streams.add(stream);
+  const off = hub.onFlows((flows: StoredFlow[]) => {
+    if (stream.writableEnded || stream.destroyed) return;
+    const lines = flows.filter(matches).map((f) => `${JSON.stringify(f)}\n`);
+    if (lines.length > 0) stream.write(lines.join(''));
+  });
+  const keepAlive = setInterval(() => {
+    if (!stream.writableEnded) stream.write('\n');
+  }, KEEPALIVE_MS);
+  keepAlive.unref();
+  const release = holdWhileAuthorized(request, () => {
+    off();
+    endWithGrace(stream);
+  });
+  stream.on('close', () => {
+    clearInterval(keepAlive);
+    off();
+    streams.delete(stream);
+    release();
+  });
+}
+
 /**
  * The flow routes.
  *
  * @example await app.register(flowRoutes, { manager, hub });
  */
-export const flowRoutes: FastifyPluginAsync<FlowRoutesOptions> = async (app, { manager, hub }) => {
+export const flowRoutes: FastifyPluginAsync<FlowRoutesOptions> = async (app, opts) => {
+  const { manager, hub } = opts;
   const streams = new Set<ServerResponse>();
   app.addHook('preClose', async () => {
     for (const s of streams) s.end();
   });
-
-  /** What of the kernel's decisions is not in the records (`vnp flows` says so). */
-  const sampling = () => {
-    let unsampled = 0;
-    let sampled = 0;
-    let dropped = hub.stats.refused + hub.stats.failed;
-    for (const c of hub.agentCounters().values()) {
-      unsampled += c.unsampled;
-      sampled += c.sampled;
-      dropped += c.dropped;
-    }
-    return { sampled, unsampled, dropped };
-  };
-
   app.get(
     '/v1/flows',
     {
@@ -85,23 +149,8 @@ export const flowRoutes: FastifyPluginAsync<FlowRoutesOptions> = async (app, { m
         querystring: FlowsQuery,
       },
     },
-    async (request) => {
-      const { query } = parseFlowQuery(
-        request.query as FlowQueryText,
-        manager.engine,
-        manager.now(),
-      );
-      // One more than asked: whether a next page exists without another query.
-      const rows = await manager.store.listFlows({ ...query, limit: query.limit + 1 });
-      const items = rows.slice(0, query.limit);
-      return {
-        items,
-        ...(rows.length > query.limit ? { next: String(items[items.length - 1]!.id) } : {}),
-        sampling: sampling(),
-      };
-    },
+    (request) => listFlowPage(manager, hub, request),
   );
-
   app.get(
     '/v1/flows/summary',
     {
@@ -113,22 +162,8 @@ export const flowRoutes: FastifyPluginAsync<FlowRoutesOptions> = async (app, { m
         querystring: SummaryQuery,
       },
     },
-    async (request) => {
-      const q = request.query as { since?: string; until?: string };
-      const now = manager.now();
-      const since = parseTimeBound(q.since ?? '1h', 'since', now);
-      const until = q.until !== undefined ? parseTimeBound(q.until, 'until', now) : undefined;
-      const items = await manager.store.flowSummary(since, until);
-      const identities: Record<string, { tags: unknown; partitions: string[] }> = {};
-      for (const r of items)
-        for (const id of [r.srcIdentity, r.dstIdentity]) {
-          const info = identities[id] === undefined ? manager.engine.identityInfo(id) : undefined;
-          if (info) identities[id] = { tags: info.tags, partitions: info.partitions };
-        }
-      return { since, ...(until ? { until } : {}), items, identities };
-    },
+    (request) => summarizeFlows(manager, request),
   );
-
   app.get(
     '/v1/flows/watch',
     {
@@ -139,34 +174,6 @@ export const flowRoutes: FastifyPluginAsync<FlowRoutesOptions> = async (app, { m
         querystring: WatchFlowsQuery,
       },
     },
-    async (request, reply) => {
-      const { matches } = parseFlowQuery(
-        request.query as FlowQueryText,
-        manager.engine,
-        manager.now(),
-      );
-      reply.hijack();
-      const stream = startNdjson(reply.raw);
-      streams.add(stream);
-      const off = hub.onFlows((flows: StoredFlow[]) => {
-        if (stream.writableEnded || stream.destroyed) return;
-        const lines = flows.filter(matches).map((f) => `${JSON.stringify(f)}\n`);
-        if (lines.length > 0) stream.write(lines.join(''));
-      });
-      const keepAlive = setInterval(() => {
-        if (!stream.writableEnded) stream.write('\n');
-      }, KEEPALIVE_MS);
-      keepAlive.unref();
-      const release = holdWhileAuthorized(request, () => {
-        off();
-        endWithGrace(stream);
-      });
-      stream.on('close', () => {
-        clearInterval(keepAlive);
-        off();
-        streams.delete(stream);
-        release();
-      });
-    },
+    async (request, reply) => watchFlows(opts, streams, request, reply),
   );
 };
