@@ -7,11 +7,10 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { StoredFlow } from '../../model/flow.js';
-import { holdWhileAuthorized } from '../auth.js';
 import type { FlowHub } from '../flows/flow-hub.js';
 import { parseFlowQuery, parseTimeBound, type FlowQueryText } from '../flows/flow-filter.js';
 import type { Manager } from '../manager.js';
-import { endWithGrace, startNdjson } from '../ndjson-response.js';
+import { serveWatch } from '../ndjson-response.js';
 
 export interface FlowRoutesOptions {
   manager: Manager;
@@ -47,9 +46,6 @@ const SummaryQuery = {
   properties: { since: FILTERS.since, until: FILTERS.until },
   additionalProperties: false,
 } as const;
-
-/** Blank keep-alive lines on a quiet watch (NDJSON readers skip them). */
-const KEEPALIVE_MS = 25_000;
 
 /** What of the kernel's decisions is not in the records (`vnp flows` says so). */
 function sampling(hub: FlowHub): { sampled: number; unsampled: number; dropped: number } {
@@ -104,28 +100,13 @@ function watchFlows(
   reply: FastifyReply,
 ): void {
   const { matches } = parseFlowQuery(request.query as FlowQueryText, manager.engine, manager.now());
-  reply.hijack();
-  const stream = startNdjson(reply.raw);
-  streams.add(stream);
-  const off = hub.onFlows((flows: StoredFlow[]) => {
-    if (stream.writableEnded || stream.destroyed) return;
-    const lines = flows.filter(matches).map((f) => `${JSON.stringify(f)}\n`);
-    if (lines.length > 0) stream.write(lines.join(''));
-  });
-  const keepAlive = setInterval(() => {
-    if (!stream.writableEnded) stream.write('\n');
-  }, KEEPALIVE_MS);
-  keepAlive.unref();
-  const release = holdWhileAuthorized(request, () => {
-    off();
-    endWithGrace(stream);
-  });
-  stream.on('close', () => {
-    clearInterval(keepAlive);
-    off();
-    streams.delete(stream);
-    release();
-  });
+  serveWatch(request, reply, streams, (stream) =>
+    hub.onFlows((flows: StoredFlow[]) => {
+      if (stream.writableEnded || stream.destroyed) return;
+      const lines = flows.filter(matches).map((f) => `${JSON.stringify(f)}\n`);
+      if (lines.length > 0) stream.write(lines.join(''));
+    }),
+  );
 }
 
 /**

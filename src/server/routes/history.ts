@@ -10,14 +10,11 @@ import { KINDS, type Kind } from '../../model/types.js';
 import type { ChangeRecord } from '../../store/index.js';
 import type { Manager } from '../manager.js';
 import { AuditQuery, WatchQuery, queryInt } from '../schemas.js';
-import { holdWhileAuthorized } from '../auth.js';
-import { endWithGrace, startNdjson } from '../ndjson-response.js';
+import { serveWatch } from '../ndjson-response.js';
 import type { ManagerPluginOptions } from './plugin-options.js';
 
 /** How many log entries a watch replays per store query. */
 const REPLAY_PAGE = 500;
-/** Blank keep-alive lines on a quiet watch stream (NDJSON readers skip them). */
-const KEEPALIVE_MS = 25_000;
 
 /**
  * Open a watch: replay the log after `since`, then follow live records. Records
@@ -107,28 +104,8 @@ export const historyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (ap
           },
         );
       }
-      // Hijacked: the headers go out now (startNdjson), before the first record.
-      reply.hijack();
-      const stream = startNdjson(reply.raw);
-      streams.add(stream);
-      const off = openWatch(manager, since, stream);
-      // A blank line now and then: proxies keep the stream open, and a vanished
-      // client is noticed (the write fails) even when the model is quiet.
-      const keepAlive = setInterval(() => {
-        if (!stream.writableEnded) stream.write('\n');
-      }, KEEPALIVE_MS);
-      keepAlive.unref();
-      // Revoking the token ends the stream; the reconnect gets 401.
-      const release = holdWhileAuthorized(request, () => {
-        off();
-        endWithGrace(stream);
-      });
-      stream.on('close', () => {
-        clearInterval(keepAlive);
-        off();
-        streams.delete(stream);
-        release();
-      });
+      // The headers go out now (startNdjson), before the first record.
+      serveWatch(request, reply, streams, (stream) => openWatch(manager, since, stream));
     },
   );
 };
