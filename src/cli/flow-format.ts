@@ -5,7 +5,8 @@
  */
 import type { FlowEndpoint, FlowRecord, FlowSide, FlowSummaryRow } from '../model/flow.js';
 import { decidingSide } from '../model/flow.js';
-import type { FlowReplay } from '../client/api-types.js';
+import type { FlowFilters, FlowPage, FlowReplay } from '../client/api-types.js';
+import { formatDuration } from '../model/duration.js';
 import { formatTable } from './output.js';
 
 export const FLOW_HEADERS = [
@@ -105,6 +106,32 @@ export function formatSummary(
       formatBytes(r.bytes),
     ]),
   );
+}
+
+/**
+ * What an empty listing says instead of a table: no flows, the filters that found none,
+ * and why there may be none — the filters, no agent reporting to this manager (none
+ * connected, or started with `--no-flows`), or retention having removed them.
+ *
+ * @example noFlows({ verdict: 'deny' }, page) // 'no flows (verdict=deny)\n  - the filters matched none…'
+ */
+export function noFlows(
+  filters: FlowFilters,
+  page: Pick<FlowPage, 'sampling' | 'retention'>,
+): string {
+  const parts = Object.entries(filters).map(([k, v]) => `${k}=${String(v)}`);
+  const lines = [parts.length > 0 ? `no flows (${parts.join(' ')})` : 'no flows'];
+  if (parts.length > 0)
+    lines.push('  - the filters matched none: `vnp flows` without them lists the newest of all');
+  if (page.sampling.reporting === 0)
+    lines.push(
+      '  - no agent has reported flows to this manager since it started: are the agents connected (`vnp peps`) and started without --no-flows?',
+    );
+  if (page.retention)
+    lines.push(
+      `  - flows are kept ${formatDuration(page.retention.ageMs)} and at most ${page.retention.maxRows.toLocaleString('en')} records (VNP_FLOW_RETENTION); older ones are gone`,
+    );
+  return `${lines.join('\n')}\n`;
 }
 
 /** The note `vnp flows` adds when records are missing samples (stderr). */

@@ -228,9 +228,14 @@ export interface FlowPage {
   items: StoredFlow[];
   /** The cursor of the next page, when there is one. */
   next?: string;
-  /** Kernel decisions not in the records: deny packets not sampled, records dropped. */
-  /** Summed over the PEPs: denied packets sampled and not (rate limit), records dropped. */
-  sampling: { sampled: number; unsampled: number; dropped: number };
+  /**
+   * Summed over the PEPs: denied packets sampled and not (rate limit), records dropped;
+   * and how many agents reported flows to this manager since it started (an older
+   * manager leaves it out).
+   */
+  sampling: { sampled: number; unsampled: number; dropped: number; reporting?: number };
+  /** What the manager keeps (`VNP_FLOW_RETENTION`); an older manager leaves it out. */
+  retention?: { ageMs: number; maxRows: number };
 }
 
 /** `GET /v1/flows/summary`. */

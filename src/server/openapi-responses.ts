@@ -440,7 +440,8 @@ export const SUCCESS: Record<string, Success> = {
   'GET /v1/flows': ok(
     List(Any(), 'FlowList', {
       next: Opt(Str()),
-      sampling: Obj({ sampled: Int(), unsampled: Int(), dropped: Int() }),
+      sampling: Obj({ sampled: Int(), unsampled: Int(), dropped: Int(), reporting: Int() }),
+      retention: Obj({ ageMs: Int(), maxRows: Int() }),
     }),
     'flow records, newest first, and what the records miss',
   ),

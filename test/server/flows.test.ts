@@ -62,7 +62,40 @@ async function report(records: FlowRecord[], counters?: object) {
   return r;
 }
 
+/** `vnp ARGS` in-process against the test manager. */
+async function vnp(args: string[], as: 'viewer' | 'admin' = 'viewer') {
+  if (!s.app.server.listening) await s.app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = s.app.server.address() as { port: number };
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    env: { VNP_SERVER: `http://127.0.0.1:${port}`, VNP_TOKEN: s.tokens[as] },
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    cwd: '/nonexistent',
+    readStdin: () => '',
+  });
+  return { code, stdout, stderr };
+}
+
 describe('flow API', () => {
+  it('says why there are no flows before any agent reported: agents, retention', async () => {
+    const page = await s.call('GET', '/v1/flows', { as: 'viewer' });
+    expect(page.status, page.text).toBe(200);
+    expect(page.body).toMatchObject({
+      items: [],
+      sampling: { reporting: 0 },
+      retention: { ageMs: 86_400_000, maxRows: 1_000_000 },
+    });
+    const r = await vnp(['flows']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(
+      'no flows\n' +
+        '  - no agent has reported flows to this manager since it started: are the agents connected (`vnp peps`) and started without --no-flows?\n' +
+        '  - flows are kept 1d and at most 1,000,000 records (VNP_FLOW_RETENTION); older ones are gone\n',
+    );
+  });
+
   it('stores what the agent reports, with partitions, and pages newest first', async () => {
     const r = await report(
       [record(), denied(), record({ state: 'closed', bytes: 900, packets: 9 })],
@@ -79,7 +112,7 @@ describe('flow API', () => {
     expect(first.status, first.text).toBe(200);
     expect(first.body.items.map((f: FlowRecord) => f.state)).toEqual(['closed', 'new']);
     expect(first.body.items[1]).toMatchObject({ verdict: 'deny', src: { partitions: ['prod'] } });
-    expect(first.body.sampling).toEqual({ sampled: 1, unsampled: 4, dropped: 0 });
+    expect(first.body.sampling).toEqual({ sampled: 1, unsampled: 4, dropped: 0, reporting: 1 });
     const second = await s.call('GET', `/v1/flows?limit=2&cursor=${first.body.next}`, {
       as: 'viewer',
     });
@@ -277,21 +310,6 @@ describe('impact against observed flows', () => {
 });
 
 describe('vnp flows', () => {
-  async function vnp(args: string[], as: 'viewer' | 'admin' = 'viewer') {
-    if (!s.app.server.listening) await s.app.listen({ host: '127.0.0.1', port: 0 });
-    const { port } = s.app.server.address() as { port: number };
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(args, {
-      env: { VNP_SERVER: `http://127.0.0.1:${port}`, VNP_TOKEN: s.tokens[as] },
-      stdout: { write: (t: string) => (stdout += t) },
-      stderr: { write: (t: string) => (stderr += t) },
-      cwd: '/nonexistent',
-      readStdin: () => '',
-    });
-    return { code, stdout, stderr };
-  }
-
   it('prints the recent flows like hubble observe, oldest first, and says what was not sampled', async () => {
     const r = await vnp(['flows', '--verdict', 'deny', '--from', 'web1']);
     expect(r.code, r.stderr).toBe(0);
@@ -309,7 +327,12 @@ describe('vnp flows', () => {
     ]);
     const none = await vnp(['flows', '--verdict', 'deny', '--from', 'db1']);
     expect(none.code, none.stderr).toBe(0);
-    expect(none.stdout).toBe('no flows (verdict=deny from=db1)\n');
+    // An agent reports now: the hint names the filters, not the agents.
+    expect(none.stdout).toBe(
+      'no flows (verdict=deny from=db1)\n' +
+        '  - the filters matched none: `vnp flows` without them lists the newest of all\n' +
+        '  - flows are kept 1d and at most 1,000,000 records (VNP_FLOW_RETENTION); older ones are gone\n',
+    );
   });
 
   it('prints the summary and refuses bad filters with the field named', async () => {

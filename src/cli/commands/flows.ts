@@ -27,16 +27,6 @@ function verdictArg(v: string): 'allow' | 'deny' {
 }
 
 /**
- * What an empty listing says instead of a table: no flows, and the filter that found none.
- *
- * @example noFlows({ verdict: 'deny', since: '10m' }) // 'no flows (verdict=deny since=10m)\n'
- */
-export function noFlows(filters: FlowFilters): string {
-  const parts = Object.entries(filters).map(([k, v]) => `${k}=${String(v)}`);
-  return parts.length > 0 ? `no flows (${parts.join(' ')})\n` : 'no flows\n';
-}
-
-/**
  * Register `flows` and `flows summary`.
  *
  * @example registerFlows(program, ctx) // vnp flows --verdict deny --since 10m
@@ -66,14 +56,15 @@ Examples:
     )
     .action(async (opts: FlowFlags, cmd: Command) => {
       const client = await ctx.client(cmd);
-      const { formatFlowLine, formatFlows, samplingNote } = await import('../flow-format.js');
+      const { formatFlowLine, formatFlows, noFlows, samplingNote } =
+        await import('../flow-format.js');
       const filters = filtersOf(opts);
       const page = await client.flows({ ...filters, limit: opts.limit });
       const recent = [...page.items].reverse();
       if (opts.output === 'json' && !opts.follow) ctx.out(toJson(recent));
       else if (opts.output === 'yaml' && !opts.follow) ctx.out(toYaml(recent));
       else if (opts.output === 'table' && !opts.follow)
-        ctx.out(recent.length > 0 ? formatFlows(recent) : noFlows(filters));
+        ctx.out(recent.length > 0 ? formatFlows(recent) : noFlows(filters, page));
       const note = samplingNote(page.sampling);
       if (note) ctx.err(note);
       if (!opts.follow) return;

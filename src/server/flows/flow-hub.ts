@@ -61,6 +61,11 @@ export class FlowHub {
 
   constructor(private readonly opts: FlowHubOptions) {}
 
+  /** What retention keeps (`GET /v1/flows` says it, so an empty listing can explain itself). */
+  get retention(): FlowRetentionSettings {
+    return this.opts.retention;
+  }
+
   start(): void {
     this.timer ??= setInterval(() => void this.flush(), this.opts.flushMs ?? 100);
     this.timer.unref();

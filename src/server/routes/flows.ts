@@ -47,8 +47,11 @@ const SummaryQuery = {
   additionalProperties: false,
 } as const;
 
-/** What of the kernel's decisions is not in the records (`vnp flows` says so). */
-function sampling(hub: FlowHub): { sampled: number; unsampled: number; dropped: number } {
+/**
+ * What of the kernel's decisions is not in the records, and how many agents report
+ * (`vnp flows` says so, and why a listing is empty).
+ */
+function sampling(hub: FlowHub) {
   let unsampled = 0;
   let sampled = 0;
   let dropped = hub.stats.refused + hub.stats.failed;
@@ -57,7 +60,7 @@ function sampling(hub: FlowHub): { sampled: number; unsampled: number; dropped: 
     sampled += c.sampled;
     dropped += c.dropped;
   }
-  return { sampled, unsampled, dropped };
+  return { sampled, unsampled, dropped, reporting: hub.agentCounters().size };
 }
 
 /** `GET /v1/flows`: one page of records, newest first, and what sampling left out. */
@@ -70,6 +73,7 @@ async function listFlowPage(manager: Manager, hub: FlowHub, request: FastifyRequ
     items,
     ...(rows.length > query.limit ? { next: String(items[items.length - 1]!.id) } : {}),
     sampling: sampling(hub),
+    retention: hub.retention,
   };
 }
 
