@@ -147,6 +147,8 @@ describe('parseOvsConntrack', () => {
         src: '10.0.0.1',
         dst: '10.0.0.2',
         dport: 80,
+        sport: 40000,
+        state: 'ESTABLISHED',
         tuple: 'ct_nw_src=10.0.0.1,ct_nw_dst=10.0.0.2,ct_nw_proto=6,ct_tp_src=40000,ct_tp_dst=80',
       },
       {
@@ -154,6 +156,7 @@ describe('parseOvsConntrack', () => {
         src: 'fd00::1',
         dst: 'fd00::2',
         dport: 53,
+        sport: 5000,
         tuple: 'ct_ipv6_src=fd00::1,ct_ipv6_dst=fd00::2,ct_nw_proto=17,ct_tp_src=5000,ct_tp_dst=53',
       },
       {
@@ -161,6 +164,8 @@ describe('parseOvsConntrack', () => {
         src: '10.0.0.1',
         dst: '10.0.0.2',
         dport: 0,
+        icmpType: 8,
+        icmpCode: 0,
         tuple:
           'ct_nw_src=10.0.0.1,ct_nw_dst=10.0.0.2,ct_nw_proto=1,icmp_id=7,icmp_type=8,icmp_code=0',
       },

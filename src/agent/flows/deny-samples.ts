@@ -10,6 +10,7 @@ import type { Exec } from '../exec.js';
 import { DEFAULT_DENY_LOG_GROUP, DENY_CHAIN, parseDenyCounts } from '../nft/deny-chain.js';
 import { TABLE_FAMILY, TABLE_NAME } from '../nft/types.js';
 import type { FlowTuple } from './flow-builder.js';
+import { MonotonicTotals, type DenyTotals } from './flow-source.js';
 import { NflogStream } from './nflog.js';
 
 export interface DenySamplerOptions {
@@ -21,18 +22,11 @@ export interface DenySamplerOptions {
   log?: (msg: string) => void;
 }
 
-/** Monotonic totals of the deny chain since the agent started. */
-export interface DenyTotals {
-  sampled: number;
-  unsampled: number;
-}
-
 export class DenySampler {
   private child: ChildProcess | undefined;
   private stopped = false;
-  /** Counters of the table as last read, and what earlier tables had counted. */
-  private last = { total: 0, sampled: 0 };
-  private base = { total: 0, sampled: 0 };
+  /** Counters of the table as read, kept monotonic across replaced tables. */
+  private readonly counts = new MonotonicTotals();
 
   constructor(private readonly opts: DenySamplerOptions) {}
 
@@ -81,20 +75,8 @@ export class DenySampler {
     const r = await this.opts
       .exec(['nft', '-j', 'list', 'chain', TABLE_FAMILY, TABLE_NAME, DENY_CHAIN])
       .catch(() => undefined);
-    const now = r?.code === 0 ? parseDenyCounts(r.stdout) : undefined;
-    if (now) {
-      // A replaced table counts from 0 again: what the old one counted stays counted.
-      if (now.total < this.last.total || now.sampled < this.last.sampled) {
-        this.base = {
-          total: this.base.total + this.last.total,
-          sampled: this.base.sampled + this.last.sampled,
-        };
-      }
-      this.last = now;
-    }
-    const total = this.base.total + this.last.total;
-    const sampled = this.base.sampled + this.last.sampled;
-    return { sampled, unsampled: total - sampled };
+    // A replaced table counts from 0 again: what the old one counted stays counted.
+    return this.counts.read(r?.code === 0 ? parseDenyCounts(r.stdout) : undefined);
   }
 
   stop(): void {

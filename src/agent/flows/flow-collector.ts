@@ -19,6 +19,7 @@ import { mustRun } from '../exec.js';
 import { parseCtEntry, parseCtEvent, type CtEntry, type CtEvent } from './ct-event.js';
 import { DenySampler } from './deny-samples.js';
 import { FlowBuilder, type FlowTuple } from './flow-builder.js';
+import type { FlowSink, FlowSource } from './flow-source.js';
 
 export interface FlowCollectorOptions {
   /** Runs `sysctl` (in the agent's namespace). */
@@ -36,6 +37,11 @@ export interface FlowCollectorOptions {
   flushMs?: number;
   /** NFLOG group of the deny chain (the table's `denyLog.group`; default 86). */
   denyLogGroup?: number;
+  /**
+   * The datapath's own events (OVS: src/agent/ovs/ovs-flow-source.ts) instead of the
+   * nftables table's conntrack events and NFLOG samples.
+   */
+  source?: FlowSource;
   log?: (msg: string) => void;
 }
 
@@ -45,7 +51,8 @@ const MAX_OPEN = 200_000;
 export class FlowCollector {
   readonly counters: FlowCounters = { seen: 0, sampled: 0, unsampled: 0, dropped: 0 };
   private buffer: FlowRecord[] = [];
-  private readonly open = new Map<number, FlowRecord>();
+  /** By conntrack id, or by a source's key. */
+  private readonly open = new Map<number | string, FlowRecord>();
   /** TCP connections that reached TIME_WAIT or CLOSE: their counters are read at the next ship. */
   private readonly closing = new Set<number>();
   private builder: FlowBuilder | undefined;
@@ -72,10 +79,13 @@ export class FlowCollector {
 
   /** Turn accounting on and start reading events. */
   async start(): Promise<void> {
-    // Byte and packet counters per connection (per namespace; off by default).
-    await this.opts.exec(['sysctl', '-qw', 'net.netfilter.nf_conntrack_acct=1']);
-    this.follow();
-    this.denies.start();
+    if (this.opts.source) await this.opts.source.start(this.sink());
+    else {
+      // Byte and packet counters per connection (per namespace; off by default).
+      await this.opts.exec(['sysctl', '-qw', 'net.netfilter.nf_conntrack_acct=1']);
+      this.follow();
+      this.denies.start();
+    }
     this.timer = setInterval(() => void this.ship(), this.opts.flushMs ?? 200);
     this.timer.unref();
   }
@@ -137,6 +147,43 @@ export class FlowCollector {
     if (r) this.push({ ...r, verdict: 'deny' });
   }
 
+  /** What a {@link FlowSource} reports to: judged as the nftables events are. */
+  private sink(): FlowSink {
+    return {
+      opened: (key, t) => {
+        const r = this.judged(t, 'new');
+        if (r && this.open.size < MAX_OPEN) this.open.set(key, r);
+        if (r) this.push(r);
+      },
+      ended: (key, t, counters) => {
+        const opened = this.open.get(key);
+        this.open.delete(key);
+        const r = opened ?? this.judged(t, 'closed');
+        const time = new Date(t.at).toISOString();
+        if (r) this.push({ ...r, time, state: 'closed', verdict: 'allow', ...(counters ?? {}) });
+      },
+      denied: (t) => this.takeSample(t),
+      logged: (t) => {
+        // The switch's counterpart of the nftables log chain's kernel log line.
+        const r = this.judged(t, 'new');
+        const side = [r?.egress, r?.ingress].find((s) => s?.logged);
+        if (r && side)
+          this.opts.log?.(
+            `log ${side.policy}/${side.rule}: ${r.src.address} → ${r.dst.address} ${r.protocol}/${r.port}`,
+          );
+      },
+    };
+  }
+
+  /** A tuple judged against the state enforced now (counted as a kernel event). */
+  private judged(t: FlowTuple, state: FlowRecord['state']): FlowRecord | undefined {
+    this.counters.seen++;
+    const s = this.opts.state();
+    if (!s) return undefined;
+    if (this.builder?.state !== s) this.builder = new FlowBuilder(s);
+    return this.builder.build(t, state);
+  }
+
   /**
    * The deny chain's counters, read when samples arrived since the last read and at
    * least every second (a flood the limit keeps back entirely still shows).
@@ -145,7 +192,7 @@ export class FlowCollector {
     if (this.samplesSinceRead === 0 && Date.now() - this.countersReadAt < 1000) return;
     this.samplesSinceRead = 0;
     this.countersReadAt = Date.now();
-    const t = await this.denies.totals();
+    const t = await (this.opts.source ?? this.denies).totals();
     this.counters.sampled = t.sampled;
     this.counters.unsampled = t.unsampled;
   }
@@ -220,7 +267,7 @@ export class FlowCollector {
       // What is buffered goes first: a new record never waits for a listing (a
       // `conntrack -L` or `nft list` process, slow on a loaded host).
       if (!(await this.send())) return;
-      await this.readClosing();
+      await (this.opts.source ? this.opts.source.poll() : this.readClosing());
       await this.readDenyCounters();
       await this.send();
     } finally {
@@ -253,6 +300,7 @@ export class FlowCollector {
     clearInterval(this.timer);
     this.child?.kill();
     this.denies.stop();
+    this.opts.source?.stop();
     this.countersReadAt = 0;
     await this.ship();
   }

@@ -11,6 +11,13 @@ export interface OvsCtEntry {
   dst: string;
   /** Destination port; 0 for ICMP. */
   dport: number;
+  /** Source port (tcp, udp, sctp). */
+  sport?: number;
+  /** ICMP type and code (icmp, icmpv6). */
+  icmpType?: number;
+  icmpCode?: number;
+  /** TCP state as the dump summarises it (`ESTABLISHED`, `TIME_WAIT`, …). */
+  state?: string;
   /** `ct_nw_src=…,ct_nw_dst=…,ct_nw_proto=…[,ct_tp_src=…,ct_tp_dst=…]` (orig direction). */
   tuple: string;
 }
@@ -40,14 +47,18 @@ export function parseOvsConntrack(text: string): OvsCtEntry[] {
     const v6 = src.includes(':');
     const nw = v6 ? ['ct_ipv6_src', 'ct_ipv6_dst'] : ['ct_nw_src', 'ct_nw_dst'];
     let tuple = `${nw[0]}=${src},${nw[1]}=${dst},ct_nw_proto=${p[1]}`;
-    let dport = 0;
+    const state = /protoinfo=\(state=([A-Z_0-9]+)/.exec(line)?.[1];
+    const extra = state ? { state } : {};
     if (p[0] !== 'icmp') {
-      dport = Number(f.get('dport'));
-      tuple += `,ct_tp_src=${f.get('sport')},ct_tp_dst=${dport}`;
+      const dport = Number(f.get('dport'));
+      const sport = Number(f.get('sport'));
+      tuple += `,ct_tp_src=${sport},ct_tp_dst=${dport}`;
+      out.push({ proto: p[0], src, dst, dport, sport, tuple, ...extra });
     } else {
-      tuple += `,icmp_id=${f.get('id')},icmp_type=${f.get('type')},icmp_code=${f.get('code')}`;
+      const [icmpType, icmpCode] = [Number(f.get('type')), Number(f.get('code'))];
+      tuple += `,icmp_id=${f.get('id')},icmp_type=${icmpType},icmp_code=${icmpCode}`;
+      out.push({ proto: p[0], src, dst, dport: 0, icmpType, icmpCode, tuple });
     }
-    out.push({ proto: p[0], src, dst, dport, tuple });
   }
   return out;
 }

@@ -29,6 +29,8 @@ export const T = {
   state: 21,
   egress: 30,
   ingress: 40,
+  /** Denied packets: counted, a metered sample to the agent, dropped (samples.ts). */
+  deny: 45,
   commit: 50,
   output: 60,
 } as const;

@@ -19,6 +19,8 @@ import { DEFAULT_VNI, vethName } from '../names.js';
 import { parseOvsConntrack } from './conntrack.js';
 import { OvsPorts, type PlumbReport } from './ports.js';
 import { ConjIds, flowKey, flowLine, ovsProgram, CT_ZONE, type OfFlow } from './program.js';
+import { OvsFlowSource } from './ovs-flow-source.js';
+import { meterSpecs } from './samples.js';
 
 /** Settings of {@link OvsDatapath}. */
 export interface OvsDatapathOptions {
@@ -33,10 +35,19 @@ export interface OvsDatapathOptions {
   defaultVni?: number;
   mtu?: number;
   exec?: Exec;
+  /**
+   * Denied packets sampled to the agent per second (meter 1; default 200; 0: counted,
+   * not sampled) and `log`-verdict copies per second (meter 2; default 200).
+   */
+  denyLogRate?: number;
+  logCopyRate?: number;
   /** Delete connection-tracking entries of flows a new state denies (default true). */
   killDeniedFlows?: boolean;
   log?: (msg: string) => void;
 }
+
+/** Copies per second of each meter unless set (as the nftables deny chain's default). */
+const DEFAULT_COPY_RATE = 200;
 
 /** OVS bridge + OpenFlow program, behind {@link Datapath}. */
 export class OvsDatapath implements Datapath {
@@ -94,6 +105,33 @@ export class OvsDatapath implements Datapath {
     return mustRun(this.exec, ['ovs-appctl', '-t', this.appctlTarget(), ...args]);
   }
 
+  /**
+   * The bridge's flow events for a FlowCollector (ovs-flow-source.ts): conntrack dumps
+   * and the packet-ins of the program's copies, both on this bridge's sockets.
+   */
+  flowSource(opts: { pollMs?: number } = {}): OvsFlowSource {
+    return new OvsFlowSource({
+      appctl: (args) => this.appctl(args),
+      ofctl: (args) => this.ofctl(args),
+      // ovs-ofctl monitor opens a control socket of its own in OVS_RUNDIR.
+      monitor: [
+        'env',
+        `OVS_RUNDIR=${this.rundir}`,
+        'stdbuf',
+        '-oL',
+        'ovs-ofctl',
+        '-O',
+        'OpenFlow15',
+        'monitor',
+        `unix:${join(this.rundir, `${this.opts.bridge}.mgmt`)}`,
+        // A nonzero miss length: packet-ins reach this (service) connection.
+        '65535',
+      ],
+      ...opts,
+      ...(this.opts.log ? { log: this.opts.log } : {}),
+    });
+  }
+
   async adopt(): Promise<string | undefined> {
     const r = await this.exec([
       'ovs-vsctl',
@@ -122,7 +160,21 @@ export class OvsDatapath implements Datapath {
       'fail_mode=secure',
       'protocols=OpenFlow10,OpenFlow13,OpenFlow15',
     ]);
+    await this.ensureMeters();
     this.bridgeReady = true;
+  }
+
+  /** The meters the program's copies name (before any flow names them). */
+  private async ensureMeters(): Promise<void> {
+    const deny = this.opts.denyLogRate ?? DEFAULT_COPY_RATE;
+    for (const spec of meterSpecs(deny, this.opts.logCopyRate ?? DEFAULT_COPY_RATE)) {
+      // add-meter refuses an existing meter (a bridge adopted from an earlier run).
+      const added = await this.ofctl(['add-meter', spec]).then(
+        () => true,
+        () => false,
+      );
+      if (!added) await this.ofctl(['mod-meter', spec]);
+    }
   }
 
   /**
@@ -141,7 +193,10 @@ export class OvsDatapath implements Datapath {
     const next = ovsProgram(
       state,
       { records, tunnels: this.ports.tunnels(this.lastPlumb.ofports ?? new Map()) },
-      this.opts.defaultVni !== undefined ? { defaultVni: this.opts.defaultVni } : {},
+      {
+        ...(this.opts.defaultVni !== undefined ? { defaultVni: this.opts.defaultVni } : {}),
+        denySamples: (this.opts.denyLogRate ?? DEFAULT_COPY_RATE) > 0,
+      },
       this.ids,
     );
     const applied = this.applied;
@@ -172,22 +227,16 @@ export class OvsDatapath implements Datapath {
 
   /**
    * What this PEP does not enforce (docs/adr/0030-ovs-steering-log-flows.md) is said
-   * in the log whenever it changes: steering entries are ignored, `log` verdicts allow
-   * without a log line.
+   * in the log whenever it changes: steering entries are ignored.
    */
   private warnUnsupported(state: HostState): void {
     let routes = 0;
-    let logs = 0;
     for (const side of state.sides) {
       const r = side.routes;
       if (r) routes += r.cidr.length + r.peers.length + r.any.length;
-      for (const e of [...side.cidr, ...side.peers, ...side.any]) if (e.verdict === 'log') logs++;
     }
-    const parts = [
-      routes > 0 ? `${routes} steering entries ignored (steering is not implemented on OVS)` : '',
-      logs > 0 ? `${logs} log-verdict entries allow without logging` : '',
-    ].filter(Boolean);
-    const text = parts.join('; ');
+    const text =
+      routes > 0 ? `${routes} steering entries ignored (steering is not implemented on OVS)` : '';
     if (text !== this.warned && text) this.opts.log?.(`OVS bridge ${this.opts.bridge}: ${text}`);
     this.warned = text;
   }

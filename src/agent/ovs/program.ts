@@ -13,8 +13,11 @@
  *                  local port, or the VNI's VXLAN port with the remote VTEP's MAC as
  *                  eth_dst), reg2 |= DST_LOCAL when local
  *   21 state       replies and established/related → 60; invalid → drop; new → 30
- *   30 egress      side (reg0, egress) with peer reg1 at nw_dst; allow → 40
- *   40 ingress     side (reg1, ingress) with peer reg0 at nw_src; allow → 50
+ *   30 egress      side (reg0, egress) with peer reg1 at nw_dst; allow → 40, log: a
+ *                  metered copy to the agent, → 40; deny → 45
+ *   40 ingress     side (reg1, ingress) with peer reg0 at nw_src; allow → 50 (log as
+ *                  egress); deny → 45
+ *   45 deny        counted (every denied packet), a metered sample to the agent, dropped
  *   50 commit      ct(commit, ct_mark = source identity) → 60
  *   60 output      to the port in reg3
  *
@@ -37,6 +40,7 @@ import { icmpApplies, parseRange } from '../nft/expressions.js';
 import { resolvePorts, type Interval, type Verdict } from '../nft/disjoint.js';
 import { FlowSet, T, type OfFlow, type OvsPorts } from './flows.js';
 import { frameFlows } from './frame-flows.js';
+import { DENY_ACTION, denyTable, logAction } from './samples.js';
 
 export { CT_ZONE, flowKey, flowLine, T, type OfFlow, type OvsPorts } from './flows.js';
 
@@ -76,7 +80,7 @@ function protoMatches(proto: SideEntry['proto'], family?: Family): { m: string; 
 }
 
 const verdictAction = (v: Verdict['kind'], next: number): string =>
-  v === 'deny' ? 'drop' : `goto_table:${next}`;
+  v === 'deny' ? DENY_ACTION : v === 'log' ? logAction(next) : `goto_table:${next}`;
 
 /** Registers of a side table: the local identity and the peer identity. */
 function regs(direction: Direction): { local: string; peer: string; addr: [string, string] } {
@@ -93,7 +97,8 @@ function portTable(entries: readonly SideEntry[]): PortTable {
     entries.map((e) => ({
       lo: BigInt(e.ports[0]),
       hi: BigInt(e.ports[1]),
-      v: { kind: e.verdict === 'log' ? 'allow' : e.verdict, policy: '', rule: '' },
+      // Rules are named by the agent (FlowJudge), not by the switch: equal kinds merge.
+      v: { kind: e.verdict, policy: '', rule: '' },
     })),
   );
 }
@@ -324,6 +329,8 @@ function defaultFlows(out: FlowSet, state: HostState): void {
 /** Options of {@link ovsProgram}. */
 export interface ProgramOptions {
   defaultVni?: number;
+  /** Denied packets are sampled to the agent (default true; false: counted and dropped). */
+  denySamples?: boolean;
 }
 
 /**
@@ -342,6 +349,7 @@ export function ovsProgram(
   frameFlows(out, state, ports, opts.defaultVni ?? DEFAULT_VNI);
   for (const side of state.sides) sideFlows(out, ids, side);
   defaultFlows(out, state);
+  denyTable(out, opts.denySamples ?? true);
   ids.retain();
   return out.flows;
 }

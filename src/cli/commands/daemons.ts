@@ -111,11 +111,11 @@ Examples:
     )
     .option(
       '--no-flows',
-      'do not collect flow records (conntrack events of vnp connections; docs/flows.md)',
+      'do not collect flow records (nftables: conntrack events and NFLOG; OVS: conntrack dumps and packet-ins; docs/flows.md)',
     )
     .option(
       '--deny-log-rate <n>',
-      'denied packets per second this host samples to flow records (NFLOG; the rest are counted exactly, not sampled; 0: count only)',
+      'denied packets per second this host samples to flow records (nftables: NFLOG; OVS: a metered packet-in; the rest are counted exactly, not sampled; 0: count only)',
     )
     .option(
       '--metrics-listen <host:port>',
@@ -159,7 +159,12 @@ Examples:
               '../../agent/ovs/ovs-datapath.js',
               'the OVS datapath',
             )
-          ).OvsDatapath({ ...resolved.ovs, underlayIp: resolved.underlayIp, log })
+          ).OvsDatapath({
+            ...resolved.ovs,
+            underlayIp: resolved.underlayIp,
+            log,
+            ...(resolved.denyLogRate !== undefined ? { denyLogRate: resolved.denyLogRate } : {}),
+          })
         : undefined;
       const { ovs: _ovs, denyLogRate, ...run } = resolved;
       const handle = runAgent({
@@ -170,8 +175,11 @@ Examples:
           : denyLogRate !== undefined
             ? { agentOptions: { denyLog: { rate: denyLogRate } } }
             : {}),
-        // Flow records come from the kernel's conntrack events of the nftables table.
-        ...(opts.flows === false || datapath ? {} : { flows: {} }),
+        // Flow records: the kernel's conntrack events and NFLOG samples of the nftables
+        // table, or the bridge's conntrack dumps and packet-ins (docs/flows.md).
+        ...(opts.flows === false
+          ? {}
+          : { flows: datapath ? { source: datapath.flowSource() } : {} }),
       });
       // Stop cleanly on a signal: the kernel state stays (fail-static), the loop ends.
       const stop = (): void => {
@@ -238,7 +246,7 @@ export interface ResolvedAgentOptions {
   ca?: string;
   /** `--datapath ovs`: the bridge and OVS's run directory. */
   ovs?: { bridge: string; rundir: string };
-  /** `--deny-log-rate`: deny samples per second (nftables datapath). */
+  /** `--deny-log-rate`: deny samples per second (either datapath). */
   denyLogRate?: number;
 }
 
