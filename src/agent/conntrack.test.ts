@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConntrack } from './conntrack.js';
+import type { HostState } from '../model/host-state.js';
+import { parseConntrack, sweepQueries } from './conntrack.js';
 
 describe('parseConntrack', () => {
   it('reads the original direction of tcp, udp and icmp entries', () => {
@@ -39,5 +40,63 @@ describe('parseConntrack', () => {
       '-d',
       '10.0.1.2',
     ]);
+  });
+});
+
+describe('sweepQueries', () => {
+  const state = {
+    host: 'h1',
+    revision: 1,
+    locals: [
+      { name: 'a', identity: 256, ips: ['10.0.0.1', 'fd00::1'] },
+      { name: 'd', identity: 259, ips: ['10.0.0.4'] },
+    ],
+    remotes: [],
+    ipcache: [],
+    sides: [],
+    defaults: [],
+  } as unknown as HostState;
+  const none = { identities: [], localSenders: false, addresses: [], steerClasses: [] };
+  const argv = (qs: ReturnType<typeof sweepQueries>) => qs.map((q) => [q.family, ...q.filter]);
+
+  it('lists a tightened identity by its ct mark, in the families of its records', () => {
+    expect(argv(sweepQueries(state, { ...none, identities: [259] }))).toEqual([
+      ['ipv4', '--mark', String(0x56000103)],
+    ]);
+    expect(argv(sweepQueries(state, { ...none, identities: [256] }))).toEqual([
+      ['ipv4', '--mark', String(0x56000100)],
+      ['ipv6', '--mark', String(0x56000100)],
+    ]);
+  });
+
+  it('adds the local senders and the steer classes only when an identity tightened', () => {
+    expect(argv(sweepQueries(state, { ...none, localSenders: true, steerClasses: [2] }))).toEqual(
+      [],
+    );
+    const qs = sweepQueries(state, {
+      ...none,
+      identities: [259],
+      localSenders: true,
+      steerClasses: [2],
+    });
+    expect(argv(qs)).toEqual([
+      ['ipv4', '--mark', String(0x56000103)],
+      ['ipv4', '--mark', String(0x56000100)],
+      ['ipv6', '--mark', String(0x56000100)],
+      ['ipv4', '--mark', String(0x56020002)],
+      ['ipv6', '--mark', String(0x56020002)],
+    ]);
+  });
+
+  it('lists the whole table once per family for changed addresses, kept to them', () => {
+    const qs = sweepQueries(state, { ...none, addresses: ['10.0.9.1', '10.0.9.2', 'fd00::09'] });
+    expect(qs.map((q) => [q.family, q.filter, [...(q.addresses ?? [])]])).toEqual([
+      ['ipv4', [], ['10.0.9.1', '10.0.9.2']],
+      ['ipv6', [], ['fd00::9']],
+    ]);
+    // An added allow entry (nothing tightened, no address): no conntrack call at all.
+    expect(sweepQueries(state, none)).toEqual([]);
+    // After a whole table: everything.
+    expect(argv(sweepQueries(state))).toEqual([['ipv4'], ['ipv6']]);
   });
 });

@@ -9,6 +9,7 @@ import { formatIp, parseIp } from '../model/net.js';
 import type { Protocol } from '../model/types.js';
 import { FlowJudge } from './evaluate.js';
 import type { Exec } from './exec.js';
+import { identityCtMark } from './nft/expressions.js';
 import { steerCtMark } from './nft/steer-maps.js';
 
 /** One conntrack entry's original direction. */
@@ -63,62 +64,127 @@ export function parseConntrack(text: string, family: 'ipv4' | 'ipv6'): CtEntry[]
 }
 
 /**
- * The conntrack entries to judge: the whole table, or (`addresses` given) only the
- * connections from or to those addresses, filtered by conntrack (`-s`/`-d`), so a
- * sweep after a delta costs the connections it can affect, not the whole table.
+ * What a sweep after a delta judges (see TableChange in nft/applied-table.ts); absent:
+ * every connection.
  */
-async function listEntries(exec: Exec, addresses?: Iterable<string>): Promise<CtEntry[]> {
-  const queries: { family: 'ipv4' | 'ipv6'; filter: string[] }[] = [];
-  if (addresses === undefined)
-    for (const family of ['ipv4', 'ipv6'] as const) queries.push({ family, filter: [] });
-  else
-    for (const address of addresses) {
-      const ip = parseIp(address);
-      if (!ip) continue;
-      const family = ip.family === 4 ? 'ipv4' : 'ipv6';
-      const text = formatIp(ip);
-      queries.push({ family, filter: ['-s', text] }, { family, filter: ['-d', text] });
+export interface SweepScope {
+  /** Local identities whose verdicts may have become stricter: listed by their ct mark. */
+  identities: Iterable<number>;
+  /** Also the connections other local records opened (ct-marked with their identity). */
+  localSenders: boolean;
+  /** Addresses whose identity changed: their connections, from or to them. */
+  addresses: Iterable<string>;
+  /** Active steer classes: steered connections carry the class's ct mark, not an identity. */
+  steerClasses: Iterable<number>;
+}
+
+type Family = 'ipv4' | 'ipv6';
+const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
+
+/** One `conntrack -L` and, for address queries, the addresses it is kept to. */
+interface Query {
+  family: Family;
+  filter: string[];
+  addresses?: Set<string>;
+}
+
+const familyOf = (ip: string): Family | undefined => {
+  const p = parseIp(ip);
+  return p ? (p.family === 4 ? 'ipv4' : 'ipv6') : undefined;
+};
+
+const canonIp = (ip: string): string => {
+  const p = parseIp(ip);
+  return p ? formatIp(p) : ip;
+};
+
+/**
+ * The `conntrack -L` calls of a sweep. conntrack-tools filters only the ct mark in the
+ * kernel (`--mark`); addresses (`-s`/`-d`) are filtered in user space after the whole
+ * table crossed the socket (docs/adr/0043-element-batches-and-marked-sweep.md). So the
+ * connections of the identities a change tightened are listed by mark, one call per
+ * mark and family their local records use; only addresses whose identity changed
+ * need a whole listing, one per family, whatever their number.
+ */
+export function sweepQueries(state: HostState, scope?: SweepScope): Query[] {
+  if (!scope) return FAMILIES.map((family) => ({ family, filter: [] }));
+  const queries: Query[] = [];
+  const byAddress = new Map<Family, Set<string>>();
+  for (const ip of scope.addresses) {
+    const family = familyOf(ip);
+    if (!family) continue;
+    const set = byAddress.get(family) ?? new Set<string>();
+    set.add(canonIp(ip));
+    byAddress.set(family, set);
+  }
+  for (const [family, addresses] of byAddress) queries.push({ family, filter: [], addresses });
+  const identities = new Set(scope.identities);
+  if (identities.size === 0) return queries;
+  if (scope.localSenders) for (const r of state.locals) identities.add(r.identity);
+  // Families each local identity has connections in (its records' addresses).
+  const families = new Map<number, Set<Family>>();
+  for (const r of state.locals)
+    for (const ip of r.ips) {
+      const family = familyOf(ip);
+      if (family) families.set(r.identity, (families.get(r.identity) ?? new Set()).add(family));
     }
+  const marked = (mark: number, of: Iterable<Family>) => {
+    for (const family of of) queries.push({ family, filter: ['--mark', String(mark)] });
+  };
+  for (const id of identities) marked(identityCtMark(id), families.get(id) ?? []);
+  const anyFamily = new Set([...families.values()].flatMap((f) => [...f]));
+  for (const k of scope.steerClasses) marked(steerCtMark(k), anyFamily);
+  return queries;
+}
+
+/** The conntrack entries a sweep judges (each connection once). */
+async function listEntries(exec: Exec, queries: Query[]): Promise<CtEntry[]> {
   const lists = await Promise.all(
-    queries.map(async ({ family, filter }) => {
+    queries.map(async ({ family, filter, addresses }) => {
       const r = await exec(['conntrack', '-L', '-f', family, ...filter]);
-      return r.code === 0 ? parseConntrack(r.stdout, family) : [];
+      if (r.code !== 0) return [];
+      const entries = parseConntrack(r.stdout, family);
+      return addresses
+        ? entries.filter((e) => addresses.has(canonIp(e.src)) || addresses.has(canonIp(e.dst)))
+        : entries;
     }),
   );
-  // A connection between two of the addresses is listed twice.
   const unique = new Map<string, CtEntry>();
   for (const e of lists.flat()) unique.set(e.args.join(' '), e);
   return [...unique.values()];
 }
 
+/** Deletions run this many at a time (a quarantine may cut many connections). */
+const DELETE_CONCURRENCY = 8;
+
 /**
  * Deletes the conntrack entries of flows `state` denies; returns how many. With
- * `addresses`, only connections from or to them are judged (the addresses of what a
- * delta changed, see AppliedTable.change); without, every connection.
+ * `scope`, only the connections a delta can have denied are listed and judged (see
+ * {@link sweepQueries}); without, every connection.
  *
  * @example await killDeniedFlows(exec, state) // 1 after a quarantine
- * @example await killDeniedFlows(exec, state, ['10.0.0.5']) // only 10.0.0.5's connections
+ * @example await killDeniedFlows(exec, state, { identities: [256], localSenders: false, addresses: [], steerClasses: [] })
  */
 export async function killDeniedFlows(
   exec: Exec,
   state: HostState,
-  addresses?: Iterable<string>,
+  scope?: SweepScope,
 ): Promise<number> {
-  const entries = await listEntries(exec, addresses);
+  const queries = sweepQueries(state, scope);
+  if (queries.length === 0) return 0;
+  const entries = await listEntries(exec, queries);
   if (entries.length === 0) return 0;
-  let killed = 0;
   const judge = new FlowJudge(state);
-  for (const e of entries) {
+  const denied = entries.filter((e) => {
     const proto = PROTOS[e.proto]!;
-    const verdict = judge.judge({
-      src: e.src,
-      dst: e.dst,
-      proto,
-      port: proto === 'icmp' ? 0 : (e.dport ?? 0),
-    });
-    if (verdict !== 'deny') continue;
-    const deleted = await exec(['conntrack', '-D', ...e.args]);
-    if (deleted.code === 0) killed++;
+    const port = proto === 'icmp' ? 0 : (e.dport ?? 0);
+    return judge.judge({ src: e.src, dst: e.dst, proto, port }) === 'deny';
+  });
+  let killed = 0;
+  for (let i = 0; i < denied.length; i += DELETE_CONCURRENCY) {
+    const batch = denied.slice(i, i + DELETE_CONCURRENCY);
+    const results = await Promise.all(batch.map((e) => exec(['conntrack', '-D', ...e.args])));
+    killed += results.filter((r) => r.code === 0).length;
   }
   return killed;
 }

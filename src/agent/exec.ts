@@ -5,44 +5,49 @@
  */
 import { spawn } from 'node:child_process';
 import { VnpError } from '../model/errors.js';
+import { Spawner, type ExecResult } from './spawner.js';
 
-/** Result of one command. */
-export interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { ExecResult };
 
 /** Runs argv, with stdin text; never throws for a non-zero exit. */
 export type Exec = (argv: string[], input?: string) => Promise<ExecResult>;
 
+/** Commands of every Exec go through one helper process (spawner.ts: fork cost). */
+const spawner = new Spawner(runDirect);
+
 /**
- * An Exec running commands directly, or inside namespace `netns` when given.
+ * An Exec running commands (through the command helper, see spawner.ts), or inside
+ * namespace `netns` when given.
  *
  * @example const exec = makeExec('vnpt-ab12-h1'); await exec(['ip', '-j', 'link']);
  */
 export function makeExec(netns?: string): Exec {
-  return (argv, input) =>
-    new Promise((resolve, reject) => {
-      // Node's stdio "pipes" are socketpairs and `nft -f -` opens /dev/stdin, which
-      // fails on a socket (ENXIO): feed input through a real pipe.
-      const piped = input === undefined ? argv : ['sh', '-c', 'cat | "$@"', 'sh', ...argv];
-      const full = netns ? ['ip', 'netns', 'exec', netns, ...piped] : piped;
-      const child = spawn(full[0]!, full.slice(1), {
-        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      if (child.stdin) {
-        // A command that exits before reading its input must not crash the agent.
-        child.stdin.on('error', () => undefined);
-        child.stdin.end(input);
-      }
+  return (argv, input) => {
+    // Node's stdio "pipes" are socketpairs and `nft -f -` opens /dev/stdin, which
+    // fails on a socket (ENXIO): feed input through a real pipe.
+    const piped = input === undefined ? argv : ['sh', '-c', 'cat | "$@"', 'sh', ...argv];
+    return spawner.run(netns ? ['ip', 'netns', 'exec', netns, ...piped] : piped, input);
+  };
+}
+
+/** Runs argv from this process itself. */
+function runDirect(full: string[], input?: string): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(full[0]!, full.slice(1), {
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    if (child.stdin) {
+      // A command that exits before reading its input must not crash the agent.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(input);
+    }
+  });
 }
 
 /**

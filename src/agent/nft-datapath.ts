@@ -157,7 +157,9 @@ export class NftDatapath implements Datapath {
       killedFlows = await killDeniedFlows(
         this.exec,
         state,
-        sweepScope(state, applied.whole ? undefined : this.change),
+        applied.whole || !this.change
+          ? undefined
+          : { ...this.change, steerClasses: this.steer.keys() },
       );
     if (this.retired.length > 0) resteeredFlows = await forgetSteeredFlows(this.exec, this.retired);
     return { killedFlows, resteeredFlows };
@@ -177,18 +179,4 @@ export class NftDatapath implements Datapath {
  */
 function steerPaths(state: HostState, opts: { defaultVni?: number }): Map<number, string> {
   return new Map([...activeSteering(state, opts)].map(([k, a]) => [k, `${a.via}|${a.dev}`]));
-}
-
-/**
- * The addresses whose connections a change can deny: those of the local records of
- * the identities it changed, and those whose identity changed. Undefined (every
- * connection) after a whole table.
- */
-function sweepScope(state: HostState, change: TableChange | undefined): string[] | undefined {
-  if (!change) return undefined;
-  const addresses = new Set(change.addresses);
-  if (change.identities.size > 0)
-    for (const r of state.locals)
-      if (change.identities.has(r.identity)) for (const ip of r.ips) addresses.add(ip);
-  return [...addresses];
 }

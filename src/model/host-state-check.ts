@@ -18,7 +18,7 @@ import {
   type PortRange,
   type SideState,
 } from './host-state.js';
-import { changedWindow, sameSideEntry } from './list-window.js';
+import { sideListWindow } from './list-window.js';
 import { parseIp, parsePrefix } from './net.js';
 import { HOST_RE, NETNS_RE } from './validate-primitives.js';
 import {
@@ -173,7 +173,7 @@ function changedSide(s: Obj, f: string, before: SideState): void {
   for (const list of LISTS) {
     const g = joinField(f, list);
     const entries = checkArray(s[list], g, 'entries');
-    const { start, afterEnd } = changedWindow(before[list], entries, sameSideEntry);
+    const { start, afterEnd } = sideListWindow(before[list], entries);
     for (let i = start; i < afterEnd; i++) {
       const h = indexField(g, i);
       const e = obj(entries[i], h);

@@ -39,6 +39,31 @@ export function changedWindow<A, B>(
   return { start, beforeEnd, afterEnd };
 }
 
+/** The last window computed for a side list (`after`), with the list it was compared to. */
+const sideWindows = new WeakMap<
+  readonly unknown[],
+  { before: readonly SideEntry[]; window: ListWindow }
+>();
+
+/**
+ * {@link changedWindow} of two versions of one side list by {@link sameSideEntry},
+ * computed once per pair: the wire check and the agent's table both need it, and at
+ * 100,000 entries the comparison pass is the largest cost of a one-entry update. Lists
+ * of host states are never mutated, so a pair's window never changes.
+ *
+ * @example sideListWindow(applied.peers, next.peers) // the second call is free
+ */
+export function sideListWindow(
+  before: readonly SideEntry[],
+  after: readonly unknown[],
+): ListWindow {
+  const known = sideWindows.get(after);
+  if (known?.before === before) return known.window;
+  const window = changedWindow(before, after, sameSideEntry);
+  sideWindows.set(after, { before, window });
+  return window;
+}
+
 /**
  * Equality of two entries of one side list, by every field the agent reads (protocol,
  * ports, verdict, labels, peer, range). `b` may be anything off the wire.

@@ -236,6 +236,50 @@ describePrivileged('datapath (real kernel, three hosts)', {}, () => {
     expect(await tcpConnects(ns('a'), '10.10.0.2', PORT_OK)).toBe(true);
   });
 
+  it('a tightened policy cuts the connections it denies, listed by ct mark; the others live', async () => {
+    // a (h1) → b (h2) and → d (h1: local to local); both carry a's ct mark on h1.
+    const clients = await Promise.all(
+      ['10.10.0.2', '10.10.0.4'].map((ip) => steadyClient(ns('a'), ip, PORT_OK)),
+    );
+    const [toB, toD] = [servers[0]!, servers[2]!];
+    const count = (s: Proc) => s.lines.filter((l) => l.startsWith(`data ${PORT_OK}`)).length;
+    /** Which of the servers receive data over the next 700 ms (after 300 ms to settle). */
+    const receiving = async (of: Proc[]): Promise<boolean[]> => {
+      await new Promise((r) => setTimeout(r, 300));
+      const before = of.map(count);
+      await new Promise((r) => setTimeout(r, 700));
+      return of.map((s, i) => count(s) > before[i]!);
+    };
+    const h1 = agents.get('h1')!;
+    const fulls = h1.stats.fullApplies;
+    try {
+      expect(await receiving([toB, toD])).toEqual([true, true]);
+      // a's egress loses its allow to b (an entry removed: a's identity tightened).
+      const noB = baselineSides();
+      noB[0]!.peers.splice(0, 1);
+      const killed = h1.stats.killedFlows;
+      await applyAll(statesFor(topo, 200, records(topo), noB));
+      // Both of a's connections were listed and judged: a → d is still allowed and lives.
+      expect(await receiving([toB, toD])).toEqual([false, true]);
+      // (and closed connections of earlier probes to b, still in conntrack)
+      const afterB = h1.stats.killedFlows;
+      expect(afterB).toBeGreaterThan(killed);
+      // d's ingress loses its allow from a: the connection a → d carries a's mark, not
+      // d's, and is found as a local sender's.
+      const noD = baselineSides();
+      noD[0]!.peers.splice(0, 1);
+      noD[2]!.peers = [];
+      await applyAll(statesFor(topo, 201, records(topo), noD));
+      expect(await receiving([toD])).toEqual([false]);
+      expect(h1.stats.killedFlows).toBeGreaterThan(afterB);
+      // Both went in as deltas: the sweeps were the scoped ones, not a whole-table sweep.
+      expect(h1.stats.fullApplies).toBe(fulls);
+    } finally {
+      for (const c of clients) c.stop();
+      await applyAll(statesFor(topo, 202, records(topo), baselineSides()));
+    }
+  });
+
   it('a policy change flips a flow both ways (delta applies)', async () => {
     const opened = baselineSides();
     opened[1]!.peers.push({

@@ -15,6 +15,7 @@ import {
   type InterpretedTable,
 } from '../../../test/support/nft-interpreter.js';
 import { makeRng, type Rng } from '../../../test/support/rng.js';
+import { FlowJudge, type Flow } from '../evaluate.js';
 import { AppliedTable } from './applied-table.js';
 import { buildTable } from './build-table.js';
 import { renderRuleset, renderTable } from './render.js';
@@ -65,6 +66,27 @@ function nudge(rng: Rng, s: HostState): HostState {
     side.any = [...side.any, { ...peerEntry(rng, 9), proto: 'icmp', ports: [0, 0] }];
   next.sides[i] = side;
   return next;
+}
+
+/** Flows from and to every local address, with every address of the state, at `ports`. */
+function* flowsOf(s: HostState, ports: number[]): Generator<Flow> {
+  const all = [
+    ...new Set([
+      ...s.ipcache.map((e) => e.ip),
+      ...[...s.locals, ...s.remotes].flatMap((r) => r.ips),
+    ]),
+  ];
+  for (const local of s.locals.flatMap((r) => r.ips))
+    for (const other of all)
+      for (const [src, dst] of [
+        [local, other],
+        [other, local],
+      ] as const) {
+        if (src === dst) continue;
+        yield { src, dst, proto: 'icmp', port: 0 };
+        for (const port of ports)
+          for (const proto of ['tcp', 'udp'] as const) yield { src, dst, proto, port };
+      }
 }
 
 const full = (s: HostState): InterpretedTable => interpret(undefined, renderRuleset(s));
@@ -133,14 +155,52 @@ describe('AppliedTable', () => {
         },
       },
     });
-    expect([...applied.change.identities]).toEqual([side.identity]);
-    // And back: one delete. The same state again: nothing.
+    // An added allow entry denies nothing: no connection needs judging again.
+    expect(applied.change.identities.size).toBe(0);
+    // And back: one delete, which may deny a's established flows: they are judged.
     expect(commandCount(applied.advance({ ...base, revision: 3 })!)).toBe(1);
+    expect([...applied.change.identities]).toEqual([side.identity]);
+    expect(applied.change.localSenders).toBe(side.direction === 'ingress');
     expect(applied.advance({ ...base, revision: 4 })).toEqual({ nftables: [] });
     expect(applied.change.identities.size).toBe(0);
     expect(comparable(interpret(undefined, renderTable(applied.table)))).toEqual(
       comparable(interpret(undefined, renderTable(buildTable(base)))),
     );
+  });
+
+  it('names every connection a change can deny (the sweep lists no other)', () => {
+    const PORTS = [1, 2, 7, 15, 30, 50, 64, 80, 99, 110, 120, 130, 140];
+    let tightened = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const rng = makeRng(seed);
+      let state = randomHostState(rng, rng.int(1, 4));
+      let applied = AppliedTable.build(state);
+      for (let step = 0; step < 10; step++) {
+        const next = rng.chance(0.25) ? mutateHostState(rng, state) : nudge(rng, state);
+        if (applied.advance(next) === undefined) {
+          applied = AppliedTable.build(next);
+          state = next;
+          continue;
+        }
+        const change = applied.change;
+        const [before, after] = [new FlowJudge(state), new FlowJudge(next)];
+        for (const flow of flowsOf(state, PORTS)) {
+          if (before.judge(flow) !== 'allow' || after.judge(flow) !== 'deny') continue;
+          tightened++;
+          // A connection's ct mark: its sender's identity when local, else its receiver's.
+          const src = before.addressIdentity(flow.src);
+          const mark = src.local ? src.identity : before.addressIdentity(flow.dst).identity;
+          const covered =
+            change.addresses.has(flow.src) ||
+            change.addresses.has(flow.dst) ||
+            change.identities.has(mark) ||
+            (change.localSenders && change.identities.size > 0 && src.local);
+          expect({ seed, step, flow, covered }).toEqual({ seed, step, flow, covered: true });
+        }
+        state = next;
+      }
+    }
+    expect(tightened).toBeGreaterThan(50);
   });
 
   it('reports the addresses whose identity changed', () => {

@@ -14,7 +14,7 @@
  * `advance(next)`, `table` has the same sets, elements and chains as `buildTable(next)`.
  */
 import type { HostState, SideEntry, SideState } from '../../model/host-state.js';
-import { changedWindow, sameSideEntry } from '../../model/list-window.js';
+import { sideListWindow } from '../../model/list-window.js';
 import { buildFrame, DIRECTIONS, localIdentities, sideKey, sidesByKey } from './build-table.js';
 import type { Verdict } from './disjoint.js';
 import { sameChain, sameSetShape } from './render.js';
@@ -32,13 +32,32 @@ import { putElement, type NftTable, type RenderOptions, type SetDecl } from './t
 import { Transaction } from './transaction.js';
 import type { NftJson } from './types.js';
 
-/** What an update changed, for the conntrack sweep: only these flows can change verdict. */
+/**
+ * What an update changed, for the conntrack sweep: only these flows can have become
+ * denied. A change that only loosens (an allow entry added, a deny entry removed)
+ * names nothing: no established flow can be denied by it.
+ */
 export interface TableChange {
-  /** Local identities whose sides, defaults or records changed. */
+  /**
+   * Local identities whose verdicts may have become stricter: an allow or log entry
+   * left a side, a deny entry entered one, a side went, a side chain or default map
+   * changed. Their connections carry their ct mark.
+   */
   identities: Set<number>;
+  /**
+   * One of those identities' ingress sides or defaults tightened: connections to it
+   * from other local records carry the sender's ct mark, so those are judged too.
+   */
+  localSenders: boolean;
   /** Addresses whose identity (ipcache) changed. */
   addresses: Set<string>;
 }
+
+const noChange = (): TableChange => ({
+  identities: new Set(),
+  localSenders: false,
+  addresses: new Set(),
+});
 
 /** One side as applied: its entries, their groups and the groups' elements. */
 interface AppliedSide {
@@ -70,7 +89,7 @@ export class AppliedTable {
   private readonly sides = new Map<string, AppliedSide>();
   /** Log chains the side elements jump to, counted. */
   private readonly logRefs = new Map<string, { count: number; verdict: Verdict }>();
-  private lastChange: TableChange = { identities: new Set(), addresses: new Set() };
+  private lastChange: TableChange = noChange();
 
   private constructor(
     readonly table: NftTable,
@@ -107,7 +126,7 @@ export class AppliedTable {
     const frame = buildFrame(next, this.opts);
     if (!this.sameBase(frame.table)) return undefined;
     const tx = new Transaction();
-    this.lastChange = { identities: new Set(), addresses: new Set() };
+    this.lastChange = noChange();
     this.updateFrame(frame.table, tx);
     this.updateSides(next, tx);
     this.syncLogChains(frame.logs, tx);
@@ -181,14 +200,20 @@ export class AppliedTable {
 
   /** A changed chain `eg-L`/`in-L`: flows of L may change verdict. */
   private noteChain(name: string): void {
-    const m = /^(?:eg|in)-(\d+)$/.exec(name);
-    if (m) this.lastChange.identities.add(Number(m[1]));
+    const m = /^(eg|in)-(\d+)$/.exec(name);
+    if (m) this.tighten(Number(m[2]), m[1] === 'in');
+  }
+
+  /** Flows of local identity `id` (`ingress`: also those from other local records) may now be denied. */
+  private tighten(id: number, ingress: boolean): void {
+    this.lastChange.identities.add(id);
+    if (ingress) this.lastChange.localSenders = true;
   }
 
   /** Changed elements of a frame set: addresses of the ipcache, identities of `def-L`. */
   private noteSet(set: SetDecl, keys: Iterable<string>): void {
     const def = /^def-(\d+)$/.exec(set.name);
-    if (def) this.lastChange.identities.add(Number(def[1]));
+    if (def) this.tighten(Number(def[1]), true);
     if (set.name === 'ipcache4' || set.name === 'ipcache6')
       for (const k of keys) this.lastChange.addresses.add(JSON.parse(k) as string);
   }
@@ -206,13 +231,15 @@ export class AppliedTable {
         const chain = sideChainName(direction, id);
         const applied = this.sides.get(key);
         if (applied?.source === side) continue;
-        this.lastChange.identities.add(id);
-        if (applied) this.updateSide(applied, side, chain, tx);
-        else this.sides.set(key, this.addSide(side, chain, tx));
+        // A side new to the table: judged as a tightening (what it replaces is unknown here).
+        if (!applied || this.updateSide(applied, side, chain, tx))
+          this.tighten(id, direction === 'ingress');
+        if (!applied) this.sides.set(key, this.addSide(side, chain, tx));
       }
     for (const [key, applied] of [...this.sides])
       if (!wanted.has(key)) {
-        this.lastChange.identities.add(Number(key.split('/')[0]));
+        const [id, direction] = key.split('/');
+        this.tighten(Number(id), direction === 'ingress');
         for (const group of applied.elements.keys()) this.setGroup(applied, group, [], tx);
         this.sides.delete(key);
       }
@@ -234,25 +261,39 @@ export class AppliedTable {
 
   /**
    * The entries between the longest common head and tail of each list are what
-   * changed; their groups are derived again, nothing else.
+   * changed; their groups are derived again, nothing else. Returns whether the side
+   * may deny a flow it allowed: an allow or log entry left, or a deny entry came (a
+   * side's verdict is the strictest matching entry of its first matching list, so an
+   * added allow or a removed deny never denies anything).
    */
-  private updateSide(applied: AppliedSide, side: SideState, chain: string, tx: Transaction): void {
+  private updateSide(
+    applied: AppliedSide,
+    side: SideState,
+    chain: string,
+    tx: Transaction,
+  ): boolean {
     const touched = new Set<string>();
+    let tightened = false;
     for (const list of SIDE_LISTS) {
       const before = applied.lists[list];
       const after = side[list];
-      const {
-        start,
-        beforeEnd: endBefore,
-        afterEnd: endAfter,
-      } = changedWindow(before, after, sameSideEntry);
+      const { start, beforeEnd: endBefore, afterEnd: endAfter } = sideListWindow(before, after);
       if (start === endBefore && start === endAfter) continue;
-      for (let i = start; i < endBefore; i++) this.leave(applied, list, before[i]!, touched);
-      for (let i = start; i < endAfter; i++) this.enter(applied, list, after[i]!, touched);
+      for (let i = start; i < endBefore; i++) {
+        const e = before[i]!;
+        if (e.verdict !== 'deny') tightened = true;
+        this.leave(applied, list, e, touched);
+      }
+      for (let i = start; i < endAfter; i++) {
+        const e = after[i]!;
+        if (e.verdict === 'deny') tightened = true;
+        this.enter(applied, list, e, touched);
+      }
       applied.lists[list] = after;
     }
     applied.source = side;
     for (const group of touched) this.refreshGroup(applied, chain, group, tx);
+    return tightened;
   }
 
   private enter(applied: AppliedSide, list: SideList, e: SideEntry, touched: Set<string>): void {

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { makeExec } from './exec.js';
+import { Spawner } from './spawner.js';
+
+describe('makeExec (through the command helper)', () => {
+  const exec = makeExec();
+
+  it('returns exit code, stdout and stderr, and feeds input through a pipe', async () => {
+    const r = await exec(['sh', '-c', 'cat; echo err >&2; exit 3'], 'hello\n');
+    expect(r).toEqual({ code: 3, stdout: 'hello\n', stderr: 'err\n' });
+    // Many at once: each reply reaches its own caller.
+    const many = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => exec(['sh', '-c', `echo ${i}`])),
+    );
+    expect(many.map((x) => x.stdout.trim())).toEqual(
+      Array.from({ length: 20 }, (_, i) => String(i)),
+    );
+  });
+
+  it('rejects a command that cannot be started, as a direct spawn does', async () => {
+    await expect(exec(['/nonexistent/vnp-no-such-command'])).rejects.toThrow(/ENOENT/);
+  });
+
+  it('runs the commands in the helper, not in this process', async () => {
+    const ppid = Number((await exec(['sh', '-c', 'echo $PPID'])).stdout.trim());
+    expect(ppid).not.toBe(process.pid);
+    // A spawner whose helper never answers direct runs only when it cannot start.
+    let direct = 0;
+    const s = new Spawner(async () => {
+      direct++;
+      return { code: 0, stdout: '', stderr: '' };
+    });
+    expect((await s.run(['true'])).code).toBe(0);
+    expect(direct).toBe(0);
+  });
+});
