@@ -279,7 +279,7 @@ function report(r: StartupResults): string {
 
 export const startupSuite: Suite = {
   async run(opts) {
-    if (!existsSync(join(REPO, 'dist/cli/main.js')))
+    if (!existsSync(join(REPO, 'dist/bundle/main.js')))
       throw new Error('no compiled build in dist/: run `npm run build` first');
     const root = await mkdtemp(join(tmpdir(), 'vnp-bench-startup-'));
     try {

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Launcher: runs the compiled CLI in dist/ (built by `npm run build`, which `npm ci`
-// and `npm install` run as `prepare`), so `vnp` starts without a TypeScript loader
-// (docs/adr/0010-compiled-cli.md). A checkout with no build yet still works: it
+// Launcher: runs the compiled and bundled CLI in dist/bundle/ (built by `npm run
+// build`, which `npm ci` and `npm install` run as `prepare`), so `vnp` starts without
+// a TypeScript loader (docs/adr/0010-compiled-cli.md, docs/adr/0047-bundled-start.md). A checkout with no build yet still works: it
 // says so on stderr and runs the sources through tsx (slower; development only).
 import { existsSync } from 'node:fs';
 
-const compiled = new URL('../dist/cli/main.js', import.meta.url);
+const compiled = new URL('../dist/bundle/main.js', import.meta.url);
 if (existsSync(compiled)) {
   await import(compiled.href);
 } else {

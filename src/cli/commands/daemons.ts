@@ -9,12 +9,13 @@ import { resolve } from 'node:path';
 import type { CliContext, GlobalOptions } from '../context.js';
 
 /**
- * Import a module of this build by path, or explain in one line that it is missing.
- * The specifier is a variable so the type checker does not require the module.
+ * Import a part of this build, or explain in one line that it is missing. `load` is
+ * `() => import('<static specifier>')`, so the bundler (scripts/build-bundle.mjs)
+ * follows it; `specifier` names the module in the message.
  */
-async function importPart<T>(specifier: string, what: string): Promise<T> {
+async function importPart<T>(load: () => Promise<T>, specifier: string, what: string): Promise<T> {
   try {
-    return (await import(specifier)) as T;
+    return await load();
   } catch (e) {
     const code = (e as { code?: string }).code;
     const base = specifier.replace(/^.*\//, '').replace(/\.js$/, '');
@@ -145,7 +146,8 @@ Examples:
     .action(async (opts: AgentFlags, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const resolved = await resolveAgentOptions(opts, g, ctx);
-      const { runAgent } = await importPart<typeof import('../../agent/run-agent.js')>(
+      const { runAgent } = await importPart(
+        () => import('../../agent/run-agent.js'),
         '../../agent/run-agent.js',
         'the agent',
       );
@@ -155,7 +157,8 @@ Examples:
       const log = (msg: string): void => ctx.err(`vnp agent: ${msg}\n`);
       const datapath = resolved.ovs
         ? new (
-            await importPart<typeof import('../../agent/ovs/ovs-datapath.js')>(
+            await importPart(
+              () => import('../../agent/ovs/ovs-datapath.js'),
               '../../agent/ovs/ovs-datapath.js',
               'the OVS datapath',
             )
@@ -308,7 +311,8 @@ async function serveMetrics(
   listen: string,
   handle: import('../../agent/metrics.js').MetricsSource,
 ): Promise<void> {
-  const { serveAgentMetrics } = await importPart<typeof import('../../agent/metrics.js')>(
+  const { serveAgentMetrics } = await importPart(
+    () => import('../../agent/metrics.js'),
     '../../agent/metrics.js',
     'the agent',
   );

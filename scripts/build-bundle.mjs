@@ -1,0 +1,60 @@
+// Part of `npm run build` (after tsc): bundle the CLI, the manager and the agent into
+// dist/bundle/ (docs/adr/0047-bundled-start.md). Node resolves, reads and compiles
+// every ES module and CommonJS file separately — hundreds for the manager (Fastify
+// and its plugins, TypeBox's many modules) — which cost a restart more CPU than
+// anything vnp does with the data. One module per lazily imported part keeps `vnp
+// --version` and `vnp get` from loading the manager.
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+import { build } from 'esbuild';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const DIST = resolve(ROOT, 'dist') + '/';
+const OUT = resolve(ROOT, 'dist/bundle');
+
+/**
+ * `import.meta.url` keeps meaning "this source module" (the data files and the
+ * `createRequire` resolution next to it): inside a chunk of dist/bundle/ it becomes
+ * the original module's URL, computed from the chunk's own location, so the build
+ * can be moved as a whole.
+ */
+const originalImportMetaUrl = {
+  name: 'original-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /\.js$/ }, async (args) => {
+      if (!args.path.startsWith(DIST)) return undefined;
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      const rel = relative(OUT, args.path).split('\\').join('/');
+      return {
+        contents: text.replaceAll(
+          'import.meta.url',
+          `new URL(${JSON.stringify(rel)}, import.meta.url).href`,
+        ),
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      };
+    });
+  },
+};
+
+await mkdir(OUT, { recursive: true });
+await build({
+  entryPoints: { main: resolve(ROOT, 'dist/cli/main.js') },
+  outdir: OUT,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // PGlite finds its WebAssembly and data files next to its own module; pg has an
+  // optional native binding. Both load only when chosen (src/store/open-store.ts).
+  external: ['@electric-sql/pglite', 'pg', 'pg-copy-streams'],
+  // CommonJS dependencies call require() for Node's built-ins.
+  banner: {
+    js: "import { createRequire as __vnpCreateRequire } from 'node:module'; const require = __vnpCreateRequire(import.meta.url);",
+  },
+  plugins: [originalImportMetaUrl],
+});
