@@ -13,6 +13,7 @@ import type { Document } from '../model/types.js';
 import { describeAuditChain } from './conformance-audit-chain.js';
 import { describeFlows } from './conformance-flows.js';
 import { describeGroupCommits } from './conformance-group.js';
+import { describeMigrationBackfill, type RawSql } from './conformance-migrations.js';
 import { describeSharedDatabase } from './conformance-shared-database.js';
 import { describeIdentities, describeSharedIdentities } from './conformance-identities.js';
 import { describeEventCommits, describeReactionState } from './conformance-reactions.js';
@@ -41,6 +42,8 @@ export interface StoreHarness {
   shared: boolean;
   /** The crash writer's backend argument; its target is the location. */
   crashBackend: 'pglite' | 'postgres';
+  /** Raw SQL on a location no store has open (to set up an older schema). */
+  raw: RawSql;
 }
 
 /**
@@ -81,6 +84,7 @@ export function defineStoreConformance(
     describeEventCommits(fresh, open);
     describeIdentities(fresh);
     describeFlows(fresh);
+    describeMigrationBackfill(fresh, open, harness.raw);
     describeAuditChain(fresh, open, harness.shared);
     describeDurability(fresh, open, harness);
     if (harness.shared) describeSharedDatabase(fresh, open);

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VnpError } from '../../model/errors.js';
 import { defineStoreConformance } from '../conformance.js';
+import { PGlite } from '@electric-sql/pglite';
+import { pgliteClient } from './pglite-client.js';
 import { openPgliteStore } from './pglite-store.js';
 import { MODEL_CACHE_FILE } from './model-cache.js';
 import { buildSeed, isInitialised } from './seed.js';
@@ -25,6 +27,10 @@ defineStoreConformance('pglite', {
   open: (dataDir) => openPgliteStore({ dataDir }),
   shared: false,
   crashBackend: 'pglite',
+  raw: async (dataDir) => {
+    const db = await PGlite.create({ dataDir });
+    return { client: pgliteClient(db), close: () => db.close() };
+  },
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 

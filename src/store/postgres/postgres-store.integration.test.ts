@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defineStoreConformance } from '../conformance.js';
 import type { Store } from '../types.js';
+import { poolClient } from './postgres-client.js';
 import { openPostgresStore } from './postgres-store.js';
 
 const serverUrl = process.env.VNP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -70,6 +71,10 @@ describe.skipIf(!reachable)('postgres', () => {
     open: (url) => openPostgresStore({ url, poolSize: 4 }),
     shared: true,
     crashBackend: 'postgres',
+    raw: async (url) => {
+      const pool = new pg.Pool({ connectionString: url, max: 1 });
+      return { client: poolClient(pool), close: () => pool.end() };
+    },
   });
   afterAll(dropAll);
 
