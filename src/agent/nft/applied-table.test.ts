@@ -150,8 +150,8 @@ describe('AppliedTable', () => {
         element: {
           family: 'inet',
           table: 'vnp',
-          name: `${side.direction === 'egress' ? 'eg' : 'in'}-${side.identity}-p`,
-          elem: [[{ concat: [999, 'tcp', { range: [40_000, 40_000] }] }, { return: null }]],
+          name: `${side.direction === 'egress' ? 'eg' : 'in'}-${side.identity}-pe`,
+          elem: [[{ concat: [999, 'tcp', 40_000] }, { return: null }]],
         },
       },
     });

@@ -116,11 +116,14 @@ describePrivileged('renderer on the real nft', {}, () => {
   });
   it('a map of thousands of elements holds exactly their keys, and a delta deletes them all', async () => {
     // nft 1.0.6 garbled the first element of every netlink message after the first of
-    // one command (ADR 0043); 3,000 entries span three messages' worth of elements.
+    // one command (ADR 0043); 3,000 entries span three messages' worth of elements, in
+    // the interval map (port ranges) and the hash map (single ports) alike.
     const peers = Array.from({ length: 30 }, (_, i) => 1000 + i);
     const entries = peers.flatMap((peer) =>
       Array.from({ length: 100 }, (_, k) =>
-        peerEntry(peer, 'tcp', 20_000 + k, 20_000 + k, 'allow'),
+        peer % 2 === 0
+          ? peerEntry(peer, 'tcp', 20_000 + 2 * k, 20_000 + 2 * k + 1, 'allow')
+          : peerEntry(peer, 'tcp', 20_000 + k, 20_000 + k, 'allow'),
       ),
     );
     const records = [{ name: 'a', identity: 256, ips: ['10.0.0.1'], host: 'h' }];
@@ -131,9 +134,16 @@ describePrivileged('renderer on the real nft', {}, () => {
     const big = hostStateOf('h', 1, records, side(entries), defaults);
     const applied = AppliedTable.build(big);
     await nft.apply(renderTable(applied.table));
-    const keys = (await listMap('eg-256-p')).map(([mark, , port]) => `${mark}/${port}`);
-    expect(keys.sort()).toEqual(entries.map((e) => `${e.peer}/${e.ports[0]}`).sort());
+    const keys = [...(await listMap('eg-256-p')), ...(await listMap('eg-256-pe'))].map(
+      ([mark, , port]) => `${mark}/${JSON.stringify(port)}`,
+    );
+    const want = entries.map(
+      ({ peer, ports: [lo, hi] }) =>
+        `${peer}/${JSON.stringify(lo === hi ? lo : { range: [lo, hi] })}`,
+    );
+    expect(keys.sort()).toEqual(want.sort());
     await nft.apply(applied.advance(hostStateOf('h', 2, records, side([]), defaults))!);
     expect(await listMap('eg-256-p')).toEqual([]);
+    expect(await listMap('eg-256-pe')).toEqual([]);
   });
 });

@@ -54,9 +54,12 @@ describe('renderRuleset', () => {
         ]),
       ]),
     );
+    // A port range goes to the interval map, one port to the hash map.
     expect(elems(m.sets.get('eg-256-p'))).toEqual([
       [{ concat: [257, 'tcp', { range: [80, 90] }] }, { return: null }],
-      [{ concat: [257, 'udp', { range: [53, 53] }] }, { goto: { target: 'lg-dns-egress-1' } }],
+    ]);
+    expect(elems(m.sets.get('eg-256-pe'))).toEqual([
+      [{ concat: [257, 'udp', 53] }, { goto: { target: 'lg-dns-egress-1' } }],
     ]);
     expect(m.chains.get('lg-dns-egress-1')!.rules).toEqual([
       [{ counter: { packets: 0, bytes: 0 } }, { log: { prefix: 'vnp:dns:egress[1] ' } }],
@@ -294,7 +297,9 @@ function lookupTable(
   const cidrMap = addr.includes(':') ? `${chain}-c6` : `${chain}-c4`;
   const c = hit(cidrMap, (k) => inAddr(k[0]) && k[1] === proto && inPort(k[2]));
   if (c) return verdict((c as unknown[])[1]);
-  const p = hit(`${chain}-p`, (k) => k[0] === peer && k[1] === proto && inPort(k[2]));
+  const p =
+    hit(`${chain}-pe`, (k) => k[0] === peer && k[1] === proto && k[2] === port) ??
+    hit(`${chain}-p`, (k) => k[0] === peer && k[1] === proto && inPort(k[2]));
   if (p) return verdict((p as unknown[])[1]);
   const any = hit(`${chain}-a`, (k) => k[0] === proto && inPort(k[1]));
   if (any) return verdict((any as unknown[])[1]);
