@@ -113,16 +113,22 @@ export class OvsFlowSource implements FlowSource {
     const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const reader = new PacketInReader();
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      this.monitorFailing = false;
+    // ovs-ofctl monitor prints what it receives on stderr when stdout is not a terminal.
+    const take = (line: string): void => {
+      // A message from the switch: connected (an outage's next failure is said again).
+      if (/^(NXT|OFPT)_/.test(line)) this.monitorFailing = false;
       const p = reader.line(line);
       if (!p) return;
       const t = { ...p.tuple, at: Date.now() };
       if (p.table === T.deny && p.userdata === USERDATA_DENY) this.sink?.denied(t);
       else if (p.userdata === USERDATA_LOG) this.sink?.logged(t);
-    });
+    };
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-500)));
+    createInterface({ input: child.stdout! }).on('line', take);
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      err = (err + line + '\n').slice(-500);
+      take(line);
+    });
     child.on('error', (e) => this.opts.log?.(`flows: cannot run ovs-ofctl monitor: ${e.message}`));
     child.on('close', (code) => {
       if (this.stopped) return;

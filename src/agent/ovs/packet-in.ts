@@ -54,7 +54,7 @@ export class PacketInReader {
    * @example r.line('NXT_PACKET_IN2 (OF1.5) (xid=0x0): table_id=45 cookie=0x0 …'); r.line(' userdata=01'); r.line('tcp,…') // PacketIn
    */
   line(text: string): PacketIn | undefined {
-    if (text.startsWith('NXT_PACKET_IN')) {
+    if (/^(NXT|OFPT)_PACKET_IN/.test(text)) {
       const table = /table_id=(\d+)/.exec(text)?.[1];
       this.pending = table === undefined ? undefined : { table: Number(table), userdata: '' };
       return undefined;
