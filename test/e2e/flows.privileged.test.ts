@@ -1,8 +1,9 @@
 /**
- * Flow records from the real kernel (docs/flows.md): a manager, three hosts' agents
- * collecting conntrack events (allowed connections) and NFLOG deny samples in their
- * namespaces, real TCP, UDP and ICMP connections between instance namespaces, allowed
- * and denied. Each appears in `/v1/flows` within 2 s with the verdict `POST /v1/check`
+ * Flow records from the real kernel (docs/flows.md): a manager, three hosts' agents —
+ * h1 and h2 nftables, collecting conntrack events (allowed connections) and NFLOG deny
+ * samples in their namespaces; h3 an Open vSwitch bridge, polling its userspace
+ * conntrack and reading its metered packet-ins (docs/adr/0042-ovs-flows.md) — real
+ * TCP, UDP and ICMP connections between instance namespaces, allowed and denied. Each appears in `/v1/flows` within 2 s with the verdict `POST /v1/check`
  * gives, naming the policy and rule it names for each side its host enforces; a closed
  * TCP connection carries byte counts within 1% of what was sent; under a deny flood the
  * nft counters count every packet while the samples stay within the per-host limit.
@@ -11,6 +12,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeExec } from '../../src/agent/exec.js';
 import { parseDenyCounts } from '../../src/agent/nft/deny-chain.js';
+import { Agent } from '../../src/agent/agent.js';
+import { OvsDatapath } from '../../src/agent/ovs/ovs-datapath.js';
+import type { OvsFlowSource } from '../../src/agent/ovs/ovs-flow-source.js';
 import { runAgent, type AgentHandle } from '../../src/agent/run-agent.js';
 import type { StoredFlow } from '../../src/model/flow.js';
 import type { Document } from '../../src/model/types.js';
@@ -21,11 +25,14 @@ import { flowSideOf } from './support/flow-sides.js';
 import { launchChromium, openPage, screenshot, watchedContext } from '../web/support/browser.js';
 import { describeBrowser } from '../web/support/describe-browser.js';
 import { modelDocs, RECORDS as MODEL_RECORDS } from './support/engine-model.js';
+import { OVS_TOOLS, startOvs, type TestOvs } from './support/ovs.js';
 import { buildTopology, type Topology } from './support/topology.js';
 import { pings, tcpConnects } from './support/traffic.js';
 
-// The engine model's four records on h1 and h2, and a UDP service on a third host that
-// web may reach on udp/53 and app may not (the shop partition's intra deny).
+// The engine model's four records on h1 and h2 (nftables), and a UDP service on a third
+// host (OVS) that web may reach on udp/53 — a `log` rule at dns's ingress — and app may
+// not (the shop partition's intra deny); dns itself may reach db on tcp/5432 and
+// nothing else (its egress denied on the OVS host).
 const RECORDS: Record<string, { host: string; ip: string }> = {
   ...MODEL_RECORDS,
   dns: { host: 'h3', ip: '10.30.0.15' },
@@ -47,8 +54,8 @@ const dnsDocs = (instanceNs: (r: string) => string): Document[] => [
     appliesTo: 'tier == "dns"',
     mode: 'enforce',
     routes: [],
-    ingress: [{ action: 'allow', from: { selector: 'tier == "web"' }, ports: ['udp/53'] }],
-    egress: [],
+    ingress: [{ action: 'log', from: { selector: 'tier == "web"' }, ports: ['udp/53'] }],
+    egress: [{ action: 'allow', to: { selector: 'tier == "db"' }, ports: ['tcp/5432'] }],
   },
   {
     kind: 'Policy',
@@ -101,8 +108,19 @@ function linkBytes(netns: string): { bytes: number; packets: number } {
   return { bytes, packets };
 }
 
-describePrivileged('flows from the kernel', {}, () => {
+const TOOLS = [
+  ...OVS_TOOLS,
+  ['nft', '--version'],
+  ['conntrack', '--version'],
+  ['tcpdump', '--version'],
+];
+
+describePrivileged('flows from the kernel', { tools: TOOLS }, () => {
   let topo: Topology;
+  let ovs: TestOvs | undefined;
+  /** The OVS agent's log lines (its `log`-verdict copies among them). */
+  const ovsLog: string[] = [];
+  let ovsSource: OvsFlowSource | undefined;
   let server: TestServer;
   let url: string;
   const handles = new Map<string, AgentHandle>();
@@ -121,10 +139,21 @@ describePrivileged('flows from the kernel', {}, () => {
       body: { documents: [...modelDocs(topo.instanceNs), ...dnsDocs(topo.instanceNs)] },
     });
     expect(applied.status, applied.text).toBe(200);
+    const h3 = topo.hosts[2]!;
+    ovs = startOvs(h3.netns);
+    const bridge = new OvsDatapath({
+      bridge: 'vnpbr',
+      underlayIp: h3.underlayIp,
+      rundir: ovs.rundir,
+      exec: makeExec(h3.netns),
+      denyLogRate: DENY_LOG_RATE,
+      log: (m) => ovsLog.push(m),
+    });
     for (const h of topo.hosts) {
       const tok = await server.call('POST', '/v1/tokens', {
         body: { role: 'agent', host: h.name },
       });
+      const isOvs = h === h3;
       handles.set(
         h.name,
         runAgent({
@@ -132,13 +161,17 @@ describePrivileged('flows from the kernel', {}, () => {
           host: h.name,
           token: tok.body.token as string,
           underlayIp: h.underlayIp,
-          agent: hostAgent(h, { denyLog: { rate: DENY_LOG_RATE } }),
+          agent: isOvs
+            ? new Agent({ host: h.name, underlayIp: h.underlayIp, datapath: bridge })
+            : hostAgent(h, { denyLog: { rate: DENY_LOG_RATE } }),
           minBackoffMs: 50,
           maxBackoffMs: 200,
+          ...(isOvs ? { log: (m: string) => ovsLog.push(m) } : {}),
           flows: {
             exec: makeExec(h.netns),
             inNamespace: ['ip', 'netns', 'exec', h.netns],
             flushMs: 50,
+            ...(isOvs ? { source: (ovsSource = bridge.flowSource({ pollMs: 50 })) } : {}),
           },
         }),
       );
@@ -176,6 +209,7 @@ describePrivileged('flows from the kernel', {}, () => {
       ['web', 'dns', 'udp', 53, ['h1', 'h3']],
       ['web', 'db', 'tcp', 5432, ['h1']],
       ['app', 'dns', 'udp', 53, ['h2']],
+      ['dns', 'app', 'tcp', 8080, ['h3']],
     ] as const) {
       await until(
         `${src} → ${dst} ${protocol} records from ${hosts.join(', ')}`,
@@ -198,6 +232,7 @@ describePrivileged('flows from the kernel', {}, () => {
     for (const s of sinks) s.kill();
     await Promise.all([...handles.values()].map((h) => h.stop()));
     await server?.close();
+    ovs?.stop();
     topo?.destroy();
   });
 
@@ -273,6 +308,8 @@ describePrivileged('flows from the kernel', {}, () => {
     ['app', 'dns', 'udp', 53, 'deny'],
     ['app', 'web', 'icmp', 8, 'deny'],
     ['ops', 'app', 'tcp', 8080, 'deny'],
+    ['dns', 'db', 'tcp', 5432, 'allow'],
+    ['dns', 'app', 'tcp', 8080, 'deny'],
   ] as const)(
     '%s → %s %s/%i (%s) appears within 2 s, each side named as vnp check names it',
     async (src, dst, protocol, port, verdict) => {
@@ -384,6 +421,42 @@ describePrivileged('flows from the kernel', {}, () => {
     const unsampled = [...handles.values()].reduce((n, h) => n + h.flows!.counters.unsampled, 0);
     expect((stored.sampling as { unsampled: number }).unsampled).toBe(unsampled);
     expect(unsampled).toBeGreaterThanOrEqual(packets - sampled);
+  });
+
+  it('the OVS host: closed connections, log copies, and exact deny counts with limited samples', async () => {
+    const t0 = new Date(Date.now() - 20).toISOString();
+    const want = await checked('dns', 'db', 'tcp', 5432);
+    expect(await tcpConnects(ns('dns'), ip('db'), 5432)).toBe(true);
+    // Its TIME_WAIT in the bridge's conntrack; userspace conntrack counts no bytes.
+    const { value: closed } = await until('the closed record from h3', async () =>
+      (await flowsOf('dns', 'db', 'tcp', 5432, t0, 'closed')).find((f) => f.host === 'h3'),
+    );
+    expect(closed).toMatchObject({ verdict: 'allow', egress: want.egress });
+    expect(closed.bytes).toBeUndefined();
+    // The `log` rule's copies (web → dns udp/53, the tests above) reached the agent.
+    const logged = `log dns/ingress[0]: ${ip('web')} → ${ip('dns')} udp/53`;
+    expect(ovsLog.filter((l) => l === logged).length).toBeGreaterThan(0);
+    // A deny burst: the deny table's counter counts each packet, meter 1 limits samples.
+    // What h3's agent reports as its `sampled` and `unsampled` (the source's totals).
+    const read = () => ovsSource!.totals();
+    const before = await read();
+    const packets = 300;
+    udpSend('dns', 'app', 8080, packets);
+    await new Promise((r) => setTimeout(r, 100));
+    const after = await read();
+    const sampled = after.sampled - before.sampled;
+    console.log(
+      `OVS deny burst: ${packets} packets, ${sampled} sampled (meter ${DENY_LOG_RATE}/s); ${ovsLog.filter((l) => l === logged).length} log copies`,
+    );
+    expect(sampled + after.unsampled - before.unsampled).toBe(packets);
+    expect(sampled).toBeGreaterThan(0);
+    expect(sampled).toBeLessThan(packets);
+    const { value: stored } = await until('every sample stored', async () => {
+      const f = (await flowsOf('dns', 'app', 'udp', 8080, t0)).filter((x) => x.host === 'h3');
+      return f.length >= sampled ? f : undefined;
+    });
+    expect(stored.length).toBe(sampled);
+    expect(stored[0]!.egress).toEqual((await checked('dns', 'app', 'udp', 8080)).egress);
   });
 
   it('a closed TCP connection carries its byte count, within 1% of what was sent', async () => {
