@@ -10,6 +10,7 @@
  * kernel's connection tracking, which any stateful PEP pays (docs/adr/0005).
  */
 import type { ApplyTiming, DatapathResults, PairRound, ScenarioResult } from './datapath.js';
+import { ovsReport } from './datapath-ovs.js';
 import { percentile } from './measure.js';
 import { formatMs, formatRatio, formatTable } from './table.js';
 
@@ -233,7 +234,8 @@ export function formatDatapathReport(r: DatapathResults): {
   const base = baselineOf(r);
   const targets = targetsOf(r);
   const references = referencesOf(r);
-  const problems = problemsOf(r);
+  const ovs = ovsReport(r.ovs);
+  const problems = [...problemsOf(r), ...ovs.problems];
   const lines = [
     'Data plane: instance a (h1) → instance b (h2) over VXLAN-GBP; entries per side (a egress on h1, b ingress on h2)',
     `iperf3 ${r.config.iperfSeconds} s × ${r.config.iperfRuns} (best kept); ≤ ${r.config.conns} sequential connects (connect = SYN→SYN-ACK)`,
@@ -295,6 +297,7 @@ export function formatDatapathReport(r: DatapathResults): {
     ),
     '',
     ...endToEndLines(r),
+    ...ovs.lines,
     'Targets:',
     ...targets.map(
       (t) =>

@@ -39,6 +39,7 @@ import {
   type Server,
 } from './datapath-traffic.js';
 import { measureEndToEnd, type EndToEndTiming } from './datapath-e2e.js';
+import { measureOvs, type OvsResults } from './datapath-ovs.js';
 import { formatDatapathReport } from './datapath-report.js';
 import { percentile } from './measure.js';
 import type { RunOptions, Suite } from './run.js';
@@ -157,6 +158,8 @@ export interface DatapathResults {
   pairs: PairRound[];
   /** Tag change through the API → enforced in h1's kernel (absent: not measured). */
   endToEnd?: EndToEndTiming;
+  /** The Open vSwitch rows (issue 15), on their own network after the nftables rows. */
+  ovs?: OvsResults;
 }
 
 const median = (xs: number[]): number => percentile(xs, 50);
@@ -482,17 +485,19 @@ export async function runDatapath(
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let results: DatapathResults;
   try {
     log(`topology ${topo.prefix}-*: underlay bridge, hosts h1 and h2, instances a (h1) → b (h2)`);
     bench = await setUp(topo, log);
-    const results = await measureAll(bench, cfg, log);
-    const { report, targets, references, ok } = formatDatapathReport(results);
-    return { json: { ...results, targets, references }, report, ok };
+    results = await measureAll(bench, cfg, log);
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     cleanUp();
   }
+  results.ovs = await measureOvs(cfg, log);
+  const { report, targets, references, ok } = formatDatapathReport(results);
+  return { json: { ...results, targets, references }, report, ok };
 }
 
 /** The suite registered in bench/run.ts. */
