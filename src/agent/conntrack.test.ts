@@ -16,6 +16,7 @@ describe('parseConntrack', () => {
       ['udp', '10.0.0.1', '10.0.0.53', 53],
       ['icmp', '10.0.0.1', '10.0.1.2', undefined],
     ]);
+    expect(entries.map((e) => e.state)).toEqual(['ESTABLISHED', undefined, undefined]);
     expect(entries[0]!.args).toEqual([
       '-f',
       'ipv4',
