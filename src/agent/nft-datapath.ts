@@ -14,6 +14,7 @@ import { AppliedTable, type TableChange } from './nft/applied-table.js';
 import { renderTable } from './nft/render.js';
 import type { DenyLogOptions, RenderOptions } from './nft/table.js';
 import { activeSteering } from './steering.js';
+import { SteerWire, steerWireDevices } from './steer-wire.js';
 
 /** Wanted links unchanged: reconcile anyway after this long (drift repair). */
 const LINK_RECHECK_MS = 60_000;
@@ -53,11 +54,13 @@ export class NftDatapath implements Datapath {
   /** Steer classes the last applyPolicy retired (their flows are forgotten by sweep). */
   private retired: number[] = [];
   private linksWanted: string | undefined;
+  private readonly wire: SteerWire;
   private linksCheckedAt = 0;
 
   constructor(private readonly opts: NftDatapathOptions) {
     this.exec = opts.exec ?? makeExec();
     this.nft = opts.nft ?? new KernelNft(this.exec);
+    this.wire = new SteerWire(this.exec);
     this.ropts = {
       ...(opts.defaultVni !== undefined ? { defaultVni: opts.defaultVni } : {}),
       ...(opts.denyLog ? { denyLog: opts.denyLog } : {}),
@@ -126,7 +129,12 @@ export class NftDatapath implements Datapath {
     // Unchanged wanted links: skip the reads, but re-check once a minute so drift
     // (a route deleted by hand) is repaired.
     const desired = this.links.desired(state);
-    const want = JSON.stringify(desired);
+    const wire = steerWireDevices(
+      state,
+      desired.vxlans.map((v) => v.name),
+      this.ropts,
+    );
+    const want = `${JSON.stringify(desired)}|${wire.join(',')}`;
     const now = performance.now();
     if (want === this.linksWanted && now - this.linksCheckedAt < LINK_RECHECK_MS)
       return { failures: 0 };
@@ -136,13 +144,32 @@ export class NftDatapath implements Datapath {
       for (const w of report.warnings) this.opts.log?.(w);
       if (report.unreachable.length > 0)
         this.opts.log?.(`no underlay address for the hosts of: ${report.unreachable.join(', ')}`);
-      this.linksWanted = report.failed.length === 0 ? want : undefined;
+      const wired = await this.steerWire(wire);
+      this.linksWanted = report.failed.length === 0 && wired ? want : undefined;
       this.linksCheckedAt = now;
-      return { failures: report.failed.length };
+      return { failures: report.failed.length + (wired ? 0 : 1) };
     } catch (err) {
       this.linksWanted = undefined;
       this.opts.log?.(`links: ${(err as Error).message}`);
       return { failures: 1 };
+    }
+  }
+
+  /**
+   * The VXLAN devices' egress translation (steer-wire.ts) while a local source may be
+   * steered to another host: a steered packet (mark k) also carries steerMac(k) as
+   * inner source MAC, which is what a via record's host reads when it is an OVS host.
+   * Rewritten with every link pass (a re-created device loses its chain). False when
+   * nft refused.
+   */
+  private async steerWire(devices: string[]): Promise<boolean> {
+    this.wire.forget();
+    try {
+      await this.wire.ensure(devices);
+      return true;
+    } catch (err) {
+      this.opts.log?.(`steering: ${(err as Error).message}`);
+      return false;
     }
   }
 

@@ -23,6 +23,8 @@ import { hostAgent, startAgents } from './support/agents.js';
 import { buildTopology, sh, type Topology } from './support/topology.js';
 import { describePrivileged } from './support/describe-privileged.js';
 import { decodeVxlanPcap } from './support/gbp.js';
+import { refuseMiddleboxes, steerPolicy } from './support/steer-model.js';
+import { forwarded as countForwarded, middlebox as makeMiddlebox } from './support/middlebox.js';
 import { engineHostState, syncAgents } from './support/engine-states.js';
 import {
   capture,
@@ -101,31 +103,10 @@ function docs(topo: Topology, routes: SteeringRoute[]): Document[] {
     rec('dst', 'dst'),
     rec('fw', 'fw'),
     rec('fwl', 'fw'),
-    {
-      // The destination refuses the middleboxes outright: steered traffic passes only
-      // if its ingress sees the source's identity, not the middlebox's.
-      kind: 'Policy',
-      name: 'dst-in',
-      priority: 100,
-      appliesTo: 'app == "dst"',
-      ingress: [
-        { action: 'deny', from: { selector: 'app == "fw"' } },
-        { action: 'deny', from: { selector: 'app == "src"' }, ports: [`tcp/${DENIED}`] },
-      ],
-      egress: [],
-      routes: [],
-      mode: 'enforce',
-    },
-    {
-      kind: 'Policy',
-      name: 'steer',
-      priority: 10,
-      appliesTo: 'app == "src"',
-      ingress: [],
-      egress: [],
-      routes,
-      mode: 'enforce',
-    },
+    // The destination refuses the middleboxes: steered traffic passes only if its
+    // ingress sees the source's identity, not the middlebox's.
+    refuseMiddleboxes(),
+    steerPolicy(routes),
   ];
 }
 
@@ -152,51 +133,8 @@ describePrivileged('steering through a middlebox record', { prefix: PREFIX }, ()
     await sync();
   }
 
-  /** Packets the middlebox forwarded (its own nft counter). */
-  function forwarded(name: 'fw' | 'fwl' | 'fw6'): number {
-    const out = sh([
-      'ip',
-      'netns',
-      'exec',
-      topo.instanceNs(name),
-      'nft',
-      '-j',
-      'list',
-      'chain',
-      'inet',
-      'mb',
-      'pass',
-    ]);
-    const rule = (
-      JSON.parse(out) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] }
-    ).nftables.find((x) => x.rule)!.rule!;
-    return rule.expr.find((e) => e.counter)!.counter!.packets;
-  }
-
-  /** The user's part: a middlebox that forwards and counts. */
-  function middlebox(name: 'fw' | 'fwl' | 'fw6'): void {
-    const ns = topo.instanceNs(name);
-    sh([
-      'ip',
-      'netns',
-      'exec',
-      ns,
-      'sysctl',
-      '-qw',
-      'net.ipv4.ip_forward=1',
-      'net.ipv6.conf.all.forwarding=1',
-      'net.ipv4.conf.all.send_redirects=0',
-    ]);
-    for (const l of sh(['ip', '-n', ns, '-o', 'link', 'show']).split('\n')) {
-      const dev = l.split(': ')[1]?.split('@')[0];
-      if (dev && dev !== 'lo')
-        sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', `net.ipv4.conf.${dev}.send_redirects=0`]);
-    }
-    sh(
-      ['ip', 'netns', 'exec', ns, 'nft', '-f', '-'],
-      'table inet mb {\n chain pass {\n  type filter hook forward priority 0; policy accept;\n  counter\n }\n}\n',
-    );
-  }
+  const forwarded = (name: 'fw' | 'fwl' | 'fw6'): number => countForwarded(topo.instanceNs(name));
+  const middlebox = (name: 'fw' | 'fwl' | 'fw6'): void => makeMiddlebox(topo.instanceNs(name));
 
   async function verdictsEqualCheck(): Promise<void> {
     const flows: { src: keyof typeof IP; dst: keyof typeof IP; port: number }[] = [
@@ -366,6 +304,11 @@ describePrivileged('steering through a middlebox record', { prefix: PREFIX }, ()
       expect(
         sh(['ip', 'netns', 'exec', h.netns, 'nft', 'list', 'table', 'inet', 'vnp']),
       ).not.toMatch(/pre-steer|transit|from-via/);
+    // Nor the VXLAN devices' steer-class translation (src/agent/steer-wire.ts).
+    for (const h of topo.hosts)
+      expect(sh(['ip', 'netns', 'exec', h.netns, 'nft', 'list', 'tables'])).not.toMatch(
+        /vnp-steer/,
+      );
     await verdictsEqualCheck();
   });
 });

@@ -3,7 +3,10 @@
  *
  *   reg0  source identity          reg2  bit 0: source is local, bit 1: destination is local
  *   reg1  destination identity     reg3  the ofport the packet leaves by (0: nowhere)
+ *   reg2  bit 2: transit (a steered packet back from a local via record, ADR 0041)
+ *   reg6  steer class of a new connection (0: not steered); ct_label[0..7] keeps it
  */
+import { rangeToCidrs } from '../../model/net.js';
 
 /** One OpenFlow flow; `key` (table, priority, match) identifies it in the bridge. */
 export interface OfFlow {
@@ -28,18 +31,32 @@ export const T = {
   dst: 20,
   state: 21,
   egress: 30,
+  steer: 35,
   ingress: 40,
   /** Denied packets: counted, a metered sample to the agent, dropped (samples.ts). */
   deny: 45,
   commit: 50,
+  steerOut: 55,
   output: 60,
 } as const;
 
 /** reg2 bits. */
 export const SRC_LOCAL = 1;
 export const DST_LOCAL = 2;
+export const TRANSIT = 4;
 /** The conntrack zone of the bridge's connections. */
 export const CT_ZONE = 7;
+
+/** Value/mask prefixes covering the inclusive port range [lo, hi]. */
+export function portPrefixes(lo: number, hi: number): string[] {
+  if (lo === 0 && hi >= 65535) return [''];
+  return rangeToCidrs(4, BigInt(lo), BigInt(hi)).map((c) => {
+    // A 16-bit range in the low bits of a 32-bit "address": prefix 16 + n.
+    const bits = 32 - c.prefix;
+    const mask = (0xffff << bits) & 0xffff;
+    return mask === 0xffff ? `${c.base}` : `0x${c.base.toString(16)}/0x${mask.toString(16)}`;
+  });
+}
 
 /** The flow key: what identifies a flow in the bridge (ovs-ofctl `--strict`). */
 export function flowKey(f: OfFlow): string {

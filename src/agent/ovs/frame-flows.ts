@@ -153,7 +153,7 @@ function commitOutputFlows({ out }: Ctx): void {
       table: T.commit,
       priority: 0,
       match: fam,
-      actions: `ct(commit,zone=${CT_ZONE},exec(move:NXM_NX_REG0[]->NXM_NX_CT_MARK[])),goto_table:${T.output}`,
+      actions: `ct(commit,zone=${CT_ZONE},exec(move:NXM_NX_REG0[]->NXM_NX_CT_MARK[],move:NXM_NX_REG6[0..7]->NXM_NX_CT_LABEL[0..7])),goto_table:${T.steerOut}`,
     });
   out.add({ table: T.output, priority: 0, match: '', actions: 'drop' });
   out.add({ table: T.output, priority: 10, match: 'reg3=0', actions: 'drop' });

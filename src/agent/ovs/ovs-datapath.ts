@@ -15,7 +15,8 @@ import type { HostState } from '../../model/host-state.js';
 import type { Datapath, LinksReconciled, PolicyApplied, Swept } from '../datapath.js';
 import { makeExec, mustRun, type Exec } from '../exec.js';
 import { FlowJudge } from '../evaluate.js';
-import { DEFAULT_VNI, vethName } from '../names.js';
+import { DEFAULT_VNI, vethName, vxlanName } from '../names.js';
+import { SteerWire, steerWireDevices } from '../steer-wire.js';
 import { parseOvsConntrack } from './conntrack.js';
 import { OvsPorts, type PlumbReport } from './ports.js';
 import { ConjIds, flowKey, flowLine, ovsProgram, CT_ZONE, type OfFlow } from './program.js';
@@ -60,12 +61,14 @@ export class OvsDatapath implements Datapath {
   private applied: Map<string, OfFlow> | undefined;
   private bridgeReady = false;
   private lastPlumb: PlumbReport = { failed: [] };
+  private readonly wire: SteerWire;
   /** Flows written by the last applyPolicy (adds + deletes), for tests and the bench. */
   lastWritten = 0;
 
   constructor(private readonly opts: OvsDatapathOptions) {
     this.exec = opts.exec ?? makeExec();
     this.rundir = opts.rundir ?? '/var/run/openvswitch';
+    this.wire = new SteerWire(this.exec);
     this.ports = new OvsPorts({
       exec: this.exec,
       vsctl: (args) => this.vsctl(args),
@@ -182,9 +185,9 @@ export class OvsDatapath implements Datapath {
    * differ from the applied program, or a diffing replace of the whole bridge.
    */
   async applyPolicy(state: HostState): Promise<PolicyApplied> {
-    this.warnUnsupported(state);
     await this.ensureBridge();
     this.lastPlumb = await this.ports.plumb(state);
+    await this.steerWire(state);
     const records = new Map<string, number>();
     for (const l of state.locals) {
       const of = this.lastPlumb.ofports?.get(vethName(l.name));
@@ -223,22 +226,23 @@ export class OvsDatapath implements Datapath {
     return { whole: true, changed: true };
   }
 
-  private warned = '';
-
   /**
-   * What this PEP does not enforce (docs/adr/0030-ovs-steering-log-flows.md) is said
-   * in the log whenever it changes: steering entries are ignored.
+   * The VXLAN devices' egress translation (steer-wire.ts) while a local source may be
+   * steered to another host: OVS marks a steered packet by its source MAC, the kernel turns that into
+   * the Group Policy ID. A failure is logged: steering to other hosts' via records
+   * then goes without the class, nothing else is affected.
    */
-  private warnUnsupported(state: HostState): void {
-    let routes = 0;
-    for (const side of state.sides) {
-      const r = side.routes;
-      if (r) routes += r.cidr.length + r.peers.length + r.any.length;
+  private async steerWire(state: HostState): Promise<void> {
+    const devices = steerWireDevices(
+      state,
+      [...this.ports.tunnels(this.lastPlumb.ofports ?? new Map()).keys()].map(vxlanName),
+      { defaultVni: this.opts.defaultVni ?? DEFAULT_VNI },
+    );
+    try {
+      await this.wire.ensure(devices);
+    } catch (err) {
+      this.opts.log?.(`steering: ${(err as Error).message}`);
     }
-    const text =
-      routes > 0 ? `${routes} steering entries ignored (steering is not implemented on OVS)` : '';
-    if (text !== this.warned && text) this.opts.log?.(`OVS bridge ${this.opts.bridge}: ${text}`);
-    this.warned = text;
   }
 
   /** Ports were plumbed with the policy; here stale ones go. */

@@ -13,12 +13,14 @@
  *                  local port, or the VNI's VXLAN port with the remote VTEP's MAC as
  *                  eth_dst), reg2 |= DST_LOCAL when local
  *   21 state       replies and established/related → 60; invalid → drop; new → 30
- *   30 egress      side (reg0, egress) with peer reg1 at nw_dst; allow → 40, log: a
- *                  metered copy to the agent, → 40; deny → 45
+ *   30 egress      side (reg0, egress) with peer reg1 at nw_dst; allow → 35, log: a
+ *                  metered copy to the agent, → 35; deny → 45
+ *   35 steer       route entries of reg0 at reg1/nw_dst: reg6 = steer class → 40
  *   40 ingress     side (reg1, ingress) with peer reg0 at nw_src; allow → 50 (log as
  *                  egress); deny → 45
  *   45 deny        counted (every denied packet), a metered sample to the agent, dropped
- *   50 commit      ct(commit, ct_mark = source identity) → 60
+ *   50 commit      ct(commit, ct_mark = source identity, ct_label = class) → 55
+ *   55 steer-out   reg6 = k: the way to k's via record instead (ADR 0041) → 60
  *   60 output      to the port in reg3
  *
  * A side's entries keep host-state.ts's lookup order through priorities (cidr above
@@ -38,11 +40,20 @@ import { formatCidr, rangeToCidrs, type Family } from '../../model/net.js';
 import { DEFAULT_VNI } from '../names.js';
 import { icmpApplies, parseRange } from '../nft/expressions.js';
 import { resolvePorts, type Interval, type Verdict } from '../nft/disjoint.js';
-import { FlowSet, T, type OfFlow, type OvsPorts } from './flows.js';
+import { FlowSet, portPrefixes, T, type OfFlow, type OvsPorts } from './flows.js';
 import { frameFlows } from './frame-flows.js';
 import { DENY_ACTION, denyTable, logAction } from './samples.js';
+import { steerFlows } from './steering.js';
 
-export { CT_ZONE, flowKey, flowLine, T, type OfFlow, type OvsPorts } from './flows.js';
+export {
+  CT_ZONE,
+  flowKey,
+  flowLine,
+  portPrefixes,
+  T,
+  type OfFlow,
+  type OvsPorts,
+} from './flows.js';
 
 /** Priorities of a side table, in host-state.ts's lookup order. */
 const P = {
@@ -54,17 +65,6 @@ const P = {
   defaultPeer: 60,
   defaultOther: 50,
 } as const;
-
-/** Value/mask prefixes covering the inclusive port range [lo, hi]. */
-export function portPrefixes(lo: number, hi: number): string[] {
-  if (lo === 0 && hi >= 65535) return [''];
-  return rangeToCidrs(4, BigInt(lo), BigInt(hi)).map((c) => {
-    // A 16-bit range in the low bits of a 32-bit "address": prefix 16 + n.
-    const bits = 32 - c.prefix;
-    const mask = (0xffff << bits) & 0xffff;
-    return mask === 0xffff ? `${c.base}` : `0x${c.base.toString(16)}/0x${mask.toString(16)}`;
-  });
-}
 
 const L4: Record<'tcp' | 'udp' | 'sctp', [string, string]> = {
   tcp: ['tcp', 'tcp6'],
@@ -241,7 +241,7 @@ function groupBy<E>(list: readonly E[], key: (e: E) => string | undefined): Map<
 /** The flows of one side (L, direction). */
 function sideFlows(out: FlowSet, ids: ConjIds, side: SideState): void {
   const table = side.direction === 'egress' ? T.egress : T.ingress;
-  const next = side.direction === 'egress' ? T.ingress : T.commit;
+  const next = side.direction === 'egress' ? T.steer : T.commit;
   const r = regs(side.direction);
   const base = `${r.local}=${side.identity}`;
   // cidr: keys are the address prefixes of each range.
@@ -308,7 +308,7 @@ function defaultFlows(out: FlowSet, state: HostState): void {
   for (const d of state.defaults)
     for (const direction of ['egress', 'ingress'] as const) {
       const table = direction === 'egress' ? T.egress : T.ingress;
-      const next = direction === 'egress' ? T.ingress : T.commit;
+      const next = direction === 'egress' ? T.steer : T.commit;
       const r = regs(direction);
       for (const p of d.peers)
         out.add({
@@ -350,6 +350,7 @@ export function ovsProgram(
   for (const side of state.sides) sideFlows(out, ids, side);
   defaultFlows(out, state);
   denyTable(out, opts.denySamples ?? true);
+  steerFlows(out, state, ports, opts.defaultVni ?? DEFAULT_VNI);
   ids.retain();
   return out.flows;
 }

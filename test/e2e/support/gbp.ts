@@ -11,7 +11,12 @@
 export interface VxlanPacket {
   gbp: boolean;
   groupPolicyId: number;
+  /** The underlay addresses. */
+  outerSrc: string;
+  outerDst: string;
   vni: number;
+  /** The inner Ethernet source MAC. */
+  innerEthSrc?: string;
   innerSrc?: string;
   innerDst?: string;
   innerProto?: number;
@@ -44,10 +49,16 @@ export function decodeVxlanPcap(pcap: Buffer): VxlanPacket[] {
     const flags = pkt[vx]!;
     const p: VxlanPacket = {
       gbp: (flags & 0x80) !== 0,
+      outerSrc: ipv4(pkt, 14 + 12),
+      outerDst: ipv4(pkt, 14 + 16),
       groupPolicyId: pkt.readUInt16BE(vx + 2),
       vni: pkt.readUIntBE(vx + 4, 3),
     };
     const inner = vx + 8;
+    if (pkt.length >= inner + 14)
+      p.innerEthSrc = [...pkt.subarray(inner + 6, inner + 12)]
+        .map((x) => x.toString(16).padStart(2, '0'))
+        .join(':');
     if (pkt.length >= inner + 14 + 20 && pkt.readUInt16BE(inner + 12) === 0x0800) {
       const ip = inner + 14;
       p.innerProto = pkt[ip + 9]!;
