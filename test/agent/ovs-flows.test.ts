@@ -42,9 +42,10 @@ describe('the OVS program copies first packets', () => {
     const flows = [...ovsProgram(state(), ports).values()];
     const at = (port: number) =>
       flows.find((f) => f.table === T.egress && f.match.endsWith(`tcp_dst=${port}`))!.actions;
-    expect(at(80)).toBe(`controller(userdata=02,max_len=128,meter_id=2),goto_table:${T.ingress}`);
+    // After egress: the steer table (route entries, ADR 0041), then ingress.
+    expect(at(80)).toBe(`controller(userdata=02,max_len=128,meter_id=2),goto_table:${T.steer}`);
     expect(at(81)).toBe(`goto_table:${T.deny}`);
-    expect(at(82)).toBe(`goto_table:${T.ingress}`);
+    expect(at(82)).toBe(`goto_table:${T.steer}`);
     const dflt = flows.find((f) => f.table === T.egress && f.match === 'reg0=256')!;
     expect(dflt.actions).toBe(`goto_table:${T.deny}`);
     expect(flows.filter((f) => f.table === T.deny)).toEqual([
