@@ -9,9 +9,10 @@
  * chosen source address, between every pair of host kinds and within a host — must
  * get through exactly when `engine.check` says allow. Then random changes (retag,
  * readdress, policy and partition edits, settings) and the same comparison again.
- * After each change every probed flow is also among the flow records the nftables
- * hosts' collectors took from the kernel (conntrack events, NFLOG deny samples), each
- * side its host enforces named as `engine.check` names it (OVS hosts keep no records).
+ * After each change every probed flow is also among the flow records the hosts'
+ * collectors took — nftables: conntrack events and NFLOG deny samples; OVS: the
+ * bridge's conntrack dumps and metered packet-ins — each side its host enforces named
+ * as `engine.check` names it.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
@@ -141,29 +142,33 @@ describePrivileged(
 
     let checkedRecords = 0;
 
-    /** Flow collectors on the nftables hosts, keeping what they would ship in `records`. */
+    /**
+     * Flow collectors on every host, keeping what they would ship in `records`: the
+     * nftables hosts' conntrack events and NFLOG samples, the OVS host's conntrack dumps
+     * and packet-ins (docs/adr/0042-ovs-flows.md).
+     */
     function collectFlows(agents: ReadonlyMap<string, Agent>, records: FlowRecord[]) {
-      return topo.hosts
-        .filter((h) => h.name !== OVS_HOST)
-        .map((h) => {
-          const c = new FlowCollector({
-            exec: makeExec(h.netns),
-            inNamespace: ['ip', 'netns', 'exec', h.netns],
-            state: () => agents.get(h.name)?.state,
-            send: async (batch) => {
-              records.push(...batch.records);
-              return true;
-            },
-            flushMs: 50,
-          });
-          void c.start();
-          return c;
+      return topo.hosts.map((h) => {
+        const bridge = agents.get(h.name)?.datapath;
+        const c = new FlowCollector({
+          ...(bridge instanceof OvsDatapath ? { source: bridge.flowSource({ pollMs: 100 }) } : {}),
+          exec: makeExec(h.netns),
+          inNamespace: ['ip', 'netns', 'exec', h.netns],
+          state: () => agents.get(h.name)?.state,
+          send: async (batch) => {
+            records.push(...batch.records);
+            return true;
+          },
+          flushMs: 50,
         });
+        void c.start();
+        return c;
+      });
     }
 
     /**
-     * Every probed flow is among the records: an nftables source host names its egress
-     * side as check does and, when egress allowed, an nftables destination host its
+     * Every probed flow is among the records: the source host (nftables or OVS) names
+     * its egress side as check does and, when egress allowed, the destination host its
      * ingress side (one record for both within a host).
      */
     async function compareRecords(
@@ -180,9 +185,9 @@ describePrivileged(
         const dst = hostOf(f.dst);
         return {
           f,
-          egress: src !== OVS_HOST ? { host: src, side: flowSideOf(want.egress) } : undefined,
+          egress: { host: src, side: flowSideOf(want.egress) },
           ingress:
-            dst !== OVS_HOST && want.egress.verdict === 'allow'
+            want.egress.verdict === 'allow'
               ? { host: dst, side: flowSideOf(want.ingress) }
               : undefined,
         };
@@ -321,7 +326,7 @@ describePrivileged(
       }
       // Both verdicts occur, so the comparison can fail either way.
       expect(totals.allow).toBeGreaterThan(10);
-      // Flows after each change were among the nftables hosts' flow records.
+      // Flows after each change were among the hosts' flow records (OVS's too).
       console.log(`${checkedRecords} probed flows found among the flow records`);
       expect(checkedRecords).toBeGreaterThan(50);
       expect(totals.deny).toBeGreaterThan(10);
