@@ -32,6 +32,8 @@ export interface CtEntry {
  * state by seconds.
  */
 const CLOSED_TCP = new Set(['TIME_WAIT', 'CLOSE']);
+/** A listed line of such a connection, dropped before it is parsed. */
+const CLOSED_LINE = /^tcp\s+\d+\s+\d+\s+(?:TIME_WAIT|CLOSE)\s/;
 
 const PROTOS: Record<string, Protocol> = {
   tcp: 'tcp',
@@ -155,7 +157,11 @@ async function listEntries(exec: Exec, queries: Query[]): Promise<CtEntry[]> {
     queries.map(async ({ family, filter, addresses }) => {
       const r = await exec(['conntrack', '-L', '-f', family, ...filter]);
       if (r.code !== 0) return [];
-      const entries = parseConntrack(r.stdout, family);
+      const open = r.stdout
+        .split('\n')
+        .filter((line) => !CLOSED_LINE.test(line))
+        .join('\n');
+      const entries = parseConntrack(open, family);
       return addresses
         ? entries.filter((e) => addresses.has(canonIp(e.src)) || addresses.has(canonIp(e.dst)))
         : entries;
