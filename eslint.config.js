@@ -107,13 +107,6 @@ const SIZE_EXCEPTIONS = [
     for: 'functions',
     why: 'test suites (describe blocks of cases), like test files',
   },
-  // Temporary: files other helpers are changing now (issue 17); split them when that lands.
-  {
-    files: ['src/server/distribution/host-stream.ts'],
-    for: 'functions',
-    until: 'route handlers into named steps (host stream work in progress)',
-  },
-  { files: ['src/server/distribution/host-feed.ts'], for: 'file', until: 'split (issue 17)' },
 ];
 
 export default tseslint.config(

@@ -36,12 +36,16 @@ export interface FeedStepRow {
   p50: number;
   p99: number;
   max: number;
+  /** Bytes of the messages to every host per write: side patches (mean), whole sides (the last write). */
+  bytesPatched: number;
+  bytesWhole: number;
 }
 
 /**
  * `changes` tag changes back to back (each moves one record to another app: a new
  * identity for it, an ipcache change every PEP receives), timed from the write call
- * to the feed's step listener. With `VNP_BENCH_PROFILE=DIR`, the measured writes are
+ * until the feed's step is there and every host's next message (side patches, as the
+ * agents take them) is built. With `VNP_BENCH_PROFILE=DIR`, the measured writes are
  * CPU-profiled to DIR/feed-step-<records>.cpuprofile.
  */
 export async function feedStepLatency(
@@ -70,6 +74,19 @@ export async function feedStepLatency(
     feed.onStep(() => (stepAt = performance.now()));
     const setupS = (performance.now() - t0) / 1000;
     const samples: number[] = [];
+    const hosts = [
+      ...new Set(manager.engine.list('Instance').map((i) => (i as { host: string }).host)),
+    ];
+    /** Every host's message after the newest step (what the streams would write), in bytes. */
+    const messages = (sidePatches: boolean): number => {
+      let bytes = 0;
+      for (const h of hosts) {
+        const m = feed.nextMessage(h, feed.head - 1, { sidePatches });
+        if (m.kind === 'delta') bytes += m.json.length;
+      }
+      return bytes;
+    };
+    let bytesPatched = 0;
     const profileDir = process.env['VNP_BENCH_PROFILE'];
     let stop: ((path: string) => Promise<void>) | undefined;
     for (let i = 0; i < changes + 10; i++) {
@@ -87,10 +104,17 @@ export async function feedStepLatency(
         result: undefined,
       }));
       if (stepAt < start && kind !== 'tier') throw new Error(`change ${i} made no feed step`);
-      const end = kind === 'tier' ? Math.max(stepAt, performance.now()) : stepAt;
+      const patched = messages(true);
+      const end = performance.now();
       // Back to back: the previous write's identity claim may still hold the store.
-      if (i >= 10) samples.push(end - start); // warm-up
+      if (i >= 10) {
+        samples.push(end - start); // warm-up
+        bytesPatched += patched / changes;
+      }
     }
+    // Whole sides (readers without side patches) after the last write, for the bytes
+    // only: not timed, and not during the timed writes (its garbage would be).
+    const bytesWhole = messages(false);
     if (stop) await stop(join(profileDir!, `feed-step-${kind}-${records}.cpuprofile`));
     await manager.close();
     opts.log(
@@ -105,6 +129,8 @@ export async function feedStepLatency(
       p50: percentile(samples, 50),
       p99: percentile(samples, 99),
       max: Math.max(...samples),
+      bytesPatched,
+      bytesWhole,
     };
   } finally {
     await store.close();

@@ -202,6 +202,10 @@ async function measure(label: string, store: Store, opts: ServerOptions): Promis
   }
 }
 
+function formatBytes(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`;
+}
+
 /** The identity-changing write's rows, with the issue's target. */
 function identityReport(rows: FeedStepRow[]): string[] {
   const what: Record<FeedStepRow['kind'], string> = {
@@ -211,10 +215,11 @@ function identityReport(rows: FeedStepRow[]): string[] {
   };
   return [
     '',
-    'identity-changing tag write → feed step ready (Manager + PGlite, durable commit + engine + HostFeed):',
+    'identity-changing tag write → every host message built (Manager + PGlite, durable commit + engine + HostFeed, side patches):',
     ...rows.map(
       (r) =>
         `  ${what[r.kind].padEnd(42)} ${r.records} records, ${r.policies} policies, ${r.changes} writes: p50 ${formatMs(r.p50)}, p99 ${formatMs(r.p99)}, max ${formatMs(r.max)}` +
+        `; ${formatBytes(r.bytesPatched)} to all hosts per write (whole sides: ${formatBytes(r.bytesWhole)})` +
         (r.kind === 'fresh' ? ` — target p99 ≤ 10 ms: ${r.p99 <= 10 ? 'MET' : 'MISSED'}` : ''),
     ),
   ];

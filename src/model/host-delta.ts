@@ -12,6 +12,7 @@
  *   so `applyHostDelta(snapshot(R), deltas R→R')` deep-equals `snapshot(R')`.
  */
 import { VnpError } from './errors.js';
+import { applySidePatch, type SidePatch } from './side-patch.js';
 import type {
   DefaultState,
   Direction,
@@ -22,6 +23,14 @@ import type {
   SideState,
   SteerClass,
 } from './host-state.js';
+
+/**
+ * The watch request header in which an agent lists the protocol features it folds
+ * (comma-separated); a manager that does not know it ignores it.
+ */
+export const FEATURES_HEADER = 'vnp-features';
+/** The feature: the agent folds `sidePatches` (src/model/side-patch.ts). */
+export const SIDE_PATCHES_FEATURE = 'side-patches';
 
 /** A record in a delta: the local form plus the host that runs it (and its underlay). */
 export interface DeltaRecord extends RemoteRecord {
@@ -40,6 +49,11 @@ export interface HostDelta {
   /** Replaced sides of identities local to the host. */
   sides?: SideState[];
   sidesRemoved?: { identity: number; direction: Direction }[];
+  /**
+   * Changes of sides the host holds, by peer (src/model/side-patch.ts). Sent only to
+   * agents that announced they fold them (docs/protocol.md, "Side patches").
+   */
+  sidePatches?: SidePatch[];
   defaults?: DefaultState[];
   defaultsRemoved?: number[];
   /** The whole steer-class table when it changed (the same for every host; `[]`: none). */
@@ -167,10 +181,11 @@ export function applyHostDelta(state: HostState, delta: HostDelta): HostState {
     out.locals = locals;
     out.remotes = remotes;
   }
-  if (delta.sides || delta.sidesRemoved) {
+  if (delta.sides || delta.sidesRemoved || delta.sidePatches) {
     const list = state.sides.slice();
     for (const s of delta.sidesRemoved ?? []) removeSorted(list, sideKey(s), sideKey);
     for (const s of delta.sides ?? []) upsertSorted(list, s, sideKey);
+    for (const p of delta.sidePatches ?? []) patchSorted(list, p);
     out.sides = list;
   }
   if (delta.defaults || delta.defaultsRemoved) {
@@ -216,6 +231,20 @@ function upsertSorted<T, K extends string | number>(list: T[], item: T, key: (t:
   else list.splice(i, 0, item);
 }
 
+/** Apply a side patch to its side in a sorted list; a patch for a side not held is a conflict. */
+function patchSorted(list: SideState[], patch: SidePatch): void {
+  const k = sideKey(patch);
+  const i = lowerBound(list, k, sideKey);
+  if (i >= list.length || sideKey(list[i]!) !== k) {
+    throw new VnpError(
+      'VNP_ERR_CONFLICT',
+      `side patch for ${patch.identity}/${patch.direction}, a side this state does not hold: resyncing`,
+      { field: 'sidePatches' },
+    );
+  }
+  list[i] = applySidePatch(list[i]!, patch);
+}
+
 /** True when a delta changes nothing but the revision. */
 export function isEmptyDelta(d: HostDelta): boolean {
   return (
@@ -225,6 +254,7 @@ export function isEmptyDelta(d: HostDelta): boolean {
     !d.records?.remove.length &&
     !d.sides?.length &&
     !d.sidesRemoved?.length &&
+    !d.sidePatches?.length &&
     !d.defaults?.length &&
     !d.defaultsRemoved?.length &&
     d.steering === undefined
@@ -240,6 +270,7 @@ export function deltaSize(d: HostDelta): number {
     (d.records?.remove.length ?? 0) +
     (d.sides?.length ?? 0) +
     (d.sidesRemoved?.length ?? 0) +
+    (d.sidePatches?.length ?? 0) +
     (d.defaults?.length ?? 0) +
     (d.defaultsRemoved?.length ?? 0) +
     (d.steering?.length ?? 0)
@@ -260,6 +291,10 @@ export function composeHostDeltas(a: HostDelta, b: HostDelta): HostDelta {
       `cannot compose deltas ${a.from}→${a.to}, ${b.from}→${b.to}`,
     );
   }
+  // The manager composes side changes per host itself (host-feed.ts); a patch composed
+  // blindly could name a side the other delta removed.
+  if (a.sidePatches?.length || b.sidePatches?.length)
+    throw new VnpError('VNP_ERR_INTERNAL', 'deltas with side patches are not composed');
   const out: HostDelta = { from: a.from, to: b.to };
   const ipcache = composeKeyed(
     a.ipcache,

@@ -94,9 +94,9 @@ function harness(seed: number, ringSize = 1024, maxDeltaEntries = 5000): Harness
   return h;
 }
 
-/** Fold what a stream at `seq` would receive onto `state`. */
-function follow(feed: HostFeed, host: string, state: HostState, seq: number) {
-  const r = feed.nextMessage(host, seq);
+/** Fold what a stream at `seq` would receive onto `state` (`sidePatches`: an agent that folds them). */
+function follow(feed: HostFeed, host: string, state: HostState, seq: number, sidePatches = false) {
+  const r = feed.nextMessage(host, seq, { sidePatches });
   if (r.kind === 'none') return { state, seq, kind: 'none' as const };
   if (r.kind === 'snapshot') return { state: r.state, seq: r.seq, kind: 'snapshot' as const };
   const msg = JSON.parse(r.json) as HostMessage;
@@ -145,24 +145,41 @@ describe('HostFeed', () => {
     }
   });
 
-  it('snapshot(R) + deltas == snapshot(R′) on random changes, step by step', () => {
+  it('snapshot(R) + deltas == snapshot(R′) on random changes, step by step, with and without side patches', () => {
+    let patches = 0;
     for (let seed = 1; seed <= 25; seed++) {
       const h = harness(seed);
-      const states = new Map(HOSTS.map((host) => [host, h.feed.snapshot(host)]));
-      const seqs = new Map(HOSTS.map((host) => [host, h.feed.head]));
+      // Per host, a stream of whole sides and one of side patches.
+      const streams = [false, true].flatMap((sidePatches) =>
+        HOSTS.map((host) => ({
+          host,
+          sidePatches,
+          state: h.feed.snapshot(host),
+          seq: h.feed.head,
+        })),
+      );
       const rng = makeRng(seed * 7919);
       for (let i = 0; i < 40; i++) {
         h.step(change(rng, h.model));
-        for (const host of HOSTS) {
-          const f = follow(h.feed, host, states.get(host)!, seqs.get(host)!);
+        const snapshots = new Map(HOSTS.map((host) => [host, h.feed.snapshot(host)]));
+        for (const s of streams) {
+          const r = h.feed.nextMessage(s.host, s.seq, { sidePatches: s.sidePatches });
+          if (r.kind === 'delta' && r.json.includes('"sidePatches"')) patches++;
+          const f = follow(h.feed, s.host, s.state, s.seq, s.sidePatches);
           expect(f.kind, `seed ${seed} change ${i}`).not.toBe('snapshot');
-          states.set(host, f.state);
-          seqs.set(host, f.seq);
-          expect(f.state, `seed ${seed} change ${i} host ${host}`).toEqual(h.feed.snapshot(host));
+          s.state = f.state;
+          s.seq = f.seq;
+          // Whole-side streams (covered by the other suites too) are compared every
+          // fourth step: a wrong delta still shows, in the state it folds into.
+          if (!s.sidePatches && i % 4 !== 3) continue;
+          const what = `seed ${seed} change ${i} host ${s.host} patches ${s.sidePatches}`;
+          expect(f.state, what).toEqual(snapshots.get(s.host));
         }
       }
     }
-  });
+    // The random changes move identities in and out of rule peers: patches were sent.
+    expect(patches).toBeGreaterThan(20);
+  }, 60_000); // ~15 s idle; twice that on a loaded machine
 
   it('coalesces many steps into one delta for a slow reader, equal to the snapshot', () => {
     for (let seed = 100; seed < 110; seed++) {
@@ -171,12 +188,13 @@ describe('HostFeed', () => {
       const seq0 = h.feed.head;
       const rng = makeRng(seed);
       for (let i = 0; i < 30; i++) h.step(change(rng, h.model));
-      for (const host of HOSTS) {
-        const f = follow(h.feed, host, start.get(host)!, seq0);
-        expect(f.kind).toBe('delta');
-        expect(f.state).toEqual(h.feed.snapshot(host));
-        expect(h.feed.nextMessage(host, f.seq).kind).toBe('none');
-      }
+      for (const host of HOSTS)
+        for (const sidePatches of [false, true]) {
+          const f = follow(h.feed, host, start.get(host)!, seq0, sidePatches);
+          expect(f.kind).toBe('delta');
+          expect(f.state).toEqual(h.feed.snapshot(host));
+          expect(h.feed.nextMessage(host, f.seq).kind).toBe('none');
+        }
     }
   });
 
@@ -226,7 +244,7 @@ describe('HostFeed', () => {
       return r.kind === 'delta' ? r.json : '';
     });
     const shared = (t: string) =>
-      t.slice(0, t.search(/,"(sides|defaults|sidesRemoved|defaultsRemoved)"|}\n$/));
+      t.slice(0, t.search(/,"(sides|defaults|sidesRemoved|sidePatches|defaultsRemoved)"|}\n$/));
     expect(texts[0]).toContain('"ipcache"');
     expect(shared(texts[0]!)).toBe(shared(texts[1]!));
     expect(shared(texts[1]!)).toBe(shared(texts[2]!));

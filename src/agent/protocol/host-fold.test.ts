@@ -47,6 +47,16 @@ describe('HostFold', () => {
     expect(fold.stats.resyncs).toBe(2);
   });
 
+  it('a delta whose fold fails (a side patch for a side not held) asks for a resync too', () => {
+    const fold = new HostFold();
+    fold.commit(state(5));
+    const patch = { identity: 300, direction: 'ingress' as const, peers: [256], entries: [] };
+    expect(() => fold.next({ type: 'delta', from: 5, to: 6, sidePatches: [patch] })).toThrow(
+      /does not hold/,
+    );
+    expect(fold.since()).toBeUndefined();
+  });
+
   it('refuses an unknown message type', () => {
     expect(() => new HostFold().next({ type: 'nope' } as never)).toThrow(
       /unknown watch message type "nope"/,

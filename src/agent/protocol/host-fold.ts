@@ -85,7 +85,17 @@ export class HostFold {
       );
     }
     this.stats.deltas++;
-    return { state: this.foldDelta(this.state, message), changed: !isEmptyDelta(message) };
+    let state: HostState;
+    try {
+      state = this.foldDelta(this.state, message);
+    } catch (err) {
+      // A delta that does not fold (a side patch for a side not held): the next watch
+      // starts from a snapshot, not from this revision again.
+      this.resync = true;
+      this.stats.resyncs++;
+      throw err;
+    }
+    return { state, changed: !isEmptyDelta(message) };
   }
 
   /** `state` is applied: the fold continues from it. */

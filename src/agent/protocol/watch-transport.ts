@@ -13,6 +13,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { WebSocket } from 'ws';
+import { FEATURES_HEADER, SIDE_PATCHES_FEATURE } from '../../model/host-delta.js';
 
 /** Where and how to watch. */
 export interface WatchTarget {
@@ -109,7 +110,12 @@ class Watch implements WatchConnection {
   };
 
   private get headers(): Record<string, string> {
-    return { authorization: `Bearer ${this.target.token}` };
+    // This agent folds side patches (src/model/side-patch.ts); a manager that does not
+    // know the header ignores it and sends whole sides.
+    return {
+      authorization: `Bearer ${this.target.token}`,
+      [FEATURES_HEADER]: SIDE_PATCHES_FEATURE,
+    };
   }
 
   private get tls(): { ca?: string } {

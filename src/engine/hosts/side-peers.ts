@@ -3,6 +3,7 @@
  * patched from the side's last render (host-state-builder.ts builds the rest of a side).
  */
 import type { PeerEntry, SideEntry } from '../../model/host-state.js';
+import { replacePeerEntries } from '../../model/side-patch.js';
 import type { PortTable } from '../compile/port-table.js';
 import type { ResolvedSide } from '../compile/resolved-side.js';
 
@@ -46,32 +47,31 @@ export function patchedPeers(
   let peers: PeerEntry[];
   if (!before) peers = allPeers(side, entries) as PeerEntry[];
   else if (dropped.size === 0) peers = before;
-  else {
-    const redone: PeerEntry[] = [];
-    for (const p of [...dropped].sort((a, b) => a - b)) {
-      if (!side.hasPeer(p)) continue;
-      const t = side.peerTable(p);
-      if (t !== side.anyTable)
-        for (const e of entries(t)) redone.push({ ...e, peer: p } as PeerEntry);
-    }
-    peers = mergeByPeer(
-      before.filter((e) => !dropped.has(e.peer)),
-      redone,
-    );
-  }
+  else peers = patched(before, dropped, side, entries);
   renderedPeers.set(side, peers);
   return peers;
 }
 
-/** Two entry lists sorted by peer (no peer in both) merged, keeping each peer's order. */
-function mergeByPeer(a: PeerEntry[], b: PeerEntry[]): PeerEntry[] {
-  if (b.length === 0) return a;
-  const out: PeerEntry[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && a[i]!.peer < b[j]!.peer)) out.push(a[i++]!);
-    else out.push(b[j++]!);
+/**
+ * `before` with the dropped peers' entries redone: one copy of the list and a splice
+ * per dropped peer, found by binary search — no per-entry callback.
+ */
+function patched(
+  before: readonly PeerEntry[],
+  dropped: ReadonlySet<number>,
+  side: ResolvedSide,
+  entries: Entries<Pick<SideEntry, 'verdict' | 'policy' | 'rule'>>,
+): PeerEntry[] {
+  const peers = before.slice();
+  // From the highest peer down: earlier positions stay valid.
+  for (const p of [...dropped].sort((a, b) => b - a)) {
+    const redone: PeerEntry[] = [];
+    if (side.hasPeer(p)) {
+      const t = side.peerTable(p);
+      if (t !== side.anyTable)
+        for (const e of entries(t)) redone.push({ ...e, peer: p } as PeerEntry);
+    }
+    replacePeerEntries(peers, p, redone);
   }
-  return out;
+  return peers;
 }

@@ -18,31 +18,22 @@
  * changed records, the identities whose state may have changed, the hosts concerned);
  * only a snapshot reads a whole host state from the source.
  */
-import type { HostViewDelta, IdentityHostState } from '../../engine/index.js';
+import type { HostViewDelta } from '../../engine/index.js';
 import {
   canonicalHostState,
   composeHostDeltas,
   type DeltaRecord,
   type HostDelta,
 } from '../../model/host-delta.js';
-import type {
-  DefaultState,
-  HostState,
-  IpcacheEntry,
-  SideState,
-  SteerClass,
-} from '../../model/host-state.js';
+import type { HostState, IpcacheEntry, SteerClass } from '../../model/host-state.js';
 import type { ChangeRecord } from '../../store/index.js';
-import { sideJson } from './side-json.js';
-
-/** Identity-local state cached once for all hosts. */
-interface IdentityState {
-  sides: SideState[];
-  defaults: DefaultState;
-  /** JSON of `sides` items and `defaults`, comma-free fragments. */
-  sidesJson: string[];
-  defaultsJson: string;
-}
+import {
+  FeedIdentities,
+  mergeIdentityChanges,
+  type IdentityChange,
+  type IdentityFragments,
+} from './feed-identities.js';
+import { FeedWorld, type HostIdChanges } from './feed-world.js';
 
 /** One change as every stream sees it. */
 export interface FeedStep {
@@ -57,12 +48,14 @@ export interface FeedStep {
   steering?: SteerClass[];
   /** `,"ipcache":…,"records":…` — the shared bytes of the step's message. */
   sharedJson: string;
-  /** Identities whose sides or defaults changed in this step. */
-  changedIds: Set<number>;
+  /** Identities whose sides or defaults changed in this step, and how. */
+  changes: Map<number, IdentityChange>;
   /** Per host: local identities gained and lost in this step. */
-  hostIds: Map<string, { added: number[]; removed: number[] }>;
+  hostIds: HostIdChanges;
   /** Hosts the step concerns (engine.hostsOf, plus hosts whose local set changed). */
   hosts: Set<string> | 'all';
+  /** Per identity, the patched fragments of this step (built once, shared by the hosts). */
+  patchedCache?: Map<number, IdentityFragments | undefined>;
 }
 
 /** What a stream at a position should send next. */
@@ -98,19 +91,9 @@ export class HostFeed {
   revision = 0;
   private seq = 0;
   private readonly steps: FeedStep[] = [];
-  private records = new Map<string, { rec: DeltaRecord; json: string }>();
-  private ipcache = new Map<string, number>();
-  /** Every record's addresses as last read (attached or not): its ipcache entries. */
-  private readonly ipsOf = new Map<string, string[]>();
+  private readonly world: FeedWorld;
+  private readonly ids = new FeedIdentities();
   private steeringJson = '[]';
-  private readonly hostLocal = new Map<string, Map<number, number>>();
-  /** Per identity: on how many hosts it is local. */
-  private readonly localHosts = new Map<number, number>();
-  /** Net changes of hosts' local identity sets since the last step (true: gained). */
-  private hostIdChanges = new Map<string, Map<number, boolean>>();
-  /** Identities that stopped being local somewhere since the last refresh. */
-  private readonly maybeGone = new Set<number>();
-  private readonly ids = new Map<number, IdentityState>();
   private readonly listeners = new Set<(step: FeedStep) => void>();
   private readonly ringSize: number;
   private readonly maxDeltaEntries: number;
@@ -123,30 +106,27 @@ export class HostFeed {
     this.ringSize = opts.ringSize ?? 1024;
     this.maxDeltaEntries = opts.maxDeltaEntries ?? 5000;
     this.underlayOf = opts.underlayOf ?? (() => undefined);
+    this.world = new FeedWorld(this.underlayOf);
   }
 
   /** Rebuild everything from a full view at `revision` (start, reload); history is dropped. */
   reset(revision: number, view: HostViewDelta): void {
     this.steps.length = 0;
-    this.records.clear();
-    this.ipcache.clear();
-    this.ipsOf.clear();
-    this.hostLocal.clear();
-    this.localHosts.clear();
+    this.world.clear();
     this.ids.clear();
     this.revision = revision;
     this.steeringJson = JSON.stringify(view.steering ?? []);
-    this.readWorld(view);
-    this.hostIdChanges.clear();
-    this.refreshIds(view.identities);
+    this.world.read(view);
+    this.world.takeHostIds();
+    this.refreshIds(view);
   }
 
   /** Called for every applied change record, with what it changed in the host states. */
   onRecord(record: ChangeRecord, view: HostViewDelta): void {
     const from = this.revision;
-    const worldChange = this.readWorld(view);
-    const hostIds = this.takeHostIds();
-    const changedIds = this.refreshIds(view.identities);
+    const worldChange = this.world.read(view);
+    const hostIds = this.world.takeHostIds();
+    const changes = this.refreshIds(view);
     this.revision = record.revision;
     let steeringChanged = view.steering !== undefined;
     if (view.steering) {
@@ -163,10 +143,9 @@ export class HostFeed {
       from,
       to: record.revision,
       at: Date.parse(record.at),
-      ...(worldChange.ipcache ? { ipcache: worldChange.ipcache } : {}),
-      ...(worldChange.records ? { records: worldChange.records } : {}),
+      ...worldChange,
       ...(steeringChanged ? { steering: view.steering } : {}),
-      changedIds,
+      changes,
       hostIds,
       hosts,
     });
@@ -174,17 +153,14 @@ export class HostFeed {
 
   /** Hosts' underlay addresses changed: every other host's copy of their records changes (one step). */
   onUnderlayChange(hosts: Iterable<string>): void {
-    const changed = new Set(hosts);
-    const upsert = [...this.records.values()]
-      .filter((r) => changed.has(r.rec.host))
-      .map((r) => this.withUnderlay(r.rec));
+    const upsert = this.world.recordsOf(new Set(hosts));
     if (upsert.length === 0) return;
     this.push({
       from: this.revision,
       to: this.revision,
       at: Number.NaN,
       records: { upsert, remove: [] },
-      changedIds: new Set(),
+      changes: new Map(),
       hostIds: new Map(),
       hosts: 'all',
     });
@@ -260,20 +236,24 @@ export class HostFeed {
   /**
    * What a stream of `host` positioned after step `seq` must receive to be current:
    * nothing, one delta (shared bytes plus the host's sides), or a snapshot when the
-   * ring no longer holds its steps or the coalesced delta grew too large.
+   * ring no longer holds its steps or the coalesced delta grew too large. With
+   * `sidePatches` (the agent folds them), sides the host keeps are patched.
    */
-  nextMessage(host: string, seq: number): NextMessage {
+  nextMessage(host: string, seq: number, opts: { sidePatches?: boolean } = {}): NextMessage {
     if (seq >= this.seq) return { kind: 'none' };
     const firstIdx = this.steps.length - (this.seq - seq);
     if (firstIdx < 0) return { kind: 'snapshot', state: this.snapshot(host), seq: this.seq };
     const steps = this.steps.slice(firstIdx);
-    const { sides, sidesRemoved, defaults, defaultsRemoved } = this.hostPart(host, steps);
+    const part = this.hostPart(host, steps, opts.sidePatches === true);
     const last = steps[steps.length - 1]!;
     const hostJson =
-      (sides.length ? `,"sides":[${sides.join(',')}]` : '') +
-      (sidesRemoved.length ? `,"sidesRemoved":${JSON.stringify(sidesRemoved)}` : '') +
-      (defaults.length ? `,"defaults":[${defaults.join(',')}]` : '') +
-      (defaultsRemoved.length ? `,"defaultsRemoved":${JSON.stringify(defaultsRemoved)}` : '');
+      (part.sides.length ? `,"sides":[${part.sides.join(',')}]` : '') +
+      (part.sidesRemoved.length ? `,"sidesRemoved":${JSON.stringify(part.sidesRemoved)}` : '') +
+      (part.patches.length ? `,"sidePatches":[${part.patches.join(',')}]` : '') +
+      (part.defaults.length ? `,"defaults":[${part.defaults.join(',')}]` : '') +
+      (part.defaultsRemoved.length
+        ? `,"defaultsRemoved":${JSON.stringify(part.defaultsRemoved)}`
+        : '');
     if (steps.length === 1) {
       const s = steps[0]!;
       return {
@@ -283,26 +263,15 @@ export class HostFeed {
         seq: this.seq,
       };
     }
-    let shared: HostDelta = { from: steps[0]!.from, to: steps[0]!.to };
-    if (steps[0]!.ipcache) shared.ipcache = steps[0]!.ipcache;
-    if (steps[0]!.records) shared.records = steps[0]!.records;
-    if (steps[0]!.steering) shared.steering = steps[0]!.steering;
-    for (const s of steps.slice(1)) {
-      shared = composeHostDeltas(shared, {
-        from: s.from,
-        to: s.to,
-        ...(s.ipcache ? { ipcache: s.ipcache } : {}),
-        ...(s.records ? { records: s.records } : {}),
-        ...(s.steering ? { steering: s.steering } : {}),
-      });
-    }
+    const shared = composeShared(steps);
     const size =
       (shared.ipcache?.upsert.length ?? 0) +
       (shared.ipcache?.remove.length ?? 0) +
       (shared.records?.upsert.length ?? 0) +
       (shared.records?.remove.length ?? 0) +
-      sides.length +
-      defaults.length;
+      part.sides.length +
+      part.patches.length +
+      part.defaults.length;
     if (size > this.maxDeltaEntries)
       return { kind: 'snapshot', state: this.snapshot(host), seq: this.seq };
     return {
@@ -326,19 +295,21 @@ export class HostFeed {
     for (const l of this.listeners) l(full);
   }
 
-  /** The host's sides/defaults changes over `steps` (its local set now vs before them). */
-  private hostPart(
-    host: string,
-    steps: readonly FeedStep[],
-  ): {
-    sides: string[];
-    sidesRemoved: { identity: number; direction: 'egress' | 'ingress' }[];
-    defaults: string[];
-    defaultsRemoved: number[];
-  } {
-    const now = new Set(this.hostLocal.get(host)?.keys() ?? []);
+  /** Take the view's identities; forget those local nowhere. What changed, by identity. */
+  private refreshIds(view: HostViewDelta): Map<number, IdentityChange> {
+    for (const id of this.world.takeGone()) if (!this.world.isLocal(id)) this.ids.forget(id);
+    return this.ids.refresh(view.identities, (id) => this.world.isLocal(id));
+  }
+
+  /**
+   * The host's sides/defaults changes over `steps` (its local set now vs before them):
+   * whole for identities it gained (or every changed one without `patches`), patched
+   * for those it kept.
+   */
+  private hostPart(host: string, steps: readonly FeedStep[], patches: boolean): HostPart {
+    const now = this.world.localIds(host);
     const then = new Set(now);
-    const changed = new Set<number>();
+    const changed = new Map<number, IdentityChange[]>();
     for (let i = steps.length - 1; i >= 0; i--) {
       const s = steps[i]!;
       const h = s.hostIds.get(host);
@@ -346,181 +317,79 @@ export class HostFeed {
         for (const id of h.added) then.delete(id);
         for (const id of h.removed) then.add(id);
       }
-      for (const id of s.changedIds) changed.add(id);
-    }
-    const sides: string[] = [];
-    const defaults: string[] = [];
-    for (const id of [...now].sort((a, b) => a - b)) {
-      if (then.has(id) && !changed.has(id)) continue;
-      const st = this.ids.get(id);
-      if (!st) continue;
-      sides.push(...st.sidesJson);
-      defaults.push(st.defaultsJson);
-    }
-    const gone = [...then].filter((id) => !now.has(id)).sort((a, b) => a - b);
-    return {
-      sides,
-      sidesRemoved: gone.flatMap((identity) => [
-        { identity, direction: 'egress' as const },
-        { identity, direction: 'ingress' as const },
-      ]),
-      defaults,
-      defaultsRemoved: gone,
-    };
-  }
-
-  private withUnderlay(r: DeltaRecord): DeltaRecord {
-    const u = this.underlayOf(r.host);
-    return u === undefined ? r : { ...r, underlay: u };
-  }
-
-  /**
-   * Take the view's records and ipcache entries and return what changed for the
-   * streams: O(listed records). A full view lists every record: those the feed holds
-   * that it does not list are gone.
-   */
-  private readWorld(view: HostViewDelta): {
-    ipcache?: { upsert: IpcacheEntry[]; remove: string[] };
-    records?: { upsert: DeltaRecord[]; remove: string[] };
-  } {
-    const listed = new Map(view.records.map((r) => [r.name, r]));
-    const names = new Set(listed.keys());
-    if (view.full) {
-      for (const n of this.ipsOf.keys()) names.add(n);
-      for (const n of this.records.keys()) names.add(n);
-    }
-    const upsert: DeltaRecord[] = [];
-    const removed: string[] = [];
-    const ipOld = new Set<string>();
-    const ipNew = new Map<string, number>();
-    for (const name of [...names].sort()) {
-      const old = this.records.get(name);
-      const rec = listed.get(name)?.attached;
-      if (rec === undefined) {
-        if (old) {
-          removed.push(name);
-          this.unindex(old.rec);
-          this.records.delete(name);
-        }
-      } else {
-        const json = JSON.stringify(rec);
-        if (old?.json !== json) {
-          upsert.push(this.withUnderlay(rec));
-          if (old) this.unindex(old.rec);
-          this.index(rec);
-        }
-        this.records.set(name, { rec, json });
+      for (const [id, c] of s.changes) {
+        const list = changed.get(id);
+        if (list) list.unshift(c);
+        else changed.set(id, [c]);
       }
-      for (const ip of this.ipsOf.get(name) ?? []) ipOld.add(ip);
-      const entries = listed.get(name)?.ipcache ?? [];
-      for (const e of entries) ipNew.set(e.ip, e.identity);
-      if (entries.length)
-        this.ipsOf.set(
-          name,
-          entries.map((e) => e.ip),
-        );
-      else this.ipsOf.delete(name);
     }
-    // An address another changed record took over stays: addresses are unique, so
-    // one held by a record outside `names` cannot have been held by one inside.
-    const ipUpsert: IpcacheEntry[] = [];
-    for (const [ip, identity] of ipNew) {
-      ipOld.delete(ip);
-      if (this.ipcache.get(ip) === identity) continue;
-      ipUpsert.push({ ip, identity });
-      this.ipcache.set(ip, identity);
-    }
-    const ipRemove = [...ipOld].filter((ip) => this.ipcache.delete(ip)).sort();
-    return {
-      ...(ipUpsert.length || ipRemove.length
-        ? { ipcache: { upsert: ipUpsert.sort((a, b) => (a.ip < b.ip ? -1 : 1)), remove: ipRemove } }
-        : {}),
-      ...(upsert.length || removed.length ? { records: { upsert, remove: removed } } : {}),
+    const part: HostPart = {
+      sides: [],
+      sidesRemoved: [],
+      patches: [],
+      defaults: [],
+      defaultsRemoved: [],
     };
-  }
-
-  private index(r: DeltaRecord): void {
-    let m = this.hostLocal.get(r.host);
-    if (!m) this.hostLocal.set(r.host, (m = new Map()));
-    const n = m.get(r.identity) ?? 0;
-    m.set(r.identity, n + 1);
-    if (n > 0) return;
-    this.noteHostId(r.host, r.identity, true);
-    this.localHosts.set(r.identity, (this.localHosts.get(r.identity) ?? 0) + 1);
-  }
-
-  private unindex(r: DeltaRecord): void {
-    const m = this.hostLocal.get(r.host);
-    if (!m) return;
-    const n = (m.get(r.identity) ?? 0) - 1;
-    if (n > 0) {
-      m.set(r.identity, n);
-      return;
+    for (const id of [...now].sort((a, b) => a - b)) {
+      const kept = then.has(id);
+      const change = changed.get(id);
+      if (kept && !change) continue;
+      const f =
+        kept && patches
+          ? steps.length === 1
+            ? this.stepPatched(steps[0]!, id, change![0]!)
+            : this.ids.patched(id, mergeIdentityChanges(change!))
+          : this.ids.whole(id);
+      if (!f) continue;
+      part.sides.push(...f.sides);
+      part.patches.push(...f.patches);
+      if (f.defaults !== undefined) part.defaults.push(f.defaults);
     }
-    m.delete(r.identity);
-    if (m.size === 0) this.hostLocal.delete(r.host);
-    this.noteHostId(r.host, r.identity, false);
-    const hosts = (this.localHosts.get(r.identity) ?? 0) - 1;
-    if (hosts > 0) this.localHosts.set(r.identity, hosts);
-    else {
-      this.localHosts.delete(r.identity);
-      this.maybeGone.add(r.identity);
+    for (const identity of [...then].filter((id) => !now.has(id)).sort((a, b) => a - b)) {
+      part.sidesRemoved.push({ identity, direction: 'egress' }, { identity, direction: 'ingress' });
+      part.defaultsRemoved.push(identity);
     }
-  }
-
-  /** A host gained or lost a local identity; a gain and a loss in one step cancel. */
-  private noteHostId(host: string, id: number, gained: boolean): void {
-    let m = this.hostIdChanges.get(host);
-    if (!m) this.hostIdChanges.set(host, (m = new Map()));
-    if (m.has(id) && m.get(id) !== gained) m.delete(id);
-    else m.set(id, gained);
-  }
-
-  /** The net local identity changes per host since the last call. */
-  private takeHostIds(): Map<string, { added: number[]; removed: number[] }> {
-    const out = new Map<string, { added: number[]; removed: number[] }>();
-    for (const [h, m] of this.hostIdChanges) {
-      const added: number[] = [];
-      const removed: number[] = [];
-      for (const [id, gained] of m) (gained ? added : removed).push(id);
-      if (added.length || removed.length) out.set(h, { added, removed });
-    }
-    this.hostIdChanges = new Map();
-    return out;
+    return part;
   }
 
   /**
-   * Cache the listed identities' sides/defaults (those local somewhere); forget
-   * identities local nowhere. Returns those whose serialised form changed.
+   * One step's patched fragments of an identity, built once for every host that kept
+   * it (a single-step message is only built while the step is the newest, so the
+   * identity's current state is the step's).
    */
-  private refreshIds(listed: readonly IdentityHostState[]): Set<number> {
-    for (const id of this.maybeGone) if (!this.localHosts.has(id)) this.ids.delete(id);
-    this.maybeGone.clear();
-    const changed = new Set<number>();
-    for (const { identity: id, sides, defaults } of listed) {
-      if (!this.localHosts.has(id)) continue;
-      const next: IdentityState = {
-        sides,
-        defaults,
-        sidesJson: sides.map(sideJson),
-        defaultsJson: JSON.stringify(defaults),
-      };
-      const prev = this.ids.get(id);
-      if (
-        !prev ||
-        prev.defaultsJson !== next.defaultsJson ||
-        !sameStrings(prev.sidesJson, next.sidesJson)
-      )
-        changed.add(id);
-      this.ids.set(id, next);
-    }
-    return changed;
+  private stepPatched(
+    step: FeedStep,
+    id: number,
+    change: IdentityChange,
+  ): IdentityFragments | undefined {
+    step.patchedCache ??= new Map();
+    if (!step.patchedCache.has(id)) step.patchedCache.set(id, this.ids.patched(id, change));
+    return step.patchedCache.get(id);
   }
 }
 
-/** Element-wise equality: no joined copy of every side (they can be large). */
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((s, i) => s === b[i]);
+/** A host's share of a message, as JSON fragments. */
+interface HostPart {
+  sides: string[];
+  sidesRemoved: { identity: number; direction: 'egress' | 'ingress' }[];
+  patches: string[];
+  defaults: string[];
+  defaultsRemoved: number[];
+}
+
+/** The shared parts of several steps as one delta. */
+function composeShared(steps: readonly FeedStep[]): HostDelta {
+  let shared: HostDelta = { from: steps[0]!.from, to: steps[0]!.from };
+  for (const s of steps) {
+    shared = composeHostDeltas(shared, {
+      from: s.from,
+      to: s.to,
+      ...(s.ipcache ? { ipcache: s.ipcache } : {}),
+      ...(s.records ? { records: s.records } : {}),
+      ...(s.steering ? { steering: s.steering } : {}),
+    });
+  }
+  return shared;
 }
 
 function sharedJsonOf(

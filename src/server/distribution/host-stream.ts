@@ -65,6 +65,8 @@ export interface HostStreamOptions {
   onSent?: (revision: number) => void;
   /** Called once when the stream ends. */
   onClose?: () => void;
+  /** The reader folds side patches (it sent `vnp-features: side-patches`). */
+  sidePatches?: boolean;
 }
 
 /**
@@ -74,94 +76,115 @@ export interface HostStreamOptions {
  *   serveHostStream({ feed, host: 'h1', sink: ndjsonSink(reply.raw), since: 41, onSent: (r) => peps.sent('h1', r) });
  */
 export function serveHostStream(opts: HostStreamOptions): void {
-  const { feed, host } = opts;
-  const out = opts.sink;
-  const heartbeatMs = opts.heartbeatMs ?? 5000;
-  const stallMs = opts.stallMs ?? 60_000;
-  let seq = feed.head;
-  let waitingSince: number | undefined;
-  let blockedAt: number | undefined;
-  let scheduled = false;
-  let closed = false;
-  let lastWriteAt = Date.now();
+  new HostStream(opts).start();
+}
 
-  const write = (text: string, revision?: number): void => {
-    const ok = out.send(text);
-    lastWriteAt = Date.now();
-    if (revision !== undefined) opts.onSent?.(revision);
-    if (!ok) {
-      blockedAt = lastWriteAt;
-      out.onceDrain(() => {
-        blockedAt = undefined;
-        flush();
-      });
-    }
-  };
+/** One stream's position in the feed and its sink's state. */
+class HostStream {
+  private readonly feed: HostFeed;
+  private readonly host: string;
+  private readonly out: HostSink;
+  private seq: number;
+  /** Resuming from a revision this manager has not reached yet. */
+  private waitingSince: number | undefined;
+  /** The sink backed up at this time (ms). */
+  private blockedAt: number | undefined;
+  private scheduled = false;
+  private closed = false;
+  private lastWriteAt = Date.now();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private offStep: () => void = () => undefined;
 
-  const sendSnapshot = (): void => {
-    const state = feed.snapshot(host);
-    seq = feed.head;
-    write(JSON.stringify({ type: 'snapshot', state }), state.revision);
-  };
-
-  function flush(): void {
-    scheduled = false;
-    if (closed || blockedAt !== undefined || out.destroyed) return;
-    if (waitingSince !== undefined) {
-      const p = feed.futurePosition(waitingSince);
-      if (p === undefined) return;
-      seq = p;
-      opts.onSent?.(waitingSince);
-      waitingSince = undefined;
-    }
-    const r = feed.nextMessage(host, seq);
-    if (r.kind === 'none') return;
-    if (r.kind === 'snapshot') {
-      seq = r.seq;
-      write(JSON.stringify({ type: 'snapshot', state: r.state }), r.state.revision);
-      return;
-    }
-    seq = r.seq;
-    write(r.json, r.to);
+  constructor(private readonly opts: HostStreamOptions) {
+    this.feed = opts.feed;
+    this.host = opts.host;
+    this.out = opts.sink;
+    this.seq = opts.feed.head;
   }
 
-  const schedule = (): void => {
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(flush); // a burst of steps becomes one message
-  };
-
-  const offStep = feed.onStep(schedule);
-  const timer = setInterval(() => {
-    if (blockedAt !== undefined) {
-      if (Date.now() - blockedAt >= stallMs) out.destroy();
-      return;
-    }
-    // Any message proves the connection alive: heartbeats only fill silences.
-    if (!out.destroyed && Date.now() - lastWriteAt >= heartbeatMs / 2)
-      write(`{"type":"heartbeat","revision":${feed.revision}}`);
-  }, heartbeatMs);
-  timer.unref();
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    clearInterval(timer);
-    offStep();
-    opts.onClose?.();
-  };
-  out.onClose(close);
-
-  if (opts.since === undefined) sendSnapshot();
-  else {
-    const p = feed.positionFor(opts.since);
-    if (p === 'snapshot') sendSnapshot();
-    else if (p === 'future') waitingSince = opts.since;
+  /** Subscribe, arm the heartbeat, and send the first message (or take the resume position). */
+  start(): void {
+    this.offStep = this.feed.onStep(this.schedule);
+    const heartbeatMs = this.opts.heartbeatMs ?? 5000;
+    this.timer = setInterval(() => this.tick(heartbeatMs), heartbeatMs);
+    this.timer.unref();
+    this.out.onClose(this.close);
+    const since = this.opts.since;
+    if (since === undefined) return this.sendSnapshot();
+    const p = this.feed.positionFor(since);
+    if (p === 'snapshot') this.sendSnapshot();
+    else if (p === 'future') this.waitingSince = since;
     else {
       // Resumed: both sides stand at `since` (the PEP applied it, this manager holds
       // what follows), as if it had been sent here; the PEP's first ack may name it.
-      seq = p;
-      opts.onSent?.(opts.since);
-      flush();
+      this.seq = p;
+      this.opts.onSent?.(since);
+      this.flush();
     }
   }
+
+  private write(text: string, revision?: number): void {
+    const ok = this.out.send(text);
+    this.lastWriteAt = Date.now();
+    if (revision !== undefined) this.opts.onSent?.(revision);
+    if (!ok) {
+      this.blockedAt = this.lastWriteAt;
+      this.out.onceDrain(() => {
+        this.blockedAt = undefined;
+        this.flush();
+      });
+    }
+  }
+
+  private sendSnapshot(): void {
+    const state = this.feed.snapshot(this.host);
+    this.seq = this.feed.head;
+    this.write(JSON.stringify({ type: 'snapshot', state }), state.revision);
+  }
+
+  /** Write what the stream lacks, if the sink can take it. */
+  private flush(): void {
+    this.scheduled = false;
+    if (this.closed || this.blockedAt !== undefined || this.out.destroyed) return;
+    if (this.waitingSince !== undefined) {
+      const p = this.feed.futurePosition(this.waitingSince);
+      if (p === undefined) return;
+      this.seq = p;
+      this.opts.onSent?.(this.waitingSince);
+      this.waitingSince = undefined;
+    }
+    const r = this.feed.nextMessage(this.host, this.seq, {
+      sidePatches: this.opts.sidePatches === true,
+    });
+    if (r.kind === 'none') return;
+    this.seq = r.seq;
+    if (r.kind === 'snapshot')
+      this.write(JSON.stringify({ type: 'snapshot', state: r.state }), r.state.revision);
+    else this.write(r.json, r.to);
+  }
+
+  private readonly schedule = (): void => {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush()); // a burst of steps becomes one message
+  };
+
+  /** Heartbeat period: close a stalled stream, fill a silence. */
+  private tick(heartbeatMs: number): void {
+    if (this.blockedAt !== undefined) {
+      if (Date.now() - this.blockedAt >= (this.opts.stallMs ?? 60_000)) this.out.destroy();
+      return;
+    }
+    // Any message proves the connection alive: heartbeats only fill silences.
+    if (!this.out.destroyed && Date.now() - this.lastWriteAt >= heartbeatMs / 2)
+      this.write(`{"type":"heartbeat","revision":${this.feed.revision}}`);
+  }
+
+  private readonly close = (): void => {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.offStep();
+    this.opts.onClose?.();
+  };
 }

@@ -11,7 +11,8 @@ import type { PeerEntry, SideState } from '../../model/host-state.js';
 const fragments = new WeakMap<PeerEntry, string>();
 const lists = new WeakMap<readonly PeerEntry[], string>();
 
-function entryJson(e: PeerEntry): string {
+/** `JSON.stringify(e)`, once per entry object. */
+export function entryJson(e: PeerEntry): string {
   let json = fragments.get(e);
   if (json === undefined) {
     json = JSON.stringify(e);

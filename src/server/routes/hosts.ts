@@ -22,6 +22,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { VnpError, fieldError } from '../../model/errors.js';
+import { FEATURES_HEADER, SIDE_PATCHES_FEATURE } from '../../model/host-delta.js';
 import { MAX_REVISION } from '../schemas.js';
 import type { Manager } from '../manager.js';
 import {
@@ -173,6 +174,8 @@ interface Watch {
   underlay: string | undefined;
   isAgent: boolean;
   since: number | undefined;
+  /** The agent folds side patches (its `vnp-features` header says so). */
+  sidePatches: boolean;
 }
 
 function watchOf(request: FastifyRequest): Watch {
@@ -180,7 +183,18 @@ function watchOf(request: FastifyRequest): Watch {
   const underlay = underlayParam(request);
   const sinceText = (request.query as { since?: string }).since;
   const since = sinceText === undefined ? undefined : Number(sinceText);
-  return { request, host, underlay, isAgent: request.principal?.role === 'agent', since };
+  const features = request.headers[FEATURES_HEADER];
+  const sidePatches = String(features ?? '')
+    .split(',')
+    .some((f) => f.trim() === SIDE_PATCHES_FEATURE);
+  return {
+    request,
+    host,
+    underlay,
+    isAgent: request.principal?.role === 'agent',
+    since,
+    sidePatches,
+  };
 }
 
 /** Serve the host's stream into a sink; an agent's connection is known to the registry. */
@@ -200,6 +214,7 @@ function serveWatch(
     host,
     sink,
     ...(watch.since !== undefined ? { since: watch.since } : {}),
+    sidePatches: watch.sidePatches,
     ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
     onSent: (revision) => {
       if (isAgent) peps.sent(host, revision);
