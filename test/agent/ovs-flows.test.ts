@@ -5,10 +5,13 @@
  * counters, and successive conntrack dumps as opened/ended connections.
  */
 import { describe, expect, it } from 'vitest';
+import { FlowCollector } from '../../src/agent/flows/flow-collector.js';
+import type { FlowSink, FlowSource } from '../../src/agent/flows/flow-source.js';
 import { parseOvsConntrack } from '../../src/agent/ovs/conntrack.js';
 import { ConntrackTracker, parseDenyCounters } from '../../src/agent/ovs/ovs-flow-source.js';
 import { PacketInReader } from '../../src/agent/ovs/packet-in.js';
 import { ovsProgram, T } from '../../src/agent/ovs/program.js';
+import type { FlowRecord } from '../../src/model/flow.js';
 import type { HostState, PeerEntry } from '../../src/model/host-state.js';
 import { hostState } from './support/fakes.js';
 
@@ -155,5 +158,68 @@ describe('ConntrackTracker', () => {
     events.length = 0;
     tracker.update(dump(), 4, sink);
     expect(events).toEqual([]);
+  });
+});
+
+describe('FlowCollector with a polling source', () => {
+  it('polls on while no manager takes batches; the buffer keeps the records', async () => {
+    const state = hostState(1, {
+      locals: [
+        {
+          name: 'a',
+          identity: 256,
+          ips: ['10.0.0.1'],
+          mac: '02:00:00:00:00:01',
+          subnet: 's',
+          cidr: '10.0.0.0/24',
+          instance: 'i',
+        },
+      ],
+      defaults: [{ identity: 256, other: 'allow', peers: [] }],
+    });
+    let polls = 0;
+    let sink: FlowSink | undefined;
+    const source: FlowSource = {
+      start: (s) => {
+        sink = s;
+        return Promise.resolve();
+      },
+      poll: () => {
+        polls++;
+        sink!.opened(`c${polls}`, {
+          at: polls,
+          proto: 'tcp',
+          src: '10.0.0.1',
+          dst: '10.0.0.9',
+          sport: 1000 + polls,
+          dport: 80,
+        });
+        return Promise.resolve();
+      },
+      totals: () => Promise.resolve({ sampled: 0, unsampled: 0 }),
+      stop: () => undefined,
+    };
+    let manager = false;
+    const shipped: FlowRecord[] = [];
+    const c = new FlowCollector({
+      exec: () => Promise.reject(new Error('no commands here')),
+      state: () => state,
+      send: (b) => {
+        if (manager) shipped.push(...b.records);
+        return Promise.resolve(manager);
+      },
+      flushMs: 60_000,
+      source,
+    });
+    await c.start();
+    await c.ship();
+    await c.ship();
+    expect(polls).toBe(2);
+    expect(c.buffered).toBe(2);
+    manager = true;
+    await c.ship();
+    expect(shipped.map((r) => r.src.port)).toEqual([1001, 1002, 1003]);
+    expect(shipped[0]).toMatchObject({ host: state.host, state: 'new', verdict: 'allow' });
+    await c.stop();
   });
 });

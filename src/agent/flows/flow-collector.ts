@@ -266,8 +266,13 @@ export class FlowCollector {
     try {
       // What is buffered goes first: a new record never waits for a listing (a
       // `conntrack -L` or `nft list` process, slow on a loaded host).
-      if (!(await this.send())) return;
-      await (this.opts.source ? this.opts.source.poll() : this.readClosing());
+      const taken = await this.send();
+      // A polling source reads on while no manager takes batches: what it sees waits
+      // in the bounded buffer, as the kernel's events do (its ended connections leave
+      // its dump after ~30 s, so an outage must not stop the polls).
+      if (this.opts.source) await this.opts.source.poll();
+      if (!taken) return;
+      if (!this.opts.source) await this.readClosing();
       await this.readDenyCounters();
       await this.send();
     } finally {
