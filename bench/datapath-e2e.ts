@@ -40,6 +40,13 @@ export interface EndToEndTiming {
   maxMs: number;
   /** Flips the probe loop did not see within the time box. */
   missed: number;
+  /**
+   * h1's agent per seen flip (its last applyState then): the policy part (wire check,
+   * table delta, `nft`) and the whole apply (with links and the sweep), p50 — how much of
+   * a flip is the agent rather than the manager and the stream.
+   */
+  agentPolicyP50Ms?: number;
+  agentApplyP50Ms?: number;
 }
 
 function benchModel(instanceNs: (name: string) => string, bRole: string): Document[] {
@@ -231,6 +238,8 @@ export async function measureEndToEnd(
       await sleep(20);
     }
     const latencies: number[] = [];
+    const policyMs: number[] = [];
+    const applyMs: number[] = [];
     let missed = 0;
     let allowed = true;
     for (let i = 0; i < flips; i++) {
@@ -249,7 +258,11 @@ export async function measureEndToEnd(
         await sleep(10);
       }
       if (seen === undefined) missed++;
-      else latencies.push(seen - before);
+      else {
+        latencies.push(seen - before);
+        policyMs.push(h1.stats.lastPolicyMs ?? NaN);
+        applyMs.push(h1.stats.lastApplyMs ?? NaN);
+      }
     }
     const result: EndToEndTiming = {
       entries,
@@ -258,10 +271,13 @@ export async function measureEndToEnd(
       p99Ms: percentile(latencies, 99),
       maxMs: Math.max(...latencies),
       missed,
+      agentPolicyP50Ms: percentile(policyMs, 50),
+      agentApplyP50Ms: percentile(applyMs, 50),
     };
     log(
       `  tag change → enforced on h1: p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms ` +
-        `(${flips} flips, ${missed} missed)`,
+        `(${flips} flips, ${missed} missed; h1's agent: policy p50 ${result.agentPolicyP50Ms!.toFixed(1)} ms, ` +
+        `whole apply p50 ${result.agentApplyP50Ms!.toFixed(1)} ms)`,
     );
     return result;
   } finally {

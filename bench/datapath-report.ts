@@ -318,6 +318,12 @@ function endToEndLines(r: DatapathResults): string[] {
     `the kernel enforcing it (probe loop every 2 ms), ${e.flips} flips: p50 ${formatMs(e.p50Ms)}, ` +
       `p99 ${formatMs(e.p99Ms)}, max ${formatMs(e.maxMs)}` +
       (e.missed ? `, ${e.missed} not seen within 5 s` : ''),
+    ...(e.agentPolicyP50Ms === undefined
+      ? []
+      : [
+          `  h1's agent per flip (p50): policy ${formatMs(e.agentPolicyP50Ms)} (what enforcement waits for), ` +
+            `whole apply with links and sweep ${formatMs(e.agentApplyP50Ms ?? NaN)}`,
+        ]),
     '',
   ];
 }
