@@ -13,7 +13,7 @@ import { PacketInReader } from '../../src/agent/ovs/packet-in.js';
 import { ovsProgram, T } from '../../src/agent/ovs/program.js';
 import type { FlowRecord } from '../../src/model/flow.js';
 import type { HostState, PeerEntry } from '../../src/model/host-state.js';
-import { hostState } from './support/fakes.js';
+import { hostState, LOCAL_A } from './support/fakes.js';
 
 const entry = (port: number, verdict: PeerEntry['verdict']): PeerEntry => ({
   peer: 300,
@@ -164,17 +164,7 @@ describe('ConntrackTracker', () => {
 describe('FlowCollector with a polling source', () => {
   it('polls on while no manager takes batches; the buffer keeps the records', async () => {
     const state = hostState(1, {
-      locals: [
-        {
-          name: 'a',
-          identity: 256,
-          ips: ['10.0.0.1'],
-          mac: '02:00:00:00:00:01',
-          subnet: 's',
-          cidr: '10.0.0.0/24',
-          instance: 'i',
-        },
-      ],
+      locals: [LOCAL_A],
       defaults: [{ identity: 256, other: 'allow', peers: [] }],
     });
     let polls = 0;

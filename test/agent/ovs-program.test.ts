@@ -16,7 +16,7 @@ import {
 } from '../../src/agent/ovs/program.js';
 import type { HostState, PeerEntry } from '../../src/model/host-state.js';
 import { fakePorts, flowCounts } from '../../bench/ovs-flow-counts.js';
-import { hostState } from './support/fakes.js';
+import { hostState, LOCAL_A } from './support/fakes.js';
 
 const peer = (p: number, port: number, verdict: PeerEntry['verdict'] = 'allow'): PeerEntry => ({
   peer: p,
@@ -33,17 +33,7 @@ function grid(peers: number, ports: number, extra: PeerEntry[] = []): HostState 
   for (let p = 0; p < peers; p++)
     for (let k = 0; k < ports; k++) entries.push(peer(1000 + p, 2000 + k * 7));
   return hostState(1, {
-    locals: [
-      {
-        name: 'a',
-        identity: 256,
-        ips: ['10.0.0.1'],
-        mac: '02:00:00:00:00:01',
-        subnet: 's',
-        cidr: '10.0.0.0/24',
-        instance: 'i',
-      },
-    ],
+    locals: [LOCAL_A],
     sides: [
       { identity: 256, direction: 'egress', cidr: [], peers: [...entries, ...extra], any: [] },
     ],

@@ -5,7 +5,7 @@
 import { Agent } from '../../../src/agent/agent.js';
 import type { NftBackend } from '../../../src/agent/nft/apply.js';
 import type { NftJson } from '../../../src/agent/nft/types.js';
-import type { HostState } from '../../../src/model/host-state.js';
+import type { HostState, LocalRecord } from '../../../src/model/host-state.js';
 
 /**
  * A state of host h1 at `revision` with nothing in it but `extra`.
@@ -24,6 +24,17 @@ export function hostState(revision: number, extra: Partial<HostState> = {}): Hos
     ...extra,
   };
 }
+
+/** Local record `a` of h1: identity 256 at 10.0.0.1 in 10.0.0.0/24. */
+export const LOCAL_A: LocalRecord = {
+  name: 'a',
+  identity: 256,
+  ips: ['10.0.0.1'],
+  mac: '02:00:00:00:00:01',
+  subnet: 's',
+  cidr: '10.0.0.0/24',
+  instance: 'i',
+};
 
 /** Records every transaction; refuses them while `failing`. */
 export class RecordingNft implements NftBackend {
