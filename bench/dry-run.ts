@@ -3,7 +3,8 @@
  * slower than the change itself"): over HTTP on a real manager (PGlite) holding the
  * bench model, POST /v1/apply of N new interfaces with `dryRun: true` (validation, the
  * impact preview on two forks), then the same batch for real (durable commit, engine
- * apply). Both from one process and one run, so the ratio holds under load.
+ * apply). Both from one process and one run, so the ratio holds under load. With
+ * `VNP_BENCH_PROFILE=DIR`, each dry run is CPU-profiled to DIR/dry-run-<k>-<n>.cpuprofile.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { parseSettings } from '../src/config/settings.js';
 import { buildServer } from '../src/server/app.js';
 import { createToken } from '../src/server/tokens.js';
 import { openStore } from '../src/store/open-store.js';
+import { startCpuProfile } from './cpu-profile.js';
 import { generateModel } from './generate.js';
 import type { RunOptions } from './run.js';
 
@@ -68,7 +70,10 @@ export async function dryRunVsApply(
         ips: [`10.${200 + k}.${i >> 8}.${i & 255}`],
         tags: { ...like.tags, app: `a${i % 10}` },
       }));
+      const profileDir = process.env['VNP_BENCH_PROFILE'];
+      const stop = profileDir ? await startCpuProfile() : undefined;
       const dryRunMs = await apply({ documents, dryRun: true });
+      await stop?.(join(profileDir!, `dry-run-${k}-${n}.cpuprofile`));
       const applyMs = await apply({ documents });
       opts.log(`  dry run vs apply: ${n} new interfaces on ${records} records`);
       rows.push({ records, added: n, dryRunMs, applyMs });

@@ -19,6 +19,7 @@ import { stripMeta } from '../../model/strip-meta.js';
 import { canonicalTagsJson } from '../../model/tags.js';
 import type { Interface, Policy, Tags } from '../../model/types.js';
 import type { Engine } from '../engine.js';
+import type { ResolvedPolicy } from '../types.js';
 import type { FlowSegment } from '../types.js';
 
 /** One side of an impact row. */
@@ -86,14 +87,51 @@ export function signature(peers: CidrPeer[], ip: Ip): string {
   return s;
 }
 
-export const policyJson = (e: Engine, tags: Tags) => {
-  const r = e.getPolicyForTags(tags);
-  return {
-    eg: JSON.stringify(r.egress),
-    ing: JSON.stringify(r.ingress),
-    parts: r.partitions.join(','),
-  };
-};
+/** A resolved policy with its rule lists as JSON (what classes and pair keys compare). */
+export interface PolicyJson {
+  policy: ResolvedPolicy;
+  eg: string;
+  ing: string;
+  parts: string;
+}
+
+/**
+ * Resolved policies by engine and tags, for one preview (both engines are frozen
+ * meanwhile). Resolving is the costly part of grouping (every policy against the
+ * tags): each distinct tag set is resolved once per engine — once in all when both
+ * engines hold the same policies and partitions (a batch of interfaces), since the
+ * resolution depends on nothing else.
+ */
+export class PolicyMemo {
+  private readonly shared: boolean;
+  private readonly memo = new Map<string, PolicyJson>();
+
+  constructor(
+    private readonly before: Engine,
+    after: Engine,
+  ) {
+    const same = (kind: 'Policy' | 'Partition') =>
+      before === after || JSON.stringify(before.list(kind)) === JSON.stringify(after.list(kind));
+    this.shared = same('Policy') && same('Partition');
+  }
+
+  /** The policy `e` resolves for `tags`, with its JSON. */
+  of(e: Engine, tags: Tags): PolicyJson {
+    const k = `${this.shared || e === this.before ? 'b' : 'a'}|${canonicalTagsJson(tags)}`;
+    let v = this.memo.get(k);
+    if (!v) {
+      const policy = e.getPolicyForTags(tags);
+      v = {
+        policy,
+        eg: JSON.stringify(policy.egress),
+        ing: JSON.stringify(policy.ingress),
+        parts: policy.partitions.join(','),
+      };
+      this.memo.set(k, v);
+    }
+    return v;
+  }
+}
 
 /** Documents of a kind as name → canonical JSON. */
 export function docMap(e: Engine, kind: 'Partition' | 'Settings'): Map<string, string> {
@@ -112,7 +150,12 @@ export function changedPartitions(before: Engine, after: Engine): Set<string> {
 }
 
 /** Group records into classes (see the file comment). */
-export function recordClasses(before: Engine, after: Engine, peers: CidrPeer[]): Klass[] {
+export function recordClasses(
+  before: Engine,
+  after: Engine,
+  peers: CidrPeer[],
+  policies = new PolicyMemo(before, after),
+): Klass[] {
   const classes = new Map<string, Klass>();
   const settingsChanged =
     docMap(before, 'Settings').get('default') !== docMap(after, 'Settings').get('default');
@@ -121,13 +164,6 @@ export function recordClasses(before: Engine, after: Engine, peers: CidrPeer[]):
   for (const d of before.list('Interface')) recs.set(d.name, { b: d as unknown as Interface });
   for (const d of after.list('Interface'))
     recs.set(d.name, { ...recs.get(d.name), a: d as unknown as Interface });
-  const polCache = new Map<string, ReturnType<typeof policyJson>>();
-  const cachedPolicy = (e: Engine, tag: string, tags: Tags) => {
-    const k = `${tag}|${canonicalTagsJson(tags)}`;
-    let v = polCache.get(k);
-    if (!v) polCache.set(k, (v = policyJson(e, tags)));
-    return v;
-  };
   for (const [name, { b, a }] of recs) {
     const side = (e: Engine, d: Interface | undefined): Side | undefined => {
       if (!d) return undefined;
@@ -155,8 +191,8 @@ export function recordClasses(before: Engine, after: Engine, peers: CidrPeer[]):
       if (status !== 'same' || settingsChanged) {
         k.asSrc = k.asDst = true;
       } else {
-        const pb = cachedPolicy(before, 'b', tb!.tags);
-        const pa = cachedPolicy(after, 'a', ta!.tags);
+        const pb = policies.of(before, tb!.tags);
+        const pa = policies.of(after, ta!.tags);
         const partTouched = [...tb!.partitions, ...ta!.partitions].some((p) => partsChanged.has(p));
         const retagged = canonicalTagsJson(tb!.tags) !== canonicalTagsJson(ta!.tags);
         const both = retagged || partTouched || pb.parts !== pa.parts;

@@ -31,6 +31,7 @@ import type { FlowSegment } from '../types.js';
 import {
   cidrPeers,
   endpoint,
+  PolicyMemo,
   recordClasses,
   table,
   worldClasses,
@@ -145,14 +146,17 @@ class PairKeyer {
   private readonly partIds = new Map<string, number>();
   private readonly defaults = new Map<number, string>();
 
+  constructor(private readonly policies: PolicyMemo) {}
+
   /** Interned id of a side's rule list. */
   private sig(side: Side, dir: 'egress' | 'ingress', tag: string): number {
     const key = `${tag}|${side.identity}|${dir}`;
     let id = this.sideCache.get(key);
     if (id !== undefined) return id;
     const info = side.engine.identityInfo(side.identity)!;
-    const rules = side.engine.getPolicyForTags(info.tags)[dir];
-    const json = JSON.stringify(rules);
+    const resolved = this.policies.of(side.engine, info.tags);
+    const rules = resolved.policy[dir];
+    const json = dir === 'egress' ? resolved.eg : resolved.ing;
     id = this.sigIds.get(json);
     if (id === undefined) {
       id = this.sigIds.size;
@@ -298,14 +302,15 @@ export function* impactSteps(
   opts: ImpactOptions = {},
 ): Generator<void, ImpactPreview> {
   const peers = cidrPeers([before, after]);
-  const records = recordClasses(before, after, peers);
+  const policies = new PolicyMemo(before, after);
+  const records = recordClasses(before, after, peers, policies);
   const world = peers.length > 0 ? worldClasses(before, after, peers) : [];
   const all = [...records, ...world];
   yield;
   let pairs = 0;
   let total = 0;
   let steps = 0;
-  const keyer = new PairKeyer();
+  const keyer = new PairKeyer(policies);
   const hits = new Map<number, Hit[]>();
   const memo = new Map<number, Map<number, Flip[]>>();
   const compare = (s: Klass, d: Klass) => {
