@@ -3,9 +3,10 @@
  * counters) and what enforces them on this host. Two implementations: the Linux
  * kernel (nftables + VXLAN-GBP links + conntrack, src/agent/nft-datapath.ts) and
  * Open vSwitch (one bridge programmed by OpenFlow, src/agent/ovs/). Both enforce the
- * same HostState with the same verdicts; the conformance checks both run are
- * test/e2e/support/conformance.ts (engine-datapath and ovs-datapath privileged tests)
- * and the mixed random-model differential (random-kernel.privileged.test.ts).
+ * same HostState with the same verdicts and steering; the conformance suite both run
+ * is test/e2e/support/datapath-conformance.ts (conformance-nftables and
+ * conformance-ovs privileged tests), beside the mixed random-model differential
+ * (random-kernel.privileged.test.ts).
  *
  * The agent calls, per state, in this order: `applyPolicy` (atomic: the whole
  * decision program moves to the new state, or nothing changes), then `reconcileLinks`

@@ -10,6 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { vtepMac } from '../../src/agent/names.js';
 import { ovsProgram, T, type OfFlow } from '../../src/agent/ovs/program.js';
+import { retiredClasses, steeredLines, steerPaths } from '../../src/agent/ovs/steering.js';
 import { steerMac, steerWireScript } from '../../src/agent/steer-wire.js';
 import { routes, steerState } from '../e2e/support/steer-state.js';
 
@@ -79,5 +80,27 @@ describe('OVS steering flows', () => {
     expect(script).toContain('meta mark 2-255 ether saddr set meta mark map @mac-of');
     expect(script).toContain(`255 : ${steerMac(255)}`);
     expect(steerWireScript([])).toBe('table netdev vnp-steer {}\ndelete table netdev vnp-steer\n');
+  });
+
+  it('a class renumbered to another via record or dropped is retired; its connections found by ct_label', () => {
+    const before = steerPaths(steerState(routes), ports, 1);
+    expect([...before.keys()].sort()).toEqual([2, 4]);
+    const renumbered = {
+      ...steerState(routes),
+      steering: [
+        { class: 2, via: 'fwl' },
+        { class: 4, via: 'fwl' },
+      ],
+    };
+    expect(retiredClasses(before, steerPaths(renumbered, ports, 1))).toEqual([2]);
+    expect(retiredClasses(before, before)).toEqual([]);
+    const dump = [
+      'tcp,orig=(src=10.0.0.1,dst=10.0.0.3,sport=4000,dport=8080),reply=(src=10.0.0.3,dst=10.0.0.1,sport=8080,dport=4000),zone=7,mark=256,labels=0x2,protoinfo=(state=ESTABLISHED)',
+      'tcp,orig=(src=10.0.0.1,dst=10.0.0.3,sport=4001,dport=8080),reply=(src=10.0.0.3,dst=10.0.0.1,sport=8080,dport=4001),zone=7,mark=256,labels=0x4,protoinfo=(state=ESTABLISHED)',
+      'tcp,orig=(src=10.0.0.1,dst=10.0.0.3,sport=4002,dport=80),reply=(src=10.0.0.3,dst=10.0.0.1,sport=80,dport=4002),zone=7,mark=256,protoinfo=(state=ESTABLISHED)',
+    ].join('\n');
+    expect(steeredLines(dump, new Set([2])).map((l) => /sport=(\d+)/.exec(l)![1])).toEqual([
+      '4000',
+    ]);
   });
 });

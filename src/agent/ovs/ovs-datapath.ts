@@ -17,6 +17,7 @@ import { makeExec, mustRun, type Exec } from '../exec.js';
 import { FlowJudge } from '../evaluate.js';
 import { DEFAULT_VNI, vethName, vxlanName } from '../names.js';
 import { SteerWire, steerWireDevices } from '../steer-wire.js';
+import { retiredClasses, steerPaths, steeredLines } from './steering.js';
 import { parseOvsConntrack } from './conntrack.js';
 import { OvsPorts, type PlumbReport } from './ports.js';
 import { ConjIds, flowKey, flowLine, ovsProgram, CT_ZONE, type OfFlow } from './program.js';
@@ -62,6 +63,9 @@ export class OvsDatapath implements Datapath {
   private bridgeReady = false;
   private lastPlumb: PlumbReport = { failed: [] };
   private readonly wire: SteerWire;
+  /** Where each steer class led in the applied program; classes it retired, for sweep. */
+  private steer = new Map<number, string>();
+  private retired: number[] = [];
   /** Flows written by the last applyPolicy (adds + deletes), for tests and the bench. */
   lastWritten = 0;
 
@@ -193,9 +197,13 @@ export class OvsDatapath implements Datapath {
       const of = this.lastPlumb.ofports?.get(vethName(l.name));
       if (of !== undefined) records.set(l.name, of);
     }
+    const ports = { records, tunnels: this.ports.tunnels(this.lastPlumb.ofports ?? new Map()) };
+    const paths = steerPaths(state, ports, this.opts.defaultVni ?? DEFAULT_VNI);
+    this.retired.push(...retiredClasses(this.steer, paths));
+    this.steer = paths;
     const next = ovsProgram(
       state,
-      { records, tunnels: this.ports.tunnels(this.lastPlumb.ofports ?? new Map()) },
+      ports,
       {
         ...(this.opts.defaultVni !== undefined ? { defaultVni: this.opts.defaultVni } : {}),
         denySamples: (this.opts.denyLogRate ?? DEFAULT_COPY_RATE) > 0,
@@ -261,31 +269,45 @@ export class OvsDatapath implements Datapath {
 
   /**
    * Connections of the bridge's zone that the new state denies are flushed; their
-   * next packet is judged again (or is invalid mid-stream) and dropped.
+   * next packet is judged again (or is invalid mid-stream) and dropped. So are the
+   * connections of retired steer classes: their next packet is steered again by the
+   * current routes (TCP is picked up mid-stream).
    */
   async sweep(state: HostState, applied: PolicyApplied): Promise<Swept> {
-    if (!applied.changed || this.opts.killDeniedFlows === false)
-      return { killedFlows: 0, resteeredFlows: 0 };
-    const judge = new FlowJudge(state);
-    const entries = parseOvsConntrack(
-      await this.appctl(['dpctl/dump-conntrack', `zone=${CT_ZONE}`]),
-    );
-    let killed = 0;
-    for (const e of entries) {
-      if (judge.judge({ src: e.src, dst: e.dst, proto: e.proto, port: e.dport }) !== 'deny')
-        continue;
-      const r = await this.exec([
-        'ovs-appctl',
-        '-t',
-        this.appctlTarget(),
-        'dpctl/flush-conntrack',
-        `zone=${CT_ZONE}`,
-        e.tuple,
-      ]);
-      if (r.code === 0) killed++;
-      else this.opts.log?.(`flush-conntrack ${e.tuple}: ${r.stderr.trim()}`);
+    const retired = new Set(this.retired);
+    this.retired = [];
+    const kill = applied.changed && this.opts.killDeniedFlows !== false;
+    if (!kill && retired.size === 0) return { killedFlows: 0, resteeredFlows: 0 };
+    const dump = await this.appctl(['dpctl/dump-conntrack', `zone=${CT_ZONE}`]);
+    const flushed = new Set<string>();
+    let killedFlows = 0;
+    if (kill) {
+      const judge = new FlowJudge(state);
+      for (const e of parseOvsConntrack(dump))
+        if (judge.judge({ src: e.src, dst: e.dst, proto: e.proto, port: e.dport }) === 'deny')
+          if (await this.flush(e.tuple, flushed)) killedFlows++;
     }
-    return { killedFlows: killed, resteeredFlows: 0 };
+    let resteeredFlows = 0;
+    if (retired.size > 0)
+      for (const e of parseOvsConntrack(steeredLines(dump, retired).join('\n')))
+        if (await this.flush(e.tuple, flushed)) resteeredFlows++;
+    return { killedFlows, resteeredFlows };
+  }
+
+  /** Deletes one connection of the zone (once per sweep). */
+  private async flush(tuple: string, done: Set<string>): Promise<boolean> {
+    if (done.has(tuple)) return false;
+    done.add(tuple);
+    const r = await this.exec([
+      'ovs-appctl',
+      '-t',
+      this.appctlTarget(),
+      'dpctl/flush-conntrack',
+      `zone=${CT_ZONE}`,
+      tuple,
+    ]);
+    if (r.code !== 0) this.opts.log?.(`flush-conntrack ${tuple}: ${r.stderr.trim()}`);
+    return r.code === 0;
   }
 
   /**

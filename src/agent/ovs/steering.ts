@@ -222,3 +222,39 @@ export function steerFlows(
       actions: `goto_table:${T.egress}`,
     });
 }
+
+/**
+ * Where each active class leads on this host (`via|way`). A class of the applied
+ * state that the next one drops or points elsewhere is retired: its connections are
+ * flushed, so their next packet is decided again by the current routes (ADR 0008).
+ */
+export function steerPaths(
+  state: HostState,
+  ports: OvsPorts,
+  defaultVni: number,
+): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const a of activeSteering(state, { defaultVni }).values())
+    out.set(a.class, `${a.via}|${wayTo(a, state, ports, defaultVni) ?? ''}`);
+  return out;
+}
+
+/** Classes of `before` that `after` drops or points elsewhere. */
+export function retiredClasses(
+  before: ReadonlyMap<number, string>,
+  after: ReadonlyMap<number, string>,
+): number[] {
+  return [...before].filter(([k, v]) => after.get(k) !== v).map(([k]) => k);
+}
+
+/**
+ * The lines of a `dpctl/dump-conntrack` whose ct_label carries one of `classes`.
+ *
+ * @example steeredLines('tcp,orig=(…),zone=7,mark=256,labels=0x2,…', new Set([2])).length // 1
+ */
+export function steeredLines(dump: string, classes: ReadonlySet<number>): string[] {
+  return dump.split('\n').filter((line) => {
+    const m = /labels=(0x[0-9a-f]+)/i.exec(line);
+    return m !== null && classes.has(Number(BigInt(m[1]!) & 0xffn));
+  });
+}

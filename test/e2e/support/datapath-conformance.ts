@@ -45,7 +45,7 @@ import {
   type SteerRecord,
 } from './steer-model.js';
 import { buildTopology, type TestHost, type Topology } from './topology.js';
-import { tcpConnects, tcpServer, type Proc, pings } from './traffic.js';
+import { pings, steadyClient, tcpConnects, tcpServer, type Proc } from './traffic.js';
 
 /** The bridge of every OVS host. */
 export const BRIDGE = 'vnpbr';
@@ -229,8 +229,26 @@ function steeringScenarios(h: Harness): void {
     await h.steerVerdictsEqualCheck();
   });
 
-  it('steers through a middlebox beside the source', async () => {
-    await h.setRoutes([routeTo('dst', 'fwl'), routeTo('dst2', 'fw3')]);
+  it('steers through a middlebox beside the source; a live connection follows', async () => {
+    // A live connection steered through fw (class 2); the new routes renumber class 2
+    // to fw3 and give fwl class 3, so the agent forgets the connection and its next
+    // packet is steered again — through fwl — without breaking it.
+    const client = await steadyClient(h.topo.instanceNs('src'), STEER_RECORDS.dst.ip, STEERED);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const resteered = h.agents.get('h1')!.stats.resteeredFlows;
+      await h.setRoutes([routeTo('dst', 'fwl'), routeTo('dst2', 'fw3')]);
+      expect(h.agents.get('h1')!.stats.resteeredFlows).toBeGreaterThan(resteered);
+      const before = h.counters();
+      const received = h.servers.get('dst')!.lines.length;
+      await new Promise((r) => setTimeout(r, 600));
+      expect(h.counters().fwl).toBeGreaterThan(before.fwl!);
+      expect(h.counters().fw).toBe(before.fw);
+      expect(h.servers.get('dst')!.lines.length).toBeGreaterThan(received);
+      expect(client.lines.filter((l) => l.startsWith('error'))).toEqual([]);
+    } finally {
+      client.stop();
+    }
     await h.steeredThrough('src', 'dst', 'fwl');
     await h.steeredThrough('src', 'dst2', 'fw3');
     await h.steerVerdictsEqualCheck();
