@@ -14,15 +14,16 @@ import { performance } from 'node:perf_hooks';
 import { Agent } from '../src/agent/agent.js';
 import { makeExec } from '../src/agent/exec.js';
 import { OvsDatapath } from '../src/agent/ovs/ovs-datapath.js';
+import { applyHostDelta } from '../src/model/host-delta.js';
 import { tcpConnects, tcpServer } from '../test/e2e/support/traffic.js';
 import { OVS_TOOLS, startOvs, type TestOvs } from '../test/e2e/support/ovs.js';
 import { privilegedProblem } from '../test/e2e/support/topology.js';
 import {
   benchRecords,
   benchStates,
-  changePort,
   IP_B,
   noPolicyStates,
+  oneEntryPatch,
   PORT_CONN,
   PORT_IPERF,
 } from './datapath-states.js';
@@ -172,12 +173,10 @@ async function measureRounds(b: OvsBench, cfg: OvsConfig, log: (l: string) => vo
 async function measureApply(b: OvsBench, cfg: OvsConfig): Promise<OvsResults['apply']> {
   await apply(b, OVS_ENTRIES);
   const agent = b.agents.get('h1')!;
-  const recs = benchRecords(b.topo.instanceNs);
   const wall: number[] = [];
   const flows: number[] = [];
   for (let k = 0; k < cfg.changes; k++) {
-    const extra = k % 2 === 0 ? changePort(k) : undefined;
-    const state = benchStates(recs, b.underlay, OVS_ENTRIES, b.revision++, extra).get('h1')!;
+    const state = applyHostDelta(agent.state!, oneEntryPatch(agent.state!, k));
     const t0 = performance.now();
     await agent.applyState(state);
     wall.push(performance.now() - t0);

@@ -4,6 +4,7 @@
  * allow the measured flows), as vnp HostStates and as the naive linear nftables
  * rule list with the same entries.
  */
+import type { HostDelta } from '../src/model/host-delta.js';
 import type { HostState, PeerEntry, SideState } from '../src/model/host-state.js';
 import { hostStateOf, peerEntry, type PlacedRecord } from '../test/e2e/support/host-states.js';
 
@@ -55,12 +56,46 @@ export function sideEntries(n: number, flowPeer: number): PeerEntry[] {
   return out;
 }
 
-/** a's egress side and b's ingress side, `n` entries each. */
+/** Peer entries in the order the engine sends them: by peer (stable). */
+const byPeer = (entries: PeerEntry[]): PeerEntry[] => entries.sort((x, y) => x.peer - y.peer);
+
+/** a's egress side and b's ingress side, `n` entries each, peers in the engine's order. */
 export function benchSides(n: number): SideState[] {
-  return [
-    { identity: ID_A, direction: 'egress', cidr: [], peers: sideEntries(n, ID_B), any: [] },
-    { identity: ID_B, direction: 'ingress', cidr: [], peers: sideEntries(n, ID_A), any: [] },
-  ];
+  const side = (identity: number, direction: 'egress' | 'ingress', peer: number): SideState => ({
+    identity,
+    direction,
+    cidr: [],
+    peers: byPeer(sideEntries(n, peer)),
+    any: [],
+  });
+  return [side(ID_A, 'egress', ID_B), side(ID_B, 'ingress', ID_A)];
+}
+
+/** The one entry of the k-th one-entry change (on a's egress side; its peer has no other). */
+const changeEntry = (port: number): PeerEntry =>
+  peerEntry(FILLER_ID - 1, 'tcp', port, port, 'allow', 'bench', 'egress[3]');
+
+/**
+ * The one-entry change as a manager that sends side patches (docs/adr/0045) delivers it
+ * to an agent holding `state`: the k-th change adds the entry when `k` is even, and
+ * removes it again when odd. Folded with applyHostDelta, the next state shares every
+ * other entry with `state`, as the agent's own fold does.
+ *
+ * @example applyHostDelta(state, oneEntryPatch(state, 0)) // one entry more on a's egress side
+ */
+export function oneEntryPatch(state: HostState, k: number): HostDelta {
+  return {
+    from: state.revision,
+    to: state.revision + 1,
+    sidePatches: [
+      {
+        identity: ID_A,
+        direction: 'egress',
+        peers: [FILLER_ID - 1],
+        entries: k % 2 === 0 ? [changeEntry(changePort(k))] : [],
+      },
+    ],
+  };
 }
 
 /**
@@ -78,9 +113,7 @@ export function benchStates(
 ): Map<string, HostState> {
   const sides = benchSides(n);
   if (extraPort !== undefined)
-    sides[0]!.peers.unshift(
-      peerEntry(FILLER_ID - 1, 'tcp', extraPort, extraPort, 'allow', 'bench', 'egress[3]'),
-    );
+    sides[0]!.peers = byPeer([...sides[0]!.peers, changeEntry(extraPort)]);
   const defaults = [ID_A, ID_B].map((identity) => ({
     identity,
     other: 'deny' as const,

@@ -16,17 +16,18 @@ import { Agent } from '../src/agent/agent.js';
 import { makeExec } from '../src/agent/exec.js';
 import { KernelNft } from '../src/agent/nft/apply.js';
 import { renderRuleset } from '../src/agent/nft/render.js';
+import { applyHostDelta } from '../src/model/host-delta.js';
 import { tcpConnects, tcpServer, type Proc } from '../test/e2e/support/traffic.js';
 import {
   benchRecords,
   benchStates,
-  changePort,
   conntrackOnlyRuleset,
   IP_A,
   IP_B,
   LINEAR_TABLE,
   linearRuleset,
   noPolicyStates,
+  oneEntryPatch,
   PORT_CONN,
   PORT_IPERF,
 } from './datapath-states.js';
@@ -219,18 +220,20 @@ async function measureTraffic(
   return out;
 }
 
-/** One-entry changes on h1 (add, remove, …), then full render + apply of the same state. */
+/**
+ * One-entry changes on h1 (add, remove, …), each the fold of a side patch into the
+ * applied state (what an agent receives from the manager), then full render + apply of
+ * the same state.
+ */
 async function timeApplies(b: Bench, cfg: DatapathConfig, entries: number): Promise<ApplyTiming> {
   const agent = b.agents.get('h1')!;
-  const recs = benchRecords(b.topo.instanceNs);
   const wall: number[] = [];
   const nft: number[] = [];
   const sweep: number[] = [];
   const deltasBefore = agent.stats.deltaApplies;
   for (let k = 0; k < cfg.changes; k++) {
     // Even changes add one entry, odd ones remove it again: every step is one entry.
-    const extra = k % 2 === 0 ? changePort(k) : undefined;
-    const state = benchStates(recs, b.underlay, entries, b.revision++, extra).get('h1')!;
+    const state = applyHostDelta(agent.state!, oneEntryPatch(agent.state!, k));
     const t0 = performance.now();
     await agent.applyState(state);
     wall.push(performance.now() - t0);
