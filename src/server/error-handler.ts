@@ -101,20 +101,26 @@ export function toVnpError(err: unknown, requestId: string): VnpError {
 
 /** Which methods each registered path pattern takes (to tell 405 from 404). */
 class RouteMethods {
-  private readonly patterns: { re: RegExp; methods: Set<string> }[] = [];
+  /** Methods by route URL, as registered; matched only when a request finds no route. */
+  private readonly byUrl = new Map<string, Set<string>>();
+  /** Built on the first miss: start-up registers every route, few requests miss. */
+  private patterns: { re: RegExp; methods: Set<string> }[] | undefined;
 
   add(url: string, method: string | string[]): void {
-    const source = url
-      .split('/')
-      .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-      .join('/');
-    const re = new RegExp(`^${source}/?$`);
-    let entry = this.patterns.find((p) => p.re.source === re.source);
-    if (!entry) this.patterns.push((entry = { re, methods: new Set() }));
-    for (const m of Array.isArray(method) ? method : [method]) entry.methods.add(m);
+    let methods = this.byUrl.get(url);
+    if (!methods) this.byUrl.set(url, (methods = new Set()));
+    for (const m of Array.isArray(method) ? method : [method]) methods.add(m);
+    this.patterns = undefined;
   }
 
   methodsFor(path: string): string[] {
+    this.patterns ??= [...this.byUrl].map(([url, methods]) => {
+      const source = url
+        .split('/')
+        .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('/');
+      return { re: new RegExp(`^${source}/?$`), methods };
+    });
     const out = new Set<string>();
     for (const p of this.patterns) if (p.re.test(path)) p.methods.forEach((m) => out.add(m));
     return [...out].sort();

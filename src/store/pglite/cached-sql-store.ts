@@ -36,12 +36,9 @@ export class CachedSqlStore extends SqlStore {
     const hit = await readModelCache(this.dir);
     if (hit) {
       const key = await this.key();
-      if (sameKey(key, hit)) {
-        const documents = parseResourceRows(hit.rows).map(toStored);
-        if (documents.length === key.count) {
-          this.cached = key;
-          return { revision: key.revision, documents };
-        }
+      if (sameKey(key, hit) && hit.documents.length === key.count) {
+        this.cached = key;
+        return { revision: key.revision, documents: hit.documents };
       }
     }
     return super.loadAll();
@@ -69,7 +66,7 @@ export class CachedSqlStore extends SqlStore {
     const row = r.rows[0];
     if (!row || typeof row.j !== 'string') return;
     const key = { revision: toRevision(row.rev), count: toRevision(row.n) };
-    await writeModelCache(this.dir, { ...key, rows: row.j });
+    await writeModelCache(this.dir, { ...key, documents: parseResourceRows(row.j).map(toStored) });
     this.cached = key;
   }
 }

@@ -97,7 +97,7 @@ describe('pglite seed (a pre-initialised database copied instead of initdb)', ()
   });
 });
 
-describe('pglite model cache (the rows loadAll answered, written at close)', () => {
+describe('pglite model cache (the documents loadAll answered, written at close)', () => {
   const put = (cidr: string, baseRevision: number) => ({
     actor: 'test',
     action: 'create',
@@ -116,7 +116,9 @@ describe('pglite model cache (the rows loadAll answered, written at close)', () 
     await store.commit(put('10.0.0.0/24', 0));
     await store.close();
     const file = join(dataDir, MODEL_CACHE_FILE);
-    expect((await readFile(file, 'utf8')).split('\n')[0]).toBe('{"revision":1,"count":1}');
+    expect((await readFile(file, 'utf8')).split('\n')[0]).toBe(
+      '{"revision":1,"count":1,"format":2}',
+    );
 
     // A cache whose key matches is what loadAll answers (an edited row shows it is read).
     await writeFile(file, (await readFile(file, 'utf8')).replace('10.0.0.0/24', '10.9.0.0/24'));
@@ -130,12 +132,20 @@ describe('pglite model cache (the rows loadAll answered, written at close)', () 
     const stale = await openPgliteStore({ dataDir });
     expect(await cidrOf(stale)).toEqual(['10.1.0.0/24']);
     await stale.close();
-    expect((await readFile(file, 'utf8')).split('\n')[0]).toBe('{"revision":2,"count":1}');
+    expect((await readFile(file, 'utf8')).split('\n')[0]).toBe(
+      '{"revision":2,"count":1,"format":2}',
+    );
 
-    // A file that does not parse is no cache.
-    await writeFile(file, '{"revision":2,"count":1}\n[{"kind":');
+    // A file that does not parse is no cache, nor is one of another format (the rows
+    // the query answered, as the first format held them).
+    await writeFile(file, '{"revision":2,"count":1,"format":2}\n{"documents":[{"kind":');
     const broken = await openPgliteStore({ dataDir });
     expect(await cidrOf(broken)).toEqual(['10.1.0.0/24']);
     await broken.close();
+    const rows = `[{"kind":"Subnet","name":"a","doc":{"kind":"Subnet","name":"a","cidr":"10.7.0.0/24"},"revision":2,"created_at":"2026-01-01T00:00:00+00:00","updated_at":"2026-01-01T00:00:00+00:00"}]`;
+    await writeFile(file, `{"revision":2,"count":1}\n${rows}`);
+    const older = await openPgliteStore({ dataDir });
+    expect(await cidrOf(older)).toEqual(['10.1.0.0/24']);
+    await older.close();
   });
 });

@@ -46,6 +46,23 @@ describe('migrate', () => {
     expect((await versions()).at(-1)).toBe(1000);
   });
 
+  it('checks a migrated database with one read: no transaction, no lock, no DDL', async () => {
+    await migrate(client);
+    const seen: string[] = [];
+    const spy: SqlClient = {
+      query: (text, params) => (seen.push(text), client.query(text, params)),
+      transaction: (fn) => (seen.push('BEGIN'), client.transaction(fn)),
+      copyIn: (statement, data) => client.copyIn(statement, data),
+    };
+    expect(await migrate(spy)).toEqual([]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(/^SELECT count\(\*\)/);
+    // One unknown to the database still takes the locked path.
+    const next: Migration = { version: 1001, name: 'test', statements: ['SELECT 1'] };
+    expect(await migrate(spy, [...MIGRATIONS, next])).toEqual([1001]);
+    expect(seen).toContain('BEGIN');
+  });
+
   it('applies nothing when one migration fails', async () => {
     const bad: Migration = {
       version: 1000,

@@ -75,6 +75,25 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /**
+ * Whether every migration in `migrations` is recorded: one read, no lock and no DDL,
+ * the common case at every start (the full path's transaction, advisory lock and
+ * CREATE TABLE IF NOT EXISTS each touched the catalog on a cold database). Migrations
+ * are recorded in the transaction that applies them, so a recorded one is complete.
+ */
+async function allApplied(client: SqlClient, migrations: readonly Migration[]): Promise<boolean> {
+  try {
+    const r = await client.query<{ n: unknown }>(
+      'SELECT count(*) AS n FROM vnp_migrations WHERE version = ANY($1::int[])',
+      [migrations.map((m) => m.version)],
+    );
+    return Number(r.rows[0]?.n) === migrations.length;
+  } catch {
+    // No vnp_migrations yet (a new database): the full path creates it.
+    return false;
+  }
+}
+
+/**
  * Apply pending migrations; idempotent and safe to call concurrently.
  *
  * @example
@@ -84,6 +103,7 @@ export async function migrate(
   client: SqlClient,
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<number[]> {
+  if (await allApplied(client, migrations)) return [];
   return client.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
     await tx.query(`CREATE TABLE IF NOT EXISTS vnp_migrations (

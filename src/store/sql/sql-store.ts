@@ -1,15 +1,14 @@
 /**
- * The Store written once over a SqlClient. Backends supply the client, a
- * durability step after COMMIT and, for PostgreSQL, a follower that hears
- * other managers' commits; everything else (schema, queries, commit protocol)
- * lives here.
+ * The Store written once over a SqlClient. Backends supply the client, a durability
+ * step after COMMIT and, for PostgreSQL, a follower that hears other managers' commits;
+ * everything else (schema, queries, commit protocol) lives here.
  *
- * Commit protocol, in one transaction: bump the revision row only if it still
- * equals baseRevision (else VNP_ERR_CONFLICT), read before-images and upsert puts
- * (one statement with the bump), delete deletes (a missing row is VNP_ERR_NOT_FOUND and rolls everything
- * back), append the change-log row, optionally pg_notify; COMMIT; then make it
- * durable; then report to listeners. `commitEvent` runs the same protocol with
- * the event and expiry rows in the same transaction (one durable step per event).
+ * Commit protocol, in one transaction: bump the revision row only if it still equals
+ * baseRevision (else VNP_ERR_CONFLICT), read before-images and upsert puts (one
+ * statement with the bump), delete deletes (a missing row is VNP_ERR_NOT_FOUND and rolls
+ * everything back), append the change-log row, optionally pg_notify; COMMIT; then make
+ * it durable; then report to listeners. `commitEvent` runs the same protocol with the
+ * event and expiry rows in the same transaction (one durable step per event).
  */
 import { VnpError, fieldError } from '../../model/errors.js';
 import type { FlowRecord, FlowSummaryRow, StoredFlow } from '../../model/flow.js';
@@ -90,6 +89,7 @@ export class SqlStore implements Store {
   private readonly listeners = new CommitListeners();
   private following: Promise<() => Promise<void>> | undefined;
   private closed = false;
+  private migrated: Promise<void> | undefined;
 
   constructor(private readonly impl: SqlStoreBackend) {
     this.backend = impl.name;
@@ -97,8 +97,13 @@ export class SqlStore implements Store {
     this.client = guardClient(impl.client);
   }
 
-  async migrate(): Promise<void> {
-    await migrate(this.client);
+  /** Once a call succeeded the schema is in place: later calls run none (a failed one is retried). */
+  migrate(): Promise<void> {
+    this.migrated ??= migrate(this.client).then(() => undefined);
+    return this.migrated.catch((err: unknown) => {
+      this.migrated = undefined;
+      throw err;
+    });
   }
 
   async revision(): Promise<number> {
@@ -162,8 +167,7 @@ export class SqlStore implements Store {
     try {
       if (this.impl.afterCommit) await this.impl.afterCommit();
     } catch (e) {
-      // Committed (others may read it) but not confirmed durable: say so, and
-      // still wake listeners, since the change log now holds these revisions.
+      // Committed (others may read it), not confirmed durable: say so, still wake listeners.
       report();
       const last = revisions[revisions.length - 1];
       const what = last !== undefined ? `revision ${last}` : 'event';
