@@ -19,6 +19,7 @@ function countingStore(failAt?: number): FlowStore & { rows: number } {
       store.rows += records.length;
       return records.map((r, i) => ({ id: first + i + 1, ...r }));
     },
+    addFlowAggregates: async () => undefined,
     listFlows: async () => [],
     flowSummary: async () => [],
     flowTuples: async () => [],

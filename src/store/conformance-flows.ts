@@ -5,7 +5,8 @@
  */
 import { expect, it } from 'vitest';
 import type { FlowRecord } from '../model/flow.js';
-import type { Store } from './types.js';
+import { FlowAggregator } from './flow-aggregator.js';
+import type { FlowTuple, Store } from './types.js';
 
 type Fresh = () => Promise<{ store: Store; location: string }>;
 
@@ -175,6 +176,31 @@ export function describeFlows(fresh: Fresh): void {
     expect(await store.flowTuples(at(60))).toEqual([
       expect.objectContaining({ src: '10.0.0.5', count: 1 }),
     ]);
+  });
+
+  it('leaves the aggregates to a caller who sums batches, and adds its sums as inserts would', async () => {
+    const batches = [
+      [flow(), denied({ time: at(6) }), outside({ time: at(7) })],
+      [flow({ time: at(61), state: 'closed', packets: 10, bytes: 1500 }), flow({ time: at(62) })],
+    ];
+    const { store: inline } = await fresh();
+    for (const b of batches) await inline.insertFlows(b);
+    const { store } = await fresh();
+    const sums = new FlowAggregator();
+    for (const b of batches) {
+      await store.insertFlows(b, { aggregate: false });
+      sums.add(b);
+    }
+    expect(await store.listFlows({ limit: 10 })).toHaveLength(5);
+    expect(await store.flowSummary(at(0))).toEqual([]);
+    expect(await store.flowTuples(at(0))).toEqual([]);
+    await store.addFlowAggregates(sums.drain());
+    expect(sums.size).toBe(0);
+    expect(await store.flowSummary(at(0))).toEqual(await inline.flowSummary(at(0)));
+    const key = (t: FlowTuple) => `${t.src} ${t.port} ${t.verdict}`;
+    const sorted = (ts: FlowTuple[]) => ts.sort((a, b) => key(a).localeCompare(key(b)));
+    expect(sorted(await store.flowTuples(at(0)))).toEqual(sorted(await inline.flowTuples(at(0))));
+    expect((await store.flowSummary(at(0))).reduce((n, r) => n + r.count, 0)).toBe(4);
   });
 
   it('prunes by age and by row count, newest kept', async () => {

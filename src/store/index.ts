@@ -9,6 +9,7 @@
  */
 export { openStore, pgliteDir, type StoreSettings } from './open-store.js';
 export type * from './types.js';
+export { FlowAggregator } from './flow-aggregator.js';
 export {
   entryHash,
   GENESIS_HASH,

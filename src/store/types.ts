@@ -139,6 +139,23 @@ export interface FlowRetention {
   maxRows: number;
 }
 
+/** One row of the per-minute aggregate (`vnp_flow_minutes`), as a batch adds to it. */
+export type FlowMinuteRow = Omit<
+  FlowSummaryRow,
+  'first' | 'last' | 'srcIdentity' | 'dstIdentity'
+> & { minute: string; src_identity: number; dst_identity: number };
+
+/** One row of the per-minute distinct connections (`vnp_flow_tuples`), for replays. */
+export interface FlowTupleRow extends FlowTuple {
+  minute: string;
+}
+
+/** Sums to add to the aggregates (FlowAggregator), each list sorted by key. */
+export interface FlowAggregates {
+  minutes: FlowMinuteRow[];
+  tuples: FlowTupleRow[];
+}
+
 /** One distinct flow of a window, for replays (`--against-flows`). */
 export interface FlowTuple {
   src: string;
@@ -155,10 +172,16 @@ export interface FlowTuple {
  */
 export interface FlowStore {
   /**
-   * Store records (one statement for the rows, one for the per-minute aggregate);
-   * returns them with their ids, in order.
+   * Store records (one statement for the rows, one for each aggregate); returns them
+   * with their ids, in order. `aggregate: false` leaves the aggregates to the caller
+   * (addFlowAggregates), who sums several batches first.
    */
-  insertFlows(records: readonly FlowRecord[]): Promise<StoredFlow[]>;
+  insertFlows(
+    records: readonly FlowRecord[],
+    opts?: { aggregate?: boolean },
+  ): Promise<StoredFlow[]>;
+  /** Add sums to the per-minute aggregate and the replay tuples (one statement each). */
+  addFlowAggregates(a: FlowAggregates): Promise<void>;
   listFlows(q: FlowQuery): Promise<StoredFlow[]>;
   /** The per-minute aggregate of minutes starting in [since, until), summed per edge. */
   flowSummary(since: string, until?: string): Promise<FlowSummaryRow[]>;

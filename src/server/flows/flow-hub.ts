@@ -1,14 +1,15 @@
 /**
  * The manager's flow intake (docs/flows.md): agents' batches are checked, completed
  * (partitions from the model), queued and written in batches — one insert per flush,
- * never one per record — then handed to watchers and metrics. Retention runs on a
- * timer. The queue is bounded: when the store cannot keep up, the newest records are
+ * never one per record — then handed to watchers and metrics. The aggregates are summed
+ * here and written once a period (ADR 0048): each aggregate row is updated once per
+ * period, not once per batch. Retention runs on a timer. The queue is bounded: when the store cannot keep up, the newest records are
  * refused and counted, and the agent keeps what it could not send (its own bounded
  * buffer). Flow writes never wait for or block a policy write beyond one batch
  * (PGlite is one connection; PostgreSQL a pool).
  */
 import type { FlowBatch, FlowCounters, FlowRecord, StoredFlow } from '../../model/flow.js';
-import type { FlowStore } from '../../store/index.js';
+import { FlowAggregator, type FlowStore } from '../../store/index.js';
 
 export interface FlowRetentionSettings {
   /** Flows older than this go (ms). */
@@ -36,6 +37,8 @@ export interface FlowHubOptions {
   maxQueued?: number;
   /** Retention period (default 60 s). */
   pruneMs?: number;
+  /** How often the summed aggregates are written (default 1 s); `flush()` writes them too. */
+  aggregateMs?: number;
 }
 
 type FlowListener = (flows: StoredFlow[]) => void;
@@ -48,6 +51,8 @@ export interface FlowHubStats {
   /** Records lost because the store refused a batch. */
   failed: number;
   pruned: number;
+  /** Aggregate rows lost because the store refused them. */
+  failedAggregates: number;
 }
 
 export class FlowHub {
@@ -57,7 +62,15 @@ export class FlowHub {
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
-  readonly stats: FlowHubStats = { stored: 0, refused: 0, failed: 0, pruned: 0 };
+  private readonly aggregator = new FlowAggregator();
+  private aggregatedAt = 0;
+  readonly stats: FlowHubStats = {
+    stored: 0,
+    refused: 0,
+    failed: 0,
+    pruned: 0,
+    failedAggregates: 0,
+  };
 
   constructor(private readonly opts: FlowHubOptions) {}
 
@@ -67,7 +80,7 @@ export class FlowHub {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.opts.flushMs ?? 100);
+    this.timer ??= setInterval(() => void this.tick(), this.opts.flushMs ?? 100);
     this.timer.unref();
     this.pruneTimer ??= setInterval(() => void this.prune(), this.opts.pruneMs ?? 60_000);
     this.pruneTimer.unref();
@@ -110,25 +123,59 @@ export class FlowHub {
     return () => this.listeners.delete(listener);
   }
 
-  /** Write what is queued (one batch at a time); resolves when the queue was written. */
+  /**
+   * Write what is queued (one batch at a time) and the summed aggregates; resolves when
+   * both were written.
+   */
   async flush(): Promise<void> {
+    await this.writeQueue();
+    await this.serially(() => this.writeAggregates());
+  }
+
+  /** The timer: the queue now, the aggregates when their period is up. */
+  private async tick(): Promise<void> {
+    await this.writeQueue();
+    if (this.opts.now() - this.aggregatedAt >= (this.opts.aggregateMs ?? 1000))
+      await this.serially(() => this.writeAggregates());
+  }
+
+  /** One store write at a time (PGlite is one connection; order keeps ids increasing). */
+  private async serially(write: () => Promise<void>): Promise<void> {
+    while (this.flushing) await this.flushing;
+    this.flushing = write().finally(() => (this.flushing = undefined));
+    await this.flushing;
+  }
+
+  private async writeQueue(): Promise<void> {
     while (this.flushing) await this.flushing;
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
-    this.flushing = this.write(batch).finally(() => (this.flushing = undefined));
-    await this.flushing;
+    await this.serially(() => this.write(batch));
+  }
+
+  private async writeAggregates(): Promise<void> {
+    this.aggregatedAt = this.opts.now();
+    if (this.aggregator.size === 0) return;
+    const sums = this.aggregator.drain();
+    try {
+      await this.opts.store.addFlowAggregates(sums);
+    } catch (err) {
+      this.stats.failedAggregates += sums.minutes.length + sums.tuples.length;
+      this.opts.onError(err, 'storing flow aggregates');
+    }
   }
 
   private async write(batch: FlowRecord[]): Promise<void> {
     let stored: StoredFlow[];
     try {
-      stored = await this.opts.store.insertFlows(batch);
+      stored = await this.opts.store.insertFlows(batch, { aggregate: false });
     } catch (err) {
       this.stats.failed += batch.length;
       this.opts.onError(err, 'storing flow records');
       return;
     }
+    this.aggregator.add(batch);
     this.stats.stored += stored.length;
     for (const l of this.listeners) {
       try {

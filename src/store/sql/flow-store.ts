@@ -5,14 +5,20 @@
  * one JSON parameter: no per-row round trip, no SQL text built from values.
  */
 import {
-  decision,
   type FlowEndpoint,
   type FlowRecord,
   type FlowSummaryRow,
   type StoredFlow,
 } from '../../model/flow.js';
 import type { Protocol } from '../../model/types.js';
-import type { FlowEndFilter, FlowQuery, FlowRetention, FlowTuple } from '../types.js';
+import { FlowAggregator } from '../flow-aggregator.js';
+import type {
+  FlowAggregates,
+  FlowEndFilter,
+  FlowQuery,
+  FlowRetention,
+  FlowTuple,
+} from '../types.js';
 import { toIso, toJson, toRevision } from './rows.js';
 import { copyText, type SqlClient } from './sql-client.js';
 
@@ -22,8 +28,12 @@ import { copyText, type SqlClient } from './sql-client.js';
 const COPY_FLOWS = `COPY vnp_flows (id, at, host, verdict, state, protocol, port, src_address,
     src_record, src_identity, dst_address, dst_record, dst_identity, policies, doc) FROM STDIN`;
 
-// Ids are taken from the sequence first, so a batch knows them without RETURNING.
-const NEXT_IDS = `SELECT nextval('vnp_flows_id_seq') AS id FROM generate_series(1, $1::integer)`;
+// Ids are taken from the sequence first, so a batch knows them without RETURNING. One
+// row back, not one per id: the first and last, and the list only when another
+// manager's batch took ids in between (the range has holes).
+const NEXT_IDS = `SELECT min(id)::text AS first, max(id)::text AS last,
+    CASE WHEN max(id) - min(id) + 1 <> count(*) THEN string_agg(id::text, ',' ORDER BY id) END AS ids
+  FROM (SELECT nextval('vnp_flows_id_seq') AS id FROM generate_series(1, $1::integer)) AS t`;
 
 // Keys arrive sorted, so two managers adding to the same minutes lock them in one order.
 const UPSERT_MINUTES = `INSERT INTO vnp_flow_minutes (minute, src_identity, dst_identity, protocol,
@@ -64,52 +74,52 @@ const PRUNE_ROWS = `WITH d AS (DELETE FROM vnp_flows WHERE id < (
     SELECT id FROM vnp_flows ORDER BY id DESC OFFSET $1 LIMIT 1) RETURNING 1)
   SELECT count(*) AS n FROM d`;
 
-const UTC_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
-
-/** Minute start of an ISO time (UTC times, what agents send, by slicing: no Date). */
-function minuteOf(time: string): string {
-  if (UTC_ISO.test(time)) return `${time.slice(0, 16)}:00.000Z`;
-  const ms = Date.parse(time);
-  return new Date(ms - (ms % 60_000)).toISOString();
-}
-
 /** A text array literal of names: every element quoted, so any name is one element. */
 function textArray(names: readonly string[]): string {
   return `{${names.map((n) => `"${n.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+}
+
+/** What `doc` keeps of an end: the address (a column would normalise its text), port, partitions. */
+function endDoc(e: FlowEndpoint): Omit<FlowEndpoint, 'record' | 'identity'> {
+  return e.port === undefined
+    ? { address: e.address, partitions: e.partitions }
+    : { address: e.address, port: e.port, partitions: e.partitions };
 }
 
 /**
  * What `doc` keeps of a record: everything but the fields the filter columns already
  * hold exactly (host, verdict, state, protocol, port, each end's record and identity),
  * so the JSON the database converts per row is a third of the record. Time and
- * addresses stay in `doc` too: a column would normalise their text.
+ * addresses stay in `doc` too: a column would normalise their text. Built field by
+ * field: a rest spread per record cost more than the rest of the line.
  */
 function docOf(r: FlowRecord): Record<string, unknown> {
-  const { host: _h, verdict: _v, state: _s, protocol: _p, port: _o, src, dst, ...rest } = r;
-  const end = ({ record: _r, identity: _i, ...kept }: FlowEndpoint) => kept;
-  return { ...rest, src: end(src), dst: end(dst) };
+  const doc: Record<string, unknown> = { time: r.time, src: endDoc(r.src), dst: endDoc(r.dst) };
+  if (r.code !== undefined) doc.code = r.code;
+  if (r.egress !== undefined) doc.egress = r.egress;
+  if (r.ingress !== undefined) doc.ingress = r.ingress;
+  if (r.packets !== undefined) doc.packets = r.packets;
+  if (r.bytes !== undefined) doc.bytes = r.bytes;
+  return doc;
+}
+
+/** The deciding policies of both sides as a text array literal. */
+function policiesOf(r: FlowRecord): string {
+  const e = r.egress?.policy;
+  const i = r.ingress?.policy;
+  return textArray(e && i ? [e, i] : e ? [e] : i ? [i] : []);
 }
 
 /** One COPY text line of a record with its id. */
 function flowLine(r: FlowRecord, id: string): string {
-  const policies = [r.egress?.policy, r.ingress?.policy].filter((p): p is string => !!p);
-  return [
-    id,
-    copyText(r.time),
-    copyText(r.host),
-    copyText(r.verdict),
-    copyText(r.state),
-    copyText(r.protocol),
-    copyText(r.port),
-    copyText(r.src.address),
-    copyText(r.src.record),
-    copyText(r.src.identity),
-    copyText(r.dst.address),
-    copyText(r.dst.record),
-    copyText(r.dst.identity),
-    copyText(textArray(policies)),
-    copyText(JSON.stringify(docOf(r))),
-  ].join('\t');
+  return `${id}\t${copyText(r.time)}\t${copyText(r.host)}\t${copyText(r.verdict)}\t${copyText(r.state)}\t${copyText(r.protocol)}\t${r.port}\t${copyText(r.src.address)}\t${copyText(r.src.record)}\t${r.src.identity}\t${copyText(r.dst.address)}\t${copyText(r.dst.record)}\t${r.dst.identity}\t${copyText(policiesOf(r))}\t${copyText(JSON.stringify(docOf(r)))}`;
+}
+
+/** The ids a batch of `n` took (NEXT_IDS' answer), in order. */
+function idsOf(row: { first: string; last: string; ids: string | null }, n: number): string[] {
+  if (row.ids !== null) return row.ids.split(',');
+  const first = BigInt(row.first);
+  return Array.from({ length: n }, (_, i) => String(first + BigInt(i)));
 }
 
 interface FlowRow {
@@ -156,90 +166,6 @@ function flowOf(row: FlowRow): StoredFlow {
   };
 }
 
-/** The aggregate rows a batch adds to, one per key, sorted by key. */
-function minuteRows(records: readonly FlowRecord[]) {
-  const byKey = new Map<string, { key: unknown[]; count: number; bytes: number }>();
-  for (const r of records) {
-    const d = decision(r);
-    const minute = minuteOf(r.time);
-    // NUL separates: no stored string can hold one (the input guard refuses it).
-    const k = `${minute}\0${r.src.identity}\0${r.dst.identity}\0${r.protocol}\0${r.port}\0${r.verdict}\0${d.policy}\0${d.rule}`;
-    let e = byKey.get(k);
-    if (!e) {
-      const key = [
-        minute,
-        r.src.identity,
-        r.dst.identity,
-        r.protocol,
-        r.port,
-        r.verdict,
-        d.policy,
-        d.rule,
-      ];
-      byKey.set(k, (e = { key, count: 0, bytes: 0 }));
-    }
-    if (r.state === 'new') e.count++;
-    e.bytes += r.bytes ?? 0;
-  }
-  return [...byKey.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, { key, count, bytes }]) => {
-      const [minute, src, dst, protocol, port, verdict, policy, rule] = key;
-      return {
-        minute,
-        src_identity: src,
-        dst_identity: dst,
-        protocol,
-        port,
-        verdict,
-        policy,
-        rule,
-        count,
-        bytes,
-      };
-    });
-}
-
-/**
- * The replay rows a batch adds to: one per connection (a new flow reported with its
- * egress side, or by the destination's host for a source outside every record), one
- * row per key, sorted by key.
- */
-function tupleRows(records: readonly FlowRecord[]) {
-  const byKey = new Map<
-    string,
-    {
-      minute: string;
-      src: string;
-      dst: string;
-      protocol: string;
-      port: number;
-      verdict: string;
-      count: number;
-    }
-  >();
-  for (const r of records) {
-    if (r.state !== 'new' || (!r.egress && r.src.record !== undefined)) continue;
-    const minute = minuteOf(r.time);
-    const k = `${minute}\0${r.src.address}\0${r.dst.address}\0${r.protocol}\0${r.port}\0${r.verdict}`;
-    const e = byKey.get(k);
-    if (e) e.count++;
-    else
-      byKey.set(k, {
-        minute,
-        src: r.src.address,
-        dst: r.dst.address,
-        protocol: r.protocol,
-        port: r.port,
-        verdict: r.verdict,
-        count: 1,
-      });
-  }
-  return [...byKey.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, row]) => row);
-}
-
 /**
  * Store a batch; returns the records with their ids.
  *
@@ -248,19 +174,44 @@ function tupleRows(records: readonly FlowRecord[]) {
 export async function insertFlows(
   client: SqlClient,
   records: readonly FlowRecord[],
+  aggregate = true,
 ): Promise<StoredFlow[]> {
   if (records.length === 0) return [];
   return client.transaction(async (tx) => {
     // Telemetry: a crash may lose the last batches, never a policy write; not waiting
     // for the WAL flush keeps flow batches from holding connections (ADR 0019).
     await tx.query('SET LOCAL synchronous_commit TO off');
-    const r = await tx.query<{ id: unknown }>(NEXT_IDS, [records.length]);
-    const ids = r.rows.map((row) => String(row.id));
-    await tx.copyIn(COPY_FLOWS, records.map((rec, i) => flowLine(rec, ids[i]!)).join('\n') + '\n');
-    await tx.query(UPSERT_MINUTES, [JSON.stringify(minuteRows(records))]);
-    const tuples = tupleRows(records);
-    if (tuples.length) await tx.query(UPSERT_TUPLES, [JSON.stringify(tuples)]);
+    const r = await tx.query<{ first: string; last: string; ids: string | null }>(NEXT_IDS, [
+      records.length,
+    ]);
+    const ids = idsOf(r.rows[0]!, records.length);
+    let text = '';
+    for (let i = 0; i < records.length; i++) text += `${flowLine(records[i]!, ids[i]!)}\n`;
+    await tx.copyIn(COPY_FLOWS, text);
+    if (aggregate) {
+      const a = new FlowAggregator();
+      a.add(records);
+      await addAggregates(tx, a.drain());
+    }
     return records.map((rec, i) => ({ id: toRevision(ids[i]), ...rec }));
+  });
+}
+
+async function addAggregates(tx: SqlClient, a: FlowAggregates): Promise<void> {
+  if (a.minutes.length) await tx.query(UPSERT_MINUTES, [JSON.stringify(a.minutes)]);
+  if (a.tuples.length) await tx.query(UPSERT_TUPLES, [JSON.stringify(a.tuples)]);
+}
+
+/**
+ * Add a manager's sums (FlowAggregator) to the aggregates, in one transaction.
+ *
+ * @example await addFlowAggregates(client, aggregator.drain())
+ */
+export async function addFlowAggregates(client: SqlClient, a: FlowAggregates): Promise<void> {
+  if (a.minutes.length === 0 && a.tuples.length === 0) return;
+  await client.transaction(async (tx) => {
+    await tx.query('SET LOCAL synchronous_commit TO off');
+    await addAggregates(tx, a);
   });
 }
 

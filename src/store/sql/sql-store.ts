@@ -11,12 +11,12 @@
  * event and expiry rows in the same transaction (one durable step per event).
  */
 import { VnpError, fieldError } from '../../model/errors.js';
-import type { FlowRecord, FlowSummaryRow, StoredFlow } from '../../model/flow.js';
+import type { FlowRecord } from '../../model/flow.js';
 import type {
   AuditQuery,
   FlowQuery,
+  FlowAggregates,
   FlowRetention,
-  FlowTuple,
   ReactionExpiry,
   StoredEvent,
   ChangeEntry,
@@ -307,25 +307,14 @@ export class SqlStore implements Store {
     await this.client.query(Q.TOUCH_TOKENS, [JSON.stringify(uses)]);
   }
 
-  insertFlows(records: readonly FlowRecord[]): Promise<StoredFlow[]> {
-    return F.insertFlows(this.client, records);
-  }
-
-  listFlows(q: FlowQuery): Promise<StoredFlow[]> {
-    return F.listFlows(this.client, q);
-  }
-
-  flowSummary(since: string, until?: string): Promise<FlowSummaryRow[]> {
-    return F.flowSummary(this.client, since, until);
-  }
-
-  flowTuples(since: string, until?: string): Promise<FlowTuple[]> {
-    return F.flowTuples(this.client, since, until);
-  }
-
-  pruneFlows(r: FlowRetention): Promise<number> {
-    return F.pruneFlows(this.client, r);
-  }
+  // Flows (flow-store.ts): telemetry beside the resources, over the same guarded client.
+  insertFlows = (records: readonly FlowRecord[], o?: { aggregate?: boolean }) =>
+    F.insertFlows(this.client, records, o?.aggregate ?? true);
+  addFlowAggregates = (a: FlowAggregates) => F.addFlowAggregates(this.client, a);
+  listFlows = (q: FlowQuery) => F.listFlows(this.client, q);
+  flowSummary = (since: string, until?: string) => F.flowSummary(this.client, since, until);
+  flowTuples = (since: string, until?: string) => F.flowTuples(this.client, since, until);
+  pruneFlows = (r: FlowRetention) => F.pruneFlows(this.client, r);
 
   insertEvent(e: Omit<StoredEvent, 'id'>): Promise<StoredEvent> {
     return R.insertEvent(this.client, e);
