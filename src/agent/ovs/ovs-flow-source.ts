@@ -95,7 +95,8 @@ export class OvsFlowSource implements FlowSource {
   private stopped = false;
   private readonly tracker = new ConntrackTracker();
   private polled = 0;
-  private monitorFailing = false;
+  /** Monitors in a row that ended within a second (could not connect). */
+  private failures = 0;
   private readonly counts = new MonotonicTotals();
 
   constructor(private readonly opts: OvsFlowSourceOptions) {}
@@ -115,8 +116,6 @@ export class OvsFlowSource implements FlowSource {
     const reader = new PacketInReader();
     // ovs-ofctl monitor prints what it receives on stderr when stdout is not a terminal.
     const take = (line: string): void => {
-      // A message from the switch: connected (an outage's next failure is said again).
-      if (/^(NXT|OFPT)_/.test(line)) this.monitorFailing = false;
       const p = reader.line(line);
       if (!p) return;
       const t = { ...p.tuple, at: Date.now() };
@@ -130,12 +129,16 @@ export class OvsFlowSource implements FlowSource {
       take(line);
     });
     child.on('error', (e) => this.opts.log?.(`flows: cannot run ovs-ofctl monitor: ${e.message}`));
+    const started = Date.now();
     child.on('close', (code) => {
       if (this.stopped) return;
-      // Said once per outage, not every half second while ovs-vswitchd is away.
-      if (!this.monitorFailing)
-        this.opts.log?.(`flows: ovs-ofctl monitor ended (${code}): ${err.trim()}; restarting`);
-      this.monitorFailing = true;
+      // The bridge appears with the first state, after the collector started; and an
+      // ovs-vswitchd restart takes a moment. Said once, when it lasts ~3 s.
+      this.failures = Date.now() - started > 1000 ? 1 : this.failures + 1;
+      if (this.failures === 6)
+        this.opts.log?.(
+          `flows: ovs-ofctl monitor cannot connect (${code}): ${err.trim()}; retrying every 0.5 s`,
+        );
       setTimeout(() => this.follow(), 500).unref();
     });
   }
