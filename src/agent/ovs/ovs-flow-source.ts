@@ -8,8 +8,8 @@
  *   new (an earlier agent did), only their end. Userspace conntrack keeps no packet or
  *   byte counters: closed records carry none.
  * - **denied packets and `log` copies**: the program's metered `controller` copies,
- *   read from `ovs-ofctl monitor BRIDGE 65535` (packet-in.ts). The deny table's packet
- *   counter is the exact total, meter 1's band count what the limit kept back.
+ *   read from `ovs-ofctl monitor BRIDGE 65535` (packet-in.ts). Meter 1 counts every
+ *   denied packet exactly, its band what the limit kept back.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -50,17 +50,25 @@ const tupleOf = (e: OvsCtEntry, at: number): FlowTuple => ({
     : { sport: e.sport ?? 0, dport: e.dport }),
 });
 
-/** Counters of the deny table's flow and of meter 1, from ovs-ofctl output. */
+/**
+ * Denied packets and samples, from ovs-ofctl output: while the deny table samples,
+ * meter 1's own counters (every packet that entered it; those its band dropped are
+ * the unsampled ones) — read live from the datapath, where a flow's `n_packets` lags
+ * by up to a revalidation round (~0.5 s) and would make the two disagree; without
+ * samples, the deny flow's `n_packets`.
+ */
 export function parseDenyCounters(
   flows: string,
   meter: string,
 ): { total: number; sampled: number } | undefined {
   const flow = flows.split('\n').find((l) => l.includes(`table=${T.deny},`));
-  const total = flow && /n_packets=(\d+)/.exec(flow)?.[1];
-  if (!flow || total === undefined) return undefined;
-  if (!flow.includes('controller(')) return { total: Number(total), sampled: 0 };
+  const packets = flow && /n_packets=(\d+)/.exec(flow)?.[1];
+  if (!flow || packets === undefined) return undefined;
+  if (!flow.includes('controller(')) return { total: Number(packets), sampled: 0 };
+  const entered = /packet_in_count:(\d+)/.exec(meter)?.[1];
+  if (entered === undefined) return undefined;
   const kept = Number(/^\s*0: packet_count:(\d+)/m.exec(meter)?.[1] ?? 0);
-  return { total: Number(total), sampled: Math.max(0, Number(total) - kept) };
+  return { total: Number(entered), sampled: Math.max(0, Number(entered) - kept) };
 }
 
 /**

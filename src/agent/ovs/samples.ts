@@ -1,7 +1,7 @@
 /**
  * Copies of first packets to the agent (docs/adr/0042-ovs-flows.md): a denied packet
- * goes to the deny table, which counts it (the flow's packet counter is the exact
- * total) and hands a copy to the OpenFlow monitor under meter 1; a `log` verdict sends a
+ * goes to the deny table, which hands a copy to the OpenFlow monitor under meter 1
+ * (the meter counts every denied packet, its band those it kept back) and drops it; a `log` verdict sends a
  * copy under meter 2 and continues. `controller(meter_id=N)` meters the copy only: the
  * packet itself is never held back by the rate limit. Side tables see only first
  * packets of new connections (table 21 sends established ones to output), so no
