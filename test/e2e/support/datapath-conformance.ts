@@ -123,7 +123,7 @@ class Harness implements ConformanceContext {
     for (const m of MIDDLEBOXES) middlebox(ns(m));
     for (const [name, r] of Object.entries(RECORDS))
       this.servers.set(name, await tcpServer(ns(name), r.ip, PORTS));
-    for (const name of ['src', 'dst', 'dst2'] as const)
+    for (const name of ['src', 'dst', 'dst2', 'dst6'] as const)
       this.servers.set(name, await tcpServer(ns(name), STEER_RECORDS[name].ip, STEER_PORTS));
   }
 
@@ -151,6 +151,7 @@ class Harness implements ConformanceContext {
         ['src', 'dst2', p],
         ['src2', 'dst', p],
         ['src2', 'dst2', p],
+        ['src6', 'dst6', p],
       ]),
       ['fw', 'dst', STEERED],
       ['fw3', 'dst2', STEERED],
@@ -211,6 +212,15 @@ function steeringScenarios(h: Harness): void {
     expect(h.counters().fw).toBeGreaterThan(before);
   });
 
+  it('steers IPv6 the same way', async () => {
+    await h.steeredThrough('src6', 'dst6', 'fw6');
+    const before = h.counters();
+    expect(await tcpConnects(h.topo.instanceNs('src6'), STEER_RECORDS.dst6.ip, OTHER, 1500)).toBe(
+      true,
+    );
+    expect(h.counters()).toEqual(before);
+  });
+
   it('leaves other ports and replies alone', async () => {
     const before = h.counters();
     const ns = h.topo.instanceNs;
@@ -255,12 +265,14 @@ function steeringScenarios(h: Harness): void {
   });
 
   it('removing the routes stops steering', async () => {
-    h.engine.apply([{ op: 'delete', kind: 'Policy', name: 'steer2' }], h.nextRevision());
+    for (const name of ['steer2', 'steer6'])
+      h.engine.apply([{ op: 'delete', kind: 'Policy', name }], h.nextRevision());
     await h.setRoutes([]);
     const before = h.counters();
     const ns = h.topo.instanceNs;
     expect(await tcpConnects(ns('src'), STEER_RECORDS.dst.ip, STEERED, 1500)).toBe(true);
     expect(await tcpConnects(ns('src2'), STEER_RECORDS.dst2.ip, STEERED, 1500)).toBe(true);
+    expect(await tcpConnects(ns('src6'), STEER_RECORDS.dst6.ip, STEERED, 1500)).toBe(true);
     expect(h.counters()).toEqual(before);
     await h.steerVerdictsEqualCheck();
   });

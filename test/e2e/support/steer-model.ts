@@ -3,8 +3,9 @@
  * 0041-ovs-steering.md) as documents: sources, destinations and middleboxes spread so
  * that every path crosses hosts — a via record beside the source (fwl), one on another
  * host (fw), one on a third host that sends the traffic back to the source's host
- * (fw3), and a second source on another host (src2). The destinations refuse the
- * middleboxes: steered traffic passes only when their ingress sees the source.
+ * (fw3), a second source on another host (src2), and IPv6 across three hosts (src6,
+ * fw6, dst6). The destinations refuse the middleboxes: steered traffic passes only
+ * when their ingress sees the source.
  */
 import type { Document, SteeringRoute } from '../../../src/model/types.js';
 
@@ -17,12 +18,15 @@ export const STEER_RECORDS = {
   src2: { host: 'h2', ip: '10.21.0.2', app: 'src2' },
   fw3: { host: 'h3', ip: '10.21.0.12', app: 'fw' },
   dst: { host: 'h3', ip: '10.21.0.3', app: 'dst' },
+  src6: { host: 'h1', ip: 'fd21::1', app: 'src6' },
+  fw6: { host: 'h2', ip: 'fd21::10', app: 'fw' },
+  dst6: { host: 'h3', ip: 'fd21::3', app: 'dst' },
 } as const;
 
 export type SteerRecord = keyof typeof STEER_RECORDS;
 
 /** The middleboxes. */
-export const MIDDLEBOXES = ['fw', 'fwl', 'fw3'] as const;
+export const MIDDLEBOXES = ['fw', 'fwl', 'fw3', 'fw6'] as const;
 
 export const STEERED = 8080;
 export const DENIED = 7000;
@@ -76,19 +80,34 @@ export function steerPolicy(routes: SteeringRoute[]): Document {
  * @example engine.load([...modelDocs(ns), ...steerDocs(ns)], 0)
  */
 export function steerDocs(instanceNs: (name: string) => string): Document[] {
-  const docs: Document[] = [{ kind: 'Subnet', name: 'steer-net', cidr: '10.21.0.0/24', vni: 21 }];
+  const docs: Document[] = [
+    { kind: 'Subnet', name: 'steer-net', cidr: '10.21.0.0/24', vni: 21 },
+    { kind: 'Subnet', name: 'steer-net6', cidr: 'fd21::/64' },
+  ];
   for (const [name, r] of Object.entries(STEER_RECORDS))
     docs.push(
       { kind: 'Instance', name: `vm-${name}`, host: r.host, netns: instanceNs(name) },
       {
         kind: 'Interface',
         name,
-        subnet: 'steer-net',
+        subnet: r.ip.includes(':') ? 'steer-net6' : 'steer-net',
         ips: [r.ip],
         instance: `vm-${name}`,
         tags: { app: r.app },
       },
     );
+  docs.push({
+    kind: 'Policy',
+    name: 'steer6',
+    priority: 10,
+    appliesTo: 'app == "src6"',
+    ingress: [],
+    egress: [],
+    routes: [
+      { to: { cidr: `${STEER_RECORDS.dst6.ip}/128` }, ports: [`tcp/${STEERED}`], via: 'fw6' },
+    ],
+    mode: 'enforce',
+  });
   docs.push(refuseMiddleboxes(), steerPolicy([routeTo('dst', 'fw'), routeTo('dst2', 'fw3')]), {
     kind: 'Policy',
     name: 'steer2',
