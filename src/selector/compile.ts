@@ -29,8 +29,8 @@ type Getter = (tags: Tags) => unknown;
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -38,91 +38,94 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * `__proto__`, ...): such keys take the slower own-property check, every other
  * key a plain read (tag values are never `undefined`, so undefined = missing).
  */
-function inherited(k: string): boolean {
-  return k in Object.prototype;
+function inherited(key: string): boolean {
+  return key in Object.prototype;
 }
 
 /** A getter for a path: the value there, or MISSING. */
 function compilePath(path: Path): Getter {
   const key = path[0]!;
-  const segs = path.slice(1);
-  if (segs.length === 0) {
-    if (inherited(key)) return (t) => (hasOwn.call(t, key) ? t[key] : MISSING);
-    return (t) => {
-      const v = t[key];
-      return v === undefined ? MISSING : v;
+  const segments = path.slice(1);
+  if (segments.length === 0) {
+    if (inherited(key)) return (tags) => (hasOwn.call(tags, key) ? tags[key] : MISSING);
+    return (tags) => {
+      const value = tags[key];
+      return value === undefined ? MISSING : value;
     };
   }
   const careful = path.some(inherited);
-  return (t) => {
-    if (careful && !hasOwn.call(t, key)) return MISSING;
-    let v: unknown = t[key];
-    if (v === undefined) return MISSING;
-    for (let i = 0; i < segs.length; i++) {
-      const s = segs[i]!;
-      if (!isObject(v) || (careful && !hasOwn.call(v, s))) return MISSING;
-      v = v[s];
-      if (v === undefined) return MISSING;
+  return (tags) => {
+    if (careful && !hasOwn.call(tags, key)) return MISSING;
+    let value: unknown = tags[key];
+    if (value === undefined) return MISSING;
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i]!;
+      if (!isObject(value) || (careful && !hasOwn.call(value, segment))) return MISSING;
+      value = value[segment];
+      if (value === undefined) return MISSING;
     }
-    return v;
+    return value;
   };
 }
 
-function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v);
+function isInt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value);
 }
 
 function compileCmp(get: Getter, op: CmpOp, lit: Literal): TagPredicate {
   if (typeof lit === 'boolean') {
-    if (op === '==') return (t) => get(t) === lit;
-    if (op === '!=') return (t) => get(t) === !lit;
+    if (op === '==') return (tags) => get(tags) === lit;
+    if (op === '!=') return (tags) => get(tags) === !lit;
     return () => false;
   }
   // Strings and integers: the type check, then JS comparison (numeric or code-unit order).
-  const ok = typeof lit === 'string' ? (v: unknown): v is string => typeof v === 'string' : isInt;
+  const ok =
+    typeof lit === 'string'
+      ? (value: unknown): value is string => typeof value === 'string'
+      : isInt;
   switch (op) {
     case '==':
-      return (t) => get(t) === lit; // === implies the same type
+      return (tags) => get(tags) === lit; // === implies the same type
     case '!=':
-      return (t) => {
-        const v = get(t);
-        return ok(v) && v !== lit;
+      return (tags) => {
+        const value = get(tags);
+        return ok(value) && value !== lit;
       };
     case '<':
-      return (t) => {
-        const v = get(t);
-        return ok(v) && v < lit;
+      return (tags) => {
+        const value = get(tags);
+        return ok(value) && value < lit;
       };
     case '<=':
-      return (t) => {
-        const v = get(t);
-        return ok(v) && v <= lit;
+      return (tags) => {
+        const value = get(tags);
+        return ok(value) && value <= lit;
       };
     case '>':
-      return (t) => {
-        const v = get(t);
-        return ok(v) && v > lit;
+      return (tags) => {
+        const value = get(tags);
+        return ok(value) && value > lit;
       };
     case '>=':
-      return (t) => {
-        const v = get(t);
-        return ok(v) && v >= lit;
+      return (tags) => {
+        const value = get(tags);
+        return ok(value) && value >= lit;
       };
   }
 }
 
 function compileIn(get: Getter, values: Literal[], negated: boolean): TagPredicate {
-  const strs = new Set(values.filter((v): v is string => typeof v === 'string'));
-  const ints = new Set(values.filter((v): v is number => typeof v === 'number'));
-  const bools = new Set(values.filter((v): v is boolean => typeof v === 'boolean'));
+  const strings = new Set(values.filter((value): value is string => typeof value === 'string'));
+  const integers = new Set(values.filter((value): value is number => typeof value === 'number'));
+  const booleans = new Set(values.filter((value): value is boolean => typeof value === 'boolean'));
   // Returns 1 (member), 0 (comparable, not a member) or -1 (missing / other type).
-  const member = (v: unknown): number => {
-    if (typeof v === 'string') return strs.size === 0 ? -1 : strs.has(v) ? 1 : 0;
-    if (isInt(v)) return ints.size === 0 ? -1 : ints.has(v) ? 1 : 0;
-    if (typeof v === 'boolean') return bools.size === 0 ? -1 : bools.has(v) ? 1 : 0;
+  const member = (value: unknown): number => {
+    if (typeof value === 'string') return strings.size === 0 ? -1 : strings.has(value) ? 1 : 0;
+    if (isInt(value)) return integers.size === 0 ? -1 : integers.has(value) ? 1 : 0;
+    if (typeof value === 'boolean') return booleans.size === 0 ? -1 : booleans.has(value) ? 1 : 0;
     return -1;
   };
-  return negated ? (t) => member(get(t)) === 0 : (t) => member(get(t)) === 1;
+  return negated ? (tags) => member(get(tags)) === 0 : (t) => member(get(t)) === 1;
 }
 
 /**
@@ -133,41 +136,41 @@ function compileIn(get: Getter, values: Literal[], negated: boolean): TagPredica
  *   p({ tier: 3 }) // true
  *   p({ tier: '3' }) // false: a string is not an integer
  */
-export function compileSelector(s: Selector): TagPredicate {
-  switch (s.type) {
+export function compileSelector(selector: Selector): TagPredicate {
+  switch (selector.type) {
     case 'all':
       return () => true;
     case 'has': {
-      const get = compilePath(s.path);
-      return (t) => get(t) !== MISSING;
+      const get = compilePath(selector.path);
+      return (tags) => get(tags) !== MISSING;
     }
     case 'cmp':
-      return compileCmp(compilePath(s.path), s.op, s.value);
+      return compileCmp(compilePath(selector.path), selector.op, selector.value);
     case 'in':
-      return compileIn(compilePath(s.path), s.values, s.negated);
+      return compileIn(compilePath(selector.path), selector.values, selector.negated);
     case 'not': {
-      const inner = compileSelector(s.expr);
-      return (t) => !inner(t);
+      const inner = compileSelector(selector.expr);
+      return (tags) => !inner(tags);
     }
     case 'and': {
-      const ps = s.exprs.map(compileSelector);
-      if (ps.length === 2) {
-        const [a, b] = ps as [TagPredicate, TagPredicate];
-        return (t) => a(t) && b(t);
+      const predicates = selector.exprs.map(compileSelector);
+      if (predicates.length === 2) {
+        const [a, b] = predicates as [TagPredicate, TagPredicate];
+        return (tags) => a(tags) && b(tags);
       }
-      return (t) => {
-        for (let i = 0; i < ps.length; i++) if (!ps[i]!(t)) return false;
+      return (tags) => {
+        for (let i = 0; i < predicates.length; i++) if (!predicates[i]!(tags)) return false;
         return true;
       };
     }
     case 'or': {
-      const ps = s.exprs.map(compileSelector);
-      if (ps.length === 2) {
-        const [a, b] = ps as [TagPredicate, TagPredicate];
-        return (t) => a(t) || b(t);
+      const predicates = selector.exprs.map(compileSelector);
+      if (predicates.length === 2) {
+        const [a, b] = predicates as [TagPredicate, TagPredicate];
+        return (tags) => a(tags) || b(tags);
       }
-      return (t) => {
-        for (let i = 0; i < ps.length; i++) if (ps[i]!(t)) return true;
+      return (tags) => {
+        for (let i = 0; i < predicates.length; i++) if (predicates[i]!(tags)) return true;
         return false;
       };
     }

@@ -73,8 +73,8 @@ export interface ImpactOptions {
 
 /** Segments where two verdict tables differ (undefined = deny everywhere). */
 function flips(
-  b: FlowSegment[] | undefined,
-  a: FlowSegment[] | undefined,
+  before: FlowSegment[] | undefined,
+  after: FlowSegment[] | undefined,
 ): {
   proto: Protocol;
   lo: number;
@@ -84,34 +84,40 @@ function flips(
 }[] {
   const out: ReturnType<typeof flips> = [];
   const none: FlowSegment[] = [];
-  const sb = b ?? none;
-  const sa = a ?? none;
+  const beforeTable = before ?? none;
+  const afterTable = after ?? none;
   // Both tables are sorted by protocol then port and cover each protocol they
   // mention: walk them together (a missing protocol or table is deny).
   for (const proto of PROTOS) {
-    let i = sb.findIndex((x) => x.proto === proto);
-    let j = sa.findIndex((x) => x.proto === proto);
+    let i = beforeTable.findIndex((x) => x.proto === proto);
+    let j = afterTable.findIndex((x) => x.proto === proto);
     let lo = 0;
     while (lo <= 65535) {
-      const x = i >= 0 && i < sb.length && sb[i]!.proto === proto ? sb[i]! : undefined;
-      const y = j >= 0 && j < sa.length && sa[j]!.proto === proto ? sa[j]! : undefined;
-      const hi = Math.min(x?.hi ?? 65535, y?.hi ?? 65535);
-      const vb = x?.verdict ?? 'deny';
-      const va = y?.verdict ?? 'deny';
-      if (vb !== va) {
+      const segmentBefore =
+        i >= 0 && i < beforeTable.length && beforeTable[i]!.proto === proto
+          ? beforeTable[i]!
+          : undefined;
+      const segmentAfter =
+        j >= 0 && j < afterTable.length && afterTable[j]!.proto === proto
+          ? afterTable[j]!
+          : undefined;
+      const hi = Math.min(segmentBefore?.hi ?? 65535, segmentAfter?.hi ?? 65535);
+      const verdictBefore = segmentBefore?.verdict ?? 'deny';
+      const verdictAfter = segmentAfter?.verdict ?? 'deny';
+      if (verdictBefore !== verdictAfter) {
         const last = out[out.length - 1];
         if (
           last &&
           last.proto === proto &&
           last.hi + 1 === lo &&
-          last.before === vb &&
-          last.after === va
+          last.before === verdictBefore &&
+          last.after === verdictAfter
         )
           last.hi = hi;
-        else out.push({ proto, lo, hi, before: vb, after: va });
+        else out.push({ proto, lo, hi, before: verdictBefore, after: verdictAfter });
       }
-      if (x && x.hi === hi) i++;
-      if (y && y.hi === hi) j++;
+      if (segmentBefore && segmentBefore.hi === hi) i++;
+      if (segmentAfter && segmentAfter.hi === hi) j++;
       lo = hi + 1;
     }
   }
@@ -132,9 +138,9 @@ class PairKeyer {
   private readonly matchers: ((k: Klass, side: Side) => boolean)[][] = [];
   private readonly classIds = new Map<Klass, number>();
 
-  private classId(k: Klass): number {
-    let id = this.classIds.get(k);
-    if (id === undefined) this.classIds.set(k, (id = this.classIds.size));
+  private classId(klass: Klass): number {
+    let id = this.classIds.get(klass);
+    if (id === undefined) this.classIds.set(klass, (id = this.classIds.size));
     return id;
   }
 
@@ -161,22 +167,25 @@ class PairKeyer {
     if (id === undefined) {
       id = this.sigIds.size;
       this.sigIds.set(json, id);
-      this.matchers[id] = rules.map((r) => {
-        const peer = r.peer;
+      this.matchers[id] = rules.map((rule) => {
+        const peer = rule.peer;
         if (peer === 'any') return () => true;
         if (peer.selector !== undefined) {
           const pred = compileSelectorCached(peer.selector);
-          return (_k: Klass, s: Side) => pred(s.engine.identityInfo(s.identity)!.tags);
+          return (_k: Klass, candidate: Side) =>
+            pred(candidate.engine.identityInfo(candidate.identity)!.tags);
         }
         if (peer.partition !== undefined) {
           const name = peer.partition;
-          return (_k: Klass, s: Side) =>
-            s.engine.identityInfo(s.identity)!.partitions.includes(name);
+          return (_k: Klass, candidate: Side) =>
+            candidate.engine.identityInfo(candidate.identity)!.partitions.includes(name);
         }
-        const c = peer.cidr !== undefined ? parseCidr(peer.cidr) : undefined;
-        const ex = (peer.except ?? []).map(parseCidr).filter((x): x is Cidr => !!x);
-        return (_k: Klass, s: Side) =>
-          !!c && cidrContains(c, s.ip) && !ex.some((x) => cidrContains(x, s.ip));
+        const range = peer.cidr !== undefined ? parseCidr(peer.cidr) : undefined;
+        const excepted = (peer.except ?? []).map(parseCidr).filter((cidr): cidr is Cidr => !!cidr);
+        return (_k: Klass, candidate: Side) =>
+          !!range &&
+          cidrContains(range, candidate.ip) &&
+          !excepted.some((cidr) => cidrContains(cidr, candidate.ip));
       });
     }
     this.sideCache.set(key, id);
@@ -184,68 +193,72 @@ class PairKeyer {
   }
 
   /** [egress, ingress, partitions] ids of a class: before at 0..2, after at 3..5. */
-  private sigs(k: Klass, side: Side, which: 'before' | 'after'): number[] {
+  private sigs(klass: Klass, side: Side, which: 'before' | 'after'): number[] {
     const slot = which === 'before' ? 0 : 3;
-    let v = this.classSigs.get(k);
-    if (!v) this.classSigs.set(k, (v = [-1, -1, -1, -1, -1, -1]));
-    if (v[slot]! < 0) {
-      v[slot] = this.sig(side, 'egress', which);
-      v[slot + 1] = this.sig(side, 'ingress', which);
+    let ids = this.classSigs.get(klass);
+    if (!ids) this.classSigs.set(klass, (ids = [-1, -1, -1, -1, -1, -1]));
+    if (ids[slot]! < 0) {
+      ids[slot] = this.sig(side, 'egress', which);
+      ids[slot + 1] = this.sig(side, 'ingress', which);
       const parts = `${which}|${side.engine.identityInfo(side.identity)!.partitions.join(',')}`;
-      let pid = this.partIds.get(parts);
-      if (pid === undefined) this.partIds.set(parts, (pid = this.partIds.size));
-      v[slot + 2] = pid;
+      let partitionsId = this.partIds.get(parts);
+      if (partitionsId === undefined) this.partIds.set(parts, (partitionsId = this.partIds.size));
+      ids[slot + 2] = partitionsId;
     }
-    return v;
+    return ids;
   }
 
   /** Interned id of which rules of side `sig` match peer class `k`. */
-  private mask(sig: number, k: Klass, side: Side): number {
-    const key = sig * 4_194_304 + this.classId(k) * 2 + (side === k.before ? 0 : 1);
+  private mask(sig: number, klass: Klass, side: Side): number {
+    const key = sig * 4_194_304 + this.classId(klass) * 2 + (side === klass.before ? 0 : 1);
     let id = this.maskCache.get(key);
     if (id === undefined) {
-      let m = `${sig}:`;
-      for (const f of this.matchers[sig]!) m += f(k, side) ? '1' : '0';
-      id = this.maskIds.get(m);
-      if (id === undefined) this.maskIds.set(m, (id = this.maskIds.size));
+      let pattern = `${sig}:`;
+      for (const matches of this.matchers[sig]!) pattern += matches(klass, side) ? '1' : '0';
+      id = this.maskIds.get(pattern);
+      if (id === undefined) this.maskIds.set(pattern, (id = this.maskIds.size));
       this.maskCache.set(key, id);
     }
     return id;
   }
 
-  /** The key of pair (s, d) in one engine (a number), or -1 when an endpoint is absent. */
-  key(s: Klass, d: Klass, which: 'before' | 'after'): number {
-    const ss = s[which];
-    const ds = d[which];
-    if (!ss || !ds) return -1;
-    const o = which === 'before' ? 0 : 3;
-    const sv = this.sigs(s, ss, which);
-    const dv = this.sigs(d, ds, which);
-    const eg = sv[o]!;
-    const pa = sv[o + 2]!;
-    const ing = dv[o + 1]!;
-    const pb = dv[o + 2]!;
-    const dk = pa * 67_108_864 + pb;
-    let def = this.defaults.get(dk);
-    if (def === undefined) this.defaults.set(dk, (def = sideDefault(ss, ds)));
+  /** The key of pair (srcClass, dstClass) in one engine (a number), or -1 when an endpoint is absent. */
+  key(srcClass: Klass, dstClass: Klass, which: 'before' | 'after'): number {
+    const srcSide = srcClass[which];
+    const dstSide = dstClass[which];
+    if (!srcSide || !dstSide) return -1;
+    const slot = which === 'before' ? 0 : 3;
+    const srcSignatures = this.sigs(srcClass, srcSide, which);
+    const dstSignatures = this.sigs(dstClass, dstSide, which);
+    const egressSignature = srcSignatures[slot]!;
+    const srcPartitions = srcSignatures[slot + 2]!;
+    const ingressSignature = dstSignatures[slot + 1]!;
+    const dstPartitions = dstSignatures[slot + 2]!;
+    const defaultKey = srcPartitions * 67_108_864 + dstPartitions;
+    let byDefault = this.defaults.get(defaultKey);
+    if (byDefault === undefined)
+      this.defaults.set(defaultKey, (byDefault = sideDefault(srcSide, dstSide)));
     // Mask ids stay far below 2^25: the key is an exact integer.
     return (
-      (this.mask(eg, d, ds) * 33_554_432 + this.mask(ing, s, ss)) * 2 + (def === 'deny' ? 1 : 0)
+      (this.mask(egressSignature, dstClass, dstSide) * 33_554_432 +
+        this.mask(ingressSignature, srcClass, srcSide)) *
+        2 +
+      (byDefault === 'deny' ? 1 : 0)
     );
   }
 }
 
 /** §2.2 default of a pair of record sides (both of one engine), as that engine decides it. */
 function sideDefault(a: Side, b: Side): 'allow' | 'deny' {
-  const e = a.engine;
-  const settings = e.get('Settings', 'default') as Settings & { kind: 'Settings' };
+  const engine = a.engine;
+  const settings = engine.get('Settings', 'default') as Settings & { kind: 'Settings' };
   const intraOf = (name: string) => {
-    const doc = e.get('Partition', name);
+    const doc = engine.get('Partition', name);
     return doc?.kind === 'Partition' ? doc.intra : undefined;
   };
   return pairDefault(
-    e.identityInfo(a.identity)!.partitions,
-    e.identityInfo(b.identity)!.partitions,
+    engine.identityInfo(a.identity)!.partitions,
+    engine.identityInfo(b.identity)!.partitions,
     intraOf,
     settings.defaults,
   ).verdict;
@@ -258,9 +271,9 @@ type Flip = ReturnType<typeof flips>[number];
 
 /** A class pair whose verdicts flip, with its flips. */
 interface Hit {
-  s: Klass;
-  d: Klass;
-  f: Flip[];
+  source: Klass;
+  destination: Klass;
+  changes: Flip[];
 }
 
 /**
@@ -278,8 +291,8 @@ export function previewImpact(
 ): ImpactPreview {
   const steps = impactSteps(before, after, opts);
   for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
+    const step = steps.next();
+    if (step.done) return step.value;
   }
 }
 
@@ -313,37 +326,42 @@ export function* impactSteps(
   const keyer = new PairKeyer(policies);
   const hits = new Map<number, Hit[]>();
   const memo = new Map<number, Map<number, Flip[]>>();
-  const compare = (s: Klass, d: Klass) => {
-    if (s.world && d.world) return;
+  const compare = (src: Klass, dst: Klass) => {
+    if (src.world && dst.world) return;
     // A record talking to itself is always allowed: a one-record class has no pair with itself.
-    if (s === d && s.names.length === 1) return;
+    if (src === dst && src.names.length === 1) return;
     pairs++;
-    let f: Flip[] | undefined;
-    if (s.world || d.world) {
-      f = flips(table(s.before, d.before), table(s.after, d.after));
+    let pairFlips: Flip[] | undefined;
+    if (src.world || dst.world) {
+      pairFlips = flips(table(src.before, dst.before), table(src.after, dst.after));
     } else {
-      const kb = keyer.key(s, d, 'before');
-      let inner = memo.get(kb);
-      if (!inner) memo.set(kb, (inner = new Map()));
-      const ka = keyer.key(s, d, 'after');
-      f = inner.get(ka);
-      if (!f) inner.set(ka, (f = flips(table(s.before, d.before), table(s.after, d.after))));
+      const keyBefore = keyer.key(src, dst, 'before');
+      let inner = memo.get(keyBefore);
+      if (!inner) memo.set(keyBefore, (inner = new Map()));
+      const keyAfter = keyer.key(src, dst, 'after');
+      pairFlips = inner.get(keyAfter);
+      if (!pairFlips)
+        inner.set(
+          keyAfter,
+          (pairFlips = flips(table(src.before, dst.before), table(src.after, dst.after))),
+        );
     }
-    if (f.length === 0) return;
-    total += f.length;
-    const w =
-      Math.max(s.names.length * (s.world ? 0 : 1), 1) * Math.max(d.world ? 1 : d.names.length, 1);
-    let bucket = hits.get(w);
-    if (!bucket) hits.set(w, (bucket = []));
-    bucket.push({ s, d, f });
+    if (pairFlips.length === 0) return;
+    total += pairFlips.length;
+    const weight =
+      Math.max(src.names.length * (src.world ? 0 : 1), 1) *
+      Math.max(dst.world ? 1 : dst.names.length, 1);
+    let bucket = hits.get(weight);
+    if (!bucket) hits.set(weight, (bucket = []));
+    bucket.push({ source: src, destination: dst, changes: pairFlips });
   };
   // Only pairs with a touched end can flip: touched sources × every class, then the
   // other sources × touched destinations (each pair once).
-  const isSrc = (k: Klass) => k.asSrc && !k.world;
-  const dsts = all.filter((k) => k.asDst && !k.world);
-  for (const s of all) {
-    for (const d of isSrc(s) ? all : dsts) {
-      compare(s, d);
+  const isSource = (klass: Klass) => klass.asSrc && !klass.world;
+  const destinations = all.filter((klass) => klass.asDst && !klass.world);
+  for (const src of all) {
+    for (const dst of isSource(src) ? all : destinations) {
+      compare(src, dst);
       if (++steps % PAIRS_PER_STEP === 0) yield;
     }
   }
@@ -367,38 +385,42 @@ function pageRows(
 ): ImpactRow[] {
   const rows: ImpactRow[] = [];
   const endpoints = new Map<Klass, ImpactEndpoint>();
-  const endpointOf = (k: Klass) => {
-    let e = endpoints.get(k);
-    if (!e) endpoints.set(k, (e = endpoint(k, examples)));
-    return e;
+  const endpointOf = (klass: Klass) => {
+    let found = endpoints.get(klass);
+    if (!found) endpoints.set(klass, (found = endpoint(klass, examples)));
+    return found;
   };
-  const ident = (k: Klass) => (k.after ?? k.before)!.identity;
+  const ident = (klass: Klass) => (klass.after ?? klass.before)!.identity;
   let skip = offset;
-  for (const w of [...hits.keys()].sort((a, b) => b - a)) {
-    const bucket = hits.get(w)!;
+  for (const weight of [...hits.keys()].sort((a, b) => b - a)) {
+    const bucket = hits.get(weight)!;
     bucket.sort(
       (x, y) =>
-        ident(x.s) - ident(y.s) ||
-        ident(x.d) - ident(y.d) ||
-        (x.s.key < y.s.key ? -1 : x.s.key > y.s.key ? 1 : 0) ||
-        (x.d.key < y.d.key ? -1 : x.d.key > y.d.key ? 1 : 0),
+        ident(x.source) - ident(y.source) ||
+        ident(x.destination) - ident(y.destination) ||
+        (x.source.key < y.source.key ? -1 : x.source.key > y.source.key ? 1 : 0) ||
+        (x.destination.key < y.destination.key
+          ? -1
+          : x.destination.key > y.destination.key
+            ? 1
+            : 0),
     );
-    for (const { s, d, f } of bucket) {
-      if (skip >= f.length) {
-        skip -= f.length;
+    for (const { source: source, destination: destination, changes: changes } of bucket) {
+      if (skip >= changes.length) {
+        skip -= changes.length;
         continue;
       }
-      const src = endpointOf(s);
-      const dst = endpointOf(d);
-      for (const x of [...f].sort(byProtoThenPort).slice(skip)) {
+      const src = endpointOf(source);
+      const dst = endpointOf(destination);
+      for (const flip of [...changes].sort(byProtoThenPort).slice(skip)) {
         if (rows.length >= limit) return rows;
         rows.push({
           src,
           dst,
-          proto: x.proto,
-          ports: [x.lo, x.hi],
-          before: x.before,
-          after: x.after,
+          proto: flip.proto,
+          ports: [flip.lo, flip.hi],
+          before: flip.before,
+          after: flip.after,
         });
       }
       skip = 0;
