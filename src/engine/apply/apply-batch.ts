@@ -42,7 +42,7 @@ import {
 
 /** Throws the first problem of the batch (references, addresses, compilability); changes nothing. */
 export function validateBatch(state: EngineState, changes: readonly Change[]): void {
-  for (const c of changes) if (c.op === 'put') checkCompilable(c.doc);
+  for (const change of changes) if (change.op === 'put') checkCompilable(change.doc);
   state.documents.validate(changes);
 }
 
@@ -72,37 +72,39 @@ export function applyBatch(
 ): EngineDelta {
   validateBatch(state, changes);
   state.lastNow = now;
-  const d = new DeltaBuilder(quiet);
-  const fx = updateDocuments(state, changes, d);
-  if (fx.policiesChanged) refreshSteerClasses(state, d);
+  const delta = new DeltaBuilder(quiet);
+  const effects = updateDocuments(state, changes, delta);
+  if (effects.policiesChanged) refreshSteerClasses(state, delta);
   const newIds: number[] = [];
-  if (state.cache.takeKeysChanged()) rederiveAll(state, fx.touched, now, d, newIds);
-  else for (const name of [...fx.touched].sort()) rederive(state, name, now, d, newIds);
-  evaluateNewIdentities(state, newIds, d);
+  if (state.cache.takeKeysChanged()) rederiveAll(state, effects.touched, now, delta, newIds);
+  else for (const name of [...effects.touched].sort()) rederive(state, name, now, delta, newIds);
+  evaluateNewIdentities(state, newIds, delta);
   evaluatePendingSelectors(state);
-  for (const id of state.alloc.sweep(now)) releaseIdentity(state, id, d);
-  for (const id of fx.droppedAppliesMembers) dropSides(state, id, d);
-  for (const p of fx.newPolicies) for (const id of p.appliesTo.members) dropSides(state, id, d);
-  for (const id of fx.partitionOldMembers) partitionMembershipChanged(state, id, d);
-  for (const name of fx.changedPartitions) partitionChanged(state, name, d);
-  if (fx.settingsChanged) {
+  for (const id of state.alloc.sweep(now)) releaseIdentity(state, id, delta);
+  for (const id of effects.droppedAppliesMembers) dropSides(state, id, delta);
+  for (const policy of effects.newPolicies)
+    for (const id of policy.appliesTo.members) dropSides(state, id, delta);
+  for (const id of effects.partitionOldMembers) partitionMembershipChanged(state, id, delta);
+  for (const name of effects.changedPartitions) partitionChanged(state, name, delta);
+  if (effects.settingsChanged) {
     state.defaultsCache.clear();
-    for (const id of state.ids.ids()) d.defaults.add(id);
+    for (const id of state.ids.ids()) delta.defaults.add(id);
   }
-  finishDefaults(state, d);
+  finishDefaults(state, delta);
   // Defaults of whole groups changed (settings, a partition's selector or intra) or
   // identities were re-keyed in place: no short list of stale identities.
-  if (quiet || fx.settingsChanged || fx.changedPartitions.size > 0) state.allPairsStale = true;
-  return d.build();
+  if (quiet || effects.settingsChanged || effects.changedPartitions.size > 0)
+    state.allPairsStale = true;
+  return delta.build();
 }
 
 /** Step 2: documents in, policies and partitions (un)registered. */
 function updateDocuments(
   state: EngineState,
   changes: readonly Change[],
-  d: DeltaBuilder,
+  delta: DeltaBuilder,
 ): BatchEffects {
-  const fx: BatchEffects = {
+  const effects: BatchEffects = {
     touched: new Set(),
     droppedAppliesMembers: [],
     newPolicies: [],
@@ -111,48 +113,49 @@ function updateDocuments(
     settingsChanged: false,
     policiesChanged: false,
   };
-  for (const c of changes) {
-    const kind: Kind = c.op === 'put' ? c.doc.kind : c.kind;
-    const name = c.op === 'put' ? c.doc.name : c.name;
-    const prev = c.op === 'put' ? state.documents.put(c.doc) : state.documents.remove(kind, name);
-    const next = c.op === 'put' ? c.doc : undefined;
+  for (const change of changes) {
+    const kind: Kind = change.op === 'put' ? change.doc.kind : change.kind;
+    const name = change.op === 'put' ? change.doc.name : change.name;
+    const prev =
+      change.op === 'put' ? state.documents.put(change.doc) : state.documents.remove(kind, name);
+    const next = change.op === 'put' ? change.doc : undefined;
     switch (kind) {
       case 'Interface':
-        fx.touched.add(name);
+        effects.touched.add(name);
         break;
       case 'Instance':
       case 'Subnet': {
         const index = kind === 'Instance' ? state.documents.byInstance : state.documents.bySubnet;
-        for (const r of index.get(name) ?? []) d.record(r);
-        if (kind === 'Instance') noteHostChange(prev, next, d);
+        for (const record of index.get(name) ?? []) delta.record(record);
+        if (kind === 'Instance') noteHostChange(prev, next, delta);
         break;
       }
       case 'Policy':
-        fx.policiesChanged = true;
-        if (prev) fx.droppedAppliesMembers.push(...unregisterPolicy(state, name));
-        if (next) fx.newPolicies.push(registerPolicy(state, next as Policy));
+        effects.policiesChanged = true;
+        if (prev) effects.droppedAppliesMembers.push(...unregisterPolicy(state, name));
+        if (next) effects.newPolicies.push(registerPolicy(state, next as Policy));
         break;
       case 'Partition':
-        if (prev) fx.partitionOldMembers.push(...unregisterPartition(state, name));
+        if (prev) effects.partitionOldMembers.push(...unregisterPartition(state, name));
         if (next) registerPartition(state, next as Partition);
-        fx.changedPartitions.add(name);
+        effects.changedPartitions.add(name);
         break;
       case 'Settings':
         state.settings = (next as Settings | undefined) ?? DEFAULT_SETTINGS;
-        fx.settingsChanged = true;
+        effects.settingsChanged = true;
         break;
       case 'Reaction':
         break;
     }
   }
-  return fx;
+  return effects;
 }
 
 function noteHostChange(
   prev: HeldDocument | undefined,
   next: Document | undefined,
-  d: DeltaBuilder,
+  delta: DeltaBuilder,
 ): void {
-  if (prev?.kind === 'Instance') d.hosts.add(prev.host);
-  if (next?.kind === 'Instance') d.hosts.add(next.host);
+  if (prev?.kind === 'Instance') delta.hosts.add(prev.host);
+  if (next?.kind === 'Instance') delta.hosts.add(next.host);
 }

@@ -15,16 +15,17 @@ export function rederive(
   state: EngineState,
   name: string,
   now: number,
-  d: DeltaBuilder,
+  delta: DeltaBuilder,
   newIds: number[],
 ): void {
   const { documents, records, alloc, ids } = state;
   const doc = documents.get('Interface', name);
   const rec = records.get(name);
-  d.record(name);
+  delta.record(name);
   if (!doc) {
     if (rec) {
-      for (const ip of rec.ips) if (!documents.addrOwner.has(ipKey(ip))) d.ipRemove(ipKey(ip), ip);
+      for (const ip of rec.ips)
+        if (!documents.addrOwner.has(ipKey(ip))) delta.ipRemove(ipKey(ip), ip);
       alloc.release(rec.identity, now);
       ids.get(rec.identity)?.records.delete(name);
       records.delete(name);
@@ -34,15 +35,15 @@ export function rederive(
   const key = state.cache.projectedKey(doc.tags);
   let identity = rec?.identity;
   if (rec === undefined || ids.get(rec.identity)?.key !== key) {
-    identity = acquire(state, key, doc.tags, name, newIds, d);
+    identity = acquire(state, key, doc.tags, name, newIds, delta);
     if (rec) {
       alloc.release(rec.identity, now);
       ids.get(rec.identity)?.records.delete(name);
     }
   }
   const ips = parsedIps(doc.ips);
-  if (rec) noteAddressChanges(state, rec, ips, identity!, d);
-  else for (const ip of ips) d.ipUpsert(ip, identity!);
+  if (rec) noteAddressChanges(state, rec, ips, identity!, delta);
+  else for (const ip of ips) delta.ipUpsert(ip, identity!);
   records.set(name, {
     name,
     doc: doc as RecordState['doc'],
@@ -59,16 +60,16 @@ function noteAddressChanges(
   rec: RecordState,
   ips: Ip[],
   identity: number,
-  d: DeltaBuilder,
+  delta: DeltaBuilder,
 ): void {
   const keep = new Set(ips.map(ipKey));
   // An address this record gave up may already belong to another record of the batch.
   for (const ip of rec.ips)
     if (!keep.has(ipKey(ip)) && !state.documents.addrOwner.has(ipKey(ip)))
-      d.ipRemove(ipKey(ip), ip);
+      delta.ipRemove(ipKey(ip), ip);
   const changedId = rec.identity !== identity;
   const had = new Set(rec.ips.map(ipKey));
-  for (const ip of ips) if (changedId || !had.has(ipKey(ip))) d.ipUpsert(ip, identity);
+  for (const ip of ips) if (changedId || !had.has(ipKey(ip))) delta.ipUpsert(ip, identity);
 }
 
 /** The relevant key set changed: re-key identities in place where their records agree, else re-derive. */
@@ -76,31 +77,36 @@ export function rederiveAll(
   state: EngineState,
   touched: Set<string>,
   now: number,
-  d: DeltaBuilder,
+  delta: DeltaBuilder,
   newIds: number[],
 ): void {
   // Identities may be re-keyed in place (same number, other tags): forget every pair.
   state.allPairsStale = true;
   const byIdentity = new Map<number, string[]>();
-  for (const r of state.records.values())
-    if (!touched.has(r.name)) pushTo(byIdentity, r.identity, r.name);
+  for (const record of state.records.values())
+    if (!touched.has(record.name)) pushTo(byIdentity, record.identity, record.name);
   const perRecord: string[] = [...touched];
-  for (const [id, names] of byIdentity) perRecord.push(...rekeyInPlace(state, id, names, d));
-  for (const n of perRecord.sort()) rederive(state, n, now, d, newIds);
+  for (const [id, names] of byIdentity) perRecord.push(...rekeyInPlace(state, id, names, delta));
+  for (const recordName of perRecord.sort()) rederive(state, recordName, now, delta, newIds);
 }
 
 /**
  * Identity `id`'s records grouped by their new key: the largest group (ties: smallest
  * key) keeps the number, re-keyed in place; returns the records that must re-derive.
  */
-function rekeyInPlace(state: EngineState, id: number, names: string[], d: DeltaBuilder): string[] {
+function rekeyInPlace(
+  state: EngineState,
+  id: number,
+  names: string[],
+  delta: DeltaBuilder,
+): string[] {
   const keys = new Map<string, Tags>();
   const recordKeys = new Map<string, string>();
-  for (const n of names) {
-    const tags = state.records.get(n)!.doc.tags;
+  for (const recordName of names) {
+    const tags = state.records.get(recordName)!.doc.tags;
     const key = state.cache.projectedKey(tags);
     if (!keys.has(key)) keys.set(key, tags);
-    recordKeys.set(n, key);
+    recordKeys.set(recordName, key);
   }
   const info = state.ids.get(id)!;
   const groups = [...keys.entries()].map(([key, tags]) => ({
@@ -114,9 +120,9 @@ function rekeyInPlace(state: EngineState, id: number, names: string[], d: DeltaB
     const tags = state.cache.project(main.tags);
     state.alloc.rekey(id, main.key);
     state.ids.retag(info, main.key, tags);
-    d.identitiesAdded.set(id, tags);
+    delta.identitiesAdded.set(id, tags);
   }
-  return names.filter((n) => recordKeys.get(n) !== info.key);
+  return names.filter((recordName) => recordKeys.get(recordName) !== info.key);
 }
 
 /** The identity for `key` (a record's tags `recordTags` projected), one more record on it. */
@@ -126,7 +132,7 @@ function acquire(
   recordTags: Tags,
   record: string,
   newIds: number[],
-  d: DeltaBuilder,
+  delta: DeltaBuilder,
 ): number {
   const { id } = state.alloc.retain(key);
   let info = state.ids.get(id);
@@ -137,55 +143,59 @@ function acquire(
     // A reused number must not find pairs of its previous life.
     state.stalePairIds.add(id);
     newIds.push(id);
-    d.identitiesAdded.set(id, tags);
+    delta.identitiesAdded.set(id, tags);
   }
   info.records.add(record);
   return id;
 }
 
 /** New identities against the already-evaluated selectors (through guard indexes). */
-export function evaluateNewIdentities(state: EngineState, newIds: number[], d: DeltaBuilder): void {
+export function evaluateNewIdentities(
+  state: EngineState,
+  newIds: number[],
+  delta: DeltaBuilder,
+): void {
   for (const id of newIds) {
     const info = state.ids.get(id)!;
     let partitionsChanged = false;
-    for (const e of state.cache.candidates(info.tags)) {
-      if (e.pending || !e.matches(info.tags)) continue;
-      e.members.add(id);
-      membershipChanged(state, e, id, d);
-      if (state.partitionUsers.has(e)) partitionsChanged = true;
+    for (const entry of state.cache.candidates(info.tags)) {
+      if (entry.pending || !entry.matches(info.tags)) continue;
+      entry.members.add(id);
+      membershipChanged(state, entry, id, delta);
+      if (state.partitionUsers.has(entry)) partitionsChanged = true;
     }
-    if (partitionsChanged) partitionMembershipChanged(state, id, d);
+    if (partitionsChanged) partitionMembershipChanged(state, id, delta);
   }
 }
 
 /** New selectors against every identity their guard admits. */
 export function evaluatePendingSelectors(state: EngineState): void {
-  for (const e of state.cache.all()) {
-    if (!e.pending) continue;
-    e.pending = false;
-    for (const id of state.ids.candidates(e.guard)) {
+  for (const entry of state.cache.all()) {
+    if (!entry.pending) continue;
+    entry.pending = false;
+    for (const id of state.ids.candidates(entry.guard)) {
       const info = state.ids.get(id)!;
-      if (e.matches(info.tags)) e.members.add(id);
+      if (entry.matches(info.tags)) entry.members.add(id);
     }
   }
 }
 
 /** An identity's grace period ended: forget it everywhere. */
-export function releaseIdentity(state: EngineState, id: number, d: DeltaBuilder): void {
+export function releaseIdentity(state: EngineState, id: number, delta: DeltaBuilder): void {
   const info = state.ids.get(id);
   if (!info) return;
-  for (const e of state.cache.candidates(info.tags)) {
-    if (!e.members.delete(id)) continue;
-    membershipChanged(state, e, id, d);
+  for (const entry of state.cache.candidates(info.tags)) {
+    if (!entry.members.delete(id)) continue;
+    membershipChanged(state, entry, id, delta);
   }
   // Its partition mates (or every unpartitioned identity) listed it in their defaults.
-  if (info.partitions.length > 0) partitionMembershipChanged(state, id, d);
+  if (info.partitions.length > 0) partitionMembershipChanged(state, id, delta);
   state.ids.remove(id);
   state.stalePairIds.add(id);
   for (const dir of ['egress', 'ingress'] as const) state.sides.delete(sideKey(id, dir));
-  state.routeSides.delete(id);
+  state.steeringSides.delete(id);
   state.defaultsCache.clear();
-  d.identitiesReleased.push(id);
+  delta.identitiesReleased.push(id);
 }
 
 /** A validated record's addresses (no canonical texts: only the values are kept). */

@@ -10,75 +10,80 @@ import { sideKey, type EngineState } from '../state/engine-state.js';
 import type { DeltaBuilder } from './delta-builder.js';
 
 /** An identity's own rules changed: drop both its sides and its routes. */
-export function dropSides(state: EngineState, id: number, d: DeltaBuilder): void {
+export function dropSides(state: EngineState, id: number, delta: DeltaBuilder): void {
   state.stalePairIds.add(id);
-  state.routeSides.delete(id);
+  state.steeringSides.delete(id);
   for (const dir of ['egress', 'ingress'] as const) {
     state.sides.delete(sideKey(id, dir));
-    d.side(id, dir);
+    delta.side(id, dir);
   }
 }
 
 /** A peer identity joined or left selector `e`: drop its table in every side using `e`. */
 export function membershipChanged(
   state: EngineState,
-  e: SelectorEntry,
+  entry: SelectorEntry,
   id: number,
-  d: DeltaBuilder,
+  delta: DeltaBuilder,
 ): void {
   // As a peer, `id` now matches other rules: every pair with `id` on either end.
   state.stalePairIds.add(id);
-  if (state.appliesUsers.has(e)) dropSides(state, id, d);
-  for (const policy of state.peerUsers.get(e) ?? []) dropPeerIn(state, policy, id, d);
-  for (const partition of state.partitionUsers.get(e) ?? [])
+  if (state.appliesUsers.has(entry)) dropSides(state, id, delta);
+  for (const policy of state.peerUsers.get(entry) ?? []) dropPeerIn(state, policy, id, delta);
+  for (const partition of state.partitionUsers.get(entry) ?? [])
     for (const policy of state.partitionPeerUsers.get(partition) ?? [])
-      dropPeerIn(state, policy, id, d);
+      dropPeerIn(state, policy, id, delta);
 }
 
-function dropPeerIn(state: EngineState, policy: string, peer: number, d: DeltaBuilder): void {
-  const p = state.policies.get(policy);
-  if (!p) return;
-  const dirs = new Set(p.rules.map((r) => r.direction));
-  if (p.routes.length > 0) dirs.add('egress');
-  for (const local of p.appliesTo.members) {
-    state.routeSides.get(local)?.dropPeer(peer);
+function dropPeerIn(state: EngineState, policy: string, peer: number, delta: DeltaBuilder): void {
+  const compiled = state.policies.get(policy);
+  if (!compiled) return;
+  const dirs = new Set(compiled.rules.map((r) => r.direction));
+  if (compiled.routes.length > 0) dirs.add('egress');
+  for (const local of compiled.appliesTo.members) {
+    state.steeringSides.get(local)?.dropPeer(peer);
     for (const dir of dirs) {
       state.sides.get(sideKey(local, dir))?.dropPeer(peer);
-      d.side(local, dir);
+      delta.side(local, dir);
     }
   }
 }
 
 /** After a partition was put or deleted: membership, defaults and partition peers. */
-export function partitionChanged(state: EngineState, name: string, d: DeltaBuilder): void {
-  const p = state.partitions.get(name);
-  if (p) for (const id of p.entry.members) partitionMembershipChanged(state, id, d);
+export function partitionChanged(state: EngineState, name: string, delta: DeltaBuilder): void {
+  const partition = state.partitions.get(name);
+  if (partition)
+    for (const id of partition.entry.members) partitionMembershipChanged(state, id, delta);
   for (const policy of state.partitionPeerUsers.get(name) ?? []) {
     const compiled = state.policies.get(policy);
-    if (compiled) for (const id of compiled.appliesTo.members) dropSides(state, id, d);
+    if (compiled) for (const id of compiled.appliesTo.members) dropSides(state, id, delta);
   }
   state.defaultsCache.clear();
 }
 
 /** The partitions of identity `id` may have changed: recompute them, mark its defaults. */
-export function partitionMembershipChanged(state: EngineState, id: number, d: DeltaBuilder): void {
+export function partitionMembershipChanged(
+  state: EngineState,
+  id: number,
+  delta: DeltaBuilder,
+): void {
   const info = state.ids.get(id);
   if (!info) return;
   const before = info.partitions;
   // Its default with every peer may change (the pair default reads both endpoints' partitions).
   state.stalePairIds.add(id);
   info.partitions = [...state.partitions.values()]
-    .filter((p) => p.entry.members.has(id))
-    .map((p) => p.doc.name)
+    .filter((compiled) => compiled.entry.members.has(id))
+    .map((compiled) => compiled.doc.name)
     .sort();
-  d.defaults.add(id);
+  delta.defaults.add(id);
   // Every member of these partitions gains or loses `id` as a partition mate; they
   // are listed once per batch in finishDefaults (listing them here is quadratic).
-  for (const name of before) d.dirtyPartitions.add(name);
-  for (const name of info.partitions) d.dirtyPartitions.add(name);
+  for (const name of before) delta.dirtyPartitions.add(name);
+  for (const name of info.partitions) delta.dirtyPartitions.add(name);
   // An identity in no partition lists every partitioned peer whose default differs
   // (unpartitioned vs crossPartition): joining or leaving "partitioned" changes them all.
-  if ((before.length === 0) !== (info.partitions.length === 0)) d.partitionedChanged = true;
+  if ((before.length === 0) !== (info.partitions.length === 0)) delta.partitionedChanged = true;
   state.defaultsCache.clear();
 }
 
@@ -93,21 +98,21 @@ export function partitionMembershipChanged(state: EngineState, id: number, d: De
  * are already in the delta (partitionMembershipChanged). This keeps an identity that
  * appears in a large partition from listing every member of it.
  */
-export function finishDefaults(state: EngineState, d: DeltaBuilder): void {
+export function finishDefaults(state: EngineState, delta: DeltaBuilder): void {
   const s = state.settings.defaults;
-  if (d.partitionedChanged && s.unpartitioned !== s.crossPartition) {
+  if (delta.partitionedChanged && s.unpartitioned !== s.crossPartition) {
     for (const info of state.ids.values())
-      if (info.partitions.length === 0) d.defaults.add(info.id);
+      if (info.partitions.length === 0) delta.defaults.add(info.id);
   }
-  if (d.dirtyPartitions.size === 0) return;
+  if (delta.dirtyPartitions.size === 0) return;
   const neutral = (name: string) =>
     (state.partitions.get(name)?.doc.intra ?? 'allow') === s.crossPartition;
-  for (const name of d.dirtyPartitions) {
+  for (const name of delta.dirtyPartitions) {
     for (const m of state.partitions.get(name)?.entry.members ?? []) {
-      if (d.defaults.has(m)) continue;
+      if (delta.defaults.has(m)) continue;
       const info = state.ids.get(m);
       if (info && info.partitions.every(neutral)) continue;
-      d.defaults.add(m);
+      delta.defaults.add(m);
     }
   }
 }
@@ -116,19 +121,19 @@ export function finishDefaults(state: EngineState, d: DeltaBuilder): void {
  * Recomputes the steer classes; when they changed, the route entries of every
  * identity some route applies to change with them (their egress sides).
  */
-export function refreshSteerClasses(state: EngineState, d: DeltaBuilder): void {
+export function refreshSteerClasses(state: EngineState, delta: DeltaBuilder): void {
   const next = steerClasses(state.policies.values());
   const same =
     next.size === state.classes.size && [...next].every(([n, c]) => state.classes.get(n) === c);
   if (same) return;
   state.classes = next;
-  d.steering = true;
-  for (const p of state.policies.values())
-    if (p.routes.length > 0)
-      for (const id of p.appliesTo.members) {
-        state.routeSides.delete(id);
+  delta.steering = true;
+  for (const compiled of state.policies.values())
+    if (compiled.routes.length > 0)
+      for (const id of compiled.appliesTo.members) {
+        state.steeringSides.delete(id);
         // Routes never change a verdict; marked anyway, as everything whose side changes.
         state.stalePairIds.add(id);
-        d.side(id, 'egress');
+        delta.side(id, 'egress');
       }
 }

@@ -43,7 +43,7 @@ export interface CompiledRule {
  * side machinery: same precedence (priority, then policy name, then index; every route
  * has the same strictness). `ref.rule` is `routes[i]`.
  */
-export interface CompiledRoute extends CompiledRule {
+export interface CompiledSteeringRoute extends CompiledRule {
   readonly via: string;
 }
 
@@ -52,7 +52,7 @@ export interface CompiledPolicy {
   readonly appliesTo: SelectorEntry;
   readonly rules: readonly CompiledRule[];
   /** Its routes (empty for an audit-mode policy: audit never changes the datapath). */
-  readonly routes: readonly CompiledRoute[];
+  readonly routes: readonly CompiledSteeringRoute[];
   /** Partition names its rule peers name (to invalidate on partition changes). */
   readonly partitionPeers: ReadonlySet<string>;
 }
@@ -103,7 +103,7 @@ export function compilePolicy(doc: Policy, cache: SelectorCache): CompiledPolicy
     });
   add('egress', doc.egress ?? []);
   add('ingress', doc.ingress ?? []);
-  const routes: CompiledRoute[] = [];
+  const routes: CompiledSteeringRoute[] = [];
   if (doc.mode !== 'audit')
     (doc.routes ?? []).forEach((route, index) => {
       const peer = compilePeer(route.to, cache);

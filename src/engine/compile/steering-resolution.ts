@@ -14,7 +14,11 @@
  */
 import { STEER_CLASS_FIRST, STEER_CLASS_LAST, type SteerClass } from '../../model/host-state.js';
 import type { SteeringResult } from '../../model/check.js';
-import { comparePrecedence, type CompiledPolicy, type CompiledRoute } from './compiled-rule.js';
+import {
+  comparePrecedence,
+  type CompiledPolicy,
+  type CompiledSteeringRoute,
+} from './compiled-rule.js';
 import { ruleMatches, type MemberTest, type PeerEndpoint } from '../verdict/explain.js';
 import { ResolvedSide, type MemberSetOf } from './resolved-side.js';
 
@@ -45,7 +49,7 @@ export function steerTable(classes: ReadonlyMap<string, number>): SteerClass[] {
 /** The routes that apply to an identity, resolved into lookup tables. */
 export function buildSteeringSide(
   identity: number,
-  routes: CompiledRoute[],
+  routes: CompiledSteeringRoute[],
   memberSetOf: MemberSetOf,
 ): ResolvedSide {
   return new ResolvedSide(identity, 'egress', [...routes].sort(comparePrecedence), [], memberSetOf);
@@ -69,9 +73,9 @@ export function explainSteering(
 ): SteeringResult | undefined {
   const pos = side.decide(peer.identity, peer.ip.family, peer.ip.value, proto, port);
   if (pos < 0) return undefined;
-  const route = side.rules[pos] as CompiledRoute;
+  const route = side.rules[pos] as CompiledSteeringRoute;
   const overridden = side.rules
-    .map((r, i) => ({ r: r as CompiledRoute, i }))
+    .map((r, i) => ({ r: r as CompiledSteeringRoute, i }))
     .filter(({ r, i }) => i !== pos && ruleMatches(r, peer, proto, port, member))
     .map(({ r }) => ({ policy: r.policy, route: r.ref.rule, via: r.via }));
   const steer = classes.get(route.via);

@@ -25,7 +25,7 @@ import type { EngineState, RecordState } from '../state/engine-state.js';
 import type { Sides } from '../verdict/sides.js';
 import { steerTable } from '../compile/steering-resolution.js';
 import { paintPorts, PROTO_NAMES, type PortTable } from '../compile/port-table.js';
-import type { CompiledRoute, CompiledRule } from '../compile/compiled-rule.js';
+import type { CompiledSteeringRoute, CompiledRule } from '../compile/compiled-rule.js';
 import type { ResolvedSide } from '../compile/resolved-side.js';
 import { allPeers, patchedPeers, type Entries, type Ported } from './side-peers.js';
 
@@ -66,11 +66,11 @@ export class HostIndex {
   private readonly attachedCount = new Map<number, number>();
 
   constructor(ctx: HostStateContext) {
-    for (const r of ctx.state.records.values()) {
-      const indexed = indexedRecord(r, ctx);
-      this.byName.set(r.name, indexed);
+    for (const record of ctx.state.records.values()) {
+      const indexed = indexedRecord(record, ctx);
+      this.byName.set(record.name, indexed);
       this.countAttached(indexed, 1);
-      for (const ip of r.ips) this.addressBook.push({ ip, identity: r.identity });
+      for (const ip of record.ips) this.addressBook.push({ ip, identity: record.identity });
     }
     this.addressBook.sort(compareOwners);
   }
@@ -83,14 +83,15 @@ export class HostIndex {
         for (const ip of old.ips) this.removeAddress(ip);
         this.countAttached(old, -1);
       }
-      const r = ctx.state.records.get(name);
-      if (!r) {
+      const record = ctx.state.records.get(name);
+      if (!record) {
         this.byName.delete(name);
       } else {
-        const next = indexedRecord(r, ctx);
+        const next = indexedRecord(record, ctx);
         this.byName.set(name, next);
         this.countAttached(next, 1);
-        for (const ip of r.ips) insertOwner(this.addressBook, { ip, identity: r.identity });
+        for (const ip of record.ips)
+          insertOwner(this.addressBook, { ip, identity: record.identity });
       }
       this.lists = undefined;
     }
@@ -111,11 +112,11 @@ export class HostIndex {
     return this.byName.keys();
   }
 
-  private countAttached(r: IndexedRecord, d: 1 | -1): void {
-    if (!r.attached) return;
-    const id = r.attached.local.identity;
-    const n = (this.attachedCount.get(id) ?? 0) + d;
-    if (n > 0) this.attachedCount.set(id, n);
+  private countAttached(record: IndexedRecord, change: 1 | -1): void {
+    if (!record.attached) return;
+    const id = record.attached.local.identity;
+    const count = (this.attachedCount.get(id) ?? 0) + change;
+    if (count > 0) this.attachedCount.set(id, count);
     else this.attachedCount.delete(id);
   }
 
@@ -139,9 +140,9 @@ export class HostIndex {
     const ipcache: HostState['ipcache'] = [];
     const attached: Attached[] = [];
     for (const name of [...this.byName.keys()].sort((a, b) => (a < b ? -1 : 1))) {
-      const r = this.byName.get(name)!;
-      ipcache.push(...r.ipcache);
-      if (r.attached) attached.push(r.attached);
+      const record = this.byName.get(name)!;
+      ipcache.push(...record.ipcache);
+      if (record.attached) attached.push(record.attached);
     }
     return (this.lists = { ipcache, attached });
   }
@@ -155,24 +156,24 @@ export class HostIndex {
 
 type Attached = NonNullable<IndexedRecord['attached']>;
 
-function indexedRecord(r: RecordState, ctx: HostStateContext): IndexedRecord {
-  const ips = r.ips.map(formatIp);
-  const ipcache = ips.map((ip) => ({ ip, identity: r.identity }));
-  const inst = r.doc.instance;
+function indexedRecord(record: RecordState, ctx: HostStateContext): IndexedRecord {
+  const ips = record.ips.map(formatIp);
+  const ipcache = ips.map((ip) => ({ ip, identity: record.identity }));
+  const inst = record.doc.instance;
   const h = inst === undefined ? undefined : ctx.state.instanceHost(inst);
-  if (h === undefined || inst === undefined) return { ips: r.ips, ipcache };
-  const subnet = ctx.state.documents.get('Subnet', r.doc.subnet);
+  if (h === undefined || inst === undefined) return { ips: record.ips, ipcache };
+  const subnet = ctx.state.documents.get('Subnet', record.doc.subnet);
   const base = {
-    name: r.name,
-    identity: r.identity,
+    name: record.name,
+    identity: record.identity,
     ips,
-    mac: r.doc.mac ?? '',
-    subnet: r.doc.subnet,
+    mac: record.doc.mac ?? '',
+    subnet: record.doc.subnet,
     ...(subnet?.vni !== undefined ? { vni: subnet.vni } : {}),
   };
   const netns = ctx.state.documents.get('Instance', inst)?.netns;
   return {
-    ips: r.ips,
+    ips: record.ips,
     ipcache,
     attached: {
       host: h,
@@ -229,27 +230,27 @@ export function identitySides(id: number, index: HostIndex, ctx: HostStateContex
   const out: SideState[] = [];
   for (const dir of ['egress', 'ingress'] as const) {
     const side = sideState(ctx.sides.side(id, dir), index.addressBook);
-    const routes = dir === 'egress' ? routeEntries(ctx, id, index.addressBook) : undefined;
+    const routes = dir === 'egress' ? steeringEntriesOf(ctx, id, index.addressBook) : undefined;
     out.push(routes ? { ...side, routes } : side);
   }
   return out;
 }
 
-/** The disjoint route entries of an identity; undefined when no route applies to it. */
-function routeEntries(
+/** The disjoint steering entries of an identity; undefined when no route applies to it. */
+function steeringEntriesOf(
   ctx: HostStateContext,
   id: number,
   book: readonly AddressOwner[],
 ): SteeringEntries | undefined {
-  const side = ctx.sides.routeSide(id);
+  const side = ctx.sides.steeringSide(id);
   if (!side.hasRules()) return undefined;
   // A route without a class (past the limit) still decides: it steers nowhere (0).
-  const e = resolvedEntries(side, book, (r): Omit<SteeringEntry, 'proto' | 'ports'> => ({
-    steer: ctx.state.classes.get((r as CompiledRoute).via) ?? 0,
-    policy: r.policy,
-    route: r.ref.rule,
+  const resolved = resolvedEntries(side, book, (route): Omit<SteeringEntry, 'proto' | 'ports'> => ({
+    steer: ctx.state.classes.get((route as CompiledSteeringRoute).via) ?? 0,
+    policy: route.policy,
+    route: route.ref.rule,
   }));
-  return { cidr: e.cidr, peers: e.peers, any: e.any };
+  return { cidr: resolved.cidr, peers: resolved.peers, any: resolved.any };
 }
 
 interface AddressOwner {
@@ -277,30 +278,30 @@ function ownerIndex(book: readonly AddressOwner[], ip: Ip): number {
   return lo;
 }
 
-function insertOwner(book: AddressOwner[], o: AddressOwner): void {
-  book.splice(ownerIndex(book, o.ip), 0, o);
+function insertOwner(book: AddressOwner[], owner: AddressOwner): void {
+  book.splice(ownerIndex(book, owner.ip), 0, owner);
 }
 
 /** A verdict entry's value, from its deciding rule (fixed for a given side). */
-function verdictOf(r: CompiledRule): Pick<SideEntry, 'verdict' | 'policy' | 'rule'> {
-  return { verdict: r.action, policy: r.policy, rule: `${r.direction}[${r.index}]` };
+function verdictOf(rule: CompiledRule): Pick<SideEntry, 'verdict' | 'policy' | 'rule'> {
+  return { verdict: rule.action, policy: rule.policy, rule: `${rule.direction}[${rule.index}]` };
 }
 
 function sideState(side: ResolvedSide, book: readonly AddressOwner[]): SideState {
-  const e = resolvedEntries(side, book, verdictOf, patchedPeers);
+  const resolved = resolvedEntries(side, book, verdictOf, patchedPeers);
   return {
     identity: side.identity,
     direction: side.direction,
-    cidr: e.cidr as CidrEntry[],
-    peers: e.peers as PeerEntry[],
-    any: e.any as SideEntry[],
+    cidr: resolved.cidr as CidrEntry[],
+    peers: resolved.peers as PeerEntry[],
+    any: resolved.any as SideEntry[],
   };
 }
 
 /**
  * The disjoint cidr/peers/any entries of a resolved side, the value of each taken
- * from its deciding rule (`undefined`: the piece gets no entry). `peersOf` may render
- * the peer entries from a cache ({@link patchedPeers}); by default every peer is.
+ * from its deciding rule (`undefined`: the piece gets no entry). `peersOf` may take
+ * the peer entries from a cache ({@link patchedPeers}); by default every peer's are built.
  */
 function resolvedEntries<V extends object>(
   side: ResolvedSide,
@@ -312,12 +313,18 @@ function resolvedEntries<V extends object>(
   peers: Ported<V & { peer: number }>[];
   any: Ported<V>[];
 } {
-  const entries = (t: PortTable): Ported<V>[] =>
-    t.segments().flatMap((s) => {
-      const v = value(side.rules[s.value]!);
-      return v === undefined
+  const entries = (table: PortTable): Ported<V>[] =>
+    table.segments().flatMap((segment) => {
+      const entryValue = value(side.rules[segment.value]!);
+      return entryValue === undefined
         ? []
-        : [{ proto: PROTO_NAMES[s.proto]!, ports: [s.lo, s.hi] as const, ...v }];
+        : [
+            {
+              proto: PROTO_NAMES[segment.proto]!,
+              ports: [segment.lo, segment.hi] as const,
+              ...entryValue,
+            },
+          ];
     });
   const peers = peersOf(side, entries);
   const cidr: Ported<V & { range: string }>[] = [];
@@ -331,7 +338,7 @@ function cidrEntries<E>(
   side: ResolvedSide,
   seg: AddressSegment,
   book: readonly AddressOwner[],
-  entries: (t: PortTable) => E[],
+  entries: (table: PortTable) => E[],
 ): (E & { range: string })[] {
   const out: (E & { range: string })[] = [];
   const anyRules = side.rules.map((r, i) => (r.peer.kind === 'any' ? i : -1)).filter((i) => i >= 0);
@@ -343,28 +350,28 @@ function cidrEntries<E>(
     );
   };
   const outside = paint([...seg.rules, ...anyRules]);
-  const push = (lo: bigint, hi: bigint, t: PortTable) => {
+  const push = (lo: bigint, hi: bigint, table: PortTable) => {
     const range =
       lo === hi
         ? formatIp({ family: seg.family, value: lo })
         : `${formatIp({ family: seg.family, value: lo })}-${formatIp({ family: seg.family, value: hi })}`;
-    for (const e of entries(t)) out.push({ ...e, range });
+    for (const entry of entries(table)) out.push({ ...entry, range });
   };
-  let cur = seg.lo;
+  let next = seg.lo;
   // The book is sorted: only the addresses inside the segment are visited.
   for (let i = ownerIndex(book, { family: seg.family, value: seg.lo }); i < book.length; i++) {
-    const a = book[i]!;
-    if (a.ip.family !== seg.family || a.ip.value > seg.hi) break;
-    if (a.ip.value > cur) push(cur, a.ip.value - 1n, outside);
+    const owner = book[i]!;
+    if (owner.ip.family !== seg.family || owner.ip.value > seg.hi) break;
+    if (owner.ip.value > next) push(next, owner.ip.value - 1n, outside);
     const peerRules = side.rules
       .map((_, i) =>
-        side.peerMatches(i, a.identity) && side.rules[i]!.peer.kind !== 'any' ? i : -1,
+        side.peerMatches(i, owner.identity) && side.rules[i]!.peer.kind !== 'any' ? i : -1,
       )
       .filter((i) => i >= 0);
-    push(a.ip.value, a.ip.value, paint([...seg.rules, ...anyRules, ...peerRules]));
-    cur = a.ip.value + 1n;
+    push(owner.ip.value, owner.ip.value, paint([...seg.rules, ...anyRules, ...peerRules]));
+    next = owner.ip.value + 1n;
   }
-  if (cur <= seg.hi) push(cur, seg.hi, outside);
+  if (next <= seg.hi) push(next, seg.hi, outside);
   return out;
 }
 
@@ -385,12 +392,13 @@ export function identityDefaults(id: number, ctx: HostStateContext): DefaultStat
     for (const info of ctx.state.ids.values())
       if (info.partitions.length > 0) candidates.add(info.id);
   } else {
-    for (const p of parts)
-      for (const m of ctx.state.partitions.get(p)?.entry.members ?? []) candidates.add(m);
+    for (const partition of parts)
+      for (const member of ctx.state.partitions.get(partition)?.entry.members ?? [])
+        candidates.add(member);
   }
   for (const peer of [...candidates].sort((a, b) => a - b)) {
-    const v = ctx.sides.pairDefaultOf(me, ctx.state.ids.get(peer)).verdict;
-    if (v !== other) peers.push({ peer, verdict: v });
+    const verdict = ctx.sides.pairDefaultOf(me, ctx.state.ids.get(peer)).verdict;
+    if (verdict !== other) peers.push({ peer, verdict: verdict });
   }
   return { identity: id, other, peers };
 }

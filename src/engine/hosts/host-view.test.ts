@@ -104,7 +104,7 @@ describe('HostView.hostDelta: a new identity in a rule-peer selector', () => {
     ];
   }
 
-  it('patches the sides that name it: every other peer keeps its entry objects, the result equals a fresh render', () => {
+  it('patches the sides that name it: every other peer keeps its entry objects, the result equals a fresh listing', () => {
     const docs = peerModel();
     const engine = new Engine({ identityGraceMs: 0 });
     engine.load(docs, 0);
@@ -123,7 +123,7 @@ describe('HostView.hostDelta: a new identity in a rule-peer selector', () => {
     const after = ingressOf(view);
 
     // The patch (grace 0: r0's old identity is released in the same batch): its entry
-    // gone, the new one's added, the 39 others the very objects rendered before.
+    // gone, the new one's added, the 39 others the very objects listed before.
     expect(delta.identitiesReleased).toHaveLength(1);
     expect(after.peers).toHaveLength(40);
     expect(after.peers.map((e) => e.peer)).toContain(fresh);
@@ -135,7 +135,7 @@ describe('HostView.hostDelta: a new identity in a rule-peer selector', () => {
     // a1's default row did not change (its partitions did not): the listed one is reused.
     expect(delta.defaults).not.toContain(a1);
 
-    // Exact: a fresh engine with the same allocations renders the same side and defaults.
+    // Exact: a fresh engine with the same allocations lists the same side and defaults.
     const again = new Engine({ identityGraceMs: 0 });
     again.load(
       docs.map((d) => (d.name === 'r0' ? moved : d)),

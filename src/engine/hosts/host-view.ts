@@ -139,15 +139,16 @@ export class HostView {
         if (inst.kind === 'Instance') all.add(inst.host);
       return all;
     }
-    const ids = new Set<number>([...delta.sides.map((s) => s.identity), ...delta.defaults]);
+    const ids = new Set<number>([...delta.sides.map((side) => side.identity), ...delta.defaults]);
     const out = new Set<string>(delta.hosts);
     // Through the identities' record sets: O(affected records), not O(records).
     const names = new Set<string>(delta.records);
-    for (const id of ids) for (const n of state.ids.get(id)?.records ?? []) names.add(n);
+    for (const id of ids)
+      for (const recordName of state.ids.get(id)?.records ?? []) names.add(recordName);
     for (const name of names) {
       const instance = state.records.get(name)?.doc.instance;
-      const h = instance === undefined ? undefined : state.instanceHost(instance);
-      if (h !== undefined) out.add(h);
+      const host = instance === undefined ? undefined : state.instanceHost(instance);
+      if (host !== undefined) out.add(host);
     }
     return out;
   }
@@ -174,12 +175,12 @@ export class HostView {
       this.listedDefaults.clear();
       for (const id of index.localIdentities()) ids.add(id);
     } else {
-      for (const s of delta.sides) ids.add(s.identity);
+      for (const side of delta.sides) ids.add(side.identity);
       for (const id of delta.defaults) ids.add(id);
-      for (const r of records)
-        if (r.attached) {
-          ids.add(r.attached.identity);
-          fresh.add(r.attached.identity);
+      for (const record of records)
+        if (record.attached) {
+          ids.add(record.attached.identity);
+          fresh.add(record.attached.identity);
         }
       for (const id of delta.identitiesAdded) fresh.add(id.id);
       for (const id of delta.identitiesReleased) fresh.add(id);
@@ -197,7 +198,7 @@ export class HostView {
       const known = fresh.has(id) ? undefined : this.listedDefaults.get(id);
       const defaults = known ?? identityDefaults(id, this.ctx);
       this.listedDefaults.set(id, defaults);
-      if (sides.some((s) => s.cidr.length > 0 || (s.routes?.cidr.length ?? 0) > 0))
+      if (sides.some((side) => side.cidr.length > 0 || (side.routes?.cidr.length ?? 0) > 0))
         this.cidrIds.add(id);
       else this.cidrIds.delete(id);
       identities.push({ identity: id, sides, defaults });

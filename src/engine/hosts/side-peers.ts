@@ -1,6 +1,6 @@
 /**
- * A side's peer entries (one per peer identity and port segment), rendered in full or
- * patched from the side's last render (host-state-builder.ts builds the rest of a side).
+ * A side's peer entries (one per peer identity and port segment), listed in full or
+ * patched from the side's last listing (host-state-builder.ts builds the rest of a side).
  */
 import type { PeerEntry, SideEntry } from '../../model/host-state.js';
 import { replacePeerEntries } from '../../model/side-patch.js';
@@ -8,17 +8,17 @@ import type { PortTable } from '../compile/port-table.js';
 import type { ResolvedSide } from '../compile/resolved-side.js';
 
 /**
- * The peer entries each side had when last rendered. A side outlives tag changes, and
+ * The peer entries each side had when last listed. A side outlives tag changes, and
  * the engine drops a peer's table only when that peer's membership changed
  * (ResolvedSide.dropPeer), so when an identity appears in (or leaves) a selector used as
- * a rule peer, a side is re-rendered by patching: only the dropped peers' entries are
+ * a rule peer, a side is listed again by patching: only the dropped peers' entries are
  * redone, every other entry is the same object as before (the distribution feed also
  * serialises each entry once, src/server/distribution/side-json.ts).
  */
-const renderedPeers = new WeakMap<ResolvedSide, PeerEntry[]>();
+const listedPeers = new WeakMap<ResolvedSide, PeerEntry[]>();
 
 export type Ported<V> = V & Pick<SideEntry, 'proto' | 'ports'>;
-export type Entries<V> = (t: PortTable) => Ported<V>[];
+export type Entries<V> = (table: PortTable) => Ported<V>[];
 
 /** Every peer's entries, by ascending peer identity (peers deciding as "any" get none). */
 export function allPeers<V>(
@@ -26,29 +26,29 @@ export function allPeers<V>(
   entries: Entries<V>,
 ): Ported<V & { peer: number }>[] {
   const peers: Ported<V & { peer: number }>[] = [];
-  for (const p of [...side.peerIdentities()].sort((a, b) => a - b)) {
-    const t = side.peerTable(p);
-    if (t === side.anyTable) continue;
-    for (const e of entries(t)) peers.push({ ...e, peer: p });
+  for (const peer of [...side.peerIdentities()].sort((a, b) => a - b)) {
+    const table = side.peerTable(peer);
+    if (table === side.anyTable) continue;
+    for (const entry of entries(table)) peers.push({ ...entry, peer });
   }
   return peers;
 }
 
 /**
- * The side's peer entries as {@link allPeers} gives them, patched from its last render:
+ * The side's peer entries as {@link allPeers} gives them, patched from its last listing:
  * O(peers) copying plus the dropped peers' entries, instead of every peer's table.
  */
 export function patchedPeers(
   side: ResolvedSide,
   entries: Entries<Pick<SideEntry, 'verdict' | 'policy' | 'rule'>>,
 ): PeerEntry[] {
-  const before = renderedPeers.get(side);
+  const before = listedPeers.get(side);
   const dropped = side.takeDroppedPeers();
   let peers: PeerEntry[];
   if (!before) peers = allPeers(side, entries) as PeerEntry[];
   else if (dropped.size === 0) peers = before;
   else peers = patched(before, dropped, side, entries);
-  renderedPeers.set(side, peers);
+  listedPeers.set(side, peers);
   return peers;
 }
 
@@ -64,14 +64,14 @@ function patched(
 ): PeerEntry[] {
   const peers = before.slice();
   // From the highest peer down: earlier positions stay valid.
-  for (const p of [...dropped].sort((a, b) => b - a)) {
+  for (const peer of [...dropped].sort((a, b) => b - a)) {
     const redone: PeerEntry[] = [];
-    if (side.hasPeer(p)) {
-      const t = side.peerTable(p);
-      if (t !== side.anyTable)
-        for (const e of entries(t)) redone.push({ ...e, peer: p } as PeerEntry);
+    if (side.hasPeer(peer)) {
+      const table = side.peerTable(peer);
+      if (table !== side.anyTable)
+        for (const entry of entries(table)) redone.push({ ...entry, peer } as PeerEntry);
     }
-    replacePeerEntries(peers, p, redone);
+    replacePeerEntries(peers, peer, redone);
   }
   return peers;
 }

@@ -7,7 +7,7 @@
  * - `records` holds exactly the Interface documents, each with the identity of its
  *   projected tags (`cache.projectedKey`);
  * - every selector entry's `members` is exact for every live identity;
- * - `sides`, `routeSides` and `defaultsCache` hold only entries still valid (apply
+ * - `sides`, `steeringSides` and `defaultsCache` hold only entries still valid (apply
  *   drops what a batch invalidates; the verdict facet rebuilds on the next lookup);
  * - `stalePairIds` and `allPairsStale` are empty/false (the batch hands them to the
  *   pair cache before it returns).
@@ -66,7 +66,7 @@ export class EngineState {
   /** sideKey(identity, direction) → its resolved rules (built lazily by the verdict facet). */
   readonly sides = new Map<number, ResolvedSide>();
   /** Identity → its resolved routes (built lazily, dropped with its egress side). */
-  readonly routeSides = new Map<number, ResolvedSide>();
+  readonly steeringSides = new Map<number, ResolvedSide>();
   /** Via record name → steer class; rebuilt after a policy change (empty: no routes). */
   classes: Map<string, number> = new Map();
   /** (local identity · 65536 + peer identity) → the §2.2 default between them. */

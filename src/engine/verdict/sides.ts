@@ -9,7 +9,7 @@ import type { IntraDefault } from '../../model/types.js';
 import {
   comparePrecedence,
   type CompiledPolicy,
-  type CompiledRoute,
+  type CompiledSteeringRoute,
   type CompiledRule,
 } from '../compile/compiled-rule.js';
 import { ResolvedSide } from '../compile/resolved-side.js';
@@ -20,7 +20,7 @@ import { pairDefault, type PairDefault } from './pair-default.js';
 
 export class Sides {
   /** The shared empty route side of models that route nothing. */
-  private noRoutes: ResolvedSide | undefined;
+  private noSteering: ResolvedSide | undefined;
 
   constructor(private readonly state: EngineState) {}
 
@@ -34,22 +34,22 @@ export class Sides {
 
   /** The resolved rules of an identity in one direction. */
   side(id: number, dir: Direction): ResolvedSide {
-    const k = sideKey(id, dir);
-    let s = this.state.sides.get(k);
-    if (s === undefined) {
-      s = this.buildSide(id, dir);
-      this.state.sides.set(k, s);
+    const key = sideKey(id, dir);
+    let side = this.state.sides.get(key);
+    if (side === undefined) {
+      side = this.buildSide(id, dir);
+      this.state.sides.set(key, side);
     }
-    return s;
+    return side;
   }
 
   private buildSide(id: number, dir: Direction): ResolvedSide {
     const rules: CompiledRule[] = [];
     const audit: CompiledRule[] = [];
     for (const policy of this.policiesApplyingTo(id))
-      for (const r of policy.rules) {
-        if (r.direction !== dir) continue;
-        (r.mode === 'audit' ? audit : rules).push(r);
+      for (const rule of policy.rules) {
+        if (rule.direction !== dir) continue;
+        (rule.mode === 'audit' ? audit : rules).push(rule);
       }
     rules.sort(comparePrecedence);
     audit.sort(comparePrecedence);
@@ -57,18 +57,18 @@ export class Sides {
   }
 
   /** The routes of the enforce-mode policies that apply to `id`, resolved. */
-  routeSide(id: number): ResolvedSide {
+  steeringSide(id: number): ResolvedSide {
     // Most models route nothing: one shared empty side, no per-identity cache.
     if (this.state.classes.size === 0)
-      return (this.noRoutes ??= buildSteeringSide(0, [], () => undefined));
-    let s = this.state.routeSides.get(id);
-    if (s === undefined) {
-      const routes: CompiledRoute[] = [];
+      return (this.noSteering ??= buildSteeringSide(0, [], () => undefined));
+    let side = this.state.steeringSides.get(id);
+    if (side === undefined) {
+      const routes: CompiledSteeringRoute[] = [];
       for (const policy of this.policiesApplyingTo(id)) routes.push(...policy.routes);
-      s = buildSteeringSide(id, routes, this.state.peerMembers);
-      this.state.routeSides.set(id, s);
+      side = buildSteeringSide(id, routes, this.state.peerMembers);
+      this.state.steeringSides.set(id, side);
     }
-    return s;
+    return side;
   }
 
   /** The compiled policies whose appliesTo selects `id` (through the guard index). */
@@ -77,9 +77,9 @@ export class Sides {
     const out: CompiledPolicy[] = [];
     const info = state.ids.get(id);
     if (!info) return out;
-    for (const e of state.cache.candidates(info.tags)) {
-      const users = state.appliesUsers.get(e);
-      if (!users || !e.members.has(id)) continue;
+    for (const entry of state.cache.candidates(info.tags)) {
+      const users = state.appliesUsers.get(entry);
+      if (!users || !entry.members.has(id)) continue;
       for (const name of users) out.push(state.policies.get(name)!);
     }
     return out;
@@ -87,14 +87,17 @@ export class Sides {
 
   /** The §2.2 default from local identity `a` towards peer `b` (cached per pair). */
   cachedDefault(a: number, b: number): 'allow' | 'deny' {
-    const k = a * 65536 + b;
-    let v = this.state.defaultsCache.get(k);
-    if (v === undefined) {
+    const key = a * 65536 + b;
+    let verdict = this.state.defaultsCache.get(key);
+    if (verdict === undefined) {
       const { ids } = this.state;
-      v = this.pairDefaultOf(ids.get(a), b === IDENTITY_WORLD ? undefined : ids.get(b)).verdict;
-      this.state.defaultsCache.set(k, v);
+      verdict = this.pairDefaultOf(
+        ids.get(a),
+        b === IDENTITY_WORLD ? undefined : ids.get(b),
+      ).verdict;
+      this.state.defaultsCache.set(key, verdict);
     }
-    return v;
+    return verdict;
   }
 
   /** §2.2: the default of a flow between two endpoints (undefined = outside every record). */

@@ -45,8 +45,8 @@ export class Verdicts {
       const reason = 'a record talking to itself is allowed';
       return { verdict: 'allow', reason, src, dst, egress, ingress: sameRecordSide() };
     }
-    const d = this.sides.pairDefaultOf(source.info, target.info);
-    const def = { verdict: d.verdict, reason: pairDefaultReason(d) };
+    const pairDefault = this.sides.pairDefaultOf(source.info, target.info);
+    const byDefault = { verdict: pairDefault.verdict, reason: pairDefaultReason(pairDefault) };
     const { sides } = this;
     const egress = source.record
       ? explainSide(
@@ -54,7 +54,7 @@ export class Verdicts {
           target,
           proto,
           port,
-          def,
+          byDefault,
           sides.memberTest,
         )
       : notEvaluated('the source is an address outside every record');
@@ -64,7 +64,7 @@ export class Verdicts {
           source,
           proto,
           port,
-          def,
+          byDefault,
           sides.memberTest,
         )
       : notEvaluated('the destination is an address outside every record');
@@ -72,7 +72,7 @@ export class Verdicts {
     const route =
       verdict === 'allow' && source.record
         ? explainSteering(
-            sides.routeSide(source.identity),
+            sides.steeringSide(source.identity),
             target,
             proto,
             port,
@@ -98,13 +98,27 @@ export class Verdicts {
     }
     if (source === target) return true;
     const proto = PROTO_INDEX[protocol];
-    const p = proto === 3 ? 0 : port;
+    const portOrZero = proto === 3 ? 0 : port;
     // A pair table leaves CIDR rules out: exact unless a CIDR peer covers an address here.
     const pair = this.pairs.exact(source, target);
-    if (pair) return pair.lookup(proto, p) === 1;
+    if (pair) return pair.lookup(proto, portOrZero) === 1;
     return (
-      this.sideAllows(source.identity, 'egress', target.identity, target.ips[0]!, proto, p) &&
-      this.sideAllows(target.identity, 'ingress', source.identity, source.ips[0]!, proto, p)
+      this.sideAllows(
+        source.identity,
+        'egress',
+        target.identity,
+        target.ips[0]!,
+        proto,
+        portOrZero,
+      ) &&
+      this.sideAllows(
+        target.identity,
+        'ingress',
+        source.identity,
+        source.ips[0]!,
+        proto,
+        portOrZero,
+      )
     );
   }
 
@@ -152,18 +166,19 @@ export class Verdicts {
       );
     }
     const owner = documents.addrOwner.get(ipKey(ip));
-    const r = owner === undefined ? undefined : records.get(owner);
-    if (r) return { record: r, info: ids.get(r.identity), identity: r.identity, ip };
+    const record = owner === undefined ? undefined : records.get(owner);
+    if (record)
+      return { record: record, info: ids.get(record.identity), identity: record.identity, ip };
     return { identity: IDENTITY_WORLD, ip };
   }
 }
 
-function endpointInfo(e: Endpoint): EndpointInfo {
+function endpointInfo(endpoint: Endpoint): EndpointInfo {
   return {
-    ...(e.record ? { record: e.record.name } : {}),
-    ...(e.ip ? { address: formatIp(e.ip) } : {}),
-    identity: e.identity,
-    partitions: e.info?.partitions ?? [],
+    ...(endpoint.record ? { record: endpoint.record.name } : {}),
+    ...(endpoint.ip ? { address: formatIp(endpoint.ip) } : {}),
+    identity: endpoint.identity,
+    partitions: endpoint.info?.partitions ?? [],
   };
 }
 
@@ -193,10 +208,10 @@ function flowReason(
   egress: CheckResult['egress'],
   ingress: CheckResult['ingress'],
 ): string {
-  const why = (side: string, s: CheckResult['egress']) =>
-    s.rule
-      ? `${side} ${s.verdict === 'deny' ? 'denied' : s.logged ? 'logged' : 'allowed'} by policy "${s.rule.policy}" ${s.rule.rule}`
-      : `${side} ${s.verdict === 'deny' ? 'denied' : 'allowed'} by default`;
+  const why = (side: string, result: CheckResult['egress']) =>
+    result.rule
+      ? `${side} ${result.verdict === 'deny' ? 'denied' : result.logged ? 'logged' : 'allowed'} by policy "${result.rule.policy}" ${result.rule.rule}`
+      : `${side} ${result.verdict === 'deny' ? 'denied' : 'allowed'} by default`;
   if (verdict === 'allow') return `allowed: ${why('egress', egress)}; ${why('ingress', ingress)}`;
   const denying = [
     egress.verdict === 'deny' ? why('egress', egress) : '',
