@@ -8,10 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import type { HostState, SteeringEntries } from '../../model/host-state.js';
 import { IDENTITY_WORLD } from '../../model/host-state.js';
-import { cidrLast, formatIp, parseCidr, parseIp, type Ip } from '../../model/net.js';
+import { formatIp, parseIp, type Ip } from '../../model/net.js';
 import type { Document, Protocol, SteeringRoute } from '../../model/types.js';
 import { routePolicy, steerIface, STEERING_DOCS } from '../../../test/support/steering-docs.js';
 import { makeRng, type Rng } from '../../../test/support/rng.js';
+import { attachToHosts, HOSTS, rangeContains } from '../../../test/support/random-hosts.js';
 import { randomChange, randomFlows, randomModel } from '../../../test/support/random-model.js';
 import { oracleModelToDocuments } from '../../../test/support/oracle/oracle-model.js';
 import { Engine } from '../engine.js';
@@ -192,19 +193,6 @@ describe('route resolution (check)', () => {
 
 // ---------------------------------------------------------------- property
 
-const HOSTS = ['h0', 'h1', 'h2'];
-
-function inRange(range: string, ip: Ip): boolean {
-  const dash = range.indexOf('-');
-  if (dash < 0) {
-    const c = parseCidr(range.includes('/') ? range : `${range}/${ip.family === 4 ? 32 : 128}`);
-    return !!c && c.family === ip.family && c.base <= ip.value && ip.value <= cidrLast(c);
-  }
-  const lo = parseIp(range.slice(0, dash))!;
-  const hi = parseIp(range.slice(dash + 1))!;
-  return lo.family === ip.family && lo.value <= ip.value && ip.value <= hi.value;
-}
-
 /** The PEP's lookup: cidr, then peers, then any; the steer class or undefined. */
 function pepRoute(
   routes: SteeringEntries | undefined,
@@ -217,7 +205,7 @@ function pepRoute(
   const hit = (e: { proto: Protocol; ports: readonly [number, number] }) =>
     e.proto === proto && e.ports[0] <= port && port <= e.ports[1];
   return (
-    routes.cidr.find((e) => hit(e) && inRange(e.range, addr))?.steer ??
+    routes.cidr.find((e) => hit(e) && rangeContains(e.range, addr))?.steer ??
     routes.peers.find((e) => e.peer === peer && hit(e))?.steer ??
     routes.any.find(hit)?.steer
   );
@@ -238,13 +226,8 @@ function withRoutes(rng: Rng, doc: Document, vias: string[]): Document {
 }
 
 function attach(docs: Document[], rng: Rng): Document[] {
-  const vias = docs.filter((d) => d.kind === 'Interface').map((d) => d.name);
-  return [
-    ...HOSTS.map((h, i): Document => ({ kind: 'Instance', name: `i${i}`, host: h })),
-    ...docs.map((d) =>
-      d.kind === 'Interface' ? { ...d, instance: `i${rng.int(0, 2)}` } : withRoutes(rng, d, vias),
-    ),
-  ];
+  const vias = docs.filter((doc) => doc.kind === 'Interface').map((doc) => doc.name);
+  return attachToHosts(docs, rng, (doc) => withRoutes(rng, doc, vias));
 }
 
 function compareRoutes(engine: Engine, flows: CheckRequest[], seed: number, rev: number): number {

@@ -7,34 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import type { HostState, SideVerdict } from '../../model/host-state.js';
 import { IDENTITY_WORLD } from '../../model/host-state.js';
-import { formatIp, parseCidr, parseIp, cidrLast, type Ip } from '../../model/net.js';
-import type { Document, Protocol } from '../../model/types.js';
+import { formatIp, parseIp, type Ip } from '../../model/net.js';
+import type { Protocol } from '../../model/types.js';
 import { oracleModelToDocuments } from '../../../test/support/oracle/oracle-model.js';
-import { makeRng, type Rng } from '../../../test/support/rng.js';
+import { makeRng } from '../../../test/support/rng.js';
+import { attachToHosts, HOSTS, rangeContains } from '../../../test/support/random-hosts.js';
 import { randomChange, randomFlows, randomModel } from '../../../test/support/random-model.js';
 import { Engine } from '../engine.js';
 import type { Change, CheckRequest } from '../types.js';
-
-const HOSTS = ['h0', 'h1', 'h2'];
-
-function attach(docs: Document[], rng: Rng): Document[] {
-  const instances: Document[] = HOSTS.map((h, i) => ({ kind: 'Instance', name: `i${i}`, host: h }));
-  return [
-    ...instances,
-    ...docs.map((d) => (d.kind === 'Interface' ? { ...d, instance: `i${rng.int(0, 2)}` } : d)),
-  ];
-}
-
-function inRange(range: string, ip: Ip): boolean {
-  const dash = range.indexOf('-');
-  if (dash < 0) {
-    const c = parseCidr(range.includes('/') ? range : `${range}/${ip.family === 4 ? 32 : 128}`);
-    return !!c && c.family === ip.family && c.base <= ip.value && ip.value <= cidrLast(c);
-  }
-  const lo = parseIp(range.slice(0, dash))!;
-  const hi = parseIp(range.slice(dash + 1))!;
-  return lo.family === ip.family && lo.value <= ip.value && ip.value <= hi.value;
-}
 
 /** The documented PEP lookup order, verbatim. */
 function pepSide(
@@ -51,7 +31,7 @@ function pepSide(
   const hit = (e: { proto: Protocol; ports: readonly [number, number] }) =>
     e.proto === proto && e.ports[0] <= port && port <= e.ports[1];
   const verdict = (v: SideVerdict) => (v === 'deny' ? 'deny' : 'allow');
-  const c = side.cidr.find((e) => hit(e) && inRange(e.range, addr));
+  const c = side.cidr.find((e) => hit(e) && rangeContains(e.range, addr));
   if (c) return verdict(c.verdict);
   const p = side.peers.find((e) => e.peer === peer && hit(e));
   if (p) return verdict(p.verdict);
@@ -123,7 +103,7 @@ describe('HostState agrees with check (simulated PEP)', () => {
       const rng = makeRng(seed);
       const model = randomModel(rng, { records: 8, policies: 6 });
       const engine = new Engine();
-      engine.load(attach(oracleModelToDocuments(model), rng), 0);
+      engine.load(attachToHosts(oracleModelToDocuments(model), rng), 0);
       compared += compare(engine, randomFlows(rng, model, 40), seed, 1);
     }
     expect(compared).toBeGreaterThan(4000);
@@ -135,7 +115,7 @@ describe('HostState agrees with check (simulated PEP)', () => {
       const rng = makeRng(seed);
       let model = randomModel(rng, { records: 8, policies: 6 });
       const engine = new Engine();
-      const docs = attach(oracleModelToDocuments(model), rng);
+      const docs = attachToHosts(oracleModelToDocuments(model), rng);
       engine.load(docs, 0);
       for (let step = 1; step <= 8; step++) {
         const next = randomChange(rng, model);
@@ -198,7 +178,7 @@ describe('the host index is maintained incrementally', () => {
       const rng = makeRng(seed);
       let model = randomModel(rng, { records: 8, policies: 6 });
       const engine = new Engine();
-      const docs = attach(oracleModelToDocuments(model), rng);
+      const docs = attachToHosts(oracleModelToDocuments(model), rng);
       engine.load(docs, 0);
       engine.hostState('h0', 0); // build the index now: every later change updates it
       const applied: Change[][] = [];
