@@ -5,6 +5,7 @@
  * the contract, not the engine's module. Check results come from src/model/check.ts.
  */
 import type { Document, Kind, Meta, Protocol, Tags, TestDocument } from '../model/types.js';
+import type { ChainState } from '../model/audit.js';
 import type { RuleWarning } from '../model/check.js';
 import type { FlowSummaryRow, StoredFlow } from '../model/flow.js';
 
@@ -277,17 +278,8 @@ export interface FlowReplay {
 }
 
 /** `GET /v1/audit/verify`: the hash chain checked (docs/adr/0024-audit-chain.md). */
-export interface AuditVerification {
+export interface AuditVerification extends ChainState {
   ok: boolean;
-  /** Entries whose hash and link were checked. */
-  checked: number;
-  /** Entries older than the chain (written before migration 8). */
-  unchained: number;
-  first?: number;
-  last?: number;
-  /** The hash of the last entry: keep it elsewhere to detect a truncated tail later. */
-  head?: string;
-  broken?: { revision: number; reason: string };
   /** With `expectHead`: whether an entry of the verified chain has that hash. */
   expectedHeadFound?: boolean;
 }

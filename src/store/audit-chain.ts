@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChangeRecord } from '../model/change-log.js';
+import type { ChainState } from '../model/audit.js';
 
 /** The previous hash of the first chained entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -46,19 +47,8 @@ export function entryHash(prevHash: string, r: ChangeRecord): string {
   return createHash('sha256').update(`${prevHash}\n${body}`).digest('hex');
 }
 
-/** Where verification stands after some entries (feed pages in revision order). */
-export interface ChainState {
-  /** Entries checked (chained ones). */
-  checked: number;
-  /** Entries older than the chain (no hash), all before the first chained one. */
-  unchained: number;
-  first?: number;
-  last?: number;
-  /** The hash of the last entry: record it elsewhere to detect a truncated tail. */
-  head?: string;
-  /** The first broken entry, if any. */
-  broken?: { revision: number; reason: string };
-}
+/** Where verification stands after some entries (feed pages in revision order): src/model/audit.ts. */
+export type { ChainState };
 
 /**
  * Check the next entries (ascending revisions, continuing `state`); stops at the first
