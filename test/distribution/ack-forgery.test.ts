@@ -5,25 +5,17 @@
  * revisions beyond 2^53 are refused by the schema; no entry appears for a host no
  * agent spoke for.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createToken } from '../../src/server/tokens.js';
 import { openChannel, opened } from '../server/support/stream-clients.js';
 import type { TestServer } from '../server/support/test-server.js';
-import { startFeedServer, type FeedServer } from './support/feed-server.js';
+import { useFeedServer } from './support/feed-server.js';
 
-let env: FeedServer;
 let s: TestServer;
 let url: string;
 let tokenB: string;
 
-beforeAll(async () => {
-  env = await startFeedServer();
-  ({ s, url, tokenB } = env);
-}, 60_000);
-afterEach(() => env.stopFollowers());
-afterAll(async () => {
-  await s?.close();
-});
+useFeedServer((started) => ({ s, url, tokenB } = started));
 
 interface Pep {
   host: string;

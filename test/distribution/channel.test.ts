@@ -7,14 +7,14 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
 import type { HostState } from '../../src/model/host-state.js';
 import { ackRevision } from '../../src/server/distribution/host-channel.js';
 import { openChannel, opened, type OpenStream } from '../server/support/stream-clients.js';
 import { startTestServer, type TestServer } from '../server/support/test-server.js';
-import { startFeedServer, type FeedServer, type FollowExtra } from './support/feed-server.js';
+import { useFeedServer, type FeedServer, type FollowExtra } from './support/feed-server.js';
 
 let env: FeedServer;
 let s: TestServer;
@@ -22,14 +22,9 @@ let url: string;
 let wsUrl: string;
 let tokenB: string;
 
-beforeAll(async () => {
-  env = await startFeedServer();
-  ({ s, url, tokenB } = env);
+useFeedServer((started) => {
+  ({ s, url, tokenB } = env = started);
   wsUrl = url.replace(/^http/, 'ws');
-}, 60_000);
-afterEach(() => env.stopFollowers());
-afterAll(async () => {
-  await s?.close();
 });
 
 const follow = (host: string, token: string, extra: FollowExtra = {}) =>

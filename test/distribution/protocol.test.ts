@@ -7,28 +7,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followHost } from '../../src/agent/protocol/follow-host.js';
 import { applyHostDelta, type HostMessage } from '../../src/model/host-delta.js';
 import type { HostState } from '../../src/model/host-state.js';
 import { ndjsonSink, serveHostStream } from '../../src/server/distribution/host-stream.js';
 import { HostFeed } from '../../src/server/distribution/host-feed.js';
 import type { TestServer } from '../server/support/test-server.js';
-import { startFeedServer, type FeedServer, type FollowExtra } from './support/feed-server.js';
+import { useFeedServer, type FeedServer, type FollowExtra } from './support/feed-server.js';
 
 let env: FeedServer;
 let s: TestServer;
 let url: string;
 let tokenB: string;
 
-beforeAll(async () => {
-  env = await startFeedServer();
-  ({ s, url, tokenB } = env);
-}, 60_000);
-afterEach(() => env.stopFollowers());
-afterAll(async () => {
-  await s?.close();
-});
+useFeedServer((started) => ({ s, url, tokenB } = env = started));
 
 /** Followers report an underlay address, as the real agent does. */
 const follow = (host: string, token: string, extra: FollowExtra = {}) =>

@@ -4,7 +4,7 @@
  * for host-b. Followers started through `follow` are tracked so a test file can stop
  * them after each test.
  */
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { followHost, type HostFollower } from '../../../src/agent/protocol/follow-host.js';
 import { createToken } from '../../../src/server/tokens.js';
 import { DB, MODEL, WEB } from '../../server/support/fixtures.js';
@@ -63,4 +63,22 @@ export async function startFeedServer(): Promise<FeedServer> {
       await Promise.all(followers.splice(0).map((f) => f.stop()));
     },
   };
+}
+
+/**
+ * One feed server for a test file: started before its tests (handed to `ready`), its
+ * followers stopped after each test, closed after the last.
+ *
+ * @example useFeedServer((started) => ({ s, url, tokenB } = env = started))
+ */
+export function useFeedServer(ready: (env: FeedServer) => void): void {
+  let env: FeedServer | undefined;
+  beforeAll(async () => {
+    env = await startFeedServer();
+    ready(env);
+  }, 60_000);
+  afterEach(() => env?.stopFollowers());
+  afterAll(async () => {
+    await env?.s.close();
+  });
 }
