@@ -4,7 +4,7 @@
 // and its plugins, TypeBox's many modules) — which cost a restart more CPU than
 // anything vnp does with the data. One module per lazily imported part keeps `vnp
 // --version` and `vnp get` from loading the manager.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -38,6 +38,8 @@ const originalImportMetaUrl = {
   },
 };
 
+// No chunk of an earlier build lingers (their names carry content hashes).
+await rm(OUT, { recursive: true, force: true });
 await mkdir(OUT, { recursive: true });
 await build({
   entryPoints: { main: resolve(ROOT, 'dist/cli/main.js') },

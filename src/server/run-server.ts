@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ServerSettings } from '../config/settings.js';
 import { openStore } from '../store/index.js';
 import { VnpError } from '../model/errors.js';
-import { buildServer, type BuiltServer } from './app.js';
+import type { BuiltServer } from './app.js';
 import { listenMetrics } from './metrics-listener.js';
 import { ensureAdminToken } from './tokens.js';
 
@@ -114,12 +114,20 @@ export async function runServer(
   settings = await generatedTls(settings, print);
   refusePlainHttp(settings);
   await mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore({
+  const opening = openStore({
     dataDir: settings.dataDir,
     ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}),
   });
+  // The app (Fastify, its plugins, the routes: most of the bundle) loads while PGlite
+  // reads its files and compiles its WebAssembly, which runs off the main thread
+  // (docs/adr/0047-bundled-start.md). Observed at once, so a failed open never leaves
+  // a failed import unhandled.
+  const loading = import('./app.js');
+  loading.catch(() => undefined);
+  const store = await opening;
   let built: BuiltServer;
   try {
+    const { buildServer } = await loading;
     built = await buildServer({ settings, store });
   } catch (err) {
     await store.close();
