@@ -261,7 +261,8 @@ function steeringScenarios(h: Harness): void {
     }
     await h.steeredThrough('src', 'dst', 'fwl');
     await h.steeredThrough('src', 'dst2', 'fw3');
-    await h.steerVerdictsEqualCheck();
+    // Only paths changed: the verdicts were compared with the first routes, and are
+    // again after the removal below.
   });
 
   it('removing the routes stops steering', async () => {
