@@ -147,7 +147,7 @@ export function samplingNote(s: {
       `${s.unsampled} of ${s.unsampled + (s.sampled ?? 0)} denied packets were not sampled (per-host rate limit)`,
     );
   if (s.dropped > 0) parts.push(`${s.dropped} flow records were dropped (buffers full)`);
-  return `note: ${parts.join('; ')}; vnp_flows_total and the nft counters stay exact.\n`;
+  return `note: ${parts.join('; ')}; the totals stay exact per host (nft deny counters, vnp_pep_flow_events).\n`;
 }
 
 /**

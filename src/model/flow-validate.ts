@@ -26,11 +26,43 @@ const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
 const UINT = Number.MAX_SAFE_INTEGER;
 const RULE_RE = /^(egress|ingress)\[\d{1,6}\]$/;
 
+// What agents send: the canonical form (Date#toISOString), fields captured.
+const CANONICAL_TIME = /^(\d{4})-(\d\d)-(\d\d)T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)\.\d{3}Z$/;
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** A time already in the canonical form whose date exists (no Date needed), else undefined. */
+function canonicalTime(v: string): string | undefined {
+  const m = CANONICAL_TIME.exec(v);
+  if (!m) return undefined;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (month < 1 || month > 12 || day < 1 || day > MONTH_DAYS[month - 1]!) return undefined;
+  if (month === 2 && day === 29 && (year % 4 !== 0 || (year % 100 === 0 && year % 400 !== 0)))
+    return undefined;
+  return v;
+}
+
 function checkTime(v: unknown, field: string): string {
+  // The common case without Date.parse and toISOString (a third of a record's check).
+  if (typeof v === 'string') {
+    const t = canonicalTime(v);
+    if (t !== undefined) return t;
+  }
   const t = checkString(v, field, ISO_TIME, 'an ISO-8601 UTC time, e.g. 2026-01-01T00:00:00.000Z');
   const ms = Date.parse(t);
   if (Number.isNaN(ms)) throw invalid(field, 'an ISO-8601 UTC time', v);
   return new Date(ms).toISOString();
+}
+
+// An IPv4 address in canonical text (no leading zeros): it is its own canonical form.
+const CANONICAL_V4 =
+  /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** An address as its canonical text; canonical IPv4 text is taken as it is. */
+function checkAddress(v: unknown, field: string): string {
+  if (typeof v === 'string' && CANONICAL_V4.test(v)) return v;
+  return formatIp(checkIp(v, field));
 }
 
 function endpoint(v: unknown, field: string, withPort: boolean): FlowEndpoint {
@@ -38,7 +70,7 @@ function endpoint(v: unknown, field: string, withPort: boolean): FlowEndpoint {
   const record = fieldOf(o, 'record');
   const port = fieldOf(o, 'port');
   return {
-    address: formatIp(checkIp(fieldOf(o, 'address'), `${field}.address`)),
+    address: checkAddress(fieldOf(o, 'address'), `${field}.address`),
     ...(withPort && port !== undefined ? { port: checkInt(port, `${field}.port`, 0, 65535) } : {}),
     ...(record !== undefined ? { record: checkName(record, `${field}.record`) } : {}),
     identity: checkInt(fieldOf(o, 'identity'), `${field}.identity`, 0, 0xffffffff),

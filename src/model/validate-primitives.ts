@@ -104,19 +104,17 @@ export function checkText(v: unknown, field: string, max = 1024): string {
 
 /** An integer in [lo, hi]. */
 export function checkInt(v: unknown, field: string, lo: number, hi: number): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi) return v === 0 ? 0 : v;
+  // The message only when it is needed: flow batches check millions of these.
   const what = `an integer ${lo}..${hi}`;
-  if (v === undefined) throw missing(field, what);
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
-    throw invalid(field, what, v);
-  return v === 0 ? 0 : v;
+  throw v === undefined ? missing(field, what) : invalid(field, what, v);
 }
 
 /** One of a fixed set of strings. */
 export function checkEnum<T extends string>(v: unknown, field: string, values: readonly T[]): T {
+  if (typeof v === 'string' && values.includes(v as T)) return v as T;
   const what = `one of ${values.map((x) => JSON.stringify(x)).join(', ')}`;
-  if (v === undefined) throw missing(field, what);
-  if (typeof v !== 'string' || !values.includes(v as T)) throw invalid(field, what, v);
-  return v as T;
+  throw v === undefined ? missing(field, what) : invalid(field, what, v);
 }
 
 /** An array (possibly empty); items are checked by the caller. */
