@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { FlowCollector } from '../../src/agent/flows/flow-collector.js';
 import type { FlowSink, FlowSource } from '../../src/agent/flows/flow-source.js';
-import { parseOvsConntrack } from '../../src/agent/ovs/conntrack.js';
+import { OvsConntrackReader, parseOvsConntrack } from '../../src/agent/ovs/conntrack.js';
 import { ConntrackTracker, parseDenyCounters } from '../../src/agent/ovs/ovs-flow-source.js';
 import { PacketInReader } from '../../src/agent/ovs/packet-in.js';
 import { ovsProgram, T } from '../../src/agent/ovs/program.js';
@@ -215,5 +215,21 @@ describe('FlowCollector with a polling source', () => {
     expect(shipped.map((r) => r.src.port)).toEqual([1001, 1002, 1003]);
     expect(shipped[0]).toMatchObject({ host: state.host, state: 'new', verdict: 'allow' });
     await c.stop();
+  });
+});
+
+describe('OvsConntrackReader', () => {
+  it('parses what changed; an unchanged line gives the entry it gave before', () => {
+    const tcp = (state: string) =>
+      `tcp,orig=(src=10.0.0.1,dst=10.0.0.2,sport=1,dport=80),reply=(src=10.0.0.2,dst=10.0.0.1,sport=80,dport=1),zone=7,mark=256,protoinfo=(state=${state})`;
+    const udp =
+      'udp,orig=(src=10.0.0.1,dst=10.0.0.2,sport=5000,dport=53),reply=(src=10.0.0.2,dst=10.0.0.1,sport=53,dport=5000),zone=7,mark=256';
+    const r = new OvsConntrackReader();
+    const first = r.read([tcp('ESTABLISHED'), udp, ''].join('\n'));
+    const second = r.read([tcp('TIME_WAIT'), udp].join('\n'));
+    expect(second).toEqual(parseOvsConntrack([tcp('TIME_WAIT'), udp].join('\n')));
+    expect(second[1]).toBe(first[1]);
+    expect(second[0]).not.toBe(first[0]);
+    expect(r.read('')).toEqual([]);
   });
 });

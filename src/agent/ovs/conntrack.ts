@@ -62,3 +62,23 @@ export function parseOvsConntrack(text: string): OvsCtEntry[] {
   }
   return out;
 }
+
+/**
+ * Successive dumps of one zone: a line listed unchanged since the last dump is not
+ * parsed again (most lines of a large zone: UDP flows, established TCP).
+ */
+export class OvsConntrackReader {
+  private last = new Map<string, OvsCtEntry | undefined>();
+
+  read(text: string): OvsCtEntry[] {
+    const next = new Map<string, OvsCtEntry | undefined>();
+    const out: OvsCtEntry[] = [];
+    for (const line of text.split('\n')) {
+      const e = this.last.has(line) ? this.last.get(line) : parseOvsConntrack(line)[0];
+      next.set(line, e);
+      if (e) out.push(e);
+    }
+    this.last = next;
+    return out;
+  }
+}
