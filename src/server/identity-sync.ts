@@ -4,7 +4,13 @@
  * after another, in revision order.
  */
 import type { Engine } from '../engine/index.js';
-import type { IdentityClaim, IdentityRow, Store } from '../store/index.js';
+import type {
+  GroupIdentityClaim,
+  IdentityClaim,
+  IdentityClaimResult,
+  IdentityRow,
+  Store,
+} from '../store/index.js';
 import type { ManagerLog } from './manager-types.js';
 
 /** What the sync reads from and asks of its manager. */
@@ -57,39 +63,90 @@ export class IdentitySync {
    * database. O(changed identities) per revision.
    */
   sync(): void {
-    const { store, log } = this.host;
-    const engine = this.host.engine();
+    const claim = this.nextClaim();
+    if (!claim) return;
     const revision = this.host.revision();
+    this.chain = this.chain
+      .then(async () => {
+        if (this.host.closed()) return;
+        await this.settle(
+          { ...claim, revision },
+          await this.host.store.claimIdentities({ ...claim, revision }),
+        );
+      })
+      .catch((err: unknown) => this.claimFailed(err));
+  }
+
+  /**
+   * The claim of a group about to commit (the engine holds its writes), for the store
+   * to record in the group's transaction at its last revision (`Store.commitGroup`):
+   * one transaction and durable step fewer per write that allocates identities.
+   * Undefined when there is nothing to claim. Call {@link groupFailed} if the group
+   * does not commit.
+   */
+  groupClaim(): GroupIdentityClaim | undefined {
+    const claim = this.nextClaim();
+    if (!claim) return undefined;
+    return {
+      claim,
+      done: (result, revision) => {
+        // After the group: in order with the claims queued before it.
+        this.chain = this.chain
+          .then(() => this.settle({ ...claim, revision }, result))
+          .catch((err: unknown) => this.claimFailed(err));
+      },
+    };
+  }
+
+  /** A group with a claim did not commit (or may not have): the next claim carries every row. */
+  groupFailed(): void {
+    this.tableFingerprint = undefined;
+  }
+
+  /** This revision's changes as a claim (without its revision), or undefined: nothing to record. */
+  private nextClaim(): Omit<IdentityClaim, 'revision'> | undefined {
+    const engine = this.host.engine();
     const { upsert, remove, before, after } = engine.takeIdentityChanges();
     const changed = upsert.length > 0 || remove.length > 0;
     // A store no other manager writes to: only changes need recording (for restarts).
     // In a shared database every revision is claimed, so a manager that diverged is caught.
-    if (!changed && !store.shared) return;
-    const claim: IdentityClaim = { revision, base: before, fingerprint: after, upsert, remove };
+    if (!changed && !this.host.store.shared) return undefined;
+    const claim: Omit<IdentityClaim, 'revision'> = {
+      base: before,
+      fingerprint: after,
+      upsert,
+      remove,
+    };
     if (this.tableFingerprint !== before) claim.all = engine.identityAllocations();
     this.tableFingerprint = after;
-    this.chain = this.chain
-      .then(async () => {
-        if (this.host.closed()) return;
-        const table = await store.claimIdentities(claim);
-        if (table.claimed) return;
-        // The table is ahead: checked at a later revision.
-        if (table.revision > revision) return;
-        if (table.revision === revision && table.fingerprint === after) return;
-        this.tableFingerprint = undefined;
-        if (this.resyncAt === revision) return;
-        this.resyncAt = revision;
-        log.warn(
-          { revision, table: table.revision },
-          'identity numbers differ from the database; reloading seeded from it',
-        );
-        await this.host.resync();
-      })
-      .catch((err: unknown) => {
-        // Unknown whether it landed: the next claim carries every row.
-        this.tableFingerprint = undefined;
-        log.warn({ err }, 'recording identity allocations failed');
-      });
+    return claim;
+  }
+
+  /**
+   * Where the table stands after a claim: if another manager recorded this revision
+   * with different numbers, or the table holds none of ours, rebuild the model seeded
+   * from the database.
+   */
+  private async settle(claim: IdentityClaim, table: IdentityClaimResult): Promise<void> {
+    const { revision, fingerprint: after } = claim;
+    if (this.host.closed() || table.claimed) return;
+    // The table is ahead: checked at a later revision.
+    if (table.revision > revision) return;
+    if (table.revision === revision && table.fingerprint === after) return;
+    this.tableFingerprint = undefined;
+    if (this.resyncAt === revision) return;
+    this.resyncAt = revision;
+    this.host.log.warn(
+      { revision, table: table.revision },
+      'identity numbers differ from the database; reloading seeded from it',
+    );
+    await this.host.resync();
+  }
+
+  private claimFailed(err: unknown): void {
+    // Unknown whether it landed: the next claim carries every row.
+    this.tableFingerprint = undefined;
+    this.host.log.warn({ err }, 'recording identity allocations failed');
   }
 
   /** The persisted allocations to seed a load with (none when the table is empty or unreadable). */

@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
 import { Engine } from '../engine/index.js';
 import { VnpError } from '../model/errors.js';
-import type { ChangeRecord, EventCommitted, Store } from '../store/index.js';
+import type { ChangeRecord, EventCommitted, GroupIdentityClaim, Store } from '../store/index.js';
 import {
   MAX_GROUP,
   batchOf,
@@ -238,6 +238,7 @@ export class Manager {
     const base = this.revision;
     let staged: StagedWrite[] = [];
     let records: ChangeRecord[] | undefined;
+    let claim: GroupIdentityClaim | undefined;
     let failure: unknown;
     try {
       staged = stageGroup(group, {
@@ -247,18 +248,24 @@ export class Manager {
         timed: (fn) => this.timed(fn),
       });
       const commits = staged.filter((w) => w.req !== undefined);
-      records = await this.store.commitGroup(commits.map((w) => w.req!));
+      // The group's identity allocations are claimed in its own transaction.
+      if (commits.length > 0) claim = this.identities.groupClaim();
+      records = await this.store.commitGroup(
+        commits.map((w) => w.req!),
+        claim,
+      );
       commits.forEach((w, i) => this.publish(w, records![i]!));
     } catch (err) {
       failure = err;
     }
     const landed = records !== undefined;
+    if (!landed && claim) this.identities.groupFailed();
     if (!landed) await this.discardStaged(base, failure);
     const done = this.inFlight;
     this.inFlight = undefined;
     done.resolve();
     if (landed || unflushed(failure)) {
-      if (landed) this.identities.sync();
+      if (landed && !claim) this.identities.sync();
       // Committed but not confirmed durable: those writes fail as a lone write would.
       for (const w of staged) {
         if (w.error) w.write.reject(w.error.cause);

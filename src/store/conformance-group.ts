@@ -4,7 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import { T0, T1, rejection, req, subnet } from './conformance-support.js';
-import type { Store } from './types.js';
+import type { GroupIdentityClaim, IdentityClaim, IdentityClaimResult, Store } from './types.js';
 
 /** What a store holds, to compare before and after a refused group. */
 async function contents(store: Store): Promise<string> {
@@ -75,5 +75,26 @@ export function describeGroupCommits(fresh: () => Promise<{ store: Store }>): vo
     expect(await contents(store)).toBe(before);
     // Nothing half-done: the next commit takes the next revision.
     expect((await store.commitGroup([req(1), req(2)])).map((r) => r.revision)).toEqual([2, 3]);
+  });
+
+  it('group commit: claims its identity allocations in its transaction, at its last revision', async () => {
+    const { store } = await fresh();
+    const web = { id: 256, key: '{"app":"web"}' };
+    const told: [IdentityClaimResult, number][] = [];
+    const ids = (over: Partial<IdentityClaim>): GroupIdentityClaim => ({
+      claim: { base: 'f0', fingerprint: 'f1', upsert: [web], remove: [], all: [web], ...over },
+      done: (result, revision) => told.push([result, revision]),
+    });
+    await store.commitGroup([req(0, { puts: [subnet('a')] }), req(1)], ids({}));
+    expect(told).toEqual([[{ claimed: true, revision: 2, fingerprint: 'f1' }, 2]]);
+    expect(await store.loadIdentities()).toEqual({ revision: 2, identities: [web] });
+    // A refused claim (not on the table's base, no rows) does not fail the group.
+    const records = await store.commitGroup([req(2)], ids({ base: 'other', all: undefined }));
+    expect(records.map((r) => r.revision)).toEqual([3]);
+    expect(told[1]).toEqual([{ claimed: false, revision: 2, fingerprint: 'f1' }, 3]);
+    // A group that fails claims nothing.
+    await rejection(store.commitGroup([req(0)], ids({ base: 'f1', fingerprint: 'f9' })));
+    expect(told).toHaveLength(2);
+    expect((await store.loadIdentities()).revision).toBe(2);
   });
 }

@@ -94,6 +94,13 @@ export interface IdentityClaim {
   all?: IdentityRow[];
 }
 
+/** A claim committed with a group (`Store.commitGroup`): its revision is the group's last. */
+export interface GroupIdentityClaim {
+  claim: Omit<IdentityClaim, 'revision'>;
+  /** Told where the table stands once the group is durable, and the revision claimed. */
+  done(result: IdentityClaimResult, revision: number): void;
+}
+
 /** Where the identity table stands after a claim. */
 export interface IdentityClaimResult {
   /** Whether this claim was recorded. */
@@ -214,8 +221,13 @@ export interface Store extends FlowStore {
    * must be the revision request i-1 commits, as if committed one by one). All or
    * nothing: if any fails (conflict, a missing delete, a value the database refuses),
    * none is committed. Returns the records in request order.
+   *
+   * With `identities`, the group's identity allocations are claimed in the same
+   * transaction, at the group's last revision (as `claimIdentities` would, one
+   * transaction and durable step fewer); `identities.done` is told where the table
+   * stands once the group is durable. A refused claim does not fail the group.
    */
-  commitGroup(reqs: CommitRequest[]): Promise<ChangeRecord[]>;
+  commitGroup(reqs: CommitRequest[], identities?: GroupIdentityClaim): Promise<ChangeRecord[]>;
   /** Change log entries with revision > since, ascending, at most `limit`. */
   changesSince(since: number, limit?: number): Promise<ChangeRecord[]>;
   /** Oldest revision still in the change log (history before it is compacted). */

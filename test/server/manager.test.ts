@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VnpError } from '../../src/model/errors.js';
 import { Manager } from '../../src/server/manager.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { ChangeRecord, CommitRequest, Store } from '../../src/store/types.js';
+import type {
+  ChangeRecord,
+  CommitRequest,
+  GroupIdentityClaim,
+  Store,
+} from '../../src/store/types.js';
 
 let dir: string;
 let store: Store;
@@ -23,9 +28,9 @@ beforeAll(async () => {
       commits.push(req);
       return store.commit(req);
     },
-    commitGroup: (reqs: CommitRequest[]) => {
+    commitGroup: (reqs: CommitRequest[], ids?: GroupIdentityClaim) => {
       commits.push(...reqs);
-      return store.commitGroup(reqs);
+      return store.commitGroup(reqs, ids);
     },
   });
 });

@@ -45,33 +45,43 @@ export function loadIdentities(c: SqlClient): Promise<IdentityTable> {
  * @example await claimIdentities(client, { revision: 42, base, fingerprint, upsert: [{ id: 256, key: '{"app":"web"}' }], remove: [] });
  */
 export function claimIdentities(c: SqlClient, claim: IdentityClaim): Promise<IdentityClaimResult> {
-  return c.transaction(async (tx) => {
-    const cur = await tx.query<{ rev: string | number; fingerprint: string | null }>(
-      'SELECT rev, fingerprint FROM vnp_identities_revision WHERE id FOR UPDATE',
-    );
-    const revision = Number(cur.rows[0]?.rev ?? 0);
-    const fingerprint = cur.rows[0]?.fingerprint ?? null;
-    const refused = { claimed: false, revision, fingerprint };
-    if (revision >= claim.revision) return refused;
-    if (fingerprint === claim.base) {
-      if (claim.remove.length > 0)
-        await tx.query(
-          `DELETE FROM vnp_identities
-           WHERE id IN (SELECT value::integer FROM jsonb_array_elements_text($1::jsonb))`,
-          [JSON.stringify(claim.remove)],
-        );
-      await insertRows(tx, claim.upsert);
-    } else {
-      if (!claim.all) return refused;
-      await tx.query('DELETE FROM vnp_identities', []);
-      await insertRows(tx, claim.all);
-    }
-    await tx.query('UPDATE vnp_identities_revision SET rev = $1, fingerprint = $2 WHERE id', [
-      claim.revision,
-      claim.fingerprint,
-    ]);
-    return { claimed: true, revision: claim.revision, fingerprint: claim.fingerprint };
-  });
+  return c.transaction((tx) => claimIdentitiesIn(tx, claim));
+}
+
+/**
+ * {@link claimIdentities} inside a transaction the caller holds (a group commit's).
+ *
+ * @example const result = await claimIdentitiesIn(tx, { ...claim, revision: last });
+ */
+export async function claimIdentitiesIn(
+  tx: SqlClient,
+  claim: IdentityClaim,
+): Promise<IdentityClaimResult> {
+  const cur = await tx.query<{ rev: string | number; fingerprint: string | null }>(
+    'SELECT rev, fingerprint FROM vnp_identities_revision WHERE id FOR UPDATE',
+  );
+  const revision = Number(cur.rows[0]?.rev ?? 0);
+  const fingerprint = cur.rows[0]?.fingerprint ?? null;
+  const refused = { claimed: false, revision, fingerprint };
+  if (revision >= claim.revision) return refused;
+  if (fingerprint === claim.base) {
+    if (claim.remove.length > 0)
+      await tx.query(
+        `DELETE FROM vnp_identities
+         WHERE id IN (SELECT value::integer FROM jsonb_array_elements_text($1::jsonb))`,
+        [JSON.stringify(claim.remove)],
+      );
+    await insertRows(tx, claim.upsert);
+  } else {
+    if (!claim.all) return refused;
+    await tx.query('DELETE FROM vnp_identities', []);
+    await insertRows(tx, claim.all);
+  }
+  await tx.query('UPDATE vnp_identities_revision SET rev = $1, fingerprint = $2 WHERE id', [
+    claim.revision,
+    claim.fingerprint,
+  ]);
+  return { claimed: true, revision: claim.revision, fingerprint: claim.fingerprint };
 }
 
 /** Insert or replace rows by id (one statement). */

@@ -8,7 +8,8 @@
  * statement with the bump), delete deletes (a missing row is VNP_ERR_NOT_FOUND and rolls
  * everything back), append the change-log row, optionally pg_notify; COMMIT; then make
  * it durable; then report to listeners. `commitEvent` runs the same protocol with the
- * event and expiry rows in the same transaction (one durable step per event).
+ * event and expiry rows in the same transaction (one durable step per event); a group
+ * commit may claim the group's identity allocations in its transaction too.
  */
 import { VnpError, fieldError } from '../../model/errors.js';
 import type { FlowRecord } from '../../model/flow.js';
@@ -25,6 +26,7 @@ import type {
   EventCommit,
   EventCommitted,
   IdentityClaim,
+  GroupIdentityClaim,
   IdentityClaimResult,
   IdentityTable,
   Store,
@@ -127,16 +129,19 @@ export class SqlStore implements Store {
     return record;
   }
 
-  async commitGroup(reqs: CommitRequest[]): Promise<ChangeRecord[]> {
+  async commitGroup(reqs: CommitRequest[], ids?: GroupIdentityClaim): Promise<ChangeRecord[]> {
     if (reqs.length === 0) return [];
     const prepared = reqs.map(prepareCommit);
-    const records = await this.client.transaction(async (tx) => {
+    const [records, claimed] = await this.client.transaction(async (tx) => {
       const out: ChangeRecord[] = [];
       for (const c of prepared) out.push(await this.logChange(tx, c, await writeRows(tx, c)));
-      return out;
+      // The group's allocations, claimed at its last revision: no second transaction.
+      const revision = out[out.length - 1]!.revision;
+      return [out, ids && (await I.claimIdentitiesIn(tx, { ...ids.claim, revision }))] as const;
     });
     // One durable step for the whole group; listeners hear every revision, in order.
     await this.makeDurable(records.map((r) => r.revision));
+    if (claimed) ids?.done(claimed, records[records.length - 1]!.revision);
     return records;
   }
 

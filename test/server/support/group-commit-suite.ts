@@ -7,7 +7,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { VnpError } from '../../../src/model/errors.js';
 import type { Document } from '../../../src/model/types.js';
-import type { ChangeRecord, CommitRequest, Store } from '../../../src/store/types.js';
+import type {
+  ChangeRecord,
+  CommitRequest,
+  GroupIdentityClaim,
+  Store,
+} from '../../../src/store/types.js';
 import { startTestServer, type StartOptions, type TestServer } from './test-server.js';
 
 const RECORDS = 24;
@@ -39,9 +44,9 @@ async function counting<T>(s: TestServer, fn: () => Promise<T>): Promise<[T, num
   const real = store.commitGroup.bind(store);
   const sizes: number[] = [];
   const restore = patchStore(s, {
-    commitGroup: (reqs: CommitRequest[]) => {
+    commitGroup: (reqs: CommitRequest[], ids?: GroupIdentityClaim) => {
       sizes.push(reqs.length);
-      return real(reqs);
+      return real(reqs, ids);
     },
   });
   try {
@@ -148,9 +153,9 @@ export function defineGroupCommitSuite(options: () => StartOptions): void {
     const poisoned = (r: CommitRequest) => r.puts.some((d) => d.name === 'g5');
     const refusal = () => new VnpError('VNP_ERR_VALIDATION', 'the database refuses g5');
     const restore = patchStore(s, {
-      commitGroup: async (reqs: CommitRequest[]) => {
+      commitGroup: async (reqs: CommitRequest[], ids?: GroupIdentityClaim) => {
         if (reqs.some(poisoned)) throw refusal();
-        return real.group(reqs);
+        return real.group(reqs, ids);
       },
       commit: async (r: CommitRequest) => {
         if (poisoned(r)) throw refusal();
@@ -185,9 +190,9 @@ export function defineGroupCommitSuite(options: () => StartOptions): void {
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     const restore = patchStore(s, {
-      commitGroup: async (reqs: CommitRequest[]) => {
+      commitGroup: async (reqs: CommitRequest[], ids?: GroupIdentityClaim) => {
         await gate;
-        return real(reqs);
+        return real(reqs, ids);
       },
     });
     try {
