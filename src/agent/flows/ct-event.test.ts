@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCtEntry, parseCtEvent } from './ct-event.js';
+import { ctLineId, parseCtEntry, parseCtEvent } from './ct-event.js';
 
 describe('conntrack output', () => {
   it('reads a NEW event: original tuple, mark, id, time', () => {
@@ -54,5 +54,20 @@ describe('conntrack output', () => {
       parseCtEvent('[1.5]\t[NEW] gre 47 30 src=1.1.1.1 dst=2.2.2.2 srckey=0x0 mark=1 id=1'),
     ).toBeUndefined();
     expect(parseCtEntry('')).toBeUndefined();
+  });
+});
+
+describe('ctLineId', () => {
+  it('reads the id of a listing or event line without parsing the rest', () => {
+    expect(
+      ctLineId(
+        'tcp      6 1 CLOSE src=10.0.0.5 dst=10.0.1.7 sport=40000 dport=22 packets=3 bytes=180 src=10.0.1.7 dst=10.0.0.5 sport=22 dport=40000 packets=2 bytes=120 mark=1442840833 use=1 id=2821998908',
+      ),
+    ).toBe(2821998908);
+    expect(ctLineId('[1.5]\t [UPDATE] tcp 6 60 SYN_RECV src=10.0.0.1 id=7\n')).toBe(7);
+    expect(ctLineId('conntrack v1.4.7 (conntrack-tools): 3 flow entries have been shown.')).toBe(
+      undefined,
+    );
+    expect(ctLineId('tcp 6 1 CLOSE src=10.0.0.1 id=x')).toBe(undefined);
   });
 });

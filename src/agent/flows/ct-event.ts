@@ -45,6 +45,20 @@ const PROTOS: Record<string, Protocol> = {
 const EVENT_RE = /^\[(\d+)\.(\d+)\]\s+\[(NEW|UPDATE|DESTROY)\]\s+(.*)$/;
 
 /**
+ * The entry id of a line printed with `-o id` (its `id=` field, the last), without
+ * parsing the rest: a listing or an event stream is mostly entries the reader already
+ * knows it does not need.
+ *
+ * @example ctLineId('tcp 6 1 CLOSE src=10.0.0.1 … mark=1 use=1 id=42') // 42
+ */
+export function ctLineId(line: string): number | undefined {
+  const i = line.lastIndexOf(' id=');
+  if (i < 0) return undefined;
+  const id = Number(line.slice(i + 4).trim());
+  return Number.isSafeInteger(id) ? id : undefined;
+}
+
+/**
  * One event line, or undefined for anything else (the summary line, protocols vnp
  * does not judge).
  *

@@ -16,7 +16,7 @@ import type { HostState } from '../../model/host-state.js';
 import type { Exec } from '../exec.js';
 import { CT_MARK_TAG, CT_TAG_MASK } from '../nft/expressions.js';
 import { mustRun } from '../exec.js';
-import { parseCtEntry, parseCtEvent, type CtEntry, type CtEvent } from './ct-event.js';
+import { ctLineId, parseCtEntry, parseCtEvent, type CtEntry, type CtEvent } from './ct-event.js';
 import { DenySampler } from './deny-samples.js';
 import { FlowBuilder, type FlowTuple } from './flow-builder.js';
 import type { FlowSink, FlowSource } from './flow-source.js';
@@ -47,6 +47,8 @@ export interface FlowCollectorOptions {
 
 /** Connections remembered between NEW and DESTROY (their judged sides). */
 const MAX_OPEN = 200_000;
+/** A TCP update the collector acts on: the connection closing (its counters are read). */
+const CLOSING_UPDATE = /\s(TIME_WAIT|CLOSE)\s/;
 
 export class FlowCollector {
   readonly counters: FlowCounters = { seen: 0, sampled: 0, unsampled: 0, dropped: 0 };
@@ -128,6 +130,12 @@ export class FlowCollector {
 
   /** One event line (exposed for tests). */
   take(line: string): void {
+    // An update matters only for an open connection reaching TIME_WAIT or CLOSE: the
+    // others (a TCP connection's SYN_RECV, ESTABLISHED, FIN_WAIT, …) are counted, not parsed.
+    if (line.includes('[UPDATE]') && !CLOSING_UPDATE.test(line)) {
+      this.counters.seen++;
+      return;
+    }
     const e = parseCtEvent(line);
     if (!e) return;
     this.counters.seen++;
@@ -243,8 +251,12 @@ export class FlowCollector {
     const out = await mustRun(this.opts.exec, argv).catch(() => '');
     const now = Date.now();
     for (const line of out.split('\n')) {
+      // The listing holds every marked TCP entry (at a high connection rate, thousands
+      // lingering in CLOSE or TIME_WAIT): parse only the ones waiting to be reported.
+      const id = ctLineId(line);
+      if (id === undefined || !this.closing.has(id) || !this.open.has(id)) continue;
       const e = parseCtEntry(line);
-      if (!e || !this.closing.has(e.id) || !this.open.has(e.id)) continue;
+      if (!e) continue;
       const r = this.closed(e, now);
       if (r) this.push(r);
     }
