@@ -194,6 +194,12 @@ export class NftDatapath implements Datapath {
 
   async removePolicy(): Promise<void> {
     await this.nft.flush();
+    // The steer-class translation goes with the policy (links stay); it exists only
+    // where this datapath manages links.
+    if (this.links) {
+      this.wire.forget();
+      await this.wire.ensure([]);
+    }
     this.applied = undefined;
     this.change = undefined;
     this.steer = new Map();

@@ -330,6 +330,8 @@ export class OvsDatapath implements Datapath {
 
   async removePolicy(): Promise<void> {
     await this.ofctl(['del-flows']);
+    this.wire.forget();
+    await this.wire.ensure([]);
     this.applied = undefined;
   }
 }
