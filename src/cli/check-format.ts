@@ -19,20 +19,21 @@ function endpointText(e: EndpointInfo | undefined): string {
   return `${name}${addr} (identity ${e.identity}, ${parts})`;
 }
 
-function sideLines(name: string, s: SideResult | undefined): string[] {
-  if (s === undefined) return [`${name}: (not reported)`];
-  if (s.evaluated === false) return [`${name}: not evaluated (an address outside every record)`];
-  const logged = s.logged ? ', logged' : '';
-  const head = s.rule
-    ? `${name}: ${s.verdict}${logged} by ${ruleText(s.rule)}`
-    : s.default
-      ? `${name}: ${s.verdict} by default — ${s.default.reason}`
-      : `${name}: ${s.verdict}${s.policy ? ` by policy ${s.policy}` : ''}`;
+function sideLines(name: string, result: SideResult | undefined): string[] {
+  if (result === undefined) return [`${name}: (not reported)`];
+  if (result.evaluated === false)
+    return [`${name}: not evaluated (an address outside every record)`];
+  const logged = result.logged ? ', logged' : '';
+  const head = result.rule
+    ? `${name}: ${result.verdict}${logged} by ${ruleText(result.rule)}`
+    : result.default
+      ? `${name}: ${result.verdict} by default — ${result.default.reason}`
+      : `${name}: ${result.verdict}${result.policy ? ` by policy ${result.policy}` : ''}`;
   const lines = [head];
-  for (const r of s.overridden ?? []) lines.push(`    overridden: ${ruleText(r)}`);
-  if (s.audit && s.audit.rules.length > 0) {
+  for (const r of result.overridden ?? []) lines.push(`    overridden: ${ruleText(r)}`);
+  if (result.audit && result.audit.rules.length > 0) {
     lines.push(
-      `    audit mode would ${s.audit.wouldBe}: ${s.audit.rules.map(ruleText).join('; ')}`,
+      `    audit mode would ${result.audit.wouldBe}: ${result.audit.rules.map(ruleText).join('; ')}`,
     );
   }
   return lines;

@@ -90,31 +90,31 @@ const OP_WORD: Record<DiffEntry['op'], string> = {
 };
 
 /** Did a test pass? Servers may say `passed`, `ok`, or only `expect`/`verdict`. */
-export function testPassed(t: TestOutcome): boolean {
-  if (typeof t.passed === 'boolean') return t.passed;
-  if (typeof t.ok === 'boolean') return t.ok;
-  const got = t.got ?? t.verdict ?? t.actual;
-  return got !== undefined && got === t.expect;
+export function testPassed(outcome: TestOutcome): boolean {
+  if (typeof outcome.passed === 'boolean') return outcome.passed;
+  if (typeof outcome.ok === 'boolean') return outcome.ok;
+  const got = outcome.got ?? outcome.verdict ?? outcome.actual;
+  return got !== undefined && got === outcome.expect;
 }
 
-function flowText(t: TestOutcome): string {
-  if (t.src === undefined || t.dst === undefined) return '';
-  const proto = t.proto ?? t.protocol;
-  const port = proto !== undefined && t.port !== undefined ? `/${t.port}` : '';
-  return ` (${t.src} → ${t.dst}${proto !== undefined ? ' ' + proto + port : ''})`;
+function flowText(outcome: TestOutcome): string {
+  if (outcome.src === undefined || outcome.dst === undefined) return '';
+  const proto = outcome.proto ?? outcome.protocol;
+  const port = proto !== undefined && outcome.port !== undefined ? `/${outcome.port}` : '';
+  return ` (${outcome.src} → ${outcome.dst}${proto !== undefined ? ' ' + proto + port : ''})`;
 }
 
 /** Test outcomes, one per line: `PASS name (a → b tcp/80): allow`. */
 export function formatTests(tests: readonly TestOutcome[]): string {
   return tests
-    .map((t) => {
-      const ok = testPassed(t);
-      const got = t.got ?? t.verdict ?? t.actual;
-      const why = t.reason ?? t.message;
+    .map((outcome) => {
+      const ok = testPassed(outcome);
+      const got = outcome.got ?? outcome.verdict ?? outcome.actual;
+      const why = outcome.reason ?? outcome.message;
       const result = ok
-        ? `${got ?? t.expect ?? ''}`
-        : `expected ${t.expect ?? '?'}, got ${got ?? '?'}`;
-      return `${ok ? 'PASS' : 'FAIL'}  ${t.name}${flowText(t)}: ${result}${why ? ` — ${why}` : ''}`;
+        ? `${got ?? outcome.expect ?? ''}`
+        : `expected ${outcome.expect ?? '?'}, got ${got ?? '?'}`;
+      return `${ok ? 'PASS' : 'FAIL'}  ${outcome.name}${flowText(outcome)}: ${result}${why ? ` — ${why}` : ''}`;
     })
     .map((l) => l + '\n')
     .join('');

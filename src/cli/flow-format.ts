@@ -29,9 +29,12 @@ function endpoint(e: FlowEndpoint): string {
   return `${e.record ? `${e.record} ` : ''}${e.record ? `(${where})` : where} id:${e.identity}`;
 }
 
-function sideText(direction: string, s: FlowSide): string {
-  const who = s.policy !== undefined ? `${s.policy}/${s.rule ?? ''}` : `default ${s.default ?? ''}`;
-  return `${direction} ${who}${s.logged ? ' (log)' : ''}`;
+function sideText(direction: string, side: FlowSide): string {
+  const who =
+    side.policy !== undefined
+      ? `${side.policy}/${side.rule ?? ''}`
+      : `default ${side.default ?? ''}`;
+  return `${direction} ${who}${side.logged ? ' (log)' : ''}`;
 }
 
 /** The human size of a byte count: 900 B, 1.5 kB, 12 MB. */
@@ -135,18 +138,19 @@ export function noFlows(
 }
 
 /** The note `vnp flows` adds when records are missing samples (stderr). */
-export function samplingNote(s: {
+export function samplingNote(sampling: {
   sampled?: number;
   unsampled: number;
   dropped: number;
 }): string | undefined {
-  if (s.unsampled === 0 && s.dropped === 0) return undefined;
+  if (sampling.unsampled === 0 && sampling.dropped === 0) return undefined;
   const parts: string[] = [];
-  if (s.unsampled > 0)
+  if (sampling.unsampled > 0)
     parts.push(
-      `${s.unsampled} of ${s.unsampled + (s.sampled ?? 0)} denied packets were not sampled (per-host rate limit)`,
+      `${sampling.unsampled} of ${sampling.unsampled + (sampling.sampled ?? 0)} denied packets were not sampled (per-host rate limit)`,
     );
-  if (s.dropped > 0) parts.push(`${s.dropped} flow records were dropped (buffers full)`);
+  if (sampling.dropped > 0)
+    parts.push(`${sampling.dropped} flow records were dropped (buffers full)`);
   return `note: ${parts.join('; ')}; the totals stay exact per host (nft deny counters, vnp_pep_flow_events).\n`;
 }
 

@@ -143,11 +143,11 @@ const LISTEN_ERRORS: Record<string, string> = {
 function failedTests(e: VnpError): string {
   const failed = e.details?.failed;
   if (e.code !== 'VNP_ERR_TEST_FAILED' || !Array.isArray(failed) || failed.length === 0) return '';
-  const shown = (failed as TestOutcome[]).slice(0, 3).map((t) => {
-    const got = t.got ?? t.verdict ?? t.actual;
+  const shown = (failed as TestOutcome[]).slice(0, 3).map((outcome) => {
+    const got = outcome.got ?? outcome.verdict ?? outcome.actual;
     return got === undefined
-      ? `${t.name} (${t.reason ?? 'check failed'})`
-      : `${t.name} (expected ${t.expect}, got ${got})`;
+      ? `${outcome.name} (${outcome.reason ?? 'check failed'})`
+      : `${outcome.name} (expected ${outcome.expect}, got ${got})`;
   });
   const more = failed.length > 3 ? `, and ${failed.length - 3} more` : '';
   return ` — ${shown.join(', ')}${more}`;

@@ -116,7 +116,8 @@ export function readObjects(raw: readonly unknown[]): K8sObjects {
     const r: Reader = new Reader(field, '');
     const o = r.obj(value, '')!;
     if (o.kind === 'Test' && o.apiVersion === undefined) {
-      if (out.tests.some((t) => t.name === o.name)) r.fail('name', 'a Test name used once', o.name);
+      if (out.tests.some((testDocument) => testDocument.name === o.name))
+        r.fail('name', 'a Test name used once', o.name);
       out.tests.push(validateTestDocument(o, field));
       continue;
     }
@@ -282,9 +283,9 @@ function readPolicy(o: Obj, field: string): K8sNetworkPolicy {
   // Upstream default: Ingress always, Egress when the policy has egress rules.
   let egressIsolated = egressRaw !== undefined && egressRaw.length > 0;
   if (types !== undefined && types.length > 0) {
-    types.forEach((t, i) => {
-      if (t !== 'Ingress' && t !== 'Egress')
-        r.fail(`spec.policyTypes[${i}]`, 'Ingress or Egress', t);
+    types.forEach((type, i) => {
+      if (type !== 'Ingress' && type !== 'Egress')
+        r.fail(`spec.policyTypes[${i}]`, 'Ingress or Egress', type);
     });
     ingressIsolated = types.includes('Ingress');
     egressIsolated = types.includes('Egress');

@@ -195,12 +195,12 @@ function portValues(records: Interface[]): Map<string, number[]> {
   for (const r of records) {
     for (const [k, v] of Object.entries(r.tags)) {
       if (!k.startsWith(PORT_TAG_PREFIX) || typeof v !== 'number') continue;
-      let s = out.get(k);
-      if (s === undefined) out.set(k, (s = new Set()));
-      s.add(v);
+      let ports = out.get(k);
+      if (ports === undefined) out.set(k, (ports = new Set()));
+      ports.add(v);
     }
   }
-  return new Map([...out].map(([k, s]) => [k, [...s].sort((a, b) => a - b)]));
+  return new Map([...out].map(([k, ports]) => [k, [...ports].sort((a, b) => a - b)]));
 }
 
 /** The tag key a named policy port resolves through. */
@@ -401,8 +401,8 @@ function translatePeer(
   ctx: Context,
 ): { peer: Peer; block?: IpBlock } {
   if (p.ipBlock) {
-    const canon = (t: string): string => {
-      const x = parsePrefix(t)!;
+    const canon = (text: string): string => {
+      const x = parsePrefix(text)!;
       return formatCidr(cidrOf(x.ip, x.prefix));
     };
     const except = p.ipBlock.except.map(canon);

@@ -46,11 +46,16 @@ function canonicalTime(v: string): string | undefined {
 function checkTime(v: unknown, field: string): string {
   // The common case without Date.parse and toISOString (a third of a record's check).
   if (typeof v === 'string') {
-    const t = canonicalTime(v);
-    if (t !== undefined) return t;
+    const canonical = canonicalTime(v);
+    if (canonical !== undefined) return canonical;
   }
-  const t = checkString(v, field, ISO_TIME, 'an ISO-8601 UTC time, e.g. 2026-01-01T00:00:00.000Z');
-  const ms = Date.parse(t);
+  const time = checkString(
+    v,
+    field,
+    ISO_TIME,
+    'an ISO-8601 UTC time, e.g. 2026-01-01T00:00:00.000Z',
+  );
+  const ms = Date.parse(time);
   if (Number.isNaN(ms)) throw invalid(field, 'an ISO-8601 UTC time', v);
   return new Date(ms).toISOString();
 }

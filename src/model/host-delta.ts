@@ -82,8 +82,8 @@ const byName = <T extends { name: string }>(a: T, b: T) =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 const byIp = (a: IpcacheEntry, b: IpcacheEntry) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
 /** Sorts like {@link bySide}: zero-padded identity (16 bits), then direction. */
-const sideKey = (s: { identity: number; direction: Direction }) =>
-  `${String(s.identity).padStart(5, '0')}/${s.direction}`;
+const sideKey = (side: { identity: number; direction: Direction }) =>
+  `${String(side.identity).padStart(5, '0')}/${side.direction}`;
 const bySide = (a: SideState, b: SideState) =>
   a.identity - b.identity || (a.direction < b.direction ? -1 : a.direction > b.direction ? 1 : 0);
 
@@ -93,16 +93,18 @@ const bySide = (a: SideState, b: SideState) =>
  *
  * @example canonicalHostState(engine.hostState('h1', 7))
  */
-export function canonicalHostState(s: HostState): HostState {
+export function canonicalHostState(state: HostState): HostState {
   return {
-    host: s.host,
-    revision: s.revision,
-    locals: [...s.locals].sort(byName),
-    remotes: [...s.remotes].sort(byName),
-    ipcache: [...s.ipcache].sort(byIp),
-    sides: [...s.sides].sort(bySide),
-    defaults: [...s.defaults].sort((a, b) => a.identity - b.identity),
-    ...(s.steering?.length ? { steering: [...s.steering].sort((a, b) => a.class - b.class) } : {}),
+    host: state.host,
+    revision: state.revision,
+    locals: [...state.locals].sort(byName),
+    remotes: [...state.remotes].sort(byName),
+    ipcache: [...state.ipcache].sort(byIp),
+    sides: [...state.sides].sort(bySide),
+    defaults: [...state.defaults].sort((a, b) => a.identity - b.identity),
+    ...(state.steering?.length
+      ? { steering: [...state.steering].sort((a, b) => a.class - b.class) }
+      : {}),
   };
 }
 
@@ -183,8 +185,8 @@ export function applyHostDelta(state: HostState, delta: HostDelta): HostState {
   }
   if (delta.sides || delta.sidesRemoved || delta.sidePatches) {
     const list = state.sides.slice();
-    for (const s of delta.sidesRemoved ?? []) removeSorted(list, sideKey(s), sideKey);
-    for (const s of delta.sides ?? []) upsertSorted(list, s, sideKey);
+    for (const side of delta.sidesRemoved ?? []) removeSorted(list, sideKey(side), sideKey);
+    for (const side of delta.sides ?? []) upsertSorted(list, side, sideKey);
     for (const p of delta.sidePatches ?? []) patchSorted(list, p);
     out.sides = list;
   }
@@ -207,7 +209,7 @@ export function applyHostDelta(state: HostState, delta: HostDelta): HostState {
 function lowerBound<T, K extends string | number>(
   list: readonly T[],
   k: K,
-  key: (t: T) => K,
+  key: (item: T) => K,
 ): number {
   let lo = 0;
   let hi = list.length;
@@ -219,12 +221,16 @@ function lowerBound<T, K extends string | number>(
   return lo;
 }
 
-function removeSorted<T, K extends string | number>(list: T[], k: K, key: (t: T) => K): void {
+function removeSorted<T, K extends string | number>(list: T[], k: K, key: (item: T) => K): void {
   const i = lowerBound(list, k, key);
   if (i < list.length && key(list[i]!) === k) list.splice(i, 1);
 }
 
-function upsertSorted<T, K extends string | number>(list: T[], item: T, key: (t: T) => K): void {
+function upsertSorted<T, K extends string | number>(
+  list: T[],
+  item: T,
+  key: (element: T) => K,
+): void {
   const k = key(item);
   const i = lowerBound(list, k, key);
   if (i < list.length && key(list[i]!) === k) list[i] = item;
@@ -343,22 +349,22 @@ export function composeHostDeltas(a: HostDelta, b: HostDelta): HostDelta {
 function composeKeyed<T, R>(
   a: { upsert: T[]; remove: R[] } | undefined,
   b: { upsert: T[]; remove: R[] } | undefined,
-  keyOf: (t: T) => string,
+  keyOf: (item: T) => string,
   keyOfRemoved: (r: R) => string,
 ): { upsert: T[]; remove: R[] } | undefined {
   if (!a) return b;
   if (!b) return a;
-  const upsert = new Map(a.upsert.map((t) => [keyOf(t), t]));
+  const upsert = new Map(a.upsert.map((item) => [keyOf(item), item]));
   const remove = new Map(a.remove.map((r) => [keyOfRemoved(r), r]));
   for (const r of b.remove) {
     const k = keyOfRemoved(r);
     upsert.delete(k);
     remove.set(k, r);
   }
-  for (const t of b.upsert) {
-    const k = keyOf(t);
+  for (const item of b.upsert) {
+    const k = keyOf(item);
     remove.delete(k);
-    upsert.set(k, t);
+    upsert.set(k, item);
   }
   return { upsert: [...upsert.values()], remove: [...remove.values()] };
 }

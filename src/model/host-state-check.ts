@@ -155,11 +155,11 @@ function lookup(o: Obj, f: string, check: (e: Obj, g: string) => void): void {
   each(o.any, joinField(f, 'any'), 'entries', check);
 }
 
-function side(s: Obj, f: string): void {
-  identity(s.identity, joinField(f, 'identity'));
-  checkEnum(s.direction, joinField(f, 'direction'), DIRECTIONS);
-  lookup(s, f, sideEntry);
-  optional(s, 'routes', f, (v, g) => lookup(obj(v, g), g, routeEntry));
+function side(sideObject: Obj, f: string): void {
+  identity(sideObject.identity, joinField(f, 'identity'));
+  checkEnum(sideObject.direction, joinField(f, 'direction'), DIRECTIONS);
+  lookup(sideObject, f, sideEntry);
+  optional(sideObject, 'routes', f, (v, g) => lookup(obj(v, g), g, routeEntry));
 }
 
 const LISTS = ['cidr', 'peers', 'any'] as const;
@@ -169,10 +169,10 @@ const LISTS = ['cidr', 'peers', 'any'] as const;
  * and direction): the entries outside the changed stretch of each list equal checked
  * ones field by field (list-window.ts), so only the stretch is checked.
  */
-function changedSide(s: Obj, f: string, before: SideState): void {
+function changedSide(sideObject: Obj, f: string, before: SideState): void {
   for (const list of LISTS) {
     const g = joinField(f, list);
-    const entries = checkArray(s[list], g, 'entries');
+    const entries = checkArray(sideObject[list], g, 'entries');
     const { start, afterEnd } = sideListWindow(before[list], entries);
     for (let i = start; i < afterEnd; i++) {
       const h = indexField(g, i);
@@ -182,7 +182,7 @@ function changedSide(s: Obj, f: string, before: SideState): void {
       if (list === 'peers') identity(e.peer, joinField(h, 'peer'));
     }
   }
-  optional(s, 'routes', f, (v, g) => lookup(obj(v, g), g, routeEntry));
+  optional(sideObject, 'routes', f, (v, g) => lookup(obj(v, g), g, routeEntry));
 }
 
 /** The sides; with the last checked state, a side it holds unchanged is not checked again. */
@@ -191,12 +191,12 @@ function sides(v: unknown, f: string, previous: HostState | undefined): void {
   const list = checkArray(v, f, 'sides');
   for (let i = 0; i < list.length; i++) {
     const g = indexField(f, i);
-    const s = obj(list[i], g);
-    identity(s.identity, joinField(g, 'identity'));
-    checkEnum(s.direction, joinField(g, 'direction'), DIRECTIONS);
-    const was = before.get(`${s.identity as number}/${s.direction as string}`);
-    if (was === undefined) side(s, g);
-    else if (was !== (s as unknown)) changedSide(s, g, was);
+    const sideObject = obj(list[i], g);
+    identity(sideObject.identity, joinField(g, 'identity'));
+    checkEnum(sideObject.direction, joinField(g, 'direction'), DIRECTIONS);
+    const was = before.get(`${sideObject.identity as number}/${sideObject.direction as string}`);
+    if (was === undefined) side(sideObject, g);
+    else if (was !== (sideObject as unknown)) changedSide(sideObject, g, was);
   }
 }
 
@@ -223,21 +223,23 @@ function defaults(d: Obj, f: string): void {
  */
 export function checkHostState(v: unknown, field = 'state', previous?: HostState): HostState {
   try {
-    const s = obj(v, field);
-    checkString(s.host, joinField(field, 'host'), HOST_RE, HOST_EXPECTED);
-    checkInt(s.revision, joinField(field, 'revision'), 0, Number.MAX_SAFE_INTEGER);
-    const kept = (key: keyof HostState) => previous !== undefined && s[key] === previous[key];
-    if (!kept('locals')) each(s.locals, joinField(field, 'locals'), 'records', local);
-    if (!kept('remotes')) each(s.remotes, joinField(field, 'remotes'), 'records', remote);
+    const stateObject = obj(v, field);
+    checkString(stateObject.host, joinField(field, 'host'), HOST_RE, HOST_EXPECTED);
+    checkInt(stateObject.revision, joinField(field, 'revision'), 0, Number.MAX_SAFE_INTEGER);
+    const kept = (key: keyof HostState) =>
+      previous !== undefined && stateObject[key] === previous[key];
+    if (!kept('locals')) each(stateObject.locals, joinField(field, 'locals'), 'records', local);
+    if (!kept('remotes')) each(stateObject.remotes, joinField(field, 'remotes'), 'records', remote);
     if (!kept('ipcache'))
-      each(s.ipcache, joinField(field, 'ipcache'), 'entries', (e, f) => {
+      each(stateObject.ipcache, joinField(field, 'ipcache'), 'entries', (e, f) => {
         ip(e.ip, joinField(f, 'ip'));
         identity(e.identity, joinField(f, 'identity'));
       });
-    if (!kept('sides')) sides(s.sides, joinField(field, 'sides'), previous);
-    if (!kept('defaults')) each(s.defaults, joinField(field, 'defaults'), 'defaults', defaults);
+    if (!kept('sides')) sides(stateObject.sides, joinField(field, 'sides'), previous);
+    if (!kept('defaults'))
+      each(stateObject.defaults, joinField(field, 'defaults'), 'defaults', defaults);
     if (!kept('steering'))
-      optional(s, 'steering', field, (x, f) =>
+      optional(stateObject, 'steering', field, (x, f) =>
         each(x, f, 'steer classes', (c, g) => {
           checkInt(c.class, joinField(g, 'class'), 2, STEER_CLASS_LAST);
           name(c.via, joinField(g, 'via'));

@@ -125,7 +125,7 @@ function compileIn(get: Getter, values: Literal[], negated: boolean): TagPredica
     if (typeof value === 'boolean') return booleans.size === 0 ? -1 : booleans.has(value) ? 1 : 0;
     return -1;
   };
-  return negated ? (tags) => member(get(tags)) === 0 : (t) => member(get(t)) === 1;
+  return negated ? (tags) => member(get(tags)) === 0 : (tags) => member(get(tags)) === 1;
 }
 
 /**

@@ -87,7 +87,7 @@ function sameLiteral(a: Literal, b: Literal): boolean {
  *
  * @example implicationTokens(parseSelector('app == "web"')) // premise {'app=="web"', 'has app'}, conclusion {'app=="web"'}
  */
-export function implicationTokens(s: Selector): {
+export function implicationTokens(selector: Selector): {
   premise: Set<string>;
   conclusion: Set<string> | undefined;
 } {
@@ -105,9 +105,9 @@ export function implicationTokens(s: Selector): {
         return;
       case 'cmp':
       case 'in': {
-        for (const t of testTokens(e)) {
-          premise.add(t);
-          conclusion.add(t);
+        for (const token of testTokens(e)) {
+          premise.add(token);
+          conclusion.add(token);
         }
         for (let n = 1; n <= e.path.length; n++) premise.add(`has ${pathKey(e.path.slice(0, n))}`);
         return;
@@ -119,7 +119,7 @@ export function implicationTokens(s: Selector): {
         return e.exprs.forEach(walk);
     }
   };
-  walk(s);
+  walk(selector);
   return { premise, conclusion: hasAll ? undefined : conclusion };
 }
 

@@ -25,7 +25,7 @@ export { compileSelector, type TagPredicate } from './compile.js';
  *
  * @example selectorKeys(parseSelector('owner.team == "pay" || has(pci)')) // Set {'owner', 'pci'}
  */
-export function selectorKeys(s: Selector): Set<string> {
+export function selectorKeys(selector: Selector): Set<string> {
   const keys = new Set<string>();
   const walk = (e: Selector): void => {
     switch (e.type) {
@@ -43,7 +43,7 @@ export function selectorKeys(s: Selector): Set<string> {
         return e.exprs.forEach(walk);
     }
   };
-  walk(s);
+  walk(selector);
   return keys;
 }
 

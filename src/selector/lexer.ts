@@ -48,9 +48,9 @@ export function columnOf(text: string, offset: number): number {
 }
 
 /** How a token is shown in "found ..." (quoted, truncated). */
-export function describeToken(t: Token): string {
-  if (t.kind === 'eof') return 'end of input';
-  const shown = t.text.length > 24 ? t.text.slice(0, 24) + '…' : t.text;
+export function describeToken(token: Token): string {
+  if (token.kind === 'eof') return 'end of input';
+  const shown = token.text.length > 24 ? token.text.slice(0, 24) + '…' : token.text;
   return JSON.stringify(shown);
 }
 
@@ -94,8 +94,8 @@ export function lex(text: string, pos: number): Token {
   return tok('invalid', text.slice(pos, pos + width), start, start + width);
 }
 
-function tok(kind: TokenKind, t: string, start: number, end: number): Token {
-  return { kind, text: t, value: t, start, end };
+function tok(kind: TokenKind, text: string, start: number, end: number): Token {
+  return { kind, text: text, value: text, start, end };
 }
 
 function lexNumber(text: string, start: number): Token {

@@ -41,9 +41,9 @@ class Parser {
   }
 
   private advance(): Token {
-    const t = this.tok;
-    this.tok = lex(this.text, t.end);
-    return t;
+    const token = this.tok;
+    this.tok = lex(this.text, token.end);
+    return token;
   }
 
   private fail(expected: string, at: Token = this.tok): never {
@@ -107,16 +107,16 @@ class Parser {
 
   private test(): Selector {
     const path = this.path();
-    const t = this.tok;
-    if (t.kind === 'punct' && CMP_OPS.has(t.text)) {
+    const token = this.tok;
+    if (token.kind === 'punct' && CMP_OPS.has(token.text)) {
       this.advance();
-      return { type: 'cmp', path, op: t.text as CmpOp, value: this.literal() };
+      return { type: 'cmp', path, op: token.text as CmpOp, value: this.literal() };
     }
-    if (t.kind === 'ident' && t.text === 'in') {
+    if (token.kind === 'ident' && token.text === 'in') {
       this.advance();
       return { type: 'in', path, values: this.set(), negated: false };
     }
-    if (t.kind === 'ident' && t.text === 'not') {
+    if (token.kind === 'ident' && token.text === 'not') {
       this.advance();
       if (this.tok.kind !== 'ident' || this.tok.text !== 'in') this.fail("'in' after 'not'");
       this.advance();
@@ -163,13 +163,13 @@ class Parser {
   }
 
   private literal(): Literal {
-    const t = this.tok;
-    if (t.kind === 'string') return this.advance().value;
-    if (t.kind === 'ident' && (t.text === 'true' || t.text === 'false')) {
+    const token = this.tok;
+    if (token.kind === 'string') return this.advance().value;
+    if (token.kind === 'ident' && (token.text === 'true' || token.text === 'false')) {
       return this.advance().text === 'true';
     }
-    if (t.kind === 'int') {
-      const n = Number(t.text);
+    if (token.kind === 'int') {
+      const n = Number(token.text);
       if (!Number.isSafeInteger(n)) {
         this.fail('a safe integer (magnitude at most 9007199254740991)');
       }

@@ -59,29 +59,32 @@ export function printLiteral(v: Literal): string {
  *
  * @example printSelector(parseSelector("env=='prod'&&tier>=2")) // 'env == "prod" && tier >= 2'
  */
-export function printSelector(s: Selector): string {
-  switch (s.type) {
+export function printSelector(selector: Selector): string {
+  switch (selector.type) {
     case 'all':
       return 'all()';
     case 'has':
-      return `has(${printPath(s.path)})`;
+      return `has(${printPath(selector.path)})`;
     case 'cmp':
-      return `${printPath(s.path)} ${s.op} ${printLiteral(s.value)}`;
+      return `${printPath(selector.path)} ${selector.op} ${printLiteral(selector.value)}`;
     case 'in':
-      return `${printPath(s.path)} ${s.negated ? 'not in' : 'in'} {${s.values.map(printLiteral).join(', ')}}`;
+      return `${printPath(selector.path)} ${selector.negated ? 'not in' : 'in'} {${selector.values.map(printLiteral).join(', ')}}`;
     case 'not': {
-      const inner = printSelector(s.expr);
-      const bare = s.expr.type === 'all' || s.expr.type === 'has' || s.expr.type === 'not';
+      const inner = printSelector(selector.expr);
+      const bare =
+        selector.expr.type === 'all' ||
+        selector.expr.type === 'has' ||
+        selector.expr.type === 'not';
       return bare ? `!${inner}` : `!(${inner})`;
     }
     case 'and':
-      return s.exprs
+      return selector.exprs
         .map((e) =>
           e.type === 'or' || e.type === 'and' ? `(${printSelector(e)})` : printSelector(e),
         )
         .join(' && ');
     case 'or':
-      return s.exprs
+      return selector.exprs
         .map((e) => (e.type === 'or' ? `(${printSelector(e)})` : printSelector(e)))
         .join(' || ');
   }

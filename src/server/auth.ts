@@ -186,9 +186,9 @@ export class TokenAuthenticator {
     set.add(entry);
     this.startSweep();
     return () => {
-      const s = this.held.get(id);
-      if (!s?.delete(entry)) return;
-      if (s.size === 0) this.held.delete(id);
+      const held = this.held.get(id);
+      if (!held?.delete(entry)) return;
+      if (held.size === 0) this.held.delete(id);
       if (this.held.size === 0) this.stopSweep();
     };
   }

@@ -123,11 +123,11 @@ export class DeniedAudit {
   }
 
   private count(a: DeniedAttempt, source: string): void {
-    const s = this.suppressed;
-    s.total++;
-    s.byStatus.set(a.status, (s.byStatus.get(a.status) ?? 0) + 1);
-    if (s.bySource.has(source) || s.bySource.size < MAX_SOURCES)
-      s.bySource.set(source, (s.bySource.get(source) ?? 0) + 1);
+    const suppressed = this.suppressed;
+    suppressed.total++;
+    suppressed.byStatus.set(a.status, (suppressed.byStatus.get(a.status) ?? 0) + 1);
+    if (suppressed.bySource.has(source) || suppressed.bySource.size < MAX_SOURCES)
+      suppressed.bySource.set(source, (suppressed.bySource.get(source) ?? 0) + 1);
     // A flood that stops mid-window still gets its summary when the window ends.
     if (!this.timer) {
       const left = Math.max(0, this.windowStart + this.limit.windowMs - this.now());
@@ -145,13 +145,13 @@ export class DeniedAudit {
 
   /** End the window: write its suppression summary, start counting afresh. */
   private roll(): void {
-    const s = this.suppressed;
+    const suppressed = this.suppressed;
     this.windowStart = this.now();
     this.perSource = new Map();
     this.written = 0;
     this.suppressed = emptySuppressed();
-    if (s.total > 0)
-      this.track(this.write({ actor: 'system', action: suppressedAction(s, this.limit) }));
+    if (suppressed.total > 0)
+      this.track(this.write({ actor: 'system', action: suppressedAction(suppressed, this.limit) }));
   }
 
   private track(p: Promise<unknown>): void {
@@ -172,16 +172,16 @@ function emptySuppressed(): Suppressed {
  * @example
  *   // 'denied.suppressed 120 further denied attempts (401: 120) from 1 source in 1m (limit 5 per source); most: 10.0.0.9 - (120)'
  */
-function suppressedAction(s: Suppressed, limit: RateLimit): string {
-  const statuses = [...s.byStatus].map(([k, v]) => `${k}: ${v}`).join(', ');
-  const top = [...s.bySource]
+function suppressedAction(suppressed: Suppressed, limit: RateLimit): string {
+  const statuses = [...suppressed.byStatus].map(([k, v]) => `${k}: ${v}`).join(', ');
+  const top = [...suppressed.bySource]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 5)
     .map(([k, v]) => `${k} (${v})`)
     .join(', ');
-  const n = s.bySource.size;
+  const n = suppressed.bySource.size;
   return (
-    `denied.suppressed ${s.total} further denied attempts (${statuses}) from ${n} source${n === 1 ? '' : 's'}` +
+    `denied.suppressed ${suppressed.total} further denied attempts (${statuses}) from ${n} source${n === 1 ? '' : 's'}` +
     ` in ${formatDuration(limit.windowMs)} (limit ${limit.max} per source); most: ${top}`
   );
 }

@@ -152,8 +152,8 @@ export class IdentitySync {
   /** The persisted allocations to seed a load with (none when the table is empty or unreadable). */
   async seed(): Promise<IdentityRow[] | undefined> {
     try {
-      const t = await this.host.store.loadIdentities();
-      return t.revision > 0 ? t.identities : undefined;
+      const table = await this.host.store.loadIdentities();
+      return table.revision > 0 ? table.identities : undefined;
     } catch (err) {
       this.host.log.warn({ err }, 'reading identity allocations failed; numbering by load order');
       return undefined;

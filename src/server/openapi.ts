@@ -54,14 +54,14 @@ export function errorStatuses(
   ].sort((a, b) => a - b);
 }
 
-function successSchema(s: Success): Json {
-  const ndjson = (s.schema as Ndjson).ndjson;
+function successSchema(success: Success): Json {
+  const ndjson = (success.schema as Ndjson).ndjson;
   if (ndjson !== undefined)
     return {
-      description: s.description,
+      description: success.description,
       content: { 'application/x-ndjson': { schema: ndjson } },
     };
-  return { description: s.description, ...(s.schema as Json) };
+  return { description: success.description, ...(success.schema as Json) };
 }
 
 /**

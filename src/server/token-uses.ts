@@ -51,11 +51,11 @@ export class TokenUses {
    *   uses.withPending(await store.listTokens())
    */
   withPending<T extends Pick<TokenRecord, 'id' | 'lastUsedAt'>>(tokens: T[]): T[] {
-    return tokens.map((t) => {
-      const ms = this.pending.get(t.id);
-      if (ms === undefined) return t;
+    return tokens.map((token) => {
+      const ms = this.pending.get(token.id);
+      if (ms === undefined) return token;
       const at = new Date(ms).toISOString();
-      return !t.lastUsedAt || t.lastUsedAt < at ? { ...t, lastUsedAt: at } : t;
+      return !token.lastUsedAt || token.lastUsedAt < at ? { ...token, lastUsedAt: at } : token;
     });
   }
 }

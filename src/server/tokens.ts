@@ -98,15 +98,16 @@ export async function listTokens(ctx: TokenContext): Promise<TokenInfo[]> {
 
 /** The token, live (not revoked, not expired) at `now`; 404 or 409 otherwise. */
 async function liveToken(ctx: TokenContext, id: string): Promise<TokenRecord> {
-  const t = await ctx.store.getToken(id);
-  if (!t) throw new VnpError('VNP_ERR_NOT_FOUND', `no token with id ${id}`, { field: 'id', id });
-  if (t.revokedAt || (t.expiresAt && Date.parse(t.expiresAt) <= ctx.now())) {
+  const token = await ctx.store.getToken(id);
+  if (!token)
+    throw new VnpError('VNP_ERR_NOT_FOUND', `no token with id ${id}`, { field: 'id', id });
+  if (token.revokedAt || (token.expiresAt && Date.parse(token.expiresAt) <= ctx.now())) {
     throw new VnpError('VNP_ERR_CONFLICT', `token ${id} is revoked or expired`, {
       field: 'id',
       id,
     });
   }
-  return t;
+  return token;
 }
 
 /**
@@ -161,11 +162,11 @@ export async function revokeToken(ctx: TokenContext, id: string, actor: string):
 async function refuseLastAdmin(ctx: TokenContext, id: string): Promise<void> {
   const now = ctx.now();
   const others = (await ctx.store.listTokens()).filter(
-    (t) =>
-      t.role === 'admin' &&
-      t.id !== id &&
-      !t.revokedAt &&
-      (!t.expiresAt || Date.parse(t.expiresAt) > now),
+    (token) =>
+      token.role === 'admin' &&
+      token.id !== id &&
+      !token.revokedAt &&
+      (!token.expiresAt || Date.parse(token.expiresAt) > now),
   );
   if (others.length === 0) {
     throw new VnpError(

@@ -57,35 +57,37 @@ export type { ChainState };
  * @example verifyChain({ checked: 0, unchained: 0 }, await store.auditChain(0, 1000))
  */
 export function verifyChain(state: ChainState, entries: readonly ChainedRecord[]): ChainState {
-  const s = { ...state };
-  for (const e of entries) {
-    if (s.broken) return s;
-    const fail = (reason: string) => (s.broken = { revision: e.revision, reason });
-    if (s.last !== undefined && e.revision !== s.last + 1) {
-      fail(`revision ${s.last + 1} is missing: the log jumps from ${s.last} to ${e.revision}`);
+  const next = { ...state };
+  for (const entry of entries) {
+    if (next.broken) return next;
+    const fail = (reason: string) => (next.broken = { revision: entry.revision, reason });
+    if (next.last !== undefined && entry.revision !== next.last + 1) {
+      fail(
+        `revision ${next.last + 1} is missing: the log jumps from ${next.last} to ${entry.revision}`,
+      );
       break;
     }
-    s.last = e.revision;
-    if (e.hash === undefined) {
-      if (s.checked > 0) fail('has no hash, but entries before it do');
-      else s.unchained++;
+    next.last = entry.revision;
+    if (entry.hash === undefined) {
+      if (next.checked > 0) fail('has no hash, but entries before it do');
+      else next.unchained++;
       continue;
     }
     // The first chained entry's previous hash is taken as given (genesis, or the hash of
     // an entry pruned from the log); every later one must link to the entry before it.
-    if (e.prevHash === undefined) fail('has a hash but no previous hash');
-    else if (s.head !== undefined && e.prevHash !== s.head)
+    if (entry.prevHash === undefined) fail('has a hash but no previous hash');
+    else if (next.head !== undefined && entry.prevHash !== next.head)
       fail(
-        `its previous hash ${short(e.prevHash)} is not the hash of revision ${e.revision - 1} (${short(s.head)}): an entry before it was altered`,
+        `its previous hash ${short(entry.prevHash)} is not the hash of revision ${entry.revision - 1} (${short(next.head)}): an entry before it was altered`,
       );
-    else if (entryHash(e.prevHash, e) !== e.hash)
+    else if (entryHash(entry.prevHash, entry) !== entry.hash)
       fail('its content does not match its hash: the entry was altered');
-    if (s.broken) break;
-    s.first ??= e.revision;
-    s.head = e.hash;
-    s.checked++;
+    if (next.broken) break;
+    next.first ??= entry.revision;
+    next.head = entry.hash;
+    next.checked++;
   }
-  return s;
+  return next;
 }
 
 function short(h: string | undefined): string {

@@ -74,11 +74,11 @@ export function describeAuditChain(fresh: Fresh, open: Open, shared: boolean): v
     it('audit chain: two managers committing at once on one database build one chain', async () => {
       const { store, location } = await fresh();
       const other = await open(location);
-      const writer = async (s: Store, tag: string) => {
+      const writer = async (target: Store, tag: string) => {
         for (let n = 0; n < 8;) {
           try {
-            await s.commit(
-              req(await s.revision(), {
+            await target.commit(
+              req(await target.revision(), {
                 puts: [subnet(`${tag}${n}`, `10.${tag === 'a' ? 1 : 2}.${n}.0/24`)],
               }),
             );

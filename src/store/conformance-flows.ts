@@ -10,7 +10,7 @@ import type { FlowTuple, Store } from './types.js';
 
 type Fresh = () => Promise<{ store: Store; location: string }>;
 
-const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
 const none = { records: [], cidrs: [], identities: [] };
 
 /** A flow record from web-1 (10.0.0.5, identity 300) to db-1 (10.0.1.7, identity 301). */
@@ -197,7 +197,7 @@ export function describeFlows(fresh: Fresh): void {
     await store.addFlowAggregates(sums.drain());
     expect(sums.size).toBe(0);
     expect(await store.flowSummary(at(0))).toEqual(await inline.flowSummary(at(0)));
-    const key = (t: FlowTuple) => `${t.src} ${t.port} ${t.verdict}`;
+    const key = (tuple: FlowTuple) => `${tuple.src} ${tuple.port} ${tuple.verdict}`;
     const sorted = (ts: FlowTuple[]) => ts.sort((a, b) => key(a).localeCompare(key(b)));
     expect(sorted(await store.flowTuples(at(0)))).toEqual(sorted(await inline.flowTuples(at(0))));
     expect((await store.flowSummary(at(0))).reduce((n, r) => n + r.count, 0)).toBe(4);

@@ -15,7 +15,7 @@ import type { Store } from './types.js';
 /** Raw SQL on a location (a store's database, while no store has it open). */
 export type RawSql = (location: string) => Promise<{ client: SqlClient; close(): Promise<void> }>;
 
-const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
 
 /** Flows of every shape the backfill tells apart, over two minutes. */
 function records(): FlowRecord[] {
@@ -135,6 +135,6 @@ export function describeMigrationBackfill(fresh: Fresh, open: Open, raw: RawSql)
       ...expected,
       tuples: byKey(expected.tuples),
     });
-    expect(after.tuples.reduce((n, t) => n + t.count, 0)).toBe(6);
+    expect(after.tuples.reduce((n, tuple) => n + tuple.count, 0)).toBe(6);
   });
 }

@@ -81,7 +81,7 @@ export function describeTokenLifecycle(fresh: Fresh, open: Open, shared: boolean
     await store.touchTokens([{ id: 'a', at: T1 }]);
     expect((await store.getToken('a'))?.lastUsedAt).toBe(T2);
     expect((await store.getToken('b'))?.lastUsedAt).toBe(T1);
-    expect((await store.listTokens()).map((t) => t.id)).toEqual(['a', 'b']);
+    expect((await store.listTokens()).map((listed) => listed.id)).toEqual(['a', 'b']);
     expect(await codeOf(store.touchTokens([{ id: 'a', at: 'now' }]))).toBe('VNP_ERR_VALIDATION');
     // Tokens are not resources: none of this moves the revision.
     expect(await store.revision()).toBe(0);
@@ -96,9 +96,9 @@ export function describeTokenLifecycle(fresh: Fresh, open: Open, shared: boolean
         await store.putToken(token(x, 'admin'));
         await store.putToken(token(y, 'admin'));
         // Earlier rounds' survivors would keep the guard from firing: revoke them first.
-        for (const t of await store.listTokens()) {
-          if (t.role === 'admin' && !t.revokedAt && t.id !== x && t.id !== y)
-            await store.revokeToken(t.id, T1);
+        for (const listed of await store.listTokens()) {
+          if (listed.role === 'admin' && !listed.revokedAt && listed.id !== x && listed.id !== y)
+            await store.revokeToken(listed.id, T1);
         }
         const results = await Promise.allSettled([
           store.revokeToken(x, T1),
@@ -106,7 +106,9 @@ export function describeTokenLifecycle(fresh: Fresh, open: Open, shared: boolean
         ]);
         const ok = results.filter((r) => r.status === 'fulfilled' && r.value === true);
         expect(ok).toHaveLength(1);
-        const live = (await store.listTokens()).filter((t) => t.role === 'admin' && !t.revokedAt);
+        const live = (await store.listTokens()).filter(
+          (listed) => listed.role === 'admin' && !listed.revokedAt,
+        );
         expect(live).toHaveLength(1);
       }
     });

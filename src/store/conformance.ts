@@ -60,9 +60,9 @@ export function defineStoreConformance(
   describe(`store conformance: ${name}`, () => {
     const opened: Store[] = [];
     const open = async (location: string): Promise<Store> => {
-      const s = await harness.open(location);
-      opened.push(s);
-      return s;
+      const store = await harness.open(location);
+      opened.push(store);
+      return store;
     };
     const fresh = async (): Promise<{ store: Store; location: string }> => {
       const location = await harness.blank();
@@ -70,7 +70,7 @@ export function defineStoreConformance(
     };
 
     afterEach(async () => {
-      await Promise.all(opened.splice(0).map((s) => s.close().catch(() => undefined)));
+      await Promise.all(opened.splice(0).map((store) => store.close().catch(() => undefined)));
     });
     if (cleanup) afterAll(cleanup);
 

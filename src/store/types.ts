@@ -236,7 +236,7 @@ export interface Store extends FlowStore {
   audit(q: AuditQuery): Promise<ChangeRecord[]>;
   /** The change log after `after`, ascending, with its hash chain (src/store/audit-chain.ts). */
   auditChain(after: number, limit: number): Promise<ChainedRecord[]>;
-  putToken(t: TokenRecord): Promise<void>;
+  putToken(token: TokenRecord): Promise<void>;
   getToken(id: string): Promise<TokenRecord | undefined>;
   listTokens(): Promise<TokenRecord[]>;
   /**

@@ -71,17 +71,17 @@ Examples:
           const impact = (await client.impact({ documents: [], deletes: targets })) as unknown as {
             impact?: ImpactAnswer;
           } & ImpactAnswer;
-          for (const t of targets) ctx.out(`deleted    ${t.kind}/${t.name}\n`);
+          for (const ref of targets) ctx.out(`deleted    ${ref.kind}/${ref.name}\n`);
           ctx.out(formatImpact(impact.impact ?? impact, opts.limit));
           return ctx.out(`dry run: ${targets.length} would be deleted; nothing was changed\n`);
         }
-        for (const t of targets) {
-          const r = (await client.delete(t.kind, t.name, waitQuery(opts))) as {
+        for (const ref of targets) {
+          const r = (await client.delete(ref.kind, ref.name, waitQuery(opts))) as {
             revision?: number;
             waited?: Waited;
           };
           ctx.out(
-            `${t.kind}/${t.name} deleted${r.revision !== undefined ? ` (revision ${r.revision})` : ''}${waitSummary(ctx, opts, r.waited, r.revision)}\n`,
+            `${ref.kind}/${ref.name} deleted${r.revision !== undefined ? ` (revision ${r.revision})` : ''}${waitSummary(ctx, opts, r.waited, r.revision)}\n`,
           );
         }
       },

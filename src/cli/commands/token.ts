@@ -33,14 +33,19 @@ interface CreateFlags {
 }
 
 /** Print a created token: the secret alone on stdout (pipe it), the rest on stderr. */
-function printCreated(ctx: CliContext, t: CreatedToken, output: OutputFormat, what: string): void {
-  if (output === 'json') ctx.out(toJson(t));
-  else if (output === 'yaml') ctx.out(toYaml(t));
+function printCreated(
+  ctx: CliContext,
+  created: CreatedToken,
+  output: OutputFormat,
+  what: string,
+): void {
+  if (output === 'json') ctx.out(toJson(created));
+  else if (output === 'yaml') ctx.out(toYaml(created));
   else {
-    ctx.out(t.token + '\n');
-    const expires = t.expiresAt ? `, expires ${t.expiresAt}` : '';
+    ctx.out(created.token + '\n');
+    const expires = created.expiresAt ? `, expires ${created.expiresAt}` : '';
     ctx.err(
-      `token ${t.id} (role ${t.role ?? '?'}${t.host ? `, host ${t.host}` : ''}${expires}) ${what}; the secret above is not shown again\n`,
+      `token ${created.id} (role ${created.role ?? '?'}${created.host ? `, host ${created.host}` : ''}${expires}) ${what}; the secret above is not shown again\n`,
     );
   }
 }
@@ -147,14 +152,14 @@ Examples:
         ctx.out(
           formatTable(
             ['ID', 'ROLE', 'HOST', 'CREATED', 'EXPIRES', 'LAST-USED', 'REVOKED'],
-            tokens.map((t) => [
-              t.id,
-              t.role,
-              cell(t.host),
-              cell(t.createdAt),
-              cell(t.expiresAt),
-              cell(t.lastUsedAt),
-              cell(t.revokedAt),
+            tokens.map((info) => [
+              info.id,
+              info.role,
+              cell(info.host),
+              cell(info.createdAt),
+              cell(info.expiresAt),
+              cell(info.lastUsedAt),
+              cell(info.revokedAt),
             ]),
           ),
         );

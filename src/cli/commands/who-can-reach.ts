@@ -70,14 +70,16 @@ Examples:
         ctx.out(
           formatTable(
             ['SOURCE', 'RECORDS', 'TAGS / CIDRS', 'EXAMPLES', 'ALLOWED'],
-            r.sources.map((s) => [
-              s.address !== undefined ? `outside (${s.address})` : `identity ${s.identity}`,
-              String(s.records),
-              s.address !== undefined
-                ? (s.cidrs ?? []).join('; ') || 'no cidr peer'
-                : formatTags(s.tags),
-              s.examples.join(',') + (s.records > s.examples.length ? ',…' : ''),
-              formatPortRanges(s.allowed),
+            r.sources.map((source) => [
+              source.address !== undefined
+                ? `outside (${source.address})`
+                : `identity ${source.identity}`,
+              String(source.records),
+              source.address !== undefined
+                ? (source.cidrs ?? []).join('; ') || 'no cidr peer'
+                : formatTags(source.tags),
+              source.examples.join(',') + (source.records > source.examples.length ? ',…' : ''),
+              formatPortRanges(source.allowed),
             ]),
           ),
         );

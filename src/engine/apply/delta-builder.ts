@@ -61,7 +61,7 @@ export class DeltaBuilder {
         .filter(([id]) => !released.has(id))
         .map(([id, tags]) => ({ id, tags })),
       identitiesReleased: [...released],
-      sides: [...this.sides.values()].filter((s) => !released.has(s.identity)),
+      sides: [...this.sides.values()].filter((side) => !released.has(side.identity)),
       defaults: [...this.defaults].filter((id) => !released.has(id)),
       records: [...this.records],
       hosts: [...this.hosts],

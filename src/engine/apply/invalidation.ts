@@ -99,14 +99,14 @@ export function partitionMembershipChanged(
  * appears in a large partition from listing every member of it.
  */
 export function finishDefaults(state: EngineState, delta: DeltaBuilder): void {
-  const s = state.settings.defaults;
-  if (delta.partitionedChanged && s.unpartitioned !== s.crossPartition) {
+  const defaults = state.settings.defaults;
+  if (delta.partitionedChanged && defaults.unpartitioned !== defaults.crossPartition) {
     for (const info of state.ids.values())
       if (info.partitions.length === 0) delta.defaults.add(info.id);
   }
   if (delta.dirtyPartitions.size === 0) return;
   const neutral = (name: string) =>
-    (state.partitions.get(name)?.doc.intra ?? 'allow') === s.crossPartition;
+    (state.partitions.get(name)?.doc.intra ?? 'allow') === defaults.crossPartition;
   for (const name of delta.dirtyPartitions) {
     for (const m of state.partitions.get(name)?.entry.members ?? []) {
       if (delta.defaults.has(m)) continue;

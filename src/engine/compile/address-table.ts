@@ -28,7 +28,7 @@ export class AddressTable {
 
   constructor(segments: AddressSegment[]) {
     this.byFamily = { 4: [], 6: [] };
-    for (const s of segments) this.byFamily[s.family].push(s);
+    for (const segment of segments) this.byFamily[segment.family].push(segment);
   }
 
   /** The segment holding the address, if any rule covers it. */
@@ -38,10 +38,10 @@ export class AddressTable {
     let hi = segs.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const s = segs[mid]!;
-      if (addr < s.lo) hi = mid - 1;
-      else if (addr > s.hi) lo = mid + 1;
-      else return s;
+      const segment = segs[mid]!;
+      if (addr < segment.lo) hi = mid - 1;
+      else if (addr > segment.hi) lo = mid + 1;
+      else return segment;
     }
     return undefined;
   }

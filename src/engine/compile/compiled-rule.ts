@@ -159,8 +159,8 @@ export function cidrRanges(cidr: string, except: readonly string[]): AddressRang
 export function compilePorts(ports: readonly string[] | undefined, field: string): PortSpan[] {
   if (!ports || ports.length === 0) return [...ALL_TRAFFIC];
   return ports.map((p, i) => {
-    const s = parsePortSpec(p, `${field}[${i}]`);
-    return { proto: PROTO_INDEX[s.proto], lo: s.lo, hi: s.hi };
+    const spec = parsePortSpec(p, `${field}[${i}]`);
+    return { proto: PROTO_INDEX[spec.proto], lo: spec.lo, hi: spec.hi };
   });
 }
 
@@ -199,6 +199,7 @@ const RULE_LABELS: Record<RuleList, string[]> = { egress: [], ingress: [], route
 
 /** True when the spans cover (proto, port). */
 export function spansCover(spans: readonly PortSpan[], proto: number, port: number): boolean {
-  for (const s of spans) if (s.proto === proto && s.lo <= port && port <= s.hi) return true;
+  for (const span of spans)
+    if (span.proto === proto && span.lo <= port && port <= span.hi) return true;
   return false;
 }

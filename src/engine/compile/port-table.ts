@@ -116,7 +116,7 @@ export function paintPorts(
   const perProto: number[][] = PROTO_NAMES.map(() => []);
   rules.forEach((spans, idx) => {
     const value = values ? values[idx]! : idx;
-    for (const s of spans) paintSpan(perProto[s.proto]!, s.lo, s.hi, value);
+    for (const span of spans) paintSpan(perProto[span.proto]!, span.lo, span.hi, value);
   });
   return new PortTable(perProto.map((flat) => Int32Array.from(mergeAdjacent(flat))));
 }

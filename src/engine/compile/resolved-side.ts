@@ -94,12 +94,12 @@ export class ResolvedSide {
 
   /** Port table for one peer identity: its identity-peer rules merged with any-peer rules. */
   peerTable(peer: number): PortTable {
-    let t = this.peerTables.get(peer);
-    if (t === undefined) {
-      t = this.buildPeerTable(peer);
-      this.peerTables.set(peer, t);
+    let table = this.peerTables.get(peer);
+    if (table === undefined) {
+      table = this.buildPeerTable(peer);
+      this.peerTables.set(peer, table);
     }
-    return t;
+    return table;
   }
 
   /** Forget a peer's table (its membership changed). */

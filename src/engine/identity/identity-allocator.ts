@@ -249,8 +249,8 @@ export class IdentityAllocator {
   /** A structural copy (for Engine.fork). */
   clone(): IdentityAllocator {
     const c = new IdentityAllocator({ graceMs: this.graceMs });
-    for (const s of this.byId.values()) {
-      const copy = { ...s };
+    for (const slot of this.byId.values()) {
+      const copy = { ...slot };
       c.byId.set(copy.id, copy);
       c.byKey.set(copy.key, copy);
     }
@@ -279,8 +279,12 @@ export class IdentityAllocator {
   }
 }
 
-function rowOf(s: Slot): IdentitySeed {
-  return { id: s.id, key: s.key, ...(s.refs === 0 ? { releasedAt: s.releasedAt } : {}) };
+function rowOf(slot: Slot): IdentitySeed {
+  return {
+    id: slot.id,
+    key: slot.key,
+    ...(slot.refs === 0 ? { releasedAt: slot.releasedAt } : {}),
+  };
 }
 
 /**

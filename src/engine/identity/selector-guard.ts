@@ -25,18 +25,18 @@ export type KeyGuard =
 
 export type Guard = KeyGuard | { kind: 'always' };
 
-export function guardOf(s: Selector): Guard {
-  switch (s.type) {
+export function guardOf(selector: Selector): Guard {
+  switch (selector.type) {
     case 'cmp':
-      if (s.op === '==' && s.path.length === 1)
-        return { kind: 'eq', key: s.path[0]!, value: s.value };
-      return { kind: 'key', key: s.path[0]! };
+      if (selector.op === '==' && selector.path.length === 1)
+        return { kind: 'eq', key: selector.path[0]!, value: selector.value };
+      return { kind: 'key', key: selector.path[0]! };
     case 'in':
-      return { kind: 'key', key: s.path[0]! };
+      return { kind: 'key', key: selector.path[0]! };
     case 'has':
-      return { kind: 'key', key: s.path[0]! };
+      return { kind: 'key', key: selector.path[0]! };
     case 'and': {
-      const guards = s.exprs
+      const guards = selector.exprs
         .map(guardOf)
         .filter((g): g is KeyGuard => g.kind !== 'always')
         .map(({ alternatives, ...g }) => [g, ...(alternatives ?? [])])

@@ -80,11 +80,11 @@ export function cidrPeers(engines: Engine[]): CidrPeer[] {
 }
 
 export function signature(peers: CidrPeer[], ip: Ip): string {
-  let s = '';
+  let key = '';
   peers.forEach((p, i) => {
-    if (cidrContains(p.cidr, ip) && !p.except.some((x) => cidrContains(x, ip))) s += `${i},`;
+    if (cidrContains(p.cidr, ip) && !p.except.some((x) => cidrContains(x, ip))) key += `${i},`;
   });
-  return s;
+  return key;
 }
 
 /** A resolved policy with its rule lists as JSON (what classes and pair keys compare). */
@@ -247,16 +247,19 @@ export function worldClasses(before: Engine, after: Engine, peers: CidrPeer[]): 
   return [...bySig.values()];
 }
 
-export function table(s: Side | undefined, d: Side | undefined): FlowSegment[] | undefined {
-  if (!s || !d) return undefined;
-  return s.engine.flowTable({ identity: s.identity, ip: s.ip }, { identity: d.identity, ip: d.ip });
+export function table(src: Side | undefined, dst: Side | undefined): FlowSegment[] | undefined {
+  if (!src || !dst) return undefined;
+  return src.engine.flowTable(
+    { identity: src.identity, ip: src.ip },
+    { identity: dst.identity, ip: dst.ip },
+  );
 }
 
 export function endpoint(k: Klass, examples: number): ImpactEndpoint {
-  const s = (k.after ?? k.before)!;
-  const info = k.world ? undefined : s.engine.identityInfo(s.identity);
+  const side = (k.after ?? k.before)!;
+  const info = k.world ? undefined : side.engine.identityInfo(side.identity);
   return {
-    identity: s.identity,
+    identity: side.identity,
     tags: info?.tags ?? {},
     records: k.world ? 0 : k.names.length,
     examples: k.world ? [] : [...k.names].sort().slice(0, examples),

@@ -109,13 +109,18 @@ function reachEntry(
   opts: ReachOptions,
 ): ReachEntry | undefined {
   const allowed = (table(k.after, target) ?? [])
-    .filter((s) => s.verdict === 'allow')
-    .filter((s) => opts.proto === undefined || s.proto === opts.proto)
+    .filter((segment) => segment.verdict === 'allow')
+    .filter((segment) => opts.proto === undefined || segment.proto === opts.proto)
     .filter(
-      (s) =>
-        opts.port === undefined || s.proto === 'icmp' || (s.lo <= opts.port && opts.port <= s.hi),
+      (segment) =>
+        opts.port === undefined ||
+        segment.proto === 'icmp' ||
+        (segment.lo <= opts.port && opts.port <= segment.hi),
     )
-    .map((s) => ({ proto: s.proto, ports: [s.lo, s.hi] as [number, number] }));
+    .map((segment) => ({
+      proto: segment.proto,
+      ports: [segment.lo, segment.hi] as [number, number],
+    }));
   if (allowed.length === 0) return undefined;
   const ep = endpoint(k, opts.examples ?? 5);
   const cidrs = () =>

@@ -202,8 +202,8 @@ export class DocumentIndex {
     for (const name of this.bySubnet.get(doc.name) ?? []) {
       if (overlay.Interface.has(name)) continue; // checked as its own put, or deleted
       const iface = this.get('Interface', name)!;
-      const outside = iface.ips.find((t) => {
-        const ip = parseIp(t);
+      const outside = iface.ips.find((address) => {
+        const ip = parseIp(address);
         return !ip || !cidr || !cidrContains(cidr, ip);
       });
       if (outside) {

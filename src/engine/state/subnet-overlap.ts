@@ -33,20 +33,33 @@ export function checkSubnetOverlaps(
   changed: ReadonlySet<string>,
 ): void {
   const spans: Span[] = [];
-  for (const s of subnets) {
-    const c = parseCidr(s.cidr);
-    if (c) spans.push({ ...s, vni: s.vni ?? -1, family: c.family, lo: c.base, hi: cidrLast(c) });
+  for (const subnet of subnets) {
+    const c = parseCidr(subnet.cidr);
+    if (c)
+      spans.push({
+        ...subnet,
+        vni: subnet.vni ?? -1,
+        family: c.family,
+        lo: c.base,
+        hi: cidrLast(c),
+      });
   }
   spans.sort((a, b) =>
     a.vni !== b.vni ? a.vni - b.vni : a.family !== b.family ? a.family - b.family : cmp(a.lo, b.lo),
   );
   let widest: Span | undefined;
-  for (const s of spans) {
-    if (widest && widest.vni === s.vni && widest.family === s.family && s.lo <= widest.hi) {
-      if (changed.has(s.name) || changed.has(widest.name)) throw overlapError(s, widest, changed);
+  for (const span of spans) {
+    if (
+      widest &&
+      widest.vni === span.vni &&
+      widest.family === span.family &&
+      span.lo <= widest.hi
+    ) {
+      if (changed.has(span.name) || changed.has(widest.name))
+        throw overlapError(span, widest, changed);
     }
-    if (!widest || widest.vni !== s.vni || widest.family !== s.family || s.hi > widest.hi)
-      widest = s;
+    if (!widest || widest.vni !== span.vni || widest.family !== span.family || span.hi > widest.hi)
+      widest = span;
   }
 }
 

@@ -112,16 +112,16 @@ class AppliesToGroups {
       this.parsed.set(text, sel);
       this.tokens.set(text, tokens);
       if (tokens.conclusion === undefined) this.anyPremise.add(text);
-      else for (const t of tokens.conclusion) addTo(this.byConclusion, t, text);
-      for (const t of tokens.premise) addTo(this.byPremise, t, text);
+      else for (const token of tokens.conclusion) addTo(this.byConclusion, token, text);
+      for (const token of tokens.premise) addTo(this.byPremise, token, text);
     }
   }
 
   /** Texts of groups that provably apply wherever `text` does (itself included). */
   impliedBy(text: string): string[] {
     const candidates = new Set(this.anyPremise);
-    for (const t of this.tokens.get(text)!.premise)
-      for (const c of this.byConclusion.get(t) ?? []) candidates.add(c);
+    for (const token of this.tokens.get(text)!.premise)
+      for (const c of this.byConclusion.get(token) ?? []) candidates.add(c);
     candidates.add(text);
     const a = this.parsed.get(text)!;
     return [...candidates].filter((c) => c === text || selectorImplies(a, this.parsed.get(c)!));
@@ -132,7 +132,9 @@ class AppliesToGroups {
     const { conclusion } = this.tokens.get(text)!;
     const candidates = new Set<string>([text]);
     if (conclusion === undefined) for (const c of this.byText.keys()) candidates.add(c);
-    else for (const t of conclusion) for (const c of this.byPremise.get(t) ?? []) candidates.add(c);
+    else
+      for (const token of conclusion)
+        for (const c of this.byPremise.get(token) ?? []) candidates.add(c);
     const b = this.parsed.get(text)!;
     return [...candidates].filter((c) => c === text || selectorImplies(this.parsed.get(c)!, b));
   }
@@ -142,7 +144,7 @@ class AppliesToGroups {
     let rules = this.implied.get(text);
     if (rules === undefined) {
       const all = this.impliedBy(text)
-        .flatMap((t) => this.byText.get(t)!)
+        .flatMap((token) => this.byText.get(token)!)
         .flatMap((p) => p.rules)
         .sort(comparePrecedence);
       rules = {
@@ -162,8 +164,9 @@ class AppliesToGroups {
     if (!scope) return [...this.byText.values()].flat();
     const texts = new Set<string>();
     for (const [text, ps] of this.byText)
-      if (ps.some((p) => scope.has(p.doc.name))) for (const t of this.implying(text)) texts.add(t);
-    return [...texts].flatMap((t) => this.byText.get(t)!);
+      if (ps.some((p) => scope.has(p.doc.name)))
+        for (const token of this.implying(text)) texts.add(token);
+    return [...texts].flatMap((token) => this.byText.get(token)!);
   }
 }
 
@@ -172,13 +175,13 @@ class AppliesToGroups {
  * apply of one policy into 10,000 does not re-derive 10,000 token sets.
  */
 function tokensOf(text: string, sel: Selector): ReturnType<typeof implicationTokens> {
-  let t = TOKENS.get(text);
-  if (t === undefined) {
-    t = implicationTokens(sel);
+  let tokens = TOKENS.get(text);
+  if (tokens === undefined) {
+    tokens = implicationTokens(sel);
     if (TOKENS.size >= 100_000) TOKENS.clear();
-    TOKENS.set(text, t);
+    TOKENS.set(text, tokens);
   }
-  return t;
+  return tokens;
 }
 
 const TOKENS = new Map<string, ReturnType<typeof implicationTokens>>();

@@ -73,7 +73,7 @@ export function shadowingRules(
     if (!seg.rules.includes(self)) continue;
     for (const p of seg.ports.segments()) {
       if (p.value === self) return undefined;
-      if (rule.spans.some((s) => s.proto === p.proto && s.lo <= p.hi && p.lo <= s.hi))
+      if (rule.spans.some((span) => span.proto === p.proto && span.lo <= p.hi && p.lo <= span.hi))
         deciders.add(p.value);
     }
   }
@@ -141,14 +141,14 @@ function spansOverlap(a: readonly PortSpan[], b: readonly PortSpan[]): boolean {
 
 /** True when the union of `outer` covers every span of `inner`. */
 export function spansContain(outer: readonly PortSpan[], inner: readonly PortSpan[]): boolean {
-  return inner.every((s) => {
-    let next = s.lo;
-    for (const o of outer.filter((x) => x.proto === s.proto).sort((a, b) => a.lo - b.lo)) {
+  return inner.every((span) => {
+    let next = span.lo;
+    for (const o of outer.filter((x) => x.proto === span.proto).sort((a, b) => a.lo - b.lo)) {
       if (o.lo > next) break;
       if (o.hi >= next) next = o.hi + 1;
-      if (next > s.hi) return true;
+      if (next > span.hi) return true;
     }
-    return next > s.hi;
+    return next > span.hi;
   });
 }
 

@@ -58,14 +58,14 @@ export function parseTimeBound(text: string, field: string, now: number): string
     const ms = parseDuration(text, field);
     return new Date(now - ms).toISOString();
   }
-  const t = /^\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:\d\d)?)?$/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(t))
+  const time = /^\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:\d\d)?)?$/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(time))
     throw bad(
       field,
       'an ISO-8601 time (2026-01-01T12:00:00Z) or a duration ago (10m, 1h, 7d)',
       text,
     );
-  return new Date(t).toISOString();
+  return new Date(time).toISOString();
 }
 
 /**

@@ -53,8 +53,10 @@ const MAX_GROUPS = 1000;
 const SLICE_MS = 5;
 
 function decider(r: CheckResult): string {
-  const side = (name: string, s: SideResult) =>
-    s.policy !== undefined && s.rule ? `${name} ${s.policy}/${s.rule.rule}` : `${name} default`;
+  const side = (name: string, result: SideResult) =>
+    result.policy !== undefined && result.rule
+      ? `${name} ${result.policy}/${result.rule.rule}`
+      : `${name} default`;
   if (r.egress.evaluated && r.egress.verdict === r.verdict) return side('egress', r.egress);
   return side('ingress', r.ingress);
 }
@@ -70,66 +72,66 @@ class ReplayTally {
   readonly audit = new Map<string, ReplayAudit>();
 
   /** Count one observed connection judged before and after the change. */
-  add(t: FlowTuple, before: CheckResult, after: CheckResult): void {
+  add(tuple: FlowTuple, before: CheckResult, after: CheckResult): void {
     const src = endName(after.src);
     const dst = endName(after.dst);
-    if (before.verdict !== after.verdict) this.addChange(t, src, dst, before, after);
+    if (before.verdict !== after.verdict) this.addChange(tuple, src, dst, before, after);
     for (const [name, side] of [
       ['egress', after.egress],
       ['ingress', after.ingress],
     ] as const) {
       if (!side.audit || side.audit.wouldBe === side.verdict) continue;
       const rules = side.audit.rules.map((r) => `${r.policy}/${r.rule}`);
-      const key = JSON.stringify([src, dst, t.protocol, t.port, name, rules]);
+      const key = JSON.stringify([src, dst, tuple.protocol, tuple.port, name, rules]);
       const a = this.audit.get(key);
-      if (a) a.count += t.count;
+      if (a) a.count += tuple.count;
       else
         this.audit.set(key, {
           src,
           dst,
-          protocol: t.protocol,
-          port: t.port,
+          protocol: tuple.protocol,
+          port: tuple.port,
           verdict: side.verdict,
           wouldBe: side.audit.wouldBe,
           rules,
-          count: t.count,
+          count: tuple.count,
         });
     }
   }
 
   private addChange(
-    t: FlowTuple,
+    tuple: FlowTuple,
     src: string,
     dst: string,
     before: CheckResult,
     after: CheckResult,
   ): void {
-    this.changedFlows += t.count;
+    this.changedFlows += tuple.count;
     const decidedBy = decider(after);
-    const key = JSON.stringify([src, dst, t.protocol, t.port, after.verdict, decidedBy]);
+    const key = JSON.stringify([src, dst, tuple.protocol, tuple.port, after.verdict, decidedBy]);
     const g = this.changed.get(key);
-    if (g) g.count += t.count;
+    if (g) g.count += tuple.count;
     else
       this.changed.set(key, {
         src,
         dst,
-        protocol: t.protocol,
-        port: t.port,
+        protocol: tuple.protocol,
+        port: tuple.port,
         from: before.verdict,
         to: after.verdict,
-        count: t.count,
+        count: tuple.count,
         decidedBy,
       });
   }
 }
 
 /** Both snapshots' verdicts on one observed connection; undefined when either cannot say. */
-function judge(snap: ImpactSnapshot, t: FlowTuple): [CheckResult, CheckResult] | undefined {
+function judge(snap: ImpactSnapshot, tuple: FlowTuple): [CheckResult, CheckResult] | undefined {
   const req = {
-    src: t.src,
-    dst: t.dst,
-    protocol: t.protocol,
-    ...(t.protocol === 'icmp' ? {} : { port: t.port }),
+    src: tuple.src,
+    dst: tuple.dst,
+    protocol: tuple.protocol,
+    ...(tuple.protocol === 'icmp' ? {} : { port: tuple.port }),
   };
   try {
     return [snap.before.check(req), snap.after.check(req)];
@@ -153,10 +155,10 @@ export async function replayFlows(
   const tuples = await store.flowTuples(since);
   const tally = new ReplayTally();
   let slice = clock();
-  for (const t of tuples) {
-    tally.flows += t.count;
-    const verdicts = judge(snap, t);
-    if (verdicts) tally.add(t, ...verdicts);
+  for (const tuple of tuples) {
+    tally.flows += tuple.count;
+    const verdicts = judge(snap, tuple);
+    if (verdicts) tally.add(tuple, ...verdicts);
     // A long window must not hold the event loop.
     if (clock() - slice > SLICE_MS) {
       await turn();

@@ -63,24 +63,29 @@ function parseBatch(raw: unknown[]): { docs: Document[]; tests: TestDocument[] }
  *   runTests(fork, [{ kind: 'Test', name: 't', src: 'a', dst: 'b', expect: 'deny' }])
  */
 export function runTests(engine: Engine, tests: TestDocument[]): TestOutcome[] {
-  return tests.map((t) => {
+  return tests.map((testDocument) => {
     const base = {
-      name: t.name,
-      src: t.src,
-      dst: t.dst,
-      ...(t.proto ? { proto: t.proto } : {}),
-      ...(t.port !== undefined ? { port: t.port } : {}),
-      expect: t.expect,
+      name: testDocument.name,
+      src: testDocument.src,
+      dst: testDocument.dst,
+      ...(testDocument.proto ? { proto: testDocument.proto } : {}),
+      ...(testDocument.port !== undefined ? { port: testDocument.port } : {}),
+      expect: testDocument.expect,
     };
     try {
-      refuseIcmpPort(t.proto, t.port);
+      refuseIcmpPort(testDocument.proto, testDocument.port);
       const r = engine.check({
-        src: t.src,
-        dst: t.dst,
-        ...(t.proto ? { protocol: t.proto } : {}),
-        ...(t.port !== undefined ? { port: t.port } : {}),
+        src: testDocument.src,
+        dst: testDocument.dst,
+        ...(testDocument.proto ? { protocol: testDocument.proto } : {}),
+        ...(testDocument.port !== undefined ? { port: testDocument.port } : {}),
       });
-      return { ...base, got: r.verdict, passed: r.verdict === t.expect, reason: r.reason };
+      return {
+        ...base,
+        got: r.verdict,
+        passed: r.verdict === testDocument.expect,
+        reason: r.reason,
+      };
     } catch (err) {
       if (!(err instanceof VnpError)) throw err;
       return { ...base, passed: false, reason: `${err.code}: ${err.message}` };

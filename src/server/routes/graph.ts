@@ -67,10 +67,18 @@ type Filter = { proto?: Protocol; port?: number };
 function allowedBetween(engine: Engine, a: number, b: number, f: Filter): GraphEdge['allowed'] {
   return engine
     .flowTable({ identity: a }, { identity: b })
-    .filter((s) => s.verdict === 'allow')
-    .filter((s) => f.proto === undefined || s.proto === f.proto)
-    .filter((s) => f.port === undefined || s.proto === 'icmp' || (s.lo <= f.port && f.port <= s.hi))
-    .map((s) => ({ proto: s.proto, ports: [s.lo, s.hi] as [number, number] }));
+    .filter((segment) => segment.verdict === 'allow')
+    .filter((segment) => f.proto === undefined || segment.proto === f.proto)
+    .filter(
+      (segment) =>
+        f.port === undefined ||
+        segment.proto === 'icmp' ||
+        (segment.lo <= f.port && f.port <= segment.hi),
+    )
+    .map((segment) => ({
+      proto: segment.proto,
+      ports: [segment.lo, segment.hi] as [number, number],
+    }));
 }
 
 function groupNodes(ids: IdentityNode[], aggregate: boolean): GraphNode[] {

@@ -52,7 +52,7 @@ function openWatch(manager: Manager, since: number, stream: ServerResponse): () 
 export const historyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app, { manager }) => {
   const streams = new Set<ServerResponse>();
   app.addHook('preClose', async () => {
-    for (const s of streams) s.end();
+    for (const response of streams) response.end();
   });
 
   app.get(

@@ -24,12 +24,12 @@ export const settingsRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
     '/v1/settings',
     { config: { access: 'read' }, schema: { tags, summary: 'The manager-wide defaults' } },
     async () => {
-      const s = manager.engine.get('Settings', 'default') ?? {
+      const held = manager.engine.get('Settings', 'default') ?? {
         kind: 'Settings',
         ...DEFAULT_SETTINGS,
       };
       // Never written: the built-in defaults, as of revision 0 (before any change).
-      return s.revision === undefined ? { ...s, revision: 0 } : s;
+      return held.revision === undefined ? { ...held, revision: 0 } : held;
     },
   );
 

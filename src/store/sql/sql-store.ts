@@ -251,21 +251,21 @@ export class SqlStore implements Store {
     return r.rows.map(toChangeRecord);
   }
 
-  async putToken(t: TokenRecord): Promise<void> {
-    checkTime('createdAt', t.createdAt);
-    if (t.revokedAt !== undefined) checkTime('revokedAt', t.revokedAt);
-    if (t.expiresAt !== undefined) checkTime('expiresAt', t.expiresAt);
-    if (t.lastUsedAt !== undefined) checkTime('lastUsedAt', t.lastUsedAt);
+  async putToken(token: TokenRecord): Promise<void> {
+    checkTime('createdAt', token.createdAt);
+    if (token.revokedAt !== undefined) checkTime('revokedAt', token.revokedAt);
+    if (token.expiresAt !== undefined) checkTime('expiresAt', token.expiresAt);
+    if (token.lastUsedAt !== undefined) checkTime('lastUsedAt', token.lastUsedAt);
     await this.client.query(Q.PUT_TOKEN, [
-      t.id,
-      t.role,
-      t.host ?? null,
-      t.hash,
-      t.createdAt,
-      t.createdBy,
-      t.revokedAt ?? null,
-      t.expiresAt ?? null,
-      t.lastUsedAt ?? null,
+      token.id,
+      token.role,
+      token.host ?? null,
+      token.hash,
+      token.createdAt,
+      token.createdBy,
+      token.revokedAt ?? null,
+      token.expiresAt ?? null,
+      token.lastUsedAt ?? null,
     ]);
   }
 
