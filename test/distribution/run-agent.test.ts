@@ -11,8 +11,7 @@ import { Agent } from '../../src/agent/agent.js';
 import type { NftBackend } from '../../src/agent/nft/apply.js';
 import { runAgent } from '../../src/agent/run-agent.js';
 import type { HostState } from '../../src/model/host-state.js';
-import { DB, MODEL, WEB } from '../server/support/fixtures.js';
-import { startTestServer, type TestServer } from '../server/support/test-server.js';
+import { startAttachedModelServer, type TestServer } from '../server/support/test-server.js';
 
 let s: TestServer;
 let url: string;
@@ -22,16 +21,7 @@ let relayUrl: string;
 const relayed = new Set<Socket>();
 
 beforeAll(async () => {
-  s = await startTestServer();
-  url = await s.app.listen({ host: '127.0.0.1', port: 0 });
-  const r = await s.call('POST', '/v1/apply', {
-    body: {
-      documents: [...MODEL, { ...WEB, instance: 'vm1' }, { ...DB, instance: 'vm2' }].filter(
-        (d, i, all) => all.findLastIndex((x) => x.kind === d.kind && x.name === d.name) === i,
-      ),
-    },
-  });
-  expect(r.status, r.text).toBe(200);
+  ({ s, url } = await startAttachedModelServer());
   const port = Number(new URL(url).port);
   relay = createServer((client) => {
     const upstream = connect(port, '127.0.0.1');

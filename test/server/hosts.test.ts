@@ -1,22 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostState } from '../../src/model/host-state.js';
 import { followHost } from '../../src/agent/protocol/follow-host.js';
-import { DB, MODEL, WEB } from './support/fixtures.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { startAttachedModelServer, type TestServer } from './support/test-server.js';
 
 let s: TestServer;
 let url: string;
 beforeAll(async () => {
-  s = await startTestServer();
-  url = await s.app.listen({ host: '127.0.0.1', port: 0 });
-  const r = await s.call('POST', '/v1/apply', {
-    body: {
-      documents: [...MODEL, { ...WEB, instance: 'vm1' }, { ...DB, instance: 'vm2' }].filter(
-        (d, i, all) => all.findLastIndex((x) => x.kind === d.kind && x.name === d.name) === i,
-      ),
-    },
-  });
-  expect(r.status, r.text).toBe(200);
+  ({ s, url } = await startAttachedModelServer());
 });
 afterAll(async () => {
   await s?.close();

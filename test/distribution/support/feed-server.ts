@@ -4,11 +4,10 @@
  * for host-b. Followers started through `follow` are tracked so a test file can stop
  * them after each test.
  */
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { followHost, type HostFollower } from '../../../src/agent/protocol/follow-host.js';
 import { createToken } from '../../../src/server/tokens.js';
-import { DB, MODEL, WEB } from '../../server/support/fixtures.js';
-import { startTestServer, type TestServer } from '../../server/support/test-server.js';
+import { startAttachedModelServer, type TestServer } from '../../server/support/test-server.js';
 
 /** Options of followHost the tests vary. */
 export type FollowExtra = Partial<Parameters<typeof followHost>[0]>;
@@ -30,16 +29,7 @@ export interface FeedServer {
  * @example beforeAll(async () => ({ s, url, tokenB } = env = await startFeedServer()), 60_000)
  */
 export async function startFeedServer(): Promise<FeedServer> {
-  const s = await startTestServer();
-  const url = await s.app.listen({ host: '127.0.0.1', port: 0 });
-  const r = await s.call('POST', '/v1/apply', {
-    body: {
-      documents: [...MODEL, { ...WEB, instance: 'vm1' }, { ...DB, instance: 'vm2' }].filter(
-        (d, i, all) => all.findLastIndex((x) => x.kind === d.kind && x.name === d.name) === i,
-      ),
-    },
-  });
-  expect(r.status, r.text).toBe(200);
+  const { s, url } = await startAttachedModelServer();
   const tokenB = (await createToken(s.manager, { role: 'agent', host: 'host-b' }, 'system:test'))
     .token;
   const followers: HostFollower[] = [];

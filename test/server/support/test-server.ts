@@ -17,6 +17,7 @@ import type { FlowHub } from '../../../src/server/flows/flow-hub.js';
 import { createToken } from '../../../src/server/tokens.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { Store } from '../../../src/store/types.js';
+import { DB, MODEL, WEB } from './fixtures.js';
 
 export const TEST_DATABASE_URL =
   process.env.VNP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -204,4 +205,26 @@ export async function startTestServer(opts: StartOptions = {}): Promise<TestServ
     },
   };
   return server;
+}
+
+/**
+ * A test server listening on a loopback port, holding the shared two-record model with
+ * web attached on vm1 and db on vm2 (the last document of each kind and name wins).
+ *
+ * @example const { s, url } = await startAttachedModelServer();
+ */
+export async function startAttachedModelServer(): Promise<{ s: TestServer; url: string }> {
+  const s = await startTestServer();
+  const url = await s.app.listen({ host: '127.0.0.1', port: 0 });
+  const documents = [...MODEL, { ...WEB, instance: 'vm1' }, { ...DB, instance: 'vm2' }];
+  const r = await s.call('POST', '/v1/apply', {
+    body: {
+      documents: documents.filter(
+        (doc, i, all) =>
+          all.findLastIndex((other) => other.kind === doc.kind && other.name === doc.name) === i,
+      ),
+    },
+  });
+  if (r.status !== 200) throw new Error(`applying the attached model: ${r.status} ${r.text}`);
+  return { s, url };
 }
