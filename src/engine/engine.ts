@@ -63,9 +63,10 @@ export class Engine {
   private readonly verdicts: Verdicts;
   private readonly hosts: HostView;
 
-  constructor(opts: EngineOptions = {}) {
+  /** `from` is internal: the state a fork copies (see {@link fork}). */
+  constructor(opts: EngineOptions = {}, from?: EngineState) {
     this.opts = opts;
-    this.state = new EngineState(opts.identityGraceMs ?? 30_000);
+    this.state = new EngineState(opts.identityGraceMs ?? 30_000, from);
     this.sides = new Sides(this.state);
     this.verdicts = new Verdicts(this.state, this.sides);
     this.hosts = new HostView(this.state, this.sides);
@@ -122,11 +123,15 @@ export class Engine {
     return this.state.alloc.takeChanges();
   }
 
-  /** An independent copy (for dry runs and `kind: Test` documents). */
+  /**
+   * An independent copy (for dry runs, `kind: Test` documents and flow replays): the
+   * compiled state copied, not recompiled — the same identities, selector members and
+   * policies; caches (sides, pair tables, host views) start empty
+   * (docs/adr/0049-engine-fork-by-copy.md). O(records + identities + selectors) of
+   * copying, a small fraction of a load.
+   */
   fork(): Engine {
-    const e = new Engine(this.opts);
-    e.load(this.allDocuments(), this.state.lastNow);
-    return e;
+    return new Engine(this.opts, this.state);
   }
 
   /** What a batch would do to each document, without doing it. */

@@ -127,6 +127,27 @@ export function compilePolicy(doc: Policy, cache: SelectorCache): CompiledPolicy
   return { doc, appliesTo, rules, routes, partitionPeers };
 }
 
+/**
+ * A compiled policy bound to another cache's entries (`entryOf`: old entry → its copy,
+ * see SelectorCache.clone): rules whose peer is a selector are copied, the rest shared
+ * (compiled rules are never changed in place).
+ */
+export function rebindPolicy(
+  p: CompiledPolicy,
+  entryOf: ReadonlyMap<SelectorEntry, SelectorEntry>,
+): CompiledPolicy {
+  const rebind = <R extends CompiledRule>(r: R): R =>
+    r.peer.kind === 'selector'
+      ? { ...r, peer: { kind: 'selector', entry: entryOf.get(r.peer.entry)! } }
+      : r;
+  return {
+    ...p,
+    appliesTo: entryOf.get(p.appliesTo)!,
+    rules: p.rules.map(rebind),
+    routes: p.routes.map(rebind),
+  };
+}
+
 /** Releases the selector-cache entries a compiled policy holds. */
 export function releasePolicy(p: CompiledPolicy, cache: SelectorCache): void {
   cache.release(p.appliesTo);

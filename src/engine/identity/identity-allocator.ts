@@ -254,15 +254,19 @@ export class IdentityAllocator {
       c.byId.set(copy.id, copy);
       c.byKey.set(copy.key, copy);
     }
-    c.free.push(...this.free);
+    for (const id of this.free) c.free.push(id);
     c.next = this.next;
     c.sumA = this.sumA;
     c.sumB = this.sumB;
     c.count = this.count;
     c.taken = this.taken;
     c.dirty = new Set(this.dirty);
-    for (const q of this.graceQueue.slice(this.graceHead))
-      c.graceQueue.push({ slot: c.byId.get(q.slot.id) ?? q.slot, releasedAt: q.releasedAt });
+    // A stale entry (its id freed, perhaps bound again since) keeps the old slot, which
+    // sweep skips as it does here; only live slots are replaced by their copies.
+    for (const q of this.graceQueue.slice(this.graceHead)) {
+      const live = this.byId.get(q.slot.id) === q.slot;
+      c.graceQueue.push({ slot: live ? c.byId.get(q.slot.id)! : q.slot, releasedAt: q.releasedAt });
+    }
     return c;
   }
 

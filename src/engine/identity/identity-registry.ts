@@ -47,6 +47,14 @@ export class IdentityRegistry {
     this.index(info, +1);
   }
 
+  /** An independent copy (for Engine.fork): infos copied with their own record sets. */
+  clone(): IdentityRegistry {
+    const c = new IdentityRegistry();
+    for (const info of this.byId.values())
+      c.add({ ...info, records: new Set(info.records), partitions: [...info.partitions] });
+    return c;
+  }
+
   get(id: number): IdentityInfo | undefined {
     return this.byId.get(id);
   }

@@ -117,6 +117,25 @@ export class SelectorCache {
     return set;
   }
 
+  /**
+   * An independent copy (for Engine.fork): every entry copied with its own member set
+   * (predicates, keys and guards are immutable: shared), the indexes rebuilt. Returns
+   * the copy and each entry's counterpart, for the holders of entries to re-point.
+   */
+  clone(): { cache: SelectorCache; entryOf: Map<SelectorEntry, SelectorEntry> } {
+    const cache = new SelectorCache();
+    const entryOf = new Map<SelectorEntry, SelectorEntry>();
+    for (const e of this.entries.values()) {
+      const copy: SelectorEntry = { ...e, members: new Set(e.members) };
+      entryOf.set(e, copy);
+      cache.entries.set(copy.text, copy);
+      cache.indexSet(copy)?.add(copy);
+    }
+    for (const [k, n] of this.keyRefs) cache.keyRefs.set(k, n);
+    cache.lastKeys = new Set(this.lastKeys);
+    return { cache, entryOf };
+  }
+
   get(text: string): SelectorEntry | undefined {
     return this.entries.get(canonicalSelector(text));
   }

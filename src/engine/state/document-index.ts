@@ -29,15 +29,18 @@ export type { HeldDocument };
 export class DocumentIndex {
   readonly docs: Record<Kind, Map<string, HeldDocument>>;
   /** ipKey → record name. Addresses are unique across all records (see docs/adr). */
-  readonly addrOwner = new Map<string, string>();
-  readonly bySubnet = new NameIndex();
-  readonly byInstance = new NameIndex();
+  readonly addrOwner: Map<string, string>;
+  readonly bySubnet: NameIndex;
+  readonly byInstance: NameIndex;
 
-  constructor() {
-    this.docs = Object.fromEntries(KINDS.map((k) => [k, new Map()])) as unknown as Record<
-      Kind,
-      Map<string, HeldDocument>
-    >;
+  /** Empty, or an independent copy of `from` (documents are never changed in place: shared). */
+  constructor(from?: DocumentIndex) {
+    this.docs = Object.fromEntries(
+      KINDS.map((k) => [k, new Map(from?.docs[k])]),
+    ) as unknown as Record<Kind, Map<string, HeldDocument>>;
+    this.addrOwner = new Map(from?.addrOwner);
+    this.bySubnet = from ? from.bySubnet.clone() : new NameIndex();
+    this.byInstance = from ? from.byInstance.clone() : new NameIndex();
   }
 
   get<K extends Kind>(

@@ -20,7 +20,7 @@ import {
   type Partition,
   type Settings,
 } from '../../model/types.js';
-import type { CompiledPolicy, CompiledRule } from '../compile/compiled-rule.js';
+import { rebindPolicy, type CompiledPolicy, type CompiledRule } from '../compile/compiled-rule.js';
 import type { ResolvedSide } from '../compile/resolved-side.js';
 import { IdentityAllocator } from '../identity/identity-allocator.js';
 import { IdentityRegistry } from '../identity/identity-registry.js';
@@ -49,10 +49,10 @@ export interface PartitionState {
 export const sideKey = (id: number, dir: Direction): number => id * 2 + (dir === 'egress' ? 0 : 1);
 
 export class EngineState {
-  readonly documents = new DocumentIndex();
-  readonly cache = new SelectorCache();
+  readonly documents: DocumentIndex;
+  readonly cache: SelectorCache;
   readonly alloc: IdentityAllocator;
-  readonly ids = new IdentityRegistry();
+  readonly ids: IdentityRegistry;
   readonly records = new Map<string, RecordState>();
   readonly policies = new Map<string, CompiledPolicy>();
   readonly partitions = new Map<string, PartitionState>();
@@ -86,8 +86,25 @@ export class EngineState {
   /** The batch changed something every pair may depend on (settings, partitions, re-keying). */
   allPairsStale = false;
 
-  constructor(identityGraceMs: number) {
-    this.alloc = new IdentityAllocator({ graceMs: identityGraceMs });
+  /**
+   * Empty, or an independent copy of `from` taken between batches (Engine.fork): the
+   * compiled state is copied as it is, not recompiled — see copyState below and
+   * docs/adr/0049-engine-fork-by-copy.md.
+   */
+  constructor(identityGraceMs: number, from?: EngineState) {
+    if (!from) {
+      this.documents = new DocumentIndex();
+      this.cache = new SelectorCache();
+      this.alloc = new IdentityAllocator({ graceMs: identityGraceMs });
+      this.ids = new IdentityRegistry();
+      return;
+    }
+    this.documents = new DocumentIndex(from.documents);
+    const { cache, entryOf } = from.cache.clone();
+    this.cache = cache;
+    this.alloc = from.alloc.clone();
+    this.ids = from.ids.clone();
+    copyState(from, this, entryOf);
   }
 
   /** The host an instance runs on (undefined: no such instance). */
@@ -102,4 +119,39 @@ export class EngineState {
       : rule.peer.kind === 'partition'
         ? this.partitions.get(rule.peer.name)?.entry.members
         : undefined;
+}
+
+/**
+ * The rest of a copy: records (mutable memo fields: copied), compiled policies and
+ * partitions re-pointed at the copied selector entries, the users indexes, the values
+ * of the defaults cache and the steer classes. Resolved sides are left out: they hold
+ * the source's member sets and per-peer tables, and the copy rebuilds them on first
+ * use, as after a load. Documents, compiled rules and parsed addresses are never
+ * changed in place, so both engines share them.
+ */
+function copyState(
+  from: EngineState,
+  to: EngineState,
+  entryOf: ReadonlyMap<SelectorEntry, SelectorEntry>,
+): void {
+  for (const [name, rec] of from.records) to.records.set(name, { ...rec });
+  for (const [name, p] of from.policies) to.policies.set(name, rebindPolicy(p, entryOf));
+  for (const [name, p] of from.partitions)
+    to.partitions.set(name, { doc: p.doc, entry: entryOf.get(p.entry)! });
+  const users = (
+    src: ReadonlyMap<SelectorEntry, Set<string>>,
+    dst: Map<SelectorEntry, Set<string>>,
+  ) => {
+    for (const [entry, names] of src) dst.set(entryOf.get(entry)!, new Set(names));
+  };
+  users(from.appliesUsers, to.appliesUsers);
+  users(from.peerUsers, to.peerUsers);
+  users(from.partitionUsers, to.partitionUsers);
+  for (const [name, policies] of from.partitionPeerUsers)
+    to.partitionPeerUsers.set(name, new Set(policies));
+  for (const [key, verdict] of from.defaultsCache) to.defaultsCache.set(key, verdict);
+  to.classes = new Map(from.classes);
+  to.settings = from.settings;
+  to.cidrEpoch = from.cidrEpoch;
+  to.lastNow = from.lastNow;
 }

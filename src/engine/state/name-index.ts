@@ -33,6 +33,13 @@ export class NameIndex {
     if (cur.size === 0) this.map.delete(key);
   }
 
+  /** An independent copy (for Engine.fork): the sets are copied, the names shared. */
+  clone(): NameIndex {
+    const c = new NameIndex();
+    for (const [key, cur] of this.map) c.map.set(key, typeof cur === 'string' ? cur : new Set(cur));
+    return c;
+  }
+
   /** The names under `key`, in insertion order (empty when none). */
   get(key: string): Iterable<string> {
     const cur = this.map.get(key);
