@@ -181,6 +181,8 @@ async function measureApply(b: OvsBench, cfg: OvsConfig): Promise<OvsResults['ap
     await agent.applyState(state);
     wall.push(performance.now() - t0);
     flows.push(b.ovsPath.lastWritten);
+    // Its sweep (behind the apply) must not overlap the next timed change.
+    await agent.swept();
   }
   return {
     entries: OVS_ENTRIES,

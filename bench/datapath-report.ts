@@ -279,8 +279,9 @@ export function formatDatapathReport(r: DatapathResults): {
       ]),
     ),
     '',
-    'Agent updates on h1: applyState of a one-entry change (delta received → kernel updated;',
-    'nft = wire check + table delta + `nft -j -f`; then the conntrack sweep), full render + apply of the table',
+    'Agent updates on h1: applyState of a one-entry change (delta received → kernel updated and links checked;',
+    'nft = wire check + table delta + `nft -j -f`; the conntrack sweep runs after applyState returns, timed apart),',
+    'full render + apply of the table',
     formatTable(
       [
         'entries',
@@ -322,7 +323,8 @@ function endToEndLines(r: DatapathResults): string[] {
       ? []
       : [
           `  h1's agent per flip (p50): policy ${formatMs(e.agentPolicyP50Ms)} (what enforcement waits for), ` +
-            `whole apply with links and sweep ${formatMs(e.agentApplyP50Ms ?? NaN)}`,
+            `apply with links ${formatMs(e.agentApplyP50Ms ?? NaN)}, ` +
+            `the sweep behind it ${formatMs(e.agentSweepP50Ms ?? NaN)}`,
         ]),
     '',
   ];

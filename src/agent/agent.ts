@@ -7,7 +7,7 @@
 import type { HostState } from '../model/host-state.js';
 import { checkHostState } from '../model/host-state-check.js';
 import { checkInt } from '../model/validate-primitives.js';
-import type { Datapath } from './datapath.js';
+import type { Datapath, PolicyApplied } from './datapath.js';
 import { NftDatapath, type NftDatapathOptions } from './nft-datapath.js';
 
 /** Agent settings. */
@@ -39,11 +39,18 @@ export interface AgentStats {
    * delta changed nothing on this host (most revisions, on most hosts).
    */
   unchanged: number;
+  /** Sweeps that failed (logged; the policy they followed stays applied). */
+  sweepFailures: number;
   lastRevision?: number;
-  /** Milliseconds of the last applyState: links, policy (the datapath's program), total. */
+  /**
+   * Milliseconds of the last applyState: links, policy (the datapath's program), total
+   * (policy and links: what the next state waits for), and of the last sweep (which
+   * runs after it, see {@link Agent.swept}).
+   */
   lastLinksMs?: number;
   lastPolicyMs?: number;
   lastApplyMs?: number;
+  lastSweepMs?: number;
   /** True when a program from a previous run was found and kept enforcing. */
   adopted: boolean;
   /** Times `verify` found the program lost (ovs-vswitchd restarted) and rewrote it. */
@@ -68,6 +75,7 @@ export class Agent {
     resteeredFlows: 0,
     linkFailures: 0,
     unchanged: 0,
+    sweepFailures: 0,
     adopted: false,
     reprograms: 0,
   };
@@ -78,6 +86,10 @@ export class Agent {
   private pending: HostState | undefined;
   /** The state of the previous applyState call (applied, skipped or failed). */
   private offered: HostState | undefined;
+  /** The newest applied state whose sweep has not started, with what its applies did. */
+  private sweepDue: { state: HostState; applied: PolicyApplied } | undefined;
+  /** The sweeps running (one at a time), until none is due. */
+  private sweeping: Promise<void> | undefined;
 
   constructor(private readonly opts: AgentOptions) {
     this.datapath = opts.datapath ?? new NftDatapath(opts);
@@ -101,9 +113,13 @@ export class Agent {
   /**
    * Moves the datapath's program to the state (a delta when the previous state is
    * known, else a full replace; a refused delta is retried as a full replace), then
-   * reconciles links and deletes connection state of flows the new state denies. Calls are
-   * serialised; a state superseded while waiting is skipped, and so is a state
-   * equal to the applied one. `state` (the getter) changes once the policy is applied.
+   * reconciles links. Calls are serialised; a state superseded while waiting is
+   * skipped, and so is a state equal to the applied one. `state` (the getter) changes
+   * once the policy is applied.
+   *
+   * Resolves once the program enforces the state for every new packet. Deleting the
+   * connection state of established flows it denies (the sweep) follows in the
+   * background, so the next state never waits for it: {@link swept} waits for it.
    *
    * `changed: false` says `state` equals the state of the previous call but for its
    * revision (an empty delta: the manager moved on without touching this host). When
@@ -144,7 +160,8 @@ export class Agent {
   /**
    * Policy first: the program is what a tag change waits for, and it does not need
    * the links (interface names match as strings; a record whose port is not there
-   * yet simply has no traffic). Then links, then the connection sweep.
+   * yet simply has no traffic). Then links; the connection sweep is started, not
+   * waited for.
    */
   private async applyNow(state: HostState): Promise<void> {
     const t0 = performance.now();
@@ -160,18 +177,62 @@ export class Agent {
       const links = await this.datapath.reconcileLinks(state);
       this.stats.linkFailures += links.failures;
       const t2 = performance.now();
+      this.sweepAfter(state, applied);
       this.stats.applies++;
       this.stats.lastRevision = state.revision;
       this.stats.lastPolicyMs = t1 - t0;
       this.stats.lastLinksMs = t2 - t1;
-      const swept = await this.datapath.sweep(state, applied);
-      this.stats.killedFlows += swept.killedFlows;
-      this.stats.resteeredFlows += swept.resteeredFlows;
-      this.stats.lastApplyMs = performance.now() - t0;
+      this.stats.lastApplyMs = t2 - t0;
     } catch (err) {
       this.stats.failures++;
       throw err;
     }
+  }
+
+  /**
+   * Waits until the sweeps of every state applied so far have run: the established
+   * connections those states deny are gone.
+   *
+   * @example await agent.applyState(quarantined); await agent.swept(); // the connection is cut
+   */
+  swept(): Promise<void> {
+    return this.sweeping ?? Promise.resolve();
+  }
+
+  /**
+   * The sweep after an applied state, behind the sweeps already running. The kernel
+   * enforces the state from its commit on, so neither the next state nor its
+   * acknowledgement waits for a sweep (which lists connections: with an address whose
+   * identity changed, the whole table, docs/adr/0050-sweep-behind-the-apply.md).
+   * States applied while a sweep runs are swept once, after it, judged by the newest
+   * state; the datapath keeps what each of their programs changed until then.
+   */
+  private sweepAfter(state: HostState, applied: PolicyApplied): void {
+    const due = this.sweepDue?.applied;
+    this.sweepDue = {
+      state,
+      applied: due
+        ? { whole: due.whole || applied.whole, changed: due.changed || applied.changed }
+        : applied,
+    };
+    this.sweeping ??= this.runSweeps();
+  }
+
+  private async runSweeps(): Promise<void> {
+    for (let due = this.sweepDue; due; due = this.sweepDue) {
+      this.sweepDue = undefined;
+      const t0 = performance.now();
+      try {
+        const swept = await this.datapath.sweep(due.state, due.applied);
+        this.stats.killedFlows += swept.killedFlows;
+        this.stats.resteeredFlows += swept.resteeredFlows;
+      } catch (err) {
+        this.stats.sweepFailures++;
+        this.opts.log?.(`sweep after revision ${due.state.revision}: ${(err as Error).message}`);
+      }
+      this.stats.lastSweepMs = performance.now() - t0;
+    }
+    this.sweeping = undefined;
   }
 
   /**
@@ -202,6 +263,9 @@ export class Agent {
 
   /** Removes the datapath's program (not done on disconnect: fail-static). */
   async removePolicy(): Promise<void> {
+    // A sweep judges by a policy: none is due once the policy is gone.
+    this.sweepDue = undefined;
+    await this.swept();
     await this.datapath.removePolicy();
     this.current = undefined;
   }

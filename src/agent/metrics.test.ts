@@ -13,6 +13,7 @@ const source = (): MetricsSource => ({
       resteeredFlows: 0,
       linkFailures: 0,
       unchanged: 4,
+      sweepFailures: 0,
       adopted: false,
       reprograms: 0,
     },
@@ -32,6 +33,7 @@ describe('agent metrics', () => {
     expect(text).toContain('vnp_agent_flow_events_total{kind="dropped"} 1');
     expect(text).toContain('vnp_agent_flow_records_buffered 5');
     expect(text).toContain('vnp_agent_applies_total{outcome="delta"} 2');
+    expect(text).toContain('vnp_agent_sweep_failures_total 0');
     expect(agentMetricsText({ ...source(), flows: undefined })).not.toContain('flow');
   });
 

@@ -46,6 +46,12 @@ export function agentMetricsText(src: MetricsSource): string {
     ['{outcome="unchanged"}', s.unchanged],
     ['{outcome="failed"}', s.failures],
   ]);
+  metric(
+    'vnp_agent_sweep_failures_total',
+    'counter',
+    'Connection sweeps after an applied state that failed (the state stays applied)',
+    [['', s.sweepFailures]],
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -47,12 +47,16 @@ export class NftDatapath implements Datapath {
   private readonly ropts: RenderOptions;
   /** The table in the kernel; undefined: replace it whole. */
   private applied: AppliedTable | undefined;
-  /** What the last delta changed (undefined after a whole table: sweep everything). */
+  /**
+   * What the programs applied since the last sweep started changed, merged (undefined
+   * after a whole table: sweep everything). The agent runs the sweep behind the
+   * applies, so several may come before it.
+   */
   private change: TableChange | undefined;
   /** {@link steerPaths} of the applied state, kept so it is not derived again. */
   private steer = new Map<number, string>();
-  /** Steer classes the last applyPolicy retired (their flows are forgotten by sweep). */
-  private retired: number[] = [];
+  /** Steer classes retired since the last sweep started (their flows are forgotten by it). */
+  private retired = new Set<number>();
   private linksWanted: string | undefined;
   private readonly wire: SteerWire;
   private linksCheckedAt = 0;
@@ -93,7 +97,7 @@ export class NftDatapath implements Datapath {
     this.applied = undefined;
     const result = await this.applyTable(state, applied);
     const steer = steerPaths(state, this.ropts);
-    this.retired = [...this.steer].filter(([k, v]) => steer.get(k) !== v).map(([k]) => k);
+    for (const [k, v] of this.steer) if (steer.get(k) !== v) this.retired.add(k);
     this.steer = steer;
     return result;
   }
@@ -107,7 +111,7 @@ export class NftDatapath implements Datapath {
       try {
         await this.nft.apply(doc);
         this.applied = applied;
-        this.change = applied.change;
+        this.change = this.change && mergeChanges(this.change, applied.change);
         return { whole: false, changed: doc.nftables.length > 0 };
       } catch (err) {
         this.opts.log?.(`delta refused, replacing the table: ${(err as Error).message}`);
@@ -175,20 +179,23 @@ export class NftDatapath implements Datapath {
 
   /**
    * Only a changed ruleset can deny an established flow (the first one included: an
-   * adopted table may be older than this state).
+   * adopted table may be older than this state). Takes what the programs applied
+   * since the last sweep changed; `state` is the newest of them.
    */
   async sweep(state: HostState, applied: PolicyApplied): Promise<Swept> {
+    const change = applied.whole ? undefined : this.change;
+    const retired = [...this.retired];
+    this.change = noChange();
+    this.retired.clear();
     let killedFlows = 0;
     let resteeredFlows = 0;
     if (applied.changed && this.opts.killDeniedFlows !== false)
       killedFlows = await killDeniedFlows(
         this.exec,
         state,
-        applied.whole || !this.change
-          ? undefined
-          : { ...this.change, steerClasses: this.steer.keys() },
+        change ? { ...change, steerClasses: this.steer.keys() } : undefined,
       );
-    if (this.retired.length > 0) resteeredFlows = await forgetSteeredFlows(this.exec, this.retired);
+    if (retired.length > 0) resteeredFlows = await forgetSteeredFlows(this.exec, retired);
     return { killedFlows, resteeredFlows };
   }
 
@@ -203,7 +210,24 @@ export class NftDatapath implements Datapath {
     this.applied = undefined;
     this.change = undefined;
     this.steer = new Map();
+    this.retired.clear();
   }
+}
+
+/** What nothing changed: the scope after a sweep took the changes before it. */
+const noChange = (): TableChange => ({
+  identities: new Set(),
+  localSenders: false,
+  addresses: new Set(),
+});
+
+/** Both changes' scopes (applied one after the other, swept once). */
+function mergeChanges(a: TableChange, b: TableChange): TableChange {
+  return {
+    identities: new Set([...a.identities, ...b.identities]),
+    localSenders: a.localSenders || b.localSenders,
+    addresses: new Set([...a.addresses, ...b.addresses]),
+  };
 }
 
 /**

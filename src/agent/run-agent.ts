@@ -147,8 +147,9 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
       await flows?.stop();
       await follower?.stop();
       // An nft transaction is all or nothing, but a caller that exits after stop()
-      // should not cut the links or conntrack steps of an apply short.
+      // should not cut the links or conntrack steps of an apply short (nor its sweep).
       await applying?.catch(() => undefined);
+      await agent.swept();
     },
   };
 }

@@ -23,11 +23,23 @@ export function changedWindow<A, B>(
   after: readonly B[],
   same: (a: A, b: B) => boolean,
 ): ListWindow {
-  let start = 0;
-  const shorter = Math.min(before.length, after.length);
-  while (start < shorter && same(before[start]!, after[start]!)) start++;
-  let beforeEnd = before.length;
-  let afterEnd = after.length;
+  return narrowWindow(
+    before,
+    after,
+    { start: 0, beforeEnd: before.length, afterEnd: after.length },
+    same,
+  );
+}
+
+/** `window` less its equal head and tail (everything outside it is known equal). */
+function narrowWindow<A, B>(
+  before: readonly A[],
+  after: readonly B[],
+  window: ListWindow,
+  same: (a: A, b: B) => boolean,
+): ListWindow {
+  let { start, beforeEnd, afterEnd } = window;
+  while (start < beforeEnd && start < afterEnd && same(before[start]!, after[start]!)) start++;
   while (
     beforeEnd > start &&
     afterEnd > start &&
@@ -62,6 +74,22 @@ export function sideListWindow(
   const window = changedWindow(before, after, sameSideEntry);
   sideWindows.set(after, { before, window });
   return window;
+}
+
+/**
+ * Records the changed stretch of `after` against `before` when it is already known (a
+ * side patch knows which stretch it replaced), so {@link sideListWindow} of the pair
+ * costs the stretch, not a pass over the lists. `window` may be wider than the change:
+ * it is narrowed here by the same comparison, from its ends inwards.
+ *
+ * @example noteSideListWindow(side.peers, patched, { start: 4, beforeEnd: 6, afterEnd: 5 })
+ */
+export function noteSideListWindow(
+  before: readonly SideEntry[],
+  after: readonly SideEntry[],
+  window: ListWindow,
+): void {
+  sideWindows.set(after, { before, window: narrowWindow(before, after, window, sameSideEntry) });
 }
 
 /**

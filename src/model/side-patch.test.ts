@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { VnpError } from './errors.js';
 import { applyHostDelta, composeHostDeltas } from './host-delta.js';
 import type { HostState, PeerEntry, SideState } from './host-state.js';
+import { changedWindow, sameSideEntry, sideListWindow } from './list-window.js';
 import { applySidePatch } from './side-patch.js';
 
 const entry = (peer: number, port: number): PeerEntry => ({
@@ -44,6 +45,26 @@ describe('applySidePatch', () => {
     expect(out.peers[0]).toBe(side.peers[0]);
     expect(out.any).toHaveLength(1);
     expect(side.peers).toHaveLength(4); // the input is untouched
+  });
+
+  it('leaves the changed stretch of the peers for the agent, narrowed to what differs', () => {
+    const patch = (peers: number[], entries: PeerEntry[]) =>
+      applySidePatch(side, { identity: 300, direction: 'ingress', peers, entries }).peers;
+    const cases: [PeerEntry[], { start: number; beforeEnd: number; afterEnd: number }][] = [
+      [patch([258], [entry(258, 80)]), { start: 3, beforeEnd: 3, afterEnd: 4 }],
+      [patch([257], [entry(257, 80)]), { start: 2, beforeEnd: 3, afterEnd: 2 }],
+      // Peers apart: one stretch from the first to the last (256 and 259 replaced).
+      [patch([256, 259], []), { start: 0, beforeEnd: 4, afterEnd: 2 }],
+      // The same entries again (equal, not the same objects): nothing changed.
+      [patch([257], [entry(257, 80), entry(257, 443)]), { start: 3, beforeEnd: 3, afterEnd: 3 }],
+    ];
+    for (const [after, window] of cases) {
+      expect(sideListWindow(side.peers, after)).toEqual(window);
+      // The full comparison pass finds a stretch of the same size.
+      const full = changedWindow(side.peers, after, sameSideEntry);
+      expect(full.beforeEnd - full.start).toBe(window.beforeEnd - window.start);
+      expect(full.afterEnd - full.start).toBe(window.afterEnd - window.start);
+    }
   });
 
   it('refuses an entry of a peer the patch does not name', () => {

@@ -12,6 +12,7 @@
  */
 import { VnpError } from './errors.js';
 import type { Direction, PeerEntry, SideState } from './host-state.js';
+import { noteSideListWindow } from './list-window.js';
 
 /** The change of one side: replace the entries of `peers` by `entries` (and the parts given). */
 export interface SidePatch {
@@ -38,6 +39,7 @@ function malformed(what: string): VnpError {
 /**
  * Replace peer `peer`'s entries in a list sorted by peer, in place (binary search, one
  * splice). Replacing several peers from the highest down keeps earlier positions valid.
+ * Returns the replaced stretch `[start, end)` of the list as it was.
  *
  * @example replacePeerEntries(peers, 301, []) // 301's entries gone
  */
@@ -45,7 +47,7 @@ export function replacePeerEntries(
   list: PeerEntry[],
   peer: number,
   entries: readonly PeerEntry[],
-): void {
+): { start: number; end: number } {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -56,6 +58,7 @@ export function replacePeerEntries(
   let end = lo;
   while (end < list.length && list[end]!.peer === peer) end++;
   if (end > lo || entries.length > 0) list.splice(lo, end - lo, ...entries);
+  return { start: lo, end };
 }
 
 /**
@@ -76,8 +79,21 @@ export function applySidePatch(side: SideState, patch: SidePatch): SideState {
   }
   // Splice from the highest peer down, so earlier positions stay valid.
   const peers = side.peers.slice();
-  for (const p of [...byPeer.keys()].sort((a, b) => b - a))
-    replacePeerEntries(peers, p, byPeer.get(p)!);
+  let start = side.peers.length;
+  let beforeEnd = 0;
+  for (const p of [...byPeer.keys()].sort((a, b) => b - a)) {
+    const replaced = replacePeerEntries(peers, p, byPeer.get(p)!);
+    start = Math.min(start, replaced.start);
+    beforeEnd = Math.max(beforeEnd, replaced.end);
+  }
+  // What the patch replaced is all that changed: the agent's check and table read the
+  // changed stretch from here instead of comparing the whole list (list-window.ts).
+  if (start <= beforeEnd)
+    noteSideListWindow(side.peers, peers, {
+      start,
+      beforeEnd,
+      afterEnd: beforeEnd + peers.length - side.peers.length,
+    });
   const out: SideState = { ...side, peers };
   if (patch.cidr !== undefined) out.cidr = patch.cidr;
   if (patch.any !== undefined) out.any = patch.any;

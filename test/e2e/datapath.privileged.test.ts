@@ -33,8 +33,14 @@ describePrivileged('datapath (real kernel, three hosts)', {}, () => {
   const servers: Proc[] = [];
   const ns = (rec: string) => topo.instanceNs(rec);
 
+  /** Every host's state, and the sweeps after them (connections checked next are cut). */
   async function applyAll(states: ReturnType<typeof statesFor>): Promise<void> {
-    await Promise.all([...states].map(([host, st]) => agents.get(host)!.applyState(st)));
+    await Promise.all(
+      [...states].map(async ([host, st]) => {
+        await agents.get(host)!.applyState(st);
+        await agents.get(host)!.swept();
+      }),
+    );
   }
 
   const newAgent = (host: string) => hostAgent(topo.hosts.find((x) => x.name === host)!);

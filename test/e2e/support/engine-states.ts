@@ -25,7 +25,7 @@ export function engineHostState(
 }
 
 /**
- * Every agent applies its host's engine state at `revision`.
+ * Every agent applies its host's engine state at `revision` and sweeps after it.
  *
  * @example await syncAgents(engine, topo, agents, revision)
  */
@@ -35,7 +35,11 @@ export async function syncAgents(
   agents: ReadonlyMap<string, Agent>,
   revision: number,
 ): Promise<void> {
+  // And their sweeps: a test that checks connections after a change sees them cut.
   await Promise.all(
-    [...agents].map(([host, a]) => a.applyState(engineHostState(engine, topo, host, revision))),
+    [...agents].map(async ([host, a]) => {
+      await a.applyState(engineHostState(engine, topo, host, revision));
+      await a.swept();
+    }),
   );
 }
