@@ -27,11 +27,16 @@ export interface Started {
 
 /**
  * The bare baseline: `PGlite.create(dir)` with default options, then `SELECT 1`.
+ * With BENCH_SHARED_BUFFERS it opens PostgreSQL with that buffer pool, as vnp's store
+ * does (docs/adr/0051-pglite-buffer-pool.md): the gap to it is vnp's own work.
  * It closes the database on SIGTERM, so the next open finds it shut down cleanly.
  */
 const BARE = `
 import { PGlite } from '@electric-sql/pglite';
-const db = await PGlite.create(process.env.BENCH_DIR);
+const pool = process.env.BENCH_SHARED_BUFFERS;
+const db = await PGlite.create(process.env.BENCH_DIR, pool
+  ? { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=' + pool] }
+  : {});
 await db.query('SELECT 1');
 process.stdout.write('ready\\n');
 // PGlite holds no handle: without a timer the process would exit before it is measured.
@@ -97,17 +102,23 @@ function collect(child: ChildProcess): () => string {
 }
 
 /**
- * Open `dir` with a bare PGlite; resolves once it answered, measured, with the
+ * Open `dir` with a bare PGlite (default options, or `sharedBuffers` as the buffer
+ * pool); resolves once it answered, measured, with the
  * child still running (the caller stops it).
  */
 export async function startBare(
   dir: string,
   idleMs: number,
+  sharedBuffers?: string,
 ): Promise<{ child: ChildProcess; started: Started }> {
   const t0 = performance.now();
   const child = spawn(process.execPath, ['--input-type=module', '-e', BARE], {
     cwd: REPO,
-    env: { ...process.env, BENCH_DIR: dir },
+    env: {
+      ...process.env,
+      BENCH_DIR: dir,
+      ...(sharedBuffers ? { BENCH_SHARED_BUFFERS: sharedBuffers } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = collect(child);

@@ -29,6 +29,7 @@ import {
   type Started,
 } from './startup-processes.js';
 import { formatMiB, formatRatio, formatTable } from './table.js';
+import { DEFAULT_SHARED_BUFFERS } from '../src/store/pglite/pglite-store.js';
 
 /** Records in the large restart. */
 const LARGE = 10_000;
@@ -88,8 +89,8 @@ async function withManager(
   }
 }
 
-async function withBare(dir: string, into: Started[]): Promise<void> {
-  const { child, started } = await startBare(dir, IDLE_MS);
+async function withBare(dir: string, into: Started[], sharedBuffers?: string): Promise<void> {
+  const { child, started } = await startBare(dir, IDLE_MS, sharedBuffers);
   into.push(started);
   await stop(child);
 }
@@ -99,6 +100,8 @@ interface StartupResults {
   first: Pair;
   restart: Pair;
   restartLarge: Pair;
+  /** Bare PGlite with vnp's buffer pool reopening the same directories (9, 10,000 records). */
+  samePool: { restart: Started[]; restartLarge: Started[] };
   cli: CliSamples;
 }
 
@@ -110,6 +113,7 @@ async function measureAll(opts: RunOptions, root: string): Promise<StartupResult
     first: { bare: [], vnp: [] },
     restart: { bare: [], vnp: [] },
     restartLarge: { bare: [], vnp: [] },
+    samePool: { restart: [], restartLarge: [] },
     cli: { nodeE0: [], version: [], help: [], getInterfaces: [] },
   };
   const large = join(root, 'large');
@@ -129,8 +133,10 @@ async function measureAll(opts: RunOptions, root: string): Promise<StartupResult
     opts.log(`  restarts (${round + 1}/${rounds})…`);
     await withBare(join(small, 'pg'), r.restart.bare);
     await withManager(small, r.restart.vnp);
+    await withBare(join(small, 'pg'), r.samePool.restart, DEFAULT_SHARED_BUFFERS);
     await withBare(join(large, 'pg'), r.restartLarge.bare);
     await withManager(large, r.restartLarge.vnp);
+    await withBare(join(large, 'pg'), r.samePool.restartLarge, DEFAULT_SHARED_BUFFERS);
   }
   return r;
 }
@@ -154,6 +160,36 @@ function ratioRow(
     `≤ ${formatRatio(target)}`,
     ratio <= target ? 'met' : 'MISSED',
   ];
+}
+
+/** vnp's own work: the restarts beside a bare PGlite with vnp's buffer pool (no target). */
+function samePoolRows(r: StartupResults): string[][] {
+  const rows: string[][] = [];
+  const pairs = [
+    ['9 records', r.samePool.restart, r.restart.vnp],
+    [`${LARGE.toLocaleString('en-US')} records`, r.samePool.restartLarge, r.restartLarge.vnp],
+  ] as const;
+  for (const [what, bare, vnp] of pairs) {
+    const ready = [median(bare.map((s) => s.readyMs)), median(vnp.map((s) => s.readyMs))];
+    const cpu = [median(bare.map((s) => s.cpuMs)), median(vnp.map((s) => s.cpuMs))];
+    const rss = [median(bare.map((s) => s.rssBytes)), median(vnp.map((s) => s.rssBytes))];
+    rows.push(
+      [
+        `restart, ${what}: time`,
+        seconds(ready[0]!),
+        seconds(ready[1]!),
+        formatRatio(ready[1]! / ready[0]!),
+      ],
+      [`restart, ${what}: CPU`, seconds(cpu[0]!), seconds(cpu[1]!), formatRatio(cpu[1]! / cpu[0]!)],
+      [
+        `restart, ${what}: RSS`,
+        formatMiB(rss[0]!),
+        formatMiB(rss[1]!),
+        formatRatio(rss[1]! / rss[0]!),
+      ],
+    );
+  }
+  return rows;
 }
 
 function summarise(r: StartupResults) {
@@ -251,7 +287,7 @@ function summarise(r: StartupResults) {
       get <= TARGETS.getMs ? 'met' : 'MISSED',
     ],
   ];
-  return { startRows, cpuRows, rssRows, cliRows };
+  return { startRows, cpuRows, rssRows, cliRows, samePoolRows: samePoolRows(r) };
 }
 
 function report(r: StartupResults): string {
@@ -271,6 +307,10 @@ function report(r: StartupResults): string {
     '',
     `Resident memory after ${IDLE_MS / 1000} s idle:`,
     formatTable(head, s.rssRows),
+    '',
+    `vnp's own work: the same restarts beside a bare PGlite opened with vnp's buffer pool`,
+    `(shared_buffers=${DEFAULT_SHARED_BUFFERS}, docs/adr/0051-pglite-buffer-pool.md; the targets compare with the defaults):`,
+    formatTable(['', 'bare, same pool', 'vnp server', 'ratio'], s.samePoolRows),
     '',
     `CLI, wall time from spawn to exit, median of ${r.cli.nodeE0.length} runs (vnp get interfaces: 9 records):`,
     formatTable(['', 'node -e 0', 'vnp', 'ratio', 'target', ''], s.cliRows),

@@ -22,7 +22,18 @@ export interface PgliteStoreSettings {
   /** A pre-initialised database to copy into an uninitialised directory instead of
    *  running initdb (seed.ts). Default: the build's seed, when there is one; null: never. */
   seedDir?: string | null;
+  /** PostgreSQL's buffer pool (`shared_buffers`), default {@link DEFAULT_SHARED_BUFFERS}. */
+  sharedBuffers?: string;
 }
+
+/**
+ * The embedded database's buffer pool. PGlite keeps PostgreSQL's default of 128 MB,
+ * and its start writes the whole pool: about half the resident memory of an idle
+ * PGlite and a fifth of its reopen's CPU. vnp's own tables are a few MB at 10,000
+ * records (the model loads from the cache, writes touch a few pages), and pages outside
+ * the pool are still in the OS page cache (docs/adr/0051-pglite-buffer-pool.md).
+ */
+export const DEFAULT_SHARED_BUFFERS = '32MB';
 
 /**
  * Open (creating if needed) and migrate the embedded store.
@@ -45,7 +56,15 @@ export async function openPgliteStore(settings: PgliteStoreSettings): Promise<St
     // The WebAssembly module is compiled as PGlite does by default (baseline code,
     // hot functions optimized as they run): compiling all of PostgreSQL optimized
     // up front cost a quarter of a restart (docs/adr/0015-startup.md).
-    db = await PGlite.create({ dataDir: settings.dataDir, relaxedDurability: false });
+    db = await PGlite.create({
+      dataDir: settings.dataDir,
+      relaxedDurability: false,
+      startParams: [
+        ...PGlite.defaultStartParams,
+        '-c',
+        `shared_buffers=${settings.sharedBuffers ?? DEFAULT_SHARED_BUFFERS}`,
+      ],
+    });
     const client = pgliteClient(db);
     if (settings.syncCommits !== false) wal = await walSyncer(client, settings.dataDir);
     const walSync = wal;
