@@ -241,12 +241,16 @@ export class Engine {
     return steerTable(this.state.classes);
   }
 
-  /** The seed's `get_policy_for_traffic`: merged, ordered rules for a record with these tags. */
-  getPolicyForTags(tags: Tags): ResolvedPolicy {
+  /**
+   * The seed's `get_policy_for_traffic`: merged, ordered rules for a record with these
+   * tags. `shadowing: false` skips marking rules that can never decide (all `false`).
+   */
+  getPolicyForTags(tags: Tags, opts: { shadowing?: boolean } = {}): ResolvedPolicy {
     return resolvePolicyForTags(
       tags,
       [...this.state.policies.values()],
       [...this.state.partitions.values()].map((p) => p.doc),
+      opts.shadowing ?? true,
     );
   }
 

@@ -120,7 +120,8 @@ export class PolicyMemo {
     const k = `${this.shared || e === this.before ? 'b' : 'a'}|${canonicalTagsJson(tags)}`;
     let v = this.memo.get(k);
     if (!v) {
-      const policy = e.getPolicyForTags(tags);
+      // Without shadow marks: a mark is a function of the rule list, and it decides nothing.
+      const policy = e.getPolicyForTags(tags, { shadowing: false });
       v = {
         policy,
         eg: JSON.stringify(policy.egress),

@@ -17,17 +17,23 @@ import {
 } from '../warnings/shadowing.js';
 import type { ResolvedPolicy, ResolvedRule } from '../types.js';
 
+/**
+ * With `shadowing: false` every rule says `shadowed: false` and the check (quadratic in
+ * a side's rules) is skipped: for callers that compare rule lists, where the flag is a
+ * function of the list (the impact preview).
+ */
 export function resolvePolicyForTags(
   tags: Tags,
   policies: readonly CompiledPolicy[],
   partitions: readonly Partition[],
+  shadowing = true,
 ): ResolvedPolicy {
   const applying = policies.filter((p) => p.appliesTo.matches(tags));
   const rules = applying.flatMap((p) => p.rules).sort(comparePrecedence);
-  const implies = partitionPeerImplication(partitions);
+  const implies = shadowing ? partitionPeerImplication(partitions) : undefined;
   const resolve = (dir: 'ingress' | 'egress'): ResolvedRule[] => {
     const list = rules.filter((r) => r.direction === dir);
-    return list.map((r, i) => toResolved(r, list.slice(0, i), implies));
+    return list.map((r, i) => toResolved(r, implies && list.slice(0, i), implies));
   };
   return {
     policies: applying.map((p) => p.doc.name).sort(),
@@ -48,8 +54,8 @@ import { compileSelectorCached as compileCached } from '../../selector/index.js'
 
 function toResolved(
   r: CompiledRule,
-  earlier: readonly CompiledRule[],
-  implies: PeerImplies,
+  earlier: readonly CompiledRule[] | undefined,
+  implies: PeerImplies | undefined,
 ): ResolvedRule {
   const peerSpec = r.direction === 'egress' ? r.source.to : r.source.from;
   const peer =
@@ -60,6 +66,8 @@ function toResolved(
       ? { ...peerSpec }
       : ('any' as const);
   const shadowed =
+    earlier !== undefined &&
+    implies !== undefined &&
     r.mode === 'enforce' &&
     shadowingRules(
       r,
