@@ -9,6 +9,7 @@
  * (`Agent.start`). Fail-static: while no manager answers, or when an apply fails,
  * the last applied state stays enforced; nothing is flushed.
  */
+import type { ClientCert } from '../client/http-fetch.js';
 import type { HostState } from '../model/host-state.js';
 import { Agent, type AgentOptions } from './agent.js';
 import { makeExec } from './exec.js';
@@ -24,6 +25,8 @@ export interface RunAgentOptions {
   underlayIp: string;
   /** The only CA trusted for https managers (`--ca-file`). */
   ca?: string;
+  /** The client certificate shown to https managers (`--cert-file`/`--key-file`; agent mTLS). */
+  clientCert?: ClientCert;
   /** An agent to drive (default: a new kernel Agent). */
   agent?: Agent;
   /** Options for the default agent. */
@@ -96,6 +99,7 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
       underlayIp: opts.underlayIp,
       kind: agent.datapath.kind,
       ...(opts.ca === undefined ? {} : { ca: opts.ca }),
+      ...(opts.clientCert ? { clientCert: opts.clientCert } : {}),
       apply,
       applyDelta: opts.applyDelta,
       heartbeatTimeoutMs: opts.idleTimeoutMs,

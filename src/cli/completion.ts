@@ -22,6 +22,11 @@ const FILE_OPTIONS = new Set([
   '--tls-key',
   '--cert',
   '--key',
+  '--cert-file',
+  '--key-file',
+  '--ca-cert',
+  '--ca-key',
+  '--out',
 ]);
 
 interface Node {

@@ -13,6 +13,7 @@ import type { TestOutcome } from '../client/api-types.js';
 import { registerApply } from './commands/apply.js';
 import { registerAudit } from './commands/audit.js';
 import { registerAuth } from './commands/auth.js';
+import { registerCert } from './commands/cert.js';
 import { registerCheck } from './commands/check.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerConfig } from './commands/config.js';
@@ -86,6 +87,7 @@ Examples:
   registerEvent(program, ctx);
   registerStatus(program, ctx, setExitCode);
   registerToken(program, ctx);
+  registerCert(program, ctx);
   registerAudit(program, ctx, setExitCode);
   registerWatch(program, ctx);
   registerFlows(program, ctx);

@@ -46,6 +46,15 @@ export function httpFetch(url: URL, init: FetchInit): Promise<FetchResponse> {
   return send(url, init, {});
 }
 
+/** A client certificate and its private key (PEM), presented to https managers (agent mTLS). */
+export interface ClientCert {
+  cert: string;
+  key: string;
+}
+
+/** TLS material of a client: the only CA trusted (`ca`), and a client certificate. */
+export type ClientTls = { ca?: string } & Partial<ClientCert>;
+
 /**
  * httpFetch that trusts only `ca` (PEM) for https managers: the system CAs are not
  * consulted, so a certificate any public CA issued for the name is refused too.
@@ -54,10 +63,20 @@ export function httpFetch(url: URL, init: FetchInit): Promise<FetchResponse> {
  *   const fetch = pinnedFetch(readFileSync('/etc/vnp/ca.pem', 'utf8'));
  */
 export function pinnedFetch(ca: string): FetchLike {
-  return (url, init) => send(url, init, { ca });
+  return tlsFetch({ ca });
 }
 
-async function send(url: URL, init: FetchInit, tls: { ca?: string }): Promise<FetchResponse> {
+/**
+ * httpFetch with TLS material: a pinned CA, a client certificate, or both.
+ *
+ * @example
+ *   const fetch = tlsFetch({ ca, cert: readFileSync('agent-h1.pem', 'utf8'), key });
+ */
+export function tlsFetch(tls: ClientTls): FetchLike {
+  return (url, init) => send(url, init, tls);
+}
+
+async function send(url: URL, init: FetchInit, tls: ClientTls): Promise<FetchResponse> {
   const request = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
   const signal = init.signal;
   if (signal?.aborted) throw signal.reason;

@@ -8,7 +8,8 @@ import type { HealthInfo } from './api-types.js';
 import { connectionError, errorFromResponse } from './errors.js';
 import {
   httpFetch,
-  pinnedFetch,
+  tlsFetch,
+  type ClientCert,
   type FetchInit,
   type FetchLike,
   type FetchResponse,
@@ -25,6 +26,8 @@ export interface VnpClientOptions {
   fetch?: FetchLike;
   /** PEM of the only CA trusted for an https manager (`--ca-file`); ignored with `fetch`. */
   ca?: string;
+  /** A client certificate for https managers (agent mTLS); ignored with `fetch`. */
+  clientCert?: ClientCert;
 }
 
 export interface RequestOptions {
@@ -55,7 +58,8 @@ export class ClientTransport {
     this.server = normaliseServer(opts.server);
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 120_000;
-    this.fetchImpl = opts.fetch ?? (opts.ca === undefined ? httpFetch : pinnedFetch(opts.ca));
+    const tls = { ...(opts.ca === undefined ? {} : { ca: opts.ca }), ...opts.clientCert };
+    this.fetchImpl = opts.fetch ?? (Object.keys(tls).length === 0 ? httpFetch : tlsFetch(tls));
   }
 
   /** An NDJSON stream as values (blank keep-alive lines skipped). */

@@ -55,7 +55,21 @@ export interface ServerSettings {
   insecure: boolean;
   /** `VNP_FLOW_RETENTION=AGE[,ROWS]`: flow records kept (default `24h,1M`). */
   flowRetention?: { ageMs: number; maxRows: number };
+  /**
+   * `VNP_AGENT_MTLS` (or `vnp server --agent-mtls`): whether an agent token needs a client
+   * certificate the agent CA issued for its host — `off` (default: none asked for),
+   * `optional` (asked for; a presented one must match) or `required` (docs/security.md).
+   */
+  agentMtls: AgentMtls;
+  /**
+   * `VNP_AGENT_CA`: PEM file of the CA that issues agent client certificates; default
+   * with `--tls-generate`: the generated `tls-ca.pem` (run-server.ts fills it in).
+   */
+  agentCaFile?: string;
 }
+
+export const AGENT_MTLS_MODES = ['off', 'optional', 'required'] as const;
+export type AgentMtls = (typeof AGENT_MTLS_MODES)[number];
 
 /** At most `max` in every window of `windowMs`. */
 export interface RateLimit {
@@ -102,7 +116,15 @@ export function parseSettings(env: Env): ServerSettings {
     ) ?? { max: 0, windowMs: 60_000 },
     corsOrigins: parseOrigins(value(env, 'VNP_CORS_ORIGINS')),
     insecure: parseFlag('VNP_INSECURE', value(env, 'VNP_INSECURE')),
+    agentMtls: parseAgentMtls(value(env, 'VNP_AGENT_MTLS')),
   };
+  const agentCa = value(env, 'VNP_AGENT_CA');
+  if (agentCa !== undefined) {
+    // A CA set while mTLS is off would look like protection that is not there.
+    if (settings.agentMtls === 'off')
+      throw bad('VNP_AGENT_CA', 'VNP_AGENT_MTLS=optional or required with it', agentCa);
+    settings.agentCaFile = agentCa;
+  }
   const rate = parseRateLimit('VNP_RATE_LIMIT', value(env, 'VNP_RATE_LIMIT') ?? DEFAULT_RATE_LIMIT);
   if (rate) settings.rateLimit = rate;
   const metrics = value(env, 'VNP_METRICS_LISTEN');
@@ -196,6 +218,14 @@ export function parseRateLimit(variable: string, raw: string): RateLimit | undef
     max: Number(m[1]),
     windowMs: parseDuration(m[2]!, variable, { min: 1, max: 86_400_000 }),
   };
+}
+
+function parseAgentMtls(raw: string | undefined): AgentMtls {
+  if (raw === undefined) return 'off';
+  const mode = raw.toLowerCase() as AgentMtls;
+  if (!AGENT_MTLS_MODES.includes(mode))
+    throw bad('VNP_AGENT_MTLS', AGENT_MTLS_MODES.join(', '), raw);
+  return mode;
 }
 
 function parseFlag(variable: string, raw: string | undefined): boolean {

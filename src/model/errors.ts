@@ -20,6 +20,15 @@ export const ERROR_CODES = {
   VNP_ERR_BAD_JSON: { status: 400, summary: 'The request body is not valid JSON.' },
   VNP_ERR_UNAUTHENTICATED: { status: 401, summary: 'No bearer token, or an unknown one.' },
   VNP_ERR_FORBIDDEN: { status: 403, summary: "The token's role may not do this." },
+  VNP_ERR_NO_CLIENT_CERT: {
+    status: 401,
+    summary:
+      "An agent token without a client certificate from the manager's CA (--agent-mtls required).",
+  },
+  VNP_ERR_CLIENT_CERT_HOST: {
+    status: 403,
+    summary: 'The client certificate names another host than the agent token.',
+  },
   VNP_ERR_NOT_FOUND: { status: 404, summary: 'No resource of that kind and name.' },
   VNP_ERR_ROUTE_NOT_FOUND: { status: 404, summary: 'No such API route.' },
   VNP_ERR_ALREADY_EXISTS: {

@@ -15,6 +15,7 @@ import type { ServerSettings } from '../config/settings.js';
 import { VnpError } from '../model/errors.js';
 import type { Store } from '../store/index.js';
 import { TokenAuthenticator, installAuth } from './auth.js';
+import { checkAgentCert, clientCertOptions, installClientCertGate } from './agent-mtls.js';
 import { DeniedAudit, installDeniedAudit } from './denied-audit.js';
 import { installErrorHandling } from './error-handler.js';
 import { lazySchemaCompilers, type LazySchemaCompilers } from './lazy-schema-compilers.js';
@@ -86,6 +87,7 @@ function fastifyOptions(
   schemas: LazySchemaCompilers,
 ): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
   const { settings } = opts;
+  const clientAuth = agentCa(settings);
   return {
     schemaController: { compilersFactory: schemas.compilersFactory },
     logger: opts.logger ?? { level: settings.logLevel },
@@ -121,10 +123,27 @@ function fastifyOptions(
           https: {
             cert: readFileSync(settings.tls.certFile),
             key: readFileSync(settings.tls.keyFile),
+            ...(clientAuth ? clientCertOptions(clientAuth) : {}),
           },
         }
       : {}),
   };
+}
+
+/**
+ * The agent CA's PEM when agent certificates are asked for; refuses a mode other than
+ * `off` without TLS or without a CA (run-server.ts fills in the generated one).
+ */
+function agentCa(settings: ServerSettings): Buffer | undefined {
+  if (settings.agentMtls === 'off') return undefined;
+  if (!settings.tls || settings.agentCaFile === undefined) {
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      `VNP_AGENT_MTLS=${settings.agentMtls}: needs TLS (--tls-generate, or VNP_TLS_CERT/VNP_TLS_KEY with VNP_AGENT_CA, the CA that issues agent certificates)`,
+      { field: 'VNP_AGENT_MTLS' },
+    );
+  }
+  return readFileSync(settings.agentCaFile);
 }
 
 /** What the request pipeline hands the route registrations. */
@@ -182,7 +201,10 @@ async function installPipeline(
       security: [{ bearer: [] }],
     },
   });
-  installAuth(app, auth, gateFor);
+  const mtls = opts.settings.agentMtls;
+  if (mtls !== 'off') installClientCertGate(app, denials);
+  // An agent token without its certificate is no credential: refused before its role is.
+  installAuth(app, auth, gateFor, (request, p) => checkAgentCert(mtls, request, p));
   const metrics = installMetrics(app, manager, {
     // On its own address (VNP_METRICS_LISTEN) the scraper needs no token; here it does.
     route: opts.settings.metricsListen === undefined,

@@ -318,6 +318,8 @@ export function installAuth(
   app: FastifyInstance,
   auth: TokenAuthenticator,
   gateFor?: (request: FastifyRequest, reply: FastifyReply) => FailureGate,
+  /** Further proof a principal must bring (agent mTLS), checked before its role. */
+  checkPrincipal?: (request: FastifyRequest, principal: Principal) => void,
 ): void {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const access = accessOf(request);
@@ -326,6 +328,7 @@ export function installAuth(
     const principal = await auth.authenticate(request.headers.authorization, gate);
     request.principal = principal;
     (request as AuthedRequest)[kAuth] = auth;
+    checkPrincipal?.(request, principal);
     if (!allows(access, principal.role)) {
       throw new VnpError(
         'VNP_ERR_FORBIDDEN',

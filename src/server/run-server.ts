@@ -78,8 +78,11 @@ function refusePlainHttp(settings: ServerSettings): void {
   );
 }
 
-/** With --tls-generate: serve the data directory's generated certificate. */
-async function generatedTls(
+/**
+ * With --tls-generate: serve the data directory's generated certificate, and (agent
+ * mTLS on, no VNP_AGENT_CA) verify agent certificates against its CA.
+ */
+export async function generatedTls(
   settings: ServerSettings,
   print: (line: string) => void,
 ): Promise<ServerSettings> {
@@ -97,7 +100,14 @@ async function generatedTls(
   print(
     `vnp: TLS: ${made.created ? 'created' : 'reusing'} CA certificate ${made.caFile} (clients: --ca-file ${made.caFile})`,
   );
-  return { ...settings, tls: { certFile: made.certFile, keyFile: made.keyFile } };
+  return {
+    ...settings,
+    tls: { certFile: made.certFile, keyFile: made.keyFile },
+    // Agent certificates are issued by the same CA (vnp cert issue --data-dir).
+    ...(settings.agentMtls !== 'off' && settings.agentCaFile === undefined
+      ? { agentCaFile: made.caFile }
+      : {}),
+  };
 }
 
 /**
@@ -146,6 +156,10 @@ export async function runServer(
     : undefined;
   if (metrics) app.log.info({ address: metrics.url }, 'vnp metrics listening');
   print(signInLine(address, first?.token ?? (await adminTokenOf(settings.dataDir))));
+  if (settings.agentMtls !== 'off')
+    print(
+      `vnp: agent client certificates ${settings.agentMtls} (CA ${settings.agentCaFile ?? '?'}; issue: vnp cert issue --host NAME)`,
+    );
   app.log.info(
     { address, backend: store.backend, revision: manager.revision },
     'vnp manager listening',

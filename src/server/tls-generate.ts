@@ -52,13 +52,13 @@ export async function ensureGeneratedTls(
   }
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const ca = newKeys();
-  const caCert = certificate(ca, ca, 'vnp CA', 'vnp CA', now, [
+  const caCert = certificate(ca, ca, 'vnp CA', CA_SUBJECT, now, [
     { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
   ]);
   const server = newKeys();
   const altNames = names.map((n) => (isIP(n) ? { type: 7, ip: n } : { type: 2, value: n }));
-  const serverCert = certificate(server, ca, 'vnp manager', 'vnp CA', now, [
+  const serverCert = certificate(server, ca, 'vnp manager', CA_SUBJECT, now, [
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
@@ -72,12 +72,17 @@ export async function ensureGeneratedTls(
   return { ...out, created: true };
 }
 
-interface Keys {
+/** The subject (and so the issuer of what it signs) of the generated CA. */
+const CA_SUBJECT: forge.pki.CertificateField[] = [{ name: 'commonName', value: 'vnp CA' }];
+
+/** A key pair as PEM text. */
+export interface Keys {
   privatePem: string;
   publicPem: string;
 }
 
-function newKeys(): Keys {
+/** A new RSA 2048 key pair (node's crypto: native and fast). */
+export function newKeys(): Keys {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return {
     privatePem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
@@ -85,27 +90,34 @@ function newKeys(): Keys {
   };
 }
 
-function certificate(
-  subject: Keys,
-  issuer: Keys,
+/**
+ * A certificate for `subject`'s public key signed by `issuer`'s private key (PKCS#1 RSA
+ * PEM); `issuerName` must be the issuer certificate's subject, exactly. Valid from an
+ * hour ago (clock skew) until `notAfter` (default ten years).
+ */
+export function certificate(
+  subject: Pick<Keys, 'publicPem'>,
+  issuer: Pick<Keys, 'privatePem'>,
   subjectCn: string,
-  issuerCn: string,
+  issuerName: forge.pki.CertificateField[],
   now: Date,
   extensions: object[],
+  notAfter = new Date(now.getTime() + 10 * YEAR_MS),
 ): string {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(subject.publicPem);
   cert.serialNumber = '01' + randomBytes(15).toString('hex'); // positive, unique
   cert.validity.notBefore = new Date(now.getTime() - 3600_000);
-  cert.validity.notAfter = new Date(now.getTime() + 10 * YEAR_MS);
+  cert.validity.notAfter = notAfter;
   cert.setSubject([{ name: 'commonName', value: subjectCn }]);
-  cert.setIssuer([{ name: 'commonName', value: issuerCn }]);
+  cert.setIssuer(issuerName);
   cert.setExtensions(extensions);
   cert.sign(forge.pki.privateKeyFromPem(issuer.privatePem), forge.md.sha256.create());
   return forge.pki.certificateToPem(cert);
 }
 
-async function exists(file: string): Promise<boolean> {
+/** Whether a file exists (and is visible to this user). */
+export async function exists(file: string): Promise<boolean> {
   return access(file).then(
     () => true,
     () => false,

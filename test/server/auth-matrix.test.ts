@@ -7,48 +7,17 @@
  * denied attempts are audited (test/server/support/denied-audit-suite.ts; PostgreSQL:
  * denied-audit.integration.test.ts).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CALLERS,
+  documentedTable,
+  meets,
+  operationsOf,
+  type Caller,
+} from './support/access-table.js';
 import { DENIED_AUDIT_SETTINGS, deniedAuditSuite } from './support/denied-audit-suite.js';
 import { MODEL } from './support/fixtures.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
-
-const CALLERS = [
-  'none',
-  'bad',
-  'revoked',
-  'viewer',
-  'operator',
-  'admin',
-  'agent-own-host',
-  'agent-other-host',
-] as const;
-type Caller = (typeof CALLERS)[number];
-type Expect = 'ok' | '401' | '403' | 'own';
-
-/** The "Access levels" table of docs/security.md: access → caller → expectation. */
-function documentedTable(): Map<string, Record<Caller, Expect>> {
-  const text = readFileSync(join(import.meta.dirname, '../../docs/security.md'), 'utf8');
-  const section = text.split('## Access levels')[1]!.split('\n## ')[0]!;
-  const rows = section
-    .split('\n')
-    .filter((l) => l.startsWith('|'))
-    .map((l) =>
-      l
-        .split('|')
-        .slice(1, -1)
-        .map((c) => c.trim()),
-    );
-  const [header, , ...body] = rows;
-  expect(header).toEqual(['access', ...CALLERS]);
-  return new Map(
-    body.map((r) => [
-      r[0]!,
-      Object.fromEntries(CALLERS.map((c, i) => [c, r[i + 1] as Expect])) as Record<Caller, Expect>,
-    ]),
-  );
-}
 
 let s: TestServer;
 let url: string;
@@ -110,23 +79,18 @@ describe('auth matrix (every /openapi.json operation × every kind of caller)', 
     };
     const failures: string[] = [];
     let checked = 0;
-    for (const [path, ops] of Object.entries(doc.paths)) {
-      for (const [method, op] of Object.entries(ops)) {
-        const access = op['x-vnp-access'];
-        const row = access === undefined ? undefined : table.get(access);
-        if (!row) {
-          failures.push(`${method} ${path}: access ${access} is not in the table`);
-          continue;
-        }
-        for (const c of CALLERS) {
-          let want = row[c];
-          if (want === 'own') want = path.includes('{host}') ? '403' : 'ok';
-          const got = await statusOf(method, concrete(path, c), c);
-          checked++;
-          const fine =
-            want === 'ok' ? got !== 401 && got !== 403 && got < 500 : got === Number(want);
-          if (!fine) failures.push(`${method} ${path} as ${c} (${access}): ${got}, want ${want}`);
-        }
+    for (const { method, path, access } of operationsOf(doc)) {
+      const row = access === undefined ? undefined : table.get(access);
+      if (!row) {
+        failures.push(`${method} ${path}: access ${access} is not in the table`);
+        continue;
+      }
+      for (const c of CALLERS) {
+        const want = row[c] === 'own' ? (path.includes('{host}') ? '403' : 'ok') : row[c];
+        const got = await statusOf(method, concrete(path, c), c);
+        checked++;
+        if (!meets(want, got))
+          failures.push(`${method} ${path} as ${c} (${access}): ${got}, want ${want}`);
       }
     }
     expect(failures).toEqual([]);

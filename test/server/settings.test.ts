@@ -25,6 +25,7 @@ describe('parseSettings', () => {
       deniedAuditLimit: { max: 5, windowMs: 60_000 },
       corsOrigins: [],
       insecure: false,
+      agentMtls: 'off',
     });
     expect(DEFAULT_BODY_LIMIT).toBe(8 * 1024 * 1024);
   });
@@ -45,6 +46,8 @@ describe('parseSettings', () => {
       VNP_CORS_ORIGINS: 'https://ui.example.com, http://127.0.0.1:5173',
       VNP_METRICS_LISTEN: '127.0.0.1:9474',
       VNP_INSECURE: '1',
+      VNP_AGENT_MTLS: 'Required',
+      VNP_AGENT_CA: '/agent-ca.pem',
     });
     expect(s).toEqual({
       listen: { host: '0.0.0.0', port: 8080 },
@@ -59,6 +62,8 @@ describe('parseSettings', () => {
       corsOrigins: ['https://ui.example.com', 'http://127.0.0.1:5173'],
       metricsListen: { host: '127.0.0.1', port: 9474 },
       insecure: true,
+      agentMtls: 'required',
+      agentCaFile: '/agent-ca.pem',
     });
   });
 
@@ -87,6 +92,9 @@ describe('parseSettings', () => {
     ['VNP_METRICS_LISTEN', { VNP_METRICS_LISTEN: 'x:70000' }],
     ['VNP_INSECURE', { VNP_INSECURE: 'yes please' }],
     ['VNP_TOKEN_USE_FLUSH', { VNP_TOKEN_USE_FLUSH: '1ms' }],
+    ['VNP_AGENT_MTLS', { VNP_AGENT_MTLS: 'on' }],
+    // A CA while mTLS is off would look like protection that is not there.
+    ['VNP_AGENT_CA', { VNP_AGENT_CA: '/agent-ca.pem' }],
   ])('names %s in the error', (variable, env) => {
     expect(fieldOf(() => parseSettings(env))).toBe(variable);
   });

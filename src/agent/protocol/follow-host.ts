@@ -29,6 +29,7 @@
  * - applies never overlap, and acks never go backwards.
  */
 import { Agent as HttpAgent } from 'node:http';
+import type { ClientCert } from '../../client/http-fetch.js';
 import { applyHostDelta, type DeltaMessage } from '../../model/host-delta.js';
 import type { HostState } from '../../model/host-state.js';
 import { HostFold, type FoldStats, type WatchMessage } from './host-fold.js';
@@ -75,6 +76,8 @@ export interface FollowHostOptions {
   httpAgent?: HttpAgent;
   /** The only CA trusted for an https manager's certificate (`--ca-file`); default: the system CAs. */
   ca?: string;
+  /** A client certificate for https managers (`--cert-file`/`--key-file`; agent mTLS). */
+  clientCert?: ClientCert;
   /** Told why a connection ended (and which state stays enforced meanwhile). */
   log?: (msg: string) => void;
 }
@@ -153,7 +156,8 @@ class Follower implements HostFollower {
   constructor(private readonly opts: FollowHostOptions) {
     this.fold = new HostFold(opts.applyDelta ?? applyHostDelta, this.stats);
     this.httpAgent = opts.httpAgent ?? new HttpAgent({ keepAlive: true, maxSockets: 2 });
-    this.http = new HttpUplink(opts.host, opts.token, this.httpAgent, opts.ca, {
+    const tls = { ...(opts.ca === undefined ? {} : { ca: opts.ca }), ...opts.clientCert };
+    this.http = new HttpUplink(opts.host, opts.token, this.httpAgent, tls, {
       covered: (base, revision) => revision <= this.ackedRevision && base === this.manager,
       acked: (revision) => this.acked(revision),
     });
@@ -300,6 +304,7 @@ class Follower implements HostFollower {
       token: this.opts.token,
       transport: this.opts.transport ?? 'websocket',
       ca: this.opts.ca,
+      ...(this.opts.clientCert ? { clientCert: this.opts.clientCert } : {}),
       silenceMs: this.opts.heartbeatTimeoutMs ?? 15_000,
     };
   }

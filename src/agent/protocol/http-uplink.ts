@@ -7,6 +7,7 @@
  */
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { ClientTls } from '../../client/http-fetch.js';
 
 /** Posts a host's acks and flow batches to a manager. */
 export class HttpUplink {
@@ -17,8 +18,8 @@ export class HttpUplink {
     private readonly host: string,
     private readonly token: string,
     private readonly agent: HttpAgent,
-    /** The only CA trusted for an https manager; default: the system CAs. */
-    private readonly ca: string | undefined,
+    /** The only CA trusted for an https manager (default: the system CAs), a client certificate. */
+    private readonly tls: ClientTls,
     /**
      * Whether `revision` needs no ack at `base` any more (already acknowledged there);
      * told of every ack the manager accepted.
@@ -51,8 +52,8 @@ export class HttpUplink {
         {
           method: 'POST',
           agent: https ? undefined : this.agent,
-          // Pinning: with `ca` set, node trusts that CA only.
-          ...(this.ca === undefined ? {} : { ca: this.ca }),
+          // Pinning: with `ca` set, node trusts that CA only; `cert`/`key`: agent mTLS.
+          ...this.tls,
           headers: {
             authorization: `Bearer ${this.token}`,
             'content-type': 'application/json',

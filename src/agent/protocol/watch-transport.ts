@@ -13,6 +13,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { WebSocket } from 'ws';
+import type { ClientCert, ClientTls } from '../../client/http-fetch.js';
 import { FEATURES_HEADER, SIDE_PATCHES_FEATURE } from '../../model/host-delta.js';
 
 /** Where and how to watch. */
@@ -23,6 +24,8 @@ export interface WatchTarget {
   transport: 'websocket' | 'ndjson';
   /** The only CA trusted for an https manager (replaces the system list). */
   ca?: string;
+  /** The client certificate presented to an https manager (agent mTLS). */
+  clientCert?: ClientCert;
   /** No data for this long: the connection is dead. */
   silenceMs: number;
 }
@@ -118,8 +121,11 @@ class Watch implements WatchConnection {
     };
   }
 
-  private get tls(): { ca?: string } {
-    return this.target.ca === undefined ? {} : { ca: this.target.ca };
+  private get tls(): ClientTls {
+    return {
+      ...(this.target.ca === undefined ? {} : { ca: this.target.ca }),
+      ...this.target.clientCert,
+    };
   }
 
   private requestNdjson(): void {

@@ -106,4 +106,32 @@ describe('resolveAgentOptions', () => {
       ),
     ).rejects.toThrow('--token-file empty.token is empty');
   });
+
+  it('reads --cert-file and --key-file (or VNP_CERT_FILE/VNP_KEY_FILE), both or neither', async () => {
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const key = '-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n';
+    writeFileSync(join(dir, 'a.pem'), cert);
+    writeFileSync(join(dir, 'a.key'), key);
+    const base = { host: 'h', underlayIp: '192.0.2.1' };
+    const g = { server: 'https://m:7400', token: 't' };
+    const r = await resolveAgentOptions({ ...base, certFile: 'a.pem', keyFile: 'a.key' }, g, ctx());
+    expect(r.clientCert).toEqual({ cert, key });
+    const env = await resolveAgentOptions(
+      base,
+      g,
+      ctx({ VNP_CERT_FILE: join(dir, 'a.pem'), VNP_KEY_FILE: join(dir, 'a.key') }),
+    );
+    expect(env.clientCert).toEqual({ cert, key });
+    expect((await resolveAgentOptions(base, g, ctx())).clientCert).toBeUndefined();
+    for (const [flags, field] of [
+      [{ certFile: 'a.pem' }, 'key-file'],
+      [{ keyFile: 'a.key' }, 'cert-file'],
+      [{ certFile: 'a.key', keyFile: 'a.key' }, 'cert-file'],
+      [{ certFile: 'a.pem', keyFile: 'a.pem' }, 'key-file'],
+      [{ certFile: 'missing.pem', keyFile: 'a.key' }, 'cert-file'],
+    ] as const)
+      await expect(resolveAgentOptions({ ...base, ...flags }, g, ctx())).rejects.toMatchObject({
+        details: { field },
+      });
+  });
 });

@@ -62,13 +62,18 @@ Configured by environment:
   VNP_DATA_DIR      data directory: embedded store, admin.token (default ./.vnp)
   VNP_DATABASE_URL  postgres://… to use PostgreSQL instead of the embedded store
   VNP_TLS_CERT, VNP_TLS_KEY  PEM files: serve HTTPS with them
+  VNP_AGENT_MTLS    off | optional | required: agent tokens need a client certificate
+                    (default off; --agent-mtls overrides it; docs/security.md)
+  VNP_AGENT_CA      PEM file of the CA issuing agent certificates (default with
+                    --tls-generate: the generated tls-ca.pem)
 
 On first start the manager writes an admin token to $VNP_DATA_DIR/admin.token
 (mode 0600); the CLI on the same machine picks it up from there.
 
 Examples:
   vnp server
-  VNP_LISTEN=0.0.0.0:7400 VNP_DATA_DIR=/var/lib/vnp vnp server --tls-generate --tls-san mgr.example`,
+  VNP_LISTEN=0.0.0.0:7400 VNP_DATA_DIR=/var/lib/vnp vnp server --tls-generate --tls-san mgr.example
+  vnp server --tls-generate --agent-mtls required   # agents: vnp cert issue --host NAME`,
     )
     .option(
       '--tls-generate',
@@ -80,7 +85,11 @@ Examples:
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
-    .action(async (flags: { tlsGenerate?: boolean; tlsSan: string[] }) => {
+    .option(
+      '--agent-mtls <mode>',
+      "off | optional | required: an agent token needs a client certificate from the manager's CA naming its host (default $VNP_AGENT_MTLS, else off)",
+    )
+    .action(async (flags: { tlsGenerate?: boolean; tlsSan: string[]; agentMtls?: string }) => {
       // Static specifiers: the manager is part of every build; lazy so that the
       // other verbs do not load Fastify, the store and the engine.
       const { parseSettings } = await import('../../config/settings.js');
@@ -90,7 +99,11 @@ Examples:
           field: 'tls-san',
         });
       }
-      const settings = parseSettings(ctx.io.env);
+      // The flag is the variable: parsed (and refused) in one place, src/config.
+      const settings = parseSettings({
+        ...ctx.io.env,
+        ...(flags.agentMtls !== undefined ? { VNP_AGENT_MTLS: flags.agentMtls } : {}),
+      });
       if (flags.tlsGenerate) settings.tlsGenerate = { sans: flags.tlsSan };
       await runServer(settings, { print: (line) => ctx.out(line + '\n') });
     });
@@ -106,6 +119,11 @@ Examples:
       '--token-file <file>',
       "file holding this host's agent token (vnp token create --role agent --host NAME)",
     )
+    .option(
+      '--cert-file <file>',
+      'PEM client certificate for an https manager with --agent-mtls (vnp cert issue --host NAME; default $VNP_CERT_FILE)',
+    )
+    .option('--key-file <file>', 'its private key (default $VNP_KEY_FILE)')
     .option(
       '--underlay-ip <ip>',
       "this host's address on the underlay network (VXLAN endpoint; default: the address that reaches the first manager)",
@@ -203,6 +221,8 @@ interface AgentFlags {
   denyLogRate?: string;
   metricsListen?: string;
   tokenFile?: string;
+  certFile?: string;
+  keyFile?: string;
   underlayIp?: string;
   datapath?: string;
   bridge?: string;
@@ -247,6 +267,8 @@ export interface ResolvedAgentOptions {
   underlayIp: string;
   /** PEM of the only CA trusted for https managers (`--ca-file`, `VNP_CA_FILE`). */
   ca?: string;
+  /** `--cert-file`/`--key-file`: the client certificate (agent mTLS). */
+  clientCert?: { cert: string; key: string };
   /** `--datapath ovs`: the bridge and OVS's run directory. */
   ovs?: { bridge: string; rundir: string };
   /** `--deny-log-rate`: deny samples per second (either datapath). */
@@ -295,12 +317,18 @@ export async function resolveAgentOptions(
   }
   const { readCaFile } = await import('../context.js');
   const ca = readCaFile(g.caFile ?? ctx.io.env.VNP_CA_FILE, ctx.io.cwd);
+  const clientCert = readClientCert(
+    opts.certFile ?? ctx.io.env.VNP_CERT_FILE,
+    opts.keyFile ?? ctx.io.env.VNP_KEY_FILE,
+    ctx.io.cwd,
+  );
   return {
     servers,
     host: opts.host,
     token,
     underlayIp,
     ...(ca ? { ca } : {}),
+    ...(clientCert ? { clientCert } : {}),
     ...(ovs ? { ovs } : {}),
     ...(denyLogRate !== undefined ? { denyLogRate } : {}),
   };
@@ -339,6 +367,46 @@ export function resolveDenyLogRate(text: string | undefined): number | undefined
     );
   }
   return n;
+}
+
+/** Read a PEM file named by a flag, or say in one line why not. */
+function readPem(flag: string, file: string, cwd: string, what: RegExp): string {
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, file), 'utf8');
+  } catch (e) {
+    throw new VnpError('VNP_ERR_VALIDATION', `--${flag} ${file}: ${(e as Error).message}`, {
+      field: flag,
+    });
+  }
+  if (!what.test(text))
+    throw new VnpError('VNP_ERR_VALIDATION', `--${flag} ${file}: expected PEM (${what.source})`, {
+      field: flag,
+    });
+  return text;
+}
+
+/** `--cert-file` and `--key-file`: both or neither. */
+export function readClientCert(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+  cwd: string,
+): { cert: string; key: string } | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    const missing = certFile === undefined ? 'cert-file' : 'key-file';
+    throw new VnpError(
+      'VNP_ERR_VALIDATION',
+      `--${missing} is needed too (a certificate and its key)`,
+      {
+        field: missing,
+      },
+    );
+  }
+  return {
+    cert: readPem('cert-file', certFile, cwd, /-----BEGIN CERTIFICATE-----/),
+    key: readPem('key-file', keyFile, cwd, /-----BEGIN [A-Z ]*PRIVATE KEY-----/),
+  };
 }
 
 function readAgentToken(
