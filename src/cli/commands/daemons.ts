@@ -159,7 +159,10 @@ Examples:
   vnp agent --server http://10.0.0.5:7400,http://10.0.0.6:7400 --host host-a \\
             --token-file /etc/vnp/agent.token --underlay-ip 10.0.0.21
   vnp agent --server http://10.0.0.5:7400 --host host-b --token-file /etc/vnp/agent.token \\
-            --datapath ovs --bridge vnpbr      # an OVS PEP (docs/agent.md, "The OVS PEP")`,
+            --datapath ovs --bridge vnpbr      # an OVS PEP (docs/agent.md, "The OVS PEP")
+  vnp agent --server https://mgr:7400 --host host-a --token-file /etc/vnp/agent.token \\
+            --ca-file tls-ca.pem --cert-file agent-host-a.pem --key-file agent-host-a.key
+                                               # a manager with --agent-mtls (vnp cert issue)`,
     )
     .action(async (opts: AgentFlags, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
