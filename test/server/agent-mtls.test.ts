@@ -18,6 +18,7 @@
 import { Agent, request, type AgentOptions } from 'node:https';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentMtls } from '../../src/config/settings.js';
@@ -175,6 +176,27 @@ describe('--agent-mtls required', () => {
     expect(await call(clientAgent(certs.own), state(), 'GET', s.tokens.agent)).toEqual({
       status: 200,
     });
+  });
+
+  it('a resumed TLS session keeps its certificate (a new connection per request)', async () => {
+    const agent = new Agent({ ca, keepAlive: false, ...certs.own });
+    agents.push(agent);
+    const resumed: boolean[] = [];
+    for (let i = 0; i < 3; i++) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const headers = { authorization: `Bearer ${s.tokens.agent}` };
+        const req = request(state(), { agent, headers }, (res) => {
+          resumed.push((res.socket as TLSSocket).isSessionReused());
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(status).toBe(200);
+    }
+    // Not three full handshakes: a later connection resumed the first one's session.
+    expect(resumed.slice(1)).toContain(true);
   });
 
   it('refuses an agent token without a certificate (401) and with another host’s (403)', async () => {
