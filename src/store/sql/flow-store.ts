@@ -1,15 +1,18 @@
 /**
  * The flow part of the Store (docs/flows.md) over a SqlClient; SqlStore delegates to
  * these so both backends share them. Every batch is one COPY for the rows (ids taken
- * from the sequence first) and one statement for the aggregate, its rows travelling as
- * one JSON parameter: no per-row round trip, no SQL text built from values.
+ * from the sequence first, in blocks) and one statement per aggregate, its rows
+ * travelling as one JSON parameter: no per-row round trip, no SQL text built from
+ * values.
  */
 import {
   type FlowEndpoint,
   type FlowRecord,
+  type FlowSide,
   type FlowSummaryRow,
   type StoredFlow,
 } from '../../model/flow.js';
+import { formatIp, parseIp } from '../../model/net.js';
 import type { Protocol } from '../../model/types.js';
 import { FlowAggregator } from '../flow-aggregator.js';
 import type {
@@ -19,21 +22,28 @@ import type {
   FlowRetention,
   FlowTuple,
 } from '../types.js';
-import { toIso, toJson, toRevision } from './rows.js';
+import { toIso, toRevision } from './rows.js';
 import { copyText, type SqlClient } from './sql-client.js';
 
 // COPY, not INSERT: the text format is PostgreSQL's cheapest way in (no JSON parse of
 // the filter columns, no per-row planning), 3–7× the rows/s of a json_to_recordset
-// insert on both backends (measured in one run; docs/adr/0019-flow-store.md).
-const COPY_FLOWS = `COPY vnp_flows (id, at, host, verdict, state, protocol, port, src_address,
-    src_record, src_identity, dst_address, dst_record, dst_identity, policies, doc) FROM STDIN`;
+// insert on both backends (measured in one run; docs/adr/0019-flow-store.md). Every
+// field has its typed column (migration 10, ADR 0049): no JSON per row.
+const COPY_FLOWS = `COPY vnp_flows (id, at, host, verdict, state, protocol, port,
+    src_address, src_record, src_identity, src_port, src_partitions,
+    dst_address, dst_record, dst_identity, dst_port, dst_partitions, code,
+    egress_verdict, egress_policy, egress_rule, egress_default, egress_logged,
+    ingress_verdict, ingress_policy, ingress_rule, ingress_default, ingress_logged,
+    packets, bytes) FROM STDIN`;
 
-// Ids are taken from the sequence first, so a batch knows them without RETURNING. One
-// row back, not one per id: the first and last, and the list only when another
-// manager's batch took ids in between (the range has holes).
-const NEXT_IDS = `SELECT min(id)::text AS first, max(id)::text AS last,
-    CASE WHEN max(id) - min(id) + 1 <> count(*) THEN string_agg(id::text, ',' ORDER BY id) END AS ids
-  FROM (SELECT nextval('vnp_flows_id_seq') AS id FROM generate_series(1, $1::integer)) AS t`;
+/** The sequence's increment (migration 10): each `nextval` hands out this many ids. */
+export const FLOW_ID_BLOCK = 1000;
+
+// Ids are taken from the sequence first, so a batch knows them without RETURNING: one
+// `nextval` per block of FLOW_ID_BLOCK ids. A block's unused ids are skipped (ids are
+// paging keys, increasing, not counts).
+const NEXT_BLOCKS = `SELECT nextval('vnp_flows_id_seq')::text AS id
+  FROM generate_series(1, $1::integer)`;
 
 // Keys arrive sorted, so two managers adding to the same minutes lock them in one order.
 const UPSERT_MINUTES = `INSERT INTO vnp_flow_minutes (minute, src_identity, dst_identity, protocol,
@@ -76,93 +86,120 @@ const PRUNE_ROWS = `WITH d AS (DELETE FROM vnp_flows WHERE id < (
 
 /** A text array literal of names: every element quoted, so any name is one element. */
 function textArray(names: readonly string[]): string {
+  if (names.length === 0) return '{}';
   return `{${names.map((n) => `"${n.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
-/** What `doc` keeps of an end: the address (a column would normalise its text), port, partitions. */
-function endDoc(e: FlowEndpoint): Omit<FlowEndpoint, 'record' | 'identity'> {
-  return e.port === undefined
-    ? { address: e.address, partitions: e.partitions }
-    : { address: e.address, port: e.port, partitions: e.partitions };
+const NULL = '\\N';
+const opt = (v: string | undefined): string => (v === undefined ? NULL : copyText(v));
+const optInt = (v: number | undefined): string => (v === undefined ? NULL : String(v));
+const bool = (v: boolean | undefined): string => (v === undefined ? NULL : v ? 't' : 'f');
+
+/** The five columns of a side (verdict NULL: the record has no such side). */
+function sideText(side: FlowSide | undefined): string {
+  if (side === undefined) return `${NULL}\t${NULL}\t${NULL}\t${NULL}\t${NULL}`;
+  return `${copyText(side.verdict)}\t${opt(side.policy)}\t${opt(side.rule)}\t${opt(side.default)}\t${bool(side.logged)}`;
 }
 
-/**
- * What `doc` keeps of a record: everything but the fields the filter columns already
- * hold exactly (host, verdict, state, protocol, port, each end's record and identity),
- * so the JSON the database converts per row is a third of the record. Time and
- * addresses stay in `doc` too: a column would normalise their text. Built field by
- * field: a rest spread per record cost more than the rest of the line.
- */
-function docOf(r: FlowRecord): Record<string, unknown> {
-  const doc: Record<string, unknown> = { time: r.time, src: endDoc(r.src), dst: endDoc(r.dst) };
-  if (r.code !== undefined) doc.code = r.code;
-  if (r.egress !== undefined) doc.egress = r.egress;
-  if (r.ingress !== undefined) doc.ingress = r.ingress;
-  if (r.packets !== undefined) doc.packets = r.packets;
-  if (r.bytes !== undefined) doc.bytes = r.bytes;
-  return doc;
+/** The five columns of an end: address, record, identity, port, partitions. */
+function endText(e: FlowEndpoint): string {
+  return `${copyText(e.address)}\t${opt(e.record)}\t${e.identity}\t${optInt(e.port)}\t${copyText(textArray(e.partitions))}`;
 }
 
-/** The deciding policies of both sides as a text array literal. */
-function policiesOf(r: FlowRecord): string {
-  const e = r.egress?.policy;
-  const i = r.ingress?.policy;
-  return textArray(e && i ? [e, i] : e ? [e] : i ? [i] : []);
+/** One COPY text line of a record with its id, field by field (no intermediate objects). */
+function flowLine(r: FlowRecord, id: number): string {
+  return `${id}\t${copyText(r.time)}\t${copyText(r.host)}\t${copyText(r.verdict)}\t${copyText(r.state)}\t${copyText(r.protocol)}\t${r.port}\t${endText(r.src)}\t${endText(r.dst)}\t${optInt(r.code)}\t${sideText(r.egress)}\t${sideText(r.ingress)}\t${optInt(r.packets)}\t${optInt(r.bytes)}`;
 }
 
-/** One COPY text line of a record with its id. */
-function flowLine(r: FlowRecord, id: string): string {
-  return `${id}\t${copyText(r.time)}\t${copyText(r.host)}\t${copyText(r.verdict)}\t${copyText(r.state)}\t${copyText(r.protocol)}\t${r.port}\t${copyText(r.src.address)}\t${copyText(r.src.record)}\t${r.src.identity}\t${copyText(r.dst.address)}\t${copyText(r.dst.record)}\t${r.dst.identity}\t${copyText(policiesOf(r))}\t${copyText(JSON.stringify(docOf(r)))}`;
-}
-
-/** The ids a batch of `n` took (NEXT_IDS' answer), in order. */
-function idsOf(row: { first: string; last: string; ids: string | null }, n: number): string[] {
-  if (row.ids !== null) return row.ids.split(',');
-  const first = BigInt(row.first);
-  return Array.from({ length: n }, (_, i) => String(first + BigInt(i)));
+/** The ids of a batch of `n` from its blocks' first ids (NEXT_BLOCKS' answer), in order. */
+function idsOf(blocks: readonly { id: string }[], n: number): number[] {
+  const firsts = blocks.map((b) => Number(b.id)).sort((a, b) => a - b);
+  const ids: number[] = [];
+  for (const first of firsts)
+    for (let k = 0; k < FLOW_ID_BLOCK && ids.length < n; k++) ids.push(first + k);
+  return ids;
 }
 
 interface FlowRow {
   id: unknown;
+  at: unknown;
   host: string;
   verdict: FlowRecord['verdict'];
   state: FlowRecord['state'];
   protocol: Protocol;
   port: number;
-  src_record: string | null;
-  src_identity: unknown;
-  dst_record: string | null;
-  dst_identity: unknown;
-  doc: unknown;
+  code: number | null;
+  packets: unknown;
+  bytes: unknown;
+  [column: string]: unknown;
 }
 
-const FLOW_COLUMNS = `id, host, verdict, state, protocol, port, src_record, src_identity,
-  dst_record, dst_identity, doc`;
+const endColumns = (e: 'src' | 'dst') =>
+  `host(${e}_address) AS ${e}_address, ${e}_record, ${e}_identity, ${e}_port, ${e}_partitions`;
+const sideColumns = (s: 'egress' | 'ingress') =>
+  `${s}_verdict, ${s}_policy, ${s}_rule, ${s}_default, ${s}_logged`;
 
-/** A stored row back to the record the agent sent (rows of either `doc` shape). */
-function flowOf(row: FlowRow): StoredFlow {
-  const doc = toJson<
-    Record<string, unknown> & { time: string; src: FlowEndpoint; dst: FlowEndpoint }
-  >(row.doc);
-  const { time, src, dst, ...rest } = doc;
-  const end = (e: FlowEndpoint, record: string | null, identity: unknown): FlowEndpoint => ({
-    address: e.address,
-    ...(e.port === undefined ? {} : { port: e.port }),
+const FLOW_COLUMNS = `id, at, host, verdict, state, protocol, port, ${endColumns('src')},
+  ${endColumns('dst')}, code, ${sideColumns('egress')}, ${sideColumns('ingress')}, packets, bytes`;
+
+/**
+ * An address as the batch check gives it back (formatIp): IPv4 text is the same in
+ * PostgreSQL; IPv6 text goes through the same formatter.
+ */
+function addressOf(text: string): string {
+  if (!text.includes(':')) return text;
+  const ip = parseIp(text);
+  return ip === undefined ? text : formatIp(ip);
+}
+
+function endOf(row: FlowRow, e: 'src' | 'dst'): FlowEndpoint {
+  const port = row[`${e}_port`] as number | null;
+  const record = row[`${e}_record`] as string | null;
+  const partitions = row[`${e}_partitions`] as string[];
+  return {
+    address: addressOf(row[`${e}_address`] as string),
+    ...(port === null ? {} : { port }),
     ...(record === null ? {} : { record }),
-    identity: toRevision(identity),
-    partitions: e.partitions,
-  });
+    identity: toRevision(row[`${e}_identity`]),
+    partitions,
+  };
+}
+
+function sideOf(row: FlowRow, s: 'egress' | 'ingress'): FlowSide | undefined {
+  const verdict = row[`${s}_verdict`] as FlowSide['verdict'] | null;
+  if (verdict === null) return undefined;
+  const policy = row[`${s}_policy`] as string | null;
+  const rule = row[`${s}_rule`] as string | null;
+  const def = row[`${s}_default`] as FlowSide['default'] | null;
+  const logged = row[`${s}_logged`] as boolean | null;
+  return {
+    verdict,
+    ...(policy === null ? {} : { policy }),
+    ...(rule === null ? {} : { rule }),
+    ...(def === null ? {} : { default: def }),
+    ...(logged === null ? {} : { logged }),
+  };
+}
+
+/** A stored row back to the record the agent sent. */
+function flowOf(row: FlowRow): StoredFlow {
+  const egress = sideOf(row, 'egress');
+  const ingress = sideOf(row, 'ingress');
   return {
     id: toRevision(row.id),
-    time,
+    time: toIso(row.at),
     host: row.host,
-    src: end(src, row.src_record, row.src_identity),
-    dst: end(dst, row.dst_record, row.dst_identity),
+    src: endOf(row, 'src'),
+    dst: endOf(row, 'dst'),
     protocol: row.protocol,
     port: row.port,
+    ...(row.code === null ? {} : { code: row.code }),
     verdict: row.verdict,
+    ...(egress ? { egress } : {}),
+    ...(ingress ? { ingress } : {}),
     state: row.state,
-    ...rest,
+    ...(row.packets === null ? {} : { packets: toRevision(row.packets) }),
+    ...(row.bytes === null ? {} : { bytes: toRevision(row.bytes) }),
   };
 }
 
@@ -181,10 +218,10 @@ export async function insertFlows(
     // Telemetry: a crash may lose the last batches, never a policy write; not waiting
     // for the WAL flush keeps flow batches from holding connections (ADR 0019).
     await tx.query('SET LOCAL synchronous_commit TO off');
-    const r = await tx.query<{ first: string; last: string; ids: string | null }>(NEXT_IDS, [
-      records.length,
+    const r = await tx.query<{ id: string }>(NEXT_BLOCKS, [
+      Math.ceil(records.length / FLOW_ID_BLOCK),
     ]);
-    const ids = idsOf(r.rows[0]!, records.length);
+    const ids = idsOf(r.rows, records.length);
     let text = '';
     for (let i = 0; i < records.length; i++) text += `${flowLine(records[i]!, ids[i]!)}\n`;
     await tx.copyIn(COPY_FLOWS, text);
@@ -193,7 +230,7 @@ export async function insertFlows(
       a.add(records);
       await addAggregates(tx, a.drain());
     }
-    return records.map((rec, i) => ({ id: toRevision(ids[i]), ...rec }));
+    return records.map((rec, i) => ({ id: ids[i]!, ...rec }));
   });
 }
 
@@ -225,7 +262,10 @@ function where(q: FlowQuery): { text: string; params: unknown[] } {
   };
   if (q.verdict) conds.push(`verdict = ${p(q.verdict)}`);
   if (q.host) conds.push(`host = ${p(q.host)}`);
-  if (q.policy) conds.push(`${p(q.policy)} = ANY(policies)`);
+  if (q.policy) {
+    const policy = p(q.policy);
+    conds.push(`(egress_policy = ${policy} OR ingress_policy = ${policy})`);
+  }
   if (q.since) conds.push(`at >= ${p(q.since)}`);
   if (q.until) conds.push(`at < ${p(q.until)}`);
   if (q.before !== undefined) conds.push(`id < ${p(q.before)}`);
