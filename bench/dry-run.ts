@@ -22,7 +22,8 @@ import { createToken } from '../src/server/tokens.js';
 import { openStore } from '../src/store/open-store.js';
 import { startCpuProfile } from './cpu-profile.js';
 import { generateModel } from './generate.js';
-import type { RunOptions } from './run.js';
+import type { RunOptions, Suite } from './run.js';
+import { formatMs } from './table.js';
 
 /** One batch size's figures. */
 export interface DryRunRow {
@@ -108,3 +109,31 @@ export async function dryRunVsApply(
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** The report lines of a result (also in the reactions suite's report). */
+export function dryRunReport({ rows, warmUp }: DryRunResult): string[] {
+  const ratio = (r: DryRunRow) => (r.dryRunMs / r.applyMs).toFixed(2);
+  return [
+    `apply --dry-run, the process's first (warm-up, ${warmUp.added} new interfaces): ${formatMs(warmUp.dryRunMs)} vs apply ${formatMs(warmUp.applyMs)}, ratio ${ratio(warmUp)}`,
+    ...rows.map(
+      (r) =>
+        `apply --dry-run of ${r.added} new interfaces (${r.records} records): ${formatMs(r.dryRunMs)} vs apply ${formatMs(r.applyMs)}, ratio ${ratio(r)} — target ≤ 1: ${r.dryRunMs <= r.applyMs ? 'MET' : 'MISSED'}`,
+    ),
+  ];
+}
+
+/** `npm run bench -- dry-run`: only these rows (the reactions suite also has them). */
+export const dryRunSuite: Suite = {
+  async run(opts) {
+    const result = await dryRunVsApply(
+      opts,
+      opts.quick ? 500 : 2_000,
+      opts.quick ? [200, 1_000] : [1_000, 5_000],
+    );
+    return {
+      json: { dryRun: result.rows, dryRunWarmUp: result.warmUp },
+      report: dryRunReport(result).join('\n'),
+      ok: true,
+    };
+  },
+};

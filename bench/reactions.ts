@@ -20,7 +20,7 @@ import type { Store } from '../src/store/types.js';
 import { buildServer } from '../src/server/app.js';
 import { reactorOf } from '../src/server/routes/events.js';
 import { openStore } from '../src/store/open-store.js';
-import { dryRunVsApply } from './dry-run.js';
+import { dryRunReport, dryRunVsApply } from './dry-run.js';
 import { feedStepLatency, type FeedStepRow } from './feed-step.js';
 import { formatMs } from './table.js';
 import { percentile } from './measure.js';
@@ -243,11 +243,7 @@ export const reactionsSuite: Suite = {
           `tag change → feed step ready (Manager + PGlite + HostFeed, ${r.records} records, ${r.policies} policies, ${r.changes} changes back to back): p50 ${formatMs(r.p50)}, p99 ${formatMs(r.p99)}, max ${formatMs(r.max)}`,
       ),
       `  growth from ${feed[0]!.records} to ${feed[1]!.records} records: p50 ×${growth.toFixed(2)} (per-write cost proportional to the change: ≈1)`,
-      `apply --dry-run, the process's first (warm-up, ${dry.warmUp.added} new interfaces): ${formatMs(dry.warmUp.dryRunMs)} vs apply ${formatMs(dry.warmUp.applyMs)}, ratio ${(dry.warmUp.dryRunMs / dry.warmUp.applyMs).toFixed(2)}`,
-      ...dry.rows.map(
-        (r) =>
-          `apply --dry-run of ${r.added} new interfaces (${r.records} records): ${formatMs(r.dryRunMs)} vs apply ${formatMs(r.applyMs)}, ratio ${(r.dryRunMs / r.applyMs).toFixed(2)} — target ≤ 1: ${r.dryRunMs <= r.applyMs ? 'MET' : 'MISSED'}`,
-      ),
+      ...dryRunReport(dry),
       `impact preview, change touching ${im.identities} identities: ${im.ms.toFixed(0)} ms wall, ${im.cpuMs.toFixed(0)} ms CPU, best of 3 (${im.pairs} pairs, ${im.rows} rows) — target ≤ 1000 ms: ${okImpact ? 'MET' : 'MISSED'}`,
     ].join('\n');
     return {

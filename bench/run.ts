@@ -67,6 +67,11 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
       'reactions: event → reaction → deltas ready (p99, PGlite and PostgreSQL), impact preview of 1,000 identities, tag change → feed step at 20k/50k records',
     load: async () => (await import('./reactions.js')).reactionsSuite,
   },
+  'dry-run': {
+    description:
+      'apply --dry-run of 1,000 and 5,000 new interfaces against the real apply, over HTTP on PGlite (also in reactions)',
+    load: async () => (await import('./dry-run.js')).dryRunSuite,
+  },
   k8s: {
     description:
       'Kubernetes import: 10,000 pods and 1,000 NetworkPolicies — import time, verdicts/s vs native vnp documents',

@@ -136,6 +136,8 @@ const PROTOS: Protocol[] = ['tcp', 'udp', 'sctp', 'icmp'];
 class PairKeyer {
   private readonly sigIds = new Map<string, number>();
   private readonly matchers: ((k: Klass, side: Side) => boolean)[][] = [];
+  /** Per side signature: its rules' names (`policy/egress[0]`), in order. */
+  private readonly ruleNames: string[][] = [];
   private readonly classIds = new Map<Klass, number>();
 
   private classId(klass: Klass): number {
@@ -167,6 +169,7 @@ class PairKeyer {
     if (id === undefined) {
       id = this.sigIds.size;
       this.sigIds.set(json, id);
+      this.ruleNames[id] = rules.map((rule) => `${rule.policy}/${rule.rule}`);
       this.matchers[id] = rules.map((rule) => {
         const peer = rule.peer;
         if (peer === 'any') return () => true;
@@ -208,13 +211,21 @@ class PairKeyer {
     return ids;
   }
 
-  /** Interned id of which rules of side `sig` match peer class `k`. */
+  /**
+   * Interned id of the rules of side `sig` that match peer class `k`, by name: only
+   * those can decide for that peer (the others never match it), so sides that differ
+   * only in rules the peer does not match share an id — with no rule matching, every
+   * side does. (Names are of one engine: a before key is compared with before keys only.)
+   */
   private mask(sig: number, klass: Klass, side: Side): number {
     const key = sig * 4_194_304 + this.classId(klass) * 2 + (side === klass.before ? 0 : 1);
     let id = this.maskCache.get(key);
     if (id === undefined) {
-      let pattern = `${sig}:`;
-      for (const matches of this.matchers[sig]!) pattern += matches(klass, side) ? '1' : '0';
+      const names = this.ruleNames[sig]!;
+      const matchers = this.matchers[sig]!;
+      let pattern = '';
+      for (let i = 0; i < matchers.length; i++)
+        if (matchers[i]!(klass, side)) pattern += `${names[i]!},`;
       id = this.maskIds.get(pattern);
       if (id === undefined) this.maskIds.set(pattern, (id = this.maskIds.size));
       this.maskCache.set(key, id);
