@@ -4,6 +4,7 @@
  * (Date, parseIp/formatIp), and everything else still goes through the general path.
  */
 import { describe, expect, it } from 'vitest';
+import type { VnpError } from './errors.js';
 import { checkFlowRecord } from './flow-validate.js';
 import { formatIp, parseIp } from './net.js';
 
@@ -88,5 +89,34 @@ describe('checkFlowRecord', () => {
     expect(() => check({ port: 70000 })).toThrow(/r\.port: .*an integer 0\.\.65535/);
     expect(() => check({ protocol: 'tcpx' })).toThrow(/r\.protocol: .*one of "tcp"/);
     expect(() => check({ src: { ...base.src, address: '10.0.0.256' } })).toThrow(/r\.src\.address/);
+
+    // Every kind of field, nested ones included: the path is built only on failure.
+    const fieldOfBad = (over: Record<string, unknown>) => {
+      try {
+        check(over);
+      } catch (e) {
+        return (e as VnpError).details?.field;
+      }
+      return 'accepted';
+    };
+    const side = base.egress;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ src: { ...base.src, port: -1 } }, 'r.src.port'],
+      [{ src: { ...base.src, record: 'Web' } }, 'r.src.record'],
+      [{ dst: { ...base.dst, identity: 1.5 } }, 'r.dst.identity'],
+      [{ dst: { ...base.dst, extra: 1 } }, 'r.dst.extra'],
+      [{ dst: [] }, 'r.dst'],
+      [{ egress: { ...side, verdict: 'maybe' } }, 'r.egress.verdict'],
+      [{ egress: { ...side, policy: 'Bad' } }, 'r.egress.policy'],
+      [{ egress: { ...side, rule: 'rule0' } }, 'r.egress.rule'],
+      [{ egress: { verdict: 'deny', default: 'no' } }, 'r.egress.default'],
+      [{ egress: { ...side, logged: 1 } }, 'r.egress.logged'],
+      [{ ingress: { ...side, more: true } }, 'r.ingress.more'],
+      [{ state: 'open' }, 'r.state'],
+      [{ verdict: 'ok' }, 'r.verdict'],
+      [{ bytes: -2 }, 'r.bytes'],
+      [{ protocol: 'icmp', port: 8, code: 300 }, 'r.code'],
+    ];
+    for (const [over, field] of cases) expect(fieldOfBad(over), field).toBe(field);
   });
 });

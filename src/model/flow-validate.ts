@@ -7,7 +7,9 @@
 import type { FlowBatch, FlowCounters, FlowEndpoint, FlowRecord, FlowSide } from './flow.js';
 import { formatIp } from './net.js';
 import { PROTOCOLS } from './types.js';
+import { isPlainObject } from './validate-fields.js';
 import {
+  NAME_RE,
   checkArray,
   checkEnum,
   checkInt,
@@ -73,45 +75,6 @@ function checkAddress(v: unknown, field: string): string {
 // The fields each object may hold (made once: a batch checks millions of objects).
 const ENDPOINT_FIELDS = ['address', 'port', 'record', 'identity', 'partitions'];
 const SIDE_FIELDS = ['verdict', 'policy', 'rule', 'default', 'logged'];
-const VERDICTS = ['allow', 'deny'] as const;
-const STATES = ['new', 'closed'] as const;
-
-// Optional fields are set only when present, in the record's field order, without a
-// spread of a temporary object per field (the garbage was a fifth of a batch's CPU).
-
-function endpoint(v: unknown, field: string, withPort: boolean): FlowEndpoint {
-  const o = expectObject(v, field, ENDPOINT_FIELDS);
-  const record = fieldOf(o, 'record');
-  const port = fieldOf(o, 'port');
-  const e = { address: checkAddress(fieldOf(o, 'address'), `${field}.address`) } as FlowEndpoint;
-  if (withPort && port !== undefined) e.port = checkInt(port, `${field}.port`, 0, 65535);
-  if (record !== undefined) e.record = checkName(record, `${field}.record`);
-  e.identity = checkInt(fieldOf(o, 'identity'), `${field}.identity`, 0, 0xffffffff);
-  // Partitions are the manager's to fill: whatever an agent sends is replaced.
-  e.partitions = [];
-  return e;
-}
-
-function side(v: unknown, field: string): FlowSide | undefined {
-  if (v === undefined) return undefined;
-  const o = expectObject(v, field, SIDE_FIELDS);
-  const policy = fieldOf(o, 'policy');
-  const rule = fieldOf(o, 'rule');
-  const def = fieldOf(o, 'default');
-  const logged = fieldOf(o, 'logged');
-  if ((policy === undefined) === (def === undefined))
-    throw invalid(field, 'exactly one of policy (with rule) and default', v);
-  if (logged !== undefined && typeof logged !== 'boolean')
-    throw invalid(`${field}.logged`, 'a boolean', logged);
-  const s = { verdict: checkEnum(fieldOf(o, 'verdict'), `${field}.verdict`, VERDICTS) } as FlowSide;
-  if (policy !== undefined) {
-    s.policy = checkName(policy, `${field}.policy`);
-    s.rule = checkString(rule, `${field}.rule`, RULE_RE, 'a rule like egress[0]');
-  } else s.default = checkEnum(def, `${field}.default`, VERDICTS);
-  if (logged === true) s.logged = true;
-  return s;
-}
-
 const RECORD_FIELDS = [
   'time',
   'host',
@@ -127,6 +90,88 @@ const RECORD_FIELDS = [
   'packets',
   'bytes',
 ];
+const VERDICTS = ['allow', 'deny'] as const;
+const STATES = ['new', 'closed'] as const;
+
+// A batch checks millions of fields: each check below takes its field's parent path
+// and key and builds `parent.key` only when it fails (the general check, which throws
+// with the message), so the common case allocates no path string. Optional fields are
+// set only when present, in the record's field order, without a spread of a temporary
+// object per field (the garbage was a fifth of a batch's CPU).
+const at = (field: string, key: string, sub?: string): string =>
+  sub === undefined ? `${field}.${key}` : `${field}.${key}.${sub}`;
+
+function object(v: unknown, field: string, key: string, allowed: readonly string[]) {
+  if (isPlainObject(v)) {
+    let known = true;
+    for (const k in v) if (!allowed.includes(k)) known = false;
+    if (known) return v;
+  }
+  return expectObject(v, at(field, key), allowed);
+}
+
+function int(v: unknown, lo: number, hi: number, field: string, key: string, sub?: string) {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi) return v === 0 ? 0 : v;
+  return checkInt(v, at(field, key, sub), lo, hi);
+}
+
+function oneOf<T extends string>(
+  v: unknown,
+  values: readonly T[],
+  field: string,
+  key: string,
+  sub?: string,
+): T {
+  if (typeof v === 'string' && values.includes(v as T)) return v as T;
+  return checkEnum(v, at(field, key, sub), values);
+}
+
+function name(v: unknown, field: string, key: string, sub: string): string {
+  if (typeof v === 'string' && NAME_RE.test(v)) return v;
+  return checkName(v, at(field, key, sub));
+}
+
+function endpoint(v: unknown, field: string, key: string, withPort: boolean): FlowEndpoint {
+  const o = object(v, field, key, ENDPOINT_FIELDS);
+  const record = fieldOf(o, 'record');
+  const port = fieldOf(o, 'port');
+  const address = fieldOf(o, 'address');
+  const e = {
+    address:
+      typeof address === 'string' && CANONICAL_V4.test(address)
+        ? address
+        : checkAddress(address, at(field, key, 'address')),
+  } as FlowEndpoint;
+  if (withPort && port !== undefined) e.port = int(port, 0, 65535, field, key, 'port');
+  if (record !== undefined) e.record = name(record, field, key, 'record');
+  e.identity = int(fieldOf(o, 'identity'), 0, 0xffffffff, field, key, 'identity');
+  // Partitions are the manager's to fill: whatever an agent sends is replaced.
+  e.partitions = [];
+  return e;
+}
+
+function side(v: unknown, field: string, key: string): FlowSide | undefined {
+  if (v === undefined) return undefined;
+  const o = object(v, field, key, SIDE_FIELDS);
+  const policy = fieldOf(o, 'policy');
+  const rule = fieldOf(o, 'rule');
+  const def = fieldOf(o, 'default');
+  const logged = fieldOf(o, 'logged');
+  if ((policy === undefined) === (def === undefined))
+    throw invalid(at(field, key), 'exactly one of policy (with rule) and default', v);
+  if (logged !== undefined && typeof logged !== 'boolean')
+    throw invalid(at(field, key, 'logged'), 'a boolean', logged);
+  const s = { verdict: oneOf(fieldOf(o, 'verdict'), VERDICTS, field, key, 'verdict') } as FlowSide;
+  if (policy !== undefined) {
+    s.policy = name(policy, field, key, 'policy');
+    s.rule =
+      typeof rule === 'string' && RULE_RE.test(rule)
+        ? rule
+        : checkString(rule, at(field, key, 'rule'), RULE_RE, 'a rule like egress[0]');
+  } else s.default = oneOf(def, VERDICTS, field, key, 'default');
+  if (logged === true) s.logged = true;
+  return s;
+}
 
 /**
  * One record; `host` is the sender's (a record naming another host is refused).
@@ -135,30 +180,32 @@ const RECORD_FIELDS = [
  */
 export function checkFlowRecord(v: unknown, field: string, host: string): FlowRecord {
   const o = expectObject(v, field, RECORD_FIELDS);
-  if (fieldOf(o, 'host') !== host) throw invalid(`${field}.host`, `"${host}"`, fieldOf(o, 'host'));
-  const protocol = checkEnum(fieldOf(o, 'protocol'), `${field}.protocol`, PROTOCOLS);
+  if (fieldOf(o, 'host') !== host)
+    throw invalid(at(field, 'host'), `"${host}"`, fieldOf(o, 'host'));
+  const protocol = oneOf(fieldOf(o, 'protocol'), PROTOCOLS, field, 'protocol');
   const icmp = protocol === 'icmp';
-  const egress = side(fieldOf(o, 'egress'), `${field}.egress`);
-  const ingress = side(fieldOf(o, 'ingress'), `${field}.ingress`);
+  const egress = side(fieldOf(o, 'egress'), field, 'egress');
+  const ingress = side(fieldOf(o, 'ingress'), field, 'ingress');
   if (!egress && !ingress) throw invalid(field, 'an egress or an ingress side (or both)', v);
   const code = fieldOf(o, 'code');
   const packets = fieldOf(o, 'packets');
   const bytes = fieldOf(o, 'bytes');
+  const time = fieldOf(o, 'time');
   const r = {
-    time: checkTime(fieldOf(o, 'time'), `${field}.time`),
+    time: (typeof time === 'string' && canonicalTime(time)) || checkTime(time, at(field, 'time')),
     host,
-    src: endpoint(fieldOf(o, 'src'), `${field}.src`, !icmp),
-    dst: endpoint(fieldOf(o, 'dst'), `${field}.dst`, !icmp),
+    src: endpoint(fieldOf(o, 'src'), field, 'src', !icmp),
+    dst: endpoint(fieldOf(o, 'dst'), field, 'dst', !icmp),
     protocol,
-    port: checkInt(fieldOf(o, 'port'), `${field}.port`, 0, icmp ? 255 : 65535),
+    port: int(fieldOf(o, 'port'), 0, icmp ? 255 : 65535, field, 'port'),
   } as FlowRecord;
-  if (icmp && code !== undefined) r.code = checkInt(code, `${field}.code`, 0, 255);
-  r.verdict = checkEnum(fieldOf(o, 'verdict'), `${field}.verdict`, VERDICTS);
+  if (icmp && code !== undefined) r.code = int(code, 0, 255, field, 'code');
+  r.verdict = oneOf(fieldOf(o, 'verdict'), VERDICTS, field, 'verdict');
   if (egress) r.egress = egress;
   if (ingress) r.ingress = ingress;
-  r.state = checkEnum(fieldOf(o, 'state'), `${field}.state`, STATES);
-  if (packets !== undefined) r.packets = checkInt(packets, `${field}.packets`, 0, UINT);
-  if (bytes !== undefined) r.bytes = checkInt(bytes, `${field}.bytes`, 0, UINT);
+  r.state = oneOf(fieldOf(o, 'state'), STATES, field, 'state');
+  if (packets !== undefined) r.packets = int(packets, 0, UINT, field, 'packets');
+  if (bytes !== undefined) r.bytes = int(bytes, 0, UINT, field, 'bytes');
   return r;
 }
 
