@@ -48,6 +48,11 @@ export class FeedWorld {
     return this.localHosts.has(id);
   }
 
+  /** Whether `host` runs a record of identity `id`. */
+  isLocalOn(host: string, id: number): boolean {
+    return this.hostLocal.get(host)?.has(id) ?? false;
+  }
+
   /** The identities local on `host` now. */
   localIds(host: string): Set<number> {
     return new Set(this.hostLocal.get(host)?.keys() ?? []);

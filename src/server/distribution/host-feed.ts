@@ -56,6 +56,8 @@ export interface FeedStep {
   hosts: Set<string> | 'all';
   /** Per identity, the patched fragments of this step (built once, shared by the hosts). */
   patchedCache?: Map<number, IdentityFragments | undefined>;
+  /** The keys of `changes`, ascending (built once, on the first host's message). */
+  changedIds?: number[];
 }
 
 /** What a stream at a position should send next. */
@@ -290,6 +292,13 @@ export class HostFeed {
       seq: ++this.seq,
       sharedJson: sharedJsonOf(step.ipcache, step.records, step.steering),
     };
+    // Only the newest step's message is built per step (stepPart): the previous step's
+    // shared fragments are dead, and the ring would keep 1024 steps of them.
+    const prev = this.steps[this.steps.length - 1];
+    if (prev) {
+      delete prev.patchedCache;
+      delete prev.changedIds;
+    }
     this.steps.push(full);
     if (this.steps.length > this.ringSize) this.steps.shift();
     for (const l of this.listeners) l(full);
@@ -307,6 +316,7 @@ export class HostFeed {
    * for those it kept.
    */
   private hostPart(host: string, steps: readonly FeedStep[], patches: boolean): HostPart {
+    if (steps.length === 1) return this.stepPart(host, steps[0]!, patches);
     const now = this.world.localIds(host);
     const then = new Set(now);
     const changed = new Map<number, IdentityChange[]>();
@@ -346,6 +356,49 @@ export class HostFeed {
       if (f.defaults !== undefined) part.defaults.push(f.defaults);
     }
     for (const identity of [...then].filter((id) => !now.has(id)).sort((a, b) => a - b)) {
+      part.sidesRemoved.push({ identity, direction: 'egress' }, { identity, direction: 'ingress' });
+      part.defaultsRemoved.push(identity);
+    }
+    return part;
+  }
+
+  /**
+   * {@link hostPart} of the newest step alone, the common case: O(identities the step
+   * changed) per host, with no copy of the host's local set — a write that changes the
+   * sides of many identities is fanned out to every host, so a per-host cost in the
+   * host's local identities would be paid hosts × identities times.
+   */
+  private stepPart(host: string, step: FeedStep, patches: boolean): HostPart {
+    const part: HostPart = {
+      sides: [],
+      sidesRemoved: [],
+      patches: [],
+      defaults: [],
+      defaultsRemoved: [],
+    };
+    const moved = step.hostIds.get(host);
+    const added = moved ? [...moved.added].sort((a, b) => a - b) : [];
+    const changed = (step.changedIds ??= [...step.changes.keys()].sort((a, b) => a - b));
+    // The union of the identities the host gained (whole) and the changed ones it kept, ascending.
+    let a = 0;
+    for (let c = 0; a < added.length || c < changed.length;) {
+      let id: number;
+      let f: IdentityFragments | undefined;
+      if (c >= changed.length || (a < added.length && added[a]! <= changed[c]!)) {
+        id = added[a++]!;
+        if (changed[c] === id) c++;
+        f = this.ids.whole(id);
+      } else {
+        id = changed[c++]!;
+        if (!this.world.isLocalOn(host, id)) continue;
+        f = patches ? this.stepPatched(step, id, step.changes.get(id)!) : this.ids.whole(id);
+      }
+      if (!f) continue;
+      part.sides.push(...f.sides);
+      part.patches.push(...f.patches);
+      if (f.defaults !== undefined) part.defaults.push(f.defaults);
+    }
+    for (const identity of moved ? [...moved.removed].sort((x, y) => x - y) : []) {
       part.sidesRemoved.push({ identity, direction: 'egress' }, { identity, direction: 'ingress' });
       part.defaultsRemoved.push(identity);
     }
