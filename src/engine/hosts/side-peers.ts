@@ -3,7 +3,6 @@
  * patched from the side's last listing (host-state-builder.ts builds the rest of a side).
  */
 import type { PeerEntry, SideEntry } from '../../model/host-state.js';
-import { replacePeerEntries } from '../../model/side-patch.js';
 import type { PortTable } from '../compile/port-table.js';
 import type { ResolvedSide } from '../compile/resolved-side.js';
 
@@ -53,8 +52,10 @@ export function patchedPeers(
 }
 
 /**
- * `before` with the dropped peers' entries redone: one copy of the list and a splice
- * per dropped peer, found by binary search — no per-entry callback.
+ * `before` with the dropped peers' entries redone, built in one pass into a list of the
+ * exact size: the list is as long as the side has peers, and a peer that joined a
+ * selector used by many sides patches every one of them per write, so a copy and a
+ * splice (two more lists of that size) per side are most of such a write's garbage.
  */
 function patched(
   before: readonly PeerEntry[],
@@ -62,16 +63,46 @@ function patched(
   side: ResolvedSide,
   entries: Entries<Pick<SideEntry, 'verdict' | 'policy' | 'rule'>>,
 ): PeerEntry[] {
-  const peers = before.slice();
-  // From the highest peer down: earlier positions stay valid.
-  for (const peer of [...dropped].sort((a, b) => b - a)) {
-    const redone: PeerEntry[] = [];
+  const peers = [...dropped].sort((a, b) => a - b);
+  const redone: PeerEntry[][] = [];
+  /** Where each dropped peer's old entries sit in `before`: [start, end). */
+  const spans: number[] = [];
+  let size = before.length;
+  for (const peer of peers) {
+    const list: PeerEntry[] = [];
     if (side.hasPeer(peer)) {
       const table = side.peerTable(peer);
       if (table !== side.anyTable)
-        for (const entry of entries(table)) redone.push({ ...entry, peer } as PeerEntry);
+        for (const entry of entries(table)) list.push({ ...entry, peer } as PeerEntry);
     }
-    replacePeerEntries(peers, peer, redone);
+    const start = firstOfPeer(before, peer);
+    let end = start;
+    while (end < before.length && before[end]!.peer === peer) end++;
+    redone.push(list);
+    spans.push(start, end);
+    size += list.length - (end - start);
   }
-  return peers;
+  const out = new Array<PeerEntry>(size);
+  let at = 0;
+  let from = 0;
+  peers.forEach((_, k) => {
+    const start = spans[2 * k]!;
+    for (let i = from; i < start; i++) out[at++] = before[i]!;
+    for (const e of redone[k]!) out[at++] = e;
+    from = spans[2 * k + 1]!;
+  });
+  for (let i = from; i < before.length; i++) out[at++] = before[i]!;
+  return out;
+}
+
+/** First position in a list sorted by peer whose peer is not below `peer`. */
+function firstOfPeer(list: readonly PeerEntry[], peer: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.peer < peer) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
