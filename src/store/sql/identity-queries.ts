@@ -57,31 +57,68 @@ export async function claimIdentitiesIn(
   tx: SqlClient,
   claim: IdentityClaim,
 ): Promise<IdentityClaimResult> {
-  const cur = await tx.query<{ rev: string | number; fingerprint: string | null }>(
-    'SELECT rev, fingerprint FROM vnp_identities_revision WHERE id FOR UPDATE',
-  );
-  const revision = Number(cur.rows[0]?.rev ?? 0);
-  const fingerprint = cur.rows[0]?.fingerprint ?? null;
-  const refused = { claimed: false, revision, fingerprint };
-  if (revision >= claim.revision) return refused;
-  if (fingerprint === claim.base) {
-    if (claim.remove.length > 0)
-      await tx.query(
-        `DELETE FROM vnp_identities
-         WHERE id IN (SELECT value::integer FROM jsonb_array_elements_text($1::jsonb))`,
-        [JSON.stringify(claim.remove)],
-      );
-    await insertRows(tx, claim.upsert);
-  } else {
-    if (!claim.all) return refused;
-    await tx.query('DELETE FROM vnp_identities', []);
-    await insertRows(tx, claim.all);
-  }
+  const claimed = { claimed: true, revision: claim.revision, fingerprint: claim.fingerprint };
+  // The common case in one statement: the table holds the claim's base, so only the
+  // changed rows are written. On PGlite every statement is a round trip through the
+  // database, and a write that allocates an identity used to pay three of them here.
+  const quick = await tx.query<{
+    rev: string | number;
+    fingerprint: string | null;
+    claimed: boolean;
+  }>(CLAIM_CHANGES, [
+    claim.revision,
+    claim.base,
+    JSON.stringify(claim.remove),
+    rowsJson(claim.upsert),
+    claim.fingerprint,
+  ]);
+  if (quick.rows[0]?.claimed) return claimed;
+  const revision = Number(quick.rows[0]?.rev ?? 0);
+  const refused = { claimed: false, revision, fingerprint: quick.rows[0]?.fingerprint ?? null };
+  // Not on the claim's base: the whole table is replaced by `claim.all`, or refused.
+  if (revision >= claim.revision || !claim.all) return refused;
+  await tx.query('DELETE FROM vnp_identities', []);
+  await insertRows(tx, claim.all);
   await tx.query('UPDATE vnp_identities_revision SET rev = $1, fingerprint = $2 WHERE id', [
     claim.revision,
     claim.fingerprint,
   ]);
-  return { claimed: true, revision: claim.revision, fingerprint: claim.fingerprint };
+  return claimed;
+}
+
+/**
+ * A claim's changed rows, applied only when the table is at an older revision and holds
+ * the claim's base ($1 revision, $2 base, $3 ids to remove, $4 rows to upsert, $5 the
+ * fingerprint after); returns where the table stood and whether the claim was applied.
+ * The revision row lock orders claimers. The removed and upserted ids are disjoint
+ * (IdentityAllocator.takeChanges), as the statement's parts see one snapshot.
+ */
+const CLAIM_CHANGES = `
+  WITH cur AS (
+    SELECT rev, fingerprint FROM vnp_identities_revision WHERE id FOR UPDATE
+  ), ok AS (
+    SELECT true FROM cur WHERE rev < $1::bigint AND fingerprint IS NOT DISTINCT FROM $2::text
+  ), gone AS (
+    DELETE FROM vnp_identities
+    WHERE EXISTS (SELECT 1 FROM ok)
+      AND id IN (SELECT value::integer FROM jsonb_array_elements_text($3::jsonb))
+  ), put AS (
+    INSERT INTO vnp_identities (id, key, released_at)
+    SELECT id, key, released_at FROM jsonb_to_recordset($4::jsonb)
+      AS x(id integer, key text, released_at bigint)
+    WHERE EXISTS (SELECT 1 FROM ok)
+    ON CONFLICT (id) DO UPDATE SET key = excluded.key, released_at = excluded.released_at
+  ), bump AS (
+    UPDATE vnp_identities_revision SET rev = $1::bigint, fingerprint = $5::text
+    WHERE id AND EXISTS (SELECT 1 FROM ok)
+  )
+  SELECT rev, fingerprint, EXISTS (SELECT 1 FROM ok) AS claimed FROM cur`;
+
+/** Rows as the statements' JSON parameter. */
+function rowsJson(rows: readonly IdentityRow[]): string {
+  return JSON.stringify(
+    rows.map((i) => ({ id: i.id, key: i.key, released_at: i.releasedAt ?? null })),
+  );
 }
 
 /** Insert or replace rows by id (one statement). */
@@ -92,11 +129,7 @@ async function insertRows(c: SqlClient, rows: readonly IdentityRow[]): Promise<v
      SELECT id, key, released_at FROM jsonb_to_recordset($1::jsonb)
        AS x(id integer, key text, released_at bigint)
      ON CONFLICT (id) DO UPDATE SET key = excluded.key, released_at = excluded.released_at`,
-    [
-      JSON.stringify(
-        rows.map((i) => ({ id: i.id, key: i.key, released_at: i.releasedAt ?? null })),
-      ),
-    ],
+    [rowsJson(rows)],
   );
 }
 
