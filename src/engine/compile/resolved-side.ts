@@ -118,6 +118,11 @@ export class ResolvedSide {
     return out;
   }
 
+  /** Whether some peer was dropped since the last {@link takeDroppedPeers}. */
+  hasDroppedPeers(): boolean {
+    return this.dropped.size > 0;
+  }
+
   /** Whether some identity-peer rule of this side names `peer`. */
   hasPeer(peer: number): boolean {
     return this.peerRules.some((i) => this.memberSets[i]?.has(peer) ?? false);

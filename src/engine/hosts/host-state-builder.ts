@@ -287,15 +287,28 @@ function verdictOf(rule: CompiledRule): Pick<SideEntry, 'verdict' | 'policy' | '
   return { verdict: rule.action, policy: rule.policy, rule: `${rule.direction}[${rule.index}]` };
 }
 
+/**
+ * The last listing of each side without CIDR entries (those are split at record
+ * addresses, so they follow the address book). Such a side is listed again as the same
+ * object while none of its peers was dropped, and otherwise keeps its `cidr` and `any`
+ * lists (fixed by its rules): a write that changes the sides of many identities lists
+ * each of them, and the distribution feed compares and serialises by object.
+ */
+const listedSides = new WeakMap<ResolvedSide, SideState>();
+
 function sideState(side: ResolvedSide, book: readonly AddressOwner[]): SideState {
+  const last = side.cidrTable === undefined ? listedSides.get(side) : undefined;
+  if (last && !side.hasDroppedPeers()) return last;
   const resolved = resolvedEntries(side, book, verdictOf, patchedPeers);
-  return {
+  const listed: SideState = {
     identity: side.identity,
     direction: side.direction,
-    cidr: resolved.cidr as CidrEntry[],
+    cidr: last?.cidr ?? (resolved.cidr as CidrEntry[]),
     peers: resolved.peers as PeerEntry[],
-    any: resolved.any as SideEntry[],
+    any: last?.any ?? (resolved.any as SideEntry[]),
   };
+  if (side.cidrTable === undefined) listedSides.set(side, listed);
+  return listed;
 }
 
 /**

@@ -77,17 +77,21 @@ export class FeedIdentities {
     for (const { identity: id, sides, defaults } of listed) {
       if (!isLocal(id)) continue;
       const prev = this.ids.get(id);
+      const befores = sides.map((side) => {
+        const j = prev?.sides.findIndex((s) => s.direction === side.direction) ?? -1;
+        return j < 0 ? undefined : { side: prev!.sides[j]!, parts: prev!.parts[j]! };
+      });
       const next: IdentityState = {
         sides,
-        parts: sides.map(sideParts),
+        parts: sides.map((side, i) => sideParts(side, befores[i])),
         defaults,
         defaultsJson: defaultsJson(defaults),
       };
       const changed: SideChange[] = [];
       sides.forEach((side, i) => {
-        const j = prev?.sides.findIndex((s) => s.direction === side.direction) ?? -1;
-        const before = j < 0 ? undefined : { side: prev!.sides[j]!, parts: prev!.parts[j]! };
-        const c = sideChange(before, { side, parts: next.parts[i]! });
+        // The engine lists an unchanged side as the same object.
+        if (befores[i]?.side === side) return;
+        const c = sideChange(befores[i], { side, parts: next.parts[i]! });
         if (c) changed.push(c);
       });
       // A side gone (never in practice: an identity lists both directions) is a whole change.

@@ -33,15 +33,23 @@ export interface SideChange {
 }
 
 /**
- * The parts of a side as JSON.
+ * The parts of a side as JSON; a part that is the same object as in `before` (the
+ * engine keeps them while a side's rules are unchanged) keeps its JSON.
  *
  * @example sideParts(side).cidr // '[]'
  */
-export function sideParts(side: SideState): SideParts {
+export function sideParts(
+  side: SideState,
+  before?: { side: SideState; parts: SideParts },
+): SideParts {
+  const same = <K extends 'cidr' | 'any' | 'routes'>(key: K): boolean =>
+    before !== undefined && before.side[key] === side[key];
   return {
-    cidr: JSON.stringify(side.cidr),
-    any: JSON.stringify(side.any),
-    ...(side.routes ? { routes: JSON.stringify(side.routes) } : {}),
+    cidr: same('cidr') ? before!.parts.cidr : JSON.stringify(side.cidr),
+    any: same('any') ? before!.parts.any : JSON.stringify(side.any),
+    ...(side.routes
+      ? { routes: same('routes') ? before!.parts.routes! : JSON.stringify(side.routes) }
+      : {}),
   };
 }
 
