@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostState } from '../model/host-state.js';
-import { parseConntrack, sweepQueries } from './conntrack.js';
+import { killDeniedFlows, parseConntrack, sweepQueries } from './conntrack.js';
+import type { Exec } from './exec.js';
 
 describe('parseConntrack', () => {
   it('reads the original direction of tcp, udp and icmp entries', () => {
@@ -17,6 +18,7 @@ describe('parseConntrack', () => {
       ['icmp', '10.0.0.1', '10.0.1.2', undefined],
     ]);
     expect(entries.map((e) => e.state)).toEqual(['ESTABLISHED', undefined, undefined]);
+    expect(entries.map((e) => e.mark)).toEqual([256, 0, 0]);
     expect(entries[0]!.args).toEqual([
       '-f',
       'ipv4',
@@ -30,6 +32,8 @@ describe('parseConntrack', () => {
       '40000',
       '--dport',
       '8080',
+      '--mark',
+      '256',
     ]);
     expect(entries[2]!.args).toEqual([
       '-f',
@@ -40,6 +44,8 @@ describe('parseConntrack', () => {
       '10.0.0.1',
       '-d',
       '10.0.1.2',
+      '--mark',
+      '0',
     ]);
   });
 });
@@ -95,9 +101,48 @@ describe('sweepQueries', () => {
       ['ipv4', [], ['10.0.9.1', '10.0.9.2']],
       ['ipv6', [], ['fd00::9']],
     ]);
+    // With identities tightened too, the family's listing stands for their mark queries.
+    const both = sweepQueries(state, { ...none, identities: [256], addresses: ['10.0.9.1'] });
+    expect(both.map((q) => [q.family, q.filter, [...(q.marks ?? [])]])).toEqual([
+      ['ipv4', [], [0x56000100]],
+      ['ipv6', ['--mark', String(0x56000100)], []],
+    ]);
     // An added allow entry (nothing tightened, no address): no conntrack call at all.
     expect(sweepQueries(state, none)).toEqual([]);
     // After a whole table: everything.
     expect(argv(sweepQueries(state))).toEqual([['ipv4'], ['ipv6']]);
+  });
+});
+
+describe('killDeniedFlows', () => {
+  it('deletes denied connections that saw a reply, by their mark; unreplied and closed ones are left', async () => {
+    const state = {
+      host: 'h1',
+      revision: 1,
+      locals: [{ name: 'a', identity: 256, ips: ['10.0.0.1'] }],
+      remotes: [],
+      ipcache: [],
+      sides: [],
+      defaults: [{ identity: 256, other: 'deny', peers: [] }],
+    } as unknown as HostState;
+    const listing = [
+      'tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.1.2 sport=40000 dport=8080 src=10.0.1.2 dst=10.0.0.1 sport=8080 dport=40000 [ASSURED] mark=1442840832 use=1',
+      'tcp      6 119 SYN_SENT src=10.0.0.1 dst=10.0.1.2 sport=40001 dport=8080 [UNREPLIED] src=10.0.1.2 dst=10.0.0.1 sport=8080 dport=40001 mark=1442840832 use=1',
+      'tcp      6 119 TIME_WAIT src=10.0.0.1 dst=10.0.1.2 sport=40002 dport=8080 src=10.0.1.2 dst=10.0.0.1 sport=8080 dport=40002 [ASSURED] mark=1442840832 use=1',
+    ].join('\n');
+    const calls: string[][] = [];
+    const exec: Exec = async (argv) => {
+      calls.push(argv);
+      return { code: 0, stdout: argv[1] === '-L' && argv[3] === 'ipv4' ? listing : '', stderr: '' };
+    };
+    expect(await killDeniedFlows(exec, state)).toBe(1);
+    expect(calls.filter((c) => c[1] === '-D')).toEqual([
+      [
+        'conntrack',
+        '-D',
+        ...['-f', 'ipv4', '-p', 'tcp', '-s', '10.0.0.1', '-d', '10.0.1.2'],
+        ...['--sport', '40000', '--dport', '8080', '--mark', '1442840832'],
+      ],
+    ]);
   });
 });

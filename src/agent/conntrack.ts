@@ -21,6 +21,8 @@ export interface CtEntry {
   dport?: number;
   /** TCP state (`ESTABLISHED`, `TIME_WAIT`, …); absent for other protocols. */
   state?: string;
+  /** The ct mark, when listed. */
+  mark?: number;
   /** The `conntrack -D` arguments selecting exactly this entry. */
   args: string[];
 }
@@ -34,6 +36,14 @@ export interface CtEntry {
 const CLOSED_TCP = new Set(['TIME_WAIT', 'CLOSE']);
 /** A listed line of such a connection, dropped before it is parsed. */
 const CLOSED_LINE = /^tcp\s+\d+\s+\d+\s+(?:TIME_WAIT|CLOSE)\s/;
+/**
+ * A connection that has seen no reply is not established: the kernel judges each of its
+ * packets as a new flow (`ct state new`), so the new policy already applies to it and
+ * there is nothing to delete. A sweep leaves these too (a probe loop's refused SYNs;
+ * on a host's underlay, every VXLAN flow: deleting each cost one `conntrack -D`, which
+ * lists the table, docs/adr/0050-sweep-behind-the-apply.md).
+ */
+const UNREPLIED = '[UNREPLIED]';
 
 const PROTOS: Record<string, Protocol> = {
   tcp: 'tcp',
@@ -61,9 +71,12 @@ export function parseConntrack(text: string, family: 'ipv4' | 'ipv6'): CtEntry[]
     if (!src || !dst) continue;
     const sport = first('sport');
     const dport = first('dport');
+    const mark = first('mark');
     const state = proto === 'tcp' && /^[A-Z_]+$/.test(words[3] ?? '') ? words[3] : undefined;
     const args = ['-f', family, '-p', proto, '-s', src, '-d', dst];
     if (sport && dport) args.push('--sport', sport, '--dport', dport);
+    // conntrack -D lists the table to find the entry; by its mark, the kernel lists less.
+    if (mark) args.push('--mark', mark);
     out.push({
       proto,
       src,
@@ -71,6 +84,7 @@ export function parseConntrack(text: string, family: 'ipv4' | 'ipv6'): CtEntry[]
       ...(sport ? { sport: Number(sport) } : {}),
       ...(dport ? { dport: Number(dport) } : {}),
       ...(state ? { state } : {}),
+      ...(mark ? { mark: Number(mark) } : {}),
       args,
     });
   }
@@ -95,11 +109,16 @@ export interface SweepScope {
 type Family = 'ipv4' | 'ipv6';
 const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
 
-/** One `conntrack -L` and, for address queries, the addresses it is kept to. */
+/**
+ * One `conntrack -L`; a whole listing (no filter) for changed addresses is kept to the
+ * connections from or to them, and to those with one of `marks` (the mark queries of
+ * its family, folded into it: the listing has their connections already).
+ */
 interface Query {
   family: Family;
   filter: string[];
   addresses?: Set<string>;
+  marks?: Set<number>;
 }
 
 const familyOf = (ip: string): Family | undefined => {
@@ -118,7 +137,8 @@ const canonIp = (ip: string): string => {
  * table crossed the socket (docs/adr/0043-element-batches-and-marked-sweep.md). So the
  * connections of the identities a change tightened are listed by mark, one call per
  * mark and family their local records use; only addresses whose identity changed
- * need a whole listing, one per family, whatever their number.
+ * need a whole listing, one per family, whatever their number — and that listing
+ * stands for the family's mark queries too.
  */
 export function sweepQueries(state: HostState, scope?: SweepScope): Query[] {
   if (!scope) return FAMILIES.map((family) => ({ family, filter: [] }));
@@ -142,8 +162,13 @@ export function sweepQueries(state: HostState, scope?: SweepScope): Query[] {
       const family = familyOf(ip);
       if (family) families.set(r.identity, (families.get(r.identity) ?? new Set()).add(family));
     }
+  const whole = new Map(queries.map((q) => [q.family, q]));
   const marked = (mark: number, of: Iterable<Family>) => {
-    for (const family of of) queries.push({ family, filter: ['--mark', String(mark)] });
+    for (const family of of) {
+      const listing = whole.get(family);
+      if (listing) (listing.marks ??= new Set()).add(mark);
+      else queries.push({ family, filter: ['--mark', String(mark)] });
+    }
   };
   for (const id of identities) marked(identityCtMark(id), families.get(id) ?? []);
   const anyFamily = new Set([...families.values()].flatMap((f) => [...f]));
@@ -154,16 +179,21 @@ export function sweepQueries(state: HostState, scope?: SweepScope): Query[] {
 /** The conntrack entries a sweep judges (each connection once). */
 async function listEntries(exec: Exec, queries: Query[]): Promise<CtEntry[]> {
   const lists = await Promise.all(
-    queries.map(async ({ family, filter, addresses }) => {
+    queries.map(async ({ family, filter, addresses, marks }) => {
       const r = await exec(['conntrack', '-L', '-f', family, ...filter]);
       if (r.code !== 0) return [];
       const open = r.stdout
         .split('\n')
-        .filter((line) => !CLOSED_LINE.test(line))
+        .filter((line) => !CLOSED_LINE.test(line) && !line.includes(UNREPLIED))
         .join('\n');
       const entries = parseConntrack(open, family);
       return addresses
-        ? entries.filter((e) => addresses.has(canonIp(e.src)) || addresses.has(canonIp(e.dst)))
+        ? entries.filter(
+            (e) =>
+              addresses.has(canonIp(e.src)) ||
+              addresses.has(canonIp(e.dst)) ||
+              (e.mark !== undefined && marks?.has(e.mark) === true),
+          )
         : entries;
     }),
   );

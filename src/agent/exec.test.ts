@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { makeExec } from './exec.js';
+import { makeExec, runDirect } from './exec.js';
 import { Spawner } from './spawner.js';
 
 describe('makeExec (through the command helper)', () => {
   const exec = makeExec();
 
-  it('returns exit code, stdout and stderr, and feeds input through a pipe', async () => {
+  it('returns exit code, stdout and stderr, and feeds input as a file to open', async () => {
     const r = await exec(['sh', '-c', 'cat; echo err >&2; exit 3'], 'hello\n');
     expect(r).toEqual({ code: 3, stdout: 'hello\n', stderr: 'err\n' });
+    // What `nft -f -` does (a socket's /dev/stdin cannot be opened).
+    expect((await exec(['cat', '/dev/stdin'], 'x'.repeat(200_000))).stdout).toHaveLength(200_000);
     // Many at once: each reply reaches its own caller.
     const many = await Promise.all(
       Array.from({ length: 20 }, (_, i) => exec(['sh', '-c', `echo ${i}`])),
@@ -32,5 +34,9 @@ describe('makeExec (through the command helper)', () => {
     });
     expect((await s.run(['true'])).code).toBe(0);
     expect(direct).toBe(0);
+  });
+
+  it('runs directly (the fallback) with the same input file', async () => {
+    expect((await runDirect(['cat', '/dev/stdin'], 'direct\n')).stdout).toBe('direct\n');
   });
 });

@@ -4,6 +4,9 @@
  * root namespace in production and against test namespaces in tests.
  */
 import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { VnpError } from '../model/errors.js';
 import { Spawner, type ExecResult } from './spawner.js';
 
@@ -22,31 +25,42 @@ const spawner = new Spawner(runDirect);
  * @example const exec = makeExec('vnpt-ab12-h1'); await exec(['ip', '-j', 'link']);
  */
 export function makeExec(netns?: string): Exec {
-  return (argv, input) => {
-    // Node's stdio "pipes" are socketpairs and `nft -f -` opens /dev/stdin, which
-    // fails on a socket (ENXIO): feed input through a real pipe.
-    const piped = input === undefined ? argv : ['sh', '-c', 'cat | "$@"', 'sh', ...argv];
-    return spawner.run(netns ? ['ip', 'netns', 'exec', netns, ...piped] : piped, input);
-  };
+  return (argv, input) =>
+    spawner.run(netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv, input);
 }
 
-/** Runs argv from this process itself. */
-function runDirect(full: string[], input?: string): Promise<ExecResult> {
+/**
+ * Standard input carrying `input`: an unlinked temporary file. Node's stdio "pipes" are
+ * socketpairs, and `nft -f -` opens /dev/stdin, which fails on a socket (ENXIO); a
+ * file also spares the `sh -c 'cat | …'` (two more processes per command) this took.
+ */
+function inputFd(input: string): number {
+  inputDir ??= mkdtempSync(join(tmpdir(), 'vnp-exec-'));
+  const file = join(inputDir, String(++inputs));
+  writeFileSync(file, input);
+  const fd = openSync(file, 'r');
+  unlinkSync(file);
+  return fd;
+}
+let inputDir: string | undefined;
+let inputs = 0;
+
+/** Runs argv from this process itself (when the helper cannot start). */
+export function runDirect(full: string[], input?: string): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(full[0]!, full.slice(1), {
-      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
+    const fd = input === undefined ? undefined : inputFd(input);
+    let child;
+    try {
+      child = spawn(full[0]!, full.slice(1), { stdio: [fd ?? 'ignore', 'pipe', 'pipe'] });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    if (child.stdin) {
-      // A command that exits before reading its input must not crash the agent.
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(input);
-    }
   });
 }
 

@@ -18,18 +18,35 @@ export interface ExecResult {
   stderr: string;
 }
 
-/** The helper's program (CommonJS, no imports beyond node:child_process). */
+/**
+ * The helper's program (CommonJS, no imports beyond node's own). A command's input is
+ * its standard input as an unlinked temporary file (see {@link inputFd}).
+ */
 const HELPER_JS = `
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnp-exec-'));
+process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 process.on('message', ({ id, argv, input }) => {
   let child;
+  let fd;
   try {
+    if (input !== undefined) {
+      const file = path.join(dir, String(id));
+      fs.writeFileSync(file, input);
+      fd = fs.openSync(file, 'r');
+      fs.unlinkSync(file);
+    }
     child = spawn(argv[0], argv.slice(1), {
-      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: [fd === undefined ? 'ignore' : fd, 'pipe', 'pipe'],
     });
   } catch (err) {
     process.send({ id, error: String(err && err.message) });
     return;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
   let stdout = '';
   let stderr = '';
@@ -43,10 +60,6 @@ process.on('message', ({ id, argv, input }) => {
   child.on('close', (code) => {
     if (!failed) process.send({ id, code: code === null ? -1 : code, stdout, stderr });
   });
-  if (child.stdin) {
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  }
 });
 process.on('disconnect', () => process.exit(0));
 `;

@@ -54,7 +54,8 @@ describePrivileged('renderer on the real nft', {}, () => {
         prev = next;
       }
     }
-  });
+    // 24 loads, listings and flushes: ~13 s idle, near 30 under load.
+  }, 120_000);
 
   it('deletes and changes single-port and single-address elements by delta', async () => {
     const base = randomHostState(makeRng(5), 2);
