@@ -4,6 +4,7 @@
  * data directory.
  */
 import { join } from 'node:path';
+import { loadPgliteAssets } from './pglite/pglite-assets.js';
 import type { Store } from './types.js';
 
 export interface StoreSettings {
@@ -31,6 +32,10 @@ export async function openStore(settings: StoreSettings): Promise<Store> {
     const { openPostgresStore } = await import('./postgres/postgres-store.js');
     return openPostgresStore({ url: settings.databaseUrl });
   }
+  // PostgreSQL's WebAssembly compiles (off the main thread) while PGlite's module and
+  // the caller's own modules load (docs/adr/0054-pglite-compiled-first.md).
+  const assets = loadPgliteAssets();
+  assets.catch(() => undefined); // observed by openPgliteStore; never unhandled meanwhile
   const { openPgliteStore } = await import('./pglite/pglite-store.js');
-  return openPgliteStore({ dataDir: pgliteDir(settings.dataDir) });
+  return openPgliteStore({ dataDir: pgliteDir(settings.dataDir), assets });
 }

@@ -9,6 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { Store } from '../types.js';
 import { CachedSqlStore } from './cached-sql-store.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { loadPgliteAssets, type PgliteAssets } from './pglite-assets.js';
 import { pgliteClient } from './pglite-client.js';
 import { copySeed, DEFAULT_SEED_DIR, isInitialised } from './seed.js';
 import { walSyncer, type WalSyncer } from './wal-sync.js';
@@ -24,6 +25,8 @@ export interface PgliteStoreSettings {
   seedDir?: string | null;
   /** PostgreSQL's buffer pool (`shared_buffers`), default {@link DEFAULT_SHARED_BUFFERS}. */
   sharedBuffers?: string;
+  /** PGlite's files, already being read and compiled (default: started here). */
+  assets?: Promise<PgliteAssets>;
 }
 
 /**
@@ -43,6 +46,8 @@ export const DEFAULT_SHARED_BUFFERS = '32MB';
  *   const { revision, documents } = await store.loadAll();
  */
 export async function openPgliteStore(settings: PgliteStoreSettings): Promise<Store> {
+  const assets = settings.assets ?? loadPgliteAssets();
+  assets.catch(() => undefined); // awaited below, after the lock; never unhandled meanwhile
   await mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
   const release = await lockDataDir(settings.dataDir);
   let db: PGlite | undefined;
@@ -56,8 +61,10 @@ export async function openPgliteStore(settings: PgliteStoreSettings): Promise<St
     // The WebAssembly module is compiled as PGlite does by default (baseline code,
     // hot functions optimized as they run): compiling all of PostgreSQL optimized
     // up front cost a quarter of a restart (docs/adr/0015-startup.md).
+    const { wasmModule } = await assets;
     db = await PGlite.create({
       dataDir: settings.dataDir,
+      pgliteWasmModule: wasmModule,
       relaxedDurability: false,
       startParams: [
         ...PGlite.defaultStartParams,
