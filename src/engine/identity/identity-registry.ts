@@ -47,11 +47,25 @@ export class IdentityRegistry {
     this.index(info, +1);
   }
 
-  /** An independent copy (for Engine.fork): infos copied with their own record sets. */
+  /**
+   * An independent copy (for Engine.fork): infos copied with their own record sets, the
+   * indexes copied set by set — not rebuilt, so they iterate in the same order and the
+   * copy evaluates selectors, and lists what changed, in the source's order.
+   */
   clone(): IdentityRegistry {
     const c = new IdentityRegistry();
     for (const info of this.byId.values())
-      c.add({ ...info, records: new Set(info.records), partitions: [...info.partitions] });
+      c.byId.set(info.id, {
+        ...info,
+        records: new Set(info.records),
+        partitions: [...info.partitions],
+      });
+    for (const [k, ids] of this.byKey) c.byKey.set(k, new Set(ids));
+    for (const [k, byValue] of this.byEq) {
+      const copy = new Map<string | number | boolean, Set<number>>();
+      for (const [v, ids] of byValue) copy.set(v, new Set(ids));
+      c.byEq.set(k, copy);
+    }
     return c;
   }
 
