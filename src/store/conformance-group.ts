@@ -77,6 +77,42 @@ export function describeGroupCommits(fresh: () => Promise<{ store: Store }>): vo
     expect((await store.commitGroup([req(1), req(2)])).map((r) => r.revision)).toEqual([2, 3]);
   });
 
+  it('group commit: batches on distinct resources (one statement) store what one by one would', async () => {
+    const batches = [
+      req(1, {
+        actor: 'alice',
+        action: 'put a b',
+        puts: [subnet('a', '10.0.1.0/24'), subnet('b')],
+      }),
+      req(2, { actor: 'bob', action: 'audit only' }),
+      req(3, { actor: 'carol', action: 'put c', at: T1, puts: [subnet('c')] }),
+    ];
+    const grouped = (await fresh()).store;
+    const single = (await fresh()).store;
+    for (const s of [grouped, single]) await s.commit(req(0, { puts: [subnet('a')] }));
+    const records = await grouped.commitGroup(batches);
+    for (const b of batches) await single.commit(b);
+    expect(records.map((r) => r.revision)).toEqual([2, 3, 4]);
+    expect(records[0]!.changes.map((c) => [c.name, c.before?.revision, c.after?.revision])).toEqual(
+      [
+        ['a', 1, 2],
+        ['b', undefined, 2],
+      ],
+    );
+    expect(records[2]!.changes[0]!.after).toMatchObject({ revision: 4, createdAt: T1 });
+    expect(await grouped.changesSince(0)).toEqual(await single.changesSince(0));
+    expect(await grouped.loadAll()).toEqual(await single.loadAll());
+    // The same hash chain.
+    expect(await grouped.auditChain(0, 10)).toEqual(await single.auditChain(0, 10));
+    // A stale base fails the whole group and writes nothing.
+    const before = await contents(grouped);
+    const stale = await rejection(
+      grouped.commitGroup([req(3, { puts: [subnet('d')] }), req(4, { puts: [subnet('e')] })]),
+    );
+    expect(stale.code).toBe('VNP_ERR_CONFLICT');
+    expect(await contents(grouped)).toBe(before);
+  });
+
   it('group commit: claims its identity allocations in its transaction, at its last revision', async () => {
     const { store } = await fresh();
     const web = { id: 256, key: '{"app":"web"}' };

@@ -22,25 +22,28 @@ const AGG_RESOURCES = (from: string): string => `coalesce(json_agg(json_build_ob
     ORDER BY ${from}.kind COLLATE "C", ${from}.name COLLATE "C"), '[]')::text`;
 
 /**
- * Check-and-bump, before-images and upsert in ONE statement (one round trip):
- * $1: JSON array of {kind, name, doc}; $2: time; $3: base revision. Every part
- * runs on one snapshot, so `before` holds the rows as they were; when the
- * revision is no longer $3 nothing is written and `rev` is null (a conflict).
+ * Check-and-bump, before-images and upsert in ONE statement (one round trip), for one
+ * batch or a group of batches on distinct resources (src/store/sql/write-rows.ts):
+ * $1: JSON array of {kind, name, doc, rev, at} (each row at its batch's revision and
+ * time); $2: base revision; $3: number of batches (the revision moves by it). Every
+ * part runs on one snapshot, so `before` holds the rows as they were; when the
+ * revision is no longer $2 nothing is written and `rev` is null (a conflict).
  * The before-images are one primary-key probe per put (LIMIT 1 keeps the planner
  * from turning them into a hash join over a scan of every resource, which cost
  * more than the rest of a one-record write at 1,000 records and grows with the model).
- * Keeps created_at of existing rows. Returns rev, before and after (JSON arrays).
+ * Keeps created_at of existing rows. Returns rev (the last), before and after (JSON arrays).
  */
 export const BUMP_AND_UPSERT = `WITH bump AS (
-    UPDATE vnp_revision SET rev = rev + 1 WHERE id AND rev = $3::bigint RETURNING rev),
+    UPDATE vnp_revision SET rev = rev + $3::bigint WHERE id AND rev = $2::bigint RETURNING rev),
   keys AS (
-    SELECT t.kind, t.name, t.doc FROM jsonb_to_recordset($1::jsonb) AS t(kind text, name text, doc jsonb)),
+    SELECT t.kind, t.name, t.doc, t.rev, t.at FROM jsonb_to_recordset($1::jsonb)
+      AS t(kind text, name text, doc jsonb, rev bigint, at timestamptz)),
   old AS (
     SELECT r.* FROM keys t CROSS JOIN LATERAL (
       SELECT * FROM vnp_resources r WHERE r.kind = t.kind AND r.name = t.name LIMIT 1) r),
   up AS (
     INSERT INTO vnp_resources AS r (kind, name, doc, revision, created_at, updated_at)
-    SELECT t.kind, t.name, t.doc, bump.rev, $2::timestamptz, $2::timestamptz FROM bump, keys t
+    SELECT t.kind, t.name, t.doc, t.rev, t.at, t.at FROM bump, keys t
     ON CONFLICT (kind, name) DO UPDATE
       SET doc = EXCLUDED.doc, revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at
     RETURNING r.*)
@@ -60,6 +63,13 @@ export const INSERT_CHANGE = `INSERT INTO vnp_changes
   (revision, at, actor, action, changes, prev_hash, hash)
   VALUES ($1::bigint, $2::timestamptz, $3, $4, $5::jsonb, $6, $7)`;
 
+/** Several change-log rows in one statement. $1: JSON array of {revision, at, actor, action, changes, prev_hash, hash}. */
+export const INSERT_CHANGES = `INSERT INTO vnp_changes
+  (revision, at, actor, action, changes, prev_hash, hash)
+  SELECT t.revision, t.at, t.actor, t.action, t.changes, t.prev_hash, t.hash
+  FROM jsonb_to_recordset($1::jsonb) AS t(revision bigint, at timestamptz, actor text,
+    action text, changes jsonb, prev_hash text, hash text)`;
+
 /**
  * The hash the next entry links to: the entry one revision before it. Its writer held
  * the revision row until it committed, so it is visible here (docs/adr/0024-audit-chain.md).
@@ -70,7 +80,9 @@ export const PREVIOUS_HASH = 'SELECT hash FROM vnp_changes WHERE revision = $1::
 export const AUDIT_CHAIN = `SELECT revision, at, actor, action, changes, prev_hash, hash
   FROM vnp_changes WHERE revision > $1::bigint ORDER BY revision LIMIT $2::bigint`;
 
-export const NOTIFY_CHANGE = 'SELECT pg_notify($1, $2)';
+/** One notification per revision from $2 to $3, in order, on channel $1. */
+export const NOTIFY_CHANGES =
+  'SELECT pg_notify($1, r::text) FROM generate_series($2::bigint, $3::bigint) AS r';
 
 /**
  * One statement, so one snapshot: the revision and the rows agree even while

@@ -7,7 +7,7 @@
  * baseRevision (else VNP_ERR_CONFLICT), read before-images and upsert puts (one
  * statement with the bump), delete deletes (a missing row is VNP_ERR_NOT_FOUND and rolls
  * everything back), append the change-log row, optionally pg_notify; COMMIT; then make
- * it durable; then report to listeners. `commitEvent` runs the same protocol with the
+ * it durable; then report to listeners (the rows: write-rows.ts). `commitEvent` runs the same protocol with the
  * event and expiry rows in the same transaction (one durable step per event); a group
  * commit may claim the group's identity allocations in its transaction too.
  */
@@ -20,7 +20,6 @@ import type {
   FlowRetention,
   ReactionExpiry,
   StoredEvent,
-  ChangeEntry,
   ChangeRecord,
   CommitRequest,
   EventCommit,
@@ -34,9 +33,9 @@ import type {
   TokenRecord,
   TokenUse,
 } from '../types.js';
-import { GENESIS_HASH, entryHash, type ChainedRecord } from '../audit-chain.js';
+import type { ChainedRecord } from '../audit-chain.js';
 import { CommitListeners, type CommitListener } from './commit-listeners.js';
-import { prepareCommit, type PreparedCommit } from './commit-request.js';
+import { prepareCommit } from './commit-request.js';
 import { migrate } from './migrations.js';
 import * as F from './flow-store.js';
 import * as I from './identity-queries.js';
@@ -49,12 +48,12 @@ import {
   toStored,
   toTokenRecord,
   type ChangeRow,
-  type ResourceRow,
   type TokenRow,
 } from './rows.js';
 import type { SqlClient } from './sql-client.js';
 import type { SqlStoreBackend } from './sql-store-backend.js';
 import { guardClient } from './store-errors.js';
+import { logChanges, writeGroupRows, writeRows } from './write-rows.js';
 
 /** The channel commits are announced on (PostgreSQL LISTEN/NOTIFY). */
 export const CHANGES_CHANNEL = 'vnp_changes';
@@ -66,16 +65,6 @@ export type { SqlStoreBackend } from './sql-store-backend.js';
 
 /** Result of an aggregated resource query: one row, `j` a JSON array. */
 type AggRow = { j: unknown };
-
-/** Rows of an aggregated resource query. */
-async function resourceRows(
-  tx: SqlClient,
-  text: string,
-  params: unknown[],
-): Promise<ResourceRow[]> {
-  const r = await tx.query<AggRow>(text, params);
-  return parseResourceRows(r.rows[0]?.j);
-}
 
 /**
  * A Store over any SqlClient.
@@ -93,7 +82,11 @@ export class SqlStore implements Store {
   private closed = false;
   private migrated: Promise<void> | undefined;
 
+  /** The channel commits notify, when the backend has notifications. */
+  private readonly channel: string | undefined;
+
   constructor(private readonly impl: SqlStoreBackend) {
+    this.channel = impl.notify ? CHANGES_CHANNEL : undefined;
     this.backend = impl.name;
     this.shared = impl.shared;
     this.client = guardClient(impl.client);
@@ -122,9 +115,10 @@ export class SqlStore implements Store {
 
   async commit(req: CommitRequest): Promise<ChangeRecord> {
     const prepared = prepareCommit(req);
-    const record = await this.client.transaction(async (tx) =>
-      this.logChange(tx, prepared, await writeRows(tx, prepared)),
+    const [record] = await this.client.transaction(async (tx) =>
+      logChanges(tx, [prepared], [await writeRows(tx, prepared)], this.channel),
     );
+    if (!record) throw new Error('store: a commit logged no change');
     await this.makeDurable(record.revision);
     return record;
   }
@@ -133,8 +127,7 @@ export class SqlStore implements Store {
     if (reqs.length === 0) return [];
     const prepared = reqs.map(prepareCommit);
     const [records, claimed] = await this.client.transaction(async (tx) => {
-      const out: ChangeRecord[] = [];
-      for (const c of prepared) out.push(await this.logChange(tx, c, await writeRows(tx, c)));
+      const out = await logChanges(tx, prepared, await writeGroupRows(tx, prepared), this.channel);
       // The group's allocations, claimed at its last revision: no second transaction.
       const revision = out[out.length - 1]!.revision;
       return [out, ids && (await I.claimIdentitiesIn(tx, { ...ids.claim, revision }))] as const;
@@ -156,8 +149,8 @@ export class SqlStore implements Store {
       const stored = await R.recordEvent(tx, c.event, c.expiries);
       if (!prepared || !written || !c.change) return stored;
       const action = c.change.action(stored.event.id);
-      const record = await this.logChange(tx, { ...prepared, action }, written);
-      return { ...stored, record };
+      const [record] = await logChanges(tx, [{ ...prepared, action }], [written], this.channel);
+      return { ...stored, ...(record ? { record } : {}) };
     });
     await this.makeDurable(out.record?.revision);
     return out;
@@ -183,30 +176,6 @@ export class SqlStore implements Store {
       );
     }
     report();
-  }
-
-  /** The change-log row (and notification) of rows written by `writeRows`. */
-  private async logChange(
-    tx: SqlClient,
-    c: PreparedCommit,
-    { revision, changes }: { revision: number; changes: ChangeEntry[] },
-  ): Promise<ChangeRecord> {
-    const record: ChangeRecord = { revision, at: c.at, actor: c.actor, action: c.action, changes };
-    // The chain link: the entry before (committed, or earlier in this group's transaction);
-    // none (the first entry, or one older than the chain): genesis.
-    const prev = await tx.query<{ hash: string | null }>(Q.PREVIOUS_HASH, [revision - 1]);
-    const prevHash = prev.rows[0]?.hash ?? GENESIS_HASH;
-    await tx.query(Q.INSERT_CHANGE, [
-      revision,
-      c.at,
-      c.actor,
-      c.action,
-      JSON.stringify(changes),
-      prevHash,
-      entryHash(prevHash, record),
-    ]);
-    if (this.impl.notify) await tx.query(Q.NOTIFY_CHANGE, [CHANGES_CHANNEL, String(revision)]);
-    return record;
   }
 
   async changesSince(since: number, limit?: number): Promise<ChangeRecord[]> {
@@ -386,95 +355,6 @@ export class SqlStore implements Store {
     }
     await this.impl.close();
   }
-}
-
-/**
- * Bump the revision (checked against the base) and write the batch's rows; returns
- * the new revision and the change entries (puts in request order, then deletes).
- */
-async function writeRows(
-  tx: SqlClient,
-  c: PreparedCommit,
-): Promise<{ revision: number; changes: ChangeEntry[] }> {
-  const upserted = c.puts.length > 0 ? await bumpAndUpsert(tx, c) : undefined;
-  const revision = upserted?.revision ?? (await bumpRevision(tx, c.baseRevision));
-  // Array literals, not push(...x): a 100k-entry batch would overflow call arguments.
-  const changes: ChangeEntry[] = [
-    ...(upserted?.changes ?? []),
-    ...(c.deletes.length > 0 ? await remove(tx, c) : []),
-  ];
-  return { revision, changes };
-}
-
-/** The check-and-bump alone (a batch without puts). */
-async function bumpRevision(tx: SqlClient, base: number): Promise<number> {
-  const bumped = await tx.query<{ rev: unknown }>(Q.BUMP_REVISION, [base]);
-  const row = bumped.rows[0];
-  if (row) return toRevision(row.rev);
-  throw await conflict(tx, base);
-}
-
-/** The store moved past `base`: the error, reporting the actual revision. */
-async function conflict(tx: SqlClient, base: number): Promise<VnpError> {
-  const current = await tx.query<{ rev: unknown }>(Q.CURRENT_REVISION);
-  const actual = toRevision(current.rows[0]?.rev);
-  return new VnpError(
-    'VNP_ERR_CONFLICT',
-    `store moved: expected revision ${base}, store is at ${actual}`,
-    { field: 'baseRevision', expected: String(base), actual },
-  );
-}
-
-const keyOf = (kind: string, name: string): string => `${kind}\u0000${name}`;
-
-/** Bump and upsert the puts in one statement; the change entries in request order. */
-async function bumpAndUpsert(
-  tx: SqlClient,
-  c: PreparedCommit,
-): Promise<{ revision: number; changes: ChangeEntry[] }> {
-  const rows = JSON.stringify(c.puts.map((d) => ({ kind: d.kind, name: d.name, doc: d })));
-  const r = await tx.query<{ rev: unknown; before: unknown; after: unknown }>(Q.BUMP_AND_UPSERT, [
-    rows,
-    c.at,
-    c.baseRevision,
-  ]);
-  const row = r.rows[0];
-  if (!row || row.rev === null || row.rev === undefined) throw await conflict(tx, c.baseRevision);
-  const byKey = (j: unknown) =>
-    new Map(parseResourceRows(j).map((x) => [keyOf(x.kind, x.name), toStored(x)]));
-  const beforeByKey = byKey(row.before);
-  const afterByKey = byKey(row.after);
-  const changes = c.puts.map((d) => {
-    const key = keyOf(d.kind, d.name);
-    const prior = beforeByKey.get(key);
-    const next = afterByKey.get(key);
-    return {
-      op: 'put' as const,
-      kind: d.kind,
-      name: d.name,
-      ...(prior ? { before: prior } : {}),
-      ...(next ? { after: next } : {}),
-    };
-  });
-  return { revision: toRevision(row.rev), changes };
-}
-
-/** Delete the deletes; a missing row throws (rolling back the whole batch). */
-async function remove(tx: SqlClient, c: PreparedCommit): Promise<ChangeEntry[]> {
-  const keys = JSON.stringify(c.deletes);
-  const gone = await resourceRows(tx, Q.DELETE_RESOURCES, [keys]);
-  const goneByKey = new Map(gone.map((r) => [keyOf(r.kind, r.name), toStored(r)]));
-  return c.deletes.map((d, i) => {
-    const prior = goneByKey.get(keyOf(d.kind, d.name));
-    if (!prior) {
-      throw new VnpError('VNP_ERR_NOT_FOUND', `${d.kind} ${d.name} does not exist`, {
-        field: `deletes[${i}]`,
-        kind: d.kind,
-        name: d.name,
-      });
-    }
-    return { op: 'delete' as const, kind: d.kind, name: d.name, before: prior };
-  });
 }
 
 /** Times go to timestamptz columns: refuse what PostgreSQL would reject with a raw error. */
