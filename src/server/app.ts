@@ -17,6 +17,7 @@ import type { Store } from '../store/index.js';
 import { TokenAuthenticator, installAuth } from './auth.js';
 import { checkAgentCert, clientCertOptions, installClientCertGate } from './agent-mtls.js';
 import { DeniedAudit, installDeniedAudit } from './denied-audit.js';
+import { installCommitWait } from './commit-wait.js';
 import { installErrorHandling } from './error-handler.js';
 import { lazySchemaCompilers, type LazySchemaCompilers } from './lazy-schema-compilers.js';
 import { Manager } from './manager.js';
@@ -181,11 +182,10 @@ async function installPipeline(
   installRequestGuard(app);
   const access = collectRouteAccess(app);
   installOpenApiResponses(app);
-  // While a group commit is in flight the model holds writes not yet durable: every
-  // request waits for it, so nothing answers from state that could still be lost.
-  app.addHook('preHandler', async () => {
-    for (let w = manager.settled(); w; w = manager.settled()) await w;
-  });
+  // While a group commit is in flight the model holds writes not yet durable: reads
+  // wait for it, so nothing answers from state that could still be lost; writes queue
+  // for the next group.
+  installCommitWait(app, manager);
   await app.register(swagger, {
     transformObject: (doc) =>
       'openapiObject' in doc

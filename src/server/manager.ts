@@ -5,7 +5,10 @@
  * Invariants:
  * - `revision` is the store revision the engine reflects; reads are served from
  *   the engine and never touch the store. While a group commit is in flight the
- *   engine is ahead of `revision` (`settled()` is defined) and requests wait.
+ *   engine is ahead of `revision` (`settled()` is defined): reads wait for it
+ *   (src/server/commit-wait.ts), writes queue for the next group
+ *   (docs/adr/0055-writes-queue-behind-the-group-in-flight.md). Between two groups
+ *   the event loop turns once, so whatever waited runs on committed state.
  * - Writes run in groups under the lock (docs/adr/0014-group-commit.md): each is
  *   planned, validated and applied in order, then the group is one store
  *   transaction. A write rejected before the commit changes nothing; a write is
@@ -78,7 +81,6 @@ export class Manager {
   private groupQueued = false;
   /** Set while a group's writes are in the model but not yet durable. */
   private inFlight: Deferred | undefined;
-  private readersWaiting = 0;
   private unsubscribe: (() => void) | undefined;
   private catchUpQueued = false;
   private closed = false;
@@ -205,14 +207,28 @@ export class Manager {
   }
 
   /**
-   * Resolves once no group is in flight: while a group commits, the model already
-   * holds its writes, so reads wait for it (they never see what is not yet durable).
-   * Undefined when nothing is in flight.
+   * Resolves once the group in flight is settled: while a group commits, the model
+   * already holds its writes, so reads wait for it (they never see what is not yet
+   * durable). Undefined when nothing is in flight. What runs when it resolves
+   * (microtasks) runs before the next group touches the model.
    */
   settled(): Promise<void> | undefined {
-    if (!this.inFlight) return undefined;
-    this.readersWaiting++;
-    return this.inFlight.promise;
+    return this.inFlight?.promise;
+  }
+
+  /**
+   * Resolves when no group is in flight (at once when none is): for code that reads
+   * the model outside a request's wait, e.g. after awaiting the store.
+   *
+   * @example await manager.committed(); const info = manager.engine.identityInfo(id);
+   */
+  async committed(): Promise<void> {
+    for (let w = this.settled(); w; w = this.settled()) await w;
+  }
+
+  /** Writes queued for the next group (the group in flight not counted). */
+  get queued(): number {
+    return this.pending.length;
   }
 
   /** Queue one group commit of the pending writes behind the lock (at most one queued). */
@@ -221,6 +237,10 @@ export class Manager {
     this.groupQueued = true;
     void this.lock
       .run(async () => {
+        // One turn of the event loop before the model moves: reads and stream flushes
+        // woken by the previous group run on its committed state, and writes whose
+        // requests are ready by now join this group.
+        await turn();
         this.groupQueued = false;
         const group = this.pending.splice(0, MAX_GROUP);
         if (this.pending.length > 0) this.scheduleGroup();
@@ -231,9 +251,6 @@ export class Manager {
 
   /** Stage, commit and publish one group (under the lock); settles every write of it. */
   private async commitGroup(group: QueuedWrite[]): Promise<void> {
-    // Reads that waited on the previous group run before this one touches the model.
-    if (this.readersWaiting > 0) await turn();
-    this.readersWaiting = 0;
     this.inFlight = deferred();
     const base = this.revision;
     let staged: StagedWrite[] = [];

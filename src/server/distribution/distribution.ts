@@ -36,6 +36,7 @@ export class Distribution {
   ) {
     this.hostFeed = new HostFeed(() => manager.engine, {
       underlayOf: (h) => peps.underlayOf(h),
+      settled: () => manager.settled(),
     });
     const ackSeconds = new Histogram({
       name: 'vnp_change_ack_seconds',
@@ -230,15 +231,22 @@ export function installDistributionHooks(app: FastifyInstance, d: Distribution):
     if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(request.method)) return done();
     const wait = (request.query as Record<string, unknown> | undefined)?.wait;
     if (typeof wait !== 'string') return done();
+    let ms: number;
     try {
-      const ms = parseWait(wait);
-      // The feed tells which hosts the write concerns: it must exist before the write.
-      void d.feed;
-      (request as WithWait)[kWait] = { ms, startRevision: d.manager.revision };
+      ms = parseWait(wait);
     } catch (err) {
       return done(err as Error);
     }
-    done();
+    // The feed tells which hosts the write concerns: it must exist before the write,
+    // and be built from committed state (a write does not wait for the group in flight).
+    d.manager.committed().then(
+      () => {
+        void d.feed;
+        (request as WithWait)[kWait] = { ms, startRevision: d.manager.revision };
+        done();
+      },
+      (err: unknown) => done(err as Error),
+    );
   });
   app.addHook('onSend', (request, reply, payload, done) => {
     const w = (request as WithWait)[kWait];
@@ -282,6 +290,8 @@ async function waitAnswer(
   const hosts =
     end > w.startRevision ? d.feed.hostsBetween(w.startRevision, end) : new Set<string>();
   const r = await d.peps.waitFor(end, hosts, w.ms);
+  // It reads the model's instances: committed state only.
+  await d.manager.committed();
   const unconnected = unconnectedHosts(d, hosts);
   if (r.laggards.length > 0) {
     void reply.code(504);

@@ -73,6 +73,11 @@ export interface HostFeedOptions {
   maxDeltaEntries?: number;
   /** Underlay address of a host, if known (fills remote records). */
   underlayOf?: (host: string) => string | undefined;
+  /**
+   * While the source holds state not yet durable (a group commit in flight): resolves
+   * when it is settled (Manager.settled). Snapshots are taken only when it is undefined.
+   */
+  settled?: () => Promise<void> | undefined;
 }
 
 /** Where snapshots come from (the manager's current engine). */
@@ -100,6 +105,7 @@ export class HostFeed {
   private readonly ringSize: number;
   private readonly maxDeltaEntries: number;
   private readonly underlayOf: (host: string) => string | undefined;
+  private readonly busy: () => Promise<void> | undefined;
 
   constructor(
     private readonly source: () => HostStateSource,
@@ -108,7 +114,16 @@ export class HostFeed {
     this.ringSize = opts.ringSize ?? 1024;
     this.maxDeltaEntries = opts.maxDeltaEntries ?? 5000;
     this.underlayOf = opts.underlayOf ?? (() => undefined);
+    this.busy = opts.settled ?? (() => undefined);
     this.world = new FeedWorld(this.underlayOf);
+  }
+
+  /**
+   * Undefined when a snapshot may be taken now; else resolves when it may (the
+   * source's model holds a group commit not yet durable: docs/adr/0055).
+   */
+  settled(): Promise<void> | undefined {
+    return this.busy();
   }
 
   /** Rebuild everything from a full view at `revision` (start, reload); history is dropped. */

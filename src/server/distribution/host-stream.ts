@@ -104,6 +104,16 @@ class HostStream {
 
   /** Subscribe, arm the heartbeat, and send the first message (or take the resume position). */
   start(): void {
+    // The first message may be a snapshot, read from the model: not while it holds a
+    // group commit that is not durable yet.
+    const busy = this.feed.settled();
+    if (busy) {
+      void busy.then(() => {
+        if (!this.out.destroyed) this.start();
+      });
+      return;
+    }
+    this.seq = this.feed.head;
     this.offStep = this.feed.onStep(this.schedule);
     const heartbeatMs = this.opts.heartbeatMs ?? 5000;
     this.timer = setInterval(() => this.tick(heartbeatMs), heartbeatMs);
@@ -146,6 +156,14 @@ class HostStream {
   private flush(): void {
     this.scheduled = false;
     if (this.closed || this.blockedAt !== undefined || this.out.destroyed) return;
+    // A snapshot reads the model: wait while it holds a group commit not durable yet
+    // (flushes scheduled by a step run before the next group; a drain may come any time).
+    const busy = this.feed.settled();
+    if (busy) {
+      this.scheduled = true;
+      void busy.then(() => this.flush());
+      return;
+    }
     if (this.waitingSince !== undefined) {
       const p = this.feed.futurePosition(this.waitingSince);
       if (p === undefined) return;

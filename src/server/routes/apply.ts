@@ -103,7 +103,7 @@ export const applyRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (app,
   app.post(
     '/v1/apply',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', write: true },
       schema: {
         tags: ['apply'],
         summary: 'Create or replace documents, all or nothing',

@@ -40,7 +40,7 @@ export const bulkTagRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (ap
   app.post(
     '/v1/tags',
     {
-      config: { access: 'operate' },
+      config: { access: 'operate', write: true },
       schema: {
         tags: ['interfaces'],
         summary: 'Set and remove tags on every record a selector matches, as one revision',

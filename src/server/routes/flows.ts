@@ -84,6 +84,8 @@ async function summarizeFlows(manager: Manager, request: FastifyRequest) {
   const since = parseTimeBound(q.since ?? '1h', 'since', now);
   const until = q.until !== undefined ? parseTimeBound(q.until, 'until', now) : undefined;
   const items = await manager.store.flowSummary(since, until);
+  // The identities' tags come from the model: committed state only (docs/adr/0055).
+  await manager.committed();
   const identities: Record<string, { tags: unknown; partitions: string[] }> = {};
   for (const r of items)
     for (const id of [r.srcIdentity, r.dstIdentity]) {

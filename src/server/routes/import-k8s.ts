@@ -36,7 +36,7 @@ export const importK8sRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
   app.post(
     '/v1/import/k8s',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', write: true },
       schema: {
         tags: ['apply'],
         summary: 'Import Kubernetes Namespaces, Pods and NetworkPolicies, all or nothing',

@@ -94,7 +94,7 @@ export const interfaceOpsRoutes: FastifyPluginAsync<ManagerPluginOptions> = asyn
   app.post(
     '/v1/interfaces/:name/attach',
     {
-      config: { access: 'operate' },
+      config: { access: 'operate', write: true },
       schema: {
         tags,
         summary: 'Attach a record to an instance (moves it if attached elsewhere)',
@@ -113,7 +113,7 @@ export const interfaceOpsRoutes: FastifyPluginAsync<ManagerPluginOptions> = asyn
   app.post(
     '/v1/interfaces/:name/detach',
     {
-      config: { access: 'operate' },
+      config: { access: 'operate', write: true },
       schema: { tags, summary: 'Detach a record from its instance (no body)', params: NameParams },
     },
     async (request) =>
@@ -125,7 +125,7 @@ export const interfaceOpsRoutes: FastifyPluginAsync<ManagerPluginOptions> = asyn
   app.patch(
     '/v1/interfaces/:name/tags',
     {
-      config: { access: 'operate' },
+      config: { access: 'operate', write: true },
       schema: {
         tags,
         summary: 'Set and remove tags of a record',

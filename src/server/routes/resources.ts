@@ -84,7 +84,10 @@ function registerKind(
 
   app.post(
     base,
-    { config: { access: 'admin' }, schema: { tags, summary: `Create a ${kind}`, body } },
+    {
+      config: { access: 'admin', write: true },
+      schema: { tags, summary: `Create a ${kind}`, body },
+    },
     async (request, reply) => {
       const doc = resourceFromBody(kind, request.body);
       const { record } = await writeOne(
@@ -120,7 +123,7 @@ function registerKind(
   app.put(
     `${base}/:name`,
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', write: true },
       schema: { tags, summary: `Create or replace a ${kind}`, params: NameParams, body },
     },
     async (request, reply) => {
@@ -134,7 +137,7 @@ function registerKind(
   app.patch(
     `${base}/:name`,
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', write: true },
       schema: {
         tags,
         summary: `Patch a ${kind} (JSON merge patch)`,
@@ -163,7 +166,7 @@ function registerKind(
   app.delete(
     `${base}/:name`,
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', write: true },
       schema: { tags, summary: `Delete a ${kind}`, params: NameParams },
     },
     async (request) => {

@@ -36,7 +36,7 @@ export const settingsRoutes: FastifyPluginAsync<ManagerPluginOptions> = async (
   app.put(
     '/v1/settings',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', write: true },
       schema: { tags, summary: 'Replace the defaults', body: resourceBody('Settings') },
     },
     async (request) => {

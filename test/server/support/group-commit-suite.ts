@@ -39,26 +39,25 @@ function patchStore(s: TestServer, over: Partial<Store>): () => void {
 }
 
 /**
- * Resolves once `count` requests wait for the group in flight (every request waits
- * for it before its handler runs, and the waiting writes are queued together when
- * it lands), or after `ms` (then the sizes the caller asserts tell what happened).
+ * Resolves once `count` writes are queued behind the group in flight (a write does not
+ * wait for it: it is queued at once for the next group), or after `ms` (then the sizes
+ * the caller asserts tell what happened).
  */
-async function waitingFor(s: TestServer, count: number, ms = 5000): Promise<void> {
-  const manager = s.manager as unknown as { readersWaiting: number };
-  for (const end = Date.now() + ms; manager.readersWaiting < count && Date.now() < end;)
+async function queuedFor(s: TestServer, count: number, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; s.manager.queued < count && Date.now() < end;)
     await new Promise((r) => setTimeout(r, 5));
 }
 
 /**
  * Count group commits that hold writes, and their sizes, while `fn` runs. The first
- * commit waits until `waiting` more requests wait behind it: how many requests
+ * commit waits until `queued` more writes are queued behind it: how many requests
  * reach the manager while one commit is in flight depends on the machine (on an idle
  * one PostgreSQL can commit each before the next arrives), and what is tested is
  * that queued writes share a commit, not the machine's timing.
  */
 async function counting<T>(
   s: TestServer,
-  waiting: number,
+  queued: number,
   fn: () => Promise<T>,
 ): Promise<[T, number[]]> {
   const store = s.manager.store;
@@ -68,7 +67,7 @@ async function counting<T>(
     commitGroup: async (reqs: CommitRequest[], ids?: GroupIdentityClaim) => {
       // A group whose writes all failed validation commits nothing: no transaction.
       if (reqs.length === 0) return real(reqs, ids);
-      if (sizes.length === 0) await waitingFor(s, waiting);
+      if (sizes.length === 0) await queuedFor(s, queued);
       sizes.push(reqs.length);
       return real(reqs, ids);
     },
@@ -206,6 +205,50 @@ export function defineGroupCommitSuite(options: () => StartOptions): void {
       (await s.call('GET', '/v1/interfaces/g5', { as: 'viewer' })).body.tags.m,
     ).toBeUndefined();
     expect((await s.call('GET', '/v1/interfaces/g6', { as: 'viewer' })).body.tags.m).toBe(6);
+  });
+
+  it('writes arriving while a group is in flight are queued at once and form the next group', async () => {
+    const store = s.manager.store;
+    const real = store.commitGroup.bind(store);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const sizes: number[] = [];
+    const restore = patchStore(s, {
+      commitGroup: async (reqs: CommitRequest[], ids?: GroupIdentityClaim) => {
+        sizes.push(reqs.length);
+        if (sizes.length === 1) await gate;
+        return real(reqs, ids);
+      },
+    });
+    const base = s.manager.revision;
+    const tag = (i: number, set: Record<string, number>) =>
+      s.call('PATCH', `/v1/interfaces/g${i}/tags`, { as: 'operator', body: { set } });
+    try {
+      const first = tag(11, { first: 1 });
+      for (let i = 0; i < 500 && !s.manager.settled(); i++)
+        await new Promise((r) => setTimeout(r, 2));
+      expect(s.manager.settled()).toBeDefined();
+      // While the first group cannot land, eight writes reach the manager's queue (one
+      // of them to the record the first group writes).
+      const queued = [11, 12, 13, 14, 15, 16, 17, 18].map((i) => tag(i, { next: i }));
+      await queuedFor(s, 8);
+      expect(s.manager.queued).toBe(8);
+      expect(sizes).toEqual([1]);
+      open();
+      const answers = await Promise.all([first, ...queued]);
+      for (const a of answers) expect(a.status, a.text).toBe(200);
+      expect(sizes).toEqual([1, 8]);
+      expect(answers.map((a) => a.body.revision)).toEqual(
+        Array.from({ length: 9 }, (_, i) => base + 1 + i),
+      );
+      // The queued write to g11 was planned on the first group's committed state.
+      expect(answers[1]!.body.tags).toMatchObject({ first: 1, next: 11 });
+      const log = await logSince(s, base);
+      expect(log[1]!.changes[0]!.before).toEqual(log[0]!.changes[0]!.after);
+    } finally {
+      open();
+      restore();
+    }
   });
 
   it('reads wait while a group is in flight: nothing not yet durable is answered', async () => {
