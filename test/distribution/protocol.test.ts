@@ -237,6 +237,49 @@ describe('server stream', () => {
   });
 });
 
+describe('server stream while a group commit is in flight', () => {
+  it('sends its first snapshot only once the group is durable (never a model ahead of its revision)', async () => {
+    const feed = new HostFeed(() => s.manager.engine, { settled: () => s.manager.settled() });
+    feed.reset(s.manager.revision, s.manager.engine.hostDelta());
+    const off = s.manager.onRecord((record, delta) =>
+      feed.onRecord(record, s.manager.engine.hostDelta(delta)),
+    );
+    const store = s.manager.store as unknown as Record<string, unknown>;
+    const real = s.manager.store.commitGroup.bind(s.manager.store);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    store.commitGroup = async (...args: Parameters<typeof real>) => {
+      await gate;
+      return real(...args);
+    };
+    const out = new PassThrough();
+    const lines: string[] = [];
+    out.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean)));
+    try {
+      const write = s.call('PATCH', '/v1/interfaces/web1/tags', {
+        as: 'operator',
+        body: { set: { inflight: 'yes' } },
+      });
+      await expect.poll(() => s.manager.settled() !== undefined, { timeout: 5000 }).toBe(true);
+      serveHostStream({ feed, host: 'host-a', sink: ndjsonSink(out), heartbeatMs: 60_000 });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(lines).toEqual([]);
+      open();
+      const w = await write;
+      expect(w.status, w.text).toBe(200);
+      await expect.poll(() => lines.length, { timeout: 3000 }).toBeGreaterThan(0);
+      const first = JSON.parse(lines[0]!) as HostMessage;
+      expect(first.type).toBe('snapshot');
+      expect(first.type === 'snapshot' && first.state.revision).toBe(w.body.revision);
+    } finally {
+      open();
+      store.commitGroup = real;
+      out.destroy();
+      off();
+    }
+  });
+});
+
 function never(): never {
   throw new Error('unreachable');
 }

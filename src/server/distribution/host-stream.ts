@@ -108,9 +108,8 @@ class HostStream {
     // group commit that is not durable yet.
     const busy = this.feed.settled();
     if (busy) {
-      void busy.then(() => {
-        if (!this.out.destroyed) this.start();
-      });
+      // A connection gone meanwhile ends the stream (its owner's cleanup runs once).
+      void busy.then(() => (this.out.destroyed ? this.close() : this.start()));
       return;
     }
     this.seq = this.feed.head;
