@@ -52,8 +52,12 @@ export interface MixedResult {
 
 type Kind = 'get' | 'check' | 'tag';
 
-/** One request of `kind` (the i-th of its loop); resolves to ok or not. */
-async function request(t: LoadTarget, kind: Kind, i: number): Promise<boolean> {
+/**
+ * One request of `kind` on record `i` (modulo the records); a tag write sets `seq` to
+ * `value` (default `i`), which must differ from the record's current value, or the write
+ * changes nothing and commits nothing. Resolves to ok or not.
+ */
+async function request(t: LoadTarget, kind: Kind, i: number, value = i): Promise<boolean> {
   const r = i % t.records;
   const res =
     kind === 'get'
@@ -72,7 +76,7 @@ async function request(t: LoadTarget, kind: Kind, i: number): Promise<boolean> {
         : await fetch(`${t.base}/v1/interfaces/r${r}/tags`, {
             method: 'PATCH',
             headers: t.headers,
-            body: JSON.stringify({ set: { seq: i } }),
+            body: JSON.stringify({ set: { seq: value } }),
           });
   await res.arrayBuffer();
   return res.ok;
@@ -113,15 +117,17 @@ export async function groupCommitLoad(
   opts: { writers: number; seconds: number; single: number },
 ): Promise<GroupCommitResult> {
   const stride = Math.max(1, Math.floor(t.records / opts.writers));
+  // Every write sets a value its record does not hold yet (the loop's counter, then
+  // negative ones), so each one commits: a write that changes nothing commits nothing.
   const many = await timedLoops(opts.writers, opts.seconds, (w, i) => ({
     kind: 'tag',
-    run: request(t, 'tag', w * stride + (i % stride)),
+    run: request(t, 'tag', w * stride + (i % stride), i),
   }));
   const single: number[] = [];
   let errors = many.errors.tag;
   for (let i = 0; i < opts.single; i++) {
     const s = performance.now();
-    if (!(await request(t, 'tag', i).catch(() => false))) errors++;
+    if (!(await request(t, 'tag', i, -1 - i).catch(() => false))) errors++;
     single.push(performance.now() - s);
   }
   const writes = many.lat.tag.length;
