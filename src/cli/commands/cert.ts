@@ -24,7 +24,14 @@ interface IssueFlags {
 export function registerCert(program: Command, ctx: CliContext): void {
   const cert = program
     .command('cert')
-    .description("Agent client certificates from the manager's CA (with vnp server --agent-mtls)");
+    .description("Agent client certificates from the manager's CA (with vnp server --agent-mtls)")
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vnp cert issue --host host-a --data-dir /var/lib/vnp --out /tmp/host-a
+  vnp cert issue --help`,
+    );
   cert
     .command('issue')
     .description(
