@@ -48,13 +48,7 @@ export function replacePeerEntries(
   peer: number,
   entries: readonly PeerEntry[],
 ): { start: number; end: number } {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]!.peer < peer) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = firstOfPeer(list, peer);
   let end = lo;
   while (end < list.length && list[end]!.peer === peer) end++;
   if (end > lo || entries.length > 0) list.splice(lo, end - lo, ...entries);
@@ -99,4 +93,20 @@ export function applySidePatch(side: SideState, patch: SidePatch): SideState {
   if (patch.any !== undefined) out.any = patch.any;
   if (patch.routes !== undefined) out.routes = patch.routes;
   return out;
+}
+
+/**
+ * First position in a list sorted by peer whose peer is not below `peer` (binary search).
+ *
+ * @example firstOfPeer([{ peer: 3 }, { peer: 7 }] as PeerEntry[], 5) // 1
+ */
+export function firstOfPeer(list: readonly PeerEntry[], peer: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.peer < peer) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

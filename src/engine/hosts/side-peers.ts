@@ -3,6 +3,7 @@
  * patched from the side's last listing (host-state-builder.ts builds the rest of a side).
  */
 import type { PeerEntry, SideEntry } from '../../model/host-state.js';
+import { firstOfPeer } from '../../model/side-patch.js';
 import type { PortTable } from '../compile/port-table.js';
 import type { ResolvedSide } from '../compile/resolved-side.js';
 
@@ -93,16 +94,4 @@ function patched(
   });
   for (let i = from; i < before.length; i++) out[at++] = before[i]!;
   return out;
-}
-
-/** First position in a list sorted by peer whose peer is not below `peer`. */
-function firstOfPeer(list: readonly PeerEntry[], peer: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]!.peer < peer) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

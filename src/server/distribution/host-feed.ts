@@ -348,13 +348,7 @@ export class HostFeed {
         else changed.set(id, [c]);
       }
     }
-    const part: HostPart = {
-      sides: [],
-      sidesRemoved: [],
-      patches: [],
-      defaults: [],
-      defaultsRemoved: [],
-    };
+    const part = emptyHostPart();
     for (const id of [...now].sort((a, b) => a - b)) {
       const kept = then.has(id);
       const change = changed.get(id);
@@ -384,13 +378,7 @@ export class HostFeed {
    * host's local identities would be paid hosts × identities times.
    */
   private stepPart(host: string, step: FeedStep, patches: boolean): HostPart {
-    const part: HostPart = {
-      sides: [],
-      sidesRemoved: [],
-      patches: [],
-      defaults: [],
-      defaultsRemoved: [],
-    };
+    const part = emptyHostPart();
     const moved = step.hostIds.get(host);
     const added = moved ? [...moved.added].sort((a, b) => a - b) : [];
     const changed = (step.changedIds ??= [...step.changes.keys()].sort((a, b) => a - b));
@@ -470,4 +458,9 @@ function sharedJsonOf(
     (records ? `,"records":${JSON.stringify(records)}` : '') +
     (steering ? `,"steering":${JSON.stringify(steering)}` : '')
   );
+}
+
+/** A host part with nothing in it yet. */
+function emptyHostPart(): HostPart {
+  return { sides: [], sidesRemoved: [], patches: [], defaults: [], defaultsRemoved: [] };
 }
