@@ -400,14 +400,18 @@ describePrivileged('flows from the kernel', { tools: TOOLS }, () => {
         ? true
         : undefined,
     );
-    const { value: stored } = await until('every sample stored', async () => {
+    const unsampledAtAgents = () =>
+      [...handles.values()].reduce((n, h) => n + h.flows!.counters.unsampled, 0);
+    const { value: stored } = await until('every sample and counter report stored', async () => {
       const r = await server.call(
         'GET',
         `/v1/flows?from=app&to=dns&verdict=deny&since=${t0}&limit=1000`,
         { as: 'viewer' },
       );
       const n = (r.body.items as StoredFlow[]).length;
-      return n >= sampled ? r.body : undefined;
+      // The agents' counter reports reach the manager on their own cadence, after the samples.
+      const reported = (r.body.sampling as { unsampled: number }).unsampled;
+      return n >= sampled && reported === unsampledAtAgents() ? r.body : undefined;
     });
     expect((stored.items as StoredFlow[]).length).toBe(sampled);
     expect((stored.items as StoredFlow[])[0]).toMatchObject({
@@ -418,7 +422,7 @@ describePrivileged('flows from the kernel', { tools: TOOLS }, () => {
       egress: { verdict: 'deny' },
     });
     // The API says how many were not sampled (summed over the hosts).
-    const unsampled = [...handles.values()].reduce((n, h) => n + h.flows!.counters.unsampled, 0);
+    const unsampled = unsampledAtAgents();
     expect((stored.sampling as { unsampled: number }).unsampled).toBe(unsampled);
     expect(unsampled).toBeGreaterThanOrEqual(packets - sampled);
   });
