@@ -122,8 +122,13 @@ export async function writeAgentCert(
   f: IssueFiles,
 ): Promise<{ certFile: string; keyFile: string; serial: string; notAfter: Date }> {
   const read = (file: string, field: string): Promise<string> =>
-    readFile(file, 'utf8').catch((e: Error) => {
-      throw invalid(field, `${file}: ${e.message}`);
+    readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      // The usual first-hour miss: no CA yet, or the wrong data directory.
+      const hint =
+        e.code === 'ENOENT'
+          ? ` (no CA there: \`vnp server --tls-generate\` creates one in the data directory; name another with --data-dir, or give --ca-cert and --ca-key)`
+          : '';
+      throw invalid(field, `${file}: ${e.message}${hint}`);
     });
   const ca = {
     certPem: await read(f.caCertFile, 'ca-cert'),

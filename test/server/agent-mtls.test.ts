@@ -294,6 +294,25 @@ describe('--agent-mtls required', () => {
 });
 
 describe('vnp server --tls-generate --agent-mtls', () => {
+  it('`vnp cert issue` without a CA says how to make one, and writes nothing', async () => {
+    const empty = join(dir, 'no-ca');
+    const out = join(dir, 'no-ca-out');
+    let stderr = '';
+    const code = await runCli(
+      ['cert', 'issue', '--host', 'host-a', '--data-dir', empty, '--out', out],
+      {
+        env: {},
+        stdout: { write: () => true },
+        stderr: { write: (t: string) => ((stderr += t), true) },
+        cwd: dir,
+      },
+    );
+    expect(code).not.toBe(0);
+    expect(stderr).toContain(`ca-cert: ${join(empty, 'tls-ca.pem')}`);
+    expect(stderr).toContain('vnp server --tls-generate');
+    await expect(stat(out)).rejects.toThrow(/ENOENT/);
+  });
+
   it('verifies agent certificates against the generated CA unless VNP_AGENT_CA names one', async () => {
     const dataDir = join(dir, 'manager');
     const settings = parseSettings({ VNP_DATA_DIR: dataDir, VNP_AGENT_MTLS: 'optional' });
