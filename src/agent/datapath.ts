@@ -64,4 +64,6 @@ export interface Datapath {
    * behind the agent's back (nftables tables live as long as the kernel).
    */
   intact?(): Promise<boolean>;
+  /** Ends the processes the datapath keeps (the program stays: fail-static). */
+  close?(): void;
 }

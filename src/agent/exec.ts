@@ -12,8 +12,14 @@ import { Spawner, type ExecResult } from './spawner.js';
 
 export type { ExecResult };
 
-/** Runs argv, with stdin text; never throws for a non-zero exit. */
-export type Exec = (argv: string[], input?: string) => Promise<ExecResult>;
+/**
+ * Runs argv, with stdin text; never throws for a non-zero exit. `prefix`, when set,
+ * is the argv that runs a command where this Exec runs it (`ip netns exec NS`, or
+ * nothing): for the long-lived processes that do not go through it (nft/session.ts).
+ */
+export type Exec = ((argv: string[], input?: string) => Promise<ExecResult>) & {
+  readonly prefix?: readonly string[];
+};
 
 /** Commands of every Exec go through one helper process (spawner.ts: fork cost). */
 const spawner = new Spawner(runDirect);
@@ -25,8 +31,9 @@ const spawner = new Spawner(runDirect);
  * @example const exec = makeExec('vnpt-ab12-h1'); await exec(['ip', '-j', 'link']);
  */
 export function makeExec(netns?: string): Exec {
-  return (argv, input) =>
-    spawner.run(netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv, input);
+  const prefix = netns ? ['ip', 'netns', 'exec', netns] : [];
+  const exec = (argv: string[], input?: string) => spawner.run([...prefix, ...argv], input);
+  return Object.assign(exec, { prefix });
 }
 
 /**

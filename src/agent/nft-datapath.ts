@@ -199,6 +199,10 @@ export class NftDatapath implements Datapath {
     return { killedFlows, resteeredFlows };
   }
 
+  close(): void {
+    this.nft.close?.();
+  }
+
   async removePolicy(): Promise<void> {
     await this.nft.flush();
     // The steer-class translation goes with the policy (links stay); it exists only

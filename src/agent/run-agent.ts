@@ -154,6 +154,7 @@ export function runAgent(opts: RunAgentOptions): AgentHandle {
       // should not cut the links or conntrack steps of an apply short (nor its sweep).
       await applying?.catch(() => undefined);
       await agent.swept();
+      agent.datapath.close?.();
     },
   };
 }
