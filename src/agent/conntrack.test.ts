@@ -95,16 +95,17 @@ describe('sweepQueries', () => {
     ]);
   });
 
-  it('lists the whole table once per family for changed addresses, kept to them', () => {
+  it('lists the vnp-marked connections once per family for changed addresses, kept to them', () => {
+    const tagged = ['--mark', `${0x56000000}/${0xff000000}`];
     const qs = sweepQueries(state, { ...none, addresses: ['10.0.9.1', '10.0.9.2', 'fd00::09'] });
     expect(qs.map((q) => [q.family, q.filter, [...(q.addresses ?? [])]])).toEqual([
-      ['ipv4', [], ['10.0.9.1', '10.0.9.2']],
-      ['ipv6', [], ['fd00::9']],
+      ['ipv4', tagged, ['10.0.9.1', '10.0.9.2']],
+      ['ipv6', tagged, ['fd00::9']],
     ]);
     // With identities tightened too, the family's listing stands for their mark queries.
     const both = sweepQueries(state, { ...none, identities: [256], addresses: ['10.0.9.1'] });
     expect(both.map((q) => [q.family, q.filter, [...(q.marks ?? [])]])).toEqual([
-      ['ipv4', [], [0x56000100]],
+      ['ipv4', tagged, [0x56000100]],
       ['ipv6', ['--mark', String(0x56000100)], []],
     ]);
     // An added allow entry (nothing tightened, no address): no conntrack call at all.

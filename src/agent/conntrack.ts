@@ -9,7 +9,7 @@ import { formatIp, parseIp } from '../model/net.js';
 import type { Protocol } from '../model/types.js';
 import { FlowJudge } from './evaluate.js';
 import type { Exec } from './exec.js';
-import { identityCtMark } from './nft/expressions.js';
+import { CT_MARK_TAG, CT_TAG_MASK, identityCtMark } from './nft/expressions.js';
 import { steerCtMark } from './nft/steer-maps.js';
 
 /** One conntrack entry's original direction. */
@@ -110,9 +110,9 @@ type Family = 'ipv4' | 'ipv6';
 const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
 
 /**
- * One `conntrack -L`; a whole listing (no filter) for changed addresses is kept to the
- * connections from or to them, and to those with one of `marks` (the mark queries of
- * its family, folded into it: the listing has their connections already).
+ * One `conntrack -L`; a listing of every vnp connection (for changed addresses) is kept
+ * to the connections from or to them, and to those with one of `marks` (the mark queries
+ * of its family, folded into it: the listing has their connections already).
  */
 interface Query {
   family: Family;
@@ -132,13 +132,21 @@ const canonIp = (ip: string): string => {
 };
 
 /**
+ * Every connection vnp decided carries its tag in the ct mark (the local end's identity,
+ * or a steer class; base-chains.ts): the kernel filter of an address sweep.
+ */
+const VNP_MARKED = ['--mark', `${CT_MARK_TAG}/${CT_TAG_MASK}`];
+
+/**
  * The `conntrack -L` calls of a sweep. conntrack-tools filters only the ct mark in the
  * kernel (`--mark`); addresses (`-s`/`-d`) are filtered in user space after the whole
  * table crossed the socket (docs/adr/0043-element-batches-and-marked-sweep.md). So the
  * connections of the identities a change tightened are listed by mark, one call per
- * mark and family their local records use; only addresses whose identity changed
- * need a whole listing, one per family, whatever their number — and that listing
- * stands for the family's mark queries too.
+ * mark and family their local records use; addresses whose identity changed need a
+ * listing of every vnp-marked connection (the mark's tag under its mask: the host's
+ * own and the underlay's connections, which vnp never decided, stay in the kernel),
+ * one per family whatever their number — and that listing stands for the family's
+ * mark queries too.
  */
 export function sweepQueries(state: HostState, scope?: SweepScope): Query[] {
   if (!scope) return FAMILIES.map((family) => ({ family, filter: [] }));
@@ -151,7 +159,8 @@ export function sweepQueries(state: HostState, scope?: SweepScope): Query[] {
     set.add(canonIp(ip));
     byAddress.set(family, set);
   }
-  for (const [family, addresses] of byAddress) queries.push({ family, filter: [], addresses });
+  for (const [family, addresses] of byAddress)
+    queries.push({ family, filter: VNP_MARKED, addresses });
   const identities = new Set(scope.identities);
   if (identities.size === 0) return queries;
   if (scope.localSenders) for (const r of state.locals) identities.add(r.identity);
