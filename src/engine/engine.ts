@@ -31,7 +31,7 @@ import { steerTable } from './compile/steering-resolution.js';
 import { HostView, type HostViewDelta } from './hosts/host-view.js';
 import type { IdentityChanges, IdentitySeed } from './identity/identity-allocator.js';
 import type { HeldDocument } from './state/document-index.js';
-import { EngineState } from './state/engine-state.js';
+import { EngineState, type RecordState } from './state/engine-state.js';
 import type {
   Change,
   CheckRequest,
@@ -172,6 +172,25 @@ export class Engine {
   /** The identity number a record carries (undefined: no such record). */
   recordIdentity(recordName: string): number | undefined {
     return this.state.records.get(recordName)?.identity;
+  }
+
+  /**
+   * Every record as compiled (its identity and parsed addresses, `ips[0]` the primary),
+   * in no particular order: for whole-model passes that would otherwise list, sort and
+   * re-parse every document (the impact preview). Read-only; a fork shares the `ips`
+   * of the records it did not change.
+   */
+  records(): ReadonlyMap<string, Readonly<Pick<RecordState, 'identity' | 'ips'>>> {
+    return this.state.records;
+  }
+
+  /**
+   * An object that stays the same while the Policy and Partition documents do (a fork
+   * shares it; a batch that changes either replaces it): a key for memos of what
+   * depends on those documents alone, such as {@link getPolicyForTags}'s result.
+   */
+  policyGeneration(): object {
+    return this.state.policyGeneration;
   }
 
   /** An identity's relevant tags and record count (undefined for unknown ids). */

@@ -132,10 +132,12 @@ function updateDocuments(
       }
       case 'Policy':
         effects.policiesChanged = true;
+        state.policyGeneration = {};
         if (prev) effects.droppedAppliesMembers.push(...unregisterPolicy(state, name));
         if (next) effects.newPolicies.push(registerPolicy(state, next as Policy));
         break;
       case 'Partition':
+        state.policyGeneration = {};
         if (prev) effects.partitionOldMembers.push(...unregisterPartition(state, name));
         if (next) registerPartition(state, next as Partition);
         effects.changedPartitions.add(name);

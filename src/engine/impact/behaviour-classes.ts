@@ -95,30 +95,38 @@ export interface PolicyJson {
   parts: string;
 }
 
+/** Most tag sets one policy generation's memo holds before it starts afresh. */
+const MEMO_MAX = 20_000;
+
+/** Resolved policies by policy generation (Engine.policyGeneration), then canonical tags. */
+const resolvedByGeneration = new WeakMap<object, Map<string, PolicyJson>>();
+
 /**
- * Resolved policies by engine and tags, for one preview (both engines are frozen
- * meanwhile). Resolving is the costly part of grouping (every policy against the
- * tags): each distinct tag set is resolved once per engine — once in all when both
- * engines hold the same policies and partitions (a batch of interfaces), since the
- * resolution depends on nothing else.
+ * Resolved policies by engine and tags. Resolving is the costly part of grouping
+ * (every policy against the tags), and it depends on the Policy and Partition
+ * documents alone: each distinct tag set is resolved once per policy generation —
+ * once for both engines of a preview of a batch that changes neither (a batch of
+ * interfaces), and once across the previews and forks of a model until a policy or
+ * partition changes. The memo lives as long as its generation (the live model's, or
+ * a fork's) and holds at most MEMO_MAX tag sets (fewer than identities exist).
  */
 export class PolicyMemo {
-  private readonly shared: boolean;
-  private readonly memo = new Map<string, PolicyJson>();
+  private readonly memoBefore: Map<string, PolicyJson>;
+  private readonly memoAfter: Map<string, PolicyJson>;
 
   constructor(
     private readonly before: Engine,
     after: Engine,
   ) {
-    const same = (kind: 'Policy' | 'Partition') =>
-      before === after || JSON.stringify(before.list(kind)) === JSON.stringify(after.list(kind));
-    this.shared = same('Policy') && same('Partition');
+    this.memoBefore = memoOf(before);
+    this.memoAfter = memoOf(after);
   }
 
   /** The policy `e` resolves for `tags`, with its JSON. */
   of(e: Engine, tags: Tags): PolicyJson {
-    const k = `${this.shared || e === this.before ? 'b' : 'a'}|${canonicalTagsJson(tags)}`;
-    let v = this.memo.get(k);
+    const memo = e === this.before ? this.memoBefore : this.memoAfter;
+    const k = canonicalTagsJson(tags);
+    let v = memo.get(k);
     if (!v) {
       // Without shadow marks: a mark is a function of the rule list, and it decides nothing.
       const policy = e.getPolicyForTags(tags, { shadowing: false });
@@ -128,10 +136,18 @@ export class PolicyMemo {
         ing: JSON.stringify(policy.ingress),
         parts: policy.partitions.join(','),
       };
-      this.memo.set(k, v);
+      if (memo.size >= MEMO_MAX) memo.clear();
+      memo.set(k, v);
     }
     return v;
   }
+}
+
+function memoOf(e: Engine): Map<string, PolicyJson> {
+  const generation = e.policyGeneration();
+  let memo = resolvedByGeneration.get(generation);
+  if (!memo) resolvedByGeneration.set(generation, (memo = new Map()));
+  return memo;
 }
 
 /** Documents of a kind as name → canonical JSON. */
@@ -150,7 +166,18 @@ export function changedPartitions(before: Engine, after: Engine): Set<string> {
   return out;
 }
 
-/** Group records into classes (see the file comment). */
+/** A record in one engine: its identity and primary address (undefined: unusable there). */
+type Held = Readonly<{ identity: number; ips: readonly Ip[] }> | undefined;
+
+/**
+ * Group records into classes (see the file comment). O(records) from the engines'
+ * compiled records (identity and parsed primary address), not their documents: no
+ * listing, sorting or address parsing per record, and the CIDR signature of a record
+ * whose address is the same object in both engines (a fork shares unchanged records'
+ * addresses) is computed once. Per-class work (sides, tags, policies) is done once per
+ * class. The order of the classes and of their names is the records' map order;
+ * callers order what they report (`endpoint` sorts examples, `pageRows` sorts rows).
+ */
 export function recordClasses(
   before: Engine,
   after: Engine,
@@ -161,41 +188,42 @@ export function recordClasses(
   const settingsChanged =
     docMap(before, 'Settings').get('default') !== docMap(after, 'Settings').get('default');
   const partsChanged = changedPartitions(before, after);
-  const recs = new Map<string, { b?: Interface; a?: Interface }>();
-  for (const d of before.list('Interface')) recs.set(d.name, { b: d as unknown as Interface });
-  for (const d of after.list('Interface'))
-    recs.set(d.name, { ...recs.get(d.name), a: d as unknown as Interface });
-  for (const [name, { b, a }] of recs) {
-    const side = (e: Engine, d: Interface | undefined): Side | undefined => {
-      if (!d) return undefined;
-      const identity = e.recordIdentity(name);
-      const ip = parseIp(d.ips[0]!);
-      return identity === undefined || !ip ? undefined : { engine: e, identity, ip };
-    };
-    const sb = side(before, b);
-    const sa = side(after, a);
-    const tb = sb && before.identityInfo(sb.identity)!;
-    const ta = sa && after.identityInfo(sa.identity)!;
-    const moved = !!sb && !!sa && (sb.ip.family !== sa.ip.family || sb.ip.value !== sa.ip.value);
-    const status: Klass['status'] = !sb ? 'added' : !sa ? 'removed' : moved ? 'changed' : 'same';
+  const sig = (ip: Ip) => (peers.length === 0 ? '' : signature(peers, ip));
+  const visit = (name: string, b: Held, a: Held) => {
+    const ipB = b?.ips[0];
+    const ipA = a?.ips[0];
+    const hasB = b !== undefined && ipB !== undefined;
+    const hasA = a !== undefined && ipA !== undefined;
+    const moved = hasB && hasA && (ipB.family !== ipA.family || ipB.value !== ipA.value);
+    const status: Klass['status'] = !hasB
+      ? 'added'
+      : !hasA
+        ? 'removed'
+        : moved
+          ? 'changed'
+          : 'same';
+    const sigB = hasB ? sig(ipB) : '-';
+    const sigA = !hasA ? '-' : hasB && ipA === ipB ? sigB : sig(ipA);
     // Records with equal identities (in each engine an identity number stands for its
     // tags) and CIDR signatures on each side behave alike in both engines (an address
     // matters only through the CIDR peers holding it), so added, removed and moved
     // records group too: the work grows with the distinct behaviours a change
     // creates, not with its records.
-    const key = `${sb?.identity ?? '-'}|${sa?.identity ?? '-'}|${sb ? signature(peers, sb.ip) : '-'}|${sa ? signature(peers, sa.ip) : '-'}|${status}`;
+    const key = `${hasB ? b.identity : '-'}|${hasA ? a.identity : '-'}|${sigB}|${sigA}|${status}`;
     let k = classes.get(key);
     if (!k) {
       k = { key, names: [], world: false, asSrc: false, asDst: false, status };
-      if (sb) k.before = sb;
-      if (sa) k.after = sa;
+      if (hasB) k.before = { engine: before, identity: b.identity, ip: ipB };
+      if (hasA) k.after = { engine: after, identity: a.identity, ip: ipA };
       if (status !== 'same' || settingsChanged) {
         k.asSrc = k.asDst = true;
       } else {
-        const pb = policies.of(before, tb!.tags);
-        const pa = policies.of(after, ta!.tags);
-        const partTouched = [...tb!.partitions, ...ta!.partitions].some((p) => partsChanged.has(p));
-        const retagged = canonicalTagsJson(tb!.tags) !== canonicalTagsJson(ta!.tags);
+        const tb = before.identityInfo(b!.identity)!;
+        const ta = after.identityInfo(a!.identity)!;
+        const pb = policies.of(before, tb.tags);
+        const pa = policies.of(after, ta.tags);
+        const partTouched = [...tb.partitions, ...ta.partitions].some((p) => partsChanged.has(p));
+        const retagged = canonicalTagsJson(tb.tags) !== canonicalTagsJson(ta.tags);
         const both = retagged || partTouched || pb.parts !== pa.parts;
         k.asSrc = both || pb.eg !== pa.eg;
         k.asDst = both || pb.ing !== pa.ing;
@@ -204,7 +232,11 @@ export function recordClasses(
       classes.set(key, k);
     }
     k.names.push(name);
-  }
+  };
+  const inBefore = before.records();
+  const inAfter = after.records();
+  for (const [name, b] of inBefore) visit(name, b, inAfter.get(name));
+  for (const [name, a] of inAfter) if (!inBefore.has(name)) visit(name, undefined, a);
   return [...classes.values()];
 }
 

@@ -37,6 +37,44 @@ const covers = (row: ImpactRow, src: string, dst: string, proto: Protocol, port:
   );
 };
 
+/** The preview of before → after lists exactly the flips a brute-force `check` comparison finds. */
+function expectExactImpact(before: Engine, after: Engine, label: string): void {
+  const impact = previewImpact(before, after, { limit: 1_000_000, examples: 1000 });
+  expect(impact.truncated).toBe(0);
+  const nb = new Set(before.list('Interface').map((d) => d.name));
+  const na = new Set(after.list('Interface').map((d) => d.name));
+  const names = [...new Set([...nb, ...na])].sort();
+  for (const src of names)
+    for (const dst of names) {
+      if (src === dst) continue;
+      for (const proto of PROTOS)
+        for (const port of proto === 'icmp' ? [0] : PORTS) {
+          const b = verdictOf(before, nb, src, dst, proto, port || 1);
+          const a = verdictOf(after, na, src, dst, proto, port || 1);
+          const row = impact.rows.find((r) => covers(r, src, dst, proto, port));
+          const ctx = `${label}: ${src}→${dst} ${proto}/${port} ${b}→${a}`;
+          if (b !== a) {
+            expect(row, ctx).toBeDefined();
+            expect([row!.before, row!.after], ctx).toEqual([b, a]);
+          } else {
+            expect(row, ctx).toBeUndefined();
+          }
+        }
+    }
+  // World rows: their claim holds for the representative address.
+  for (const r of impact.rows) {
+    const w = r.src.address ?? r.dst.address;
+    if (w === undefined) continue;
+    const rec = (r.src.address ? r.dst : r.src).examples[0]!;
+    const [s, d] = r.src.address ? [w, rec] : [rec, w];
+    if (r.proto !== 'icmp' && r.ports[1] === 0) continue; // port 0 cannot be checked
+    const port = r.proto === 'icmp' ? 1 : Math.max(r.ports[0], 1);
+    const ctx = `${label}: world row ${s}→${d} ${r.proto}/${port}`;
+    expect(verdictOf(before, nb, s, d, r.proto, port), ctx).toBe(r.before);
+    expect(verdictOf(after, na, s, d, r.proto, port), ctx).toBe(r.after);
+  }
+}
+
 describe('previewImpact', () => {
   it('reports exactly the record-pair flips a brute-force check comparison finds (random changes)', () => {
     for (let seed = 1; seed <= 50; seed++) {
@@ -56,39 +94,34 @@ describe('previewImpact', () => {
       } catch {
         continue; // an invalid random batch: nothing to preview
       }
-      const impact = previewImpact(before, after, { limit: 1_000_000, examples: 1000 });
-      expect(impact.truncated).toBe(0);
-      const nb = new Set(before.list('Interface').map((d) => d.name));
-      const na = new Set(after.list('Interface').map((d) => d.name));
-      const names = [...new Set([...nb, ...na])].sort();
-      for (const src of names)
-        for (const dst of names) {
-          if (src === dst) continue;
-          for (const proto of PROTOS)
-            for (const port of proto === 'icmp' ? [0] : PORTS) {
-              const b = verdictOf(before, nb, src, dst, proto, port || 1);
-              const a = verdictOf(after, na, src, dst, proto, port || 1);
-              const row = impact.rows.find((r) => covers(r, src, dst, proto, port));
-              const ctx = `seed ${seed}: ${src}→${dst} ${proto}/${port} ${b}→${a}`;
-              if (b !== a) {
-                expect(row, ctx).toBeDefined();
-                expect([row!.before, row!.after], ctx).toEqual([b, a]);
-              } else {
-                expect(row, ctx).toBeUndefined();
-              }
-            }
+      expectExactImpact(before, after, `seed ${seed}`);
+    }
+  });
+
+  it('stays exact preview after preview on one live model whose policies change meanwhile', () => {
+    // A tag set's resolved policy is memoised per policy generation, across previews and
+    // forks (behaviour-classes.ts): a preview after a policy or partition change must not
+    // use a resolution of the documents before it.
+    for (let seed = 1; seed <= 8; seed++) {
+      const rng = makeRng(seed);
+      let model = randomModel(rng, { records: 6, policies: 4 });
+      const live = new Engine();
+      live.load(oracleModelToDocuments(model), 0);
+      for (let step = 0; step < 4; step++) {
+        const after = live.fork();
+        try {
+          after.apply([randomChange(rng, model).change], step + 1);
+          expectExactImpact(live.fork(), after, `seed ${seed}, step ${step}`);
+        } catch (err) {
+          if ((err as Error).name === 'AssertionError') throw err;
         }
-      // World rows: their claim holds for the representative address.
-      for (const r of impact.rows) {
-        const w = r.src.address ?? r.dst.address;
-        if (w === undefined) continue;
-        const rec = (r.src.address ? r.dst : r.src).examples[0]!;
-        const [s, d] = r.src.address ? [w, rec] : [rec, w];
-        if (r.proto !== 'icmp' && r.ports[1] === 0) continue; // port 0 cannot be checked
-        const port = r.proto === 'icmp' ? 1 : Math.max(r.ports[0], 1);
-        const ctx = `seed ${seed}: world row ${s}→${d} ${r.proto}/${port}`;
-        expect(verdictOf(before, nb, s, d, r.proto, port), ctx).toBe(r.before);
-        expect(verdictOf(after, na, s, d, r.proto, port), ctx).toBe(r.after);
+        const next = randomChange(rng, model);
+        try {
+          live.apply([next.change], step + 1);
+          model = next.model;
+        } catch {
+          // a refused change leaves the live model as it was
+        }
       }
     }
   });

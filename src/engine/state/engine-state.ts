@@ -85,6 +85,13 @@ export class EngineState {
   readonly stalePairIds = new Set<number>();
   /** The batch changed something every pair may depend on (settings, partitions, re-keying). */
   allPairsStale = false;
+  /**
+   * The same object while the Policy and Partition documents stay the same: a fork
+   * shares it, and a batch that puts or deletes a policy or partition replaces it. What
+   * is a function of those documents alone (a tag set's resolved policy) may be memoised
+   * under it across forks (src/engine/impact/behaviour-classes.ts).
+   */
+  policyGeneration: object = {};
 
   /**
    * Empty, or an independent copy of `from` taken between batches (Engine.fork): the
@@ -104,6 +111,7 @@ export class EngineState {
     this.cache = cache;
     this.alloc = from.alloc.clone();
     this.ids = from.ids.clone();
+    this.policyGeneration = from.policyGeneration;
     copyState(from, this, entryOf);
   }
 
