@@ -3,6 +3,7 @@
  * patched from the side's last listing (host-state-builder.ts builds the rest of a side).
  */
 import type { PeerEntry, SideEntry } from '../../model/host-state.js';
+import { notePeerListOrigin } from '../../model/peer-list-origin.js';
 import { firstOfPeer } from '../../model/side-patch.js';
 import type { PortTable } from '../compile/port-table.js';
 import type { ResolvedSide } from '../compile/resolved-side.js';
@@ -93,5 +94,6 @@ function patched(
     from = spans[2 * k + 1]!;
   });
   for (let i = from; i < before.length; i++) out[at++] = before[i]!;
+  notePeerListOrigin(out, { from: before, peers });
   return out;
 }

@@ -8,6 +8,8 @@
  * parts (`cidr`, `any`, `routes`) are compared as JSON.
  */
 import type { Direction, PeerEntry, SideState } from '../../model/host-state.js';
+import { peerListOrigin } from '../../model/peer-list-origin.js';
+import { firstOfPeer } from '../../model/side-patch.js';
 import { entryJson } from './side-json.js';
 
 /** A side's parts other than its peers, as JSON (compared between listings). */
@@ -127,6 +129,8 @@ export function diffPeers(
   const peers: number[] = [];
   const entries: PeerEntry[] = [];
   if (before === after) return { peers, entries };
+  const origin = peerListOrigin(after);
+  if (origin?.from === before) return diffRedone(before, after, origin.peers);
   const { start, aEnd, bEnd } = changedRuns(before, after);
   let i = start;
   let j = start;
@@ -140,6 +144,31 @@ export function diffPeers(
     }
     i = iEnd;
     j = jEnd;
+  }
+  return { peers, entries };
+}
+
+/**
+ * {@link diffPeers} of a list patched from `before` by redoing the runs of `redone`
+ * (ascending; every other entry is the same object in both): only those runs are
+ * compared, found by binary search — a peer that joined a selector patches every side
+ * whose rules use it, and the feed compares each of them per write.
+ */
+function diffRedone(
+  before: readonly PeerEntry[],
+  after: readonly PeerEntry[],
+  redone: readonly number[],
+): { peers: number[]; entries: PeerEntry[] } {
+  const peers: number[] = [];
+  const entries: PeerEntry[] = [];
+  for (const p of redone) {
+    const i = firstOfPeer(before, p);
+    const j = firstOfPeer(after, p);
+    const iEnd = i < before.length && before[i]!.peer === p ? runEnd(before, i, before.length) : i;
+    const jEnd = j < after.length && after[j]!.peer === p ? runEnd(after, j, after.length) : j;
+    if (sameRun(before, i, iEnd, after, j, jEnd)) continue;
+    peers.push(p);
+    for (let k = j; k < jEnd; k++) entries.push(after[k]!);
   }
   return { peers, entries };
 }
