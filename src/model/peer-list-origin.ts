@@ -3,7 +3,7 @@
  * the entries of a few peers (src/engine/hosts/side-peers.ts): every other entry is the
  * same object as in the earlier list. A reader that holds the earlier list (the
  * distribution feed, src/server/distribution/side-diff.ts) then compares only those
- * peers' runs, O(peers redone · log entries), instead of walking both lists.
+ * peers' runs, O(entries of the peers redone), instead of walking both lists.
  */
 import type { PeerEntry } from './host-state.js';
 
@@ -11,6 +11,8 @@ import type { PeerEntry } from './host-state.js';
 export interface PeerListOrigin {
   from: readonly PeerEntry[];
   peers: readonly number[];
+  /** Four numbers per peer of `peers`: its run in `from`, then in the list ([start, end) each). */
+  runs: readonly number[];
 }
 
 const origins = new WeakMap<readonly PeerEntry[], PeerListOrigin>();

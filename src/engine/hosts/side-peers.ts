@@ -85,15 +85,18 @@ function patched(
     size += list.length - (end - start);
   }
   const out = new Array<PeerEntry>(size);
+  /** Per redone peer: its run in `before`, then in `out` ([start, end) each). */
+  const runs: number[] = [];
   let at = 0;
   let from = 0;
   peers.forEach((_, k) => {
     const start = spans[2 * k]!;
     for (let i = from; i < start; i++) out[at++] = before[i]!;
+    runs.push(start, spans[2 * k + 1]!, at, at + redone[k]!.length);
     for (const e of redone[k]!) out[at++] = e;
     from = spans[2 * k + 1]!;
   });
   for (let i = from; i < before.length; i++) out[at++] = before[i]!;
-  notePeerListOrigin(out, { from: before, peers });
+  notePeerListOrigin(out, { from: before, peers, runs });
   return out;
 }

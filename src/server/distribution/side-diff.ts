@@ -8,8 +8,7 @@
  * parts (`cidr`, `any`, `routes`) are compared as JSON.
  */
 import type { Direction, PeerEntry, SideState } from '../../model/host-state.js';
-import { peerListOrigin } from '../../model/peer-list-origin.js';
-import { firstOfPeer } from '../../model/side-patch.js';
+import { peerListOrigin, type PeerListOrigin } from '../../model/peer-list-origin.js';
 import { entryJson } from './side-json.js';
 
 /** A side's parts other than its peers, as JSON (compared between listings). */
@@ -130,7 +129,7 @@ export function diffPeers(
   const entries: PeerEntry[] = [];
   if (before === after) return { peers, entries };
   const origin = peerListOrigin(after);
-  if (origin?.from === before) return diffRedone(before, after, origin.peers);
+  if (origin?.from === before) return diffRedone(before, after, origin);
   const { start, aEnd, bEnd } = changedRuns(before, after);
   let i = start;
   let j = start;
@@ -149,27 +148,25 @@ export function diffPeers(
 }
 
 /**
- * {@link diffPeers} of a list patched from `before` by redoing the runs of `redone`
- * (ascending; every other entry is the same object in both): only those runs are
- * compared, found by binary search — a peer that joined a selector patches every side
- * whose rules use it, and the feed compares each of them per write.
+ * {@link diffPeers} of a list patched from `before` (every entry outside the redone
+ * peers' runs is the same object in both): only those runs are compared, where the
+ * patch put them — a peer that joined a selector patches every side whose rules use
+ * it, and the feed compares each of them per write.
  */
 function diffRedone(
   before: readonly PeerEntry[],
   after: readonly PeerEntry[],
-  redone: readonly number[],
+  origin: PeerListOrigin,
 ): { peers: number[]; entries: PeerEntry[] } {
   const peers: number[] = [];
   const entries: PeerEntry[] = [];
-  for (const p of redone) {
-    const i = firstOfPeer(before, p);
-    const j = firstOfPeer(after, p);
-    const iEnd = i < before.length && before[i]!.peer === p ? runEnd(before, i, before.length) : i;
-    const jEnd = j < after.length && after[j]!.peer === p ? runEnd(after, j, after.length) : j;
-    if (sameRun(before, i, iEnd, after, j, jEnd)) continue;
+  const { runs } = origin;
+  origin.peers.forEach((p, k) => {
+    const [i, iEnd, j, jEnd] = [runs[4 * k]!, runs[4 * k + 1]!, runs[4 * k + 2]!, runs[4 * k + 3]!];
+    if (sameRun(before, i, iEnd, after, j, jEnd)) return;
     peers.push(p);
-    for (let k = j; k < jEnd; k++) entries.push(after[k]!);
-  }
+    for (let x = j; x < jEnd; x++) entries.push(after[x]!);
+  });
   return { peers, entries };
 }
 
