@@ -5,12 +5,14 @@
  * onCommit reports this process's own commits: nobody else can write here.
  */
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import type { SqlClient } from '../sql/sql-client.js';
 import type { Store } from '../types.js';
 import { CachedSqlStore } from './cached-sql-store.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { loadPgliteAssets, type PgliteAssets } from './pglite-assets.js';
 import { pgliteClient } from './pglite-client.js';
+import { PgliteWorker, workerClient } from './pglite-worker.js';
 import { copySeed, DEFAULT_SEED_DIR, isInitialised } from './seed.js';
 import { walSyncer, type WalSyncer } from './wal-sync.js';
 
@@ -27,6 +29,43 @@ export interface PgliteStoreSettings {
   sharedBuffers?: string;
   /** PGlite's files, already being read and compiled (default: started here). */
   assets?: Promise<PgliteAssets>;
+  /** Run PGlite on a worker thread (default true; pglite-worker.ts). */
+  worker?: boolean;
+}
+
+/** An open PGlite, on this thread or a worker: its client and how to close it. */
+interface OpenDb {
+  client: SqlClient;
+  close(): Promise<void>;
+}
+
+/** Open PGlite in `dataDir` with vnp's start parameters, on a worker thread or here. */
+async function openDb(
+  settings: PgliteStoreSettings,
+  wasmModule: WebAssembly.Module,
+): Promise<OpenDb> {
+  // relaxedDurability false: a query resolves only after PGlite has handed its
+  // writes to the filesystem (it matters for buffered filesystems; Node's writes through).
+  // The WebAssembly module is compiled as PGlite does by default (baseline code,
+  // hot functions optimized as they run): compiling all of PostgreSQL optimized
+  // up front cost a quarter of a restart (docs/adr/0015-startup.md).
+  const options = {
+    dataDir: settings.dataDir,
+    relaxedDurability: false,
+    extraStartParams: ['-c', `shared_buffers=${settings.sharedBuffers ?? DEFAULT_SHARED_BUFFERS}`],
+  };
+  if (settings.worker !== false) {
+    const w = await PgliteWorker.open(wasmModule, options);
+    return { client: workerClient(w), close: () => w.close() };
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { extraStartParams, ...rest } = options;
+  const db: PGlite = await PGlite.create({
+    ...rest,
+    pgliteWasmModule: wasmModule,
+    startParams: [...PGlite.defaultStartParams, ...extraStartParams],
+  });
+  return { client: pgliteClient(db), close: () => db.close() };
 }
 
 /**
@@ -50,29 +89,15 @@ export async function openPgliteStore(settings: PgliteStoreSettings): Promise<St
   assets.catch(() => undefined); // awaited below, after the lock; never unhandled meanwhile
   await mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
   const release = await lockDataDir(settings.dataDir);
-  let db: PGlite | undefined;
+  let db: OpenDb | undefined;
   let wal: WalSyncer | undefined;
   try {
     const seedDir = settings.seedDir === undefined ? DEFAULT_SEED_DIR : settings.seedDir;
     if (seedDir !== null && !isInitialised(settings.dataDir) && isInitialised(seedDir))
       await copySeed(seedDir, settings.dataDir);
-    // relaxedDurability false: a query resolves only after PGlite has handed its
-    // writes to the filesystem (it matters for buffered filesystems; Node's writes through).
-    // The WebAssembly module is compiled as PGlite does by default (baseline code,
-    // hot functions optimized as they run): compiling all of PostgreSQL optimized
-    // up front cost a quarter of a restart (docs/adr/0015-startup.md).
     const { wasmModule } = await assets;
-    db = await PGlite.create({
-      dataDir: settings.dataDir,
-      pgliteWasmModule: wasmModule,
-      relaxedDurability: false,
-      startParams: [
-        ...PGlite.defaultStartParams,
-        '-c',
-        `shared_buffers=${settings.sharedBuffers ?? DEFAULT_SHARED_BUFFERS}`,
-      ],
-    });
-    const client = pgliteClient(db);
+    db = await openDb(settings, wasmModule);
+    const { client } = db;
     if (settings.syncCommits !== false) wal = await walSyncer(client, settings.dataDir);
     const walSync = wal;
     const open = db;
