@@ -77,19 +77,20 @@ export class Engine {
   /**
    * Initial full compile from a document list (any order). `identities` (persisted
    * allocations, see IdentityAllocator.seed) makes the numbers those of the database
-   * rather than of the load order.
+   * rather than of the load order. `trusted`: the documents are a whole model that
+   * passed this engine's validation before ({@link MODEL_VALIDATION}): it is not run
+   * again (docs/adr/0056-trusted-model-load.md). Never set it on anything else: a model
+   * that would not pass leaves the engine inconsistent.
    */
   load(
     docs: readonly Document[],
     now: number,
-    opts: { identities?: readonly IdentitySeed[] } = {},
+    opts: { identities?: readonly IdentitySeed[]; trusted?: boolean } = {},
   ): void {
     if (opts.identities?.length) this.state.alloc.seed(opts.identities, now);
-    this.applyBatch(
-      docs.map((doc) => ({ op: 'put' as const, doc })),
-      now,
-      true,
-    );
+    const changes = docs.map((doc) => ({ op: 'put' as const, doc }));
+    const delta = applyBatch(this.state, changes, now, true, opts.trusted === true);
+    this.afterBatch(delta, true);
   }
 
   /** Throws the first problem of the batch (references, addresses, compilability); changes nothing. */
@@ -103,7 +104,10 @@ export class Engine {
   }
 
   private applyBatch(changes: readonly Change[], now: number, quiet: boolean): EngineDelta {
-    const delta = applyBatch(this.state, changes, now, quiet);
+    return this.afterBatch(applyBatch(this.state, changes, now, quiet), quiet);
+  }
+
+  private afterBatch(delta: EngineDelta, quiet: boolean): EngineDelta {
     this.verdicts.pairs.forgetStale();
     this.hosts.afterBatch(delta, quiet);
     return delta;

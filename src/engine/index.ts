@@ -20,6 +20,7 @@
  *   engine.check({ src: 'web-1', dst: 'db-1', protocol: 'tcp', port: 5432 });
  */
 export { Engine, type EngineOptions, type RecordState } from './engine.js';
+export { MODEL_VALIDATION } from './apply/apply-batch.js';
 export type { DocumentDiff } from './apply/diff-batch.js';
 export type { HeldDocument } from './state/document-index.js';
 export type { HostViewDelta, HostViewRecord, IdentityHostState } from './hosts/host-view.js';

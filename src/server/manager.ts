@@ -21,7 +21,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
-import { Engine } from '../engine/index.js';
+import { Engine, MODEL_VALIDATION } from '../engine/index.js';
 import { VnpError } from '../model/errors.js';
 import type { ChangeRecord, EventCommitted, GroupIdentityClaim, Store } from '../store/index.js';
 import {
@@ -152,6 +152,9 @@ export class Manager {
     this.listeners.clear();
     await this.identities.settled();
     await this.lock.run(() => undefined);
+    // The engine holds the model at `revision`, and it was validated (or loaded on the
+    // same stamp): the store may keep the stamp with it (docs/adr/0056-trusted-model-load.md).
+    if (this.loaded) this.store.markValidated?.(this.revision, MODEL_VALIDATION);
   }
 
   /**
@@ -405,10 +408,15 @@ export class Manager {
   }
 
   private async reload(): Promise<void> {
-    const { revision, documents } = await this.store.loadAll();
+    const { revision, documents, validatedBy } = await this.store.loadAll();
     const identities = await this.identities.seed();
     const engine = new Engine({ identityGraceMs: this.identityGraceMs });
-    this.timed(() => engine.load(documents, this.now(), identities ? { identities } : {}));
+    // Documents this version's validation passed as a whole are not checked again; any
+    // other stamp, or none, is a full validation (docs/adr/0056-trusted-model-load.md).
+    const trusted = validatedBy === MODEL_VALIDATION;
+    this.timed(() =>
+      engine.load(documents, this.now(), { trusted, ...(identities ? { identities } : {}) }),
+    );
     this.engine = engine;
     this.revision = revision;
     this.identities.forget();

@@ -198,6 +198,13 @@ export interface FlowStore {
   pruneFlows(r: FlowRetention): Promise<number>;
 }
 
+/** What {@link Store.loadAll} answers. */
+export interface LoadedModel {
+  revision: number;
+  documents: StoredDocument[];
+  validatedBy?: string;
+}
+
 export interface Store extends FlowStore {
   /** `pglite` or `postgres`: for display (health, version); decide by capabilities. */
   readonly backend: string;
@@ -211,8 +218,19 @@ export interface Store extends FlowStore {
   migrate(): Promise<void>;
   /** Current global revision (0 when empty). */
   revision(): Promise<number>;
-  /** Every resource and the revision they are consistent at. */
-  loadAll(): Promise<{ revision: number; documents: StoredDocument[] }>;
+  /**
+   * Every resource and the revision they are consistent at. `validatedBy`: the stamp a
+   * {@link Store.markValidated} call recorded for exactly these documents at this
+   * revision, when the store kept one (the embedded store's model cache does).
+   */
+  loadAll(): Promise<LoadedModel>;
+  /**
+   * The whole model at `revision` passed the validation named by `stamp` (the manager
+   * calls it as it stops). A store that keeps the model between runs may hand the stamp
+   * back from loadAll with the same documents; one that does not ignores it
+   * (docs/adr/0056-trusted-model-load.md).
+   */
+  markValidated?(revision: number, stamp: string): void;
   /** Atomically write a batch; returns the committed record (revision, stamped documents). */
   commit(req: CommitRequest): Promise<ChangeRecord>;
   /**

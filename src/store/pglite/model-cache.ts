@@ -16,7 +16,10 @@
  * - it lives inside the PostgreSQL data directory, so a copy or backup of that
  *   directory carries the matching cache (PostgreSQL ignores the file);
  * - written to a temporary name and renamed: a cut-short write is never read as a
- *   cache (and any file that does not parse is ignored).
+ *   cache (and any file that does not parse is ignored);
+ * - `validatedBy`, when present, names the validation the whole model at `revision`
+ *   passed in the manager that wrote it; the reader decides whether it trusts that
+ *   name (docs/adr/0056-trusted-model-load.md).
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,6 +41,8 @@ export interface ModelCacheKey {
 /** A cache: its key and the documents loadAll answered at that key. */
 export interface ModelCache extends ModelCacheKey {
   documents: StoredDocument[];
+  /** The validation stamp these documents passed (Store.markValidated), if known. */
+  validatedBy?: string;
 }
 
 /**
@@ -57,12 +62,20 @@ export async function readModelCache(dir: string): Promise<ModelCache | undefine
   const nl = text.indexOf('\n');
   if (nl < 0) return undefined;
   try {
-    const key = JSON.parse(text.slice(0, nl)) as Partial<ModelCacheKey> & { format?: unknown };
+    const key = JSON.parse(text.slice(0, nl)) as Partial<ModelCacheKey> & {
+      format?: unknown;
+      validatedBy?: unknown;
+    };
     if (key.format !== CACHE_FORMAT) return undefined;
     if (!Number.isSafeInteger(key.revision) || !Number.isSafeInteger(key.count)) return undefined;
     const { documents } = JSON.parse(text.slice(nl + 1)) as { documents?: unknown };
     if (!Array.isArray(documents)) return undefined;
-    return { revision: key.revision!, count: key.count!, documents: documents as StoredDocument[] };
+    return {
+      revision: key.revision!,
+      count: key.count!,
+      documents: documents as StoredDocument[],
+      ...(typeof key.validatedBy === 'string' ? { validatedBy: key.validatedBy } : {}),
+    };
   } catch {
     return undefined;
   }
@@ -76,7 +89,12 @@ export async function readModelCache(dir: string): Promise<ModelCache | undefine
 export async function writeModelCache(dir: string, cache: ModelCache): Promise<void> {
   const file = join(dir, MODEL_CACHE_FILE);
   const tmp = `${file}.tmp`;
-  const key = { revision: cache.revision, count: cache.count, format: CACHE_FORMAT };
+  const key = {
+    revision: cache.revision,
+    count: cache.count,
+    format: CACHE_FORMAT,
+    ...(cache.validatedBy !== undefined ? { validatedBy: cache.validatedBy } : {}),
+  };
   try {
     // An object, not an array: a version that read format 1 takes only an array.
     const body = JSON.stringify({ documents: cache.documents });

@@ -148,4 +148,31 @@ describe('pglite model cache (the documents loadAll answered, written at close)'
     expect(await cidrOf(older)).toEqual(['10.1.0.0/24']);
     await older.close();
   });
+
+  it('hands back a validation stamp only with the documents of the revision it was given for', async () => {
+    const dataDir = join(root, `db-${n++}`);
+    await cp(template, dataDir, { recursive: true });
+    const file = join(dataDir, MODEL_CACHE_FILE);
+    const store = await openPgliteStore({ dataDir });
+    await store.commit(put('10.0.0.0/24', 0));
+    store.markValidated?.(0, 'rules/1'); // not the revision the database stands at
+    await store.close();
+    const unstamped = await openPgliteStore({ dataDir });
+    expect((await unstamped.loadAll()).validatedBy).toBeUndefined();
+    // Vouched for at the current revision: the same cache, rewritten with the stamp.
+    unstamped.markValidated?.(1, 'rules/1');
+    await unstamped.close();
+    expect((await readFile(file, 'utf8')).split('\n')[0]).toBe(
+      '{"revision":1,"count":1,"format":2,"validatedBy":"rules/1"}',
+    );
+    const stamped = await openPgliteStore({ dataDir });
+    expect(await stamped.loadAll()).toMatchObject({ revision: 1, validatedBy: 'rules/1' });
+    // A commit after the stamp: the cache written at close carries none.
+    await stamped.commit(put('10.1.0.0/24', 1));
+    expect((await stamped.loadAll()).validatedBy).toBeUndefined();
+    await stamped.close();
+    expect((await readFile(file, 'utf8')).split('\n')[0]).toBe(
+      '{"revision":2,"count":1,"format":2}',
+    );
+  });
 });

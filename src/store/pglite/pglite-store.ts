@@ -13,6 +13,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import { loadPgliteAssets, type PgliteAssets } from './pglite-assets.js';
 import { pgliteClient } from './pglite-client.js';
 import { PgliteWorker, workerClient } from './pglite-worker.js';
+import { readModelCache } from './model-cache.js';
 import { copySeed, DEFAULT_SEED_DIR, isInitialised } from './seed.js';
 import { walSyncer, type WalSyncer } from './wal-sync.js';
 
@@ -95,6 +96,10 @@ export async function openPgliteStore(settings: PgliteStoreSettings): Promise<St
     const seedDir = settings.seedDir === undefined ? DEFAULT_SEED_DIR : settings.seedDir;
     if (seedDir !== null && !isInitialised(settings.dataDir) && isInitialised(seedDir))
       await copySeed(seedDir, settings.dataDir);
+    // The model cache is read and parsed while the WebAssembly compiles and PGlite
+    // reads its files (the main thread waits there); loadAll checks it against the
+    // database as before (docs/adr/0059-trusted-model-load.md).
+    const cache = readModelCache(settings.dataDir);
     const { wasmModule } = await assets;
     db = await openDb(settings, wasmModule);
     const { client } = db;
@@ -120,6 +125,7 @@ export async function openPgliteStore(settings: PgliteStoreSettings): Promise<St
       },
       client,
       settings.dataDir,
+      cache,
     );
     await store.migrate();
     return store;
