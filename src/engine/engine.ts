@@ -79,7 +79,7 @@ export class Engine {
    * allocations, see IdentityAllocator.seed) makes the numbers those of the database
    * rather than of the load order. `trusted`: the documents are a whole model that
    * passed this engine's validation before ({@link MODEL_VALIDATION}): it is not run
-   * again (docs/adr/0056-trusted-model-load.md). Never set it on anything else: a model
+   * again (docs/adr/0059-trusted-model-load.md). Never set it on anything else: a model
    * that would not pass leaves the engine inconsistent.
    */
   load(

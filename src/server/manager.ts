@@ -153,7 +153,7 @@ export class Manager {
     await this.identities.settled();
     await this.lock.run(() => undefined);
     // The engine holds the model at `revision`, and it was validated (or loaded on the
-    // same stamp): the store may keep the stamp with it (docs/adr/0056-trusted-model-load.md).
+    // same stamp): the store may keep the stamp with it (docs/adr/0059-trusted-model-load.md).
     if (this.loaded) this.store.markValidated?.(this.revision, MODEL_VALIDATION);
   }
 
@@ -412,7 +412,7 @@ export class Manager {
     const identities = await this.identities.seed();
     const engine = new Engine({ identityGraceMs: this.identityGraceMs });
     // Documents this version's validation passed as a whole are not checked again; any
-    // other stamp, or none, is a full validation (docs/adr/0056-trusted-model-load.md).
+    // other stamp, or none, is a full validation (docs/adr/0059-trusted-model-load.md).
     const trusted = validatedBy === MODEL_VALIDATION;
     this.timed(() =>
       engine.load(documents, this.now(), { trusted, ...(identities ? { identities } : {}) }),

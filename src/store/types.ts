@@ -228,7 +228,7 @@ export interface Store extends FlowStore {
    * The whole model at `revision` passed the validation named by `stamp` (the manager
    * calls it as it stops). A store that keeps the model between runs may hand the stamp
    * back from loadAll with the same documents; one that does not ignores it
-   * (docs/adr/0056-trusted-model-load.md).
+   * (docs/adr/0059-trusted-model-load.md).
    */
   markValidated?(revision: number, stamp: string): void;
   /** Atomically write a batch; returns the committed record (revision, stamped documents). */

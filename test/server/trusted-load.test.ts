@@ -1,6 +1,6 @@
 /**
  * A restart loads the model it validated before without validating it again, and only
- * then (docs/adr/0056-trusted-model-load.md): the embedded store keeps the manager's
+ * then (docs/adr/0059-trusted-model-load.md): the embedded store keeps the manager's
  * validation stamp with its model cache, and the manager trusts exactly its own stamp.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

@@ -43,7 +43,7 @@ import {
 /**
  * The rules {@link validateBatch} enforces, as a stamp: a set of documents that passed
  * them under this stamp (the whole model at a revision) may be loaded again without
- * being checked again (docs/adr/0056-trusted-model-load.md). Change the number whenever
+ * being checked again (docs/adr/0059-trusted-model-load.md). Change the number whenever
  * what the validation accepts changes — here, in the document index, the compilability
  * check, the selector grammar or address and port parsing; engine-validation.test.ts
  * fingerprints those sources and fails until it is looked at.

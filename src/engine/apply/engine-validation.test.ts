@@ -1,6 +1,6 @@
 /**
  * MODEL_VALIDATION names what the engine's batch validation accepts: a restart trusts a
- * model stamped with it (docs/adr/0056-trusted-model-load.md). This test fingerprints the
+ * model stamped with it (docs/adr/0059-trusted-model-load.md). This test fingerprints the
  * sources that decide what is accepted, so a change to them cannot slip by unnoticed.
  * When it fails: if what validation accepts or refuses changed (a new check, a stricter
  * grammar), bump MODEL_VALIDATION in apply-batch.ts; then, either way, record the new

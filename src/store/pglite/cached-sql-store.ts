@@ -3,7 +3,7 @@
  * the cache when the database still stands where the cache was written, and
  * `close` refreshes the cache when the database moved since it was read or written,
  * or when the manager vouched for the model at the database's revision
- * (`markValidated`: the cache then carries the stamp, docs/adr/0056-trusted-model-load.md).
+ * (`markValidated`: the cache then carries the stamp, docs/adr/0059-trusted-model-load.md).
  */
 import { SqlStore, type SqlStoreBackend } from '../sql/sql-store.js';
 import * as Q from '../sql/queries.js';

@@ -19,7 +19,7 @@
  *   cache (and any file that does not parse is ignored);
  * - `validatedBy`, when present, names the validation the whole model at `revision`
  *   passed in the manager that wrote it; the reader decides whether it trusts that
- *   name (docs/adr/0056-trusted-model-load.md).
+ *   name (docs/adr/0059-trusted-model-load.md).
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
