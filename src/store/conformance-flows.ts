@@ -221,4 +221,24 @@ export function describeFlows(fresh: Fresh): void {
     expect(await store.flowTuples(at(0))).toEqual([]);
     expect(await store.listFlows({ limit: 10 })).toEqual([]);
   });
+
+  it('finds rows by time after retention summarised the time index, late batches too', async () => {
+    const { store } = await fresh();
+    // Thousands of rows span several of the BRIN's block ranges; a batch with older
+    // times arriving after the summary (an agent's buffer after an outage) must still be found.
+    const batch = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => flow({ time: at(from + (i % 60)) }));
+    await store.insertFlows(batch(600, 3000));
+    await store.pruneFlows({ before: at(-60), maxRows: 1_000_000 });
+    await store.insertFlows(batch(0, 3000));
+    await store.pruneFlows({ before: at(-60), maxRows: 1_000_000 });
+    await store.insertFlows(batch(1200, 600));
+    const count = async (since: number, until: number) =>
+      (await store.listFlows({ since: at(since), until: at(until), limit: 10_000 })).length;
+    expect(await count(0, 60)).toBe(3000);
+    expect(await count(10, 11)).toBe(50);
+    expect(await count(600, 660)).toBe(3000);
+    expect(await count(1200, 1260)).toBe(600);
+    expect(await count(60, 600)).toBe(0);
+  });
 }

@@ -16,6 +16,7 @@ import { MIGRATION_007_FLOWS } from './migration-007-flows.js';
 import { MIGRATION_008_AUDIT_CHAIN } from './migration-008-audit-chain.js';
 import { MIGRATION_009_FLOW_TUPLES } from './migration-009-flow-tuples.js';
 import { MIGRATION_010_FLOW_COLUMNS } from './migration-010-flow-columns.js';
+import { MIGRATION_011_FLOW_TIME_BRIN } from './migration-011-flow-time-brin.js';
 import type { Migration } from './migration.js';
 import type { SqlClient } from './sql-client.js';
 
@@ -74,6 +75,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MIGRATION_008_AUDIT_CHAIN,
   MIGRATION_009_FLOW_TUPLES,
   MIGRATION_010_FLOW_COLUMNS,
+  MIGRATION_011_FLOW_TIME_BRIN,
 ];
 
 /**
