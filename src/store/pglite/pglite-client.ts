@@ -14,6 +14,12 @@ function blobCopy(statement: string): string {
   return text;
 }
 
+/**
+ * COPY's input as PGlite reads it. Encoded by Buffer, not by the Blob: a Blob made
+ * from the string took about twice as long (its UTF-8 encoding was 6% of a PGlite flow ingest's CPU).
+ */
+const blobOf = (data: string): Blob => new Blob([Buffer.from(data)]);
+
 /** A handle bound to an open PGlite transaction; it does not take the queue again. */
 function txClient(tx: Transaction): SqlClient {
   const client: SqlClient = {
@@ -26,7 +32,7 @@ function txClient(tx: Transaction): SqlClient {
       return fn(client);
     },
     async copyIn(statement: string, data: string): Promise<void> {
-      await tx.query(blobCopy(statement), [], { blob: new Blob([data]) });
+      await tx.query(blobCopy(statement), [], { blob: blobOf(data) });
     },
   };
   return client;
@@ -53,7 +59,7 @@ export function pgliteClient(db: PGlite): SqlClient {
     },
     copyIn(statement: string, data: string): Promise<void> {
       return queue.run(async () => {
-        await db.query(blobCopy(statement), [], { blob: new Blob([data]) });
+        await db.query(blobCopy(statement), [], { blob: blobOf(data) });
       });
     },
   };
