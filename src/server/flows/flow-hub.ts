@@ -101,9 +101,17 @@ export class FlowHub {
     if (batch.counters) this.agents.set(host, batch.counters);
     const room = Math.max(0, (this.opts.maxQueued ?? 100_000) - this.queue.length);
     const take = batch.records.slice(0, room);
+    // A batch's records share a few identities: each one's partitions are looked up
+    // once per batch, and its records share the list (nothing changes it).
+    const partitions = new Map<number, string[]>();
+    const partitionsOf = (identity: number): string[] => {
+      let p = partitions.get(identity);
+      if (p === undefined) partitions.set(identity, (p = this.opts.partitionsOf(identity)));
+      return p;
+    };
     for (const r of take) {
-      r.src.partitions = this.opts.partitionsOf(r.src.identity);
-      r.dst.partitions = this.opts.partitionsOf(r.dst.identity);
+      r.src.partitions = partitionsOf(r.src.identity);
+      r.dst.partitions = partitionsOf(r.dst.identity);
       this.queue.push(r);
     }
     const refused = batch.records.length - take.length;
