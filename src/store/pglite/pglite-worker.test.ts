@@ -45,7 +45,7 @@ describe('PGlite on a worker thread', () => {
       { k: 'a', v: { n: 1 } },
       { k: 'b', v: { n: 2 } },
     ]);
-    await client.copyIn('COPY t (k) FROM STDIN', 'x\ny\n');
+    await client.copyIn('COPY t (k) FROM STDIN', Buffer.from('x\ny\n'));
     expect((await client.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 4 }]);
     await worker.close();
     await expect(client.query('SELECT 1')).rejects.toThrow(/pglite worker exited/);

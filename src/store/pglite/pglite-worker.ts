@@ -83,7 +83,7 @@ type Request =
   | { op: 'open'; options: WorkerOpenOptions }
   | { op: 'query'; text: string; params: unknown[] }
   | { op: 'exec'; text: string }
-  | { op: 'copy'; text: string; data: string }
+  | { op: 'copy'; text: string; data: Uint8Array }
   | { op: 'close' };
 
 interface Answer {
@@ -185,10 +185,12 @@ export function workerClient(w: PgliteWorker): SqlClient {
   const query = async <Row>(text: string, params?: unknown[]): Promise<SqlResult<Row>> => ({
     rows: (await w.send({ op: 'query', text, params: params ?? [] })) as Row[],
   });
-  const copyIn = async (text: string, data: string): Promise<void> => {
+  const copyIn = async (text: string, data: Uint8Array): Promise<void> => {
     if (!/\bFROM\s+STDIN\b/i.test(text))
       throw new Error(`copyIn: not a COPY … FROM STDIN statement: ${text}`);
-    await w.send({ op: 'copy', text, data });
+    // A message copies a view's whole buffer: a view of part of one goes as its own copy.
+    const exact = data.byteLength === data.buffer.byteLength ? data : data.slice();
+    await w.send({ op: 'copy', text, data: exact });
   };
   const tx: SqlClient = {
     query,

@@ -8,8 +8,8 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { SqlClient, SqlResult } from '../sql/sql-client.js';
 
-/** Stream `data` into `COPY … FROM STDIN` on one connection. */
-async function copyOn(conn: pg.PoolClient, statement: string, data: string): Promise<void> {
+/** Stream `data` into `COPY … FROM STDIN` on one connection (one chunk: the array's one element). */
+async function copyOn(conn: pg.PoolClient, statement: string, data: Uint8Array): Promise<void> {
   await pipeline(Readable.from([data]), conn.query(copyFrom(statement)));
 }
 
@@ -64,7 +64,7 @@ export function poolClient(pool: pg.Pool): SqlClient {
         throw e;
       }
     },
-    async copyIn(statement: string, data: string): Promise<void> {
+    async copyIn(statement: string, data: Uint8Array): Promise<void> {
       const conn = await pool.connect();
       try {
         await copyOn(conn, statement, data);

@@ -23,7 +23,7 @@ import type {
   FlowTuple,
 } from '../types.js';
 import { toIso, toRevision } from './rows.js';
-import { copyText, type SqlClient } from './sql-client.js';
+import { CopyLines, copyText, type SqlClient } from './sql-client.js';
 
 // COPY, not INSERT: the text format is PostgreSQL's cheapest way in (no JSON parse of
 // the filter columns, no per-row planning), 3–7× the rows/s of a json_to_recordset
@@ -223,9 +223,9 @@ export async function insertFlows(
       Math.ceil(records.length / FLOW_ID_BLOCK),
     ]);
     const ids = idsOf(r.rows, records.length);
-    let text = '';
-    for (let i = 0; i < records.length; i++) text += `${flowLine(records[i]!, ids[i]!)}\n`;
-    await tx.copyIn(COPY_FLOWS, text);
+    const lines = new CopyLines();
+    for (let i = 0; i < records.length; i++) lines.add(flowLine(records[i]!, ids[i]!));
+    await tx.copyIn(COPY_FLOWS, lines.bytes());
     if (aggregate) {
       const a = new FlowAggregator();
       a.add(records);

@@ -28,8 +28,9 @@ export interface SqlClient {
    * Bulk-load rows with `COPY table (columns) FROM STDIN` in PostgreSQL's text format
    * (tab-separated, one row a line, escaped by `copyText`): the fastest way into a
    * table on both backends, used for telemetry (flow records), never for resources.
+   * `data` is the text as UTF-8 (`CopyLines`).
    */
-  copyIn(statement: string, data: string): Promise<void>;
+  copyIn(statement: string, data: Uint8Array): Promise<void>;
 }
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
@@ -47,4 +48,35 @@ export function copyText(value: string | number | null | undefined): string {
   return value.replace(/[\\\t\n\r]/g, (c) =>
     c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
   );
+}
+
+/**
+ * COPY input built line by line as UTF-8 in one growing buffer. Each line is encoded
+ * as it is added: a whole batch's text built by `+=` and encoded at the end cost two
+ * to three times as much (the rope of one string per line flattened, then encoded;
+ * 6–13% of a flow ingest's CPU in profiles).
+ *
+ * @example const c = new CopyLines(); c.add('1\tx'); await tx.copyIn(COPY, c.bytes());
+ */
+export class CopyLines {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private length = 0;
+
+  /** Add one line (without its newline). */
+  add(line: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit, and the newline one.
+    const room = line.length * 3 + 1;
+    if (this.length + room > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + room));
+      this.buf.copy(grown, 0, 0, this.length);
+      this.buf = grown;
+    }
+    this.length += this.buf.write(line, this.length);
+    this.buf[this.length++] = 10;
+  }
+
+  /** The lines so far (a view, not a copy). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
 }

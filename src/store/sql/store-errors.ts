@@ -70,7 +70,7 @@ export function guardClient(client: SqlClient): SqlClient {
     transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
       return client.transaction(fn).catch(rethrowStoreError);
     },
-    copyIn(statement: string, data: string): Promise<void> {
+    copyIn(statement: string, data: Uint8Array): Promise<void> {
       return client.copyIn(statement, data).catch(rethrowStoreError);
     },
   };
