@@ -1,5 +1,5 @@
 /**
- * Migration 11: the flows' time index is a BRIN, not a B-tree (ADR 0059). Flow rows
+ * Migration 11: the flows' time index is a BRIN, not a B-tree (ADR 0060). Flow rows
  * are appended in roughly the order of their times, so a block range's minimum and
  * maximum time select the pages a time filter or the age retention reads; a B-tree
  * entry per row was a quarter to a third of a flow batch's COPY in PGlite. The
