@@ -53,7 +53,7 @@ import {
 import type { SqlClient } from './sql-client.js';
 import type { SqlStoreBackend } from './sql-store-backend.js';
 import { guardClient } from './store-errors.js';
-import { logChanges, writeGroupRows, writeRows } from './write-rows.js';
+import { logChanges, writeGroupRows, writeRows, type ChainTip } from './write-rows.js';
 
 /** The channel commits are announced on (PostgreSQL LISTEN/NOTIFY). */
 export const CHANGES_CHANNEL = 'vnp_changes';
@@ -84,6 +84,8 @@ export class SqlStore implements Store {
 
   /** The channel commits notify, when the backend has notifications. */
   private readonly channel: string | undefined;
+  /** The last change-log entry this store committed (the next one links to it). */
+  private tip: ChainTip | undefined;
 
   constructor(private readonly impl: SqlStoreBackend) {
     this.channel = impl.notify ? CHANGES_CHANNEL : undefined;
@@ -115,9 +117,13 @@ export class SqlStore implements Store {
 
   async commit(req: CommitRequest): Promise<ChangeRecord> {
     const prepared = prepareCommit(req);
-    const [record] = await this.client.transaction(async (tx) =>
-      logChanges(tx, [prepared], [await writeRows(tx, prepared)], this.channel),
+    const {
+      records: [record],
+      tip,
+    } = await this.chained(async (tx, known) =>
+      logChanges(tx, [prepared], [await writeRows(tx, prepared)], this.channel, known),
     );
+    this.tip = tip;
     if (!record) throw new Error('store: a commit logged no change');
     await this.makeDurable(record.revision);
     return record;
@@ -126,12 +132,15 @@ export class SqlStore implements Store {
   async commitGroup(reqs: CommitRequest[], ids?: GroupIdentityClaim): Promise<ChangeRecord[]> {
     if (reqs.length === 0) return [];
     const prepared = reqs.map(prepareCommit);
-    const [records, claimed] = await this.client.transaction(async (tx) => {
-      const out = await logChanges(tx, prepared, await writeGroupRows(tx, prepared), this.channel);
+    const [records, claimed, tip] = await this.chained(async (tx, known) => {
+      const written = await writeGroupRows(tx, prepared);
+      const out = await logChanges(tx, prepared, written, this.channel, known);
       // The group's allocations, claimed at its last revision: no second transaction.
-      const revision = out[out.length - 1]!.revision;
-      return [out, ids && (await I.claimIdentitiesIn(tx, { ...ids.claim, revision }))] as const;
+      const revision = out.records[out.records.length - 1]!.revision;
+      const claim = ids && (await I.claimIdentitiesIn(tx, { ...ids.claim, revision }));
+      return [out.records, claim, out.tip] as const;
     });
+    this.tip = tip;
     // One durable step for the whole group; listeners hear every revision, in order.
     await this.makeDurable(records.map((r) => r.revision));
     if (claimed) ids?.done(claimed, records[records.length - 1]!.revision);
@@ -143,17 +152,37 @@ export class SqlStore implements Store {
     const prepared = c.change
       ? prepareCommit({ ...c.change, action: '', at: c.event.at })
       : undefined;
-    const out = await this.client.transaction(async (tx): Promise<EventCommitted> => {
+    let tip: ChainTip | undefined;
+    const out = await this.chained(async (tx, known): Promise<EventCommitted> => {
       // Rows first: a conflict fails before anything else is written.
       const written = prepared ? await writeRows(tx, prepared) : undefined;
       const stored = await R.recordEvent(tx, c.event, c.expiries);
       if (!prepared || !written || !c.change) return stored;
       const action = c.change.action(stored.event.id);
-      const [record] = await logChanges(tx, [{ ...prepared, action }], [written], this.channel);
+      const logged = await logChanges(
+        tx,
+        [{ ...prepared, action }],
+        [written],
+        this.channel,
+        known,
+      );
+      tip = logged.tip;
+      const [record] = logged.records;
       return { ...stored, ...(record ? { record } : {}) };
     });
+    this.tip = tip;
     await this.makeDurable(out.record?.revision);
     return out;
+  }
+
+  /**
+   * A transaction that writes change-log entries: the tip is forgotten unless the
+   * caller sets the new one after it committed (a failed or doubtful commit forgets it).
+   */
+  private chained<T>(fn: (tx: SqlClient, tip: ChainTip | undefined) => Promise<T>): Promise<T> {
+    const tip = this.tip;
+    this.tip = undefined;
+    return this.client.transaction((tx) => fn(tx, tip));
   }
 
   /** After COMMIT: the backend's durability step, then tell listeners of the revision(s). */

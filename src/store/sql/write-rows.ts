@@ -159,24 +159,38 @@ async function remove(tx: SqlClient, c: PreparedCommit): Promise<ChangeEntry[]> 
 }
 
 /**
+ * The last change-log entry a store wrote, seen committed: the next entry's link
+ * without reading it back (an entry never changes once committed).
+ */
+export interface ChainTip {
+  revision: number;
+  hash: string;
+}
+
+/**
  * The change-log rows of written batches (consecutive revisions), chained from the
- * entry before the first, in one statement; then, on `channel`, one notification per
- * revision (in one statement). Returns the change records.
+ * entry before the first (`tip` when it is that entry, else read), in one statement;
+ * then, on `channel`, one notification per revision (in one statement). Returns the
+ * change records and the new tip (to keep only once the transaction committed).
  *
- * @example const records = await logChanges(tx, prepared, written, 'vnp_changes');
+ * @example const { records, tip } = await logChanges(tx, prepared, written, 'vnp_changes', tip);
  */
 export async function logChanges(
   tx: SqlClient,
   cs: PreparedCommit[],
   written: Written[],
   channel: string | undefined,
-): Promise<ChangeRecord[]> {
-  if (written.length === 0) return [];
+  tip?: ChainTip,
+): Promise<{ records: ChangeRecord[]; tip?: ChainTip }> {
+  if (written.length === 0) return { records: [] };
   const first = written[0]!.revision;
   // The chain link: the entry before (committed: its writer held the revision row until
   // it committed); none (the first entry, or one older than the chain): genesis.
-  const prev = await tx.query<{ hash: string | null }>(Q.PREVIOUS_HASH, [first - 1]);
-  let prevHash = prev.rows[0]?.hash ?? GENESIS_HASH;
+  let prevHash =
+    tip?.revision === first - 1
+      ? tip.hash
+      : ((await tx.query<{ hash: string | null }>(Q.PREVIOUS_HASH, [first - 1])).rows[0]?.hash ??
+        GENESIS_HASH);
   const records: ChangeRecord[] = [];
   const rows = written.map(({ revision, changes }, i) => {
     const c = cs[i]!;
@@ -209,5 +223,5 @@ export async function logChanges(
   } else await tx.query(Q.INSERT_CHANGES, [JSON.stringify(rows)]);
   const last = written[written.length - 1]!.revision;
   if (channel !== undefined) await tx.query(Q.NOTIFY_CHANGES, [channel, first, last]);
-  return records;
+  return { records, tip: { revision: last, hash: prevHash } };
 }
