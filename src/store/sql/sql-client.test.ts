@@ -16,7 +16,11 @@ describe('CopyLines', () => {
     expect(Buffer.from(lines.bytes()).equals(Buffer.from(want.join('')))).toBe(true);
   });
 
-  it('is empty until a line is added', () => {
+  it('is empty until a line is added, and grows past a small size hint', () => {
     expect(new CopyLines().bytes()).toHaveLength(0);
+    const lines = new CopyLines(1);
+    for (let i = 0; i < 300; i++) lines.add('é'.repeat(i));
+    const want = Array.from({ length: 300 }, (_, i) => `${'é'.repeat(i)}\n`).join('');
+    expect(Buffer.from(lines.bytes()).toString()).toBe(want);
   });
 });

@@ -59,8 +59,13 @@ export function copyText(value: string | number | null | undefined): string {
  * @example const c = new CopyLines(); c.add('1\tx'); await tx.copyIn(COPY, c.bytes());
  */
 export class CopyLines {
-  private buf = Buffer.allocUnsafe(1 << 16);
+  private buf: Buffer;
   private length = 0;
+
+  /** `bytes`: the expected size (a batch's rows × a typical line), so it rarely grows. */
+  constructor(bytes = 1 << 16) {
+    this.buf = Buffer.allocUnsafe(Math.max(bytes, 1024));
+  }
 
   /** Add one line (without its newline). */
   add(line: string): void {
