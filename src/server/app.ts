@@ -13,7 +13,7 @@ import Fastify, {
 import type { Registry } from 'prom-client';
 import type { ServerSettings } from '../config/settings.js';
 import { VnpError } from '../model/errors.js';
-import type { Store } from '../store/index.js';
+import { lateStore, type Store } from '../store/index.js';
 import { TokenAuthenticator, installAuth } from './auth.js';
 import { checkAgentCert, clientCertOptions, installClientCertGate } from './agent-mtls.js';
 import { DeniedAudit, installDeniedAudit } from './denied-audit.js';
@@ -57,8 +57,12 @@ import { whoamiRoutes } from './routes/whoami.js';
 
 export interface BuildServerOptions {
   settings: ServerSettings;
-  /** An opened store; the caller closes it after `close()`. */
-  store: Store;
+  /**
+   * A store, or one still opening: the app is then built while it opens and the model
+   * loads once it did (docs/adr/0060-app-built-while-the-store-opens.md). The caller
+   * closes it after `close()`.
+   */
+  store: Store | Promise<Store>;
   /** Clock for commits and the engine (tests inject one). */
   now?: () => number;
   /** The built web UI (default: dist/web of this checkout; docs/web.md). */
@@ -66,6 +70,9 @@ export interface BuildServerOptions {
   /** Fastify logger option; default: pino at `settings.logLevel`. */
   logger?: FastifyServerOptions['logger'];
 }
+
+/** The options once the store is a Store (opened, or standing for one that opens). */
+type BuildOptions = BuildServerOptions & { store: Store };
 
 export interface BuiltServer {
   app: FastifyInstance;
@@ -84,7 +91,7 @@ export interface BuiltServer {
 }
 
 function fastifyOptions(
-  opts: BuildServerOptions,
+  opts: BuildOptions,
   schemas: LazySchemaCompilers,
 ): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
   const { settings } = opts;
@@ -161,7 +168,7 @@ interface Pipeline {
  */
 async function installPipeline(
   app: FastifyInstance,
-  opts: BuildServerOptions,
+  opts: BuildOptions,
   manager: Manager,
   auth: TokenAuthenticator,
   now: () => number,
@@ -264,7 +271,9 @@ async function registerRoutes(app: FastifyInstance, parts: RouteParts): Promise<
  *   const { app, close } = await buildServer({ settings: parseSettings({}), store, logger: false });
  *   await app.listen({ port: 0 });
  */
-export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer> {
+export async function buildServer(options: BuildServerOptions): Promise<BuiltServer> {
+  const late = options.store instanceof Promise ? lateStore(options.store) : undefined;
+  const opts = late ? { ...options, store: late.store } : (options as BuildOptions);
   const now = opts.now ?? Date.now;
   const schemas = lazySchemaCompilers();
   const app = Fastify(fastifyOptions(opts, schemas)) as unknown as FastifyInstance;
@@ -287,6 +296,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<BuiltServer
   await registerRoutes(app, { manager, auth, uses, peps, hub, access, webRoot });
 
   try {
+    await late?.opened;
     await manager.start();
     await app.ready();
     hub.start();

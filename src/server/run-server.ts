@@ -128,21 +128,22 @@ export async function runServer(
     dataDir: settings.dataDir,
     ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}),
   });
-  // The app (Fastify, its plugins, the routes: most of the bundle) loads while PGlite
-  // reads its files and compiles its WebAssembly, which runs off the main thread
-  // (docs/adr/0047-bundled-start.md). Observed at once, so a failed open never leaves
-  // a failed import unhandled.
-  const loading = import('./app.js');
-  loading.catch(() => undefined);
-  const store = await opening;
+  opening.catch(() => undefined); // awaited below; never unhandled meanwhile
+  // The app (Fastify, its plugins, the routes: most of the bundle) loads and is built
+  // while PGlite opens on its worker thread (docs/adr/0047-bundled-start.md,
+  // docs/adr/0060-app-built-while-the-store-opens.md); the model loads once it opened.
   let built: BuiltServer;
   try {
-    const { buildServer } = await loading;
-    built = await buildServer({ settings, store });
+    const { buildServer } = await import('./app.js');
+    built = await buildServer({ settings, store: opening });
   } catch (err) {
-    await store.close();
+    await opening.then(
+      (s) => s.close(),
+      () => undefined, // the open failed: nothing to close (err says why, or the open's error does)
+    );
     throw err;
   }
+  const store = await opening;
   const { app, manager } = built;
   const first = await ensureAdminToken(manager);
   if (first) {

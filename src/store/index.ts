@@ -8,6 +8,7 @@
  *   const store = await openStore({ dataDir: '.vnp' });
  */
 export { openStore, pgliteDir, type StoreSettings } from './open-store.js';
+export { lateStore, type LateStore } from './late-store.js';
 export type * from './types.js';
 export { FlowAggregator } from './flow-aggregator.js';
 export {

@@ -85,6 +85,15 @@ describe('runServer', () => {
       print: (l) => printed.push(l),
     });
     try {
+      // The app is built while the store opens: an open that fails (the directory is
+      // in use) still fails the start with its own error, and the running one serves on.
+      await expect(
+        runServer(
+          { ...settings, listen: { host: '127.0.0.1', port: 0 } },
+          { handleSignals: false },
+        ),
+      ).rejects.toMatchObject({ code: 'VNP_ERR_UNAVAILABLE' });
+      expect((await fetch(`${again.url}/readyz`)).status).toBe(200);
       expect(printed.filter((l) => l.startsWith('vnp_'))).toHaveLength(1);
       // Later starts print the sign-in address again while the data dir holds admin.token.
       expect(
