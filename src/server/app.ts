@@ -59,7 +59,7 @@ export interface BuildServerOptions {
   settings: ServerSettings;
   /**
    * A store, or one still opening: the app is then built while it opens and the model
-   * loads once it did (docs/adr/0060-app-built-while-the-store-opens.md). The caller
+   * loads once it did (docs/adr/0061-app-built-while-the-store-opens.md). The caller
    * closes it after `close()`.
    */
   store: Store | Promise<Store>;

@@ -131,7 +131,7 @@ export async function runServer(
   opening.catch(() => undefined); // awaited below; never unhandled meanwhile
   // The app (Fastify, its plugins, the routes: most of the bundle) loads and is built
   // while PGlite opens on its worker thread (docs/adr/0047-bundled-start.md,
-  // docs/adr/0060-app-built-while-the-store-opens.md); the model loads once it opened.
+  // docs/adr/0061-app-built-while-the-store-opens.md); the model loads once it opened.
   let built: BuiltServer;
   try {
     const { buildServer } = await import('./app.js');

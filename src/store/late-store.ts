@@ -1,7 +1,7 @@
 /**
  * A store that is still opening, usable as a Store: the manager's app is built (Fastify,
  * its plugins, the routes, the objects that hold the store) while the embedded database
- * opens on its worker thread, instead of after it (docs/adr/0060-app-built-while-the-store-opens.md).
+ * opens on its worker thread, instead of after it (docs/adr/0061-app-built-while-the-store-opens.md).
  *
  * Invariants:
  * - a method called before the store opened waits for it, then runs: nothing is lost or
