@@ -30,7 +30,10 @@ export interface PgliteStoreSettings {
   sharedBuffers?: string;
   /** PGlite's files, already being read and compiled (default: started here). */
   assets?: Promise<PgliteAssets>;
-  /** Run PGlite on a worker thread (default true; pglite-worker.ts). */
+  /**
+   * Run PGlite on a worker thread (pglite-worker.ts). Default false: on a 2-core machine
+   * it cost more CPU per write than it took off the main thread (ADR 0058).
+   */
   worker?: boolean;
 }
 
@@ -55,7 +58,7 @@ async function openDb(
     relaxedDurability: false,
     extraStartParams: ['-c', `shared_buffers=${settings.sharedBuffers ?? DEFAULT_SHARED_BUFFERS}`],
   };
-  if (settings.worker !== false) {
+  if (settings.worker === true) {
     const w = await PgliteWorker.open(wasmModule, options);
     return { client: workerClient(w), close: () => w.close() };
   }

@@ -1,5 +1,6 @@
 /**
- * PGlite on its own thread (docs/adr/0058-pglite-on-a-worker-thread.md).
+ * PGlite on its own thread, when asked (`openPgliteStore({ worker: true })`; off by
+ * default: docs/adr/0058-pglite-on-a-worker-thread.md).
  *
  * PostgreSQL compiled to WebAssembly runs every statement synchronously on the thread
  * that calls it: in the manager that was the main thread, which also parses HTTP,
