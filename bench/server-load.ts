@@ -6,9 +6,8 @@
  *  - mixed load: GET, check and tag PATCH in equal parts from 32 concurrent
  *    connections for a fixed time: requests/s, p50/p99 per kind, errors, RSS of the
  *    process (manager and load generator share it) before and after.
- * The load generator runs on its own thread (load-client.ts), not the manager's.
  */
-import { runLoad, type Kind } from './load-client.js';
+import { performance } from 'node:perf_hooks';
 import { percentile } from './measure.js';
 
 /** Where the load goes: the base URL, an admin's headers and the record count. */
@@ -51,6 +50,62 @@ export interface MixedResult {
   rssAfterMb: number;
 }
 
+type Kind = 'get' | 'check' | 'tag';
+
+/**
+ * One request of `kind` on record `i` (modulo the records); a tag write sets `seq` to
+ * `value` (default `i`), which must differ from the record's current value, or the write
+ * changes nothing and commits nothing. Resolves to ok or not.
+ */
+async function request(t: LoadTarget, kind: Kind, i: number, value = i): Promise<boolean> {
+  const r = i % t.records;
+  const res =
+    kind === 'get'
+      ? await fetch(`${t.base}/v1/interfaces/r${r}`, { headers: t.headers })
+      : kind === 'check'
+        ? await fetch(`${t.base}/v1/check`, {
+            method: 'POST',
+            headers: t.headers,
+            body: JSON.stringify({
+              src: `r${r}`,
+              dst: `r${(i * 13 + 1) % t.records}`,
+              protocol: 'tcp',
+              port: 443,
+            }),
+          })
+        : await fetch(`${t.base}/v1/interfaces/r${r}/tags`, {
+            method: 'PATCH',
+            headers: t.headers,
+            body: JSON.stringify({ set: { seq: value } }),
+          });
+  await res.arrayBuffer();
+  return res.ok;
+}
+
+/** `workers` loops running `step(worker, i)` until `seconds` pass; latencies by label. */
+async function timedLoops(
+  workers: number,
+  seconds: number,
+  step: (worker: number, i: number) => { kind: Kind; run: Promise<boolean> },
+): Promise<{ lat: Record<Kind, number[]>; errors: Record<Kind, number>; secs: number }> {
+  const lat: Record<Kind, number[]> = { get: [], check: [], tag: [] };
+  const errors: Record<Kind, number> = { get: 0, check: 0, tag: 0 };
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      for (let i = 0; performance.now() < end; i++) {
+        const t = performance.now();
+        const { kind, run } = step(w, i);
+        const ok = await run.catch(() => false);
+        lat[kind].push(performance.now() - t);
+        if (!ok) errors[kind]++;
+      }
+    }),
+  );
+  return { lat, errors, secs: (performance.now() - t0) / 1000 };
+}
+
 /**
  * Durable writes/s with `writers` concurrent tag writers (distinct records), then one
  * writer alone for `single` writes.
@@ -64,15 +119,17 @@ export async function groupCommitLoad(
   const stride = Math.max(1, Math.floor(t.records / opts.writers));
   // Every write sets a value its record does not hold yet (the loop's counter, then
   // negative ones), so each one commits: a write that changes nothing commits nothing.
-  const many = await runLoad(t, {
-    mode: 'group',
-    workers: opts.writers,
-    seconds: opts.seconds,
-    stride,
-  });
-  const alone = await runLoad(t, { mode: 'single', count: opts.single });
-  const single = alone.lat.tag;
-  const errors = many.errors.tag + alone.errors.tag;
+  const many = await timedLoops(opts.writers, opts.seconds, (w, i) => ({
+    kind: 'tag',
+    run: request(t, 'tag', w * stride + (i % stride), i),
+  }));
+  const single: number[] = [];
+  let errors = many.errors.tag;
+  for (let i = 0; i < opts.single; i++) {
+    const s = performance.now();
+    if (!(await request(t, 'tag', i, -1 - i).catch(() => false))) errors++;
+    single.push(performance.now() - s);
+  }
   const writes = many.lat.tag.length;
   return {
     writers: opts.writers,
@@ -101,7 +158,10 @@ export async function mixedLoad(
 ): Promise<MixedResult> {
   const kinds: Kind[] = ['get', 'check', 'tag'];
   const rssBeforeMb = rssMb();
-  const run = await runLoad(t, { mode: 'mixed', workers: opts.connections, seconds: opts.seconds });
+  const run = await timedLoops(opts.connections, opts.seconds, (w, i) => {
+    const kind = kinds[(w + i) % 3]!;
+    return { kind, run: request(t, kind, w * 7919 + i) };
+  });
   const by = (k: Kind): MixedKind => ({
     requests: run.lat[k].length,
     p50Ms: percentile(run.lat[k], 50),
