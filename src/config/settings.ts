@@ -25,6 +25,12 @@ export interface ServerSettings {
   dataDir: string;
   /** `VNP_DATABASE_URL`: PostgreSQL instead of the embedded store. */
   databaseUrl?: string;
+  /**
+   * `VNP_PGLITE_WORKER=1`: the embedded store runs PGlite on a worker thread
+   * (docs/adr/0058-pglite-on-a-worker-thread.md). Off by default: on two cores it cost
+   * more CPU per write than it freed on the main thread.
+   */
+  pgliteWorker: boolean;
   /** `VNP_TLS_CERT` + `VNP_TLS_KEY`: PEM file paths; both or neither. */
   tls?: { certFile: string; keyFile: string };
   /** `vnp server --tls-generate [--tls-san N]…`: make (or reuse) a CA and certificate in dataDir. */
@@ -116,6 +122,7 @@ export function parseSettings(env: Env): ServerSettings {
     ) ?? { max: 0, windowMs: 60_000 },
     corsOrigins: parseOrigins(value(env, 'VNP_CORS_ORIGINS')),
     insecure: parseFlag('VNP_INSECURE', value(env, 'VNP_INSECURE')),
+    pgliteWorker: parseFlag('VNP_PGLITE_WORKER', value(env, 'VNP_PGLITE_WORKER')),
     agentMtls: parseAgentMtls(value(env, 'VNP_AGENT_MTLS')),
   };
   const agentCa = value(env, 'VNP_AGENT_CA');

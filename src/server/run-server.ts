@@ -127,11 +127,13 @@ export async function runServer(
   const opening = openStore({
     dataDir: settings.dataDir,
     ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}),
+    ...(settings.pgliteWorker ? { worker: true } : {}),
   });
   opening.catch(() => undefined); // awaited below; never unhandled meanwhile
   // The app (Fastify, its plugins, the routes: most of the bundle) loads and is built
-  // while PGlite opens on its worker thread (docs/adr/0047-bundled-start.md,
-  // docs/adr/0061-app-built-while-the-store-opens.md); the model loads once it opened.
+  // while PGlite opens: in the gaps of its open, or beside it with VNP_PGLITE_WORKER
+  // (docs/adr/0047-bundled-start.md, docs/adr/0061-app-built-while-the-store-opens.md);
+  // the model loads once it opened.
   let built: BuiltServer;
   try {
     const { buildServer } = await import('./app.js');

@@ -12,6 +12,8 @@ export interface StoreSettings {
   dataDir: string;
   /** VNP_DATABASE_URL: when set, PostgreSQL is used and dataDir holds no database. */
   databaseUrl?: string;
+  /** VNP_PGLITE_WORKER: PGlite on a worker thread (ignored with databaseUrl). */
+  worker?: boolean;
 }
 
 /** Where the embedded database lives inside the data directory. */
@@ -37,5 +39,9 @@ export async function openStore(settings: StoreSettings): Promise<Store> {
   const assets = loadPgliteAssets();
   assets.catch(() => undefined); // observed by openPgliteStore; never unhandled meanwhile
   const { openPgliteStore } = await import('./pglite/pglite-store.js');
-  return openPgliteStore({ dataDir: pgliteDir(settings.dataDir), assets });
+  return openPgliteStore({
+    dataDir: pgliteDir(settings.dataDir),
+    assets,
+    ...(settings.worker ? { worker: true } : {}),
+  });
 }

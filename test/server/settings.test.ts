@@ -25,6 +25,7 @@ describe('parseSettings', () => {
       deniedAuditLimit: { max: 5, windowMs: 60_000 },
       corsOrigins: [],
       insecure: false,
+      pgliteWorker: false,
       agentMtls: 'off',
     });
     expect(DEFAULT_BODY_LIMIT).toBe(8 * 1024 * 1024);
@@ -48,6 +49,7 @@ describe('parseSettings', () => {
       VNP_INSECURE: '1',
       VNP_AGENT_MTLS: 'Required',
       VNP_AGENT_CA: '/agent-ca.pem',
+      VNP_PGLITE_WORKER: 'true',
     });
     expect(s).toEqual({
       listen: { host: '0.0.0.0', port: 8080 },
@@ -64,6 +66,7 @@ describe('parseSettings', () => {
       insecure: true,
       agentMtls: 'required',
       agentCaFile: '/agent-ca.pem',
+      pgliteWorker: true,
     });
   });
 
@@ -91,6 +94,7 @@ describe('parseSettings', () => {
     ['VNP_CORS_ORIGINS', { VNP_CORS_ORIGINS: 'https://ui.example.com/app' }],
     ['VNP_METRICS_LISTEN', { VNP_METRICS_LISTEN: 'x:70000' }],
     ['VNP_INSECURE', { VNP_INSECURE: 'yes please' }],
+    ['VNP_PGLITE_WORKER', { VNP_PGLITE_WORKER: 'on' }],
     ['VNP_TOKEN_USE_FLUSH', { VNP_TOKEN_USE_FLUSH: '1ms' }],
     ['VNP_AGENT_MTLS', { VNP_AGENT_MTLS: 'on' }],
     // A CA while mTLS is off would look like protection that is not there.
