@@ -26,7 +26,10 @@ function txClient(tx: Transaction): SqlClient {
       return fn(client);
     },
     async copyIn(statement: string, data: Uint8Array): Promise<void> {
-      await tx.query(blobCopy(statement), [], { blob: new Blob([data]) });
+      // COPY input is built in an ordinary ArrayBuffer (CopyLines), never a shared one.
+      await tx.query(blobCopy(statement), [], {
+        blob: new Blob([data as Uint8Array<ArrayBuffer>]),
+      });
     },
   };
   return client;
@@ -53,7 +56,9 @@ export function pgliteClient(db: PGlite): SqlClient {
     },
     copyIn(statement: string, data: Uint8Array): Promise<void> {
       return queue.run(async () => {
-        await db.query(blobCopy(statement), [], { blob: new Blob([data]) });
+        await db.query(blobCopy(statement), [], {
+          blob: new Blob([data as Uint8Array<ArrayBuffer>]),
+        });
       });
     },
   };
