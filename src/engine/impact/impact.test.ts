@@ -75,13 +75,21 @@ function expectExactImpact(before: Engine, after: Engine, label: string): void {
   }
 }
 
+/** A random model of `size` and an engine loaded with it at revision 0. */
+function seededEngine(rng: ReturnType<typeof makeRng>, size: Parameters<typeof randomModel>[1]) {
+  const model = randomModel(rng, size);
+  const engine = new Engine();
+  engine.load(oracleModelToDocuments(model), 0);
+  return { model, engine };
+}
+
 describe('previewImpact', () => {
   it('reports exactly the record-pair flips a brute-force check comparison finds (random changes)', () => {
     for (let seed = 1; seed <= 50; seed++) {
       const rng = makeRng(seed);
-      let model = randomModel(rng, { records: 7, policies: 5 });
-      const before = new Engine();
-      before.load(oracleModelToDocuments(model), 0);
+      const seeded = seededEngine(rng, { records: 7, policies: 5 });
+      const before = seeded.engine;
+      let model = seeded.model;
       const after = before.fork();
       const changes = [];
       for (let i = 0; i < rng.int(1, 3); i++) {
@@ -104,9 +112,9 @@ describe('previewImpact', () => {
     // use a resolution of the documents before it.
     for (let seed = 1; seed <= 8; seed++) {
       const rng = makeRng(seed);
-      let model = randomModel(rng, { records: 6, policies: 4 });
-      const live = new Engine();
-      live.load(oracleModelToDocuments(model), 0);
+      const seeded = seededEngine(rng, { records: 6, policies: 4 });
+      const live = seeded.engine;
+      let model = seeded.model;
       for (let step = 0; step < 4; step++) {
         const after = live.fork();
         try {
