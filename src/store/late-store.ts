@@ -1,7 +1,8 @@
 /**
  * A store that is still opening, usable as a Store: the manager's app is built (Fastify,
  * its plugins, the routes, the objects that hold the store) while the embedded database
- * opens on its worker thread, instead of after it (docs/adr/0061-app-built-while-the-store-opens.md).
+ * opens — in the gaps of its open, or beside it with VNP_PGLITE_WORKER — instead of after
+ * it (docs/adr/0061-app-built-while-the-store-opens.md).
  *
  * Invariants:
  * - a method called before the store opened waits for it, then runs: nothing is lost or
