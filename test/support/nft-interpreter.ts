@@ -11,6 +11,8 @@ import type { NftJson } from '../../src/agent/nft/types.js';
 export interface InterpretedTable {
   sets: Map<string, { kind: string; shape: string; elements: Map<string, string> }>;
   chains: Map<string, string[]>;
+  /** Named counter objects. */
+  counters: Set<string>;
 }
 
 type Obj = Record<string, unknown> & { name?: string; chain?: string; elem?: unknown[] };
@@ -35,7 +37,9 @@ export function interpret(table: InterpretedTable | undefined, doc: NftJson): In
       [...table.sets].map(([k, s]) => [k, { ...s, elements: new Map(s.elements) }] as const),
     ),
     chains: new Map([...table.chains].map(([k, rules]) => [k, [...rules]] as const)),
+    counters: new Set(table.counters),
   };
+  const counterUse = (name: string) => `{"counter":${JSON.stringify(name)}}`;
   const need = <T>(x: T | undefined, what: string): T => {
     if (x === undefined) throw new Error(`nft: no such ${what}`);
     return x;
@@ -45,7 +49,7 @@ export function interpret(table: InterpretedTable | undefined, doc: NftJson): In
     if (op === 'metainfo') continue;
     const [kind, obj] = Object.entries(body)[0]!;
     if (kind === 'table') {
-      if (op === 'add') t ??= { sets: new Map(), chains: new Map() };
+      if (op === 'add') t ??= { sets: new Map(), chains: new Map(), counters: new Set() };
       else if (op === 'delete') t = undefined;
       continue;
     }
@@ -87,8 +91,24 @@ export function interpret(table: InterpretedTable | undefined, doc: NftJson): In
       }
       continue;
     }
+    if (kind === 'counter') {
+      // `add` of an existing counter keeps it (and its count), as nft does.
+      if (op === 'add') tab.counters.add(obj.name!);
+      else if (op === 'delete') {
+        if (!tab.counters.has(obj.name!)) throw new Error(`nft: no counter ${obj.name}`);
+        for (const rules of tab.chains.values())
+          if (rules.some((r) => r.includes(counterUse(obj.name!))))
+            throw new Error(`nft: counter ${obj.name} is in use`);
+        tab.counters.delete(obj.name!);
+      }
+      continue;
+    }
     if (kind === 'rule' && op === 'add') {
-      need(tab.chains.get(obj.chain!), `chain ${obj.chain}`).push(JSON.stringify(obj.expr));
+      const expr = JSON.stringify(obj.expr);
+      for (const e of obj.expr as Record<string, unknown>[])
+        if (typeof e.counter === 'string' && !tab.counters.has(e.counter))
+          throw new Error(`nft: no counter ${e.counter}`);
+      need(tab.chains.get(obj.chain!), `chain ${obj.chain}`).push(expr);
       continue;
     }
     throw new Error(`nft: unexpected command ${op} ${kind}`);
@@ -103,5 +123,6 @@ export function comparable(t: InterpretedTable): unknown {
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([name, s]) => [name, s.kind, s.shape, [...s.elements.values()].sort()]),
     chains: [...t.chains].sort(([a], [b]) => (a < b ? -1 : 1)),
+    counters: [...t.counters].sort(),
   };
 }

@@ -21,8 +21,8 @@ import { sameChain, sameSetShape } from './render.js';
 import {
   groupElements,
   groupOf,
-  logChain,
-  logChainName,
+  jumpChain,
+  jumpChainName,
   sideChainName,
   SIDE_LISTS,
   type SideElement,
@@ -74,7 +74,8 @@ const entryKey = (e: SideEntry): string =>
   `${e.proto}|${e.ports[0]}|${e.ports[1]}|${e.verdict}|${e.policy}|${e.rule}|` +
   `${(e as { peer?: number }).peer}|${(e as { range?: string }).range}`;
 
-const isLogChain = (name: string): boolean => name.startsWith('lg-');
+/** Log and rule-deny chains: referenced by side elements, kept by {@link AppliedTable.syncJumpChains}. */
+const isJumpChain = (name: string): boolean => name.startsWith('lg-') || name.startsWith('dn-');
 /** Side maps' elements belong to the side groups, not to the frame. */
 const SIDE_MAP = /^(eg|in)-\d+-/;
 
@@ -87,8 +88,12 @@ const SIDE_MAP = /^(eg|in)-\d+-/;
  */
 export class AppliedTable {
   private readonly sides = new Map<string, AppliedSide>();
-  /** Log chains the side elements jump to, counted. */
-  private readonly logRefs = new Map<string, { count: number; verdict: Verdict }>();
+  /** Log and rule-deny chains the side elements jump to, counted. */
+  private readonly jumpRefs = new Map<string, { count: number; verdict: Verdict }>();
+  /** Jump chains whose element references crossed zero since the last sync. */
+  private readonly touchedJumps = new Set<string>();
+  /** The jump chains the frame's side chains use (ICMP by any), as of the last sync. */
+  private frameJumps = new Map<string, Verdict>();
   private lastChange: TableChange = noChange();
 
   private constructor(
@@ -102,11 +107,11 @@ export class AppliedTable {
    * @example renderTable(AppliedTable.build(state).table) // as renderRuleset(state)
    */
   static build(state: HostState, opts: RenderOptions = {}): AppliedTable {
-    const { table, logs } = buildFrame(state, opts);
+    const { table, jumps } = buildFrame(state, opts);
     const applied = new AppliedTable(table, opts);
     const tx = new Transaction();
     applied.updateSides(state, tx);
-    applied.syncLogChains(logs, tx);
+    applied.syncJumpChains(jumps, tx);
     return applied;
   }
 
@@ -129,7 +134,7 @@ export class AppliedTable {
     this.lastChange = noChange();
     this.updateFrame(frame.table, tx);
     this.updateSides(next, tx);
-    this.syncLogChains(frame.logs, tx);
+    this.syncJumpChains(frame.jumps, tx);
     return tx.document();
   }
 
@@ -161,8 +166,8 @@ export class AppliedTable {
       this.noteChain(name);
     }
     for (const name of [...this.table.chains.keys()])
-      if (!frame.chains.has(name) && !isLogChain(name)) {
-        tx.dropChain(name);
+      if (!frame.chains.has(name) && !isJumpChain(name)) {
+        tx.dropChain(name, this.table.chains.get(name)!.counters);
         this.table.chains.delete(name);
         this.noteChain(name);
       }
@@ -356,42 +361,54 @@ export class AppliedTable {
         set.elems.delete(e.key);
         set.sigs.delete(e.key);
       }
-      this.countLog(e.log, -1);
+      this.countJump(e.jump, -1);
     }
     for (const e of elements) {
       if (kept.has(id(e))) continue;
       const set = this.table.sets.get(e.set)!;
       tx.addElement(set, e.elem);
       putElement(set, e);
-      this.countLog(e.log, 1);
+      this.countJump(e.jump, 1);
     }
     if (elements.length > 0) applied.elements.set(group, elements);
     else applied.elements.delete(group);
   }
 
-  private countLog(verdict: Verdict | undefined, by: 1 | -1): void {
+  private countJump(verdict: Verdict | undefined, by: 1 | -1): void {
     if (!verdict) return;
-    const name = logChainName(verdict.policy, verdict.rule);
-    const ref = this.logRefs.get(name) ?? { count: 0, verdict };
+    const name = jumpChainName(verdict)!;
+    const ref = this.jumpRefs.get(name) ?? { count: 0, verdict };
     ref.count += by;
-    if (ref.count > 0) this.logRefs.set(name, ref);
-    else this.logRefs.delete(name);
+    if (ref.count > 0) this.jumpRefs.set(name, ref);
+    else this.jumpRefs.delete(name);
+    // Referenced by its first element, or by none any more.
+    if (ref.count === (by === 1 ? 1 : 0)) this.touchedJumps.add(name);
   }
 
-  /** Log chains: exactly those the side chains (`frameLogs`) and side elements jump to. */
-  private syncLogChains(frameLogs: Map<string, Verdict>, tx: Transaction): void {
-    const wanted = new Map(frameLogs);
-    for (const [name, ref] of this.logRefs) wanted.set(name, ref.verdict);
-    for (const [, verdict] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const chain = logChain(verdict);
-      if (this.table.chains.has(chain.name)) continue;
-      tx.createChain(chain);
-      this.table.chains.set(chain.name, chain);
-    }
-    for (const name of [...this.table.chains.keys()])
-      if (isLogChain(name) && !wanted.has(name)) {
-        tx.dropChain(name);
+  /**
+   * Log and rule-deny chains: exactly those the side chains (`frameJumps`) and side
+   * elements jump to. Only the chains whose references this update changed are looked
+   * at (those whose element count crossed zero, and the frame's), so an update costs
+   * O(change), not O(rules): a rule's deny chain and its counter come with the first
+   * element naming it and go with the last.
+   */
+  private syncJumpChains(frameJumps: Map<string, Verdict>, tx: Transaction): void {
+    const touched = this.touchedJumps;
+    for (const name of frameJumps.keys()) if (!this.frameJumps.has(name)) touched.add(name);
+    for (const name of this.frameJumps.keys()) if (!frameJumps.has(name)) touched.add(name);
+    this.frameJumps = frameJumps;
+    for (const name of [...touched].sort()) {
+      const verdict = frameJumps.get(name) ?? this.jumpRefs.get(name)?.verdict;
+      const had = this.table.chains.get(name);
+      if (verdict && !had) {
+        const chain = jumpChain(verdict);
+        tx.createChain(chain);
+        this.table.chains.set(name, chain);
+      } else if (!verdict && had) {
+        tx.dropChain(name, had.counters);
         this.table.chains.delete(name);
       }
+    }
+    touched.clear();
   }
 }

@@ -4,8 +4,8 @@
  *
  * The table is the frame (global sets, steering, default maps, side chains with
  * their maps declared, base chains: everything but the side maps' elements and the
- * log chains) plus the elements of every side's groups (side-maps.ts) and the log
- * chains those elements and side chains jump to.
+ * log and rule-deny chains) plus the elements of every side's groups (side-maps.ts)
+ * and the log and rule-deny chains those elements and side chains jump to.
  */
 import type { DefaultState, Direction, HostState, SideState } from '../../model/host-state.js';
 import { formatIp, parseIp } from '../../model/net.js';
@@ -20,8 +20,8 @@ import {
   defaultMapName,
   groupElements,
   groupSide,
-  logChain,
-  logChainName,
+  jumpChain,
+  jumpChainName,
   sideChain,
   sideChainName,
   sideSets,
@@ -107,14 +107,14 @@ function otherVerdict(def: DefaultState | undefined): Verdict {
   return { kind: def?.other === 'allow' ? 'allow' : 'deny', policy: '', rule: '' };
 }
 
-/** The frame of a table and the logged verdicts its side chains jump to. */
+/** The frame of a table and the verdicts whose chains its side chains jump to (log, rule deny). */
 export interface Frame {
   table: NftTable;
-  logs: Map<string, Verdict>;
+  jumps: Map<string, Verdict>;
 }
 
 /**
- * Everything of the table but the side maps' elements and the log chains: O(records +
+ * Everything of the table but the side maps' elements and the jump chains: O(records +
  * ipcache + routes + defaults), independent of the number of side entries.
  *
  * @example buildFrame(state).table.chains.has('eg-256') // when 256 is a local identity
@@ -126,7 +126,7 @@ export function buildFrame(state: HostState, opts: RenderOptions = {}): Frame {
   addSteering(table, state, activeSteering(state, { defaultVni }));
   const sides = sidesByKey(state);
   const defaults = new Map(state.defaults.map((d) => [d.identity, d]));
-  const logs = new Map<string, Verdict>();
+  const jumps = new Map<string, Verdict>();
   // Before the side chains and maps that jump to it.
   table.chains.set(DENY_CHAIN, denyChain(opts.denyLog));
   for (const id of localIdentities(state)) {
@@ -138,7 +138,8 @@ export function buildFrame(state: HostState, opts: RenderOptions = {}): Frame {
     for (const direction of DIRECTIONS) {
       for (const s of sideSets(id, direction)) table.sets.set(s.name, s);
       const anyIcmp = anyIcmpVerdict(sides.get(sideKey(id, direction)));
-      if (anyIcmp?.kind === 'log') logs.set(logChainName(anyIcmp.policy, anyIcmp.rule), anyIcmp);
+      const jump = anyIcmp && jumpChainName(anyIcmp);
+      if (jump) jumps.set(jump, anyIcmp!);
       const chain = sideChain(id, direction, anyIcmp, otherVerdict(def));
       table.chains.set(chain.name, chain);
     }
@@ -148,7 +149,7 @@ export function buildFrame(state: HostState, opts: RenderOptions = {}): Frame {
     vias: (table.sets.get('via-ifs')?.elems.size ?? 0) > 0,
   };
   for (const c of baseChains(use)) table.chains.set(c.name, c);
-  return { table, logs };
+  return { table, jumps };
 }
 
 /**
@@ -157,7 +158,7 @@ export function buildFrame(state: HostState, opts: RenderOptions = {}): Frame {
  * @example buildTable(state).chains.has('eg-256') // when 256 is a local identity
  */
 export function buildTable(state: HostState, opts: RenderOptions = {}): NftTable {
-  const { table, logs } = buildFrame(state, opts);
+  const { table, jumps } = buildFrame(state, opts);
   const sides = sidesByKey(state);
   for (const id of localIdentities(state))
     for (const direction of DIRECTIONS) {
@@ -167,11 +168,11 @@ export function buildTable(state: HostState, opts: RenderOptions = {}): NftTable
       for (const [group, entries] of groupSide(side))
         for (const e of groupElements(chain, group, entries)) {
           putElement(table.sets.get(e.set)!, e);
-          if (e.log) logs.set(logChainName(e.log.policy, e.log.rule), e.log);
+          if (e.jump) jumps.set(jumpChainName(e.jump)!, e.jump);
         }
     }
-  for (const [, verdict] of [...logs].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const chain = logChain(verdict);
+  for (const [, verdict] of [...jumps].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const chain = jumpChain(verdict);
     table.chains.set(chain.name, chain);
   }
   return table;

@@ -28,9 +28,12 @@ export function stricter(a: Verdict, b: Verdict): Verdict {
   return STRICTNESS[b.kind] > STRICTNESS[a.kind] ? b : a;
 }
 
-/** Whether two verdicts render the same (log verdicts also by the rule they name). */
+/**
+ * Whether two verdicts render the same: log and deny verdicts also by the rule they
+ * name (each jumps to its rule's chain: a log line, an exact per-rule deny count).
+ */
 export function sameVerdict(a: Verdict, b: Verdict): boolean {
-  return a.kind === b.kind && (a.kind !== 'log' || (a.policy === b.policy && a.rule === b.rule));
+  return a.kind === b.kind && (a.kind === 'allow' || (a.policy === b.policy && a.rule === b.rule));
 }
 
 function sorted<V>(items: readonly Interval<V>[]): Interval<V>[] {

@@ -105,11 +105,14 @@ describe('renderRuleset', () => {
     });
     const m = buildTable(state([side]));
     expect(elems(m.sets.get('eg-256-c4'))).toEqual([
-      [{ concat: [{ range: ['192.0.2.0', '192.0.2.255'] }, 'tcp', { range: [443, 443] }] }, DENY],
+      [
+        { concat: [{ range: ['192.0.2.0', '192.0.2.255'] }, 'tcp', { range: [443, 443] }] },
+        { goto: { target: 'dn-p-e0' } },
+      ],
     ]);
     expect(elems(m.sets.get('eg-256-c6'))).toHaveLength(1);
     expect(elems(m.sets.get('eg-256-c4i'))).toEqual([
-      [{ range: ['198.51.100.1', '198.51.100.9'] }, DENY],
+      [{ range: ['198.51.100.1', '198.51.100.9'] }, { goto: { target: 'dn-p-e2' } }],
     ]);
     expect(elems(m.sets.get('eg-256-pi'))).toEqual([[257, { return: null }]]);
     // The any-icmp entry is one rule of the chain, not a map element.
@@ -118,7 +121,12 @@ describe('renderRuleset', () => {
   });
 
   it('does not grow the rule count with the number of policy entries', () => {
-    const few = renderRuleset(state([egress([peerEntry(257, 'tcp', 80, 80, 'allow')])]));
+    // One deny rule either way: its chain is one rule, however many entries it denies.
+    const few = renderRuleset(
+      state([
+        egress([peerEntry(257, 'tcp', 80, 80, 'allow'), peerEntry(258, 'tcp', 81, 81, 'deny')]),
+      ]),
+    );
     const many = renderRuleset(
       state([
         egress(
@@ -152,7 +160,10 @@ describe('renderRuleset', () => {
     );
     expect(elems(m.sets.get('eg-256-p')).map((e) => JSON.stringify(e))).toEqual([
       JSON.stringify([{ concat: [257, 'tcp', { range: [80, 89] }] }, { return: null }]),
-      JSON.stringify([{ concat: [257, 'tcp', { range: [90, 95] }] }, DENY]),
+      JSON.stringify([
+        { concat: [257, 'tcp', { range: [90, 95] }] },
+        { goto: { target: 'dn-p-e0' } },
+      ]),
       JSON.stringify([{ concat: [257, 'tcp', { range: [96, 98] }] }, { return: null }]),
       JSON.stringify([
         { concat: [257, 'tcp', { range: [99, 120] }] },
@@ -229,7 +240,13 @@ describe('renderDelta', () => {
     expect(ops(d, 'delete', 'table')).toHaveLength(0);
     expect(ops(d, 'delete', 'element')).toHaveLength(1);
     expect(ops(d, 'add', 'element')).toHaveLength(1);
-    expect(ops(d, 'add', 'rule')).toHaveLength(0);
+    // The deny rule's chain and counter come with its first element.
+    expect(ops(d, 'add', 'rule')).toHaveLength(1);
+    expect(ops(d, 'add', 'counter')).toHaveLength(1);
+    const back = renderDelta(b, { ...a, revision: 3 });
+    expect(ops(back, 'add', 'rule')).toHaveLength(0);
+    expect(ops(back, 'delete', 'chain')).toHaveLength(1);
+    expect(ops(back, 'delete', 'counter')).toHaveLength(1);
   });
 
   it('adds and removes a local identity with its chains and maps', () => {
@@ -280,8 +297,12 @@ function lookupTable(
   port: number,
   other: 'allow' | 'deny',
 ): 'allow' | 'deny' {
+  // A deny goes to the deny chain, directly (a default) or through its rule's chain.
   const verdict = (v: unknown): 'allow' | 'deny' =>
-    JSON.stringify(v) === JSON.stringify(DENY) ? 'deny' : 'allow';
+    JSON.stringify(v) === JSON.stringify(DENY) ||
+    String((v as { goto?: { target?: string } }).goto?.target).startsWith('dn-')
+      ? 'deny'
+      : 'allow';
   const hit = (set: string, key: (k: unknown[]) => boolean) =>
     elems(sets.get(set)).find((e) => key(((e as unknown[])[0] as { concat: unknown[] }).concat));
   const inPort = (p: unknown) =>

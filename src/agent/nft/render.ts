@@ -14,6 +14,7 @@ import type { ChainDecl, NftTable, RenderOptions, SetDecl } from './table.js';
 import {
   addChainCommand,
   addSetCommand,
+  counterCommands,
   elementCommands,
   ruleCommands,
   Transaction,
@@ -37,7 +38,9 @@ export function renderTable(m: NftTable): NftJson {
   ];
   const sets = [...m.sets.values()];
   const chains = [...m.chains.values()];
-  // Chains first (map elements jump to them), then sets, elements, rules.
+  // Chains first (map elements jump to them), then sets, elements, rules (after the
+  // named counters they use).
+  cmds.push(...chains.flatMap(counterCommands));
   cmds.push(...chains.map(addChainCommand), ...sets.map(addSetCommand));
   for (const s of sets) cmds.push(...elementCommands('add', s, [...s.elems.values()]));
   for (const c of chains) cmds.push(...ruleCommands(c));
@@ -83,7 +86,7 @@ export function renderDelta(prev: HostState, next: HostState, opts: RenderOption
 function fullCount(m: NftTable): number {
   let n = 3 + m.chains.size + m.sets.size;
   for (const s of m.sets.values()) if (s.elems.size > 0) n++;
-  for (const c of m.chains.values()) n += c.rules.length;
+  for (const c of m.chains.values()) n += c.rules.length + (c.counters?.length ?? 0);
   return n;
 }
 
@@ -111,7 +114,7 @@ function deltaOfTables(a: NftTable, b: NftTable): NftJson | undefined {
   for (const [name, ca] of a.chains) {
     if (b.chains.has(name)) continue;
     if (ca.hook) return undefined;
-    tx.dropChain(name);
+    tx.dropChain(name, ca.counters);
   }
   for (const [name, sb] of b.sets) {
     const sa = a.sets.get(name);

@@ -43,7 +43,7 @@ import {
   RETURN,
   vmap,
 } from './expressions.js';
-import { DENY } from './deny-chain.js';
+import { DENY, ruleDenyName } from './deny-chain.js';
 import { element, newSet, type ChainDecl, type Element, type SetDecl } from './table.js';
 import type { NftValue } from './types.js';
 
@@ -55,6 +55,12 @@ export function sideChainName(direction: Direction, identity: number): string {
 /** Chain that logs then accepts for one deciding rule. */
 export function logChainName(policy: string, rule: string): string {
   return `lg-${policy}-${rule.replace(/[^A-Za-z0-9]+/g, '-').replace(/-$/, '')}`;
+}
+
+/** The chain a verdict jumps to besides the deny chain (a log or a rule's deny chain), if any. */
+export function jumpChainName(verdict: Verdict): string | undefined {
+  if (verdict.kind === 'log') return logChainName(verdict.policy, verdict.rule);
+  return ruleDenyName(verdict);
 }
 
 /** Map of peer identities to the default verdict of local identity L. */
@@ -71,12 +77,18 @@ export function defaultMapName(identity: number): string {
  */
 export function verdictJson(verdict: Verdict): NftValue {
   if (verdict.kind === 'allow') return RETURN;
-  if (verdict.kind === 'deny') return DENY;
-  return { goto: { target: logChainName(verdict.policy, verdict.rule) } };
+  const target = jumpChainName(verdict);
+  return target ? { goto: { target } } : DENY;
 }
 
-/** The log chain of a logged verdict: counts, logs, and returns (reached by `goto`). */
-export function logChain(verdict: Verdict): ChainDecl {
+/**
+ * The chain a verdict jumps to ({@link jumpChainName}): a log chain counts, logs and
+ * returns; a rule's deny chain counts in its named counter (one listing reads them
+ * all) and goes on to the deny chain. Both are reached by `goto`.
+ */
+export function jumpChain(verdict: Verdict): ChainDecl {
+  const deny = ruleDenyName(verdict);
+  if (deny) return { name: deny, counters: [deny], rules: [[{ counter: deny }, DENY]] };
   const prefix = `vnp:${verdict.policy}:${verdict.rule} `.slice(0, 127);
   return {
     name: logChainName(verdict.policy, verdict.rule),
@@ -120,10 +132,10 @@ export function groupOf(list: SideList, entry: SideEntry): string | undefined {
   return range ? `c/${range.family}/${entry.proto}` : undefined;
 }
 
-/** A map element of a side, and the logged verdict it jumps to (if any). */
+/** A map element of a side, and the verdict whose chain it jumps to (a log, a rule's deny), if any. */
 export interface SideElement extends Element {
   set: string;
-  log?: Verdict;
+  jump?: Verdict;
 }
 
 /**
@@ -142,7 +154,7 @@ export function groupElements(
     out.push({
       ...element(key, verdictJson(verdict)),
       set: `${chain}-${set}`,
-      ...(verdict.kind === 'log' ? { log: verdict } : {}),
+      ...(jumpChainName(verdict) !== undefined ? { jump: verdict } : {}),
     });
   };
   if (kind === 'c') {

@@ -24,6 +24,8 @@ export interface ChainDecl {
   name: string;
   hook?: { type: 'filter'; hook: 'forward' | 'prerouting'; prio: number; policy: 'accept' };
   rules: NftValue[][];
+  /** Named counters only this chain's rules use: created with it, deleted after it. */
+  counters?: string[];
 }
 
 /** The whole table. */

@@ -2,7 +2,8 @@
  * One nft transaction being assembled (libnftables-json(5)): commands collected in
  * buckets and emitted in an order the kernel accepts — create before use, stop using
  * before delete. Removed chains are emptied before removed maps go (their rules use
- * the maps) and deleted after (the maps' elements may jump to them). Pure.
+ * the maps) and deleted after (the maps' elements may jump to them); a chain's named
+ * counters are created before its rules and deleted after it. Pure.
  */
 import type { ChainDecl, SetDecl } from './table.js';
 import { TABLE_FAMILY, TABLE_NAME, type NftCommand, type NftJson, type NftValue } from './types.js';
@@ -58,6 +59,11 @@ export function addChainCommand(c: ChainDecl): NftCommand {
   return { add: { chain: { ...table, name: c.name, ...(c.hook ?? {}) } } };
 }
 
+/** `add counter` for each named counter of a chain (an existing one keeps its count). */
+export function counterCommands(c: ChainDecl): NftCommand[] {
+  return (c.counters ?? []).map((name) => ({ add: { counter: { ...table, name } } }));
+}
+
 export function ruleCommands(c: ChainDecl): NftCommand[] {
   return c.rules.map((expr) => ({ add: { rule: { ...table, chain: c.name, expr } } }));
 }
@@ -76,6 +82,7 @@ export class Transaction {
   private readonly emptyChains: NftCommand[] = [];
   private readonly dropSets: NftCommand[] = [];
   private readonly dropChains: NftCommand[] = [];
+  private readonly dropCounters: NftCommand[] = [];
 
   /** A new set (its elements go through {@link addElement}). */
   createSet(s: SetDecl): void {
@@ -88,7 +95,7 @@ export class Transaction {
 
   /** A new chain with its rules. */
   createChain(c: ChainDecl): void {
-    this.addChains.push(addChainCommand(c));
+    this.addChains.push(...counterCommands(c), addChainCommand(c));
     this.rules.push(...ruleCommands(c));
   }
 
@@ -98,9 +105,11 @@ export class Transaction {
     this.rules.push(...ruleCommands(c));
   }
 
-  dropChain(name: string): void {
+  /** Drops a chain and the named counters it owns. */
+  dropChain(name: string, counters: readonly string[] = []): void {
     this.emptyChains.push({ flush: { chain: { ...table, name } } });
     this.dropChains.push({ delete: { chain: { ...table, name } } });
+    for (const c of counters) this.dropCounters.push({ delete: { counter: { ...table, name: c } } });
   }
 
   addElement(s: SetDecl, elem: NftValue): void {
@@ -129,6 +138,7 @@ export class Transaction {
       ...this.emptyChains,
       ...this.dropSets,
       ...this.dropChains,
+      ...this.dropCounters,
     ];
     return {
       nftables: cmds.length === 0 ? [] : [{ metainfo: { json_schema_version: 1 } }, ...cmds],
