@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../model/flow.js';
-import { flowRow, formatBytes, samplingNote } from './flow-format.js';
+import { flowRow, formatBytes, formatDenied, samplingNote } from './flow-format.js';
 
 const base: FlowRecord = {
   time: '2026-01-01T12:00:01.234Z',
@@ -51,5 +51,18 @@ describe('flow table', () => {
     expect(samplingNote({ sampled: 3, unsampled: 5, dropped: 2 })).toContain(
       '5 of 8 denied packets were not sampled',
     );
+  });
+
+  it('shows exact deny counts beside the samples, and says when samples were kept back', () => {
+    expect(formatDenied([])).toBe('');
+    const out = formatDenied([
+      { policy: 'lockdown', rule: 'ingress[0]', packets: 3000, sampled: 61 },
+      { policy: '', rule: 'default', packets: 4, sampled: 4 },
+      { policy: 'ovs', rule: 'egress[1]', packets: 0, sampled: 9 },
+    ]);
+    expect(out).toMatch(/lockdown\/ingress\[0\]\s+3000\s+61/);
+    expect(out).toMatch(/default\s+4\s+4/);
+    expect(out).toMatch(/ovs\/egress\[1\]\s+-\s+9/);
+    expect(out).toContain('note: 2939 of 3004 denied packets have no sample record');
   });
 });

@@ -112,6 +112,35 @@ export function formatSummary(
 }
 
 /**
+ * The summary's denies by deciding rule: what the kernels counted (exact, nftables
+ * hosts) beside the samples stored, and a note when the rate limit kept samples back.
+ *
+ * @example formatDenied([{ policy: 'lockdown', rule: 'ingress[0]', packets: 3000, sampled: 61 }])
+ *   // 'DENIED BY  PACKETS (EXACT)  SAMPLED\nlockdown/ingress[0]  3000  61\nnote: 2939 of 3000 …'
+ */
+export function formatDenied(
+  rows: readonly { policy: string; rule: string; packets: number; sampled: number }[],
+): string {
+  if (rows.length === 0) return '';
+  const table = formatTable(
+    ['DENIED BY', 'PACKETS (EXACT)', 'SAMPLED'],
+    rows.map((r) => [
+      r.policy === '' ? 'default' : `${r.policy}/${r.rule}`,
+      // Samples only (a host without per-rule counters, OVS): no exact count to show.
+      r.packets > 0 || r.sampled === 0 ? String(r.packets) : '-',
+      String(r.sampled),
+    ]),
+  );
+  const packets = rows.reduce((n, r) => n + r.packets, 0);
+  const kept = rows.reduce((n, r) => n + Math.max(0, r.packets - r.sampled), 0);
+  const note =
+    kept > 0
+      ? `note: ${kept} of ${packets} denied packets have no sample record (per-host rate limit); PACKETS counts each one (kernel counters)\n`
+      : '';
+  return `\n${table}${note}`;
+}
+
+/**
  * What an empty listing says instead of a table: no flows, the filters that found none,
  * and why there may be none — the filters, no agent reporting to this manager (none
  * connected, or started with `--no-flows`), or retention having removed them.
@@ -151,7 +180,7 @@ export function samplingNote(sampling: {
     );
   if (sampling.dropped > 0)
     parts.push(`${sampling.dropped} flow records were dropped (buffers full)`);
-  return `note: ${parts.join('; ')}; the totals stay exact per host (nft deny counters, vnp_pep_flow_events).\n`;
+  return `note: ${parts.join('; ')}; the totals stay exact (kernel deny counters: per rule in \`vnp flows summary\` and vnp_flows_total, per host in vnp_pep_flow_events).\n`;
 }
 
 /**

@@ -246,6 +246,12 @@ export interface FlowSummary {
   items: FlowSummaryRow[];
   /** Tags and partitions of the identities in `items`, by identity. */
   identities: Record<string, { tags: Tags; partitions: string[] }>;
+  /**
+   * Denies by deciding policy and rule (policy '' and rule `default`: the defaults):
+   * `packets` the kernels counted exactly (hosts with per-rule deny counters, since
+   * the manager started), `sampled` the deny records of the window.
+   */
+  denied?: { policy: string; rule: string; packets: number; sampled: number }[];
 }
 
 /** `againstFlows` of `POST /v1/impact`: observed flows whose verdict a change would flip. */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { VnpError } from './errors.js';
-import { checkFlowRecord } from './flow-validate.js';
+import { checkFlowBatch, checkFlowRecord } from './flow-validate.js';
 import { formatIp, parseIp } from './net.js';
 
 const base = {
@@ -118,5 +118,39 @@ describe('checkFlowRecord', () => {
       [{ protocol: 'icmp', port: 8, code: 300 }, 'r.code'],
     ];
     for (const [over, field] of cases) expect(fieldOfBad(over), field).toBe(field);
+  });
+});
+
+describe('checkFlowBatch', () => {
+  const counters = { seen: 3, sampled: 1, unsampled: 2, dropped: 0 };
+  const fieldOf = (denied: unknown) => {
+    try {
+      checkFlowBatch({ records: [], counters: { ...counters, denied } }, 'h1');
+    } catch (e) {
+      return (e as VnpError).details?.field;
+    }
+    return 'accepted';
+  };
+
+  it('takes per-rule deny counts, the defaults as policy "" and rule default, and names a bad one', () => {
+    const denied = [
+      { policy: '', rule: 'default', packets: 2 },
+      { policy: 'lockdown', rule: 'ingress[0]', packets: 1 },
+    ];
+    expect(checkFlowBatch({ records: [], counters: { ...counters, denied } }, 'h1')).toEqual({
+      records: [],
+      counters: { ...counters, denied },
+    });
+    expect(fieldOf([{ policy: '', rule: 'egress[0]', packets: 1 }])).toBe(
+      'counters.denied[0].rule',
+    );
+    expect(fieldOf([{ policy: 'P', rule: 'egress[0]', packets: 1 }])).toBe(
+      'counters.denied[0].policy',
+    );
+    expect(fieldOf([{ policy: 'p', rule: 'default', packets: 1 }])).toBe('counters.denied[0].rule');
+    expect(fieldOf([{ policy: 'p', rule: 'egress[0]', packets: -1 }])).toBe(
+      'counters.denied[0].packets',
+    );
+    expect(fieldOf({})).toBe('counters.denied');
   });
 });

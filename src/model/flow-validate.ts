@@ -4,7 +4,14 @@
  * batch is refused whole: an agent that sends one has a bug, and storing half of it
  * would hide that.
  */
-import type { FlowBatch, FlowCounters, FlowEndpoint, FlowRecord, FlowSide } from './flow.js';
+import type {
+  DeniedCount,
+  FlowBatch,
+  FlowCounters,
+  FlowEndpoint,
+  FlowRecord,
+  FlowSide,
+} from './flow.js';
 import { formatIp } from './net.js';
 import { PROTOCOLS } from './types.js';
 import { isPlainObject } from './validate-fields.js';
@@ -23,6 +30,8 @@ import {
 
 /** At most this many records in one batch (the agent sends smaller ones). */
 export const FLOW_BATCH_MAX = 5000;
+/** At most this many per-rule deny counts in one report (one per deny rule reaching the host). */
+export const DENIED_COUNTS_MAX = 10_000;
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
 const UINT = Number.MAX_SAFE_INTEGER;
@@ -234,15 +243,41 @@ export function checkFlowRecord(v: unknown, field: string, host: string): FlowRe
   return r;
 }
 
+/** Per-rule deny counts: a policy name and its rule, or '' and `default`. */
+function deniedCounts(v: unknown, field: string): DeniedCount[] {
+  const items = checkArray(v, field, 'deny counts');
+  if (items.length > DENIED_COUNTS_MAX)
+    throw invalid(field, `at most ${DENIED_COUNTS_MAX} deny counts`, `${items.length}`);
+  return items.map((item, i) => {
+    const f = `${field}[${i}]`;
+    const o = expectObject(item, f, ['policy', 'rule', 'packets']);
+    const policy = fieldOf(o, 'policy');
+    const isDefault = policy === '';
+    const rule = checkString(
+      fieldOf(o, 'rule'),
+      `${f}.rule`,
+      isDefault ? /^default$/ : RULE_RE,
+      isDefault ? '`default` for the defaults' : 'egress[N] or ingress[N]',
+    );
+    return {
+      policy: isDefault ? '' : checkName(policy, `${f}.policy`),
+      rule,
+      packets: checkInt(fieldOf(o, 'packets'), `${f}.packets`, 0, UINT),
+    };
+  });
+}
+
 function counters(v: unknown, field: string): FlowCounters | undefined {
   if (v === undefined) return undefined;
-  const o = expectObject(v, field, ['seen', 'sampled', 'unsampled', 'dropped']);
+  const o = expectObject(v, field, ['seen', 'sampled', 'unsampled', 'dropped', 'denied']);
   const n = (k: string) => checkInt(fieldOf(o, k), `${field}.${k}`, 0, UINT);
+  const denied = fieldOf(o, 'denied');
   return {
     seen: n('seen'),
     sampled: n('sampled'),
     unsampled: n('unsampled'),
     dropped: n('dropped'),
+    ...(denied !== undefined ? { denied: deniedCounts(denied, `${field}.denied`) } : {}),
   };
 }
 

@@ -85,6 +85,21 @@ export interface FlowCounters {
   unsampled: number;
   /** Records lost because the agent's buffer was full (manager unreachable). */
   dropped: number;
+  /**
+   * Exact denied packets by deciding policy and rule, from the kernel's per-rule
+   * counters (nftables hosts; docs/adr/0066-per-rule-deny-counters.md): the defaults'
+   * as policy '' and rule `default`. Monotonic since the agent started.
+   */
+  denied?: DeniedCount[];
+}
+
+/** Denied packets one deciding policy rule (or the defaults) counted on a host. */
+export interface DeniedCount {
+  /** '' for the defaults. */
+  policy: string;
+  /** `egress[N]`, `ingress[N]`, or `default`. */
+  rule: string;
+  packets: number;
 }
 
 /** The side that decided a flow's verdict: the first (egress, then ingress) with that verdict. */

@@ -23,6 +23,8 @@ const List = (item: TSchema, title: string, extra: Record<string, TSchema> = {})
   Obj({ items: Type.Array(item), ...extra }, title);
 const Any = () => Type.Object({}, open);
 const KindName = Type.Union(KINDS.map((k) => Type.Literal(k)));
+/** The flow summary's denies per deciding rule: exact kernel counts beside the samples. */
+const DeniedByRule = Obj({ policy: Str(), rule: Str(), packets: Int(), sampled: Int() });
 
 /** `{error: {code, message, details?}}`: every 4xx and 5xx (codes in docs/errors.md). */
 export const ErrorBody = Type.Object(
@@ -447,7 +449,13 @@ export const SUCCESS: Record<string, Success> = {
   ),
   'GET /v1/flows/summary': ok(
     Obj(
-      { since: Str(), until: Opt(Str()), items: Type.Array(Any()), identities: Any() },
+      {
+        since: Str(),
+        until: Opt(Str()),
+        items: Type.Array(Any()),
+        identities: Any(),
+        denied: Type.Array(DeniedByRule),
+      },
       'FlowSummary',
     ),
     'the observed connectivity graph of the window',

@@ -365,4 +365,49 @@ describe('vnp flows', () => {
     );
     expect(s.manager.engine.get('Policy', 'lockdown')).toBeUndefined();
   });
+
+  it('counts denies exactly per rule from the kernel counters: the metric, the summary and its note', async () => {
+    const metric = async (rule: string, policy = 'db-deny') => {
+      const m = await s.call('GET', '/metrics', { as: 'viewer' });
+      const line = m.text
+        .split('\n')
+        .find((l: string) =>
+          l.startsWith(`vnp_flows_total{verdict="deny",policy="${policy}",rule="${rule}"}`),
+        );
+      return Number(line?.split(' ')[1] ?? 0);
+    };
+    // The deny samples stored so far, counted as records (host-a had no exact counts).
+    const samples = await metric('ingress[0]');
+    expect(samples).toBeGreaterThan(0);
+    const counters = (packets: number) => ({
+      seen: 3,
+      sampled: 1,
+      unsampled: 4,
+      dropped: 0,
+      denied: [
+        { policy: '', rule: 'default', packets: 2 },
+        { policy: 'db-deny', rule: 'ingress[0]', packets },
+      ],
+    });
+    // The first report is the agent's count so far (the metric takes it, the window cannot
+    // date it); the second's increase falls in this minute.
+    expect((await report([], counters(100))).status).toBe(200);
+    expect((await report([], counters(1100))).status).toBe(200);
+    expect(await metric('ingress[0]')).toBe(samples + 1100);
+    expect(await metric('default', '')).toBe(2);
+    const r = await s.call('GET', '/v1/flows/summary?since=1h', { as: 'viewer' });
+    expect(r.body.denied).toEqual([
+      { policy: 'db-deny', rule: 'ingress[0]', packets: 1000, sampled: samples },
+    ]);
+    const out = await vnp(['flows', 'summary']);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/DENIED BY\s+PACKETS \(EXACT\)\s+SAMPLED/);
+    expect(out.stdout).toMatch(new RegExp(`db-deny/ingress\\[0\\]\\s+1000\\s+${samples}\\n`));
+    expect(out.stdout).toContain(
+      `note: ${1000 - samples} of 1000 denied packets have no sample record`,
+    );
+    // From now on this host's deny samples are not counted again: its counters stand for them.
+    await report([denied()], counters(1100));
+    expect(await metric('ingress[0]')).toBe(samples + 1100);
+  });
 });

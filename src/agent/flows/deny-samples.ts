@@ -1,13 +1,15 @@
 /**
  * The deny side of flow collection (docs/adr/0028-deny-samples.md): reads the samples
  * the deny chain hands to NFLOG group G through `tcpdump -i nflog:G -w -` (libpcap's
- * NFLOG reader; the agent parses the pcap stream, nflog.ts), and the deny chain's two
- * counters (exact total, samples) with `nft -j list chain`, kept monotonic across
- * table replacements (which start the counters again at 0).
+ * NFLOG reader; the agent parses the pcap stream, nflog.ts), and the table's deny
+ * counters — the deny chain's exact total and samples, and each deny rule's exact count
+ * (docs/adr/0066-per-rule-deny-counters.md) — with one `nft -j list counters`, kept
+ * monotonic across table replacements and removed rules (which start them at 0).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Exec } from '../exec.js';
-import { DEFAULT_DENY_LOG_GROUP, DENY_CHAIN, parseDenyCounts } from '../nft/deny-chain.js';
+import type { DeniedCount } from '../../model/flow.js';
+import { DEFAULT_DENY_LOG_GROUP, parseDenyCounts, parseRuleDenyName } from '../nft/deny-chain.js';
 import { TABLE_FAMILY, TABLE_NAME } from '../nft/types.js';
 import type { FlowTuple } from './flow-builder.js';
 import { MonotonicTotals, type DenyTotals } from './flow-source.js';
@@ -20,6 +22,29 @@ export interface DenySamplerOptions {
   group?: number;
   onSample: (t: FlowTuple) => void;
   log?: (msg: string) => void;
+}
+
+/**
+ * Denied packets per deciding rule, and the defaults' (every denied packet less the
+ * rules'), sorted by policy and rule.
+ */
+export function byRule(
+  t: { sampled: number; unsampled: number },
+  rules: ReadonlyMap<string, number>,
+): DeniedCount[] {
+  const out: DeniedCount[] = [];
+  let ruled = 0;
+  for (const [name, packets] of rules) {
+    const r = parseRuleDenyName(name);
+    if (!r) continue;
+    out.push({ ...r, packets });
+    ruled += packets;
+  }
+  out.sort((a, b) =>
+    a.policy === b.policy ? (a.rule < b.rule ? -1 : 1) : a.policy < b.policy ? -1 : 1,
+  );
+  const defaults = t.sampled + t.unsampled - ruled;
+  return [{ policy: '', rule: 'default', packets: Math.max(0, defaults) }, ...out];
 }
 
 export class DenySampler {
@@ -70,13 +95,14 @@ export class DenySampler {
     });
   }
 
-  /** Reads the deny chain's counters; the totals since the agent started. */
+  /** Reads the table's deny counters; the totals since the agent started. */
   async totals(): Promise<DenyTotals> {
     const r = await this.opts
-      .exec(['nft', '-j', 'list', 'chain', TABLE_FAMILY, TABLE_NAME, DENY_CHAIN])
+      .exec(['nft', '-j', 'list', 'counters', 'table', TABLE_FAMILY, TABLE_NAME])
       .catch(() => undefined);
     // A replaced table counts from 0 again: what the old one counted stays counted.
-    return this.counts.read(r?.code === 0 ? parseDenyCounts(r.stdout) : undefined);
+    const t = this.counts.read(r?.code === 0 ? parseDenyCounts(r.stdout) : undefined);
+    return { sampled: t.sampled, unsampled: t.unsampled, denied: byRule(t, t.rules) };
   }
 
   stop(): void {

@@ -193,7 +193,7 @@ export class FlowCollector {
   }
 
   /**
-   * The deny chain's counters, read when samples arrived since the last read and at
+   * The deny counters (the deny chain's, each deny rule's), read when samples arrived since the last read and at
    * least every second (a flood the limit keeps back entirely still shows).
    */
   private async readDenyCounters(): Promise<void> {
@@ -203,6 +203,7 @@ export class FlowCollector {
     const t = await (this.opts.source ?? this.denies).totals();
     this.counters.sampled = t.sampled;
     this.counters.unsampled = t.unsampled;
+    if (t.denied) this.counters.denied = t.denied;
   }
 
   private record(e: CtEvent): FlowRecord | undefined {

@@ -178,7 +178,9 @@ export class OvsFlowSource implements FlowSource {
       this.opts.ofctl(['meter-stats', `meter=${METER_DENY}`]).catch(() => ''),
     ]);
     // A restarted ovs-vswitchd counts from 0 again: what it had counted stays counted.
-    return this.counts.read(parseDenyCounters(flows, meter));
+    // No per-rule counts here: the deny table counts per host (docs/adr/0066).
+    const { sampled, unsampled } = this.counts.read(parseDenyCounters(flows, meter));
+    return { sampled, unsampled };
   }
 
   stop(): void {

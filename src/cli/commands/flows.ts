@@ -103,6 +103,7 @@ Examples:
         const tags = info ? Object.entries(info.tags).map(([k, v]) => `${k}=${String(v)}`) : [];
         return `${id}${tags.length ? ` (${tags.join(',')})` : ''}`;
       };
-      ctx.out((await import('../flow-format.js')).formatSummary(summary.items, name));
+      const { formatDenied, formatSummary } = await import('../flow-format.js');
+      ctx.out(formatSummary(summary.items, name) + formatDenied(summary.denied ?? []));
     });
 }

@@ -10,6 +10,7 @@
  */
 import type { FlowBatch, FlowCounters, FlowRecord, StoredFlow } from '../../model/flow.js';
 import { FlowAggregator, type FlowStore } from '../../store/index.js';
+import { DenyCounts } from './deny-counts.js';
 
 export interface FlowRetentionSettings {
   /** Flows older than this go (ms). */
@@ -64,6 +65,8 @@ export class FlowHub {
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly aggregator = new FlowAggregator();
   private aggregatedAt = 0;
+  /** The agents' exact per-rule deny counts (docs/adr/0066-per-rule-deny-counters.md). */
+  readonly denied: DenyCounts;
   readonly stats: FlowHubStats = {
     stored: 0,
     refused: 0,
@@ -72,7 +75,9 @@ export class FlowHub {
     failedAggregates: 0,
   };
 
-  constructor(private readonly opts: FlowHubOptions) {}
+  constructor(private readonly opts: FlowHubOptions) {
+    this.denied = new DenyCounts(opts.now, opts.retention.ageMs);
+  }
 
   /** What retention keeps (`GET /v1/flows` says it, so an empty listing can explain itself). */
   get retention(): FlowRetentionSettings {
@@ -99,6 +104,7 @@ export class FlowHub {
    */
   submit(host: string, batch: FlowBatch): { queued: number; refused: number } {
     if (batch.counters) this.agents.set(host, batch.counters);
+    if (batch.counters?.denied) this.denied.report(host, batch.counters.denied);
     const room = Math.max(0, (this.opts.maxQueued ?? 100_000) - this.queue.length);
     const take = batch.records.slice(0, room);
     // A batch's records share a few identities: each one's partitions are looked up

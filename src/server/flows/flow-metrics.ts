@@ -1,6 +1,9 @@
 /**
  * Prometheus metrics of flows (docs/flows.md): `vnp_flows_total{verdict,policy,rule}`
- * counts connection decisions by deciding policy and rule. Labels are bounded by the
+ * counts connection decisions by deciding policy and rule: allowed ones by their
+ * records, denied ones by the kernel's exact per-rule counters where the host reports
+ * them (nftables; each denied packet is a decision; docs/adr/0066) and by their
+ * records (samples) where it does not (OVS). Labels are bounded by the
  * configuration: a policy the model does not hold (deleted since) counts as `other`,
  * and a rule label is `default` or a rule index of a policy that exists. The agents'
  * own counters (events seen, deny packets sampled and not, records dropped) are
@@ -25,18 +28,24 @@ export function installFlowMetrics(registry: Registry, manager: Manager, hub: Fl
     labelNames: ['verdict', 'policy', 'rule'] as const,
     registers: [registry],
   });
+  const labels = (verdict: string, policy: string, rule: string) => {
+    const known = policy === '' || manager.engine.get('Policy', policy) !== undefined;
+    return {
+      verdict,
+      policy: known ? policy : 'other',
+      rule: known && (rule === 'default' || RULE_RE.test(rule)) ? rule : 'other',
+    };
+  };
   hub.onFlows((batch: StoredFlow[]) => {
     for (const f of batch) {
       if (f.state !== 'new') continue;
+      // The host's exact counts stand for its deny samples.
+      if (f.verdict === 'deny' && hub.denied.reports(f.host)) continue;
       const d = decision(f);
-      const known = d.policy === '' || manager.engine.get('Policy', d.policy) !== undefined;
-      flows.inc({
-        verdict: f.verdict,
-        policy: known ? d.policy : 'other',
-        rule: known && (d.rule === 'default' || RULE_RE.test(d.rule)) ? d.rule : 'other',
-      });
+      flows.inc(labels(f.verdict, d.policy, d.rule));
     }
   });
+  hub.denied.onDelta((policy, rule, packets) => flows.inc(labels('deny', policy, rule), packets));
   new Gauge({
     name: 'vnp_flow_records',
     help: 'Flow records the manager stored, refused (queue full) and lost (store error) since it started',

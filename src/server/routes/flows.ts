@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { StoredFlow } from '../../model/flow.js';
+import type { FlowSummaryRow, StoredFlow } from '../../model/flow.js';
 import type { FlowHub } from '../flows/flow-hub.js';
 import { parseFlowQuery, parseTimeBound, type FlowQueryText } from '../flows/flow-filter.js';
 import type { Manager } from '../manager.js';
@@ -77,8 +77,28 @@ async function listFlowPage(manager: Manager, hub: FlowHub, request: FastifyRequ
   };
 }
 
+/**
+ * Denies of the window by deciding policy and rule: `packets` the kernels counted
+ * exactly (hosts with per-rule counters, docs/adr/0066), `sampled` the deny records
+ * stored (every host). Where `packets` > `sampled`, the rate limit kept samples back.
+ */
+function deniesOf(hub: FlowHub, items: readonly FlowSummaryRow[], since: string, until?: string) {
+  const out = new Map<string, { policy: string; rule: string; packets: number; sampled: number }>();
+  const at = (policy: string, rule: string) => {
+    const key = `${policy}\u0000${rule}`;
+    let d = out.get(key);
+    if (!d) out.set(key, (d = { policy, rule, packets: 0, sampled: 0 }));
+    return d;
+  };
+  const end = until === undefined ? undefined : Date.parse(until);
+  for (const c of hub.denied.window(Date.parse(since), end))
+    at(c.policy, c.rule).packets = c.packets;
+  for (const r of items) if (r.verdict === 'deny') at(r.policy, r.rule).sampled += r.count;
+  return [...out.values()].sort((a, b) => b.packets - a.packets || b.sampled - a.sampled);
+}
+
 /** `GET /v1/flows/summary`: the aggregate of a window, with each identity's tags. */
-async function summarizeFlows(manager: Manager, request: FastifyRequest) {
+async function summarizeFlows(manager: Manager, hub: FlowHub, request: FastifyRequest) {
   const q = request.query as { since?: string; until?: string };
   const now = manager.now();
   const since = parseTimeBound(q.since ?? '1h', 'since', now);
@@ -92,7 +112,8 @@ async function summarizeFlows(manager: Manager, request: FastifyRequest) {
       const info = identities[id] === undefined ? manager.engine.identityInfo(id) : undefined;
       if (info) identities[id] = { tags: info.tags, partitions: info.partitions };
     }
-  return { since, ...(until ? { until } : {}), items, identities };
+  const denied = deniesOf(hub, items, since, until);
+  return { since, ...(until ? { until } : {}), items, identities, denied };
 }
 
 /**
@@ -145,11 +166,11 @@ export const flowRoutes: FastifyPluginAsync<FlowRoutesOptions> = async (app, opt
       schema: {
         tags: ['flows'],
         summary:
-          'The observed connectivity graph: per (src identity, dst identity, protocol, port, verdict, deciding policy/rule), connections and bytes in the window (default the last hour)',
+          'The observed connectivity graph: per (src identity, dst identity, protocol, port, verdict, deciding policy/rule), connections and bytes in the window (default the last hour); and per deciding policy/rule, the denied packets the kernels counted exactly beside the deny samples stored',
         querystring: SummaryQuery,
       },
     },
-    (request) => summarizeFlows(manager, request),
+    (request) => summarizeFlows(manager, hub, request),
   );
   app.get(
     '/v1/flows/watch',
