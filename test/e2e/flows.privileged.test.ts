@@ -11,7 +11,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeExec } from '../../src/agent/exec.js';
-import { parseDenyCounts } from '../../src/agent/nft/deny-chain.js';
+import { parseDenyCounts, ruleDenyName, type DenyCounts } from '../../src/agent/nft/deny-chain.js';
 import { Agent } from '../../src/agent/agent.js';
 import { OvsDatapath } from '../../src/agent/ovs/ovs-datapath.js';
 import type { OvsFlowSource } from '../../src/agent/ovs/ovs-flow-source.js';
@@ -264,15 +264,13 @@ describePrivileged('flows from the kernel', { tools: TOOLS }, () => {
     expect(r.status, r.stderr).toBe(0);
   };
 
-  /** The deny chain's counters on `host`, read from the kernel. */
-  const denyCounters = (host: string): { total: number; sampled: number } => {
+  /** The table's deny counters on `host` (the deny chain's, each deny rule's), from the kernel. */
+  const denyCounters = (host: string): DenyCounts => {
     const h = topo.hosts.find((x) => x.name === host)!;
     const r = spawnSync(
       'ip',
-      ['netns', 'exec', h.netns, 'nft', '-j', 'list', 'chain', 'inet', 'vnp', 'deny'],
-      {
-        encoding: 'utf8',
-      },
+      ['netns', 'exec', h.netns, 'nft', '-j', 'list', 'counters', 'table', 'inet', 'vnp'],
+      { encoding: 'utf8' },
     );
     const counts = parseDenyCounts(r.stdout);
     expect(counts, r.stderr).toBeDefined();
@@ -391,6 +389,13 @@ describePrivileged('flows from the kernel', { tools: TOOLS }, () => {
     );
     // Exact: every denied packet counted, none of them twice.
     expect(after.total - before.total).toBe(packets);
+    // A default decided (the shop partition's intra deny, as vnp check says): no rule's
+    // counter moved, so the defaults' count (the total less the rules') took them all.
+    expect((await checked('app', 'dns', 'udp', 53)).egress).toEqual({
+      verdict: 'deny',
+      default: 'deny',
+    });
+    expect(after.rules).toEqual(before.rules);
     expect(sampled).toBeGreaterThan(0);
     expect(sampled).toBeLessThanOrEqual(DENY_LOG_RATE * (seconds + 1) + DENY_LOG_RATE);
     // The agent reports the kernel's counters, and every sample it was handed is a record.
@@ -425,6 +430,59 @@ describePrivileged('flows from the kernel', { tools: TOOLS }, () => {
     const unsampled = unsampledAtAgents();
     expect((stored.sampling as { unsampled: number }).unsampled).toBe(unsampled);
     expect(unsampled).toBeGreaterThanOrEqual(packets - sampled);
+  });
+
+  it('under a deny flood the counter of the rule vnp check names counts every packet', async () => {
+    const packets = 2000;
+    const want = await checked('web', 'db', 'udp', 9999);
+    expect(want.egress).toMatchObject({ verdict: 'deny', policy: 'no-web-to-db' });
+    const { policy, rule } = want.egress as { policy: string; rule: string };
+    const counter = ruleDenyName({ kind: 'deny', policy, rule })!;
+    const h1 = handles.get('h1')!.flows!;
+    const reported = () =>
+      h1.counters.denied?.find((d) => d.policy === policy && d.rule === rule)?.packets ?? 0;
+    const metric = async () => {
+      const m = await server.call('GET', '/metrics', { as: 'viewer' });
+      const prefix = `vnp_flows_total{verdict="deny",policy="${policy}",rule="${rule}"} `;
+      const line = m.text.split('\n').find((l: string) => l.startsWith(prefix));
+      return Number(line?.slice(prefix.length) ?? 0);
+    };
+    // Settled: what earlier tests denied is reported before the flood starts.
+    const before = denyCounters('h1');
+    await until('h1 reports its counters', async () =>
+      reported() === (before.rules.get(counter) ?? 0) ? true : undefined,
+    );
+    const [agentBefore, metricBefore] = [reported(), await metric()];
+    const started = performance.now();
+    udpSend('web', 'db', 9999, packets);
+    const seconds = (performance.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 100));
+    const after = denyCounters('h1');
+    const sampled = after.sampled - before.sampled;
+    const counted = (after.rules.get(counter) ?? 0) - (before.rules.get(counter) ?? 0);
+    console.log(
+      `rule deny flood: ${packets} packets in ${seconds.toFixed(2)} s; ${counter} counted ${counted}, ${sampled} sampled`,
+    );
+    // Exact per rule: every datagram by the rule vnp check names, no other counter moved.
+    expect(counted).toBe(packets);
+    expect(after.total - before.total).toBe(packets);
+    for (const [name, n] of after.rules)
+      if (name !== counter) expect({ name, n }).toEqual({ name, n: before.rules.get(name) ?? 0 });
+    expect(sampled).toBeGreaterThan(0);
+    expect(sampled).toBeLessThan(packets);
+    // The agent reports it, and the manager counts it in vnp_flows_total and the summary.
+    await until('h1 reports the flood', async () =>
+      reported() === agentBefore + packets ? true : undefined,
+    );
+    await until('vnp_flows_total counts the flood', async () =>
+      (await metric()) === metricBefore + packets ? true : undefined,
+    );
+    const summary = await server.call('GET', '/v1/flows/summary?since=10m', { as: 'viewer' });
+    const row = (
+      summary.body.denied as { policy: string; rule: string; packets: number; sampled: number }[]
+    ).find((d) => d.policy === policy && d.rule === rule);
+    expect(row!.packets).toBeGreaterThanOrEqual(packets);
+    expect(row!.sampled).toBeLessThan(row!.packets);
   });
 
   it('the OVS host: closed connections, log copies, and exact deny counts with limited samples', async () => {
