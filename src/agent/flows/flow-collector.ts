@@ -47,6 +47,8 @@ export interface FlowCollectorOptions {
 
 /** Connections remembered between NEW and DESTROY (their judged sides). */
 const MAX_OPEN = 200_000;
+/** The per-rule deny counts are sent again after this long even when unchanged. */
+const DENIED_RESEND_MS = 10_000;
 /** A TCP update the collector acts on: the connection closing (its counters are read). */
 const CLOSING_UPDATE = /\s(TIME_WAIT|CLOSE)\s/;
 
@@ -64,6 +66,8 @@ export class FlowCollector {
   private stopped = false;
   /** Counters as last shipped: an idle agent sends nothing new. */
   private shipped = '';
+  /** The per-rule deny counts as last shipped, and when. */
+  private deniedShipped = { text: '', at: 0 };
   private readonly denies: DenySampler;
   /** Deny samples since the deny counters were last read, and when that was. */
   private samplesSinceRead = 0;
@@ -298,14 +302,27 @@ export class FlowCollector {
     if (this.buffer.length === 0 && JSON.stringify(this.counters) === this.shipped) return true;
     do {
       const records = this.buffer.slice(0, this.opts.batchSize ?? 1000);
-      const taken = await this.opts
-        .send({ records, counters: { ...this.counters } })
-        .catch(() => false);
+      const { counters, denied } = this.countersToSend();
+      const taken = await this.opts.send({ records, counters }).catch(() => false);
       if (!taken) return false;
       this.shipped = JSON.stringify(this.counters);
+      if (counters.denied) this.deniedShipped = { text: denied, at: Date.now() };
       this.buffer.splice(0, records.length);
     } while (this.buffer.length > 0);
     return true;
+  }
+
+  /**
+   * The counters for the next batch. The per-rule deny counts (one per deny rule on the
+   * host) go only when they changed, and every 10 s besides (a manager that took over
+   * learns them), not with every batch.
+   */
+  private countersToSend(): { counters: FlowCounters; denied: string } {
+    const { denied, ...rest } = this.counters;
+    const text = JSON.stringify(denied ?? null);
+    const due =
+      text !== this.deniedShipped.text || Date.now() - this.deniedShipped.at >= DENIED_RESEND_MS;
+    return { counters: denied && due ? { ...rest, denied } : rest, denied: text };
   }
 
   /** Records waiting for a manager. */
