@@ -181,6 +181,8 @@ export async function kernelFlowFigures(
     await collectOff(r, collectors);
     const side = async (enabled: boolean) => {
       const on = enabled ? await collectOn(r) : [];
+      // Both sides settle alike: what the readers cost to start is not their steady cost.
+      await new Promise((res) => setTimeout(res, 1000));
       try {
         const bps = (await iperfClient(web, app, 8080, seconds)).bps;
         const cps = (await connRate(web, app, 8080, 100_000, 2000)).connPerSec;
