@@ -109,7 +109,8 @@ export class Transaction {
   dropChain(name: string, counters: readonly string[] = []): void {
     this.emptyChains.push({ flush: { chain: { ...table, name } } });
     this.dropChains.push({ delete: { chain: { ...table, name } } });
-    for (const c of counters) this.dropCounters.push({ delete: { counter: { ...table, name: c } } });
+    for (const c of counters)
+      this.dropCounters.push({ delete: { counter: { ...table, name: c } } });
   }
 
   addElement(s: SetDecl, elem: NftValue): void {
