@@ -17,8 +17,14 @@ export interface PeerListOrigin {
 
 const origins = new WeakMap<readonly PeerEntry[], PeerListOrigin>();
 
-/** Record that `list` is `origin.from` with the runs of `origin.peers` redone. */
+/**
+ * Record that `list` is `origin.from` with the runs of `origin.peers` redone. Only the
+ * newest list of a side keeps its origin: `from` forgets its own, or each list would
+ * keep the one before it alive, and a side every list it ever had (readers compare a
+ * list only with the listing just before it).
+ */
 export function notePeerListOrigin(list: readonly PeerEntry[], origin: PeerListOrigin): void {
+  origins.delete(origin.from);
   origins.set(list, origin);
 }
 

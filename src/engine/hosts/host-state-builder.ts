@@ -326,7 +326,7 @@ function resolvedEntries<V extends object>(
   peers: Ported<V & { peer: number }>[];
   any: Ported<V>[];
 } {
-  const entries = (table: PortTable): Ported<V>[] =>
+  const entries = <X extends object = object>(table: PortTable, extra?: X): Ported<V & X>[] =>
     table.segments().flatMap((segment) => {
       const entryValue = value(side.rules[segment.value]!);
       return entryValue === undefined
@@ -336,24 +336,25 @@ function resolvedEntries<V extends object>(
               proto: PROTO_NAMES[segment.proto]!,
               ports: [segment.lo, segment.hi] as const,
               ...entryValue,
+              ...(extra as X),
             },
           ];
     });
   const peers = peersOf(side, entries);
   const cidr: Ported<V & { range: string }>[] = [];
   for (const seg of side.cidrTable?.segments() ?? [])
-    cidr.push(...cidrEntries(side, seg, book, entries));
+    cidr.push(...cidrEntries<V>(side, seg, book, entries));
   return { cidr, peers, any: entries(side.anyTable) };
 }
 
 /** One address segment split at record addresses; each piece fully resolved. */
-function cidrEntries<E>(
+function cidrEntries<V>(
   side: ResolvedSide,
   seg: AddressSegment,
   book: readonly AddressOwner[],
-  entries: (table: PortTable) => E[],
-): (E & { range: string })[] {
-  const out: (E & { range: string })[] = [];
+  entries: Entries<V>,
+): Ported<V & { range: string }>[] {
+  const out: Ported<V & { range: string }>[] = [];
   const anyRules = side.rules.map((r, i) => (r.peer.kind === 'any' ? i : -1)).filter((i) => i >= 0);
   const paint = (positions: number[]) => {
     const sorted = [...new Set(positions)].sort((a, b) => a - b);
@@ -368,7 +369,7 @@ function cidrEntries<E>(
       lo === hi
         ? formatIp({ family: seg.family, value: lo })
         : `${formatIp({ family: seg.family, value: lo })}-${formatIp({ family: seg.family, value: hi })}`;
-    for (const entry of entries(table)) out.push({ ...entry, range });
+    out.push(...entries(table, { range }));
   };
   let next = seg.lo;
   // The book is sorted: only the addresses inside the segment are visited.

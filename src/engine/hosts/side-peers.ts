@@ -19,7 +19,17 @@ import type { ResolvedSide } from '../compile/resolved-side.js';
 const listedPeers = new WeakMap<ResolvedSide, PeerEntry[]>();
 
 export type Ported<V> = V & Pick<SideEntry, 'proto' | 'ports'>;
-export type Entries<V> = (table: PortTable) => Ported<V>[];
+/**
+ * A port table's entries, each with `extra`'s fields after its own. The fields are
+ * added as the entry is built, never by spreading a built entry into a new object
+ * (`{ ...entry, peer }`): Node 20's V8 gives every such copy a hidden class of its own,
+ * and a side's peer lists hold tens of thousands of entries — each with its own class
+ * made every access to them megamorphic and most of the heap's growth hidden classes.
+ */
+export type Entries<V> = <X extends object = object>(
+  table: PortTable,
+  extra?: X,
+) => Ported<V & X>[];
 
 /** Every peer's entries, by ascending peer identity (peers deciding as "any" get none). */
 export function allPeers<V>(
@@ -30,7 +40,7 @@ export function allPeers<V>(
   for (const peer of [...side.peerIdentities()].sort((a, b) => a - b)) {
     const table = side.peerTable(peer);
     if (table === side.anyTable) continue;
-    for (const entry of entries(table)) peers.push({ ...entry, peer });
+    peers.push(...entries(table, { peer }));
   }
   return peers;
 }
@@ -75,7 +85,7 @@ function patched(
     if (side.hasPeer(peer)) {
       const table = side.peerTable(peer);
       if (table !== side.anyTable)
-        for (const entry of entries(table)) list.push({ ...entry, peer } as PeerEntry);
+        for (const entry of entries(table, { peer })) list.push(entry as PeerEntry);
     }
     const start = firstOfPeer(before, peer);
     let end = start;
