@@ -20,6 +20,14 @@ import type { Document } from '../src/model/types.js';
 import { buildServer } from '../src/server/app.js';
 import { createToken } from '../src/server/tokens.js';
 import { openStore } from '../src/store/open-store.js';
+import {
+  FlipTimeline,
+  formatBreakdown,
+  formatFlip,
+  summarize,
+  type BreakdownSummary,
+  type FlipBreakdown,
+} from './datapath-e2e-timeline.js';
 import { IP_A, IP_B, PORT_CONN, PORT_IPERF } from './datapath-states.js';
 import type { BenchTopology } from './datapath-topology.js';
 import { percentile } from './measure.js';
@@ -49,6 +57,9 @@ export interface EndToEndTiming {
   agentApplyP50Ms?: number;
   /** The sweep after the apply (it runs behind it: the next flip does not wait for it). */
   agentSweepP50Ms?: number;
+  /** Where each flip's time went (ms from the PATCH), and p50/p99 per stage. */
+  breakdown?: BreakdownSummary;
+  flipsBreakdown?: FlipBreakdown[];
 }
 
 function benchModel(instanceNs: (name: string) => string, bRole: string): Document[] {
@@ -141,7 +152,11 @@ setInterval(() => {
 }, Number(every));
 `;
 
-/** The probe loop in `ns`; `results` grows as probes finish. */
+/**
+ * The probe loop in `ns`; `results` grows as probes finish. Not at a raised priority:
+ * tried (nice -10) at load 16, it took CPU from the manager and agents it measures
+ * (PATCH → answer p50 38 → 309 ms); its resolution is reported instead (`probeGap`).
+ */
 function startProber(ns: string): { child: ChildProcess; results: ProbeResult[] } {
   const child = spawn(
     'ip',
@@ -186,6 +201,13 @@ function flipSeen(results: ProbeResult[], since: number, allowed: boolean): numb
   return undefined;
 }
 
+/** Start gap between the probe that started at `start` and the one before it. */
+function probeGap(results: ProbeResult[], start: number): number {
+  let prev = -Infinity;
+  for (const r of results) if (r.start < start && r.start > prev) prev = r.start;
+  return start - prev;
+}
+
 /**
  * Runs the flips against the bench's agents (which it drives through runAgent for the
  * duration, then hands back).
@@ -204,6 +226,7 @@ export async function measureEndToEnd(
   const server = await buildServer({ settings, store, logger: false });
   const handles: AgentHandle[] = [];
   let prober: ReturnType<typeof startProber> | undefined;
+  let timeline: FlipTimeline | undefined;
   try {
     const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
     const { token } = await createToken(server.manager, { role: 'admin' }, 'bench');
@@ -243,6 +266,8 @@ export async function measureEndToEnd(
     const policyMs: number[] = [];
     const applyMs: number[] = [];
     const sweepMs: number[] = [];
+    const breakdowns: FlipBreakdown[] = [];
+    timeline = new FlipTimeline(server.manager, agents);
     let missed = 0;
     let allowed = true;
     for (let i = 0; i < flips; i++) {
@@ -254,7 +279,9 @@ export async function measureEndToEnd(
         headers,
         body: JSON.stringify({ set: { role: allowed ? 'server' : 'spare' } }),
       });
+      const ack = now();
       if (!r.ok) throw new Error(`tag change failed: ${r.status} ${await r.text()}`);
+      const revision = server.manager.revision;
       let seen: number | undefined;
       while ((seen = flipSeen(prober.results, before, allowed)) === undefined) {
         if (now() - before > 5_000) break;
@@ -267,8 +294,14 @@ export async function measureEndToEnd(
         applyMs.push(h1.stats.lastApplyMs ?? NaN);
         // Not waited for before the next flip: a real agent does not either.
         void h1.swept().then(() => sweepMs.push(h1.stats.lastSweepMs ?? NaN));
+        breakdowns.push(timeline.breakdown(revision, allowed, before, ack, seen));
       }
     }
+    // The last sweeps' marks, and every probe's outcome (a denied one takes its timeout).
+    await Promise.all([...agents.values()].map((a) => a.swept()));
+    await sleep(PROBE_TIMEOUT_MS + 50);
+    for (const f of breakdowns) f.probeGapMs = probeGap(prober.results, f.at + f.seenMs);
+    const breakdown = summarize(breakdowns);
     const result: EndToEndTiming = {
       entries,
       flips,
@@ -279,14 +312,20 @@ export async function measureEndToEnd(
       agentPolicyP50Ms: percentile(policyMs, 50),
       agentApplyP50Ms: percentile(applyMs, 50),
       agentSweepP50Ms: percentile(sweepMs, 50),
+      breakdown,
+      flipsBreakdown: breakdowns,
     };
     log(
       `  tag change → enforced on h1: p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms ` +
         `(${flips} flips, ${missed} missed; h1's agent: policy p50 ${result.agentPolicyP50Ms!.toFixed(1)} ms, ` +
         `apply p50 ${result.agentApplyP50Ms!.toFixed(1)} ms, sweep behind it p50 ${result.agentSweepP50Ms!.toFixed(1)} ms)`,
     );
+    for (const l of formatBreakdown(breakdown)) log(l);
+    const slowest = [...breakdowns].sort((x, y) => y.seenMs - x.seenMs).slice(0, 3);
+    for (const f of slowest) log(`  slow flip: ${formatFlip(f)}`);
     return result;
   } finally {
+    timeline?.close();
     prober?.child.kill('SIGKILL');
     await Promise.all(handles.map((h) => h.stop()));
     await server.close();

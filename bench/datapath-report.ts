@@ -9,6 +9,7 @@
  * stateful chain with nothing else, are reported beside it: their gap to vnp is the
  * kernel's connection tracking, which any stateful PEP pays (docs/adr/0005).
  */
+import { formatBreakdown } from './datapath-e2e-timeline.js';
 import type { ApplyTiming, DatapathResults, PairRound, ScenarioResult } from './datapath.js';
 import { ovsReport } from './datapath-ovs.js';
 import { percentile } from './measure.js';
@@ -326,6 +327,7 @@ function endToEndLines(r: DatapathResults): string[] {
             `apply with links ${formatMs(e.agentApplyP50Ms ?? NaN)}, ` +
             `the sweep behind it ${formatMs(e.agentSweepP50Ms ?? NaN)}`,
         ]),
+    ...formatBreakdown(e.breakdown),
     '',
   ];
 }

@@ -102,6 +102,11 @@ const SUITES: Record<string, { description: string; load: () => Promise<Suite> }
       'data plane (root): iperf3 + connect rate over VXLAN-GBP, no PEP / conntrack only / vnp with no policy, 10…100k entries / linear list; delta apply',
     load: async () => (await import('./datapath.js')).datapathSuite,
   },
+  'datapath-e2e': {
+    description:
+      'data plane (root): only the end-to-end figure — tag change through the API → enforced in a real agent host’s kernel, with a per-stage breakdown',
+    load: async () => (await import('./datapath-e2e-suite.js')).datapathEndToEndSuite,
+  },
 };
 
 function save(suite: string, machine: MachineInfo, json: unknown): string {
@@ -126,7 +131,9 @@ async function main(): Promise<void> {
     for (const [name, s] of Object.entries(SUITES)) console.log(`  ${name}  ${s.description}`);
     return;
   }
-  const names = positionals.length > 0 ? positionals : Object.keys(SUITES);
+  // datapath-e2e is a part of datapath, run alone only when named.
+  const names =
+    positionals.length > 0 ? positionals : Object.keys(SUITES).filter((n) => n !== 'datapath-e2e');
   const unknown = names.filter((n) => !(n in SUITES));
   if (unknown.length > 0)
     throw new UsageError(
