@@ -8,7 +8,7 @@
  * the compile (V8 does it on background threads) runs while the main thread loads the
  * rest, and `create` only instantiates the module.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -34,8 +34,16 @@ export interface PgliteAssets {
  *   await PGlite.create({ dataDir, pgliteWasmModule: wasmModule });
  */
 export function loadPgliteAssets(): Promise<PgliteAssets> {
-  const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
-  return readFile(join(dist, 'pglite.wasm'))
-    .then((bytes) => wasm.compile(bytes))
-    .then((wasmModule) => ({ wasmModule }));
+  // Read synchronously (a few ms for 9 MB): an asynchronous read takes a turn of the
+  // event loop per 512 KiB, and the manager's app, loaded and built on the main thread
+  // meanwhile, held those turns back until it was done, so the compile started only
+  // then and PGlite's open waited for it. Read at once, the compile runs beside the
+  // app's load.
+  try {
+    const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+    const bytes = readFileSync(join(dist, 'pglite.wasm'));
+    return wasm.compile(bytes).then((wasmModule) => ({ wasmModule }));
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
 }
