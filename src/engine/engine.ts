@@ -118,6 +118,11 @@ export class Engine {
     return this.state.alloc.entries();
   }
 
+  /** Fingerprint of the bound identity allocations (what a store claim records). O(1). */
+  identityFingerprint(): string {
+    return this.state.alloc.fingerprint();
+  }
+
   /**
    * The allocation rows changed since the previous call (first call: all), with the
    * fingerprints of all allocations before and after them: what a store claim needs

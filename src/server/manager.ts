@@ -141,8 +141,10 @@ export class Manager {
     this.loaded = true;
     this.identities.sync();
     this.unsubscribe = await this.store.onCommit((rev) => this.onStoreCommit(rev));
-    // A commit may have landed between loadAll and the subscription.
-    this.onStoreCommit(Number.MAX_SAFE_INTEGER);
+    // Another manager's commit may have landed between loadAll and the subscription. A
+    // store nobody else writes to has none (its commits all come through this manager,
+    // which has not started writing): no read of the change log at every start.
+    if (this.store.shared) this.onStoreCommit(Number.MAX_SAFE_INTEGER);
   }
 
   /** Stop following the store; the caller closes the store. */
@@ -409,17 +411,20 @@ export class Manager {
 
   private async reload(): Promise<void> {
     const { revision, documents, validatedBy } = await this.store.loadAll();
-    const identities = await this.identities.seed();
+    const table = await this.identities.seed();
     const engine = new Engine({ identityGraceMs: this.identityGraceMs });
     // Documents this version's validation passed as a whole are not checked again; any
     // other stamp, or none, is a full validation (docs/adr/0059-trusted-model-load.md).
     const trusted = validatedBy === MODEL_VALIDATION;
     this.timed(() =>
-      engine.load(documents, this.now(), { trusted, ...(identities ? { identities } : {}) }),
+      engine.load(documents, this.now(), {
+        trusted,
+        ...(table ? { identities: table.identities } : {}),
+      }),
     );
     this.engine = engine;
     this.revision = revision;
-    this.identities.forget();
+    this.identities.loaded(table, revision);
   }
 
   private timed<T>(fn: () => T): T {

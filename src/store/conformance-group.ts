@@ -123,7 +123,11 @@ export function describeGroupCommits(fresh: () => Promise<{ store: Store }>): vo
     });
     await store.commitGroup([req(0, { puts: [subnet('a')] }), req(1)], ids({}));
     expect(told).toEqual([[{ claimed: true, revision: 2, fingerprint: 'f1' }, 2]]);
-    expect(await store.loadIdentities()).toEqual({ revision: 2, identities: [web] });
+    expect(await store.loadIdentities()).toEqual({
+      revision: 2,
+      fingerprint: 'f1',
+      identities: [web],
+    });
     // A refused claim (not on the table's base, no rows) does not fail the group.
     const records = await store.commitGroup([req(2)], ids({ base: 'other', all: undefined }));
     expect(records.map((r) => r.revision)).toEqual([3]);

@@ -35,17 +35,29 @@ export function describeIdentities(fresh: Fresh): void {
       revision: 1,
       fingerprint: 'f1',
     });
-    expect(await store.loadIdentities()).toEqual({ revision: 1, identities: [web, db] });
+    expect(await store.loadIdentities()).toEqual({
+      revision: 1,
+      fingerprint: 'f1',
+      identities: [web, db],
+    });
     const grace = { ...web, releasedAt: 1700000000000 };
     expect(
       (await store.claimIdentities(claim(2, { upsert: [grace, api], remove: [db.id] }))).claimed,
     ).toBe(true);
-    expect(await store.loadIdentities()).toEqual({ revision: 2, identities: [grace, api] });
+    expect(await store.loadIdentities()).toEqual({
+      revision: 2,
+      fingerprint: 'f2',
+      identities: [grace, api],
+    });
     // Re-keyed in place; a revision without changes moves only the revision.
     const rekeyed = { id: api.id, key: '{"app":"api2"}' };
     expect((await store.claimIdentities(claim(3, { upsert: [rekeyed] }))).claimed).toBe(true);
     expect((await store.claimIdentities(claim(5, { base: 'f3' }))).claimed).toBe(true);
-    expect(await store.loadIdentities()).toEqual({ revision: 5, identities: [grace, rekeyed] });
+    expect(await store.loadIdentities()).toEqual({
+      revision: 5,
+      fingerprint: 'f5',
+      identities: [grace, rekeyed],
+    });
   });
 
   it('identities: refuses a claim at or below the table revision, or on another base, and writes nothing', async () => {
@@ -61,12 +73,20 @@ export function describeIdentities(fresh: Fresh): void {
         revision: 3,
         fingerprint: 'f3',
       });
-    expect(await store.loadIdentities()).toEqual({ revision: 3, identities: [web] });
+    expect(await store.loadIdentities()).toEqual({
+      revision: 3,
+      fingerprint: 'f3',
+      identities: [web],
+    });
     // On another base with every row: the table is replaced.
     expect((await store.claimIdentities(claim(4, { base: 'other', all: [db] }))).claimed).toBe(
       true,
     );
-    expect(await store.loadIdentities()).toEqual({ revision: 4, identities: [db] });
+    expect(await store.loadIdentities()).toEqual({
+      revision: 4,
+      fingerprint: 'f4',
+      identities: [db],
+    });
   });
 }
 

@@ -70,6 +70,8 @@ export interface IdentityRow {
 /** The persisted allocations and the revision they are those of. */
 export interface IdentityTable {
   revision: number;
+  /** The fingerprint recorded with `revision` (absent before the first claim). */
+  fingerprint?: string;
   identities: IdentityRow[];
 }
 

@@ -13,12 +13,14 @@ interface Row {
 }
 
 async function read(c: SqlClient): Promise<IdentityTable> {
-  const rev = await c.query<{ rev: string | number }>(
-    'SELECT rev FROM vnp_identities_revision WHERE id',
+  const rev = await c.query<{ rev: string | number; fingerprint: string | null }>(
+    'SELECT rev, fingerprint FROM vnp_identities_revision WHERE id',
   );
   const rows = await c.query<Row>('SELECT id, key, released_at FROM vnp_identities ORDER BY id');
+  const fingerprint = rev.rows[0]?.fingerprint;
   return {
     revision: Number(rev.rows[0]?.rev ?? 0),
+    ...(typeof fingerprint === 'string' ? { fingerprint } : {}),
     identities: rows.rows.map((r) => ({
       id: Number(r.id),
       key: r.key,
