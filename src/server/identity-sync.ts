@@ -155,7 +155,7 @@ export class IdentitySync {
    * there is nothing to claim — the claim would be refused and its answer would
    * match. Without it the first claim carried every row in a transaction at every
    * start (a tenth of a restart's CPU with 9 records). Otherwise its first claim
-   * carries every row, as after {@link forget}.
+   * carries every row, as after {@link forget} (docs/adr/0065-restart-without-redundant-work.md).
    */
   loaded(table: IdentityTable | undefined, revision: number): void {
     this.forget();

@@ -38,7 +38,7 @@ export function loadPgliteAssets(): Promise<PgliteAssets> {
   // event loop per 512 KiB, and the manager's app, loaded and built on the main thread
   // meanwhile, held those turns back until it was done, so the compile started only
   // then and PGlite's open waited for it. Read at once, the compile runs beside the
-  // app's load.
+  // app's load (docs/adr/0065-restart-without-redundant-work.md).
   try {
     const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
     const bytes = readFileSync(join(dist, 'pglite.wasm'));
