@@ -83,6 +83,8 @@ export class Manager {
   private inFlight: Deferred | undefined;
   private unsubscribe: (() => void) | undefined;
   private catchUpQueued = false;
+  /** The highest revision the store reported committed (own commits included). */
+  private reported = 0;
   private closed = false;
   private readonly identities: IdentitySync;
   private readonly listeners: ManagerListeners;
@@ -144,7 +146,7 @@ export class Manager {
     // Another manager's commit may have landed between loadAll and the subscription. A
     // store nobody else writes to has none (its commits all come through this manager,
     // which has not started writing): no read of the change log at every start.
-    if (this.store.shared) this.onStoreCommit(Number.MAX_SAFE_INTEGER);
+    if (this.store.shared) this.queueCatchUp(true);
   }
 
   /** Stop following the store; the caller closes the store. */
@@ -398,13 +400,27 @@ export class Manager {
     return this.lock.run(() => replayChangeLog(this.host));
   }
 
+  /**
+   * The store reports this manager's own commits too, before they are published (the
+   * revision moves once the store's commit returned): whether anything is left to read
+   * is decided under the lock, after the commit that reported it published, so an own
+   * commit costs no read of the log.
+   */
   private onStoreCommit(rev: number): void {
-    if (this.closed || rev <= this.revision || this.catchUpQueued) return;
+    if (this.closed || rev <= this.revision) return;
+    this.reported = Math.max(this.reported, rev);
+    this.queueCatchUp(false);
+  }
+
+  /** Queue reading the log behind the lock (`always`: even with nothing reported past the model). */
+  private queueCatchUp(always: boolean): void {
+    if (this.catchUpQueued) return;
     this.catchUpQueued = true;
     void this.lock
       .run(async () => {
         this.catchUpQueued = false;
-        if (!this.closed) await replayChangeLog(this.host);
+        if (!this.closed && (always || this.reported > this.revision))
+          await replayChangeLog(this.host);
       })
       .catch((err: unknown) => this.log.error({ err }, 'following the change log failed'));
   }

@@ -144,6 +144,38 @@ describe('Manager', () => {
     await m.close();
   });
 
+  it('reads no change log for its own commits, and still follows another writer', async () => {
+    let reads = 0;
+    const counted = Object.assign(Object.create(store) as Store, {
+      changesSince: (since: number, limit?: number) => {
+        reads++;
+        return store.changesSince(since, limit);
+      },
+    });
+    const m = new Manager({ store: counted });
+    await m.start();
+    const put = (name: string) => () => ({
+      changes: [{ op: 'put' as const, doc: { kind: 'Instance' as const, name, host: 'h' } }],
+      result: undefined,
+    });
+    const ctx = { actor: 'test', action: 'put' };
+    // Whatever the store reported is handled under the lock before a later write runs.
+    const drained = () => m.write(ctx, () => ({ changes: [], result: undefined, commit: false }));
+    await drained();
+    reads = 0;
+    await m.write(ctx, put('own1'));
+    await Promise.all([m.write(ctx, put('own2')), m.write(ctx, put('own3'))]);
+    await drained();
+    expect(reads).toBe(0);
+    const base = m.revision;
+    await otherWriter(base, 'other', [{ kind: 'Instance', name: 'theirs', host: 'h' }], []);
+    for (let i = 0; i < 200 && m.revision < base + 1; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(m.engine.get('Instance', 'theirs')).toBeDefined();
+    expect(reads).toBeGreaterThan(0);
+    await m.close();
+  });
+
   it('reloads from the store when the change log has a gap', async () => {
     const m = new Manager({ store: deaf });
     await m.start();
