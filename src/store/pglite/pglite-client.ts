@@ -3,7 +3,9 @@
  * serialized (see SerialQueue for why).
  */
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { preparedName } from '../sql/prepared.js';
 import type { SqlClient, SqlResult } from '../sql/sql-client.js';
+import { PreparedStatements } from './prepared-statements.js';
 import { SerialQueue } from './serial-queue.js';
 
 /** PGlite reads COPY input from a Blob it names `/dev/blob` instead of STDIN. */
@@ -15,9 +17,11 @@ function blobCopy(statement: string): string {
 }
 
 /** A handle bound to an open PGlite transaction; it does not take the queue again. */
-function txClient(tx: Transaction): SqlClient {
+function txClient(tx: Transaction, prepared: PreparedStatements): SqlClient {
   const client: SqlClient = {
     async query<Row>(text: string, params?: unknown[]): Promise<SqlResult<Row>> {
+      const name = preparedName(text);
+      if (name !== undefined) return prepared.query<Row>(name, text, params ?? []);
       const r = await tx.query<Row>(text, params ?? []);
       return { rows: r.rows };
     },
@@ -44,15 +48,18 @@ function txClient(tx: Transaction): SqlClient {
  */
 export function pgliteClient(db: PGlite): SqlClient {
   const queue = new SerialQueue();
+  const prepared = new PreparedStatements(db);
   return {
     query<Row>(text: string, params?: unknown[]): Promise<SqlResult<Row>> {
       return queue.run(async () => {
+        const name = preparedName(text);
+        if (name !== undefined) return prepared.query<Row>(name, text, params ?? []);
         const r = await db.query<Row>(text, params ?? []);
         return { rows: r.rows };
       });
     },
     transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-      return queue.run(() => db.transaction((tx) => fn(txClient(tx))));
+      return queue.run(() => db.transaction((tx) => fn(txClient(tx, prepared))));
     },
     copyIn(statement: string, data: Uint8Array): Promise<void> {
       return queue.run(async () => {

@@ -11,6 +11,7 @@
  */
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CURRENT_WAL_FILE } from '../sql/queries.js';
 import type { SqlClient } from '../sql/sql-client.js';
 
 async function fsyncPath(path: string): Promise<void> {
@@ -23,7 +24,7 @@ async function fsyncPath(path: string): Promise<void> {
 }
 
 async function currentSegment(client: SqlClient): Promise<string | undefined> {
-  const r = await client.query<{ f: string }>('SELECT pg_walfile_name(pg_current_wal_lsn()) AS f');
+  const r = await client.query<{ f: string }>(CURRENT_WAL_FILE);
   return r.rows[0]?.f;
 }
 

@@ -6,7 +6,14 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { preparedName } from '../sql/prepared.js';
 import type { SqlClient, SqlResult } from '../sql/sql-client.js';
+
+/** A statement for `pg`: the commit path's statements named, so each connection plans them once (sql/prepared.ts). */
+function statement(text: string, params: unknown[] | undefined): pg.QueryConfig {
+  const name = preparedName(text);
+  return { text, values: params ?? [], ...(name !== undefined ? { name } : {}) };
+}
 
 /** Stream `data` into `COPY … FROM STDIN` on one connection (one chunk: the array's one element). */
 async function copyOn(conn: pg.PoolClient, statement: string, data: Uint8Array): Promise<void> {
@@ -16,7 +23,7 @@ async function copyOn(conn: pg.PoolClient, statement: string, data: Uint8Array):
 function connectionClient(conn: pg.PoolClient): SqlClient {
   const client: SqlClient = {
     async query<Row>(text: string, params?: unknown[]): Promise<SqlResult<Row>> {
-      const r = await conn.query(text, params ?? []);
+      const r = await conn.query(statement(text, params));
       return { rows: r.rows as Row[] };
     },
     transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
@@ -38,7 +45,7 @@ function connectionClient(conn: pg.PoolClient): SqlClient {
 export function poolClient(pool: pg.Pool): SqlClient {
   return {
     async query<Row>(text: string, params?: unknown[]): Promise<SqlResult<Row>> {
-      const r = await pool.query(text, params ?? []);
+      const r = await pool.query(statement(text, params));
       return { rows: r.rows as Row[] };
     },
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {

@@ -80,6 +80,9 @@ export const PREVIOUS_HASH = 'SELECT hash FROM vnp_changes WHERE revision = $1::
 export const AUDIT_CHAIN = `SELECT revision, at, actor, action, changes, prev_hash, hash
   FROM vnp_changes WHERE revision > $1::bigint ORDER BY revision LIMIT $2::bigint`;
 
+/** The WAL segment holding the current write position (PGlite's WAL fsync, wal-sync.ts). */
+export const CURRENT_WAL_FILE = 'SELECT pg_walfile_name(pg_current_wal_lsn()) AS f';
+
 /** One notification per revision from $2 to $3, in order, on channel $1. */
 export const NOTIFY_CHANGES =
   'SELECT pg_notify($1, r::text) FROM generate_series($2::bigint, $3::bigint) AS r';
