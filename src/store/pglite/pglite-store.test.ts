@@ -37,7 +37,9 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 describe('pglite data directory', () => {
   it('refuses a second store on a directory in use, and allows it after close', async () => {
     const dataDir = join(root, `db-${n++}`);
-    const first = await openPgliteStore({ dataDir });
+    // No seed: the one test of a directory initialised from nothing (tests have a seed
+    // beside the sources, test/support/pglite-seed-setup.ts).
+    const first = await openPgliteStore({ dataDir, seedDir: null });
     try {
       const e = await openPgliteStore({ dataDir }).then(
         () => undefined,
