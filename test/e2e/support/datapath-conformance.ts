@@ -251,10 +251,12 @@ function steeringScenarios(h: Harness): void {
       expect(h.agents.get('h1')!.stats.resteeredFlows).toBeGreaterThan(resteered);
       const before = h.counters();
       const received = h.servers.get('dst')!.lines.length;
-      await new Promise((r) => setTimeout(r, 600));
-      expect(h.counters().fwl).toBeGreaterThan(before.fwl!);
+      // Until the connection's next packets went through fwl and reached dst (a fixed
+      // 600 ms wait saw none under a loaded CI: 0 > 0), and none through fw meanwhile.
+      const seen = { interval: 100, timeout: 10_000 };
+      await expect.poll(() => h.counters().fwl, seen).toBeGreaterThan(before.fwl!);
+      await expect.poll(() => h.servers.get('dst')!.lines.length, seen).toBeGreaterThan(received);
       expect(h.counters().fw).toBe(before.fw);
-      expect(h.servers.get('dst')!.lines.length).toBeGreaterThan(received);
       expect(client.lines.filter((l) => l.startsWith('error'))).toEqual([]);
     } finally {
       client.stop();
