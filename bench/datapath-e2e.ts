@@ -266,7 +266,8 @@ export async function measureEndToEnd(
     const policyMs: number[] = [];
     const applyMs: number[] = [];
     const sweepMs: number[] = [];
-    const breakdowns: FlipBreakdown[] = [];
+    /** Each seen flip, broken down once its sweeps ended (an allow is seen before them). */
+    const seenFlips: Parameters<FlipTimeline['breakdown']>[] = [];
     timeline = new FlipTimeline(server.manager, agents);
     let missed = 0;
     let allowed = true;
@@ -294,12 +295,13 @@ export async function measureEndToEnd(
         applyMs.push(h1.stats.lastApplyMs ?? NaN);
         // Not waited for before the next flip: a real agent does not either.
         void h1.swept().then(() => sweepMs.push(h1.stats.lastSweepMs ?? NaN));
-        breakdowns.push(timeline.breakdown(revision, allowed, before, ack, seen));
+        seenFlips.push([revision, allowed, before, ack, seen]);
       }
     }
     // The last sweeps' marks, and every probe's outcome (a denied one takes its timeout).
     await Promise.all([...agents.values()].map((a) => a.swept()));
     await sleep(PROBE_TIMEOUT_MS + 50);
+    const breakdowns: FlipBreakdown[] = seenFlips.map((args) => timeline!.breakdown(...args));
     for (const f of breakdowns) f.probeGapMs = probeGap(prober.results, f.at + f.seenMs);
     const breakdown = summarize(breakdowns);
     const result: EndToEndTiming = {
