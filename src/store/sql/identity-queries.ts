@@ -95,7 +95,7 @@ export async function claimIdentitiesIn(
  * The revision row lock orders claimers. The removed and upserted ids are disjoint
  * (IdentityAllocator.takeChanges), as the statement's parts see one snapshot.
  */
-const CLAIM_CHANGES = `
+export const CLAIM_CHANGES = `
   WITH cur AS (
     SELECT rev, fingerprint FROM vnp_identities_revision WHERE id FOR UPDATE
   ), ok AS (

@@ -6,6 +6,7 @@
  * texts are named, so a connection holds a bounded set of them, and none is used by a
  * migration (a prepared statement keeps its result type).
  */
+import { CLAIM_CHANGES } from './identity-queries.js';
 import * as Q from './queries.js';
 
 const NAMES = new Map<string, string>([
@@ -16,6 +17,7 @@ const NAMES = new Map<string, string>([
   [Q.PREVIOUS_HASH, 'vnp_previous_hash'],
   [Q.NOTIFY_CHANGES, 'vnp_notify_changes'],
   [Q.CURRENT_WAL_FILE, 'vnp_current_wal_file'],
+  [CLAIM_CHANGES, 'vnp_claim_identity_changes'],
 ]);
 
 /**
