@@ -1,6 +1,7 @@
 /**
  * Server suite (issue "The manager", Performance): over real HTTP on loopback,
- * against a real manager,
+ * against a real manager in this process, from a load generator in another process
+ * (bench/server-load-child.ts: a client's CPU must not be charged to the manager),
  *  - single-tag-change writes (`PATCH /v1/interfaces/{name}/tags`) per second and their
  *    latency percentiles, one client writing back to back (each write is durable before
  *    it is answered), on PGlite and on PostgreSQL;
@@ -13,7 +14,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { parseSettings } from '../src/config/settings.js';
 import type { Document } from '../src/model/types.js';
@@ -22,12 +22,12 @@ import { createToken } from '../src/server/tokens.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/types.js';
 import { feedStepLatency, type FeedStepRow } from './feed-step.js';
-import { percentile } from './measure.js';
 import { formatMs } from './table.js';
 import {
   groupCommitLoad,
   loadReport,
   mixedLoad,
+  startLoadClient,
   type GroupCommitResult,
   type MixedResult,
 } from './server-load.js';
@@ -132,71 +132,43 @@ async function measure(label: string, store: Store, opts: ServerOptions): Promis
     });
     if (!applied.ok) throw new Error(`apply failed: ${applied.status} ${await applied.text()}`);
 
-    const lat: number[] = [];
-    const t0 = performance.now();
-    for (let i = 0; i < opts.writes; i++) {
-      const t = performance.now();
-      const r = await fetch(`${base}/v1/interfaces/r${i % opts.records}/tags`, {
-        method: 'PATCH',
-        headers,
-        body: JSON.stringify({ set: { app: `a${(i * 7) % 50}` } }),
+    const client = startLoadClient({ base, headers, records: opts.records });
+    try {
+      const writes = await client.run({ kind: 'writes', writes: opts.writes });
+      const checks = await client.run({
+        kind: 'checks',
+        checks: opts.checks,
+        concurrency: opts.concurrency,
       });
-      if (!r.ok) throw new Error(`tag write failed: ${r.status} ${await r.text()}`);
-      await r.arrayBuffer();
-      lat.push(performance.now() - t);
+      const profileDir = process.env.VNP_BENCH_PROFILE;
+      const groupCommit = await groupCommitLoad(client, {
+        writers: opts.writers,
+        seconds: opts.groupSeconds,
+        single: opts.writes,
+        ...(profileDir ? { profile: join(profileDir, `server-group-${label}.cpuprofile`) } : {}),
+      });
+      const mixed = await mixedLoad(client, {
+        connections: opts.connections,
+        seconds: opts.mixedSeconds,
+      });
+      return {
+        groupCommit,
+        mixed,
+        store: label,
+        records: opts.records,
+        writes: opts.writes,
+        writesPerSec: writes.count / writes.secs,
+        p50Ms: writes.p50Ms,
+        p99Ms: writes.p99Ms,
+        maxMs: writes.maxMs,
+        checks: opts.checks,
+        checkConcurrency: opts.concurrency,
+        checksPerSec: checks.count / checks.secs,
+        checkP99Ms: checks.p99Ms,
+      };
+    } finally {
+      await client.close();
     }
-    const writeSecs = (performance.now() - t0) / 1000;
-
-    const checkLat: number[] = [];
-    let next = 0;
-    const c0 = performance.now();
-    await Promise.all(
-      Array.from({ length: opts.concurrency }, async () => {
-        while (next < opts.checks) {
-          const i = next++;
-          const t = performance.now();
-          const r = await fetch(`${base}/v1/check`, {
-            method: 'POST',
-            headers,
-            body: JSON.stringify({
-              src: `r${i % opts.records}`,
-              dst: `r${(i * 13 + 1) % opts.records}`,
-              protocol: 'tcp',
-              port: 443,
-            }),
-          });
-          if (!r.ok) throw new Error(`check failed: ${r.status}`);
-          await r.arrayBuffer();
-          checkLat.push(performance.now() - t);
-        }
-      }),
-    );
-    const checkSecs = (performance.now() - c0) / 1000;
-    const target = { base, headers, records: opts.records };
-    const groupCommit = await groupCommitLoad(target, {
-      writers: opts.writers,
-      seconds: opts.groupSeconds,
-      single: opts.writes,
-    });
-    const mixed = await mixedLoad(target, {
-      connections: opts.connections,
-      seconds: opts.mixedSeconds,
-    });
-    return {
-      groupCommit,
-      mixed,
-      store: label,
-      records: opts.records,
-      writes: opts.writes,
-      writesPerSec: opts.writes / writeSecs,
-      p50Ms: percentile(lat, 50),
-      p99Ms: percentile(lat, 99),
-      maxMs: Math.max(...lat),
-      checks: opts.checks,
-      checkConcurrency: opts.concurrency,
-      checksPerSec: opts.checks / checkSecs,
-      checkP99Ms: percentile(checkLat, 99),
-    };
   } finally {
     await server.close();
   }
