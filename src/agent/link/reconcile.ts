@@ -227,7 +227,7 @@ export class LinkReconciler {
         wanted.delete(l.ifname);
         continue;
       }
-      await this.run(['ip', 'link', 'del', l.ifname]);
+      await this.remove(l.ifname);
       report.removed.push(l.ifname);
     }
     for (const v of wanted.values()) {
@@ -256,6 +256,19 @@ export class LinkReconciler {
     }
   }
 
+  /**
+   * Deletes a link read moments ago. One already gone is what was wanted: a veth goes
+   * when its peer does (its namespace deleted, or the record re-plumbed into the same
+   * namespace by its new host's agent), and a failure here would abort the whole pass,
+   * leaving every record still to plumb unplumbed until the next state.
+   */
+  private async remove(ifname: string): Promise<void> {
+    const r = await this.opts.exec(['ip', 'link', 'del', ifname]);
+    if (r.code === 0) return;
+    const still = await this.opts.exec(['ip', 'link', 'show', 'dev', ifname]);
+    if (still.code === 0) await this.run(['ip', 'link', 'del', ifname]);
+  }
+
   private async veths(want: DesiredLinks, links: LinkInfo[], report: LinkReport): Promise<void> {
     const wanted = new Map(want.veths.map((v) => [v.name, v]));
     for (const l of links) {
@@ -266,7 +279,7 @@ export class LinkReconciler {
         continue;
       }
       // Not desired, or moved/changed: the peer end goes with it.
-      await this.run(['ip', 'link', 'del', l.ifname]);
+      await this.remove(l.ifname);
       report.removed.push(l.ifname);
     }
     // One record that cannot be plumbed (its namespace is gone, …) must not keep the
