@@ -12,7 +12,7 @@ import type { Agent } from '../../src/agent/agent.js';
 import { makeExec } from '../../src/agent/exec.js';
 import { LinkReconciler } from '../../src/agent/link/reconcile.js';
 import { vethName } from '../../src/agent/names.js';
-import { hostAgent, startAgents } from './support/agents.js';
+import { applyChecked, hostAgent, startAgents } from './support/agents.js';
 import { decodeVxlanPcap } from './support/gbp.js';
 import { peerEntry } from './support/host-states.js';
 import { baselineSides, ID, PORT_OK, PORT_OTHER, records, statesFor } from './support/scenario.js';
@@ -37,7 +37,7 @@ describePrivileged('datapath (real kernel, three hosts)', {}, () => {
   async function applyAll(states: ReturnType<typeof statesFor>): Promise<void> {
     await Promise.all(
       [...states].map(async ([host, st]) => {
-        await agents.get(host)!.applyState(st);
+        await applyChecked(agents.get(host)!, host, st);
         await agents.get(host)!.swept();
       }),
     );

@@ -127,7 +127,7 @@ describePrivileged(
 
     /** A fresh agent per seed; the OVS host's keeps the bridge (its first state replaces the flows). */
     const start = (agents: Map<string, Agent>): Promise<void> =>
-      startAgents(topo, agents, (h: TestHost) =>
+      startAgents(topo, agents, (h: TestHost, log) =>
         h.name === OVS_HOST
           ? {
               datapath: new OvsDatapath({
@@ -135,6 +135,7 @@ describePrivileged(
                 underlayIp: h.underlayIp,
                 rundir: ovs!.rundir,
                 exec: makeExec(h.netns),
+                log,
               }),
             }
           : {},

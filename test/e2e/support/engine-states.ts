@@ -6,6 +6,7 @@
 import type { Agent } from '../../../src/agent/agent.js';
 import type { Engine } from '../../../src/engine/index.js';
 import type { HostState } from '../../../src/model/host-state.js';
+import { applyChecked } from './agents.js';
 import type { Topology } from './topology.js';
 
 /**
@@ -25,7 +26,8 @@ export function engineHostState(
 }
 
 /**
- * Every agent applies its host's engine state at `revision` and sweeps after it.
+ * Every agent applies its host's engine state at `revision` and sweeps after it; fails
+ * when an agent could not plumb its links (applyChecked), saying why.
  *
  * @example await syncAgents(engine, topo, agents, revision)
  */
@@ -38,7 +40,7 @@ export async function syncAgents(
   // And their sweeps: a test that checks connections after a change sees them cut.
   await Promise.all(
     [...agents].map(async ([host, a]) => {
-      await a.applyState(engineHostState(engine, topo, host, revision));
+      await applyChecked(a, host, engineHostState(engine, topo, host, revision));
       await a.swept();
     }),
   );

@@ -5,7 +5,7 @@
  * namespace probed at once by one process; and one echo server per namespace answering
  * TCP and UDP on a set of ports, IPv4 and IPv6.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { Protocol } from '../../../src/model/types.js';
 import { probeSlots, python } from './python.js';
 import { runWatched } from './traffic.js';
@@ -186,6 +186,22 @@ export async function probeFlows(
     const verdict = lines[i]!;
     if (verdict === 'allow' || verdict === 'deny') return verdict === 'allow';
     const what = `probe ${f.proto} ${f.src} → ${f.dst}${f.proto === 'icmp' ? '' : `:${f.port}`} in ${ns}`;
-    throw new Error(`${what}: no verdict: ${verdict.slice(0, 300)}`);
+    throw new Error(
+      `${what}: no verdict: ${verdict.slice(0, 300)}${addressesIfMissing(ns, verdict)}`,
+    );
   });
+}
+
+/**
+ * For a source address the namespace lacks (EADDRNOTAVAIL: the record's veth was not
+ * plumbed, or was lost), the namespace's addresses as `ip -n NS -j addr` shows them.
+ */
+function addressesIfMissing(ns: string, verdict: string): string {
+  if (!verdict.includes('EADDRNOTAVAIL')) return '';
+  try {
+    const addrs = execFileSync('ip', ['-n', ns, '-j', 'addr'], { encoding: 'utf8' });
+    return `; ip -n ${ns} -j addr: ${addrs.trim()}`;
+  } catch (err) {
+    return `; ip -n ${ns} -j addr failed: ${(err as Error).message}`;
+  }
 }
