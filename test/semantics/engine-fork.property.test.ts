@@ -89,7 +89,12 @@ function loaded(docs: ReturnType<typeof attachToHosts>, history: readonly Change
 /** Rows with identities replaced by their tags (numbers differ between a copy and a recompile), sorted. */
 function normalized(preview: ImpactPreview): unknown {
   const rows = preview.rows.map((row) => {
-    const end = ({ identity: _identity, ...rest }: (typeof row)['src']) => rest;
+    // A tag set is a set: which record's object first named it (and so its key order)
+    // depends on the history, not on the verdicts.
+    const end = ({ identity: _identity, tags, ...rest }: (typeof row)['src']) => ({
+      ...rest,
+      tags: Object.fromEntries(Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : 1))),
+    });
     return JSON.stringify({ ...row, src: end(row.src), dst: end(row.dst) });
   });
   return { total: preview.total, pairs: preview.pairs, rows: rows.sort() };
