@@ -4,8 +4,8 @@
  * bench/datapath-e2e.ts — minutes less than the whole suite, for before/after runs
  * of the agent's update path. `VNP_BENCH_FLIPS` sets the number of flips.
  */
-import { Agent } from '../src/agent/agent.js';
-import { makeExec } from '../src/agent/exec.js';
+import type { Agent } from '../src/agent/agent.js';
+import { startAgents } from '../test/e2e/support/agents.js';
 import { tcpServer, type Proc } from '../test/e2e/support/traffic.js';
 import { formatBreakdown } from './datapath-e2e-timeline.js';
 import { measureEndToEnd } from './datapath-e2e.js';
@@ -23,16 +23,7 @@ async function runEndToEnd({ quick, log }: RunOptions) {
   const agents = new Map<string, Agent>();
   try {
     log(`topology ${topo.prefix}-*: hosts h1 and h2, instances a (h1) → b (h2)`);
-    for (const h of topo.hosts) {
-      const agent = new Agent({
-        host: h.name,
-        underlayIp: h.underlayIp,
-        exec: makeExec(h.netns),
-        log: (m) => log(`  [agent ${h.name}] ${m}`),
-      });
-      await agent.start();
-      agents.set(h.name, agent);
-    }
+    await startAgents(topo, agents, (h) => ({ log: (m) => log(`  [agent ${h.name}] ${m}`) }));
     // The first state plumbs the veths (b's namespace) before b's server starts in it.
     const underlay = Object.fromEntries(topo.hosts.map((h) => [h.name, h.underlayIp]));
     const states = benchStates(benchRecords(topo.instanceNs), underlay, 10, 1);

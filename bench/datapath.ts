@@ -12,8 +12,9 @@
  * Skips itself (with the reason) when not root or a tool is missing.
  */
 import { performance } from 'node:perf_hooks';
-import { Agent } from '../src/agent/agent.js';
+import type { Agent } from '../src/agent/agent.js';
 import { makeExec } from '../src/agent/exec.js';
+import { startAgents } from '../test/e2e/support/agents.js';
 import { KernelNft } from '../src/agent/nft/apply.js';
 import { renderRuleset } from '../src/agent/nft/render.js';
 import { applyHostDelta } from '../src/model/host-delta.js';
@@ -436,16 +437,7 @@ async function setUp(topo: BenchTopology, log: (l: string) => void): Promise<Ben
     nsA: topo.instanceNs('a'),
     nsB: topo.instanceNs('b'),
   };
-  for (const h of topo.hosts) {
-    const agent = new Agent({
-      host: h.name,
-      underlayIp: h.underlayIp,
-      exec: makeExec(h.netns),
-      log: (m) => log(`  [agent ${h.name}] ${m}`),
-    });
-    await agent.start();
-    b.agents.set(h.name, agent);
-  }
+  await startAgents(topo, b.agents, (h) => ({ log: (m) => log(`  [agent ${h.name}] ${m}`) }));
   // The first state plumbs the veths and the overlay; they stay for every scenario.
   await applyBoth(b, SMALL);
   b.servers.push(await iperfServer(b.nsB, IP_B, PORT_IPERF));
