@@ -7,7 +7,8 @@
  * up independently and the smallest position wins.
  *
  * Peer tables are built lazily per peer identity and dropped individually when that
- * identity's membership changes, so a tag change never rebuilds a whole side.
+ * identity's membership changes, so a tag change never rebuilds a whole side; peers
+ * matching the same rules share one table.
  */
 import type { Direction } from '../../model/host-state.js';
 import type { Family } from '../../model/net.js';
@@ -33,6 +34,14 @@ export class ResolvedSide {
   private readonly anyRules: number[];
   private readonly memberSets: (ReadonlySet<number> | undefined)[];
   private readonly peerTables = new Map<number, PortTable>();
+  /**
+   * Peer tables by the positions of the identity-peer rules matching the peer (joined
+   * by ','): a peer's table depends on nothing else, and most peers of a side match
+   * the same few rule sets — a new identity joining a selector used by many sides got
+   * a table painted in each of them; it now shares the one its rule set already has.
+   * The side's rules never change, so an entry never goes stale.
+   */
+  private readonly tablesByRules = new Map<string, PortTable>();
   /** Peers dropped since the last {@link takeDroppedPeers} (what a rendered side must patch). */
   private dropped = new Set<number>();
 
@@ -151,11 +160,17 @@ export class ResolvedSide {
     const matching: number[] = [];
     for (const i of this.peerRules) if (this.memberSets[i]?.has(peer)) matching.push(i);
     if (matching.length === 0) return this.anyTable;
-    const merged = mergeSorted(matching, this.anyRules);
-    return paintPorts(
-      merged.map((i) => this.rules[i]!.spans),
-      merged,
-    );
+    const key = matching.join(',');
+    let table = this.tablesByRules.get(key);
+    if (table === undefined) {
+      const merged = mergeSorted(matching, this.anyRules);
+      table = paintPorts(
+        merged.map((i) => this.rules[i]!.spans),
+        merged,
+      );
+      this.tablesByRules.set(key, table);
+    }
+    return table;
   }
 }
 
