@@ -23,8 +23,8 @@ export class FeedWorld {
   /** Every record's addresses as last read (attached or not): its ipcache entries. */
   private readonly ipsOf = new Map<string, string[]>();
   private readonly hostLocal = new Map<string, Map<number, number>>();
-  /** Per identity: on how many hosts it is local. */
-  private readonly localHosts = new Map<number, number>();
+  /** Per identity: the hosts it is local on (a step's changes fan out through it). */
+  private readonly localHosts = new Map<number, Set<string>>();
   /** Net changes of hosts' local identity sets since the last step (true: gained). */
   private hostIdChanges = new Map<string, Map<number, boolean>>();
   /** Identities that stopped being local somewhere since the last {@link takeGone}. */
@@ -48,9 +48,9 @@ export class FeedWorld {
     return this.localHosts.has(id);
   }
 
-  /** Whether `host` runs a record of identity `id`. */
-  isLocalOn(host: string, id: number): boolean {
-    return this.hostLocal.get(host)?.has(id) ?? false;
+  /** The hosts `id` is local on now (none: local nowhere). Read-only. */
+  hostsOf(id: number): ReadonlySet<string> | undefined {
+    return this.localHosts.get(id);
   }
 
   /** The identities local on `host` now. */
@@ -175,7 +175,9 @@ export class FeedWorld {
     m.set(r.identity, n + 1);
     if (n > 0) return;
     this.noteHostId(r.host, r.identity, true);
-    this.localHosts.set(r.identity, (this.localHosts.get(r.identity) ?? 0) + 1);
+    let hosts = this.localHosts.get(r.identity);
+    if (!hosts) this.localHosts.set(r.identity, (hosts = new Set()));
+    hosts.add(r.host);
   }
 
   private unindex(r: DeltaRecord): void {
@@ -189,9 +191,9 @@ export class FeedWorld {
     m.delete(r.identity);
     if (m.size === 0) this.hostLocal.delete(r.host);
     this.noteHostId(r.host, r.identity, false);
-    const hosts = (this.localHosts.get(r.identity) ?? 0) - 1;
-    if (hosts > 0) this.localHosts.set(r.identity, hosts);
-    else {
+    const hosts = this.localHosts.get(r.identity);
+    hosts?.delete(r.host);
+    if (hosts?.size === 0) {
       this.localHosts.delete(r.identity);
       this.maybeGone.add(r.identity);
     }

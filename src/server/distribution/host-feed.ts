@@ -56,8 +56,12 @@ export interface FeedStep {
   hosts: Set<string> | 'all';
   /** Per identity, the patched fragments of this step (built once, shared by the hosts). */
   patchedCache?: Map<number, IdentityFragments | undefined>;
-  /** The keys of `changes`, ascending (built once, on the first host's message). */
-  changedIds?: number[];
+  /**
+   * Per host, the identities of `changes` local on it, ascending (built once, on the
+   * first host's message, from each identity's hosts: O(changes × their hosts), not
+   * O(changes × hosts)).
+   */
+  changedOn?: Map<string, number[]>;
 }
 
 /** What a stream at a position should send next. */
@@ -312,7 +316,7 @@ export class HostFeed {
     const prev = this.steps[this.steps.length - 1];
     if (prev) {
       delete prev.patchedCache;
-      delete prev.changedIds;
+      delete prev.changedOn;
     }
     this.steps.push(full);
     if (this.steps.length > this.ringSize) this.steps.shift();
@@ -381,7 +385,7 @@ export class HostFeed {
     const part = emptyHostPart();
     const moved = step.hostIds.get(host);
     const added = moved ? [...moved.added].sort((a, b) => a - b) : [];
-    const changed = (step.changedIds ??= [...step.changes.keys()].sort((a, b) => a - b));
+    const changed = (step.changedOn ??= this.changedByHost(step)).get(host) ?? [];
     // The union of the identities the host gained (whole) and the changed ones it kept, ascending.
     let a = 0;
     for (let c = 0; a < added.length || c < changed.length;) {
@@ -393,7 +397,6 @@ export class HostFeed {
         f = this.ids.whole(id);
       } else {
         id = changed[c++]!;
-        if (!this.world.isLocalOn(host, id)) continue;
         f = patches ? this.stepPatched(step, id, step.changes.get(id)!) : this.ids.whole(id);
       }
       if (!f) continue;
@@ -406,6 +409,18 @@ export class HostFeed {
       part.defaultsRemoved.push(identity);
     }
     return part;
+  }
+
+  /** {@link FeedStep.changedOn} of the newest step (the world is the step's). */
+  private changedByHost(step: FeedStep): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    for (const id of [...step.changes.keys()].sort((a, b) => a - b))
+      for (const h of this.world.hostsOf(id) ?? []) {
+        const list = out.get(h);
+        if (list) list.push(id);
+        else out.set(h, [id]);
+      }
+    return out;
   }
 
   /**
