@@ -23,9 +23,17 @@ export interface Interval<V> {
 
 const STRICTNESS: Record<SideVerdict, number> = { allow: 0, log: 1, deny: 2 };
 
-/** The stricter of two verdicts; the first on a tie (stable). */
+/**
+ * The stricter of two verdicts; on a tie, the one naming the smaller (policy, rule), so
+ * the result never depends on the entries' order (the incremental table meets a
+ * group's entries in another order than a full render does). The engine's entries
+ * never overlap; overlapping ones come from hand-made or random states.
+ */
 export function stricter(a: Verdict, b: Verdict): Verdict {
-  return STRICTNESS[b.kind] > STRICTNESS[a.kind] ? b : a;
+  if (STRICTNESS[b.kind] !== STRICTNESS[a.kind])
+    return STRICTNESS[b.kind] > STRICTNESS[a.kind] ? b : a;
+  if (b.policy !== a.policy) return b.policy < a.policy ? b : a;
+  return b.rule < a.rule ? b : a;
 }
 
 /**
