@@ -144,7 +144,12 @@ node --import tsx test/e2e/support/demo-cli.ts gbp "$PCAP" | sort | uniq -c | he
 echo "  (web's packets carry $WEB_ID, db's replies $DB_ID; ops's SYNs carry $OPS_ID and h2 drops them at db's ingress)"
 
 step "h2's table: db's ingress chain"
-ip netns exec $H2 nft list chain inet vnp in-$DB_ID | sed 's/^/  /'
+# Chains are named by a slot, the veth of the identity's first local record
+# (docs/adr/0068-local-slots.md): the ingress dispatch map names db's.
+DB_IF=$(ip netns exec $H2 nft -j list map inet vnp ifid | json "[e[0] for e in d['nftables'][1]['map']['elem'] if e[1] == $DB_ID][0]")
+DB_CHAIN=$(ip netns exec $H2 nft -j list map inet vnp ingress-dispatch | json "[e[1]['jump']['target'] for e in d['nftables'][1]['map']['elem'] if e[0] == '$DB_IF'][0]")
+echo "  db (identity $DB_ID) on veth $DB_IF: chain $DB_CHAIN"
+ip netns exec $H2 nft list chain inet vnp "$DB_CHAIN" | sed 's/^/  /'
 
 step "an IDS alert quarantines web (vnp event ids.alert --target web), live"
 flow web db 5432

@@ -68,7 +68,14 @@ describePrivileged('scripts/demo-two-hosts.sh', { tools: TOOLS, prefix: 'vnpdemo
     expect(out).toMatch(`GBP group policy id ${web}: 10.99.0.1 -> 10.99.0.2 (ip proto 6)`);
     expect(out).toMatch(`GBP group policy id ${db}: 10.99.0.2 -> 10.99.0.1 (ip proto 6)`);
     expect(out).toMatch(`GBP group policy id ${ops}: 10.99.0.3 -> 10.99.0.2 (ip proto 6)`);
-    expect(out).toMatch(`chain in-${db} {`);
+    // db's ingress chain, named by its slot (its veth: docs/adr/0068-local-slots.md).
+    const chain = new RegExp(
+      `db \\(identity ${db}\\) on veth (vnp[0-9a-f]{12}): chain in-(vnp[0-9a-f]{12})`,
+    );
+    const named = chain.exec(out);
+    expect(named, out).not.toBeNull();
+    expect(named![2]).toBe(named![1]);
+    expect(out).toMatch(`chain in-${named![1]} {`);
 
     // The cut: before the event web → db is allowed, after it denied, both agreeing.
     const cut = out.indexOf('web -> db cut ');

@@ -7,8 +7,13 @@
  * agent's kernel tests run them through the real nft.
  */
 import { describe, expect, it } from 'vitest';
-import type { HostState, PeerEntry, SideState } from '../../model/host-state.js';
-import { mutateHostState, randomHostState } from '../../../test/e2e/support/random-state.js';
+import type { Direction, HostState, PeerEntry, SideState } from '../../model/host-state.js';
+import { hostStateOf, peerEntry as entry } from '../../../test/e2e/support/host-states.js';
+import {
+  mutateHostState,
+  randomHostState,
+  retagLocal,
+} from '../../../test/e2e/support/random-state.js';
 import {
   comparable,
   interpret,
@@ -18,6 +23,7 @@ import { makeRng, type Rng } from '../../../test/support/rng.js';
 import { FlowJudge, type Flow } from '../evaluate.js';
 import { AppliedTable } from './applied-table.js';
 import { buildTable } from './build-table.js';
+import { localSlots } from './local-slots.js';
 import { renderRuleset, renderTable } from './render.js';
 import { commandCount } from './types.js';
 
@@ -89,6 +95,12 @@ function* flowsOf(s: HostState, ports: number[]): Generator<Flow> {
       }
 }
 
+/** The next state of a random sequence: a nudge, a tag change of a local record, or a bigger change. */
+function nextState(rng: Rng, s: HostState): HostState {
+  if (rng.chance(0.2)) return retagLocal(rng, s);
+  return rng.chance(0.25) ? mutateHostState(rng, s) : nudge(rng, s);
+}
+
 const full = (s: HostState): InterpretedTable => interpret(undefined, renderRuleset(s));
 
 describe('AppliedTable', () => {
@@ -101,7 +113,7 @@ describe('AppliedTable', () => {
       let kernel = interpret(undefined, renderTable(applied.table));
       expect(comparable(kernel)).toEqual(comparable(full(state)));
       for (let step = 0; step < 12; step++) {
-        const next = rng.chance(0.25) ? mutateHostState(rng, state) : nudge(rng, state);
+        const next = nextState(rng, state);
         const doc = applied.advance(next);
         if (doc === undefined) {
           applied = AppliedTable.build(next);
@@ -150,7 +162,7 @@ describe('AppliedTable', () => {
         element: {
           family: 'inet',
           table: 'vnp',
-          name: `${side.direction === 'egress' ? 'eg' : 'in'}-${side.identity}-pe`,
+          name: `${side.direction === 'egress' ? 'eg' : 'in'}-${localSlots(base).get(side.identity)}-pe`,
           elem: [[{ concat: [999, 'tcp', 40_000] }, { return: null }]],
         },
       },
@@ -176,7 +188,7 @@ describe('AppliedTable', () => {
       let state = randomHostState(rng, rng.int(1, 4));
       let applied = AppliedTable.build(state);
       for (let step = 0; step < 10; step++) {
-        const next = rng.chance(0.25) ? mutateHostState(rng, state) : nudge(rng, state);
+        const next = nextState(rng, state);
         if (applied.advance(next) === undefined) {
           applied = AppliedTable.build(next);
           state = next;
@@ -201,6 +213,47 @@ describe('AppliedTable', () => {
       }
     }
     expect(tightened).toBeGreaterThan(50);
+  });
+
+  it("moves a local record's new identity into its slot: elements change, no chain or map", () => {
+    // a's tag change on its own host: identity 256 → 258, whose sides differ in one entry.
+    const side = (identity: number, direction: Direction, ports: number[]): SideState => ({
+      identity,
+      direction,
+      cidr: [],
+      peers: ports.map((p) => entry(257, 'tcp', p, p, 'allow')),
+      any: [],
+    });
+    const of = (identity: number, revision: number, ports: number[]) =>
+      hostStateOf(
+        'h1',
+        revision,
+        [
+          { name: 'a', identity, ips: ['10.0.0.1'], host: 'h1' },
+          { name: 'b', identity: 257, ips: ['10.0.0.2'], host: 'h2' },
+        ],
+        [side(identity, 'egress', ports), side(identity, 'ingress', [22])],
+        [
+          { identity, other: 'deny', peers: [] },
+          { identity: 257, other: 'deny', peers: [] },
+        ],
+      );
+    const base = of(256, 1, [80, 443]);
+    const next = of(258, 2, [80, 443, 8080]);
+    const applied = AppliedTable.build(base);
+    const doc = applied.advance(next)!;
+    const kinds = doc.nftables
+      .filter((c) => !('metainfo' in c))
+      .map((c) => `${Object.keys(c)[0]} ${Object.keys(Object.values(c)[0] as object)[0]}`);
+    // ifid, ifct, ipcache4: delete + add each; the added entry: one add.
+    expect(kinds.sort()).toEqual([
+      ...Array(4).fill('add element'),
+      ...Array(3).fill('delete element'),
+    ]);
+    expect(comparable(interpret(full(base), doc))).toEqual(comparable(full(next)));
+    // Connections of both identities are judged again, as when chains came and went.
+    expect([...applied.change.identities].sort()).toEqual([256, 258]);
+    expect(applied.change.localSenders).toBe(true);
   });
 
   it('reports the addresses whose identity changed', () => {

@@ -13,9 +13,9 @@
  * Invariant (checked by applied-table.test.ts and the kernel differential): after
  * `advance(next)`, `table` has the same sets, elements and chains as `buildTable(next)`.
  */
-import type { HostState, SideEntry, SideState } from '../../model/host-state.js';
+import type { Direction, HostState, SideEntry, SideState } from '../../model/host-state.js';
 import { sideListWindow } from '../../model/list-window.js';
-import { buildFrame, DIRECTIONS, localIdentities, sideKey, sidesByKey } from './build-table.js';
+import { buildFrame, DIRECTIONS, sideKey, sidesByKey } from './build-table.js';
 import type { Verdict } from './disjoint.js';
 import { sameChain, sameSetShape } from './render.js';
 import {
@@ -28,6 +28,7 @@ import {
   type SideElement,
   type SideList,
 } from './side-maps.js';
+import { SlotIdentities } from './local-slots.js';
 import { putElement, type NftTable, type RenderOptions, type SetDecl } from './table.js';
 import { Transaction } from './transaction.js';
 import type { NftJson } from './types.js';
@@ -59,8 +60,13 @@ const noChange = (): TableChange => ({
   addresses: new Set(),
 });
 
-/** One side as applied: its entries, their groups and the groups' elements. */
+/**
+ * One side as applied in its slot's chain: the identity it is of, its entries, their
+ * groups and the groups' elements.
+ */
 interface AppliedSide {
+  identity: number;
+  direction: Direction;
   source: SideState;
   /** The side's lists as applied (the state's own arrays: states are never mutated). */
   lists: Record<SideList, readonly SideEntry[]>;
@@ -76,8 +82,12 @@ const entryKey = (e: SideEntry): string =>
 
 /** Log and rule-deny chains: referenced by side elements, kept by {@link AppliedTable.syncJumpChains}. */
 const isJumpChain = (name: string): boolean => name.startsWith('lg-') || name.startsWith('dn-');
-/** Side maps' elements belong to the side groups, not to the frame. */
-const SIDE_MAP = /^(eg|in)-\d+-/;
+/** Side maps' elements belong to the side groups, not to the frame (slots hold no `-`). */
+const SIDE_MAP = /^(eg|in)-[^-]+-/;
+/** A side chain `eg-S`/`in-S` of slot S. */
+const SIDE_CHAIN = /^(eg|in)-([^-]+)$/;
+/** A default map `def-S` of slot S. */
+const DEFAULT_MAP = /^def-([^-]+)$/;
 
 /**
  * The kernel table of the last applied state, updated by delta.
@@ -94,6 +104,7 @@ export class AppliedTable {
   private readonly touchedJumps = new Set<string>();
   /** The jump chains the frame's side chains use (ICMP by any), as of the last sync. */
   private frameJumps = new Map<string, Verdict>();
+  private readonly slots = new SlotIdentities();
   private lastChange: TableChange = noChange();
 
   private constructor(
@@ -107,10 +118,11 @@ export class AppliedTable {
    * @example renderTable(AppliedTable.build(state).table) // as renderRuleset(state)
    */
   static build(state: HostState, opts: RenderOptions = {}): AppliedTable {
-    const { table, jumps } = buildFrame(state, opts);
+    const { table, jumps, slots } = buildFrame(state, opts);
     const applied = new AppliedTable(table, opts);
     const tx = new Transaction();
-    applied.updateSides(state, tx);
+    applied.moveSlots(slots);
+    applied.updateSides(state, slots, tx);
     applied.syncJumpChains(jumps, tx);
     return applied;
   }
@@ -132,8 +144,9 @@ export class AppliedTable {
     if (!this.sameBase(frame.table)) return undefined;
     const tx = new Transaction();
     this.lastChange = noChange();
+    this.moveSlots(frame.slots);
     this.updateFrame(frame.table, tx);
-    this.updateSides(next, tx);
+    this.updateSides(next, frame.slots, tx);
     this.syncJumpChains(frame.jumps, tx);
     return tx.document();
   }
@@ -203,10 +216,23 @@ export class AppliedTable {
       }
   }
 
-  /** A changed chain `eg-L`/`in-L`: flows of L may change verdict. */
+  /**
+   * Takes the slots of the next state. A slot whose identity changed keeps its chains
+   * and maps (local-slots.ts), so no chain change notes it: flows of both identities
+   * may change verdict, as when the old identity's chains went and the new one's came.
+   */
+  private moveSlots(slots: ReadonlyMap<number, string>): void {
+    for (const [was, id] of this.slots.move(slots)) {
+      this.tighten(was, true);
+      this.tighten(id, true);
+    }
+  }
+
+  /** A changed chain `eg-S`/`in-S`: flows of S's identity may change verdict. */
   private noteChain(name: string): void {
-    const m = /^(eg|in)-(\d+)$/.exec(name);
-    if (m) this.tighten(Number(m[2]), m[1] === 'in');
+    const m = SIDE_CHAIN.exec(name);
+    const id = m ? this.slots.identityOf(m[2]!) : undefined;
+    if (id !== undefined) this.tighten(id, m![1] === 'in');
   }
 
   /** Flows of local identity `id` (`ingress`: also those from other local records) may now be denied. */
@@ -215,43 +241,48 @@ export class AppliedTable {
     if (ingress) this.lastChange.localSenders = true;
   }
 
-  /** Changed elements of a frame set: addresses of the ipcache, identities of `def-L`. */
+  /** Changed elements of a frame set: addresses of the ipcache, identities of `def-S`. */
   private noteSet(set: SetDecl, keys: Iterable<string>): void {
-    const def = /^def-(\d+)$/.exec(set.name);
-    if (def) this.tighten(Number(def[1]), true);
+    const def = DEFAULT_MAP.exec(set.name);
+    const id = def ? this.slots.identityOf(def[1]!) : undefined;
+    if (id !== undefined) this.tighten(id, true);
     if (set.name === 'ipcache4' || set.name === 'ipcache6')
       for (const k of keys) this.lastChange.addresses.add(JSON.parse(k) as string);
   }
 
-  /** Side groups: added, removed and changed sides, each by the groups it changed. */
-  private updateSides(next: HostState, tx: Transaction): void {
+  /**
+   * Side groups, by side chain: added, removed and changed sides, each by the groups it
+   * changed. A side in a slot that held another identity is a changed side: its
+   * elements become the new identity's by the groups in which the two differ.
+   */
+  private updateSides(next: HostState, slots: ReadonlyMap<number, string>, tx: Transaction): void {
     const sides = sidesByKey(next);
     const wanted = new Set<string>();
-    for (const id of localIdentities(next))
+    for (const [id, slot] of slots)
       for (const direction of DIRECTIONS) {
-        const key = sideKey(id, direction);
-        const side = sides.get(key);
+        const side = sides.get(sideKey(id, direction));
         if (!side) continue;
-        wanted.add(key);
-        const chain = sideChainName(direction, id);
-        const applied = this.sides.get(key);
+        const chain = sideChainName(direction, slot);
+        wanted.add(chain);
+        const applied = this.sides.get(chain);
         if (applied?.source === side) continue;
         // A side new to the table: judged as a tightening (what it replaces is unknown here).
         if (!applied || this.updateSide(applied, side, chain, tx))
           this.tighten(id, direction === 'ingress');
-        if (!applied) this.sides.set(key, this.addSide(side, chain, tx));
+        if (!applied) this.sides.set(chain, this.addSide(side, chain, tx));
       }
-    for (const [key, applied] of [...this.sides])
-      if (!wanted.has(key)) {
-        const [id, direction] = key.split('/');
-        this.tighten(Number(id), direction === 'ingress');
+    for (const [chain, applied] of [...this.sides])
+      if (!wanted.has(chain)) {
+        this.tighten(applied.identity, applied.direction === 'ingress');
         for (const group of applied.elements.keys()) this.setGroup(applied, group, [], tx);
-        this.sides.delete(key);
+        this.sides.delete(chain);
       }
   }
 
   private addSide(side: SideState, chain: string, tx: Transaction): AppliedSide {
     const applied: AppliedSide = {
+      identity: side.identity,
+      direction: side.direction,
       source: side,
       lists: { cidr: side.cidr, peers: side.peers, any: side.any },
       groups: new Map(),
@@ -297,6 +328,7 @@ export class AppliedTable {
       applied.lists[list] = after;
     }
     applied.source = side;
+    applied.identity = side.identity;
     for (const group of touched) this.refreshGroup(applied, chain, group, tx);
     return tightened;
   }

@@ -26,6 +26,7 @@ import {
   sideChainName,
   sideSets,
 } from './side-maps.js';
+import { localSlots } from './local-slots.js';
 import { addSteering } from './steer-maps.js';
 import {
   newSet,
@@ -60,7 +61,12 @@ function globalSets(): Record<string, SetDecl> {
 }
 
 /** The global sets filled from the records and the ipcache of `state`. */
-function addGlobals(table: NftTable, state: HostState, defaultVni: number): void {
+function addGlobals(
+  table: NftTable,
+  state: HostState,
+  slots: ReadonlyMap<number, string>,
+  defaultVni: number,
+): void {
   const g = globalSets();
   const ipcache = new Map<string, number>();
   // Precedence: ipcache, then remote records, then local records (as FlowJudge).
@@ -83,15 +89,11 @@ function addGlobals(table: NftTable, state: HostState, defaultVni: number): void
       const p = parseIp(ip);
       if (p) put(p.family === 4 ? g.spoof4! : g.spoof6!, { concat: [ifname, formatIp(p)] });
     }
-    put(g.egressDispatch!, ifname, { jump: { target: sideChainName('egress', r.identity) } });
-    put(g.ingressDispatch!, ifname, { jump: { target: sideChainName('ingress', r.identity) } });
+    const slot = slots.get(r.identity)!;
+    put(g.egressDispatch!, ifname, { jump: { target: sideChainName('egress', slot) } });
+    put(g.ingressDispatch!, ifname, { jump: { target: sideChainName('ingress', slot) } });
   }
   for (const s of Object.values(g)) table.sets.set(s.name, s);
-}
-
-/** Local identities of `state`, ascending. */
-export function localIdentities(state: HostState): number[] {
-  return [...new Set(state.locals.map((r) => r.identity))].sort((a, b) => a - b);
 }
 
 /** `identity/direction` → side. */
@@ -107,40 +109,45 @@ function otherVerdict(def: DefaultState | undefined): Verdict {
   return { kind: def?.other === 'allow' ? 'allow' : 'deny', policy: '', rule: '' };
 }
 
-/** The frame of a table and the verdicts whose chains its side chains jump to (log, rule deny). */
+/**
+ * The frame of a table, the verdicts whose chains its side chains jump to (log, rule
+ * deny), and the slot of each local identity (local-slots.ts).
+ */
 export interface Frame {
   table: NftTable;
   jumps: Map<string, Verdict>;
+  slots: Map<number, string>;
 }
 
 /**
  * Everything of the table but the side maps' elements and the jump chains: O(records +
  * ipcache + routes + defaults), independent of the number of side entries.
  *
- * @example buildFrame(state).table.chains.has('eg-256') // when 256 is a local identity
+ * @example buildFrame(state).table.chains.has(`eg-${vethName('web-1')}`) // web-1 is local
  */
 export function buildFrame(state: HostState, opts: RenderOptions = {}): Frame {
   const table: NftTable = { sets: new Map(), chains: new Map() };
   const defaultVni = opts.defaultVni ?? DEFAULT_VNI;
-  addGlobals(table, state, defaultVni);
-  addSteering(table, state, activeSteering(state, { defaultVni }));
+  const slots = localSlots(state);
+  addGlobals(table, state, slots, defaultVni);
+  addSteering(table, state, slots, activeSteering(state, { defaultVni }));
   const sides = sidesByKey(state);
   const defaults = new Map(state.defaults.map((d) => [d.identity, d]));
   const jumps = new Map<string, Verdict>();
   // Before the side chains and maps that jump to it.
   table.chains.set(DENY_CHAIN, denyChain(opts.denyLog));
-  for (const id of localIdentities(state)) {
+  for (const [id, slot] of slots) {
     const def = defaults.get(id);
-    const defaultMap = newSet(defaultMapName(id), 'mark', 'verdict');
+    const defaultMap = newSet(defaultMapName(slot), 'mark', 'verdict');
     for (const p of def?.peers ?? [])
       put(defaultMap, p.peer, p.verdict === 'allow' ? RETURN : DENY);
     table.sets.set(defaultMap.name, defaultMap);
     for (const direction of DIRECTIONS) {
-      for (const s of sideSets(id, direction)) table.sets.set(s.name, s);
+      for (const s of sideSets(slot, direction)) table.sets.set(s.name, s);
       const anyIcmp = anyIcmpVerdict(sides.get(sideKey(id, direction)));
       const jump = anyIcmp && jumpChainName(anyIcmp);
       if (jump) jumps.set(jump, anyIcmp!);
-      const chain = sideChain(id, direction, anyIcmp, otherVerdict(def));
+      const chain = sideChain(slot, direction, anyIcmp, otherVerdict(def));
       table.chains.set(chain.name, chain);
     }
   }
@@ -149,22 +156,22 @@ export function buildFrame(state: HostState, opts: RenderOptions = {}): Frame {
     vias: (table.sets.get('via-ifs')?.elems.size ?? 0) > 0,
   };
   for (const c of baseChains(use)) table.chains.set(c.name, c);
-  return { table, jumps };
+  return { table, jumps, slots };
 }
 
 /**
  * The whole table of a host state.
  *
- * @example buildTable(state).chains.has('eg-256') // when 256 is a local identity
+ * @example buildTable(state).chains.has(`eg-${vethName('web-1')}`) // web-1 is local
  */
 export function buildTable(state: HostState, opts: RenderOptions = {}): NftTable {
-  const { table, jumps } = buildFrame(state, opts);
+  const { table, jumps, slots } = buildFrame(state, opts);
   const sides = sidesByKey(state);
-  for (const id of localIdentities(state))
+  for (const [id, slot] of slots)
     for (const direction of DIRECTIONS) {
       const side = sides.get(sideKey(id, direction));
       if (!side) continue;
-      const chain = sideChainName(direction, id);
+      const chain = sideChainName(direction, slot);
       for (const [group, entries] of groupSide(side))
         for (const e of groupElements(chain, group, entries)) {
           putElement(table.sets.get(e.set)!, e);

@@ -6,11 +6,16 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeRng } from '../../../test/support/rng.js';
-import { mutateHostState, randomHostState } from '../../../test/e2e/support/random-state.js';
+import {
+  mutateHostState,
+  randomHostState,
+  retagLocal,
+} from '../../../test/e2e/support/random-state.js';
 import { sh } from '../../../test/e2e/support/topology.js';
 import { describePrivileged } from '../../../test/e2e/support/describe-privileged.js';
 import { normalizeListing } from '../../../test/e2e/support/nft-listing.js';
 import { makeExec } from '../exec.js';
+import { vethName } from '../names.js';
 import { KernelNft } from './apply.js';
 import type { PeerEntry } from '../../model/host-state.js';
 import { hostStateOf, peerEntry } from '../../../test/e2e/support/host-states.js';
@@ -55,6 +60,31 @@ describePrivileged('renderer on the real nft', {}, () => {
       }
     }
     // 24 loads, listings and flushes: ~13 s idle, near 30 under load.
+  }, 120_000);
+
+  it("the agent's delta of a local record's tag change equals the full table of the new state", async () => {
+    // The record keeps its slot (local-slots.ts): its identity's chains and maps stay,
+    // their elements change in the same transaction as the ipcache and interface maps.
+    for (let seed = 1; seed <= 6; seed++) {
+      const rng = makeRng(seed);
+      let state = randomHostState(rng, rng.int(1, 4));
+      const applied = AppliedTable.build(state);
+      await nft.apply(renderTable(applied.table));
+      for (let step = 0; step < 3; step++) {
+        const next = step === 1 ? mutateHostState(rng, state) : retagLocal(rng, state);
+        const doc = applied.advance(next);
+        await nft.apply(doc ?? renderRuleset(next));
+        if (!doc) break;
+        const viaDelta = normalizeListing(await nft.list());
+        await nft.apply(renderRuleset(next));
+        expect({ seed, step, table: viaDelta }).toEqual({
+          seed,
+          step,
+          table: normalizeListing(await nft.list()),
+        });
+        state = next;
+      }
+    }
   }, 120_000);
 
   it('deletes and changes single-port and single-address elements by delta', async () => {
@@ -135,16 +165,17 @@ describePrivileged('renderer on the real nft', {}, () => {
     const big = hostStateOf('h', 1, records, side(entries), defaults);
     const applied = AppliedTable.build(big);
     await nft.apply(renderTable(applied.table));
-    const keys = [...(await listMap('eg-256-p')), ...(await listMap('eg-256-pe'))].map(
-      ([mark, , port]) => `${mark}/${JSON.stringify(port)}`,
-    );
+    const keys = [
+      ...(await listMap(`eg-${vethName('a')}-p`)),
+      ...(await listMap(`eg-${vethName('a')}-pe`)),
+    ].map(([mark, , port]) => `${mark}/${JSON.stringify(port)}`);
     const want = entries.map(
       ({ peer, ports: [lo, hi] }) =>
         `${peer}/${JSON.stringify(lo === hi ? lo : { range: [lo, hi] })}`,
     );
     expect(keys.sort()).toEqual(want.sort());
     await nft.apply(applied.advance(hostStateOf('h', 2, records, side([]), defaults))!);
-    expect(await listMap('eg-256-p')).toEqual([]);
-    expect(await listMap('eg-256-pe')).toEqual([]);
+    expect(await listMap(`eg-${vethName('a')}-p`)).toEqual([]);
+    expect(await listMap(`eg-${vethName('a')}-pe`)).toEqual([]);
   });
 });

@@ -6,10 +6,14 @@ import { mutateHostState, randomHostState } from '../../../test/e2e/support/rand
 import { sideVerdict } from '../evaluate.js';
 import { vethName } from '../names.js';
 import { buildTable } from './build-table.js';
+import { localSlots } from './local-slots.js';
 import { DENY } from './deny-chain.js';
 import type { SetDecl } from './table.js';
 import { renderDelta, renderRuleset } from './render.js';
 import { commandCount, type NftCommand } from './types.js';
+
+/** Record a's slot: the chains and maps of its identity 256 are named by it. */
+const A = vethName('a');
 
 const recs = [
   { name: 'a', identity: 256, ips: ['10.0.0.1', 'fd00::1'], host: 'h1' },
@@ -55,10 +59,10 @@ describe('renderRuleset', () => {
       ]),
     );
     // A port range goes to the interval map, one port to the hash map.
-    expect(elems(m.sets.get('eg-256-p'))).toEqual([
+    expect(elems(m.sets.get(`eg-${A}-p`))).toEqual([
       [{ concat: [257, 'tcp', { range: [80, 90] }] }, { return: null }],
     ]);
-    expect(elems(m.sets.get('eg-256-pe'))).toEqual([
+    expect(elems(m.sets.get(`eg-${A}-pe`))).toEqual([
       [{ concat: [257, 'udp', 53] }, { goto: { target: 'lg-dns-egress-1' } }],
     ]);
     expect(m.chains.get('lg-dns-egress-1')!.rules).toEqual([
@@ -66,11 +70,11 @@ describe('renderRuleset', () => {
     ]);
     expect(elems(m.sets.get('ifid'))).toEqual([[vethName('a'), 256]]);
     expect(elems(m.sets.get('egress-dispatch'))).toEqual([
-      [vethName('a'), { jump: { target: 'eg-256' } }],
+      [vethName('a'), { jump: { target: `eg-${A}` } }],
     ]);
     // Remote records are in the ipcache; only local identities get chains.
     expect(elems(m.sets.get('ipcache4'))).toContainEqual(['10.0.0.2', 257]);
-    expect(m.chains.has('eg-257')).toBe(false);
+    expect(m.chains.has(`eg-${vethName('b')}`)).toBe(false);
   });
 
   it('routes cidr entries by family, icmp separately from ports', () => {
@@ -104,19 +108,19 @@ describe('renderRuleset', () => {
       any: [{ proto: 'icmp', ports: [0, 65535], verdict: 'allow', policy: 'p', rule: 'egress[3]' }],
     });
     const m = buildTable(state([side]));
-    expect(elems(m.sets.get('eg-256-c4'))).toEqual([
+    expect(elems(m.sets.get(`eg-${A}-c4`))).toEqual([
       [
         { concat: [{ range: ['192.0.2.0', '192.0.2.255'] }, 'tcp', { range: [443, 443] }] },
         { goto: { target: 'dn-p-e0' } },
       ],
     ]);
-    expect(elems(m.sets.get('eg-256-c6'))).toHaveLength(1);
-    expect(elems(m.sets.get('eg-256-c4i'))).toEqual([
+    expect(elems(m.sets.get(`eg-${A}-c6`))).toHaveLength(1);
+    expect(elems(m.sets.get(`eg-${A}-c4i`))).toEqual([
       [{ range: ['198.51.100.1', '198.51.100.9'] }, { goto: { target: 'dn-p-e2' } }],
     ]);
-    expect(elems(m.sets.get('eg-256-pi'))).toEqual([[257, { return: null }]]);
+    expect(elems(m.sets.get(`eg-${A}-pi`))).toEqual([[257, { return: null }]]);
     // The any-icmp entry is one rule of the chain, not a map element.
-    const rules = JSON.stringify(m.chains.get('eg-256')!.rules);
+    const rules = JSON.stringify(m.chains.get(`eg-${A}`)!.rules);
     expect(rules).toContain('"ipv6-icmp"');
   });
 
@@ -158,7 +162,7 @@ describe('renderRuleset', () => {
         ]),
       ]),
     );
-    expect(elems(m.sets.get('eg-256-p')).map((e) => JSON.stringify(e))).toEqual([
+    expect(elems(m.sets.get(`eg-${A}-p`)).map((e) => JSON.stringify(e))).toEqual([
       JSON.stringify([{ concat: [257, 'tcp', { range: [80, 89] }] }, { return: null }]),
       JSON.stringify([
         { concat: [257, 'tcp', { range: [90, 95] }] },
@@ -178,7 +182,8 @@ describe('renderRuleset', () => {
       const s = randomHostState(rng, 2);
       const m = buildTable(s);
       for (const side of s.sides) {
-        const c = `${side.direction === 'egress' ? 'eg' : 'in'}-${side.identity}`;
+        const slot = localSlots(s).get(side.identity)!;
+        const c = `${side.direction === 'egress' ? 'eg' : 'in'}-${slot}`;
         for (let k = 0; k < 50; k++) {
           const peer = rng.pick([1, 256, 257, 400, 401]);
           const proto = rng.pick(['tcp', 'udp'] as const);
@@ -195,7 +200,7 @@ describe('renderRuleset', () => {
             port,
           });
           const other = s.defaults.find((d) => d.identity === side.identity)!.other;
-          const got = lookupTable(m.sets, c, side.identity, peer, addr, proto, port, other);
+          const got = lookupTable(m.sets, c, slot, peer, addr, proto, port, other);
           expect({ seed, peer, addr, proto, port, v: got }).toEqual({
             seed,
             peer,
@@ -256,11 +261,11 @@ describe('renderDelta', () => {
     expect(ops(up, 'delete', 'table')).toHaveLength(0);
     expect(
       ops(up, 'add', 'chain').map((c) => (c.add as { chain: { name: string } }).chain.name),
-    ).toEqual(['eg-300', 'in-300']);
+    ).toEqual([`eg-${vethName('c')}`, `in-${vethName('c')}`]);
     const down = renderDelta(b, a);
     expect(
       ops(down, 'delete', 'chain').map((c) => (c.delete as { chain: { name: string } }).chain.name),
-    ).toEqual(['eg-300', 'in-300']);
+    ).toEqual([`eg-${vethName('c')}`, `in-${vethName('c')}`]);
     // Chains stop being used (dispatch elements deleted) before they are deleted.
     const idx = (pred: (c: NftCommand) => boolean) => down.nftables.findIndex(pred);
     expect(idx((c) => 'delete' in c && 'element' in (c.delete as object))).toBeLessThan(
@@ -290,7 +295,7 @@ describe('renderDelta', () => {
 function lookupTable(
   sets: Map<string, SetDecl>,
   chain: string,
-  identity: number,
+  slot: string,
   peer: number,
   addr: string,
   proto: string,
@@ -324,7 +329,7 @@ function lookupTable(
   if (p) return verdict((p as unknown[])[1]);
   const any = hit(`${chain}-a`, (k) => k[0] === proto && inPort(k[1]));
   if (any) return verdict((any as unknown[])[1]);
-  const d = elems(sets.get(`def-${identity}`)).find((e) => (e as unknown[])[0] === peer);
+  const d = elems(sets.get(`def-${slot}`)).find((e) => (e as unknown[])[0] === peer);
   if (d) return verdict((d as unknown[])[1]);
   // The `other` default is the chain's last rule, not a map element.
   return other;

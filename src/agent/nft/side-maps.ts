@@ -1,6 +1,6 @@
 /**
- * The side maps: per local identity L and direction, one chain (`eg-L`, `in-L`) and
- * eight verdict maps in the order host-state.ts looks up (cidr per family and its ICMP
+ * The side maps: per local identity L and direction, one chain (`eg-S`, `in-S`, named
+ * by L's slot S, local-slots.ts) and eight verdict maps in the order host-state.ts looks up (cidr per family and its ICMP
  * variant, peers by exact port, by port range and ICMP, any), so the rule count never
  * grows with the number of policy entries. Pure.
  *
@@ -47,9 +47,9 @@ import { DENY, ruleDenyName } from './deny-chain.js';
 import { element, newSet, type ChainDecl, type Element, type SetDecl } from './table.js';
 import type { NftValue } from './types.js';
 
-/** Chain deciding a direction for local identity L. */
-export function sideChainName(direction: Direction, identity: number): string {
-  return `${direction === 'egress' ? 'eg' : 'in'}-${identity}`;
+/** Chain deciding a direction for the local identity in slot `slot` (local-slots.ts). */
+export function sideChainName(direction: Direction, slot: string): string {
+  return `${direction === 'egress' ? 'eg' : 'in'}-${slot}`;
 }
 
 /** Chain that logs then accepts for one deciding rule. */
@@ -63,9 +63,9 @@ export function jumpChainName(verdict: Verdict): string | undefined {
   return ruleDenyName(verdict);
 }
 
-/** Map of peer identities to the default verdict of local identity L. */
-export function defaultMapName(identity: number): string {
-  return `def-${identity}`;
+/** Map of peer identities to the default verdict of the local identity in slot `slot`. */
+export function defaultMapName(slot: string): string {
+  return `def-${slot}`;
 }
 
 /**
@@ -141,7 +141,7 @@ export interface SideElement extends Element {
 /**
  * The elements of one group of side chain `chain`: its entries made disjoint.
  *
- * @example groupElements('eg-256', 'p/257/tcp', entries) // elements of eg-256-p
+ * @example groupElements('eg-vnp0123456789ab', 'p/257/tcp', entries) // of eg-vnp0123456789ab-p
  */
 export function groupElements(
   chain: string,
@@ -224,16 +224,16 @@ export function anyIcmpVerdict(side: SideState | undefined): Verdict | undefined
 }
 
 /**
- * The side chain of (L, direction): one lookup per map, the ICMP-by-any rule, the
- * default map, then the counted default verdict `other`.
+ * The side chain of (L in slot `slot`, direction): one lookup per map, the ICMP-by-any
+ * rule, the default map, then the counted default verdict `other`.
  */
 export function sideChain(
-  identity: number,
+  slot: string,
   direction: Direction,
   anyIcmp: Verdict | undefined,
   other: Verdict,
 ): ChainDecl {
-  const name = sideChainName(direction, identity);
+  const name = sideChainName(direction, slot);
   const field = direction === 'egress' ? 'daddr' : 'saddr';
   const set = (suffix: string) => `${name}-${suffix}`;
   const rules: NftValue[][] = [
@@ -246,7 +246,7 @@ export function sideChain(
     [match(l4proto, ICMP_PROTOS), vmap(mark, set('pi'))],
     [vmap({ concat: [l4proto, dport] }, set('a'))],
     ...(anyIcmp ? [[match(l4proto, ICMP_PROTOS), verdictJson(anyIcmp)]] : []),
-    [vmap(mark, defaultMapName(identity))],
+    [vmap(mark, defaultMapName(slot))],
     // Counted, so `nft list chain` shows how much traffic the default decided.
     [COUNTER, verdictJson(other)],
   ];
@@ -254,8 +254,8 @@ export function sideChain(
 }
 
 /** The eight (empty) maps of a side chain: the lookup maps and the exact-port peer map. */
-export function sideSets(identity: number, direction: Direction): SetDecl[] {
-  const c = sideChainName(direction, identity);
+export function sideSets(slot: string, direction: Direction): SetDecl[] {
+  const c = sideChainName(direction, slot);
   const { p, ...rest } = lookupSets(c);
   const pe = newSet(`${c}-pe`, ['mark', 'inet_proto', 'inet_service'], 'verdict');
   return [...Object.values(rest).slice(0, 4), pe, p, ...Object.values(rest).slice(4)];

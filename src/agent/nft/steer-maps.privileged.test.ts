@@ -10,6 +10,7 @@ import { sh } from '../../../test/e2e/support/topology.js';
 import { describePrivileged } from '../../../test/e2e/support/describe-privileged.js';
 import { normalizeListing } from '../../../test/e2e/support/nft-listing.js';
 import { makeExec } from '../exec.js';
+import { vethName } from '../names.js';
 import { KernelNft } from './apply.js';
 import { renderDelta, renderRuleset } from './render.js';
 
@@ -28,7 +29,8 @@ describePrivileged('steering on the real nft', { prefix: 'vnps' }, () => {
     const a = steerState(routes, 'h1', 1);
     await nft.apply(renderRuleset(a));
     const listed = JSON.stringify(await nft.list());
-    for (const name of ['pre-steer', 'transit', 'st-256', 'steer-2', 'steer-4'])
+    // st-S: src's identity 256, named by its slot (local-slots.ts).
+    for (const name of ['pre-steer', 'transit', `st-${vethName('src')}`, 'steer-2', 'steer-4'])
       expect(listed).toContain(`"name":"${name}"`);
     const steps = [
       // A peer entry changes class, the any entries go, an inert cidr entry turns active.

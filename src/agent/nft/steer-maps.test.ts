@@ -14,6 +14,9 @@ import type { SetDecl } from './table.js';
 import { renderDelta } from './render.js';
 import { steerCtMark } from './steer-maps.js';
 
+/** The slot of src's identity 256 (local-slots.ts): its steer chain and maps are named by it. */
+const SRC = `st-${vethName('src')}`;
+
 const elems = (set: SetDecl | undefined) => [...(set?.elems.values() ?? [])];
 
 describe('steering (pure)', () => {
@@ -30,21 +33,21 @@ describe('steering (pure)', () => {
 
   it('renders steer maps: active classes goto their chain, inert ones return', () => {
     const m = buildTable(state(routes));
-    expect(elems(m.sets.get('st-256-p'))).toEqual([
+    expect(elems(m.sets.get(`${SRC}-p`))).toEqual([
       [{ concat: [257, 'tcp', { range: [8080, 8080] }] }, { goto: { target: 'steer-2' } }],
     ]);
-    expect(elems(m.sets.get('st-256-pi'))).toEqual([[257, { goto: { target: 'steer-2' } }]]);
-    expect(elems(m.sets.get('st-256-c4'))).toEqual([
+    expect(elems(m.sets.get(`${SRC}-pi`))).toEqual([[257, { goto: { target: 'steer-2' } }]]);
+    expect(elems(m.sets.get(`${SRC}-c4`))).toEqual([
       [
         { concat: [{ range: ['192.0.2.0', '192.0.2.255'] }, 'udp', { range: [53, 53] }] },
         { return: null },
       ],
     ]);
-    expect(elems(m.sets.get('st-256-a'))).toEqual([
+    expect(elems(m.sets.get(`${SRC}-a`))).toEqual([
       [{ concat: ['tcp', { range: [9000, 9999] }] }, { goto: { target: 'steer-4' } }],
     ]);
     expect(elems(m.sets.get('steer-dispatch'))).toEqual([
-      [vethName('src'), { jump: { target: 'st-256' } }],
+      [vethName('src'), { jump: { target: `${SRC}` } }],
     ]);
     expect(m.chains.has('steer-3')).toBe(false);
     expect(m.chains.get('steer-2')!.rules).toEqual([
@@ -134,7 +137,7 @@ describe('steering (pure)', () => {
     // The last route gone takes the prerouting base chain with it: one full replace.
     const text = JSON.stringify(renderDelta(a, state(undefined, 'h1', 3)));
     expect(text).toContain('{"delete":{"table"');
-    expect(text).not.toContain('st-256');
-    expect(buildTable(state(undefined)).chains.has('st-256')).toBe(false);
+    expect(text).not.toContain(`${SRC}`);
+    expect(buildTable(state(undefined)).chains.has(`${SRC}`)).toBe(false);
   });
 });

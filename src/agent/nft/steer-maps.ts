@@ -1,9 +1,9 @@
 /**
  * Steering in the `inet vnp` table (docs/adr/0008-steering.md). Pure.
  *
- * Per local identity L that some route applies to: chain `st-L` (jumped from the
- * prerouting chain `pre-steer` for new connections of L's records) and seven maps
- * shaped like the verdict maps of `eg-L` (cidr per family, icmp, peers, any), whose
+ * Per local identity L that some route applies to: chain `st-S`, named by L's slot S
+ * (local-slots.ts), jumped from the prerouting chain `pre-steer` for new connections of
+ * L's records, and seven maps shaped like the verdict maps of `eg-S` (cidr per family, icmp, peers, any), whose
  * values are `goto steer-k` (steer class k is active here) or `return` (the deciding
  * route is inert). Per active class k: chain `steer-k` that marks the connection
  * (`ct mark = TAG | k << 16 | k`) and the packet (mark k, which the policy routing
@@ -41,9 +41,9 @@ import { lookupSets } from './side-maps.js';
 import { put, type NftTable } from './table.js';
 import type { NftValue } from './types.js';
 
-/** Chain steering the new connections of local identity L. */
-export function steerChainName(identity: number): string {
-  return `st-${identity}`;
+/** Chain steering the new connections of the local identity in slot `slot` (local-slots.ts). */
+export function steerChainName(slot: string): string {
+  return `st-${slot}`;
 }
 
 /** Chain marking a connection for steer class k. */
@@ -63,6 +63,7 @@ export function steerCtMark(k: number): number {
 export function addSteering(
   table: NftTable,
   state: HostState,
+  slots: ReadonlyMap<number, string>,
   active: ReadonlyMap<number, ActiveSteer>,
 ): void {
   const value = (k: number): NftValue =>
@@ -92,21 +93,22 @@ export function addSteering(
   for (const r of state.locals) {
     if (!routed.has(r.identity)) continue;
     put(table.sets.get('steer-dispatch')!, vethName(r.name), {
-      jump: { target: steerChainName(r.identity) },
+      jump: { target: steerChainName(slots.get(r.identity)!) },
     });
   }
-  const localIds = new Set(state.locals.map((l) => l.identity));
-  for (const [id, routes] of [...routed].sort(([a], [b]) => a - b))
-    if (localIds.has(id)) steerSide(table, id, routes, value);
+  for (const [id, routes] of [...routed].sort(([a], [b]) => a - b)) {
+    const slot = slots.get(id);
+    if (slot !== undefined) steerSide(table, slot, routes, value);
+  }
 }
 
 function steerSide(
   table: NftTable,
-  identity: number,
+  slot: string,
   routes: SteeringEntries,
   value: (k: number) => NftValue,
 ): void {
-  const c = steerChainName(identity);
+  const c = steerChainName(slot);
   const sets = lookupSets(c);
   // The engine's entries are disjoint per (peer or address, protocol): one element each.
   for (const e of routes.cidr) {

@@ -114,3 +114,41 @@ export function mutateHostState(rng: Rng, s: HostState): HostState {
   }
   return next;
 }
+
+/**
+ * A tag change of one local record: it takes a fresh identity (its old one's sides and
+ * defaults, one entry fewer, when no other record keeps the old one) or, sometimes,
+ * another local record's identity. The record keeps its name, so its chains and maps
+ * keep their slot (src/agent/nft/local-slots.ts), or the slot moves to the record
+ * first by name.
+ *
+ * @example retagLocal(makeRng(1), randomHostState(makeRng(1), 3))
+ */
+export function retagLocal(rng: Rng, s: HostState): HostState {
+  const next = structuredClone(s) as HostState;
+  next.revision = s.revision + 1;
+  if (next.locals.length === 0) return next;
+  const record = rng.pick(next.locals);
+  const old = record.identity;
+  const others = next.locals.filter((r) => r !== record && r.identity !== old);
+  const used = new Set([...next.locals, ...next.remotes].map((r) => r.identity));
+  let fresh = 600;
+  while (used.has(fresh)) fresh++;
+  const to = others.length > 0 && rng.chance(0.3) ? rng.pick(others).identity : fresh;
+  record.identity = to;
+  const oldKept = next.locals.some((r) => r.identity === old);
+  if (to === fresh) {
+    for (const side of s.sides.filter((x) => x.identity === old)) {
+      const peers = side.peers.filter((_, i) => i !== 0);
+      next.sides.push({ ...structuredClone(side), identity: to, peers });
+    }
+    const def = s.defaults.find((d) => d.identity === old);
+    if (def) next.defaults.push({ ...structuredClone(def), identity: to });
+  }
+  if (!oldKept) {
+    next.sides = next.sides.filter((x) => x.identity !== old);
+    next.defaults = next.defaults.filter((d) => d.identity !== old);
+  }
+  next.sides.sort((a, b) => a.identity - b.identity || a.direction.localeCompare(b.direction));
+  return next;
+}
