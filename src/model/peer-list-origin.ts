@@ -1,38 +1,74 @@
 /**
- * Where a side's peer list came from when it was built from an earlier list by redoing
- * the entries of a few peers (src/engine/hosts/side-peers.ts): every other entry is the
- * same object as in the earlier list. A reader that holds the earlier list (the
- * distribution feed, src/server/distribution/side-diff.ts) then compares only those
- * peers' runs, O(entries of the peers redone), instead of walking both lists.
+ * The identity of a side's peer list as the engine lists it, and, for a list patched
+ * from the listing before it, the patch (src/engine/hosts/side-peers.ts): the peers
+ * whose runs were redone, their entries before and after. Every other entry is the
+ * same object in both lists. A reader holding the earlier listing (the distribution
+ * feed, src/server/distribution/side-diff.ts) then compares only those runs —
+ * O(entries of the peers redone) — and never needs either list whole: a patched list
+ * is only built (`entries()`) when someone reads it whole.
  */
-import type { PeerEntry } from './host-state.js';
+import type { PeerEntry, SideState } from './host-state.js';
 
-/** The list a peer list was patched from, and the peers whose runs were redone (ascending). */
-export interface PeerListOrigin {
-  from: readonly PeerEntry[];
+/** How a peer list differs from the list it was patched from. */
+export interface PeerListPatch {
+  /** The list patched (compare with {@link peerListOf} of the earlier side). */
+  from: PeerListRef;
+  /** Peers whose runs were redone, ascending. */
   peers: readonly number[];
-  /** Four numbers per peer of `peers`: its run in `from`, then in the list ([start, end) each). */
-  runs: readonly number[];
+  /** Per peer of `peers`: its entries in `from`, then in this list. */
+  before: readonly (readonly PeerEntry[])[];
+  after: readonly (readonly PeerEntry[])[];
 }
 
-const origins = new WeakMap<readonly PeerEntry[], PeerListOrigin>();
+/** One peer list of a side (the same object while the side's peers are unchanged). */
+export interface PeerListRef {
+  /** The entries, by ascending peer (built on first call; then the same array). */
+  entries(): readonly PeerEntry[];
+  /** Present on a side's newest list when it was patched from the one before. */
+  readonly patch: PeerListPatch | undefined;
+}
 
 /**
- * Record that `list` is `origin.from` with the runs of `origin.peers` redone. Only the
- * newest list of a side keeps its origin: `from` forgets its own, or each list would
- * keep the one before it alive, and a side every list it ever had (readers compare a
- * list only with the listing just before it).
+ * Where a side built by {@link sideWithPeers} keeps its list: a non-enumerable symbol
+ * property (JSON, spreads and `Object.entries` skip it). Not a WeakMap: every such
+ * write lists hundreds of new sides, and a weak table of them grows and rehashes
+ * between collections and costs the collector an ephemeron each.
  */
-export function notePeerListOrigin(list: readonly PeerEntry[], origin: PeerListOrigin): void {
-  origins.delete(origin.from);
-  origins.set(list, origin);
-}
+const REF = Symbol('peerList');
+
+type Listed = SideState & { [REF]?: PeerListRef };
 
 /**
- * How `list` was patched, if it was (undefined: built whole, or unknown).
+ * A side whose `peers` are `ref`'s entries, read when first needed: an own enumerable
+ * accessor, so JSON, spreads and `Object.entries` see an ordinary side, while a reader
+ * that only follows patches never builds the list.
+ */
+export function sideWithPeers(fields: Omit<SideState, 'peers'>, ref: PeerListRef): SideState {
+  const { identity, direction, cidr, any, routes } = fields;
+  // Built in key order with one shared getter: every such side gets the same hidden
+  // class with fast properties (redefining a data property, or a getter per side,
+  // would give each side a dictionary of its own).
+  const side = { identity, direction, cidr } as Listed;
+  Object.defineProperty(side, REF, { value: ref, enumerable: false });
+  Object.defineProperty(side, 'peers', PEERS);
+  side.any = any;
+  if (routes !== undefined) side.routes = routes;
+  return side;
+}
+
+const PEERS: PropertyDescriptor = {
+  get(this: Listed) {
+    return this[REF]!.entries();
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+/**
+ * The peer list of a side built by {@link sideWithPeers} (undefined: any other side).
  *
- * @example peerListOrigin(next)?.from === prev // only `peers` can differ
+ * @example peerListOf(next)?.patch?.from === peerListOf(prev) // only `patch.peers` differ
  */
-export function peerListOrigin(list: readonly PeerEntry[]): PeerListOrigin | undefined {
-  return origins.get(list);
+export function peerListOf(side: SideState): PeerListRef | undefined {
+  return (side as Listed)[REF];
 }

@@ -1,7 +1,7 @@
 /**
  * A side's peer tables: one per set of matching rules, not one per peer — a new
  * identity joining a selector that many sides use as a rule peer must not paint a
- * table in each of them (issue #11, docs/adr/0068).
+ * table in each of them (issue #11, docs/adr/0069).
  */
 import { describe, expect, it } from 'vitest';
 import type { CompiledRule } from './compiled-rule.js';

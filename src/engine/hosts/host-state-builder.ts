@@ -12,7 +12,6 @@ import type {
   DefaultState,
   HostState,
   LocalRecord,
-  PeerEntry,
   RemoteRecord,
   SteeringEntries,
   SteeringEntry,
@@ -27,6 +26,7 @@ import { steerTable } from '../compile/steering-resolution.js';
 import { paintPorts, PROTO_NAMES, type PortTable } from '../compile/port-table.js';
 import type { CompiledSteeringRoute, CompiledRule } from '../compile/compiled-rule.js';
 import type { ResolvedSide } from '../compile/resolved-side.js';
+import { peerListOf, sideWithPeers } from '../../model/peer-list-origin.js';
 import { allPeers, patchedPeers, type Entries, type Ported } from './side-peers.js';
 
 /**
@@ -231,7 +231,7 @@ export function identitySides(id: number, index: HostIndex, ctx: HostStateContex
   for (const dir of ['egress', 'ingress'] as const) {
     const side = sideState(ctx.sides.side(id, dir), index.addressBook);
     const routes = dir === 'egress' ? steeringEntriesOf(ctx, id, index.addressBook) : undefined;
-    out.push(routes ? { ...side, routes } : side);
+    out.push(routes ? withRoutes(side, routes) : side);
   }
   return out;
 }
@@ -296,37 +296,75 @@ function verdictOf(rule: CompiledRule): Pick<SideEntry, 'verdict' | 'policy' | '
  */
 const listedSides = new WeakMap<ResolvedSide, SideState>();
 
+/**
+ * The side's listing: its peers a patched list (side-peers.ts), read whole only by
+ * whoever needs it whole (snapshots, whole sides on the wire).
+ */
 function sideState(side: ResolvedSide, book: readonly AddressOwner[]): SideState {
   const last = side.cidrTable === undefined ? listedSides.get(side) : undefined;
   if (last && !side.hasDroppedPeers()) return last;
-  const resolved = resolvedEntries(side, book, verdictOf, patchedPeers);
-  const listed: SideState = {
-    identity: side.identity,
-    direction: side.direction,
-    cidr: last?.cidr ?? (resolved.cidr as CidrEntry[]),
-    peers: resolved.peers as PeerEntry[],
-    any: last?.any ?? (resolved.any as SideEntry[]),
-  };
+  const entries = entriesOf(side, verdictOf);
+  const peers = patchedPeers(side, entries);
+  const listed = sideWithPeers(
+    {
+      identity: side.identity,
+      direction: side.direction,
+      cidr: last?.cidr ?? (cidrOf(side, book, entries) as CidrEntry[]),
+      any: last?.any ?? (entries(side.anyTable) as SideEntry[]),
+    },
+    peers,
+  );
   if (side.cidrTable === undefined) listedSides.set(side, listed);
   return listed;
 }
 
+/** An egress side with its routes, sharing its peer list (not read here). */
+function withRoutes(side: SideState, routes: SteeringEntries): SideState {
+  const ref = peerListOf(side);
+  if (!ref) return { ...side, routes };
+  const { identity, direction, cidr, any } = side;
+  return sideWithPeers({ identity, direction, cidr, any, routes }, ref);
+}
+
 /**
  * The disjoint cidr/peers/any entries of a resolved side, the value of each taken
- * from its deciding rule (`undefined`: the piece gets no entry). `peersOf` may take
- * the peer entries from a cache ({@link patchedPeers}); by default every peer's are built.
+ * from its deciding rule (`undefined`: the piece gets no entry).
  */
 function resolvedEntries<V extends object>(
   side: ResolvedSide,
   book: readonly AddressOwner[],
   value: (rule: CompiledRule) => V | undefined,
-  peersOf: (side: ResolvedSide, entries: Entries<V>) => Ported<V & { peer: number }>[] = allPeers,
 ): {
   cidr: Ported<V & { range: string }>[];
   peers: Ported<V & { peer: number }>[];
   any: Ported<V>[];
 } {
-  const entries = <X extends object = object>(table: PortTable, extra?: X): Ported<V & X>[] =>
+  const entries = entriesOf(side, value);
+  return {
+    cidr: cidrOf(side, book, entries),
+    peers: allPeers(side, entries),
+    any: entries(side.anyTable),
+  };
+}
+
+/** A side's CIDR entries, split at the addresses in `book`. */
+function cidrOf<V>(
+  side: ResolvedSide,
+  book: readonly AddressOwner[],
+  entries: Entries<V>,
+): Ported<V & { range: string }>[] {
+  const cidr: Ported<V & { range: string }>[] = [];
+  for (const seg of side.cidrTable?.segments() ?? [])
+    cidr.push(...cidrEntries<V>(side, seg, book, entries));
+  return cidr;
+}
+
+/** The entries of a port table of `side`, the value of each from its deciding rule. */
+function entriesOf<V extends object>(
+  side: ResolvedSide,
+  value: (rule: CompiledRule) => V | undefined,
+): Entries<V> {
+  return <X extends object = object>(table: PortTable, extra?: X): Ported<V & X>[] =>
     table.segments().flatMap((segment) => {
       const entryValue = value(side.rules[segment.value]!);
       return entryValue === undefined
@@ -340,11 +378,6 @@ function resolvedEntries<V extends object>(
             },
           ];
     });
-  const peers = peersOf(side, entries);
-  const cidr: Ported<V & { range: string }>[] = [];
-  for (const seg of side.cidrTable?.segments() ?? [])
-    cidr.push(...cidrEntries<V>(side, seg, book, entries));
-  return { cidr, peers, any: entries(side.anyTable) };
 }
 
 /** One address segment split at record addresses; each piece fully resolved. */

@@ -5,7 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import type { PeerEntry, SideState } from '../../model/host-state.js';
-import { peerListOrigin } from '../../model/peer-list-origin.js';
+import { peerListOf } from '../../model/peer-list-origin.js';
 import type { Document } from '../../model/types.js';
 import { Engine } from '../engine.js';
 
@@ -45,8 +45,9 @@ function model() {
   engine.hostDelta();
   const a1 = engine.recordIdentity('r1')!;
   /** a1's ingress side as the next host view delta lists it, after `r{i}` got a new identity. */
+  let n = 0;
   const join = (i: number): SideState => {
-    const doc = { ...records[i]!, tags: { env: 'dev', app: `new${i}` } };
+    const doc = { ...records[i]!, tags: { env: 'dev', app: `new${n++}` } };
     const view = engine.hostDelta(engine.apply([{ op: 'put', doc }], i));
     const side = view.identities
       .find((s) => s.identity === a1)
@@ -54,20 +55,45 @@ function model() {
     if (!side) throw new Error('a1 ingress not listed');
     return side;
   };
-  return { join };
+  /** a1's ingress side listed whole (a fork builds its sides afresh from the same state). */
+  const whole = (): SideState => {
+    const side = engine
+      .fork()
+      .identityRules(a1)
+      .sides.find((s) => s.direction === 'ingress');
+    if (!side) throw new Error('a1 ingress not listed');
+    return side;
+  };
+  return { join, whole };
 }
 
 describe('side peer lists', () => {
-  it('a patched list remembers the list it came from, and that list forgets its own origin', () => {
+  it('a patched list remembers the list it came from, and that list forgets its patch', () => {
     const { join } = model();
     const first = join(2);
     const second = join(4);
-    expect(peerListOrigin(second.peers)?.from).toBe(first.peers);
+    expect(peerListOf(second)?.patch?.from).toBe(peerListOf(first));
     const third = join(6);
-    expect(peerListOrigin(third.peers)?.from).toBe(second.peers);
-    // Kept, the second's origin would keep the first list, and its origin the one
+    expect(peerListOf(third)?.patch?.from).toBe(peerListOf(second));
+    // Kept, the second's patch would keep the first list, and its patch the one
     // before: every list the side ever had (0.4 MB per write at 6,000 records).
-    expect(peerListOrigin(second.peers)).toBeUndefined();
+    expect(peerListOf(second)?.patch).toBeUndefined();
+  });
+
+  it('a patched list is read whole only when asked, and then as a whole listing gives it', () => {
+    const { join, whole } = model();
+    const sides: SideState[] = [];
+    const expected = new Map<number, string>();
+    for (let k = 0; k < 40; k++) {
+      sides.push(join(2 + 2 * (k % 19)));
+      if (k % 3 === 0) expected.set(k, JSON.stringify(whole().peers));
+    }
+    // Each listing, read after 40 more patches, has its own entries (past a built list too).
+    for (const [k, json] of expected) expect(JSON.stringify(sides[k]!.peers)).toBe(json);
+    const last = sides[sides.length - 1]!;
+    expect(peerListOf(whole())).not.toBe(peerListOf(last));
+    expect(JSON.stringify(last)).toBe(JSON.stringify(whole()));
+    expect({ ...last }.peers).toEqual(whole().peers);
   });
 
   it('every peer entry, listed whole or patched, has one hidden class', () => {

@@ -3,20 +3,27 @@
  * patched from the side's last listing (host-state-builder.ts builds the rest of a side).
  */
 import type { PeerEntry, SideEntry } from '../../model/host-state.js';
-import { notePeerListOrigin } from '../../model/peer-list-origin.js';
+import type { PeerListPatch, PeerListRef } from '../../model/peer-list-origin.js';
 import { firstOfPeer } from '../../model/side-patch.js';
 import type { PortTable } from '../compile/port-table.js';
 import type { ResolvedSide } from '../compile/resolved-side.js';
 
 /**
- * The peer entries each side had when last listed. A side outlives tag changes, and
+ * The peer list each side had when last listed. A side outlives tag changes, and
  * the engine drops a peer's table only when that peer's membership changed
  * (ResolvedSide.dropPeer), so when an identity appears in (or leaves) a selector used as
  * a rule peer, a side is listed again by patching: only the dropped peers' entries are
  * redone, every other entry is the same object as before (the distribution feed also
  * serialises each entry once, src/server/distribution/side-json.ts).
  */
-const listedPeers = new WeakMap<ResolvedSide, PeerEntry[]>();
+const listedPeers = new WeakMap<ResolvedSide, PeerList>();
+
+/**
+ * Patched lists between two built ones: a list more than this many patches away from
+ * a built list is built as it is listed. Bounds a list's chain (memory, and the cost
+ * of building it late); a side patched by every write is copied once per this many.
+ */
+const MAX_CHAIN = 16;
 
 export type Ported<V> = V & Pick<SideEntry, 'proto' | 'ports'>;
 /**
@@ -46,67 +53,146 @@ export function allPeers<V>(
 }
 
 /**
- * The side's peer entries as {@link allPeers} gives them, patched from its last listing:
- * O(peers) copying plus the dropped peers' entries, instead of every peer's table.
+ * A side's peer list: built (`built`), or a patch of the list before it (`prev`, whose
+ * chain ends at a built list within {@link MAX_CHAIN} links), built only when read
+ * whole. A peer that joins a selector used as a rule peer by many sides patches each
+ * of them on every such write; readers that follow patches (the distribution feed)
+ * never read those lists whole, so building each (a copy of the side's size) was most
+ * of the write's garbage (docs/adr/0069).
+ */
+class PeerList implements PeerListRef {
+  patch: PeerListPatch | undefined;
+  private built: PeerEntry[] | undefined;
+  private prev: PeerList | undefined;
+  /** Links to the nearest built list (0: built). */
+  private depth: number;
+  /** This list's own redone peers (ascending) and their entries (unbuilt lists only). */
+  private readonly peers: readonly number[];
+  private readonly runs: readonly (readonly PeerEntry[])[];
+
+  constructor(
+    built: PeerEntry[] | undefined,
+    prev?: PeerList,
+    peers: readonly number[] = [],
+    runs: readonly (readonly PeerEntry[])[] = [],
+  ) {
+    this.built = built;
+    this.prev = prev;
+    this.peers = peers;
+    this.runs = runs;
+    this.depth = built ? 0 : prev!.depth + 1;
+  }
+
+  entries(): PeerEntry[] {
+    if (!this.built) {
+      this.built = this.build();
+      this.prev = undefined;
+      this.depth = 0;
+    }
+    return this.built;
+  }
+
+  /** A peer's run in this list. */
+  runOf(peer: number): readonly PeerEntry[] {
+    return PeerList.runIn(this, peer);
+  }
+
+  /** A peer's run in `list`: from the newest patch of it down the chain, else the built list. */
+  private static runIn(list: PeerList, peer: number): readonly PeerEntry[] {
+    for (let l: PeerList | undefined = list; l; l = l.prev) {
+      if (l.built) {
+        const start = firstOfPeer(l.built, peer);
+        let end = start;
+        while (end < l.built.length && l.built[end]!.peer === peer) end++;
+        return l.built.slice(start, end);
+      }
+      const i = indexOf(l.peers, peer);
+      if (i >= 0) return l.runs[i]!;
+    }
+    return [];
+  }
+
+  /** This list patched: `peers` (ascending) redone as `runs`. Only the new list keeps a patch. */
+  patched(peers: readonly number[], runs: readonly (readonly PeerEntry[])[]): PeerList {
+    const before = peers.map((p) => this.runOf(p));
+    const next = new PeerList(undefined, this, peers, runs);
+    next.patch = { from: this, peers, before, after: runs };
+    this.patch = undefined;
+    if (next.depth >= MAX_CHAIN) next.entries();
+    return next;
+  }
+
+  /** The entries: the nearest built list with every later patch's runs in place. */
+  private build(): PeerEntry[] {
+    return PeerList.buildFrom(this);
+  }
+
+  private static buildFrom(list: PeerList): PeerEntry[] {
+    /** Newest run of every redone peer, walking back to the built list. */
+    const runs = new Map<number, readonly PeerEntry[]>();
+    let l = list;
+    for (; !l.built; l = l.prev!)
+      for (let k = 0; k < l.peers.length; k++)
+        if (!runs.has(l.peers[k]!)) runs.set(l.peers[k]!, l.runs[k]!);
+    const base = l.built;
+    const redone = [...runs.keys()].sort((a, b) => a - b);
+    let size = base.length;
+    const spans = redone.map((p) => {
+      const start = firstOfPeer(base, p);
+      let end = start;
+      while (end < base.length && base[end]!.peer === p) end++;
+      size += runs.get(p)!.length - (end - start);
+      return [start, end] as const;
+    });
+    // One list of the exact size (no regrowth): this is the one copy of the side.
+    const out = new Array<PeerEntry>(size);
+    let at = 0;
+    let i = 0;
+    redone.forEach((p, k) => {
+      const [start, end] = spans[k]!;
+      for (; i < start; i++) out[at++] = base[i]!;
+      for (const e of runs.get(p)!) out[at++] = e;
+      i = end;
+    });
+    for (; i < base.length; i++) out[at++] = base[i]!;
+    return out;
+  }
+}
+
+/** Position of `x` in an ascending list, or -1. */
+function indexOf(list: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return list[lo] === x ? lo : -1;
+}
+
+/**
+ * The side's peer list as {@link allPeers} gives it, patched from its last listing:
+ * O(dropped peers' entries), no copy of the list (built when read whole).
  */
 export function patchedPeers(
   side: ResolvedSide,
   entries: Entries<Pick<SideEntry, 'verdict' | 'policy' | 'rule'>>,
-): PeerEntry[] {
+): PeerListRef {
   const before = listedPeers.get(side);
   const dropped = side.takeDroppedPeers();
-  let peers: PeerEntry[];
-  if (!before) peers = allPeers(side, entries) as PeerEntry[];
-  else if (dropped.size === 0) peers = before;
-  else peers = patched(before, dropped, side, entries);
-  listedPeers.set(side, peers);
-  return peers;
-}
-
-/**
- * `before` with the dropped peers' entries redone, built in one pass into a list of the
- * exact size: the list is as long as the side has peers, and a peer that joined a
- * selector used by many sides patches every one of them per write, so a copy and a
- * splice (two more lists of that size) per side are most of such a write's garbage.
- */
-function patched(
-  before: readonly PeerEntry[],
-  dropped: ReadonlySet<number>,
-  side: ResolvedSide,
-  entries: Entries<Pick<SideEntry, 'verdict' | 'policy' | 'rule'>>,
-): PeerEntry[] {
-  const peers = [...dropped].sort((a, b) => a - b);
-  const redone: PeerEntry[][] = [];
-  /** Where each dropped peer's old entries sit in `before`: [start, end). */
-  const spans: number[] = [];
-  let size = before.length;
-  for (const peer of peers) {
-    const list: PeerEntry[] = [];
-    if (side.hasPeer(peer)) {
+  let list: PeerList;
+  if (!before) list = new PeerList(allPeers(side, entries) as PeerEntry[]);
+  else if (dropped.size === 0) list = before;
+  else {
+    const peers = [...dropped].sort((a, b) => a - b);
+    const runs = peers.map((peer): PeerEntry[] => {
+      if (!side.hasPeer(peer)) return [];
       const table = side.peerTable(peer);
-      if (table !== side.anyTable)
-        for (const entry of entries(table, { peer })) list.push(entry as PeerEntry);
-    }
-    const start = firstOfPeer(before, peer);
-    let end = start;
-    while (end < before.length && before[end]!.peer === peer) end++;
-    redone.push(list);
-    spans.push(start, end);
-    size += list.length - (end - start);
+      return table === side.anyTable ? [] : (entries(table, { peer }) as PeerEntry[]);
+    });
+    list = before.patched(peers, runs);
   }
-  const out = new Array<PeerEntry>(size);
-  /** Per redone peer: its run in `before`, then in `out` ([start, end) each). */
-  const runs: number[] = [];
-  let at = 0;
-  let from = 0;
-  peers.forEach((_, k) => {
-    const start = spans[2 * k]!;
-    for (let i = from; i < start; i++) out[at++] = before[i]!;
-    runs.push(start, spans[2 * k + 1]!, at, at + redone[k]!.length);
-    for (const e of redone[k]!) out[at++] = e;
-    from = spans[2 * k + 1]!;
-  });
-  for (let i = from; i < before.length; i++) out[at++] = before[i]!;
-  notePeerListOrigin(out, { from: before, peers, runs });
-  return out;
+  listedPeers.set(side, list);
+  return list;
 }

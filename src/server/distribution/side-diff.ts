@@ -8,7 +8,7 @@
  * parts (`cidr`, `any`, `routes`) are compared as JSON.
  */
 import type { Direction, PeerEntry, SideState } from '../../model/host-state.js';
-import { peerListOrigin, type PeerListOrigin } from '../../model/peer-list-origin.js';
+import { peerListOf } from '../../model/peer-list-origin.js';
 import { entryJson } from './side-json.js';
 
 /** A side's parts other than its peers, as JSON (compared between listings). */
@@ -121,15 +121,13 @@ function changedRuns(
  *
  * @example diffPeers(before, after) // { peers: [301], entries: [{ peer: 301, … }] }
  */
-export function diffPeers(
+function diffPeers(
   before: readonly PeerEntry[],
   after: readonly PeerEntry[],
 ): { peers: number[]; entries: PeerEntry[] } {
   const peers: number[] = [];
   const entries: PeerEntry[] = [];
   if (before === after) return { peers, entries };
-  const origin = peerListOrigin(after);
-  if (origin?.from === before) return diffRedone(before, after, origin);
   const { start, aEnd, bEnd } = changedRuns(before, after);
   let i = start;
   let j = start;
@@ -148,24 +146,25 @@ export function diffPeers(
 }
 
 /**
- * {@link diffPeers} of a list patched from `before` (every entry outside the redone
- * peers' runs is the same object in both): only those runs are compared, where the
- * patch put them — a peer that joined a selector patches every side whose rules use
- * it, and the feed compares each of them per write.
+ * The peers whose entries differ between two listings of a side, with their entries
+ * in `after`. When the engine patched `after`'s peer list from `before`'s, only the
+ * redone peers' runs are compared (a peer that joined a selector patches every side
+ * whose rules use it, and the feed compares each of them per write) and neither list
+ * is read whole; otherwise {@link diffPeers}.
  */
-function diffRedone(
-  before: readonly PeerEntry[],
-  after: readonly PeerEntry[],
-  origin: PeerListOrigin,
-): { peers: number[]; entries: PeerEntry[] } {
+function diffSides(before: SideState, after: SideState): { peers: number[]; entries: PeerEntry[] } {
+  const a = peerListOf(before);
+  const b = peerListOf(after);
+  if (a !== undefined && a === b) return { peers: [], entries: [] };
+  if (a === undefined || b?.patch?.from !== a) return diffPeers(before.peers, after.peers);
   const peers: number[] = [];
   const entries: PeerEntry[] = [];
-  const { runs } = origin;
-  origin.peers.forEach((p, k) => {
-    const [i, iEnd, j, jEnd] = [runs[4 * k]!, runs[4 * k + 1]!, runs[4 * k + 2]!, runs[4 * k + 3]!];
-    if (sameRun(before, i, iEnd, after, j, jEnd)) return;
+  const patch = b.patch;
+  patch.peers.forEach((p, k) => {
+    const [x, y] = [patch.before[k]!, patch.after[k]!];
+    if (sameRun(x, 0, x.length, y, 0, y.length)) return;
     peers.push(p);
-    for (let x = j; x < jEnd; x++) entries.push(after[x]!);
+    entries.push(...y);
   });
   return { peers, entries };
 }
@@ -183,7 +182,7 @@ export function sideChange(
   const base = { direction: side.direction, peers: [], cidr: true, any: true, routes: true };
   if (!prev || (prev.parts.routes !== undefined && parts.routes === undefined))
     return { ...base, whole: true };
-  const { peers, entries } = diffPeers(prev.side.peers, side.peers);
+  const { peers, entries } = diffSides(prev.side, side);
   const cidr = prev.parts.cidr !== parts.cidr;
   const any = prev.parts.any !== parts.any;
   const routes = prev.parts.routes !== parts.routes;
