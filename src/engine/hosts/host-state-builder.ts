@@ -434,18 +434,25 @@ export function identityDefaults(id: number, ctx: HostStateContext): DefaultStat
       ? ctx.state.settings.defaults.unpartitioned
       : ctx.state.settings.defaults.crossPartition;
   const peers: DefaultState['peers'] = [];
-  const candidates = new Set<number>();
+  const exception = (peer: number): void => {
+    const verdict = ctx.sides.pairDefaultOf(me, ctx.state.ids.get(peer)).verdict;
+    if (verdict !== other) peers.push({ peer, verdict: verdict });
+  };
+  // Each candidate once, without a copy of the candidates (a partition's members can be
+  // a third of every identity, and a new identity's row is computed on every write
+  // that makes one); only the exceptions are sorted.
   if (parts.length === 0) {
-    for (const info of ctx.state.ids.values())
-      if (info.partitions.length > 0) candidates.add(info.id);
+    for (const info of ctx.state.ids.values()) if (info.partitions.length > 0) exception(info.id);
+  } else if (parts.length === 1) {
+    for (const member of ctx.state.partitions.get(parts[0]!)?.entry.members ?? [])
+      exception(member);
   } else {
+    const candidates = new Set<number>();
     for (const partition of parts)
       for (const member of ctx.state.partitions.get(partition)?.entry.members ?? [])
         candidates.add(member);
+    for (const peer of candidates) exception(peer);
   }
-  for (const peer of [...candidates].sort((a, b) => a - b)) {
-    const verdict = ctx.sides.pairDefaultOf(me, ctx.state.ids.get(peer)).verdict;
-    if (verdict !== other) peers.push({ peer, verdict: verdict });
-  }
+  peers.sort((a, b) => a.peer - b.peer);
   return { identity: id, other, peers };
 }
