@@ -6,11 +6,11 @@
  *
  *   forward (forward, prio 0): packets of accepted connections leave at once (mark from the
  *               ct mark). New ones from local records jump to `fwd-egress`: peer =
- *               ipcache[daddr] | world, held in meta mark while `eg-<L>` decides (allowed
+ *               ipcache[daddr] | world, held in meta mark while `eg-<S>` decides (allowed
  *               returns). Then the mark becomes the source identity for packets from local
  *               records (it leaves in the VXLAN-GBP header); for packets to local records the
  *               source identity is the mark (GBP on receipt) | ipcache[saddr] | world, and
- *               `in-<L>` decides.
+ *               `in-<S>` decides (S: the local identity's slot, local-slots.ts).
  */
 import { IDENTITY_WORLD } from '../../model/host-state.js';
 import {
@@ -181,7 +181,7 @@ export function baseChains(use: SteerUse): ChainDecl[] {
           match({ concat: [iif, addr(6, 'saddr')] }, '@spoof6', '!='),
           DROP,
         ],
-        // The peer identity (destination), held in the mark while eg-<L> decides.
+        // The peer identity (destination), held in the mark while eg-<S> decides.
         [setMark(IDENTITY_WORLD)],
         [setMark(lookup(addr(4, 'daddr'), 'ipcache4'))],
         [setMark(lookup(addr(6, 'daddr'), 'ipcache6'))],
