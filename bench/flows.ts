@@ -72,7 +72,8 @@ function wireBatches(at: string): string[] {
  * manager does with a batch: the frame's JSON parsed, the batch checked
  * (checkFlowBatch), then the FlowHub (its queue bound, flush timer, batching and
  * aggregates as in production). An agent whose batch is refused (queue full) waits
- * for a flush and sends the rest, as the agent's bounded buffer does.
+ * for the queued records to be written and sends the rest, as the agent's bounded
+ * buffer does.
  */
 export async function ingestFlows(store: FlowStore, n: number): Promise<number> {
   const at = new Date().toISOString();
@@ -99,7 +100,7 @@ export async function ingestFlows(store: FlowStore, n: number): Promise<number> 
       const { queued } = hub.submit(host, { records });
       records = records.slice(queued);
       if (records.length === 0) break;
-      await hub.flush();
+      await hub.flushRecords();
     }
     // Agents send over the network: let the hub's timer and writes interleave.
     if (b % 20 === 19) await new Promise((r) => setImmediate(r));

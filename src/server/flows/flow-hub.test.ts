@@ -1,7 +1,8 @@
 /**
- * The flow hub writes records at once and the aggregates once a period (ADR 0048):
- * a record is listed after the next flush while the summary waits for the period,
- * `flush()` and `stop()` write both, and a failed aggregate write is counted.
+ * The flow hub writes records at once and the aggregates once a period (ADR 0048),
+ * stretched after a slow write (ADR 0069): a record is listed after the next flush
+ * while the summary waits for the period, `flush()` and `stop()` write both, and a
+ * failed aggregate write is counted.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FlowRecord } from '../../model/flow.js';
 import { openStore, type Store } from '../../store/index.js';
-import { DEFAULT_FLOW_RETENTION, FlowHub } from './flow-hub.js';
+import { DEFAULT_FLOW_RETENTION, FlowHub, type FlowHubOptions } from './flow-hub.js';
 
 let dir: string;
 let store: Store;
@@ -65,6 +66,69 @@ it('lists records after the next flush and sums the aggregates once a period', a
     expect((await store.listFlows({ limit: 1 }))[0]!.src.partitions).toEqual(['web']);
     expect(hub.stats).toMatchObject({ stored: 4, failed: 0, failedAggregates: 0 });
     expect(errors).toEqual([]);
+  } finally {
+    await hub.stop();
+  }
+});
+
+/** The test store, with `before` run ahead of each aggregate write. */
+function aggregatesSpied(before: () => void): Store {
+  return Object.create(store, {
+    addFlowAggregates: {
+      value: (a: Parameters<Store['addFlowAggregates']>[0]) => (
+        before(),
+        store.addFlowAggregates(a)
+      ),
+    },
+  }) as Store;
+}
+
+/** A hub on `s` for the aggregate-period tests. */
+const quietHub = (s: Store, now: () => number, o: Partial<FlowHubOptions>) =>
+  new FlowHub({
+    store: s,
+    now,
+    retention: DEFAULT_FLOW_RETENTION,
+    partitionsOf: () => [],
+    onError: () => undefined,
+    ...o,
+  });
+
+it('writes a full queue at once but leaves the aggregates to their period', async () => {
+  let writes = 0;
+  const hub = quietHub(
+    aggregatesSpied(() => writes++),
+    () => T,
+    { batchSize: 2 },
+  );
+  const before = hub.stats.stored;
+  hub.submit('h1', { records: [record(20), record(21)] });
+  await hub.flushRecords();
+  expect(hub.stats.stored - before).toBe(2);
+  expect(writes).toBe(0);
+  await hub.stop();
+  expect(writes).toBe(1);
+});
+
+it('stretches the aggregate period to 20 times the last write, up to 10 s (ADR 0069)', async () => {
+  let now = T;
+  let writes = 0;
+  // Each aggregate write takes 100 ms by the hub's clock: the next waits 2 s, not 1 s.
+  const slow = aggregatesSpied(() => {
+    writes++;
+    now += 100;
+  });
+  const hub = quietHub(slow, () => now, { flushMs: 10, aggregateMs: 1000 });
+  hub.start();
+  try {
+    hub.submit('h1', { records: [record(10)] });
+    await expect.poll(() => writes).toBe(1);
+    hub.submit('h1', { records: [record(11)] });
+    now += 1000;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(writes).toBe(1);
+    now += 1000;
+    await expect.poll(() => writes).toBe(2);
   } finally {
     await hub.stop();
   }

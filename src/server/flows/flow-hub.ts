@@ -2,8 +2,8 @@
  * The manager's flow intake (docs/flows.md): agents' batches are checked, completed
  * (partitions from the model), queued and written in batches — one insert per flush,
  * never one per record — then handed to watchers and metrics. The aggregates are summed
- * here and written once a period (ADR 0048): each aggregate row is updated once per
- * period, not once per batch. Retention runs on a timer. The queue is bounded: when the store cannot keep up, the newest records are
+ * here and written once a period (ADR 0048), stretched when writes are slow (ADR 0069):
+ * each aggregate row is updated once per period, not once per batch. Retention runs on a timer. The queue is bounded: when the store cannot keep up, the newest records are
  * refused and counted, and the agent keeps what it could not send (its own bounded
  * buffer). Flow writes never wait for or block a policy write beyond one batch
  * (PGlite is one connection; PostgreSQL a pool).
@@ -38,9 +38,23 @@ export interface FlowHubOptions {
   maxQueued?: number;
   /** Retention period (default 60 s). */
   pruneMs?: number;
-  /** How often the summed aggregates are written (default 1 s); `flush()` writes them too. */
+  /**
+   * How often the summed aggregates are written at least (default 1 s); `flush()` writes
+   * them too. A write that took long stretches the period (AGGREGATE_SHARE).
+   */
   aggregateMs?: number;
 }
+
+/**
+ * The aggregates' upkeep takes at most 1/AGGREGATE_SHARE of the hub's time: the next
+ * write waits at least this many times as long as the last one took, up to
+ * MAX_AGGREGATE_MS (docs/adr/0069-flow-aggregate-period.md). A write costs per distinct
+ * key (~15–20 µs of PGlite's CPU each), whatever the records behind it; on a fixed
+ * period its share of the time grew as the manager slowed — a loaded host then spent a
+ * fifth of its ingest rewriting the same rows.
+ */
+const AGGREGATE_SHARE = 20;
+const MAX_AGGREGATE_MS = 10_000;
 
 type FlowListener = (flows: StoredFlow[]) => void;
 
@@ -65,6 +79,8 @@ export class FlowHub {
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly aggregator = new FlowAggregator();
   private aggregatedAt = 0;
+  /** How long the last aggregate write took (ms, by the hub's clock). */
+  private aggregateCostMs = 0;
   /** The agents' exact per-rule deny counts (docs/adr/0066-per-rule-deny-counters.md). */
   readonly denied: DenyCounts;
   readonly stats: FlowHubStats = {
@@ -122,7 +138,9 @@ export class FlowHub {
     }
     const refused = batch.records.length - take.length;
     this.stats.refused += refused;
-    if (this.queue.length >= (this.opts.batchSize ?? 2000)) void this.flush();
+    // The records only: the aggregates wait for their period (a full flush here wrote
+    // them after every batch under load, ADR 0069).
+    if (this.queue.length >= (this.opts.batchSize ?? 2000)) void this.flushRecords();
     return { queued: take.length, refused };
   }
 
@@ -146,11 +164,22 @@ export class FlowHub {
     await this.serially(() => this.writeAggregates());
   }
 
+  /** Write what is queued (one batch at a time), not the aggregates; resolves when written. */
+  flushRecords(): Promise<void> {
+    return this.writeQueue();
+  }
+
   /** The timer: the queue now, the aggregates when their period is up. */
   private async tick(): Promise<void> {
     await this.writeQueue();
-    if (this.opts.now() - this.aggregatedAt >= (this.opts.aggregateMs ?? 1000))
+    if (this.opts.now() - this.aggregatedAt >= this.aggregatePeriod())
       await this.serially(() => this.writeAggregates());
+  }
+
+  /** The aggregate period now: the configured one, stretched by the last write's cost. */
+  private aggregatePeriod(): number {
+    const stretched = Math.min(MAX_AGGREGATE_MS, AGGREGATE_SHARE * this.aggregateCostMs);
+    return Math.max(this.opts.aggregateMs ?? 1000, stretched);
   }
 
   /** One store write at a time (PGlite is one connection; order keeps ids increasing). */
@@ -169,7 +198,7 @@ export class FlowHub {
   }
 
   private async writeAggregates(): Promise<void> {
-    this.aggregatedAt = this.opts.now();
+    const start = (this.aggregatedAt = this.opts.now());
     if (this.aggregator.size === 0) return;
     const sums = this.aggregator.drain();
     try {
@@ -177,6 +206,8 @@ export class FlowHub {
     } catch (err) {
       this.stats.failedAggregates += sums.minutes.length + sums.tuples.length;
       this.opts.onError(err, 'storing flow aggregates');
+    } finally {
+      this.aggregateCostMs = this.opts.now() - start;
     }
   }
 
