@@ -1,6 +1,6 @@
 /**
  * The flow hub writes records at once and the aggregates once a period (ADR 0048),
- * stretched after a slow write (ADR 0069): a record is listed after the next flush
+ * stretched after a slow write (ADR 0070): a record is listed after the next flush
  * while the summary waits for the period, `flush()` and `stop()` write both, and a
  * failed aggregate write is counted.
  */
@@ -110,7 +110,7 @@ it('writes a full queue at once but leaves the aggregates to their period', asyn
   expect(writes).toBe(1);
 });
 
-it('stretches the aggregate period to 20 times the last write, up to 10 s (ADR 0069)', async () => {
+it('stretches the aggregate period to 20 times the last write, up to 10 s (ADR 0070)', async () => {
   let now = T;
   let writes = 0;
   // Each aggregate write takes 100 ms by the hub's clock: the next waits 2 s, not 1 s.

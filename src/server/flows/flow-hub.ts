@@ -2,7 +2,7 @@
  * The manager's flow intake (docs/flows.md): agents' batches are checked, completed
  * (partitions from the model), queued and written in batches — one insert per flush,
  * never one per record — then handed to watchers and metrics. The aggregates are summed
- * here and written once a period (ADR 0048), stretched when writes are slow (ADR 0069):
+ * here and written once a period (ADR 0048), stretched when writes are slow (ADR 0070):
  * each aggregate row is updated once per period, not once per batch. Retention runs on a timer. The queue is bounded: when the store cannot keep up, the newest records are
  * refused and counted, and the agent keeps what it could not send (its own bounded
  * buffer). Flow writes never wait for or block a policy write beyond one batch
@@ -48,7 +48,7 @@ export interface FlowHubOptions {
 /**
  * The aggregates' upkeep takes at most 1/AGGREGATE_SHARE of the hub's time: the next
  * write waits at least this many times as long as the last one took, up to
- * MAX_AGGREGATE_MS (docs/adr/0069-flow-aggregate-period.md). A write costs per distinct
+ * MAX_AGGREGATE_MS (docs/adr/0070-flow-aggregate-period.md). A write costs per distinct
  * key (~15–20 µs of PGlite's CPU each), whatever the records behind it; on a fixed
  * period its share of the time grew as the manager slowed — a loaded host then spent a
  * fifth of its ingest rewriting the same rows.
@@ -139,7 +139,7 @@ export class FlowHub {
     const refused = batch.records.length - take.length;
     this.stats.refused += refused;
     // The records only: the aggregates wait for their period (a full flush here wrote
-    // them after every batch under load, ADR 0069).
+    // them after every batch under load, ADR 0070).
     if (this.queue.length >= (this.opts.batchSize ?? 2000)) void this.flushRecords();
     return { queued: take.length, refused };
   }
