@@ -77,25 +77,25 @@ export class FeedIdentities {
     for (const { identity: id, sides, defaults } of listed) {
       if (!isLocal(id)) continue;
       const prev = this.ids.get(id);
-      const befores = sides.map((side) => {
-        const j = prev?.sides.findIndex((s) => s.direction === side.direction) ?? -1;
-        return j < 0 ? undefined : { side: prev!.sides[j]!, parts: prev!.parts[j]! };
-      });
-      const next: IdentityState = {
-        sides,
-        parts: sides.map((side, i) => sideParts(side, befores[i])),
-        defaults,
-        defaultsJson: defaultsJson(defaults),
-      };
+      const parts = new Array<SideParts>(sides.length);
       const changed: SideChange[] = [];
-      sides.forEach((side, i) => {
-        // The engine lists an unchanged side as the same object.
-        if (befores[i]?.side === side) return;
-        const c = sideChange(befores[i], { side, parts: next.parts[i]! });
+      for (let i = 0; i < sides.length; i++) {
+        const side = sides[i]!;
+        const j = prev ? directionIndex(prev.sides, side.direction) : -1;
+        // The engine lists an unchanged side as the same object: its parts stay.
+        if (j >= 0 && prev!.sides[j] === side) {
+          parts[i] = prev!.parts[j]!;
+          continue;
+        }
+        const before = j < 0 ? undefined : { side: prev!.sides[j]!, parts: prev!.parts[j]! };
+        const sp = (parts[i] = sideParts(side, before));
+        const c = sideChange(before, { side, parts: sp });
         if (c) changed.push(c);
-      });
+      }
+      const next: IdentityState = { sides, parts, defaults, defaultsJson: defaultsJson(defaults) };
       // A side gone (never in practice: an identity lists both directions) is a whole change.
-      const gone = prev && prev.sides.some((s) => !sides.some((n) => n.direction === s.direction));
+      const gone =
+        prev !== undefined && prev.sides.some((x) => directionIndex(sides, x.direction) < 0);
       const defaultsChanged = !prev || prev.defaultsJson !== next.defaultsJson;
       if (gone) changes.set(id, { sides: wholeChanges(sides), defaults: true });
       else if (changed.length || defaultsChanged)
@@ -128,6 +128,12 @@ export class FeedIdentities {
     if (change.defaults) out.defaults = st.defaultsJson;
     return out;
   }
+}
+
+/** Position of the side of `direction` in `sides` (at most two), or -1. */
+function directionIndex(sides: readonly SideState[], direction: SideState['direction']): number {
+  for (let i = 0; i < sides.length; i++) if (sides[i]!.direction === direction) return i;
+  return -1;
 }
 
 function wholeChanges(sides: readonly SideState[]): SideChange[] {

@@ -179,9 +179,15 @@ export function sideChange(
   next: { side: SideState; parts: SideParts },
 ): SideChange | undefined {
   const { side, parts } = next;
-  const base = { direction: side.direction, peers: [], cidr: true, any: true, routes: true };
   if (!prev || (prev.parts.routes !== undefined && parts.routes === undefined))
-    return { ...base, whole: true };
+    return {
+      direction: side.direction,
+      whole: true,
+      peers: [],
+      cidr: true,
+      any: true,
+      routes: true,
+    };
   const { peers, entries } = diffSides(prev.side, side);
   const cidr = prev.parts.cidr !== parts.cidr;
   const any = prev.parts.any !== parts.any;
