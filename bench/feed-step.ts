@@ -36,6 +36,8 @@ export interface FeedStepRow {
   p50: number;
   p99: number;
   max: number;
+  /** Process CPU (user + system, every thread: the collector's too) per measured write, ms. */
+  cpuMs: number;
   /** Bytes of the messages to every host per write: side patches (mean), whole sides (the last write). */
   bytesPatched: number;
   bytesWhole: number;
@@ -87,6 +89,7 @@ export async function feedStepLatency(
       return bytes;
     };
     let bytesPatched = 0;
+    let cpuMs = 0;
     const profileDir = process.env['VNP_BENCH_PROFILE'];
     let stop: ((path: string) => Promise<void>) | undefined;
     for (let i = 0; i < changes + 10; i++) {
@@ -99,6 +102,7 @@ export async function feedStepLatency(
             ? { ...rec.tags, app: `fresh${i}`, env: 'dev' }
             : { ...rec.tags, tier: `t${i}` };
       const start = performance.now();
+      const cpu0 = process.cpuUsage();
       await manager.write({ actor: 'bench', action: 'tag' }, () => ({
         changes: [{ op: 'put', doc: { kind: 'Interface', ...rec, tags } }],
         result: undefined,
@@ -106,8 +110,10 @@ export async function feedStepLatency(
       if (stepAt < start && kind !== 'tier') throw new Error(`change ${i} made no feed step`);
       const patched = messages(true);
       const end = performance.now();
+      const cpu = process.cpuUsage(cpu0);
       // Back to back: the previous write's identity claim may still hold the store.
       if (i >= 10) {
+        cpuMs += (cpu.user + cpu.system) / 1000 / changes;
         samples.push(end - start); // warm-up
         bytesPatched += patched / changes;
       }
@@ -129,6 +135,7 @@ export async function feedStepLatency(
       p50: percentile(samples, 50),
       p99: percentile(samples, 99),
       max: Math.max(...samples),
+      cpuMs,
       bytesPatched,
       bytesWhole,
     };

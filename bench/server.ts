@@ -190,7 +190,7 @@ function identityReport(rows: FeedStepRow[]): string[] {
     'identity-changing tag write → every host message built (Manager + PGlite, durable commit + engine + HostFeed, side patches):',
     ...rows.map(
       (r) =>
-        `  ${what[r.kind].padEnd(42)} ${r.records} records, ${r.policies} policies, ${r.changes} writes: p50 ${formatMs(r.p50)}, p99 ${formatMs(r.p99)}, max ${formatMs(r.max)}` +
+        `  ${what[r.kind].padEnd(42)} ${r.records} records, ${r.policies} policies, ${r.changes} writes: p50 ${formatMs(r.p50)}, p99 ${formatMs(r.p99)}, max ${formatMs(r.max)}, CPU ${formatMs(r.cpuMs)} per write` +
         `; ${formatBytes(r.bytesPatched)} to all hosts per write (whole sides: ${formatBytes(r.bytesWhole)})` +
         (r.kind === 'fresh' ? ` — target p99 ≤ 10 ms: ${r.p99 <= 10 ? 'MET' : 'MISSED'}` : ''),
     ),
