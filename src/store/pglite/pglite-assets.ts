@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 
 /** The WebAssembly global (the project's TypeScript libraries declare its types, not the value). */
 const wasm = (
@@ -18,6 +19,17 @@ const wasm = (
     WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> };
   }
 ).WebAssembly;
+
+/**
+ * V8 compiles PGlite's functions lazily and then re-compiles the hot ones with its
+ * optimizing compiler, on as many background tasks as its thread pool has (Node: 4,
+ * whatever the cores). A start-up runs enough statements for dozens of those jobs,
+ * and on a 2-core machine four compiler threads took the core the main thread was
+ * loading the model on: at a restart they were about a third of the process's CPU.
+ * One task keeps a core for the main thread; the hot functions still get optimized,
+ * one after the other (docs/adr/0071-one-wasm-compile-task.md).
+ */
+const WASM_COMPILE_TASKS = '--wasm-num-compilation-tasks=1';
 
 /** What `PGlite.create` takes instead of reading and compiling its WebAssembly itself. */
 export interface PgliteAssets {
@@ -40,6 +52,8 @@ export function loadPgliteAssets(): Promise<PgliteAssets> {
   // then and PGlite's open waited for it. Read at once, the compile runs beside the
   // app's load (docs/adr/0065-restart-without-redundant-work.md).
   try {
+    // Read by V8 when a module is compiled: set before the first one, process-wide.
+    setFlagsFromString(WASM_COMPILE_TASKS);
     const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
     const bytes = readFileSync(join(dist, 'pglite.wasm'));
     return wasm.compile(bytes).then((wasmModule) => ({ wasmModule }));
