@@ -53,7 +53,18 @@ await build({
   logLevel: 'warning',
   // PGlite finds its WebAssembly and data files next to its own module; pg has an
   // optional native binding. Both load only when chosen (src/store/open-store.ts).
-  external: ['@electric-sql/pglite', 'pg', 'pg-copy-streams'],
+  // Fastify's two schema compilers (Ajv, fast-json-stringify, ajv-formats: a third of
+  // the manager's chunk) are required by Fastify only when no compilers are given, and
+  // the manager gives its own (src/server/lazy-schema-compilers.ts, which loads Ajv from
+  // node_modules on the first request that validates): bundled, they were parsed at every
+  // start and never run (docs/adr/0072-schema-compilers-not-bundled.md).
+  external: [
+    '@electric-sql/pglite',
+    'pg',
+    'pg-copy-streams',
+    '@fastify/ajv-compiler',
+    '@fastify/fast-json-stringify-compiler',
+  ],
   // CommonJS dependencies call require() for Node's built-ins.
   banner: {
     js: "import { createRequire as __vnpCreateRequire } from 'node:module'; const require = __vnpCreateRequire(import.meta.url);",
