@@ -4,6 +4,11 @@
 // and its plugins, TypeBox's many modules) — which cost a restart more CPU than
 // anything vnp does with the data. One module per lazily imported part keeps `vnp
 // --version` and `vnp get` from loading the manager.
+//
+// Each light command of src/cli/command-table.ts also gets one file of its own in
+// dist/bundle/command/ (no splitting: its definition, its implementation, commander
+// and the client together), which src/cli/main.ts runs when a run names that
+// command: one module to read instead of twenty-odd chunks (docs/adr/0073).
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -18,14 +23,14 @@ const OUT = resolve(ROOT, 'dist/bundle');
  * the original module's URL, computed from the chunk's own location, so the build
  * can be moved as a whole.
  */
-const originalImportMetaUrl = {
+const originalImportMetaUrl = (outDir) => ({
   name: 'original-import-meta-url',
   setup(b) {
     b.onLoad({ filter: /\.js$/ }, async (args) => {
       if (!args.path.startsWith(DIST)) return undefined;
       const text = await readFile(args.path, 'utf8');
       if (!text.includes('import.meta.url')) return undefined;
-      const rel = relative(OUT, args.path).split('\\').join('/');
+      const rel = relative(outDir, args.path).split('\\').join('/');
       return {
         contents: text.replaceAll(
           'import.meta.url',
@@ -36,16 +41,13 @@ const originalImportMetaUrl = {
       };
     });
   },
-};
+});
 
 // No chunk of an earlier build lingers (their names carry content hashes).
 await rm(OUT, { recursive: true, force: true });
 await mkdir(OUT, { recursive: true });
-await build({
-  entryPoints: { main: resolve(ROOT, 'dist/cli/main.js') },
-  outdir: OUT,
+const common = {
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -69,5 +71,42 @@ await build({
   banner: {
     js: "import { createRequire as __vnpCreateRequire } from 'node:module'; const require = __vnpCreateRequire(import.meta.url);",
   },
-  plugins: [originalImportMetaUrl],
+};
+await build({
+  ...common,
+  entryPoints: { main: resolve(ROOT, 'dist/cli/main.js') },
+  outdir: OUT,
+  splitting: true,
+  plugins: [originalImportMetaUrl(OUT)],
+});
+
+const { LIGHT_COMMANDS } = await import(resolve(ROOT, 'dist/cli/command-table.js'));
+const COMMAND_OUT = resolve(OUT, 'command');
+/** A light command's entry: the shared runner with that command's definition only. */
+const lightEntry = {
+  name: 'light-command-entry',
+  setup(b) {
+    b.onResolve({ filter: /^vnp-command:/ }, (args) => ({
+      path: args.path.slice('vnp-command:'.length),
+      namespace: 'vnp-command',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'vnp-command' }, (args) => {
+      const c = LIGHT_COMMANDS.find((m) => m.module === args.path);
+      return {
+        contents: [
+          `import { runProgram } from ${JSON.stringify(resolve(ROOT, 'dist/cli/run-program.js'))};`,
+          `import { ${c.register} } from ${JSON.stringify(resolve(ROOT, `dist/cli/commands/${c.module}.js`))};`,
+          `export const run = (argv, io) => runProgram(argv, io, [${c.register}]);`,
+        ].join('\n'),
+        loader: 'js',
+        resolveDir: ROOT,
+      };
+    });
+  },
+};
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(LIGHT_COMMANDS.map((c) => [c.module, `vnp-command:${c.module}`])),
+  outdir: COMMAND_OUT,
+  plugins: [lightEntry, originalImportMetaUrl(COMMAND_OUT)],
 });

@@ -2,11 +2,20 @@
  * bin/vnp.js, the installed `vnp`: runs the compiled CLI from dist/ and, in a
  * checkout with no build, says so and runs the sources instead of failing.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO, run } from './harness.js';
+import { LIGHT_COMMANDS } from '../../src/cli/command-table.js';
 import { VERSION } from '../../src/cli/version.js';
 
 const env = { PATH: process.env.PATH ?? '' };
@@ -21,6 +30,18 @@ describe('bin/vnp.js', { timeout: 60_000 }, () => {
     const help = await run(process.execPath, [join(REPO, 'bin/vnp.js'), '--help'], { env });
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: vnp /);
+  });
+
+  // A build (npm ci runs it) gives every light command its own bundle, which main.ts runs.
+  const commandBundles = join(REPO, 'dist/bundle/command');
+  it.skipIf(!existsSync(commandBundles))('runs a light command from its own bundle', async () => {
+    for (const c of LIGHT_COMMANDS)
+      expect(existsSync(join(commandBundles, `${c.module}.js`)), c.module).toBe(true);
+    const r = await run(process.execPath, [join(REPO, 'bin/vnp.js'), 'get', 'nosuchkind'], { env });
+    expect(r.stderr).toMatch(/^error: VNP_ERR_VALIDATION: unknown kind "nosuchkind"/);
+    expect(r.code).toBe(1);
+    const help = await run(process.execPath, [join(REPO, 'bin/vnp.js'), 'get', '--help'], { env });
+    expect(help).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: vnp get /) });
   });
 
   it('without dist/ says how to build and runs the sources', async () => {

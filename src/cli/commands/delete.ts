@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { VnpError } from '../../model/errors.js';
-import { intArg } from '../arguments.js';
+import { collect, intArg } from '../arguments.js';
 import type { Kind } from '../../model/types.js';
 import type { CliContext } from '../context.js';
 import { kindHelp, parseKind } from '../kinds.js';
@@ -27,13 +27,9 @@ interface DeleteFlags extends WaitFlags {
 /**
  * Register `delete`.
  *
- * @example registerDelete(program, ctx, collect) // vnp delete iface web-3 web-4
+ * @example registerDelete(program, ctx) // vnp delete iface web-3 web-4
  */
-export function registerDelete(
-  program: Command,
-  ctx: CliContext,
-  collect: (v: string, prev: string[] | undefined) => string[],
-): void {
+export function registerDelete(program: Command, ctx: CliContext): void {
   const command = program
     .command('delete')
     .usage('[options] KIND NAME… | KIND -l SELECTOR | -f FILE|DIR')

@@ -4,12 +4,11 @@
  * `--no-headers`, `--sort-by`, `--selector`, `delete --dry-run` with the impact.
  */
 import type { Command } from 'commander';
-import { collect, getOutputArg, type GetOutput } from '../arguments.js';
+import { getOutputArg, type GetOutput } from '../arguments.js';
 import { VnpError } from '../../model/errors.js';
 import { KINDS, type Kind } from '../../model/types.js';
 import type { CliContext } from '../context.js';
 import { kindHelp, parseKind } from '../kinds.js';
-import { registerDelete } from './delete.js';
 
 /** `all`: every kind but the Settings singleton. */
 const ALL_KINDS = KINDS.filter((k) => k !== 'Settings');
@@ -33,7 +32,7 @@ interface GetFlags {
 }
 
 /**
- * Register `get` and `delete`.
+ * Register `get` (`delete` is delete.ts's).
  *
  * @example
  *   registerGet(program, ctx) // vnp get iface -o yaml
@@ -78,7 +77,10 @@ Examples:
         });
       }
       const client = await ctx.client(cmd);
-      const { formatGet, sortItems } = await import('../get-output.js');
+      const [{ formatGet }, { sortItems }] = await Promise.all([
+        import('../get-output.js'),
+        import('../json-path.js'),
+      ]);
       const groups: [Kind, Record<string, unknown>[]][] = [];
       const recordNames =
         opts.selector === undefined ? undefined : await selected(client, opts.selector);
@@ -105,7 +107,6 @@ Examples:
       }
       ctx.out(formatGet(groups, opts.output, { single, noHeaders: opts.headers === false }));
     });
-  registerDelete(program, ctx, collect);
 }
 
 /** The names of the records a selector matches (the manager evaluates it). */
