@@ -25,7 +25,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** The environment without any VNP_* variable of the developer's shell. */
-function cleanEnv(): Record<string, string> {
+export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env))
     if (!k.startsWith('VNP_') && v !== undefined) env[k] = v;
@@ -81,7 +81,7 @@ export function vnpWith(
   });
 }
 
-async function waitReady(
+export async function waitReady(
   url: string,
   child: ChildProcess,
   log: () => string,
