@@ -10,7 +10,14 @@
  * The ratios are taken as the datapath bench takes its own: interleaved rounds, each
  * one on and one off measurement back to back (which goes first alternates), and the
  * median of the per-round ratios — a slow spell of a shared machine lowers one round,
- * not one side of every ratio. Every round is reported.
+ * not one side of every ratio. Every round is reported, with the ratios' quartiles.
+ * Declared before measuring (docs/adr/0074-flow-kernel-bench-rounds.md): one warm-up
+ * round, reported and left out; then 9 rounds of 4 s of iperf3; the statistic stays
+ * the median; a round's two iperf3 runs are adjacent (the first side ends with its
+ * run, the second starts with it). Every side starts from an empty conntrack table in
+ * the host namespaces:
+ * the connection-rate phase leaves thousands of entries in TIME_WAIT whose DESTROY
+ * events (120 s later) would otherwise land in whichever later side has a reader.
  */
 import { makeExec } from '../src/agent/exec.js';
 import { FlowCollector } from '../src/agent/flows/flow-collector.js';
@@ -29,10 +36,20 @@ export interface FlowRound {
   offBps: number;
   onConnPerSec: number;
   offConnPerSec: number;
+  /**
+   * Kernel events the collectors saw during the on side's iperf3 run (conntrack events
+   * and NFLOG samples): a handful per connection, never one per packet. Only when that
+   * side began with the run (otherwise its connection run's events are still arriving).
+   */
+  onIperfEvents?: number;
+  /** Packets the receiver took in that run (iperf3's bytes ÷ 1448): the scale to compare with. */
+  onIperfPackets: number;
 }
 
 export interface KernelFlowFigures {
-  /** Every round, in order. */
+  /** The warm-up round (not in the figures). */
+  warmup: FlowRound;
+  /** Every measured round, in order. */
   rounds: FlowRound[];
   latencyP50Ms: number;
   latencyP99Ms: number;
@@ -40,6 +57,9 @@ export interface KernelFlowFigures {
   /** Medians of the per-round ratios. */
   throughputRatio: number;
   connRateRatio: number;
+  /** First and third quartiles of the per-round throughput ratios (the spread). */
+  throughputRatioQ1: number;
+  throughputRatioQ3: number;
   /** Medians of each side. */
   onBps: number;
   offBps: number;
@@ -119,6 +139,15 @@ async function collectOff(r: Rig, collectors: FlowCollector[]): Promise<void> {
     await makeExec(h.netns)(['sysctl', '-qw', 'net.netfilter.nf_conntrack_acct=0']);
 }
 
+/**
+ * Empty the host namespaces' conntrack tables (never the root's), with no reader
+ * running: a side's connections neither expire into the next side's measurement nor
+ * get reported there.
+ */
+async function forgetConnections(r: Rig): Promise<void> {
+  for (const h of r.topo.hosts) await makeExec(h.netns)(['conntrack', '-F']);
+}
+
 /** Latencies of records seen on the watch stream while `traffic` runs. */
 async function watchLatency(r: Rig, traffic: () => Promise<void>): Promise<number[]> {
   const viewer = await r.server.call('POST', '/v1/tokens', { body: { role: 'viewer' } });
@@ -166,10 +195,12 @@ export async function kernelFlowFigures(
   const appNs = r.topo.instanceNs('app');
   const app = RECORDS.app!.ip;
   const iperf = await iperfServer(appNs, app, 8080);
-  // 7 rounds of 2 × (3 s iperf3 + 2 s of connections): about two minutes.
-  const roundCount = quick ? 3 : 7;
-  const seconds = quick ? 2 : 3;
+  // A warm-up round, then 9 rounds of 2 × (4 s iperf3 + 2 s of connections): about
+  // three and a half minutes.
+  const roundCount = quick ? 3 : 9;
+  const seconds = quick ? 2 : 4;
   const rounds: FlowRound[] = [];
+  let warmup: FlowRound | undefined;
   let lat: number[];
   try {
     // The latency sample first, with collection on (its readers subscribed first).
@@ -179,30 +210,43 @@ export async function kernelFlowFigures(
       await connRate(web, app, 8080, quick ? 50 : 200, 5000);
     });
     await collectOff(r, collectors);
-    const side = async (enabled: boolean) => {
+    await forgetConnections(r);
+    // A round's two iperf3 runs are next to each other (the first side ends with its
+    // run, the second starts with it), so a change of the shared machine's load between
+    // them is less likely; the connection runs frame them.
+    const side = async (enabled: boolean, iperfFirst: boolean) => {
       const on = enabled ? await collectOn(r) : [];
       // Both sides settle alike: what the readers cost to start is not their steady cost.
       await new Promise((res) => setTimeout(res, 1000));
+      const seen = () => on.reduce((n, c) => n + c.counters.seen, 0);
       try {
+        const cps = iperfFirst ? 0 : (await connRate(web, app, 8080, 100_000, 2000)).connPerSec;
+        const seen0 = seen();
         const bps = (await iperfClient(web, app, 8080, seconds)).bps;
-        const cps = (await connRate(web, app, 8080, 100_000, 2000)).connPerSec;
-        return { bps, cps };
+        const events = iperfFirst ? seen() - seen0 : undefined;
+        const iperf = { events, packets: (bps * seconds) / 8 / 1448 };
+        if (!iperfFirst) return { bps, cps, iperf };
+        return { bps, cps: (await connRate(web, app, 8080, 100_000, 2000)).connPerSec, iperf };
       } finally {
         if (enabled) await collectOff(r, on);
+        await forgetConnections(r);
       }
     };
-    for (let i = 0; i < roundCount; i++) {
+    for (let i = -1; i < roundCount; i++) {
       const first = i % 2 === 0;
-      const a = await side(first);
-      const b = await side(!first);
+      const a = await side(first, false);
+      const b = await side(!first, true);
       const [on, off] = first ? [a, b] : [b, a];
       const round = {
         onBps: on.bps,
         offBps: off.bps,
         onConnPerSec: on.cps,
         offConnPerSec: off.cps,
+        ...(on.iperf.events === undefined ? {} : { onIperfEvents: on.iperf.events }),
+        onIperfPackets: Math.round(on.iperf.packets),
       };
-      rounds.push(round);
+      if (i < 0) warmup = round;
+      else rounds.push(round);
       log?.(formatRound(i, round));
     }
   } finally {
@@ -213,12 +257,16 @@ export async function kernelFlowFigures(
   }
   const median = (xs: number[]) => percentile(xs, 50);
   const of = (f: (x: FlowRound) => number) => median(rounds.map(f));
+  const ratios = rounds.map((x) => x.onBps / x.offBps);
   return {
+    warmup: warmup!,
     rounds,
     latencyP50Ms: percentile(lat, 50),
     latencyP99Ms: percentile(lat, 99),
     latencySamples: lat.length,
-    throughputRatio: of((x) => x.onBps / x.offBps),
+    throughputRatio: median(ratios),
+    throughputRatioQ1: percentile(ratios, 25),
+    throughputRatioQ3: percentile(ratios, 75),
     connRateRatio: of((x) => x.onConnPerSec / x.offConnPerSec),
     onBps: of((x) => x.onBps),
     offBps: of((x) => x.offBps),
@@ -227,11 +275,14 @@ export async function kernelFlowFigures(
   };
 }
 
-/** One round as the report prints it. */
+/** One round as the report prints it (index -1: the warm-up round). */
 export function formatRound(i: number, x: FlowRound): string {
   const g = (bps: number) => (bps / 1e9).toFixed(2);
   return (
-    `  round ${i + 1}: throughput on ${g(x.onBps)} / off ${g(x.offBps)} Gbit/s = ${(x.onBps / x.offBps).toFixed(3)}; ` +
-    `connections/s on ${x.onConnPerSec.toFixed(0)} / off ${x.offConnPerSec.toFixed(0)} = ${(x.onConnPerSec / x.offConnPerSec).toFixed(3)}`
+    `  ${i < 0 ? 'warm-up (not counted)' : `round ${i + 1}`}: throughput on ${g(x.onBps)} / off ${g(x.offBps)} Gbit/s = ${(x.onBps / x.offBps).toFixed(3)}; ` +
+    `connections/s on ${x.onConnPerSec.toFixed(0)} / off ${x.offConnPerSec.toFixed(0)} = ${(x.onConnPerSec / x.offConnPerSec).toFixed(3)}` +
+    (x.onIperfEvents === undefined
+      ? ''
+      : `; kernel events during the on run ${x.onIperfEvents} for ~${x.onIperfPackets.toLocaleString('en')} packets`)
   );
 }
