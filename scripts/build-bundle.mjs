@@ -8,7 +8,8 @@
 // Each light command of src/cli/command-table.ts also gets one file of its own in
 // dist/bundle/command/ (no splitting: its definition, its implementation, commander
 // and the client together), which src/cli/main.ts runs when a run names that
-// command: one module to read instead of twenty-odd chunks (docs/adr/0073).
+// command: one module to read instead of twenty-odd chunks (docs/adr/0073). The
+// entry (main.js) is a file of its own too, reading no shared chunk.
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -72,12 +73,27 @@ const common = {
     js: "import { createRequire as __vnpCreateRequire } from 'node:module'; const require = __vnpCreateRequire(import.meta.url);",
   },
 };
+// The whole program (and through it the manager and the agent), split into chunks.
+await build({
+  ...common,
+  entryPoints: { program: resolve(ROOT, 'dist/cli/program.js') },
+  outdir: OUT,
+  splitting: true,
+  plugins: [originalImportMetaUrl(OUT)],
+});
+// The entry, one file of its own that imports the program above only when it needs
+// it: `vnp --version` and the hop to a light command read no shared chunk.
+const programOutside = {
+  name: 'program-outside',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/program\.js$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
 await build({
   ...common,
   entryPoints: { main: resolve(ROOT, 'dist/cli/main.js') },
   outdir: OUT,
-  splitting: true,
-  plugins: [originalImportMetaUrl(OUT)],
+  plugins: [programOutside, originalImportMetaUrl(OUT)],
 });
 
 const { LIGHT_COMMANDS } = await import(resolve(ROOT, 'dist/cli/command-table.js'));
