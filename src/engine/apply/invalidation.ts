@@ -4,6 +4,8 @@
  * peer's membership changed; the pair cache forgets the identities marked stale.
  * Everything dropped is rebuilt lazily by the verdict facet on the next lookup.
  */
+import type { Direction } from '../../model/host-state.js';
+import type { CompiledRule } from '../compile/compiled-rule.js';
 import { steerClasses } from '../compile/steering-resolution.js';
 import type { SelectorEntry } from '../identity/selector-cache.js';
 import { sideKey, type EngineState } from '../state/engine-state.js';
@@ -29,17 +31,39 @@ export function membershipChanged(
   // As a peer, `id` now matches other rules: every pair with `id` on either end.
   state.stalePairIds.add(id);
   if (state.appliesUsers.has(entry)) dropSides(state, id, delta);
-  for (const policy of state.peerUsers.get(entry) ?? []) dropPeerIn(state, policy, id, delta);
-  for (const partition of state.partitionUsers.get(entry) ?? [])
+  const bySelector = (r: CompiledRule): boolean =>
+    r.peer.kind === 'selector' && r.peer.entry === entry;
+  for (const policy of state.peerUsers.get(entry) ?? [])
+    dropPeerIn(state, policy, id, delta, bySelector);
+  for (const partition of state.partitionUsers.get(entry) ?? []) {
+    const byPartition = (r: CompiledRule): boolean =>
+      r.peer.kind === 'partition' && r.peer.name === partition;
     for (const policy of state.partitionPeerUsers.get(partition) ?? [])
-      dropPeerIn(state, policy, id, delta);
+      dropPeerIn(state, policy, id, delta, byPartition);
+  }
 }
 
-function dropPeerIn(state: EngineState, policy: string, peer: number, delta: DeltaBuilder): void {
+/**
+ * `peer`'s membership changed in what the rules `uses` picks name as their peer: its
+ * table goes, in the sides of the policy's direction(s) that have such a rule. A
+ * side with no such rule matches `peer` as before (its other rules' peers did not
+ * change for it), so it is neither dropped nor listed: a policy with ingress rules
+ * from `env == "dev"` and egress rules to apps no longer lists every egress side it
+ * applies to when an identity joins dev (half the sides an identity-changing write
+ * listed, each for nothing).
+ */
+function dropPeerIn(
+  state: EngineState,
+  policy: string,
+  peer: number,
+  delta: DeltaBuilder,
+  uses: (rule: CompiledRule) => boolean,
+): void {
   const compiled = state.policies.get(policy);
   if (!compiled) return;
-  const dirs = new Set(compiled.rules.map((r) => r.direction));
-  if (compiled.routes.length > 0) dirs.add('egress');
+  const dirs = new Set<Direction>();
+  for (const r of compiled.rules) if (uses(r)) dirs.add(r.direction);
+  if (compiled.routes.some(uses)) dirs.add('egress');
   for (const local of compiled.appliesTo.members) {
     state.steeringSides.get(local)?.dropPeer(peer);
     for (const dir of dirs) {
