@@ -12,7 +12,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { Agent } from '../src/agent/agent.js';
 import { runAgent, type AgentHandle } from '../src/agent/run-agent.js';
 import { parseSettings } from '../src/config/settings.js';
@@ -22,6 +21,7 @@ import { createToken } from '../src/server/tokens.js';
 import { openStore } from '../src/store/open-store.js';
 import {
   FlipTimeline,
+  now,
   formatBreakdown,
   formatFlip,
   summarize,
@@ -127,7 +127,7 @@ function benchModel(instanceNs: (name: string) => string, bRole: string): Docume
   return docs;
 }
 
-/** One probe's outcome: when it started (epoch ms, sub-ms) and whether it connected. */
+/** One probe's outcome: when it started (monotonic ms, sub-ms) and whether it connected. */
 interface ProbeResult {
   start: number;
   ok: boolean;
@@ -137,7 +137,8 @@ const PROBER_JS = `
 const net = require('node:net');
 const [ip, port, every, timeout] = process.argv.slice(1);
 setInterval(() => {
-  const start = performance.timeOrigin + performance.now();
+  // The bench's clock (datapath-e2e-timeline.ts now()): CLOCK_MONOTONIC, shared by processes.
+  const start = Number(process.hrtime.bigint()) / 1e6;
   const socket = net.connect({ host: ip, port: Number(port) });
   let done = false;
   const finish = (ok) => {
@@ -187,7 +188,6 @@ function startProber(ns: string): { child: ChildProcess; results: ProbeResult[] 
   return { child, results };
 }
 
-const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
