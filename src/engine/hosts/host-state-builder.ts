@@ -435,7 +435,7 @@ export function identityDefaults(id: number, ctx: HostStateContext): DefaultStat
       : ctx.state.settings.defaults.crossPartition;
   const peers: DefaultState['peers'] = [];
   const exception = (peer: number): void => {
-    const verdict = ctx.sides.pairDefaultOf(me, ctx.state.ids.get(peer)).verdict;
+    const verdict = ctx.sides.pairVerdictOf(me, ctx.state.ids.get(peer));
     if (verdict !== other) peers.push({ peer, verdict: verdict });
   };
   // Each candidate once, without a copy of the candidates (a partition's members can be

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { IntraDefault } from '../../model/types.js';
-import { pairDefault, pairDefaultReason, type PairDefault } from './pair-default.js';
+import {
+  pairDefault,
+  pairDefaultReason,
+  pairDefaultVerdict,
+  type PairDefault,
+} from './pair-default.js';
 
 /** Partitions of the table below: `a`, `b` say allow, `d` says deny; `gone` is unknown. */
 const INTRA: Record<string, IntraDefault> = { a: 'allow', b: 'allow', d: 'deny' };
@@ -91,7 +96,17 @@ describe('pairDefault (design.md §2 item 2)', () => {
   for (const c of cases)
     it(c.name, () => {
       expect(pairDefault(c.src, c.dst, intraOf, c.defaults)).toEqual(c.want);
+      expect(pairDefaultVerdict(c.src, c.dst, intraOf, c.defaults)).toBe(c.want.verdict);
     });
+  it('pairDefaultVerdict is pairDefault’s verdict on every pair of partition lists', () => {
+    const lists = [[], ['a'], ['d'], ['gone'], ['a', 'd'], ['b', 'a'], ['d', 'gone', 'b']];
+    for (const defaults of [STRICT, OPEN, SHIPPED])
+      for (const src of lists)
+        for (const dst of lists)
+          expect(pairDefaultVerdict(src, dst, intraOf, defaults)).toBe(
+            pairDefault(src, dst, intraOf, defaults).verdict,
+          );
+  });
 });
 
 describe('pairDefaultReason', () => {

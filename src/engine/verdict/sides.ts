@@ -16,7 +16,7 @@ import { ResolvedSide } from '../compile/resolved-side.js';
 import { buildSteeringSide } from '../compile/steering-resolution.js';
 import type { IdentityInfo } from '../identity/identity-registry.js';
 import { sideKey, type EngineState } from '../state/engine-state.js';
-import { pairDefault, type PairDefault } from './pair-default.js';
+import { pairDefault, pairDefaultVerdict, type PairDefault } from './pair-default.js';
 
 export class Sides {
   /** The shared empty route side of models that route nothing. */
@@ -91,10 +91,7 @@ export class Sides {
     let verdict = this.state.defaultsCache.get(key);
     if (verdict === undefined) {
       const { ids } = this.state;
-      verdict = this.pairDefaultOf(
-        ids.get(a),
-        b === IDENTITY_WORLD ? undefined : ids.get(b),
-      ).verdict;
+      verdict = this.pairVerdictOf(ids.get(a), b === IDENTITY_WORLD ? undefined : ids.get(b));
       this.state.defaultsCache.set(key, verdict);
     }
     return verdict;
@@ -108,6 +105,12 @@ export class Sides {
       this.intraOf,
       this.state.settings.defaults,
     );
+  }
+
+  /** {@link pairDefaultOf}'s verdict alone (allocates nothing). */
+  pairVerdictOf(a: IdentityInfo | undefined, b: IdentityInfo | undefined): IntraDefault {
+    const { defaults } = this.state.settings;
+    return pairDefaultVerdict(a?.partitions ?? [], b?.partitions ?? [], this.intraOf, defaults);
   }
 
   /** A partition's `intra` (bound once: the per-pair defaults call it often). */
