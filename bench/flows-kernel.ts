@@ -13,9 +13,8 @@
  * not one side of every ratio. Every round is reported, with the ratios' quartiles.
  * Declared before measuring (docs/adr/0074-flow-kernel-bench-rounds.md): one warm-up
  * round, reported and left out; then 9 rounds of 4 s of iperf3; the statistic stays
- * the median; a round's two iperf3 runs are adjacent (the first side ends with its
- * run, the second starts with it). Every side starts from an empty conntrack table in
- * the host namespaces:
+ * the median; each side runs iperf3 right after its settle, before its connection
+ * run. Every side starts from an empty conntrack table in the host namespaces:
  * the connection-rate phase leaves thousands of entries in TIME_WAIT whose DESTROY
  * events (120 s later) would otherwise land in whichever later side has a reader.
  */
@@ -38,10 +37,9 @@ export interface FlowRound {
   offConnPerSec: number;
   /**
    * Kernel events the collectors saw during the on side's iperf3 run (conntrack events
-   * and NFLOG samples): a handful per connection, never one per packet. Only when that
-   * side began with the run (otherwise its connection run's events are still arriving).
+   * and NFLOG samples): a handful per connection, never one per packet.
    */
-  onIperfEvents?: number;
+  onIperfEvents: number;
   /** Packets the receiver took in that run (iperf3's bytes ÷ 1448): the scale to compare with. */
   onIperfPackets: number;
 }
@@ -211,22 +209,21 @@ export async function kernelFlowFigures(
     });
     await collectOff(r, collectors);
     await forgetConnections(r);
-    // A round's two iperf3 runs are next to each other (the first side ends with its
-    // run, the second starts with it), so a change of the shared machine's load between
-    // them is less likely; the connection runs frame them.
-    const side = async (enabled: boolean, iperfFirst: boolean) => {
+    // Each side runs iperf3 first, right after the settle: after its own connection
+    // run, an on side's iperf3 would share the cores with the collector still working
+    // through thousands of connections' events (ADR 0074: the adjacent order tried
+    // first cost the on runs that followed a connection run 23–47 %).
+    const side = async (enabled: boolean) => {
       const on = enabled ? await collectOn(r) : [];
       // Both sides settle alike: what the readers cost to start is not their steady cost.
       await new Promise((res) => setTimeout(res, 1000));
       const seen = () => on.reduce((n, c) => n + c.counters.seen, 0);
       try {
-        const cps = iperfFirst ? 0 : (await connRate(web, app, 8080, 100_000, 2000)).connPerSec;
         const seen0 = seen();
         const bps = (await iperfClient(web, app, 8080, seconds)).bps;
-        const events = iperfFirst ? seen() - seen0 : undefined;
-        const iperf = { events, packets: (bps * seconds) / 8 / 1448 };
-        if (!iperfFirst) return { bps, cps, iperf };
-        return { bps, cps: (await connRate(web, app, 8080, 100_000, 2000)).connPerSec, iperf };
+        const iperf = { events: seen() - seen0, packets: (bps * seconds) / 8 / 1448 };
+        const cps = (await connRate(web, app, 8080, 100_000, 2000)).connPerSec;
+        return { bps, cps, iperf };
       } finally {
         if (enabled) await collectOff(r, on);
         await forgetConnections(r);
@@ -234,15 +231,15 @@ export async function kernelFlowFigures(
     };
     for (let i = -1; i < roundCount; i++) {
       const first = i % 2 === 0;
-      const a = await side(first, false);
-      const b = await side(!first, true);
+      const a = await side(first);
+      const b = await side(!first);
       const [on, off] = first ? [a, b] : [b, a];
       const round = {
         onBps: on.bps,
         offBps: off.bps,
         onConnPerSec: on.cps,
         offConnPerSec: off.cps,
-        ...(on.iperf.events === undefined ? {} : { onIperfEvents: on.iperf.events }),
+        onIperfEvents: on.iperf.events,
         onIperfPackets: Math.round(on.iperf.packets),
       };
       if (i < 0) warmup = round;
@@ -281,8 +278,6 @@ export function formatRound(i: number, x: FlowRound): string {
   return (
     `  ${i < 0 ? 'warm-up (not counted)' : `round ${i + 1}`}: throughput on ${g(x.onBps)} / off ${g(x.offBps)} Gbit/s = ${(x.onBps / x.offBps).toFixed(3)}; ` +
     `connections/s on ${x.onConnPerSec.toFixed(0)} / off ${x.offConnPerSec.toFixed(0)} = ${(x.onConnPerSec / x.offConnPerSec).toFixed(3)}` +
-    (x.onIperfEvents === undefined
-      ? ''
-      : `; kernel events during the on run ${x.onIperfEvents} for ~${x.onIperfPackets.toLocaleString('en')} packets`)
+    `; kernel events during the on run ${x.onIperfEvents} for ~${x.onIperfPackets.toLocaleString('en')} packets`
   );
 }
