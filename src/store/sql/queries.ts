@@ -31,9 +31,7 @@ const AGG_RESOURCES = (from: string): string => `coalesce(json_agg(json_build_ob
  * The before-images are one primary-key probe per put (LIMIT 1 keeps the planner
  * from turning them into a hash join over a scan of every resource, which cost
  * more than the rest of a one-record write at 1,000 records and grows with the model).
- * Keeps created_at of existing rows. Returns rev (the last) and before (a JSON array);
- * the rows written are the puts with that metadata (revision, created_at kept, updated_at
- * = at), which the caller builds without reading them back (write-rows.ts).
+ * Keeps created_at of existing rows. Returns rev (the last), before and after (JSON arrays).
  */
 export const BUMP_AND_UPSERT = `WITH bump AS (
     UPDATE vnp_revision SET rev = rev + $3::bigint WHERE id AND rev = $2::bigint RETURNING rev),
@@ -47,8 +45,11 @@ export const BUMP_AND_UPSERT = `WITH bump AS (
     INSERT INTO vnp_resources AS r (kind, name, doc, revision, created_at, updated_at)
     SELECT t.kind, t.name, t.doc, t.rev, t.at, t.at FROM bump, keys t
     ON CONFLICT (kind, name) DO UPDATE
-      SET doc = EXCLUDED.doc, revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at)
-  SELECT (SELECT rev FROM bump) AS rev, (SELECT ${AGG_RESOURCES('old')} FROM old) AS before`;
+      SET doc = EXCLUDED.doc, revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at
+    RETURNING r.*)
+  SELECT (SELECT rev FROM bump) AS rev,
+    (SELECT ${AGG_RESOURCES('old')} FROM old) AS before,
+    (SELECT ${AGG_RESOURCES('up')} FROM up) AS after`;
 
 /** $1: JSON array of {kind, name}. Returns the deleted rows (the "before" images). */
 export const DELETE_RESOURCES = `WITH gone AS (

@@ -12,7 +12,7 @@
  * written batch by batch, each batch seeing the ones before it.
  */
 import { VnpError } from '../../model/errors.js';
-import type { ChangeEntry, ChangeRecord, StoredDocument } from '../types.js';
+import type { ChangeEntry, ChangeRecord } from '../types.js';
 import { GENESIS_HASH, entryHash } from '../audit-chain.js';
 import type { PreparedCommit } from './commit-request.js';
 import * as Q from './queries.js';
@@ -103,10 +103,7 @@ async function conflict(tx: SqlClient, base: number): Promise<VnpError> {
 /**
  * Bump the revision by the number of batches and upsert every batch's puts at its own
  * revision (base + 1, base + 2, …) in one statement; the change entries per batch, in
- * request order. The resources must be distinct across the batches. Only the
- * before-images travel back: a written row is the put with its metadata (the
- * revision, `at`, and the creation time it had, else `at`), so it is built here
- * instead of aggregated as JSON in the database and parsed again.
+ * request order. The resources must be distinct across the batches.
  */
 async function bumpAndUpsert(tx: SqlClient, cs: PreparedCommit[]): Promise<Written[]> {
   const base = cs[0]!.baseRevision;
@@ -115,38 +112,32 @@ async function bumpAndUpsert(tx: SqlClient, cs: PreparedCommit[]): Promise<Writt
       c.puts.map((d) => ({ kind: d.kind, name: d.name, doc: d, rev: base + i + 1, at: c.at })),
     ),
   );
-  const r = await tx.query<{ rev: unknown; before: unknown }>(Q.BUMP_AND_UPSERT, [
+  const r = await tx.query<{ rev: unknown; before: unknown; after: unknown }>(Q.BUMP_AND_UPSERT, [
     rows,
     base,
     cs.length,
   ]);
   const row = r.rows[0];
   if (!row || row.rev === null || row.rev === undefined) throw await conflict(tx, base);
-  const beforeByKey = new Map(
-    parseResourceRows(row.before).map((x) => [keyOf(x.kind, x.name), toStored(x)]),
-  );
-  return cs.map((c, i) => {
-    const revision = base + i + 1;
-    return {
-      revision,
-      changes: c.puts.map((d) => {
-        const prior = beforeByKey.get(keyOf(d.kind, d.name));
-        const after: StoredDocument = {
-          ...d,
-          revision,
-          createdAt: prior?.createdAt ?? c.at,
-          updatedAt: c.at,
-        };
-        return {
-          op: 'put' as const,
-          kind: d.kind,
-          name: d.name,
-          ...(prior ? { before: prior } : {}),
-          after,
-        };
-      }),
-    };
-  });
+  const byKey = (j: unknown) =>
+    new Map(parseResourceRows(j).map((x) => [keyOf(x.kind, x.name), toStored(x)]));
+  const beforeByKey = byKey(row.before);
+  const afterByKey = byKey(row.after);
+  return cs.map((c, i) => ({
+    revision: base + i + 1,
+    changes: c.puts.map((d) => {
+      const key = keyOf(d.kind, d.name);
+      const prior = beforeByKey.get(key);
+      const next = afterByKey.get(key);
+      return {
+        op: 'put' as const,
+        kind: d.kind,
+        name: d.name,
+        ...(prior ? { before: prior } : {}),
+        ...(next ? { after: next } : {}),
+      };
+    }),
+  }));
 }
 
 /** Delete the deletes; a missing row throws (rolling back the whole batch). */
