@@ -19,32 +19,16 @@ export interface ChainedRecord extends ChangeRecord {
   hash?: string;
 }
 
-/**
- * Canonical JSON: keys sorted (UTF-16 order), undefined members left out. Built by
- * concatenation without intermediate arrays: it runs on every committed entry
- * (docs/adr/0024-audit-chain.md), whose output must never change for a given value.
- */
 function canonical(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) out += ',';
-      // An element JSON cannot encode (undefined, a function) joins as '', as Array.join does.
-      out += canonical(value[i]) ?? '';
-    }
-    return out + ']';
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj)
+      .filter((k) => obj[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`).join(',')}}`;
   }
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).sort();
-  let out = '{';
-  for (const k of keys) {
-    const v = obj[k];
-    if (v === undefined) continue;
-    if (out.length > 1) out += ',';
-    out += JSON.stringify(k) + ':' + canonical(v);
-  }
-  return out + '}';
+  return JSON.stringify(value);
 }
 
 /**
