@@ -103,6 +103,32 @@ export async function waitReady(
 }
 
 /**
+ * Spawn a manager by `argv` (`node … server`, `npm start`) on a free loopback port with
+ * its data in `dataDir`; `child.log` collects its output. Not yet ready: see {@link waitReady}.
+ */
+export async function spawnManager(
+  argv: string[],
+  dataDir: string,
+): Promise<{ child: ChildProcess & { log: string }; url: string }> {
+  const port = await freePort();
+  const env = {
+    ...cleanEnv(),
+    VNP_DATA_DIR: dataDir,
+    VNP_LISTEN: `127.0.0.1:${port}`,
+    VNP_LOG_LEVEL: 'warn',
+  };
+  const spawned = spawn(argv[0]!, argv.slice(1), {
+    cwd: REPO,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const child = Object.assign(spawned, { log: '' });
+  child.stdout!.on('data', (d: Buffer) => (child.log += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (child.log += d.toString()));
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+/**
  * Start `vnp server` (tsx src/cli/main.ts server) on a free port in a temp data dir.
  *
  * @example
@@ -110,23 +136,9 @@ export async function waitReady(
  */
 export async function startManager(timeoutMs = 90_000): Promise<Manager> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vnp-cli-e2e-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...VNP_SOURCE, 'server'], {
-    cwd: REPO,
-    env: {
-      ...cleanEnv(),
-      VNP_DATA_DIR: dataDir,
-      VNP_LISTEN: `127.0.0.1:${port}`,
-      VNP_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const { child, url } = await spawnManager([process.execPath, ...VNP_SOURCE, 'server'], dataDir);
   try {
-    await waitReady(url, child, () => log, timeoutMs);
+    await waitReady(url, child, () => child.log, timeoutMs);
   } catch (e) {
     child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });

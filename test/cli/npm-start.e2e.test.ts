@@ -4,12 +4,11 @@
  * that child is the manager itself and not a `sh -c` that dies and leaves the
  * manager running (issue 16).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO, cleanEnv, freePort, waitReady } from './harness.js';
+import { spawnManager, waitReady } from './harness.js';
 
 /** Every live descendant of `pid` (from /proc: the fourth field of stat is the parent). */
 function descendants(pid: number): number[] {
@@ -53,22 +52,8 @@ describe('npm start', { timeout: 180_000 }, () => {
   });
 
   it('stops the manager when npm gets SIGTERM', async () => {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const npm = spawn('npm', ['start'], {
-      cwd: REPO,
-      env: {
-        ...cleanEnv(),
-        VNP_DATA_DIR: dataDir,
-        VNP_LISTEN: `127.0.0.1:${port}`,
-        VNP_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    npm.stdout.on('data', (d: Buffer) => (log += d.toString()));
-    npm.stderr.on('data', (d: Buffer) => (log += d.toString()));
-    await waitReady(url, npm, () => log, 150_000);
+    const { child: npm, url } = await spawnManager(['npm', 'start'], dataDir);
+    await waitReady(url, npm, () => npm.log, 150_000);
     const manager = descendants(npm.pid!);
     leftovers.push(npm.pid!, ...manager);
     expect(manager.length).toBeGreaterThan(0);
@@ -77,6 +62,6 @@ describe('npm start', { timeout: 180_000 }, () => {
     const deadline = Date.now() + 20_000;
     while (manager.some(alive) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 100));
-    expect(manager.filter(alive), `still running after npm got SIGTERM:\n${log}`).toEqual([]);
+    expect(manager.filter(alive), `still running after npm got SIGTERM:\n${npm.log}`).toEqual([]);
   });
 });
