@@ -85,7 +85,7 @@ class PeerList implements PeerListRef {
 
   entries(): PeerEntry[] {
     if (!this.built) {
-      this.built = this.build();
+      this.built = PeerList.buildFrom(this);
       this.prev = undefined;
       this.depth = 0;
     }
@@ -100,12 +100,7 @@ class PeerList implements PeerListRef {
   /** A peer's run in `list`: from the newest patch of it down the chain, else the built list. */
   private static runIn(list: PeerList, peer: number): readonly PeerEntry[] {
     for (let l: PeerList | undefined = list; l; l = l.prev) {
-      if (l.built) {
-        const start = firstOfPeer(l.built, peer);
-        let end = start;
-        while (end < l.built.length && l.built[end]!.peer === peer) end++;
-        return l.built.slice(start, end);
-      }
+      if (l.built) return l.built.slice(...peerSpan(l.built, peer));
       const i = indexOf(l.peers, peer);
       if (i >= 0) return l.runs[i]!;
     }
@@ -123,10 +118,6 @@ class PeerList implements PeerListRef {
   }
 
   /** The entries: the nearest built list with every later patch's runs in place. */
-  private build(): PeerEntry[] {
-    return PeerList.buildFrom(this);
-  }
-
   private static buildFrom(list: PeerList): PeerEntry[] {
     /** Newest run of every redone peer, walking back to the built list. */
     const runs = new Map<number, readonly PeerEntry[]>();
@@ -138,9 +129,7 @@ class PeerList implements PeerListRef {
     const redone = [...runs.keys()].sort((a, b) => a - b);
     let size = base.length;
     const spans = redone.map((p) => {
-      const start = firstOfPeer(base, p);
-      let end = start;
-      while (end < base.length && base[end]!.peer === p) end++;
+      const [start, end] = peerSpan(base, p);
       size += runs.get(p)!.length - (end - start);
       return [start, end] as const;
     });
@@ -157,6 +146,14 @@ class PeerList implements PeerListRef {
     for (; i < base.length; i++) out[at++] = base[i]!;
     return out;
   }
+}
+
+/** Where `peer`'s entries are in a list sorted by peer: [start, end). */
+function peerSpan(list: readonly PeerEntry[], peer: number): [number, number] {
+  const start = firstOfPeer(list, peer);
+  let end = start;
+  while (end < list.length && list[end]!.peer === peer) end++;
+  return [start, end];
 }
 
 /** Position of `x` in an ascending list, or -1. */
